@@ -1,0 +1,116 @@
+# fangzhi -- full-text search for Chinese local gazetteers and yearbooks.
+#
+#   make            build bin/fzindex and bin/fzsearch
+#   make demo       install build dependencies, build, index corpus/, search 井长制
+#   make test       install dependencies, build, run every test (also under ASan+UBSan)
+#   make eval       ranking quality (MRR, nDCG@10) on the judged query set
+#   make bench      benchmark against SQLite FTS5 and Xapian (bench/)
+#   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
+#   make valgrind   end-to-end tests under valgrind
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PKGS     := icu-uc icu-i18n lmdb
+SANITIZE ?=
+BUILD    ?= build
+OPT      ?= -O2
+FUZZ_SECONDS ?= 60
+UNIHAN   ?= /usr/share/unicode/Unihan_Variants.txt.bz2
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(PKG_CFLAGS) -Icommon -I$(BUILD)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+# Library sources: every .c in common/, indexer/, searcher/ except the mains.
+MAINS    := indexer/fzindex.c searcher/fzsearch.c
+LIB_SRC  := $(filter-out $(MAINS),$(wildcard common/*.c indexer/*.c searcher/*.c))
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/fold_table.o
+TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+BINDIR   := $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
+
+.PHONY: all deps demo test unit e2e eval bench bench-scale fuzz valgrind install uninstall clean check-san
+.DEFAULT_GOAL := all
+
+all: $(BINDIR)/fzindex $(BINDIR)/fzsearch
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# The folding tables are generated at build time from ICU and Unihan.
+$(BUILD)/gen/genfold: tools/genfold.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/gen/fold_table.c: $(BUILD)/gen/genfold $(UNIHAN)
+	bzcat $(UNIHAN) | $(BUILD)/gen/genfold > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libfz.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/fzindex: $(BUILD)/indexer/fzindex.o $(BUILD)/libfz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BINDIR)/fzsearch: $(BUILD)/searcher/fzsearch.o $(BUILD)/libfz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libfz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iindexer -Isearcher $< -o $@ $(LDFLAGS) $(BUILD)/libfz.a $(LDLIBS)
+
+unit: $(TESTS)
+
+demo: deps
+	$(MAKE) all
+	bin/fzindex --db $(HOME)/.local/share/fangzhi/index corpus/
+	bin/fzsearch --db $(HOME)/.local/share/fangzhi/index 井长制
+
+# make test: dependencies, the normal build, then every test under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+test: deps
+	$(MAKE) all unit
+	$(MAKE) BUILD=build-san SANITIZE=address,undefined OPT=-O1 all unit
+	sh tests/run.sh
+
+clean:
+	rm -rf build build-san bin
+
+# ---------------------------------------------------------------------------
+# Benchmarks (bench/README.md).  Both install what they need (bench/setup.sh)
+# and write their tables to bench/RESULTS.md.
+#   make bench [SUBSET=N]  fangzhi vs SQLite FTS5 and Xapian on the poetry
+#                          corpus (SUBSET=N: the first N entries only)
+#   make bench-scale       fzindex --mem 512M on 100 MB, 500 MB, 2 GB of text
+#                          from bench/gen
+BENCH_PY := /usr/bin/python3
+
+$(BUILD)/bench/fzgen: bench/fzgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: deps
+	$(MAKE) all
+	sh bench/setup.sh
+	SUBSET=$(SUBSET) $(BENCH_PY) bench/run
+
+bench-scale: deps
+	$(MAKE) all $(BUILD)/bench/fzgen
+	sh bench/setup.sh
+	FZGEN=$(abspath $(BUILD)/bench/fzgen) $(BENCH_PY) bench/scale

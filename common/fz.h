@@ -1,0 +1,110 @@
+/*
+ * fz.h -- what every fangzhi module shares: the error convention, a growable
+ * byte buffer, a bump arena for per-query memory, varints and UTF-8.
+ *
+ * Callers: everything in common/, indexer/ and searcher/.
+ *
+ * Error convention.  Functions return 0 (FZ_OK) on success or one of the
+ * negative FZ_E* codes below.  fz_strerror() names a code.  When a library
+ * below us fails (ICU, iconv, LMDB) the details go into a caller-supplied
+ * message buffer (char *msg, size_t msglen), never into global state.
+ * fz_msg() writes such a message; a NULL msg is allowed and ignored.
+ *
+ * Nothing here keeps mutable global state.
+ */
+#ifndef FZ_H
+#define FZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FZ_VERSION "0.1.0"
+
+enum {
+    FZ_OK = 0,
+    FZ_ENOMEM = -1,    /* out of memory */
+    FZ_EIO = -2,       /* reading or writing a file failed */
+    FZ_EINVAL = -3,    /* bad argument or bad input */
+    FZ_EFORMAT = -4,   /* not a fangzhi index, or another format version */
+    FZ_ECORRUPT = -5,  /* the index is damaged */
+    FZ_ENOTFOUND = -6, /* no such entry, file or key */
+    FZ_ELMDB = -7,     /* LMDB reported an error */
+    FZ_EICU = -8,      /* ICU reported an error */
+    FZ_EENCODING = -9, /* text in no supported encoding */
+    FZ_ESYNTAX = -10,  /* malformed query */
+    FZ_EBUSY = -11,    /* another process holds the index */
+    FZ_ELIMIT = -12,   /* a size limit was exceeded */
+    FZ_EMPTY = -13     /* nothing to do: empty input or empty query */
+};
+
+/* A short English phrase for an FZ_E* code; never NULL. */
+const char *fz_strerror(int code);
+
+/* printf into msg (if msg is non-NULL and msglen > 0), always NUL-terminated. */
+void fz_msg(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- growable byte buffer ------------------------------------------------
+ * A plain struct so it can live on the stack: fz_buf b = {0}.  p is NUL
+ * terminated whenever len < cap (every append keeps one spare byte).
+ * fz_buf_free() releases it and resets it to {0}; freeing twice is safe. */
+typedef struct {
+    char *p;
+    size_t len;
+    size_t cap;
+} fz_buf;
+
+int fz_buf_reserve(fz_buf *b, size_t extra);
+int fz_buf_append(fz_buf *b, const void *data, size_t n);
+int fz_buf_puts(fz_buf *b, const char *s);
+int fz_buf_putc(fz_buf *b, int c);
+int fz_buf_printf(fz_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fz_buf_free(fz_buf *b);
+
+/* ---- arena ----------------------------------------------------------------
+ * A bump allocator: everything allocated from it is freed at once by
+ * fz_arena_destroy().  Used for per-query memory.  Allocations are 8-byte
+ * aligned.  fz_arena_alloc() returns NULL only when malloc fails. */
+typedef struct fz_arena fz_arena;
+
+fz_arena *fz_arena_create(void);
+void fz_arena_destroy(fz_arena *a); /* NULL is safe */
+void *fz_arena_alloc(fz_arena *a, size_t n);
+void *fz_arena_calloc(fz_arena *a, size_t n);
+char *fz_arena_strndup(fz_arena *a, const char *s, size_t n);
+
+/* ---- varints --------------------------------------------------------------
+ * LEB128: 7 bits a byte, low bits first, high bit set on all but the last. */
+#define FZ_VARINT_MAX 10
+size_t fz_varint_put(uint8_t *dst, uint64_t v);
+/* Decodes one varint from [p, end); returns the byte after it, or NULL when
+ * the input ends inside the varint or it is longer than 10 bytes. */
+const uint8_t *fz_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v);
+int fz_buf_varint(fz_buf *b, uint64_t v);
+
+/* Big-endian 32-bit integers, used for LMDB keys so that keys sort by value. */
+static inline void fz_be32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);  p[3] = (uint8_t)v;
+}
+static inline uint32_t fz_be32_get(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* ---- UTF-8 ----------------------------------------------------------------
+ * fz_utf8_decode: decodes one code point from [p, p+n).  Returns the number
+ * of bytes it took (1-4) and stores the code point; on an invalid or
+ * truncated sequence (overlongs, surrogates, > U+10FFFF included) stores
+ * 0xFFFD and returns -1: the caller skips one byte.  n must be > 0. */
+int fz_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Encodes cp into out (4 bytes room); returns the length 1-4. */
+int fz_utf8_encode(uint32_t cp, char *out);
+/* Byte offset of the first invalid sequence in [p, p+n), or n if valid. */
+size_t fz_utf8_check(const unsigned char *p, size_t n);
+/* Display width in terminal columns of one code point: 2 for East Asian
+ * wide and full-width characters, 0 for combining marks and controls, 1 else. */
+int fz_cp_width(uint32_t cp);
+
+#endif

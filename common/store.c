@@ -1,0 +1,680 @@
+/*
+ * store.c -- the index on disk (see store.h for the API).
+ *
+ * ON-DISK FORMAT, version 1
+ * =========================
+ * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
+ * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
+ * values are LEB128 varints ("v") unless noted; keys that must sort by
+ * number are big-endian 32-bit ("be32").  Named databases:
+ *
+ * "meta"      "magic"  -> "fangzhi-index"
+ *             "format" -> v format version (STORE_FORMAT); checked on open
+ *             "stats"  -> v nentries, v sumlen, v next_id, v next_file, v nfiles
+ *
+ * "entry"     be32 id -> one entry:
+ *               v file_id, v line, v kind, v title_npos, v npos,
+ *               v nsection, nsection x (v len, bytes),
+ *               v nauthors, nauthors x (v len, bytes),
+ *               v title_len, title bytes, v body_len, body bytes
+ *             Strings are UTF-8 as found in the source (after conversion
+ *             from its encoding), so the index is a self-contained archive
+ *             and highlight offsets refer to these bytes.
+ *
+ * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
+ *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name
+ * "fileid"    be32 file_id -> path bytes
+ *
+ * "dlen"      be32 chunk (id / 1024) -> 1024 little-endian uint32: the
+ *             length in positions of each entry id of the chunk (0 when the
+ *             id is deleted or unused).  Read in place for BM25.
+ *
+ * "post"      positional postings, in blocks of at most 128 documents:
+ *             key   = field byte ('b' title+body, 'a' author, 's' section,
+ *                     'f' file, 'k' kind), term bytes (the analyser's folded
+ *                     UTF-8: a CJK unigram, a CJK bigram, or a word),
+ *                     0x00, be32 id of the block's first document.
+ *                     All blocks of a term are adjacent and in id order.
+ *             value = v ndocs, v last-first, v max_tf_title, v max_tf_body,
+ *                     v min_dl, v docs_len,
+ *                     docs section (docs_len bytes), per document:
+ *                       v id delta (from the previous document; 0 for the
+ *                         first, whose id is in the key), v tf_title,
+ *                       v tf_body, v pos_bytes
+ *                     positions section, per document: tf_title + tf_body
+ *                       positions, ascending, each a v delta from the
+ *                       previous (the first from 0), pos_bytes in all.
+ *             Title positions come before body positions, so the first
+ *             tf_title positions of a document are in its title.  The block
+ *             maxima and min_dl bound the BM25 score of any document in the
+ *             block (block-max top-k); they stay valid bounds when documents
+ *             are removed from the block.
+ *
+ * Positions (common/tok.h): each CJK character and each word takes one
+ * position; punctuation adds an empty one; the body starts at title_npos,
+ * one position after the title's last.  The metadata fields have their own
+ * position spaces (one position gap between two authors or two headings).
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[STORE_DB_COUNT];
+    int readonly;
+};
+
+static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file", "fileid", "post", "dlen"};
+
+int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
+{
+    fz_msg(msg, msglen, "%s: %s", what, mdb_strerror(rc));
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+        return FZ_ECORRUPT;
+    if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+        return FZ_EFORMAT;
+    if (rc == MDB_NOTFOUND)
+        return FZ_ENOTFOUND;
+    if (rc == ENOMEM)
+        return FZ_ENOMEM;
+    if (rc == EAGAIN || rc == EBUSY)
+        return FZ_EBUSY;
+    if (rc == EACCES || rc == EROFS || rc == EIO || rc == ENOSPC)
+        return FZ_EIO;
+    return FZ_ELMDB;
+}
+
+static int meta_check(store *s, MDB_txn *txn, int creating, char *msg, size_t msglen)
+{
+    MDB_val k = {5, "magic"}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (!creating) {
+            fz_msg(msg, msglen, "not a fangzhi index (no magic record)");
+            return FZ_EFORMAT;
+        }
+        MDB_val mv = {strlen(STORE_MAGIC), STORE_MAGIC};
+        if ((rc = mdb_put(txn, s->dbi[STORE_DB_META], &k, &mv, 0)))
+            return store_lmdb_err(rc, "writing index header", msg, msglen);
+        uint8_t fb[FZ_VARINT_MAX];
+        MDB_val fk = {6, "format"}, fv = {fz_varint_put(fb, STORE_FORMAT), fb};
+        if ((rc = mdb_put(txn, s->dbi[STORE_DB_META], &fk, &fv, 0)))
+            return store_lmdb_err(rc, "writing index header", msg, msglen);
+        return FZ_OK;
+    }
+    if (rc)
+        return store_lmdb_err(rc, "reading index header", msg, msglen);
+    if (v.mv_size != strlen(STORE_MAGIC) || memcmp(v.mv_data, STORE_MAGIC, v.mv_size)) {
+        fz_msg(msg, msglen, "not a fangzhi index (wrong magic)");
+        return FZ_EFORMAT;
+    }
+    MDB_val fk = {6, "format"}, fv;
+    uint64_t fmt = 0;
+    if (mdb_get(txn, s->dbi[STORE_DB_META], &fk, &fv) ||
+        !fz_varint_get(fv.mv_data, (const uint8_t *)fv.mv_data + fv.mv_size, &fmt)) {
+        fz_msg(msg, msglen, "index has no format version; re-index it");
+        return FZ_EFORMAT;
+    }
+    if (fmt != STORE_FORMAT) {
+        fz_msg(msg, msglen, "index format %llu is %s than this fangzhi's format %d; %s",
+               (unsigned long long)fmt, fmt > STORE_FORMAT ? "newer" : "older", STORE_FORMAT,
+               fmt > STORE_FORMAT ? "use a newer fangzhi" : "re-index the sources");
+        return FZ_EFORMAT;
+    }
+    return FZ_OK;
+}
+
+int store_open(const char *path, int mode, store **out, char *msg, size_t msglen)
+{
+    *out = NULL;
+    struct stat st;
+    int isdir = 0, exists = stat(path, &st) == 0;
+    if (exists)
+        isdir = S_ISDIR(st.st_mode);
+    if (!exists && mode != STORE_WRITE) {
+        fz_msg(msg, msglen, "no index at %s (build one with fzindex --db %s FILES)", path, path);
+        return FZ_ENOTFOUND;
+    }
+    if (!exists) {
+        if (mkdir(path, 0777) && errno != EEXIST) {
+            fz_msg(msg, msglen, "cannot create %s: %s", path, strerror(errno));
+            return FZ_EIO;
+        }
+        isdir = 1;
+    }
+    unsigned flags = MDB_NOTLS;
+    if (isdir) {
+        char dp[4096];
+        snprintf(dp, sizeof dp, "%s/data.mdb", path);
+        struct stat ds;
+        if (stat(dp, &ds) != 0) {
+            if (mode != STORE_WRITE) {
+                fz_msg(msg, msglen, "no index at %s (build one with fzindex --db %s FILES)", path, path);
+                return FZ_ENOTFOUND;
+            }
+        } else if (ds.st_size == 0 && mode != STORE_WRITE) {
+            fz_msg(msg, msglen, "%s is empty: not a fangzhi index; re-index", dp);
+            return FZ_EFORMAT;
+        }
+    } else {
+        if (!S_ISREG(st.st_mode)) {
+            fz_msg(msg, msglen, "%s is not a directory or an index file", path);
+            return FZ_EINVAL;
+        }
+        if (mode == STORE_WRITE) {
+            fz_msg(msg, msglen, "%s is a packed archive (read-only); index into a directory", path);
+            return FZ_EINVAL;
+        }
+        if (st.st_size < 8192) {
+            fz_msg(msg, msglen, "%s is too small to be a fangzhi index", path);
+            return FZ_EFORMAT;
+        }
+        flags |= MDB_NOSUBDIR;
+    }
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        return FZ_ENOMEM;
+    int rc, err;
+    if ((rc = mdb_env_create(&s->env))) {
+        free(s);
+        return store_lmdb_err(rc, "creating LMDB environment", msg, msglen);
+    }
+    mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
+    mdb_env_set_mapsize(s->env, (size_t)1 << 40);
+    mdb_env_set_maxreaders(s->env, 126);
+    if (mode != STORE_WRITE) {
+        /* Read-only: also works on read-only media, where no lock file can be
+         * written (then readers rely on no writer being active). */
+        rc = mdb_env_open(s->env, path, flags | MDB_RDONLY, 0644);
+        if (rc == EACCES || rc == EROFS) {
+            mdb_env_close(s->env);
+            mdb_env_create(&s->env);
+            mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
+            mdb_env_set_mapsize(s->env, (size_t)1 << 40);
+            rc = mdb_env_open(s->env, path, flags | MDB_RDONLY | MDB_NOLOCK, 0644);
+        }
+        s->readonly = 1;
+    } else {
+        rc = mdb_env_open(s->env, path, flags, 0644);
+    }
+    if (rc) {
+        err = store_lmdb_err(rc, path, msg, msglen);
+        if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+            fz_msg(msg, msglen, "%s is not a fangzhi index (or is damaged); re-index", path);
+        mdb_env_close(s->env);
+        free(s);
+        return err;
+    }
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn))) {
+        err = store_lmdb_err(rc, "opening index", msg, msglen);
+        goto fail;
+    }
+    for (int i = 0; i < STORE_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_names[i], s->readonly ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE || rc == MDB_INVALID) {
+                fz_msg(msg, msglen, "%s is not a fangzhi index (or is damaged); re-index", path);
+                err = FZ_EFORMAT;
+            } else {
+                err = store_lmdb_err(rc, "opening index tables", msg, msglen);
+            }
+            goto fail;
+        }
+    }
+    if ((err = meta_check(s, txn, !s->readonly, msg, msglen))) {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    if ((rc = mdb_txn_commit(txn))) {
+        err = store_lmdb_err(rc, "opening index", msg, msglen);
+        goto fail;
+    }
+    *out = s;
+    return FZ_OK;
+fail:
+    mdb_env_close(s->env);
+    free(s);
+    return err;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    mdb_env_close(s->env);
+    free(s);
+}
+
+MDB_env *store_env(store *s) { return s->env; }
+MDB_dbi store_dbi(const store *s, enum store_db which) { return s->dbi[which]; }
+int store_readonly(const store *s) { return s->readonly; }
+
+int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen)
+{
+    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+    if (rc)
+        return store_lmdb_err(rc, write ? "starting a write transaction" : "starting a read transaction",
+                              msg, msglen);
+    return FZ_OK;
+}
+
+int store_pack(store *s, const char *path, char *msg, size_t msglen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        fz_msg(msg, msglen, "%s exists; give a new file name", path);
+        return FZ_EINVAL;
+    }
+    int rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
+    if (rc) {
+        unlink(path);
+        return store_lmdb_err(rc, path, msg, msglen);
+    }
+    return FZ_OK;
+}
+
+/* ---- stats ---- */
+
+int store_stats_get(store *s, MDB_txn *txn, store_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    MDB_val k = {5, "stats"}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return FZ_OK;
+    if (rc)
+        return store_lmdb_err(rc, "reading statistics", NULL, 0);
+    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    uint64_t x[5];
+    for (int i = 0; i < 5; i++)
+        if (!(p = fz_varint_get(p, end, &x[i])))
+            return FZ_ECORRUPT;
+    st->nentries = x[0];
+    st->sumlen = x[1];
+    st->next_id = (uint32_t)x[2];
+    st->next_file = (uint32_t)x[3];
+    st->nfiles = x[4];
+    return FZ_OK;
+}
+
+int store_stats_put(store *s, MDB_txn *txn, const store_stats *st)
+{
+    uint8_t b[5 * FZ_VARINT_MAX];
+    size_t n = 0;
+    n += fz_varint_put(b + n, st->nentries);
+    n += fz_varint_put(b + n, st->sumlen);
+    n += fz_varint_put(b + n, st->next_id);
+    n += fz_varint_put(b + n, st->next_file);
+    n += fz_varint_put(b + n, st->nfiles);
+    MDB_val k = {5, "stats"}, v = {n, b};
+    int rc = mdb_put(txn, s->dbi[STORE_DB_META], &k, &v, 0);
+    return rc ? store_lmdb_err(rc, "writing statistics", NULL, 0) : FZ_OK;
+}
+
+/* ---- entries ---- */
+
+static int put_str(fz_buf *b, const char *s, size_t n)
+{
+    int rc = fz_buf_varint(b, n);
+    return rc ? rc : fz_buf_append(b, s, n);
+}
+
+int store_entry_encode(const store_entry *e, fz_buf *out)
+{
+    int rc = 0;
+    rc |= fz_buf_varint(out, e->file_id);
+    rc |= fz_buf_varint(out, e->line);
+    rc |= fz_buf_varint(out, e->kind);
+    rc |= fz_buf_varint(out, e->title_npos);
+    rc |= fz_buf_varint(out, e->npos);
+    rc |= fz_buf_varint(out, e->nsection);
+    for (size_t i = 0; i < e->nsection; i++)
+        rc |= put_str(out, e->section[i], e->section_len[i]);
+    rc |= fz_buf_varint(out, e->nauthors);
+    for (size_t i = 0; i < e->nauthors; i++)
+        rc |= put_str(out, e->authors[i], e->author_len[i]);
+    rc |= put_str(out, e->title, e->title_len);
+    rc |= put_str(out, e->body, e->body_len);
+    return rc ? FZ_ENOMEM : FZ_OK;
+}
+
+static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, const char **s, size_t *n)
+{
+    uint64_t len;
+    if (!(p = fz_varint_get(p, end, &len)) || len > (uint64_t)(end - p))
+        return NULL;
+    *s = (const char *)p;
+    *n = (size_t)len;
+    return p + len;
+}
+
+static const uint8_t *get_strs(const uint8_t *p, const uint8_t *end, fz_arena *a, size_t *count,
+                               const char ***strs, size_t **lens)
+{
+    uint64_t n;
+    if (!(p = fz_varint_get(p, end, &n)) || n > (uint64_t)(end - p))
+        return NULL;
+    *count = (size_t)n;
+    *strs = fz_arena_alloc(a, (n ? n : 1) * sizeof **strs);
+    *lens = fz_arena_alloc(a, (n ? n : 1) * sizeof **lens);
+    if (!*strs || !*lens)
+        return NULL;
+    for (uint64_t i = 0; i < n; i++)
+        if (!(p = get_str(p, end, &(*strs)[i], &(*lens)[i])))
+            return NULL;
+    return p;
+}
+
+int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry *e)
+{
+    const uint8_t *p = val, *end = p + len;
+    uint64_t x[5];
+    for (int i = 0; i < 5; i++)
+        if (!(p = fz_varint_get(p, end, &x[i])))
+            return FZ_ECORRUPT;
+    e->file_id = (uint32_t)x[0];
+    e->line = (uint32_t)x[1];
+    e->kind = (uint8_t)x[2];
+    e->title_npos = (uint32_t)x[3];
+    e->npos = (uint32_t)x[4];
+    if (!(p = get_strs(p, end, arena, &e->nsection, &e->section, &e->section_len)))
+        return FZ_ECORRUPT;
+    if (!(p = get_strs(p, end, arena, &e->nauthors, &e->authors, &e->author_len)))
+        return FZ_ECORRUPT;
+    if (!(p = get_str(p, end, &e->title, &e->title_len)))
+        return FZ_ECORRUPT;
+    if (!(p = get_str(p, end, &e->body, &e->body_len)))
+        return FZ_ECORRUPT;
+    return FZ_OK;
+}
+
+int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)
+{
+    uint8_t kb[4];
+    fz_be32_put(kb, id);
+    MDB_val k = {4, kb}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_ENTRY], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return FZ_ENOTFOUND;
+    if (rc)
+        return store_lmdb_err(rc, "reading an entry", NULL, 0);
+    e->id = id;
+    return store_entry_decode(v.mv_data, v.mv_size, arena, e);
+}
+
+/* ---- files ---- */
+
+static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
+{
+    MDB_val k = {strlen(path), (void *)path}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_FILE], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return FZ_ENOTFOUND;
+    if (rc)
+        return store_lmdb_err(rc, "reading a file record", NULL, 0);
+    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    uint64_t x[6];
+    for (int i = 0; i < 6; i++)
+        if (!(p = fz_varint_get(p, end, &x[i])))
+            return FZ_ECORRUPT;
+    memset(f, 0, sizeof *f);
+    f->file_id = (uint32_t)x[0];
+    f->first_id = (uint32_t)x[1];
+    f->nentries = (uint32_t)x[2];
+    f->nbytes = x[3];
+    f->mtime = unzz(x[4]);
+    f->indexed_at = unzz(x[5]);
+    const char *enc;
+    size_t n;
+    if (!(p = get_str(p, end, &enc, &n)))
+        return FZ_ECORRUPT;
+    if (n >= sizeof f->encoding)
+        n = sizeof f->encoding - 1;
+    memcpy(f->encoding, enc, n);
+    f->encoding[n] = 0;
+    return FZ_OK;
+}
+
+int store_file_put(store *s, MDB_txn *txn, const char *path, const store_file *f)
+{
+    fz_buf b = {0};
+    int rc = 0;
+    rc |= fz_buf_varint(&b, f->file_id);
+    rc |= fz_buf_varint(&b, f->first_id);
+    rc |= fz_buf_varint(&b, f->nentries);
+    rc |= fz_buf_varint(&b, f->nbytes);
+    rc |= fz_buf_varint(&b, zz(f->mtime));
+    rc |= fz_buf_varint(&b, zz(f->indexed_at));
+    rc |= put_str(&b, f->encoding, strlen(f->encoding));
+    if (rc) {
+        fz_buf_free(&b);
+        return FZ_ENOMEM;
+    }
+    MDB_val k = {strlen(path), (void *)path}, v = {b.len, b.p};
+    rc = mdb_put(txn, s->dbi[STORE_DB_FILE], &k, &v, 0);
+    if (!rc) {
+        uint8_t kb[4];
+        fz_be32_put(kb, f->file_id);
+        MDB_val ik = {4, kb}, iv = {strlen(path), (void *)path};
+        rc = mdb_put(txn, s->dbi[STORE_DB_FILEID], &ik, &iv, 0);
+    }
+    fz_buf_free(&b);
+    return rc ? store_lmdb_err(rc, "writing a file record", NULL, 0) : FZ_OK;
+}
+
+int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path, size_t *len)
+{
+    uint8_t kb[4];
+    fz_be32_put(kb, file_id);
+    MDB_val k = {4, kb}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_FILEID], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return FZ_ENOTFOUND;
+    if (rc)
+        return store_lmdb_err(rc, "reading a file name", NULL, 0);
+    *path = v.mv_data;
+    *len = v.mv_size;
+    return FZ_OK;
+}
+
+/* ---- dlen ---- */
+
+uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id)
+{
+    uint32_t chunk = id / STORE_DLEN_CHUNK;
+    if (!c->lens || c->chunk != chunk) {
+        uint8_t kb[4];
+        fz_be32_put(kb, chunk);
+        MDB_val k = {4, kb}, v;
+        c->chunk = chunk;
+        if (mdb_get(txn, s->dbi[STORE_DB_DLEN], &k, &v) || v.mv_size % 4) {
+            c->lens = NULL;
+            c->n = 0;
+            return 0;
+        }
+        c->lens = v.mv_data;
+        c->n = v.mv_size / 4;
+    }
+    uint32_t i = id % STORE_DLEN_CHUNK, x;
+    if (!c->lens || i >= c->n)
+        return 0;
+    memcpy(&x, c->lens + i, 4);
+    return x;
+}
+
+int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens, size_t n,
+                   char *msg, size_t msglen)
+{
+    uint32_t buf[STORE_DLEN_CHUNK];
+    size_t done = 0;
+    while (done < n) {
+        uint32_t id = first + (uint32_t)done;
+        uint32_t chunk = id / STORE_DLEN_CHUNK, off = id % STORE_DLEN_CHUNK;
+        uint8_t kb[4];
+        fz_be32_put(kb, chunk);
+        MDB_val k = {4, kb}, v;
+        memset(buf, 0, sizeof buf);
+        int rc = mdb_get(txn, s->dbi[STORE_DB_DLEN], &k, &v);
+        if (rc == 0 && v.mv_size <= sizeof buf)
+            memcpy(buf, v.mv_data, v.mv_size);
+        else if (rc && rc != MDB_NOTFOUND)
+            return store_lmdb_err(rc, "reading entry lengths", msg, msglen);
+        size_t take = STORE_DLEN_CHUNK - off;
+        if (take > n - done)
+            take = n - done;
+        memcpy(buf + off, lens + done, take * 4);
+        MDB_val nv = {sizeof buf, buf};
+        if ((rc = mdb_put(txn, s->dbi[STORE_DB_DLEN], &k, &nv, 0)))
+            return store_lmdb_err(rc, "writing entry lengths", msg, msglen);
+        done += take;
+    }
+    return FZ_OK;
+}
+
+/* ---- postings ---- */
+
+size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len, uint32_t first)
+{
+    key[0] = (uint8_t)field;
+    memcpy(key + 1, term, term_len);
+    key[1 + term_len] = 0;
+    fz_be32_put(key + 2 + term_len, first);
+    return term_len + 6;
+}
+
+int store_block_open(store_block *b, uint32_t first, const void *val, size_t len)
+{
+    const uint8_t *p = val, *end = p + len;
+    uint64_t x[6];
+    for (int i = 0; i < 6; i++)
+        if (!(p = fz_varint_get(p, end, &x[i])))
+            return FZ_ECORRUPT;
+    if (x[0] == 0 || x[0] > STORE_BLOCK_DOCS * 64 || x[5] > (uint64_t)(end - p) ||
+        x[1] > UINT32_MAX - first)
+        return FZ_ECORRUPT;
+    b->first = first;
+    b->ndocs = (uint32_t)x[0];
+    b->last = first + (uint32_t)x[1];
+    b->max_tf_title = (uint32_t)x[2];
+    b->max_tf_body = (uint32_t)x[3];
+    b->min_dl = (uint32_t)x[4];
+    b->docs = p;
+    b->docs_end = p + x[5];
+    b->pos = b->docs_end;
+    b->pos_end = end;
+    b->i = (uint32_t)-1;
+    b->doc = first;
+    b->doc_next = b->docs;
+    b->doc_pos = b->pos;
+    b->pos_bytes = 0;
+    return store_block_next(b);
+}
+
+int store_block_next(store_block *b)
+{
+    b->i++;
+    if (b->i >= b->ndocs) {
+        b->i = b->ndocs;
+        return FZ_ENOTFOUND;
+    }
+    uint64_t d, tt, tb, pb;
+    const uint8_t *p = b->doc_next;
+    if (!(p = fz_varint_get(p, b->docs_end, &d)) || !(p = fz_varint_get(p, b->docs_end, &tt)) ||
+        !(p = fz_varint_get(p, b->docs_end, &tb)) || !(p = fz_varint_get(p, b->docs_end, &pb)))
+        return FZ_ECORRUPT;
+    b->doc_pos += b->pos_bytes;
+    if (pb > (uint64_t)(b->pos_end - b->doc_pos) || d > UINT32_MAX - b->doc)
+        return FZ_ECORRUPT;
+    b->doc += (uint32_t)d;
+    b->tf_title = (uint32_t)tt;
+    b->tf_body = (uint32_t)tb;
+    b->pos_bytes = (uint32_t)pb;
+    b->doc_next = p;
+    return FZ_OK;
+}
+
+int store_block_positions(const store_block *b, uint32_t *out, uint32_t max)
+{
+    const uint8_t *p = b->doc_pos, *end = b->doc_pos + b->pos_bytes;
+    uint32_t n = b->tf_title + b->tf_body, pos = 0;
+    if (n > max)
+        n = max;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t d;
+        if (!(p = fz_varint_get(p, end, &d)) || d > UINT32_MAX - pos)
+            return FZ_ECORRUPT;
+        pos += (uint32_t)d;
+        out[i] = pos;
+    }
+    return (int)n;
+}
+
+void store_bb_reset(store_block_builder *bb)
+{
+    bb->docs.len = 0;
+    bb->pos.len = 0;
+    bb->first = bb->last = bb->ndocs = 0;
+    bb->max_tf_title = bb->max_tf_body = 0;
+    bb->min_dl = UINT32_MAX;
+}
+
+int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint32_t *positions,
+                 uint32_t tf_title, uint32_t tf_body)
+{
+    if (bb->ndocs == 0)
+        bb->first = bb->last = doc;
+    size_t before = bb->pos.len;
+    uint32_t prev = 0, n = tf_title + tf_body;
+    int rc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        rc |= fz_buf_varint(&bb->pos, positions[i] - prev);
+        prev = positions[i];
+    }
+    rc |= fz_buf_varint(&bb->docs, doc - bb->last);
+    rc |= fz_buf_varint(&bb->docs, tf_title);
+    rc |= fz_buf_varint(&bb->docs, tf_body);
+    rc |= fz_buf_varint(&bb->docs, bb->pos.len - before);
+    if (rc)
+        return FZ_ENOMEM;
+    bb->last = doc;
+    bb->ndocs++;
+    if (tf_title > bb->max_tf_title)
+        bb->max_tf_title = tf_title;
+    if (tf_body > bb->max_tf_body)
+        bb->max_tf_body = tf_body;
+    if (dl < bb->min_dl)
+        bb->min_dl = dl;
+    return FZ_OK;
+}
+
+int store_bb_finish(store_block_builder *bb, fz_buf *out)
+{
+    out->len = 0;
+    int rc = 0;
+    rc |= fz_buf_varint(out, bb->ndocs);
+    rc |= fz_buf_varint(out, bb->last - bb->first);
+    rc |= fz_buf_varint(out, bb->max_tf_title);
+    rc |= fz_buf_varint(out, bb->max_tf_body);
+    rc |= fz_buf_varint(out, bb->min_dl == UINT32_MAX ? 0 : bb->min_dl);
+    rc |= fz_buf_varint(out, bb->docs.len);
+    rc |= fz_buf_append(out, bb->docs.p, bb->docs.len);
+    rc |= fz_buf_append(out, bb->pos.p, bb->pos.len);
+    return rc ? FZ_ENOMEM : FZ_OK;
+}
+
+void store_bb_free(store_block_builder *bb)
+{
+    fz_buf_free(&bb->docs);
+    fz_buf_free(&bb->pos);
+}

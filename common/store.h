@@ -1,0 +1,176 @@
+/*
+ * store.h -- the index on disk: one LMDB environment, its named databases,
+ * and the codecs of every record kept in them.  The layout itself is
+ * written down at the top of store.c.
+ *
+ * Callers: the indexer (indexer/build.c writes entries, postings and
+ * statistics), the searcher (searcher/search.c reads them), fzindex --check,
+ * --list, --pack and --merge.
+ *
+ * Lifetime.  A store owns the MDB_env; pointers into LMDB values (entry
+ * text, posting blocks) are valid until the transaction they were read in
+ * ends, as LMDB itself promises.  Decoded entries point into the value and
+ * into the caller's arena.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fz.h"
+
+#define STORE_FORMAT 1          /* bumped on any incompatible change */
+#define STORE_MAGIC "fangzhi-index"
+
+/* Field codes: the first byte of every posting key. */
+enum {
+    STORE_F_TEXT = 'b',    /* title and body (title positions come first) */
+    STORE_F_AUTHOR = 'a',
+    STORE_F_SECTION = 's',
+    STORE_F_FILE = 'f',
+    STORE_F_KIND = 'k'
+};
+
+enum store_db { STORE_DB_META, STORE_DB_ENTRY, STORE_DB_FILE, STORE_DB_FILEID, STORE_DB_POST,
+                STORE_DB_DLEN, STORE_DB_COUNT };
+
+enum {
+    STORE_READ = 0,     /* open an existing index read-only */
+    STORE_WRITE = 1,    /* open read-write, creating the directory and index if missing */
+};
+
+typedef struct store store;
+
+/* Opens the index at path: a directory (data.mdb inside), or a single file
+ * (a packed archive written by store_pack, always read-only).  Checks the
+ * magic and format version.  Errors: FZ_ENOTFOUND (no index there, read
+ * mode), FZ_EFORMAT (not an index, or another format version: msg says
+ * which and suggests re-indexing), FZ_EBUSY, FZ_ELMDB, FZ_EIO. */
+int store_open(const char *path, int mode, store **out, char *msg, size_t msglen);
+void store_close(store *s); /* NULL is safe */
+
+MDB_env *store_env(store *s);
+MDB_dbi store_dbi(const store *s, enum store_db which);
+int store_readonly(const store *s);
+
+/* Begins a transaction (write = 1 for the single writer).  A writer that
+ * cannot get the lock because another fzindex holds it waits; msg explains.*/
+int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen);
+/* Maps an LMDB return code to FZ_* and writes "what: mdb_strerror" to msg. */
+int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen);
+
+/* Writes a compacted single-file copy of the index to path (LMDB's
+ * compacting copy); fails if path exists. */
+int store_pack(store *s, const char *path, char *msg, size_t msglen);
+
+/* ---- collection statistics (meta "stats") ---- */
+typedef struct {
+    uint64_t nentries;   /* live entries */
+    uint64_t sumlen;     /* sum of entry lengths (positions of title+body) */
+    uint32_t next_id;    /* next entry id to assign (ids are never reused) */
+    uint32_t next_file;  /* next file id */
+    uint64_t nfiles;     /* indexed files */
+} store_stats;
+
+int store_stats_get(store *s, MDB_txn *txn, store_stats *st);
+int store_stats_put(store *s, MDB_txn *txn, const store_stats *st);
+
+/* ---- entries ---- */
+typedef struct {
+    uint32_t id;
+    uint32_t file_id;
+    uint32_t line;
+    uint8_t kind;             /* parse_kind */
+    uint32_t title_npos;      /* positions taken by the title (body starts there) */
+    uint32_t npos;            /* length: positions of title and body */
+    const char *title; size_t title_len;
+    const char *body; size_t body_len;
+    size_t nsection; const char **section; size_t *section_len;
+    size_t nauthors; const char **authors; size_t *author_len;
+} store_entry;
+
+int store_entry_encode(const store_entry *e, fz_buf *out);
+/* Decodes val; strings point into val, arrays come from arena.
+ * FZ_ECORRUPT when val is malformed. */
+int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry *e);
+int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
+
+/* ---- files ---- */
+typedef struct {
+    uint32_t file_id;
+    uint32_t first_id;        /* entries of a file have ids first_id .. first_id+nentries-1 */
+    uint32_t nentries;
+    uint64_t nbytes;          /* size of the source file */
+    int64_t mtime;            /* source modification time */
+    int64_t indexed_at;       /* when it was indexed (Unix time) */
+    char encoding[24];
+} store_file;
+
+int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f);
+int store_file_put(store *s, MDB_txn *txn, const char *path, const store_file *f);
+/* Path of a file id, pointing into the LMDB value (valid until txn ends). */
+int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path, size_t *len);
+
+/* ---- entry lengths (dlen) ----
+ * Length of entry id in positions, 0 for a deleted or unknown id.  The
+ * cache remembers the last chunk; it is valid within one transaction. */
+typedef struct {
+    uint32_t chunk;
+    const uint32_t *lens;
+    size_t n;
+} store_dlen_cache;
+uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id);
+/* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry). */
+int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens, size_t n,
+                   char *msg, size_t msglen);
+#define STORE_DLEN_CHUNK 1024
+
+/* ---- postings ----
+ * A posting key is field byte, term bytes, 0x00, first doc id (BE32).
+ * STORE_BLOCK_DOCS documents a block at the most. */
+#define STORE_BLOCK_DOCS 128
+#define STORE_KEY_MAX 80  /* 1 + TOK_TERM_MAX + 1 + 4, rounded up */
+
+size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len, uint32_t first);
+
+/* A decoded block header plus a cursor over its documents. */
+typedef struct {
+    uint32_t first, last;     /* doc id range */
+    uint32_t ndocs;
+    uint32_t max_tf_title, max_tf_body;
+    uint32_t min_dl;
+    const uint8_t *docs, *docs_end;   /* docs section */
+    const uint8_t *pos, *pos_end;     /* positions section */
+    /* cursor state */
+    uint32_t i;               /* index of the current doc, ndocs when done */
+    uint32_t doc;             /* current doc id */
+    uint32_t tf_title, tf_body;
+    const uint8_t *doc_next;  /* next doc's record */
+    const uint8_t *doc_pos;   /* current doc's positions */
+    uint32_t pos_bytes;
+} store_block;
+
+/* Decodes a block value; positions the cursor on its first document.
+ * FZ_ECORRUPT on a malformed block. */
+int store_block_open(store_block *b, uint32_t first, const void *val, size_t len);
+/* Moves to the next document; returns 0, or FZ_ENOTFOUND at the end, or
+ * FZ_ECORRUPT. */
+int store_block_next(store_block *b);
+/* Decodes the current document's positions (tf_title + tf_body of them,
+ * ascending) into out; returns how many, or FZ_ECORRUPT. */
+int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
+
+/* Builds one block: add documents in ascending id order, then finish. */
+typedef struct {
+    fz_buf docs, pos;
+    uint32_t first, last, ndocs, max_tf_title, max_tf_body, min_dl;
+} store_block_builder;
+void store_bb_reset(store_block_builder *bb);
+int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint32_t *positions,
+                 uint32_t tf_title, uint32_t tf_body);
+int store_bb_finish(store_block_builder *bb, fz_buf *out); /* out receives the value */
+void store_bb_free(store_block_builder *bb);
+
+#endif

@@ -1,0 +1,468 @@
+/*
+ * tok.c -- text analysis (see tok.h).
+ *
+ * One pass over the UTF-8 input; every code point becomes zero or more
+ * "units" (a normalised, folded code point with its class and the byte range
+ * of the source code point), and a small state machine turns units into
+ * tokens: the pending CJK character (for the next bigram), the word being
+ * built, the next position and whether a punctuation gap is pending.
+ *
+ * Speed.  Two fast paths never call ICU: ASCII (NFKC_Casefold only
+ * lowercases A-Z) and U+4E00..U+9FFF (NFKC leaves the URO alone; only the
+ * fold table is consulted).  Everything else in the BMP is normalised,
+ * folded and classified once per analyzer and kept in a lazily filled
+ * 64K-entry cache; code points beyond the BMP are rare and computed each
+ * time.  Tokens are built in fixed buffers: no allocation per token.
+ */
+#include "tok.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/uscript.h>
+#include <unicode/utf16.h>
+
+#include "fold.h"
+#include "fz.h"
+
+/* Code points kept from one code point's normalisation (U+FDFA gives 18;
+ * the rest are cut, the same way for documents and queries). */
+#define NORM_MAX 8
+
+/* A unit: the code point in bits 0-20, its tok_class in bits 24-25. */
+#define U_CP(u) ((u) & 0x1FFFFFu)
+#define U_CLS(u) (((u) >> 24) & 3u)
+#define U_MAKE(cp, cls) ((uint32_t)(cp) | ((uint32_t)(cls) << 24))
+
+/* A BMP cache entry: 0 = not computed yet; else E_DONE with either one unit,
+ * E_EMPTY (normalises away), or E_MULTI and an offset into pool, where
+ * pool[off] is the count and the units follow. */
+#define E_DONE 0x80000000u
+#define E_MULTI 0x40000000u
+#define E_EMPTY 0x20000000u
+#define E_OFF(e) ((e) & 0xFFFFFFu)
+
+struct tok_analyzer {
+    tok_fold fold;
+    const UNormalizer2 *nfkc; /* owned by ICU */
+    uint32_t *bmp;            /* 0x10000 entries */
+    uint32_t *pool;
+    size_t pool_len, pool_cap;
+};
+
+/* ---- classification and folding of one code point ----------------------- */
+
+tok_class tok_classify(uint32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp | 0x20) - 'a' < 26u || cp - '0' < 10u)
+            return TOK_C_WORD;
+        if (cp == ' ' || (cp >= 9 && cp <= 13))
+            return TOK_C_SPACE;
+        return TOK_C_PUNCT;
+    }
+    if (cp - 0x4E00u < 0x5200u || cp == 0x3007 || cp == 0x30FC)
+        return TOK_C_CJK;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return TOK_C_PUNCT;
+    UChar32 c = (UChar32)cp;
+    if (u_isUWhiteSpace(c))
+        return TOK_C_SPACE;
+    UErrorCode st = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript(c, &st);
+    if (U_SUCCESS(st) && (sc == USCRIPT_HAN || sc == USCRIPT_HIRAGANA ||
+                          sc == USCRIPT_KATAKANA || sc == USCRIPT_HANGUL))
+        return TOK_C_CJK;
+    if (u_hasBinaryProperty(c, UCHAR_UNIFIED_IDEOGRAPH))
+        return TOK_C_CJK;
+    if (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_M_MASK | U_GC_ND_MASK))
+        return TOK_C_WORD;
+    return TOK_C_PUNCT;
+}
+
+static inline uint32_t fold_one(const tok_analyzer *a, uint32_t cp)
+{
+    switch (a->fold) {
+    case TOK_FOLD_TS: return fold_ts(cp);
+    case TOK_FOLD_VARIANTS: return fold_variant(cp);
+    default: return cp;
+    }
+}
+
+/* Normalises, folds and classifies cp with ICU; writes the units to out and
+ * returns how many (0..NORM_MAX). */
+static int compute(const tok_analyzer *a, uint32_t cp, uint32_t out[NORM_MAX])
+{
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    UChar src[2], dst[40];
+    int32_t sl = 0;
+    U16_APPEND_UNSAFE(src, sl, (UChar32)cp);
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t dl = unorm2_normalize(a->nfkc, src, sl, dst, 40, &st);
+    int n = 0;
+    if (U_FAILURE(st)) { /* cannot happen for one code point; keep it as is */
+        uint32_t f = fold_one(a, cp);
+        out[n++] = U_MAKE(f, tok_classify(f));
+        return n;
+    }
+    for (int32_t i = 0; i < dl && n < NORM_MAX;) {
+        UChar32 c;
+        U16_NEXT(dst, i, dl, c);
+        uint32_t f = fold_one(a, (uint32_t)c);
+        out[n++] = U_MAKE(f, tok_classify(f));
+    }
+    return n;
+}
+
+/* Fills the cache entry of a BMP code point; returns it, or 0 when out of
+ * memory. */
+static uint32_t fill(tok_analyzer *a, uint32_t cp)
+{
+    uint32_t u[NORM_MAX];
+    int n = compute(a, cp, u);
+    uint32_t e;
+    if (n == 0) {
+        e = E_DONE | E_EMPTY;
+    } else if (n == 1) {
+        e = E_DONE | u[0];
+    } else {
+        if (a->pool_len + (size_t)n + 1 > a->pool_cap) {
+            size_t cap = a->pool_cap ? a->pool_cap * 2 : 1024;
+            uint32_t *p = realloc(a->pool, cap * sizeof *p);
+            if (!p)
+                return 0;
+            a->pool = p;
+            a->pool_cap = cap;
+        }
+        if (a->pool_len > 0xFFFFFFu)
+            return 0; /* cannot happen: at most 64K code points are cached */
+        e = E_DONE | E_MULTI | (uint32_t)a->pool_len;
+        a->pool[a->pool_len++] = (uint32_t)n;
+        memcpy(a->pool + a->pool_len, u, (size_t)n * sizeof *u);
+        a->pool_len += (size_t)n;
+    }
+    a->bmp[cp] = e;
+    return e;
+}
+
+/* The units of cp, copied to out; returns their number, -1 when out of
+ * memory.  Not a fast path: used for everything but ASCII and the URO. */
+static int units(tok_analyzer *a, uint32_t cp, uint32_t out[NORM_MAX])
+{
+    if (cp >= 0x10000)
+        return compute(a, cp, out);
+    uint32_t e = a->bmp[cp];
+    if (!e && !(e = fill(a, cp)))
+        return -1;
+    if (e & E_EMPTY)
+        return 0;
+    if (!(e & E_MULTI)) {
+        out[0] = e & ~E_DONE;
+        return 1;
+    }
+    const uint32_t *p = a->pool + E_OFF(e);
+    memcpy(out, p + 1, (size_t)p[0] * sizeof *out);
+    return (int)p[0];
+}
+
+int tok_fold_cp(tok_analyzer *a, uint32_t cp, uint32_t out[8])
+{
+    uint32_t u[NORM_MAX];
+    int n;
+    if (cp < 0x80) {
+        u[0] = U_MAKE(cp - 'A' < 26u ? cp | 0x20 : cp, 0);
+        n = 1;
+    } else {
+        n = units(a, cp, u);
+        if (n < 0) { /* out of memory: compute without the cache */
+            n = compute(a, cp, u);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = U_CP(u[i]);
+    return n;
+}
+
+/* ---- analyzer ----------------------------------------------------------- */
+
+tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen)
+{
+    if (fold != TOK_FOLD_NONE && fold != TOK_FOLD_TS && fold != TOK_FOLD_VARIANTS) {
+        fz_msg(msg, msglen, "unknown folding level %d", (int)fold);
+        return NULL;
+    }
+    UErrorCode st = U_ZERO_ERROR;
+    const UNormalizer2 *n = unorm2_getNFKCCasefoldInstance(&st);
+    if (U_FAILURE(st) || !n) {
+        fz_msg(msg, msglen, "ICU NFKC_Casefold normaliser: %s", u_errorName(st));
+        return NULL;
+    }
+    tok_analyzer *a = calloc(1, sizeof *a);
+    if (a)
+        a->bmp = calloc(0x10000, sizeof *a->bmp);
+    if (!a || !a->bmp) {
+        free(a);
+        fz_msg(msg, msglen, "%s", fz_strerror(FZ_ENOMEM));
+        return NULL;
+    }
+    a->fold = fold;
+    a->nfkc = n;
+    return a;
+}
+
+void tok_destroy(tok_analyzer *a)
+{
+    if (!a)
+        return;
+    free(a->bmp);
+    free(a->pool);
+    free(a);
+}
+
+tok_fold tok_get_fold(const tok_analyzer *a) { return a->fold; }
+
+/* ---- segmentation ------------------------------------------------------- */
+
+struct run {
+    tok_emit_fn emit;
+    void *ctx;
+    uint32_t pos; /* the next position to give out */
+    int gap;      /* punctuation since the last token */
+    int any;      /* a token was emitted */
+    /* The previous CJK character of the current run (for the bigram). */
+    int have_prev;
+    uint32_t prev_len, prev_start, prev_pos;
+    char prev[4];
+    /* The word being built. */
+    int in_word, word_full;
+    uint32_t word_len, word_start, word_end, word_last;
+    char word[TOK_TERM_MAX];
+};
+
+static inline uint32_t take_pos(struct run *s)
+{
+    if (s->gap) {
+        s->pos++;
+        s->gap = 0;
+    }
+    s->any = 1;
+    return s->pos++;
+}
+
+static int word_flush(struct run *s)
+{
+    tok_token t;
+    s->in_word = 0;
+    t.term = s->word;
+    t.term_len = s->word_len;
+    t.pos = take_pos(s);
+    t.start = s->word_start;
+    t.end = s->word_end;
+    t.kind = TOK_WORD;
+    return s->emit(s->ctx, &t);
+}
+
+static inline void word_add(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
+{
+    if (!s->in_word) {
+        s->in_word = 1;
+        s->word_full = 0;
+        s->word_len = 0;
+        s->word_start = start;
+        s->have_prev = 0; /* a word ends a CJK run */
+    }
+    s->word_end = end;
+    s->word_last = cp;
+    if (s->word_full)
+        return;
+    if (cp < 0x80 && s->word_len < TOK_TERM_MAX) {
+        s->word[s->word_len++] = (char)cp;
+        return;
+    }
+    char b[4];
+    int n = fz_utf8_encode(cp, b);
+    if (s->word_len + (uint32_t)n > TOK_TERM_MAX) {
+        s->word_full = 1; /* cut here, at a character boundary */
+        return;
+    }
+    memcpy(s->word + s->word_len, b, (size_t)n);
+    s->word_len += (uint32_t)n;
+}
+
+static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
+{
+    int rc;
+    if (s->in_word && (rc = word_flush(s)) != 0)
+        return rc;
+    tok_token t;
+    char cur[4], bi[8];
+    uint32_t n = (uint32_t)fz_utf8_encode(cp, cur);
+    uint32_t pos = take_pos(s);
+    if (s->have_prev) {
+        memcpy(bi, s->prev, s->prev_len);
+        memcpy(bi + s->prev_len, cur, n);
+        t.term = bi;
+        t.term_len = s->prev_len + n;
+        t.pos = s->prev_pos;
+        t.start = s->prev_start;
+        t.end = end;
+        t.kind = TOK_BI;
+        if ((rc = s->emit(s->ctx, &t)) != 0)
+            return rc;
+    }
+    t.term = cur;
+    t.term_len = n;
+    t.pos = pos;
+    t.start = start;
+    t.end = end;
+    t.kind = TOK_UNI;
+    if ((rc = s->emit(s->ctx, &t)) != 0)
+        return rc;
+    s->have_prev = 1;
+    memcpy(s->prev, cur, n);
+    s->prev_len = n;
+    s->prev_start = start;
+    s->prev_pos = pos;
+    return 0;
+}
+
+static inline int punct(struct run *s)
+{
+    int rc = s->in_word ? word_flush(s) : 0;
+    s->have_prev = 0;
+    if (s->any)
+        s->gap = 1;
+    return rc;
+}
+
+static inline int is_digit(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp - '0' < 10u;
+    return u_charType((UChar32)cp) == U_DECIMAL_DIGIT_NUMBER;
+}
+
+/* Is the first unit of the code point at p[i..len) a decimal digit?
+ * Returns 1, 0, or -1 when out of memory. */
+static int next_is_digit(tok_analyzer *a, const unsigned char *p, size_t len, size_t i)
+{
+    if (i >= len)
+        return 0;
+    if (p[i] < 0x80)
+        return (unsigned)p[i] - '0' < 10u;
+    uint32_t cp, u[NORM_MAX];
+    if (fz_utf8_decode(p + i, len - i, &cp) < 0)
+        return 0;
+    int n = units(a, cp, u);
+    if (n < 0)
+        return -1;
+    return n > 0 && is_digit(U_CP(u[0]));
+}
+
+int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
+                tok_emit_fn emit, void *ctx, uint32_t *next_pos)
+{
+    if (len > UINT32_MAX)
+        return FZ_ELIMIT;
+    struct run s;
+    memset(&s, 0, sizeof s);
+    s.emit = emit;
+    s.ctx = ctx;
+    s.pos = pos_base;
+    const unsigned char *p = (const unsigned char *)text;
+    const tok_fold fold = a->fold;
+    size_t i = 0;
+    int rc = 0;
+    while (i < len) {
+        unsigned c0 = p[i];
+        if (c0 < 0x80) {
+            uint32_t at = (uint32_t)i;
+            if ((c0 | 0x20) - 'a' < 26u) {
+                word_add(&s, c0 | 0x20, at, at + 1);
+            } else if (c0 - '0' < 10u) {
+                word_add(&s, c0, at, at + 1);
+            } else if (c0 == ' ' || (c0 >= 9 && c0 <= 13)) {
+                if (s.in_word)
+                    rc = word_flush(&s);
+            } else if (c0 == '.' && s.in_word && is_digit(s.word_last)) {
+                int d = next_is_digit(a, p, len, i + 1); /* '.' inside 1111.49 */
+                if (d < 0)
+                    return FZ_ENOMEM;
+                if (d)
+                    word_add(&s, '.', at, at + 1);
+                else
+                    rc = punct(&s);
+            } else {
+                rc = punct(&s);
+            }
+            if (rc)
+                return rc;
+            i++;
+            continue;
+        }
+        /* U+4E00..U+9FFF: three bytes led by E4..E9. */
+        if (c0 >= 0xE4 && c0 <= 0xE9 && len - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
+            (p[i + 2] & 0xC0) == 0x80) {
+            uint32_t cp = ((c0 & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+            if (cp >= 0x4E00) {
+                if (fold == TOK_FOLD_TS)
+                    cp = fold_ts(cp);
+                else if (fold == TOK_FOLD_VARIANTS)
+                    cp = fold_variant(cp);
+                if ((rc = cjk(&s, cp, (uint32_t)i, (uint32_t)i + 3)) != 0)
+                    return rc;
+                i += 3;
+                continue;
+            }
+        }
+        /* Everything else. */
+        uint32_t cp, u[NORM_MAX];
+        int k = fz_utf8_decode(p + i, len - i, &cp);
+        if (k < 0) { /* an invalid byte: a separator, like U+FFFD */
+            if ((rc = punct(&s)) != 0)
+                return rc;
+            i++;
+            continue;
+        }
+        int n = units(a, cp, u);
+        if (n < 0)
+            return FZ_ENOMEM;
+        uint32_t start = (uint32_t)i, end = (uint32_t)(i + (size_t)k);
+        for (int j = 0; j < n; j++) {
+            uint32_t c = U_CP(u[j]);
+            switch (U_CLS(u[j])) {
+            case TOK_C_CJK:
+                rc = cjk(&s, c, start, end);
+                break;
+            case TOK_C_WORD:
+                word_add(&s, c, start, end);
+                break;
+            case TOK_C_SPACE:
+                rc = s.in_word ? word_flush(&s) : 0;
+                break;
+            default:
+                if (c == '.' && s.in_word && is_digit(s.word_last)) {
+                    int d = j + 1 < n ? is_digit(U_CP(u[j + 1])) : next_is_digit(a, p, len, end);
+                    if (d < 0)
+                        return FZ_ENOMEM;
+                    if (d) {
+                        word_add(&s, '.', start, end);
+                        break;
+                    }
+                }
+                rc = punct(&s);
+                break;
+            }
+            if (rc)
+                return rc;
+        }
+        i = end;
+    }
+    if (s.in_word && (rc = word_flush(&s)) != 0)
+        return rc;
+    if (next_pos)
+        *next_pos = s.pos + (s.gap ? 1 : 0);
+    return 0;
+}

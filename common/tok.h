@@ -1,0 +1,83 @@
+/*
+ * tok.h -- text analysis: one code path for documents and queries.
+ *
+ * Callers: the indexer (every entry's title, body and metadata fields), the
+ * searcher's query compiler (the text of each query term) and the snippet
+ * maker (to map token positions back to byte offsets of the stored text).
+ *
+ * Pipeline for each code point of the UTF-8 input:
+ *   1. decode UTF-8; an invalid byte is one separator (no token, no crash);
+ *   2. normalise with NFKC plus case folding (ICU's NFKC_Casefold, applied
+ *      one code point at a time; an expansion such as U+2460 -> "1" keeps
+ *      the source byte range of the code point it came from); fast paths for
+ *      ASCII and the URO block U+4E00..U+9FFF, which NFKC leaves alone;
+ *   3. fold (fold.h): none, traditional -> simplified, or that plus variant
+ *      characters to one representative;
+ *   4. classify: CJK (Han incl. U+3007, kana, hangul), word character
+ *      (letters, marks, digits), space (White_Space), or punctuation
+ *      (everything else, including symbols).
+ * Segmentation and positions:
+ *   - every CJK character takes one position and yields a unigram token
+ *     (TOK_UNI); when the next CJK character follows in the same run it also
+ *     yields a bigram token (TOK_BI) at the same position.  Spaces do not
+ *     end a run and take no position (OCR puts spaces between characters);
+ *   - a maximal run of word characters is one TOK_WORD token with one
+ *     position; '.' between two digits stays inside the word (1111.49);
+ *     terms longer than TOK_TERM_MAX bytes are cut at a character boundary;
+ *   - a run of punctuation ends a CJK run and adds one empty position after
+ *     the token before it, so phrases never match across punctuation;
+ *   - a word ends a CJK run and vice versa (no bigram across them).
+ * Tokens come out in position order, a unigram before the bigram at the
+ * same position.  start/end are byte offsets into the caller's input,
+ * covering the original characters (before normalisation and folding).
+ */
+#ifndef TOK_H
+#define TOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOK_TERM_MAX 64
+
+typedef enum { TOK_FOLD_NONE = 0, TOK_FOLD_TS = 1, TOK_FOLD_VARIANTS = 2 } tok_fold;
+typedef enum { TOK_UNI = 1, TOK_BI = 2, TOK_WORD = 3 } tok_kind;
+
+typedef struct {
+    const char *term; /* folded UTF-8, not NUL-terminated; valid during the callback */
+    uint32_t term_len;
+    uint32_t pos;     /* position (pos_base + n) */
+    uint32_t start;   /* byte offset of the first original byte */
+    uint32_t end;     /* byte offset just past the last original byte */
+    tok_kind kind;
+} tok_token;
+
+/* Return 0 to go on; any other value stops tok_analyze, which returns it. */
+typedef int (*tok_emit_fn)(void *ctx, const tok_token *t);
+
+typedef struct tok_analyzer tok_analyzer;
+
+/* Creates an analyzer folding at the given level.  Returns NULL and writes
+ * msg when ICU's normaliser cannot be had.  Cheap (no transliterator is
+ * opened: folding uses tables generated at build time).  One analyzer per
+ * thread; it holds scratch memory. */
+tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen);
+void tok_destroy(tok_analyzer *a); /* NULL is safe */
+tok_fold tok_get_fold(const tok_analyzer *a);
+
+/* Analyses text[0..len) and calls emit for each token, positions starting
+ * at pos_base.  *next_pos (may be NULL) receives the position after the
+ * last token (one more than the last token's pos, plus one if the text
+ * ended in punctuation) -- callers start the next field there + 1.
+ * Returns 0, FZ_ENOMEM, or the first non-zero value of emit. */
+int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
+                tok_emit_fn emit, void *ctx, uint32_t *next_pos);
+
+/* Class of a code point after normalisation, as used above. */
+typedef enum { TOK_C_SPACE = 0, TOK_C_PUNCT = 1, TOK_C_WORD = 2, TOK_C_CJK = 3 } tok_class;
+tok_class tok_classify(uint32_t cp);
+
+/* Normalises and folds one code point at the analyzer's level; writes up to
+ * 8 code points to out and returns how many (0 when it normalises away). */
+int tok_fold_cp(tok_analyzer *a, uint32_t cp, uint32_t out[8]);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * build.h -- turns parsed records into index entries and positional
+ * postings, inside one LMDB write transaction.
+ *
+ * Callers: fzindex.
+ *
+ * A build holds the single write transaction of one fzindex run: either
+ * everything it did is committed by build_commit(), or nothing is (a killed
+ * or failed run leaves the index exactly as it was).  Postings are gathered
+ * in memory (term -> documents -> positions) and written to LMDB in key
+ * order when the memory budget is reached and at commit; a term's new
+ * documents are appended to its last block.  Entry ids are never reused.
+ */
+#ifndef BUILD_H
+#define BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/store.h"
+
+typedef struct build build;
+
+typedef struct {
+    size_t mem_limit;      /* bytes of postings to gather before writing them; 0 = default */
+} build_opts;
+
+/* Starts a build on an index opened for writing.  Errors: FZ_ENOMEM,
+ * FZ_EBUSY (another fzindex is writing), FZ_ELMDB.  On failure nothing is
+ * left open. */
+int build_create(store *s, const build_opts *opts, build **out, char *msg, size_t msglen);
+
+/* Indexes one file.  path is the name recorded (callers pass an absolute,
+ * canonical path), text its content in UTF-8, nbytes/mtime describe the
+ * source, encoding names the encoding it was converted from.  A file
+ * indexed before under the same path is replaced.  *nentries (may be NULL)
+ * receives the number of records.  Errors are sticky: after one, every call
+ * returns it and build_commit refuses. */
+int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
+                   int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen);
+
+/* Drops a file's entries and postings; FZ_ENOTFOUND when it is not indexed. */
+int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg, size_t msglen);
+
+/* Writes the remaining postings and the statistics and commits. */
+int build_commit(build *b, char *msg, size_t msglen);
+
+/* Aborts if not committed and frees everything.  NULL is safe. */
+void build_destroy(build *b);
+
+/* Memory held by gathered postings now, for progress and tests. */
+size_t build_mem_used(const build *b);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * out.c -- result formats (see out.h).
+ */
+#include "out.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../indexer/parse.h"
+#include "snip.h"
+
+#define MAXHL 256
+#define C_HL "\033[1;31m"
+#define C_TITLE "\033[1m"
+#define C_DIM "\033[2m"
+#define C_PATH "\033[36m"
+#define C_OFF "\033[0m"
+
+struct out {
+    FILE *f;
+    out_format fmt;
+    int color, snippets;
+    size_t width;
+    fz_buf line, snip, tmp;
+    char cwd[PATH_MAX];
+    size_t cwdlen;
+};
+
+out *out_create(FILE *f, out_format fmt, int color, int snippets, size_t width)
+{
+    out *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->f = f;
+    o->fmt = fmt;
+    o->color = color;
+    o->snippets = snippets;
+    o->width = width ? width : 80;
+    if (getcwd(o->cwd, sizeof o->cwd))
+        o->cwdlen = strlen(o->cwd);
+    return o;
+}
+
+void out_destroy(out *o)
+{
+    if (!o)
+        return;
+    fz_buf_free(&o->line);
+    fz_buf_free(&o->snip);
+    fz_buf_free(&o->tmp);
+    free(o);
+}
+
+const char *out_display_path(const char *path, size_t len, char *buf, size_t bufsize)
+{
+    char cwd[PATH_MAX];
+    size_t n = len < bufsize - 1 ? len : bufsize - 1;
+    if (getcwd(cwd, sizeof cwd)) {
+        size_t cl = strlen(cwd);
+        if (cl > 1 && len > cl + 1 && memcmp(path, cwd, cl) == 0 && path[cl] == '/') {
+            path += cl + 1;
+            n = len - cl - 1 < bufsize - 1 ? len - cl - 1 : bufsize - 1;
+        }
+    }
+    memcpy(buf, path, n);
+    buf[n] = 0;
+    return buf;
+}
+
+int out_json_str(fz_buf *b, const char *s, size_t n)
+{
+    int rc = fz_buf_putc(b, '"');
+    for (size_t i = 0; i < n && !rc;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            switch (c) {
+            case '"': rc = fz_buf_puts(b, "\\\""); break;
+            case '\\': rc = fz_buf_puts(b, "\\\\"); break;
+            case '\n': rc = fz_buf_puts(b, "\\n"); break;
+            case '\r': rc = fz_buf_puts(b, "\\r"); break;
+            case '\t': rc = fz_buf_puts(b, "\\t"); break;
+            default:
+                if (c < 0x20 || c == 0x7f)
+                    rc = fz_buf_printf(b, "\\u%04x", c);
+                else
+                    rc = fz_buf_putc(b, c);
+            }
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        int k = fz_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k < 0) {
+            rc = fz_buf_puts(b, "\\ufffd");
+            i++;
+        } else {
+            rc = fz_buf_append(b, s + i, (size_t)k);
+            i += (size_t)k;
+        }
+    }
+    return rc ? rc : fz_buf_putc(b, '"');
+}
+
+/* Text with highlight ranges, for the terminal. */
+static void put_marked(out *o, fz_buf *b, const char *s, size_t n, const snip_range *hl, int nhl)
+{
+    size_t at = 0;
+    for (int i = 0; i < nhl; i++) {
+        if (hl[i].start < at || hl[i].end > n)
+            continue;
+        fz_buf_append(b, s + at, hl[i].start - at);
+        if (o->color)
+            fz_buf_puts(b, C_HL);
+        else
+            fz_buf_puts(b, "[");
+        fz_buf_append(b, s + hl[i].start, hl[i].end - hl[i].start);
+        fz_buf_puts(b, o->color ? C_OFF : "]");
+        at = hl[i].end;
+    }
+    fz_buf_append(b, s + at, n - at);
+}
+
+static void title_ranges(const search_hit *h, snip_range *hl, int *nhl)
+{
+    *nhl = 0;
+    for (size_t i = 0; i < h->nspans && *nhl < MAXHL; i++)
+        if (h->spans[i].field == 0) {
+            hl[*nhl].start = h->spans[i].start;
+            hl[*nhl].end = h->spans[i].end;
+            (*nhl)++;
+        }
+}
+
+static const char *kind_name(int k) { return parse_kind_name((parse_kind)k); }
+
+static int term_hit(out *o, const search_hit *h)
+{
+    const store_entry *e = h->e;
+    fz_buf *b = &o->line;
+    b->len = 0;
+    snip_range hl[MAXHL];
+    int nhl;
+    fz_buf_printf(b, "%3u. ", h->rank);
+    if (o->color)
+        fz_buf_puts(b, C_TITLE);
+    if (e->kind == 1)
+        fz_buf_puts(b, "[资料] ");
+    if (e->title_len) {
+        title_ranges(h, hl, &nhl);
+        put_marked(o, b, e->title, e->title_len, hl, nhl);
+    } else {
+        fz_buf_printf(b, "(%s)", kind_name(e->kind));
+    }
+    if (o->color)
+        fz_buf_puts(b, C_OFF);
+    fz_buf_puts(b, "\n     ");
+    if (o->color)
+        fz_buf_puts(b, C_DIM);
+    for (size_t i = 0; i < e->nsection; i++) {
+        if (i)
+            fz_buf_puts(b, " › ");
+        fz_buf_append(b, e->section[i], e->section_len[i]);
+    }
+    if (e->nauthors) {
+        fz_buf_puts(b, e->nsection ? " · " : "");
+        for (size_t i = 0; i < e->nauthors; i++) {
+            if (i)
+                fz_buf_puts(b, "、");
+            fz_buf_append(b, e->authors[i], e->author_len[i]);
+        }
+    }
+    if (o->color)
+        fz_buf_puts(b, C_OFF);
+    fz_buf_puts(b, e->nsection || e->nauthors ? " · " : "");
+    char pb[PATH_MAX];
+    if (o->color)
+        fz_buf_puts(b, C_PATH);
+    fz_buf_printf(b, "%s:%u", out_display_path(h->file, h->file_len, pb, sizeof pb), e->line);
+    if (o->color)
+        fz_buf_puts(b, C_OFF);
+    fz_buf_putc(b, '\n');
+    if (o->snippets && e->body_len) {
+        int n = snip_make(e->body, e->body_len, h->spans, h->nspans, 1, o->width, &o->snip, hl, MAXHL);
+        if (n < 0)
+            return n;
+        fz_buf_puts(b, "     ");
+        put_marked(o, b, o->snip.p, o->snip.len, hl, n);
+        fz_buf_putc(b, '\n');
+    }
+    fz_buf_putc(b, '\n');
+    return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
+}
+
+static void json_strs(fz_buf *b, const char *const *s, const size_t *len, size_t n)
+{
+    fz_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fz_buf_putc(b, ',');
+        out_json_str(b, s[i], len[i]);
+    }
+    fz_buf_putc(b, ']');
+}
+
+/* The snippet of a hit and its highlights; when the body has no match but
+ * the title has, the snippet is the body's beginning. */
+static int hit_snippet(out *o, const search_hit *h, snip_range *hl)
+{
+    if (!o->snippets) {
+        o->snip.len = 0;
+        return 0;
+    }
+    const store_entry *e = h->e;
+    return snip_make(e->body, e->body_len, h->spans, h->nspans, 1, o->width, &o->snip, hl, MAXHL);
+}
+
+static int json_hit(out *o, const search_hit *h, uint32_t query_no)
+{
+    const store_entry *e = h->e;
+    fz_buf *b = &o->line;
+    b->len = 0;
+    snip_range hl[MAXHL];
+    int nhl = hit_snippet(o, h, hl);
+    if (nhl < 0)
+        return nhl;
+    fz_buf_putc(b, '{');
+    if (query_no)
+        fz_buf_printf(b, "\"query\":%u,", query_no);
+    fz_buf_printf(b, "\"rank\":%u,\"score\":%.4f,\"id\":%u,\"file\":", h->rank, h->score, e->id);
+    out_json_str(b, h->file, h->file_len);
+    fz_buf_printf(b, ",\"line\":%u,\"section\":", e->line);
+    json_strs(b, e->section, e->section_len, e->nsection);
+    fz_buf_puts(b, ",\"title\":");
+    out_json_str(b, e->title, e->title_len);
+    fz_buf_puts(b, ",\"authors\":");
+    json_strs(b, e->authors, e->author_len, e->nauthors);
+    fz_buf_printf(b, ",\"kind\":\"%s\",\"snippet\":", kind_name(e->kind));
+    out_json_str(b, o->snip.p ? o->snip.p : "", o->snip.len);
+    fz_buf_puts(b, ",\"highlights\":[");
+    for (int i = 0; i < nhl; i++) {
+        size_t s = snip_cplen(o->snip.p, hl[i].start);
+        size_t n = snip_cplen(o->snip.p + hl[i].start, hl[i].end - hl[i].start);
+        fz_buf_printf(b, "%s[%zu,%zu]", i ? "," : "", s, s + n);
+    }
+    fz_buf_puts(b, "],\"title_highlights\":[");
+    int first = 1;
+    for (size_t i = 0; i < h->nspans; i++) {
+        if (h->spans[i].field != 0)
+            continue;
+        size_t s = snip_cplen(e->title, h->spans[i].start);
+        size_t n = snip_cplen(e->title + h->spans[i].start, h->spans[i].end - h->spans[i].start);
+        fz_buf_printf(b, "%s[%zu,%zu]", first ? "" : ",", s, s + n);
+        first = 0;
+    }
+    fz_buf_printf(b, "],\"matches\":%u}\n", h->occurrences);
+    return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
+}
+
+/* One CSV or TSV field. */
+static void sv_field(out *o, fz_buf *b, const char *s, size_t n, int last)
+{
+    if (o->fmt == OUT_CSV) {
+        int quote = 0;
+        for (size_t i = 0; i < n && !quote; i++)
+            quote = s[i] == '"' || s[i] == ',' || s[i] == '\n' || s[i] == '\r';
+        if (quote) {
+            fz_buf_putc(b, '"');
+            for (size_t i = 0; i < n; i++) {
+                if (s[i] == '"')
+                    fz_buf_putc(b, '"');
+                fz_buf_putc(b, s[i]);
+            }
+            fz_buf_putc(b, '"');
+        } else {
+            fz_buf_append(b, s, n);
+        }
+        fz_buf_puts(b, last ? "\r\n" : ",");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            fz_buf_putc(b, s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+        fz_buf_puts(b, last ? "\n" : "\t");
+    }
+}
+
+int out_header(out *o)
+{
+    if (o->fmt != OUT_CSV && o->fmt != OUT_TSV)
+        return 0;
+    static const char *const cols[] = {"id", "file", "line", "section", "title", "authors",
+                                       "kind", "score", "matches", "snippet"};
+    fz_buf *b = &o->line;
+    b->len = 0;
+    for (size_t i = 0; i < 10; i++)
+        sv_field(o, b, cols[i], strlen(cols[i]), i == 9);
+    return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
+}
+
+static int sv_hit(out *o, const search_hit *h)
+{
+    const store_entry *e = h->e;
+    fz_buf *b = &o->line, *t = &o->tmp;
+    b->len = 0;
+    snip_range hl[MAXHL];
+    if (hit_snippet(o, h, hl) < 0)
+        return FZ_ENOMEM;
+    char num[64];
+    snprintf(num, sizeof num, "%u", e->id);
+    sv_field(o, b, num, strlen(num), 0);
+    sv_field(o, b, h->file, h->file_len, 0);
+    snprintf(num, sizeof num, "%u", e->line);
+    sv_field(o, b, num, strlen(num), 0);
+    t->len = 0;
+    for (size_t i = 0; i < e->nsection; i++) {
+        if (i)
+            fz_buf_puts(t, " › ");
+        fz_buf_append(t, e->section[i], e->section_len[i]);
+    }
+    sv_field(o, b, t->p ? t->p : "", t->len, 0);
+    sv_field(o, b, e->title, e->title_len, 0);
+    t->len = 0;
+    for (size_t i = 0; i < e->nauthors; i++) {
+        if (i)
+            fz_buf_puts(t, "; ");
+        fz_buf_append(t, e->authors[i], e->author_len[i]);
+    }
+    sv_field(o, b, t->p ? t->p : "", t->len, 0);
+    const char *k = kind_name(e->kind);
+    sv_field(o, b, k, strlen(k), 0);
+    snprintf(num, sizeof num, "%.4f", h->score);
+    sv_field(o, b, num, strlen(num), 0);
+    snprintf(num, sizeof num, "%u", h->occurrences);
+    sv_field(o, b, num, strlen(num), 0);
+    sv_field(o, b, o->snip.p ? o->snip.p : "", o->snip.len, 1);
+    return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
+}
+
+int out_hit(out *o, const search_hit *h, uint32_t query_no)
+{
+    switch (o->fmt) {
+    case OUT_TERM: return term_hit(o, h);
+    case OUT_JSON: return json_hit(o, h, query_no);
+    default: return sv_hit(o, h);
+    }
+}
+
+int out_entry(out *o, const search_hit *h)
+{
+    const store_entry *e = h->e;
+    if (o->fmt == OUT_JSON) {
+        fz_buf *b = &o->line;
+        b->len = 0;
+        fz_buf_printf(b, "{\"id\":%u,\"file\":", e->id);
+        out_json_str(b, h->file, h->file_len);
+        fz_buf_printf(b, ",\"line\":%u,\"section\":", e->line);
+        json_strs(b, e->section, e->section_len, e->nsection);
+        fz_buf_puts(b, ",\"title\":");
+        out_json_str(b, e->title, e->title_len);
+        fz_buf_puts(b, ",\"authors\":");
+        json_strs(b, e->authors, e->author_len, e->nauthors);
+        fz_buf_printf(b, ",\"kind\":\"%s\",\"text\":", kind_name(e->kind));
+        out_json_str(b, e->body, e->body_len);
+        fz_buf_puts(b, "}\n");
+        return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
+    }
+    char pb[PATH_MAX];
+    fprintf(o->f, "%s%.*s%s\n", o->color ? C_TITLE : "", (int)e->title_len, e->title, o->color ? C_OFF : "");
+    for (size_t i = 0; i < e->nsection; i++)
+        fprintf(o->f, "%s%.*s", i ? " › " : "", (int)e->section_len[i], e->section[i]);
+    fprintf(o->f, "%s", e->nsection ? "\n" : "");
+    if (e->nauthors) {
+        fprintf(o->f, "(");
+        for (size_t i = 0; i < e->nauthors; i++)
+            fprintf(o->f, "%s%.*s", i ? " " : "", (int)e->author_len[i], e->authors[i]);
+        fprintf(o->f, ")\n");
+    }
+    fprintf(o->f, "%s:%u · %s · id %u\n\n%.*s\n", out_display_path(h->file, h->file_len, pb, sizeof pb), e->line,
+            kind_name(e->kind), e->id, (int)e->body_len, e->body);
+    return ferror(o->f) ? FZ_EIO : 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * out.h -- writes search results: the terminal view, JSON Lines, CSV and
+ * TSV, counts and timings.
+ *
+ * Callers: fzsearch.
+ *
+ * Terminal view, per hit: rank and title; section path, authors and
+ * file:line; the snippet with matches highlighted (ANSI bold red when
+ * colour is on).  JSON Lines: one object per hit with the keys rank, score,
+ * id, file, line, section, title, authors, kind, snippet, highlights
+ * ([start, end) in code points into snippet), matches, and query when
+ * batch numbering is on.  CSV (RFC 4180, CRLF line ends, every field
+ * quoted when it needs it) and TSV (tabs and line breaks in fields become
+ * spaces) start with a header row and carry id, file, line, section (joined
+ * with " › "), title, authors (joined with "; "), kind, score, matches,
+ * snippet.
+ */
+#ifndef OUT_H
+#define OUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/fz.h"
+#include "search.h"
+
+typedef enum { OUT_TERM, OUT_JSON, OUT_CSV, OUT_TSV } out_format;
+
+typedef struct out out;
+
+/* f stays the caller's.  color: ANSI escapes in the terminal view.
+ * snippets: 0 leaves snippet fields empty (faster exports).  width:
+ * snippet width in characters. */
+out *out_create(FILE *f, out_format fmt, int color, int snippets, size_t width);
+void out_destroy(out *o); /* NULL is safe */
+
+/* Writes one hit.  query_no > 0 adds "query": query_no (JSON) for --batch. */
+int out_hit(out *o, const search_hit *h, uint32_t query_no);
+/* Writes the header row of CSV/TSV (nothing for other formats). */
+int out_header(out *o);
+/* --show: the whole entry. */
+int out_entry(out *o, const search_hit *h);
+
+/* JSON string literal of s[0..n) (invalid UTF-8 becomes U+FFFD). */
+int out_json_str(fz_buf *b, const char *s, size_t n);
+
+/* Path for display: relative to the working directory when below it. */
+const char *out_display_path(const char *path, size_t len, char *buf, size_t bufsize);
+
+#endif

@@ -1,0 +1,1703 @@
+/*
+ * search.c -- query evaluation over the positional postings (see search.h).
+ *
+ * A query tree is compiled into a tree of matchers.  Every matcher walks
+ * documents in ascending id order: node_next(n, target) moves n to the
+ * first matching document >= target (DOC_END when there is none), and
+ * node_spans(n) lists the position spans of its matches in that document.
+ *   leaf    one term: one or more posting keys (several when a character
+ *           has variant forms), merged
+ *   phrase  leaves at fixed offsets (a CJK run is a chain of bigrams); also
+ *           checks ? wildcards and --fold=none against the entry's tokens
+ *   and     leapfrog over the positive children, then rejects documents a
+ *           negative child matches
+ *   or      the smallest document of its children
+ *   near    and-match, then keeps the spans that have a partner within N
+ *   except  spans of the left side not inside a span of the right side
+ * Top-k keeps a heap of the best k; a lone term skips whole blocks whose
+ * BM25 upper bound (from the block's max tf and min length) cannot enter
+ * the heap (block-max pruning), unless exact counts are asked for.
+ */
+#include "search.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fold.h"
+
+#define DOC_END UINT32_MAX
+#define UNPOSITIONED (UINT32_MAX - 1)
+#define MAX_ALTS 16
+#define MAX_LEAVES 4096
+
+struct search {
+    store *st;
+    tok_analyzer *tok[3];
+    uint64_t nentries;
+    double avgdl;
+    /* variant classes: members sorted by representative */
+    uint32_t *vrep, *vmem;
+    size_t nv;
+    int vready;
+};
+
+typedef struct {
+    uint32_t s, e;   /* positions, inclusive */
+    uint8_t title;
+} pspan;
+
+typedef struct {
+    MDB_cursor *cur;
+    uint8_t key[STORE_KEY_MAX];
+    size_t prefix;
+    store_block blk;
+    int valid;
+} keycur;
+
+typedef struct {
+    keycur *k;
+    size_t nk;
+    uint32_t doc;
+    uint64_t df;
+    double idf;
+    uint32_t pos_doc;
+    uint32_t *pos;
+    uint32_t npos, cap, ntitle;
+} leaf;
+
+enum { N_PHRASE, N_AND, N_OR, N_NEAR, N_EXCEPT, N_NONE };
+
+typedef struct node node;
+struct node {
+    int type;
+    int field;
+    int title_only;
+    uint32_t doc;
+    /* phrase */
+    size_t nparts;
+    leaf **parts;
+    uint32_t *offs;
+    uint32_t len;
+    uint32_t *wild;
+    size_t nwild;
+    const char **vterm;  /* --fold=none: the term expected at each offset */
+    uint32_t *vlen;
+    double idf;
+    /* composite */
+    node **kids;
+    size_t nkids;
+    uint8_t *neg;
+    uint32_t dist;
+    /* spans of doc sdoc */
+    uint32_t sdoc;
+    pspan *sp;
+    size_t nsp, spcap;
+};
+
+/* Tokens of one entry by position, for verification. */
+typedef struct {
+    uint32_t doc;
+    uint32_t npos;
+    uint8_t *kind;          /* TOK_UNI / TOK_WORD at that position, 0 none */
+    uint32_t *toff, *tlen;  /* term at NONE fold, in terms */
+    fz_buf terms;
+    size_t cap;
+} doctoks;
+
+typedef struct {
+    search *s;
+    MDB_txn *txn;
+    fz_arena *a;
+    const search_opts *o;
+    tok_analyzer *qtok;       /* TS analyzer for queries */
+    leaf **leaves;
+    size_t nleaves;
+    node **nodes;
+    size_t nnodes;
+    node **scoring;
+    size_t nscoring;
+    store_dlen_cache dc;
+    doctoks dt;
+    int need_verify;
+    char *msg;
+    size_t msglen;
+    int err;
+} ctx;
+
+/* ---------------------------------------------------------------- leaves */
+
+static int kc_same(const keycur *c, const MDB_val *k)
+{
+    return k->mv_size == c->prefix + 4 && memcmp(k->mv_data, c->key, c->prefix) == 0;
+}
+
+static int kc_open(ctx *x, keycur *c, MDB_val *k, MDB_val *v)
+{
+    if (!kc_same(c, k)) {
+        c->valid = 0;
+        return 0;
+    }
+    uint32_t first = fz_be32_get((uint8_t *)k->mv_data + c->prefix);
+    if (store_block_open(&c->blk, first, v->mv_data, v->mv_size)) {
+        x->err = FZ_ECORRUPT;
+        c->valid = 0;
+        return FZ_ECORRUPT;
+    }
+    c->valid = 1;
+    return 0;
+}
+
+/* Positions c on the block that may hold target (the last block starting
+ * at or before it), or the first block after. */
+static int kc_jump(ctx *x, keycur *c, uint32_t target)
+{
+    fz_be32_put(c->key + c->prefix, target);
+    MDB_val k = {c->prefix + 4, c->key}, v;
+    int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && kc_same(c, &k) && fz_be32_get((uint8_t *)k.mv_data + c->prefix) == target)
+        return kc_open(x, c, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(c->cur, &k, &v, MDB_LAST);
+    else if (rc == 0)
+        rc = mdb_cursor_get(c->cur, &k, &v, MDB_PREV);
+    if (rc == 0 && kc_same(c, &k)) {
+        if (kc_open(x, c, &k, &v))
+            return FZ_ECORRUPT;
+        if (c->blk.last >= target)
+            return 0;
+    }
+    /* the block before ends too early: take the next one */
+    fz_be32_put(c->key + c->prefix, target);
+    k.mv_size = c->prefix + 4;
+    k.mv_data = c->key;
+    rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
+    if (rc) {
+        c->valid = 0;
+        return rc == MDB_NOTFOUND ? 0 : FZ_ELMDB;
+    }
+    return kc_open(x, c, &k, &v);
+}
+
+static int kc_next_block(ctx *x, keycur *c)
+{
+    MDB_val k, v;
+    int rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
+    if (rc) {
+        c->valid = 0;
+        return rc == MDB_NOTFOUND ? 0 : FZ_ELMDB;
+    }
+    return kc_open(x, c, &k, &v);
+}
+
+static void kc_seek(ctx *x, keycur *c, uint32_t target)
+{
+    if (!c->valid || c->blk.doc >= target)
+        return;
+    if (target > c->blk.last) {
+        /* most seeks land in the next block */
+        if (kc_next_block(x, c) || !c->valid)
+            return;
+        if (target > c->blk.last && (kc_jump(x, c, target) || !c->valid))
+            return;
+    }
+    while (c->blk.doc < target) {
+        int rc = store_block_next(&c->blk);
+        if (rc == FZ_ENOTFOUND) {
+            if (kc_next_block(x, c) || !c->valid)
+                return;
+        } else if (rc) {
+            x->err = FZ_ECORRUPT;
+            c->valid = 0;
+            return;
+        }
+    }
+}
+
+static void leaf_update(leaf *l)
+{
+    uint32_t d = DOC_END;
+    for (size_t i = 0; i < l->nk; i++)
+        if (l->k[i].valid && l->k[i].blk.doc < d)
+            d = l->k[i].blk.doc;
+    l->doc = d;
+}
+
+static uint32_t leaf_seek(ctx *x, leaf *l, uint32_t target)
+{
+    if (l->doc != DOC_END && l->doc >= target)
+        return l->doc;
+    for (size_t i = 0; i < l->nk; i++)
+        kc_seek(x, &l->k[i], target);
+    leaf_update(l);
+    return l->doc;
+}
+
+static int leaf_reset(ctx *x, leaf *l)
+{
+    for (size_t i = 0; i < l->nk; i++) {
+        keycur *c = &l->k[i];
+        if (kc_jump(x, c, 0))
+            return x->err ? x->err : FZ_ELMDB;
+    }
+    leaf_update(l);
+    l->pos_doc = DOC_END;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Positions of the leaf in its current doc (title positions first). */
+static int leaf_positions(ctx *x, leaf *l)
+{
+    if (l->pos_doc == l->doc)
+        return 0;
+    l->npos = l->ntitle = 0;
+    for (size_t i = 0; i < l->nk; i++) {
+        keycur *c = &l->k[i];
+        if (!c->valid || c->blk.doc != l->doc)
+            continue;
+        uint32_t n = c->blk.tf_title + c->blk.tf_body;
+        if (l->npos + n > l->cap) {
+            uint32_t cap = (l->npos + n) * 2;
+            uint32_t *p = realloc(l->pos, cap * sizeof *p);
+            if (!p)
+                return x->err = FZ_ENOMEM;
+            l->pos = p;
+            l->cap = cap;
+        }
+        if (store_block_positions(&c->blk, l->pos + l->npos, n) < 0)
+            return x->err = FZ_ECORRUPT;
+        l->npos += n;
+        l->ntitle += c->blk.tf_title;
+    }
+    if (l->nk > 1)
+        qsort(l->pos, l->npos, sizeof *l->pos, cmp_u32);
+    l->pos_doc = l->doc;
+    return 0;
+}
+
+/* ---------------------------------------------------------- verification */
+
+typedef struct {
+    doctoks *dt;
+} dt_ctx;
+
+static int dt_emit(void *p, const tok_token *t)
+{
+    doctoks *dt = p;
+    if (t->kind == TOK_BI || t->pos >= dt->npos)
+        return 0;
+    dt->kind[t->pos] = (uint8_t)t->kind;
+    dt->toff[t->pos] = (uint32_t)dt->terms.len;
+    dt->tlen[t->pos] = t->term_len;
+    return fz_buf_append(&dt->terms, t->term, t->term_len);
+}
+
+static tok_analyzer *get_tok(search *s, tok_fold f);
+
+/* Tokens (at fold NONE) of entry doc by position. */
+static int load_doctoks(ctx *x, uint32_t doc)
+{
+    doctoks *dt = &x->dt;
+    if (dt->doc == doc && dt->kind)
+        return 0;
+    fz_arena *a = fz_arena_create();
+    if (!a)
+        return x->err = FZ_ENOMEM;
+    store_entry e;
+    int rc = store_entry_get(x->s->st, x->txn, doc, a, &e);
+    if (rc) {
+        fz_arena_destroy(a);
+        return x->err = rc;
+    }
+    uint32_t n = e.npos + 2;
+    if (n > dt->cap) {
+        free(dt->kind);
+        free(dt->toff);
+        free(dt->tlen);
+        dt->kind = malloc(n);
+        dt->toff = malloc(n * sizeof *dt->toff);
+        dt->tlen = malloc(n * sizeof *dt->tlen);
+        dt->cap = n;
+        if (!dt->kind || !dt->toff || !dt->tlen) {
+            fz_arena_destroy(a);
+            dt->cap = 0;
+            return x->err = FZ_ENOMEM;
+        }
+    }
+    memset(dt->kind, 0, n);
+    dt->npos = n;
+    dt->terms.len = 0;
+    tok_analyzer *t = get_tok(x->s, TOK_FOLD_NONE);
+    if (!t) {
+        fz_arena_destroy(a);
+        return x->err = FZ_EICU;
+    }
+    rc = tok_analyze(t, e.title, e.title_len, 0, dt_emit, dt, NULL);
+    if (!rc)
+        rc = tok_analyze(t, e.body, e.body_len, e.title_npos, dt_emit, dt, NULL);
+    fz_arena_destroy(a);
+    if (rc)
+        return x->err = rc;
+    dt->doc = doc;
+    return 0;
+}
+
+static int phrase_verify(ctx *x, node *n, uint32_t doc, uint32_t start)
+{
+    if (!n->nwild && !n->vterm)
+        return 1;
+    if (load_doctoks(x, doc))
+        return 0;
+    doctoks *dt = &x->dt;
+    for (size_t i = 0; i < n->nwild; i++) {
+        uint32_t p = start + n->wild[i];
+        if (p >= dt->npos || dt->kind[p] != TOK_UNI)
+            return 0;
+    }
+    if (n->vterm) {
+        for (uint32_t j = 0; j < n->len; j++) {
+            if (!n->vterm[j])
+                continue;
+            uint32_t p = start + j;
+            if (p >= dt->npos || !dt->kind[p] || dt->tlen[p] != n->vlen[j] ||
+                memcmp(dt->terms.p + dt->toff[p], n->vterm[j], n->vlen[j]))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* ----------------------------------------------------------------- nodes */
+
+static uint32_t node_next(ctx *x, node *n, uint32_t target);
+static int node_spans(ctx *x, node *n);
+
+static int add_span(ctx *x, node *n, uint32_t s, uint32_t e, uint8_t title)
+{
+    if (n->nsp == n->spcap) {
+        size_t cap = n->spcap ? n->spcap * 2 : 16;
+        pspan *p = realloc(n->sp, cap * sizeof *p);
+        if (!p)
+            return x->err = FZ_ENOMEM;
+        n->sp = p;
+        n->spcap = cap;
+    }
+    n->sp[n->nsp].s = s;
+    n->sp[n->nsp].e = e;
+    n->sp[n->nsp].title = title;
+    n->nsp++;
+    return 0;
+}
+
+static int in_sorted(const uint32_t *v, uint32_t n, uint32_t x)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t m = (lo + hi) / 2;
+        if (v[m] < x)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo < n && v[lo] == x;
+}
+
+/* Phrase spans in the current doc. */
+static int phrase_spans(ctx *x, node *n)
+{
+    n->nsp = 0;
+    for (size_t i = 0; i < n->nparts; i++)
+        if (leaf_positions(x, n->parts[i]))
+            return x->err;
+    leaf *l0 = n->parts[0];
+    for (uint32_t i = 0; i < l0->npos; i++) {
+        uint32_t p0 = l0->pos[i];
+        if (p0 < n->offs[0])
+            continue;
+        uint32_t start = p0 - n->offs[0];
+        int title = i < l0->ntitle;
+        if (n->title_only && !title)
+            break;
+        int ok = 1;
+        for (size_t j = 1; j < n->nparts && ok; j++)
+            ok = in_sorted(n->parts[j]->pos, n->parts[j]->npos, start + n->offs[j]);
+        if (ok && phrase_verify(x, n, n->doc, start))
+            if (add_span(x, n, start, start + n->len - 1, (uint8_t)title))
+                return x->err;
+    }
+    return 0;
+}
+
+static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
+{
+    for (;;) {
+        uint32_t d = target;
+        /* leapfrog until every part is on the same doc */
+        for (;;) {
+            uint32_t maxd = d;
+            int same = 1;
+            for (size_t i = 0; i < n->nparts; i++) {
+                uint32_t di = leaf_seek(x, n->parts[i], maxd);
+                if (di == DOC_END)
+                    return n->doc = DOC_END;
+                if (di != maxd) {
+                    same = 0;
+                    if (di > maxd)
+                        maxd = di;
+                }
+            }
+            if (same)
+                break;
+            d = maxd;
+        }
+        n->doc = d;
+        if (x->err)
+            return n->doc = DOC_END;
+        if (n->nparts == 1 && !n->nwild && !n->vterm && !n->title_only)
+            return d;
+        if (phrase_spans(x, n))
+            return n->doc = DOC_END;
+        n->sdoc = d;
+        if (n->nsp)
+            return d;
+        target = d + 1;
+    }
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const pspan *x = a, *y = b;
+    if (x->s != y->s)
+        return x->s < y->s ? -1 : 1;
+    return x->e < y->e ? -1 : x->e > y->e;
+}
+
+static uint32_t and_next(ctx *x, node *n, uint32_t target)
+{
+    for (;;) {
+        uint32_t d = target;
+        for (;;) {
+            uint32_t maxd = d;
+            int same = 1;
+            for (size_t i = 0; i < n->nkids; i++) {
+                if (n->neg[i])
+                    continue;
+                uint32_t di = node_next(x, n->kids[i], maxd);
+                if (di == DOC_END)
+                    return n->doc = DOC_END;
+                if (di != maxd) {
+                    same = 0;
+                    if (di > maxd)
+                        maxd = di;
+                }
+            }
+            if (same)
+                break;
+            d = maxd;
+        }
+        if (x->err)
+            return n->doc = DOC_END;
+        int rejected = 0;
+        for (size_t i = 0; i < n->nkids && !rejected; i++)
+            if (n->neg[i] && node_next(x, n->kids[i], d) == d)
+                rejected = 1;
+        if (!rejected)
+            return n->doc = d;
+        target = d + 1;
+    }
+}
+
+static uint32_t or_next(ctx *x, node *n, uint32_t target)
+{
+    uint32_t d = DOC_END;
+    for (size_t i = 0; i < n->nkids; i++) {
+        uint32_t di = node_next(x, n->kids[i], target);
+        if (di < d)
+            d = di;
+    }
+    return n->doc = d;
+}
+
+/* NEAR: the spans of either side that have a partner within dist. */
+static int near_spans(ctx *x, node *n)
+{
+    n->nsp = 0;
+    node *a = n->kids[0], *b = n->kids[1];
+    if (node_spans(x, a) || node_spans(x, b))
+        return x->err;
+    for (int side = 0; side < 2; side++) {
+        node *p = side ? b : a, *q = side ? a : b;
+        for (size_t i = 0; i < p->nsp; i++) {
+            int ok = 0;
+            for (size_t j = 0; j < q->nsp && !ok; j++) {
+                const pspan *u = &p->sp[i], *w = &q->sp[j];
+                uint32_t gap;
+                if (w->s > u->e)
+                    gap = w->s - u->e - 1;
+                else if (u->s > w->e)
+                    gap = u->s - w->e - 1;
+                else
+                    gap = 0;
+                ok = gap <= n->dist;
+            }
+            if (ok && add_span(x, n, p->sp[i].s, p->sp[i].e, p->sp[i].title))
+                return x->err;
+        }
+    }
+    qsort(n->sp, n->nsp, sizeof *n->sp, span_cmp);
+    return 0;
+}
+
+static int except_spans(ctx *x, node *n)
+{
+    n->nsp = 0;
+    node *a = n->kids[0], *b = n->kids[1];
+    if (node_spans(x, a))
+        return x->err;
+    int bhere = node_next(x, b, n->doc) == n->doc;
+    if (bhere && node_spans(x, b))
+        return x->err;
+    for (size_t i = 0; i < a->nsp; i++) {
+        int inside = 0;
+        for (size_t j = 0; bhere && j < b->nsp && !inside; j++)
+            inside = b->sp[j].s <= a->sp[i].s && a->sp[i].e <= b->sp[j].e;
+        if (!inside && add_span(x, n, a->sp[i].s, a->sp[i].e, a->sp[i].title))
+            return x->err;
+    }
+    return 0;
+}
+
+static uint32_t pair_next(ctx *x, node *n, uint32_t target)
+{
+    for (;;) {
+        uint32_t d;
+        if (n->type == N_NEAR) {
+            d = target;
+            for (;;) {
+                uint32_t da = node_next(x, n->kids[0], d);
+                if (da == DOC_END)
+                    return n->doc = DOC_END;
+                uint32_t db = node_next(x, n->kids[1], da);
+                if (db == DOC_END)
+                    return n->doc = DOC_END;
+                if (db == da) {
+                    d = da;
+                    break;
+                }
+                d = db;
+            }
+        } else {
+            d = node_next(x, n->kids[0], target);
+            if (d == DOC_END)
+                return n->doc = DOC_END;
+        }
+        n->doc = d;
+        int rc = n->type == N_NEAR ? near_spans(x, n) : except_spans(x, n);
+        if (rc)
+            return n->doc = DOC_END;
+        n->sdoc = d;
+        if (n->nsp)
+            return d;
+        target = d + 1;
+    }
+}
+
+static uint32_t node_next(ctx *x, node *n, uint32_t target)
+{
+    if (n->doc == DOC_END)
+        return DOC_END;
+    if (n->doc != UNPOSITIONED && n->doc >= target)
+        return n->doc;
+    switch (n->type) {
+    case N_PHRASE: return phrase_next(x, n, target);
+    case N_AND: return and_next(x, n, target);
+    case N_OR: return or_next(x, n, target);
+    case N_NEAR:
+    case N_EXCEPT: return pair_next(x, n, target);
+    default: return n->doc = DOC_END;
+    }
+}
+
+/* Spans of n in its current doc (which the caller made current). */
+static int node_spans(ctx *x, node *n)
+{
+    if (n->sdoc == n->doc && n->doc != DOC_END)
+        return 0;
+    n->nsp = 0;
+    int rc = 0;
+    switch (n->type) {
+    case N_PHRASE:
+        rc = phrase_spans(x, n);
+        break;
+    case N_AND:
+    case N_OR:
+        for (size_t i = 0; i < n->nkids && !rc; i++) {
+            node *k = n->kids[i];
+            if (n->type == N_AND && n->neg[i])
+                continue;
+            if (k->doc != n->doc || (k->type == N_PHRASE && k->field != STORE_F_TEXT))
+                continue;
+            if ((rc = node_spans(x, k)))
+                break;
+            for (size_t j = 0; j < k->nsp && !rc; j++)
+                rc = add_span(x, n, k->sp[j].s, k->sp[j].e, k->sp[j].title);
+        }
+        if (!rc)
+            qsort(n->sp, n->nsp, sizeof *n->sp, span_cmp);
+        break;
+    case N_NEAR:
+        rc = near_spans(x, n);
+        break;
+    case N_EXCEPT:
+        rc = except_spans(x, n);
+        break;
+    }
+    n->sdoc = n->doc;
+    return rc;
+}
+
+static int node_reset(ctx *x, node *n)
+{
+    n->doc = 0;
+    n->sdoc = DOC_END;
+    n->nsp = 0;
+    if (n->type == N_PHRASE) {
+        for (size_t i = 0; i < n->nparts; i++)
+            if (leaf_reset(x, n->parts[i]))
+                return x->err ? x->err : FZ_ELMDB;
+        n->doc = UNPOSITIONED; /* "not positioned": forces the first node_next */
+        return 0;
+    }
+    for (size_t i = 0; i < n->nkids; i++)
+        if (node_reset(x, n->kids[i]))
+            return x->err ? x->err : FZ_ELMDB;
+    n->doc = UNPOSITIONED;
+    return 0;
+}
+
+/* ----------------------------------------------------------- compilation */
+
+static tok_analyzer *get_tok(search *s, tok_fold f)
+{
+    if (!s->tok[f])
+        s->tok[f] = tok_create(f, NULL, 0);
+    return s->tok[f];
+}
+
+/* Variant classes: for a (ts-folded) code point, the ts-folded forms that
+ * fold to the same representative.  Built once per process, on demand. */
+static int cmp_pair(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static int build_variants(search *s)
+{
+    if (s->vready)
+        return 0;
+    static const uint32_t ranges[][2] = {{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x3134F}};
+    size_t cap = 8192, n = 0;
+    uint32_t *pairs = malloc(cap * 2 * sizeof *pairs);
+    if (!pairs)
+        return FZ_ENOMEM;
+    for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++) {
+        for (uint32_t c = ranges[r][0]; c <= ranges[r][1]; c++) {
+            uint32_t t = fold_ts(c);
+            if (t != c)
+                continue; /* the index never holds c itself */
+            uint32_t v = fold_variant(c);
+            if (v == c && fold_variant(v) == v) {
+                /* c may still be the representative of others: record it */
+            }
+            if (n == cap) {
+                cap *= 2;
+                uint32_t *np = realloc(pairs, cap * 2 * sizeof *np);
+                if (!np) {
+                    free(pairs);
+                    return FZ_ENOMEM;
+                }
+                pairs = np;
+            }
+            pairs[2 * n] = v;
+            pairs[2 * n + 1] = c;
+            n++;
+        }
+    }
+    qsort(pairs, n, 2 * sizeof *pairs, cmp_pair);
+    /* keep only classes with more than one member */
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && pairs[2 * j] == pairs[2 * i])
+            j++;
+        if (j - i > 1)
+            for (size_t q = i; q < j; q++) {
+                pairs[2 * m] = pairs[2 * q];
+                pairs[2 * m + 1] = pairs[2 * q + 1];
+                m++;
+            }
+        i = j;
+    }
+    s->vrep = malloc((m + 1) * sizeof *s->vrep);
+    s->vmem = malloc((m + 1) * sizeof *s->vmem);
+    if (!s->vrep || !s->vmem) {
+        free(pairs);
+        return FZ_ENOMEM;
+    }
+    for (size_t i = 0; i < m; i++) {
+        s->vrep[i] = pairs[2 * i];
+        s->vmem[i] = pairs[2 * i + 1];
+    }
+    s->nv = m;
+    s->vready = 1;
+    free(pairs);
+    return 0;
+}
+
+/* Writes the ts forms sharing cp's variant class (cp included) to out. */
+static size_t variant_forms(search *s, uint32_t cp, uint32_t *out, size_t max)
+{
+    uint32_t rep = fold_variant(cp);
+    size_t lo = 0, hi = s->nv, n = 0;
+    while (lo < hi) {
+        size_t m = (lo + hi) / 2;
+        if (s->vrep[m] < rep)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    for (size_t i = lo; i < s->nv && s->vrep[i] == rep && n < max; i++)
+        out[n++] = s->vmem[i];
+    if (n == 0)
+        out[n++] = cp;
+    return n;
+}
+
+/* Alternative keys of one term at --fold=variants: the product of each
+ * character's forms, at most MAX_ALTS. */
+static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_KEY_MAX], size_t *alen)
+{
+    uint32_t cps[8];
+    size_t ncp = 0;
+    for (size_t i = 0; i < len && ncp < 8;) {
+        uint32_t cp;
+        int k = fz_utf8_decode((const unsigned char *)term + i, len - i, &cp);
+        if (k < 0)
+            k = 1;
+        cps[ncp++] = cp;
+        i += (size_t)k;
+    }
+    int cjk = ncp <= 2 && ncp > 0 && tok_classify(cps[0]) == TOK_C_CJK;
+    if (x->o->fold != TOK_FOLD_VARIANTS || !cjk || build_variants(x->s)) {
+        memcpy(alts[0], term, len);
+        alen[0] = len;
+        return 1;
+    }
+    uint32_t f0[MAX_ALTS], f1[MAX_ALTS];
+    size_t n0 = variant_forms(x->s, cps[0], f0, MAX_ALTS), n1 = 1;
+    if (ncp == 2)
+        n1 = variant_forms(x->s, cps[1], f1, MAX_ALTS);
+    size_t n = 0;
+    for (size_t i = 0; i < n0; i++)
+        for (size_t j = 0; j < n1 && n < MAX_ALTS; j++) {
+            size_t l = (size_t)fz_utf8_encode(f0[i], alts[n]);
+            if (ncp == 2)
+                l += (size_t)fz_utf8_encode(f1[j], alts[n] + l);
+            alen[n++] = l;
+        }
+    return n;
+}
+
+static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
+{
+    char alts[MAX_ALTS][STORE_KEY_MAX];
+    size_t alen[MAX_ALTS];
+    if (len > STORE_KEY_MAX - 8)
+        len = STORE_KEY_MAX - 8;
+    size_t n = term_alts(x, term, len, alts, alen);
+    leaf *l = fz_arena_calloc(x->a, sizeof *l);
+    if (!l || x->nleaves >= MAX_LEAVES) {
+        x->err = l ? FZ_ELIMIT : FZ_ENOMEM;
+        return NULL;
+    }
+    l->k = fz_arena_calloc(x->a, n * sizeof *l->k);
+    if (!l->k) {
+        x->err = FZ_ENOMEM;
+        return NULL;
+    }
+    l->pos_doc = DOC_END;
+    x->leaves[x->nleaves++] = l;
+    for (size_t i = 0; i < n; i++) {
+        keycur *c = &l->k[l->nk];
+        int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &c->cur);
+        if (rc) {
+            x->err = store_lmdb_err(rc, "opening postings", x->msg, x->msglen);
+            return NULL;
+        }
+        l->nk++;
+        c->prefix = store_post_key(c->key, field, alts[i], alen[i], 0) - 4;
+        /* document frequency: the sum over the term's block headers */
+        MDB_val k = {c->prefix + 4, c->key}, v;
+        rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
+        while (rc == 0 && kc_same(c, &k)) {
+            uint64_t nd;
+            if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
+                x->err = FZ_ECORRUPT;
+                return NULL;
+            }
+            l->df += nd;
+            rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
+        }
+        if (rc && rc != MDB_NOTFOUND) {
+            x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
+            return NULL;
+        }
+    }
+    if (leaf_reset(x, l))
+        return NULL;
+    double N = (double)x->s->nentries, df = (double)l->df;
+    l->idf = log(1.0 + (N - df + 0.5) / (df + 0.5));
+    if (l->idf < 0.01)
+        l->idf = 0.01;
+    return l;
+}
+
+typedef struct {
+    uint32_t pos;
+    uint8_t kind;
+    char term[TOK_TERM_MAX + 8];
+    uint32_t len;
+    int bigram_next; /* a bigram starts here */
+    char bi[16];
+    uint32_t bilen;
+} qtok;
+
+typedef struct {
+    qtok *t;
+    size_t n, cap;
+} qtoks;
+
+static int q_emit(void *p, const tok_token *t)
+{
+    qtoks *q = p;
+    if (t->kind == TOK_BI) {
+        if (q->n && q->t[q->n - 1].pos == t->pos && t->term_len <= sizeof q->t[0].bi) {
+            q->t[q->n - 1].bigram_next = 1;
+            memcpy(q->t[q->n - 1].bi, t->term, t->term_len);
+            q->t[q->n - 1].bilen = t->term_len;
+        }
+        return 0;
+    }
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 32;
+        qtok *nt = realloc(q->t, cap * sizeof *nt);
+        if (!nt)
+            return FZ_ENOMEM;
+        q->t = nt;
+        q->cap = cap;
+    }
+    qtok *o = &q->t[q->n++];
+    memset(o, 0, sizeof *o);
+    o->pos = t->pos;
+    o->kind = (uint8_t)t->kind;
+    o->len = t->term_len < TOK_TERM_MAX ? t->term_len : TOK_TERM_MAX;
+    memcpy(o->term, t->term, o->len);
+    return 0;
+}
+
+static int is_wild(uint32_t cp) { return cp == '?' || cp == 0xFF1F || cp == 0x25A1; }
+
+/* Analyses a text atom into tokens; wildcards take one position each and
+ * are listed in wild[].  Returns the number of positions (span). */
+static int analyze_atom(ctx *x, tok_analyzer *t, const char *text, size_t len, qtoks *q, uint32_t *wild,
+                        size_t *nwild, uint32_t *span)
+{
+    uint32_t pos = 0;
+    size_t i = 0, seg = 0;
+    *nwild = 0;
+    while (i <= len) {
+        uint32_t cp = 0;
+        int k = 1;
+        if (i < len) {
+            k = fz_utf8_decode((const unsigned char *)text + i, len - i, &cp);
+            if (k < 0)
+                k = 1;
+        }
+        if (i == len || is_wild(cp)) {
+            if (i > seg) {
+                uint32_t next = pos;
+                size_t before = q->n;
+                int rc = tok_analyze(t, text + seg, i - seg, pos, q_emit, q, &next);
+                if (rc)
+                    return x->err = rc;
+                if (q->n > before)
+                    pos = q->t[q->n - 1].pos + 1;
+                else
+                    pos = next;
+            }
+            if (i == len)
+                break;
+            if (*nwild < 64)
+                wild[(*nwild)++] = pos;
+            pos++;
+            seg = i + (size_t)k;
+        }
+        i += (size_t)k;
+    }
+    *span = pos;
+    return 0;
+}
+
+static node *new_node(ctx *x, int type)
+{
+    node *n = fz_arena_calloc(x->a, sizeof *n);
+    if (!n || x->nnodes >= MAX_LEAVES) {
+        x->err = n ? FZ_ELIMIT : FZ_ENOMEM;
+        return NULL;
+    }
+    x->nodes[x->nnodes++] = n;
+    n->type = type;
+    n->doc = UNPOSITIONED;
+    n->sdoc = DOC_END;
+    n->field = STORE_F_TEXT;
+    return n;
+}
+
+static int field_code(query_field f)
+{
+    switch (f) {
+    case QF_AUTHOR: return STORE_F_AUTHOR;
+    case QF_SECTION: return STORE_F_SECTION;
+    case QF_FILE: return STORE_F_FILE;
+    case QF_KIND: return STORE_F_KIND;
+    default: return STORE_F_TEXT;
+    }
+}
+
+/* One phrase over tokens q->t[from..to), with wildcards. */
+static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t from, size_t to, const uint32_t *wild,
+                         size_t nwild, const char *text, size_t textlen)
+{
+    node *n = new_node(x, N_PHRASE);
+    if (!n)
+        return NULL;
+    n->field = field;
+    n->title_only = title_only;
+    uint32_t base = q->t[from].pos;
+    uint32_t endpos = q->t[to - 1].pos;
+    for (size_t i = 0; i < nwild; i++) {
+        if (wild[i] < base)
+            base = wild[i];
+        if (wild[i] > endpos)
+            endpos = wild[i];
+    }
+    n->len = endpos - base + 1;
+    size_t cnt = to - from;
+    n->parts = fz_arena_alloc(x->a, cnt * sizeof *n->parts);
+    n->offs = fz_arena_alloc(x->a, cnt * sizeof *n->offs);
+    if (!n->parts || !n->offs) {
+        x->err = FZ_ENOMEM;
+        return NULL;
+    }
+    /* cover each position by a bigram where one starts there (or ends
+     * there, for the last character of a run), else a unigram or word */
+    uint32_t covered_to = 0;
+    int any = 0;
+    for (size_t i = from; i < to; i++) {
+        qtok *t = &q->t[i];
+        if (any && t->pos <= covered_to)
+            continue;
+        leaf *l;
+        uint32_t off;
+        if (t->bigram_next) {
+            l = make_leaf(x, field, t->bi, t->bilen);
+            off = t->pos - base;
+            covered_to = t->pos + 1;
+        } else if (i > from && q->t[i - 1].bigram_next && q->t[i - 1].pos + 1 == t->pos) {
+            l = make_leaf(x, field, q->t[i - 1].bi, q->t[i - 1].bilen);
+            off = t->pos - 1 - base;
+            covered_to = t->pos;
+        } else {
+            l = make_leaf(x, field, t->term, t->len);
+            off = t->pos - base;
+            covered_to = t->pos;
+        }
+        if (!l)
+            return NULL;
+        any = 1;
+        n->parts[n->nparts] = l;
+        n->offs[n->nparts] = off;
+        n->nparts++;
+        n->idf += l->idf;
+    }
+    if (nwild) {
+        n->wild = fz_arena_alloc(x->a, nwild * sizeof *n->wild);
+        if (!n->wild) {
+            x->err = FZ_ENOMEM;
+            return NULL;
+        }
+        for (size_t i = 0; i < nwild; i++)
+            n->wild[i] = wild[i] - base;
+        n->nwild = nwild;
+        x->need_verify = 1;
+    }
+    if (x->o->fold == TOK_FOLD_NONE && field == STORE_F_TEXT) {
+        /* the index holds folded terms: confirm the exact forms */
+        tok_analyzer *t0 = get_tok(x->s, TOK_FOLD_NONE);
+        qtoks q0 = {0};
+        uint32_t w0[64], span0;
+        size_t nw0;
+        if (!t0 || analyze_atom(x, t0, text, textlen, &q0, w0, &nw0, &span0)) {
+            free(q0.t);
+            if (!x->err)
+                x->err = FZ_EICU;
+            return NULL;
+        }
+        n->vterm = fz_arena_calloc(x->a, n->len * sizeof *n->vterm);
+        n->vlen = fz_arena_calloc(x->a, n->len * sizeof *n->vlen);
+        for (size_t i = 0; n->vterm && n->vlen && i < q0.n; i++) {
+            if (q0.t[i].pos < base || q0.t[i].pos - base >= n->len)
+                continue;
+            uint32_t j = q0.t[i].pos - base;
+            n->vterm[j] = fz_arena_strndup(x->a, q0.t[i].term, q0.t[i].len);
+            n->vlen[j] = q0.t[i].len;
+        }
+        free(q0.t);
+        if (!n->vterm || !n->vlen) {
+            x->err = FZ_ENOMEM;
+            return NULL;
+        }
+        x->need_verify = 1;
+    }
+    return n;
+}
+
+static node *compile(ctx *x, const query_node *q, int positive);
+
+static node *compile_text(ctx *x, const query_node *q, int positive)
+{
+    int field = field_code(q->field);
+    int title_only = q->field == QF_TITLE;
+    qtoks qt = {0};
+    uint32_t wild[64], span;
+    size_t nwild;
+    if (analyze_atom(x, x->qtok, q->text, q->text_len, &qt, wild, &nwild, &span)) {
+        free(qt.t);
+        return NULL;
+    }
+    if (qt.n == 0) {
+        free(qt.t);
+        fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
+        x->err = FZ_ESYNTAX;
+        return NULL;
+    }
+    /* Unquoted text splits at punctuation into terms that are ANDed;
+     * quoted text is one phrase.  Wildcards never split. */
+    size_t groups[256][2];
+    size_t ng = 0, start = 0;
+    for (size_t i = 1; i <= qt.n; i++) {
+        int split = i == qt.n;
+        if (!split && !q->quoted) {
+            uint32_t a = qt.t[i - 1].pos, b = qt.t[i].pos;
+            int wild_between = 0;
+            for (size_t w = 0; w < nwild; w++)
+                if (wild[w] > a && wild[w] < b)
+                    wild_between = 1;
+            split = b > a + 1 && !wild_between;
+        }
+        if (split) {
+            if (ng < 256) {
+                groups[ng][0] = start;
+                groups[ng][1] = i;
+                ng++;
+            }
+            start = i;
+        }
+    }
+    node *res;
+    if (ng == 1) {
+        res = make_phrase(x, field, title_only, &qt, 0, qt.n, wild, nwild, q->text, q->text_len);
+    } else {
+        res = new_node(x, N_AND);
+        if (res) {
+            res->kids = fz_arena_alloc(x->a, ng * sizeof *res->kids);
+            res->neg = fz_arena_calloc(x->a, ng);
+            if (!res->kids || !res->neg) {
+                x->err = FZ_ENOMEM;
+                res = NULL;
+            }
+        }
+        for (size_t g = 0; res && g < ng; g++) {
+            uint32_t lo = qt.t[groups[g][0]].pos, hi = qt.t[groups[g][1] - 1].pos;
+            uint32_t gw[64];
+            size_t ngw = 0;
+            for (size_t w = 0; w < nwild; w++)
+                if (wild[w] + 1 >= lo && wild[w] <= hi + 1)
+                    gw[ngw++] = wild[w];
+            node *k = make_phrase(x, field, title_only, &qt, groups[g][0], groups[g][1], gw, ngw, q->text, q->text_len);
+            if (!k) {
+                res = NULL;
+                break;
+            }
+            if (positive && field == STORE_F_TEXT)
+                x->scoring[x->nscoring++] = k;
+            res->kids[res->nkids++] = k;
+        }
+        free(qt.t);
+        return res;
+    }
+    free(qt.t);
+    if (res && positive && field == STORE_F_TEXT)
+        x->scoring[x->nscoring++] = res;
+    return res;
+}
+
+static node *compile(ctx *x, const query_node *q, int positive)
+{
+    if (x->nscoring >= MAX_LEAVES - 1) {
+        x->err = FZ_ELIMIT;
+        fz_msg(x->msg, x->msglen, "query too large");
+        return NULL;
+    }
+    switch (q->type) {
+    case QN_TEXT:
+        return compile_text(x, q, positive);
+    case QN_AND:
+    case QN_OR: {
+        node *n = new_node(x, q->type == QN_AND ? N_AND : N_OR);
+        if (!n)
+            return NULL;
+        n->kids = fz_arena_alloc(x->a, q->nkids * sizeof *n->kids);
+        n->neg = fz_arena_calloc(x->a, q->nkids);
+        if (!n->kids || !n->neg) {
+            x->err = FZ_ENOMEM;
+            return NULL;
+        }
+        for (size_t i = 0; i < q->nkids; i++) {
+            const query_node *k = q->kids[i];
+            int neg = k->type == QN_NOT;
+            node *c = compile(x, neg ? k->kids[0] : k, positive && !neg);
+            if (!c)
+                return NULL;
+            n->neg[n->nkids] = (uint8_t)(neg && q->type == QN_AND);
+            n->kids[n->nkids++] = c;
+        }
+        if (q->type == QN_AND) {
+            int pos = 0;
+            for (size_t i = 0; i < n->nkids; i++)
+                pos |= !n->neg[i];
+            if (!pos) {
+                fz_msg(x->msg, x->msglen, "nothing to search for: add a term that is not negated");
+                x->err = FZ_ESYNTAX;
+                return NULL;
+            }
+        }
+        return n;
+    }
+    case QN_NOT:
+        fz_msg(x->msg, x->msglen, "nothing to search for: add a term that is not negated");
+        x->err = FZ_ESYNTAX;
+        return NULL;
+    case QN_NEAR:
+    case QN_EXCEPT: {
+        node *n = new_node(x, q->type == QN_NEAR ? N_NEAR : N_EXCEPT);
+        if (!n)
+            return NULL;
+        n->dist = q->distance;
+        n->kids = fz_arena_alloc(x->a, 2 * sizeof *n->kids);
+        if (!n->kids) {
+            x->err = FZ_ENOMEM;
+            return NULL;
+        }
+        size_t before = x->nscoring;
+        for (int i = 0; i < 2; i++) {
+            node *c = compile(x, q->kids[i], positive && (q->type == QN_NEAR || i == 0));
+            if (!c)
+                return NULL;
+            n->kids[n->nkids++] = c;
+        }
+        if (q->type == QN_EXCEPT && positive) {
+            /* the EXCEPT node itself is scored on its remaining spans */
+            x->nscoring = before;
+            x->scoring[x->nscoring++] = n;
+            n->idf = n->kids[0]->idf;
+        }
+        return n;
+    }
+    }
+    x->err = FZ_EINVAL;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- scoring */
+
+static double bm25(double idf, double tf, double dl, double avgdl)
+{
+    double norm = SEARCH_K1 * (1.0 - SEARCH_B + SEARCH_B * dl / (avgdl > 0 ? avgdl : 1.0));
+    return idf * tf * (SEARCH_K1 + 1.0) / (tf + norm);
+}
+
+static double score_doc(ctx *x, uint32_t doc)
+{
+    double dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc), sc = 0, idfsum = 0;
+    int matched = 0;
+    uint32_t best_gap = UINT32_MAX;
+    for (size_t i = 0; i < x->nscoring; i++) {
+        node *n = x->scoring[i];
+        if (n->doc != doc)
+            continue;
+        double tf;
+        if (n->type == N_PHRASE && n->nparts == 1 && !n->nwild && !n->vterm && !n->title_only) {
+            leaf *l = n->parts[0];
+            uint32_t tt = 0, tb = 0;
+            for (size_t k = 0; k < l->nk; k++)
+                if (l->k[k].valid && l->k[k].blk.doc == doc) {
+                    tt += l->k[k].blk.tf_title;
+                    tb += l->k[k].blk.tf_body;
+                }
+            tf = SEARCH_TITLE_WEIGHT * tt + tb;
+        } else {
+            if (node_spans(x, n))
+                return 0;
+            uint32_t tt = 0;
+            for (size_t k = 0; k < n->nsp; k++)
+                tt += n->sp[k].title;
+            tf = SEARCH_TITLE_WEIGHT * tt + (double)(n->nsp - tt);
+        }
+        if (tf <= 0)
+            continue;
+        sc += bm25(n->idf, tf, dl, x->s->avgdl);
+        idfsum += n->idf;
+        matched++;
+    }
+    if (matched >= 2 && x->nscoring >= 2) {
+        /* proximity: the closest pair of occurrences of two different terms */
+        for (size_t i = 0; i < x->nscoring; i++) {
+            node *a = x->scoring[i];
+            if (a->doc != doc || node_spans(x, a))
+                continue;
+            for (size_t j = i + 1; j < x->nscoring; j++) {
+                node *b = x->scoring[j];
+                if (b->doc != doc || node_spans(x, b))
+                    continue;
+                size_t p = 0, q = 0;
+                while (p < a->nsp && q < b->nsp) {
+                    const pspan *u = &a->sp[p], *w = &b->sp[q];
+                    uint32_t gap = w->s > u->e ? w->s - u->e - 1 : u->s > w->e ? u->s - w->e - 1 : 0;
+                    if (gap < best_gap)
+                        best_gap = gap;
+                    if (u->s < w->s)
+                        p++;
+                    else
+                        q++;
+                }
+            }
+        }
+        if (best_gap != UINT32_MAX)
+            sc += SEARCH_PROX_WEIGHT * (idfsum / matched) / (1.0 + best_gap);
+    }
+    return sc;
+}
+
+/* Upper bound of a lone term's score in its current block (block-max). */
+static double leaf_block_bound(ctx *x, leaf *l, uint32_t *block_last)
+{
+    keycur *c = &l->k[0];
+    double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
+    *block_last = c->blk.last;
+    return bm25(l->idf, tf, c->blk.min_dl, x->s->avgdl);
+}
+
+/* ------------------------------------------------------------------- top-k */
+
+typedef struct {
+    double score;
+    uint32_t doc;
+} scored;
+
+static int better(const scored *a, const scored *b)
+{
+    return a->score > b->score || (a->score == b->score && a->doc < b->doc);
+}
+
+/* min-heap by "better" reversed: the worst at the top */
+static void heap_push(scored *h, size_t *n, size_t k, scored v)
+{
+    if (*n < k) {
+        size_t i = (*n)++;
+        h[i] = v;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (!better(&h[p], &h[i]))
+                break;
+            scored t = h[p];
+            h[p] = h[i];
+            h[i] = t;
+            i = p;
+        }
+        return;
+    }
+    if (!better(&v, &h[0]))
+        return;
+    h[0] = v;
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *n && better(&h[m], &h[l]))
+            m = l;
+        if (r < *n && better(&h[m], &h[r]))
+            m = r;
+        if (m == i)
+            break;
+        scored t = h[m];
+        h[m] = h[i];
+        h[i] = t;
+        i = m;
+    }
+}
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (better(x, y))
+        return -1;
+    if (better(y, x))
+        return 1;
+    return 0;
+}
+
+/* --------------------------------------------------------- materialising */
+
+typedef struct {
+    uint32_t *start, *end;
+    uint32_t n;
+} posmap;
+
+static int pm_emit(void *p, const tok_token *t)
+{
+    posmap *m = p;
+    if (t->kind == TOK_BI || t->pos >= m->n)
+        return 0;
+    m->start[t->pos] = t->start;
+    m->end[t->pos] = t->end;
+    return 0;
+}
+
+static int emit_hit(ctx *x, node *root, const scored *sc, uint32_t rank, search_hit_fn fn, void *cbctx)
+{
+    fz_arena *a = fz_arena_create();
+    if (!a)
+        return FZ_ENOMEM;
+    store_entry e;
+    int rc = store_entry_get(x->s->st, x->txn, sc->doc, a, &e);
+    if (rc) {
+        fz_arena_destroy(a);
+        return rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
+    }
+    search_hit h = {0};
+    h.rank = rank;
+    h.score = sc->score;
+    h.e = &e;
+    if (store_file_path(x->s->st, x->txn, e.file_id, &h.file, &h.file_len)) {
+        h.file = "";
+        h.file_len = 0;
+    }
+    search_span *spans = NULL;
+    if (root && node_next(x, root, sc->doc) == sc->doc && !node_spans(x, root) && root->nsp) {
+        uint32_t n = e.npos + 2;
+        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n};
+        spans = fz_arena_alloc(a, root->nsp * sizeof *spans);
+        if (!pm.start || !pm.end || !spans) {
+            fz_arena_destroy(a);
+            return FZ_ENOMEM;
+        }
+        tok_analyzer *t = x->qtok;
+        tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
+        tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
+        size_t k = 0;
+        for (size_t i = 0; i < root->nsp; i++) {
+            const pspan *p = &root->sp[i];
+            if (p->e >= n || p->s > p->e)
+                continue;
+            search_span *o = &spans[k];
+            int in_title = p->s < e.title_npos;
+            uint32_t base = 0;
+            o->field = in_title ? 0 : 1;
+            o->start = pm.start[p->s] - base;
+            o->end = pm.end[p->e] - base;
+            if (o->end <= o->start)
+                continue;
+            if (k && spans[k - 1].field == o->field && o->start < spans[k - 1].end) {
+                /* overlapping matches highlight as one stretch */
+                if (o->end > spans[k - 1].end)
+                    spans[k - 1].end = o->end;
+                continue;
+            }
+            k++;
+        }
+        h.spans = spans;
+        h.nspans = k;
+        h.occurrences = (uint32_t)root->nsp;
+    }
+    rc = fn(cbctx, &h);
+    fz_arena_destroy(a);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ public */
+
+int search_open(const char *db, search **out, char *msg, size_t msglen)
+{
+    *out = NULL;
+    search *s = calloc(1, sizeof *s);
+    if (!s)
+        return FZ_ENOMEM;
+    int rc = store_open(db, STORE_READ, &s->st, msg, msglen);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    MDB_txn *txn;
+    if ((rc = store_begin(s->st, 0, &txn, msg, msglen))) {
+        search_close(s);
+        return rc;
+    }
+    store_stats st;
+    rc = store_stats_get(s->st, txn, &st);
+    mdb_txn_abort(txn);
+    if (rc) {
+        fz_msg(msg, msglen, "index statistics are damaged; re-index");
+        search_close(s);
+        return rc;
+    }
+    s->nentries = st.nentries;
+    s->avgdl = st.nentries ? (double)st.sumlen / (double)st.nentries : 1.0;
+    *out = s;
+    return FZ_OK;
+}
+
+void search_close(search *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < 3; i++)
+        tok_destroy(s->tok[i]);
+    free(s->vrep);
+    free(s->vmem);
+    store_close(s->st);
+    free(s);
+}
+
+uint64_t search_entries(search *s) { return s->nentries; }
+
+typedef struct {
+    scored s;
+    const char *path;
+    size_t plen;
+    uint32_t line;
+} srckey;
+
+static int cmp_srckey(const void *a, const void *b)
+{
+    const srckey *x = a, *y = b;
+    size_t n = x->plen < y->plen ? x->plen : y->plen;
+    int r = memcmp(x->path, y->path, n);
+    if (r)
+        return r;
+    if (x->plen != y->plen)
+        return x->plen < y->plen ? -1 : 1;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->s.doc < y->s.doc ? -1 : x->s.doc > y->s.doc;
+}
+
+/* Reading order of the archive: file path, then line. */
+static int source_sort(ctx *x, scored *v, size_t n)
+{
+    srckey *k = malloc((n ? n : 1) * sizeof *k);
+    fz_arena *a = fz_arena_create();
+    if (!k || !a) {
+        free(k);
+        fz_arena_destroy(a);
+        return FZ_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        store_entry e;
+        k[i].s = v[i];
+        k[i].path = "";
+        k[i].plen = 0;
+        k[i].line = 0;
+        if (store_entry_get(x->s->st, x->txn, v[i].doc, a, &e) == 0) {
+            k[i].line = e.line;
+            store_file_path(x->s->st, x->txn, e.file_id, &k[i].path, &k[i].plen);
+        }
+    }
+    qsort(k, n, sizeof *k, cmp_srckey);
+    for (size_t i = 0; i < n; i++)
+        v[i] = k[i].s;
+    fz_arena_destroy(a);
+    free(k);
+    return 0;
+}
+
+int search_run(search *s, const query_node *q, const search_opts *o, search_hit_fn fn, void *cbctx,
+               search_counts *counts, char *msg, size_t msglen)
+{
+    ctx x = {0};
+    x.s = s;
+    x.o = o;
+    x.msg = msg;
+    x.msglen = msglen;
+    x.dt.doc = DOC_END;
+    search_counts cnt = {0};
+    int rc;
+    if (!(x.qtok = get_tok(s, TOK_FOLD_TS))) {
+        fz_msg(msg, msglen, "cannot start the text analyser");
+        return FZ_EICU;
+    }
+    if (!(x.a = fz_arena_create()))
+        return FZ_ENOMEM;
+    x.leaves = fz_arena_alloc(x.a, MAX_LEAVES * sizeof *x.leaves);
+    x.scoring = fz_arena_alloc(x.a, MAX_LEAVES * sizeof *x.scoring);
+    x.nodes = fz_arena_alloc(x.a, MAX_LEAVES * sizeof *x.nodes);
+    if (!x.leaves || !x.scoring || !x.nodes) {
+        fz_arena_destroy(x.a);
+        return FZ_ENOMEM;
+    }
+    if ((rc = store_begin(s->st, 0, &x.txn, msg, msglen))) {
+        fz_arena_destroy(x.a);
+        return rc;
+    }
+    scored *all = NULL;
+    size_t nall = 0, capall = 0;
+    node *root = compile(&x, q, 1);
+    if (!root) {
+        rc = x.err ? x.err : FZ_ESYNTAX;
+        if (rc == FZ_ELIMIT && msg && !msg[0])
+            fz_msg(msg, msglen, "query has too many terms");
+        goto done;
+    }
+    size_t k = o->limit ? (size_t)o->limit + o->offset : 0;
+    int prune = !o->count && k && root->type == N_PHRASE && root->nparts == 1 && !root->nwild &&
+                !root->vterm && !root->title_only && root->parts[0]->nk == 1 && x.nscoring == 1;
+    if (k) {
+        capall = k;
+        all = malloc(capall * sizeof *all);
+        if (!all) {
+            rc = FZ_ENOMEM;
+            goto done;
+        }
+    }
+    uint32_t d = node_next(&x, root, 0);
+    while (d != DOC_END && !x.err) {
+        if (prune && nall == k) {
+            leaf *l = root->parts[0];
+            uint32_t last;
+            if (leaf_block_bound(&x, l, &last) <= all[0].score) {
+                d = node_next(&x, root, last + 1);
+                continue;
+            }
+        }
+        cnt.entries++;
+        if (o->count) {
+            if (node_spans(&x, root)) {
+                rc = x.err;
+                goto done;
+            }
+            cnt.occurrences += root->nsp ? root->nsp : 1;
+        }
+        if (!o->no_hits) {
+            scored sc = {score_doc(&x, d), d};
+            if (k)
+                heap_push(all, &nall, k, sc);
+            else {
+                if (nall == capall) {
+                    capall = capall ? capall * 2 : 1024;
+                    scored *na = realloc(all, capall * sizeof *na);
+                    if (!na) {
+                        rc = FZ_ENOMEM;
+                        goto done;
+                    }
+                    all = na;
+                }
+                all[nall++] = sc;
+            }
+        }
+        d = node_next(&x, root, d + 1);
+    }
+    if (x.err) {
+        rc = x.err;
+        goto done;
+    }
+    if (prune)
+        cnt.entries = root->parts[0]->df; /* exact for a lone term */
+    if (!o->no_hits && nall) {
+        qsort(all, nall, sizeof *all, cmp_scored);
+        if (o->sort == SEARCH_SORT_SOURCE && (rc = source_sort(&x, all, nall)))
+            goto done;
+        size_t first = o->offset < nall ? o->offset : nall;
+        for (size_t i = first; i < nall && !rc; i++) {
+            if ((rc = node_reset(&x, root)))
+                break;
+            rc = emit_hit(&x, root, &all[i], (uint32_t)(i - first + 1), fn, cbctx);
+            cnt.returned++;
+        }
+        if (!rc && x.err)
+            rc = x.err;
+    }
+done:
+    if (counts)
+        *counts = cnt;
+    free(all);
+    for (size_t i = 0; i < x.nleaves; i++) {
+        for (size_t j = 0; j < x.leaves[i]->nk; j++)
+            mdb_cursor_close(x.leaves[i]->k[j].cur);
+        free(x.leaves[i]->pos);
+    }
+    for (size_t i = 0; i < x.nnodes; i++)
+        free(x.nodes[i]->sp);
+    mdb_txn_abort(x.txn);
+    free(x.dt.kind);
+    free(x.dt.toff);
+    free(x.dt.tlen);
+    fz_buf_free(&x.dt.terms);
+    fz_arena_destroy(x.a);
+    return rc;
+}
+
+int search_show(search *s, uint32_t id, search_hit_fn fn, void *cbctx, char *msg, size_t msglen)
+{
+    ctx x = {0};
+    x.s = s;
+    MDB_txn *txn;
+    int rc = store_begin(s->st, 0, &txn, msg, msglen);
+    if (rc)
+        return rc;
+    x.txn = txn;
+    search_opts o = {0};
+    x.o = &o;
+    x.qtok = get_tok(s, TOK_FOLD_TS);
+    scored sc = {0, id};
+    rc = emit_hit(&x, NULL, &sc, 0, fn, cbctx);
+    if (rc == FZ_ECORRUPT) {
+        uint8_t kb[4];
+        fz_be32_put(kb, id);
+        MDB_val k = {4, kb}, v;
+        if (mdb_get(txn, store_dbi(s->st, STORE_DB_ENTRY), &k, &v) == MDB_NOTFOUND) {
+            rc = FZ_ENOTFOUND;
+            fz_msg(msg, msglen, "no entry with id %u", id);
+        }
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}

@@ -1,0 +1,93 @@
+/*
+ * search.h -- runs a parsed query against an index: matching from the
+ * positional postings, BM25 ranking with a proximity bonus, top-k, exact
+ * counts, and the match spans that snippets and concordances highlight.
+ *
+ * Callers: fzsearch, the end-to-end and ranking tests.
+ *
+ * Matching never scans the stored text, except to confirm a candidate
+ * where the postings cannot decide: the ? wildcard (is that position a CJK
+ * character?) and --fold=none (the index holds traditional->simplified
+ * folded terms).
+ *
+ * Ranking.  score = sum over the query's positive text terms t of
+ *   idf(t) * tf'(t) (k1 + 1) / (tf'(t) + k1 (1 - b + b dl / avgdl))
+ * with tf' = SEARCH_TITLE_WEIGHT * tf_title + tf_body, k1 = 1.2, b = 0.75,
+ * idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5)) summed over the postings a
+ * phrase is made of, dl the entry's length in positions; plus a proximity
+ * bonus when two or more terms match: SEARCH_PROX_WEIGHT * mean idf / (1 +
+ * the smallest gap in positions between occurrences of two different terms).
+ */
+#ifndef SEARCH_H
+#define SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/store.h"
+#include "../common/tok.h"
+#include "query.h"
+
+#define SEARCH_K1 1.2
+#define SEARCH_B 0.75
+#define SEARCH_TITLE_WEIGHT 3.0
+#define SEARCH_PROX_WEIGHT 1.0
+
+typedef struct search search;
+
+/* Opens the index read-only.  Errors as store_open. */
+int search_open(const char *db, search **out, char *msg, size_t msglen);
+void search_close(search *s); /* NULL is safe */
+
+typedef enum { SEARCH_SORT_SCORE = 0, SEARCH_SORT_SOURCE } search_sort;
+
+typedef struct {
+    tok_fold fold;        /* how much folding the query gets */
+    uint32_t limit;       /* hits to return; 0 = all */
+    uint32_t offset;      /* hits to skip */
+    search_sort sort;
+    int count;            /* count every matching entry and occurrence exactly */
+    int no_hits;          /* only count */
+} search_opts;
+
+/* One highlighted stretch of an entry: byte offsets into its title
+ * (field 0) or body (field 1), as stored. */
+typedef struct {
+    uint32_t start, end;
+    uint8_t field;
+} search_span;
+
+typedef struct {
+    uint32_t rank;            /* 1-based, after offset */
+    double score;
+    const store_entry *e;     /* valid during the callback */
+    const char *file;         /* source path */
+    size_t file_len;
+    const search_span *spans; /* title spans first, then body, by start */
+    size_t nspans;
+    uint32_t occurrences;     /* occurrences of the query's text terms */
+} search_hit;
+
+typedef int (*search_hit_fn)(void *ctx, const search_hit *h);
+
+typedef struct {
+    uint64_t entries;         /* matching entries (exact with opts.count) */
+    uint64_t occurrences;     /* with opts.count */
+    uint32_t returned;
+} search_counts;
+
+/* Runs q.  Calls fn for each returned hit in order (fn's non-zero return
+ * stops the run and is returned).  counts may be NULL.  Errors: FZ_ESYNTAX
+ * for a query that analyses to nothing searchable (msg says which term),
+ * FZ_ECORRUPT, FZ_ELMDB, FZ_ENOMEM. */
+int search_run(search *s, const query_node *q, const search_opts *o, search_hit_fn fn, void *ctx,
+               search_counts *counts, char *msg, size_t msglen);
+
+/* Looks one entry up by id for --show; calls fn once with rank 0 and no
+ * spans.  FZ_ENOTFOUND when there is no such entry. */
+int search_show(search *s, uint32_t id, search_hit_fn fn, void *ctx, char *msg, size_t msglen);
+
+/* Collection size, for --version and messages. */
+uint64_t search_entries(search *s);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * snip.c -- snippet windows and highlight ranges (see snip.h).
+ */
+#include "snip.h"
+
+#include <string.h>
+
+#define ELLIPSIS "\xe2\x80\xa6" /* … */
+
+size_t snip_cplen(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* Moves back from byte i over up to n characters. */
+static size_t back_chars(const char *t, size_t i, size_t n)
+{
+    while (i > 0 && n > 0) {
+        i--;
+        while (i > 0 && ((unsigned char)t[i] & 0xC0) == 0x80)
+            i--;
+        n--;
+    }
+    return i;
+}
+
+/* Moves forward from byte i over up to n characters. */
+static size_t fwd_chars(const char *t, size_t len, size_t i, size_t n)
+{
+    while (i < len && n > 0) {
+        i++;
+        while (i < len && ((unsigned char)t[i] & 0xC0) == 0x80)
+            i++;
+        n--;
+    }
+    return i;
+}
+
+int snip_make(const char *text, size_t len, const search_span *spans, size_t nspans, int field, size_t width,
+              fz_buf *out, snip_range *hl, size_t maxhl)
+{
+    out->len = 0;
+    if (width < 8)
+        width = 8;
+    /* the spans of this field, in order */
+    size_t first = 0, last = 0;
+    while (first < nspans && spans[first].field != field)
+        first++;
+    last = first;
+    while (last < nspans && spans[last].field == field)
+        last++;
+    size_t best = first, bestn = 0;
+    /* densest window: two pointers over spans, measured in characters */
+    for (size_t i = first, j = first; i < last; i++) {
+        if (j < i)
+            j = i;
+        while (j < last && spans[j].end <= len && spans[j].end - spans[i].start <= 4 * width &&
+               snip_cplen(text + spans[i].start, spans[j].end - spans[i].start) <= width)
+            j++;
+        if (j - i > bestn) {
+            bestn = j - i;
+            best = i;
+        }
+    }
+    size_t ws = 0;
+    if (bestn && spans[best].start <= len)
+        ws = back_chars(text, spans[best].start, width / 4);
+    /* do not start in the middle of a word or number made of ASCII */
+    size_t we = fwd_chars(text, len, ws, width);
+    if (fz_buf_reserve(out, (we - ws) + 8))
+        return FZ_ENOMEM;
+    if (ws > 0)
+        fz_buf_puts(out, ELLIPSIS);
+    size_t base = out->len;
+    for (size_t i = ws; i < we; i++) {
+        char c = text[i];
+        fz_buf_putc(out, c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+    }
+    if (we < len)
+        fz_buf_puts(out, ELLIPSIS);
+    size_t nh = 0;
+    for (size_t i = first; i < last && nh < maxhl; i++) {
+        uint32_t s = spans[i].start, e = spans[i].end;
+        if (e <= ws || s >= we)
+            continue;
+        if (s < ws)
+            s = (uint32_t)ws;
+        if (e > we)
+            e = (uint32_t)we;
+        hl[nh].start = (uint32_t)(s - ws + base);
+        hl[nh].end = (uint32_t)(e - ws + base);
+        nh++;
+    }
+    return (int)nh;
+}

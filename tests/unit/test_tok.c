@@ -1,0 +1,474 @@
+/*
+ * test_tok.c -- the text analyser: normalisation, folding, segmentation,
+ * positions, byte offsets, bad input.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fold.h"
+#include "fz.h"
+#include "t.h"
+#include "tok.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Collects the tokens as text, "K:term@pos[start,end)" separated by spaces
+ * (K = U, B, W), or with terms_only "term@pos". */
+struct col {
+    fz_buf b;
+    int terms_only;
+    int stop_at; /* return 7 from the callback at this token (1-based) */
+    int n;
+    size_t len;  /* input length, for the offset checks */
+    uint32_t last_pos;
+    int bad;     /* an offset or position out of order or range */
+};
+
+static int collect(void *ctx, const tok_token *t)
+{
+    struct col *c = ctx;
+    c->n++;
+    if (t->start >= t->end || t->end > c->len || t->term_len == 0 ||
+        t->term_len > TOK_TERM_MAX || t->pos < c->last_pos)
+        c->bad++;
+    c->last_pos = t->pos;
+    if (fz_utf8_check((const unsigned char *)t->term, t->term_len) != t->term_len)
+        c->bad++;
+    if (c->b.len)
+        fz_buf_putc(&c->b, ' ');
+    if (c->terms_only) {
+        fz_buf_printf(&c->b, "%.*s@%u", (int)t->term_len, t->term, t->pos);
+    } else {
+        char k = t->kind == TOK_UNI ? 'U' : t->kind == TOK_BI ? 'B' : t->kind == TOK_WORD ? 'W' : '?';
+        fz_buf_printf(&c->b, "%c:%.*s@%u[%u,%u)", k, (int)t->term_len, t->term, t->pos, t->start,
+                      t->end);
+    }
+    return c->stop_at && c->n == c->stop_at ? 7 : 0;
+}
+
+/* Analyses text at pos_base 0 and returns the tokens as text (static
+ * storage, four slots so that two results can be compared). */
+static const char *run_full(tok_analyzer *a, const char *text, size_t len, int terms_only,
+                            uint32_t base, uint32_t *next, int *rc)
+{
+    static char out[4][8192];
+    static int slot;
+    struct col c;
+    memset(&c, 0, sizeof c);
+    c.terms_only = terms_only;
+    c.len = len;
+    c.last_pos = base;
+    int r = tok_analyze(a, text, len, base, collect, &c, next);
+    if (rc)
+        *rc = r;
+    CHECK_EQ_INT(c.bad, 0);
+    char *o = out[slot++ & 3];
+    snprintf(o, sizeof out[0], "%s", c.b.p ? c.b.p : "");
+    fz_buf_free(&c.b);
+    return o;
+}
+
+static const char *toks(tok_analyzer *a, const char *text)
+{
+    return run_full(a, text, strlen(text), 0, 0, NULL, NULL);
+}
+
+static const char *terms(tok_analyzer *a, const char *text)
+{
+    return run_full(a, text, strlen(text), 1, 0, NULL, NULL);
+}
+
+static tok_analyzer *A_NONE, *A_TS, *A_VAR;
+
+/* ---- normalisation ------------------------------------------------------ */
+
+TEST(test_normalise)
+{
+    /* Full width equals ASCII; one word; offsets cover the original bytes. */
+    CHECK_EQ_STR(toks(A_VAR, "ＡＢＣ１２３"), "W:abc123@0[0,18)");
+    CHECK_EQ_STR(toks(A_VAR, "abc123"), "W:abc123@0[0,6)");
+    CHECK_EQ_STR(terms(A_NONE, "ＡＢＣ１２３"), terms(A_NONE, "abc123"));
+    /* Latin case. */
+    CHECK_EQ_STR(terms(A_TS, "Hello WORLD"), "hello@0 world@1");
+    CHECK_EQ_STR(terms(A_TS, "hello world"), terms(A_TS, "HeLLo wOrLd"));
+    CHECK_EQ_STR(terms(A_TS, "STRASSE"), "strasse@0");
+    CHECK_EQ_STR(terms(A_TS, "Straße"), "strasse@0"); /* case folding: ß -> ss */
+    CHECK_EQ_STR(toks(A_TS, "Éé"), "W:éé@0[0,4)");
+    /* U+2460 -> "1", keeping the byte range of the circled digit. */
+    CHECK_EQ_STR(toks(A_TS, "①"), "W:1@0[0,3)");
+    CHECK_EQ_STR(toks(A_TS, "第①条"), "U:第@0[0,3) W:1@1[3,6) U:条@2[6,9)");
+    /* An expansion into CJK: every part keeps the range of its source. */
+    CHECK_EQ_STR(toks(A_NONE, "㍻"), "U:平@0[0,3) B:平成@0[0,3) U:成@1[0,3)");
+    /* A compatibility ideograph becomes its unified form. */
+    uint32_t out[8];
+    CHECK_EQ_INT(tok_fold_cp(A_NONE, 0xF900, out), 1);
+    CHECK_EQ_INT(out[0], 0x8C48);
+    /* Default ignorables vanish and break nothing: 井<ZWSP>长 is a bigram. */
+    CHECK_EQ_STR(terms(A_NONE, "井\xE2\x80\x8B长"), "井@0 井长@0 长@1");
+    CHECK_EQ_INT(tok_fold_cp(A_NONE, 0x200B, out), 0);
+    /* Ideographic space is a space. */
+    CHECK_EQ_STR(toks(A_NONE, "陆\xE3\x80\x80婷"), "U:陆@0[0,3) B:陆婷@0[0,9) U:婷@1[6,9)");
+    CHECK_EQ_INT(tok_fold_cp(A_TS, 'Q', out), 1);
+    CHECK_EQ_INT(out[0], 'q');
+}
+
+TEST(test_classify)
+{
+    CHECK_EQ_INT(tok_classify(0x4E95), TOK_C_CJK);  /* 井 */
+    CHECK_EQ_INT(tok_classify(0x3400), TOK_C_CJK);  /* Ext A */
+    CHECK_EQ_INT(tok_classify(0x20000), TOK_C_CJK); /* Ext B */
+    CHECK_EQ_INT(tok_classify(0x3007), TOK_C_CJK);  /* 〇 */
+    CHECK_EQ_INT(tok_classify(0x3005), TOK_C_CJK);  /* 々 */
+    CHECK_EQ_INT(tok_classify(0x3042), TOK_C_CJK);  /* あ */
+    CHECK_EQ_INT(tok_classify(0x30A2), TOK_C_CJK);  /* ア */
+    CHECK_EQ_INT(tok_classify(0x30FC), TOK_C_CJK);  /* ー */
+    CHECK_EQ_INT(tok_classify(0xD55C), TOK_C_CJK);  /* 한 */
+    CHECK_EQ_INT(tok_classify(' '), TOK_C_SPACE);
+    CHECK_EQ_INT(tok_classify('\n'), TOK_C_SPACE);
+    CHECK_EQ_INT(tok_classify(0x3000), TOK_C_SPACE);
+    CHECK_EQ_INT(tok_classify(0x00A0), TOK_C_SPACE);
+    CHECK_EQ_INT(tok_classify('a'), TOK_C_WORD);
+    CHECK_EQ_INT(tok_classify('7'), TOK_C_WORD);
+    CHECK_EQ_INT(tok_classify(0x00E9), TOK_C_WORD); /* é */
+    CHECK_EQ_INT(tok_classify(0x0301), TOK_C_WORD); /* combining acute */
+    CHECK_EQ_INT(tok_classify(0x0661), TOK_C_WORD); /* Arabic-Indic 1 */
+    CHECK_EQ_INT(tok_classify(0x0436), TOK_C_WORD); /* ж */
+    CHECK_EQ_INT(tok_classify(0x3105), TOK_C_WORD); /* ㄅ bopomofo */
+    CHECK_EQ_INT(tok_classify(0xFF0C), TOK_C_PUNCT); /* ， */
+    CHECK_EQ_INT(tok_classify(0x3002), TOK_C_PUNCT); /* 。 */
+    CHECK_EQ_INT(tok_classify(0x30FB), TOK_C_PUNCT); /* ・ */
+    CHECK_EQ_INT(tok_classify('$'), TOK_C_PUNCT);
+    CHECK_EQ_INT(tok_classify('.'), TOK_C_PUNCT);
+    CHECK_EQ_INT(tok_classify(0x00A9), TOK_C_PUNCT); /* © */
+    CHECK_EQ_INT(tok_classify(0xFFFD), TOK_C_PUNCT);
+    CHECK_EQ_INT(tok_classify(0x4DC0), TOK_C_PUNCT); /* hexagram symbol */
+    CHECK_EQ_INT(tok_classify(0xE000), TOK_C_PUNCT); /* private use */
+    CHECK_EQ_INT(tok_classify(0x110000), TOK_C_PUNCT);
+}
+
+/* ---- folding ------------------------------------------------------------ */
+
+TEST(test_folding)
+{
+    /* 井長制 and 井长制: same terms and offsets at TS and VARIANTS, not NONE. */
+    CHECK_EQ_STR(toks(A_TS, "井長制"), toks(A_TS, "井长制"));
+    CHECK_EQ_STR(toks(A_VAR, "井長制"), toks(A_VAR, "井长制"));
+    CHECK(strcmp(toks(A_NONE, "井長制"), toks(A_NONE, "井长制")) != 0);
+    CHECK_EQ_STR(toks(A_TS, "長安"), "U:长@0[0,3) B:长安@0[0,6) U:安@1[3,6)");
+    CHECK_EQ_STR(toks(A_NONE, "長安"), "U:長@0[0,3) B:長安@0[0,6) U:安@1[3,6)");
+    CHECK_EQ_STR(terms(A_TS, "髮發 後來 於是"), terms(A_TS, "发发 后来 于是"));
+
+    /* Variants.  峯 and 敎 ICU leaves alone: they fold at VARIANTS only.
+     * 羣 裏 衆 ICU's Traditional-Simplified already maps, so they fold at
+     * TS too (and at VARIANTS); nothing folds at NONE. */
+    static const char *const var_only[][2] = {{"峯", "峰"}, {"敎", "教"}};
+    static const char *const ts_too[][2] = {{"羣", "群"}, {"裏", "里"}, {"衆", "众"}};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_EQ_STR(terms(A_VAR, var_only[i][0]), terms(A_VAR, var_only[i][1]));
+        CHECK(strcmp(terms(A_TS, var_only[i][0]), terms(A_TS, var_only[i][1])) != 0);
+        CHECK(strcmp(terms(A_NONE, var_only[i][0]), terms(A_NONE, var_only[i][1])) != 0);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_EQ_STR(terms(A_VAR, ts_too[i][0]), terms(A_VAR, ts_too[i][1]));
+        CHECK_EQ_STR(terms(A_TS, ts_too[i][0]), terms(A_TS, ts_too[i][1]));
+        CHECK(strcmp(terms(A_NONE, ts_too[i][0]), terms(A_NONE, ts_too[i][1])) != 0);
+    }
+    CHECK_EQ_STR(terms(A_VAR, "峯 羣 裏 衆 敎"), "峰@0 峰群@0 群@1 群里@1 里@2 里众@2 众@3 众教@3 教@4");
+    /* Distinct common characters stay apart even where Unihan links them. */
+    CHECK(strcmp(terms(A_VAR, "他"), terms(A_VAR, "她")) != 0);
+    CHECK(strcmp(terms(A_VAR, "沈"), terms(A_VAR, "沉")) != 0);
+    CHECK(strcmp(terms(A_VAR, "板"), terms(A_VAR, "版")) != 0);
+
+    /* Over the whole URO, at every level: the analyser's fast path gives
+     * what tok_fold_cp (normalise, then fold) gives, the result is CJK, and
+     * VARIANTS is idempotent. */
+    tok_analyzer *as[3] = {A_NONE, A_TS, A_VAR};
+    int mismatch = 0, notcjk = 0, notidem = 0;
+    for (int l = 0; l < 3; l++) {
+        for (uint32_t cp = 0x4E00; cp <= 0x9FFF; cp++) {
+            uint32_t out[8], out2[8];
+            if (tok_fold_cp(as[l], cp, out) != 1) {
+                mismatch++;
+                continue;
+            }
+            char in[4], want[4];
+            int n = fz_utf8_encode(cp, in), wn = fz_utf8_encode(out[0], want);
+            struct col c;
+            memset(&c, 0, sizeof c);
+            c.len = (size_t)n;
+            tok_analyze(as[l], in, (size_t)n, 0, collect, &c, NULL);
+            char expect[32];
+            snprintf(expect, sizeof expect, "U:%.*s@0[0,%d)", wn, want, n);
+            if (!c.b.p || strcmp(c.b.p, expect) != 0)
+                mismatch++;
+            fz_buf_free(&c.b);
+            if (tok_classify(out[0]) != TOK_C_CJK)
+                notcjk++;
+            if (l == 2 && (tok_fold_cp(as[l], out[0], out2) != 1 || out2[0] != out[0]))
+                notidem++;
+        }
+    }
+    CHECK_EQ_INT(mismatch, 0);
+    CHECK_EQ_INT(notcjk, 0);
+    CHECK_EQ_INT(notidem, 0);
+}
+
+/* ---- segmentation and positions ----------------------------------------- */
+
+TEST(test_bigrams)
+{
+    CHECK_EQ_STR(toks(A_TS, "井长制"),
+                 "U:井@0[0,3) B:井长@0[0,6) U:长@1[3,6) B:长制@1[3,9) U:制@2[6,9)");
+    CHECK_EQ_STR(toks(A_TS, "井"), "U:井@0[0,3)");
+    /* Dates: spaces take no position and a word ends a CJK run. */
+    CHECK_EQ_STR(terms(A_TS, "2017年9月29日"), "2017@0 年@1 9@2 月@3 29@4 日@5");
+    CHECK_EQ_STR(terms(A_TS, "2017 年 9 月 29 日"), terms(A_TS, "2017年9月29日"));
+    CHECK_EQ_STR(toks(A_TS, "2017 年"), "W:2017@0[0,4) U:年@1[5,8)");
+    /* A decimal point between digits stays in the word. */
+    CHECK_EQ_STR(terms(A_TS, "1111.49亿元"), "1111.49@0 亿@1 亿元@1 元@2");
+    CHECK_EQ_STR(terms(A_TS, "1111.49 亿元"), terms(A_TS, "1111.49亿元"));
+    CHECK_EQ_STR(toks(A_TS, "１１．５"), "W:11.5@0[0,12)");
+    CHECK_EQ_STR(terms(A_TS, "v1.2.3"), "v1.2.3@0");
+    CHECK_EQ_STR(terms(A_TS, "3.a"), "3@0 a@2");
+    CHECK_EQ_STR(terms(A_TS, "a.b"), "a@0 b@2");
+    CHECK_EQ_STR(terms(A_TS, "3. 5"), "3@0 5@2");
+    CHECK_EQ_STR(terms(A_TS, ".5"), "5@0");
+    /* Punctuation: a gap, no bigram across it. */
+    CHECK_EQ_STR(toks(A_TS, "北，山"), "U:北@0[0,3) U:山@2[6,9)");
+    CHECK_EQ_STR(terms(A_TS, "北，。、山"), "北@0 山@2");
+    CHECK_EQ_STR(terms(A_TS, "北 ， 山"), "北@0 山@2");
+    CHECK_EQ_STR(terms(A_TS, "a, b"), "a@0 b@2");
+    /* Word then CJK, no bigram across them. */
+    CHECK_EQ_STR(toks(A_TS, "LOGO 征集"),
+                 "W:logo@0[0,4) U:征@1[5,8) B:征集@1[5,11) U:集@2[8,11)");
+    CHECK_EQ_STR(terms(A_TS, "LOGO征集"), terms(A_TS, "LOGO 征集"));
+    CHECK_EQ_STR(terms(A_TS, "征集LOGO"), "征@0 征集@0 集@1 logo@2");
+    /* OCR spaces inside a CJK run: the bigram covers the space. */
+    CHECK_EQ_STR(toks(A_TS, "陆 婷"), "U:陆@0[0,3) B:陆婷@0[0,7) U:婷@1[4,7)");
+    CHECK_EQ_STR(terms(A_TS, "陆 \n 婷"), terms(A_TS, "陆婷"));
+    /* Traditional input: terms folded, offsets on the traditional bytes. */
+    CHECK_EQ_STR(toks(A_TS, "①長 髮"),
+                 "W:1@0[0,3) U:长@1[3,6) B:长发@1[3,10) U:发@2[7,10)");
+    CHECK_EQ_STR(toks(A_TS, "Ａ長"), "W:a@0[0,3) U:长@1[3,6)");
+    /* Kana, hangul and 〇 are CJK. */
+    CHECK_EQ_STR(terms(A_TS, "カナー"), "カ@0 カナ@0 ナ@1 ナー@1 ー@2");
+    CHECK_EQ_STR(terms(A_TS, "한국"), "한@0 한국@0 국@1");
+    CHECK_EQ_STR(terms(A_TS, "二〇一"), "二@0 二〇@0 〇@1 〇一@1 一@2");
+    /* Half-width katakana normalise to full width. */
+    CHECK_EQ_STR(terms(A_TS, "ｶﾅ"), terms(A_TS, "カナ"));
+    /* Supplementary ideographs (Ext B). */
+    CHECK_EQ_STR(toks(A_NONE, "\xF0\xA0\x80\x80井"),
+                 "U:\xF0\xA0\x80\x80@0[0,4) B:\xF0\xA0\x80\x80井@0[0,7) U:井@1[4,7)");
+}
+
+static int count_cb(void *ctx, const tok_token *t)
+{
+    size_t *n = ctx;
+    (*n)++;
+    return 0;
+}
+
+TEST(test_positions)
+{
+    uint32_t next = 0;
+    int rc = -1;
+    /* next_pos: one past the last token, plus one after final punctuation. */
+    CHECK_EQ_STR(run_full(A_TS, "井长", 6, 1, 10, &next, &rc), "井@10 井长@10 长@11");
+    CHECK_EQ_INT(next, 12);
+    CHECK_EQ_INT(rc, 0);
+    run_full(A_TS, "井长，", 9, 1, 10, &next, &rc);
+    CHECK_EQ_INT(next, 13);
+    run_full(A_TS, "井长 ", 7, 1, 10, &next, &rc);
+    CHECK_EQ_INT(next, 12);
+    run_full(A_TS, "abc", 3, 1, 5, &next, &rc);
+    CHECK_EQ_INT(next, 6);
+    /* Leading punctuation adds nothing (there is no token before it). */
+    CHECK_EQ_STR(run_full(A_TS, "，井", 6, 1, 3, &next, &rc), "井@3");
+    CHECK_EQ_INT(next, 4);
+    run_full(A_TS, "，。", 6, 1, 3, &next, &rc);
+    CHECK_EQ_INT(next, 3);
+    /* Empty input. */
+    next = 99;
+    CHECK_EQ_STR(run_full(A_TS, "", 0, 1, 7, &next, &rc), "");
+    CHECK_EQ_INT(next, 7);
+    CHECK_EQ_INT(rc, 0);
+    size_t n = 0;
+    CHECK_EQ_INT(tok_analyze(A_TS, NULL, 0, 0, count_cb, &n, NULL), 0);
+    CHECK_EQ_INT(n, 0);
+    /* Two fields: the second starts at next_pos + 1, so no phrase spans them. */
+    run_full(A_TS, "北", 3, 1, 0, &next, &rc);
+    CHECK_EQ_STR(run_full(A_TS, "山", 3, 1, next + 1, &next, &rc), "山@2");
+    /* The callback can stop the analysis; its value comes back. */
+    struct col c;
+    memset(&c, 0, sizeof c);
+    c.stop_at = 2;
+    c.len = 9;
+    CHECK_EQ_INT(tok_analyze(A_TS, "井长制", 9, 0, collect, &c, NULL), 7);
+    CHECK_EQ_INT(c.n, 2);
+    fz_buf_free(&c.b);
+    memset(&c, 0, sizeof c);
+    c.stop_at = 1;
+    c.len = 7;
+    CHECK_EQ_INT(tok_analyze(A_TS, "abc def", 7, 0, collect, &c, NULL), 7);
+    CHECK_EQ_INT(c.n, 1);
+    fz_buf_free(&c.b);
+}
+
+/* ---- bad and big input -------------------------------------------------- */
+
+TEST(test_invalid)
+{
+    /* An invalid byte is a separator: no token, a gap, no bigram across. */
+    CHECK_EQ_STR(toks(A_TS, "中\xFF国"), "U:中@0[0,3) U:国@2[4,7)");
+    CHECK_EQ_STR(toks(A_TS, "ab\x80" "cd"), "W:ab@0[0,2) W:cd@2[3,5)");
+    CHECK_EQ_STR(toks(A_TS, "\xC0\xAF" "a"), "W:a@0[2,3)");        /* overlong '/' */
+    CHECK_EQ_STR(toks(A_TS, "\xED\xA0\x80" "a"), "W:a@0[3,4)");    /* surrogate */
+    CHECK_EQ_STR(toks(A_TS, "\xE4\xB8"), "");                      /* truncated 中 */
+    CHECK_EQ_STR(toks(A_TS, "a\xE4\xB8"), "W:a@0[0,1)");
+    CHECK_EQ_STR(toks(A_TS, "\xF4\x90\x80\x80"), "");              /* > U+10FFFF */
+    CHECK_EQ_STR(toks(A_TS, "1.\xFF" "5"), "W:1@0[0,1) W:5@2[3,4)");
+    /* Random bytes and random mixes of valid pieces: no crash, tokens sane
+     * (collect() checks offsets, positions and UTF-8 of every term). */
+    static const char *const pieces[] = {"井", "長", "a", "Z", "1", ".", " ", "，", "\xFF",
+                                         "\xE4", "①", "ｶ", "\xF0\xA0\x80\x80", "é", "\xCC\x81",
+                                         "㍻", "ﷺ", "\xE2\x80\x8B", "\n", "ß"};
+    unsigned seed = 12345;
+    char buf[4096];
+    for (int round = 0; round < 300; round++) {
+        size_t len = 0;
+        while (len < sizeof buf - 8) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = (seed >> 16) & 0x7FFF;
+            if (round & 1) {
+                buf[len++] = (char)(r & 0xFF);
+            } else {
+                const char *pc = pieces[r % (sizeof pieces / sizeof pieces[0])];
+                memcpy(buf + len, pc, strlen(pc));
+                len += strlen(pc);
+            }
+        }
+        for (int l = 0; l < 3; l++) {
+            tok_analyzer *a = l == 0 ? A_NONE : l == 1 ? A_TS : A_VAR;
+            struct col c;
+            memset(&c, 0, sizeof c);
+            c.len = len;
+            uint32_t next = 0;
+            int rc = tok_analyze(a, buf, len, 0, collect, &c, &next);
+            if (rc != 0 || c.bad || next < c.last_pos)
+                CHECK(0);
+            fz_buf_free(&c.b);
+        }
+    }
+    CHECK(1);
+}
+
+struct big {
+    size_t n, uni, bi, word;
+    uint32_t first_len, first_start, first_end, max_pos;
+};
+
+static int big_cb(void *ctx, const tok_token *t)
+{
+    struct big *b = ctx;
+    if (b->n++ == 0) {
+        b->first_len = t->term_len;
+        b->first_start = t->start;
+        b->first_end = t->end;
+    }
+    if (t->kind == TOK_UNI) b->uni++;
+    if (t->kind == TOK_BI) b->bi++;
+    if (t->kind == TOK_WORD) b->word++;
+    b->max_pos = t->pos;
+    return 0;
+}
+
+TEST(test_big)
+{
+    size_t len = 1u << 20;
+    char *s = malloc(len);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    /* A 1 MB word: one token, the term cut to TOK_TERM_MAX, offsets whole. */
+    memset(s, 'a', len);
+    struct big b;
+    memset(&b, 0, sizeof b);
+    uint32_t next = 0;
+    CHECK_EQ_INT(tok_analyze(A_TS, s, len, 0, big_cb, &b, &next), 0);
+    CHECK_EQ_INT(b.n, 1);
+    CHECK_EQ_INT(b.first_len, TOK_TERM_MAX);
+    CHECK_EQ_INT(b.first_start, 0);
+    CHECK_EQ_INT(b.first_end, len);
+    CHECK_EQ_INT(next, 1);
+    /* A 1 MB line of CJK (3 bytes each, one space at the end). */
+    size_t nch = (len - 1) / 3;
+    for (size_t i = 0; i < nch; i++)
+        memcpy(s + 3 * i, i & 1 ? "長" : "井", 3);
+    memset(s + 3 * nch, ' ', len - 3 * nch);
+    memset(&b, 0, sizeof b);
+    CHECK_EQ_INT(tok_analyze(A_TS, s, len, 0, big_cb, &b, &next), 0);
+    CHECK_EQ_INT(b.uni, nch);
+    CHECK_EQ_INT(b.bi, nch - 1);
+    CHECK_EQ_INT(b.max_pos, nch - 1);
+    CHECK_EQ_INT(next, nch);
+    free(s);
+    /* Cut at a character boundary: 'a' + 40 x 'ж' (2 bytes) keeps 63 bytes. */
+    char w[128];
+    size_t wl = 0;
+    w[wl++] = 'a';
+    for (int i = 0; i < 40; i++) {
+        memcpy(w + wl, "ж", 2);
+        wl += 2;
+    }
+    memset(&b, 0, sizeof b);
+    CHECK_EQ_INT(tok_analyze(A_TS, w, wl, 0, big_cb, &b, NULL), 0);
+    CHECK_EQ_INT(b.n, 1);
+    CHECK_EQ_INT(b.first_len, 63);
+    CHECK_EQ_INT(b.first_end, wl);
+}
+
+TEST(test_api)
+{
+    CHECK_EQ_INT(tok_get_fold(A_NONE), TOK_FOLD_NONE);
+    CHECK_EQ_INT(tok_get_fold(A_TS), TOK_FOLD_TS);
+    CHECK_EQ_INT(tok_get_fold(A_VAR), TOK_FOLD_VARIANTS);
+    char msg[128] = "";
+    CHECK(tok_create((tok_fold)7, msg, sizeof msg) == NULL);
+    CHECK(msg[0] != 0);
+    tok_destroy(NULL);
+    /* U+FDFA expands to 18 code points; tok_fold_cp keeps 8. */
+    uint32_t out[8];
+    CHECK_EQ_INT(tok_fold_cp(A_TS, 0xFDFA, out), 8);
+    CHECK_EQ_INT(tok_fold_cp(A_TS, 0x2460, out), 1);
+    CHECK_EQ_INT(out[0], '1');
+    CHECK_EQ_INT(tok_fold_cp(A_TS, 0x9577, out), 1); /* 長 */
+    CHECK_EQ_INT(out[0], 0x957F);                    /* 长 */
+    CHECK_EQ_INT(tok_fold_cp(A_NONE, 0x9577, out), 1);
+    CHECK_EQ_INT(out[0], 0x9577);
+    CHECK_EQ_INT(tok_fold_cp(A_VAR, 0x5CEF, out), 1); /* 峯 */
+    CHECK_EQ_INT(out[0], 0x5CF0);                     /* 峰 */
+}
+
+int main(void)
+{
+    char msg[256] = "";
+    A_NONE = tok_create(TOK_FOLD_NONE, msg, sizeof msg);
+    A_TS = tok_create(TOK_FOLD_TS, msg, sizeof msg);
+    A_VAR = tok_create(TOK_FOLD_VARIANTS, msg, sizeof msg);
+    if (!A_NONE || !A_TS || !A_VAR) {
+        fprintf(stderr, "test_tok: tok_create: %s\n", msg);
+        return 1;
+    }
+    t_run(test_normalise);
+    t_run(test_classify);
+    t_run(test_folding);
+    t_run(test_bigrams);
+    t_run(test_positions);
+    t_run(test_invalid);
+    t_run(test_big);
+    t_run(test_api);
+    tok_destroy(A_NONE);
+    tok_destroy(A_TS);
+    tok_destroy(A_VAR);
+    return t_done("test_tok");
+}

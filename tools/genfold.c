@@ -1,0 +1,660 @@
+/*
+ * genfold.c -- writes the character folding tables (the contract is
+ * common/fold.h) as C source on stdout.
+ *
+ *   bzcat Unihan_Variants.txt.bz2 | genfold [-v] > fold_table.c
+ *
+ * Run by the Makefile at build time; -v prints what was merged and why to
+ * stderr (for reviewing the variant classes).  Output is deterministic: it
+ * depends only on the ICU data and the Unihan file.
+ *
+ * 1. Traditional -> simplified (fold_ts).  ICU's "Traditional-Simplified"
+ *    transliterator is applied to every code point of U+3400..U+4DBF,
+ *    U+4E00..U+9FFF, U+F900..U+FAFF and U+20000..U+3134F on its own; a
+ *    mapping is recorded when the output is exactly one code point and
+ *    differs from the input.
+ *
+ *    Is ICU's transliterator purely per-character?  No.  genfold checks it
+ *    every time it runs, two ways, and writes the verdict into the generated
+ *    file:
+ *    - all those code points concatenated in code point order and
+ *      transliterated at once give exactly the per-character results (ICU
+ *      72: 0 differences), but that order never puts a word together;
+ *    - ICU's own rules (utrans_toRules) hold 976 phrase rules next to the
+ *      single-character ones; transliterating each phrase at once, 169 (ICU
+ *      72) give something other than the per-character table: 沈澱 -> 沉淀
+ *      and 沈默 -> 沉默 but 沈 -> 沈; 著名/顯著/著作 keep 著 but 著 -> 着;
+ *      畫分 -> 划分 but 畫 -> 画; 乾坤 keeps 乾 but 乾 -> 干; 五嶽 -> 五岳,
+ *      祇有 -> 只有, 項鍊 -> 项链, 甚麼 -> 什么, ...
+ *    So the table equals `uconv -x Traditional-Simplified` except inside
+ *    those phrases (and except 「」 -> “”, which T-S also maps and which is
+ *    punctuation for the analyser either way).  On the sample corpus
+ *    converted with uconv -x Simplified-Traditional, the table and uconv
+ *    disagree on 1 Han character in 18,901 (沈澱池).  The table is what
+ *    fold.h promises: one code point at a time, the same for documents and
+ *    queries, so e.g. 著名 and 着名 fold alike on both sides.
+ *    ICU's per-character mapping is not idempotent in one place: 苎 U+82CE
+ *    and 苧 U+82E7 map to each other (and 薴 U+85B4 to 苧); fold_ts keeps
+ *    ICU's answers, fold_variant puts all three in one class (rep 苎).
+ *    Any multi-code-point output would be left out of the table and is
+ *    counted in the header (ICU 72: none).
+ *
+ * 2. Variants (fold_variant = rep(fold_ts(cp))).  Edges come from Unihan's
+ *    kSemanticVariant and kZVariant (same meaning; same character with a
+ *    different glyph) and, for characters ICU leaves alone, a single-valued
+ *    kSimplifiedVariant.  kSpecializedSemanticVariant (same meaning only in
+ *    some senses) and kSpoofingVariant are not used.  Every endpoint is
+ *    first mapped through fold_ts.
+ *
+ *    Guard against over-merging.  An "anchor" is a common simplified
+ *    character: a fold_ts fixed point encodable in GB2312 (tested with
+ *    iconv).  Anchors are never merged with each other, even when Unihan
+ *    calls two of them variants (著/着-like pairs are distinct characters in
+ *    simplified text).  The other characters are grouped by the edges among
+ *    themselves; a group is folded to the one anchor it touches, or, when it
+ *    touches none, to its smallest code point; a group touching two or more
+ *    anchors is ambiguous and left alone, except that a member with an edge
+ *    to exactly one anchor still folds to it.  Representatives are fold_ts
+ *    fixed points and map to themselves, so fold_variant is idempotent
+ *    (checked here for every code point before writing).
+ *
+ * Tables: sorted (from, to) arrays searched by binary search, and for
+ * U+3400..U+9FFF a direct-mapped array of the result (0 = look in the sorted
+ * array, used only if a result there ever needs more than 16 bits).
+ */
+#include <iconv.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/ustring.h>
+#include <unicode/utrans.h>
+#include <unicode/uversion.h>
+
+#define NCP 0x110000u
+#define DIRECT_LO 0x3400u
+#define DIRECT_HI 0x9FFFu
+
+static const uint32_t ranges[][2] = {
+    {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x3134F}};
+#define NRANGES (sizeof ranges / sizeof ranges[0])
+
+static int verbose;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "genfold: %s\n", what);
+    exit(2);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+/* ---- ICU traditional -> simplified -------------------------------------- */
+
+static uint32_t *ts;         /* ts[cp]: per-character result, or cp */
+static uint32_t ts_multi;    /* outputs of more or less than one code point */
+
+static void put_utf8(FILE *f, uint32_t cp)
+{
+    UChar32 c = (UChar32)cp;
+    char b[5];
+    int n = 0;
+    if (c < 0x80) b[n++] = (char)c;
+    else if (c < 0x800) { b[n++] = (char)(0xC0 | (c >> 6)); b[n++] = (char)(0x80 | (c & 0x3F)); }
+    else if (c < 0x10000) {
+        b[n++] = (char)(0xE0 | (c >> 12)); b[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        b[n++] = (char)(0x80 | (c & 0x3F));
+    } else {
+        b[n++] = (char)(0xF0 | (c >> 18)); b[n++] = (char)(0x80 | ((c >> 12) & 0x3F));
+        b[n++] = (char)(0x80 | ((c >> 6) & 0x3F)); b[n++] = (char)(0x80 | (c & 0x3F));
+    }
+    fwrite(b, 1, (size_t)n, f);
+}
+
+/* Transliterates each code point alone, then all of them at once.  Returns
+ * the number of code points where the two disagree (0 = per-character). */
+static long build_ts(UTransliterator *tr, long *whole_len_diff)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    size_t total = 0;
+    for (size_t r = 0; r < NRANGES; r++)
+        total += ranges[r][1] - ranges[r][0] + 1;
+    /* The concatenated inputs, and the concatenated per-character outputs. */
+    size_t cap = total * 2 + 16, ocap = total * 8 + 16;
+    UChar *all = xcalloc(cap * 4, sizeof(UChar));
+    UChar *each = xcalloc(ocap, sizeof(UChar));
+    int32_t alen = 0, elen = 0;
+    for (uint32_t c = 0; c < NCP; c++)
+        ts[c] = c;
+    for (size_t r = 0; r < NRANGES; r++) {
+        for (uint32_t c = ranges[r][0]; c <= ranges[r][1]; c++) {
+            UChar buf[64];
+            int32_t len = 0, limit;
+            UBool err = 0;
+            U16_APPEND((UChar *)buf, len, 64, (UChar32)c, err);
+            U16_APPEND(all, alen, (int32_t)cap, (UChar32)c, err);
+            limit = len;
+            st = U_ZERO_ERROR;
+            utrans_transUChars(tr, buf, &len, 64, 0, &limit, &st);
+            if (U_FAILURE(st) || err)
+                die("utrans_transUChars failed on one character");
+            if ((size_t)(elen + len) > ocap)
+                die("per-character output too long");
+            memcpy(each + elen, buf, (size_t)len * sizeof(UChar));
+            elen += len;
+            UChar32 out = 0;
+            int32_t i = 0;
+            if (len > 0)
+                U16_NEXT(buf, i, len, out);
+            if (len > 0 && i == len) {
+                if ((uint32_t)out != c)
+                    ts[c] = (uint32_t)out;
+            } else {
+                ts_multi++;
+            }
+        }
+    }
+    /* All at once. */
+    int32_t len = alen, limit = alen;
+    st = U_ZERO_ERROR;
+    utrans_transUChars(tr, all, &len, (int32_t)(cap * 4), 0, &limit, &st);
+    if (U_FAILURE(st))
+        die("utrans_transUChars failed on the whole string");
+    *whole_len_diff = (long)len - (long)elen;
+    long diff = 0;
+    int32_t i = 0, j = 0;
+    while (i < len && j < elen) {
+        UChar32 a, b;
+        U16_NEXT(all, i, len, a);
+        U16_NEXT(each, j, elen, b);
+        if (a != b) {
+            if (verbose && diff < 20)
+                fprintf(stderr, "genfold: whole-string result differs: U+%04X vs U+%04X\n",
+                        (unsigned)a, (unsigned)b);
+            diff++;
+        }
+    }
+    free(all);
+    free(each);
+    return diff;
+}
+
+/* The whole-string check above cannot see rules with context: ICU's
+ * Hant-Hans rules include phrases ("沈澱 > 沉淀;" next to "沈 > 沈;",
+ * "著名 > 著名;" next to "著 > 着;").  So the rules themselves
+ * (utrans_toRules) serve as test strings: every rule whose left side has
+ * two or more code points is transliterated at once and compared with the
+ * per-character result.  Returns how many differ; *nphrase gets how many
+ * phrase rules there are. */
+static long check_phrases(UTransliterator *tr, long *nphrase)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t n = utrans_toRules(tr, 0, NULL, 0, &st);
+    if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
+        die("utrans_toRules failed");
+    UChar *rules = xcalloc((size_t)n + 1, sizeof(UChar));
+    st = U_ZERO_ERROR;
+    utrans_toRules(tr, 0, rules, n + 1, &st);
+    if (U_FAILURE(st))
+        die("utrans_toRules failed");
+    long differ = 0;
+    *nphrase = 0;
+    int32_t i = 0;
+    while (i < n) {
+        int32_t start = i, end = i;
+        while (end < n && rules[end] != '\n')
+            end++;
+        i = end + 1;
+        /* A plain rule: "LHS > RHS;" with no syntax characters in LHS. */
+        int32_t gt = start;
+        while (gt < end && rules[gt] != ' ')
+            gt++;
+        if (gt + 2 >= end || rules[gt + 1] != '>' || gt - start > 60)
+            continue;
+        int plain = 1, ncp = 0;
+        for (int32_t k = start; k < gt; k++) {
+            if (rules[k] < 0x80)
+                plain = 0;
+            if (!U16_IS_TRAIL(rules[k]))
+                ncp++;
+        }
+        if (!plain || ncp < 2)
+            continue;
+        (*nphrase)++;
+        UChar whole[256], each[256];
+        int32_t len = gt - start, limit = len, elen = 0;
+        memcpy(whole, rules + start, (size_t)len * sizeof(UChar));
+        st = U_ZERO_ERROR;
+        utrans_transUChars(tr, whole, &len, 256, 0, &limit, &st);
+        if (U_FAILURE(st))
+            die("utrans_transUChars failed on a phrase");
+        for (int32_t k = start; k < gt;) {
+            UChar32 c;
+            UBool err = 0;
+            U16_NEXT(rules, k, gt, c);
+            U16_APPEND(each, elen, 256, (UChar32)ts[c], err);
+            if (err)
+                die("phrase too long");
+        }
+        if (len != elen || memcmp(whole, each, (size_t)len * sizeof(UChar)) != 0) {
+            differ++;
+            if (verbose) {
+                char u8[1024];
+                int32_t ul;
+                st = U_ZERO_ERROR;
+                u_strToUTF8(u8, sizeof u8, &ul, rules + start, gt - start, &st);
+                fprintf(stderr, "genfold: phrase rule %s -> ", u8);
+                u_strToUTF8(u8, sizeof u8, &ul, whole, len, &st);
+                fprintf(stderr, "%s, per character ", u8);
+                u_strToUTF8(u8, sizeof u8, &ul, each, elen, &st);
+                fprintf(stderr, "%s\n", u8);
+            }
+        }
+    }
+    free(rules);
+    return differ;
+}
+
+/* ---- GB2312 ------------------------------------------------------------- */
+
+static int in_gb2312(iconv_t cd, uint32_t cp)
+{
+    char in[4], out[16];
+    int n;
+    if (cp < 0x80) return 1;
+    if (cp < 0x800) { in[0] = (char)(0xC0 | (cp >> 6)); in[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
+    else if (cp < 0x10000) {
+        in[0] = (char)(0xE0 | (cp >> 12)); in[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        in[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+    } else return 0; /* GB2312 has nothing outside the BMP */
+    char *ip = in, *op = out;
+    size_t il = (size_t)n, ol = sizeof out;
+    iconv(cd, NULL, NULL, NULL, NULL);
+    size_t r = iconv(cd, &ip, &il, &op, &ol);
+    return r != (size_t)-1 && il == 0;
+}
+
+/* Where fold_ts leads from c: its fixed point, or on a cycle (ICU 72 maps
+ * U+82CE to U+82E7 and back) the cycle's member in GB2312, else its
+ * smallest code point.  The variant classes are built on these. */
+static uint32_t ts_end(iconv_t gb, uint32_t c)
+{
+    uint32_t slow = c, fast = c;
+    do { /* Floyd: does the orbit end in a fixed point or a cycle? */
+        slow = ts[slow];
+        fast = ts[ts[fast]];
+    } while (slow != fast);
+    if (ts[slow] == slow)
+        return slow;
+    uint32_t best = slow;
+    int best_gb = in_gb2312(gb, slow);
+    for (uint32_t v = ts[slow]; v != slow; v = ts[v]) {
+        int g = in_gb2312(gb, v);
+        if (g > best_gb || (g == best_gb && v < best)) {
+            best = v;
+            best_gb = g;
+        }
+    }
+    return best;
+}
+
+/* ---- Unihan ------------------------------------------------------------- */
+
+struct edge {
+    uint32_t a, b;
+};
+static struct edge *edges;
+static size_t nedges, capedges;
+
+static void add_edge(uint32_t a, uint32_t b)
+{
+    if (a == b)
+        return;
+    if (nedges == capedges) {
+        capedges = capedges ? capedges * 2 : 4096;
+        edges = realloc(edges, capedges * sizeof *edges);
+        if (!edges)
+            die("out of memory");
+    }
+    edges[nedges].a = a < b ? a : b;
+    edges[nedges].b = a < b ? b : a;
+    nedges++;
+}
+
+/* Parses "U+XXXX" at *p; returns the code point or -1. */
+static long parse_u(const char **p)
+{
+    const char *s = *p;
+    if (s[0] != 'U' || s[1] != '+')
+        return -1;
+    char *end;
+    long v = strtol(s + 2, &end, 16);
+    if (end == s + 2 || v < 0 || v >= (long)NCP)
+        return -1;
+    *p = end;
+    return v;
+}
+
+static size_t nsem, nz, nsimp;
+
+static void read_unihan(FILE *in, const uint32_t *end)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) > 0) {
+        if (line[0] != 'U')
+            continue;
+        const char *p = line;
+        long src = parse_u(&p);
+        if (src < 0 || *p != '\t')
+            continue;
+        p++;
+        const char *field = p;
+        const char *tab = strchr(p, '\t');
+        if (!tab)
+            continue;
+        size_t flen = (size_t)(tab - field);
+        int kind;
+        if (flen == 16 && !strncmp(field, "kSemanticVariant", flen)) kind = 1;
+        else if (flen == 9 && !strncmp(field, "kZVariant", flen)) kind = 2;
+        else if (flen == 18 && !strncmp(field, "kSimplifiedVariant", flen)) kind = 3;
+        else continue;
+        p = tab + 1;
+        uint32_t vals[32];
+        int nv = 0;
+        while (*p && *p != '\n' && *p != '\r') {
+            while (*p == ' ') p++;
+            long v = parse_u(&p);
+            if (v < 0)
+                break;
+            while (*p && *p != ' ' && *p != '\n' && *p != '\r') p++; /* <sources */
+            if (nv < 32)
+                vals[nv++] = (uint32_t)v;
+        }
+        if (kind == 3) {
+            /* Only where ICU has no opinion, and Unihan names one simplified
+             * form other than the character itself. */
+            if (nv != 1 || vals[0] == (uint32_t)src || ts[src] != (uint32_t)src)
+                continue;
+            nsimp++;
+            add_edge(end[src], end[vals[0]]);
+            continue;
+        }
+        for (int i = 0; i < nv; i++) {
+            if (kind == 1) nsem++; else nz++;
+            add_edge(end[src], end[vals[i]]);
+        }
+    }
+    free(line);
+}
+
+/* ---- union-find --------------------------------------------------------- */
+
+static uint32_t *uf;
+static uint32_t uf_find(uint32_t x)
+{
+    while (uf[x] != x) {
+        uf[x] = uf[uf[x]];
+        x = uf[x];
+    }
+    return x;
+}
+static void uf_union(uint32_t a, uint32_t b)
+{
+    a = uf_find(a);
+    b = uf_find(b);
+    if (a < b) uf[b] = a;
+    else if (b < a) uf[a] = b;
+}
+
+static int cmp_edge(const void *x, const void *y)
+{
+    const struct edge *a = x, *b = y;
+    if (a->a != b->a) return a->a < b->a ? -1 : 1;
+    if (a->b != b->b) return a->b < b->b ? -1 : 1;
+    return 0;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+/* Prints one array element; k counts the elements printed so far. */
+static void item(uint32_t *k, uint32_t per, const char *fmt, uint32_t v)
+{
+    if (*k % per == 0)
+        printf("    ");
+    printf(fmt, v);
+    (*k)++;
+    printf(*k % per == 0 ? ",\n" : ", ");
+}
+
+static void end_array(uint32_t k, uint32_t per)
+{
+    if (k == 0)
+        printf("    0\n");
+    else if (k % per != 0)
+        printf("\n");
+    printf("};\n");
+}
+
+static void emit_table(const char *name, const uint32_t *map, uint32_t *count)
+{
+    uint32_t n = 0, k = 0;
+    for (uint32_t c = 0; c < NCP; c++)
+        if (map[c] != c)
+            n++;
+    *count = n;
+    printf("static const uint32_t %s_from[%u] = {\n", name, n ? n : 1);
+    for (uint32_t c = 0; c < NCP; c++)
+        if (map[c] != c)
+            item(&k, 10, "0x%X", c);
+    end_array(k, 10);
+    printf("static const uint32_t %s_to[%u] = {\n", name, n ? n : 1);
+    k = 0;
+    for (uint32_t c = 0; c < NCP; c++)
+        if (map[c] != c)
+            item(&k, 10, "0x%X", map[c]);
+    end_array(k, 10);
+    /* Direct-mapped U+3400..U+9FFF: the result itself, 0 = search. */
+    printf("static const uint16_t %s_direct[0x%X] = {\n", name, DIRECT_HI - DIRECT_LO + 1);
+    k = 0;
+    for (uint32_t c = DIRECT_LO; c <= DIRECT_HI; c++)
+        item(&k, 12, "%u", map[c] <= 0xFFFF ? map[c] : 0);
+    end_array(k, 12);
+    printf("\n");
+}
+
+static void emit_lookup(const char *name, const uint32_t *map)
+{
+    uint32_t lo = NCP, hi = 0;
+    for (uint32_t c = 0; c < NCP; c++)
+        if (map[c] != c) {
+            if (c < lo) lo = c;
+            hi = c;
+        }
+    if (lo == NCP)
+        lo = hi = 0;
+    printf("static uint32_t %s_lookup(uint32_t cp)\n{\n", name);
+    printf("    if (cp - 0x%Xu <= 0x%Xu) {\n", DIRECT_LO, DIRECT_HI - DIRECT_LO);
+    printf("        uint16_t v = %s_direct[cp - 0x%Xu];\n", name, DIRECT_LO);
+    printf("        if (v)\n            return v;\n    }\n");
+    printf("    if (cp < 0x%Xu || cp > 0x%Xu)\n        return cp;\n", lo, hi);
+    printf("    return search(%s_from, %s_to, sizeof %s_from / sizeof %s_from[0], cp);\n}\n\n",
+           name, name, name, name);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "-v"))
+        verbose = 1;
+    else if (argc > 1) {
+        fprintf(stderr, "usage: genfold [-v] < Unihan_Variants.txt > fold_table.c\n");
+        return 2;
+    }
+
+    UErrorCode st = U_ZERO_ERROR;
+    UChar id[64];
+    u_uastrcpy(id, "Traditional-Simplified");
+    UTransliterator *tr = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &st);
+    if (U_FAILURE(st)) {
+        fprintf(stderr, "genfold: cannot open Traditional-Simplified: %s\n", u_errorName(st));
+        return 2;
+    }
+    ts = xcalloc(NCP, sizeof *ts);
+    long lendiff = 0;
+    long whole_diff = build_ts(tr, &lendiff);
+    long nphrase = 0, phrase_diff = check_phrases(tr, &nphrase);
+    utrans_close(tr);
+    uint32_t ts_notidem = 0;
+    for (uint32_t c = 0; c < NCP; c++)
+        if (ts[ts[c]] != ts[c])
+            ts_notidem++;
+    /* The nodes of the variant graph are where fold_ts leads. */
+    uint32_t *tsx = xcalloc(NCP, sizeof *tsx);
+    iconv_t gb = iconv_open("GB2312", "UTF-8");
+    if (gb == (iconv_t)-1)
+        die("iconv cannot convert to GB2312");
+    for (uint32_t c = 0; c < NCP; c++)
+        tsx[c] = ts_end(gb, c);
+    read_unihan(stdin, tsx);
+    if (nedges == 0)
+        die("no variants read from stdin (expected Unihan_Variants.txt)");
+    qsort(edges, nedges, sizeof *edges, cmp_edge);
+    size_t w = 0;
+    for (size_t i = 0; i < nedges; i++)
+        if (w == 0 || cmp_edge(&edges[w - 1], &edges[i]) != 0)
+            edges[w++] = edges[i];
+    nedges = w;
+
+    /* Anchors: common simplified characters. */
+    uint8_t *anchor = xcalloc(NCP, 1), *node = xcalloc(NCP, 1);
+    for (size_t i = 0; i < nedges; i++)
+        node[edges[i].a] = node[edges[i].b] = 1;
+    for (uint32_t c = 0; c < NCP; c++)
+        if (node[c] && tsx[c] == c && in_gb2312(gb, c))
+            anchor[c] = 1;
+    iconv_close(gb);
+
+    /* Group the non-anchors by the edges among themselves. */
+    uf = xcalloc(NCP, sizeof *uf);
+    for (uint32_t c = 0; c < NCP; c++)
+        uf[c] = c;
+    size_t anchor_pairs = 0;
+    for (size_t i = 0; i < nedges; i++) {
+        uint32_t a = edges[i].a, b = edges[i].b;
+        if (!anchor[a] && !anchor[b])
+            uf_union(a, b);
+        else if (anchor[a] && anchor[b]) {
+            anchor_pairs++;
+            if (verbose) {
+                fprintf(stderr, "genfold: kept apart (both common): ");
+                put_utf8(stderr, a); fputc(' ', stderr); put_utf8(stderr, b);
+                fputc('\n', stderr);
+            }
+        }
+    }
+    /* The anchor each group touches: 0 none, NCP several. */
+    uint32_t *gan = xcalloc(NCP, sizeof *gan);
+    uint32_t *own = xcalloc(NCP, sizeof *own); /* same, per member */
+    for (size_t i = 0; i < nedges; i++) {
+        uint32_t a = edges[i].a, b = edges[i].b;
+        if (anchor[a] == anchor[b])
+            continue;
+        uint32_t an = anchor[a] ? a : b, m = anchor[a] ? b : a;
+        uint32_t g = uf_find(m);
+        gan[g] = (gan[g] == 0 || gan[g] == an) ? an : NCP;
+        own[m] = (own[m] == 0 || own[m] == an) ? an : NCP;
+    }
+    uint32_t *rep = xcalloc(NCP, sizeof *rep);
+    size_t ambiguous = 0, merged = 0;
+    for (uint32_t c = 0; c < NCP; c++) {
+        rep[c] = c;
+        if (!node[c] || anchor[c])
+            continue;
+        uint32_t g = uf_find(c);
+        if (gan[g] == 0)
+            rep[c] = g; /* smallest code point of the group */
+        else if (gan[g] != NCP)
+            rep[c] = gan[g];
+        else if (own[c] != 0 && own[c] != NCP)
+            rep[c] = own[c];
+        else {
+            ambiguous++;
+            if (verbose) {
+                fprintf(stderr, "genfold: ambiguous, left alone: ");
+                put_utf8(stderr, c);
+                fprintf(stderr, " U+%04X\n", c);
+            }
+        }
+        if (rep[c] != c) {
+            merged++;
+            if (verbose) {
+                fprintf(stderr, "genfold: variant ");
+                put_utf8(stderr, c);
+                fprintf(stderr, " U+%04X -> ", c);
+                put_utf8(stderr, rep[c]);
+                fprintf(stderr, " U+%04X%s\n", rep[c], anchor[rep[c]] ? "" : " (no common form)");
+            }
+        }
+    }
+
+    /* fold_variant(cp) = rep(fold_ts(cp)), as one table. */
+    uint32_t *fv = xcalloc(NCP, sizeof *fv);
+    for (uint32_t c = 0; c < NCP; c++)
+        fv[c] = rep[tsx[c]];
+    for (uint32_t c = 0; c < NCP; c++) {
+        if (fv[fv[c]] != fv[c])
+            die("fold_variant is not idempotent");
+        if (fv[c] != rep[tsx[ts[c]]])
+            die("fold_variant differs from rep(fold_ts)");
+    }
+
+    printf("/*\n * fold_table.c -- GENERATED by tools/genfold.c; do not edit.\n *\n");
+    printf(" * ICU %s (Unicode %s), Traditional-Simplified per code point.\n",
+           U_ICU_VERSION, U_UNICODE_VERSION);
+    printf(" * Whole-string check (all those code points in order, transliterated at\n"
+           " * once): %ld code points differ from the per-character results (length\n"
+           " * difference %ld UTF-16 units).\n", whole_diff, lendiff);
+    printf(" * Phrase check: ICU has %ld phrase rules; %ld of them transliterate\n"
+           " * differently from the per-character table, so the transliterator is\n"
+           " * %s per-character on real text.\n",
+           nphrase, phrase_diff, phrase_diff || whole_diff || lendiff ? "NOT" : "");
+    printf(" * Per-character outputs of other than one code point (left out): %u.\n", ts_multi);
+    printf(" * fold_ts not idempotent at %u code points.\n", ts_notidem);
+    printf(" * Unihan: %zu kSemanticVariant, %zu kZVariant, %zu kSimplifiedVariant\n"
+           " * (where ICU has no mapping) values; %zu distinct edges after fold_ts;\n"
+           " * %zu edges between two common characters kept apart; %zu characters\n"
+           " * folded to a representative, %zu ambiguous left alone.\n */\n",
+           nsem, nz, nsimp, nedges, anchor_pairs, merged, ambiguous);
+    printf("#include \"fold.h\"\n\n#include <stddef.h>\n\n");
+    uint32_t nts, nfv;
+    emit_table("ts", ts, &nts);
+    emit_table("fv", fv, &nfv);
+    printf("static uint32_t search(const uint32_t *from, const uint32_t *to, size_t n, uint32_t cp)\n"
+           "{\n    size_t lo = 0, hi = n;\n    while (lo < hi) {\n"
+           "        size_t mid = lo + (hi - lo) / 2;\n"
+           "        if (from[mid] < cp)\n            lo = mid + 1;\n"
+           "        else if (from[mid] > cp)\n            hi = mid;\n"
+           "        else\n            return to[mid];\n    }\n    return cp;\n}\n\n");
+    emit_lookup("ts", ts);
+    emit_lookup("fv", fv);
+    printf("uint32_t fold_ts(uint32_t cp) { return ts_lookup(cp); }\n");
+    printf("uint32_t fold_variant(uint32_t cp) { return fv_lookup(cp); }\n");
+    printf("uint32_t fold_ts_count(void) { return %u; }\n", nts);
+    printf("uint32_t fold_variant_count(void) { return %u; }\n", nfv);
+    if (verbose)
+        fprintf(stderr, "genfold: ts %u entries, variant %u entries (%zu variant merges)\n",
+                nts, nfv, merged);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        die("cannot write the output");
+    free(ts); free(tsx); free(anchor); free(node); free(uf); free(gan); free(own);
+    free(rep); free(fv); free(edges);
+    return 0;
+}
