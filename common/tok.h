@@ -6,30 +6,44 @@
  * maker (to map token positions back to byte offsets of the stored text).
  *
  * Pipeline for each code point of the UTF-8 input:
- *   1. decode UTF-8; an invalid byte is one separator (no token, no crash);
+ *   1. decode UTF-8; an invalid byte (bad lead or continuation byte,
+ *      overlong, surrogate, > U+10FFFF, truncated sequence) is one
+ *      separator byte that acts like punctuation (as U+FFFD would): no
+ *      token, no crash;
  *   2. normalise with NFKC plus case folding (ICU's NFKC_Casefold, applied
  *      one code point at a time; an expansion such as U+2460 -> "1" keeps
- *      the source byte range of the code point it came from); fast paths for
- *      ASCII and the URO block U+4E00..U+9FFF, which NFKC leaves alone;
+ *      the source byte range of the code point it came from, and is cut to
+ *      8 code points); fast paths for ASCII and the URO block
+ *      U+4E00..U+9FFF, which NFKC leaves alone;
  *   3. fold (fold.h): none, traditional -> simplified, or that plus variant
- *      characters to one representative;
- *   4. classify: CJK (Han incl. U+3007, kana, hangul), word character
- *      (letters, marks, digits), space (White_Space), or punctuation
- *      (everything else, including symbols).
+ *      characters to one representative.  Folding is per code point: ICU's
+ *      transliterator also has phrase rules (沈澱 -> 沉淀 while 沈 stays),
+ *      which are not applied (see tools/genfold.c);
+ *   4. classify: CJK (Han script or Unified_Ideograph, U+3007, hiragana,
+ *      katakana incl. U+30FC, hangul), word character (letters, marks,
+ *      decimal digits), space (White_Space, incl. U+3000), or punctuation
+ *      (everything else, including symbols and unassigned code points).
  * Segmentation and positions:
  *   - every CJK character takes one position and yields a unigram token
  *     (TOK_UNI); when the next CJK character follows in the same run it also
  *     yields a bigram token (TOK_BI) at the same position.  Spaces do not
  *     end a run and take no position (OCR puts spaces between characters);
+ *     code points that normalise to nothing (U+200B, U+00AD) are invisible;
  *   - a maximal run of word characters is one TOK_WORD token with one
- *     position; '.' between two digits stays inside the word (1111.49);
- *     terms longer than TOK_TERM_MAX bytes are cut at a character boundary;
- *   - a run of punctuation ends a CJK run and adds one empty position after
- *     the token before it, so phrases never match across punctuation;
+ *     position; '.' between two decimal digits stays inside the word
+ *     (1111.49, also full-width １１．５); terms longer than TOK_TERM_MAX
+ *     bytes are cut at a character boundary (start/end still cover the
+ *     whole word);
+ *   - a run of punctuation (spaces inside it included) ends a CJK run and
+ *     adds one empty position after the token before it, so phrases never
+ *     match across punctuation; punctuation before the first token adds
+ *     nothing;
  *   - a word ends a CJK run and vice versa (no bigram across them).
  * Tokens come out in position order, a unigram before the bigram at the
  * same position.  start/end are byte offsets into the caller's input,
- * covering the original characters (before normalisation and folding).
+ * covering the original characters (before normalisation and folding); a
+ * bigram runs from its first character's start to its second's end, so it
+ * covers a space between them.
  */
 #ifndef TOK_H
 #define TOK_H
@@ -57,9 +71,11 @@ typedef int (*tok_emit_fn)(void *ctx, const tok_token *t);
 typedef struct tok_analyzer tok_analyzer;
 
 /* Creates an analyzer folding at the given level.  Returns NULL and writes
- * msg when ICU's normaliser cannot be had.  Cheap (no transliterator is
- * opened: folding uses tables generated at build time).  One analyzer per
- * thread; it holds scratch memory. */
+ * msg when ICU's normaliser cannot be had, the level is unknown or memory
+ * runs out.  Cheap (no transliterator is opened: folding uses tables
+ * generated at build time; the 256 KB cache of normalised BMP code points
+ * is filled lazily).  One analyzer per thread: tok_analyze and tok_fold_cp
+ * fill that cache.  Free it with tok_destroy. */
 tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen);
 void tok_destroy(tok_analyzer *a); /* NULL is safe */
 tok_fold tok_get_fold(const tok_analyzer *a);
@@ -67,17 +83,22 @@ tok_fold tok_get_fold(const tok_analyzer *a);
 /* Analyses text[0..len) and calls emit for each token, positions starting
  * at pos_base.  *next_pos (may be NULL) receives the position after the
  * last token (one more than the last token's pos, plus one if the text
- * ended in punctuation) -- callers start the next field there + 1.
- * Returns 0, FZ_ENOMEM, or the first non-zero value of emit. */
+ * ended in punctuation; pos_base when there was no token) -- callers start
+ * the next field there + 1.  text may be NULL when len is 0.
+ * Returns 0, FZ_ENOMEM, FZ_ELIMIT (len > UINT32_MAX: offsets are 32-bit),
+ * or the first non-zero value of emit (then *next_pos is not set). */
 int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
                 tok_emit_fn emit, void *ctx, uint32_t *next_pos);
 
-/* Class of a code point after normalisation, as used above. */
+/* Class of a code point after normalisation, as used above.  Thread-safe;
+ * calls ICU for code points outside ASCII and the URO. */
 typedef enum { TOK_C_SPACE = 0, TOK_C_PUNCT = 1, TOK_C_WORD = 2, TOK_C_CJK = 3 } tok_class;
 tok_class tok_classify(uint32_t cp);
 
-/* Normalises and folds one code point at the analyzer's level; writes up to
- * 8 code points to out and returns how many (0 when it normalises away). */
+/* Normalises and folds one code point at the analyzer's level, exactly as
+ * tok_analyze does; writes up to 8 code points to out and returns how many
+ * (0 when it normalises away).  A surrogate or a value > U+10FFFF is
+ * treated as U+FFFD. */
 int tok_fold_cp(tok_analyzer *a, uint32_t cp, uint32_t out[8]);
 
 #endif

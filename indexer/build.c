@@ -585,45 +585,141 @@ fail:
     return rc;
 }
 
-int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
-                   int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen)
+/* Starts a file record: drops the file's old entries and sets up ids. */
+static int begin_file(build *b, const char *path, store_file *f, uint64_t nbytes, int64_t mtime,
+                      const char *encoding, char *msg, size_t msglen)
 {
-    if (b->err)
-        return b->err;
-    int rc;
     store_file old;
-    rc = store_file_get(b->s, b->txn, path, &old);
+    int rc = store_file_get(b->s, b->txn, path, &old);
     if (rc == 0) {
         if ((rc = build_remove_file(b, path, NULL, msg, msglen)))
             return rc;
     } else if (rc != FZ_ENOTFOUND) {
         return b->err = rc;
     }
-    store_file f = {0};
-    f.file_id = b->st.next_file++;
-    f.first_id = b->st.next_id;
-    f.nbytes = nbytes;
-    f.mtime = mtime;
-    f.indexed_at = (int64_t)time(NULL);
-    snprintf(f.encoding, sizeof f.encoding, "%s", encoding ? encoding : "UTF-8");
-    b->file_id = f.file_id;
+    memset(f, 0, sizeof *f);
+    f->file_id = b->st.next_file++;
+    f->first_id = b->st.next_id;
+    f->nbytes = nbytes;
+    f->mtime = mtime;
+    f->indexed_at = (int64_t)time(NULL);
+    snprintf(f->encoding, sizeof f->encoding, "%s", encoding ? encoding : "UTF-8");
+    b->file_id = f->file_id;
     b->file_entries = 0;
     b->path = path;
     b->emsg = msg;
     b->emsglen = msglen;
+    return FZ_OK;
+}
+
+static int end_file(build *b, const char *path, store_file *f, uint32_t *nentries)
+{
+    f->nentries = b->file_entries;
+    int rc = store_file_put(b->s, b->txn, path, f);
+    if (rc)
+        return b->err = rc;
+    b->st.nfiles++;
+    if (nentries)
+        *nentries = f->nentries;
+    return FZ_OK;
+}
+
+int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
+                   int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen)
+{
+    if (b->err)
+        return b->err;
+    store_file f;
+    int rc = begin_file(b, path, &f, nbytes, mtime, encoding, msg, msglen);
+    if (rc)
+        return rc;
     rc = parse_text(b->parse, text, len, on_record, b);
     if (rc) {
         if (msg && !msg[0])
             fz_msg(msg, msglen, "indexing %s: %s", path, fz_strerror(rc));
         return b->err = rc;
     }
-    f.nentries = b->file_entries;
-    if ((rc = store_file_put(b->s, b->txn, path, &f)))
-        return b->err = rc;
-    b->st.nfiles++;
+    return end_file(b, path, &f, nentries);
+}
+
+int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, char *msg, size_t msglen)
+{
+    if (b->err)
+        return b->err;
+    MDB_txn *ot;
+    int rc = store_begin(other, 0, &ot, msg, msglen);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(ot, store_dbi(other, STORE_DB_FILE), &cur))) {
+        mdb_txn_abort(ot);
+        return store_lmdb_err(rc, "reading the other index", msg, msglen);
+    }
+    fz_arena *a = fz_arena_create();
+    fz_buf path = {0};
+    MDB_val k, v;
+    int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    uint32_t nf = 0;
+    uint64_t ne = 0;
+    rc = a ? 0 : FZ_ENOMEM;
+    while (!rc && r == 0) {
+        path.len = 0;
+        if (fz_buf_append(&path, k.mv_data, k.mv_size)) {
+            rc = FZ_ENOMEM;
+            break;
+        }
+        store_file of, f;
+        if ((rc = store_file_get(other, ot, path.p, &of)))
+            break;
+        if ((rc = begin_file(b, path.p, &f, of.nbytes, of.mtime, of.encoding, msg, msglen)))
+            break;
+        for (uint32_t i = 0; i < of.nentries && !rc; i++) {
+            store_entry e;
+            int g = store_entry_get(other, ot, of.first_id + i, a, &e);
+            if (g == FZ_ENOTFOUND)
+                continue;
+            if (g) {
+                rc = g;
+                break;
+            }
+            /* the stored record, as the parser would have emitted it */
+            const char **sec = fz_arena_alloc(a, (e.nsection + 1) * sizeof *sec);
+            const char **au = fz_arena_alloc(a, (e.nauthors + 1) * sizeof *au);
+            if (!sec || !au) {
+                rc = FZ_ENOMEM;
+                break;
+            }
+            for (size_t j = 0; j < e.nsection; j++)
+                sec[j] = fz_arena_strndup(a, e.section[j], e.section_len[j]);
+            for (size_t j = 0; j < e.nauthors; j++)
+                au[j] = fz_arena_strndup(a, e.authors[j], e.author_len[j]);
+            parse_entry pe = {e.line, (parse_kind)e.kind, e.title, e.title_len, e.body, e.body_len,
+                              sec, e.nsection, au, e.nauthors};
+            rc = on_record(b, &pe);
+        }
+        if (!rc)
+            rc = end_file(b, path.p, &f, NULL);
+        ne += b->file_entries;
+        nf++;
+        fz_arena_destroy(a);
+        a = fz_arena_create();
+        if (!a)
+            rc = FZ_ENOMEM;
+        r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (!rc && r && r != MDB_NOTFOUND)
+        rc = store_lmdb_err(r, "reading the other index", msg, msglen);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(ot);
+    fz_arena_destroy(a);
+    fz_buf_free(&path);
+    if (nfiles)
+        *nfiles = nf;
     if (nentries)
-        *nentries = f.nentries;
-    return FZ_OK;
+        *nentries = ne;
+    if (rc)
+        b->err = rc;
+    return rc;
 }
 
 /* Collects the distinct (field, term) keys of an entry by analysing its

@@ -39,6 +39,11 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
 int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
                    int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen);
 
+/* Adds every file of another index (opened read-only) without reading
+ * the sources: its stored records are indexed again here, replacing files
+ * of the same path.  Statistics end up as if all had been indexed here. */
+int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, char *msg, size_t msglen);
+
 /* Drops a file's entries and postings; FZ_ENOTFOUND when it is not indexed. */
 int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg, size_t msglen);
 

@@ -21,6 +21,7 @@
 #include "../common/fz.h"
 #include "../common/store.h"
 #include "build.h"
+#include "check.h"
 
 #define PROG "fzindex"
 
@@ -258,6 +259,36 @@ static int read_file(const char *path, fz_buf *out, struct stat *st)
     return 0;
 }
 
+/* A file that fits no encoding as a whole but is mostly valid UTF-8 (no
+ * NUL bytes, at least as many valid multi-byte characters as bad bytes) is
+ * read as UTF-8; its bad bytes are reported and skipped. */
+static int mostly_utf8(const fz_buf *b, const char **enc)
+{
+    size_t good = 0, bad = 0;
+    const unsigned char *p = (const unsigned char *)b->p;
+    for (size_t i = 0; i < b->len;) {
+        if (p[i] == 0)
+            return 0;
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        int k = fz_utf8_decode(p + i, b->len - i, &cp);
+        if (k < 0) {
+            bad++;
+            i++;
+        } else {
+            good++;
+            i += (size_t)k;
+        }
+    }
+    if (good < bad || good == 0)
+        return 0;
+    *enc = ENC_UTF8;
+    return 1;
+}
+
 static double now(void)
 {
     struct timeval tv;
@@ -338,6 +369,33 @@ static int do_pack(const char *db, const char *file)
     return 0;
 }
 
+static int do_check(const char *db, int quiet)
+{
+    char msg[512] = "";
+    store *s;
+    int rc = store_open(db, STORE_READ, &s, msg, sizeof msg);
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg);
+        return 2;
+    }
+    check_report r = {0};
+    rc = check_index(s, stderr, 20, &r, msg, sizeof msg);
+    store_close(s);
+    if (rc == FZ_ECORRUPT) {
+        fprintf(stderr, PROG ": %s: index is damaged: %llu problem%s found; re-index the sources\n", db,
+                r.problems, r.problems == 1 ? "" : "s");
+        return 2;
+    }
+    if (rc) {
+        fprintf(stderr, PROG ": checking %s: %s\n", db, msg[0] ? msg : fz_strerror(rc));
+        return 2;
+    }
+    if (!quiet)
+        fprintf(stderr, PROG ": %s is sound: %llu files, %llu entries, %llu posting blocks, %llu postings\n", db,
+                r.files, r.entries, r.blocks, r.postings);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -351,6 +409,7 @@ int main(int argc, char **argv)
     int quiet = 0, verbose = 0, remove_mode = 0, list_mode = 0, check_mode = 0;
     size_t mem = 0;
     int c;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "d:e:m:qvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
@@ -373,7 +432,13 @@ int main(int argc, char **argv)
                    FZ_VERSION, STORE_FORMAT, fold_ts_count(), fold_variant_count());
             return 0;
         default:
-            fprintf(stderr, PROG ": try 'fzindex --help'\n");
+            if (optopt && c == '?' && !strchr("demqvhV", optopt))
+                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzindex --help')\n", optopt);
+            else if (optopt)
+                fprintf(stderr, PROG ": option '-%c' needs a value (try 'fzindex --help')\n", optopt);
+            else
+                fprintf(stderr, PROG ": unknown option '%s' or missing value (try 'fzindex --help')\n",
+                        argv[optind - 1]);
             return 2;
         }
     }
@@ -384,10 +449,8 @@ int main(int argc, char **argv)
         return do_list(db);
     if (pack)
         return do_pack(db, pack);
-    if (check_mode) {
-        fprintf(stderr, PROG ": --check is not available yet\n");
-        return 2;
-    }
+    if (check_mode)
+        return do_check(db, quiet);
     if (optind >= argc) {
         fprintf(stderr, PROG ": no files given (usage: fzindex --db DIR PATH...)\n");
         return 2;
@@ -477,7 +540,7 @@ int main(int argc, char **argv)
             continue;
         }
         const char *enc = encoding;
-        if (!enc && enc_detect((const unsigned char *)raw.p, raw.len, &enc)) {
+        if (!enc && enc_detect((const unsigned char *)raw.p, raw.len, &enc) && !mostly_utf8(&raw, &enc)) {
             fprintf(stderr, PROG ": warning: skipping %s: not text in a supported encoding "
                             "(UTF-8, UTF-16, GB18030, Big5)\n", path);
             skipped++;

@@ -24,7 +24,7 @@
 
 enum {
     HEAD_MAX = 40,     /* non-space characters in a heading or sidebar title */
-    NAME_MAX = 40,     /* non-space characters in an attribution or credit */
+    NAME_CHARS = 40,   /* non-space characters in an attribution or credit */
     TITLE_MAX = 64,    /* characters of an entry title whose 】 is missing */
     ENGLISH_MAX = 120, /* bytes in an English title line */
     CREDIT_SCAN = 96,  /* characters searched back for a credit's "(" */
@@ -61,7 +61,7 @@ struct parse_ctx {
     size_t nrec, caprec;
     span *cnames;
     size_t ncnames, cncap;
-    span attn[NAME_MAX];
+    span attn[NAME_CHARS];
     size_t nattn;
 
     struct {
@@ -71,7 +71,7 @@ struct parse_ctx {
     size_t depth;
 
     /* headings, NULL, authors, NULL: handed to emit */
-    const char *ptrs[LEVELS + 1 + NAME_MAX + 1];
+    const char *ptrs[LEVELS + 1 + NAME_CHARS + 1];
 
     /* the last plain-heading chain looked at: lines starting in
      * [memo_lo, memo_hi) that are heading-like are headings iff memo_res */
@@ -91,6 +91,13 @@ static uint32_t cp_at(const unsigned char *t, size_t i, size_t e, int *len)
     if (t[i] < 0x80) {
         *len = 1;
         return t[i];
+    }
+    /* fast path: 3-byte sequences (Han, CJK punctuation) whose lead byte
+     * admits no overlong form or surrogate */
+    if (((t[i] >= 0xE1 && t[i] <= 0xEC) || t[i] == 0xEE || t[i] == 0xEF) && e - i >= 3 &&
+        (t[i + 1] & 0xC0) == 0x80 && (t[i + 2] & 0xC0) == 0x80) {
+        *len = 3;
+        return ((uint32_t)(t[i] & 0x0F) << 12) | ((uint32_t)(t[i + 1] & 0x3F) << 6) | (t[i + 2] & 0x3F);
     }
     uint32_t c;
     int k = fz_utf8_decode(t + i, e - i, &c);
@@ -123,7 +130,8 @@ static uint32_t cp_before(const unsigned char *t, size_t s, size_t i, size_t *st
 
 static bool is_space_cp(uint32_t c)
 {
-    return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == 0x3000 || c == 0xA0;
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == 0x3000 || c == 0xA0 ||
+           c == 0xFEFF; /* a BOM left inside concatenated text */
 }
 
 static bool is_digit(uint32_t c) { return c >= '0' && c <= '9'; }
@@ -291,9 +299,9 @@ static bool line_at(const parse_ctx *p, size_t pos, uint32_t no, line *ln)
  * the list is one name spelled out for justification (陆 婷 = 陆婷);
  * otherwise each piece is a name.
  *
- * Returns the number of names, 0 when [s, e) is not a name list (empty,
- * longer than NAME_MAX characters, punctuation, or only numerals as in the
- * enumeration (一)), or FZ_ENOMEM.  When out is not NULL the names are
+ * Returns the number of names, 0 when [s, e) is not a name list (fewer
+ * than 2 or more than NAME_CHARS characters, punctuation, or only numerals
+ * as in the enumeration (一)), or FZ_ENOMEM.  When out is not NULL the names are
  * appended to it, NUL-terminated, and their spans stored in names[].
  */
 static int split_names(const unsigned char *t, size_t s, size_t e, fz_buf *out, span *names)
@@ -302,7 +310,7 @@ static int split_names(const unsigned char *t, size_t s, size_t e, fz_buf *out, 
         size_t s, e;
         int chars;
         bool latin; /* glued to the previous piece by spaces between Latin letters */
-    } pc[NAME_MAX];
+    } pc[NAME_CHARS];
     int np = 0, total = 0, gap = 0; /* gap: 0 none, 1 spaces, 2 a separator */
     bool in_piece = false, explicit_sep = false, letter = false;
     uint32_t lastc = 0;
@@ -319,7 +327,7 @@ static int split_names(const unsigned char *t, size_t s, size_t e, fz_buf *out, 
             gap = 2;
             explicit_sep = true;
         } else {
-            if (!is_name_cp(c) || ++total > NAME_MAX)
+            if (!is_name_cp(c) || ++total > NAME_CHARS)
                 return 0;
             if (!letter && !is_numeral(c) && c != '-' && c != '\'')
                 letter = true;
@@ -337,7 +345,7 @@ static int split_names(const unsigned char *t, size_t s, size_t e, fz_buf *out, 
         }
         i += (size_t)l;
     }
-    if (np == 0 || !letter)
+    if (total < 2 || !letter) /* a name has 2+ characters: (续) is none */
         return 0;
 
     /* groups of pieces: a group starts at a piece not glued to its predecessor */
@@ -457,8 +465,9 @@ static bool credit_at_end(const unsigned char *t, size_t s, size_t e, size_t *op
 /* ---- line classes ------------------------------------------------------------ */
 
 /* A heading's text: 1..HEAD_MAX non-space characters, at least one letter,
- * none of 。！？；：，、 .!?;:, (a '.' between two digits is a decimal point). */
-static bool heading_like(const unsigned char *t, size_t s, size_t e)
+ * none of 。！？；：，、 .!?;:, (a '.' between two digits is a decimal point;
+ * 、 is allowed when dunhao, for numbered headings like 第三章 农业、林业). */
+static bool heading_like(const unsigned char *t, size_t s, size_t e, bool dunhao)
 {
     int chars = 0;
     bool letter = false;
@@ -469,7 +478,7 @@ static bool heading_like(const unsigned char *t, size_t s, size_t e)
         if (!is_space_cp(c)) {
             if (++chars > HEAD_MAX)
                 return false;
-            if (is_head_punct(c) &&
+            if (is_head_punct(c) && !(dunhao && c == 0x3001) &&
                 !(c == '.' && is_digit(prev) && i + 1 < e && is_digit(t[i + 1])))
                 return false;
             if (is_letter(c))
@@ -514,7 +523,7 @@ static bool sidebar_title(const unsigned char *t, size_t s, size_t e, size_t *ts
         return false;
     size_t i = s + strlen("资料");
     size_t a = skip_spaces(t, i, e);
-    if (a == i || a == e || !heading_like(t, a, e))
+    if (a == i || a == e || !heading_like(t, a, e, false))
         return false;
     if (ts) {
         *ts = a;
@@ -549,7 +558,7 @@ static int base_class(const parse_ctx *p, const line *ln, int *level)
     if (starts_with(t, s, e, "【"))
         return B_ENTRY;
     int lv = numbered_level(t, s, e);
-    if (lv && heading_like(t, s, e)) {
+    if (lv && heading_like(t, s, e, true)) {
         *level = lv;
         return B_NUMHEAD;
     }
@@ -557,7 +566,7 @@ static int base_class(const parse_ctx *p, const line *ln, int *level)
         return B_ATTR;
     if (sidebar_title(t, s, e, NULL, NULL))
         return B_SIDEBAR;
-    if (heading_like(t, s, e) && !credit_at_end(t, s, e, NULL, NULL, NULL))
+    if (heading_like(t, s, e, false) && !credit_at_end(t, s, e, NULL, NULL, NULL))
         return B_CAND;
     return B_TEXT;
 }
@@ -850,7 +859,7 @@ static int add_caption(parse_ctx *p, const line *first, const line *last, size_t
     if (fz_buf_putc(&p->caps, 0))
         return FZ_ENOMEM;
 
-    span nm[NAME_MAX];
+    span nm[NAME_CHARS];
     int k = split_names(p->t, ns, ne, &p->caps, nm);
     if (k < 0)
         return k;

@@ -9,7 +9,7 @@
  * section path, title, authors, first line and text.
  *
  * Conventions recognised (see the sample corpus/xiacheng-2017-annual-focus.txt).
- * "Spaces" are ASCII space, tab, U+00A0 and the full-width U+3000; a
+ * "Spaces" are ASCII space, tab, U+00A0, U+FEFF and the full-width U+3000; a
  * "character" is a code point (an invalid byte counts as one).
  *
  *   - Lines end at LF, CRLF or CR; a UTF-8 BOM at the start is skipped;
@@ -21,7 +21,8 @@
  *     "第一编自然环境").
  *   - Numbered headings: 第 + numerals (一二三四五六七八九十百千零〇两 or
  *     digits) + 编 (level 1), 章 (level 2) or 节 (level 3), with heading
- *     text; headings regardless of what follows.
+ *     text (where 、 is allowed: 第三章 农业、林业); headings regardless of
+ *     what follows.
  *   - Plain headings (level 4): a line with heading text whose next
  *     non-blank line is an entry, a sidebar or another heading (a chain),
  *     possibly after one English title line, and which is not an
@@ -49,9 +50,9 @@
  *   - Running text outside any record starts an entry titled by the
  *     innermost heading ("" when none) at the paragraph's first line.
  *   - Attribution: a line that is only ( names ) or （ names ）, the names
- *     being at most 40 characters of letters, digits and Han (plus · - ')
- *     separated by spaces or 、，, ; ；, not only numerals (so (一) is not
- *     one); a trailing 供稿 or 摄 is dropped.  Splitting rule: pieces are
+ *     being 2 to 40 characters of letters, digits and Han (plus · - ')
+ *     separated by spaces or 、，, ; ；, not only numerals (so (一) and (续)
+ *     are not attributions); a trailing 供稿 or 摄 is dropped.  Splitting rule: pieces are
  *     cut at spaces and separators, except that spaces between two Latin
  *     letters join ("John Smith"); if every piece is one character, or there
  *     are at most 3 characters and no explicit separator, the list is ONE

@@ -199,6 +199,7 @@ int main(int argc, char **argv)
     int limit_given = 0, json = 0, count_mode = 0, timing = 0, snippets = 1, color = -1;
     out_format fmt = OUT_TERM;
     int c;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "d:n:jf:chV", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
@@ -285,7 +286,13 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case 'V': printf("fzsearch %s (index format %d)\n", FZ_VERSION, STORE_FORMAT); return 0;
         default:
-            fprintf(stderr, PROG ": try 'fzsearch --help'\n");
+            if (optopt && c == '?' && !strchr("dnjfchV", optopt))
+                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzsearch --help')\n", optopt);
+            else if (optopt)
+                fprintf(stderr, PROG ": option '-%c' needs a value (try 'fzsearch --help')\n", optopt);
+            else
+                fprintf(stderr, PROG ": unknown option '%s' or missing value (try 'fzsearch --help')\n",
+                        argv[optind - 1]);
             return 2;
         }
     }
@@ -308,6 +315,14 @@ int main(int argc, char **argv)
         if (i > optind)
             fz_buf_putc(&q, ' ');
         fz_buf_puts(&q, argv[i]);
+    }
+    size_t blank = 0;
+    while (blank < q.len && (q.p[blank] == ' ' || q.p[blank] == '\t'))
+        blank++;
+    if (!batch && !show && optind < argc && blank == q.len) {
+        fprintf(stderr, PROG ": empty query: give a word or phrase to search for\n");
+        fz_buf_free(&q);
+        return 2;
     }
     if (!batch && !show && q.len == 0) {
         fprintf(stderr, PROG ": no query given (usage: fzsearch [--db DIR] QUERY...)\n");

@@ -106,7 +106,9 @@ static int parse_mem(const char *text, size_t len, tcol *c)
 
 /* ---- files ------------------------------------------------------------------- */
 
-/* A path relative to this source file's directory (tests/unit/). */
+/* A path relative to this source file's directory (tests/unit/); with the
+ * usual relative __FILE__ this needs the repository root as the current
+ * directory, which is where make and tests/run.sh run the tests. */
 static char *src_path(const char *rel)
 {
     const char *f = __FILE__;
@@ -125,7 +127,7 @@ static char *read_file(const char *rel, size_t *len)
     char *path = src_path(rel);
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        fprintf(stderr, "cannot open %s\n", path);
+        fprintf(stderr, "cannot open %s (run the test from the repository root)\n", path);
         free(path);
         *len = 0;
         return NULL;
@@ -223,7 +225,7 @@ TEST(test_levels)
 {
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("levels", &c), 0);
-    CHECK_EQ_INT(c.n, 8);
+    CHECK_EQ_INT(c.n, 9);
     CHECK_REC(c, 0, 3, PARSE_ENTRY, "前言", "概述", "", "本志记述下城区自然与社会。");
     /* a 节 with no 编/章 sits at the top and closes the plain heading */
     CHECK_REC(c, 1, 7, PARSE_ENTRY, "土产", "第三节物产", "", "出产蔬菜。");
@@ -235,6 +237,8 @@ TEST(test_levels)
     CHECK_REC(c, 6, 33, PARSE_ENTRY, "茶叶", "第二编人口/地方特产", "", "出产龙井茶。");
     /* a numbered heading needs no lookahead; text under it is a record */
     CHECK_REC(c, 7, 37, PARSE_ENTRY, "第十二章水文", "第二编人口/第十二章水文", "", "境内河流纵横。");
+    /* 、 is allowed in a numbered heading */
+    CHECK_REC(c, 8, 41, PARSE_ENTRY, "概况", "第二编人口/第三章农业、林业", "", "农林并举。");
     col_free(&c);
 }
 
@@ -349,10 +353,10 @@ TEST(test_inline_parens)
     CHECK_EQ_INT(parse_fixture("inline_parens", &c), 0);
     CHECK_EQ_INT(c.n, 1);
     /* parentheses in text, a line starting with one, one with punctuation
-     * inside and one with only digits are all text */
+     * inside, one with only digits and a one-character one are all text */
     CHECK_REC(c, 0, 1, PARSE_ENTRY, "新兴产业打造", "", "张三",
               "12月13日,中意(下城)医养合作中心落户“三村”连片改造地块。\n"
-              "(区委办)未完的句子也不是署名。\n(见附表。)(2017)");
+              "(区委办)未完的句子也不是署名。\n(见附表。)(2017)(续)");
     col_free(&c);
 }
 

@@ -1,0 +1,33 @@
+/*
+ * check.h -- the integrity check behind `fzindex --check`.
+ *
+ * Callers: fzindex, the crash-safety and corrupt-index tests.
+ *
+ * Verifies, in one read transaction, everything the layout in
+ * common/store.c promises: the header (magic, format); every entry decodes;
+ * every file record's id range holds its entries and every entry's file
+ * exists; entry lengths (dlen) match the entries; the statistics (entries,
+ * sum of lengths, files, next ids) equal what the records add up to; every
+ * posting block decodes, its documents ascend within [first, last], every
+ * document exists, its positions ascend and lie within the entry's length
+ * (title positions below title_npos), the block maxima and min_dl hold.
+ */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../common/store.h"
+
+typedef struct {
+    unsigned long long entries, files, blocks, postings, problems;
+} check_report;
+
+/* Checks the index.  Each problem found is described in one line on
+ * `problems` (may be NULL), at most max_lines of them.  Returns 0 when the
+ * index is sound, FZ_ECORRUPT when problems were found (report->problems
+ * counts them), or another FZ_E* code when the check itself failed (msg). */
+int check_index(store *s, FILE *problems, unsigned max_lines, check_report *report, char *msg, size_t msglen);
+
+#endif

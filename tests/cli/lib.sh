@@ -1,0 +1,30 @@
+# Shared helpers for the command-line tests (sourced).  Each test script
+# calls ok/fail through `check`, and ends with `finish NAME`, which prints
+# "NAME: N passed, M failed".  FZBIN points at the programs under test.
+: "${FZBIN:=$(cd "$(dirname "$0")/../.." && pwd)/bin}"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+FZI="$FZBIN/fzindex"
+FZS="$FZBIN/fzsearch"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+failn=0
+# check DESCRIPTION COMMAND...: the command must succeed
+check() {
+    desc=$1
+    shift
+    if "$@"; then pass=$((pass + 1)); else failn=$((failn + 1)); echo "$0: FAILED: $desc" >&2; fi
+}
+# status_is N COMMAND...: the command exits with status N
+status_is() {
+    want=$1
+    shift
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    [ "$got" = "$want" ] || { echo "  exit $got, wanted $want; stderr: $(head -c 300 "$T/err")" >&2; return 1; }
+}
+# one_line: the last command's stderr is exactly one line
+one_line() { [ "$(wc -l <"$T/err")" -eq 1 ]; }
+err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr lacks '$1': $(head -c 300 "$T/err")" >&2; return 1; }; }
+out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout lacks '$1'" >&2; return 1; }; }
+finish() { echo "$1: $pass passed, $failn failed"; [ "$failn" = 0 ]; }
