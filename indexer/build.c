@@ -22,15 +22,32 @@
 
 #define DEFAULT_MEM ((size_t)1 << 30)
 
+/* Postings gather in chunks carved from large slabs; a document record
+ * never straddles two chunks. */
+typedef struct chunk {
+    struct chunk *next;
+    uint32_t used, size;
+    uint8_t data[];
+} chunk;
+
+typedef struct slab {
+    struct slab *next;
+    size_t used, size;
+    _Alignas(16) uint8_t data[];
+} slab;
+
+#define TERM_INLINE 16
+
 typedef struct {
-    uint32_t off;        /* term bytes in b->names */
+    uint64_t sortkey;    /* field and first 7 term bytes, big-endian */
+    uint32_t off;        /* term bytes in b->names when longer than TERM_INLINE */
     uint8_t len;
     uint8_t field;
+    uint8_t has_doc;
+    char inl[TERM_INLINE];
     uint32_t hash;
     uint32_t last_doc;   /* last document appended, for deltas */
-    uint32_t has_doc;
-    uint8_t *post;       /* accumulated postings */
-    uint32_t post_len, post_cap;
+    chunk *head, *tail;  /* accumulated postings */
 } term_acc;
 
 /* One token of the entry being indexed. */
@@ -53,7 +70,8 @@ struct build {
     /* term table */
     term_acc *terms;
     uint32_t nterms, terms_cap;
-    uint32_t *slots;         /* hash slots: tid + 1, 0 = empty */
+    uint64_t *slots;         /* hash slots: hash << 32 | (tid + 1), 0 = empty */
+    slab *slabs;
     uint32_t nslots;
     fz_buf names;            /* term bytes */
     size_t post_bytes;
@@ -102,14 +120,14 @@ static uint32_t hash_term(int field, const char *t, size_t n)
 static int grow_slots(build *b)
 {
     uint32_t n = b->nslots ? b->nslots * 2 : 1u << 16;
-    uint32_t *s = calloc(n, sizeof *s);
+    uint64_t *s = calloc(n, sizeof *s);
     if (!s)
         return FZ_ENOMEM;
     for (uint32_t t = 0; t < b->nterms; t++) {
         uint32_t i = b->terms[t].hash & (n - 1);
         while (s[i])
             i = (i + 1) & (n - 1);
-        s[i] = t + 1;
+        s[i] = (uint64_t)b->terms[t].hash << 32 | (t + 1);
     }
     free(b->slots);
     b->slots = s;
@@ -125,12 +143,16 @@ static uint32_t intern(build *b, int field, const char *t, size_t n)
     uint32_t h = hash_term(field, t, n);
     uint32_t i = h & (b->nslots - 1);
     for (;;) {
-        uint32_t s = b->slots[i];
+        uint64_t s = b->slots[i];
         if (!s)
             break;
-        term_acc *ta = &b->terms[s - 1];
-        if (ta->hash == h && ta->len == n && ta->field == field && memcmp(b->names.p + ta->off, t, n) == 0)
-            return s - 1;
+        if ((uint32_t)(s >> 32) == h) {
+            uint32_t tid = (uint32_t)s - 1;
+            term_acc *ta = &b->terms[tid];
+            if (ta->len == n && ta->field == field &&
+                memcmp(n <= TERM_INLINE ? ta->inl : b->names.p + ta->off, t, n) == 0)
+                return tid;
+        }
         i = (i + 1) & (b->nslots - 1);
     }
     if (b->nterms == b->terms_cap) {
@@ -151,13 +173,21 @@ static uint32_t intern(build *b, int field, const char *t, size_t n)
     uint32_t tid = b->nterms++;
     term_acc *ta = &b->terms[tid];
     memset(ta, 0, sizeof *ta);
-    ta->off = (uint32_t)b->names.len;
     ta->len = (uint8_t)n;
     ta->field = (uint8_t)field;
     ta->hash = h;
-    if (fz_buf_append(&b->names, t, n))
-        return UINT32_MAX;
-    b->slots[i] = tid + 1;
+    if (n <= TERM_INLINE) {
+        memcpy(ta->inl, t, n);
+    } else {
+        ta->off = (uint32_t)b->names.len;
+        if (fz_buf_append(&b->names, t, n))
+            return UINT32_MAX;
+    }
+    uint64_t key = (uint64_t)(uint8_t)field << 56;
+    for (size_t q = 0; q < 7 && q < n; q++)
+        key |= (uint64_t)(uint8_t)t[q] << (48 - 8 * q);
+    ta->sortkey = key;
+    b->slots[i] = (uint64_t)h << 32 | (tid + 1);
     if ((size_t)b->nterms * 2 > b->nslots && grow_slots(b))
         return UINT32_MAX;
     return tid;
@@ -183,22 +213,53 @@ static int on_token(void *ctx, const tok_token *t)
     return 0;
 }
 
-static int acc_put(term_acc *ta, const uint8_t *p, size_t n, size_t *total)
+/* Room for n more bytes at the end of the term's postings. */
+static uint8_t *acc_reserve(build *b, term_acc *ta, size_t n)
 {
-    if (ta->post_len + n > ta->post_cap) {
-        uint32_t cap = ta->post_cap ? ta->post_cap : 16;
-        while (cap < ta->post_len + n)
-            cap *= 2;
-        uint8_t *np = realloc(ta->post, cap);
-        if (!np)
-            return FZ_ENOMEM;
-        *total += cap - ta->post_cap;
-        ta->post = np;
-        ta->post_cap = cap;
+    chunk *c = ta->tail;
+    if (c && c->size - c->used >= n)
+        return c->data + c->used;
+    size_t size = c ? (size_t)c->size * 2 : 24;
+    if (size > 4096)
+        size = 4096;
+    if (size < n)
+        size = n;
+    size_t need = (sizeof(chunk) + size + 7) & ~(size_t)7;
+    slab *sl = b->slabs;
+    if (!sl || sl->size - sl->used < need) {
+        size_t ss = need > ((size_t)1 << 20) ? need : ((size_t)1 << 20);
+        sl = malloc(sizeof *sl + ss);
+        if (!sl)
+            return NULL;
+        sl->size = ss;
+        sl->used = 0;
+        sl->next = b->slabs;
+        b->slabs = sl;
+        b->post_bytes += ss;
     }
-    memcpy(ta->post + ta->post_len, p, n);
-    ta->post_len += (uint32_t)n;
-    return FZ_OK;
+    chunk *nc = (chunk *)(sl->data + sl->used);
+    sl->used += need;
+    nc->next = NULL;
+    nc->used = 0;
+    nc->size = (uint32_t)size;
+    if (c)
+        c->next = nc;
+    else
+        ta->head = nc;
+    ta->tail = nc;
+    return nc->data;
+}
+
+static void free_slabs(build *b)
+{
+    slab *sl = b->slabs;
+    while (sl) {
+        slab *n = sl->next;
+        free(sl);
+        sl = n;
+    }
+    b->slabs = NULL;
+    b->post_bytes = 0;
 }
 
 /* Groups the entry's tokens by term (stable, so positions stay ascending)
@@ -239,7 +300,6 @@ static int flush_entry_tokens(build *b, uint32_t doc, uint32_t title_end)
         uint32_t s = b->tid_slot[b->et[i].tid] - 1;
         b->sorted[b->cnt[s]++] = b->et[i];
     }
-    uint8_t tmp[4 * FZ_VARINT_MAX];
     size_t i = 0;
     for (uint32_t s = 0; s < nslot; s++) {
         uint32_t tid = b->slot_tid[s];
@@ -252,19 +312,18 @@ static int flush_entry_tokens(build *b, uint32_t doc, uint32_t title_end)
         while (i + tf_title < j && b->sorted[i + tf_title].pos < title_end)
             tf_title++;
         uint32_t tf_body = (uint32_t)(j - i) - tf_title;
-        size_t k = 0;
-        k += fz_varint_put(tmp + k, ta->has_doc ? doc - ta->last_doc : doc);
-        k += fz_varint_put(tmp + k, tf_title);
-        k += fz_varint_put(tmp + k, tf_body);
-        if (acc_put(ta, tmp, k, &b->post_bytes))
+        uint8_t *w = acc_reserve(b, ta, 3 * 5 + (j - i) * 5), *w0 = w;
+        if (!w)
             return FZ_ENOMEM;
+        w += fz_varint_put(w, ta->has_doc ? doc - ta->last_doc : doc);
+        w += fz_varint_put(w, tf_title);
+        w += fz_varint_put(w, tf_body);
         uint32_t prev = 0;
         for (size_t q = i; q < j; q++) {
-            k = fz_varint_put(tmp, b->sorted[q].pos - prev);
+            w += fz_varint_put(w, b->sorted[q].pos - prev);
             prev = b->sorted[q].pos;
-            if (acc_put(ta, tmp, k, &b->post_bytes))
-                return FZ_ENOMEM;
         }
+        ta->tail->used += (uint32_t)(w - w0);
         ta->last_doc = doc;
         ta->has_doc = 1;
         i = j;
@@ -275,13 +334,16 @@ static int flush_entry_tokens(build *b, uint32_t doc, uint32_t title_end)
 
 /* ---- writing postings ---- */
 
-static const char *term_bytes(const build *b, const term_acc *ta) { return b->names.p + ta->off; }
+static const char *term_bytes(const build *b, const term_acc *ta)
+{
+    return ta->len <= TERM_INLINE ? ta->inl : b->names.p + ta->off;
+}
 
 static int cmp_terms_ctx(const build *b, uint32_t x, uint32_t y)
 {
     const term_acc *a = &b->terms[x], *c = &b->terms[y];
-    if (a->field != c->field)
-        return a->field < c->field ? -1 : 1;
+    if (a->sortkey != c->sortkey)
+        return a->sortkey < c->sortkey ? -1 : 1;
     size_t n = a->len < c->len ? a->len : c->len;
     int r = memcmp(term_bytes(b, a), term_bytes(b, c), n);
     if (r)
@@ -380,9 +442,10 @@ static int write_term(build *b, MDB_cursor *cur, term_acc *ta, store_dlen_cache 
             }
         }
     }
-    const uint8_t *p = ta->post, *end = p + ta->post_len;
     uint32_t doc = 0;
     int first = 1;
+    for (const chunk *ch = ta->head; ch; ch = ch->next) {
+    const uint8_t *p = ch->data, *end = p + ch->used;
     while (p < end) {
         uint64_t d, tt, tb;
         if (!(p = fz_varint_get(p, end, &d)) || !(p = fz_varint_get(p, end, &tt)) ||
@@ -405,6 +468,7 @@ static int write_term(build *b, MDB_cursor *cur, term_acc *ta, store_dlen_cache 
         if (store_bb_add(&b->bb, doc, doc_len(b, dc, doc), b->posbuf, (uint32_t)tt, (uint32_t)tb))
             return FZ_ENOMEM;
     }
+    }
     if (b->bb.ndocs && (rc = put_block(b, cur, ta->field, term, ta->len, b->bulk)))
         return rc;
     return FZ_OK;
@@ -426,7 +490,7 @@ static int flush_postings(build *b)
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < b->nterms; t++)
-        if (b->terms[t].post_len)
+        if (b->terms[t].head)
             order[n++] = t;
     sort_tids(b, order, tmp, n);
     free(tmp);
@@ -440,14 +504,12 @@ static int flush_postings(build *b)
     for (uint32_t i = 0; i < n && !rc; i++) {
         term_acc *ta = &b->terms[order[i]];
         rc = write_term(b, cur, ta, &dc);
-        free(ta->post);
-        ta->post = NULL;
-        ta->post_len = ta->post_cap = 0;
+        ta->head = ta->tail = NULL;
         ta->has_doc = 0;
     }
     mdb_cursor_close(cur);
     free(order);
-    b->post_bytes = 0;
+    free_slabs(b);
     b->bulk = 0;
     /* The term table is kept (ids stay valid); new lengths start after. */
     b->dlen_first += (uint32_t)b->ndlen;
@@ -971,8 +1033,7 @@ void build_destroy(build *b)
         return;
     if (b->txn)
         mdb_txn_abort(b->txn);
-    for (uint32_t t = 0; t < b->nterms; t++)
-        free(b->terms[t].post);
+    free_slabs(b);
     free(b->terms);
     free(b->slots);
     free(b->tid_slot);

@@ -45,10 +45,10 @@ def parse_cases(path):
                 continue
             if line.startswith("#"):
                 cur.setdefault("name", line[1:].strip())
-                cur.setdefault("line", lineno)
+                cur.setdefault("_lineno", lineno)
                 continue
             key, _, val = line.partition(":")
-            cur.setdefault("line", lineno)
+            cur.setdefault("_lineno", lineno)
             cur[key.strip()] = val.strip()
     if cur:
         cases.append(cur)
@@ -145,7 +145,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             for c in parse_cases(path):
-                where = "%s:%d" % (os.path.relpath(path, ROOT), c.get("line", 0))
+                where = "%s:%d" % (os.path.relpath(path, ROOT), c.get("_lineno", 0))
                 try:
                     errs = run_case(c, tmp)
                 except Exception as ex:  # a crash of the runner is a failure too
