@@ -386,6 +386,7 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             } else if (c0 == ' ' || (c0 >= 9 && c0 <= 13)) {
                 if (s.in_word)
                     rc = word_flush(&s);
+                s.have_prev = 0; /* a space ends a CJK run */
             } else if (c0 == '.' && s.in_word && is_digit(s.word_last)) {
                 int d = next_is_digit(a, p, len, i + 1); /* '.' inside 1111.49 */
                 if (d < 0)
@@ -441,6 +442,7 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
                 break;
             case TOK_C_SPACE:
                 rc = s.in_word ? word_flush(&s) : 0;
+                s.have_prev = 0;
                 break;
             default:
                 if (c == '.' && s.in_word && is_digit(s.word_last)) {

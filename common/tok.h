@@ -26,8 +26,10 @@
  * Segmentation and positions:
  *   - every CJK character takes one position and yields a unigram token
  *     (TOK_UNI); when the next CJK character follows in the same run it also
- *     yields a bigram token (TOK_BI) at the same position.  Spaces do not
- *     end a run and take no position (OCR puts spaces between characters);
+ *     yields a bigram token (TOK_BI) at the same position.  A space ends a
+ *     run (no bigram across it: 望江南 風角 has no 南風) but takes no
+ *     position, so a phrase of words and characters still matches across
+ *     the spaces OCR puts between digits and characters (2017 年 9 月);
  *     code points that normalise to nothing (U+200B, U+00AD) are invisible;
  *   - a maximal run of word characters is one TOK_WORD token with one
  *     position; '.' between two decimal digits stays inside the word
@@ -42,8 +44,7 @@
  * Tokens come out in position order, a unigram before the bigram at the
  * same position.  start/end are byte offsets into the caller's input,
  * covering the original characters (before normalisation and folding); a
- * bigram runs from its first character's start to its second's end, so it
- * covers a space between them.
+ * bigram runs from its first character's start to its second's end.
  */
 #ifndef TOK_H
 #define TOK_H

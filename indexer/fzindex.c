@@ -1,16 +1,26 @@
 /*
  * fzindex -- builds and maintains a fangzhi index.
  *
+ * Modes: index files (the default), --remove files, --merge other indexes,
+ * --list, --check, --pack.  Indexing, removing and merging happen in one
+ * write transaction: everything is committed at the end, or nothing.
+ *
+ * Progress: on a terminal (or with --progress) a status line on stderr is
+ * redrawn in place, at most ten times a second, between files: a single
+ * large file shows no progress while it is being indexed.
+ *
  * Exit status: 0 success; 2 error (bad usage, unreadable input, nothing
  * indexed, a damaged index); the index is left as it was on any error.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -30,31 +40,47 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: fzindex [--db DIR] [options] PATH...\n"
             "       fzindex [--db DIR] --remove PATH...\n"
+            "       fzindex [--db DIR] --merge INDEX...\n"
             "       fzindex [--db DIR] --list | --check | --pack FILE\n"
             "\n"
             "Indexes gazetteer and yearbook text files (directories recursively) into\n"
-            "one index. A file indexed again replaces its earlier entries.\n"
+            "one index. A file indexed again replaces its earlier entries. Entries\n"
+            "start with a 【title】; headings, 资料 sidebars, photo captions and\n"
+            "attributions such as (陆婷) are recognised. Search with fzsearch.\n"
             "\n"
             "options:\n"
             "  -d, --db DIR         index directory (default $FANGZHI_DB, else\n"
+            "                       $XDG_DATA_HOME/fangzhi/index, else\n"
             "                       ~/.local/share/fangzhi/index)\n"
-            "  -e, --encoding NAME  read every file in this encoding (default: detect\n"
-            "                       per file: UTF-8, UTF-16, GB18030, Big5)\n"
+            "  -e, --encoding NAME  read every file in this encoding, e.g. GB18030, BIG5,\n"
+            "                       UTF-16LE (default: detect per file: UTF-8, UTF-16,\n"
+            "                       GB18030, Big5)\n"
             "  -m, --mem SIZE       memory for gathering postings, e.g. 512M, 2G\n"
             "                       (default 1G); more is written to the index in batches\n"
             "      --remove         remove the given files' entries from the index\n"
+            "      --merge          add the entries of the given indexes (directories or\n"
+            "                       packed archives) without reading their sources\n"
             "      --list           list indexed files: entries, encoding, date\n"
             "      --check          check the index's integrity (exit 0 sound, 2 not)\n"
-            "      --pack FILE      write a compacted single-file copy of the index\n"
-            "  -q, --quiet          no summary line\n"
+            "      --pack FILE      write a compacted single-file copy of the index,\n"
+            "                       searchable read-only: fzsearch --db FILE\n"
+            "      --progress       show progress even when stderr is not a terminal\n"
+            "      --no-progress    no progress line, even on a terminal\n"
+            "  -q, --quiet          no progress (unless --progress) and no summary line\n"
             "  -v, --verbose        one line per file (with its detected encoding)\n"
             "  -h, --help           this help\n"
             "  -V, --version        program and index format versions\n"
             "\n"
+            "On a terminal, progress is shown on stderr: files and megabytes done,\n"
+            "MB/s, entries and time left; a summary line ends every run.\n"
+            "\n"
             "examples:\n"
-            "  fzindex --db ~/fz corpus/\n"
-            "  fzindex --db ~/fz --encoding GB18030 old-scans/\n"
+            "  fzindex --db ~/fz 下城年鉴/\n"
+            "  fzindex --db ~/fz --encoding GB18030 旧志扫描/\n"
+            "  fzindex --db ~/fz --remove 下城年鉴/2017.txt\n"
+            "  fzindex --db ~/fz --merge /mnt/colleague/index\n"
             "  fzindex --db ~/fz --pack /media/disk/xiacheng.fz\n"
+            "  fzsearch --db ~/fz 井长制        (then search; fzsearch --help: the query syntax)\n"
             "\n"
             "exit status: 0 success, 2 error (the index is left as it was).\n");
 }
@@ -109,30 +135,177 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
+static double now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* ---- progress ----
+ * One status line on stderr.  On a terminal it is redrawn with \r and
+ * ESC[K (clear to end of line) and cut to the terminal's width; forced onto
+ * something else (--progress) it is redrawn with \r and padded with spaces,
+ * and left standing with a newline at the end. */
+
+typedef struct {
+    int on;                 /* drawing at all */
+    int tty;                /* stderr is a terminal */
+    int shown;              /* a line is standing now */
+    int drawn;              /* drawn at least once */
+    int cols;               /* terminal width, 0 = unknown */
+    size_t lastlen;         /* length of the last line drawn */
+    double t0, last;        /* start, last draw */
+    const char *unit;       /* "files", "indexes" */
+    size_t done, total;     /* items */
+    uint64_t bytes, total_bytes, entries;
+} progress;
+
+static void progress_init(progress *p, int on, const char *unit, size_t total, uint64_t total_bytes)
+{
+    memset(p, 0, sizeof *p);
+    p->on = on;
+    p->tty = isatty(STDERR_FILENO);
+    p->unit = unit;
+    p->total = total;
+    p->total_bytes = total_bytes;
+    p->t0 = now();
+    struct winsize ws;
+    if (p->tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
+        p->cols = ws.ws_col;
+}
+
+/* "1:02" or "1:02:03" */
+static void fmt_duration(char *buf, size_t n, double secs)
+{
+    unsigned long s = secs < 0 ? 0 : (unsigned long)(secs + 0.5);
+    if (s >= 3600)
+        snprintf(buf, n, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, n, "%lu:%02lu", s / 60, s % 60);
+}
+
+/* Draws the line if the last draw was at least 0.1 s ago (or, with wait,
+ * after sleeping out the rest of that tenth of a second).  phase, when not
+ * NULL, replaces the time-left estimate. */
+static void progress_draw(progress *p, const char *phase, int wait)
+{
+    if (!p->on)
+        return;
+    double t = now();
+    if (p->drawn && t - p->last < 0.1) {
+        if (!wait)
+            return;
+        double rest = 0.1 - (t - p->last);
+        struct timespec ts = {0, (long)(rest * 1e9) + 1};
+        nanosleep(&ts, NULL);
+        t = now();
+    }
+    char line[320];
+    size_t len = 0;
+#define ADD(...) (len += (size_t)snprintf(line + len, len < sizeof line ? sizeof line - len : 0, __VA_ARGS__), \
+                  len = len < sizeof line ? len : sizeof line - 1)
+    double dt = t - p->t0;
+    ADD(PROG ": %zu/%zu %s", p->done, p->total, p->unit);
+    if (p->total_bytes)
+        ADD(", %.1f/%.1f MB", p->bytes / 1e6, p->total_bytes / 1e6);
+    if (dt > 0 && p->bytes)
+        ADD(", %.1f MB/s", p->bytes / 1e6 / dt);
+    ADD(", %llu entries", (unsigned long long)p->entries);
+    double frac = p->total_bytes ? (double)p->bytes / p->total_bytes
+                                 : p->total ? (double)p->done / p->total : 0;
+    if (phase) {
+        ADD(", %s", phase);
+    } else if (frac > 0 && frac < 1) {
+        char d[32];
+        fmt_duration(d, sizeof d, dt * (1 - frac) / frac);
+        ADD(", %s left", d);
+    } else if (frac >= 1) {
+        ADD(", 0:00 left");
+    } else {
+        ADD(", -:-- left");
+    }
+#undef ADD
+    if (p->cols > 1 && len > (size_t)p->cols - 1)
+        len = (size_t)p->cols - 1; /* the line is ASCII: any cut is clean */
+    char out[sizeof line + 16 + sizeof line];
+    size_t o = 0;
+    out[o++] = '\r';
+    memcpy(out + o, line, len);
+    o += len;
+    if (p->tty) {
+        memcpy(out + o, "\033[K", 3);
+        o += 3;
+    } else {
+        for (size_t i = len; i < p->lastlen && o < sizeof out; i++)
+            out[o++] = ' ';
+    }
+    fwrite(out, 1, o, stderr);
+    fflush(stderr);
+    p->lastlen = len;
+    p->shown = p->drawn = 1;
+    p->last = t;
+}
+
+/* Takes the line away before other output (a message, the summary). */
+static void progress_clear(progress *p)
+{
+    if (!p->on || !p->shown)
+        return;
+    if (p->tty)
+        fputs("\r\033[K", stderr);
+    else
+        fputc('\n', stderr);
+    fflush(stderr);
+    p->shown = 0;
+    p->lastlen = 0;
+}
+
 /* ---- collecting input files ---- */
 
 typedef struct {
-    char **paths;
+    char *path;
+    uint64_t size;
+} file_item;
+
+typedef struct {
+    file_item *items;
     size_t n, cap;
+    uint64_t total;         /* sum of the sizes */
     dev_t *vdev;
     ino_t *vino;
     size_t nv, vcap;
 } file_list;
 
-static int list_add(file_list *l, const char *p)
+static int list_add(file_list *l, const char *p, uint64_t size)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        char **np = realloc(l->paths, cap * sizeof *np);
-        if (!np)
+        file_item *ni = realloc(l->items, cap * sizeof *ni);
+        if (!ni) {
+            fprintf(stderr, PROG ": collecting files: out of memory\n");
             return -1;
-        l->paths = np;
+        }
+        l->items = ni;
         l->cap = cap;
     }
-    if (!(l->paths[l->n] = strdup(p)))
+    if (!(l->items[l->n].path = strdup(p))) {
+        fprintf(stderr, PROG ": collecting files: out of memory\n");
         return -1;
+    }
+    l->items[l->n].size = size;
     l->n++;
     return 0;
+}
+
+static void list_free(file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].path);
+    free(l->items);
+    free(l->vdev);
+    free(l->vino);
+    memset(l, 0, sizeof *l);
 }
 
 static int visited(file_list *l, const struct stat *st)
@@ -160,8 +333,14 @@ static int visited(file_list *l, const struct stat *st)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+static int cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const file_item *)a)->path, ((const file_item *)b)->path);
+}
+
 /* Adds a file, or a directory's files recursively (following links, each
- * directory once, so a symlink loop ends).  Hidden names are skipped. */
+ * directory once, so a symlink loop ends).  Hidden names are skipped.  The
+ * size of each file is recorded for the progress line. */
 static int collect(file_list *l, const char *path, int top, int depth)
 {
     struct stat st;
@@ -177,7 +356,7 @@ static int collect(file_list *l, const char *path, int top, int depth)
         char real[PATH_MAX];
         if (!realpath(path, real))
             snprintf(real, sizeof real, "%s", path);
-        return list_add(l, real);
+        return list_add(l, real, (uint64_t)st.st_size);
     }
     if (!S_ISDIR(st.st_mode)) {
         if (top) {
@@ -190,8 +369,12 @@ static int collect(file_list *l, const char *path, int top, int depth)
         return 0;
     DIR *d = opendir(path);
     if (!d) {
-        fprintf(stderr, PROG ": %s %s: %s\n", top ? "" : "warning: skipping", path, strerror(errno));
-        return top ? -1 : 0;
+        if (top) {
+            fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
+        return 0;
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
@@ -223,6 +406,24 @@ static int collect(file_list *l, const char *path, int top, int depth)
     }
     free(names);
     return rc;
+}
+
+/* Sorts the list and drops repeated paths; sums the sizes. */
+static void list_unique(file_list *l)
+{
+    if (l->n)
+        qsort(l->items, l->n, sizeof *l->items, cmp_item);
+    size_t u = 0;
+    l->total = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (u && strcmp(l->items[u - 1].path, l->items[i].path) == 0) {
+            free(l->items[i].path);
+            continue;
+        }
+        l->items[u++] = l->items[i];
+        l->total += l->items[i].size;
+    }
+    l->n = u;
 }
 
 static int read_file(const char *path, fz_buf *out, struct stat *st)
@@ -289,42 +490,50 @@ static int mostly_utf8(const fz_buf *b, const char **enc)
     return 1;
 }
 
-static double now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-static uint64_t dir_size(const char *db)
+/* Size of an index: its data.mdb, or the file itself for an archive. */
+static uint64_t index_size(const char *db)
 {
     struct stat st;
     char p[PATH_MAX + 16];
     snprintf(p, sizeof p, "%s/data.mdb", db);
     if (stat(p, &st) == 0)
         return (uint64_t)st.st_size;
-    return stat(db, &st) == 0 ? (uint64_t)st.st_size : 0;
+    return stat(db, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 }
 
-/* ---- modes ---- */
+/* ---- read-only modes ---- */
+
+static int open_read(const char *db, store **s)
+{
+    char msg[1024] = "";
+    int rc = store_open(db, STORE_READ, s, msg, sizeof msg);
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
+        return 2;
+    }
+    return 0;
+}
 
 static int do_list(const char *db)
 {
     char msg[512] = "";
     store *s;
-    int rc = store_open(db, STORE_READ, &s, msg, sizeof msg);
-    if (rc) {
-        fprintf(stderr, PROG ": %s\n", msg);
+    if (open_read(db, &s))
         return 2;
-    }
     MDB_txn *txn;
+    int rc;
     if ((rc = store_begin(s, 0, &txn, msg, sizeof msg))) {
-        fprintf(stderr, PROG ": %s\n", msg);
+        fprintf(stderr, PROG ": listing %s: %s\n", db, msg);
         store_close(s);
         return 2;
     }
     MDB_cursor *cur;
-    mdb_cursor_open(txn, store_dbi(s, STORE_DB_FILE), &cur);
+    if ((rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_FILE), &cur))) {
+        fprintf(stderr, PROG ": listing %s: %s\n", db, mdb_strerror(rc));
+        mdb_txn_abort(txn);
+        store_close(s);
+        return 2;
+    }
     MDB_val k, v;
     int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     printf("%8s  %-10s  %-19s  %s\n", "entries", "encoding", "indexed", "file");
@@ -345,27 +554,47 @@ static int do_list(const char *db)
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     store_close(s);
+    if (r != MDB_NOTFOUND) {
+        fprintf(stderr, PROG ": listing %s: %s\n", db, mdb_strerror(r));
+        return 2;
+    }
+    if (fflush(stdout)) {
+        fprintf(stderr, PROG ": writing the list: %s\n", strerror(errno));
+        return 2;
+    }
     return 0;
 }
 
-static int do_pack(const char *db, const char *file)
+/* Packs with LMDB's compacting copy into a new file (never over an existing
+ * one); a failed pack leaves no file behind. */
+static int do_pack(const char *db, const char *file, int quiet)
 {
-    char msg[512] = "";
     store *s;
-    int rc = store_open(db, STORE_READ, &s, msg, sizeof msg);
-    if (rc) {
-        fprintf(stderr, PROG ": %s\n", msg);
+    if (open_read(db, &s))
+        return 2;
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        fprintf(stderr, PROG ": packing into %s: %s%s\n", file, strerror(errno),
+                errno == EEXIST ? " (give a new file name)" : "");
+        store_close(s);
         return 2;
     }
-    rc = store_pack(s, file, msg, sizeof msg);
+    int rc = mdb_env_copyfd2(store_env(s), fd, MDB_CP_COMPACT);
+    const char *why = rc ? mdb_strerror(rc) : NULL;
+    if (!rc && fsync(fd) && errno != EINVAL && errno != EROFS)
+        why = strerror(errno);
+    if (close(fd) && !why)
+        why = strerror(errno);
     store_close(s);
-    if (rc) {
-        fprintf(stderr, PROG ": packing: %s\n", msg);
+    if (why) {
+        fprintf(stderr, PROG ": packing %s into %s: %s\n", db, file, why);
+        unlink(file);
         return 2;
     }
     struct stat st;
-    stat(file, &st);
-    fprintf(stderr, PROG ": packed %s into %s (%.1f MB)\n", db, file, st.st_size / 1e6);
+    if (!quiet)
+        fprintf(stderr, PROG ": packed %s into %s (%.1f MB; index %.1f MB)\n", db, file,
+                stat(file, &st) == 0 ? st.st_size / 1e6 : 0.0, index_size(db) / 1e6);
     return 0;
 }
 
@@ -373,13 +602,10 @@ static int do_check(const char *db, int quiet)
 {
     char msg[512] = "";
     store *s;
-    int rc = store_open(db, STORE_READ, &s, msg, sizeof msg);
-    if (rc) {
-        fprintf(stderr, PROG ": %s\n", msg);
+    if (open_read(db, &s))
         return 2;
-    }
     check_report r = {0};
-    rc = check_index(s, stderr, 20, &r, msg, sizeof msg);
+    int rc = check_index(s, stderr, 20, &r, msg, sizeof msg);
     store_close(s);
     if (rc == FZ_ECORRUPT) {
         fprintf(stderr, PROG ": %s: index is damaged: %llu problem%s found; re-index the sources\n", db,
@@ -396,127 +622,131 @@ static int do_check(const char *db, int quiet)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* ---- writing modes ---- */
+
+enum mode { M_INDEX, M_REMOVE, M_MERGE, M_LIST, M_CHECK, M_PACK };
+static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--check", "--pack"};
+
+typedef struct {
+    const char *db, *encoding;
+    enum mode mode;
+    int quiet, verbose, progress; /* progress: -1 auto, 0 never, 1 always */
+    size_t mem;
+} run_opts;
+
+/* Indexes one file into the build.  Returns 0 (indexed, or skipped with a
+ * warning: *skipped is set), 1 for a fatal error already reported, or a
+ * negative FZ_E* code with msg. */
+static int index_one(build *b, const run_opts *ro, progress *pg, const char *path, fz_buf *raw, fz_buf *utf8,
+                     uint32_t *nentries, uint64_t *nbytes, int *skipped, char *msg, size_t msglen)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},      {"encoding", required_argument, 0, 'e'},
-        {"mem", required_argument, 0, 'm'},     {"remove", no_argument, 0, 'R'},
-        {"list", no_argument, 0, 'L'},          {"check", no_argument, 0, 'C'},
-        {"pack", required_argument, 0, 'P'},    {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0}};
-    const char *db = NULL, *encoding = NULL, *pack = NULL;
-    int quiet = 0, verbose = 0, remove_mode = 0, list_mode = 0, check_mode = 0;
-    size_t mem = 0;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "d:e:m:qvhV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'e': encoding = optarg; break;
-        case 'm':
-            if (parse_size(optarg, &mem)) {
-                fprintf(stderr, PROG ": --mem: '%s' is not a size (e.g. 512M, 2G)\n", optarg);
-                return 2;
-            }
-            break;
-        case 'R': remove_mode = 1; break;
-        case 'L': list_mode = 1; break;
-        case 'C': check_mode = 1; break;
-        case 'P': pack = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'v': verbose = 1; break;
-        case 'h': usage(stdout); return 0;
-        case 'V':
-            printf("fzindex %s (index format %d, %u traditional/simplified and %u variant mappings)\n",
-                   FZ_VERSION, STORE_FORMAT, fold_ts_count(), fold_variant_count());
-            return 0;
-        default:
-            if (optopt && c == '?' && !strchr("demqvhV", optopt))
-                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzindex --help')\n", optopt);
-            else if (optopt)
-                fprintf(stderr, PROG ": option '-%c' needs a value (try 'fzindex --help')\n", optopt);
-            else
-                fprintf(stderr, PROG ": unknown option '%s' or missing value (try 'fzindex --help')\n",
-                        argv[optind - 1]);
-            return 2;
-        }
+    struct stat st;
+    *skipped = 1;
+    if (read_file(path, raw, &st)) {
+        progress_clear(pg);
+        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
+        return 0;
     }
-    char dbbuf[PATH_MAX];
-    if (!db)
-        db = default_db(dbbuf, sizeof dbbuf);
-    if (list_mode)
-        return do_list(db);
-    if (pack)
-        return do_pack(db, pack);
-    if (check_mode)
-        return do_check(db, quiet);
-    if (optind >= argc) {
-        fprintf(stderr, PROG ": no files given (usage: fzindex --db DIR PATH...)\n");
-        return 2;
+    *nbytes = raw->len;
+    if (raw->len == 0) {
+        progress_clear(pg);
+        fprintf(stderr, PROG ": warning: skipping %s: empty file\n", path);
+        return 0;
     }
-
-    file_list fl = {0};
-    int rc = 0;
-    for (int i = optind; i < argc && !rc; i++) {
-        if (remove_mode) {
-            char real[PATH_MAX];
-            if (!realpath(argv[i], real))
-                snprintf(real, sizeof real, "%s", argv[i]);
-            rc = list_add(&fl, real);
-        } else {
-            rc = collect(&fl, argv[i], 1, 0);
-        }
+    const char *enc = ro->encoding;
+    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc) && !mostly_utf8(raw, &enc)) {
+        progress_clear(pg);
+        fprintf(stderr, PROG ": warning: skipping %s: not text in a supported encoding "
+                        "(UTF-8, UTF-16, GB18030, Big5)\n", path);
+        return 0;
     }
+    utf8->len = 0;
+    size_t bad = (size_t)-1;
+    char emsg[256] = "";
+    int rc = enc_to_utf8(enc, (const unsigned char *)raw->p, raw->len, utf8, &bad, emsg, sizeof emsg);
     if (rc) {
-        for (size_t i = 0; i < fl.n; i++)
-            free(fl.paths[i]);
-        free(fl.paths);
-        free(fl.vdev);
-        free(fl.vino);
-        return 2;
-    }
-    /* each file once */
-    qsort(fl.paths, fl.n, sizeof *fl.paths, cmp_str);
-    size_t u = 0;
-    for (size_t i = 0; i < fl.n; i++) {
-        if (u && strcmp(fl.paths[u - 1], fl.paths[i]) == 0) {
-            free(fl.paths[i]);
-            continue;
+        progress_clear(pg);
+        if (rc == FZ_EINVAL) {
+            fprintf(stderr, PROG ": --encoding: %s\n", emsg);
+            return 1;
         }
-        fl.paths[u++] = fl.paths[i];
+        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, emsg);
+        return 0;
     }
-    fl.n = u;
+    if (bad != (size_t)-1) {
+        progress_clear(pg);
+        fprintf(stderr, PROG ": warning: %s: invalid UTF-8 at byte offset %zu (skipped)\n", path, bad);
+    }
+    rc = build_add_file(b, path, utf8->p ? utf8->p : "", utf8->len, (uint64_t)st.st_size, (int64_t)st.st_mtime,
+                        enc, nentries, msg, msglen);
+    if (rc)
+        return rc;
+    *skipped = 0;
+    if (ro->verbose) {
+        progress_clear(pg);
+        fprintf(stderr, PROG ": %s: %s, %u entries\n", path, enc, *nentries);
+    }
+    return 0;
+}
 
-    if (!remove_mode)
-        mkdirs(db); /* parents; store_open makes the directory itself */
+/* Is other the index db itself (the same directory or file)? */
+static int same_index(const char *db, const char *other)
+{
+    struct stat a, b;
+    return stat(db, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int run_write(const run_opts *ro, file_list *fl)
+{
+    const char *db = ro->db;
     char msg[1024] = "";
     store *s = NULL;
     build *b = NULL;
-    int status = 0;
+    int status = 0, rc = 0;
     double t0 = now();
     uint64_t bytes = 0, entries = 0;
-    size_t done = 0, skipped = 0;
+    size_t done = 0, skipped = 0, merged_files = 0;
     fz_buf raw = {0}, utf8 = {0};
+    progress pg;
+    int show = ro->progress > 0 || (ro->progress < 0 && !ro->quiet && isatty(STDERR_FILENO));
+    progress_init(&pg, show && ro->mode != M_REMOVE, ro->mode == M_MERGE ? "indexes" : "files", fl->n,
+                  fl->total);
+
+    if (ro->mode == M_REMOVE) {
+        if (index_size(db) == 0) { /* do not create one just to find it empty */
+            fprintf(stderr, PROG ": --remove: no index at %s\n", db);
+            return 2;
+        }
+    } else {
+        mkdirs(db); /* parents; store_open makes the directory itself */
+    }
+    if (ro->mode == M_MERGE) {
+        for (size_t i = 0; i < fl->n; i++)
+            if (same_index(db, fl->items[i].path)) {
+                fprintf(stderr, PROG ": --merge: %s is the index being written (--db)\n", fl->items[i].path);
+                return 2;
+            }
+    }
     if ((rc = store_open(db, STORE_WRITE, &s, msg, sizeof msg))) {
-        fprintf(stderr, PROG ": %s\n", msg);
+        fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
         goto out;
     }
-    build_opts bo = {mem};
+    build_opts bo = {ro->mem};
     if ((rc = build_create(s, &bo, &b, msg, sizeof msg))) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
         goto out;
     }
-    for (size_t i = 0; i < fl.n; i++) {
-        const char *path = fl.paths[i];
+    progress_draw(&pg, NULL, 0);
+    for (size_t i = 0; i < fl->n; i++) {
+        const char *path = fl->items[i].path;
         msg[0] = 0;
-        if (remove_mode) {
+        if (ro->mode == M_REMOVE) {
             uint32_t n = 0;
             rc = build_remove_file(b, path, &n, msg, sizeof msg);
             if (rc == FZ_ENOTFOUND) {
-                fprintf(stderr, PROG ": %s: not in the index\n", path);
+                fprintf(stderr, PROG ": --remove: %s: not in the index\n", path);
                 status = 2;
                 goto out;
             }
@@ -524,93 +754,229 @@ int main(int argc, char **argv)
                 break;
             entries += n;
             done++;
-            if (verbose)
+            if (ro->verbose)
                 fprintf(stderr, PROG ": removed %s (%u entries)\n", path, n);
             continue;
         }
-        struct stat st;
-        if (read_file(path, &raw, &st)) {
-            fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
-            skipped++;
-            continue;
-        }
-        if (raw.len == 0) {
-            fprintf(stderr, PROG ": warning: skipping %s: empty file\n", path);
-            skipped++;
-            continue;
-        }
-        const char *enc = encoding;
-        if (!enc && enc_detect((const unsigned char *)raw.p, raw.len, &enc) && !mostly_utf8(&raw, &enc)) {
-            fprintf(stderr, PROG ": warning: skipping %s: not text in a supported encoding "
-                            "(UTF-8, UTF-16, GB18030, Big5)\n", path);
-            skipped++;
-            continue;
-        }
-        utf8.len = 0;
-        size_t bad = (size_t)-1;
-        char emsg[256] = "";
-        if ((rc = enc_to_utf8(enc, (const unsigned char *)raw.p, raw.len, &utf8, &bad, emsg, sizeof emsg))) {
-            if (rc == FZ_EINVAL) {
-                fprintf(stderr, PROG ": --encoding: %s\n", emsg);
+        if (ro->mode == M_MERGE) {
+            store *o = NULL;
+            if ((rc = store_open(path, STORE_READ, &o, msg, sizeof msg))) {
+                progress_clear(&pg);
+                fprintf(stderr, PROG ": --merge: %s\n", msg[0] ? msg : fz_strerror(rc));
                 status = 2;
                 goto out;
             }
-            fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, emsg);
-            skipped++;
-            rc = 0;
-            continue;
+            uint32_t nf = 0;
+            uint64_t ne = 0;
+            rc = build_merge(b, o, &nf, &ne, msg, sizeof msg);
+            store_close(o);
+            if (rc) {
+                progress_clear(&pg);
+                fprintf(stderr, PROG ": --merge: %s: %s\n", path, msg[0] ? msg : fz_strerror(rc));
+                status = 2;
+                goto out;
+            }
+            if (ro->verbose) {
+                progress_clear(&pg);
+                fprintf(stderr, PROG ": merged %s: %u file%s, %llu entries\n", path, nf, nf == 1 ? "" : "s",
+                        (unsigned long long)ne);
+            }
+            merged_files += nf;
+            entries += ne;
+            bytes += fl->items[i].size;
+            done++;
+        } else {
+            uint32_t n = 0;
+            uint64_t nb = 0;
+            int skip = 0;
+            rc = index_one(b, ro, &pg, path, &raw, &utf8, &n, &nb, &skip, msg, sizeof msg);
+            if (rc == 1) {
+                status = 2;
+                goto out;
+            }
+            if (rc)
+                break;
+            if (skip) {
+                skipped++;
+            } else {
+                done++;
+                entries += n;
+                bytes += nb;
+            }
+            pg.bytes += fl->items[i].size; /* as stat'ed, so the total is reached */
         }
-        if (bad != (size_t)-1)
-            fprintf(stderr, PROG ": warning: %s: invalid UTF-8 at byte offset %zu (skipped)\n", path, bad);
-        uint32_t n = 0;
-        rc = build_add_file(b, path, utf8.p ? utf8.p : "", utf8.len, (uint64_t)st.st_size, (int64_t)st.st_mtime,
-                            enc, &n, msg, sizeof msg);
-        if (rc)
-            break;
-        if (verbose)
-            fprintf(stderr, PROG ": %s: %s, %u entries\n", path, enc, n);
-        done++;
-        entries += n;
-        bytes += raw.len;
+        pg.done = i + 1;
+        pg.entries = entries;
+        if (ro->mode == M_MERGE)
+            pg.bytes = bytes;
+        progress_draw(&pg, NULL, 0);
     }
     if (rc) {
+        progress_clear(&pg);
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
         goto out;
     }
-    if (!remove_mode && done == 0) {
+    if (ro->mode == M_INDEX && done == 0) {
+        progress_clear(&pg);
         fprintf(stderr, PROG ": nothing indexed: %zu file%s skipped; the index is unchanged\n", skipped,
                 skipped == 1 ? "" : "s");
         status = 2;
         goto out;
     }
+    /* the last step can take a while on a large run: say what it is doing */
+    if (now() - t0 >= 1.0)
+        progress_draw(&pg, "writing the index", 1);
     if ((rc = build_commit(b, msg, sizeof msg))) {
+        progress_clear(&pg);
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
         goto out;
     }
-    if (!quiet) {
+    progress_clear(&pg);
+    if (!ro->quiet) {
         double dt = now() - t0;
-        if (remove_mode)
-            fprintf(stderr, PROG ": removed %zu file%s (%llu entries) in %.2f s\n", done, done == 1 ? "" : "s",
-                    (unsigned long long)entries, dt);
+        char sk[64] = "";
+        if (skipped)
+            snprintf(sk, sizeof sk, "; %zu file%s skipped", skipped, skipped == 1 ? "" : "s");
+        if (ro->mode == M_REMOVE)
+            fprintf(stderr, PROG ": removed %zu file%s (%llu entries) in %.2f s; index %.1f MB\n", done,
+                    done == 1 ? "" : "s", (unsigned long long)entries, dt, index_size(db) / 1e6);
+        else if (ro->mode == M_MERGE)
+            fprintf(stderr, PROG ": merged %zu index%s: %zu file%s, %llu entries in %.2f s; index %.1f MB\n",
+                    done, done == 1 ? "" : "es", merged_files, merged_files == 1 ? "" : "s",
+                    (unsigned long long)entries, dt, index_size(db) / 1e6);
         else
             fprintf(stderr,
                     PROG ": indexed %zu file%s, %llu entries, %.1f MB in %.2f s (%.1f MB/s); index %.1f MB%s\n",
                     done, done == 1 ? "" : "s", (unsigned long long)entries, bytes / 1e6, dt,
-                    dt > 0 ? bytes / 1e6 / dt : 0.0, dir_size(db) / 1e6, "");
-        if (skipped)
-            fprintf(stderr, PROG ": %zu file%s skipped\n", skipped, skipped == 1 ? "" : "s");
+                    dt > 0 ? bytes / 1e6 / dt : 0.0, index_size(db) / 1e6, sk);
     }
 out:
+    progress_clear(&pg);
     build_destroy(b);
     store_close(s);
     fz_buf_free(&raw);
     fz_buf_free(&utf8);
-    for (size_t i = 0; i < fl.n; i++)
-        free(fl.paths[i]);
-    free(fl.paths);
-    free(fl.vdev);
-    free(fl.vino);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},        {"encoding", required_argument, 0, 'e'},
+        {"mem", required_argument, 0, 'm'},       {"remove", no_argument, 0, O_REMOVE},
+        {"merge", no_argument, 0, O_MERGE},       {"list", no_argument, 0, O_LIST},
+        {"check", no_argument, 0, O_CHECK},       {"pack", required_argument, 0, O_PACK},
+        {"progress", no_argument, 0, O_PROGRESS}, {"no-progress", no_argument, 0, O_NOPROGRESS},
+        {"quiet", no_argument, 0, 'q'},           {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    run_opts ro = {0};
+    ro.progress = -1;
+    const char *pack = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "d:e:m:qvhV", opts, NULL)) != -1) {
+        enum mode m = M_INDEX;
+        switch (c) {
+        case 'd': ro.db = optarg; break;
+        case 'e': ro.encoding = optarg; break;
+        case 'm':
+            if (parse_size(optarg, &ro.mem)) {
+                fprintf(stderr, PROG ": --mem: '%s' is not a size (e.g. 512M, 2G)\n", optarg);
+                return 2;
+            }
+            break;
+        case O_REMOVE: m = M_REMOVE; break;
+        case O_MERGE: m = M_MERGE; break;
+        case O_LIST: m = M_LIST; break;
+        case O_CHECK: m = M_CHECK; break;
+        case O_PACK: m = M_PACK; pack = optarg; break;
+        case O_PROGRESS: ro.progress = 1; break;
+        case O_NOPROGRESS: ro.progress = 0; break;
+        case 'q': ro.quiet = 1; break;
+        case 'v': ro.verbose = 1; break;
+        case 'h': usage(stdout); return 0;
+        case 'V':
+            printf("fzindex %s (index format %d, %u traditional/simplified and %u variant mappings)\n",
+                   FZ_VERSION, STORE_FORMAT, fold_ts_count(), fold_variant_count());
+            return 0;
+        default: {
+            const char *arg = argv[optind - 1];
+            if (!optopt)
+                fprintf(stderr, PROG ": unknown option '%s' (try 'fzindex --help')\n", arg);
+            else if (arg[0] == '-' && arg[1] == '-')
+                fprintf(stderr, PROG ": option '%.*s' %s (try 'fzindex --help')\n", (int)strcspn(arg, "="), arg,
+                        strchr(arg, '=') ? "takes no value" : "needs a value");
+            else if (strchr("dem", optopt))
+                fprintf(stderr, PROG ": option '-%c' needs a value (try 'fzindex --help')\n", optopt);
+            else
+                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzindex --help')\n", optopt);
+            return 2;
+        }
+        }
+        if (m != M_INDEX) {
+            if (ro.mode != M_INDEX && ro.mode != m) {
+                fprintf(stderr, PROG ": %s and %s cannot be combined (try 'fzindex --help')\n", mode_opt[ro.mode],
+                        mode_opt[m]);
+                return 2;
+            }
+            ro.mode = m;
+        }
+    }
+    char dbbuf[PATH_MAX];
+    ro.db = ro.db ? ro.db : default_db(dbbuf, sizeof dbbuf);
+    if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK) {
+        if (optind < argc) {
+            fprintf(stderr, PROG ": %s takes no file arguments ('%s'); the index is given with --db\n",
+                    mode_opt[ro.mode], argv[optind]);
+            return 2;
+        }
+        if (ro.mode == M_LIST)
+            return do_list(ro.db);
+        if (ro.mode == M_CHECK)
+            return do_check(ro.db, ro.quiet);
+        return do_pack(ro.db, pack, ro.quiet);
+    }
+    if (optind >= argc) {
+        if (ro.mode == M_MERGE)
+            fprintf(stderr, PROG ": --merge: no index given (usage: fzindex --db DIR --merge INDEX...)\n");
+        else if (ro.mode == M_REMOVE)
+            fprintf(stderr, PROG ": --remove: no files given (usage: fzindex --db DIR --remove PATH...)\n");
+        else
+            fprintf(stderr, PROG ": no files given (usage: fzindex --db DIR PATH...)\n");
+        return 2;
+    }
+
+    file_list fl = {0};
+    int rc = 0;
+    for (int i = optind; i < argc && !rc; i++) {
+        if (ro.mode == M_INDEX) {
+            rc = collect(&fl, argv[i], 1, 0);
+        } else if (ro.mode == M_REMOVE) {
+            char real[PATH_MAX];
+            if (!realpath(argv[i], real))
+                snprintf(real, sizeof real, "%s", argv[i]);
+            rc = list_add(&fl, real, 0);
+        } else {
+            /* merge: the indexes in the order given, each once */
+            int dup = 0;
+            for (size_t j = 0; j < fl.n && !dup; j++)
+                dup = same_index(fl.items[j].path, argv[i]);
+            if (!dup)
+                rc = list_add(&fl, argv[i], index_size(argv[i]));
+            fl.total += dup ? 0 : index_size(argv[i]);
+        }
+    }
+    if (rc) {
+        list_free(&fl);
+        return 2;
+    }
+    if (ro.mode != M_MERGE)
+        list_unique(&fl); /* each file once */
+    int status = run_write(&ro, &fl);
+    list_free(&fl);
     return status;
 }

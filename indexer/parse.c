@@ -465,20 +465,22 @@ static bool credit_at_end(const unsigned char *t, size_t s, size_t e, size_t *op
 /* ---- line classes ------------------------------------------------------------ */
 
 /* A heading's text: 1..HEAD_MAX non-space characters, at least one letter,
- * none of 。！？；：，、 .!?;:, (a '.' between two digits is a decimal point;
- * 、 is allowed when dunhao, for numbered headings like 第三章 农业、林业). */
+ * none of 。！？；：， .!?;:, (a '.' between two digits is a decimal point);
+ * 、 is allowed inside (第三章 农业、林业, 第31组 魏徵、褚亮) but not last. */
 static bool heading_like(const unsigned char *t, size_t s, size_t e, bool dunhao)
 {
     int chars = 0;
     bool letter = false;
-    uint32_t prev = 0;
+    uint32_t prev = 0, last = 0;
+    (void)dunhao;
     for (size_t i = s; i < e;) {
         int l;
         uint32_t c = cp_at(t, i, e, &l);
         if (!is_space_cp(c)) {
+            last = c;
             if (++chars > HEAD_MAX)
                 return false;
-            if (is_head_punct(c) && !(dunhao && c == 0x3001) &&
+            if (is_head_punct(c) && c != 0x3001 &&
                 !(c == '.' && is_digit(prev) && i + 1 < e && is_digit(t[i + 1])))
                 return false;
             if (is_letter(c))
@@ -487,7 +489,7 @@ static bool heading_like(const unsigned char *t, size_t s, size_t e, bool dunhao
         prev = c;
         i += (size_t)l;
     }
-    return letter;
+    return letter && last != 0x3001;
 }
 
 /* The level of a 第N编 (1), 第N章 (2) or 第N节 (3) line, else 0. */

@@ -12,11 +12,11 @@
 #include "snip.h"
 
 #define MAXHL 256
-#define C_HL "\033[1;31m"
-#define C_TITLE "\033[1m"
-#define C_DIM "\033[2m"
-#define C_PATH "\033[36m"
-#define C_OFF "\033[0m"
+#define C_HL OUT_C_HL
+#define C_TITLE OUT_C_TITLE
+#define C_DIM OUT_C_DIM
+#define C_PATH OUT_C_PATH
+#define C_OFF OUT_C_OFF
 
 struct out {
     FILE *f;
@@ -258,30 +258,54 @@ static int json_hit(out *o, const search_hit *h, uint32_t query_no)
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 
-/* One CSV or TSV field. */
-static void sv_field(out *o, fz_buf *b, const char *s, size_t n, int last)
+int out_sv_field(fz_buf *b, out_format fmt, const char *s, size_t n, int last)
 {
-    if (o->fmt == OUT_CSV) {
+    int rc = 0;
+    if (fmt == OUT_CSV) {
         int quote = 0;
         for (size_t i = 0; i < n && !quote; i++)
             quote = s[i] == '"' || s[i] == ',' || s[i] == '\n' || s[i] == '\r';
         if (quote) {
-            fz_buf_putc(b, '"');
-            for (size_t i = 0; i < n; i++) {
+            rc = fz_buf_putc(b, '"');
+            for (size_t i = 0; i < n && !rc; i++) {
                 if (s[i] == '"')
-                    fz_buf_putc(b, '"');
-                fz_buf_putc(b, s[i]);
+                    rc = fz_buf_putc(b, '"');
+                if (!rc)
+                    rc = fz_buf_putc(b, s[i]);
             }
-            fz_buf_putc(b, '"');
+            if (!rc)
+                rc = fz_buf_putc(b, '"');
         } else {
-            fz_buf_append(b, s, n);
+            rc = fz_buf_append(b, s, n);
         }
-        fz_buf_puts(b, last ? "\r\n" : ",");
-    } else {
-        for (size_t i = 0; i < n; i++)
-            fz_buf_putc(b, s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
-        fz_buf_puts(b, last ? "\n" : "\t");
+        return rc ? rc : fz_buf_puts(b, last ? "\r\n" : ",");
     }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fz_buf_putc(b, s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+    return rc ? rc : fz_buf_puts(b, last ? "\n" : "\t");
+}
+
+size_t out_text_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int k = fz_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k < 0) {
+            w++;
+            i++;
+            continue;
+        }
+        w += (size_t)fz_cp_width(cp);
+        i += (size_t)k;
+    }
+    return w;
+}
+
+/* One CSV or TSV field of this output. */
+static void sv_field(out *o, fz_buf *b, const char *s, size_t n, int last)
+{
+    out_sv_field(b, o->fmt, s, n, last);
 }
 
 int out_header(out *o)

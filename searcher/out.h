@@ -14,6 +14,9 @@
  * spaces) start with a header row and carry id, file, line, section (joined
  * with " › "), title, authors (joined with "; "), kind, score, matches,
  * snippet.
+ *
+ * The helpers at the end (display width, one CSV/TSV field, the colours)
+ * are shared with the concordance (kwic.c) and the group counts (group.c).
  */
 #ifndef OUT_H
 #define OUT_H
@@ -46,5 +49,22 @@ int out_json_str(fz_buf *b, const char *s, size_t n);
 
 /* Path for display: relative to the working directory when below it. */
 const char *out_display_path(const char *path, size_t len, char *buf, size_t bufsize);
+
+/* Terminal display width of s[0..n): fz_cp_width per code point (CJK and
+ * full-width characters 2 columns); an invalid byte counts as 1 column. */
+size_t out_text_width(const char *s, size_t n);
+
+/* Appends one CSV (fmt OUT_CSV) or TSV (any other fmt) field to b and its
+ * separator: ',' or '\t', or the line end ("\r\n" for CSV, "\n" for TSV)
+ * when last.  CSV quotes a field holding '"', ',', CR or LF and doubles its
+ * quotes (RFC 4180); TSV turns tabs and line breaks into spaces. */
+int out_sv_field(fz_buf *b, out_format fmt, const char *s, size_t n, int last);
+
+/* ANSI attributes of the terminal view. */
+#define OUT_C_HL "\033[1;31m"   /* a match */
+#define OUT_C_TITLE "\033[1m"   /* a title */
+#define OUT_C_DIM "\033[2m"     /* section and authors */
+#define OUT_C_PATH "\033[36m"   /* file:line */
+#define OUT_C_OFF "\033[0m"
 
 #endif
