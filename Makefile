@@ -81,6 +81,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libfz.a
 
 unit: $(TESTS)
 
+# make eval: MRR and nDCG@10 of the ranking on the judged queries in tests/eval/.
+eval: all
+	python3 tests/eval/eval.py
+
 demo: deps
 	$(MAKE) all
 	bin/fzindex --db $(HOME)/.local/share/fangzhi/index corpus/
@@ -95,6 +99,25 @@ test: deps
 
 clean:
 	rm -rf build build-san bin
+
+# make install PREFIX=/usr/local DESTDIR=: the programs, their manual pages
+# and bash completion (one script, under each program's name).  Nothing in
+# the programs refers to the source tree.  make uninstall removes them.
+INST_BIN  := $(DESTDIR)$(PREFIX)/bin
+INST_MAN  := $(DESTDIR)$(PREFIX)/share/man/man1
+INST_COMP := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+install: all
+	install -d $(INST_BIN) $(INST_MAN) $(INST_COMP)
+	install -m 755 $(BINDIR)/fzindex $(BINDIR)/fzsearch $(INST_BIN)/
+	install -m 644 man/fzindex.1 man/fzsearch.1 $(INST_MAN)/
+	install -m 644 completion/fangzhi.bash $(INST_COMP)/fzindex
+	install -m 644 completion/fangzhi.bash $(INST_COMP)/fzsearch
+
+uninstall:
+	rm -f $(INST_BIN)/fzindex $(INST_BIN)/fzsearch
+	rm -f $(INST_MAN)/fzindex.1 $(INST_MAN)/fzsearch.1
+	rm -f $(INST_COMP)/fzindex $(INST_COMP)/fzsearch
 
 # ---------------------------------------------------------------------------
 # Benchmarks (bench/README.md).  Both install what they need (bench/setup.sh)

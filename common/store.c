@@ -39,11 +39,13 @@
  *                     v min_dl, v docs_len,
  *                     docs section (docs_len bytes), per document:
  *                       v id delta (from the previous document; 0 for the
- *                         first, whose id is in the key), v tf_title,
- *                       v tf_body, v pos_bytes
+ *                         first, whose id is in the key),
+ *                       v tf_body << 1 | (tf_title > 0), then v tf_title
+ *                         when that bit is set (most documents: 2 bytes)
  *                     positions section, per document: tf_title + tf_body
  *                       positions, ascending, each a v delta from the
- *                       previous (the first from 0), pos_bytes in all.
+ *                       previous (the first from 0).  A reader skips a
+ *                       document's positions by counting varint ends.
  *             Title positions come before body positions, so the first
  *             tf_title positions of a document are in its title.  The block
  *             maxima and min_dl bound the BM25 score of any document in the
@@ -577,8 +579,20 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->doc = first;
     b->doc_next = b->docs;
     b->doc_pos = b->pos;
-    b->pos_bytes = 0;
+    b->tf_title = b->tf_body = 0;
     return store_block_next(b);
+}
+
+/* The end of n varints starting at p (NULL when they run past end). */
+static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint32_t n)
+{
+    while (n > 0) {
+        if (p >= end)
+            return NULL;
+        if (!(*p++ & 0x80))
+            n--;
+    }
+    return p;
 }
 
 int store_block_next(store_block *b)
@@ -588,25 +602,27 @@ int store_block_next(store_block *b)
         b->i = b->ndocs;
         return FZ_ENOTFOUND;
     }
-    uint64_t d, tt, tb, pb;
+    uint64_t d, code, tt = 0;
     const uint8_t *p = b->doc_next;
-    if (!(p = fz_varint_get(p, b->docs_end, &d)) || !(p = fz_varint_get(p, b->docs_end, &tt)) ||
-        !(p = fz_varint_get(p, b->docs_end, &tb)) || !(p = fz_varint_get(p, b->docs_end, &pb)))
+    if (!(p = fz_varint_get(p, b->docs_end, &d)) || !(p = fz_varint_get(p, b->docs_end, &code)))
         return FZ_ECORRUPT;
-    b->doc_pos += b->pos_bytes;
-    if (pb > (uint64_t)(b->pos_end - b->doc_pos) || d > UINT32_MAX - b->doc)
+    if ((code & 1) && !(p = fz_varint_get(p, b->docs_end, &tt)))
         return FZ_ECORRUPT;
+    /* skip the previous document's positions */
+    const uint8_t *q = skip_varints(b->doc_pos, b->pos_end, b->tf_title + b->tf_body);
+    if (!q || d > UINT32_MAX - b->doc || (code >> 1) > UINT32_MAX || tt > UINT32_MAX)
+        return FZ_ECORRUPT;
+    b->doc_pos = q;
     b->doc += (uint32_t)d;
     b->tf_title = (uint32_t)tt;
-    b->tf_body = (uint32_t)tb;
-    b->pos_bytes = (uint32_t)pb;
+    b->tf_body = (uint32_t)(code >> 1);
     b->doc_next = p;
     return FZ_OK;
 }
 
 int store_block_positions(const store_block *b, uint32_t *out, uint32_t max)
 {
-    const uint8_t *p = b->doc_pos, *end = b->doc_pos + b->pos_bytes;
+    const uint8_t *p = b->doc_pos, *end = b->pos_end;
     uint32_t n = b->tf_title + b->tf_body, pos = 0;
     if (n > max)
         n = max;
@@ -634,7 +650,6 @@ int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint3
 {
     if (bb->ndocs == 0)
         bb->first = bb->last = doc;
-    size_t before = bb->pos.len;
     uint32_t prev = 0, n = tf_title + tf_body;
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -642,9 +657,9 @@ int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint3
         prev = positions[i];
     }
     rc |= fz_buf_varint(&bb->docs, doc - bb->last);
-    rc |= fz_buf_varint(&bb->docs, tf_title);
-    rc |= fz_buf_varint(&bb->docs, tf_body);
-    rc |= fz_buf_varint(&bb->docs, bb->pos.len - before);
+    rc |= fz_buf_varint(&bb->docs, (uint64_t)tf_body << 1 | (tf_title > 0));
+    if (tf_title)
+        rc |= fz_buf_varint(&bb->docs, tf_title);
     if (rc)
         return FZ_ENOMEM;
     bb->last = doc;

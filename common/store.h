@@ -149,7 +149,6 @@ typedef struct {
     uint32_t tf_title, tf_body;
     const uint8_t *doc_next;  /* next doc's record */
     const uint8_t *doc_pos;   /* current doc's positions */
-    uint32_t pos_bytes;
 } store_block;
 
 /* Decodes a block value; positions the cursor on its first document.

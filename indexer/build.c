@@ -2,25 +2,40 @@
  * build.c -- records into entries and postings (see build.h; the layout
  * written is documented at the top of common/store.c).
  *
- * In memory, every distinct (field, term) gets a term id from an
- * open-addressing hash table; its postings accumulate in a byte buffer in
- * the order documents arrive (ids ascending):
+ * Threads.  The caller (fzindex's main thread) reads and decodes files and
+ * hands them over with build_add_file; worker threads (one per core, at
+ * most BUILD_MAX_WORKERS) take whole files from a small queue, parse and
+ * analyse them, and gather their entries and postings in memory.  Only the
+ * main thread touches LMDB.  Work is written in epochs: when the gathered
+ * postings pass the memory budget, and at commit, the main thread waits for
+ * the workers to go idle, gives each worker's entries the next ids (worker
+ * 0's first, then worker 1's, ...), and writes entries, file records,
+ * lengths and postings, merging the workers' sorted term lists.
+ *
+ * In memory, each worker gives every distinct (field, term) a term id from
+ * an open-addressing hash table; its postings accumulate in chunks, in the
+ * order the worker's documents arrive (local ids ascending):
  *     v doc delta, v tf_title, v tf_body, (tf_title + tf_body) x v pos delta
- * At a flush the terms are sorted by key and each term's documents are cut
- * into blocks of STORE_BLOCK_DOCS, the first of them continuing the term's
- * last block already on disk.
+ * At a flush each term's documents (from every worker that has it, in
+ * worker order, shifted by that worker's id base) are cut into blocks of
+ * STORE_BLOCK_DOCS, the first continuing the term's last block on disk.
  */
 #include "build.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/tok.h"
 #include "parse.h"
 
 #define DEFAULT_MEM ((size_t)1 << 30)
+#define BUILD_MAX_WORKERS 4
+#define QUEUE_MAX 4
+#define TERM_INLINE 16
 
 /* Postings gather in chunks carved from large slabs; a document record
  * never straddles two chunks. */
@@ -36,17 +51,15 @@ typedef struct slab {
     _Alignas(16) uint8_t data[];
 } slab;
 
-#define TERM_INLINE 16
-
 typedef struct {
     uint64_t sortkey;    /* field and first 7 term bytes, big-endian */
-    uint32_t off;        /* term bytes in b->names when longer than TERM_INLINE */
+    uint32_t off;        /* term bytes in names when longer than TERM_INLINE */
     uint8_t len;
     uint8_t field;
     uint8_t has_doc;
     char inl[TERM_INLINE];
     uint32_t hash;
-    uint32_t last_doc;   /* last document appended, for deltas */
+    uint32_t last_doc;   /* last local document appended, for deltas */
     chunk *head, *tail;  /* accumulated postings */
 } term_acc;
 
@@ -56,49 +69,100 @@ typedef struct {
     uint32_t pos;
 } etok;
 
-struct build {
-    store *s;
-    MDB_txn *txn;
+/* A file whose records a worker gathered in this epoch. */
+typedef struct {
+    char *path;
+    uint32_t local_first, n;
+    uint64_t nbytes;
+    int64_t mtime;
+    char encoding[24];
+} wfile;
+
+/* A file waiting for a worker. */
+typedef struct {
+    char *path;
+    char *text;
+    size_t len;
+    uint64_t nbytes;
+    int64_t mtime;
+    char encoding[24];
+    int done;                /* workers finished with it */
+} job;
+
+typedef struct worker {
+    struct build *b;
+    pthread_t th;
+    int started;
+    int part, nparts;        /* this worker keeps the terms with hash % nparts == part */
+    int keeps_entries;       /* writes the entry records (worker 0, and the main thread's) */
+    uint64_t next_seq;       /* next job to take */
     tok_analyzer *tok;
     parse_ctx *parse;
-    store_stats st;
-    int err;                 /* sticky error */
-    int committed;
-    size_t mem_limit;
-    int bulk;                /* index was empty and nothing flushed yet: MDB_APPEND */
-
-    /* term table */
+    /* term dictionary, cleared at every flush */
     term_acc *terms;
     uint32_t nterms, terms_cap;
-    uint64_t *slots;         /* hash slots: hash << 32 | (tid + 1), 0 = empty */
-    slab *slabs;
+    uint64_t *slots;         /* hash << 32 | (tid + 1), 0 = empty */
     uint32_t nslots;
-    fz_buf names;            /* term bytes */
-    size_t post_bytes;
-
+    uint32_t *tid_slot;      /* tid -> local slot + 1 within the current entry */
+    fz_buf names;
+    slab *slabs;
+    size_t post_bytes;       /* read by the main thread: atomic */
     /* entry being indexed */
     etok *et;
     size_t net, et_cap;
     int cur_field;
-    uint32_t cur_title_end;  /* positions below this are title positions */
-
-    /* per-entry scratch for grouping tokens by term */
-    uint32_t *cnt;           /* per local slot */
-    uint32_t *slot_tid;
-    uint32_t *tid_slot;      /* tid -> local slot + 1 for the current entry (sized terms_cap) */
+    uint32_t *cnt, *slot_tid;
     etok *sorted;
     size_t scratch_cap;
-
-    /* entry lengths of new entries, written at flush */
+    /* this epoch's output */
+    uint32_t nent;           /* entries, local ids 0 .. nent-1 */
+    fz_buf recs;             /* encoded entry records, each led by v length */
     uint32_t *dlen;
-    size_t ndlen, dlen_cap;
-    uint32_t dlen_first;
-
+    size_t dlen_cap;
+    uint64_t sumlen;
+    wfile *files;
+    size_t nfiles, files_cap;
+    fz_buf enc;
     /* current file */
-    uint32_t file_id;
-    uint32_t file_entries;
     const char *path;
-    fz_buf enc;              /* encoded entry */
+    uint32_t file_first;
+    /* flush */
+    uint32_t base;           /* id of local entry 0, set at a flush */
+    uint32_t *order;
+    uint32_t norder;
+    uint32_t cursor;         /* merge position in order */
+    fz_buf out;              /* encoded blocks of the sorted terms: u32 first, u32 len, value */
+    size_t *tout;            /* per sorted term: its first block's offset in out; [norder] = end */
+    store_block_builder bb;
+    uint32_t *posbuf;
+    size_t posbuf_cap;
+    int err;
+    char msg[512];
+} worker;
+
+struct build {
+    store *s;
+    MDB_txn *txn;
+    store_stats st;
+    int err;                 /* sticky error */
+    size_t mem_limit;
+    int bulk;                /* index was empty and nothing written yet: MDB_APPEND */
+    uint64_t added;          /* entries written by this build */
+
+    worker *w;               /* nw threads, then the main thread's own worker */
+    int nw;
+    worker *mw;              /* = &w[nw]: merges and removals, on the main thread */
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv_job, cv_idle;
+    int mu_ok;
+    job queue[QUEUE_MAX];    /* every worker handles every job (each keeps its share of terms) */
+    uint64_t head_seq, tail_seq;
+    int busy;                /* workers processing a job */
+    int stop;
+    int sort_req;            /* workers: sort your terms for a flush */
+    int sorted_n;
+
     fz_buf val;              /* block value scratch */
     store_block_builder bb;
     uint32_t *posbuf;
@@ -106,6 +170,8 @@ struct build {
     char *emsg;
     size_t emsglen;
 };
+
+/* ------------------------------------------------------------ dictionary */
 
 static uint32_t hash_term(int field, const char *t, size_t n)
 {
@@ -117,61 +183,63 @@ static uint32_t hash_term(int field, const char *t, size_t n)
     return h ^ (h >> 15);
 }
 
-static int grow_slots(build *b)
+static int grow_slots(worker *w)
 {
-    uint32_t n = b->nslots ? b->nslots * 2 : 1u << 16;
+    uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
     uint64_t *s = calloc(n, sizeof *s);
     if (!s)
         return FZ_ENOMEM;
-    for (uint32_t t = 0; t < b->nterms; t++) {
-        uint32_t i = b->terms[t].hash & (n - 1);
+    for (uint32_t t = 0; t < w->nterms; t++) {
+        uint32_t i = w->terms[t].hash & (n - 1);
         while (s[i])
             i = (i + 1) & (n - 1);
-        s[i] = (uint64_t)b->terms[t].hash << 32 | (t + 1);
+        s[i] = (uint64_t)w->terms[t].hash << 32 | (t + 1);
     }
-    free(b->slots);
-    b->slots = s;
-    b->nslots = n;
+    free(w->slots);
+    w->slots = s;
+    w->nslots = n;
     return FZ_OK;
 }
 
+static const char *term_bytes(const worker *w, const term_acc *ta)
+{
+    return ta->len <= TERM_INLINE ? ta->inl : w->names.p + ta->off;
+}
+
 /* Term id of (field, term), creating it; UINT32_MAX when out of memory. */
-static uint32_t intern(build *b, int field, const char *t, size_t n)
+static uint32_t intern(worker *w, int field, const char *t, size_t n)
 {
     if (n > 255)
         n = 255;
     uint32_t h = hash_term(field, t, n);
-    uint32_t i = h & (b->nslots - 1);
+    uint32_t i = h & (w->nslots - 1);
     for (;;) {
-        uint64_t s = b->slots[i];
+        uint64_t s = w->slots[i];
         if (!s)
             break;
         if ((uint32_t)(s >> 32) == h) {
             uint32_t tid = (uint32_t)s - 1;
-            term_acc *ta = &b->terms[tid];
-            if (ta->len == n && ta->field == field &&
-                memcmp(n <= TERM_INLINE ? ta->inl : b->names.p + ta->off, t, n) == 0)
+            term_acc *ta = &w->terms[tid];
+            if (ta->len == n && ta->field == field && memcmp(term_bytes(w, ta), t, n) == 0)
                 return tid;
         }
-        i = (i + 1) & (b->nslots - 1);
+        i = (i + 1) & (w->nslots - 1);
     }
-    if (b->nterms == b->terms_cap) {
-        uint32_t cap = b->terms_cap ? b->terms_cap * 2 : 1u << 15;
-        term_acc *nt = realloc(b->terms, cap * sizeof *nt);
+    if (w->nterms == w->terms_cap) {
+        uint32_t cap = w->terms_cap ? w->terms_cap * 2 : 1u << 15;
+        term_acc *nt = realloc(w->terms, cap * sizeof *nt);
         if (!nt)
             return UINT32_MAX;
-        uint32_t *ns = realloc(b->tid_slot, cap * sizeof *ns);
-        if (!ns) {
-            b->terms = nt;
+        w->terms = nt;
+        uint32_t *ns = realloc(w->tid_slot, cap * sizeof *ns);
+        if (!ns)
             return UINT32_MAX;
-        }
-        memset(ns + b->terms_cap, 0, (cap - b->terms_cap) * sizeof *ns);
-        b->terms = nt;
-        b->tid_slot = ns;
-        b->terms_cap = cap;
+        memset(ns + w->terms_cap, 0, (cap - w->terms_cap) * sizeof *ns);
+        w->tid_slot = ns;
+        w->terms_cap = cap;
     }
-    uint32_t tid = b->nterms++;
-    term_acc *ta = &b->terms[tid];
+    uint32_t tid = w->nterms++;
+    term_acc *ta = &w->terms[tid];
     memset(ta, 0, sizeof *ta);
     ta->len = (uint8_t)n;
     ta->field = (uint8_t)field;
@@ -179,42 +247,45 @@ static uint32_t intern(build *b, int field, const char *t, size_t n)
     if (n <= TERM_INLINE) {
         memcpy(ta->inl, t, n);
     } else {
-        ta->off = (uint32_t)b->names.len;
-        if (fz_buf_append(&b->names, t, n))
+        ta->off = (uint32_t)w->names.len;
+        if (fz_buf_append(&w->names, t, n))
             return UINT32_MAX;
     }
     uint64_t key = (uint64_t)(uint8_t)field << 56;
     for (size_t q = 0; q < 7 && q < n; q++)
         key |= (uint64_t)(uint8_t)t[q] << (48 - 8 * q);
     ta->sortkey = key;
-    b->slots[i] = (uint64_t)h << 32 | (tid + 1);
-    if ((size_t)b->nterms * 2 > b->nslots && grow_slots(b))
+    w->slots[i] = (uint64_t)h << 32 | (tid + 1);
+    if ((size_t)w->nterms * 2 > w->nslots && grow_slots(w))
         return UINT32_MAX;
     return tid;
 }
 
 static int on_token(void *ctx, const tok_token *t)
 {
-    build *b = ctx;
-    uint32_t tid = intern(b, b->cur_field, t->term, t->term_len);
+    worker *w = ctx;
+    if (w->nparts > 1 && hash_term(w->cur_field, t->term, t->term_len > 255 ? 255 : t->term_len) % (uint32_t)w->nparts !=
+                             (uint32_t)w->part)
+        return 0;
+    uint32_t tid = intern(w, w->cur_field, t->term, t->term_len);
     if (tid == UINT32_MAX)
         return FZ_ENOMEM;
-    if (b->net == b->et_cap) {
-        size_t cap = b->et_cap ? b->et_cap * 2 : 1024;
-        etok *n = realloc(b->et, cap * sizeof *n);
+    if (w->net == w->et_cap) {
+        size_t cap = w->et_cap ? w->et_cap * 2 : 1024;
+        etok *n = realloc(w->et, cap * sizeof *n);
         if (!n)
             return FZ_ENOMEM;
-        b->et = n;
-        b->et_cap = cap;
+        w->et = n;
+        w->et_cap = cap;
     }
-    b->et[b->net].tid = tid;
-    b->et[b->net].pos = t->pos;
-    b->net++;
+    w->et[w->net].tid = tid;
+    w->et[w->net].pos = t->pos;
+    w->net++;
     return 0;
 }
 
 /* Room for n more bytes at the end of the term's postings. */
-static uint8_t *acc_reserve(build *b, term_acc *ta, size_t n)
+static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
 {
     chunk *c = ta->tail;
     if (c && c->size - c->used >= n)
@@ -225,7 +296,7 @@ static uint8_t *acc_reserve(build *b, term_acc *ta, size_t n)
     if (size < n)
         size = n;
     size_t need = (sizeof(chunk) + size + 7) & ~(size_t)7;
-    slab *sl = b->slabs;
+    slab *sl = w->slabs;
     if (!sl || sl->size - sl->used < need) {
         size_t ss = need > ((size_t)1 << 20) ? need : ((size_t)1 << 20);
         sl = malloc(sizeof *sl + ss);
@@ -233,9 +304,9 @@ static uint8_t *acc_reserve(build *b, term_acc *ta, size_t n)
             return NULL;
         sl->size = ss;
         sl->used = 0;
-        sl->next = b->slabs;
-        b->slabs = sl;
-        b->post_bytes += ss;
+        sl->next = w->slabs;
+        w->slabs = sl;
+        __atomic_add_fetch(&w->post_bytes, ss, __ATOMIC_RELAXED);
     }
     chunk *nc = (chunk *)(sl->data + sl->used);
     sl->used += need;
@@ -250,124 +321,440 @@ static uint8_t *acc_reserve(build *b, term_acc *ta, size_t n)
     return nc->data;
 }
 
-static void free_slabs(build *b)
+/* Forgets every term and frees the postings (after a flush). */
+static void clear_terms(worker *w)
 {
-    slab *sl = b->slabs;
+    slab *sl = w->slabs;
     while (sl) {
         slab *n = sl->next;
         free(sl);
         sl = n;
     }
-    b->slabs = NULL;
-    b->post_bytes = 0;
+    w->slabs = NULL;
+    __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
+    w->nterms = 0;
+    w->names.len = 0;
+    if (w->slots)
+        memset(w->slots, 0, w->nslots * sizeof *w->slots);
 }
 
 /* Groups the entry's tokens by term (stable, so positions stay ascending)
  * and appends one document record per term. */
-static int flush_entry_tokens(build *b, uint32_t doc, uint32_t title_end)
+static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end)
 {
-    size_t n = b->net;
-    if (n > b->scratch_cap) {
+    size_t n = w->net;
+    if (n > w->scratch_cap) {
         size_t cap = n * 2;
-        uint32_t *c = realloc(b->cnt, cap * sizeof *c);
-        if (c) b->cnt = c;
-        uint32_t *st = realloc(b->slot_tid, cap * sizeof *st);
-        if (st) b->slot_tid = st;
-        etok *so = realloc(b->sorted, cap * sizeof *so);
-        if (so) b->sorted = so;
+        uint32_t *c = realloc(w->cnt, cap * sizeof *c);
+        if (c)
+            w->cnt = c;
+        uint32_t *st = realloc(w->slot_tid, cap * sizeof *st);
+        if (st)
+            w->slot_tid = st;
+        etok *so = realloc(w->sorted, cap * sizeof *so);
+        if (so)
+            w->sorted = so;
         if (!c || !st || !so)
             return FZ_ENOMEM;
-        b->scratch_cap = cap;
+        w->scratch_cap = cap;
     }
     uint32_t nslot = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t tid = b->et[i].tid;
-        if (!b->tid_slot[tid]) {
-            b->tid_slot[tid] = ++nslot;
-            b->slot_tid[nslot - 1] = tid;
-            b->cnt[nslot - 1] = 0;
+        uint32_t tid = w->et[i].tid;
+        if (!w->tid_slot[tid]) {
+            w->tid_slot[tid] = ++nslot;
+            w->slot_tid[nslot - 1] = tid;
+            w->cnt[nslot - 1] = 0;
         }
-        b->cnt[b->tid_slot[tid] - 1]++;
+        w->cnt[w->tid_slot[tid] - 1]++;
     }
-    /* prefix sums -> start offsets */
     uint32_t sum = 0;
     for (uint32_t s = 0; s < nslot; s++) {
-        uint32_t c = b->cnt[s];
-        b->cnt[s] = sum;
+        uint32_t c = w->cnt[s];
+        w->cnt[s] = sum;
         sum += c;
     }
     for (size_t i = 0; i < n; i++) {
-        uint32_t s = b->tid_slot[b->et[i].tid] - 1;
-        b->sorted[b->cnt[s]++] = b->et[i];
+        uint32_t s = w->tid_slot[w->et[i].tid] - 1;
+        w->sorted[w->cnt[s]++] = w->et[i];
     }
     size_t i = 0;
     for (uint32_t s = 0; s < nslot; s++) {
-        uint32_t tid = b->slot_tid[s];
-        b->tid_slot[tid] = 0;
-        term_acc *ta = &b->terms[tid];
+        uint32_t tid = w->slot_tid[s];
+        w->tid_slot[tid] = 0;
+        term_acc *ta = &w->terms[tid];
         size_t j = i;
-        while (j < n && b->sorted[j].tid == tid)
+        while (j < n && w->sorted[j].tid == tid)
             j++;
         uint32_t tf_title = 0;
-        while (i + tf_title < j && b->sorted[i + tf_title].pos < title_end)
+        while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
             tf_title++;
         uint32_t tf_body = (uint32_t)(j - i) - tf_title;
-        uint8_t *w = acc_reserve(b, ta, 3 * 5 + (j - i) * 5), *w0 = w;
-        if (!w)
+        uint8_t *p = acc_reserve(w, ta, 3 * 5 + (j - i) * 5), *p0 = p;
+        if (!p)
             return FZ_ENOMEM;
-        w += fz_varint_put(w, ta->has_doc ? doc - ta->last_doc : doc);
-        w += fz_varint_put(w, tf_title);
-        w += fz_varint_put(w, tf_body);
+        p += fz_varint_put(p, ta->has_doc ? doc - ta->last_doc : doc);
+        p += fz_varint_put(p, tf_title);
+        p += fz_varint_put(p, tf_body);
         uint32_t prev = 0;
         for (size_t q = i; q < j; q++) {
-            w += fz_varint_put(w, b->sorted[q].pos - prev);
-            prev = b->sorted[q].pos;
+            p += fz_varint_put(p, w->sorted[q].pos - prev);
+            prev = w->sorted[q].pos;
         }
-        ta->tail->used += (uint32_t)(w - w0);
+        ta->tail->used += (uint32_t)(p - p0);
         ta->last_doc = doc;
         ta->has_doc = 1;
         i = j;
     }
-    b->net = 0;
+    w->net = 0;
     return FZ_OK;
 }
 
-/* ---- writing postings ---- */
+/* --------------------------------------------------------------- records */
 
-static const char *term_bytes(const build *b, const term_acc *ta)
+static int analyze_field(worker *w, int field, const char *text, size_t len, uint32_t base, uint32_t *next)
 {
-    return ta->len <= TERM_INLINE ? ta->inl : b->names.p + ta->off;
+    w->cur_field = field;
+    return tok_analyze(w->tok, text, len, base, on_token, w, next);
 }
 
-static int cmp_terms_ctx(const build *b, uint32_t x, uint32_t y)
+/* Analyses one record's fields into w->et; *title_end and *npos receive
+ * the body's first position and the entry's length. */
+static int analyze_record(worker *w, const char *title, size_t title_len, const char *body, size_t body_len,
+                          const char *const *authors, const size_t *alen, size_t nauthors,
+                          const char *const *sections, const size_t *slen, size_t nsection, int kind,
+                          uint32_t *title_end, uint32_t *npos)
 {
-    const term_acc *a = &b->terms[x], *c = &b->terms[y];
+    int rc;
+    uint32_t title_next = 0, next = 0;
+    w->net = 0;
+    if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
+        return rc;
+    uint32_t body_base = title_next ? title_next + 1 : 0;
+    if ((rc = analyze_field(w, STORE_F_TEXT, body, body_len, body_base, &next)))
+        return rc;
+    *title_end = body_base;
+    *npos = next > body_base ? next : body_base;
+    /* metadata fields, each in its own position space */
+    uint32_t p = 0;
+    for (size_t i = 0; i < nauthors; i++) {
+        if ((rc = analyze_field(w, STORE_F_AUTHOR, authors[i], alen[i], p, &p)))
+            return rc;
+        p++;
+    }
+    p = 0;
+    for (size_t i = 0; i < nsection; i++) {
+        if ((rc = analyze_field(w, STORE_F_SECTION, sections[i], slen[i], p, &p)))
+            return rc;
+        p++;
+    }
+    if ((rc = analyze_field(w, STORE_F_FILE, w->path, strlen(w->path), 0, NULL)))
+        return rc;
+    const char *kn = parse_kind_name((parse_kind)kind);
+    return analyze_field(w, STORE_F_KIND, kn, strlen(kn), 0, NULL);
+}
+
+static int on_record(void *ctx, const parse_entry *pe)
+{
+    worker *w = ctx;
+    uint32_t doc = w->nent;
+    if (doc >= UINT32_MAX / 2)
+        return FZ_ELIMIT;
+    size_t ns = pe->nsection < 64 ? pe->nsection : 64, na = pe->nauthors < 64 ? pe->nauthors : 64;
+    size_t seclen[64], auth_len[64];
+    for (size_t i = 0; i < ns; i++)
+        seclen[i] = strlen(pe->section[i]);
+    for (size_t i = 0; i < na; i++)
+        auth_len[i] = strlen(pe->authors[i]);
+    uint32_t title_end, npos;
+    int rc = analyze_record(w, pe->title, pe->title_len, pe->body, pe->body_len, pe->authors, auth_len, na,
+                            pe->section, seclen, ns, pe->kind, &title_end, &npos);
+    if (rc || (rc = flush_entry_tokens(w, doc, title_end)))
+        return rc;
+    store_entry e = {0};
+    e.file_id = 0; /* set when written */
+    e.line = pe->line;
+    e.kind = (uint8_t)pe->kind;
+    e.title_npos = title_end;
+    e.npos = npos;
+    e.title = pe->title;
+    e.title_len = pe->title_len;
+    e.body = pe->body;
+    e.body_len = pe->body_len;
+    e.nsection = ns;
+    e.section = (const char **)pe->section;
+    e.section_len = seclen;
+    e.nauthors = na;
+    e.authors = (const char **)pe->authors;
+    e.author_len = auth_len;
+    w->enc.len = 0;
+    if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(&w->recs, w->enc.len) ||
+                             fz_buf_append(&w->recs, w->enc.p, w->enc.len)))
+        return FZ_ENOMEM;
+    if (w->nent == w->dlen_cap) {
+        size_t cap = w->dlen_cap ? w->dlen_cap * 2 : 4096;
+        uint32_t *nd = realloc(w->dlen, cap * sizeof *nd);
+        if (!nd)
+            return FZ_ENOMEM;
+        w->dlen = nd;
+        w->dlen_cap = cap;
+    }
+    w->dlen[w->nent++] = npos;
+    w->sumlen += npos;
+    __atomic_add_fetch(&w->post_bytes, w->enc.len + 8, __ATOMIC_RELAXED);
+    return FZ_OK;
+}
+
+static int begin_wfile(worker *w, const char *path, uint64_t nbytes, int64_t mtime, const char *enc)
+{
+    if (w->nfiles == w->files_cap) {
+        size_t cap = w->files_cap ? w->files_cap * 2 : 16;
+        wfile *nf = realloc(w->files, cap * sizeof *nf);
+        if (!nf)
+            return FZ_ENOMEM;
+        w->files = nf;
+        w->files_cap = cap;
+    }
+    wfile *f = &w->files[w->nfiles];
+    memset(f, 0, sizeof *f);
+    if (!(f->path = strdup(path)))
+        return FZ_ENOMEM;
+    f->local_first = w->nent;
+    f->nbytes = nbytes;
+    f->mtime = mtime;
+    snprintf(f->encoding, sizeof f->encoding, "%s", enc ? enc : "UTF-8");
+    w->nfiles++;
+    w->path = f->path;
+    return FZ_OK;
+}
+
+static void end_wfile(worker *w) { w->files[w->nfiles - 1].n = w->nent - w->files[w->nfiles - 1].local_first; }
+
+/* ------------------------------------------------------------- workers */
+
+static int cmp_terms(const worker *w, uint32_t x, uint32_t y)
+{
+    const term_acc *a = &w->terms[x], *c = &w->terms[y];
     if (a->sortkey != c->sortkey)
         return a->sortkey < c->sortkey ? -1 : 1;
     size_t n = a->len < c->len ? a->len : c->len;
-    int r = memcmp(term_bytes(b, a), term_bytes(b, c), n);
+    int r = memcmp(term_bytes(w, a), term_bytes(w, c), n);
     if (r)
         return r;
     /* "ab\0" sorts before "abc\0": the shorter term first */
     return a->len < c->len ? -1 : a->len > c->len;
 }
 
-static void sort_tids(const build *b, uint32_t *v, uint32_t *tmp, size_t n)
+static void sort_tids(const worker *w, uint32_t *v, uint32_t *tmp, size_t n)
 {
     if (n < 2)
         return;
     size_t h = n / 2;
-    sort_tids(b, v, tmp, h);
-    sort_tids(b, v + h, tmp, n - h);
+    sort_tids(w, v, tmp, h);
+    sort_tids(w, v + h, tmp, n - h);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        tmp[k++] = cmp_terms_ctx(b, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+        tmp[k++] = cmp_terms(w, v[i], v[j]) <= 0 ? v[i++] : v[j++];
     while (i < h)
         tmp[k++] = v[i++];
     while (j < n)
         tmp[k++] = v[j++];
     memcpy(v, tmp, n * sizeof *v);
 }
+
+static int w_posbuf(worker *w, size_t n)
+{
+    if (n <= w->posbuf_cap)
+        return FZ_OK;
+    size_t cap = n * 2;
+    uint32_t *p = realloc(w->posbuf, cap * sizeof *p);
+    if (!p)
+        return FZ_ENOMEM;
+    w->posbuf = p;
+    w->posbuf_cap = cap;
+    return FZ_OK;
+}
+
+/* Appends the block being built to w->out. */
+static int w_put_block(worker *w, fz_buf *val)
+{
+    if (store_bb_finish(&w->bb, val))
+        return FZ_ENOMEM;
+    uint32_t hdr[2] = {w->bb.first, (uint32_t)val->len};
+    if (fz_buf_append(&w->out, hdr, sizeof hdr) || fz_buf_append(&w->out, val->p, val->len))
+        return FZ_ENOMEM;
+    store_bb_reset(&w->bb);
+    return FZ_OK;
+}
+
+/* Cuts one term's gathered documents (local ids) into encoded blocks. */
+static int encode_term(worker *w, const term_acc *ta, fz_buf *val)
+{
+    uint32_t doc = 0;
+    int first = 1, rc;
+    store_bb_reset(&w->bb);
+    for (const chunk *ch = ta->head; ch; ch = ch->next) {
+        const uint8_t *p = ch->data, *end = p + ch->used;
+        while (p < end) {
+            uint64_t d, tt, tb;
+            if (!(p = fz_varint_get(p, end, &d)) || !(p = fz_varint_get(p, end, &tt)) ||
+                !(p = fz_varint_get(p, end, &tb)))
+                return FZ_ECORRUPT;
+            doc = first ? (uint32_t)d : doc + (uint32_t)d;
+            first = 0;
+            uint32_t np = (uint32_t)(tt + tb), pos = 0;
+            if (w_posbuf(w, np))
+                return FZ_ENOMEM;
+            for (uint32_t i = 0; i < np; i++) {
+                uint64_t x;
+                if (!(p = fz_varint_get(p, end, &x)))
+                    return FZ_ECORRUPT;
+                pos += (uint32_t)x;
+                w->posbuf[i] = pos;
+            }
+            if (w->bb.ndocs == STORE_BLOCK_DOCS && (rc = w_put_block(w, val)))
+                return rc;
+            if (store_bb_add(&w->bb, doc, w->dlen[doc], w->posbuf, (uint32_t)tt, (uint32_t)tb))
+                return FZ_ENOMEM;
+        }
+    }
+    return w->bb.ndocs ? w_put_block(w, val) : FZ_OK;
+}
+
+/* Lists the worker's terms with postings, sorted by key, and encodes
+ * their blocks into w->out (this runs in parallel in every worker). */
+static int sort_worker_terms(worker *w)
+{
+    free(w->order);
+    free(w->tout);
+    w->tout = NULL;
+    w->order = malloc((w->nterms + 1) * sizeof *w->order);
+    uint32_t *tmp = malloc((w->nterms + 1) * sizeof *tmp);
+    if (!w->order || !tmp) {
+        free(tmp);
+        w->norder = 0;
+        return FZ_ENOMEM;
+    }
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < w->nterms; t++)
+        if (w->terms[t].head)
+            w->order[n++] = t;
+    sort_tids(w, w->order, tmp, n);
+    free(tmp);
+    w->norder = 0;
+    w->cursor = 0;
+    if (!(w->tout = malloc((n + 1) * sizeof *w->tout)))
+        return FZ_ENOMEM;
+    w->out.len = 0;
+    fz_buf val = {0};
+    int rc = 0;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        w->tout[i] = w->out.len;
+        rc = encode_term(w, &w->terms[w->order[i]], &val);
+    }
+    w->tout[n] = w->out.len;
+    fz_buf_free(&val);
+    if (!rc)
+        w->norder = n;
+    return rc;
+}
+
+static void run_job(worker *w, job *j)
+{
+    if (__atomic_load_n(&w->err, __ATOMIC_ACQUIRE))
+        return;
+    int rc = begin_wfile(w, j->path, j->nbytes, j->mtime, j->encoding);
+    if (!rc)
+        rc = parse_text(w->parse, j->text, j->len, on_record, w);
+    if (rc) {
+        snprintf(w->msg, sizeof w->msg, "indexing %s: %s", j->path, fz_strerror(rc));
+        __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
+        return;
+    }
+    end_wfile(w);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    build *b = w->b;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->stop && w->next_seq == b->tail_seq && !(b->sort_req && !w->order))
+            pthread_cond_wait(&b->cv_job, &b->mu);
+        if (b->sort_req && !w->order) {
+            b->busy++;
+            pthread_mutex_unlock(&b->mu);
+            int rc = sort_worker_terms(w);
+            pthread_mutex_lock(&b->mu);
+            if (rc && !w->err)
+                __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
+            if (!w->order)
+                w->order = malloc(sizeof *w->order); /* mark done even on failure */
+            b->sorted_n++;
+            b->busy--;
+            pthread_cond_broadcast(&b->cv_idle);
+            continue;
+        }
+        if (w->next_seq < b->tail_seq) {
+            job *j = &b->queue[w->next_seq % QUEUE_MAX];
+            b->busy++;
+            pthread_mutex_unlock(&b->mu);
+            run_job(w, j); /* the job is read-only while any worker has it */
+            pthread_mutex_lock(&b->mu);
+            w->next_seq++;
+            b->busy--;
+            if (++j->done == b->nw) {
+                /* free finished jobs from the oldest */
+                while (b->head_seq < b->tail_seq && b->queue[b->head_seq % QUEUE_MAX].done == b->nw) {
+                    job *o = &b->queue[b->head_seq % QUEUE_MAX];
+                    free(o->path);
+                    free(o->text);
+                    o->path = o->text = NULL;
+                    b->head_seq++;
+                }
+            }
+            pthread_cond_broadcast(&b->cv_idle);
+            continue;
+        }
+        if (b->stop)
+            break;
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+/* Waits until every job is done and no worker is busy. */
+static void wait_idle(build *b)
+{
+    if (!b->nw)
+        return;
+    pthread_mutex_lock(&b->mu);
+    while (b->head_seq != b->tail_seq || b->busy)
+        pthread_cond_wait(&b->cv_idle, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static int worker_errors(build *b)
+{
+    for (int i = 0; i <= b->nw; i++)
+        if (__atomic_load_n(&b->w[i].err, __ATOMIC_ACQUIRE)) {
+            if (b->emsg && b->w[i].msg[0])
+                fz_msg(b->emsg, b->emsglen, "%s", b->w[i].msg);
+            return b->w[i].err;
+        }
+    return 0;
+}
+
+static size_t mem_used(build *b)
+{
+    size_t n = 0;
+    for (int i = 0; i <= b->nw; i++)
+        n += __atomic_load_n(&b->w[i].post_bytes, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* ---------------------------------------------------------------- flush */
 
 static int ensure_posbuf(build *b, size_t n)
 {
@@ -382,238 +769,230 @@ static int ensure_posbuf(build *b, size_t n)
     return FZ_OK;
 }
 
-static int put_block(build *b, MDB_cursor *cur, int field, const char *term, size_t tlen, int append)
+static int same_term(const MDB_val *k, int field, const char *term, size_t len)
 {
-    if (store_bb_finish(&b->bb, &b->val))
-        return FZ_ENOMEM;
-    uint8_t key[STORE_KEY_MAX];
-    MDB_val k = {store_post_key(key, field, term, tlen, b->bb.first), key};
-    MDB_val v = {b->val.len, b->val.p};
-    int rc = mdb_cursor_put(cur, &k, &v, append ? MDB_APPEND : 0);
-    if (rc)
-        return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
-    store_bb_reset(&b->bb);
-    return FZ_OK;
+    const uint8_t *kp = k->mv_data;
+    return k->mv_size == len + 6 && kp[0] == field && memcmp(kp + 1, term, len) == 0 && kp[1 + len] == 0;
 }
 
-static uint32_t doc_len(build *b, store_dlen_cache *dc, uint32_t doc)
-{
-    if (doc >= b->dlen_first && doc - b->dlen_first < b->ndlen)
-        return b->dlen[doc - b->dlen_first];
-    return store_dlen_get(b->s, b->txn, dc, doc);
-}
-
-/* Writes one term's accumulated documents. */
-static int write_term(build *b, MDB_cursor *cur, term_acc *ta, store_dlen_cache *dc)
-{
-    const char *term = term_bytes(b, ta);
-    int rc;
-    store_bb_reset(&b->bb);
-    if (!b->bulk) {
-        /* continue the term's last block when it has room */
-        uint8_t key[STORE_KEY_MAX];
-        MDB_val k = {store_post_key(key, ta->field, term, ta->len, UINT32_MAX), key}, v;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        if (rc == MDB_NOTFOUND)
-            rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-        else if (rc == 0)
-            rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-        if (rc && rc != MDB_NOTFOUND)
-            return store_lmdb_err(rc, "reading postings", b->emsg, b->emsglen);
-        if (rc == 0 && k.mv_size == (size_t)ta->len + 6 && ((uint8_t *)k.mv_data)[0] == ta->field &&
-            memcmp((uint8_t *)k.mv_data + 1, term, ta->len) == 0 && ((uint8_t *)k.mv_data)[1 + ta->len] == 0) {
-            store_block old;
-            uint32_t first = fz_be32_get((uint8_t *)k.mv_data + ta->len + 2);
-            if (store_block_open(&old, first, v.mv_data, v.mv_size))
-                return FZ_ECORRUPT;
-            if (old.ndocs < STORE_BLOCK_DOCS) {
-                do {
-                    uint32_t np = old.tf_title + old.tf_body;
-                    if (ensure_posbuf(b, np))
-                        return FZ_ENOMEM;
-                    if (store_block_positions(&old, b->posbuf, np) < 0)
-                        return FZ_ECORRUPT;
-                    if (store_bb_add(&b->bb, old.doc, doc_len(b, dc, old.doc), b->posbuf, old.tf_title,
-                                     old.tf_body))
-                        return FZ_ENOMEM;
-                } while ((rc = store_block_next(&old)) == 0);
-                if (rc != FZ_ENOTFOUND)
-                    return FZ_ECORRUPT;
-            }
-        }
-    }
-    uint32_t doc = 0;
-    int first = 1;
-    for (const chunk *ch = ta->head; ch; ch = ch->next) {
-    const uint8_t *p = ch->data, *end = p + ch->used;
-    while (p < end) {
-        uint64_t d, tt, tb;
-        if (!(p = fz_varint_get(p, end, &d)) || !(p = fz_varint_get(p, end, &tt)) ||
-            !(p = fz_varint_get(p, end, &tb)))
-            return FZ_ECORRUPT;
-        doc = first ? (uint32_t)d : doc + (uint32_t)d;
-        first = 0;
-        uint32_t np = (uint32_t)(tt + tb), pos = 0;
-        if (ensure_posbuf(b, np))
-            return FZ_ENOMEM;
-        for (uint32_t i = 0; i < np; i++) {
-            uint64_t x;
-            if (!(p = fz_varint_get(p, end, &x)))
-                return FZ_ECORRUPT;
-            pos += (uint32_t)x;
-            b->posbuf[i] = pos;
-        }
-        if (b->bb.ndocs == STORE_BLOCK_DOCS && (rc = put_block(b, cur, ta->field, term, ta->len, b->bulk)))
-            return rc;
-        if (store_bb_add(&b->bb, doc, doc_len(b, dc, doc), b->posbuf, (uint32_t)tt, (uint32_t)tb))
-            return FZ_ENOMEM;
-    }
-    }
-    if (b->bb.ndocs && (rc = put_block(b, cur, ta->field, term, ta->len, b->bulk)))
-        return rc;
-    return FZ_OK;
-}
-
+/* Writes the postings of every worker, merging their sorted term lists;
+ * each worker's blocks are already encoded, with local ids: the key gets
+ * the worker's id base.  New documents go into new blocks: a term's last
+ * block on disk is not reopened, so an incremental run costs only its own
+ * postings (and may leave that block short). */
 static int flush_postings(build *b)
 {
-    if (b->ndlen) {
-        int rc = store_dlen_put(b->s, b->txn, b->dlen_first, b->dlen, b->ndlen, b->emsg, b->emsglen);
-        if (rc)
-            return rc;
-    }
-    uint32_t *order = malloc((b->nterms + 1) * sizeof *order);
-    uint32_t *tmp = malloc((b->nterms + 1) * sizeof *tmp);
-    if (!order || !tmp) {
-        free(order);
-        free(tmp);
-        return FZ_ENOMEM;
-    }
-    uint32_t n = 0;
-    for (uint32_t t = 0; t < b->nterms; t++)
-        if (b->terms[t].head)
-            order[n++] = t;
-    sort_tids(b, order, tmp, n);
-    free(tmp);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
-    if (rc) {
-        free(order);
+    if (rc)
         return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
-    }
-    store_dlen_cache dc = {0};
-    for (uint32_t i = 0; i < n && !rc; i++) {
-        term_acc *ta = &b->terms[order[i]];
-        rc = write_term(b, cur, ta, &dc);
-        ta->head = ta->tail = NULL;
-        ta->has_doc = 0;
+    int nw = b->nw + 1;
+    for (;;) {
+        /* the smallest term among the workers' cursors */
+        worker *best = NULL;
+        const term_acc *bt = NULL;
+        for (int i = 0; i < nw; i++) {
+            worker *w = &b->w[i];
+            if (w->cursor >= w->norder)
+                continue;
+            const term_acc *ta = &w->terms[w->order[w->cursor]];
+            if (!best) {
+                best = w;
+                bt = ta;
+                continue;
+            }
+            int c;
+            if (ta->sortkey != bt->sortkey)
+                c = ta->sortkey < bt->sortkey ? -1 : 1;
+            else {
+                size_t n = ta->len < bt->len ? ta->len : bt->len;
+                c = memcmp(term_bytes(w, ta), term_bytes(best, bt), n);
+                if (!c)
+                    c = ta->len < bt->len ? -1 : ta->len > bt->len;
+            }
+            if (c < 0) {
+                best = w;
+                bt = ta;
+            }
+        }
+        if (!best)
+            break;
+        char term[256];
+        int field = bt->field;
+        size_t len = bt->len;
+        memcpy(term, term_bytes(best, bt), len);
+        /* every worker holding this term, in worker (= id) order */
+        for (int i = 0; i < nw && !rc; i++) {
+            worker *w = &b->w[i];
+            if (w->cursor >= w->norder)
+                continue;
+            const term_acc *ta = &w->terms[w->order[w->cursor]];
+            if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
+                continue;
+            const uint8_t *p = (const uint8_t *)w->out.p + w->tout[w->cursor];
+            const uint8_t *end = (const uint8_t *)w->out.p + w->tout[w->cursor + 1];
+            while (p < end && !rc) {
+                uint32_t hdr[2];
+                memcpy(hdr, p, sizeof hdr);
+                p += sizeof hdr;
+                uint8_t key[STORE_KEY_MAX];
+                MDB_val k = {store_post_key(key, field, term, len, w->base + hdr[0]), key};
+                MDB_val v = {hdr[1], (void *)p};
+                int r = mdb_cursor_put(cur, &k, &v, b->bulk ? MDB_APPEND : 0);
+                if (r)
+                    rc = store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
+                p += hdr[1];
+            }
+            w->cursor++;
+        }
+        if (rc)
+            break;
     }
     mdb_cursor_close(cur);
-    free(order);
-    free_slabs(b);
-    b->bulk = 0;
-    /* The term table is kept (ids stay valid); new lengths start after. */
-    b->dlen_first += (uint32_t)b->ndlen;
-    b->ndlen = 0;
     return rc;
 }
 
-/* ---- entries ---- */
-
-static int analyze_field(build *b, int field, const char *text, size_t len, uint32_t base, uint32_t *next)
+/* Writes everything the workers gathered and empties them. */
+static int flush_epoch(build *b)
 {
-    b->cur_field = field;
-    return tok_analyze(b->tok, text, len, base, on_token, b, next);
+    wait_idle(b);
+    int rc = worker_errors(b);
+    if (rc)
+        return rc;
+    /* sort every worker's terms, in parallel */
+    if (b->nw) {
+        pthread_mutex_lock(&b->mu);
+        b->sort_req = 1;
+        b->sorted_n = 0;
+        pthread_cond_broadcast(&b->cv_job);
+        pthread_mutex_unlock(&b->mu);
+    }
+    if ((rc = sort_worker_terms(b->mw)))
+        return rc;
+    if (b->nw) {
+        pthread_mutex_lock(&b->mu);
+        while (b->sorted_n < b->nw)
+            pthread_cond_wait(&b->cv_idle, &b->mu);
+        b->sort_req = 0;
+        pthread_mutex_unlock(&b->mu);
+        if ((rc = worker_errors(b)))
+            return rc;
+    }
+    /* ids, entries, files, lengths: the worker threads all saw the same
+     * records (worker 0 keeps them), then come the main thread's */
+    for (int i = 0; i <= b->nw && !rc; i++) {
+        worker *w = &b->w[i];
+        if (!w->keeps_entries)
+            continue; /* its base is worker 0's */
+        w->base = b->st.next_id;
+        for (int j = 1; j < b->nw && i == 0; j++)
+            b->w[j].base = w->base;
+        if ((uint64_t)w->base + w->nent >= UINT32_MAX)
+            return FZ_ELIMIT;
+        const uint8_t *p = (const uint8_t *)w->recs.p, *end = p + w->recs.len;
+        uint32_t fi = 0;
+        for (uint32_t d = 0; d < w->nent; d++) {
+            uint64_t n;
+            if (!(p = fz_varint_get(p, end, &n)) || n > (uint64_t)(end - p))
+                return FZ_ECORRUPT;
+            while (fi < w->nfiles && d >= w->files[fi].local_first + w->files[fi].n)
+                fi++;
+            /* the record's file id is its first varint: re-encode it */
+            fz_buf *rb = &w->enc;
+            rb->len = 0;
+            uint64_t old;
+            const uint8_t *q = fz_varint_get(p, p + n, &old);
+            if (!q || fi >= w->nfiles)
+                return FZ_ECORRUPT;
+            if (fz_buf_varint(rb, b->st.next_file + fi) || fz_buf_append(rb, q, (size_t)(p + n - q)))
+                return FZ_ENOMEM;
+            uint8_t kb[4];
+            fz_be32_put(kb, w->base + d);
+            MDB_val k = {4, kb}, v = {rb->len, rb->p};
+            int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_ENTRY), &k, &v, MDB_APPEND);
+            if (r)
+                return store_lmdb_err(r, "writing an entry", b->emsg, b->emsglen);
+            p += n;
+        }
+        for (uint32_t f = 0; f < w->nfiles; f++) {
+            store_file sf = {0};
+            sf.file_id = b->st.next_file++;
+            sf.first_id = w->base + w->files[f].local_first;
+            sf.nentries = w->files[f].n;
+            sf.nbytes = w->files[f].nbytes;
+            sf.mtime = w->files[f].mtime;
+            sf.indexed_at = (int64_t)time(NULL);
+            memcpy(sf.encoding, w->files[f].encoding, sizeof sf.encoding);
+            if ((rc = store_file_put(b->s, b->txn, w->files[f].path, &sf)))
+                return rc;
+            b->st.nfiles++;
+        }
+        if (w->nent && (rc = store_dlen_put(b->s, b->txn, w->base, w->dlen, w->nent, b->emsg, b->emsglen)))
+            return rc;
+        b->st.next_id += w->nent;
+        b->st.nentries += w->nent;
+        b->added += w->nent;
+        b->st.sumlen += w->sumlen;
+    }
+    if ((rc = flush_postings(b)))
+        return rc;
+    for (int i = 0; i <= b->nw; i++) {
+        worker *w = &b->w[i];
+        clear_terms(w);
+        free(w->order);
+        w->order = NULL;
+        free(w->tout);
+        w->tout = NULL;
+        w->out.len = 0;
+        w->norder = w->cursor = 0;
+        w->nent = 0;
+        w->recs.len = 0;
+        w->sumlen = 0;
+        for (size_t f = 0; f < w->nfiles; f++)
+            free(w->files[f].path);
+        w->nfiles = 0;
+    }
+    b->bulk = 0;
+    return FZ_OK;
 }
 
-static int on_record(void *ctx, const parse_entry *pe)
-{
-    build *b = ctx;
-    uint32_t id = b->st.next_id;
-    if (id == UINT32_MAX)
-        return FZ_ELIMIT;
-    int rc;
-    uint32_t title_next = 0, next = 0;
-    b->net = 0;
-    if ((rc = analyze_field(b, STORE_F_TEXT, pe->title, pe->title_len, 0, &title_next)))
-        return rc;
-    uint32_t body_base = title_next ? title_next + 1 : 0;
-    if ((rc = analyze_field(b, STORE_F_TEXT, pe->body, pe->body_len, body_base, &next)))
-        return rc;
-    uint32_t npos = next > body_base ? next : body_base;
-    /* metadata fields, each in its own position space */
-    uint32_t p = 0;
-    for (size_t i = 0; i < pe->nauthors; i++) {
-        if ((rc = analyze_field(b, STORE_F_AUTHOR, pe->authors[i], strlen(pe->authors[i]), p, &p)))
-            return rc;
-        p++;
-    }
-    p = 0;
-    for (size_t i = 0; i < pe->nsection; i++) {
-        if ((rc = analyze_field(b, STORE_F_SECTION, pe->section[i], strlen(pe->section[i]), p, &p)))
-            return rc;
-        p++;
-    }
-    if ((rc = analyze_field(b, STORE_F_FILE, b->path, strlen(b->path), 0, NULL)))
-        return rc;
-    const char *kn = parse_kind_name(pe->kind);
-    if ((rc = analyze_field(b, STORE_F_KIND, kn, strlen(kn), 0, NULL)))
-        return rc;
-    if ((rc = flush_entry_tokens(b, id, body_base)))
-        return rc;
+/* ------------------------------------------------------------- lifecycle */
 
-    /* the entry record */
-    const char *secs[64];
-    size_t seclen[64], auth_len[64];
-    const char *auths[64];
-    store_entry e = {0};
-    e.id = id;
-    e.file_id = b->file_id;
-    e.line = pe->line;
-    e.kind = (uint8_t)pe->kind;
-    e.title_npos = body_base;
-    e.npos = npos;
-    e.title = pe->title;
-    e.title_len = pe->title_len;
-    e.body = pe->body;
-    e.body_len = pe->body_len;
-    e.nsection = pe->nsection < 64 ? pe->nsection : 64;
-    for (size_t i = 0; i < e.nsection; i++) {
-        secs[i] = pe->section[i];
-        seclen[i] = strlen(secs[i]);
-    }
-    e.section = secs;
-    e.section_len = seclen;
-    e.nauthors = pe->nauthors < 64 ? pe->nauthors : 64;
-    for (size_t i = 0; i < e.nauthors; i++) {
-        auths[i] = pe->authors[i];
-        auth_len[i] = strlen(auths[i]);
-    }
-    e.authors = auths;
-    e.author_len = auth_len;
-    b->enc.len = 0;
-    if (store_entry_encode(&e, &b->enc))
+static int worker_init(build *b, worker *w, char *msg, size_t msglen)
+{
+    w->b = b;
+    store_bb_reset(&w->bb);
+    if (!(w->tok = tok_create(TOK_FOLD_TS, msg, msglen)))
+        return FZ_EICU;
+    if (!(w->parse = parse_create()) || grow_slots(w))
         return FZ_ENOMEM;
-    uint8_t kb[4];
-    fz_be32_put(kb, id);
-    MDB_val k = {4, kb}, v = {b->enc.len, b->enc.p};
-    if ((rc = mdb_put(b->txn, store_dbi(b->s, STORE_DB_ENTRY), &k, &v, b->bulk ? MDB_APPEND : 0)))
-        return store_lmdb_err(rc, "writing an entry", b->emsg, b->emsglen);
-    if (b->ndlen == b->dlen_cap) {
-        size_t cap = b->dlen_cap ? b->dlen_cap * 2 : 4096;
-        uint32_t *nd = realloc(b->dlen, cap * sizeof *nd);
-        if (!nd)
-            return FZ_ENOMEM;
-        b->dlen = nd;
-        b->dlen_cap = cap;
-    }
-    b->dlen[b->ndlen++] = npos;
-    b->st.next_id++;
-    b->st.nentries++;
-    b->st.sumlen += npos;
-    b->file_entries++;
-    if (b->post_bytes > b->mem_limit)
-        return flush_postings(b);
     return FZ_OK;
+}
+
+static void worker_free(worker *w)
+{
+    clear_terms(w);
+    free(w->terms);
+    free(w->slots);
+    free(w->tid_slot);
+    fz_buf_free(&w->names);
+    free(w->et);
+    free(w->cnt);
+    free(w->slot_tid);
+    free(w->sorted);
+    fz_buf_free(&w->recs);
+    fz_buf_free(&w->enc);
+    free(w->dlen);
+    for (size_t f = 0; f < w->nfiles; f++)
+        free(w->files[f].path);
+    free(w->files);
+    free(w->order);
+    free(w->tout);
+    fz_buf_free(&w->out);
+    store_bb_free(&w->bb);
+    free(w->posbuf);
+    parse_destroy(w->parse);
+    tok_destroy(w->tok);
 }
 
 int build_create(store *s, const build_opts *opts, build **out, char *msg, size_t msglen)
@@ -624,22 +1003,57 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
         return FZ_ENOMEM;
     b->s = s;
     b->mem_limit = opts && opts->mem_limit ? opts->mem_limit : DEFAULT_MEM;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nw = opts && opts->threads ? opts->threads : (ncpu > 1 ? (int)ncpu : 1);
+    if (nw > BUILD_MAX_WORKERS)
+        nw = BUILD_MAX_WORKERS;
+    if (nw == 1)
+        nw = 0; /* one core: the main thread does the work itself */
     int rc;
-    if (!(b->tok = tok_create(TOK_FOLD_TS, msg, msglen))) {
+    b->w = calloc((size_t)nw + 1, sizeof *b->w);
+    if (!b->w) {
         free(b);
-        return FZ_EICU;
+        return FZ_ENOMEM;
     }
-    if (!(b->parse = parse_create()) || grow_slots(b)) {
-        rc = FZ_ENOMEM;
-        goto fail;
-    }
+    b->nw = 0;
+    b->mw = &b->w[0];
     store_bb_reset(&b->bb);
+    if (pthread_mutex_init(&b->mu, NULL) || pthread_cond_init(&b->cv_job, NULL) ||
+        pthread_cond_init(&b->cv_idle, NULL)) {
+        free(b->w);
+        free(b);
+        return FZ_ENOMEM;
+    }
+    b->mu_ok = 1;
+    for (int i = 0; i <= nw; i++)
+        if ((rc = worker_init(b, &b->w[i], msg, msglen))) {
+            b->nw = nw; /* so that destroy frees them all */
+            b->mw = &b->w[nw];
+            goto fail;
+        }
+    b->nw = nw;
+    b->mw = &b->w[nw];
+    for (int i = 0; i < nw; i++) {
+        b->w[i].part = i;
+        b->w[i].nparts = nw;
+        b->w[i].keeps_entries = i == 0;
+    }
+    b->mw->part = 0;
+    b->mw->nparts = 1;
+    b->mw->keeps_entries = 1;
     if ((rc = store_begin(s, 1, &b->txn, msg, msglen)))
         goto fail;
     if ((rc = store_stats_get(s, b->txn, &b->st)))
         goto fail;
-    b->dlen_first = b->st.next_id;
     b->bulk = b->st.next_id == 0;
+    for (int i = 0; i < nw; i++) {
+        if (pthread_create(&b->w[i].th, NULL, worker_main, &b->w[i])) {
+            rc = FZ_ENOMEM;
+            fz_msg(msg, msglen, "cannot start indexing threads");
+            goto fail;
+        }
+        b->w[i].started = 1;
+    }
     *out = b;
     return FZ_OK;
 fail:
@@ -647,42 +1061,16 @@ fail:
     return rc;
 }
 
-/* Starts a file record: drops the file's old entries and sets up ids. */
-static int begin_file(build *b, const char *path, store_file *f, uint64_t nbytes, int64_t mtime,
-                      const char *encoding, char *msg, size_t msglen)
+/* The main thread's own handling of a file (no worker threads). */
+static int add_inline(build *b, worker *w, const char *path, const char *text, size_t len, uint64_t nbytes,
+                      int64_t mtime, const char *encoding)
 {
-    store_file old;
-    int rc = store_file_get(b->s, b->txn, path, &old);
-    if (rc == 0) {
-        if ((rc = build_remove_file(b, path, NULL, msg, msglen)))
-            return rc;
-    } else if (rc != FZ_ENOTFOUND) {
-        return b->err = rc;
-    }
-    memset(f, 0, sizeof *f);
-    f->file_id = b->st.next_file++;
-    f->first_id = b->st.next_id;
-    f->nbytes = nbytes;
-    f->mtime = mtime;
-    f->indexed_at = (int64_t)time(NULL);
-    snprintf(f->encoding, sizeof f->encoding, "%s", encoding ? encoding : "UTF-8");
-    b->file_id = f->file_id;
-    b->file_entries = 0;
-    b->path = path;
-    b->emsg = msg;
-    b->emsglen = msglen;
-    return FZ_OK;
-}
-
-static int end_file(build *b, const char *path, store_file *f, uint32_t *nentries)
-{
-    f->nentries = b->file_entries;
-    int rc = store_file_put(b->s, b->txn, path, f);
+    int rc = begin_wfile(w, path, nbytes, mtime, encoding);
+    if (!rc)
+        rc = parse_text(w->parse, text, len, on_record, w);
     if (rc)
-        return b->err = rc;
-    b->st.nfiles++;
-    if (nentries)
-        *nentries = f->nentries;
+        return rc;
+    end_wfile(w);
     return FZ_OK;
 }
 
@@ -691,23 +1079,60 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
 {
     if (b->err)
         return b->err;
-    store_file f;
-    int rc = begin_file(b, path, &f, nbytes, mtime, encoding, msg, msglen);
+    b->emsg = msg;
+    b->emsglen = msglen;
+    int rc = worker_errors(b);
     if (rc)
-        return rc;
-    rc = parse_text(b->parse, text, len, on_record, b);
-    if (rc) {
-        if (msg && !msg[0])
-            fz_msg(msg, msglen, "indexing %s: %s", path, fz_strerror(rc));
+        return b->err = rc;
+    store_file old;
+    rc = store_file_get(b->s, b->txn, path, &old);
+    if (rc == 0) {
+        if ((rc = build_remove_file(b, path, NULL, msg, msglen)))
+            return rc;
+    } else if (rc != FZ_ENOTFOUND) {
         return b->err = rc;
     }
-    return end_file(b, path, &f, nentries);
+    if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b)))
+        return b->err = rc;
+    if (nentries)
+        *nentries = 0; /* counted at commit when threads do the work */
+    if (!b->nw) {
+        if ((rc = add_inline(b, b->mw, path, text, len, nbytes, mtime, encoding)))
+            return b->err = rc;
+        if (nentries)
+            *nentries = b->mw->files[b->mw->nfiles - 1].n;
+        return FZ_OK;
+    }
+    job j = {0};
+    j.path = strdup(path);
+    j.text = malloc(len + 1);
+    if (!j.path || !j.text) {
+        free(j.path);
+        free(j.text);
+        return b->err = FZ_ENOMEM;
+    }
+    memcpy(j.text, text, len);
+    j.text[len] = 0;
+    j.len = len;
+    j.nbytes = nbytes;
+    j.mtime = mtime;
+    snprintf(j.encoding, sizeof j.encoding, "%s", encoding ? encoding : "UTF-8");
+    pthread_mutex_lock(&b->mu);
+    while (b->tail_seq - b->head_seq == QUEUE_MAX)
+        pthread_cond_wait(&b->cv_idle, &b->mu);
+    b->queue[b->tail_seq % QUEUE_MAX] = j;
+    b->tail_seq++;
+    pthread_cond_broadcast(&b->cv_job);
+    pthread_mutex_unlock(&b->mu);
+    return FZ_OK;
 }
 
 int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, char *msg, size_t msglen)
 {
     if (b->err)
         return b->err;
+    b->emsg = msg;
+    b->emsglen = msglen;
     MDB_txn *ot;
     int rc = store_begin(other, 0, &ot, msg, msglen);
     if (rc)
@@ -717,6 +1142,7 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
         mdb_txn_abort(ot);
         return store_lmdb_err(rc, "reading the other index", msg, msglen);
     }
+    worker *w = b->mw;
     fz_arena *a = fz_arena_create();
     fz_buf path = {0};
     MDB_val k, v;
@@ -730,10 +1156,19 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
             rc = FZ_ENOMEM;
             break;
         }
-        store_file of, f;
+        store_file of, old;
         if ((rc = store_file_get(other, ot, path.p, &of)))
             break;
-        if ((rc = begin_file(b, path.p, &f, of.nbytes, of.mtime, of.encoding, msg, msglen)))
+        rc = store_file_get(b->s, b->txn, path.p, &old);
+        if (rc == 0)
+            rc = build_remove_file(b, path.p, NULL, msg, msglen);
+        else if (rc == FZ_ENOTFOUND)
+            rc = 0;
+        if (rc)
+            break;
+        if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b)))
+            break;
+        if ((rc = begin_wfile(w, path.p, of.nbytes, of.mtime, of.encoding)))
             break;
         for (uint32_t i = 0; i < of.nentries && !rc; i++) {
             store_entry e;
@@ -757,15 +1192,15 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
                 au[j] = fz_arena_strndup(a, e.authors[j], e.author_len[j]);
             parse_entry pe = {e.line, (parse_kind)e.kind, e.title, e.title_len, e.body, e.body_len,
                               sec, e.nsection, au, e.nauthors};
-            rc = on_record(b, &pe);
+            rc = on_record(w, &pe);
         }
-        if (!rc)
-            rc = end_file(b, path.p, &f, NULL);
-        ne += b->file_entries;
+        if (rc)
+            break;
+        end_wfile(w);
+        ne += w->files[w->nfiles - 1].n;
         nf++;
         fz_arena_destroy(a);
-        a = fz_arena_create();
-        if (!a)
+        if (!(a = fz_arena_create()))
             rc = FZ_ENOMEM;
         r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
@@ -784,62 +1219,29 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
     return rc;
 }
 
-/* Collects the distinct (field, term) keys of an entry by analysing its
- * stored fields again, as on_record did. */
-static int entry_terms(build *b, const store_entry *e, const char *path)
-{
-    int rc;
-    uint32_t tn = 0, p = 0;
-    b->net = 0;
-    if ((rc = analyze_field(b, STORE_F_TEXT, e->title, e->title_len, 0, &tn)) ||
-        (rc = analyze_field(b, STORE_F_TEXT, e->body, e->body_len, tn ? tn + 1 : 0, NULL)))
-        return rc;
-    for (size_t i = 0; i < e->nauthors; i++) {
-        if ((rc = analyze_field(b, STORE_F_AUTHOR, e->authors[i], e->author_len[i], p, &p)))
-            return rc;
-        p++;
-    }
-    p = 0;
-    for (size_t i = 0; i < e->nsection; i++) {
-        if ((rc = analyze_field(b, STORE_F_SECTION, e->section[i], e->section_len[i], p, &p)))
-            return rc;
-        p++;
-    }
-    if ((rc = analyze_field(b, STORE_F_FILE, path, strlen(path), 0, NULL)))
-        return rc;
-    const char *kn = parse_kind_name((parse_kind)e->kind);
-    return analyze_field(b, STORE_F_KIND, kn, strlen(kn), 0, NULL);
-}
-
-static int same_term(const MDB_val *k, const term_acc *ta, const char *term)
-{
-    const uint8_t *kp = k->mv_data;
-    return k->mv_size == (size_t)ta->len + 6 && kp[0] == ta->field && memcmp(kp + 1, term, ta->len) == 0 &&
-           kp[1 + ta->len] == 0;
-}
+/* -------------------------------------------------------------- removal */
 
 /* Removes docs [lo, hi] from every block of one term.  Blocks never
  * overlap, so after rewriting a block the walk goes on from the first
  * block starting after it. */
-static int remove_from_term(build *b, MDB_cursor *cur, const term_acc *ta, uint32_t lo, uint32_t hi,
-                            store_dlen_cache *dc)
+static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t lo,
+                            uint32_t hi, store_dlen_cache *dc)
 {
-    const char *term = term_bytes(b, ta);
     uint8_t key[STORE_KEY_MAX];
-    MDB_val k = {store_post_key(key, ta->field, term, ta->len, lo), key}, v;
+    MDB_val k = {store_post_key(key, field, term, len, lo), key}, v;
     int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     /* the block holding lo may start before it: look one back */
     if (rc == MDB_NOTFOUND)
         rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    else if (rc == 0 && !(same_term(&k, ta, term) && fz_be32_get((uint8_t *)k.mv_data + ta->len + 2) == lo)) {
+    else if (rc == 0 && !(same_term(&k, field, term, len) && fz_be32_get((uint8_t *)k.mv_data + len + 2) == lo)) {
         rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-        if (rc == 0 && !same_term(&k, ta, term))
+        if (rc == 0 && !same_term(&k, field, term, len))
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
         else if (rc == MDB_NOTFOUND)
             rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     }
-    while (rc == 0 && same_term(&k, ta, term)) {
-        uint32_t first = fz_be32_get((uint8_t *)k.mv_data + ta->len + 2);
+    while (rc == 0 && same_term(&k, field, term, len)) {
+        uint32_t first = fz_be32_get((uint8_t *)k.mv_data + len + 2);
         if (first > hi)
             return FZ_OK;
         store_block blk;
@@ -872,7 +1274,7 @@ static int remove_from_term(build *b, MDB_cursor *cur, const term_acc *ta, uint3
             if (store_bb_finish(&b->bb, &b->val))
                 return FZ_ENOMEM;
             uint8_t nk[STORE_KEY_MAX];
-            MDB_val kk = {store_post_key(nk, ta->field, term, ta->len, b->bb.first), nk};
+            MDB_val kk = {store_post_key(nk, field, term, len, b->bb.first), nk};
             MDB_val vv = {b->val.len, b->val.p};
             if ((rc = mdb_put(b->txn, store_dbi(b->s, STORE_DB_POST), &kk, &vv, 0)))
                 return store_lmdb_err(rc, "rewriting postings", b->emsg, b->emsglen);
@@ -880,7 +1282,7 @@ static int remove_from_term(build *b, MDB_cursor *cur, const term_acc *ta, uint3
         }
         if (last >= hi)
             return FZ_OK;
-        k.mv_size = store_post_key(key, ta->field, term, ta->len, last + 1);
+        k.mv_size = store_post_key(key, field, term, len, last + 1);
         k.mv_data = key;
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     }
@@ -901,14 +1303,19 @@ int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg,
         return rc == FZ_ENOTFOUND ? rc : (b->err = rc);
     if (nentries)
         *nentries = f.nentries;
+    /* The main thread's worker collects the distinct terms of the file's
+     * entries by analysing their stored fields again, as on_record did. */
+    worker *w = b->mw;
+    if (w->nent || w->nfiles) {
+        /* it holds merged records of this epoch: write them first */
+        if ((rc = flush_epoch(b)))
+            return b->err = rc;
+    }
     fz_arena *arena = fz_arena_create();
     if (!arena)
         return b->err = FZ_ENOMEM;
-    /* 1. the distinct terms of all the file's entries */
-    uint8_t *seen = NULL;
-    size_t seen_cap = 0;
-    uint32_t *keys = NULL;
-    size_t nkeys = 0, keys_cap = 0;
+    clear_terms(w);
+    w->path = path;
     uint64_t sumlen = 0, live = 0;
     for (uint32_t i = 0; i < f.nentries && !rc; i++) {
         store_entry e;
@@ -921,53 +1328,30 @@ int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg,
         }
         live++;
         sumlen += e.npos;
-        if ((rc = entry_terms(b, &e, path)))
-            break;
-        if (seen_cap < b->nterms) {
-            size_t cap = b->nterms * 2;
-            uint8_t *ns = realloc(seen, cap);
-            if (!ns) {
-                rc = FZ_ENOMEM;
-                break;
-            }
-            memset(ns + seen_cap, 0, cap - seen_cap);
-            seen = ns;
-            seen_cap = cap;
-        }
-        for (size_t t = 0; t < b->net; t++) {
-            uint32_t tid = b->et[t].tid;
-            if (seen[tid])
-                continue;
-            seen[tid] = 1;
-            if (nkeys == keys_cap) {
-                keys_cap = keys_cap ? keys_cap * 2 : 1024;
-                uint32_t *nk = realloc(keys, keys_cap * sizeof *nk);
-                if (!nk) {
-                    rc = FZ_ENOMEM;
-                    break;
-                }
-                keys = nk;
-            }
-            keys[nkeys++] = tid;
-        }
-        b->net = 0;
+        uint32_t te, np;
+        rc = analyze_record(w, e.title, e.title_len, e.body, e.body_len, e.authors, e.author_len, e.nauthors,
+                            e.section, e.section_len, e.nsection, e.kind, &te, &np);
+        w->net = 0;
     }
-    free(seen);
     fz_arena_destroy(arena);
-    /* 2. drop the documents from those terms' blocks */
+    /* drop the documents from those terms' blocks */
     if (!rc && f.nentries) {
         MDB_cursor *cur;
         if ((rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur)))
             rc = store_lmdb_err(rc, "removing postings", msg, msglen);
         else {
             store_dlen_cache dc = {0};
-            for (size_t i = 0; i < nkeys && !rc; i++)
-                rc = remove_from_term(b, cur, &b->terms[keys[i]], f.first_id, f.first_id + f.nentries - 1, &dc);
+            for (uint32_t t = 0; t < w->nterms && !rc; t++) {
+                const term_acc *ta = &w->terms[t];
+                rc = remove_from_term(b, cur, ta->field, term_bytes(w, ta), ta->len, f.first_id,
+                                      f.first_id + f.nentries - 1, &dc);
+            }
             mdb_cursor_close(cur);
         }
     }
-    free(keys);
-    /* 3. entries, lengths, the file record, statistics */
+    clear_terms(w);
+    w->path = NULL;
+    /* entries, lengths, the file record, statistics */
     for (uint32_t i = 0; i < f.nentries && !rc; i++) {
         uint8_t kb[4];
         fz_be32_put(kb, f.first_id + i);
@@ -1012,7 +1396,7 @@ int build_commit(build *b, char *msg, size_t msglen)
         return b->err;
     b->emsg = msg;
     b->emsglen = msglen;
-    int rc = flush_postings(b);
+    int rc = flush_epoch(b);
     if (!rc)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)
@@ -1021,33 +1405,41 @@ int build_commit(build *b, char *msg, size_t msglen)
     b->txn = NULL;
     if (r)
         return b->err = store_lmdb_err(r, "committing the index", msg, msglen);
-    b->committed = 1;
     return FZ_OK;
 }
 
-size_t build_mem_used(const build *b) { return b->post_bytes; }
+size_t build_mem_used(const build *b) { return mem_used((build *)b); }
+
+uint64_t build_added(const build *b) { return b->added; }
 
 void build_destroy(build *b)
 {
     if (!b)
         return;
+    if (b->mu_ok) {
+        pthread_mutex_lock(&b->mu);
+        b->stop = 1;
+        pthread_cond_broadcast(&b->cv_job);
+        pthread_mutex_unlock(&b->mu);
+        for (int i = 0; i < b->nw; i++)
+            if (b->w[i].started)
+                pthread_join(b->w[i].th, NULL);
+        for (uint64_t q = b->head_seq; q < b->tail_seq; q++) {
+            free(b->queue[q % QUEUE_MAX].path);
+            free(b->queue[q % QUEUE_MAX].text);
+        }
+        pthread_cond_destroy(&b->cv_job);
+        pthread_cond_destroy(&b->cv_idle);
+        pthread_mutex_destroy(&b->mu);
+    }
     if (b->txn)
         mdb_txn_abort(b->txn);
-    free_slabs(b);
-    free(b->terms);
-    free(b->slots);
-    free(b->tid_slot);
-    fz_buf_free(&b->names);
-    free(b->et);
-    free(b->cnt);
-    free(b->slot_tid);
-    free(b->sorted);
-    free(b->dlen);
-    free(b->posbuf);
-    fz_buf_free(&b->enc);
+    if (b->w)
+        for (int i = 0; i <= b->nw; i++)
+            worker_free(&b->w[i]);
+    free(b->w);
     fz_buf_free(&b->val);
     store_bb_free(&b->bb);
-    parse_destroy(b->parse);
-    tok_destroy(b->tok);
+    free(b->posbuf);
     free(b);
 }

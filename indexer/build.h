@@ -23,6 +23,7 @@ typedef struct build build;
 
 typedef struct {
     size_t mem_limit;      /* bytes of postings to gather before writing them; 0 = default */
+    int threads;           /* worker threads; 0 = one per core (at most 4) */
 } build_opts;
 
 /* Starts a build on an index opened for writing.  Errors: FZ_ENOMEM,
@@ -32,10 +33,13 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
 
 /* Indexes one file.  path is the name recorded (callers pass an absolute,
  * canonical path), text its content in UTF-8, nbytes/mtime describe the
- * source, encoding names the encoding it was converted from.  A file
- * indexed before under the same path is replaced.  *nentries (may be NULL)
- * receives the number of records.  Errors are sticky: after one, every call
- * returns it and build_commit refuses. */
+ * source, encoding names the encoding it was converted from; text is
+ * copied.  A file indexed before under the same path is replaced.  The file
+ * is parsed and analysed by a worker thread; *nentries (may be NULL)
+ * receives its number of records when that is known at once (no worker
+ * threads), else 0 -- build_added() counts them after build_commit().
+ * Errors are sticky: after one, every call returns it and build_commit
+ * refuses. */
 int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
                    int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen);
 
@@ -55,5 +59,8 @@ void build_destroy(build *b);
 
 /* Memory held by gathered postings now, for progress and tests. */
 size_t build_mem_used(const build *b);
+
+/* Entries written by this build so far (all of them after build_commit). */
+uint64_t build_added(const build *b);
 
 #endif

@@ -510,17 +510,19 @@ typedef struct {
     char where[200];      /* "post b:"term" @first" for messages */
 } ck_key;
 
-/* Checks one document's positions; returns 0 or describes the problem. */
-static int check_positions(ck *c, const ck_key *key, const store_block *b, const ck_entry *e)
+/* Checks one document's positions; returns 0 and sets *after to the byte
+ * after them, or describes the problem and returns -1. */
+static int check_positions(ck *c, const ck_key *key, const store_block *b, const ck_entry *e,
+                           const uint8_t **after)
 {
     uint64_t n = (uint64_t)b->tf_title + b->tf_body;
     if (n == 0) {
         problem(c, "%s: doc %u has no positions", key->where, b->doc);
         return -1;
     }
-    if (n > b->pos_bytes) {
-        problem(c, "%s: doc %u: %llu positions cannot fit in %u bytes", key->where, b->doc,
-                (unsigned long long)n, b->pos_bytes);
+    if (n > (uint64_t)(b->pos_end - b->doc_pos)) {
+        problem(c, "%s: doc %u: %llu positions cannot fit in %zu bytes", key->where, b->doc,
+                (unsigned long long)n, (size_t)(b->pos_end - b->doc_pos));
         return -1;
     }
     uint64_t bound;
@@ -531,7 +533,7 @@ static int check_positions(ck *c, const ck_key *key, const store_block *b, const
     case STORE_F_FILE: bound = e->file != UINT32_MAX ? c->f[e->file].pbound : UINT32_MAX; break;
     default: bound = 1; break; /* kind: one word at position 0 */
     }
-    const uint8_t *p = b->doc_pos, *end = b->doc_pos + b->pos_bytes;
+    const uint8_t *p = b->doc_pos, *end = b->pos_end;
     uint64_t pos = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t d;
@@ -563,10 +565,7 @@ static int check_positions(ck *c, const ck_key *key, const store_block *b, const
             }
         }
     }
-    if (p != end) {
-        problem(c, "%s: doc %u: %zu bytes left after its positions", key->where, b->doc, (size_t)(end - p));
-        return -1;
-    }
+    *after = p;
     return 0;
 }
 
@@ -586,6 +585,7 @@ static void check_block(ck *c, const ck_key *key, const MDB_val *v, size_t *fing
         return;
     }
     uint32_t prev = 0;
+    const uint8_t *pos_after = b.pos;
     int r = FZ_OK;
     for (; r == FZ_OK; r = store_block_next(&b)) {
         c->rep->postings++;
@@ -624,7 +624,7 @@ static void check_block(ck *c, const ck_key *key, const MDB_val *v, size_t *fing
             }
             e->flags |= E_KIND_SEEN;
         }
-        if (check_positions(c, key, &b, e))
+        if (check_positions(c, key, &b, e, &pos_after))
             return;
     }
     if (r != FZ_ENOTFOUND) {
@@ -635,9 +635,8 @@ static void check_block(ck *c, const ck_key *key, const MDB_val *v, size_t *fing
         problem(c, "%s: last doc %u, the header says %u", key->where, prev, b.last);
     else if (b.doc_next != b.docs_end)
         problem(c, "%s: %zu bytes left in the documents section", key->where, (size_t)(b.docs_end - b.doc_next));
-    else if (b.doc_pos + b.pos_bytes != b.pos_end)
-        problem(c, "%s: %zu bytes left in the positions section", key->where,
-                (size_t)(b.pos_end - b.doc_pos - b.pos_bytes));
+    else if (pos_after != b.pos_end)
+        problem(c, "%s: %zu bytes left in the positions section", key->where, (size_t)(b.pos_end - pos_after));
 }
 
 /* Splits a posting key; 0 or -1 (a problem was reported). */

@@ -145,12 +145,12 @@ static double now(void)
 /* ---- progress ----
  * One status line on stderr.  On a terminal it is redrawn with \r and
  * ESC[K (clear to end of line) and cut to the terminal's width; forced onto
- * something else (--progress) it is redrawn with \r and padded with spaces,
- * and left standing with a newline at the end. */
+ * something else (--progress), or on a dumb terminal, it is redrawn with \r
+ * and padded with spaces, and left standing with a newline at the end. */
 
 typedef struct {
     int on;                 /* drawing at all */
-    int tty;                /* stderr is a terminal */
+    int tty;                /* stderr is a terminal that knows ESC[K (TERM is not dumb) */
     int shown;              /* a line is standing now */
     int drawn;              /* drawn at least once */
     int cols;               /* terminal width, 0 = unknown */
@@ -165,7 +165,8 @@ static void progress_init(progress *p, int on, const char *unit, size_t total, u
 {
     memset(p, 0, sizeof *p);
     p->on = on;
-    p->tty = isatty(STDERR_FILENO);
+    const char *term = getenv("TERM");
+    p->tty = isatty(STDERR_FILENO) && !(term && strcmp(term, "dumb") == 0);
     p->unit = unit;
     p->total = total;
     p->total_bytes = total_bytes;
@@ -211,7 +212,8 @@ static void progress_draw(progress *p, const char *phase, int wait)
         ADD(", %.1f/%.1f MB", p->bytes / 1e6, p->total_bytes / 1e6);
     if (dt > 0 && p->bytes)
         ADD(", %.1f MB/s", p->bytes / 1e6 / dt);
-    ADD(", %llu entries", (unsigned long long)p->entries);
+    if (p->entries) /* unknown (0) until worker threads write a batch */
+        ADD(", %llu entries", (unsigned long long)p->entries);
     double frac = p->total_bytes ? (double)p->bytes / p->total_bytes
                                  : p->total ? (double)p->done / p->total : 0;
     if (phase) {
@@ -683,8 +685,12 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const char *pat
         return rc;
     *skipped = 0;
     if (ro->verbose) {
+        /* with worker threads the count is known only at the end */
         progress_clear(pg);
-        fprintf(stderr, PROG ": %s: %s, %u entries\n", path, enc, *nentries);
+        if (*nentries)
+            fprintf(stderr, PROG ": %s: %s, %u entries\n", path, enc, *nentries);
+        else
+            fprintf(stderr, PROG ": %s: %s\n", path, enc);
     }
     return 0;
 }
@@ -732,7 +738,7 @@ static int run_write(const run_opts *ro, file_list *fl)
         status = 2;
         goto out;
     }
-    build_opts bo = {ro->mem};
+    build_opts bo = {ro->mem, 0};
     if ((rc = build_create(s, &bo, &b, msg, sizeof msg))) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
@@ -806,7 +812,8 @@ static int run_write(const run_opts *ro, file_list *fl)
             pg.bytes += fl->items[i].size; /* as stat'ed, so the total is reached */
         }
         pg.done = i + 1;
-        pg.entries = entries;
+        /* worker threads report their entries when they are written */
+        pg.entries = entries > build_added(b) ? entries : build_added(b);
         if (ro->mode == M_MERGE)
             pg.bytes = bytes;
         progress_draw(&pg, NULL, 0);
@@ -834,6 +841,8 @@ static int run_write(const run_opts *ro, file_list *fl)
         goto out;
     }
     progress_clear(&pg);
+    if (ro->mode != M_REMOVE)
+        entries = build_added(b); /* worker threads count their records */
     if (!ro->quiet) {
         double dt = now() - t0;
         char sk[64] = "";

@@ -9,12 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "../common/fz.h"
 #include "../common/store.h"
+#include "group.h"
+#include "kwic.h"
 #include "out.h"
+#include "pager.h"
 #include "query.h"
 #include "search.h"
 
@@ -28,40 +32,60 @@ static void usage(FILE *f)
             "       fzsearch [--db DIR] --show ID\n"
             "\n"
             "Finds the entries of an index that match QUERY, best first, each with\n"
-            "its section path, authors, file:line and a highlighted snippet.\n"
+            "its section path, authors, file:line and a highlighted snippet; or a\n"
+            "concordance of every occurrence (--kwic), counts (--count), or counts\n"
+            "per section, author, file, kind or written form (--by).\n"
             "\n"
             "query syntax:\n"
-            "  井长制              a run of characters is a phrase (井长 then 长制)\n"
-            "  商圈 智慧           both terms (AND is implicit; the word AND works too)\n"
-            "  商圈 OR 商场        either term\n"
-            "  商圈 -武林          NOT: leave out entries with 武林 (also NOT 武林)\n"
-            "  \"杭州 中心\"         a quoted phrase\n"
-            "  (a OR b) c          grouping\n"
-            "  井长制 NEAR/20 治水 both within 20 characters, either order\n"
-            "  杭?府 杭□府         ? or □ stands for any one CJK character\n"
-            "  杭州 EXCEPT 杭州府  occurrences of 杭州 not inside 杭州府\n"
+            "  井长制                  a run of characters is a phrase (井长 then 长制)\n"
+            "  商圈 智慧               both terms (AND is implicit; the word AND works too)\n"
+            "  商圈 OR 商场            either term\n"
+            "  商圈 -武林              NOT: leave out entries with 武林 (also NOT 武林)\n"
+            "  \"长木、草庵\"            a quoted phrase, punctuation included (also “...”)\n"
+            "  (商圈 OR 丝绸城) -智慧  grouping\n"
+            "  井长制 NEAR/20 治水     both within 20 characters, either order\n"
+            "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
+            "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
             "  title:X author:X section:X file:X kind:entry|sidebar|caption\n"
-            "                      restrict a term to a field\n"
+            "                        restrict a term to a field: author:陆婷 商圈\n"
             "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
+            "  Operators are recognised only in capitals; quote them to search for them.\n"
             "\n"
             "options:\n"
             "  -d, --db DIR          index directory or packed archive (default\n"
             "                        $FANGZHI_DB, else ~/.local/share/fangzhi/index)\n"
-            "  -n, --limit N         hits to show (default 10; 0 = all)\n"
+            "  -n, --limit N         hits to show (default 10; 0 = all); with --kwic and\n"
+            "                        --by: the entries to cover (default all)\n"
             "      --offset N        skip the first N hits\n"
-            "  -j, --json            JSON Lines, one object per hit\n"
-            "  -f, --format FMT      jsonl, csv or tsv: every hit (no limit unless --limit)\n"
+            "  -j, --json            JSON Lines, one object per hit (per occurrence with\n"
+            "                        --kwic, per group with --by)\n"
+            "  -f, --format FMT      jsonl, csv or tsv: every hit (no limit unless --limit);\n"
+            "                        CSV is RFC 4180 (quoted fields, CRLF line ends)\n"
             "      --fold LEVEL      variants (default): traditional, simplified and variant\n"
             "                        forms (峯/峰) all match; ts: traditional and simplified\n"
             "                        match, variants do not; none: only the exact forms\n"
-            "      --sort ORDER      score (default) or source (file, then line)\n"
+            "      --sort ORDER      score (default) or source (file, then line); with\n"
+            "                        --kwic also left (by the context before the match,\n"
+            "                        read from the match leftwards) or right (by the\n"
+            "                        context after it)\n"
             "  -c, --count           print the number of matching entries and occurrences\n"
+            "      --kwic            concordance: every occurrence on its own line, the\n"
+            "                        context before it, the match and the context after\n"
+            "                        it in aligned columns, then file:line and the title\n"
+            "      --context N       characters of context on each side for --kwic\n"
+            "                        (default 20)\n"
+            "      --by GROUP        matching entries and occurrences per section (the\n"
+            "                        full path), author, file, kind or form (the\n"
+            "                        characters written at each match: 長安 vs 长安), most\n"
+            "                        first, with a bar chart\n"
             "      --batch FILE      run one query per line of FILE (- for stdin)\n"
             "      --timing          with --batch --json: one {\"query\",\"ms\",\"returned\"} per query\n"
             "      --no-snippet      leave snippets out (faster exports)\n"
             "      --width N         snippet width in characters (default 80)\n"
             "      --show ID         print one whole entry\n"
             "      --color WHEN      auto (default), always or never; NO_COLOR is honoured\n"
+            "      --no-pager        do not page: on a terminal the output goes through\n"
+            "                        $FANGZHI_PAGER, else $PAGER, else 'less -FRX'\n"
             "  -h, --help            this help\n"
             "  -V, --version         program and index format versions\n"
             "\n"
@@ -69,8 +93,13 @@ static void usage(FILE *f)
             "  fzsearch 井长制\n"
             "  fzsearch --db ~/fz '長安' --json\n"
             "  fzsearch 'author:陆婷 商圈' --format csv > hits.csv\n"
+            "  fzsearch --kwic --sort left 跨贸小镇\n"
+            "  fzsearch --by form --fold variants 長安\n"
+            "  fzsearch --by section '城中村改造 -安置'\n"
+            "  fzsearch --count '杭州 EXCEPT 杭州中心'\n"
             "\n"
-            "exit status: 0 a match was found, 1 no match, 2 error.\n");
+            "exit status: 0 a match was found, 1 no match, 2 error (a bad query names\n"
+            "the column of the mistake).\n");
 }
 
 static const char *default_db(char *buf, size_t n)
@@ -104,38 +133,109 @@ static int parse_uint(const char *s, uint32_t *res)
     return 0;
 }
 
+typedef enum { MODE_HITS, MODE_COUNT, MODE_KWIC, MODE_BY } run_mode;
+
+/* Everything a query run needs. */
 typedef struct {
+    search *s;
+    search_opts so;
+    run_mode mode;
+    out_format fmt;
+    int json;           /* JSON output (--json, --format jsonl) */
+    int color;
+    int timing;
     out *o;
+    kwic *kw;
+    group *gr;
+    size_t cols;        /* terminal width, for the --by bars */
+    const char *pager;  /* pager command until it is started; NULL: none */
+    int broken;         /* the reader of stdout went away (EPIPE) */
+} app;
+
+/* Called before anything is written to stdout: starts the pager the first
+ * time (so that errors found before any output reach the terminal
+ * directly, and a run without output starts no pager). */
+static void begin_output(app *a)
+{
+    if (a->pager) {
+        pager_start(a->pager);
+        a->pager = NULL;
+    }
+}
+
+/* A failed write: remembers a reader that went away (the pager quit), which
+ * is not an error. */
+static int write_failed(app *a, int rc)
+{
+    if (rc == FZ_EIO && errno == EPIPE)
+        a->broken = 1;
+    return rc;
+}
+
+typedef struct {
+    app *a;
     uint32_t query_no;
-    int err;
 } hit_ctx;
 
 static int on_hit(void *p, const search_hit *h)
 {
     hit_ctx *c = p;
-    return out_hit(c->o, h, c->query_no);
+    begin_output(c->a);
+    int rc = out_hit(c->a->o, h, c->query_no);
+    return rc ? write_failed(c->a, rc) : 0;
+}
+
+static int on_kwic(void *p, const search_hit *h)
+{
+    hit_ctx *c = p;
+    return kwic_add(c->a->kw, h);
+}
+
+static int on_group(void *p, const search_hit *h)
+{
+    hit_ctx *c = p;
+    return group_add(c->a->gr, h);
 }
 
 static int on_show(void *p, const search_hit *h)
 {
-    hit_ctx *c = p;
-    return out_entry(c->o, h);
+    app *a = p;
+    begin_output(a);
+    int rc = out_entry(a->o, h);
+    return rc ? write_failed(a, rc) : 0;
+}
+
+/* Writes the counts of one query. */
+static int print_counts(app *a, const search_counts *cnt, uint32_t query_no)
+{
+    unsigned long long e = cnt->entries, o = cnt->occurrences;
+    begin_output(a);
+    if (a->json) {
+        if (query_no)
+            printf("{\"query\":%u,\"entries\":%llu,\"occurrences\":%llu}\n", query_no, e, o);
+        else
+            printf("{\"entries\":%llu,\"occurrences\":%llu}\n", e, o);
+    } else if (query_no) {
+        printf("%u\t%llu\t%llu\n", query_no, e, o);
+    } else {
+        printf("%llu entr%s, %llu occurrence%s\n", e, e == 1 ? "y" : "ies", o, o == 1 ? "" : "s");
+    }
+    return ferror(stdout) ? write_failed(a, FZ_EIO) : 0;
 }
 
 /* Runs one query; returns 0 matched, 1 none, 2 error. */
-static int run_query(search *s, const char *q, size_t qlen, const search_opts *so, out *o, uint32_t query_no,
-                     int count_mode, int timing, int json)
+static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
 {
     char msg[512] = "";
-    fz_arena *a = fz_arena_create();
-    if (!a) {
+    fz_arena *ar = fz_arena_create();
+    if (!ar) {
         fprintf(stderr, PROG ": out of memory\n");
         return 2;
     }
     double t0 = now_ms();
     int err = 0;
     uint32_t col = 0;
-    query_node *root = query_parse(q, qlen, a, &err, &col, msg, sizeof msg);
+    query_node *root = query_parse(q, qlen, ar, &err, &col, msg, sizeof msg);
     if (!root) {
         if (query_no)
             fprintf(stderr, PROG ": query %u: %s (at column %u)\n", query_no, msg, col + 1);
@@ -143,14 +243,17 @@ static int run_query(search *s, const char *q, size_t qlen, const search_opts *s
             fprintf(stderr, PROG ": empty query: give a word or phrase to search for\n");
         else
             fprintf(stderr, PROG ": bad query: %s (at column %u)\n", msg, col + 1);
-        fz_arena_destroy(a);
+        fz_arena_destroy(ar);
         return 2;
     }
-    hit_ctx hc = {o, query_no, 0};
+    hit_ctx hc = {a, query_no};
+    search_hit_fn fn = a->mode == MODE_KWIC ? on_kwic : a->mode == MODE_BY ? on_group : on_hit;
     search_counts cnt = {0};
-    int rc = search_run(s, root, so, on_hit, &hc, &cnt, msg, sizeof msg);
+    int rc = search_run(a->s, root, &a->so, fn, &hc, &cnt, msg, sizeof msg);
     double ms = now_ms() - t0;
-    fz_arena_destroy(a);
+    fz_arena_destroy(ar);
+    if (rc && a->broken)
+        return 0; /* the pager quit: stop quietly */
     if (rc) {
         if (query_no)
             fprintf(stderr, PROG ": query %u: %s\n", query_no, msg[0] ? msg : fz_strerror(rc));
@@ -158,30 +261,57 @@ static int run_query(search *s, const char *q, size_t qlen, const search_opts *s
             fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         return 2;
     }
-    if (count_mode) {
-        if (json) {
-            if (query_no)
-                printf("{\"query\":%u,\"entries\":%llu,\"occurrences\":%llu}\n", query_no,
-                       (unsigned long long)cnt.entries, (unsigned long long)cnt.occurrences);
-            else
-                printf("{\"entries\":%llu,\"occurrences\":%llu}\n", (unsigned long long)cnt.entries,
-                       (unsigned long long)cnt.occurrences);
-        } else if (query_no) {
-            printf("%u\t%llu\t%llu\n", query_no, (unsigned long long)cnt.entries,
-                   (unsigned long long)cnt.occurrences);
-        } else {
-            printf("%llu entries, %llu occurrences\n", (unsigned long long)cnt.entries,
-                   (unsigned long long)cnt.occurrences);
-        }
+    int wrc = 0;
+    if (a->mode == MODE_COUNT) {
+        wrc = print_counts(a, &cnt, query_no);
+    } else if (a->mode == MODE_KWIC && kwic_rows(a->kw)) {
+        begin_output(a);
+        if (query_no && a->fmt == OUT_TERM)
+            printf("%s# %u: %.*s%s\n", a->color ? OUT_C_DIM : "", query_no, (int)qlen, q, a->color ? OUT_C_OFF : "");
+        wrc = kwic_write(a->kw, stdout, a->fmt, a->color, query_no, 0);
+    } else if (a->mode == MODE_BY && group_count(a->gr)) {
+        begin_output(a);
+        if (query_no && a->fmt == OUT_TERM)
+            printf("%s# %u: %.*s%s\n", a->color ? OUT_C_DIM : "", query_no, (int)qlen, q, a->color ? OUT_C_OFF : "");
+        wrc = group_write(a->gr, stdout, a->fmt, a->color, a->cols, query_no, 0);
     }
-    if (timing && json)
+    if (wrc) {
+        write_failed(a, wrc);
+        if (a->broken)
+            return 0;
+        fprintf(stderr, PROG ": writing output: %s\n", wrc == FZ_EIO ? strerror(errno) : fz_strerror(wrc));
+        return 2;
+    }
+    if (a->timing && a->json) {
+        begin_output(a);
         printf("{\"query\":%u,\"ms\":%.3f,\"returned\":%u}\n", query_no, ms, cnt.returned);
+    }
     return cnt.entries ? 0 : 1;
+}
+
+/* Columns of the terminal on stdout, else $COLUMNS, else 80. */
+static size_t term_cols(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    uint32_t n;
+    if (c && parse_uint(c, &n) == 0 && n > 0 && n < 10000)
+        return n;
+    return 80;
+}
+
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+    fprintf(stderr, PROG ": %s: '%s' is not %s\n", opt, val, want);
+    return 2;
 }
 
 int main(int argc, char **argv)
 {
-    enum { O_OFFSET = 256, O_FOLD, O_SORT, O_BATCH, O_TIMING, O_NOSNIP, O_WIDTH, O_SHOW, O_COLOR };
+    enum { O_OFFSET = 256, O_FOLD, O_SORT, O_BATCH, O_TIMING, O_NOSNIP, O_WIDTH, O_SHOW, O_COLOR, O_KWIC,
+           O_CONTEXT, O_BY, O_NOPAGER };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"limit", required_argument, 0, 'n'},
         {"offset", required_argument, 0, O_OFFSET}, {"json", no_argument, 0, 'j'},
@@ -190,86 +320,87 @@ int main(int argc, char **argv)
         {"batch", required_argument, 0, O_BATCH}, {"timing", no_argument, 0, O_TIMING},
         {"no-snippet", no_argument, 0, O_NOSNIP}, {"width", required_argument, 0, O_WIDTH},
         {"show", required_argument, 0, O_SHOW},  {"color", required_argument, 0, O_COLOR},
-        {"colour", required_argument, 0, O_COLOR}, {"help", no_argument, 0, 'h'},
+        {"colour", required_argument, 0, O_COLOR}, {"kwic", no_argument, 0, O_KWIC},
+        {"context", required_argument, 0, O_CONTEXT}, {"by", required_argument, 0, O_BY},
+        {"no-pager", no_argument, 0, O_NOPAGER}, {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},        {0, 0, 0, 0}};
     const char *db = NULL, *batch = NULL, *show = NULL;
-    search_opts so = {0};
-    so.fold = TOK_FOLD_VARIANTS;
-    uint32_t limit = 10, width = 80, show_id = 0;
-    int limit_given = 0, json = 0, count_mode = 0, timing = 0, snippets = 1, color = -1;
-    out_format fmt = OUT_TERM;
+    app a = {0};
+    a.so.fold = TOK_FOLD_VARIANTS;
+    a.fmt = OUT_TERM;
+    uint32_t limit = 10, width = 80, show_id = 0, context = KWIC_CONTEXT_DEFAULT;
+    int limit_given = 0, snippets = 1, color = -1, kwic_mode = 0, count_mode = 0, no_pager = 0;
+    int by_given = 0;
+    group_by by = GROUP_SECTION;
+    kwic_order order = KWIC_ORDER_HITS;
+    const char *sort_name = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "d:n:jf:chV", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'n':
-            if (parse_uint(optarg, &limit)) {
-                fprintf(stderr, PROG ": --limit: '%s' is not a number\n", optarg);
-                return 2;
-            }
+            if (parse_uint(optarg, &limit))
+                return bad_value("--limit", optarg, "a number");
             limit_given = 1;
             break;
         case O_OFFSET:
-            if (parse_uint(optarg, &so.offset)) {
-                fprintf(stderr, PROG ": --offset: '%s' is not a number\n", optarg);
-                return 2;
-            }
+            if (parse_uint(optarg, &a.so.offset))
+                return bad_value("--offset", optarg, "a number");
             break;
-        case 'j': json = 1; fmt = OUT_JSON; break;
+        case 'j': a.fmt = OUT_JSON; break;
         case 'f':
             if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json"))
-                fmt = OUT_JSON;
+                a.fmt = OUT_JSON;
             else if (!strcmp(optarg, "csv"))
-                fmt = OUT_CSV;
+                a.fmt = OUT_CSV;
             else if (!strcmp(optarg, "tsv"))
-                fmt = OUT_TSV;
-            else {
-                fprintf(stderr, PROG ": --format: '%s' is not one of jsonl, csv, tsv\n", optarg);
-                return 2;
-            }
+                a.fmt = OUT_TSV;
+            else
+                return bad_value("--format", optarg, "one of jsonl, csv, tsv");
             if (!limit_given)
                 limit = 0;
-            json = fmt == OUT_JSON;
             break;
         case O_FOLD:
             if (!strcmp(optarg, "none"))
-                so.fold = TOK_FOLD_NONE;
+                a.so.fold = TOK_FOLD_NONE;
             else if (!strcmp(optarg, "ts"))
-                so.fold = TOK_FOLD_TS;
+                a.so.fold = TOK_FOLD_TS;
             else if (!strcmp(optarg, "variants"))
-                so.fold = TOK_FOLD_VARIANTS;
-            else {
-                fprintf(stderr, PROG ": --fold: '%s' is not one of none, ts, variants\n", optarg);
-                return 2;
-            }
+                a.so.fold = TOK_FOLD_VARIANTS;
+            else
+                return bad_value("--fold", optarg, "one of none, ts, variants");
             break;
         case O_SORT:
-            if (!strcmp(optarg, "score"))
-                so.sort = SEARCH_SORT_SCORE;
-            else if (!strcmp(optarg, "source"))
-                so.sort = SEARCH_SORT_SOURCE;
-            else {
-                fprintf(stderr, PROG ": --sort: '%s' is not one of score, source\n", optarg);
-                return 2;
+            sort_name = optarg;
+            if (!strcmp(optarg, "score")) {
+                a.so.sort = SEARCH_SORT_SCORE;
+                order = KWIC_ORDER_HITS;
+            } else if (!strcmp(optarg, "source")) {
+                a.so.sort = SEARCH_SORT_SOURCE;
+                order = KWIC_ORDER_HITS;
+            } else if (!strcmp(optarg, "left")) {
+                a.so.sort = SEARCH_SORT_SCORE;
+                order = KWIC_ORDER_LEFT;
+            } else if (!strcmp(optarg, "right")) {
+                a.so.sort = SEARCH_SORT_SCORE;
+                order = KWIC_ORDER_RIGHT;
+            } else {
+                return bad_value("--sort", optarg, "one of score, source, left, right");
             }
             break;
         case 'c': count_mode = 1; break;
         case O_BATCH: batch = optarg; break;
-        case O_TIMING: timing = 1; break;
+        case O_TIMING: a.timing = 1; break;
         case O_NOSNIP: snippets = 0; break;
         case O_WIDTH:
-            if (parse_uint(optarg, &width) || width < 10 || width > 10000) {
-                fprintf(stderr, PROG ": --width: '%s' is not a number from 10 to 10000\n", optarg);
-                return 2;
-            }
+            if (parse_uint(optarg, &width) || width < 10 || width > 10000)
+                return bad_value("--width", optarg, "a number from 10 to 10000");
             break;
         case O_SHOW:
             show = optarg;
-            if (parse_uint(optarg, &show_id)) {
-                fprintf(stderr, PROG ": --show: '%s' is not an entry id\n", optarg);
-                return 2;
-            }
+            if (parse_uint(optarg, &show_id))
+                return bad_value("--show", optarg, "an entry id");
             break;
         case O_COLOR:
             if (!strcmp(optarg, "auto"))
@@ -278,11 +409,20 @@ int main(int argc, char **argv)
                 color = 1;
             else if (!strcmp(optarg, "never"))
                 color = 0;
-            else {
-                fprintf(stderr, PROG ": --color: '%s' is not one of auto, always, never\n", optarg);
-                return 2;
-            }
+            else
+                return bad_value("--color", optarg, "one of auto, always, never");
             break;
+        case O_KWIC: kwic_mode = 1; break;
+        case O_CONTEXT:
+            if (parse_uint(optarg, &context) || context > KWIC_CONTEXT_MAX)
+                return bad_value("--context", optarg, "a number from 0 to 1000");
+            break;
+        case O_BY:
+            if (group_parse_by(optarg, &by))
+                return bad_value("--by", optarg, "one of section, author, file, kind, form");
+            by_given = 1;
+            break;
+        case O_NOPAGER: no_pager = 1; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("fzsearch %s (index format %d)\n", FZ_VERSION, STORE_FORMAT); return 0;
         default:
@@ -296,15 +436,32 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (kwic_mode + count_mode + by_given > 1) {
+        fprintf(stderr, PROG ": --kwic, --by and --count do not go together: choose one\n");
+        return 2;
+    }
+    if (order != KWIC_ORDER_HITS && !kwic_mode) {
+        fprintf(stderr, PROG ": --sort %s orders a concordance: add --kwic\n", sort_name);
+        return 2;
+    }
+    if (show && (kwic_mode || by_given || count_mode || batch)) {
+        fprintf(stderr, PROG ": --show prints one entry: it takes no --kwic, --by, --count or --batch\n");
+        return 2;
+    }
+    a.mode = kwic_mode ? MODE_KWIC : by_given ? MODE_BY : count_mode ? MODE_COUNT : MODE_HITS;
+    a.json = a.fmt == OUT_JSON;
     if (color < 0) {
         const char *nc = getenv("NO_COLOR");
-        color = isatty(STDOUT_FILENO) && !(nc && *nc) && fmt == OUT_TERM;
+        color = isatty(STDOUT_FILENO) && !(nc && *nc);
     }
-    if (fmt != OUT_TERM)
-        color = 0;
-    so.limit = limit;
-    so.count = count_mode;
-    so.no_hits = count_mode;
+    a.color = a.fmt == OUT_TERM ? color : 0;
+    a.cols = term_cols();
+    if (!no_pager && isatty(STDOUT_FILENO))
+        a.pager = pager_command();
+    /* a concordance and group counts cover every hit unless --limit says */
+    a.so.limit = a.mode == MODE_KWIC || a.mode == MODE_BY ? (limit_given ? limit : 0) : limit;
+    a.so.count = a.mode == MODE_COUNT;
+    a.so.no_hits = a.mode == MODE_COUNT;
     char dbbuf[PATH_MAX];
     if (!db)
         db = default_db(dbbuf, sizeof dbbuf);
@@ -329,76 +486,92 @@ int main(int argc, char **argv)
         fz_buf_free(&q);
         return 2;
     }
-    if (batch && q.len) {
-        fprintf(stderr, PROG ": give either --batch FILE or a query, not both\n");
+    if ((batch || show) && q.len) {
+        fprintf(stderr, PROG ": give either %s or a query, not both\n", batch ? "--batch FILE" : "--show ID");
         fz_buf_free(&q);
         return 2;
     }
 
     char msg[1024] = "";
-    search *s = NULL;
-    int rc = search_open(db, &s, msg, sizeof msg);
+    int rc = search_open(db, &a.s, msg, sizeof msg);
     if (rc) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         fz_buf_free(&q);
         return 2;
     }
-    out *o = out_create(stdout, fmt, color, snippets, width);
+    a.o = out_create(stdout, a.fmt, a.color, snippets, width);
+    if (a.mode == MODE_KWIC)
+        a.kw = kwic_create(context, order);
+    if (a.mode == MODE_BY)
+        a.gr = group_create(by);
     int status = 1;
-    if (!o) {
+    if (!a.o || (a.mode == MODE_KWIC && !a.kw) || (a.mode == MODE_BY && !a.gr)) {
         fprintf(stderr, PROG ": out of memory\n");
         status = 2;
     } else if (show) {
-        hit_ctx hc = {o, 0, 0};
-        rc = search_show(s, show_id, on_show, &hc, msg, sizeof msg);
-        if (rc) {
+        rc = search_show(a.s, show_id, on_show, &a, msg, sizeof msg);
+        if (rc && !a.broken) {
             fprintf(stderr, PROG ": --show %u: %s\n", show_id, msg[0] ? msg : fz_strerror(rc));
             status = rc == FZ_ENOTFOUND ? 1 : 2;
         } else {
             status = 0;
         }
-    } else if (batch) {
-        FILE *f = strcmp(batch, "-") ? fopen(batch, "r") : stdin;
-        if (!f) {
-            fprintf(stderr, PROG ": --batch %s: %s\n", batch, strerror(errno));
-            status = 2;
-        } else {
-            if (!count_mode)
-                out_header(o);
-            char *line = NULL;
-            size_t cap = 0;
-            ssize_t n;
-            uint32_t no = 0;
-            int any = 0, errs = 0;
-            while ((n = getline(&line, &cap, f)) >= 0) {
-                no++;
-                while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                    line[--n] = 0;
-                char *qs = strrchr(line, '\t');
-                qs = qs ? qs + 1 : line;
-                int r = run_query(s, qs, strlen(qs), &so, o, no, count_mode, timing, json || count_mode);
-                if (r == 0)
-                    any = 1;
-                else if (r == 2)
-                    errs++;
-                fflush(stdout);
-            }
-            free(line);
-            if (f != stdin)
-                fclose(f);
-            status = errs ? 2 : any ? 0 : 1;
-        }
     } else {
-        if (!count_mode)
-            out_header(o);
-        status = run_query(s, q.p, q.len, &so, o, 0, count_mode, 0, json);
+        /* the CSV/TSV header row, once, before any query */
+        if ((a.fmt == OUT_CSV || a.fmt == OUT_TSV) && a.mode != MODE_COUNT) {
+            begin_output(&a);
+            if (a.mode == MODE_KWIC)
+                rc = kwic_write(a.kw, stdout, a.fmt, 0, 0, 1);
+            else if (a.mode == MODE_BY)
+                rc = group_write(a.gr, stdout, a.fmt, 0, a.cols, 0, 1);
+            else
+                rc = out_header(a.o);
+            if (rc)
+                write_failed(&a, rc);
+        }
+        if (!batch) {
+            status = a.broken ? 0 : run_query(&a, q.p, q.len, 0);
+        } else {
+            FILE *f = strcmp(batch, "-") ? fopen(batch, "r") : stdin;
+            if (!f) {
+                fprintf(stderr, PROG ": --batch %s: %s\n", batch, strerror(errno));
+                status = 2;
+            } else {
+                char *line = NULL;
+                size_t cap = 0;
+                ssize_t n;
+                uint32_t no = 0;
+                int any = 0, errs = 0;
+                while (!a.broken && (n = getline(&line, &cap, f)) >= 0) {
+                    no++;
+                    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                        line[--n] = 0;
+                    char *qs = strrchr(line, '\t');
+                    qs = qs ? qs + 1 : line;
+                    int r = run_query(&a, qs, strlen(qs), no);
+                    if (r == 0)
+                        any = 1;
+                    else if (r == 2)
+                        errs++;
+                    if (fflush(stdout))
+                        write_failed(&a, FZ_EIO);
+                }
+                free(line);
+                if (f != stdin)
+                    fclose(f);
+                status = errs ? 2 : any ? 0 : 1;
+            }
+        }
     }
-    if (fflush(stdout) && status != 2) {
+    if (fflush(stdout) && !a.broken && errno != EPIPE && status != 2) {
         fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
         status = 2;
     }
-    out_destroy(o);
-    search_close(s);
+    pager_finish();
+    out_destroy(a.o);
+    kwic_destroy(a.kw);
+    group_destroy(a.gr);
+    search_close(a.s);
     fz_buf_free(&q);
     return status;
 }

@@ -3,13 +3,14 @@
  */
 #include "group.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../indexer/parse.h"
 
 #define NONE "(none)"
-#define LABEL_MAX 40 /* columns before a name is cut */
+#define LABEL_MIN 20 /* columns a name may always take before it is cut */
 
 typedef struct {
     size_t name, name_len;   /* into group.str */
@@ -258,19 +259,67 @@ static int spaces(fz_buf *b, size_t n)
     return rc;
 }
 
-/* Appends the name, cut to at most lw columns, and pads it to lw. */
-static void put_label(fz_buf *b, const char *s, size_t n, size_t lw)
+/* Byte offset of the shortest suffix of s[0..n) that leaves at most w
+ * columns (for cutting a section path at its outer end). */
+static size_t suffix_of_width(const char *s, size_t n, size_t w)
+{
+    size_t i = n, used = 0;
+    while (i > 0) {
+        size_t b = i - 1;
+        for (int k = 0; k < 3 && b > 0 && ((unsigned char)s[b] & 0xC0) == 0x80; k++)
+            b--;
+        uint32_t cp;
+        int k = fz_utf8_decode((const unsigned char *)s + b, i - b, &cp);
+        size_t cw = 1;
+        if (k < 0 || (size_t)k != i - b)
+            b = i - 1;
+        else
+            cw = (size_t)fz_cp_width(cp);
+        if (used + cw > w)
+            break;
+        used += cw;
+        i = b;
+    }
+    return i;
+}
+
+/* Appends the name, cut to at most lw columns with "…" (at the start when
+ * from_left: the end of a section path says more than its start), and pads
+ * it to lw. */
+static void put_label(fz_buf *b, const char *s, size_t n, size_t lw, int from_left)
 {
     size_t w = out_text_width(s, n);
-    if (w > lw) {
+    if (w <= lw) {
+        fz_buf_append(b, s, n);
+        spaces(b, lw - w);
+        return;
+    }
+    if (from_left) {
+        size_t at = suffix_of_width(s, n, lw - 1);
+        fz_buf_puts(b, "…");
+        fz_buf_append(b, s + at, n - at);
+        spaces(b, lw - 1 - out_text_width(s + at, n - at));
+    } else {
         size_t cut = cut_to_width(s, n, lw - 1);
         fz_buf_append(b, s, cut);
         fz_buf_puts(b, "…");
         spaces(b, lw - 1 - out_text_width(s, cut));
-    } else {
-        fz_buf_append(b, s, n);
-        spaces(b, lw - w);
     }
+}
+
+/* The name of group i as the terminal shows it (a file relative to the
+ * working directory when below it), NUL-terminated in buf. */
+static const char *label(const group *g, size_t i, char *buf, size_t bufsize)
+{
+    const char *s = g->str.p + g->g[i].name;
+    size_t n = g->g[i].name_len;
+    if (g->by == GROUP_FILE)
+        return out_display_path(s, n, buf, bufsize);
+    if (n > bufsize - 1)
+        n = bufsize - 1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    return buf;
 }
 
 static int flush_line(group *g, FILE *f)
@@ -332,6 +381,7 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         return rc;
     }
     /* the terminal: name | entries | occurrences | bar */
+    char pb[PATH_MAX];
     const char *head = group_by_name(g->by);
     char tl[64];
     snprintf(tl, sizeof tl, "%zu group%s", g->n, g->n == 1 ? "" : "s");
@@ -340,29 +390,33 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         lw = strlen(tl);
     uint64_t maxocc = 0;
     for (size_t i = 0; i < g->n; i++) {
-        size_t w = out_text_width(s + g->g[i].name, g->g[i].name_len);
+        label(g, i, pb, sizeof pb);
+        size_t w = out_text_width(pb, strlen(pb));
         if (w > lw)
             lw = w;
         if (g->g[i].occ > maxocc)
             maxocc = g->g[i].occ;
     }
-    if (lw > LABEL_MAX)
-        lw = LABEL_MAX;
     const size_t ew = 7, ow = 11; /* "entries", "occurrences" */
     if (width < 40)
         width = 40;
+    /* names may take what the numbers and a bar of 12 columns leave */
+    size_t lmax = width > 2 + ew + 2 + ow + 2 + 12 + LABEL_MIN ? width - (2 + ew + 2 + ow + 2 + 12) : LABEL_MIN;
+    if (lw > lmax)
+        lw = lmax;
     size_t used = lw + 2 + ew + 2 + ow + 2;
     size_t bw = width > used + 10 ? width - used - 1 : 10;
     if (color)
         fz_buf_puts(b, OUT_C_DIM);
-    put_label(b, head, strlen(head), lw);
+    put_label(b, head, strlen(head), lw, 0);
     fz_buf_printf(b, "  %*s  %*s", (int)ew, "entries", (int)ow, "occurrences");
     if (color)
         fz_buf_puts(b, OUT_C_OFF);
     fz_buf_putc(b, '\n');
     rc = flush_line(g, f);
     for (size_t i = 0; i < g->n && !rc; i++) {
-        put_label(b, s + g->g[i].name, g->g[i].name_len, lw);
+        label(g, i, pb, sizeof pb);
+        put_label(b, pb, strlen(pb), lw, g->by == GROUP_SECTION || g->by == GROUP_FILE);
         fz_buf_printf(b, "  %*llu  %*llu  ", (int)ew, (unsigned long long)g->g[i].entries, (int)ow,
                       (unsigned long long)g->g[i].occ);
         if (color)
@@ -376,7 +430,7 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
     if (!rc) {
         if (color)
             fz_buf_puts(b, OUT_C_DIM);
-        put_label(b, tl, strlen(tl), lw);
+        put_label(b, tl, strlen(tl), lw, 0);
         fz_buf_printf(b, "  %*llu  %*llu", (int)ew, (unsigned long long)g->total_entries, (int)ow,
                       (unsigned long long)g->total_occ);
         if (color)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end golden tests: tests/golden/*.test, run against bin/fzindex and bin/fzsearch.
 
-A .test file holds cases separated by blank lines.  Each case is 'key: value' lines:
+A .test file holds cases separated by blank lines (a block of only # lines is a
+comment).  Each case is 'key: value' lines:
   # comment               a line starting with # names the case
   index: PATH [PATH...]   files to index (relative to the repo); default corpus/
   args: --fold=ts ...     extra fzsearch arguments (shell words)
@@ -16,8 +17,11 @@ A .test file holds cases separated by blank lines.  Each case is 'key: value' li
   section: A › B          section path of the first hit
   kind: sidebar           kind of the first hit
   line: N                 line of the first hit
+  lines: N | N            lines of the hits, in order (all of them)
+  lineset: N | N          lines of the hits, in any order (all of them)
   highlight: TEXT         every highlight of the first hit's snippet is TEXT (| separates choices)
   stderr: TEXT            text expected in stderr
+  stderr-lines: N         exact number of lines in stderr
   count: E O              with --count --json: entries and occurrences
 The runner prints 'e2e: N passed, M failed'.
 """
@@ -52,7 +56,8 @@ def parse_cases(path):
             cur[key.strip()] = val.strip()
     if cur:
         cases.append(cur)
-    return cases
+    # a block of nothing but comment lines is a comment, not a case
+    return [c for c in cases if set(c) - {"name", "_lineno"}]
 
 
 _indexes = {}
@@ -91,6 +96,8 @@ def run_case(c, tmp):
         errs.append("exit %d (stderr: %s)" % (r.returncode, r.stderr.strip()))
     if "stderr" in c and c["stderr"] not in r.stderr:
         errs.append("stderr %r lacks %r" % (r.stderr.strip(), c["stderr"]))
+    if "stderr-lines" in c and len(r.stderr.splitlines()) != int(c["stderr-lines"]):
+        errs.append("%d stderr lines, expected %s: %r" % (len(r.stderr.splitlines()), c["stderr-lines"], r.stderr))
     if r.returncode == 2:
         return errs
     lines = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
@@ -124,6 +131,10 @@ def run_case(c, tmp):
         errs.append("kind %r, expected %r" % (first and first["kind"], c["kind"]))
     if "line" in c and (not first or first["line"] != int(c["line"])):
         errs.append("line %r, expected %s" % (first and first["line"], c["line"]))
+    if "lines" in c and [h["line"] for h in lines] != [int(x) for x in split_list(c["lines"])]:
+        errs.append("lines %r, expected %s" % ([h["line"] for h in lines], c["lines"]))
+    if "lineset" in c and sorted(h["line"] for h in lines) != sorted(int(x) for x in split_list(c["lineset"])):
+        errs.append("lines %r, expected the set %s" % (sorted(h["line"] for h in lines), c["lineset"]))
     if "highlight" in c:
         choices = split_list(c["highlight"])
         if not first or not first["highlights"]:

@@ -1,0 +1,236 @@
+#!/bin/sh
+# Damaged and foreign indexes: fzsearch and fzindex (--check, and indexing
+# into them) print a one-line message saying what is wrong and what to do,
+# exit 2, never crash, and never overwrite what is there.  Also: each kind
+# of damage fzindex --check looks for is found and named.
+. "$(dirname "$0")/lib.sh"
+DB=$T/db
+"$FZI" --db "$DB" --quiet "$ROOT/corpus" || { echo "$0: cannot build the test index" >&2; exit 1; }
+
+# A tiny raw LMDB tool to damage an index the way a bug or a stray write
+# would: poke DIR get|next|put|del|dels TABLE KEYHEX [VALHEX].
+cat >"$T/poke.c" <<'EOF'
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static unsigned char kb[4096], vb[1 << 20];
+static size_t unhex(const char *h, unsigned char *out)
+{
+    size_t n = 0;
+    unsigned x;
+    for (; h[0] && h[1] && sscanf(h, "%2x", &x) == 1; h += 2)
+        out[n++] = (unsigned char)x;
+    return n;
+}
+static void hex(const MDB_val *v)
+{
+    for (size_t i = 0; i < v->mv_size; i++)
+        printf("%02x", ((const unsigned char *)v->mv_data)[i]);
+}
+static int die(int rc) { fprintf(stderr, "poke: %s\n", mdb_strerror(rc)); return 1; }
+int main(int argc, char **argv)
+{
+    if (argc < 5)
+        return 2;
+    const char *op = argv[2];
+    int ro = !strcmp(op, "get") || !strcmp(op, "next");
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 16);
+    mdb_env_set_mapsize(env, (size_t)1 << 32);
+    if (rc || (rc = mdb_env_open(env, argv[1], ro ? MDB_RDONLY : 0, 0644)) ||
+        (rc = mdb_txn_begin(env, NULL, ro ? MDB_RDONLY : 0, &txn)) || (rc = mdb_dbi_open(txn, argv[3], 0, &dbi)) ||
+        (rc = mdb_cursor_open(txn, dbi, &cur)))
+        return die(rc);
+    k.mv_size = unhex(argv[4], kb);
+    k.mv_data = kb;
+    if (!strcmp(op, "get") || !strcmp(op, "next")) {
+        /* get: the value of KEY; next: "KEY VALUE" of the first key >= KEY */
+        if ((rc = mdb_cursor_get(cur, &k, &v, *op == 'g' ? MDB_SET_KEY : MDB_SET_RANGE)))
+            return die(rc);
+        if (*op == 'n') {
+            hex(&k);
+            printf(" ");
+        }
+        hex(&v);
+        printf("\n");
+        return 0;
+    }
+    if (!strcmp(op, "put") && argc > 5) {
+        v.mv_size = unhex(argv[5], vb);
+        v.mv_data = vb;
+        rc = mdb_put(txn, dbi, &k, &v, 0);
+    } else if (!strcmp(op, "del")) {
+        rc = mdb_del(txn, dbi, &k, NULL);
+    } else if (!strcmp(op, "dels")) {
+        /* every key that starts with KEY */
+        size_t n = k.mv_size;
+        MDB_val kk = k;
+        while ((rc = mdb_cursor_get(cur, &kk, &v, MDB_SET_RANGE)) == 0 && kk.mv_size >= n &&
+               !memcmp(kk.mv_data, kb, n)) {
+            if ((rc = mdb_cursor_del(cur, 0)))
+                break;
+            kk = k;
+        }
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    } else {
+        return 2;
+    }
+    if (rc || (rc = mdb_txn_commit(txn)))
+        return die(rc);
+    mdb_env_close(env);
+    return 0;
+}
+EOF
+POKE=$T/poke
+${CC:-cc} -std=c11 -O1 -o "$POKE" "$T/poke.c" -llmdb 2>"$T/cc.err" || { cat "$T/cc.err" >&2; exit 1; }
+hx() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+sum() { md5sum "$1" | cut -d' ' -f1; }
+fresh() { rm -rf "$1"; cp -r "$DB" "$1"; }
+Q=井长制
+
+# not_crashed: the last command ended with status 2, not by a signal
+# (status > 128) or a sanitizer report
+says() { grep -q -- "$1" "$T/err" || { echo "  stderr lacks '$1': $(head -c 300 "$T/err")" >&2; return 1; }; }
+no_report() { ! grep -q 'Sanitizer\|runtime error' "$T/err" || { head -c 600 "$T/err" >&2; return 1; }; }
+# both DESC PATH WORD: fzsearch and fzindex --check on PATH say WORD in one line, exit 2
+both() {
+    check "$1: fzsearch exits 2" status_is 2 "$FZS" --db "$2" $Q
+    check "$1: fzsearch one line" one_line
+    check "$1: fzsearch says '$3'" says "$3"
+    check "$1: fzsearch no sanitizer report" no_report
+    check "$1: --check exits 2" status_is 2 "$FZI" --db "$2" --check
+    check "$1: --check one line" one_line
+    check "$1: --check says '$3'" says "$3"
+    check "$1: --check no sanitizer report" no_report
+}
+
+check "sound index passes --check" status_is 0 "$FZI" --db "$DB" --check
+check "sound: says so" says "is sound: 1 files, 60 entries"
+"$FZS" --db "$DB" --json --limit 100 $Q >"$T/good.json"
+
+# --- a zero-length data.mdb, an empty directory
+mkdir "$T/zero"; : >"$T/zero/data.mdb"
+both "zero-length data.mdb" "$T/zero" "re-index"
+mkdir "$T/emptydir"
+both "empty directory" "$T/emptydir" "no index"
+
+# --- truncated data.mdb (a copy cut short, a full disk): must not crash
+sz=$(stat -c %s "$DB/data.mdb")
+for cut in 4096 12288 $((sz / 2)); do
+    fresh "$T/trunc"
+    truncate -s "$cut" "$T/trunc/data.mdb"
+    both "data.mdb truncated to $cut of $sz bytes" "$T/trunc" "re-index"
+    before=$(sum "$T/trunc/data.mdb")
+    check "truncated to $cut: indexing into it fails" status_is 2 "$FZI" --db "$T/trunc" "$ROOT/corpus"
+    check "truncated to $cut: indexing leaves it as it was" test "$(sum "$T/trunc/data.mdb")" = "$before"
+done
+
+# --- foreign files, as DIR/data.mdb and as a single file
+mkdir "$T/f"
+head -c 100000 /dev/urandom >"$T/f/random"
+cp "$ROOT/corpus/xiacheng-2017-annual-focus.txt" "$T/f/text"
+# an SQLite file, written by hand: the 100-byte header and one empty page
+{ printf 'SQLite format 3\000\020\000\001\001\000\100\040\040'; head -c 4080 /dev/zero; } >"$T/f/sqlite"
+head -c 3000 /dev/urandom >"$T/f/small"
+for kind in random text sqlite small; do
+    mkdir "$T/f/$kind.d"
+    cp "$T/f/$kind" "$T/f/$kind.d/data.mdb"
+    before=$(sum "$T/f/$kind")
+    both "$kind file as DIR/data.mdb" "$T/f/$kind.d" "not a fangzhi index"
+    both "$kind file given as --db FILE" "$T/f/$kind" "fangzhi index"
+    check "$kind: indexing into it fails" status_is 2 "$FZI" --db "$T/f/$kind.d" "$ROOT/corpus"
+    check "$kind: indexing: one line" one_line
+    check "$kind: indexing leaves it as it was" test "$(sum "$T/f/$kind.d/data.mdb")" = "$before"
+    check "$kind: indexing into the file fails" status_is 2 "$FZI" --db "$T/f/$kind" "$ROOT/corpus"
+    check "$kind: the file is left as it was" test "$(sum "$T/f/$kind")" = "$before"
+done
+
+# --- other format versions, missing or wrong header records
+fresh "$T/old"; "$POKE" "$T/old" put meta "$(hx format)" 00
+both "older format" "$T/old" "older.*re-index"
+fresh "$T/new"; "$POKE" "$T/new" put meta "$(hx format)" 02
+both "newer format" "$T/new" "newer.*newer fangzhi"
+before=$(sum "$T/new/data.mdb")
+check "newer format: indexing into it fails" status_is 2 "$FZI" --db "$T/new" "$ROOT/corpus"
+check "newer format: indexing says why" says "newer"
+check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb")" = "$before"
+fresh "$T/nofmt"; "$POKE" "$T/nofmt" del meta "$(hx format)"
+both "no format record" "$T/nofmt" "re-index"
+fresh "$T/magic"; "$POKE" "$T/magic" put meta "$(hx magic)" "$(hx sqlite)"
+both "wrong magic" "$T/magic" "not a fangzhi index"
+fresh "$T/nomagic"; "$POKE" "$T/nomagic" del meta "$(hx magic)"
+both "no magic record" "$T/nomagic" "not a fangzhi index"
+
+# --- a damaged posting block: bytes of its value overwritten in data.mdb
+# The first block of the bigram 井长 (key 'b' 井长 0x00 first-id).
+set -- $("$POKE" "$DB" next post "62$(hx 井长)00")
+key=$1 val=$2
+check "found the posting block of 井长" test -n "$val"
+fresh "$T/flip"
+off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$T/flip/data.mdb" "$val")
+check "its value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
+printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
+    dd of="$T/flip/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
+check "damaged block: fzsearch exits 2" status_is 2 "$FZS" --db "$T/flip" $Q
+check "damaged block: fzsearch one line" one_line
+check "damaged block: fzsearch says damaged" says "damaged"
+check "damaged block: fzsearch says to re-index" says "re-index"
+check "damaged block: other queries still work" status_is 0 "$FZS" --db "$T/flip" 治水
+check "damaged block: --check exits 2" status_is 2 "$FZI" --db "$T/flip" --check
+check "damaged block: --check names the block" says 'post b:"井长" @[0-9]*: block does not decode'
+check "damaged block: --check ends with one summary line" \
+    sh -c "tail -n 1 '$T/err' | grep -q 'index is damaged: 1 problem found; re-index'"
+before=$(sum "$T/flip/data.mdb")
+printf '【新条目】井长制的推广\n' >"$T/more.txt"
+check "damaged block: indexing a file with that term fails" status_is 2 "$FZI" --db "$T/flip" "$T/more.txt"
+check "damaged block: indexing: one line" one_line
+check "damaged block: indexing leaves the index as it was" test "$(sum "$T/flip/data.mdb")" = "$before"
+
+# --- what --check finds: each damage made through LMDB, so the tables
+# stay readable and only fangzhi's own invariants break
+first=$(printf '%d' "0x$(printf '%s' "$key" | tail -c 8)")
+damage() { # DESC WORD POKE-ARGS...: damage a fresh copy, --check must name it
+    desc=$1 word=$2
+    shift 2
+    fresh "$T/d"
+    "$POKE" "$T/d" "$@" || { check "$desc: poke" false; return; }
+    check "$desc: --check exits 2" status_is 2 "$FZI" --db "$T/d" --check
+    check "$desc: --check says '$word'" says "$word"
+    check "$desc: --check summary" says "index is damaged"
+    check "$desc: no sanitizer report" no_report
+}
+bkey() { printf '62%s00%08x' "$(hx 井长)" "$1"; }
+# Block values written by hand, following the layout in common/store.c
+# (v ndocs, v last-first, v max_tf_title, v max_tf_body, v min_dl,
+# v docs_len, per doc v delta, v tf_body<<1|(tf_title>0) [, v tf_title],
+# then the positions); they must follow it when it changes.
+# One document, 1 body position 100000 (far beyond any entry):
+damage "position beyond the entry" "doc $first: position 100000 beyond" put post "$(bkey "$first")" 0100000100020002a08d06
+damage "frequency above block maximum" "above the block's maxima" put post "$(bkey "$first")" 010000000002000200
+damage "documents out of order" "out of order" put post "$(bkey "$first")" 0200010000060001010001010000
+damage "trailing bytes in block" "bytes left" put post "$(bkey "$first")" 0100010000030001010000
+damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99999)" 010000010002000200
+damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 010000010002000200
+damage "overlapping blocks" "overlaps" put post "$(bkey $((first + 1)))" 010000010002000200
+damage "entry deleted" "has no entry" del entry 00000000
+damage "entry deleted: file range" "entries are missing" del entry 00000000
+damage "entry does not decode" "entry 0: does not decode" put entry 00000000 ffffffffffffffffffffff
+damage "kind list deleted" "in no kind list" dels post "6b"
+damage "dlen changed" "dlen: entry 0 has length" put dlen 00000000 "$(printf '%08192d' 0)"
+damage "dlen chunk short" "dlen: chunk 0 has 4 bytes" put dlen 00000000 01000000
+damage "statistics: entries" "stats: 61 entries" put meta "$(hx stats)" "$(printf '3d%s' "$("$POKE" "$DB" get meta "$(hx stats)" | cut -c3-)")"
+damage "statistics do not decode" "statistics record does not decode" put meta "$(hx stats)" ff
+damage "fileid deleted" "no fileid record" del fileid 00000000
+damage "file record deleted" "no file record" dels file 2f
+# and the undamaged copy still passes
+check "undamaged copy passes --check" status_is 0 "$FZI" --db "$DB" --check
+"$FZS" --db "$DB" --json --limit 100 $Q >"$T/good2.json"
+check "undamaged copy answers as before" cmp -s "$T/good.json" "$T/good2.json"
+finish corrupt
