@@ -14,6 +14,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -127,14 +128,43 @@ def warm(path):
                 pass
 
 
-def timed(cmd, log=None, **kw):
-    """Runs cmd under /usr/bin/time -v. Returns (wall seconds, peak RSS KiB,
-    CompletedProcess). stdout is captured unless kw says otherwise."""
-    tf = '/tmp/fzbench-time.%d' % os.getpid()
-    kw.setdefault('stdout', subprocess.PIPE)
-    t0 = time.perf_counter()
-    p = subprocess.run(['/usr/bin/time', '-v', '-o', tf] + list(cmd), **kw)
-    wall = time.perf_counter() - t0
+def _children(pid):
+    try:
+        with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _rss_anon_kib(pid):
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('RssAnon:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed(cmd):
+    """Runs cmd under /usr/bin/time -v. Returns (wall seconds, peak RSS KiB as
+    time -v reports it, peak anonymous RSS KiB sampled every 20 ms, stdout).
+    The first counts the pages of memory-mapped files too (an LMDB map being
+    written); the second only the process's own heap and stack."""
+    fd, tf = tempfile.mkstemp(prefix='fzbench-time.')
+    os.close(fd)
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(['/usr/bin/time', '-v', '-o', tf] + list(cmd), stdout=out)
+        anon = 0
+        while p.poll() is None:
+            for pid in _children(p.pid):
+                anon = max(anon, _rss_anon_kib(pid))
+            time.sleep(0.02)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        stdout = out.read()
     rss = 0
     with open(tf) as f:
         for line in f:
@@ -143,7 +173,7 @@ def timed(cmd, log=None, **kw):
     os.remove(tf)
     if p.returncode != 0:
         die('failed (exit %d): %s' % (p.returncode, ' '.join(cmd)))
-    return wall, rss, p
+    return wall, rss, anon, stdout
 
 
 def write_latency(path, rows):

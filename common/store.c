@@ -34,18 +34,19 @@
  *                     'f' file, 'k' kind), term bytes (the analyser's folded
  *                     UTF-8: a CJK unigram, a CJK bigram, or a word),
  *                     0x00, be32 id of the block's first document.
- *                     All blocks of a term are adjacent and in id order.
+ *                     All blocks of a term are adjacent and in id order,
+ *                     and never overlap.
  *             value = v ndocs, v last-first, v max_tf_title, v max_tf_body,
- *                     v min_dl, v docs_len,
- *                     docs section (docs_len bytes), per document:
+ *                     v min_dl, then per document:
  *                       v id delta (from the previous document; 0 for the
  *                         first, whose id is in the key),
  *                       v tf_body << 1 | (tf_title > 0), then v tf_title
- *                         when that bit is set (most documents: 2 bytes)
- *                     positions section, per document: tf_title + tf_body
- *                       positions, ascending, each a v delta from the
- *                       previous (the first from 0).  A reader skips a
- *                       document's positions by counting varint ends.
+ *                         when that bit is set,
+ *                       tf_title + tf_body positions, ascending, each a v
+ *                         delta from the previous (the first from 0).
+ *                     A reader skips a document's positions by counting
+ *                     varint ends.  The indexer writes each block once,
+ *                     from the records it gathered, without re-encoding.
  *             Title positions come before body positions, so the first
  *             tf_title positions of a document are in its title.  The block
  *             maxima and min_dl bound the BM25 score of any document in the
@@ -558,12 +559,11 @@ size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len
 int store_block_open(store_block *b, uint32_t first, const void *val, size_t len)
 {
     const uint8_t *p = val, *end = p + len;
-    uint64_t x[6];
-    for (int i = 0; i < 6; i++)
+    uint64_t x[5];
+    for (int i = 0; i < 5; i++)
         if (!(p = fz_varint_get(p, end, &x[i])))
             return FZ_ECORRUPT;
-    if (x[0] == 0 || x[0] > STORE_BLOCK_DOCS * 64 || x[5] > (uint64_t)(end - p) ||
-        x[1] > UINT32_MAX - first)
+    if (x[0] == 0 || x[0] > STORE_BLOCK_DOCS * 64 || x[1] > UINT32_MAX - first)
         return FZ_ECORRUPT;
     b->first = first;
     b->ndocs = (uint32_t)x[0];
@@ -572,13 +572,13 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->max_tf_body = (uint32_t)x[3];
     b->min_dl = (uint32_t)x[4];
     b->docs = p;
-    b->docs_end = p + x[5];
-    b->pos = b->docs_end;
+    b->docs_end = end;
+    b->pos = p;
     b->pos_end = end;
     b->i = (uint32_t)-1;
     b->doc = first;
-    b->doc_next = b->docs;
-    b->doc_pos = b->pos;
+    b->doc_next = p;
+    b->doc_pos = p;
     b->tf_title = b->tf_body = 0;
     return store_block_next(b);
 }
@@ -597,26 +597,30 @@ static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint32_
 
 int store_block_next(store_block *b)
 {
+    /* skip the current document's positions */
+    const uint8_t *p = b->i == (uint32_t)-1 ? b->doc_next
+                                            : skip_varints(b->doc_pos, b->docs_end, b->tf_title + b->tf_body);
+    if (!p)
+        return FZ_ECORRUPT;
+    b->doc_next = p;
     b->i++;
     if (b->i >= b->ndocs) {
         b->i = b->ndocs;
+        b->doc_pos = p;
+        b->tf_title = b->tf_body = 0;
         return FZ_ENOTFOUND;
     }
     uint64_t d, code, tt = 0;
-    const uint8_t *p = b->doc_next;
     if (!(p = fz_varint_get(p, b->docs_end, &d)) || !(p = fz_varint_get(p, b->docs_end, &code)))
         return FZ_ECORRUPT;
     if ((code & 1) && !(p = fz_varint_get(p, b->docs_end, &tt)))
         return FZ_ECORRUPT;
-    /* skip the previous document's positions */
-    const uint8_t *q = skip_varints(b->doc_pos, b->pos_end, b->tf_title + b->tf_body);
-    if (!q || d > UINT32_MAX - b->doc || (code >> 1) > UINT32_MAX || tt > UINT32_MAX)
+    if (d > UINT32_MAX - b->doc || (code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
         return FZ_ECORRUPT;
-    b->doc_pos = q;
     b->doc += (uint32_t)d;
     b->tf_title = (uint32_t)tt;
     b->tf_body = (uint32_t)(code >> 1);
-    b->doc_next = p;
+    b->doc_pos = p;
     return FZ_OK;
 }
 
@@ -636,6 +640,18 @@ int store_block_positions(const store_block *b, uint32_t *out, uint32_t max)
     return (int)n;
 }
 
+size_t store_block_header(uint8_t *out, uint32_t ndocs, uint32_t span, uint32_t max_tf_title,
+                          uint32_t max_tf_body, uint32_t min_dl)
+{
+    size_t n = 0;
+    n += fz_varint_put(out + n, ndocs);
+    n += fz_varint_put(out + n, span);
+    n += fz_varint_put(out + n, max_tf_title);
+    n += fz_varint_put(out + n, max_tf_body);
+    n += fz_varint_put(out + n, min_dl);
+    return n;
+}
+
 void store_bb_reset(store_block_builder *bb)
 {
     bb->docs.len = 0;
@@ -652,14 +668,14 @@ int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint3
         bb->first = bb->last = doc;
     uint32_t prev = 0, n = tf_title + tf_body;
     int rc = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        rc |= fz_buf_varint(&bb->pos, positions[i] - prev);
-        prev = positions[i];
-    }
     rc |= fz_buf_varint(&bb->docs, doc - bb->last);
     rc |= fz_buf_varint(&bb->docs, (uint64_t)tf_body << 1 | (tf_title > 0));
     if (tf_title)
         rc |= fz_buf_varint(&bb->docs, tf_title);
+    for (uint32_t i = 0; i < n; i++) {
+        rc |= fz_buf_varint(&bb->docs, positions[i] - prev);
+        prev = positions[i];
+    }
     if (rc)
         return FZ_ENOMEM;
     bb->last = doc;
@@ -682,9 +698,7 @@ int store_bb_finish(store_block_builder *bb, fz_buf *out)
     rc |= fz_buf_varint(out, bb->max_tf_title);
     rc |= fz_buf_varint(out, bb->max_tf_body);
     rc |= fz_buf_varint(out, bb->min_dl == UINT32_MAX ? 0 : bb->min_dl);
-    rc |= fz_buf_varint(out, bb->docs.len);
     rc |= fz_buf_append(out, bb->docs.p, bb->docs.len);
-    rc |= fz_buf_append(out, bb->pos.p, bb->pos.len);
     return rc ? FZ_ENOMEM : FZ_OK;
 }
 

@@ -127,6 +127,12 @@ int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens,
                    char *msg, size_t msglen);
 #define STORE_DLEN_CHUNK 1024
 
+/* Header of a posting block value: writes it to out (STORE_BLOCK_HDR_MAX
+ * bytes of room) and returns its length.  The document records follow. */
+#define STORE_BLOCK_HDR_MAX (5 * FZ_VARINT_MAX)
+size_t store_block_header(uint8_t *out, uint32_t ndocs, uint32_t span, uint32_t max_tf_title,
+                          uint32_t max_tf_body, uint32_t min_dl);
+
 /* ---- postings ----
  * A posting key is field byte, term bytes, 0x00, first doc id (BE32).
  * STORE_BLOCK_DOCS documents a block at the most. */
@@ -141,8 +147,8 @@ typedef struct {
     uint32_t ndocs;
     uint32_t max_tf_title, max_tf_body;
     uint32_t min_dl;
-    const uint8_t *docs, *docs_end;   /* docs section */
-    const uint8_t *pos, *pos_end;     /* positions section */
+    const uint8_t *docs, *docs_end;   /* the document records (docs_end = end of value) */
+    const uint8_t *pos, *pos_end;     /* the same range (positions are interleaved) */
     /* cursor state */
     uint32_t i;               /* index of the current doc, ndocs when done */
     uint32_t doc;             /* current doc id */
@@ -163,7 +169,7 @@ int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
 
 /* Builds one block: add documents in ascending id order, then finish. */
 typedef struct {
-    fz_buf docs, pos;
+    fz_buf docs, pos;         /* docs: the records; pos: unused */
     uint32_t first, last, ndocs, max_tf_title, max_tf_body, min_dl;
 } store_block_builder;
 void store_bb_reset(store_block_builder *bb);

@@ -51,6 +51,15 @@ typedef struct slab {
     _Alignas(16) uint8_t data[];
 } slab;
 
+/* A block of a term being gathered: its records are the bytes from
+ * (c, off) on, nbytes of them, across the term's chunks. */
+typedef struct blkdesc {
+    struct blkdesc *next;
+    chunk *c;
+    uint32_t off, nbytes;
+    uint32_t first, last, ndocs, max_tt, max_tb, min_dl;
+} blkdesc;
+
 typedef struct {
     uint64_t sortkey;    /* field and first 7 term bytes, big-endian */
     uint32_t off;        /* term bytes in names when longer than TERM_INLINE */
@@ -59,8 +68,9 @@ typedef struct {
     uint8_t has_doc;
     char inl[TERM_INLINE];
     uint32_t hash;
-    uint32_t last_doc;   /* last local document appended, for deltas */
-    chunk *head, *tail;  /* accumulated postings */
+    chunk *head, *tail;  /* accumulated postings: block records */
+    blkdesc cur;         /* the open block */
+    blkdesc *done, *done_tail; /* full blocks */
 } term_acc;
 
 /* One token of the entry being indexed. */
@@ -131,11 +141,7 @@ typedef struct worker {
     uint32_t *order;
     uint32_t norder;
     uint32_t cursor;         /* merge position in order */
-    fz_buf out;              /* encoded blocks of the sorted terms: u32 first, u32 len, value */
-    size_t *tout;            /* per sorted term: its first block's offset in out; [norder] = end */
-    store_block_builder bb;
-    uint32_t *posbuf;
-    size_t posbuf_cap;
+
     int err;
     char msg[512];
 } worker;
@@ -321,6 +327,27 @@ static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
     return nc->data;
 }
 
+/* Memory from the worker's slabs (freed with them). */
+static void *slab_alloc(worker *w, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    slab *sl = w->slabs;
+    if (!sl || sl->size - sl->used < size) {
+        size_t ss = (size_t)1 << 20;
+        sl = malloc(sizeof *sl + ss);
+        if (!sl)
+            return NULL;
+        sl->size = ss;
+        sl->used = 0;
+        sl->next = w->slabs;
+        w->slabs = sl;
+        __atomic_add_fetch(&w->post_bytes, ss, __ATOMIC_RELAXED);
+    }
+    void *p = sl->data + sl->used;
+    sl->used += size;
+    return p;
+}
+
 /* Forgets every term and frees the postings (after a flush). */
 static void clear_terms(worker *w)
 {
@@ -340,7 +367,7 @@ static void clear_terms(worker *w)
 
 /* Groups the entry's tokens by term (stable, so positions stay ascending)
  * and appends one document record per term. */
-static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end)
+static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint32_t dl)
 {
     size_t n = w->net;
     if (n > w->scratch_cap) {
@@ -390,20 +417,51 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end)
         while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
             tf_title++;
         uint32_t tf_body = (uint32_t)(j - i) - tf_title;
+        blkdesc *bd = &ta->cur;
+        if (bd->ndocs == STORE_BLOCK_DOCS) {
+            /* the open block is full: keep it, open the next */
+            blkdesc *full = slab_alloc(w, sizeof *full);
+            if (!full)
+                return FZ_ENOMEM;
+            *full = *bd;
+            full->next = NULL;
+            if (ta->done_tail)
+                ta->done_tail->next = full;
+            else
+                ta->done = full;
+            ta->done_tail = full;
+            bd->ndocs = 0;
+        }
         uint8_t *p = acc_reserve(w, ta, 3 * 5 + (j - i) * 5), *p0 = p;
         if (!p)
             return FZ_ENOMEM;
-        p += fz_varint_put(p, ta->has_doc ? doc - ta->last_doc : doc);
-        p += fz_varint_put(p, tf_title);
-        p += fz_varint_put(p, tf_body);
+        if (bd->ndocs == 0) {
+            bd->c = ta->tail;
+            bd->off = ta->tail->used;
+            bd->nbytes = 0;
+            bd->first = bd->last = doc;
+            bd->max_tt = bd->max_tb = 0;
+            bd->min_dl = UINT32_MAX;
+        }
+        p += fz_varint_put(p, doc - bd->last);
+        p += fz_varint_put(p, (uint64_t)tf_body << 1 | (tf_title > 0));
+        if (tf_title)
+            p += fz_varint_put(p, tf_title);
         uint32_t prev = 0;
         for (size_t q = i; q < j; q++) {
             p += fz_varint_put(p, w->sorted[q].pos - prev);
             prev = w->sorted[q].pos;
         }
         ta->tail->used += (uint32_t)(p - p0);
-        ta->last_doc = doc;
-        ta->has_doc = 1;
+        bd->nbytes += (uint32_t)(p - p0);
+        bd->last = doc;
+        bd->ndocs++;
+        if (tf_title > bd->max_tt)
+            bd->max_tt = tf_title;
+        if (tf_body > bd->max_tb)
+            bd->max_tb = tf_body;
+        if (dl < bd->min_dl)
+            bd->min_dl = dl;
         i = j;
     }
     w->net = 0;
@@ -469,7 +527,7 @@ static int on_record(void *ctx, const parse_entry *pe)
     uint32_t title_end, npos;
     int rc = analyze_record(w, pe->title, pe->title_len, pe->body, pe->body_len, pe->authors, auth_len, na,
                             pe->section, seclen, ns, pe->kind, &title_end, &npos);
-    if (rc || (rc = flush_entry_tokens(w, doc, title_end)))
+    if (rc || (rc = flush_entry_tokens(w, doc, title_end, npos)))
         return rc;
     store_entry e = {0};
     e.file_id = 0; /* set when written */
@@ -562,72 +620,11 @@ static void sort_tids(const worker *w, uint32_t *v, uint32_t *tmp, size_t n)
     memcpy(v, tmp, n * sizeof *v);
 }
 
-static int w_posbuf(worker *w, size_t n)
-{
-    if (n <= w->posbuf_cap)
-        return FZ_OK;
-    size_t cap = n * 2;
-    uint32_t *p = realloc(w->posbuf, cap * sizeof *p);
-    if (!p)
-        return FZ_ENOMEM;
-    w->posbuf = p;
-    w->posbuf_cap = cap;
-    return FZ_OK;
-}
-
-/* Appends the block being built to w->out. */
-static int w_put_block(worker *w, fz_buf *val)
-{
-    if (store_bb_finish(&w->bb, val))
-        return FZ_ENOMEM;
-    uint32_t hdr[2] = {w->bb.first, (uint32_t)val->len};
-    if (fz_buf_append(&w->out, hdr, sizeof hdr) || fz_buf_append(&w->out, val->p, val->len))
-        return FZ_ENOMEM;
-    store_bb_reset(&w->bb);
-    return FZ_OK;
-}
-
-/* Cuts one term's gathered documents (local ids) into encoded blocks. */
-static int encode_term(worker *w, const term_acc *ta, fz_buf *val)
-{
-    uint32_t doc = 0;
-    int first = 1, rc;
-    store_bb_reset(&w->bb);
-    for (const chunk *ch = ta->head; ch; ch = ch->next) {
-        const uint8_t *p = ch->data, *end = p + ch->used;
-        while (p < end) {
-            uint64_t d, tt, tb;
-            if (!(p = fz_varint_get(p, end, &d)) || !(p = fz_varint_get(p, end, &tt)) ||
-                !(p = fz_varint_get(p, end, &tb)))
-                return FZ_ECORRUPT;
-            doc = first ? (uint32_t)d : doc + (uint32_t)d;
-            first = 0;
-            uint32_t np = (uint32_t)(tt + tb), pos = 0;
-            if (w_posbuf(w, np))
-                return FZ_ENOMEM;
-            for (uint32_t i = 0; i < np; i++) {
-                uint64_t x;
-                if (!(p = fz_varint_get(p, end, &x)))
-                    return FZ_ECORRUPT;
-                pos += (uint32_t)x;
-                w->posbuf[i] = pos;
-            }
-            if (w->bb.ndocs == STORE_BLOCK_DOCS && (rc = w_put_block(w, val)))
-                return rc;
-            if (store_bb_add(&w->bb, doc, w->dlen[doc], w->posbuf, (uint32_t)tt, (uint32_t)tb))
-                return FZ_ENOMEM;
-        }
-    }
-    return w->bb.ndocs ? w_put_block(w, val) : FZ_OK;
-}
-
-/* Lists the worker's terms with postings, sorted by key, and encodes
- * their blocks into w->out (this runs in parallel in every worker). */
+/* Lists the worker's terms with postings, sorted by key (this runs in
+ * parallel in every worker). */
 static int sort_worker_terms(worker *w)
 {
     free(w->order);
-    free(w->tout);
-    w->tout = NULL;
     w->order = malloc((w->nterms + 1) * sizeof *w->order);
     uint32_t *tmp = malloc((w->nterms + 1) * sizeof *tmp);
     if (!w->order || !tmp) {
@@ -641,22 +638,9 @@ static int sort_worker_terms(worker *w)
             w->order[n++] = t;
     sort_tids(w, w->order, tmp, n);
     free(tmp);
-    w->norder = 0;
+    w->norder = n;
     w->cursor = 0;
-    if (!(w->tout = malloc((n + 1) * sizeof *w->tout)))
-        return FZ_ENOMEM;
-    w->out.len = 0;
-    fz_buf val = {0};
-    int rc = 0;
-    for (uint32_t i = 0; i < n && !rc; i++) {
-        w->tout[i] = w->out.len;
-        rc = encode_term(w, &w->terms[w->order[i]], &val);
-    }
-    w->tout[n] = w->out.len;
-    fz_buf_free(&val);
-    if (!rc)
-        w->norder = n;
-    return rc;
+    return FZ_OK;
 }
 
 static void run_job(worker *w, job *j)
@@ -775,9 +759,41 @@ static int same_term(const MDB_val *k, int field, const char *term, size_t len)
     return k->mv_size == len + 6 && kp[0] == field && memcmp(kp + 1, term, len) == 0 && kp[1 + len] == 0;
 }
 
+/* Writes one gathered block: its header, then its records copied straight
+ * from the chunks into the page LMDB reserves. */
+static int put_block(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t base,
+                     const blkdesc *bd)
+{
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    size_t hl = store_block_header(hdr, bd->ndocs, bd->last - bd->first, bd->max_tt, bd->max_tb,
+                                   bd->min_dl == UINT32_MAX ? 0 : bd->min_dl);
+    uint8_t key[STORE_KEY_MAX];
+    MDB_val k = {store_post_key(key, field, term, len, base + bd->first), key};
+    MDB_val v = {hl + bd->nbytes, NULL};
+    int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
+    if (r)
+        return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
+    uint8_t *o = v.mv_data;
+    memcpy(o, hdr, hl);
+    o += hl;
+    const chunk *c = bd->c;
+    uint32_t off = bd->off, left = bd->nbytes;
+    while (left) {
+        if (!c)
+            return FZ_ECORRUPT;
+        uint32_t n = c->used - off < left ? c->used - off : left;
+        memcpy(o, c->data + off, n);
+        o += n;
+        left -= n;
+        c = c->next;
+        off = 0;
+    }
+    return FZ_OK;
+}
+
 /* Writes the postings of every worker, merging their sorted term lists;
- * each worker's blocks are already encoded, with local ids: the key gets
- * the worker's id base.  New documents go into new blocks: a term's last
+ * each worker's blocks are gathered with local ids: the key gets the
+ * worker's id base.  New documents go into new blocks: a term's last
  * block on disk is not reopened, so an incremental run costs only its own
  * postings (and may leave that block short). */
 static int flush_postings(build *b)
@@ -829,20 +845,10 @@ static int flush_postings(build *b)
             const term_acc *ta = &w->terms[w->order[w->cursor]];
             if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
                 continue;
-            const uint8_t *p = (const uint8_t *)w->out.p + w->tout[w->cursor];
-            const uint8_t *end = (const uint8_t *)w->out.p + w->tout[w->cursor + 1];
-            while (p < end && !rc) {
-                uint32_t hdr[2];
-                memcpy(hdr, p, sizeof hdr);
-                p += sizeof hdr;
-                uint8_t key[STORE_KEY_MAX];
-                MDB_val k = {store_post_key(key, field, term, len, w->base + hdr[0]), key};
-                MDB_val v = {hdr[1], (void *)p};
-                int r = mdb_cursor_put(cur, &k, &v, b->bulk ? MDB_APPEND : 0);
-                if (r)
-                    rc = store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
-                p += hdr[1];
-            }
+            for (const blkdesc *bd = ta->done; bd && !rc; bd = bd->next)
+                rc = put_block(b, cur, field, term, len, w->base, bd);
+            if (!rc && ta->cur.ndocs)
+                rc = put_block(b, cur, field, term, len, w->base, &ta->cur);
             w->cursor++;
         }
         if (rc)
@@ -941,9 +947,6 @@ static int flush_epoch(build *b)
         clear_terms(w);
         free(w->order);
         w->order = NULL;
-        free(w->tout);
-        w->tout = NULL;
-        w->out.len = 0;
         w->norder = w->cursor = 0;
         w->nent = 0;
         w->recs.len = 0;
@@ -961,7 +964,6 @@ static int flush_epoch(build *b)
 static int worker_init(build *b, worker *w, char *msg, size_t msglen)
 {
     w->b = b;
-    store_bb_reset(&w->bb);
     if (!(w->tok = tok_create(TOK_FOLD_TS, msg, msglen)))
         return FZ_EICU;
     if (!(w->parse = parse_create()) || grow_slots(w))
@@ -987,10 +989,6 @@ static void worker_free(worker *w)
         free(w->files[f].path);
     free(w->files);
     free(w->order);
-    free(w->tout);
-    fz_buf_free(&w->out);
-    store_bb_free(&w->bb);
-    free(w->posbuf);
     parse_destroy(w->parse);
     tok_destroy(w->tok);
 }
