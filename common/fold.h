@@ -15,12 +15,20 @@
 #ifndef FOLD_H
 #define FOLD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Traditional -> simplified; returns cp itself when it has no mapping. */
 uint32_t fold_ts(uint32_t cp);
 /* Traditional -> simplified, then variant -> representative. */
 uint32_t fold_variant(uint32_t cp);
+/* The traditional->simplified forms of every character in cp's variant
+ * class (cp's own included), at most max of them, written to out; returns
+ * how many (1 for a character without variants).  The searcher expands a
+ * query character into these at --fold=variants, since the index holds
+ * fold_ts forms.  A const table generated with the others. */
+size_t fold_variant_forms(uint32_t cp, uint32_t *out, size_t max);
+
 /* Number of entries in each table (for tests and --version). */
 uint32_t fold_ts_count(void);
 uint32_t fold_variant_count(void);

@@ -117,6 +117,7 @@ typedef struct worker {
     fz_buf names;
     slab *slabs;
     size_t post_bytes;       /* read by the main thread: atomic */
+    size_t dict_bytes;       /* term table capacity: atomic */
     /* entry being indexed */
     etok *et;
     size_t net, et_cap;
@@ -204,6 +205,8 @@ static int grow_slots(worker *w)
     free(w->slots);
     w->slots = s;
     w->nslots = n;
+    __atomic_store_n(&w->dict_bytes, (size_t)w->nslots * 8 + (size_t)w->terms_cap * (sizeof(term_acc) + 4),
+                     __ATOMIC_RELAXED);
     return FZ_OK;
 }
 
@@ -734,7 +737,8 @@ static size_t mem_used(build *b)
 {
     size_t n = 0;
     for (int i = 0; i <= b->nw; i++)
-        n += __atomic_load_n(&b->w[i].post_bytes, __ATOMIC_RELAXED);
+        n += __atomic_load_n(&b->w[i].post_bytes, __ATOMIC_RELAXED) +
+             __atomic_load_n(&b->w[i].dict_bytes, __ATOMIC_RELAXED);
     return n;
 }
 

@@ -250,7 +250,6 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     search_hit_fn fn = a->mode == MODE_KWIC ? on_kwic : a->mode == MODE_BY ? on_group : on_hit;
     search_counts cnt = {0};
     int rc = search_run(a->s, root, &a->so, fn, &hc, &cnt, msg, sizeof msg);
-    double ms = now_ms() - t0;
     fz_arena_destroy(ar);
     if (rc && a->broken)
         return 0; /* the pager quit: stop quietly */
@@ -283,6 +282,7 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
         return 2;
     }
     if (a->timing && a->json) {
+        double ms = now_ms() - t0; /* parsing, searching and writing the output */
         begin_output(a);
         printf("{\"query\":%u,\"ms\":%.3f,\"returned\":%u}\n", query_no, ms, cnt.returned);
     }

@@ -37,10 +37,6 @@ struct search {
     tok_analyzer *tok[3];
     uint64_t nentries;
     double avgdl;
-    /* variant classes: members sorted by representative */
-    uint32_t *vrep, *vmem;
-    size_t nv;
-    int vready;
 };
 
 typedef struct {
@@ -691,98 +687,6 @@ static tok_analyzer *get_tok(search *s, tok_fold f)
     return s->tok[f];
 }
 
-/* Variant classes: for a (ts-folded) code point, the ts-folded forms that
- * fold to the same representative.  Built once per process, on demand. */
-static int cmp_pair(const void *a, const void *b)
-{
-    const uint32_t *x = a, *y = b;
-    if (x[0] != y[0])
-        return x[0] < y[0] ? -1 : 1;
-    return x[1] < y[1] ? -1 : x[1] > y[1];
-}
-
-static int build_variants(search *s)
-{
-    if (s->vready)
-        return 0;
-    static const uint32_t ranges[][2] = {{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x3134F}};
-    size_t cap = 8192, n = 0;
-    uint32_t *pairs = malloc(cap * 2 * sizeof *pairs);
-    if (!pairs)
-        return FZ_ENOMEM;
-    for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++) {
-        for (uint32_t c = ranges[r][0]; c <= ranges[r][1]; c++) {
-            uint32_t t = fold_ts(c);
-            if (t != c)
-                continue; /* the index never holds c itself */
-            uint32_t v = fold_variant(c);
-            if (v == c && fold_variant(v) == v) {
-                /* c may still be the representative of others: record it */
-            }
-            if (n == cap) {
-                cap *= 2;
-                uint32_t *np = realloc(pairs, cap * 2 * sizeof *np);
-                if (!np) {
-                    free(pairs);
-                    return FZ_ENOMEM;
-                }
-                pairs = np;
-            }
-            pairs[2 * n] = v;
-            pairs[2 * n + 1] = c;
-            n++;
-        }
-    }
-    qsort(pairs, n, 2 * sizeof *pairs, cmp_pair);
-    /* keep only classes with more than one member */
-    size_t m = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && pairs[2 * j] == pairs[2 * i])
-            j++;
-        if (j - i > 1)
-            for (size_t q = i; q < j; q++) {
-                pairs[2 * m] = pairs[2 * q];
-                pairs[2 * m + 1] = pairs[2 * q + 1];
-                m++;
-            }
-        i = j;
-    }
-    s->vrep = malloc((m + 1) * sizeof *s->vrep);
-    s->vmem = malloc((m + 1) * sizeof *s->vmem);
-    if (!s->vrep || !s->vmem) {
-        free(pairs);
-        return FZ_ENOMEM;
-    }
-    for (size_t i = 0; i < m; i++) {
-        s->vrep[i] = pairs[2 * i];
-        s->vmem[i] = pairs[2 * i + 1];
-    }
-    s->nv = m;
-    s->vready = 1;
-    free(pairs);
-    return 0;
-}
-
-/* Writes the ts forms sharing cp's variant class (cp included) to out. */
-static size_t variant_forms(search *s, uint32_t cp, uint32_t *out, size_t max)
-{
-    uint32_t rep = fold_variant(cp);
-    size_t lo = 0, hi = s->nv, n = 0;
-    while (lo < hi) {
-        size_t m = (lo + hi) / 2;
-        if (s->vrep[m] < rep)
-            lo = m + 1;
-        else
-            hi = m;
-    }
-    for (size_t i = lo; i < s->nv && s->vrep[i] == rep && n < max; i++)
-        out[n++] = s->vmem[i];
-    if (n == 0)
-        out[n++] = cp;
-    return n;
-}
-
 /* Alternative keys of one term at --fold=variants: the product of each
  * character's forms, at most MAX_ALTS. */
 static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_KEY_MAX], size_t *alen)
@@ -798,15 +702,15 @@ static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_
         i += (size_t)k;
     }
     int cjk = ncp <= 2 && ncp > 0 && tok_classify(cps[0]) == TOK_C_CJK;
-    if (x->o->fold != TOK_FOLD_VARIANTS || !cjk || build_variants(x->s)) {
+    if (x->o->fold != TOK_FOLD_VARIANTS || !cjk) {
         memcpy(alts[0], term, len);
         alen[0] = len;
         return 1;
     }
     uint32_t f0[MAX_ALTS], f1[MAX_ALTS];
-    size_t n0 = variant_forms(x->s, cps[0], f0, MAX_ALTS), n1 = 1;
+    size_t n0 = fold_variant_forms(cps[0], f0, MAX_ALTS), n1 = 1;
     if (ncp == 2)
-        n1 = variant_forms(x->s, cps[1], f1, MAX_ALTS);
+        n1 = fold_variant_forms(cps[1], f1, MAX_ALTS);
     size_t n = 0;
     for (size_t i = 0; i < n0; i++)
         for (size_t j = 0; j < n1 && n < MAX_ALTS; j++) {
@@ -1492,8 +1396,6 @@ void search_close(search *s)
         return;
     for (int i = 0; i < 3; i++)
         tok_destroy(s->tok[i]);
-    free(s->vrep);
-    free(s->vmem);
     store_close(s->st);
     free(s);
 }

@@ -497,6 +497,12 @@ static void emit_lookup(const char *name, const uint32_t *map)
            name, name, name, name);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "-v"))
@@ -652,6 +658,54 @@ int main(int argc, char **argv)
            "        else\n            return to[mid];\n    }\n    return cp;\n}\n\n");
     emit_lookup("ts", ts);
     emit_lookup("fv", fv);
+    /* Variant classes by representative: the traditional->simplified forms
+     * of every member (what an index folded with fold_ts holds), for
+     * classes with more than one such form. */
+    {
+        uint64_t *pairs = xcalloc(NCP, sizeof *pairs);
+        size_t np = 0;
+        for (uint32_t c = 0; c < NCP; c++)
+            if (fv[c] != c || ts[c] != c)
+                pairs[np++] = (uint64_t)fv[c] << 32 | ts[c];
+        for (uint32_t c = 0; c < NCP; c++)
+            if (fv[c] == c)
+                pairs[np++] = (uint64_t)c << 32 | ts[c];
+        qsort(pairs, np, sizeof *pairs, cmp_u64);
+        size_t m = 0;
+        for (size_t i = 0; i < np; i++)
+            if (!m || pairs[m - 1] != pairs[i])
+                pairs[m++] = pairs[i];
+        size_t k = 0;
+        for (size_t i = 0; i < m;) {
+            size_t j = i;
+            while (j < m && pairs[j] >> 32 == pairs[i] >> 32)
+                j++;
+            if (j - i > 1)
+                for (size_t q = i; q < j; q++)
+                    pairs[k++] = pairs[q];
+            i = j;
+        }
+        printf("static const uint32_t vc_rep[%zu] = {\n", k ? k : 1);
+        uint32_t cnt = 0;
+        for (size_t i = 0; i < k; i++)
+            item(&cnt, 8, "0x%X", (uint32_t)(pairs[i] >> 32));
+        end_array(cnt, 8);
+        printf("static const uint32_t vc_mem[%zu] = {\n", k ? k : 1);
+        cnt = 0;
+        for (size_t i = 0; i < k; i++)
+            item(&cnt, 8, "0x%X", (uint32_t)pairs[i]);
+        end_array(cnt, 8);
+        printf("size_t fold_variant_forms(uint32_t cp, uint32_t *out, size_t max)\n{\n"
+               "    uint32_t rep = fv_lookup(cp);\n"
+               "    size_t lo = 0, hi = %zu, n = 0;\n"
+               "    while (lo < hi) {\n        size_t mid = lo + (hi - lo) / 2;\n"
+               "        if (vc_rep[mid] < rep)\n            lo = mid + 1;\n        else\n            hi = mid;\n    }\n"
+               "    for (size_t i = lo; i < %zu && vc_rep[i] == rep && n < max; i++)\n"
+               "        out[n++] = vc_mem[i];\n"
+               "    if (n == 0 && max > 0)\n        out[n++] = ts_lookup(cp);\n"
+               "    return n;\n}\n\n", k, k);
+        free(pairs);
+    }
     printf("uint32_t fold_ts(uint32_t cp) { return ts_lookup(cp); }\n");
     printf("uint32_t fold_variant(uint32_t cp) { return fv_lookup(cp); }\n");
     printf("uint32_t fold_ts_count(void) { return %u; }\n", nts);

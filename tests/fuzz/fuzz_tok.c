@@ -1,0 +1,92 @@
+/*
+ * fuzz_tok -- libFuzzer target for the analyser (common/tok.h) at every
+ * fold level.
+ *
+ * The input is analysed as UTF-8 at each of the three fold levels, and
+ * the tokens are checked against tok.h: byte ranges inside the input
+ * (start < end <= len), positions from pos_base on and never going back,
+ * a unigram before the bigram at the same position, terms of 1 to
+ * TOK_TERM_MAX bytes of valid UTF-8, *next_pos beyond the last token.  The
+ * first code points also go through tok_fold_cp.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fz.h"
+#include "tok.h"
+
+typedef struct {
+    size_t len;
+    uint32_t base, last_pos;
+    int any;
+    tok_kind last_kind;
+    unsigned long sum;
+} state;
+
+static int on_token(void *ctx, const tok_token *t)
+{
+    state *st = ctx;
+    if (t->start >= t->end || t->end > st->len)
+        abort();
+    if (t->pos < st->base || (st->any && t->pos < st->last_pos))
+        abort();
+    if (t->kind != TOK_UNI && t->kind != TOK_BI && t->kind != TOK_WORD)
+        abort();
+    if (t->term_len == 0 || t->term_len > TOK_TERM_MAX ||
+        fz_utf8_check((const unsigned char *)t->term, t->term_len) != t->term_len)
+        abort();
+    /* a bigram follows the unigram at its position */
+    if (t->kind == TOK_BI && !(st->any && st->last_pos == t->pos && st->last_kind == TOK_UNI))
+        abort();
+    for (uint32_t i = 0; i < t->term_len; i++)
+        st->sum += (unsigned char)t->term[i];
+    st->any = 1;
+    st->last_pos = t->pos;
+    st->last_kind = t->kind;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static tok_analyzer *a[3];
+    if (!a[0]) {
+        char msg[256];
+        for (int f = TOK_FOLD_NONE; f <= TOK_FOLD_VARIANTS; f++)
+            if (!(a[f] = tok_create((tok_fold)f, msg, sizeof msg)))
+                abort();
+    }
+    char *text = malloc(size ? size : 1);
+    if (!text)
+        return 0;
+    memcpy(text, data, size);
+    /* the first byte, when there is one, picks the base position */
+    uint32_t base = size ? (uint32_t)data[0] * 1000 : 0;
+    for (int f = TOK_FOLD_NONE; f <= TOK_FOLD_VARIANTS; f++) {
+        state st = {size, base, 0, 0, 0, 0};
+        uint32_t next = 0;
+        int rc = tok_analyze(a[f], text, size, base, on_token, &st, &next);
+        if (rc == FZ_ENOMEM)
+            continue;
+        if (rc != 0)
+            abort();
+        /* one past the last token, or two when the text ends in punctuation */
+        if (st.any ? next != st.last_pos + 1 && next != st.last_pos + 2 : next != base)
+            abort();
+    }
+    /* tok_fold_cp on the first few code points */
+    size_t i = 0;
+    for (int n = 0; n < 8 && i < size; n++) {
+        uint32_t cp, out[8];
+        int k = fz_utf8_decode(data + i, size - i, &cp);
+        i += k > 0 ? (size_t)k : 1;
+        for (int f = TOK_FOLD_NONE; f <= TOK_FOLD_VARIANTS; f++) {
+            int m = tok_fold_cp(a[f], cp, out);
+            if (m < 0 || m > 8)
+                abort();
+        }
+        (void)tok_classify(cp);
+    }
+    free(text);
+    return 0;
+}

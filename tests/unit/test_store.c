@@ -1,0 +1,211 @@
+/*
+ * test_store.c -- the on-disk codecs of common/store.c: varints, entry
+ * records, posting blocks, keys, and an index opened, written and read back.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fz.h"
+#include "store.h"
+#include "t.h"
+
+TEST(test_varint)
+{
+    uint8_t b[FZ_VARINT_MAX];
+    uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, UINT64_MAX};
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+        size_t n = fz_varint_put(b, vals[i]);
+        uint64_t v = 0;
+        const uint8_t *e = fz_varint_get(b, b + n, &v);
+        CHECK(e == b + n);
+        CHECK(v == vals[i]);
+        /* truncated input is refused, never read past */
+        if (n > 1)
+            CHECK(fz_varint_get(b, b + n - 1, &v) == NULL);
+    }
+    CHECK_EQ_INT(fz_varint_put(b, 127), 1);
+    CHECK_EQ_INT(fz_varint_put(b, 128), 2);
+}
+
+TEST(test_entry_roundtrip)
+{
+    const char *sec[] = {"年度聚焦", "国家领导人在下城调研"};
+    size_t secl[] = {strlen(sec[0]), strlen(sec[1])};
+    const char *au[] = {"区委办", "区跨贸小镇管委会"};
+    size_t aul[] = {strlen(au[0]), strlen(au[1])};
+    store_entry e = {0};
+    e.file_id = 7;
+    e.line = 15;
+    e.kind = 1;
+    e.title_npos = 14;
+    e.npos = 300;
+    e.title = "杜青林调研跨贸小镇建设工作";
+    e.title_len = strlen(e.title);
+    e.body = "2017年9月18日,中共中央书记处书记";
+    e.body_len = strlen(e.body);
+    e.nsection = 2;
+    e.section = sec;
+    e.section_len = secl;
+    e.nauthors = 2;
+    e.authors = au;
+    e.author_len = aul;
+    fz_buf b = {0};
+    CHECK_EQ_INT(store_entry_encode(&e, &b), 0);
+    fz_arena *a = fz_arena_create();
+    store_entry d;
+    CHECK_EQ_INT(store_entry_decode(b.p, b.len, a, &d), 0);
+    CHECK_EQ_INT(d.file_id, 7);
+    CHECK_EQ_INT(d.line, 15);
+    CHECK_EQ_INT(d.kind, 1);
+    CHECK_EQ_INT(d.title_npos, 14);
+    CHECK_EQ_INT(d.npos, 300);
+    CHECK_EQ_MEM(d.title, d.title_len, "杜青林调研跨贸小镇建设工作");
+    CHECK_EQ_MEM(d.body, d.body_len, "2017年9月18日,中共中央书记处书记");
+    CHECK_EQ_INT(d.nsection, 2);
+    CHECK_EQ_MEM(d.section[1], d.section_len[1], "国家领导人在下城调研");
+    CHECK_EQ_INT(d.nauthors, 2);
+    CHECK_EQ_MEM(d.authors[1], d.author_len[1], "区跨贸小镇管委会");
+    /* every truncation is reported as damage, never read past the end */
+    for (size_t n = 0; n < b.len; n++)
+        CHECK_EQ_INT(store_entry_decode(b.p, n, a, &d), FZ_ECORRUPT);
+    fz_arena_destroy(a);
+    fz_buf_free(&b);
+}
+
+TEST(test_block_roundtrip)
+{
+    store_block_builder bb = {0};
+    store_bb_reset(&bb);
+    uint32_t pos[4][3] = {{0, 5, 9}, {3}, {1, 2}, {40, 41, 70}};
+    uint32_t tt[4] = {1, 0, 2, 0}, tb[4] = {2, 1, 0, 3};
+    uint32_t docs[4] = {100, 101, 250, 1000};
+    uint32_t dl[4] = {20, 8, 30, 90};
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(store_bb_add(&bb, docs[i], dl[i], pos[i], tt[i], tb[i]), 0);
+    fz_buf v = {0};
+    CHECK_EQ_INT(store_bb_finish(&bb, &v), 0);
+    store_block b;
+    CHECK_EQ_INT(store_block_open(&b, 100, v.p, v.len), 0);
+    CHECK_EQ_INT(b.ndocs, 4);
+    CHECK_EQ_INT(b.first, 100);
+    CHECK_EQ_INT(b.last, 1000);
+    CHECK_EQ_INT(b.max_tf_title, 2);
+    CHECK_EQ_INT(b.max_tf_body, 3);
+    CHECK_EQ_INT(b.min_dl, 8);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_INT(b.doc, docs[i]);
+        CHECK_EQ_INT(b.tf_title, tt[i]);
+        CHECK_EQ_INT(b.tf_body, tb[i]);
+        /* read the positions of every other document only: skipping works */
+        if (i % 2 == 0) {
+            uint32_t got[8];
+            CHECK_EQ_INT(store_block_positions(&b, got, 8), (int)(tt[i] + tb[i]));
+            CHECK(memcmp(got, pos[i], (tt[i] + tb[i]) * 4) == 0);
+        }
+        CHECK_EQ_INT(store_block_next(&b), i < 3 ? 0 : FZ_ENOTFOUND);
+    }
+    /* truncated blocks fail cleanly */
+    for (size_t n = 0; n < v.len; n++) {
+        int rc = store_block_open(&b, 100, v.p, n);
+        while (rc == 0)
+            rc = store_block_next(&b);
+        CHECK(rc == FZ_ECORRUPT || rc == FZ_ENOTFOUND);
+    }
+    fz_buf_free(&v);
+    store_bb_free(&bb);
+}
+
+TEST(test_keys_sort_by_term_then_id)
+{
+    uint8_t a[STORE_KEY_MAX], b[STORE_KEY_MAX], c[STORE_KEY_MAX];
+    size_t na = store_post_key(a, STORE_F_TEXT, "井长", 6, 5);
+    size_t nb = store_post_key(b, STORE_F_TEXT, "井长", 6, 300);
+    size_t nc = store_post_key(c, STORE_F_TEXT, "井长制", 9, 0);
+    CHECK_EQ_INT(na, 12);
+    CHECK_EQ_INT(nc, 15);
+    CHECK(memcmp(a, b, na) < 0);  /* same term: by first id */
+    CHECK(memcmp(b, c, nb) < 0);  /* a term before its extensions */
+    CHECK_EQ_INT(fz_be32_get(b + nb - 4), 300);
+}
+
+TEST(test_open_write_read)
+{
+    char dir[] = "/tmp/fz-test-store-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[256];
+    snprintf(db, sizeof db, "%s/idx", dir);
+    char msg[256] = "";
+    store *s = NULL;
+    /* reading a missing index says how to build one */
+    CHECK_EQ_INT(store_open(db, STORE_READ, &s, msg, sizeof msg), FZ_ENOTFOUND);
+    CHECK(strstr(msg, "fzindex") != NULL);
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    MDB_txn *txn;
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    store_stats st = {3, 90, 3, 1, 1};
+    CHECK_EQ_INT(store_stats_put(s, txn, &st), 0);
+    uint32_t lens[3] = {10, 20, 60};
+    CHECK_EQ_INT(store_dlen_put(s, txn, 2000, lens, 3, msg, sizeof msg), 0);
+    store_file f = {0};
+    f.file_id = 0;
+    f.first_id = 2000;
+    f.nentries = 3;
+    f.nbytes = 1234;
+    f.mtime = -5;
+    f.indexed_at = 1700000000;
+    strcpy(f.encoding, "GB18030");
+    CHECK_EQ_INT(store_file_put(s, txn, "/a/b.txt", &f), 0);
+    CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+    store_close(s);
+
+    CHECK_EQ_INT(store_open(db, STORE_READ, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_begin(s, 0, &txn, msg, sizeof msg), 0);
+    store_stats got;
+    CHECK_EQ_INT(store_stats_get(s, txn, &got), 0);
+    CHECK_EQ_INT(got.nentries, 3);
+    CHECK_EQ_INT(got.sumlen, 90);
+    store_dlen_cache dc = {0};
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 2001), 20);
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 2002), 60);
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 5), 0);
+    store_file gf;
+    CHECK_EQ_INT(store_file_get(s, txn, "/a/b.txt", &gf), 0);
+    CHECK_EQ_INT(gf.first_id, 2000);
+    CHECK_EQ_INT(gf.mtime, -5);
+    CHECK_EQ_STR(gf.encoding, "GB18030");
+    const char *path;
+    size_t plen;
+    CHECK_EQ_INT(store_file_path(s, txn, 0, &path, &plen), 0);
+    CHECK_EQ_MEM(path, plen, "/a/b.txt");
+    mdb_txn_abort(txn);
+    store_close(s);
+
+    /* a foreign file as data.mdb is refused with a message, not a crash */
+    char dbx[300];
+    snprintf(dbx, sizeof dbx, "%s/foreign", dir);
+    mkdir(dbx, 0777);
+    char fp[400];
+    snprintf(fp, sizeof fp, "%s/data.mdb", dbx);
+    FILE *fo = fopen(fp, "w");
+    for (int i = 0; i < 20000; i++)
+        fputc("not an index "[i % 13], fo);
+    fclose(fo);
+    int rc = store_open(dbx, STORE_READ, &s, msg, sizeof msg);
+    CHECK(rc == FZ_EFORMAT || rc == FZ_ECORRUPT);
+    CHECK(s == NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+int main(void)
+{
+    t_run(test_varint);
+    t_run(test_entry_roundtrip);
+    t_run(test_block_roundtrip);
+    t_run(test_keys_sort_by_term_then_id);
+    t_run(test_open_write_read);
+    return t_done("store");
+}
