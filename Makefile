@@ -141,3 +141,35 @@ bench-scale: deps
 	$(MAKE) all $(BUILD)/bench/fzgen
 	sh bench/setup.sh
 	FZGEN=$(abspath $(BUILD)/bench/fzgen) $(BENCH_PY) bench/scale
+
+# ---------------------------------------------------------------------------
+# Fuzzing (tests/fuzz/): libFuzzer targets for the parser, the analyser,
+# the query parser and the encodings, built with clang and ASan+UBSan into
+# build-fuzz/ (the library sources they need are compiled there too), then
+# run one at a time for FUZZ_SECONDS each by tests/fuzz/run.sh.
+FUZZ_CC      ?= clang
+FUZZ_TARGETS := parse tok query enc
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -Iindexer \
+                -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/tok.c common/enc.c indexer/parse.c \
+                searcher/query.c) build-fuzz/gen/fold_table.o
+
+.SECONDARY: $(FUZZ_OBJ)
+build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build-fuzz/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS) -lpthread -lm
+
+fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_TARGETS))
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# make valgrind: the end-to-end commands of tests/valgrind.sh under
+# valgrind (memcheck, definite leaks are errors) with the normal build.
+valgrind: all
+	sh tests/valgrind.sh

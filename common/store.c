@@ -29,6 +29,12 @@
  *             length in positions of each entry id of the chunk (0 when the
  *             id is deleted or unused).  Read in place for BM25.
  *
+ * "join"      be32 id -> bitmap over the entry's text positions, bit p
+ *             (byte p/8, bit p%8, least significant first) set when
+ *             position p holds a CJK character joined to the one at p-1
+ *             (a bigram starts at p-1); trailing zero bytes dropped, and
+ *             no record when no bit is set.  Answers the ? wildcard.
+ *
  * "post"      positional postings, in blocks of at most 128 documents:
  *             key   = field byte ('b' title+body, 'a' author, 's' section,
  *                     'f' file, 'k' kind), term bytes (the analyser's folded
@@ -73,7 +79,7 @@ struct store {
     int readonly;
 };
 
-static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file", "fileid", "post", "dlen"};
+static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file", "fileid", "post", "dlen", "join"};
 
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
 {
@@ -487,6 +493,26 @@ int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path,
     if (rc)
         return store_lmdb_err(rc, "reading a file name", NULL, 0);
     *path = v.mv_data;
+    *len = v.mv_size;
+    return FZ_OK;
+}
+
+/* ---- joins ---- */
+
+int store_join_get(store *s, MDB_txn *txn, uint32_t id, const uint8_t **map, size_t *len)
+{
+    uint8_t kb[4];
+    fz_be32_put(kb, id);
+    MDB_val k = {4, kb}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_JOIN], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *map = NULL;
+        *len = 0;
+        return FZ_ENOTFOUND;
+    }
+    if (rc)
+        return store_lmdb_err(rc, "reading a join map", NULL, 0);
+    *map = v.mv_data;
     *len = v.mv_size;
     return FZ_OK;
 }

@@ -34,7 +34,7 @@ enum {
 };
 
 enum store_db { STORE_DB_META, STORE_DB_ENTRY, STORE_DB_FILE, STORE_DB_FILEID, STORE_DB_POST,
-                STORE_DB_DLEN, STORE_DB_COUNT };
+                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_COUNT };
 
 enum {
     STORE_READ = 0,     /* open an existing index read-only */
@@ -132,6 +132,17 @@ int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens,
 #define STORE_BLOCK_HDR_MAX (5 * FZ_VARINT_MAX)
 size_t store_block_header(uint8_t *out, uint32_t ndocs, uint32_t span, uint32_t max_tf_title,
                           uint32_t max_tf_body, uint32_t min_dl);
+
+/* ---- joins ----
+ * Bit p of entry id's join map is set when text position p holds a CJK
+ * character joined to the one at p-1 (a bigram starts at p-1).  The ?
+ * wildcard is answered from it.  *map points into LMDB (valid until the
+ * transaction ends); FZ_ENOTFOUND when the entry has none (no joins). */
+int store_join_get(store *s, MDB_txn *txn, uint32_t id, const uint8_t **map, size_t *len);
+static inline int store_join_bit(const uint8_t *map, size_t len, uint32_t pos)
+{
+    return pos / 8 < len && (map[pos / 8] >> (pos % 8) & 1);
+}
 
 /* ---- postings ----
  * A posting key is field byte, term bytes, 0x00, first doc id (BE32).

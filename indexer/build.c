@@ -131,6 +131,7 @@ typedef struct worker {
     uint32_t *dlen;
     size_t dlen_cap;
     uint64_t sumlen;
+    fz_buf join;             /* the current entry's join map */
     wfile *files;
     size_t nfiles, files_cap;
     fz_buf enc;
@@ -273,6 +274,18 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n)
 static int on_token(void *ctx, const tok_token *t)
 {
     worker *w = ctx;
+    if (t->kind == TOK_BI && w->cur_field == STORE_F_TEXT && w->keeps_entries) {
+        /* a bigram at pos joins pos + 1 to pos */
+        uint32_t bit = t->pos + 1;
+        if (w->join.len <= bit / 8) {
+            size_t old = w->join.len;
+            if (fz_buf_reserve(&w->join, bit / 8 + 1 - old))
+                return FZ_ENOMEM;
+            memset(w->join.p + old, 0, bit / 8 + 1 - old);
+            w->join.len = bit / 8 + 1;
+        }
+        w->join.p[bit / 8] |= (char)(1u << (bit % 8));
+    }
     if (w->nparts > 1 && hash_term(w->cur_field, t->term, t->term_len > 255 ? 255 : t->term_len) % (uint32_t)w->nparts !=
                              (uint32_t)w->part)
         return 0;
@@ -489,6 +502,7 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     int rc;
     uint32_t title_next = 0, next = 0;
     w->net = 0;
+    w->join.len = 0;
     if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
         return rc;
     uint32_t body_base = title_next ? title_next + 1 : 0;
@@ -550,7 +564,9 @@ static int on_record(void *ctx, const parse_entry *pe)
     e.author_len = auth_len;
     w->enc.len = 0;
     if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(&w->recs, w->enc.len) ||
-                             fz_buf_append(&w->recs, w->enc.p, w->enc.len)))
+                             fz_buf_append(&w->recs, w->enc.p, w->enc.len) ||
+                             fz_buf_varint(&w->recs, w->join.len) ||
+                             fz_buf_append(&w->recs, w->join.p, w->join.len)))
         return FZ_ENOMEM;
     if (w->nent == w->dlen_cap) {
         size_t cap = w->dlen_cap ? w->dlen_cap * 2 : 4096;
@@ -923,6 +939,15 @@ static int flush_epoch(build *b)
             if (r)
                 return store_lmdb_err(r, "writing an entry", b->emsg, b->emsglen);
             p += n;
+            uint64_t jl;
+            if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
+                return FZ_ECORRUPT;
+            if (jl) {
+                MDB_val jv = {(size_t)jl, (void *)p};
+                if ((r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND)))
+                    return store_lmdb_err(r, "writing a join map", b->emsg, b->emsglen);
+            }
+            p += jl;
         }
         for (uint32_t f = 0; f < w->nfiles; f++) {
             store_file sf = {0};
@@ -987,6 +1012,7 @@ static void worker_free(worker *w)
     free(w->slot_tid);
     free(w->sorted);
     fz_buf_free(&w->recs);
+    fz_buf_free(&w->join);
     fz_buf_free(&w->enc);
     free(w->dlen);
     for (size_t f = 0; f < w->nfiles; f++)
@@ -1359,6 +1385,8 @@ int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg,
         fz_be32_put(kb, f.first_id + i);
         MDB_val k = {4, kb};
         int r = mdb_del(b->txn, store_dbi(b->s, STORE_DB_ENTRY), &k, NULL);
+        if (!r || r == MDB_NOTFOUND)
+            r = mdb_del(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, NULL);
         if (r && r != MDB_NOTFOUND)
             rc = store_lmdb_err(r, "removing an entry", msg, msglen);
     }

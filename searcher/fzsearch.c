@@ -69,6 +69,7 @@ static void usage(FILE *f)
             "                        read from the match leftwards) or right (by the\n"
             "                        context after it)\n"
             "  -c, --count           print the number of matching entries and occurrences\n"
+            "                        (--json: one object; --format csv|tsv: a table)\n"
             "      --kwic            concordance: every occurrence on its own line, the\n"
             "                        context before it, the match and the context after\n"
             "                        it in aligned columns, then file:line and the title\n"
@@ -210,7 +211,18 @@ static int print_counts(app *a, const search_counts *cnt, uint32_t query_no)
 {
     unsigned long long e = cnt->entries, o = cnt->occurrences;
     begin_output(a);
-    if (a->json) {
+    if (a->fmt == OUT_CSV || a->fmt == OUT_TSV) {
+        fz_buf b = {0};
+        char num[3][24];
+        snprintf(num[0], sizeof num[0], "%u", query_no);
+        snprintf(num[1], sizeof num[1], "%llu", e);
+        snprintf(num[2], sizeof num[2], "%llu", o);
+        for (int i = query_no ? 0 : 1; i < 3; i++)
+            out_sv_field(&b, a->fmt, num[i], strlen(num[i]), i == 2);
+        if (b.len)
+            fwrite(b.p, 1, b.len, stdout);
+        fz_buf_free(&b);
+    } else if (a->json) {
         if (query_no)
             printf("{\"query\":%u,\"entries\":%llu,\"occurrences\":%llu}\n", query_no, e, o);
         else
@@ -518,9 +530,17 @@ int main(int argc, char **argv)
         }
     } else {
         /* the CSV/TSV header row, once, before any query */
-        if ((a.fmt == OUT_CSV || a.fmt == OUT_TSV) && a.mode != MODE_COUNT) {
+        if (a.fmt == OUT_CSV || a.fmt == OUT_TSV) {
             begin_output(&a);
-            if (a.mode == MODE_KWIC)
+            if (a.mode == MODE_COUNT) {
+                fz_buf b = {0};
+                if (batch)
+                    out_sv_field(&b, a.fmt, "query", 5, 0);
+                out_sv_field(&b, a.fmt, "entries", 7, 0);
+                out_sv_field(&b, a.fmt, "occurrences", 11, 1);
+                rc = fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : FZ_EIO;
+                fz_buf_free(&b);
+            } else if (a.mode == MODE_KWIC)
                 rc = kwic_write(a.kw, stdout, a.fmt, 0, 0, 1);
             else if (a.mode == MODE_BY)
                 rc = group_write(a.gr, stdout, a.fmt, 0, a.cols, 0, 1);

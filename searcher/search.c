@@ -345,27 +345,41 @@ static int load_doctoks(ctx *x, uint32_t doc)
     return 0;
 }
 
+/* Confirms a phrase match at start: every ? is a CJK character joined to
+ * its neighbours in the phrase (from the entry's join map, as a bigram
+ * would be), and at --fold=none every character is the exact form. */
 static int phrase_verify(ctx *x, node *n, uint32_t doc, uint32_t start)
 {
-    if (!n->nwild && !n->vterm)
+    if (n->nwild) {
+        const uint8_t *map;
+        size_t len;
+        int rc = store_join_get(x->s->st, x->txn, doc, &map, &len);
+        if (rc && rc != FZ_ENOTFOUND) {
+            x->err = rc;
+            return 0;
+        }
+        for (size_t i = 0; i < n->nwild; i++) {
+            uint32_t w = n->wild[i];
+            if (w > 0 && !store_join_bit(map, len, start + w))
+                return 0;
+            if (w + 1 < n->len && !store_join_bit(map, len, start + w + 1))
+                return 0;
+            if (n->len == 1)
+                return 0; /* a lone ? is refused by the parser */
+        }
+    }
+    if (!n->vterm)
         return 1;
     if (load_doctoks(x, doc))
         return 0;
     doctoks *dt = &x->dt;
-    for (size_t i = 0; i < n->nwild; i++) {
-        uint32_t p = start + n->wild[i];
-        if (p >= dt->npos || dt->kind[p] != TOK_UNI)
+    for (uint32_t j = 0; j < n->len; j++) {
+        if (!n->vterm[j])
+            continue;
+        uint32_t p = start + j;
+        if (p >= dt->npos || !dt->kind[p] || dt->tlen[p] != n->vlen[j] ||
+            memcmp(dt->terms.p + dt->toff[p], n->vterm[j], n->vlen[j]))
             return 0;
-    }
-    if (n->vterm) {
-        for (uint32_t j = 0; j < n->len; j++) {
-            if (!n->vterm[j])
-                continue;
-            uint32_t p = start + j;
-            if (p >= dt->npos || !dt->kind[p] || dt->tlen[p] != n->vlen[j] ||
-                memcmp(dt->terms.p + dt->toff[p], n->vterm[j], n->vlen[j]))
-                return 0;
-        }
     }
     return 1;
 }

@@ -241,6 +241,11 @@ check "--count --batch: query, entries, occurrences" \
     sh -c '"$1" --db "$2" --count --batch "$3" >"$4/c"' sh "$FZS" "$DB" "$T/batch" "$T"
 check "--count --batch: exact lines" same "$T/c" "$(printf '1\t2\t5\n2\t1\t2')"
 
+check "--count --format csv" sh -c '"$1" --db "$2" --count --format csv 井长制 >"$3/c"' sh "$FZS" "$DB" "$T"
+check "--count --format csv: header and row, CRLF" same "$T/c" "$(printf 'entries,occurrences\r\n2,5\r')"
+check "--count --format tsv --batch" sh -c '"$1" --db "$2" --count --format tsv --batch "$3" >"$4/c"' sh "$FZS" "$DB" "$T/batch" "$T"
+check "--count --format tsv --batch: exact" same "$T/c" "$(printf 'query\tentries\toccurrences\n1\t2\t5\n2\t1\t2')"
+
 # ---- groups ------------------------------------------------------------------
 by_json() { "$FZS" --db "$1" --by "$2" --json "$3" >"$T/by" && same "$T/by" "$4"; }
 check "--by section --json" by_json "$DB" section 城中村改造 "$(printf '%s\n' \

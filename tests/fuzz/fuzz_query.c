@@ -15,6 +15,11 @@
 #include "fz.h"
 #include "query.h"
 
+/* FUZZ_QUERY_NUL_OK=1 in the environment skips the NUL check, to look past
+ * that known breach (tests/fuzz/regress/query/nul-in-phrase) until it is
+ * fixed. */
+static int nul_ok;
+
 static size_t walk(const query_node *n, const query_node *parent, unsigned depth)
 {
     if (!n || depth > 4 * QUERY_MAX_DEPTH + 16)
@@ -22,8 +27,10 @@ static size_t walk(const query_node *n, const query_node *parent, unsigned depth
     size_t count = 1;
     switch (n->type) {
     case QN_TEXT:
-        if (!n->text || n->text[n->text_len] || n->text_len == 0 || memchr(n->text, 0, n->text_len) || n->nkids)
+        if (!n->text || n->text[n->text_len] || n->text_len == 0 || n->nkids)
             abort();
+        if (memchr(n->text, 0, n->text_len) && !nul_ok)
+            abort(); /* "a NUL cannot occur, it is a space" */
         if (n->field > QF_KIND)
             abort();
         if (n->field == QF_KIND && strcmp(n->text, "entry") && strcmp(n->text, "sidebar") &&
@@ -65,6 +72,12 @@ static size_t walk(const query_node *n, const query_node *parent, unsigned depth
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int init;
+    if (!init) {
+        const char *e = getenv("FUZZ_QUERY_NUL_OK");
+        nul_ok = e && *e == '1';
+        init = 1;
+    }
     fz_arena *a = fz_arena_create();
     if (!a)
         return 0;
