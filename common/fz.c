@@ -16,7 +16,7 @@ const char *fz_strerror(int code)
     case FZ_EIO: return "input/output error";
     case FZ_EINVAL: return "invalid argument";
     case FZ_EFORMAT: return "not a fangzhi index of this format version";
-    case FZ_ECORRUPT: return "index is damaged";
+    case FZ_ECORRUPT: return "index is damaged; re-index the sources";
     case FZ_ENOTFOUND: return "not found";
     case FZ_ELMDB: return "database error";
     case FZ_EICU: return "text analysis error";

@@ -67,6 +67,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,25 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
         free(s);
         return err;
     }
+    /* A data file shorter than the pages its header claims would make
+     * LMDB read past the end of the mapping (SIGBUS): refuse it. */
+    {
+        MDB_envinfo info;
+        MDB_stat est;
+        struct stat fs;
+        char dp[4096 + 16];
+        if (flags & MDB_NOSUBDIR)
+            snprintf(dp, sizeof dp, "%s", path);
+        else
+            snprintf(dp, sizeof dp, "%s/data.mdb", path);
+        if (!mdb_env_info(s->env, &info) && !mdb_env_stat(s->env, &est) && !stat(dp, &fs) &&
+            (uint64_t)fs.st_size < ((uint64_t)info.me_last_pgno + 1) * est.ms_psize) {
+            fz_msg(msg, msglen, "%s is truncated (%lld of %llu bytes): the index is damaged; re-index", dp,
+                   (long long)fs.st_size, (unsigned long long)(info.me_last_pgno + 1) * est.ms_psize);
+            err = FZ_ECORRUPT;
+            goto fail;
+        }
+    }
     MDB_txn *txn;
     if ((rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn))) {
         err = store_lmdb_err(rc, "opening index", msg, msglen);
@@ -277,12 +297,19 @@ int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen)
 
 int store_pack(store *s, const char *path, char *msg, size_t msglen)
 {
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        fz_msg(msg, msglen, "%s exists; give a new file name", path);
-        return FZ_EINVAL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            fz_msg(msg, msglen, "%s exists; give a new file name", path);
+        else
+            fz_msg(msg, msglen, "%s: %s", path, strerror(errno));
+        return errno == EEXIST ? FZ_EINVAL : FZ_EIO;
     }
-    int rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
+    int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+    if (!rc && fsync(fd))
+        rc = errno;
+    if (close(fd) && !rc)
+        rc = errno;
     if (rc) {
         unlink(path);
         return store_lmdb_err(rc, path, msg, msglen);

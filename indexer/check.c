@@ -11,7 +11,8 @@
  *      exists and its id lies in that file's range; the live entries are
  *      kept in an array sorted by id (a few numbers each), which the later
  *      steps look ids up in;
- *   4. dlen: every chunk holds the entries' lengths, 0 elsewhere;
+ *   4. dlen: every chunk holds the entries' lengths, 0 elsewhere; join:
+ *      every map belongs to an entry and lies within its length;
  *   5. post: every block decodes completely, blocks of a term are disjoint
  *      and ascending, documents ascend within [first, last] and exist,
  *      positions ascend within the entry's length (title ones below
@@ -499,6 +500,47 @@ static int check_dlen(ck *c)
     return FZ_OK;
 }
 
+/* ---- 4b. join maps ---- */
+
+static int check_join(ck *c)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, STORE_DB_JOIN), &cur);
+    if (rc)
+        return store_lmdb_err(rc, "join", c->msg, c->msglen);
+    size_t finger = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 4) {
+            problem(c, "join: a key of %zu bytes (want 4)", k.mv_size);
+            continue;
+        }
+        uint32_t id = fz_be32_get(k.mv_data);
+        const ck_entry *e = find_entry(c, id, &finger);
+        const uint8_t *map = v.mv_data;
+        if (!e) {
+            problem(c, "join: entry %u does not exist", id);
+        } else if (v.mv_size == 0 || map[v.mv_size - 1] == 0) {
+            problem(c, "join: entry %u: map %s", id, v.mv_size ? "ends in a zero byte" : "is empty");
+        } else if (map[0] & 1) {
+            problem(c, "join: entry %u: position 0 joined to nothing before it", id);
+        } else {
+            /* the highest bit set is in the last byte */
+            uint32_t hi = 7;
+            while (!(map[v.mv_size - 1] & (1u << hi)))
+                hi--;
+            uint64_t top = (uint64_t)(v.mv_size - 1) * 8 + hi;
+            if (top >= e->npos)
+                problem(c, "join: entry %u: position %llu joined, beyond its length %u", id,
+                        (unsigned long long)top, e->npos);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, "join")))
+        return rc;
+    return FZ_OK;
+}
+
 /* ---- 5. postings ---- */
 
 typedef struct {
@@ -631,12 +673,13 @@ static void check_block(ck *c, const ck_key *key, const MDB_val *v, size_t *fing
         problem(c, "%s: document %u of %u does not decode", key->where, b.i + 1, b.ndocs);
         return;
     }
+    /* the last document's positions end the value (docs_end and pos_end
+     * are both its end: positions are interleaved with the documents) */
+    const uint8_t *tail = b.doc_next > pos_after ? b.doc_next : pos_after;
     if (prev != b.last)
         problem(c, "%s: last doc %u, the header says %u", key->where, prev, b.last);
-    else if (b.doc_next != b.docs_end)
-        problem(c, "%s: %zu bytes left in the documents section", key->where, (size_t)(b.docs_end - b.doc_next));
-    else if (pos_after != b.pos_end)
-        problem(c, "%s: %zu bytes left in the positions section", key->where, (size_t)(b.pos_end - pos_after));
+    else if (tail != b.docs_end || tail != b.pos_end)
+        problem(c, "%s: %zu bytes left after the last document", key->where, (size_t)(b.docs_end - tail));
 }
 
 /* Splits a posting key; 0 or -1 (a problem was reported). */
@@ -766,7 +809,7 @@ int check_index(store *s, FILE *problems, unsigned max_lines, check_report *repo
     if (rc)
         return rc;
     if (!(rc = check_meta(&c)) && !(rc = check_files(&c)) && !(rc = check_entries(&c)) && !(rc = check_dlen(&c)) &&
-        !(rc = check_postings(&c)))
+        !(rc = check_join(&c)) && !(rc = check_postings(&c)))
         check_stats(&c);
     mdb_txn_abort(c.txn);
     free(c.e);

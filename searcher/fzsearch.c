@@ -1,6 +1,13 @@
 /*
  * fzsearch -- searches a fangzhi index.
  *
+ * Modes: the hits (terminal view, JSON Lines, CSV, TSV: out.c), the
+ * concordance (--kwic: kwic.c), counts (--count), counts per group (--by:
+ * group.c).  On a terminal the output goes through a pager (pager.c),
+ * started just before the first byte of output, so that a bad query or a
+ * search without hits never starts one.  When the pager quits early the
+ * run stops quietly with the status the hits so far warrant.
+ *
  * Exit status, as grep's: 0 something matched, 1 nothing matched, 2 error.
  */
 #include <errno.h>

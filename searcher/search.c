@@ -489,6 +489,27 @@ static int span_cmp(const void *a, const void *b)
     return x->e < y->e ? -1 : x->e > y->e;
 }
 
+/* Sorts a node's spans and drops duplicates (two terms, or two forms of
+ * one, matching the same text count once). */
+static void sort_spans(node *n)
+{
+    if (n->nsp < 2)
+        return;
+    qsort(n->sp, n->nsp, sizeof *n->sp, span_cmp);
+    size_t k = 1;
+    for (size_t i = 1; i < n->nsp; i++)
+        if (n->sp[i].s != n->sp[k - 1].s || n->sp[i].e != n->sp[k - 1].e)
+            n->sp[k++] = n->sp[i];
+    n->nsp = k;
+}
+
+/* Spans of the root that are text positions: a filter alone (author:,
+ * section:, file:, kind:) matches metadata, not text, and has none. */
+static size_t text_nspans(const node *n)
+{
+    return n->type == N_PHRASE && n->field != STORE_F_TEXT ? 0 : n->nsp;
+}
+
 static uint32_t and_next(ctx *x, node *n, uint32_t target)
 {
     for (;;) {
@@ -561,7 +582,7 @@ static int near_spans(ctx *x, node *n)
                 return x->err;
         }
     }
-    qsort(n->sp, n->nsp, sizeof *n->sp, span_cmp);
+    sort_spans(n);
     return 0;
 }
 
@@ -660,7 +681,7 @@ static int node_spans(ctx *x, node *n)
                 rc = add_span(x, n, k->sp[j].s, k->sp[j].e, k->sp[j].title);
         }
         if (!rc)
-            qsort(n->sp, n->nsp, sizeof *n->sp, span_cmp);
+            sort_spans(n);
         break;
     case N_NEAR:
         rc = near_spans(x, n);
@@ -1311,7 +1332,8 @@ static int pm_emit(void *p, const tok_token *t)
     return 0;
 }
 
-static int emit_hit(ctx *x, node *root, const scored *sc, uint32_t rank, search_hit_fn fn, void *cbctx)
+static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, search_hit_fn fn,
+                    void *cbctx)
 {
     fz_arena *a = fz_arena_create();
     if (!a)
@@ -1331,10 +1353,10 @@ static int emit_hit(ctx *x, node *root, const scored *sc, uint32_t rank, search_
         h.file_len = 0;
     }
     search_span *spans = NULL;
-    if (root && node_next(x, root, sc->doc) == sc->doc && !node_spans(x, root) && root->nsp) {
+    if (nsp) {
         uint32_t n = e.npos + 2;
         posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n};
-        spans = fz_arena_alloc(a, root->nsp * sizeof *spans);
+        spans = fz_arena_alloc(a, nsp * sizeof *spans);
         if (!pm.start || !pm.end || !spans) {
             fz_arena_destroy(a);
             return FZ_ENOMEM;
@@ -1343,8 +1365,8 @@ static int emit_hit(ctx *x, node *root, const scored *sc, uint32_t rank, search_
         tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
         tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
         size_t k = 0;
-        for (size_t i = 0; i < root->nsp; i++) {
-            const pspan *p = &root->sp[i];
+        for (size_t i = 0; i < nsp; i++) {
+            const pspan *p = &sp[i];
             if (p->e >= n || p->s > p->e)
                 continue;
             search_span *o = &spans[k];
@@ -1365,11 +1387,30 @@ static int emit_hit(ctx *x, node *root, const scored *sc, uint32_t rank, search_
         }
         h.spans = spans;
         h.nspans = k;
-        h.occurrences = (uint32_t)root->nsp;
+        h.occurrences = (uint32_t)nsp;
     }
     rc = fn(cbctx, &h);
     fz_arena_destroy(a);
     return rc;
+}
+
+typedef struct {
+    uint32_t doc;
+    size_t rank;
+    pspan *sp;
+    size_t nsp;
+} hitspan;
+
+static int cmp_hitspan_doc(const void *a, const void *b)
+{
+    const hitspan *x = a, *y = b;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+static int cmp_hitspan_rank(const void *a, const void *b)
+{
+    const hitspan *x = a, *y = b;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
 /* ------------------------------------------------------------------ public */
@@ -1503,7 +1544,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             fz_msg(msg, msglen, "query has too many terms");
         goto done;
     }
-    size_t k = o->limit ? (size_t)o->limit + o->offset : 0;
+    /* --sort source takes the first hits in reading order: rank them all */
+    size_t k = o->limit && o->sort != SEARCH_SORT_SOURCE ? (size_t)o->limit + o->offset : 0;
     int prune = !o->count && k && root->type == N_PHRASE && root->nparts == 1 && !root->nwild &&
                 !root->vterm && !root->title_only && root->parts[0]->nk == 1 && x.nscoring == 1;
     if (k) {
@@ -1530,7 +1572,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
                 rc = x.err;
                 goto done;
             }
-            cnt.occurrences += root->nsp ? root->nsp : 1;
+            cnt.occurrences += text_nspans(root);
         }
         if (!o->no_hits) {
             scored sc = {score_doc(&x, d), d};
@@ -1562,12 +1604,44 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         if (o->sort == SEARCH_SORT_SOURCE && (rc = source_sort(&x, all, nall)))
             goto done;
         size_t first = o->offset < nall ? o->offset : nall;
-        for (size_t i = first; i < nall && !rc; i++) {
-            if ((rc = node_reset(&x, root)))
-                break;
-            rc = emit_hit(&x, root, &all[i], (uint32_t)(i - first + 1), fn, cbctx);
+        size_t stop = o->limit && nall - first > o->limit ? first + o->limit : nall;
+        /* the spans of every returned hit, collected in one forward walk */
+        size_t nret = stop - first;
+        hitspan *hs = malloc((nret ? nret : 1) * sizeof *hs);
+        if (!hs) {
+            rc = FZ_ENOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < nret; i++) {
+            hs[i].doc = all[first + i].doc;
+            hs[i].rank = i;
+            hs[i].sp = NULL;
+            hs[i].nsp = 0;
+        }
+        qsort(hs, nret, sizeof *hs, cmp_hitspan_doc);
+        if ((rc = node_reset(&x, root)) == 0) {
+            for (size_t i = 0; i < nret && !rc; i++) {
+                if (node_next(&x, root, hs[i].doc) != hs[i].doc || node_spans(&x, root))
+                    continue;
+                size_t n = text_nspans(root);
+                if (!n)
+                    continue;
+                if (!(hs[i].sp = fz_arena_alloc(x.a, n * sizeof *hs[i].sp)))
+                    rc = FZ_ENOMEM;
+                else {
+                    memcpy(hs[i].sp, root->sp, n * sizeof *hs[i].sp);
+                    hs[i].nsp = n;
+                }
+            }
+        }
+        if (!rc && x.err)
+            rc = x.err;
+        qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
+        for (size_t i = 0; i < nret && !rc; i++) {
+            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(i + 1), fn, cbctx);
             cnt.returned++;
         }
+        free(hs);
         if (!rc && x.err)
             rc = x.err;
     }
@@ -1604,7 +1678,7 @@ int search_show(search *s, uint32_t id, search_hit_fn fn, void *cbctx, char *msg
     x.o = &o;
     x.qtok = get_tok(s, TOK_FOLD_TS);
     scored sc = {0, id};
-    rc = emit_hit(&x, NULL, &sc, 0, fn, cbctx);
+    rc = emit_hit(&x, NULL, 0, &sc, 0, fn, cbctx);
     if (rc == FZ_ECORRUPT) {
         uint8_t kb[4];
         fz_be32_put(kb, id);

@@ -662,7 +662,7 @@ int main(int argc, char **argv)
      * of every member (what an index folded with fold_ts holds), for
      * classes with more than one such form. */
     {
-        uint64_t *pairs = xcalloc(NCP, sizeof *pairs);
+        uint64_t *pairs = xcalloc(2 * (size_t)NCP, sizeof *pairs);
         size_t np = 0;
         for (uint32_t c = 0; c < NCP; c++)
             if (fv[c] != c || ts[c] != c)

@@ -116,6 +116,7 @@ if [ "$(id -u)" = 0 ] && unshare -m sh -c "mount --bind '$T/shelf' '$T/shelf' &&
     chmod u+w "$T/shelf"
     mkdir "$T/shelf/idx"
     cp "$DB/data.mdb" "$T/shelf/idx/"     # an index directory without lock.mdb
+    cp -r "$DB" "$T/shelf/idx2"           # and one with it
     rm -f "$A-lock"
     cat >"$T/ro.sh" <<'EOF'
 set -e
@@ -125,6 +126,8 @@ if touch "$SHELF/w" 2>/dev/null; then echo writable; else echo read-only; fi >"$
 set +e
 "$FZS" --db "$SHELF/xiacheng.fz" 井长制 >"$OUT/a.out" 2>"$OUT/a.err"; echo $? >"$OUT/a.rc"
 "$FZS" --db "$SHELF/idx" 井长制 >"$OUT/i.out" 2>"$OUT/i.err"; echo $? >"$OUT/i.rc"
+"$FZS" --db "$SHELF/idx2" 井长制 >"$OUT/j.out" 2>"$OUT/j.err"; echo $? >"$OUT/j.rc"
+"$FZI" --db "$SHELF/idx2" --list >"$OUT/l.out" 2>"$OUT/l.err"; echo $? >"$OUT/l.rc"
 "$FZI" --db "$SHELF/idx" "$CORPUS" >/dev/null 2>"$OUT/w.err"; echo $? >"$OUT/w.rc"
 EOF
     mkdir "$T/res"
@@ -134,6 +137,9 @@ EOF
     check "ro mount: archive hits" grep -q 井长制 "$T/res/a.out"
     check "ro mount: search an index directory (no lock.mdb)" test "$(cat "$T/res/i.rc")" = 0
     check "ro mount: index directory hits" grep -q 井长制 "$T/res/i.out"
+    check "ro mount: search an index directory with lock.mdb" test "$(cat "$T/res/j.rc")" = 0
+    check "ro mount: its hits" grep -q 井长制 "$T/res/j.out"
+    check "ro mount: --list it" test "$(cat "$T/res/l.rc")" = 0
     check "ro mount: indexing there fails" test "$(cat "$T/res/w.rc")" = 2
     check "ro mount: one line" test "$(wc -l <"$T/res/w.err")" = 1
     check "ro mount: nothing written" test ! -e "$T/shelf/idx/lock.mdb" -a ! -e "$A-lock"

@@ -233,7 +233,7 @@ check "--count: exit 0" status_is 0 "$FZS" --db "$DB" --count 井长制
 check "--count: entries and occurrences" same "$T/out" "2 entries, 5 occurrences"
 check "--count --json" sh -c '"$1" --db "$2" --count --json 井长制 >"$3/c"' sh "$FZS" "$DB" "$T"
 check "--count --json: exact object" same "$T/c" '{"entries":2,"occurrences":5}'
-check "--count: one entry, one occurrence (singular)" sh -c '"$1" --db "$2" --count kind:sidebar >"$3/c"' sh "$FZS" "$DB" "$T"
+check "--count: one entry, one occurrence (singular)" sh -c '"$1" --db "$2" --count 宣传片 >"$3/c"' sh "$FZS" "$DB" "$T"
 check "--count: singular words" same "$T/c" "1 entry, 1 occurrence"
 check "--count, no match: exit 1" status_is 1 "$FZS" --db "$DB" --count 不存在的词语组合
 check "--count, no match: zeros" same "$T/out" "0 entries, 0 occurrences"
