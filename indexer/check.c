@@ -549,21 +549,34 @@ typedef struct {
     size_t term_len;
     uint32_t first;
     int kind;             /* field 'k': the parse_kind the term names, -1 if none */
-    char where[200];      /* "post b:"term" @first" for messages */
+    char where[200];      /* "post b:"term" @first", made when a message needs it */
+    int where_made;
 } ck_key;
+
+static const char *where(ck_key *key)
+{
+    if (!key->where_made) {
+        char b1[400];
+        snprintf(key->where, sizeof key->where, "post %c:\"%s\" @%u",
+                 key->field >= 0x20 && key->field < 0x7f ? key->field : '?',
+                 show(b1, sizeof b1, key->term, key->term_len), key->first);
+        key->where_made = 1;
+    }
+    return key->where;
+}
 
 /* Checks one document's positions; returns 0 and sets *after to the byte
  * after them, or describes the problem and returns -1. */
-static int check_positions(ck *c, const ck_key *key, const store_block *b, const ck_entry *e,
+static int check_positions(ck *c, ck_key *key, const store_block *b, const ck_entry *e,
                            const uint8_t **after)
 {
     uint64_t n = (uint64_t)b->tf_title + b->tf_body;
     if (n == 0) {
-        problem(c, "%s: doc %u has no positions", key->where, b->doc);
+        problem(c, "%s: doc %u has no positions", where(key), b->doc);
         return -1;
     }
     if (n > (uint64_t)(b->pos_end - b->doc_pos)) {
-        problem(c, "%s: doc %u: %llu positions cannot fit in %zu bytes", key->where, b->doc,
+        problem(c, "%s: doc %u: %llu positions cannot fit in %zu bytes", where(key), b->doc,
                 (unsigned long long)n, (size_t)(b->pos_end - b->doc_pos));
         return -1;
     }
@@ -580,28 +593,28 @@ static int check_positions(ck *c, const ck_key *key, const store_block *b, const
     for (uint64_t i = 0; i < n; i++) {
         uint64_t d;
         if (!(p = fz_varint_get(p, end, &d))) {
-            problem(c, "%s: doc %u: positions do not decode", key->where, b->doc);
+            problem(c, "%s: doc %u: positions do not decode", where(key), b->doc);
             return -1;
         }
         if (i > 0 && d == 0) {
-            problem(c, "%s: doc %u: position %llu repeated", key->where, b->doc, (unsigned long long)pos);
+            problem(c, "%s: doc %u: position %llu repeated", where(key), b->doc, (unsigned long long)pos);
             return -1;
         }
         pos += d;
         if (pos >= bound) {
-            problem(c, "%s: doc %u: position %llu beyond the entry's length %llu", key->where, b->doc,
+            problem(c, "%s: doc %u: position %llu beyond the entry's length %llu", where(key), b->doc,
                     (unsigned long long)pos, (unsigned long long)bound);
             return -1;
         }
         if (key->field == STORE_F_TEXT) {
             int in_title = i < b->tf_title;
             if (in_title && pos >= e->title_npos) {
-                problem(c, "%s: doc %u: title position %llu not below the title's length %u", key->where,
+                problem(c, "%s: doc %u: title position %llu not below the title's length %u", where(key),
                         b->doc, (unsigned long long)pos, e->title_npos);
                 return -1;
             }
             if (!in_title && pos < e->title_npos) {
-                problem(c, "%s: doc %u: body position %llu inside the title (length %u)", key->where, b->doc,
+                problem(c, "%s: doc %u: body position %llu inside the title (length %u)", where(key), b->doc,
                         (unsigned long long)pos, e->title_npos);
                 return -1;
             }
@@ -612,18 +625,18 @@ static int check_positions(ck *c, const ck_key *key, const store_block *b, const
 }
 
 /* Checks one block; returns after its first problem. */
-static void check_block(ck *c, const ck_key *key, const MDB_val *v, size_t *finger, uint32_t *last_out)
+static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, uint32_t *last_out)
 {
     store_block b;
     *last_out = key->first;
     if (store_block_open(&b, key->first, v->mv_data, v->mv_size)) {
-        problem(c, "%s: block does not decode", key->where);
+        problem(c, "%s: block does not decode", where(key));
         return;
     }
     *last_out = b.last;
     c->rep->blocks++;
     if (b.ndocs > STORE_BLOCK_DOCS) {
-        problem(c, "%s: %u documents in a block (at most %d)", key->where, b.ndocs, STORE_BLOCK_DOCS);
+        problem(c, "%s: %u documents in a block (at most %d)", where(key), b.ndocs, STORE_BLOCK_DOCS);
         return;
     }
     uint32_t prev = 0;
@@ -632,36 +645,36 @@ static void check_block(ck *c, const ck_key *key, const MDB_val *v, size_t *fing
     for (; r == FZ_OK; r = store_block_next(&b)) {
         c->rep->postings++;
         if (b.i == 0 ? b.doc != b.first : b.doc <= prev) {
-            problem(c, "%s: doc %u out of order (after %u)", key->where, b.doc, prev);
+            problem(c, "%s: doc %u out of order (after %u)", where(key), b.doc, prev);
             return;
         }
         prev = b.doc;
         if (b.doc > b.last) {
-            problem(c, "%s: doc %u beyond the block's last %u", key->where, b.doc, b.last);
+            problem(c, "%s: doc %u beyond the block's last %u", where(key), b.doc, b.last);
             return;
         }
         if (b.tf_title > b.max_tf_title || b.tf_body > b.max_tf_body) {
-            problem(c, "%s: doc %u: frequencies %u/%u above the block's maxima %u/%u", key->where, b.doc,
+            problem(c, "%s: doc %u: frequencies %u/%u above the block's maxima %u/%u", where(key), b.doc,
                     b.tf_title, b.tf_body, b.max_tf_title, b.max_tf_body);
             return;
         }
         ck_entry *e = find_entry(c, b.doc, finger);
         if (!e) {
-            problem(c, "%s: doc %u has no entry", key->where, b.doc);
+            problem(c, "%s: doc %u has no entry", where(key), b.doc);
             return;
         }
         if (e->npos < b.min_dl) {
-            problem(c, "%s: doc %u: length %u below the block's min_dl %u", key->where, b.doc, e->npos, b.min_dl);
+            problem(c, "%s: doc %u: length %u below the block's min_dl %u", where(key), b.doc, e->npos, b.min_dl);
             return;
         }
         if (key->field == STORE_F_KIND) {
             if (key->kind != e->kind) {
-                problem(c, "%s: doc %u is of another kind (%s)", key->where, b.doc,
+                problem(c, "%s: doc %u is of another kind (%s)", where(key), b.doc,
                         e->kind <= PARSE_CAPTION ? parse_kind_name((parse_kind)e->kind) : "unknown");
                 return;
             }
             if (e->flags & E_KIND_SEEN) {
-                problem(c, "%s: doc %u is in two kind lists", key->where, b.doc);
+                problem(c, "%s: doc %u is in two kind lists", where(key), b.doc);
                 return;
             }
             e->flags |= E_KIND_SEEN;
@@ -670,16 +683,16 @@ static void check_block(ck *c, const ck_key *key, const MDB_val *v, size_t *fing
             return;
     }
     if (r != FZ_ENOTFOUND) {
-        problem(c, "%s: document %u of %u does not decode", key->where, b.i + 1, b.ndocs);
+        problem(c, "%s: document %u of %u does not decode", where(key), b.i + 1, b.ndocs);
         return;
     }
     /* the last document's positions end the value (docs_end and pos_end
      * are both its end: positions are interleaved with the documents) */
     const uint8_t *tail = b.doc_next > pos_after ? b.doc_next : pos_after;
     if (prev != b.last)
-        problem(c, "%s: last doc %u, the header says %u", key->where, prev, b.last);
+        problem(c, "%s: last doc %u, the header says %u", where(key), prev, b.last);
     else if (tail != b.docs_end || tail != b.pos_end)
-        problem(c, "%s: %zu bytes left after the last document", key->where, (size_t)(b.docs_end - tail));
+        problem(c, "%s: %zu bytes left after the last document", where(key), (size_t)(b.docs_end - tail));
 }
 
 /* Splits a posting key; 0 or -1 (a problem was reported). */
@@ -695,16 +708,15 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
     key->term = p + 1;
     key->term_len = k->mv_size - 6;
     key->first = fz_be32_get(p + k->mv_size - 4);
-    snprintf(key->where, sizeof key->where, "post %c:\"%s\" @%u", key->field >= 0x20 && key->field < 0x7f ? key->field : '?',
-             show(b1, sizeof b1, key->term, key->term_len), key->first);
+    key->where_made = 0;
     if (key->field != STORE_F_TEXT && key->field != STORE_F_AUTHOR && key->field != STORE_F_SECTION &&
         key->field != STORE_F_FILE && key->field != STORE_F_KIND) {
-        problem(c, "%s: unknown field 0x%02x", key->where, key->field);
+        problem(c, "%s: unknown field 0x%02x", where(key), key->field);
         return -1;
     }
     if (memchr(key->term, 0, key->term_len) || key->term_len > TOK_TERM_MAX ||
         fz_utf8_check(key->term, key->term_len) != key->term_len) {
-        problem(c, "%s: malformed term", key->where);
+        problem(c, "%s: malformed term", where(key));
         return -1;
     }
     key->kind = -1;
@@ -715,7 +727,7 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
                 key->kind = i;
         }
         if (key->kind < 0) {
-            problem(c, "%s: not a kind name", key->where);
+            problem(c, "%s: not a kind name", where(key));
             return -1;
         }
     }
@@ -742,7 +754,7 @@ static int check_postings(ck *c)
         size_t plen = k.mv_size - 4;
         if (prev_len == plen && memcmp(prev_key, k.mv_data, plen) == 0) {
             if (key.first <= prev_last)
-                problem(c, "%s: overlaps the term's previous block (which ends at %u)", key.where, prev_last);
+                problem(c, "%s: overlaps the term's previous block (which ends at %u)", where(&key), prev_last);
         } else {
             finger = 0;
             memcpy(prev_key, k.mv_data, plen);

@@ -596,6 +596,10 @@ static query_node *parse_primary(parser *p, const tok *need, uint32_t *start)
         } else {
             n->text = fz_arena_strndup(p->arena, (const char *)p->q + t->toff, t->tlen);
             n->text_len = t->tlen;
+            /* a NUL inside a quoted phrase is a space, as it is outside */
+            for (size_t k = 0; n->text && k < n->text_len; k++)
+                if (n->text[k] == 0)
+                    ((char *)n->text)[k] = ' ';
         }
         if (!n->text) {
             fail_nomem(p);
