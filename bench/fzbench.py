@@ -147,11 +147,16 @@ def _rss_anon_kib(pid):
     return 0
 
 
-def timed(cmd):
+class Failed(Exception):
+    """A measured command failed or ran out of time (see timed, fz_batch_top)."""
+
+
+def timed(cmd, check=True):
     """Runs cmd under /usr/bin/time -v. Returns (wall seconds, peak RSS KiB as
     time -v reports it, peak anonymous RSS KiB sampled every 20 ms, stdout).
     The first counts the pages of memory-mapped files too (an LMDB map being
-    written); the second only the process's own heap and stack."""
+    written); the second only the process's own heap and stack. A failure
+    ends the script, or with check=False raises Failed."""
     fd, tf = tempfile.mkstemp(prefix='fzbench-time.')
     os.close(fd)
     with tempfile.TemporaryFile() as out:
@@ -172,7 +177,10 @@ def timed(cmd):
                 rss = int(line.rsplit(':', 1)[1])
     os.remove(tf)
     if p.returncode != 0:
-        die('failed (exit %d): %s' % (p.returncode, ' '.join(cmd)))
+        msg = 'exit %d: %s' % (p.returncode, ' '.join(cmd))
+        if check:
+            die('failed (%s)' % msg)
+        raise Failed(msg)
     return wall, rss, anon, stdout
 
 
@@ -198,15 +206,19 @@ def read_latency(path):
     return out
 
 
-def fz_batch_top(search, db, qtxt, nq, limit=10):
+def fz_batch_top(search, db, qtxt, nq, limit=10, timeout=None):
     """Runs `fzsearch --batch QTXT --json --timing --fold=ts --limit N` once.
     Returns ({n: timing object}, {n: [hit objects by rank]}) keyed by the
-    1-based query line; dies unless every query has its timing object."""
+    1-based query line. Raises Failed when fzsearch fails, runs longer than
+    timeout seconds, or leaves out the timing object of a query."""
     cmd = [search, '--db', db, '--batch', qtxt, '--json', '--timing', '--fold=ts',
            '--limit', str(limit)]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Failed('no answer after %d s: %s' % (timeout, ' '.join(cmd)))
     if p.returncode not in (0, 1):
-        die('fzsearch failed (exit %d): %s' % (p.returncode, ' '.join(cmd)))
+        raise Failed('exit %d: %s' % (p.returncode, ' '.join(cmd)))
     hits, timing = {}, {}
     for line in p.stdout.decode('utf-8').splitlines():
         if not line.strip():
@@ -219,6 +231,6 @@ def fz_batch_top(search, db, qtxt, nq, limit=10):
             hits.setdefault(n, []).append(o)
     for n in range(1, nq + 1):
         if n not in timing:
-            die('fzsearch --timing printed nothing for query line %d' % n)
+            raise Failed('fzsearch --timing printed nothing for query line %d' % n)
         hits[n] = sorted(hits.get(n, []), key=lambda o: o.get('rank', 0))
     return timing, hits

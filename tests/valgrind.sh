@@ -49,9 +49,13 @@ vg "search --kwic --sort left" 0 "$FZS" --db "$DB" --kwic --sort left --no-pager
 vg "search --by section" 0 "$FZS" --db "$DB" --by section --no-pager 治水
 vg "search --by form" 0 "$FZS" --db "$DB" --by form --no-pager 长
 vg "search --show" 0 "$FZS" --db "$DB" --show 3
-vg "operators: OR, NOT, NEAR, EXCEPT, fields, wildcards" 0 \
-    "$FZS" --db "$DB" --json '(治水 OR 五水共治) -author:陆婷 井长制 NEAR/30 小区 下城 EXCEPT 下城区 杭?'
-vg "fold levels" 0 "$FZS" --db "$DB" --fold none --json 長慶
+vg "OR, NOT, author:" 0 "$FZS" --db "$DB" --json '(治水 OR 五水共治) -author:陆婷'
+vg "NEAR" 0 "$FZS" --db "$DB" --json '井长制 NEAR/30 小区'
+vg "EXCEPT" 0 "$FZS" --db "$DB" --json '下城 EXCEPT 下城区'
+vg "wildcard" 0 "$FZS" --db "$DB" --json '杭?'
+vg "title:, section:, kind:" 0 "$FZS" --db "$DB" --json 'title:治水 OR (section:年度聚焦 kind:entry 井长制)'
+vg "traditional forms" 0 "$FZS" --db "$DB" --json 長慶
+vg "--fold none" 1 "$FZS" --db "$DB" --fold none --json 長慶
 printf '井长制\n治水 NEAR/5 剿劣\n(\nauthor:陆婷\n不存在的词语组合\n' >"$T/batch"
 vg "batch with a bad query" 2 "$FZS" --db "$DB" --batch "$T/batch" --json --timing
 vg "bad query" 2 "$FZS" --db "$DB" '"unbalanced'

@@ -242,6 +242,16 @@ damage "join map beyond the entry" "join: entry 0: position 7992 joined" put joi
 damage "join map of position 0" "position 0 joined" put join 00000000 03
 damage "fileid deleted" "no fileid record" del fileid 00000000
 damage "file record deleted" "no file record" dels file 2f
+# an index whose ids are sparse (70,000 entries indexed, removed, others
+# indexed after them): --check looks entries up another way there
+awk 'BEGIN { for (i = 1; i <= 70000; i++) printf "【条目%d】第%d条。\n", i, i }' >"$T/many.txt"
+"$FZI" --db "$T/sparse" --quiet "$T/many.txt" && "$FZI" --db "$T/sparse" --quiet --remove "$T/many.txt" &&
+    "$FZI" --db "$T/sparse" --quiet "$ROOT/corpus"
+check "sparse ids: sound" status_is 0 "$FZI" --db "$T/sparse" --check
+check "sparse ids: 60 entries" says "60 entries"
+"$POKE" "$T/sparse" del entry "$(printf '%08x' 70005)"
+check "sparse ids: a deleted entry found" status_is 2 "$FZI" --db "$T/sparse" --check
+check "sparse ids: named" says "doc 70005 has no entry"
 # and the undamaged copy still passes
 check "undamaged copy passes --check" status_is 0 "$FZI" --db "$DB" --check
 "$FZS" --db "$DB" --json --limit 100 $Q >"$T/good2.json"

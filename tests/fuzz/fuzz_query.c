@@ -15,11 +15,6 @@
 #include "fz.h"
 #include "query.h"
 
-/* FUZZ_QUERY_NUL_OK=1 in the environment skips the NUL check, to look past
- * that known breach (tests/fuzz/regress/query/nul-in-phrase) until it is
- * fixed. */
-static int nul_ok;
-
 static size_t walk(const query_node *n, const query_node *parent, unsigned depth)
 {
     if (!n || depth > 4 * QUERY_MAX_DEPTH + 16)
@@ -29,7 +24,7 @@ static size_t walk(const query_node *n, const query_node *parent, unsigned depth
     case QN_TEXT:
         if (!n->text || n->text[n->text_len] || n->text_len == 0 || n->nkids)
             abort();
-        if (memchr(n->text, 0, n->text_len) && !nul_ok)
+        if (memchr(n->text, 0, n->text_len))
             abort(); /* "a NUL cannot occur, it is a space" */
         if (n->field > QF_KIND)
             abort();
@@ -72,12 +67,6 @@ static size_t walk(const query_node *n, const query_node *parent, unsigned depth
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int init;
-    if (!init) {
-        const char *e = getenv("FUZZ_QUERY_NUL_OK");
-        nul_ok = e && *e == '1';
-        init = 1;
-    }
     fz_arena *a = fz_arena_create();
     if (!a)
         return 0;
