@@ -29,7 +29,7 @@ enum {
     ENGLISH_MAX = 120, /* bytes in an English title line */
     CREDIT_SCAN = 96,  /* characters searched back for a credit's "(" */
     ATTR_BYTES = 480,  /* bytes in an attribution line, spaces included */
-    LEVELS = 4,        /* 编, 章, 节, plain heading */
+    LEVELS = 6,        /* 编, 章, 节, plain heading, 一、, （一） */
     PLAIN_LEVEL = 4,
     CHAPTER_LEVEL = 2
 };
@@ -492,9 +492,51 @@ static bool heading_like(const unsigned char *t, size_t s, size_t e, bool dunhao
     return letter && last != 0x3001;
 }
 
-/* The level of a 第N编 (1), 第N章 (2) or 第N节 (3) line, else 0. */
+/* Is [i, e) a short heading name after a numbering mark: 1..16 non-space
+ * characters, at least one of them not a numeral? */
+static bool short_name(const unsigned char *t, size_t i, size_t e)
+{
+    int chars = 0, other = 0;
+    while (i < e) {
+        int l;
+        uint32_t c = cp_at(t, i, e, &l);
+        if (!is_space_cp(c)) {
+            chars++;
+            other |= !is_numeral(c);
+        }
+        i += (size_t)l;
+    }
+    return chars >= 1 && chars <= 16 && other;
+}
+
+/* The level of a 第N编 (1), 第N章 (2) or 第N节 (3) line, of a 一、X line
+ * (5) or a （一）X line (6), else 0. */
 static int numbered_level(const unsigned char *t, size_t s, size_t e)
 {
+    /* 一、街道 and （一）街道: the sub-headings of gazetteers */
+    {
+        size_t i = s;
+        int paren = 0, digits = 0;
+        if (starts_with(t, i, e, "（") || starts_with(t, i, e, "("))
+            paren = 1, i += t[i] == '(' ? 1 : strlen("（");
+        while (i < e) {
+            int l;
+            uint32_t c = cp_at(t, i, e, &l);
+            if (!is_numeral(c) || c < 0x80)
+                break;
+            digits++;
+            i += (size_t)l;
+        }
+        if (digits && digits <= 3) {
+            if (!paren && starts_with(t, i, e, "、") && short_name(t, i + strlen("、"), e))
+                return 5;
+            if (paren && (starts_with(t, i, e, "）") || starts_with(t, i, e, ")"))) {
+                size_t j = i + (t[i] == ')' ? 1 : strlen("）"));
+                if (short_name(t, j, e))
+                    return 6;
+            }
+        }
+    }
     if (!starts_with(t, s, e, "第"))
         return 0;
     size_t i = s + strlen("第");
