@@ -15,14 +15,16 @@
  *   - Lines end at LF, CRLF or CR; a UTF-8 BOM at the start is skipped;
  *     lines are trimmed of surrounding spaces; a blank line has only spaces.
  *   - Heading text: at most 40 non-space characters, at least one letter,
- *     none of 。！？；：，、 .!?;:, (a '.' between digits is allowed).  Its
+ *     none of 。！？；：， .!?;:, (a '.' between digits is allowed; 、 only
+ *     inside: 第31组 魏徵、褚亮).  Its
  *     typesetting spaces are removed, except that a run of spaces between
  *     two ASCII letters/digits becomes one space ("第一编 自然环境" ->
  *     "第一编自然环境").
  *   - Numbered headings: 第 + numerals (一二三四五六七八九十百千零〇两 or
  *     digits) + 编 (level 1), 章 (level 2) or 节 (level 3), with heading
  *     text (where 、 is allowed: 第三章 农业、林业); headings regardless of
- *     what follows.
+ *     what follows.  So are the sub-headings of gazetteers: 一、街道
+ *     (level 5) and （一）街道 (level 6), with 1-16 characters of name.
  *   - Plain headings (level 4): a line with heading text whose next
  *     non-blank line is an entry, a sidebar or another heading (a chain),
  *     possibly after one English title line, and which is not an
@@ -33,7 +35,7 @@
  *     Annual Focus.
  *   - A heading of level L closes the open headings of level >= L and is
  *     pushed; the section path is the open headings, outermost first (at
- *     most 4).  A heading first emits the pending records, without authors.
+ *     most 6).  A heading first emits the pending records, without authors.
  *   - Entry: a line beginning with 【title】; the title is trimmed, the rest
  *     of the line starts the body.  Without 】 the title is the first 64
  *     characters and anything after them starts the body.
