@@ -299,6 +299,10 @@ static bool line_at(const parse_ctx *p, size_t pos, uint32_t no, line *ln)
  * the list is one name spelled out for justification (陆 婷 = 陆婷);
  * otherwise each piece is a name.
  *
+ * A role label ending in a colon (撰稿：张三, 撰文:, 执笔：, 供稿：, 作者：,
+ * 编写：, 文：) is dropped; names after 审稿：, 审核：, 校对： or 责任编辑：
+ * are not authors and are dropped with their label.
+ *
  * Returns the number of names, 0 when [s, e) is not a name list (fewer
  * than 2 or more than NAME_CHARS characters, punctuation, or only numerals
  * as in the enumeration (一)), or FZ_ENOMEM.  When out is not NULL the names are
@@ -312,12 +316,64 @@ static int split_names(const unsigned char *t, size_t s, size_t e, fz_buf *out, 
         bool latin; /* glued to the previous piece by spaces between Latin letters */
     } pc[NAME_CHARS];
     int np = 0, total = 0, gap = 0; /* gap: 0 none, 1 spaces, 2 a separator */
-    bool in_piece = false, explicit_sep = false, letter = false;
+    bool in_piece = false, explicit_sep = false, letter = false, skipping = false;
     uint32_t lastc = 0;
     size_t i = s;
     while (i < e) {
         int l;
         uint32_t c = cp_at(t, i, e, &l);
+        if ((c == 0xFF1A || c == ':') && np > 0 && in_piece) {
+            /* a role label: 撰稿：  审稿： */
+            static const char *const authors_r[] = {"撰稿", "撰文", "执笔", "供稿", "作者", "编写", "文",
+                                                    "撰稿人", "撰", "稿"};
+            static const char *const others_r[] = {"审稿", "审核", "校对", "责任编辑", "摄影", "图"};
+            size_t ps = pc[np - 1].s, pe = pc[np - 1].e, n = pe - ps;
+            int role = 0;
+            for (size_t r = 0; r < sizeof authors_r / sizeof *authors_r && !role; r++)
+                if (strlen(authors_r[r]) == n && !memcmp(t + ps, authors_r[r], n))
+                    role = 1;
+            for (size_t r = 0; r < sizeof others_r / sizeof *others_r && !role; r++)
+                if (strlen(others_r[r]) == n && !memcmp(t + ps, others_r[r], n))
+                    role = 2;
+            if (!role)
+                return 0;
+            total -= pc[np - 1].chars;
+            np--;
+            skipping = role == 2;
+            in_piece = false;
+            gap = 2;
+            i += (size_t)l;
+            continue;
+        }
+        if (skipping) {
+            /* names after 审稿： up to the next label */
+            size_t j = i;
+            while (j < e) {
+                int l2;
+                uint32_t c2 = cp_at(t, j, e, &l2);
+                if (c2 == 0xFF1A || c2 == ':')
+                    break;
+                j += (size_t)l2;
+            }
+            if (j >= e) {
+                i = e;
+                break;
+            }
+            /* back up to the start of the label before the colon */
+            size_t k = j;
+            while (k > i) {
+                size_t kk = k;
+                uint32_t cb = cp_before(t, i, kk, &kk);
+                if (is_space_cp(cb))
+                    break;
+                k = kk;
+            }
+            i = k;
+            skipping = false;
+            in_piece = false;
+            gap = 2;
+            continue;
+        }
         if (is_space_cp(c)) {
             in_piece = false;
             if (gap != 2)
@@ -593,11 +649,37 @@ enum { B_BLANK, B_NUMHEAD, B_ENTRY, B_ATTR, B_SIDEBAR, B_CAND, B_TEXT };
 
 /* The class of a line without looking at other lines; B_CAND is a line that
  * is a plain heading if its chain says so. */
+/* A page number on a line of its own (25, · 25 ·, - 25 -, — 25 —,
+ * 第25页): OCR keeps them between the pieces of a paragraph; they are
+ * read as a page break. */
+static bool page_number(const unsigned char *t, size_t s, size_t e)
+{
+    size_t i = s;
+    int digits = 0, other = 0;
+    if (starts_with(t, i, e, "第"))
+        i += strlen("第");
+    while (i < e) {
+        int l;
+        uint32_t c = cp_at(t, i, e, &l);
+        if (c >= '0' && c <= '9')
+            digits++;
+        else if (c >= 0xFF10 && c <= 0xFF19)
+            digits++;
+        else if (c == 0x9875 && i + (size_t)l == e) /* 页 at the end */
+            ;
+        else if (!(is_space_cp(c) || c == '-' || c == 0xB7 || c == 0x2014 || c == 0x2013 || c == 0x2022 ||
+                   c == 0x30FB || c == 0xFF0D))
+            other++;
+        i += (size_t)l;
+    }
+    return digits >= 1 && digits <= 4 && !other;
+}
+
 static int base_class(const parse_ctx *p, const line *ln, int *level)
 {
     const unsigned char *t = p->t;
     size_t s = ln->ts, e = ln->te;
-    if (s == e)
+    if (s == e || page_number(t, s, e))
         return B_BLANK;
     if (starts_with(t, s, e, "【"))
         return B_ENTRY;
