@@ -619,9 +619,14 @@ static int numbered_level(const unsigned char *t, size_t s, size_t e)
  * the title's extent when ts is not NULL. */
 static bool sidebar_title(const unsigned char *t, size_t s, size_t e, size_t *ts, size_t *te)
 {
-    if (!starts_with(t, s, e, "资料"))
+    /* 资料 大禹鼎; also the other labels of boxed text in yearbooks */
+    static const char *const labels[] = {"资料", "資料", "小资料", "背景资料", "知识链接", "链接", "相关链接"};
+    size_t i = 0;
+    for (size_t k = 0; k < sizeof labels / sizeof *labels && !i; k++)
+        if (starts_with(t, s, e, labels[k]))
+            i = s + strlen(labels[k]);
+    if (!i)
         return false;
-    size_t i = s + strlen("资料");
     size_t a = skip_spaces(t, i, e);
     if (a == i || a == e || !heading_like(t, a, e, false))
         return false;

@@ -39,7 +39,7 @@
  *   - Entry: a line beginning with 【title】; the title is trimmed, the rest
  *     of the line starts the body.  Without 】 the title is the first 64
  *     characters and anything after them starts the body.
- *   - Sidebar: 资料, one or more spaces, heading text as the title (spaces
+ *   - Sidebar: 资料 (or 小资料, 背景资料, 链接, 知识链接, 相关链接), one or more spaces, heading text as the title (spaces
  *     removed as for headings): 资料 大禹鼎.
  *   - A record's body runs on over the following lines until the next
  *     entry, sidebar, heading, attribution or the end.  Lines and pieces
