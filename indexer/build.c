@@ -217,11 +217,8 @@ static const char *term_bytes(const worker *w, const term_acc *ta)
 }
 
 /* Term id of (field, term), creating it; UINT32_MAX when out of memory. */
-static uint32_t intern(worker *w, int field, const char *t, size_t n)
+static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h)
 {
-    if (n > 255)
-        n = 255;
-    uint32_t h = hash_term(field, t, n);
     uint32_t i = h & (w->nslots - 1);
     for (;;) {
         uint64_t s = w->slots[i];
@@ -286,10 +283,11 @@ static int on_token(void *ctx, const tok_token *t)
         }
         w->join.p[bit / 8] |= (char)(1u << (bit % 8));
     }
-    if (w->nparts > 1 && hash_term(w->cur_field, t->term, t->term_len > 255 ? 255 : t->term_len) % (uint32_t)w->nparts !=
-                             (uint32_t)w->part)
+    size_t tn = t->term_len > 255 ? 255 : t->term_len;
+    uint32_t h = hash_term(w->cur_field, t->term, tn);
+    if (w->nparts > 1 && h % (uint32_t)w->nparts != (uint32_t)w->part)
         return 0;
-    uint32_t tid = intern(w, w->cur_field, t->term, t->term_len);
+    uint32_t tid = intern(w, w->cur_field, t->term, tn, h);
     if (tid == UINT32_MAX)
         return FZ_ENOMEM;
     if (w->net == w->et_cap) {
