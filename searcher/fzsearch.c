@@ -559,6 +559,12 @@ int main(int argc, char **argv)
         if (!batch) {
             status = a.broken ? 0 : run_query(&a, q.p, q.len, 0);
         } else {
+            /* a large output buffer: a query's results are written while its
+             * time is taken, and a slow reader must not count in it (the
+             * buffer is flushed after each query) */
+            static char outbuf[(size_t)1 << 22]; /* stdout's, until exit */
+            if (!isatty(STDOUT_FILENO))
+                setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
             FILE *f = strcmp(batch, "-") ? fopen(batch, "r") : stdin;
             if (!f) {
                 fprintf(stderr, PROG ": --batch %s: %s\n", batch, strerror(errno));
