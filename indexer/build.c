@@ -877,9 +877,18 @@ static int flush_postings(build *b)
 }
 
 /* Writes everything the workers gathered and empties them. */
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int flush_epoch(build *b)
 {
+    double t0 = mono();
     wait_idle(b);
+    double t1 = mono();
     int rc = worker_errors(b);
     if (rc)
         return rc;
@@ -967,8 +976,13 @@ static int flush_epoch(build *b)
         b->added += w->nent;
         b->st.sumlen += w->sumlen;
     }
+    double t2 = mono();
     if ((rc = flush_postings(b)))
         return rc;
+    if (getenv("FZINDEX_TIMING"))
+        fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, sorted and wrote entries in %.2f s, "
+                        "postings in %.2f s (%zu MB gathered)\n",
+                t1 - t0, t2 - t1, mono() - t2, mem_used(b) >> 20);
     for (int i = 0; i <= b->nw; i++) {
         worker *w = &b->w[i];
         clear_terms(w);

@@ -70,10 +70,14 @@ while [ $k -le "$KILLS" ]; do
     rm -rf "$T/db"
     cp -r "$T/base" "$T/db"
     # every other run writes postings in small batches (more writes before
-    # the commit); the delay is a random share of a full run
+    # the commit); the delay is a random share of a full run, every third
+    # one near its end (the commit)
     mem=
     [ $((k % 2)) = 0 ] && mem="--mem 1M"
-    delay=$(awk -v r="$(rnd)" -v t="$RUN" 'BEGIN { printf "%.3f", t * (0.03 + 0.94 * r / 4294967296) }')
+    lo=0.03 span=0.94
+    [ $((k % 3)) = 0 ] && lo=0.85 span=0.5
+    delay=$(awk -v r="$(rnd)" -v t="$RUN" -v lo=$lo -v span=$span \
+        'BEGIN { printf "%.3f", t * (lo + span * r / 4294967296) }')
     "$FZI" --db "$T/db" --quiet $mem "$T/big" 2>"$T/run.err" &
     pid=$!
     sleep "$delay"
