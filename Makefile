@@ -37,7 +37,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/fold_table.o
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BINDIR   := $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
 
-.PHONY: all deps demo test unit e2e eval bench bench-scale fuzz valgrind install uninstall clean check-san
+.PHONY: all deps demo test unit e2e eval bench bench-scale fuzz fuzz-build valgrind install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BINDIR)/fzindex $(BINDIR)/fzsearch
@@ -98,7 +98,7 @@ test: deps
 	sh tests/run.sh
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
 
 # make install PREFIX=/usr/local DESTDIR=: the programs, their manual pages
 # and bash completion (one script, under each program's name).  Nothing in
@@ -166,10 +166,16 @@ build-fuzz/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS) -lpthread -lm
 
-fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_TARGETS))
+fuzz:
+	@sh tools/deps.sh clang libclang-rt-14-dev
+	$(MAKE) all fuzz-build
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_TARGETS))
 
 # make valgrind: the end-to-end commands of tests/valgrind.sh under
 # valgrind (memcheck, definite leaks are errors) with the normal build.
-valgrind: all
+valgrind:
+	@sh tools/deps.sh valgrind
+	$(MAKE) all
 	sh tests/valgrind.sh

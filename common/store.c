@@ -140,6 +140,36 @@ static int meta_check(store *s, MDB_txn *txn, int creating, char *msg, size_t ms
     return FZ_OK;
 }
 
+/* Opens s->env.  The map is 1 TB of address space; where that cannot be
+ * had (ulimit -v, valgrind) smaller maps are tried.  A read-only open that
+ * cannot write the lock file (read-only media) opens without one: readers
+ * then rely on no writer being active, which holds for archives. */
+static int env_open(store *s, const char *path, unsigned flags)
+{
+    static const int map_shift[] = {40, 36, 33, 30};
+    int rc = EINVAL;
+    for (size_t i = 0; i < sizeof map_shift / sizeof *map_shift; i++) {
+        for (int nolock = 0; nolock < 2; nolock++) {
+            if ((rc = mdb_env_create(&s->env)))
+                return rc;
+            mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
+            mdb_env_set_maxreaders(s->env, 126);
+            mdb_env_set_mapsize(s->env, (size_t)1 << map_shift[i]);
+            unsigned f = flags | (s->readonly ? MDB_RDONLY : 0) | (nolock ? MDB_NOLOCK : 0);
+            rc = mdb_env_open(s->env, path, f, 0644);
+            if (!rc)
+                return 0;
+            mdb_env_close(s->env);
+            s->env = NULL;
+            if (!s->readonly || (rc != EACCES && rc != EROFS))
+                break;
+        }
+        if (rc != ENOMEM && rc != EINVAL)
+            break;
+    }
+    return rc;
+}
+
 int store_open(const char *path, int mode, store **out, char *msg, size_t msglen)
 {
     *out = NULL;
@@ -187,37 +217,17 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
         }
         flags |= MDB_NOSUBDIR;
     }
+    if (flags & MDB_NOSUBDIR)
+        flags |= MDB_NOLOCK; /* an archive is never written: no lock file beside it */
     store *s = calloc(1, sizeof *s);
     if (!s)
         return FZ_ENOMEM;
-    int rc, err;
-    if ((rc = mdb_env_create(&s->env))) {
-        free(s);
-        return store_lmdb_err(rc, "creating LMDB environment", msg, msglen);
-    }
-    mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
-    mdb_env_set_mapsize(s->env, (size_t)1 << 40);
-    mdb_env_set_maxreaders(s->env, 126);
-    if (mode != STORE_WRITE) {
-        /* Read-only: also works on read-only media, where no lock file can be
-         * written (then readers rely on no writer being active). */
-        rc = mdb_env_open(s->env, path, flags | MDB_RDONLY, 0644);
-        if (rc == EACCES || rc == EROFS) {
-            mdb_env_close(s->env);
-            mdb_env_create(&s->env);
-            mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
-            mdb_env_set_mapsize(s->env, (size_t)1 << 40);
-            rc = mdb_env_open(s->env, path, flags | MDB_RDONLY | MDB_NOLOCK, 0644);
-        }
-        s->readonly = 1;
-    } else {
-        rc = mdb_env_open(s->env, path, flags, 0644);
-    }
+    s->readonly = mode != STORE_WRITE;
+    int err, rc = env_open(s, path, flags);
     if (rc) {
         err = store_lmdb_err(rc, path, msg, msglen);
         if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
             fz_msg(msg, msglen, "%s is not a fangzhi index (or is damaged); re-index", path);
-        mdb_env_close(s->env);
         free(s);
         return err;
     }

@@ -56,7 +56,8 @@ MDB_dbi store_dbi(const store *s, enum store_db which);
 int store_readonly(const store *s);
 
 /* Begins a transaction (write = 1 for the single writer).  A writer that
- * cannot get the lock because another fzindex holds it waits; msg explains.*/
+ * cannot get the lock because another fzindex holds it waits until that
+ * one commits or ends (LMDB's writer lock). */
 int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen);
 /* Maps an LMDB return code to FZ_* and writes "what: mdb_strerror" to msg. */
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen);

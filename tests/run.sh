@@ -10,6 +10,7 @@ BIN=$B/bin
 export FZBIN="$PWD/$BIN"
 # ASan's leak checker and UBSan stop the test on the first error.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 log=$(mktemp)
 status=0
