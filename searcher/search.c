@@ -948,37 +948,35 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
         x->err = FZ_ENOMEM;
         return NULL;
     }
-    /* cover each position by a bigram where one starts there (or ends
-     * there, for the last character of a run), else a unigram or word */
-    uint32_t covered_to = 0;
-    int any = 0;
+    /* Every pair of joined characters is one bigram (so each join is
+     * checked: 絕句四十 must not match 絕句 四十 across a space); a
+     * character joined to neither neighbour, and a word, is its own term. */
     for (size_t i = from; i < to; i++) {
         qtok *t = &q->t[i];
-        if (any && t->pos <= covered_to)
-            continue;
         leaf *l;
-        uint32_t off;
-        if (t->bigram_next) {
+        if (t->bigram_next)
             l = make_leaf(x, field, t->bi, t->bilen);
-            off = t->pos - base;
-            covered_to = t->pos + 1;
-        } else if (i > from && q->t[i - 1].bigram_next && q->t[i - 1].pos + 1 == t->pos) {
-            l = make_leaf(x, field, q->t[i - 1].bi, q->t[i - 1].bilen);
-            off = t->pos - 1 - base;
-            covered_to = t->pos;
-        } else {
+        else if (i > from && q->t[i - 1].bigram_next && q->t[i - 1].pos + 1 == t->pos)
+            continue; /* joined to the previous character: its bigram covers it */
+        else
             l = make_leaf(x, field, t->term, t->len);
-            off = t->pos - base;
-            covered_to = t->pos;
-        }
         if (!l)
             return NULL;
-        any = 1;
         n->parts[n->nparts] = l;
-        n->offs[n->nparts] = off;
+        n->offs[n->nparts] = t->pos - base;
         n->nparts++;
         n->idf += l->idf;
     }
+    /* the rarest term leads the intersection */
+    for (size_t i = 1; i < n->nparts; i++)
+        for (size_t j = i; j > 0 && n->parts[j]->df < n->parts[j - 1]->df; j--) {
+            leaf *tl = n->parts[j];
+            n->parts[j] = n->parts[j - 1];
+            n->parts[j - 1] = tl;
+            uint32_t to2 = n->offs[j];
+            n->offs[j] = n->offs[j - 1];
+            n->offs[j - 1] = to2;
+        }
     if (nwild) {
         n->wild = fz_arena_alloc(x->a, nwild * sizeof *n->wild);
         if (!n->wild) {
