@@ -71,6 +71,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +79,7 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT];
     int readonly;
+    char datafile[4096 + 16];  /* real path of the data file */
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file", "fileid", "post", "dlen", "join"};
@@ -231,6 +233,15 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
         free(s);
         return err;
     }
+    {
+        char dp[4096 + 16];
+        if (flags & MDB_NOSUBDIR)
+            snprintf(dp, sizeof dp, "%s", path);
+        else
+            snprintf(dp, sizeof dp, "%s/data.mdb", path);
+        if (!realpath(dp, s->datafile))
+            s->datafile[0] = 0;
+    }
     /* A data file shorter than the pages its header claims would make
      * LMDB read past the end of the mapping (SIGBUS): refuse it. */
     {
@@ -303,6 +314,28 @@ int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen)
         return store_lmdb_err(rc, write ? "starting a write transaction" : "starting a read transaction",
                               msg, msglen);
     return FZ_OK;
+}
+
+void store_release_map(store *s)
+{
+    if (!s->datafile[0])
+        return;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char line[4096 + 256];
+    size_t n = strlen(s->datafile);
+    while (fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
+            line[--l] = 0;
+        if (l < n || strcmp(line + l - n, s->datafile))
+            continue;
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo)
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(f);
 }
 
 int store_pack(store *s, const char *path, char *msg, size_t msglen)

@@ -62,6 +62,12 @@ int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen);
 /* Maps an LMDB return code to FZ_* and writes "what: mdb_strerror" to msg. */
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen);
 
+/* Drops the pages of the index file mapped into this process from its
+ * resident set (they stay in the page cache; LMDB faults them back in when
+ * it reads them).  The indexer calls it after each batch so that its
+ * resident memory does not grow with the index.  No effect elsewhere. */
+void store_release_map(store *s);
+
 /* Writes a compacted single-file copy of the index to path (LMDB's
  * compacting copy); fails if path exists. */
 int store_pack(store *s, const char *path, char *msg, size_t msglen);

@@ -979,6 +979,7 @@ static int flush_epoch(build *b)
     double t2 = mono();
     if ((rc = flush_postings(b)))
         return rc;
+    store_release_map(b->s);
     if (getenv("FZINDEX_TIMING"))
         fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, sorted and wrote entries in %.2f s, "
                         "postings in %.2f s (%zu MB gathered)\n",

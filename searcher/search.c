@@ -1247,12 +1247,27 @@ static double score_doc(ctx *x, uint32_t doc)
 }
 
 /* Upper bound of a lone term's score in its current block (block-max). */
-static double leaf_block_bound(ctx *x, leaf *l, uint32_t *block_last)
+/* Upper bound of the score of a phrase led by leaf l, for the documents
+ * from l's current position to *block_last: a phrase occurs at most as
+ * often as its lead term, whose current blocks (one per form) give the
+ * largest tf and smallest length there. */
+static double lead_block_bound(ctx *x, const node *n, uint32_t *block_last)
 {
-    keycur *c = &l->k[0];
-    double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-    *block_last = c->blk.last;
-    return bm25(l->idf, tf, c->blk.min_dl, x->s->avgdl);
+    const leaf *l = n->parts[0];
+    double tf = 0;
+    uint32_t min_dl = UINT32_MAX, last = DOC_END - 1;
+    for (size_t i = 0; i < l->nk; i++) {
+        const keycur *c = &l->k[i];
+        if (!c->valid)
+            continue;
+        tf += SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
+        if (c->blk.min_dl < min_dl)
+            min_dl = c->blk.min_dl;
+        if (c->blk.last < last)
+            last = c->blk.last;
+    }
+    *block_last = last;
+    return bm25(n->idf, tf, min_dl == UINT32_MAX ? 0 : min_dl, x->s->avgdl);
 }
 
 /* ------------------------------------------------------------------- top-k */
@@ -1544,8 +1559,10 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     }
     /* --sort source takes the first hits in reading order: rank them all */
     size_t k = o->limit && o->sort != SEARCH_SORT_SOURCE ? (size_t)o->limit + o->offset : 0;
-    int prune = !o->count && k && root->type == N_PHRASE && root->nparts == 1 && !root->nwild &&
-                !root->vterm && !root->title_only && root->parts[0]->nk == 1 && x.nscoring == 1;
+    /* block-max top-k for a lone term or phrase: skip the rest of the lead
+     * term's blocks when they cannot beat the k-th best score */
+    int prune = !o->count && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
+                x.scoring[0] == root;
     if (k) {
         capall = k;
         all = malloc(capall * sizeof *all);
@@ -1557,9 +1574,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     uint32_t d = node_next(&x, root, 0);
     while (d != DOC_END && !x.err) {
         if (prune && nall == k) {
-            leaf *l = root->parts[0];
             uint32_t last;
-            if (leaf_block_bound(&x, l, &last) <= all[0].score) {
+            if (lead_block_bound(&x, root, &last) <= all[0].score) {
                 d = node_next(&x, root, last + 1);
                 continue;
             }
@@ -1595,7 +1611,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         rc = x.err;
         goto done;
     }
-    if (prune)
+    if (prune && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild && !root->vterm)
         cnt.entries = root->parts[0]->df; /* exact for a lone term */
     if (!o->no_hits && nall) {
         qsort(all, nall, sizeof *all, cmp_scored);
