@@ -316,6 +316,16 @@ int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen)
     return FZ_OK;
 }
 
+void store_dir(const store *s, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", s->datafile[0] ? s->datafile : ".");
+    char *slash = strrchr(buf, '/');
+    if (slash && slash != buf)
+        *slash = 0;
+    else if (!slash)
+        snprintf(buf, n, ".");
+}
+
 void store_release_map(store *s)
 {
     if (!s->datafile[0])

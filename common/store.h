@@ -68,6 +68,9 @@ int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen);
  * resident memory does not grow with the index.  No effect elsewhere. */
 void store_release_map(store *s);
 
+/* The directory holding the index's data file (for temporary files). */
+void store_dir(const store *s, char *buf, size_t n);
+
 /* Writes a compacted single-file copy of the index to path (LMDB's
  * compacting copy); fails if path exists. */
 int store_pack(store *s, const char *path, char *msg, size_t msglen);

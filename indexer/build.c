@@ -3,25 +3,34 @@
  * written is documented at the top of common/store.c).
  *
  * Threads.  The caller (fzindex's main thread) reads and decodes files and
- * hands them over with build_add_file; worker threads (one per core, at
- * most BUILD_MAX_WORKERS) take whole files from a small queue, parse and
- * analyse them, and gather their entries and postings in memory.  Only the
- * main thread touches LMDB.  Work is written in epochs: when the gathered
- * postings pass the memory budget, and at commit, the main thread waits for
- * the workers to go idle, gives each worker's entries the next ids (worker
- * 0's first, then worker 1's, ...), and writes entries, file records,
- * lengths and postings, merging the workers' sorted term lists.
+ * hands them over with build_add_file; every worker thread (one per core,
+ * at most BUILD_MAX_WORKERS) parses and analyses every file, and keeps the
+ * postings of its share of the terms (hash % workers), so each term lives
+ * in one worker and the records come out in the same order everywhere.
+ * Only the main thread touches LMDB.
+ *
+ * Batches and runs.  When the gathered postings pass the memory budget
+ * (--mem), between files, the main thread waits for the workers to go
+ * idle, gives the batch's entries the next ids, writes entries, file
+ * records, lengths and join maps (appends: ids only grow), and writes the
+ * batch's postings, sorted by term, to a run file beside the index.  At
+ * commit the runs and the last batch are merged term by term into LMDB,
+ * each term's blocks in id order, consecutive short blocks joined (the
+ * records are concatenated; only the first id delta is rewritten).  So the
+ * index receives every term once, in key order (LMDB appends when the index
+ * was empty), however many batches there were; everything is still one
+ * write transaction.
  *
  * In memory, each worker gives every distinct (field, term) a term id from
- * an open-addressing hash table; its postings accumulate in chunks, in the
- * order the worker's documents arrive (local ids ascending):
- *     v doc delta, v tf_title, v tf_body, (tf_title + tf_body) x v pos delta
- * At a flush each term's documents (from every worker that has it, in
- * worker order, shifted by that worker's id base) are cut into blocks of
- * STORE_BLOCK_DOCS, the first continuing the term's last block on disk.
+ * an open-addressing hash table; its postings accumulate as block records
+ * (the on-disk record format, with local ids) in chunks carved from large
+ * slabs, with a small descriptor per block of STORE_BLOCK_DOCS documents.
+ * A record never straddles two chunks; a block may.
  */
 #include "build.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +96,16 @@ typedef struct {
     int64_t mtime;
     char encoding[24];
 } wfile;
+
+/* A run file: one batch's postings, sorted by term, and its read state. */
+typedef struct {
+    FILE *f;
+    char path[4200];
+    int has;                 /* a term is loaded */
+    int field;
+    size_t len;
+    char term[256];
+} runrd;
 
 /* A file waiting for a worker. */
 typedef struct {
@@ -172,6 +191,15 @@ struct build {
     int sorted_n;
 
     fz_buf val;              /* block value scratch */
+    fz_buf blk;              /* one block value, serialized */
+    struct {
+        int active;
+        uint32_t first, last, ndocs, mtt, mtb, mindl;
+        fz_buf rec;
+    } jn;                    /* the block joiner */
+    char rundir[4096];       /* where run files go: the index directory */
+    runrd *runs;
+    int nruns, runs_cap;
     store_block_builder bb;
     uint32_t *posbuf;
     size_t posbuf_cap;
@@ -777,31 +805,72 @@ static int same_term(const MDB_val *k, int field, const char *term, size_t len)
     return k->mv_size == len + 6 && kp[0] == field && memcmp(kp + 1, term, len) == 0 && kp[1 + len] == 0;
 }
 
-/* Writes one gathered block: its header, then its records copied straight
- * from the chunks into the page LMDB reserves. */
-static int put_block(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t base,
-                     const blkdesc *bd)
+/* The smallest term among the workers' sorted lists (field, bytes into
+ * term[256], length); 0 when every list is done. */
+static int next_worker_term(build *b, int *field, char *term, size_t *len)
+{
+    worker *best = NULL;
+    const term_acc *bt = NULL;
+    for (int i = 0; i <= b->nw; i++) {
+        worker *w = &b->w[i];
+        if (w->cursor >= w->norder)
+            continue;
+        const term_acc *ta = &w->terms[w->order[w->cursor]];
+        if (!best) {
+            best = w;
+            bt = ta;
+            continue;
+        }
+        int c;
+        if (ta->sortkey != bt->sortkey)
+            c = ta->sortkey < bt->sortkey ? -1 : 1;
+        else {
+            size_t n = ta->len < bt->len ? ta->len : bt->len;
+            c = memcmp(term_bytes(w, ta), term_bytes(best, bt), n);
+            if (!c)
+                c = ta->len < bt->len ? -1 : ta->len > bt->len;
+        }
+        if (c < 0) {
+            best = w;
+            bt = ta;
+        }
+    }
+    if (!best)
+        return 0;
+    *field = bt->field;
+    *len = bt->len;
+    memcpy(term, term_bytes(best, bt), bt->len);
+    return 1;
+}
+
+/* Order of two terms as LMDB orders their keys: field, bytes, shorter first. */
+static int term_cmp(int fa, const char *a, size_t la, int fb, const char *b2, size_t lb)
+{
+    if (fa != fb)
+        return fa < fb ? -1 : 1;
+    int c = memcmp(a, b2, la < lb ? la : lb);
+    if (c)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
+
+/* The gathered block as one value (header and records) in b->blk. */
+static int serialize_block(build *b, const blkdesc *bd)
 {
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     size_t hl = store_block_header(hdr, bd->ndocs, bd->last - bd->first, bd->max_tt, bd->max_tb,
                                    bd->min_dl == UINT32_MAX ? 0 : bd->min_dl);
-    uint8_t key[STORE_KEY_MAX];
-    MDB_val k = {store_post_key(key, field, term, len, base + bd->first), key};
-    MDB_val v = {hl + bd->nbytes, NULL};
-    int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
-    if (r)
-        return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
-    uint8_t *o = v.mv_data;
-    memcpy(o, hdr, hl);
-    o += hl;
+    b->blk.len = 0;
+    if (fz_buf_reserve(&b->blk, hl + bd->nbytes))
+        return FZ_ENOMEM;
+    fz_buf_append(&b->blk, hdr, hl);
     const chunk *c = bd->c;
     uint32_t off = bd->off, left = bd->nbytes;
     while (left) {
         if (!c)
             return FZ_ECORRUPT;
         uint32_t n = c->used - off < left ? c->used - off : left;
-        memcpy(o, c->data + off, n);
-        o += n;
+        fz_buf_append(&b->blk, c->data + off, n);
         left -= n;
         c = c->next;
         off = 0;
@@ -809,70 +878,249 @@ static int put_block(build *b, MDB_cursor *cur, int field, const char *term, siz
     return FZ_OK;
 }
 
-/* Writes the postings of every worker, merging their sorted term lists;
- * each worker's blocks are gathered with local ids: the key gets the
- * worker's id base.  New documents go into new blocks: a term's last
- * block on disk is not reopened, so an incremental run costs only its own
- * postings (and may leave that block short). */
+/* ---- the block joiner: consecutive blocks of a term (from successive
+ * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
+ * together: the second's records follow the first's, its first id delta
+ * rewritten; nothing else is re-encoded. */
+
+static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+{
+    if (!b->jn.active)
+        return FZ_OK;
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
+    uint8_t key[STORE_KEY_MAX];
+    MDB_val k = {store_post_key(key, field, term, len, b->jn.first), key};
+    MDB_val v = {hl + b->jn.rec.len, NULL};
+    int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
+    if (r)
+        return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
+    memcpy(v.mv_data, hdr, hl);
+    memcpy((uint8_t *)v.mv_data + hl, b->jn.rec.p, b->jn.rec.len);
+    b->jn.active = 0;
+    return FZ_OK;
+}
+
+static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t first,
+                    const uint8_t *val, size_t vlen)
+{
+    const uint8_t *p = val, *end = val + vlen;
+    uint64_t x[5], d0;
+    for (int i = 0; i < 5; i++)
+        if (!(p = fz_varint_get(p, end, &x[i])))
+            return FZ_ECORRUPT;
+    const uint8_t *rest = fz_varint_get(p, end, &d0); /* the first record's delta (0) */
+    if (!rest || x[0] == 0)
+        return FZ_ECORRUPT;
+    int rc;
+    if (b->jn.active && b->jn.ndocs + x[0] > STORE_BLOCK_DOCS && (rc = join_flush(b, cur, field, term, len)))
+        return rc;
+    uint8_t vb[FZ_VARINT_MAX];
+    if (!b->jn.active) {
+        b->jn.active = 1;
+        b->jn.first = first;
+        b->jn.last = first;
+        b->jn.ndocs = 0;
+        b->jn.mtt = b->jn.mtb = 0;
+        b->jn.mindl = UINT32_MAX;
+        b->jn.rec.len = 0;
+    }
+    if (fz_buf_append(&b->jn.rec, vb, fz_varint_put(vb, first - b->jn.last)) ||
+        fz_buf_append(&b->jn.rec, rest, (size_t)(end - rest)))
+        return FZ_ENOMEM;
+    b->jn.last = first + (uint32_t)x[1];
+    b->jn.ndocs += (uint32_t)x[0];
+    if (x[2] > b->jn.mtt)
+        b->jn.mtt = (uint32_t)x[2];
+    if (x[3] > b->jn.mtb)
+        b->jn.mtb = (uint32_t)x[3];
+    if (x[4] < b->jn.mindl)
+        b->jn.mindl = (uint32_t)x[4];
+    return FZ_OK;
+}
+
+/* Feeds every block the workers hold for this term (in worker = id order)
+ * to the joiner, or (run != NULL) writes them to a run file. */
+static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const char *term, size_t len)
+{
+    int rc = 0;
+    for (int i = 0; i <= b->nw && !rc; i++) {
+        worker *w = &b->w[i];
+        if (w->cursor >= w->norder)
+            continue;
+        const term_acc *ta = &w->terms[w->order[w->cursor]];
+        if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
+            continue;
+        for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
+            if (!bd) {
+                if (!ta->cur.ndocs)
+                    break;
+                bd = &ta->cur;
+            }
+            if ((rc = serialize_block(b, bd)))
+                break;
+            uint32_t first = w->base + bd->first;
+            if (run) {
+                uint8_t vb[FZ_VARINT_MAX];
+                size_t vl = fz_varint_put(vb, b->blk.len);
+                if (fwrite(vb, 1, vl, run) != vl || fwrite(&first, 4, 1, run) != 1 ||
+                    fwrite(b->blk.p, 1, b->blk.len, run) != b->blk.len)
+                    rc = FZ_EIO;
+            } else {
+                rc = join_add(b, cur, field, term, len, first, (const uint8_t *)b->blk.p, b->blk.len);
+            }
+            if (bd == &ta->cur)
+                break;
+        }
+        w->cursor++;
+    }
+    return rc;
+}
+
+/* Writes this batch's postings to a run file (sorted by term), to be
+ * merged into the index at commit: the index then receives every term's
+ * blocks once, in key order, however many batches there were. */
+static int write_run(build *b)
+{
+    if (b->nruns == b->runs_cap) {
+        int cap = b->runs_cap ? b->runs_cap * 2 : 8;
+        runrd *nr = realloc(b->runs, (size_t)cap * sizeof *nr);
+        if (!nr)
+            return FZ_ENOMEM;
+        b->runs = nr;
+        b->runs_cap = cap;
+    }
+    runrd *r = &b->runs[b->nruns];
+    memset(r, 0, sizeof *r);
+    snprintf(r->path, sizeof r->path, "%s/fzrun-%ld-%d.tmp", b->rundir, (long)getpid(), b->nruns);
+    if (!(r->f = fopen(r->path, "w+b"))) {
+        fz_msg(b->emsg, b->emsglen, "writing %s: %s", r->path, strerror(errno));
+        return FZ_EIO;
+    }
+    b->nruns++;
+    setvbuf(r->f, NULL, _IOFBF, (size_t)1 << 20);
+    int field, rc = 0;
+    char term[256];
+    size_t len;
+    while (!rc && next_worker_term(b, &field, term, &len)) {
+        uint8_t h[2] = {(uint8_t)field, (uint8_t)len};
+        if (fwrite(h, 1, 2, r->f) != 2 || fwrite(term, 1, len, r->f) != len)
+            rc = FZ_EIO;
+        if (!rc)
+            rc = worker_blocks(b, NULL, r->f, field, term, len);
+        if (!rc && fputc(0, r->f) == EOF) /* a zero length ends the term */
+            rc = FZ_EIO;
+    }
+    if (!rc && fflush(r->f))
+        rc = FZ_EIO;
+    if (rc == FZ_EIO)
+        fz_msg(b->emsg, b->emsglen, "writing %s: %s", r->path, strerror(errno));
+    return rc;
+}
+
+/* Reads a run's next term header; 0 at its end. */
+static int run_next_term(runrd *r)
+{
+    int f = fgetc(r->f), l = fgetc(r->f);
+    if (f == EOF || l == EOF) {
+        r->has = 0;
+        return 0;
+    }
+    r->field = f;
+    r->len = (size_t)l;
+    if (fread(r->term, 1, r->len, r->f) != r->len) {
+        r->has = 0;
+        return -1;
+    }
+    r->has = 1;
+    return 1;
+}
+
+/* Feeds a run's blocks of its current term to the joiner. */
+static int run_blocks(build *b, MDB_cursor *cur, runrd *r)
+{
+    for (;;) {
+        uint64_t vl = 0;
+        int shift = 0, c;
+        do {
+            if ((c = fgetc(r->f)) == EOF)
+                return FZ_EIO;
+            vl |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+        } while ((c & 0x80) && shift < 64);
+        if (vl == 0)
+            return FZ_OK;
+        uint32_t first;
+        if (fread(&first, 4, 1, r->f) != 1 || fz_buf_reserve(&b->blk, (size_t)vl))
+            return FZ_EIO;
+        b->blk.len = 0;
+        if (fread(b->blk.p, 1, (size_t)vl, r->f) != vl)
+            return FZ_EIO;
+        b->blk.len = (size_t)vl;
+        int rc = join_add(b, cur, r->field, r->term, r->len, first, (const uint8_t *)b->blk.p, b->blk.len);
+        if (rc)
+            return rc;
+    }
+}
+
+/* Writes the postings into the index: the run files of earlier batches
+ * and this batch's, merged term by term, each term's blocks in id order
+ * and joined where short. */
 static int flush_postings(build *b)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
     if (rc)
         return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
-    int nw = b->nw + 1;
-    for (;;) {
-        /* the smallest term among the workers' cursors */
-        worker *best = NULL;
-        const term_acc *bt = NULL;
-        for (int i = 0; i < nw; i++) {
-            worker *w = &b->w[i];
-            if (w->cursor >= w->norder)
-                continue;
-            const term_acc *ta = &w->terms[w->order[w->cursor]];
-            if (!best) {
-                best = w;
-                bt = ta;
-                continue;
-            }
-            int c;
-            if (ta->sortkey != bt->sortkey)
-                c = ta->sortkey < bt->sortkey ? -1 : 1;
-            else {
-                size_t n = ta->len < bt->len ? ta->len : bt->len;
-                c = memcmp(term_bytes(w, ta), term_bytes(best, bt), n);
-                if (!c)
-                    c = ta->len < bt->len ? -1 : ta->len > bt->len;
-            }
-            if (c < 0) {
-                best = w;
-                bt = ta;
+    for (int i = 0; i < b->nruns && !rc; i++) {
+        if (fseek(b->runs[i].f, 0, SEEK_SET) || run_next_term(&b->runs[i]) < 0)
+            rc = FZ_EIO;
+    }
+    int wfield = 0;
+    char wterm[256];
+    size_t wlen = 0;
+    int whas = next_worker_term(b, &wfield, wterm, &wlen);
+    while (!rc) {
+        /* the smallest term among the runs and the workers */
+        int field = -1;
+        const char *term = NULL;
+        size_t len = 0;
+        for (int i = 0; i < b->nruns; i++) {
+            runrd *r = &b->runs[i];
+            if (r->has && (!term || term_cmp(r->field, r->term, r->len, field, term, len) < 0)) {
+                field = r->field;
+                term = r->term;
+                len = r->len;
             }
         }
-        if (!best)
-            break;
-        char term[256];
-        int field = bt->field;
-        size_t len = bt->len;
-        memcpy(term, term_bytes(best, bt), len);
-        /* every worker holding this term, in worker (= id) order */
-        for (int i = 0; i < nw && !rc; i++) {
-            worker *w = &b->w[i];
-            if (w->cursor >= w->norder)
-                continue;
-            const term_acc *ta = &w->terms[w->order[w->cursor]];
-            if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
-                continue;
-            for (const blkdesc *bd = ta->done; bd && !rc; bd = bd->next)
-                rc = put_block(b, cur, field, term, len, w->base, bd);
-            if (!rc && ta->cur.ndocs)
-                rc = put_block(b, cur, field, term, len, w->base, &ta->cur);
-            w->cursor++;
+        if (whas && (!term || term_cmp(wfield, wterm, wlen, field, term, len) < 0)) {
+            field = wfield;
+            term = wterm;
+            len = wlen;
         }
-        if (rc)
+        if (!term)
             break;
+        char t[256];
+        memcpy(t, term, len);
+        /* older batches first: ids ascend */
+        for (int i = 0; i < b->nruns && !rc; i++) {
+            runrd *r = &b->runs[i];
+            if (r->has && term_cmp(r->field, r->term, r->len, field, t, len) == 0) {
+                rc = run_blocks(b, cur, r);
+                if (!rc && run_next_term(r) < 0)
+                    rc = FZ_EIO;
+            }
+        }
+        if (!rc && whas && term_cmp(wfield, wterm, wlen, field, t, len) == 0) {
+            rc = worker_blocks(b, cur, NULL, field, t, len);
+            whas = next_worker_term(b, &wfield, wterm, &wlen);
+        }
+        if (!rc)
+            rc = join_flush(b, cur, field, t, len);
     }
     mdb_cursor_close(cur);
+    if (rc == FZ_EIO)
+        fz_msg(b->emsg, b->emsglen, "reading a run file: %s", strerror(errno));
     return rc;
 }
 
@@ -884,7 +1132,7 @@ static double mono(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int flush_epoch(build *b)
+static int flush_epoch(build *b, int final)
 {
     double t0 = mono();
     wait_idle(b);
@@ -977,7 +1225,8 @@ static int flush_epoch(build *b)
         b->st.sumlen += w->sumlen;
     }
     double t2 = mono();
-    if ((rc = flush_postings(b)))
+    /* a batch's postings go to a run file; the last batch merges them all */
+    if ((rc = final ? flush_postings(b) : write_run(b)))
         return rc;
     store_release_map(b->s);
     if (getenv("FZINDEX_TIMING"))
@@ -997,7 +1246,8 @@ static int flush_epoch(build *b)
             free(w->files[f].path);
         w->nfiles = 0;
     }
-    b->bulk = 0;
+    if (final)
+        b->bulk = 0;
     return FZ_OK;
 }
 
@@ -1087,6 +1337,23 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     if ((rc = store_stats_get(s, b->txn, &b->st)))
         goto fail;
     b->bulk = b->st.next_id == 0;
+    /* run files go beside the index; ones a killed run left are dropped
+     * (this run holds the writer's lock, so no other run owns them) */
+    store_dir(s, b->rundir, sizeof b->rundir);
+    {
+        DIR *d = opendir(b->rundir);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            size_t n = strlen(de->d_name);
+            if (n > 10 && !strncmp(de->d_name, "fzrun-", 6) && !strcmp(de->d_name + n - 4, ".tmp")) {
+                char p[4096 + 300];
+                snprintf(p, sizeof p, "%s/%s", b->rundir, de->d_name);
+                unlink(p);
+            }
+        }
+        if (d)
+            closedir(d);
+    }
     for (int i = 0; i < nw; i++) {
         if (pthread_create(&b->w[i].th, NULL, worker_main, &b->w[i])) {
             rc = FZ_ENOMEM;
@@ -1133,7 +1400,7 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
     } else if (rc != FZ_ENOTFOUND) {
         return b->err = rc;
     }
-    if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b)))
+    if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b, 0)))
         return b->err = rc;
     if (nentries)
         *nentries = 0; /* counted at commit when threads do the work */
@@ -1207,7 +1474,7 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
             rc = 0;
         if (rc)
             break;
-        if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b)))
+        if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b, 0)))
             break;
         if ((rc = begin_wfile(w, path.p, of.nbytes, of.mtime, of.encoding)))
             break;
@@ -1349,7 +1616,7 @@ int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg,
     worker *w = b->mw;
     if (w->nent || w->nfiles) {
         /* it holds merged records of this epoch: write them first */
-        if ((rc = flush_epoch(b)))
+        if ((rc = flush_epoch(b, 0)))
             return b->err = rc;
     }
     fz_arena *arena = fz_arena_create();
@@ -1439,7 +1706,7 @@ int build_commit(build *b, char *msg, size_t msglen)
         return b->err;
     b->emsg = msg;
     b->emsglen = msglen;
-    int rc = flush_epoch(b);
+    int rc = flush_epoch(b, 1);
     if (!rc)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)
@@ -1481,6 +1748,14 @@ void build_destroy(build *b)
         for (int i = 0; i <= b->nw; i++)
             worker_free(&b->w[i]);
     free(b->w);
+    for (int i = 0; i < b->nruns; i++) {
+        if (b->runs[i].f)
+            fclose(b->runs[i].f);
+        unlink(b->runs[i].path);
+    }
+    free(b->runs);
+    fz_buf_free(&b->blk);
+    fz_buf_free(&b->jn.rec);
     fz_buf_free(&b->val);
     store_bb_free(&b->bb);
     free(b->posbuf);

@@ -7,9 +7,12 @@
  * A build holds the single write transaction of one fzindex run: either
  * everything it did is committed by build_commit(), or nothing is (a killed
  * or failed run leaves the index exactly as it was).  Postings are gathered
- * in memory (term -> documents -> positions) and written to LMDB in key
- * order when the memory budget is reached and at commit; a term's new
- * documents are appended to its last block.  Entry ids are never reused.
+ * in memory (term -> documents -> positions); when the memory budget is
+ * reached they are written, sorted, to a run file beside the index, and at
+ * commit the runs are merged into LMDB in key order.  A term's new
+ * documents go into new blocks (joined with each other where short).
+ * Entry ids are never reused.  The budget counts fangzhi's own memory;
+ * LMDB's write transaction keeps up to 512 MB of its own page buffers.
  */
 #ifndef BUILD_H
 #define BUILD_H
