@@ -602,7 +602,8 @@ static int on_record(void *ctx, const parse_entry *pe)
         w->dlen = nd;
         w->dlen_cap = cap;
     }
-    w->dlen[w->nent++] = npos;
+    w->dlen[w->nent] = npos;
+    __atomic_store_n(&w->nent, w->nent + 1, __ATOMIC_RELAXED); /* read by build_added */
     w->sumlen += npos;
     __atomic_add_fetch(&w->post_bytes, w->enc.len + 8, __ATOMIC_RELAXED);
     return FZ_OK;
@@ -1720,7 +1721,15 @@ int build_commit(build *b, char *msg, size_t msglen)
 
 size_t build_mem_used(const build *b) { return mem_used((build *)b); }
 
-uint64_t build_added(const build *b) { return b->added; }
+uint64_t build_added(const build *b)
+{
+    /* written ones, plus the records worker 0 (which sees every file) and
+     * the main thread have gathered in this batch */
+    uint64_t n = b->added + __atomic_load_n(&b->mw->nent, __ATOMIC_RELAXED);
+    if (b->nw)
+        n += __atomic_load_n(&b->w[0].nent, __ATOMIC_RELAXED);
+    return n;
+}
 
 void build_destroy(build *b)
 {

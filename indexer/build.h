@@ -63,7 +63,8 @@ void build_destroy(build *b);
 /* Memory held by gathered postings now, for progress and tests. */
 size_t build_mem_used(const build *b);
 
-/* Entries written by this build so far (all of them after build_commit). */
+/* Entries this build has gathered so far (all of them after build_commit);
+ * safe to call while worker threads run, for progress. */
 uint64_t build_added(const build *b);
 
 #endif
