@@ -142,6 +142,20 @@ static int meta_check(store *s, MDB_txn *txn, int creating, char *msg, size_t ms
     return FZ_OK;
 }
 
+const char *store_default_path(char *buf, size_t n)
+{
+    const char *e = getenv("FANGZHI_DB");
+    if (e && *e)
+        return e;
+    const char *x = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    if (x && *x)
+        snprintf(buf, n, "%s/fangzhi/index", x);
+    else
+        snprintf(buf, n, "%s/.local/share/fangzhi/index", home ? home : ".");
+    return buf;
+}
+
 /* Opens s->env.  The map is 1 TB of address space; where that cannot be
  * had (ulimit -v, valgrind) smaller maps are tried.  A read-only open that
  * cannot write the lock file (read-only media) opens without one: readers

@@ -43,6 +43,11 @@ enum {
 
 typedef struct store store;
 
+/* The index both programs use without --db: $FANGZHI_DB, else
+ * $XDG_DATA_HOME/fangzhi/index, else ~/.local/share/fangzhi/index.  Returns
+ * the environment's string or buf. */
+const char *store_default_path(char *buf, size_t n);
+
 /* Opens the index at path: a directory (data.mdb inside), or a single file
  * (a packed archive written by store_pack, always read-only).  Checks the
  * magic and format version.  Errors: FZ_ENOTFOUND (no index there, read

@@ -332,50 +332,13 @@ static int on_token(void *ctx, const tok_token *t)
     return 0;
 }
 
-/* Room for n more bytes at the end of the term's postings. */
-static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
-{
-    chunk *c = ta->tail;
-    if (c && c->size - c->used >= n)
-        return c->data + c->used;
-    size_t size = c ? (size_t)c->size * 2 : 24;
-    if (size > 4096)
-        size = 4096;
-    if (size < n)
-        size = n;
-    size_t need = (sizeof(chunk) + size + 7) & ~(size_t)7;
-    slab *sl = w->slabs;
-    if (!sl || sl->size - sl->used < need) {
-        size_t ss = need > ((size_t)1 << 20) ? need : ((size_t)1 << 20);
-        sl = malloc(sizeof *sl + ss);
-        if (!sl)
-            return NULL;
-        sl->size = ss;
-        sl->used = 0;
-        sl->next = w->slabs;
-        w->slabs = sl;
-        __atomic_add_fetch(&w->post_bytes, ss, __ATOMIC_RELAXED);
-    }
-    chunk *nc = (chunk *)(sl->data + sl->used);
-    sl->used += need;
-    nc->next = NULL;
-    nc->used = 0;
-    nc->size = (uint32_t)size;
-    if (c)
-        c->next = nc;
-    else
-        ta->head = nc;
-    ta->tail = nc;
-    return nc->data;
-}
-
 /* Memory from the worker's slabs (freed with them). */
 static void *slab_alloc(worker *w, size_t size)
 {
     size = (size + 15) & ~(size_t)15;
     slab *sl = w->slabs;
     if (!sl || sl->size - sl->used < size) {
-        size_t ss = (size_t)1 << 20;
+        size_t ss = size > ((size_t)1 << 20) ? size : ((size_t)1 << 20);
         sl = malloc(sizeof *sl + ss);
         if (!sl)
             return NULL;
@@ -388,6 +351,31 @@ static void *slab_alloc(worker *w, size_t size)
     void *p = sl->data + sl->used;
     sl->used += size;
     return p;
+}
+
+/* Room for n more bytes at the end of the term's postings. */
+static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
+{
+    chunk *c = ta->tail;
+    if (c && c->size - c->used >= n)
+        return c->data + c->used;
+    size_t size = c ? (size_t)c->size * 2 : 24;
+    if (size > 4096)
+        size = 4096;
+    if (size < n)
+        size = n;
+    chunk *nc = slab_alloc(w, sizeof(chunk) + size);
+    if (!nc)
+        return NULL;
+    nc->next = NULL;
+    nc->used = 0;
+    nc->size = (uint32_t)size;
+    if (c)
+        c->next = nc;
+    else
+        ta->head = nc;
+    ta->tail = nc;
+    return nc->data;
 }
 
 /* Forgets every term and frees the postings (after a flush). */

@@ -85,19 +85,6 @@ static void usage(FILE *f)
             "exit status: 0 success, 2 error (the index is left as it was).\n");
 }
 
-static const char *default_db(char *buf, size_t n)
-{
-    const char *e = getenv("FANGZHI_DB");
-    if (e && *e)
-        return e;
-    const char *x = getenv("XDG_DATA_HOME");
-    if (x && *x)
-        snprintf(buf, n, "%s/fangzhi/index", x);
-    else
-        snprintf(buf, n, "%s/.local/share/fangzhi/index", getenv("HOME") ? getenv("HOME") : ".");
-    return buf;
-}
-
 static int mkdirs(const char *path)
 {
     char tmp[PATH_MAX];
@@ -936,7 +923,7 @@ int main(int argc, char **argv)
         }
     }
     char dbbuf[PATH_MAX];
-    ro.db = ro.db ? ro.db : default_db(dbbuf, sizeof dbbuf);
+    ro.db = ro.db ? ro.db : store_default_path(dbbuf, sizeof dbbuf);
     if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK) {
         if (optind < argc) {
             fprintf(stderr, PROG ": %s takes no file arguments ('%s'); the index is given with --db\n",

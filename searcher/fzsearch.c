@@ -110,19 +110,6 @@ static void usage(FILE *f)
             "the column of the mistake).\n");
 }
 
-static const char *default_db(char *buf, size_t n)
-{
-    const char *e = getenv("FANGZHI_DB");
-    if (e && *e)
-        return e;
-    const char *x = getenv("XDG_DATA_HOME");
-    if (x && *x)
-        snprintf(buf, n, "%s/fangzhi/index", x);
-    else
-        snprintf(buf, n, "%s/.local/share/fangzhi/index", getenv("HOME") ? getenv("HOME") : ".");
-    return buf;
-}
-
 static double now_ms(void)
 {
     struct timeval tv;
@@ -483,7 +470,7 @@ int main(int argc, char **argv)
     a.so.no_hits = a.mode == MODE_COUNT;
     char dbbuf[PATH_MAX];
     if (!db)
-        db = default_db(dbbuf, sizeof dbbuf);
+        db = store_default_path(dbbuf, sizeof dbbuf);
 
     /* the query: the remaining words, joined by spaces */
     fz_buf q = {0};
