@@ -37,7 +37,7 @@ static int on_record(void *ctx, const parse_entry *e)
     /* records come in file order of their first lines */
     if (e->line == 0 || e->line > st->nlines + 1 || e->line < st->last_line)
         abort();
-    if (e->nsection > 4 || !e->section || e->section[e->nsection] || !e->authors || e->authors[e->nauthors])
+    if (e->nsection > 6 || !e->section || e->section[e->nsection] || !e->authors || e->authors[e->nauthors])
         abort();
     st->sum += touch(e->title, e->title_len) + touch(e->body, e->body_len);
     for (size_t i = 0; i < e->nsection; i++)
