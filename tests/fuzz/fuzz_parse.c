@@ -4,7 +4,7 @@
  * Feeds the input as one file's text to parse_text and reads everything
  * each record offers, checking what parse.h promises: strings are
  * NUL-terminated at their stated lengths, section and author arrays are
- * NULL-terminated, at most 4 headings, first lines never go back and stay
+ * NULL-terminated, at most 6 headings, first lines never go back and stay
  * within the text, the kind is known.  A broken promise aborts (a crash for libFuzzer).
  */
 #include <stdint.h>
