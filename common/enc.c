@@ -305,9 +305,9 @@ static int looks_binary(const unsigned char *p, size_t n, int at_end)
 }
 
 /* UTF-8 when the sample is valid, or nearly so: at most one invalid byte
- * per 20 valid multibyte sequences (a damaged UTF-8 file; enc_to_utf8
- * reports where).  GB18030 and Big5 text is far from that. */
-static int looks_utf8(const unsigned char *s, size_t n, int truncated)
+ * per `per` valid multibyte sequences (a damaged UTF-8 file; enc_to_utf8
+ * reports where).  GB18030 and Big5 text is far from 1 in 20. */
+static int looks_utf8(const unsigned char *s, size_t n, int truncated, size_t per)
 {
     size_t i = 0, valid = 0, bad = 0;
     while (i < n) {
@@ -327,7 +327,7 @@ static int looks_utf8(const unsigned char *s, size_t n, int truncated)
         bad++;
         i++;
     }
-    return bad == 0 || bad * 20 <= valid;
+    return bad == 0 || bad * per <= valid;
 }
 
 /* The file had a UTF-16 BOM: it is UTF-16 unless the decoded sample is
@@ -395,7 +395,7 @@ int enc_detect(const unsigned char *data, size_t len, const char **name)
     const unsigned char *s = data + f;
     size_t n = end - f;
 
-    if (looks_utf8(s, n, truncated)) {
+    if (looks_utf8(s, n, truncated, 20)) {
         *name = ENC_UTF8;
         return FZ_OK;
     }
@@ -417,8 +417,13 @@ int enc_detect(const unsigned char *data, size_t len, const char **name)
     int b5_in = (b5.ok || b5.good >= FAIL_LATE_MIN) && b5.ctrl * 50 <= b5.cps;
     double gs = text_score(&gb), bs = text_score(&b5);
     const char *pick;
-    if (!gb_in && !b5_in)
-        return FZ_EENCODING;
+    if (!gb_in && !b5_in) {
+        /* neither decodes: UTF-8 with damage, if most of it is UTF-8 */
+        if (!looks_utf8(s, n, truncated, 1))
+            return FZ_EENCODING;
+        *name = ENC_UTF8;
+        return FZ_OK;
+    }
     else if (!b5_in)
         pick = ENC_GB18030;
     else if (!gb_in)

@@ -22,7 +22,10 @@
  *     short texts such as a lone name.  The higher score wins; a tie goes to
  *     GB18030.  A candidate that fails only after 1 KiB of the sample stays
  *     in the running (a damaged file, conversion names the offset), but
- *     must beat a cleanly decoding one by a clear margin.
+ *     must beat a cleanly decoding one by a clear margin.  When neither is
+ *     in the running, a sample with at least as many valid multibyte UTF-8
+ *     sequences as invalid bytes is damaged UTF-8 (its bad bytes are
+ *     reported and skipped); anything else fits no encoding.
  * The text tests read at most 64 KiB starting at the first non-ASCII byte,
  * cut back to a line end when there is one in its second half; a character
  * cut by the end of that sample is no error.  Very short texts (one or two

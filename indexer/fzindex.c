@@ -449,36 +449,6 @@ static int read_file(const char *path, fz_buf *out, struct stat *st)
     return 0;
 }
 
-/* A file that fits no encoding as a whole but is mostly valid UTF-8 (no
- * NUL bytes, at least as many valid multi-byte characters as bad bytes) is
- * read as UTF-8; its bad bytes are reported and skipped. */
-static int mostly_utf8(const fz_buf *b, const char **enc)
-{
-    size_t good = 0, bad = 0;
-    const unsigned char *p = (const unsigned char *)b->p;
-    for (size_t i = 0; i < b->len;) {
-        if (p[i] == 0)
-            return 0;
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        int k = fz_utf8_decode(p + i, b->len - i, &cp);
-        if (k < 0) {
-            bad++;
-            i++;
-        } else {
-            good++;
-            i += (size_t)k;
-        }
-    }
-    if (good < bad || good == 0)
-        return 0;
-    *enc = ENC_UTF8;
-    return 1;
-}
-
 /* Size of an index: its data.mdb, or the file itself for an archive. */
 static uint64_t index_size(const char *db)
 {
@@ -643,7 +613,7 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const char *pat
         return 0;
     }
     const char *enc = ro->encoding;
-    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc) && !mostly_utf8(raw, &enc)) {
+    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc)) {
         progress_clear(pg);
         fprintf(stderr, PROG ": warning: skipping %s: not text in a supported encoding "
                         "(UTF-8, UTF-16, GB18030, Big5)\n", path);

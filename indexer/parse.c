@@ -523,12 +523,11 @@ static bool credit_at_end(const unsigned char *t, size_t s, size_t e, size_t *op
 /* A heading's text: 1..HEAD_MAX non-space characters, at least one letter,
  * none of 。！？；：， .!?;:, (a '.' between two digits is a decimal point);
  * 、 is allowed inside (第三章 农业、林业, 第31组 魏徵、褚亮) but not last. */
-static bool heading_like(const unsigned char *t, size_t s, size_t e, bool dunhao)
+static bool heading_like(const unsigned char *t, size_t s, size_t e)
 {
     int chars = 0;
     bool letter = false;
     uint32_t prev = 0, last = 0;
-    (void)dunhao;
     for (size_t i = s; i < e;) {
         int l;
         uint32_t c = cp_at(t, i, e, &l);
@@ -628,7 +627,7 @@ static bool sidebar_title(const unsigned char *t, size_t s, size_t e, size_t *ts
     if (!i)
         return false;
     size_t a = skip_spaces(t, i, e);
-    if (a == i || a == e || !heading_like(t, a, e, false))
+    if (a == i || a == e || !heading_like(t, a, e))
         return false;
     if (ts) {
         *ts = a;
@@ -689,7 +688,7 @@ static int base_class(const parse_ctx *p, const line *ln, int *level)
     if (starts_with(t, s, e, "【"))
         return B_ENTRY;
     int lv = numbered_level(t, s, e);
-    if (lv && heading_like(t, s, e, true)) {
+    if (lv && heading_like(t, s, e)) {
         *level = lv;
         return B_NUMHEAD;
     }
@@ -697,7 +696,7 @@ static int base_class(const parse_ctx *p, const line *ln, int *level)
         return B_ATTR;
     if (sidebar_title(t, s, e, NULL, NULL))
         return B_SIDEBAR;
-    if (heading_like(t, s, e, false) && !credit_at_end(t, s, e, NULL, NULL, NULL))
+    if (heading_like(t, s, e) && !credit_at_end(t, s, e, NULL, NULL, NULL))
         return B_CAND;
     return B_TEXT;
 }

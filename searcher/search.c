@@ -280,10 +280,6 @@ static int leaf_positions(ctx *x, leaf *l)
 
 /* ---------------------------------------------------------- verification */
 
-typedef struct {
-    doctoks *dt;
-} dt_ctx;
-
 static int dt_emit(void *p, const tok_token *t)
 {
     doctoks *dt = p;

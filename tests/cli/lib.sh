@@ -28,3 +28,20 @@ one_line() { [ "$(wc -l <"$T/err")" -eq 1 ]; }
 err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr lacks '$1': $(head -c 300 "$T/err")" >&2; return 1; }; }
 out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout lacks '$1'" >&2; return 1; }; }
 finish() { echo "$1: $pass passed, $failn failed"; [ "$failn" = 0 ]; }
+# make_big DIR N: N files of about 1 MB, each 20 copies of the sample with
+# varied titles (【N卷C号…) and years (年N-C), so every copy adds new terms
+make_big() {
+    mkdir -p "$1"
+    i=1
+    while [ "$i" -le "$2" ]; do
+        awk -v f="$i" 'BEGIN { for (c = 1; c <= 20; c++) {
+                while ((getline l < ARGV[1]) > 0) {
+                    if (l ~ /^【/) sub(/^【/, "【" f "卷" c "号", l)
+                    gsub(/年/, "年" f "-" c, l)
+                    print l
+                }
+                close(ARGV[1])
+            } exit }' "$ROOT/corpus/xiacheng-2017-annual-focus.txt" >"$1/part$i.txt"
+        i=$((i + 1))
+    done
+}

@@ -5,19 +5,7 @@
 # and a read-only index searched by a user who cannot write it.
 . "$(dirname "$0")/lib.sh"
 S=$ROOT/corpus/xiacheng-2017-annual-focus.txt
-mkdir "$T/big"
-i=1
-while [ $i -le 12 ]; do
-    awk -v f=$i 'BEGIN { for (c = 1; c <= 20; c++) {
-            while ((getline l < ARGV[1]) > 0) {
-                if (l ~ /^【/) sub(/^【/, "【" f "卷" c "号", l)
-                gsub(/年/, "年" f "-" c, l)
-                print l
-            }
-            close(ARGV[1])
-        } exit }' "$S" >"$T/big/part$i.txt"
-    i=$((i + 1))
-done
+make_big "$T/big" 12
 "$FZI" --db "$T/base" --quiet "$ROOT/corpus" || { echo "$0: cannot build the base index" >&2; exit 1; }
 cp -r "$T/base" "$T/ref"
 "$FZI" --db "$T/ref" --quiet "$T/big" || { echo "$0: the big run fails" >&2; exit 1; }

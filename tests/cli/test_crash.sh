@@ -6,23 +6,10 @@
 # KILLS=N sets the number of random kills (default 6).
 . "$(dirname "$0")/lib.sh"
 KILLS=${KILLS:-6}
-S=$ROOT/corpus/xiacheng-2017-annual-focus.txt
 
 # ~16 MB of input: 16 files, each 20 copies of the sample with varied titles
 # and numbers, so every copy adds new terms
-mkdir "$T/big"
-i=1
-while [ $i -le 16 ]; do
-    awk -v f=$i 'BEGIN { for (c = 1; c <= 20; c++) {
-            while ((getline l < ARGV[1]) > 0) {
-                if (l ~ /^【/) sub(/^【/, "【" f "卷" c "号", l)
-                gsub(/年/, "年" f "-" c, l)
-                print l
-            }
-            close(ARGV[1])
-        } exit }' "$S" >"$T/big/part$i.txt"
-    i=$((i + 1))
-done
+make_big "$T/big" 16
 
 # the reference states: BASE (the sample) and AFTER (the sample, then big/)
 "$FZI" --db "$T/base" --quiet "$ROOT/corpus" || { echo "$0: cannot build the base index" >&2; exit 1; }
