@@ -74,6 +74,11 @@ static void fail(parser *p, int code, uint32_t col, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(p->msg, p->msglen, fmt, ap);
         va_end(ap);
+        /* The message quotes the query, which may hold control
+         * characters; it must stay one printable line. */
+        for (char *c = p->msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7F)
+                *c = ' ';
     }
 }
 

@@ -27,6 +27,10 @@ check "empty query: says so" err_has "empty query"
 check "no query" status_is 2 "$FZS" --db "$DB"
 check "punctuation-only query" status_is 2 "$FZS" --db "$DB" "，。！"
 check "punctuation-only query: one line" one_line
+check "bad kind: value" status_is 2 "$FZS" --db "$DB" "kind:\"a
+b\""
+check "bad kind: one line even with a newline in the query" one_line
+check "bad kind: names the field" err_has "kind must be"
 check "bad --limit" status_is 2 "$FZS" --db "$DB" --limit abc 井长制
 check "no index" status_is 2 "$FZS" --db "$T/none" 井长制
 check "no index: one line" one_line
