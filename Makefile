@@ -60,10 +60,6 @@ $(BUILD)/gen/fold_table.c: $(BUILD)/gen/genfold $(UNIHAN)
 $(BUILD)/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# fzfold: the analyser's folding as a filter, for the benchmark's referee.
-$(BUILD)/gen/fzfold: tools/fzfold.c $(BUILD)/libfz.a
-	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(BUILD)/libfz.a $(LDLIBS)
-
 $(BUILD)/libfz.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 

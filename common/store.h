@@ -21,7 +21,7 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 1          /* bumped on any incompatible change */
+#define STORE_FORMAT 2          /* bumped on any incompatible change (2: phrase folding) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */

@@ -361,6 +361,50 @@ static int next_is_digit(tok_analyzer *a, const unsigned char *p, size_t len, si
     return n > 0 && is_digit(U_CP(u[0]));
 }
 
+/* Phrase rules (fold.h): the results still to be used for the characters
+ * of a matched key after its first. */
+struct phrase_state {
+    const uint32_t *val;
+    size_t n, at;
+};
+
+/* The folded form of the CJK character cp whose bytes end at text offset
+ * next, with ICU's phrase rules: a pending result when inside a matched
+ * key, else the first rule beginning with cp whose key matches the text
+ * that follows, else cp folded on its own.  fold is TS or VARIANTS. */
+static uint32_t fold_in_text(tok_fold fold, struct phrase_state *ph, const unsigned char *p,
+                             size_t len, size_t next, uint32_t cp)
+{
+    uint32_t r = cp;
+    size_t first, nr;
+    if (ph->at < ph->n) {
+        r = ph->val[ph->at++];
+    } else if ((nr = fold_phrases(cp, &first)) != 0) {
+        r = fold_ts(cp); /* unless a rule matches */
+        for (size_t j = first; j < first + nr; j++) {
+            const uint32_t *key, *val;
+            size_t kl = fold_phrase(j, &key, &val), m = 1, q = next;
+            for (; m < kl && q < len; m++) {
+                uint32_t c;
+                int k = fz_utf8_decode(p + q, len - q, &c);
+                if (k < 0 || c != key[m])
+                    break;
+                q += (size_t)k;
+            }
+            if (m == kl) {
+                ph->val = val + 1;
+                ph->n = kl - 1;
+                ph->at = 0;
+                r = val[0];
+                break;
+            }
+        }
+    } else {
+        r = fold_ts(cp);
+    }
+    return fold == TOK_FOLD_VARIANTS ? fold_variant(r) : r;
+}
+
 int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
                 tok_emit_fn emit, void *ctx, uint32_t *next_pos)
 {
@@ -373,6 +417,7 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
     s.pos = pos_base;
     const unsigned char *p = (const unsigned char *)text;
     const tok_fold fold = a->fold;
+    struct phrase_state ph = {NULL, 0, 0};
     size_t i = 0;
     int rc = 0;
     while (i < len) {
@@ -408,10 +453,8 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             (p[i + 2] & 0xC0) == 0x80) {
             uint32_t cp = ((c0 & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
             if (cp >= 0x4E00) {
-                if (fold == TOK_FOLD_TS)
-                    cp = fold_ts(cp);
-                else if (fold == TOK_FOLD_VARIANTS)
-                    cp = fold_variant(cp);
+                if (fold != TOK_FOLD_NONE)
+                    cp = fold_in_text(fold, &ph, p, len, i + 3, cp);
                 if ((rc = cjk(&s, cp, (uint32_t)i, (uint32_t)i + 3)) != 0)
                     return rc;
                 i += 3;
@@ -431,6 +474,10 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
         if (n < 0)
             return FZ_ENOMEM;
         uint32_t start = (uint32_t)i, end = (uint32_t)(i + (size_t)k);
+        size_t first;
+        if (n == 1 && fold != TOK_FOLD_NONE && U_CLS(u[0]) == TOK_C_CJK &&
+            (ph.at < ph.n || fold_phrases(cp, &first)))
+            u[0] = U_MAKE(fold_in_text(fold, &ph, p, len, end, cp), TOK_C_CJK);
         for (int j = 0; j < n; j++) {
             uint32_t c = U_CP(u[j]);
             switch (U_CLS(u[j])) {

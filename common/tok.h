@@ -16,9 +16,16 @@
  *      8 code points); fast paths for ASCII and the URO block
  *      U+4E00..U+9FFF, which NFKC leaves alone;
  *   3. fold (fold.h): none, traditional -> simplified, or that plus variant
- *      characters to one representative.  Folding is per code point: ICU's
- *      transliterator also has phrase rules (沈澱 -> 沉淀 while 沈 stays),
- *      which are not applied (see tools/genfold.c);
+ *      characters to one representative.  Folding is per code point, except
+ *      inside the phrases of ICU's transliterator rules (沈澱 -> 沉淀 while
+ *      沈 stays; 祇有 -> 只有): at a CJK character that begins such a
+ *      phrase, the characters that follow in the text (as written, nothing
+ *      between them) are compared with the rule's key, and on a match each
+ *      character of the key becomes the character of the rule's result, one
+ *      for one, so positions and byte ranges are unchanged.  A text thus
+ *      folds as `uconv -x Traditional-Simplified` folds it (except a CJK
+ *      compatibility ideograph inside such a phrase); tok_fold_cp, for one
+ *      code point alone, applies no phrase rule;
  *   4. classify: CJK (Han script or Unified_Ideograph, U+3007, hiragana,
  *      katakana incl. U+30FC, hangul), word character (letters, marks,
  *      decimal digits), space (White_Space, incl. U+3000), or punctuation

@@ -718,8 +718,38 @@ static tok_analyzer *get_tok(search *s, tok_fold f)
     return s->tok[f];
 }
 
-/* Alternative keys of one term at --fold=variants: the product of each
- * character's forms, at most MAX_ALTS. */
+/* The keys under which the index may hold a query character cp (already
+ * folded traditional -> simplified on its own), at most max, cp first.
+ * --fold=variants: every form of its variant class.  --fold=none: the
+ * index folds inside ICU's phrase rules (tok.h), so a character written as
+ * one whose form is cp can be indexed under the rule's result instead (沈
+ * in 沈澱 is indexed as 沉); the verification keeps the exact forms. */
+static size_t char_forms(tok_fold fold, uint32_t cp, uint32_t *out, size_t max)
+{
+    if (fold == TOK_FOLD_VARIANTS)
+        return fold_variant_forms(cp, out, max);
+    size_t n = 0;
+    out[n++] = cp;
+    if (fold != TOK_FOLD_NONE)
+        return n;
+    for (size_t i = 0, nr = fold_phrase_count(); i < nr; i++) {
+        const uint32_t *key, *val;
+        size_t kl = fold_phrase(i, &key, &val);
+        for (size_t k = 0; k < kl; k++) {
+            if (fold_ts(key[k]) != cp || val[k] == cp)
+                continue;
+            size_t j = 0;
+            while (j < n && out[j] != val[k])
+                j++;
+            if (j == n && n < max)
+                out[n++] = val[k];
+        }
+    }
+    return n;
+}
+
+/* Alternative keys of one term at --fold=variants and --fold=none: the
+ * product of each character's forms (char_forms), at most MAX_ALTS. */
 static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_KEY_MAX], size_t *alen)
 {
     uint32_t cps[8];
@@ -733,15 +763,15 @@ static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_
         i += (size_t)k;
     }
     int cjk = ncp <= 2 && ncp > 0 && tok_classify(cps[0]) == TOK_C_CJK;
-    if (x->o->fold != TOK_FOLD_VARIANTS || !cjk) {
+    if (x->o->fold == TOK_FOLD_TS || !cjk) {
         memcpy(alts[0], term, len);
         alen[0] = len;
         return 1;
     }
     uint32_t f0[MAX_ALTS], f1[MAX_ALTS];
-    size_t n0 = fold_variant_forms(cps[0], f0, MAX_ALTS), n1 = 1;
+    size_t n0 = char_forms(x->o->fold, cps[0], f0, MAX_ALTS), n1 = 1;
     if (ncp == 2)
-        n1 = fold_variant_forms(cps[1], f1, MAX_ALTS);
+        n1 = char_forms(x->o->fold, cps[1], f1, MAX_ALTS);
     size_t n = 0;
     for (size_t i = 0; i < n0; i++)
         for (size_t j = 0; j < n1 && n < MAX_ALTS; j++) {

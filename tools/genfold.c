@@ -26,13 +26,16 @@
  *      and 沈默 -> 沉默 but 沈 -> 沈; 著名/顯著/著作 keep 著 but 著 -> 着;
  *      畫分 -> 划分 but 畫 -> 画; 乾坤 keeps 乾 but 乾 -> 干; 五嶽 -> 五岳,
  *      祇有 -> 只有, 項鍊 -> 项链, 甚麼 -> 什么, ...
- *    So the table equals `uconv -x Traditional-Simplified` except inside
- *    those phrases (and except 「」 -> “”, which T-S also maps and which is
- *    punctuation for the analyser either way).  On the sample corpus
- *    converted with uconv -x Simplified-Traditional, the table and uconv
- *    disagree on 1 Han character in 18,901 (沈澱池).  The table is what
- *    fold.h promises: one code point at a time, the same for documents and
- *    queries, so e.g. 著名 and 着名 fold alike on both sides.
+ *    So besides the per-character table genfold writes every phrase rule
+ *    (key, and ICU's result for the key transliterated at once), in ICU's
+ *    order, and the analyser applies them in running text (tok.h): a text
+ *    then folds as `uconv -x Traditional-Simplified` folds it (tested rule
+ *    by rule, and all rules run together, against ICU in
+ *    tests/unit/test_tok.c), for documents and queries alike.  Kept only
+ *    when key and result have the same number of code points, all Unified
+ *    Ideographs that NFKC leaves alone (ICU 72: all 976; the count is in
+ *    the header).  「」 -> “”, which T-S also maps, is punctuation for the
+ *    analyser either way.
  *    ICU's per-character mapping is not idempotent in one place: 苎 U+82CE
  *    and 苧 U+82E7 map to each other (and 薴 U+85B4 to 苧); fold_ts keeps
  *    ICU's answers, fold_variant puts all three in one class (rep 苎).
@@ -75,6 +78,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
+#include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utrans.h>
 #include <unicode/uversion.h>
@@ -200,6 +204,58 @@ static long build_ts(UTransliterator *tr, long *whole_len_diff)
  * two or more code points is transliterated at once and compared with the
  * per-character result.  Returns how many differ; *nphrase gets how many
  * phrase rules there are. */
+#define PH_MAX 8 /* longest phrase kept, in code points */
+struct phrase {
+    uint32_t key[PH_MAX], val[PH_MAX];
+    uint32_t n;     /* code points in key and val */
+    uint32_t order; /* position in ICU's rule list */
+};
+static struct phrase *phrases;
+static size_t nphrases, phrases_skipped;
+
+static void keep_phrase(const UChar *key, int32_t klen, const UChar *val, int32_t vlen)
+{
+    struct phrase ph;
+    memset(&ph, 0, sizeof ph);
+    uint32_t nk = 0, nv = 0;
+    for (int32_t k = 0; k < klen;) {
+        UChar32 c;
+        U16_NEXT(key, k, klen, c);
+        if (nk == PH_MAX) { phrases_skipped++; return; }
+        ph.key[nk++] = (uint32_t)c;
+    }
+    for (int32_t k = 0; k < vlen;) {
+        UChar32 c;
+        U16_NEXT(val, k, vlen, c);
+        if (nv == PH_MAX) { phrases_skipped++; return; }
+        ph.val[nv++] = (uint32_t)c;
+    }
+    /* The analyser replaces characters one for one (positions and byte
+     * ranges stay those of the source); every character must be one the
+     * analyser treats as CJK, which NFKC leaves alone. */
+    if (nk != nv) { phrases_skipped++; return; }
+    for (uint32_t k = 0; k < nk; k++) {
+        UErrorCode st = U_ZERO_ERROR;
+        UChar s1[2], s2[8];
+        int32_t l1 = 0;
+        U16_APPEND_UNSAFE(s1, l1, (UChar32)ph.key[k]);
+        const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
+        int32_t l2 = unorm2_normalize(nf, s1, l1, s2, 8, &st);
+        if (U_FAILURE(st) || l2 != l1 || memcmp(s1, s2, (size_t)l1 * sizeof(UChar)) ||
+            !u_hasBinaryProperty((UChar32)ph.key[k], UCHAR_UNIFIED_IDEOGRAPH) ||
+            !u_hasBinaryProperty((UChar32)ph.val[k], UCHAR_UNIFIED_IDEOGRAPH)) {
+            phrases_skipped++;
+            return;
+        }
+    }
+    ph.n = nk;
+    ph.order = (uint32_t)nphrases;
+    phrases = realloc(phrases, (nphrases + 1) * sizeof *phrases);
+    if (!phrases)
+        die("out of memory");
+    phrases[nphrases++] = ph;
+}
+
 static long check_phrases(UTransliterator *tr, long *nphrase)
 {
     UErrorCode st = U_ZERO_ERROR;
@@ -250,6 +306,7 @@ static long check_phrases(UTransliterator *tr, long *nphrase)
             if (err)
                 die("phrase too long");
         }
+        keep_phrase(rules + start, gt - start, whole, len);
         if (len != elen || memcmp(whole, each, (size_t)len * sizeof(UChar)) != 0) {
             differ++;
             if (verbose) {
@@ -497,6 +554,68 @@ static void emit_lookup(const char *name, const uint32_t *map)
            name, name, name, name);
 }
 
+static int cmp_phrase(const void *x, const void *y)
+{
+    const struct phrase *a = x, *b = y;
+    if (a->key[0] != b->key[0])
+        return a->key[0] < b->key[0] ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* The phrase rules, sorted by first character and, for one first
+ * character, in ICU's order (the first rule that matches wins, as in the
+ * transliterator).  Each rule is PH_MAX+1 words in ph_rules: the length n,
+ * then the key's n code points, then the result's n code points. */
+static void emit_phrases(void)
+{
+    qsort(phrases, nphrases, sizeof *phrases, cmp_phrase);
+    printf("static const uint32_t ph_rules[%zu][%d] = {\n", nphrases ? nphrases : 1, 2 * PH_MAX + 1);
+    for (size_t i = 0; i < nphrases; i++) {
+        printf("    {%u", phrases[i].n);
+        for (uint32_t k = 0; k < PH_MAX; k++)
+            printf(", 0x%X", phrases[i].key[k]);
+        for (uint32_t k = 0; k < PH_MAX; k++)
+            printf(", 0x%X", phrases[i].val[k]);
+        printf("},\n");
+    }
+    if (!nphrases)
+        printf("    {0}\n");
+    printf("};\n");
+    /* A bitmap of first characters over U+3400..U+9FFF. */
+    uint8_t bits[(DIRECT_HI - DIRECT_LO + 1 + 7) / 8];
+    memset(bits, 0, sizeof bits);
+    int outside = 0;
+    for (size_t i = 0; i < nphrases; i++) {
+        uint32_t c = phrases[i].key[0];
+        if (c >= DIRECT_LO && c <= DIRECT_HI)
+            bits[(c - DIRECT_LO) >> 3] |= (uint8_t)(1u << ((c - DIRECT_LO) & 7));
+        else
+            outside = 1;
+    }
+    printf("static const uint8_t ph_first[%zu] = {\n", sizeof bits);
+    uint32_t k = 0;
+    for (size_t i = 0; i < sizeof bits; i++)
+        item(&k, 16, "%u", bits[i]);
+    end_array(k, 16);
+    printf("size_t fold_phrases(uint32_t cp, size_t *first)\n{\n"
+           "    if (cp - 0x%Xu <= 0x%Xu) {\n"
+           "        uint32_t d = cp - 0x%Xu;\n"
+           "        if (!(ph_first[d >> 3] >> (d & 7) & 1))\n            return 0;\n"
+           "    } else if (%s) {\n        return 0;\n    }\n"
+           "    size_t lo = 0, hi = %zu;\n"
+           "    while (lo < hi) {\n        size_t mid = lo + (hi - lo) / 2;\n"
+           "        if (ph_rules[mid][1] < cp)\n            lo = mid + 1;\n        else\n            hi = mid;\n    }\n"
+           "    size_t n = 0;\n"
+           "    while (lo + n < %zu && ph_rules[lo + n][1] == cp)\n        n++;\n"
+           "    *first = lo;\n    return n;\n}\n\n",
+           DIRECT_LO, DIRECT_HI - DIRECT_LO, DIRECT_LO, outside ? "0" : "1", nphrases, nphrases);
+    printf("size_t fold_phrase(size_t i, const uint32_t **key, const uint32_t **result)\n{\n"
+           "    if (i >= %zu)\n        return 0;\n"
+           "    *key = &ph_rules[i][1];\n    *result = &ph_rules[i][1 + %d];\n"
+           "    return ph_rules[i][0];\n}\n\n", nphrases, PH_MAX);
+    printf("uint32_t fold_phrase_count(void) { return %zu; }\n", nphrases);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -639,6 +758,8 @@ int main(int argc, char **argv)
            " * differently from the per-character table, so the transliterator is\n"
            " * %sper-character on real text.\n",
            nphrase, phrase_diff, phrase_diff || whole_diff || lendiff ? "NOT " : "");
+    printf(" * Phrase rules kept for the analyser: %zu (left out: %zu, of other lengths\n"
+           " * or with characters NFKC changes).\n", nphrases, phrases_skipped);
     printf(" * Per-character outputs of other than one code point (left out): %u.\n", ts_multi);
     printf(" * fold_ts not idempotent at %u code points.\n", ts_notidem);
     printf(" * Unihan: %zu kSemanticVariant, %zu kZVariant, %zu kSimplifiedVariant\n"
@@ -706,6 +827,7 @@ int main(int argc, char **argv)
                "    return n;\n}\n\n", k, k);
         free(pairs);
     }
+    emit_phrases();
     printf("uint32_t fold_ts(uint32_t cp) { return ts_lookup(cp); }\n");
     printf("uint32_t fold_variant(uint32_t cp) { return fv_lookup(cp); }\n");
     printf("uint32_t fold_ts_count(void) { return %u; }\n", nts);
@@ -716,6 +838,6 @@ int main(int argc, char **argv)
     if (fflush(stdout) != 0 || ferror(stdout))
         die("cannot write the output");
     free(ts); free(tsx); free(anchor); free(node); free(uf); free(gan); free(own);
-    free(rep); free(fv); free(edges);
+    free(rep); free(fv); free(edges); free(phrases);
     return 0;
 }

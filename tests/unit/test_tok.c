@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "fold.h"
+
+#include <stdlib.h>
+#include <unicode/ustring.h>
+#include <unicode/utrans.h>
 #include "fz.h"
 #include "t.h"
 #include "tok.h"
@@ -450,6 +454,97 @@ TEST(test_api)
     CHECK_EQ_INT(out[0], 0x5CF0);                     /* 峰 */
 }
 
+/* ---- phrase rules -------------------------------------------------------- */
+
+static int uni_cb(void *ctx, const tok_token *t)
+{
+    if (t->kind == TOK_UNI)
+        fz_buf_append(ctx, t->term, t->term_len);
+    return 0;
+}
+
+/* The unigrams of text at the analyser's level, concatenated. */
+static void unigrams(tok_analyzer *a, const char *text, size_t len, fz_buf *out)
+{
+    out->len = 0;
+    CHECK_EQ_INT(tok_analyze(a, text, len, 0, uni_cb, out, NULL), 0);
+}
+
+/* text through ICU's transliterator, as UTF-8. */
+static void icu_ts(UTransliterator *tr, const char *text, size_t len, fz_buf *out)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t cap = (int32_t)len + 16, ul = 0;
+    UChar *u = malloc((size_t)cap * sizeof *u);
+    u_strFromUTF8(u, cap, &ul, text, (int32_t)len, &st);
+    int32_t limit = ul;
+    utrans_transUChars(tr, u, &ul, cap, 0, &limit, &st);
+    int32_t n = 0;
+    out->len = 0;
+    fz_buf_reserve(out, (size_t)ul * 4 + 1);
+    u_strToUTF8(out->p, (int32_t)(ul * 4 + 1), &n, u, ul, &st);
+    out->len = (size_t)n;
+    CHECK(U_SUCCESS(st));
+    free(u);
+}
+
+TEST(test_phrases)
+{
+    /* The phrase changes what a character folds to; alone it does not. */
+    CHECK_EQ_STR(toks(A_TS, "沈澱"), "U:沉@0[0,3) B:沉淀@0[0,6) U:淀@1[3,6)");
+    CHECK_EQ_STR(terms(A_TS, "沈家"), "沈@0 沈家@0 家@1");
+    CHECK_EQ_STR(terms(A_TS, "祇有"), "只@0 只有@0 有@1");
+    CHECK_EQ_STR(terms(A_TS, "祇園"), "祇@0 祇园@0 园@1");
+    CHECK_EQ_STR(terms(A_VAR, "祇有"), "只@0 只有@0 有@1");
+    CHECK_EQ_STR(terms(A_NONE, "祇有"), "祇@0 祇有@0 有@1");
+    /* Only when the characters are next to each other in the text. */
+    CHECK_EQ_STR(terms(A_TS, "祇 有"), "祇@0 有@1");
+    CHECK_EQ_STR(terms(A_TS, "祇，有"), "祇@0 有@2");
+    /* Inside a longer run, at its end, and twice in a row. */
+    CHECK_EQ_STR(terms(A_TS, "我祇有"), "我@0 我只@0 只@1 只有@1 有@2");
+    CHECK_EQ_STR(terms(A_TS, "祇有祇有"), terms(A_TS, "只有只有"));
+    /* Every rule, alone and all of them run together, folds exactly as
+     * ICU's transliterator folds it. */
+    UErrorCode st = U_ZERO_ERROR;
+    UChar id[32];
+    u_uastrcpy(id, "Traditional-Simplified");
+    UTransliterator *tr = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &st);
+    CHECK(U_SUCCESS(st));
+    if (!tr)
+        return;
+    size_t n = fold_phrase_count(), bad = 0;
+    CHECK(n > 500);
+    fz_buf all = {0}, one = {0}, got = {0}, want = {0};
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *key, *val;
+        size_t kl = fold_phrase(i, &key, &val);
+        CHECK(kl >= 2);
+        one.len = 0;
+        for (size_t k = 0; k < kl; k++) {
+            char b[4];
+            fz_buf_append(&one, b, (size_t)fz_utf8_encode(key[k], b));
+        }
+        fz_buf_append(&all, one.p, one.len);
+        unigrams(A_TS, one.p, one.len, &got);
+        icu_ts(tr, one.p, one.len, &want);
+        if (got.len != want.len || memcmp(got.p, want.p, got.len)) {
+            if (bad++ < 5)
+                fprintf(stderr, "phrase %zu: %.*s -> %.*s, ICU %.*s\n", i, (int)one.len, one.p,
+                        (int)got.len, got.p, (int)want.len, want.p);
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(fold_phrase(n, &(const uint32_t *){0}, &(const uint32_t *){0}), 0);
+    unigrams(A_TS, all.p, all.len, &got);
+    icu_ts(tr, all.p, all.len, &want);
+    CHECK(got.len == want.len && !memcmp(got.p, want.p, got.len));
+    fz_buf_free(&all);
+    fz_buf_free(&one);
+    fz_buf_free(&got);
+    fz_buf_free(&want);
+    utrans_close(tr);
+}
+
 int main(void)
 {
     char msg[256] = "";
@@ -463,6 +558,7 @@ int main(void)
     t_run(test_normalise);
     t_run(test_classify);
     t_run(test_folding);
+    t_run(test_phrases);
     t_run(test_bigrams);
     t_run(test_positions);
     t_run(test_invalid);
