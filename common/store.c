@@ -1,7 +1,7 @@
 /*
  * store.c -- the index on disk (see store.h for the API).
  *
- * ON-DISK FORMAT, version 1
+ * ON-DISK FORMAT, version 2
  * =========================
  * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
  * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
@@ -63,6 +63,21 @@
  * position; punctuation adds an empty one; the body starts at title_npos,
  * one position after the title's last.  The metadata fields have their own
  * position spaces (one position gap between two authors or two headings).
+ * Version 2 changed no layout, only the analysis: terms are folded with
+ * ICU's phrase rules (tok.h), so a version 1 index must be rebuilt.
+ *
+ * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
+ * data.mdb from open to close, so writers queue in order of arrival, and
+ * maps the file writable (MDB_WRITEMAP): the pages a write transaction
+ * dirties live in the file's page cache, not in LMDB's heap buffers (which
+ * would grow to 512 MB on a large build whatever --mem says), and the
+ * indexer drops them from its resident set as it goes (store_release_map).
+ * LMDB extends the file to the map size when it opens it so (a sparse
+ * file: holes take no disk); the writer's map is twice the pages in use
+ * plus what the caller expects to add plus 1 GiB, and store_close cuts the
+ * file back to the pages in use while it still holds the flock, so the
+ * file on disk and in archives is only as long as its content.  Readers
+ * map it read-only and never read past the pages of their snapshot.
  */
 #include "store.h"
 
@@ -71,6 +86,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +95,10 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT];
     int readonly;
+    int lockfd;                /* writer: data.mdb, flocked; else -1 */
+    int writemap;              /* opened with MDB_WRITEMAP */
+    int failed;                /* open failed: give the file its length back */
+    off_t orig_size;           /* writer: data.mdb's length before LMDB's */
     char datafile[4096 + 16];  /* real path of the data file */
 };
 
@@ -160,10 +180,25 @@ const char *store_default_path(char *buf, size_t n)
  * had (ulimit -v, valgrind) smaller maps are tried.  A read-only open that
  * cannot write the lock file (read-only media) opens without one: readers
  * then rely on no writer being active, which holds for archives. */
-static int env_open(store *s, const char *path, unsigned flags)
+static int env_open(store *s, const char *path, unsigned flags, size_t writemap_size)
 {
     static const int map_shift[] = {40, 36, 33, 30};
     int rc = EINVAL;
+    if (writemap_size) {
+        /* the writer (see WRITERS above); where that map cannot be had,
+         * the plain one below */
+        if ((rc = mdb_env_create(&s->env)))
+            return rc;
+        mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
+        mdb_env_set_maxreaders(s->env, 126);
+        mdb_env_set_mapsize(s->env, writemap_size);
+        if (!(rc = mdb_env_open(s->env, path, flags | MDB_WRITEMAP, 0644))) {
+            s->writemap = 1;
+            return 0;
+        }
+        mdb_env_close(s->env);
+        s->env = NULL;
+    }
     for (size_t i = 0; i < sizeof map_shift / sizeof *map_shift; i++) {
         for (int nolock = 0; nolock < 2; nolock++) {
             if ((rc = mdb_env_create(&s->env)))
@@ -186,7 +221,54 @@ static int env_open(store *s, const char *path, unsigned flags)
     return rc;
 }
 
+static int open_impl(const char *path, int mode, uint64_t grow, store **out, char *msg, size_t msglen);
+
 int store_open(const char *path, int mode, store **out, char *msg, size_t msglen)
+{
+    return open_impl(path, mode, 0, out, msg, msglen);
+}
+
+int store_open_write(const char *path, uint64_t grow, store **out, char *msg, size_t msglen)
+{
+    return open_impl(path, STORE_WRITE, grow, out, msg, msglen);
+}
+
+/* The writer's lock and map size (WRITERS above): opens and flocks
+ * path/data.mdb, creating it empty if missing.  Returns the fd or -1 with
+ * msg set. */
+static int writer_lock(const char *path, uint64_t grow, size_t *mapsize, off_t *orig_size, char *msg,
+                       size_t msglen)
+{
+    char dp[4096 + 16];
+    snprintf(dp, sizeof dp, "%s/data.mdb", path);
+    int fd = open(dp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fz_msg(msg, msglen, "cannot open %s: %s", dp, strerror(errno));
+        return -1;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            fz_msg(msg, msglen, "cannot lock %s: %s", dp, strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+    struct stat st;
+    uint64_t used = 0;
+    *orig_size = 0;
+    if (fstat(fd, &st) == 0) {
+        used = (uint64_t)st.st_blocks * 512; /* the file may be sparse */
+        *orig_size = st.st_size;
+    }
+    uint64_t want = 2 * used + grow + ((uint64_t)1 << 30);
+    want = (want + ((uint64_t)1 << 21) - 1) & ~(((uint64_t)1 << 21) - 1);
+    if (want > ((uint64_t)1 << 40))
+        want = (uint64_t)1 << 40;
+    *mapsize = (size_t)want;
+    return fd;
+}
+
+static int open_impl(const char *path, int mode, uint64_t grow, store **out, char *msg, size_t msglen)
 {
     *out = NULL;
     struct stat st;
@@ -239,11 +321,23 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
     if (!s)
         return FZ_ENOMEM;
     s->readonly = mode != STORE_WRITE;
-    int err, rc = env_open(s, path, flags);
+    s->lockfd = -1;
+    size_t wmap = 0;
+    if (!s->readonly && (s->lockfd = writer_lock(path, grow, &wmap, &s->orig_size, msg, msglen)) < 0) {
+        free(s);
+        return FZ_EIO;
+    }
+    int err, rc = env_open(s, path, flags, wmap);
     if (rc) {
         err = store_lmdb_err(rc, path, msg, msglen);
         if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
             fz_msg(msg, msglen, "%s is not a fangzhi index (or is damaged); re-index", path);
+        if (s->lockfd >= 0) {
+            if (ftruncate(s->lockfd, s->orig_size) != 0) {
+                /* LMDB may have extended it; nothing else to do */
+            }
+            close(s->lockfd);
+        }
         free(s);
         return err;
     }
@@ -267,8 +361,10 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
             snprintf(dp, sizeof dp, "%s", path);
         else
             snprintf(dp, sizeof dp, "%s/data.mdb", path);
-        if (!mdb_env_info(s->env, &info) && !mdb_env_stat(s->env, &est) && !stat(dp, &fs) &&
-            (uint64_t)fs.st_size < ((uint64_t)info.me_last_pgno + 1) * est.ms_psize) {
+        int ok = !mdb_env_info(s->env, &info) && !mdb_env_stat(s->env, &est) && !stat(dp, &fs);
+        if (ok && s->lockfd >= 0 && s->orig_size > 0)
+            fs.st_size = s->orig_size; /* LMDB has extended a writer's file */
+        if (ok && (uint64_t)fs.st_size < ((uint64_t)info.me_last_pgno + 1) * est.ms_psize) {
             fz_msg(msg, msglen, "%s is truncated (%lld of %llu bytes): the index is damaged; re-index", dp,
                    (long long)fs.st_size, (unsigned long long)(info.me_last_pgno + 1) * est.ms_psize);
             err = FZ_ECORRUPT;
@@ -304,8 +400,8 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
     *out = s;
     return FZ_OK;
 fail:
-    mdb_env_close(s->env);
-    free(s);
+    s->failed = 1;
+    store_close(s);
     return err;
 }
 
@@ -313,7 +409,22 @@ void store_close(store *s)
 {
     if (!s)
         return;
-    mdb_env_close(s->env);
+    off_t used = -1;
+    MDB_envinfo info;
+    MDB_stat est;
+    if (s->failed)
+        used = s->orig_size;
+    else if (s->writemap && s->env && !mdb_env_info(s->env, &info) && !mdb_env_stat(s->env, &est))
+        used = (off_t)(((uint64_t)info.me_last_pgno + 1) * est.ms_psize);
+    if (s->env)
+        mdb_env_close(s->env);
+    /* the map is gone and the flock still held: cut the file back to the
+     * pages in use (WRITERS above); failing that it stays sparse */
+    if (used >= 0 && s->lockfd >= 0 && ftruncate(s->lockfd, used) != 0) {
+        /* harmless: a longer file reads the same */
+    }
+    if (s->lockfd >= 0)
+        close(s->lockfd);
     free(s);
 }
 

@@ -54,15 +54,22 @@ const char *store_default_path(char *buf, size_t n);
  * mode), FZ_EFORMAT (not an index, or another format version: msg says
  * which and suggests re-indexing), FZ_EBUSY, FZ_ELMDB, FZ_EIO. */
 int store_open(const char *path, int mode, store **out, char *msg, size_t msglen);
-void store_close(store *s); /* NULL is safe */
+/* store_open(path, STORE_WRITE, ...) for a writer that expects to add
+ * about grow bytes to the index (it sizes the writable map, see WRITERS in
+ * store.c; more is only a larger sparse file while the writer runs).  A
+ * writer waits for the one before it to close (an exclusive flock on
+ * data.mdb, held until store_close). */
+int store_open_write(const char *path, uint64_t grow, store **out, char *msg, size_t msglen);
+/* Closes the index; a writer's data file is cut back to the pages in use
+ * and its lock released.  NULL is safe. */
+void store_close(store *s);
 
 MDB_env *store_env(store *s);
 MDB_dbi store_dbi(const store *s, enum store_db which);
 int store_readonly(const store *s);
 
-/* Begins a transaction (write = 1 for the single writer).  A writer that
- * cannot get the lock because another fzindex holds it waits until that
- * one commits or ends (LMDB's writer lock). */
+/* Begins a transaction (write = 1, only on a store opened for writing,
+ * which already holds the writers' lock). */
 int store_begin(store *s, int write, MDB_txn **txn, char *msg, size_t msglen);
 /* Maps an LMDB return code to FZ_* and writes "what: mdb_strerror" to msg. */
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen);

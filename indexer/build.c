@@ -30,6 +30,7 @@
 #include "build.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -174,6 +175,7 @@ struct build {
     int err;                 /* sticky error */
     size_t mem_limit;
     int bulk;                /* index was empty and nothing written yet: MDB_APPEND */
+    size_t since_release;    /* bytes written since the last store_release_map */
     uint64_t added;          /* entries written by this build */
 
     worker *w;               /* nw threads, then the main thread's own worker */
@@ -872,6 +874,18 @@ static int serialize_block(build *b, const blkdesc *bd)
  * together: the second's records follow the first's, its first id delta
  * rewritten; nothing else is re-encoded. */
 
+/* Counts bytes written to the index; every 32 MB the written pages are
+ * dropped from the resident set (store_release_map), so that a large
+ * build's memory stays within its budget. */
+static void wrote(build *b, size_t n)
+{
+    b->since_release += n;
+    if (b->since_release >= ((size_t)32 << 20)) {
+        store_release_map(b->s);
+        b->since_release = 0;
+    }
+}
+
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
 {
     if (!b->jn.active)
@@ -887,6 +901,7 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     memcpy(v.mv_data, hdr, hl);
     memcpy((uint8_t *)v.mv_data + hl, b->jn.rec.p, b->jn.rec.len);
     b->jn.active = 0;
+    wrote(b, k.mv_size + v.mv_size);
     return FZ_OK;
 }
 
@@ -1121,6 +1136,23 @@ static double mono(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Frees a worker's term dictionary and entry buffers for good (after the
+ * last batch: intern must not be called again). */
+static void release_dict(worker *w)
+{
+    free(w->terms);
+    w->terms = NULL;
+    w->terms_cap = 0;
+    free(w->slots);
+    w->slots = NULL;
+    w->nslots = 0;
+    free(w->tid_slot);
+    w->tid_slot = NULL;
+    fz_buf_free(&w->names);
+    fz_buf_free(&w->recs);
+    __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
+}
+
 static int flush_epoch(build *b, int final)
 {
     double t0 = mono();
@@ -1182,6 +1214,7 @@ static int flush_epoch(build *b, int final)
             int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_ENTRY), &k, &v, MDB_APPEND);
             if (r)
                 return store_lmdb_err(r, "writing an entry", b->emsg, b->emsglen);
+            wrote(b, v.mv_size);
             p += n;
             uint64_t jl;
             if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
@@ -1235,8 +1268,16 @@ static int flush_epoch(build *b, int final)
             free(w->files[f].path);
         w->nfiles = 0;
     }
-    if (final)
+    if (final) {
         b->bulk = 0;
+        /* nothing more is gathered: the dictionaries go before the commit,
+         * which touches up to LMDB's dirty-page limit of written pages */
+        for (int i = 0; i <= b->nw; i++)
+            release_dict(&b->w[i]);
+#ifdef __GLIBC__
+        malloc_trim(0); /* the worker threads' arenas keep freed memory */
+#endif
+    }
     return FZ_OK;
 }
 
@@ -1282,7 +1323,9 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     if (!b)
         return FZ_ENOMEM;
     b->s = s;
-    b->mem_limit = opts && opts->mem_limit ? opts->mem_limit : DEFAULT_MEM;
+    /* postings get 3/4 of the budget: the rest is for the files in the
+     * queue, what the workers gather before the next check, and slack */
+    b->mem_limit = (opts && opts->mem_limit ? opts->mem_limit : DEFAULT_MEM) / 4 * 3;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nw = opts && opts->threads ? opts->threads : (ncpu > 1 ? (int)ncpu : 1);
     if (nw > BUILD_MAX_WORKERS)

@@ -25,7 +25,7 @@
 typedef struct build build;
 
 typedef struct {
-    size_t mem_limit;      /* bytes of postings to gather before writing them; 0 = default */
+    size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = 1 GiB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
 } build_opts;
 

@@ -690,7 +690,8 @@ static int run_write(const run_opts *ro, file_list *fl)
                 return 2;
             }
     }
-    if ((rc = store_open(db, STORE_WRITE, &s, msg, sizeof msg))) {
+    /* an index is 4 to 7 times its text: room for 8 (a sparse map) */
+    if ((rc = store_open_write(db, 8 * (uint64_t)fl->total, &s, msg, sizeof msg))) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
         goto out;
@@ -800,6 +801,11 @@ static int run_write(const run_opts *ro, file_list *fl)
     progress_clear(&pg);
     if (ro->mode != M_REMOVE)
         entries = build_added(b); /* worker threads count their records */
+    /* closing cuts the data file to its content: sizes below are final */
+    build_destroy(b);
+    b = NULL;
+    store_close(s);
+    s = NULL;
     if (!ro->quiet) {
         double dt = now() - t0;
         char sk[64] = "";

@@ -28,6 +28,13 @@ one_line() { [ "$(wc -l <"$T/err")" -eq 1 ]; }
 err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr lacks '$1': $(head -c 300 "$T/err")" >&2; return 1; }; }
 out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout lacks '$1'" >&2; return 1; }; }
 finish() { echo "$1: $pass passed, $failn failed"; [ "$failn" = 0 ]; }
+# idx_sum DIR: a checksum of the index's committed content (tests/cli/idxsum.c);
+# the writer may have reused free pages in a transaction it then aborted, so
+# "the index is unchanged" compares content, not the bytes of data.mdb
+idx_sum() {
+    [ -x "$T/idxsum" ] || ${CC:-cc} -std=c11 -O1 -o "$T/idxsum" "$ROOT/tests/cli/idxsum.c" -llmdb || return 1
+    "$T/idxsum" "$1" | md5sum | cut -d' ' -f1
+}
 # make_big DIR N: N files of about 1 MB, each 20 copies of the sample with
 # varied titles (【N卷C号…) and years (年N-C), so every copy adds new terms
 make_big() {

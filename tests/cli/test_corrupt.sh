@@ -155,7 +155,7 @@ done
 # --- other format versions, missing or wrong header records
 fresh "$T/old"; "$POKE" "$T/old" put meta "$(hx format)" 00
 both "older format" "$T/old" "older.*re-index"
-fresh "$T/new"; "$POKE" "$T/new" put meta "$(hx format)" 02
+fresh "$T/new"; "$POKE" "$T/new" put meta "$(hx format)" "$(printf '%02x' $(($("$FZI" --version | sed -n 's/.*index format \([0-9]*\).*/\1/p') + 1)))"
 both "newer format" "$T/new" "newer.*newer fangzhi"
 before=$(sum "$T/new/data.mdb")
 check "newer format: indexing into it fails" status_is 2 "$FZI" --db "$T/new" "$ROOT/corpus"
