@@ -5,7 +5,8 @@
 #   make test       install dependencies, build, run every test (also under ASan+UBSan)
 #   make eval       ranking quality (MRR, nDCG@10) on the judged query set
 #   make bench      benchmark against SQLite FTS5 and Xapian (bench/)
-#   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
+#   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each, or FUZZ_RUNS
+#                   inputs each from a fixed seed)
 #   make valgrind   end-to-end tests under valgrind
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -165,7 +166,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 fuzz:
 	@sh tools/deps.sh clang libclang-rt-14-dev
 	$(MAKE) all fuzz-build
-	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_TARGETS))
 

@@ -855,6 +855,62 @@ int store_block_next(store_block *b)
     return FZ_OK;
 }
 
+/* A varint of at most 32 bits; one-byte values (most deltas and tfs)
+ * without a call. */
+static inline const uint8_t *get32(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        return p + 1;
+    }
+    return fz_varint_get(p, end, v);
+}
+
+int store_block_seek(store_block *b, uint32_t target)
+{
+    if (b->i < b->ndocs && b->doc >= target)
+        return FZ_OK;
+    if (b->i >= b->ndocs && b->i != (uint32_t)-1)
+        return FZ_ENOTFOUND;
+    const uint8_t *end = b->docs_end;
+    const uint8_t *p = b->i == (uint32_t)-1 ? b->doc_next : b->doc_pos;
+    uint32_t skip = b->i == (uint32_t)-1 ? 0 : b->tf_title + b->tf_body;
+    uint32_t i = b->i, doc = b->doc;
+    for (;;) {
+        while (skip > 0) { /* the current document's positions */
+            if (p >= end)
+                return FZ_ECORRUPT;
+            if (!(*p++ & 0x80))
+                skip--;
+        }
+        const uint8_t *rec = p;
+        if (++i >= b->ndocs) {
+            b->i = b->ndocs;
+            b->doc_next = b->doc_pos = p;
+            b->tf_title = b->tf_body = 0;
+            return FZ_ENOTFOUND;
+        }
+        uint64_t d, code, tt = 0;
+        if (!(p = get32(p, end, &d)) || !(p = get32(p, end, &code)))
+            return FZ_ECORRUPT;
+        if ((code & 1) && !(p = get32(p, end, &tt)))
+            return FZ_ECORRUPT;
+        if (d > UINT32_MAX - doc || (code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
+            return FZ_ECORRUPT;
+        doc += (uint32_t)d;
+        skip = (uint32_t)tt + (uint32_t)(code >> 1);
+        if (doc >= target) {
+            b->i = i;
+            b->doc = doc;
+            b->doc_next = rec;
+            b->doc_pos = p;
+            b->tf_title = (uint32_t)tt;
+            b->tf_body = (uint32_t)(code >> 1);
+            return FZ_OK;
+        }
+    }
+}
+
 int store_block_positions(const store_block *b, uint32_t *out, uint32_t max)
 {
     const uint8_t *p = b->doc_pos, *end = b->pos_end;

@@ -196,6 +196,11 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
 /* Moves to the next document; returns 0, or FZ_ENOTFOUND at the end, or
  * FZ_ECORRUPT. */
 int store_block_next(store_block *b);
+/* Moves the cursor to the block's first document >= target (no move when
+ * the current one is): FZ_OK, FZ_ENOTFOUND when the block has none (the
+ * cursor is then past its end), FZ_ECORRUPT.  Same result as calling
+ * store_block_next until then, without a call per document. */
+int store_block_seek(store_block *b, uint32_t target);
 /* Decodes the current document's positions (tf_title + tf_body of them,
  * ascending) into out; returns how many, or FZ_ECORRUPT. */
 int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);

@@ -14,9 +14,10 @@
  *   or      the smallest document of its children
  *   near    and-match, then keeps the spans that have a partner within N
  *   except  spans of the left side not inside a span of the right side
- * Top-k keeps a heap of the best k; a lone term skips whole blocks whose
- * BM25 upper bound (from the block's max tf and min length) cannot enter
- * the heap (block-max pruning), unless exact counts are asked for.
+ * Top-k keeps a heap of the best k; a lone term or phrase skips whole
+ * blocks whose BM25 upper bound (from every part's block maxima of tf and
+ * least length, see prune_skip) cannot enter the heap (block-max pruning),
+ * unless exact counts are asked for.
  */
 #include "search.h"
 
@@ -78,6 +79,8 @@ struct node {
     uint32_t len;
     uint32_t *wild;
     size_t nwild;
+    uint32_t *joins;     /* offsets whose character must be joined to the one before */
+    size_t njoins;
     const char **vterm;  /* --fold=none: the term expected at each offset */
     uint32_t *vlen;
     double idf;
@@ -117,6 +120,11 @@ typedef struct {
     store_dlen_cache dc;
     doctoks dt;
     int need_verify;
+    /* block-max top-k: while prune_on, phrase_next on prune_node skips the
+     * documents whose score bound is at most prune_thr */
+    node *prune_node;
+    int prune_on;
+    double prune_thr;
     char *msg;
     size_t msglen;
     int err;
@@ -199,7 +207,7 @@ static void kc_seek(ctx *x, keycur *c, uint32_t target)
             return;
     }
     while (c->blk.doc < target) {
-        int rc = store_block_next(&c->blk);
+        int rc = store_block_seek(&c->blk, target);
         if (rc == FZ_ENOTFOUND) {
             if (kc_next_block(x, c) || !c->valid)
                 return;
@@ -346,7 +354,7 @@ static int load_doctoks(ctx *x, uint32_t doc)
  * would be), and at --fold=none every character is the exact form. */
 static int phrase_verify(ctx *x, node *n, uint32_t doc, uint32_t start)
 {
-    if (n->nwild) {
+    if (n->nwild || n->njoins) {
         const uint8_t *map;
         size_t len;
         int rc = store_join_get(x->s->st, x->txn, doc, &map, &len);
@@ -354,6 +362,9 @@ static int phrase_verify(ctx *x, node *n, uint32_t doc, uint32_t start)
             x->err = rc;
             return 0;
         }
+        for (size_t i = 0; i < n->njoins; i++)
+            if (!store_join_bit(map, len, start + n->joins[i]))
+                return 0;
         for (size_t i = 0; i < n->nwild; i++) {
             uint32_t w = n->wild[i];
             if (w > 0 && !store_join_bit(map, len, start + w))
@@ -441,9 +452,71 @@ static int phrase_spans(ctx *x, node *n)
     return 0;
 }
 
+static double bm25(double idf, double tf, double dl, double avgdl);
+
+/* Moves c, without decoding documents, to the block holding its first
+ * document >= target, or the first block after (invalid when none). */
+static void kc_cover(ctx *x, keycur *c, uint32_t target)
+{
+    if (!c->valid || c->blk.last >= target)
+        return;
+    if (kc_next_block(x, c) || !c->valid)
+        return;
+    if (c->blk.last < target)
+        kc_jump(x, c, target);
+}
+
+/* Block-max pruning for phrase n (a lone term is a phrase of one part):
+ * returns the first document >= target that may score above prune_thr,
+ * judging by the blocks of every part that hold documents from target on,
+ * or DOC_END.  In [target, L], L the earliest end of those blocks, a match
+ * occurs at most as often as any one part (the sum of its forms' block
+ * maxima of 3 * tf_title + tf_body), and its length is at least the
+ * largest over the parts of their blocks' least length; so the BM25 score
+ * of those tf and length bounds every match there, and when it is not
+ * above the threshold the whole range is skipped. */
+static uint32_t prune_skip(ctx *x, node *n, uint32_t target)
+{
+    while (target < DOC_END - 1 && !x->err) {
+        double tf = HUGE_VAL;
+        uint32_t dl = 0, last = DOC_END - 1;
+        for (size_t i = 0; i < n->nparts; i++) {
+            leaf *l = n->parts[i];
+            double tfi = 0;
+            uint32_t mindl = UINT32_MAX;
+            int any = 0;
+            for (size_t j = 0; j < l->nk; j++) {
+                keycur *c = &l->k[j];
+                kc_cover(x, c, target);
+                if (!c->valid)
+                    continue;
+                any = 1;
+                tfi += SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
+                if (c->blk.min_dl < mindl)
+                    mindl = c->blk.min_dl;
+                if (c->blk.last < last)
+                    last = c->blk.last;
+            }
+            leaf_update(l);
+            if (!any)
+                return DOC_END; /* a part has no documents left */
+            if (tfi < tf)
+                tf = tfi;
+            if (mindl > dl)
+                dl = mindl;
+        }
+        if (bm25(n->idf, tf, dl, x->s->avgdl) > x->prune_thr)
+            return target;
+        target = last + 1;
+    }
+    return x->err ? DOC_END : target;
+}
+
 static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
 {
     for (;;) {
+        if (x->prune_on && x->prune_node == n && (target = prune_skip(x, n, target)) >= DOC_END - 1)
+            return n->doc = DOC_END;
         uint32_t d = target;
         /* leapfrog until every part is on the same doc */
         for (;;) {
@@ -466,7 +539,7 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
         n->doc = d;
         if (x->err)
             return n->doc = DOC_END;
-        if (n->nparts == 1 && !n->nwild && !n->vterm && !n->title_only)
+        if (n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only)
             return d;
         if (phrase_spans(x, n))
             return n->doc = DOC_END;
@@ -950,6 +1023,58 @@ static int field_code(query_field f)
 }
 
 /* One phrase over tokens q->t[from..to), with wildcards. */
+/* A run of n characters is a chain of n-1 overlapping bigrams, and walking
+ * every one of their postings is what a long phrase of common bigrams
+ * costs.  Fewer suffice: keep, rarest first, the parts that cover a
+ * character no kept part covers yet; each bigram left out only vouched
+ * that its two characters are joined (adjacent in one run of CJK text),
+ * which the entry's join map tells (bit at the second character), so that
+ * becomes a check on each candidate (phrase_verify).  A text-field phrase
+ * matches exactly the same places; n->idf stays the sum over all parts,
+ * so scores do not change.  0, or -1 with x->err set. */
+static int cover_parts(ctx *x, node *n, const uint8_t *isbi)
+{
+    size_t np = n->nparts;
+    uint8_t *covered = fz_arena_calloc(x->a, n->len + 1);
+    uint8_t *keep = fz_arena_calloc(x->a, np);
+    size_t *order = fz_arena_alloc(x->a, np * sizeof *order);
+    n->joins = fz_arena_alloc(x->a, np * sizeof *n->joins);
+    if (!covered || !keep || !order || !n->joins) {
+        x->err = FZ_ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < np; i++) {
+        size_t j = i;
+        for (; j > 0 && n->parts[order[j - 1]]->df > n->parts[i]->df; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    for (size_t k = 0; k < np; k++) {
+        size_t i = order[k];
+        uint32_t o = n->offs[i];
+        if (!isbi[i] || !covered[o] || !covered[o + 1]) {
+            keep[i] = 1;
+            covered[o] = 1;
+            if (isbi[i])
+                covered[o + 1] = 1;
+        }
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (keep[i]) {
+            n->parts[w] = n->parts[i];
+            n->offs[w] = n->offs[i];
+            w++;
+        } else {
+            n->joins[n->njoins++] = n->offs[i] + 1;
+        }
+    }
+    n->nparts = w;
+    if (n->njoins)
+        x->need_verify = 1;
+    return 0;
+}
+
 static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t from, size_t to, const uint32_t *wild,
                          size_t nwild, const char *text, size_t textlen)
 {
@@ -970,7 +1095,8 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
     size_t cnt = to - from;
     n->parts = fz_arena_alloc(x->a, cnt * sizeof *n->parts);
     n->offs = fz_arena_alloc(x->a, cnt * sizeof *n->offs);
-    if (!n->parts || !n->offs) {
+    uint8_t *isbi = fz_arena_alloc(x->a, cnt ? cnt : 1);
+    if (!n->parts || !n->offs || !isbi) {
         x->err = FZ_ENOMEM;
         return NULL;
     }
@@ -990,9 +1116,12 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
             return NULL;
         n->parts[n->nparts] = l;
         n->offs[n->nparts] = t->pos - base;
+        isbi[n->nparts] = t->bigram_next != 0;
         n->nparts++;
         n->idf += l->idf;
     }
+    if (field == STORE_F_TEXT && n->nparts > 2 && cover_parts(x, n, isbi))
+        return NULL;
     /* the rarest term leads the intersection */
     for (size_t i = 1; i < n->nparts; i++)
         for (size_t j = i; j > 0 && n->parts[j]->df < n->parts[j - 1]->df; j--) {
@@ -1220,7 +1349,7 @@ static double score_doc(ctx *x, uint32_t doc)
         if (n->doc != doc)
             continue;
         double tf;
-        if (n->type == N_PHRASE && n->nparts == 1 && !n->nwild && !n->vterm && !n->title_only) {
+        if (n->type == N_PHRASE && n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only) {
             leaf *l = n->parts[0];
             uint32_t tt = 0, tb = 0;
             for (size_t k = 0; k < l->nk; k++)
@@ -1270,30 +1399,6 @@ static double score_doc(ctx *x, uint32_t doc)
             sc += SEARCH_PROX_WEIGHT * (idfsum / matched) / (1.0 + best_gap);
     }
     return sc;
-}
-
-/* Upper bound of a lone term's score in its current block (block-max). */
-/* Upper bound of the score of a phrase led by leaf l, for the documents
- * from l's current position to *block_last: a phrase occurs at most as
- * often as its lead term, whose current blocks (one per form) give the
- * largest tf and smallest length there. */
-static double lead_block_bound(ctx *x, const node *n, uint32_t *block_last)
-{
-    const leaf *l = n->parts[0];
-    double tf = 0;
-    uint32_t min_dl = UINT32_MAX, last = DOC_END - 1;
-    for (size_t i = 0; i < l->nk; i++) {
-        const keycur *c = &l->k[i];
-        if (!c->valid)
-            continue;
-        tf += SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-        if (c->blk.min_dl < min_dl)
-            min_dl = c->blk.min_dl;
-        if (c->blk.last < last)
-            last = c->blk.last;
-    }
-    *block_last = last;
-    return bm25(n->idf, tf, min_dl == UINT32_MAX ? 0 : min_dl, x->s->avgdl);
 }
 
 /* ------------------------------------------------------------------- top-k */
@@ -1597,15 +1702,9 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             goto done;
         }
     }
+    x.prune_node = prune ? root : NULL;
     uint32_t d = node_next(&x, root, 0);
     while (d != DOC_END && !x.err) {
-        if (prune && nall == k) {
-            uint32_t last;
-            if (lead_block_bound(&x, root, &last) <= all[0].score) {
-                d = node_next(&x, root, last + 1);
-                continue;
-            }
-        }
         cnt.entries++;
         if (o->count) {
             if (node_spans(&x, root)) {
@@ -1616,8 +1715,13 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         }
         if (!o->no_hits) {
             scored sc = {score_doc(&x, d), d};
-            if (k)
+            if (k) {
                 heap_push(all, &nall, k, sc);
+                if (prune && nall == k) {
+                    x.prune_on = 1;
+                    x.prune_thr = all[0].score;
+                }
+            }
             else {
                 if (nall == capall) {
                     capall = capall ? capall * 2 : 1024;
@@ -1637,7 +1741,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         rc = x.err;
         goto done;
     }
-    if (prune && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild && !root->vterm)
+    x.prune_on = 0; /* the walks for the hits' spans see every document */
+    if (prune && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild && !root->njoins && !root->vterm)
         cnt.entries = root->parts[0]->df; /* exact for a lone term */
     if (!o->no_hits && nall) {
         qsort(all, nall, sizeof *all, cmp_scored);

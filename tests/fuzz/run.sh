@@ -3,7 +3,10 @@
 #   sh tests/fuzz/run.sh SECONDS [TARGET...]     (default: every target)
 # one at a time, each for SECONDS, over a working corpus in
 # build-fuzz/corpus/TARGET that starts from tests/fuzz/seeds/TARGET (the
-# seeds themselves are not written to).  A crash, leak, timeout or
+# seeds themselves are not written to).  With FUZZ_RUNS=N in the
+# environment each target instead runs N inputs from seed 1 over a corpus
+# that starts empty besides the seeds: the same inputs every time, so that
+# CI is reproducible (a failure there fails here too).  A crash, leak, timeout or
 # out-of-memory input is saved as build-fuzz/artifacts/TARGET/*; keep it as
 # tests/fuzz/regress/TARGET/NAME so tests/cli/test_fuzz_regress.sh replays
 # it.  Prints one line per target with its executions, and exits non-zero
@@ -16,7 +19,14 @@ status=0
 for t in $targets; do
     bin=build-fuzz/fuzz_$t
     [ -x "$bin" ] || { echo "fuzz: $bin missing (make fuzz builds it)" >&2; status=2; continue; }
-    mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t"
+    corpus=build-fuzz/corpus/$t
+    limit="-max_total_time=$secs"
+    if [ -n "$FUZZ_RUNS" ]; then
+        corpus=build-fuzz/fixed-corpus/$t
+        rm -rf "$corpus"
+        limit="-runs=$FUZZ_RUNS -seed=1"
+    fi
+    mkdir -p "$corpus" "build-fuzz/artifacts/$t"
     case $t in
     query) opts="-max_len=1024 -dict=tests/fuzz/query.dict" ;;
     parse) opts="-max_len=8192 -dict=tests/fuzz/parse.dict" ;;
@@ -24,14 +34,18 @@ for t in $targets; do
     *) opts="-max_len=8192" ;;
     esac
     log=build-fuzz/$t.log
-    "$bin" $opts -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="build-fuzz/artifacts/$t/" "build-fuzz/corpus/$t" "tests/fuzz/seeds/$t" >"$log" 2>&1
+    "$bin" $opts $limit -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="build-fuzz/artifacts/$t/" "$corpus" "tests/fuzz/seeds/$t" >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-    corpus=$(ls "build-fuzz/corpus/$t" | wc -l)
+    n=$(ls "$corpus" | wc -l)
     if [ $rc = 0 ]; then
-        echo "fuzz $t: ${runs:-?} executions in ${secs}s, $cov, corpus $corpus"
+        if [ -n "$FUZZ_RUNS" ]; then
+            echo "fuzz $t: ${runs:-?} executions from seed 1, $cov, corpus $n"
+        else
+            echo "fuzz $t: ${runs:-?} executions in ${secs}s, $cov, corpus $n"
+        fi
     else
         status=1
         echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} executions; see $log and build-fuzz/artifacts/$t/"
