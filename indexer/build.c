@@ -42,7 +42,18 @@
 #include "../common/tok.h"
 #include "parse.h"
 
-#define DEFAULT_MEM ((size_t)1 << 30)
+/* The default budget: an eighth of the machine's memory, at least 256 MB
+ * and at most 2 GB. */
+static size_t default_mem(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    size_t m = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize / 8 : (size_t)1 << 30;
+    if (m < ((size_t)256 << 20))
+        m = (size_t)256 << 20;
+    if (m > ((size_t)2 << 30))
+        m = (size_t)2 << 30;
+    return m;
+}
 #define BUILD_MAX_WORKERS 4
 #define QUEUE_MAX 4
 #define TERM_INLINE 16
@@ -874,9 +885,9 @@ static int serialize_block(build *b, const blkdesc *bd)
  * together: the second's records follow the first's, its first id delta
  * rewritten; nothing else is re-encoded. */
 
-/* Counts bytes written to the index; every 32 MB the written pages are
- * dropped from the resident set (store_release_map), so that a large
- * build's memory stays within its budget. */
+/* Counts bytes written to the index (and pages touched); every 32 MB the
+ * index's pages are dropped from the resident set (store_release_map), so
+ * that a build's memory stays within its budget however large the index. */
 static void wrote(build *b, size_t n)
 {
     b->since_release += n;
@@ -901,7 +912,8 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     memcpy(v.mv_data, hdr, hl);
     memcpy((uint8_t *)v.mv_data + hl, b->jn.rec.p, b->jn.rec.len);
     b->jn.active = 0;
-    wrote(b, k.mv_size + v.mv_size);
+    /* a put into an existing index also reads and copies a leaf page */
+    wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));
     return FZ_OK;
 }
 
@@ -1325,7 +1337,7 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     b->s = s;
     /* postings get 3/4 of the budget: the rest is for the files in the
      * queue, what the workers gather before the next check, and slack */
-    b->mem_limit = (opts && opts->mem_limit ? opts->mem_limit : DEFAULT_MEM) / 4 * 3;
+    b->mem_limit = (opts && opts->mem_limit ? opts->mem_limit : default_mem()) / 4 * 3;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nw = opts && opts->threads ? opts->threads : (ncpu > 1 ? (int)ncpu : 1);
     if (nw > BUILD_MAX_WORKERS)
@@ -1610,6 +1622,7 @@ static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *te
         uint32_t last = blk.last;
         if ((rc = mdb_cursor_del(cur, 0)))
             return store_lmdb_err(rc, "removing postings", b->emsg, b->emsglen);
+        wrote(b, 8192);
         if (b->bb.ndocs) {
             if (store_bb_finish(&b->bb, &b->val))
                 return FZ_ENOMEM;

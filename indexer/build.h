@@ -25,7 +25,8 @@
 typedef struct build build;
 
 typedef struct {
-    size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = 1 GiB */
+    size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = an
+                            * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
 } build_opts;
 
