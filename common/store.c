@@ -1,7 +1,7 @@
 /*
  * store.c -- the index on disk (see store.h for the API).
  *
- * ON-DISK FORMAT, version 2
+ * ON-DISK FORMAT, version 3
  * =========================
  * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
  * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
@@ -43,7 +43,13 @@
  *                     All blocks of a term are adjacent and in id order,
  *                     and never overlap.
  *             value = v ndocs, v last-first, v max_tf_title, v max_tf_body,
- *                     v min_dl, then per document:
+ *                     v min_dl; then, when ndocs > 16 (STORE_SKIP_EVERY),
+ *                     a skip table: for g = 1 .. (ndocs-1)/16, v the id of
+ *                     document 16g-1 minus the block's first id, v the
+ *                     byte offset of document 16g's record from the start
+ *                     of the records (a seek starts at the last entry
+ *                     before its target and walks at most 16 records);
+ *                     then per document:
  *                       v id delta (from the previous document; 0 for the
  *                         first, whose id is in the key),
  *                       v tf_body << 1 | (tf_title > 0), then v tf_title
@@ -65,6 +71,7 @@
  * position spaces (one position gap between two authors or two headings).
  * Version 2 changed no layout, only the analysis: terms are folded with
  * ICU's phrase rules (tok.h), so a version 1 index must be rebuilt.
+ * Version 3 added the skip tables of posting blocks.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -802,6 +809,22 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->max_tf_title = (uint32_t)x[2];
     b->max_tf_body = (uint32_t)x[3];
     b->min_dl = (uint32_t)x[4];
+    b->skip = NULL;
+    b->nskip = 0;
+    if (b->ndocs > STORE_SKIP_EVERY) {
+        b->skip = p;
+        b->nskip = (b->ndocs - 1) / STORE_SKIP_EVERY;
+        for (uint32_t g = 0; g < b->nskip; g++) {
+            if (!(p = fz_varint_get(p, end, &x[0])) || !(p = fz_varint_get(p, end, &x[1])))
+                return FZ_ECORRUPT;
+            if (g < STORE_SKIP_CACHE) {
+                if (x[0] > UINT32_MAX - first || x[1] > UINT32_MAX)
+                    return FZ_ECORRUPT;
+                b->skip_doc[g] = first + (uint32_t)x[0];
+                b->skip_off[g] = (uint32_t)x[1];
+            }
+        }
+    }
     b->docs = p;
     b->docs_end = end;
     b->pos = p;
@@ -876,6 +899,22 @@ int store_block_seek(store_block *b, uint32_t target)
     const uint8_t *p = b->i == (uint32_t)-1 ? b->doc_next : b->doc_pos;
     uint32_t skip = b->i == (uint32_t)-1 ? 0 : b->tf_title + b->tf_body;
     uint32_t i = b->i, doc = b->doc;
+    if (b->nskip) {
+        /* the last group after the current document whose document before
+         * lies below target (entry g starts group g+1) */
+        uint32_t n = b->nskip < STORE_SKIP_CACHE ? b->nskip : STORE_SKIP_CACHE;
+        uint32_t g = i == (uint32_t)-1 ? 0 : (i + 1) / STORE_SKIP_EVERY;
+        if (g < n && b->skip_doc[g] < target) {
+            while (g + 1 < n && b->skip_doc[g + 1] < target)
+                g++;
+            if (b->skip_off[g] > (size_t)(end - b->docs))
+                return FZ_ECORRUPT;
+            i = (g + 1) * STORE_SKIP_EVERY - 1;
+            doc = b->skip_doc[g];
+            p = b->docs + b->skip_off[g];
+            skip = 0;
+        }
+    }
     for (;;) {
         while (skip > 0) { /* the current document's positions */
             if (p >= end)
@@ -911,6 +950,40 @@ int store_block_seek(store_block *b, uint32_t target)
     }
 }
 
+int store_block_skips(const uint8_t *recs, size_t len, uint32_t ndocs, fz_buf *out)
+{
+    if (ndocs <= STORE_SKIP_EVERY)
+        return FZ_OK;
+    const uint8_t *p = recs, *end = recs + len;
+    uint64_t doc = 0;
+    for (uint32_t i = 0; i < ndocs; i++) {
+        if (i && i % STORE_SKIP_EVERY == 0 &&
+            (fz_buf_varint(out, doc) || fz_buf_varint(out, (uint64_t)(p - recs))))
+            return FZ_ENOMEM;
+        uint64_t d, code, tt = 0;
+        if (!(p = get32(p, end, &d)) || !(p = get32(p, end, &code)))
+            return FZ_ECORRUPT;
+        if ((code & 1) && !(p = get32(p, end, &tt)))
+            return FZ_ECORRUPT;
+        doc += d;
+        if (!(p = skip_varints(p, end, (uint32_t)(tt + (code >> 1)))))
+            return FZ_ECORRUPT;
+    }
+    return FZ_OK;
+}
+
+int store_block_verify_skips(const store_block *b)
+{
+    if (!b->nskip)
+        return b->ndocs > STORE_SKIP_EVERY ? FZ_ECORRUPT : FZ_OK;
+    fz_buf want = {0};
+    int rc = store_block_skips(b->docs, (size_t)(b->docs_end - b->docs), b->ndocs, &want);
+    if (rc == FZ_OK && (want.len != (size_t)(b->docs - b->skip) || memcmp(want.p, b->skip, want.len)))
+        rc = FZ_ECORRUPT;
+    fz_buf_free(&want);
+    return rc;
+}
+
 int store_block_positions(const store_block *b, uint32_t *out, uint32_t max)
 {
     const uint8_t *p = b->doc_pos, *end = b->pos_end;
@@ -919,7 +992,7 @@ int store_block_positions(const store_block *b, uint32_t *out, uint32_t max)
         n = max;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t d;
-        if (!(p = fz_varint_get(p, end, &d)) || d > UINT32_MAX - pos)
+        if (!(p = get32(p, end, &d)) || d > UINT32_MAX - pos)
             return FZ_ECORRUPT;
         pos += (uint32_t)d;
         out[i] = pos;
@@ -985,6 +1058,10 @@ int store_bb_finish(store_block_builder *bb, fz_buf *out)
     rc |= fz_buf_varint(out, bb->max_tf_title);
     rc |= fz_buf_varint(out, bb->max_tf_body);
     rc |= fz_buf_varint(out, bb->min_dl == UINT32_MAX ? 0 : bb->min_dl);
+    if (rc)
+        return FZ_ENOMEM;
+    if ((rc = store_block_skips((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, out)))
+        return rc;
     rc |= fz_buf_append(out, bb->docs.p, bb->docs.len);
     return rc ? FZ_ENOMEM : FZ_OK;
 }

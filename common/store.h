@@ -21,7 +21,8 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 2          /* bumped on any incompatible change (2: phrase folding) */
+#define STORE_FORMAT 3          /* bumped on any incompatible change (2: phrase folding;
+                                   3: skip tables in posting blocks) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -174,6 +175,8 @@ static inline int store_join_bit(const uint8_t *map, size_t len, uint32_t pos)
 
 size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len, uint32_t first);
 
+#define STORE_SKIP_CACHE 8 /* STORE_BLOCK_DOCS / STORE_SKIP_EVERY */
+
 /* A decoded block header plus a cursor over its documents. */
 typedef struct {
     uint32_t first, last;     /* doc id range */
@@ -181,6 +184,11 @@ typedef struct {
     uint32_t max_tf_title, max_tf_body;
     uint32_t min_dl;
     const uint8_t *docs, *docs_end;   /* the document records (docs_end = end of value) */
+    const uint8_t *skip;      /* the skip table (nskip entries), NULL when none */
+    uint32_t nskip;
+    /* its first STORE_SKIP_CACHE entries, decoded: the id of the document
+     * before each group, and the offset of the group's first record */
+    uint32_t skip_doc[STORE_SKIP_CACHE], skip_off[STORE_SKIP_CACHE];
     const uint8_t *pos, *pos_end;     /* the same range (positions are interleaved) */
     /* cursor state */
     uint32_t i;               /* index of the current doc, ndocs when done */
@@ -189,6 +197,18 @@ typedef struct {
     const uint8_t *doc_next;  /* next doc's record */
     const uint8_t *doc_pos;   /* current doc's positions */
 } store_block;
+
+/* Every STORE_SKIP_EVERY documents a block of more than that many has a
+ * skip entry (see the layout in store.c), so that a seek walks at most that
+ * many documents. */
+#define STORE_SKIP_EVERY 16
+/* The skip table for records recs[0..len) of ndocs documents whose first
+ * id is first, appended to out.  FZ_ECORRUPT when the records do not hold
+ * ndocs documents, FZ_ENOMEM. */
+int store_block_skips(const uint8_t *recs, size_t len, uint32_t ndocs, fz_buf *out);
+/* FZ_OK when b's skip table is the one its records call for (b freshly
+ * opened), else FZ_ECORRUPT.  For fzindex --check. */
+int store_block_verify_skips(const store_block *b);
 
 /* Decodes a block value; positions the cursor on its first document.
  * FZ_ECORRUPT on a malformed block. */

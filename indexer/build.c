@@ -209,6 +209,7 @@ struct build {
         int active;
         uint32_t first, last, ndocs, mtt, mtb, mindl;
         fz_buf rec;
+        fz_buf skip;         /* the skip table of the block being written */
     } jn;                    /* the block joiner */
     char rundir[4096];       /* where run files go: the index directory */
     runrd *runs;
@@ -903,14 +904,20 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
         return FZ_OK;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
+    b->jn.skip.len = 0;
+    int rc = store_block_skips((const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->jn.ndocs, &b->jn.skip);
+    if (rc)
+        return rc;
     uint8_t key[STORE_KEY_MAX];
     MDB_val k = {store_post_key(key, field, term, len, b->jn.first), key};
-    MDB_val v = {hl + b->jn.rec.len, NULL};
+    MDB_val v = {hl + b->jn.skip.len + b->jn.rec.len, NULL};
     int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
     if (r)
         return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
     memcpy(v.mv_data, hdr, hl);
-    memcpy((uint8_t *)v.mv_data + hl, b->jn.rec.p, b->jn.rec.len);
+    if (b->jn.skip.len)
+        memcpy((uint8_t *)v.mv_data + hl, b->jn.skip.p, b->jn.skip.len);
+    memcpy((uint8_t *)v.mv_data + hl + b->jn.skip.len, b->jn.rec.p, b->jn.rec.len);
     b->jn.active = 0;
     /* a put into an existing index also reads and copies a leaf page */
     wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));
@@ -1809,6 +1816,7 @@ void build_destroy(build *b)
     free(b->runs);
     fz_buf_free(&b->blk);
     fz_buf_free(&b->jn.rec);
+    fz_buf_free(&b->jn.skip);
     fz_buf_free(&b->val);
     store_bb_free(&b->bb);
     free(b->posbuf);

@@ -651,6 +651,10 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
     }
     *last_out = b.last;
     c->rep->blocks++;
+    if (store_block_verify_skips(&b)) {
+        problem(c, "%s: the block's skip table does not match its documents", where(key));
+        return;
+    }
     if (b.ndocs > STORE_BLOCK_DOCS) {
         problem(c, "%s: %u documents in a block (at most %d)", where(key), b.ndocs, STORE_BLOCK_DOCS);
         return;
