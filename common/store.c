@@ -837,6 +837,17 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     return store_block_next(b);
 }
 
+/* A varint of at most 32 bits; one-byte values (most deltas and tfs)
+ * without a call. */
+static inline const uint8_t *get32(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        return p + 1;
+    }
+    return fz_varint_get(p, end, v);
+}
+
 /* The end of n varints starting at p (NULL when they run past end). */
 static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint32_t n)
 {
@@ -865,9 +876,9 @@ int store_block_next(store_block *b)
         return FZ_ENOTFOUND;
     }
     uint64_t d, code, tt = 0;
-    if (!(p = fz_varint_get(p, b->docs_end, &d)) || !(p = fz_varint_get(p, b->docs_end, &code)))
+    if (!(p = get32(p, b->docs_end, &d)) || !(p = get32(p, b->docs_end, &code)))
         return FZ_ECORRUPT;
-    if ((code & 1) && !(p = fz_varint_get(p, b->docs_end, &tt)))
+    if ((code & 1) && !(p = get32(p, b->docs_end, &tt)))
         return FZ_ECORRUPT;
     if (d > UINT32_MAX - b->doc || (code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
         return FZ_ECORRUPT;
@@ -878,16 +889,6 @@ int store_block_next(store_block *b)
     return FZ_OK;
 }
 
-/* A varint of at most 32 bits; one-byte values (most deltas and tfs)
- * without a call. */
-static inline const uint8_t *get32(const uint8_t *p, const uint8_t *end, uint64_t *v)
-{
-    if (p < end && *p < 0x80) {
-        *v = *p;
-        return p + 1;
-    }
-    return fz_varint_get(p, end, v);
-}
 
 int store_block_seek(store_block *b, uint32_t target)
 {

@@ -1483,6 +1483,8 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
 {
     keycur *c = &n->parts[0]->k[0];
     const double idf = n->idf, avgdl = x->s->avgdl;
+    /* bm25's length norm as c0 + c1 * dl, for a quick test */
+    const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
     while (c->valid && !x->err) {
         if (*nh == k) {
             double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
@@ -1497,6 +1499,13 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
             uint32_t doc = c->blk.doc;
             double tf = SEARCH_TITLE_WEIGHT * c->blk.tf_title + c->blk.tf_body;
             double dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+            if (*nh == k) {
+                /* documents come in id order, so only a higher score can
+                 * enter; a clear loss is seen without the division */
+                double thr = heap[0].score;
+                if (idf * tf * (SEARCH_K1 + 1.0) < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
+                    continue;
+            }
             scored v = {bm25(idf, tf, dl, avgdl), doc};
             if (*nh < k || better(&v, &heap[0]))
                 heap_push(heap, nh, k, v);
