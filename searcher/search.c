@@ -1425,6 +1425,29 @@ static double score_doc(ctx *x, uint32_t doc)
     return sc;
 }
 
+/* Upper bound of score_doc(x, d) from the scoring phrases' frequencies
+ * (doc_bound) plus the largest proximity bonus, without reading positions;
+ * HUGE_VAL when a scoring node is not a phrase. */
+static double score_bound(ctx *x, uint32_t d)
+{
+    double sum = 0, maxidf = 0;
+    size_t matched = 0;
+    for (size_t i = 0; i < x->nscoring; i++) {
+        node *n = x->scoring[i];
+        if (n->doc != d)
+            continue;
+        if (n->type != N_PHRASE)
+            return HUGE_VAL;
+        sum += doc_bound(x, n, d);
+        if (n->idf > maxidf)
+            maxidf = n->idf;
+        matched++;
+    }
+    if (matched >= 2)
+        sum += SEARCH_PROX_WEIGHT * maxidf;
+    return sum * (1.0 + 1e-9); /* above any rounding in score_doc's sums */
+}
+
 /* ------------------------------------------------------------------- top-k */
 
 
@@ -1788,7 +1811,9 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             }
             cnt.occurrences += text_nspans(root);
         }
-        if (!o->no_hits) {
+        if (!o->no_hits && k && nall == k && score_bound(&x, d) <= all[0].score) {
+            /* documents come in id order: only a higher score could enter */
+        } else if (!o->no_hits) {
             scored sc = {score_doc(&x, d), d};
             if (k) {
                 heap_push(all, &nall, k, sc);
