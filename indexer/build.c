@@ -212,8 +212,6 @@ struct build {
         fz_buf skip;         /* the impact and skip table of the block being written */
     } jn;                    /* the block joiner */
     store_dlen_cache jdc;    /* lengths for the joiner (reset per merge) */
-    uint32_t *dlens;         /* every entry's length, loaded for the final merge */
-    size_t ndlens;
     char rundir[4096];       /* where run files go: the index directory */
     runrd *runs;
     int nruns, runs_cap;
@@ -913,43 +911,7 @@ static uint32_t avg_len(const build *b)
 static uint32_t doc_len(void *ctx, uint32_t id)
 {
     build *b = ctx;
-    if (id < b->ndlens)
-        return b->dlens[id];
     return store_dlen_get(b->s, b->txn, &b->jdc, id);
-}
-
-/* Reads the length of every entry into b->dlens (4 bytes an entry), so
- * that the impacts of a large merge do not look each one up in LMDB;
- * without the memory it falls back to the lookups. */
-static void load_dlens(build *b)
-{
-    free(b->dlens);
-    b->dlens = NULL;
-    b->ndlens = 0;
-    size_t n = b->st.next_id;
-    uint32_t *a = n ? calloc(n, sizeof *a) : NULL;
-    MDB_cursor *cur;
-    if (!a || mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_DLEN), &cur)) {
-        free(a);
-        return;
-    }
-    MDB_val k, v;
-    int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (r == 0) {
-        if (k.mv_size == 4) {
-            size_t base = (size_t)fz_be32_get(k.mv_data) * STORE_DLEN_CHUNK;
-            size_t m = v.mv_size / 4;
-            if (base < n) {
-                if (m > n - base)
-                    m = n - base;
-                memcpy(a + base, v.mv_data, m * 4); /* little-endian, as the searcher reads them */
-            }
-        }
-        r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    b->dlens = a;
-    b->ndlens = n;
 }
 
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
@@ -1147,7 +1109,6 @@ static int run_blocks(build *b, MDB_cursor *cur, runrd *r)
 static int flush_postings(build *b)
 {
     memset(&b->jdc, 0, sizeof b->jdc); /* lengths were written since */
-    load_dlens(b);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
     if (rc)
@@ -1199,9 +1160,6 @@ static int flush_postings(build *b)
             rc = join_flush(b, cur, field, t, len);
     }
     mdb_cursor_close(cur);
-    free(b->dlens);
-    b->dlens = NULL;
-    b->ndlens = 0;
     if (rc == FZ_EIO)
         fz_msg(b->emsg, b->emsglen, "reading a run file: %s", strerror(errno));
     return rc;
@@ -1868,7 +1826,6 @@ void build_destroy(build *b)
         for (int i = 0; i <= b->nw; i++)
             worker_free(&b->w[i]);
     free(b->w);
-    free(b->dlens);
     for (int i = 0; i < b->nruns; i++) {
         if (b->runs[i].f)
             fclose(b->runs[i].f);
