@@ -209,9 +209,8 @@ struct build {
         int active;
         uint32_t first, last, ndocs, mtt, mtb, mindl;
         fz_buf rec;
-        fz_buf skip;         /* the impact and skip table of the block being written */
+        fz_buf skip;         /* the skip table of the block being written */
     } jn;                    /* the block joiner */
-    store_dlen_cache jdc;    /* lengths for the joiner (reset per merge) */
     char rundir[4096];       /* where run files go: the index directory */
     runrd *runs;
     int nruns, runs_cap;
@@ -899,21 +898,6 @@ static void wrote(build *b, size_t n)
     }
 }
 
-/* The index's average entry length (for block impacts), at least 1. */
-static uint32_t avg_len(const build *b)
-{
-    uint64_t a = b->st.nentries ? b->st.sumlen / b->st.nentries : 1;
-    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
-}
-
-/* A document's length, for store_block_extra (the lengths of every batch
- * are written before the postings are merged). */
-static uint32_t doc_len(void *ctx, uint32_t id)
-{
-    build *b = ctx;
-    return store_dlen_get(b->s, b->txn, &b->jdc, id);
-}
-
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
 {
     if (!b->jn.active)
@@ -921,8 +905,7 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
     b->jn.skip.len = 0;
-    int rc = store_block_extra((const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->jn.ndocs, b->jn.first, avg_len(b),
-                               doc_len, b, &b->jn.skip);
+    int rc = store_block_skips((const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->jn.ndocs, &b->jn.skip);
     if (rc)
         return rc;
     uint8_t key[STORE_KEY_MAX];
@@ -1108,7 +1091,6 @@ static int run_blocks(build *b, MDB_cursor *cur, runrd *r)
  * and joined where short. */
 static int flush_postings(build *b)
 {
-    memset(&b->jdc, 0, sizeof b->jdc); /* lengths were written since */
     MDB_cursor *cur;
     int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
     if (rc)
@@ -1649,7 +1631,7 @@ static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *te
             return store_lmdb_err(rc, "removing postings", b->emsg, b->emsglen);
         wrote(b, 8192);
         if (b->bb.ndocs) {
-            if (store_bb_finish(&b->bb, avg_len(b), &b->val))
+            if (store_bb_finish(&b->bb, &b->val))
                 return FZ_ENOMEM;
             uint8_t nk[STORE_KEY_MAX];
             MDB_val kk = {store_post_key(nk, field, term, len, b->bb.first), nk};

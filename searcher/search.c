@@ -475,84 +475,37 @@ static void kc_cover(ctx *x, keycur *c, uint32_t target)
  * largest over the parts of their blocks' least length; so the BM25 score
  * of those tf and length bounds every match there, and when it is not
  * above the threshold the whole range is skipped. */
-/* The block bound of phrase n for the documents from target to *last
- * (see prune_skip); -1 when a part has no documents left. */
-static double phrase_block_bound(ctx *x, node *n, uint32_t target, uint32_t *last_out)
-{
-    double tf = HUGE_VAL, imp = HUGE_VAL;
-    uint32_t dl = 0, last = DOC_END - 1;
-    for (size_t i = 0; i < n->nparts; i++) {
-        leaf *l = n->parts[i];
-        double tfi = 0, impi = 0;
-        uint32_t mindl = UINT32_MAX;
-        int any = 0;
-        for (size_t j = 0; j < l->nk; j++) {
-            keycur *c = &l->k[j];
-            kc_cover(x, c, target);
-            if (!c->valid)
-                continue;
-            any = 1;
-            tfi += SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-            /* impacts add up over the forms (bm25 is subadditive in tf) */
-            impi += c->blk.q ? store_block_impact_bound(&c->blk, x->s->avgdl) : HUGE_VAL;
-            if (c->blk.min_dl < mindl)
-                mindl = c->blk.min_dl;
-            if (c->blk.last < last)
-                last = c->blk.last;
-        }
-        leaf_update(l);
-        if (!any)
-            return -1; /* a part has no documents left */
-        if (tfi < tf)
-            tf = tfi;
-        if (mindl > dl)
-            dl = mindl;
-        if (impi < imp)
-            imp = impi;
-    }
-    *last_out = last;
-    double bound = bm25(n->idf, tf, dl, x->s->avgdl);
-    if (imp < HUGE_VAL && n->idf * imp < bound)
-        bound = n->idf * imp;
-    return bound;
-}
-
 static uint32_t prune_skip(ctx *x, node *n, uint32_t target)
 {
     while (target < DOC_END - 1 && !x->err) {
-        uint32_t last;
-        double bound = phrase_block_bound(x, n, target, &last);
-        if (bound < 0)
-            return DOC_END;
-        if (bound > x->prune_thr)
-            return target;
-        target = last + 1;
-    }
-    return x->err ? DOC_END : target;
-}
-
-/* The same for an AND of phrases, every one of them scored: the sum of
- * their block bounds plus the largest proximity bonus. */
-static uint32_t and_skip(ctx *x, node *n, uint32_t target)
-{
-    while (target < DOC_END - 1 && !x->err) {
-        double sum = 0, maxidf = 0;
-        uint32_t last = DOC_END - 1;
-        for (size_t i = 0; i < n->nkids; i++) {
-            if (n->neg[i])
-                continue;
-            uint32_t li;
-            double bi = phrase_block_bound(x, n->kids[i], target, &li);
-            if (bi < 0)
-                return DOC_END;
-            sum += bi;
-            if (n->kids[i]->idf > maxidf)
-                maxidf = n->kids[i]->idf;
-            if (li < last)
-                last = li;
+        double tf = HUGE_VAL;
+        uint32_t dl = 0, last = DOC_END - 1;
+        for (size_t i = 0; i < n->nparts; i++) {
+            leaf *l = n->parts[i];
+            double tfi = 0;
+            uint32_t mindl = UINT32_MAX;
+            int any = 0;
+            for (size_t j = 0; j < l->nk; j++) {
+                keycur *c = &l->k[j];
+                kc_cover(x, c, target);
+                if (!c->valid)
+                    continue;
+                any = 1;
+                tfi += SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
+                if (c->blk.min_dl < mindl)
+                    mindl = c->blk.min_dl;
+                if (c->blk.last < last)
+                    last = c->blk.last;
+            }
+            leaf_update(l);
+            if (!any)
+                return DOC_END; /* a part has no documents left */
+            if (tfi < tf)
+                tf = tfi;
+            if (mindl > dl)
+                dl = mindl;
         }
-        sum += SEARCH_PROX_WEIGHT * maxidf;
-        if (sum * (1.0 + 1e-9) > x->prune_thr)
+        if (bm25(n->idf, tf, dl, x->s->avgdl) > x->prune_thr)
             return target;
         target = last + 1;
     }
@@ -561,30 +514,20 @@ static uint32_t and_skip(ctx *x, node *n, uint32_t target)
 
 /* Upper bound of phrase n's score in document d, on which every part
  * stands: the phrase occurs at most as often as any part (3 * tf_title +
- * tf_body from the parts' records, no positions decoded).  With exact = 0
- * the length is bounded by the parts' blocks (no lookup), else it is d's. */
-static double doc_bound(ctx *x, node *n, uint32_t d, int exact)
+ * tf_body from the parts' records, no positions decoded). */
+static double doc_bound(ctx *x, node *n, uint32_t d)
 {
     double tf = HUGE_VAL;
-    uint32_t dl = 0;
     for (size_t i = 0; i < n->nparts; i++) {
         const leaf *l = n->parts[i];
         double t = 0;
-        uint32_t mindl = UINT32_MAX;
         for (size_t j = 0; j < l->nk; j++)
-            if (l->k[j].valid && l->k[j].blk.doc == d) {
+            if (l->k[j].valid && l->k[j].blk.doc == d)
                 t += SEARCH_TITLE_WEIGHT * l->k[j].blk.tf_title + l->k[j].blk.tf_body;
-                if (l->k[j].blk.min_dl < mindl)
-                    mindl = l->k[j].blk.min_dl;
-            }
         if (t < tf)
             tf = t;
-        if (mindl != UINT32_MAX && mindl > dl)
-            dl = mindl;
     }
-    if (exact)
-        dl = store_dlen_get(x->s->st, x->txn, &x->dc, d);
-    return bm25(n->idf, tf, dl, x->s->avgdl);
+    return bm25(n->idf, tf, store_dlen_get(x->s->st, x->txn, &x->dc, d), x->s->avgdl);
 }
 
 static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
@@ -616,8 +559,7 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
             return n->doc = DOC_END;
         if (n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only)
             return d;
-        if (x->prune_on && x->prune_node == n &&
-            (doc_bound(x, n, d, 0) <= x->prune_thr || doc_bound(x, n, d, 1) <= x->prune_thr)) {
+        if (x->prune_on && x->prune_node == n && doc_bound(x, n, d) <= x->prune_thr) {
             target = d + 1; /* cannot enter the top k: no need for its positions */
             continue;
         }
@@ -662,8 +604,6 @@ static size_t text_nspans(const node *n)
 static uint32_t and_next(ctx *x, node *n, uint32_t target)
 {
     for (;;) {
-        if (x->prune_on && x->prune_node == n && (target = and_skip(x, n, target)) >= DOC_END - 1)
-            return n->doc = DOC_END;
         uint32_t d = target;
         for (;;) {
             uint32_t maxd = d;
@@ -1486,9 +1426,9 @@ static double score_doc(ctx *x, uint32_t doc)
 }
 
 /* Upper bound of score_doc(x, d) from the scoring phrases' frequencies
- * (doc_bound, exact or not) plus the largest proximity bonus, without
- * reading positions; HUGE_VAL when a scoring node is not a phrase. */
-static double score_bound(ctx *x, uint32_t d, int exact)
+ * (doc_bound) plus the largest proximity bonus, without reading positions;
+ * HUGE_VAL when a scoring node is not a phrase. */
+static double score_bound(ctx *x, uint32_t d)
 {
     double sum = 0, maxidf = 0;
     size_t matched = 0;
@@ -1498,7 +1438,7 @@ static double score_bound(ctx *x, uint32_t d, int exact)
             continue;
         if (n->type != N_PHRASE)
             return HUGE_VAL;
-        sum += doc_bound(x, n, d, exact);
+        sum += doc_bound(x, n, d);
         if (n->idf > maxidf)
             maxidf = n->idf;
         matched++;
@@ -1571,10 +1511,7 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
     while (c->valid && !x->err) {
         if (*nh == k) {
             double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-            double bound = bm25(idf, tf, c->blk.min_dl, avgdl);
-            if (c->blk.q && idf * store_block_impact_bound(&c->blk, avgdl) < bound)
-                bound = idf * store_block_impact_bound(&c->blk, avgdl);
-            if (bound <= heap[0].score) {
+            if (bm25(idf, tf, c->blk.min_dl, avgdl) <= heap[0].score) {
                 if (kc_next_block(x, c))
                     x->err = FZ_ELMDB;
                 continue;
@@ -1584,19 +1521,13 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
         do {
             uint32_t doc = c->blk.doc;
             double tf = SEARCH_TITLE_WEIGHT * c->blk.tf_title + c->blk.tf_body;
-            double dl;
+            double dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
             if (*nh == k) {
                 /* documents come in id order, so only a higher score can
-                 * enter; a clear loss is seen without the division, first
-                 * with the block's least length, then with the document's */
-                double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
-                if (lhs < thr * (tf + c0 + c1 * c->blk.min_dl) * (1.0 - 1e-9))
+                 * enter; a clear loss is seen without the division */
+                double thr = heap[0].score;
+                if (idf * tf * (SEARCH_K1 + 1.0) < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
                     continue;
-                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
-                if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
-                    continue;
-            } else {
-                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
             }
             scored v = {bm25(idf, tf, dl, avgdl), doc};
             if (*nh < k || better(&v, &heap[0]))
@@ -1856,18 +1787,6 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
      * term's blocks when they cannot beat the k-th best score */
     int prune = !o->count && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
                 x.scoring[0] == root;
-    if (!o->count && k && root->type == N_AND) {
-        /* an AND whose scored nodes are exactly its positive phrases */
-        size_t npos = 0, ok = 1;
-        for (size_t i = 0; i < root->nkids && ok; i++) {
-            if (root->neg[i])
-                continue;
-            node *c = root->kids[i];
-            ok = c->type == N_PHRASE && !c->title_only && npos < x.nscoring && x.scoring[npos] == c;
-            npos++;
-        }
-        prune = ok && npos == x.nscoring && npos > 0;
-    }
     if (k) {
         capall = k;
         all = malloc(capall * sizeof *all);
@@ -1892,8 +1811,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             }
             cnt.occurrences += text_nspans(root);
         }
-        if (!o->no_hits && k && nall == k &&
-            (score_bound(&x, d, 0) <= all[0].score || score_bound(&x, d, 1) <= all[0].score)) {
+        if (!o->no_hits && k && nall == k && score_bound(&x, d) <= all[0].score) {
             /* documents come in id order: only a higher score could enter */
         } else if (!o->no_hits) {
             scored sc = {score_doc(&x, d), d};
