@@ -514,20 +514,30 @@ static uint32_t prune_skip(ctx *x, node *n, uint32_t target)
 
 /* Upper bound of phrase n's score in document d, on which every part
  * stands: the phrase occurs at most as often as any part (3 * tf_title +
- * tf_body from the parts' records, no positions decoded). */
-static double doc_bound(ctx *x, node *n, uint32_t d)
+ * tf_body from the parts' records, no positions decoded).  With exact = 0
+ * the length is bounded by the parts' blocks (no lookup), else it is d's. */
+static double doc_bound(ctx *x, node *n, uint32_t d, int exact)
 {
     double tf = HUGE_VAL;
+    uint32_t dl = 0;
     for (size_t i = 0; i < n->nparts; i++) {
         const leaf *l = n->parts[i];
         double t = 0;
+        uint32_t mindl = UINT32_MAX;
         for (size_t j = 0; j < l->nk; j++)
-            if (l->k[j].valid && l->k[j].blk.doc == d)
+            if (l->k[j].valid && l->k[j].blk.doc == d) {
                 t += SEARCH_TITLE_WEIGHT * l->k[j].blk.tf_title + l->k[j].blk.tf_body;
+                if (l->k[j].blk.min_dl < mindl)
+                    mindl = l->k[j].blk.min_dl;
+            }
         if (t < tf)
             tf = t;
+        if (mindl != UINT32_MAX && mindl > dl)
+            dl = mindl;
     }
-    return bm25(n->idf, tf, store_dlen_get(x->s->st, x->txn, &x->dc, d), x->s->avgdl);
+    if (exact)
+        dl = store_dlen_get(x->s->st, x->txn, &x->dc, d);
+    return bm25(n->idf, tf, dl, x->s->avgdl);
 }
 
 static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
@@ -559,7 +569,8 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
             return n->doc = DOC_END;
         if (n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only)
             return d;
-        if (x->prune_on && x->prune_node == n && doc_bound(x, n, d) <= x->prune_thr) {
+        if (x->prune_on && x->prune_node == n &&
+            (doc_bound(x, n, d, 0) <= x->prune_thr || doc_bound(x, n, d, 1) <= x->prune_thr)) {
             target = d + 1; /* cannot enter the top k: no need for its positions */
             continue;
         }
@@ -1426,9 +1437,9 @@ static double score_doc(ctx *x, uint32_t doc)
 }
 
 /* Upper bound of score_doc(x, d) from the scoring phrases' frequencies
- * (doc_bound) plus the largest proximity bonus, without reading positions;
- * HUGE_VAL when a scoring node is not a phrase. */
-static double score_bound(ctx *x, uint32_t d)
+ * (doc_bound, exact or not) plus the largest proximity bonus, without
+ * reading positions; HUGE_VAL when a scoring node is not a phrase. */
+static double score_bound(ctx *x, uint32_t d, int exact)
 {
     double sum = 0, maxidf = 0;
     size_t matched = 0;
@@ -1438,7 +1449,7 @@ static double score_bound(ctx *x, uint32_t d)
             continue;
         if (n->type != N_PHRASE)
             return HUGE_VAL;
-        sum += doc_bound(x, n, d);
+        sum += doc_bound(x, n, d, exact);
         if (n->idf > maxidf)
             maxidf = n->idf;
         matched++;
@@ -1521,13 +1532,19 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
         do {
             uint32_t doc = c->blk.doc;
             double tf = SEARCH_TITLE_WEIGHT * c->blk.tf_title + c->blk.tf_body;
-            double dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+            double dl;
             if (*nh == k) {
                 /* documents come in id order, so only a higher score can
-                 * enter; a clear loss is seen without the division */
-                double thr = heap[0].score;
-                if (idf * tf * (SEARCH_K1 + 1.0) < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
+                 * enter; a clear loss is seen without the division, first
+                 * with the block's least length, then with the document's */
+                double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
+                if (lhs < thr * (tf + c0 + c1 * c->blk.min_dl) * (1.0 - 1e-9))
                     continue;
+                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+                if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
+                    continue;
+            } else {
+                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
             }
             scored v = {bm25(idf, tf, dl, avgdl), doc};
             if (*nh < k || better(&v, &heap[0]))
@@ -1811,7 +1828,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             }
             cnt.occurrences += text_nspans(root);
         }
-        if (!o->no_hits && k && nall == k && score_bound(&x, d) <= all[0].score) {
+        if (!o->no_hits && k && nall == k &&
+            (score_bound(&x, d, 0) <= all[0].score || score_bound(&x, d, 1) <= all[0].score)) {
             /* documents come in id order: only a higher score could enter */
         } else if (!o->no_hits) {
             scored sc = {score_doc(&x, d), d};
