@@ -848,6 +848,25 @@ static inline const uint8_t *get32(const uint8_t *p, const uint8_t *end, uint64_
     return fz_varint_get(p, end, v);
 }
 
+/* Decodes a document record's head at p: the id delta, tf_body, tf_title
+ * (its positions follow).  Returns the end of the head, or NULL when it
+ * is malformed. */
+static inline const uint8_t *get_record(const uint8_t *p, const uint8_t *end, uint32_t *delta,
+                                        uint32_t *tf_body, uint32_t *tf_title)
+{
+    uint64_t d, code, tt = 0;
+    if (!(p = get32(p, end, &d)) || !(p = get32(p, end, &code)))
+        return NULL;
+    if ((code & 1) && !(p = get32(p, end, &tt)))
+        return NULL;
+    if (d > UINT32_MAX || (code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
+        return NULL;
+    *delta = (uint32_t)d;
+    *tf_body = (uint32_t)(code >> 1);
+    *tf_title = (uint32_t)tt;
+    return p;
+}
+
 /* The end of n varints starting at p (NULL when they run past end). */
 static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint32_t n)
 {
@@ -875,16 +894,12 @@ int store_block_next(store_block *b)
         b->tf_title = b->tf_body = 0;
         return FZ_ENOTFOUND;
     }
-    uint64_t d, code, tt = 0;
-    if (!(p = get32(p, b->docs_end, &d)) || !(p = get32(p, b->docs_end, &code)))
+    uint32_t d, tb, tt;
+    if (!(p = get_record(p, b->docs_end, &d, &tb, &tt)) || d > UINT32_MAX - b->doc)
         return FZ_ECORRUPT;
-    if ((code & 1) && !(p = get32(p, b->docs_end, &tt)))
-        return FZ_ECORRUPT;
-    if (d > UINT32_MAX - b->doc || (code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
-        return FZ_ECORRUPT;
-    b->doc += (uint32_t)d;
-    b->tf_title = (uint32_t)tt;
-    b->tf_body = (uint32_t)(code >> 1);
+    b->doc += d;
+    b->tf_title = tt;
+    b->tf_body = tb;
     b->doc_pos = p;
     return FZ_OK;
 }
@@ -930,22 +945,18 @@ int store_block_seek(store_block *b, uint32_t target)
             b->tf_title = b->tf_body = 0;
             return FZ_ENOTFOUND;
         }
-        uint64_t d, code, tt = 0;
-        if (!(p = get32(p, end, &d)) || !(p = get32(p, end, &code)))
+        uint32_t d, tb, tt;
+        if (!(p = get_record(p, end, &d, &tb, &tt)) || d > UINT32_MAX - doc)
             return FZ_ECORRUPT;
-        if ((code & 1) && !(p = get32(p, end, &tt)))
-            return FZ_ECORRUPT;
-        if (d > UINT32_MAX - doc || (code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
-            return FZ_ECORRUPT;
-        doc += (uint32_t)d;
-        skip = (uint32_t)tt + (uint32_t)(code >> 1);
+        doc += d;
+        skip = tt + tb;
         if (doc >= target) {
             b->i = i;
             b->doc = doc;
             b->doc_next = rec;
             b->doc_pos = p;
-            b->tf_title = (uint32_t)tt;
-            b->tf_body = (uint32_t)(code >> 1);
+            b->tf_title = tt;
+            b->tf_body = tb;
             return FZ_OK;
         }
     }
@@ -961,14 +972,10 @@ int store_block_skips(const uint8_t *recs, size_t len, uint32_t ndocs, fz_buf *o
         if (i && i % STORE_SKIP_EVERY == 0 &&
             (fz_buf_varint(out, doc) || fz_buf_varint(out, (uint64_t)(p - recs))))
             return FZ_ENOMEM;
-        uint64_t d, code, tt = 0;
-        if (!(p = get32(p, end, &d)) || !(p = get32(p, end, &code)))
-            return FZ_ECORRUPT;
-        if ((code & 1) && !(p = get32(p, end, &tt)))
+        uint32_t d, tb, tt;
+        if (!(p = get_record(p, end, &d, &tb, &tt)) || !(p = skip_varints(p, end, tt + tb)))
             return FZ_ECORRUPT;
         doc += d;
-        if (!(p = skip_varints(p, end, (uint32_t)(tt + (code >> 1)))))
-            return FZ_ECORRUPT;
     }
     return FZ_OK;
 }

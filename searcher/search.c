@@ -514,9 +514,10 @@ static uint32_t prune_skip(ctx *x, node *n, uint32_t target)
 
 /* Upper bound of phrase n's score in document d, on which every part
  * stands: the phrase occurs at most as often as any part (3 * tf_title +
- * tf_body from the parts' records, no positions decoded).  With exact = 0
- * the length is bounded by the parts' blocks (no lookup), else it is d's. */
-static double doc_bound(ctx *x, node *n, uint32_t d, int exact)
+ * tf_body from the parts' records, no positions decoded).  With dl NULL
+ * the length is bounded by the parts' blocks (no lookup), else it is *dl,
+ * d's own. */
+static double doc_bound(ctx *x, node *n, uint32_t d, const uint32_t *dl_exact)
 {
     double tf = HUGE_VAL;
     uint32_t dl = 0;
@@ -535,9 +536,18 @@ static double doc_bound(ctx *x, node *n, uint32_t d, int exact)
         if (mindl != UINT32_MAX && mindl > dl)
             dl = mindl;
     }
-    if (exact)
-        dl = store_dlen_get(x->s->st, x->txn, &x->dc, d);
-    return bm25(n->idf, tf, dl, x->s->avgdl);
+    return bm25(n->idf, tf, dl_exact ? *dl_exact : dl, x->s->avgdl);
+}
+
+/* Whether document d surely scores at most thr by bound(x, n, d, dl): the
+ * cheap bound first, then with d's length, looked up only if needed. */
+static int below(ctx *x, node *n, uint32_t d, double thr,
+                 double (*bound)(ctx *, node *, uint32_t, const uint32_t *))
+{
+    if (bound(x, n, d, NULL) <= thr)
+        return 1;
+    uint32_t dl = store_dlen_get(x->s->st, x->txn, &x->dc, d);
+    return bound(x, n, d, &dl) <= thr;
 }
 
 static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
@@ -569,8 +579,7 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
             return n->doc = DOC_END;
         if (n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only)
             return d;
-        if (x->prune_on && x->prune_node == n &&
-            (doc_bound(x, n, d, 0) <= x->prune_thr || doc_bound(x, n, d, 1) <= x->prune_thr)) {
+        if (x->prune_on && x->prune_node == n && below(x, n, d, x->prune_thr, doc_bound)) {
             target = d + 1; /* cannot enter the top k: no need for its positions */
             continue;
         }
@@ -1437,10 +1446,12 @@ static double score_doc(ctx *x, uint32_t doc)
 }
 
 /* Upper bound of score_doc(x, d) from the scoring phrases' frequencies
- * (doc_bound, exact or not) plus the largest proximity bonus, without
- * reading positions; HUGE_VAL when a scoring node is not a phrase. */
-static double score_bound(ctx *x, uint32_t d, int exact)
+ * (doc_bound, with the length dl as there) plus the largest proximity
+ * bonus, without reading positions; HUGE_VAL when a scoring node is not a
+ * phrase.  root is unused: the scoring nodes are x's. */
+static double score_bound(ctx *x, node *root, uint32_t d, const uint32_t *dl)
 {
+    (void)root;
     double sum = 0, maxidf = 0;
     size_t matched = 0;
     for (size_t i = 0; i < x->nscoring; i++) {
@@ -1449,7 +1460,7 @@ static double score_bound(ctx *x, uint32_t d, int exact)
             continue;
         if (n->type != N_PHRASE)
             return HUGE_VAL;
-        sum += doc_bound(x, n, d, exact);
+        sum += doc_bound(x, n, d, dl);
         if (n->idf > maxidf)
             maxidf = n->idf;
         matched++;
@@ -1828,8 +1839,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             }
             cnt.occurrences += text_nspans(root);
         }
-        if (!o->no_hits && k && nall == k &&
-            (score_bound(&x, d, 0) <= all[0].score || score_bound(&x, d, 1) <= all[0].score)) {
+        if (!o->no_hits && k && nall == k && below(&x, root, d, all[0].score, score_bound)) {
             /* documents come in id order: only a higher score could enter */
         } else if (!o->no_hits) {
             scored sc = {score_doc(&x, d), d};
