@@ -1,7 +1,7 @@
 /*
  * store.c -- the index on disk (see store.h for the API).
  *
- * ON-DISK FORMAT, version 3
+ * ON-DISK FORMAT, version 4
  * =========================
  * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
  * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
@@ -44,7 +44,10 @@
  *                     and never overlap.
  *             value = v ndocs, v last-first, v max_tf_title, v max_tf_body,
  *                     v min_dl; then, when ndocs > 16 (STORE_SKIP_EVERY),
- *                     a skip table: for g = 1 .. (ndocs-1)/16, v the id of
+ *                     v a0 (the index's average length when written), v q
+ *                     (the largest impact of the block's documents at a0,
+ *                     in 255ths of k1+1, rounded up; store.h), and a skip
+ *                     table: for g = 1 .. (ndocs-1)/16, v the id of
  *                     document 16g-1 minus the block's first id, v the
  *                     byte offset of document 16g's record from the start
  *                     of the records (a seek starts at the last entry
@@ -71,7 +74,8 @@
  * position spaces (one position gap between two authors or two headings).
  * Version 2 changed no layout, only the analysis: terms are folded with
  * ICU's phrase rules (tok.h), so a version 1 index must be rebuilt.
- * Version 3 added the skip tables of posting blocks.
+ * Version 3 added the skip tables of posting blocks, version 4 the
+ * impacts before them.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -89,6 +93,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -811,7 +816,13 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->min_dl = (uint32_t)x[4];
     b->skip = NULL;
     b->nskip = 0;
+    b->a0 = b->q = 0;
     if (b->ndocs > STORE_SKIP_EVERY) {
+        if (!(p = fz_varint_get(p, end, &x[0])) || !(p = fz_varint_get(p, end, &x[1])) || x[0] == 0 ||
+            x[0] > UINT32_MAX || x[1] == 0 || x[1] > 255)
+            return FZ_ECORRUPT;
+        b->a0 = (uint32_t)x[0];
+        b->q = (uint32_t)x[1];
         b->skip = p;
         b->nskip = (b->ndocs - 1) / STORE_SKIP_EVERY;
         for (uint32_t g = 0; g < b->nskip; g++) {
@@ -962,6 +973,46 @@ int store_block_seek(store_block *b, uint32_t target)
     }
 }
 
+static double impact_of(double tf, uint32_t dl, uint32_t a0)
+{
+    double norm = STORE_BM25_K1 * (1.0 - STORE_BM25_B + STORE_BM25_B * dl / (a0 ? a0 : 1));
+    return tf * (STORE_BM25_K1 + 1.0) / (tf + norm);
+}
+
+double store_impact(uint32_t tf_title, uint32_t tf_body, uint32_t dl, uint32_t a0)
+{
+    return impact_of(STORE_TITLE_WEIGHT * tf_title + tf_body, dl, a0);
+}
+
+uint32_t store_impact_q(double impact)
+{
+    double q = ceil(impact / (STORE_BM25_K1 + 1.0) * 255.0 * (1.0 + 1e-9));
+    return q < 1 ? 1 : q > 255 ? 255 : (uint32_t)q;
+}
+
+double store_impact_value(uint32_t q) { return q * (STORE_BM25_K1 + 1.0) / 255.0; }
+
+double store_block_impact_bound(const store_block *b, double avgdl)
+{
+    if (!b->q)
+        return 0;
+    /* at a larger average length every length norm shrinks, by at most
+     * the ratio of the two averages */
+    double r = avgdl > b->a0 ? b->a0 / avgdl : 1.0;
+    return store_impact_value(b->q) / r * (1.0 + 1e-9);
+}
+
+double store_impact_w(double tfw, uint32_t dl, uint32_t a0) { return impact_of(tfw, dl, a0); }
+
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out)
+{
+    if (ndocs <= STORE_SKIP_EVERY)
+        return FZ_OK;
+    if (fz_buf_varint(out, a0 ? a0 : 1) || fz_buf_varint(out, store_impact_q(best)))
+        return FZ_ENOMEM;
+    return store_block_skips(recs, len, ndocs, out);
+}
+
 int store_block_skips(const uint8_t *recs, size_t len, uint32_t ndocs, fz_buf *out)
 {
     if (ndocs <= STORE_SKIP_EVERY)
@@ -1044,6 +1095,8 @@ int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint3
         rc |= fz_buf_varint(&bb->docs, positions[i] - prev);
         prev = positions[i];
     }
+    uint32_t pair[2] = {(uint32_t)(STORE_TITLE_WEIGHT * tf_title) + tf_body, dl};
+    rc |= fz_buf_append(&bb->pos, pair, sizeof pair);
     if (rc)
         return FZ_ENOMEM;
     bb->last = doc;
@@ -1057,7 +1110,7 @@ int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint3
     return FZ_OK;
 }
 
-int store_bb_finish(store_block_builder *bb, fz_buf *out)
+int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out)
 {
     out->len = 0;
     int rc = 0;
@@ -1068,7 +1121,15 @@ int store_bb_finish(store_block_builder *bb, fz_buf *out)
     rc |= fz_buf_varint(out, bb->min_dl == UINT32_MAX ? 0 : bb->min_dl);
     if (rc)
         return FZ_ENOMEM;
-    if ((rc = store_block_skips((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, out)))
+    double best = 0;
+    for (uint32_t i = 0; i < bb->ndocs && bb->ndocs > STORE_SKIP_EVERY; i++) {
+        uint32_t pair[2];
+        memcpy(pair, bb->pos.p + 8 * (size_t)i, sizeof pair);
+        double im = impact_of(pair[0], pair[1], a0 ? a0 : 1);
+        if (im > best)
+            best = im;
+    }
+    if ((rc = store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, out)))
         return rc;
     rc |= fz_buf_append(out, bb->docs.p, bb->docs.len);
     return rc ? FZ_ENOMEM : FZ_OK;

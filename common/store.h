@@ -21,8 +21,8 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 3          /* bumped on any incompatible change (2: phrase folding;
-                                   3: skip tables in posting blocks) */
+#define STORE_FORMAT 4          /* bumped on any incompatible change (2: phrase folding;
+                                   3: skip tables in posting blocks; 4: block impacts) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -177,6 +177,21 @@ size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len
 
 #define STORE_SKIP_CACHE 8 /* STORE_BLOCK_DOCS / STORE_SKIP_EVERY */
 
+/* BM25 as the search ranks with it (search.h takes these): a document's
+ * impact for a term is tf' (k1 + 1) / (tf' + k1 (1 - b + b dl / avgdl)),
+ * tf' = STORE_TITLE_WEIGHT * tf_title + tf_body; the score is idf times
+ * that.  A block of more than STORE_SKIP_EVERY documents records the
+ * largest impact among them, for the average length a0 of the index when
+ * it was written, quantized upwards to q / 255 of (k1 + 1). */
+#define STORE_BM25_K1 1.2
+#define STORE_BM25_B 0.75
+#define STORE_TITLE_WEIGHT 3.0
+double store_impact(uint32_t tf_title, uint32_t tf_body, uint32_t dl, uint32_t a0);
+/* The same for the weighted frequency tfw = STORE_TITLE_WEIGHT * tf_title + tf_body. */
+double store_impact_w(double tfw, uint32_t dl, uint32_t a0);
+uint32_t store_impact_q(double impact);   /* 1..255, rounded up */
+double store_impact_value(uint32_t q);    /* >= every impact quantized to q */
+
 /* A decoded block header plus a cursor over its documents. */
 typedef struct {
     uint32_t first, last;     /* doc id range */
@@ -189,6 +204,7 @@ typedef struct {
     /* its first STORE_SKIP_CACHE entries, decoded: the id of the document
      * before each group, and the offset of the group's first record */
     uint32_t skip_doc[STORE_SKIP_CACHE], skip_off[STORE_SKIP_CACHE];
+    uint32_t a0, q;           /* the recorded impact (q 0: none) */
     const uint8_t *pos, *pos_end;     /* the same range (positions are interleaved) */
     /* cursor state */
     uint32_t i;               /* index of the current doc, ndocs when done */
@@ -198,6 +214,11 @@ typedef struct {
     const uint8_t *doc_pos;   /* current doc's positions */
 } store_block;
 
+/* A bound on the impact of any document of block b at average length
+ * avgdl (0 when b records none): the recorded one, loosened by a0/avgdl
+ * when the index has grown longer on average since. */
+double store_block_impact_bound(const store_block *b, double avgdl);
+
 /* Every STORE_SKIP_EVERY documents a block of more than that many has a
  * skip entry (see the layout in store.c), so that a seek walks at most that
  * many documents. */
@@ -206,6 +227,11 @@ typedef struct {
  * id is first, appended to out.  FZ_ECORRUPT when the records do not hold
  * ndocs documents, FZ_ENOMEM. */
 int store_block_skips(const uint8_t *recs, size_t len, uint32_t ndocs, fz_buf *out);
+/* What goes between a block's header and its records when it has more
+ * than STORE_SKIP_EVERY documents (nothing otherwise): v a0, v q (best,
+ * the largest impact of its documents at average length a0, rounded up to
+ * 255ths) and the skip table, appended to out.  FZ_ECORRUPT, FZ_ENOMEM. */
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out);
 /* FZ_OK when b's skip table is the one its records call for (b freshly
  * opened), else FZ_ECORRUPT.  For fzindex --check. */
 int store_block_verify_skips(const store_block *b);
@@ -227,13 +253,14 @@ int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
 
 /* Builds one block: add documents in ascending id order, then finish. */
 typedef struct {
-    fz_buf docs, pos;         /* docs: the records; pos: unused */
+    fz_buf docs, pos;         /* docs: the records; pos: (tf', dl) per document */
     uint32_t first, last, ndocs, max_tf_title, max_tf_body, min_dl;
 } store_block_builder;
 void store_bb_reset(store_block_builder *bb);
 int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint32_t *positions,
                  uint32_t tf_title, uint32_t tf_body);
-int store_bb_finish(store_block_builder *bb, fz_buf *out); /* out receives the value */
+int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out); /* out receives the value;
+                                                                       a0: the average length for the impact */
 void store_bb_free(store_block_builder *bb);
 
 #endif

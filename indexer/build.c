@@ -72,6 +72,51 @@ typedef struct slab {
     _Alignas(16) uint8_t data[];
 } slab;
 
+/* What bounds the BM25 impact of a block's documents whatever the index's
+ * average length turns out to be: the least length among its documents of
+ * weighted frequency tfw = STORE_TITLE_WEIGHT * tf_title + tf_body = 1, 2,
+ * 3 and >= 4 (the impact grows with tfw and shrinks with the length, so
+ * the largest is at most that of one of these lengths with its level's
+ * tfw, the block's largest for the last).  Lengths above 65535 are kept as
+ * 65535, which only loosens the bound.  Kept per block as documents are
+ * gathered, carried through run files, joined by taking the least lengths,
+ * and turned into the recorded impact (store.h) when the block is written. */
+typedef struct {
+    uint16_t dl[4];      /* 0: no document at that level */
+} imp_levels;
+
+static void imp_reset(imp_levels *m) { memset(m, 0, sizeof *m); }
+
+static void imp_add(imp_levels *m, uint32_t tfw, uint32_t dl)
+{
+    int l = tfw >= 4 ? 3 : tfw ? (int)tfw - 1 : 0;
+    uint16_t d = dl == 0 ? 1 : dl > 65535 ? 65535 : (uint16_t)dl;
+    if (!m->dl[l] || d < m->dl[l])
+        m->dl[l] = d;
+}
+
+static void imp_join(imp_levels *m, const imp_levels *o)
+{
+    for (int i = 0; i < 4; i++)
+        if (o->dl[i] && (!m->dl[i] || o->dl[i] < m->dl[i]))
+            m->dl[i] = o->dl[i];
+}
+
+/* The largest impact m allows at average length a0, max_tfw bounding the
+ * weighted frequency of every document. */
+static double imp_best(const imp_levels *m, uint32_t max_tfw, uint32_t a0)
+{
+    double best = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!m->dl[i])
+            continue;
+        double im = store_impact_w(i < 3 ? (double)(i + 1) : (double)max_tfw, m->dl[i], a0);
+        if (im > best)
+            best = im;
+    }
+    return best;
+}
+
 /* A block of a term being gathered: its records are the bytes from
  * (c, off) on, nbytes of them, across the term's chunks. */
 typedef struct blkdesc {
@@ -79,6 +124,7 @@ typedef struct blkdesc {
     chunk *c;
     uint32_t off, nbytes;
     uint32_t first, last, ndocs, max_tt, max_tb, min_dl;
+    imp_levels imp;      /* for the block's impact */
 } blkdesc;
 
 typedef struct {
@@ -208,8 +254,9 @@ struct build {
     struct {
         int active;
         uint32_t first, last, ndocs, mtt, mtb, mindl;
+        imp_levels imp;
         fz_buf rec;
-        fz_buf skip;         /* the skip table of the block being written */
+        fz_buf skip;         /* the impact and skip table of the block being written */
     } jn;                    /* the block joiner */
     char rundir[4096];       /* where run files go: the index directory */
     runrd *runs;
@@ -486,6 +533,7 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
             bd->first = bd->last = doc;
             bd->max_tt = bd->max_tb = 0;
             bd->min_dl = UINT32_MAX;
+            imp_reset(&bd->imp);
         }
         p += fz_varint_put(p, doc - bd->last);
         p += fz_varint_put(p, (uint64_t)tf_body << 1 | (tf_title > 0));
@@ -506,6 +554,7 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
             bd->max_tb = tf_body;
         if (dl < bd->min_dl)
             bd->min_dl = dl;
+        imp_add(&bd->imp, (uint32_t)STORE_TITLE_WEIGHT * tf_title + tf_body, dl);
         i = j;
     }
     w->net = 0;
@@ -860,9 +909,12 @@ static int term_cmp(int fa, const char *a, size_t la, int fb, const char *b2, si
 /* The gathered block as one value (header and records) in b->blk. */
 static int serialize_block(build *b, const blkdesc *bd)
 {
-    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    uint8_t hdr[STORE_BLOCK_HDR_MAX + 4 * FZ_VARINT_MAX];
     size_t hl = store_block_header(hdr, bd->ndocs, bd->last - bd->first, bd->max_tt, bd->max_tb,
                                    bd->min_dl == UINT32_MAX ? 0 : bd->min_dl);
+    /* then the impact levels, which only run files and the joiner see */
+    for (int i = 0; i < 4; i++)
+        hl += fz_varint_put(hdr + hl, bd->imp.dl[i]);
     b->blk.len = 0;
     if (fz_buf_reserve(&b->blk, hl + bd->nbytes))
         return FZ_ENOMEM;
@@ -898,6 +950,13 @@ static void wrote(build *b, size_t n)
     }
 }
 
+/* The index's average entry length (for block impacts), at least 1. */
+static uint32_t avg_len(const build *b)
+{
+    uint64_t a = b->st.nentries ? b->st.sumlen / b->st.nentries : 1;
+    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
+}
+
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
 {
     if (!b->jn.active)
@@ -905,7 +964,10 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
     b->jn.skip.len = 0;
-    int rc = store_block_skips((const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->jn.ndocs, &b->jn.skip);
+    uint32_t a0 = avg_len(b);
+    int rc = store_block_extra((const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->jn.ndocs, a0,
+                               imp_best(&b->jn.imp, (uint32_t)STORE_TITLE_WEIGHT * b->jn.mtt + b->jn.mtb, a0),
+                               &b->jn.skip);
     if (rc)
         return rc;
     uint8_t key[STORE_KEY_MAX];
@@ -928,10 +990,16 @@ static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size
                     const uint8_t *val, size_t vlen)
 {
     const uint8_t *p = val, *end = val + vlen;
-    uint64_t x[5], d0;
-    for (int i = 0; i < 5; i++)
+    uint64_t x[9], d0;
+    for (int i = 0; i < 9; i++)
         if (!(p = fz_varint_get(p, end, &x[i])))
             return FZ_ECORRUPT;
+    imp_levels lv;
+    for (int i = 0; i < 4; i++) {
+        if (x[5 + i] > 65535)
+            return FZ_ECORRUPT;
+        lv.dl[i] = (uint16_t)x[5 + i];
+    }
     const uint8_t *rest = fz_varint_get(p, end, &d0); /* the first record's delta (0) */
     if (!rest || x[0] == 0)
         return FZ_ECORRUPT;
@@ -946,6 +1014,7 @@ static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size
         b->jn.ndocs = 0;
         b->jn.mtt = b->jn.mtb = 0;
         b->jn.mindl = UINT32_MAX;
+        imp_reset(&b->jn.imp);
         b->jn.rec.len = 0;
     }
     if (fz_buf_append(&b->jn.rec, vb, fz_varint_put(vb, first - b->jn.last)) ||
@@ -959,6 +1028,7 @@ static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size
         b->jn.mtb = (uint32_t)x[3];
     if (x[4] < b->jn.mindl)
         b->jn.mindl = (uint32_t)x[4];
+    imp_join(&b->jn.imp, &lv);
     return FZ_OK;
 }
 
@@ -1631,7 +1701,7 @@ static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *te
             return store_lmdb_err(rc, "removing postings", b->emsg, b->emsglen);
         wrote(b, 8192);
         if (b->bb.ndocs) {
-            if (store_bb_finish(&b->bb, &b->val))
+            if (store_bb_finish(&b->bb, avg_len(b), &b->val))
                 return FZ_ENOMEM;
             uint8_t nk[STORE_KEY_MAX];
             MDB_val kk = {store_post_key(nk, field, term, len, b->bb.first), nk};

@@ -687,6 +687,10 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
             problem(c, "%s: doc %u: length %u below the block's min_dl %u", where(key), b.doc, e->npos, b.min_dl);
             return;
         }
+        if (b.q && store_impact(b.tf_title, b.tf_body, e->npos, b.a0) > store_impact_value(b.q) * (1.0 + 1e-9)) {
+            problem(c, "%s: doc %u: impact above the block's recorded %u/255", where(key), b.doc, b.q);
+            return;
+        }
         if (key->field == STORE_F_KIND) {
             if (key->kind != e->kind) {
                 problem(c, "%s: doc %u is of another kind (%s)", where(key), b.doc,

@@ -125,6 +125,12 @@ typedef struct {
     node *prune_node;
     int prune_on;
     double prune_thr;
+    /* the last block bound found above the threshold: it holds for the
+     * documents up to pass_last while the threshold is still pass_thr */
+    uint32_t pass_last;
+    double pass_thr;
+    /* how often the cheap document bound alone was enough (below()) */
+    uint32_t cheap_tries, cheap_hits;
     char *msg;
     size_t msglen;
     int err;
@@ -466,6 +472,48 @@ static void kc_cover(ctx *x, keycur *c, uint32_t target)
         kc_jump(x, c, target);
 }
 
+/* The block bound of phrase n for the documents from target to *last
+ * (see prune_skip); -1 when a part has no documents left. */
+static double phrase_block_bound(ctx *x, node *n, uint32_t target, uint32_t *last_out)
+{
+    double tf = HUGE_VAL, imp = HUGE_VAL;
+    uint32_t dl = 0, last = DOC_END - 1;
+    for (size_t i = 0; i < n->nparts; i++) {
+        leaf *l = n->parts[i];
+        double tfi = 0, impi = 0;
+        uint32_t mindl = UINT32_MAX;
+        int any = 0;
+        for (size_t j = 0; j < l->nk; j++) {
+            keycur *c = &l->k[j];
+            kc_cover(x, c, target);
+            if (!c->valid)
+                continue;
+            any = 1;
+            tfi += SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
+            /* impacts add up over the forms (bm25 is subadditive in tf) */
+            impi += c->blk.q ? store_block_impact_bound(&c->blk, x->s->avgdl) : HUGE_VAL;
+            if (c->blk.min_dl < mindl)
+                mindl = c->blk.min_dl;
+            if (c->blk.last < last)
+                last = c->blk.last;
+        }
+        leaf_update(l);
+        if (!any)
+            return -1; /* a part has no documents left */
+        if (tfi < tf)
+            tf = tfi;
+        if (mindl > dl)
+            dl = mindl;
+        if (impi < imp)
+            imp = impi;
+    }
+    *last_out = last;
+    double bound = bm25(n->idf, tf, dl, x->s->avgdl);
+    if (imp < HUGE_VAL && n->idf * imp < bound)
+        bound = n->idf * imp;
+    return bound;
+}
+
 /* Block-max pruning for phrase n (a lone term is a phrase of one part):
  * returns the first document >= target that may score above prune_thr,
  * judging by the blocks of every part that hold documents from target on,
@@ -473,40 +521,58 @@ static void kc_cover(ctx *x, keycur *c, uint32_t target)
  * occurs at most as often as any one part (the sum of its forms' block
  * maxima of 3 * tf_title + tf_body), and its length is at least the
  * largest over the parts of their blocks' least length; so the BM25 score
- * of those tf and length bounds every match there, and when it is not
- * above the threshold the whole range is skipped. */
+ * of those tf and length bounds every match there.  So does idf times the
+ * smallest over the parts of their blocks' recorded impacts (summed over
+ * a part's forms).  When the smaller bound is not above the threshold the
+ * whole range is skipped.  A range found above it is not looked at again
+ * while the threshold stays the same (pass_last). */
 static uint32_t prune_skip(ctx *x, node *n, uint32_t target)
 {
+    if (target <= x->pass_last && x->pass_thr == x->prune_thr)
+        return target;
     while (target < DOC_END - 1 && !x->err) {
-        double tf = HUGE_VAL;
-        uint32_t dl = 0, last = DOC_END - 1;
-        for (size_t i = 0; i < n->nparts; i++) {
-            leaf *l = n->parts[i];
-            double tfi = 0;
-            uint32_t mindl = UINT32_MAX;
-            int any = 0;
-            for (size_t j = 0; j < l->nk; j++) {
-                keycur *c = &l->k[j];
-                kc_cover(x, c, target);
-                if (!c->valid)
-                    continue;
-                any = 1;
-                tfi += SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-                if (c->blk.min_dl < mindl)
-                    mindl = c->blk.min_dl;
-                if (c->blk.last < last)
-                    last = c->blk.last;
-            }
-            leaf_update(l);
-            if (!any)
-                return DOC_END; /* a part has no documents left */
-            if (tfi < tf)
-                tf = tfi;
-            if (mindl > dl)
-                dl = mindl;
-        }
-        if (bm25(n->idf, tf, dl, x->s->avgdl) > x->prune_thr)
+        uint32_t last;
+        double bound = phrase_block_bound(x, n, target, &last);
+        if (bound < 0)
+            return DOC_END;
+        if (bound > x->prune_thr) {
+            x->pass_last = last;
+            x->pass_thr = x->prune_thr;
             return target;
+        }
+        target = last + 1;
+    }
+    return x->err ? DOC_END : target;
+}
+
+/* The same for an AND of phrases, every one of them scored: the sum of
+ * their block bounds plus the largest proximity bonus. */
+static uint32_t and_skip(ctx *x, node *n, uint32_t target)
+{
+    if (target <= x->pass_last && x->pass_thr == x->prune_thr)
+        return target;
+    while (target < DOC_END - 1 && !x->err) {
+        double sum = 0, maxidf = 0;
+        uint32_t last = DOC_END - 1;
+        for (size_t i = 0; i < n->nkids; i++) {
+            if (n->neg[i])
+                continue;
+            uint32_t li;
+            double bi = phrase_block_bound(x, n->kids[i], target, &li);
+            if (bi < 0)
+                return DOC_END;
+            sum += bi;
+            if (n->kids[i]->idf > maxidf)
+                maxidf = n->kids[i]->idf;
+            if (li < last)
+                last = li;
+        }
+        sum += SEARCH_PROX_WEIGHT * maxidf;
+        if (sum * (1.0 + 1e-9) > x->prune_thr) {
+            x->pass_last = last;
+            x->pass_thr = x->prune_thr;
+            return target;
+        }
         target = last + 1;
     }
     return x->err ? DOC_END : target;
@@ -544,8 +610,12 @@ static double doc_bound(ctx *x, node *n, uint32_t d, const uint32_t *dl_exact)
 static int below(ctx *x, node *n, uint32_t d, double thr,
                  double (*bound)(ctx *, node *, uint32_t, const uint32_t *))
 {
-    if (bound(x, n, d, NULL) <= thr)
-        return 1;
+    /* the bound from the blocks' least lengths is tried while it pays */
+    if (x->cheap_tries < 64 || x->cheap_hits * 8 >= x->cheap_tries) {
+        x->cheap_tries++;
+        if (bound(x, n, d, NULL) <= thr)
+            return x->cheap_hits++, 1;
+    }
     uint32_t dl = store_dlen_get(x->s->st, x->txn, &x->dc, d);
     return bound(x, n, d, &dl) <= thr;
 }
@@ -624,6 +694,8 @@ static size_t text_nspans(const node *n)
 static uint32_t and_next(ctx *x, node *n, uint32_t target)
 {
     for (;;) {
+        if (x->prune_on && x->prune_node == n && (target = and_skip(x, n, target)) >= DOC_END - 1)
+            return n->doc = DOC_END;
         uint32_t d = target;
         for (;;) {
             uint32_t maxd = d;
@@ -1533,7 +1605,10 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
     while (c->valid && !x->err) {
         if (*nh == k) {
             double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-            if (bm25(idf, tf, c->blk.min_dl, avgdl) <= heap[0].score) {
+            double bound = bm25(idf, tf, c->blk.min_dl, avgdl);
+            if (c->blk.q && idf * store_block_impact_bound(&c->blk, avgdl) < bound)
+                bound = idf * store_block_impact_bound(&c->blk, avgdl);
+            if (bound <= heap[0].score) {
                 if (kc_next_block(x, c))
                     x->err = FZ_ELMDB;
                 continue;
@@ -1815,6 +1890,18 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
      * term's blocks when they cannot beat the k-th best score */
     int prune = !o->count && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
                 x.scoring[0] == root;
+    if (!o->count && k && root->type == N_AND) {
+        /* an AND whose scored nodes are exactly its positive phrases */
+        size_t npos = 0, ok = 1;
+        for (size_t i = 0; i < root->nkids && ok; i++) {
+            if (root->neg[i])
+                continue;
+            node *c = root->kids[i];
+            ok = c->type == N_PHRASE && !c->title_only && npos < x.nscoring && x.scoring[npos] == c;
+            npos++;
+        }
+        prune = ok && npos == x.nscoring && npos > 0;
+    }
     if (k) {
         capall = k;
         all = malloc(capall * sizeof *all);

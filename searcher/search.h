@@ -28,9 +28,9 @@
 #include "../common/tok.h"
 #include "query.h"
 
-#define SEARCH_K1 1.2
-#define SEARCH_B 0.75
-#define SEARCH_TITLE_WEIGHT 3.0
+#define SEARCH_K1 STORE_BM25_K1
+#define SEARCH_B STORE_BM25_B
+#define SEARCH_TITLE_WEIGHT STORE_TITLE_WEIGHT
 #define SEARCH_PROX_WEIGHT 1.0
 
 typedef struct search search;

@@ -85,7 +85,7 @@ TEST(test_block_roundtrip)
     for (int i = 0; i < 4; i++)
         CHECK_EQ_INT(store_bb_add(&bb, docs[i], dl[i], pos[i], tt[i], tb[i]), 0);
     fz_buf v = {0};
-    CHECK_EQ_INT(store_bb_finish(&bb, &v), 0);
+    CHECK_EQ_INT(store_bb_finish(&bb, 50, &v), 0);
     store_block b;
     CHECK_EQ_INT(store_block_open(&b, 100, v.p, v.len), 0);
     CHECK_EQ_INT(b.ndocs, 4);
@@ -135,7 +135,7 @@ TEST(test_block_skips)
         CHECK_EQ_INT(store_bb_add(&bb, id, 50, pos, i % 3, 1 + i % 17), 0);
     }
     fz_buf v = {0};
-    CHECK_EQ_INT(store_bb_finish(&bb, &v), 0);
+    CHECK_EQ_INT(store_bb_finish(&bb, 50, &v), 0);
     store_block b;
     CHECK_EQ_INT(store_block_open(&b, ids[0], v.p, v.len), 0);
     CHECK_EQ_INT(b.nskip, (STORE_BLOCK_DOCS - 1) / STORE_SKIP_EVERY);
@@ -165,9 +165,20 @@ TEST(test_block_skips)
             }
         }
     CHECK_EQ_INT(bad, 0);
-    /* a changed skip offset: --check notices */
+    /* the impact: recorded for the block's average length, rounded up */
+    double best = 0;
+    for (uint32_t i = 0; i < STORE_BLOCK_DOCS; i++) {
+        double im = store_impact(i % 3, 1 + i % 17, 50, 50);
+        if (im > best)
+            best = im;
+    }
+    CHECK_EQ_INT(b.a0, 50);
+    CHECK(store_impact_value(b.q) >= best && store_impact_value(b.q) < best + 0.01);
+    CHECK(store_block_impact_bound(&b, 50) >= best);
+    CHECK(store_block_impact_bound(&b, 100) >= store_impact(2, 17, 50, 100)); /* longer on average */
+    /* a changed skip entry: --check notices */
     size_t hl = 0;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 7; k++) /* header, a0, q */
         while (((const uint8_t *)v.p)[hl++] & 0x80)
             ;
     ((uint8_t *)v.p)[hl + 1] ^= 1; /* a byte of the first entry */
