@@ -17,9 +17,20 @@
  *               v nsection, nsection x (v len, bytes),
  *               v nauthors, nauthors x (v len, bytes),
  *               v title_len, title bytes, v body_len, body bytes
- *             Strings are UTF-8 as found in the source (after conversion
- *             from its encoding), so the index is a self-contained archive
- *             and highlight offsets refer to these bytes.
+ *             The strings are the source's UTF-8 (after conversion from
+ *             its encoding), so the index is a self-contained archive and
+ *             highlight offsets refer to those bytes; they are stored in
+ *             the text code below, and "len" is the coded length.
+ *
+ *             Text code: a byte below 0x80 stands for itself; a pair b1 b2
+ *             with 0x80 <= b1 <= 0xFE stands for the character numbered
+ *             (b1 - 0x80) * 256 + b2 in the list of ranges text_ranges[]
+ *             (CJK ideographs, extension A, compatibility ideographs, CJK
+ *             and general punctuation, fullwidth forms, kana, Latin-1 and
+ *             the symbols of OCR'd tables and lists: two bytes where UTF-8
+ *             takes three); 0xFF n (1 <= n <= 4) is followed by n bytes
+ *             copied as they are: any other character, or one byte that is
+ *             not UTF-8.  Decoding gives back the exact bytes encoded.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
  *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name
@@ -75,7 +86,7 @@
  * Version 2 changed no layout, only the analysis: terms are folded with
  * ICU's phrase rules (tok.h), so a version 1 index must be rebuilt.
  * Version 3 added the skip tables of posting blocks, version 4 the
- * impacts before them.
+ * impacts before them and the text code of entry strings.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -547,10 +558,137 @@ int store_stats_put(store *s, MDB_txn *txn, const store_stats *st)
 
 /* ---- entries ---- */
 
+/* The characters the text code writes in two bytes, numbered in this
+ * order (first code point, count); at most 127 * 256 in all.  Part of the
+ * format: never reorder, only append (and bump STORE_FORMAT). */
+static const struct {
+    uint32_t first, n;
+} text_ranges[] = {
+    {0x4E00, 0x5200}, /* CJK unified ideographs */
+    {0x3400, 0x19C0}, /* extension A */
+    {0x3000, 0x0100}, /* CJK punctuation, kana */
+    {0xFF00, 0x00F0}, /* fullwidth forms */
+    {0x2000, 0x0070}, /* general punctuation */
+    {0xF900, 0x0200}, /* compatibility ideographs */
+    {0x2E80, 0x0160}, /* radicals */
+    {0x00A0, 0x0060}, /* Latin-1 (· ×) */
+    {0x2100, 0x0090}, /* letterlike (℃ №), number forms (Ⅰ) */
+    {0x2190, 0x0070}, /* arrows */
+    {0x2200, 0x0100}, /* mathematical operators */
+    {0x2460, 0x00A0}, /* enclosed alphanumerics (①) */
+    {0x2500, 0x0100}, /* box drawing, blocks, geometric shapes (○ ■) */
+    {0x2600, 0x0100}, /* miscellaneous symbols (★) */
+    {0x3100, 0x00C0}, /* bopomofo, kanbun */
+    {0x3200, 0x0200}, /* enclosed CJK (㈠), compatibility (㎡) */
+    {0xFE30, 0x0040}, /* compatibility and small forms */
+};
+#define TEXT_NRANGES (sizeof text_ranges / sizeof text_ranges[0])
+#define TEXT_ESC 0xFF
+
+/* The text code's number for cp, or -1 when it has none. */
+static int32_t text_index(uint32_t cp)
+{
+    uint32_t base = 0;
+    for (size_t r = 0; r < TEXT_NRANGES; r++) {
+        if (cp - text_ranges[r].first < text_ranges[r].n)
+            return (int32_t)(base + cp - text_ranges[r].first);
+        base += text_ranges[r].n;
+    }
+    return -1;
+}
+
+/* The code point numbered i, 0 when none is. */
+static uint32_t text_cp(uint32_t i)
+{
+    for (size_t r = 0; r < TEXT_NRANGES; r++) {
+        if (i < text_ranges[r].n)
+            return text_ranges[r].first + i;
+        i -= text_ranges[r].n;
+    }
+    return 0;
+}
+
+/* The length of the UTF-8 sequence at p (at most n bytes) when it is a
+ * well-formed one of 2 to 4 bytes, else 0. */
+static size_t utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
+{
+    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+    if (!len || len > n)
+        return 0;
+    uint32_t c = p[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (p[i] & 0x3F);
+    }
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c < least[len] || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Appends v n, then the n bytes of s, to b (file records). */
 static int put_str(fz_buf *b, const char *s, size_t n)
 {
     int rc = fz_buf_varint(b, n);
     return rc ? rc : fz_buf_append(b, s, n);
+}
+
+/* Reads what put_str wrote: *s points into the value. */
+static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, const char **s, size_t *n)
+{
+    uint64_t len;
+    if (!(p = fz_varint_get(p, end, &len)) || len > (uint64_t)(end - p))
+        return NULL;
+    *s = (const char *)p;
+    *n = (size_t)len;
+    return p + len;
+}
+
+/* Appends v len, then s in the text code (len bytes), to b. */
+static int put_text(fz_buf *b, const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    /* the coded length first: one pass to measure, one to write */
+    size_t len = 0;
+    for (const uint8_t *q = p; q < end;) {
+        uint32_t cp;
+        size_t k = *q < 0x80 ? 1 : utf8_seq(q, (size_t)(end - q), &cp);
+        if (*q < 0x80)
+            len += 1;
+        else if (k && text_index(cp) >= 0)
+            len += 2;
+        else
+            len += 2 + (k ? k : 1);
+        q += k ? k : 1;
+    }
+    if (fz_buf_varint(b, len) || fz_buf_reserve(b, len))
+        return FZ_ENOMEM;
+    uint8_t *o = (uint8_t *)b->p + b->len;
+    while (p < end) {
+        uint32_t cp;
+        if (*p < 0x80) {
+            *o++ = *p++;
+            continue;
+        }
+        size_t k = utf8_seq(p, (size_t)(end - p), &cp);
+        int32_t i = k ? text_index(cp) : -1;
+        if (i >= 0) {
+            *o++ = (uint8_t)(0x80 + (i >> 8));
+            *o++ = (uint8_t)(i & 0xFF);
+        } else {
+            if (!k)
+                k = 1;
+            *o++ = TEXT_ESC;
+            *o++ = (uint8_t)k;
+            memcpy(o, p, k);
+            o += k;
+        }
+        p += k;
+    }
+    b->len += len;
+    return FZ_OK;
 }
 
 int store_entry_encode(const store_entry *e, fz_buf *out)
@@ -563,23 +701,51 @@ int store_entry_encode(const store_entry *e, fz_buf *out)
     rc |= fz_buf_varint(out, e->npos);
     rc |= fz_buf_varint(out, e->nsection);
     for (size_t i = 0; i < e->nsection; i++)
-        rc |= put_str(out, e->section[i], e->section_len[i]);
+        rc |= put_text(out, e->section[i], e->section_len[i]);
     rc |= fz_buf_varint(out, e->nauthors);
     for (size_t i = 0; i < e->nauthors; i++)
-        rc |= put_str(out, e->authors[i], e->author_len[i]);
-    rc |= put_str(out, e->title, e->title_len);
-    rc |= put_str(out, e->body, e->body_len);
+        rc |= put_text(out, e->authors[i], e->author_len[i]);
+    rc |= put_text(out, e->title, e->title_len);
+    rc |= put_text(out, e->body, e->body_len);
     return rc ? FZ_ENOMEM : FZ_OK;
 }
 
-static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, const char **s, size_t *n)
+/* Decodes a string in the text code into memory from a (NUL-terminated);
+ * NULL when it is malformed or memory runs out. */
+static const uint8_t *get_text(const uint8_t *p, const uint8_t *end, fz_arena *a, const char **s, size_t *n)
 {
     uint64_t len;
     if (!(p = fz_varint_get(p, end, &len)) || len > (uint64_t)(end - p))
         return NULL;
-    *s = (const char *)p;
-    *n = (size_t)len;
-    return p + len;
+    const uint8_t *q = p, *qe = p + len;
+    /* a pair becomes at most three bytes, an escape never grows */
+    uint8_t *out = fz_arena_alloc(a, (size_t)len / 2 * 3 + 2), *o = out;
+    if (!out)
+        return NULL;
+    while (q < qe) {
+        uint8_t c = *q++;
+        if (c < 0x80) {
+            *o++ = c;
+        } else if (c != TEXT_ESC) {
+            if (q >= qe)
+                return NULL;
+            uint32_t cp = text_cp((uint32_t)(c - 0x80) << 8 | *q++);
+            if (!cp)
+                return NULL;
+            o += fz_utf8_encode(cp, (char *)o);
+        } else {
+            if (q >= qe || *q < 1 || *q > 4 || *q > qe - q - 1)
+                return NULL;
+            size_t k = *q++;
+            memcpy(o, q, k);
+            o += k;
+            q += k;
+        }
+    }
+    *o = 0;
+    *s = (const char *)out;
+    *n = (size_t)(o - out);
+    return qe;
 }
 
 static const uint8_t *get_strs(const uint8_t *p, const uint8_t *end, fz_arena *a, size_t *count,
@@ -594,7 +760,7 @@ static const uint8_t *get_strs(const uint8_t *p, const uint8_t *end, fz_arena *a
     if (!*strs || !*lens)
         return NULL;
     for (uint64_t i = 0; i < n; i++)
-        if (!(p = get_str(p, end, &(*strs)[i], &(*lens)[i])))
+        if (!(p = get_text(p, end, a, &(*strs)[i], &(*lens)[i])))
             return NULL;
     return p;
 }
@@ -615,9 +781,9 @@ int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry
         return FZ_ECORRUPT;
     if (!(p = get_strs(p, end, arena, &e->nauthors, &e->authors, &e->author_len)))
         return FZ_ECORRUPT;
-    if (!(p = get_str(p, end, &e->title, &e->title_len)))
+    if (!(p = get_text(p, end, arena, &e->title, &e->title_len)))
         return FZ_ECORRUPT;
-    if (!(p = get_str(p, end, &e->body, &e->body_len)))
+    if (!(p = get_text(p, end, arena, &e->body, &e->body_len)))
         return FZ_ECORRUPT;
     return FZ_OK;
 }

@@ -22,7 +22,8 @@
 #include "fz.h"
 
 #define STORE_FORMAT 4          /* bumped on any incompatible change (2: phrase folding;
-                                   3: skip tables in posting blocks; 4: block impacts) */
+                                   3: skip tables in posting blocks; 4: block impacts,
+                                   entry strings in the text code) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -114,9 +115,12 @@ typedef struct {
     size_t nauthors; const char **authors; size_t *author_len;
 } store_entry;
 
+/* Appends e's record to out: its strings in the text code of store.c
+ * (CJK in two bytes).  FZ_ENOMEM. */
 int store_entry_encode(const store_entry *e, fz_buf *out);
-/* Decodes val; strings point into val, arrays come from arena.
- * FZ_ECORRUPT when val is malformed. */
+/* Decodes val: the strings (NUL-terminated) and arrays are allocated from
+ * arena and live as long as it does.  FZ_ECORRUPT when val is malformed
+ * (or memory runs out). */
 int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry *e);
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
 

@@ -74,6 +74,83 @@ TEST(test_entry_roundtrip)
     fz_buf_free(&b);
 }
 
+/* An entry whose only string is the body s (n bytes): encoded, then decoded
+ * into d from arena a; the coded value's length in *vlen. */
+static int body_roundtrip(const char *s, size_t n, fz_arena *a, store_entry *d, size_t *vlen)
+{
+    store_entry e = {0};
+    e.body = s;
+    e.body_len = n;
+    e.title = "";
+    fz_buf b = {0};
+    int rc = store_entry_encode(&e, &b);
+    if (!rc)
+        rc = store_entry_decode(b.p, b.len, a, d);
+    *vlen = b.len;
+    fz_buf_free(&b);
+    return rc;
+}
+
+/* The text code gives back the exact bytes of any string: every code
+ * point, and bytes that are not UTF-8; CJK text takes two bytes a
+ * character; malformed codes are damage. */
+TEST(test_text_code)
+{
+    fz_arena *a = fz_arena_create();
+    store_entry d;
+    size_t vlen;
+    /* every code point, 4096 to a string */
+    static char s[4096 * 4];
+    int bad = 0;
+    for (uint32_t first = 1; first <= 0x10FFFF; first += 4096) {
+        size_t n = 0;
+        for (uint32_t cp = first; cp < first + 4096 && cp <= 0x10FFFF; cp++)
+            if (cp < 0xD800 || cp > 0xDFFF)
+                n += (size_t)fz_utf8_encode(cp, s + n);
+        if (body_roundtrip(s, n, a, &d, &vlen) || d.body_len != n || memcmp(d.body, s, n) || d.body[n])
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* random bytes, mostly not UTF-8 */
+    uint32_t x = 12345;
+    bad = 0;
+    for (int t = 0; t < 2000; t++) {
+        size_t n = (size_t)(t % 64);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            s[i] = (char)(x >> 16);
+        }
+        if (body_roundtrip(s, n, a, &d, &vlen) || d.body_len != n || memcmp(d.body, s, n))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* CJK text, its punctuation and ASCII: 2 bytes for 3 */
+    const char *zh = "2017年9月18日，中共中央书记处书记杜青林到下城区调研跨贸小镇建设工作。";
+    size_t v0, nascii = 0, ncjk = 0;
+    CHECK_EQ_INT(body_roundtrip("", 0, a, &d, &v0), 0);
+    CHECK_EQ_INT(body_roundtrip(zh, strlen(zh), a, &d, &vlen), 0);
+    CHECK_EQ_MEM(d.body, d.body_len, zh);
+    for (const char *p = zh; *p; p++) {
+        nascii += (unsigned char)*p < 0x80;
+        ncjk += (unsigned char)*p >= 0xC0;
+    }
+    CHECK_EQ_INT(vlen - v0, nascii + 2 * ncjk); /* the length's varint stays one byte */
+    /* malformed: a pair cut short, a number past the table, escapes of 0
+     * and 5 bytes and one cut short */
+    static const uint8_t bad_codes[][4] = {{0x81}, {0xFE, 0xFF}, {0xFF, 0}, {0xFF, 5, 'a', 'b'}, {0xFF, 3, 0xE4}};
+    static const size_t bad_len[] = {1, 2, 2, 4, 3};
+    for (size_t i = 0; i < sizeof bad_len / sizeof bad_len[0]; i++) {
+        uint8_t v[16] = {0, 0, 0, 0, 0, 0, 0, 0};
+        /* file, line, kind, title_npos, npos, no sections, no authors, no title */
+        size_t n = 8;
+        v[n++] = (uint8_t)bad_len[i];
+        memcpy(v + n, bad_codes[i], bad_len[i]);
+        n += bad_len[i];
+        CHECK_EQ_INT(store_entry_decode(v, n, a, &d), FZ_ECORRUPT);
+    }
+    fz_arena_destroy(a);
+}
+
 TEST(test_block_roundtrip)
 {
     store_block_builder bb = {0};
@@ -275,6 +352,7 @@ int main(void)
 {
     t_run(test_varint);
     t_run(test_entry_roundtrip);
+    t_run(test_text_code);
     t_run(test_block_roundtrip);
     t_run(test_block_skips);
     t_run(test_keys_sort_by_term_then_id);
