@@ -140,6 +140,16 @@ typedef struct {
     blkdesc *done, *done_tail; /* full blocks */
 } term_acc;
 
+/* A token waiting to be interned: tokens pass through a short queue so
+ * that the hash slot and the term of each are fetched from memory (by
+ * prefetching) while the ones before it are interned. */
+#define PEND 16
+typedef struct {
+    uint32_t h, pos;
+    uint8_t field, len;
+    char term[TERM_INLINE];
+} pend_tok;
+
 /* One token of the entry being indexed. */
 typedef struct {
     uint32_t tid;
@@ -196,6 +206,8 @@ typedef struct worker {
     size_t post_bytes;       /* read by the main thread: atomic */
     size_t dict_bytes;       /* term table capacity: atomic */
     /* entry being indexed */
+    pend_tok pend[PEND];     /* tokens not yet interned, oldest at pend_head */
+    uint32_t pend_head, pend_n;
     etok *et;
     size_t net, et_cap;
     int cur_field;
@@ -357,6 +369,40 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
     return tid;
 }
 
+/* Interns a token's term and appends it to the entry's tokens. */
+static int take_token(worker *w, int field, const char *term, size_t n, uint32_t h, uint32_t pos)
+{
+    uint32_t tid = intern(w, field, term, n, h);
+    if (tid == UINT32_MAX)
+        return FZ_ENOMEM;
+    if (w->net == w->et_cap) {
+        size_t cap = w->et_cap ? w->et_cap * 2 : 1024;
+        etok *nt = realloc(w->et, cap * sizeof *nt);
+        if (!nt)
+            return FZ_ENOMEM;
+        w->et = nt;
+        w->et_cap = cap;
+    }
+    w->et[w->net].tid = tid;
+    w->et[w->net].pos = pos;
+    w->net++;
+    return 0;
+}
+
+/* Interns the queued tokens, oldest first. */
+static int drain_tokens(worker *w)
+{
+    while (w->pend_n) {
+        const pend_tok *p = &w->pend[w->pend_head];
+        int rc = take_token(w, p->field, p->term, p->len, p->h, p->pos);
+        if (rc)
+            return rc;
+        w->pend_head = (w->pend_head + 1) % PEND;
+        w->pend_n--;
+    }
+    return 0;
+}
+
 static int on_token(void *ctx, const tok_token *t)
 {
     worker *w = ctx;
@@ -376,20 +422,36 @@ static int on_token(void *ctx, const tok_token *t)
     uint32_t h = hash_term(w->cur_field, t->term, tn);
     if (w->nparts > 1 && h % (uint32_t)w->nparts != (uint32_t)w->part)
         return 0;
-    uint32_t tid = intern(w, w->cur_field, t->term, tn, h);
-    if (tid == UINT32_MAX)
-        return FZ_ENOMEM;
-    if (w->net == w->et_cap) {
-        size_t cap = w->et_cap ? w->et_cap * 2 : 1024;
-        etok *n = realloc(w->et, cap * sizeof *n);
-        if (!n)
-            return FZ_ENOMEM;
-        w->et = n;
-        w->et_cap = cap;
+    int rc;
+    if (tn > TERM_INLINE) { /* long words skip the queue, in order */
+        if ((rc = drain_tokens(w)))
+            return rc;
+        return take_token(w, w->cur_field, t->term, tn, h, t->pos);
     }
-    w->et[w->net].tid = tid;
-    w->et[w->net].pos = t->pos;
-    w->net++;
+    if (w->pend_n == PEND) {
+        const pend_tok *p = &w->pend[w->pend_head];
+        if ((rc = take_token(w, p->field, p->term, p->len, p->h, p->pos)))
+            return rc;
+        w->pend_head = (w->pend_head + 1) % PEND;
+        w->pend_n--;
+    }
+    pend_tok *q = &w->pend[(w->pend_head + w->pend_n) % PEND];
+    q->h = h;
+    q->pos = t->pos;
+    q->field = (uint8_t)w->cur_field;
+    q->len = (uint8_t)tn;
+    memcpy(q->term, t->term, tn);
+    w->pend_n++;
+    if (w->nslots) {
+        __builtin_prefetch(&w->slots[h & (w->nslots - 1)]);
+        /* half the queue back, the slot has arrived: fetch its term */
+        if (w->pend_n > PEND / 2) {
+            const pend_tok *m = &w->pend[(w->pend_head + w->pend_n - 1 - PEND / 2) % PEND];
+            uint64_t sl = w->slots[m->h & (w->nslots - 1)];
+            if (sl && (uint32_t)(sl >> 32) == m->h && (uint32_t)sl - 1 < w->nterms)
+                __builtin_prefetch(&w->terms[(uint32_t)sl - 1]);
+        }
+    }
     return 0;
 }
 
@@ -579,6 +641,7 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     int rc;
     uint32_t title_next = 0, next = 0;
     w->net = 0;
+    w->pend_n = 0;
     w->join.len = 0;
     if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
         return rc;
@@ -603,7 +666,9 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     if ((rc = analyze_field(w, STORE_F_FILE, w->path, strlen(w->path), 0, NULL)))
         return rc;
     const char *kn = parse_kind_name((parse_kind)kind);
-    return analyze_field(w, STORE_F_KIND, kn, strlen(kn), 0, NULL);
+    if ((rc = analyze_field(w, STORE_F_KIND, kn, strlen(kn), 0, NULL)))
+        return rc;
+    return drain_tokens(w);
 }
 
 static int on_record(void *ctx, const parse_entry *pe)
