@@ -541,6 +541,8 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
     uint32_t nslot = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t tid = w->et[i].tid;
+        if (i + 8 < n) /* the dictionary is large: fetch ahead */
+            __builtin_prefetch(&w->tid_slot[w->et[i + 8].tid], 1);
         if (!w->tid_slot[tid]) {
             w->tid_slot[tid] = ++nslot;
             w->slot_tid[nslot - 1] = tid;
@@ -560,6 +562,16 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
     }
     size_t i = 0;
     for (uint32_t s = 0; s < nslot; s++) {
+        /* each term's last chunk is somewhere in memory: fetch the chunk
+         * of the term six ahead, and where that of the term three ahead
+         * is written */
+        if (s + 6 < nslot && w->terms[w->slot_tid[s + 6]].tail)
+            __builtin_prefetch(w->terms[w->slot_tid[s + 6]].tail, 1);
+        if (s + 3 < nslot) {
+            const chunk *pc = w->terms[w->slot_tid[s + 3]].tail;
+            if (pc)
+                __builtin_prefetch(pc->data + pc->used, 1);
+        }
         uint32_t tid = w->slot_tid[s];
         w->tid_slot[tid] = 0;
         term_acc *ta = &w->terms[tid];
