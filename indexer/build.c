@@ -1413,7 +1413,25 @@ static int flush_epoch(build *b, int final)
         b->st.sumlen += w->sumlen;
     }
     double t2 = mono();
-    /* a batch's postings go to a run file; the last batch merges them all */
+    /* a batch's postings go to a run file; the last batch merges them all.
+     * When there are runs already, the last batch becomes one too and its
+     * memory is freed first, so that the pages of the index the merge
+     * touches come on top of little else */
+    if (final && b->nruns) {
+        if ((rc = write_run(b)))
+            return rc;
+        for (int i = 0; i <= b->nw; i++) {
+            worker *w = &b->w[i];
+            clear_terms(w);
+            free(w->order);
+            w->order = NULL;
+            w->norder = w->cursor = 0;
+            release_dict(w);
+        }
+#ifdef __GLIBC__
+        malloc_trim(0);
+#endif
+    }
     if ((rc = final ? flush_postings(b) : write_run(b)))
         return rc;
     store_release_map(b->s);
