@@ -995,7 +995,7 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
             if (!(p = fz_varint_get(p, end, &x[0])) || !(p = fz_varint_get(p, end, &x[1])))
                 return FZ_ECORRUPT;
             if (g < STORE_SKIP_CACHE) {
-                if (x[0] > UINT32_MAX - first || x[1] > UINT32_MAX)
+                if (x[0] > b->last - first || x[1] > UINT32_MAX)
                     return FZ_ECORRUPT;
                 b->skip_doc[g] = first + (uint32_t)x[0];
                 b->skip_off[g] = (uint32_t)x[1];
@@ -1072,7 +1072,8 @@ int store_block_next(store_block *b)
         return FZ_ENOTFOUND;
     }
     uint32_t d, tb, tt;
-    if (!(p = get_record(p, b->docs_end, &d, &tb, &tt)) || d > UINT32_MAX - b->doc)
+    /* ids ascend from first (delta 0) and stay within the block's range */
+    if (!(p = get_record(p, b->docs_end, &d, &tb, &tt)) || (d == 0) != (b->i == 0) || d > b->last - b->doc)
         return FZ_ECORRUPT;
     b->doc += d;
     b->tf_title = tt;
@@ -1123,7 +1124,7 @@ int store_block_seek(store_block *b, uint32_t target)
             return FZ_ENOTFOUND;
         }
         uint32_t d, tb, tt;
-        if (!(p = get_record(p, end, &d, &tb, &tt)) || d > UINT32_MAX - doc)
+        if (!(p = get_record(p, end, &d, &tb, &tt)) || (d == 0) != (i == 0) || d > b->last - doc)
             return FZ_ECORRUPT;
         doc += d;
         skip = tt + tb;

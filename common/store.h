@@ -241,7 +241,9 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
 int store_block_verify_skips(const store_block *b);
 
 /* Decodes a block value; positions the cursor on its first document.
- * FZ_ECORRUPT on a malformed block. */
+ * FZ_ECORRUPT on a malformed block; the cursor functions below also
+ * return it for a record that is cut short or whose id does not ascend
+ * within [first, last]. */
 int store_block_open(store_block *b, uint32_t first, const void *val, size_t len);
 /* Moves to the next document; returns 0, or FZ_ENOTFOUND at the end, or
  * FZ_ECORRUPT. */

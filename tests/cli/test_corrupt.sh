@@ -225,6 +225,7 @@ bkey() { printf '62%s00%08x' "$(hx 井长)" "$1"; }
 damage "position beyond the entry" "doc $first: position 100000 beyond" put post "$(bkey "$first")" 01000001000002a08d06
 damage "frequency above block maximum" "above the block's maxima" put post "$(bkey "$first")" 0100000000000200
 damage "documents out of order" "out of order" put post "$(bkey "$first")" 02000100000001010000010100
+damage "document beyond the block's last" "beyond the block's last" put post "$(bkey "$first")" 02010100000001010002010100
 damage "trailing bytes in block" "bytes left after the last document" put post "$(bkey "$first")" 01000100000001010000
 damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99999)" 0100000100000200
 damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 0100000100000200
