@@ -650,22 +650,11 @@ static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, const char *
 static int put_text(fz_buf *b, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + n;
-    /* the coded length first: one pass to measure, one to write */
-    size_t len = 0;
-    for (const uint8_t *q = p; q < end;) {
-        uint32_t cp;
-        size_t k = *q < 0x80 ? 1 : utf8_seq(q, (size_t)(end - q), &cp);
-        if (*q < 0x80)
-            len += 1;
-        else if (k && text_index(cp) >= 0)
-            len += 2;
-        else
-            len += 2 + (k ? k : 1);
-        q += k ? k : 1;
-    }
-    if (fz_buf_varint(b, len) || fz_buf_reserve(b, len))
+    /* the code goes after room for its length (a byte grows to three at
+     * most), then moves up to follow the length */
+    if (n > (SIZE_MAX - FZ_VARINT_MAX) / 3 || fz_buf_reserve(b, FZ_VARINT_MAX + 3 * n))
         return FZ_ENOMEM;
-    uint8_t *o = (uint8_t *)b->p + b->len;
+    uint8_t *start = (uint8_t *)b->p + b->len + FZ_VARINT_MAX, *o = start;
     while (p < end) {
         uint32_t cp;
         if (*p < 0x80) {
@@ -687,7 +676,11 @@ static int put_text(fz_buf *b, const char *s, size_t n)
         }
         p += k;
     }
-    b->len += len;
+    size_t len = (size_t)(o - start);
+    uint8_t *at = (uint8_t *)b->p + b->len;
+    size_t vl = fz_varint_put(at, len);
+    memmove(at + vl, start, len);
+    b->len += vl + len;
     return FZ_OK;
 }
 
@@ -1140,7 +1133,7 @@ int store_block_seek(store_block *b, uint32_t target)
     }
 }
 
-static double impact_of(double tf, uint32_t dl, uint32_t a0)
+double store_impact_w(double tf, uint32_t dl, uint32_t a0)
 {
     double norm = STORE_BM25_K1 * (1.0 - STORE_BM25_B + STORE_BM25_B * dl / (a0 ? a0 : 1));
     return tf * (STORE_BM25_K1 + 1.0) / (tf + norm);
@@ -1148,7 +1141,7 @@ static double impact_of(double tf, uint32_t dl, uint32_t a0)
 
 double store_impact(uint32_t tf_title, uint32_t tf_body, uint32_t dl, uint32_t a0)
 {
-    return impact_of(STORE_TITLE_WEIGHT * tf_title + tf_body, dl, a0);
+    return store_impact_w(STORE_TITLE_WEIGHT * tf_title + tf_body, dl, a0);
 }
 
 uint32_t store_impact_q(double impact)
@@ -1168,8 +1161,6 @@ double store_block_impact_bound(const store_block *b, double avgdl)
     double r = avgdl > b->a0 ? b->a0 / avgdl : 1.0;
     return store_impact_value(b->q) / r * (1.0 + 1e-9);
 }
-
-double store_impact_w(double tfw, uint32_t dl, uint32_t a0) { return impact_of(tfw, dl, a0); }
 
 int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out)
 {
@@ -1292,7 +1283,7 @@ int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out)
     for (uint32_t i = 0; i < bb->ndocs && bb->ndocs > STORE_SKIP_EVERY; i++) {
         uint32_t pair[2];
         memcpy(pair, bb->pos.p + 8 * (size_t)i, sizeof pair);
-        double im = impact_of(pair[0], pair[1], a0 ? a0 : 1);
+        double im = store_impact_w(pair[0], pair[1], a0);
         if (im > best)
             best = im;
     }

@@ -389,18 +389,25 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
     return 0;
 }
 
-/* Interns the queued tokens, oldest first. */
-static int drain_tokens(worker *w)
+/* Interns the oldest queued token. */
+static int take_oldest(worker *w)
 {
-    while (w->pend_n) {
-        const pend_tok *p = &w->pend[w->pend_head];
-        int rc = take_token(w, p->field, p->term, p->len, p->h, p->pos);
-        if (rc)
-            return rc;
+    const pend_tok *p = &w->pend[w->pend_head];
+    int rc = take_token(w, p->field, p->term, p->len, p->h, p->pos);
+    if (!rc) {
         w->pend_head = (w->pend_head + 1) % PEND;
         w->pend_n--;
     }
-    return 0;
+    return rc;
+}
+
+/* Interns the queued tokens, oldest first. */
+static int drain_tokens(worker *w)
+{
+    int rc = 0;
+    while (w->pend_n && !(rc = take_oldest(w)))
+        ;
+    return rc;
 }
 
 static int on_token(void *ctx, const tok_token *t)
@@ -428,13 +435,8 @@ static int on_token(void *ctx, const tok_token *t)
             return rc;
         return take_token(w, w->cur_field, t->term, tn, h, t->pos);
     }
-    if (w->pend_n == PEND) {
-        const pend_tok *p = &w->pend[w->pend_head];
-        if ((rc = take_token(w, p->field, p->term, p->len, p->h, p->pos)))
-            return rc;
-        w->pend_head = (w->pend_head + 1) % PEND;
-        w->pend_n--;
-    }
+    if (w->pend_n == PEND && (rc = take_oldest(w)))
+        return rc;
     pend_tok *q = &w->pend[(w->pend_head + w->pend_n) % PEND];
     q->h = h;
     q->pos = t->pos;
@@ -1319,6 +1321,26 @@ static void release_dict(worker *w)
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
 }
 
+/* Empties every worker's gathered postings.  With dict (nothing more is
+ * gathered) their dictionaries are freed for good too, and the memory
+ * handed back: the worker threads' arenas keep what they freed. */
+static void drop_postings(build *b, int dict)
+{
+    for (int i = 0; i <= b->nw; i++) {
+        worker *w = &b->w[i];
+        clear_terms(w);
+        free(w->order);
+        w->order = NULL;
+        w->norder = w->cursor = 0;
+        if (dict)
+            release_dict(w);
+    }
+#ifdef __GLIBC__
+    if (dict)
+        malloc_trim(0);
+#endif
+}
+
 static int flush_epoch(build *b, int final)
 {
     double t0 = mono();
@@ -1420,17 +1442,7 @@ static int flush_epoch(build *b, int final)
     if (final && b->nruns) {
         if ((rc = write_run(b)))
             return rc;
-        for (int i = 0; i <= b->nw; i++) {
-            worker *w = &b->w[i];
-            clear_terms(w);
-            free(w->order);
-            w->order = NULL;
-            w->norder = w->cursor = 0;
-            release_dict(w);
-        }
-#ifdef __GLIBC__
-        malloc_trim(0);
-#endif
+        drop_postings(b, 1);
     }
     if ((rc = final ? flush_postings(b) : write_run(b)))
         return rc;
@@ -1439,12 +1451,11 @@ static int flush_epoch(build *b, int final)
         fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, sorted and wrote entries in %.2f s, "
                         "postings in %.2f s (%zu MB gathered)\n",
                 t1 - t0, t2 - t1, mono() - t2, mem_used(b) >> 20);
+    /* after the last batch the dictionaries go too, before the commit,
+     * which touches up to LMDB's dirty-page limit of written pages */
+    drop_postings(b, final);
     for (int i = 0; i <= b->nw; i++) {
         worker *w = &b->w[i];
-        clear_terms(w);
-        free(w->order);
-        w->order = NULL;
-        w->norder = w->cursor = 0;
         w->nent = 0;
         w->recs.len = 0;
         w->sumlen = 0;
@@ -1452,16 +1463,8 @@ static int flush_epoch(build *b, int final)
             free(w->files[f].path);
         w->nfiles = 0;
     }
-    if (final) {
+    if (final)
         b->bulk = 0;
-        /* nothing more is gathered: the dictionaries go before the commit,
-         * which touches up to LMDB's dirty-page limit of written pages */
-        for (int i = 0; i <= b->nw; i++)
-            release_dict(&b->w[i]);
-#ifdef __GLIBC__
-        malloc_trim(0); /* the worker threads' arenas keep freed memory */
-#endif
-    }
     return FZ_OK;
 }
 

@@ -1606,8 +1606,9 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
         if (*nh == k) {
             double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
             double bound = bm25(idf, tf, c->blk.min_dl, avgdl);
-            if (c->blk.q && idf * store_block_impact_bound(&c->blk, avgdl) < bound)
-                bound = idf * store_block_impact_bound(&c->blk, avgdl);
+            double ib = c->blk.q ? idf * store_block_impact_bound(&c->blk, avgdl) : HUGE_VAL;
+            if (ib < bound)
+                bound = ib;
             if (bound <= heap[0].score) {
                 if (kc_next_block(x, c))
                     x->err = FZ_ELMDB;
