@@ -56,6 +56,7 @@ struct parse_ctx {
     fz_buf caps;  /* bodies and credit names of pending captions */
     fz_buf heads; /* texts of the open headings, NUL-terminated */
     fz_buf names; /* names of the attribution being applied */
+    fz_buf vol;   /* the volume's title, NUL-terminated ("" when none) */
 
     rec *recs;
     size_t nrec, caprec;
@@ -1070,9 +1071,15 @@ void parse_destroy(parse_ctx *p)
     fz_buf_free(&p->caps);
     fz_buf_free(&p->heads);
     fz_buf_free(&p->names);
+    fz_buf_free(&p->vol);
     free(p->recs);
     free(p->cnames);
     free(p);
+}
+
+const char *parse_volume(const parse_ctx *p)
+{
+    return p && p->vol.p ? p->vol.p : "";
 }
 
 const char *parse_kind_name(parse_kind k)
@@ -1105,6 +1112,53 @@ static void shrink(parse_ctx *p)
     }
 }
 
+/* Words that end a book's title: 某某县志, 某某志略, 某某年鉴. */
+static bool book_word_end(const unsigned char *t, size_t s, size_t e)
+{
+    static const char *const w[] = {"志", "誌", "志略", "志稿", "乘", "年鉴", "年鑑", "志书", "志書"};
+    for (size_t k = 0; k < sizeof w / sizeof *w; k++)
+        if (ends_with(t, s, e, w[k]))
+            return true;
+    return false;
+}
+
+/*
+ * Whether the first non-blank line ln is a book title: its first word (up
+ * to a space or an opening parenthesis) is 3..30 letters ending in a word
+ * of book_word_end, and the line has no sentence punctuation (what follows
+ * the title names the edition or the compilers: 某某县志 乾隆本, 仙溪志
+ * （宋）黄岩孙 编).  Stores the title in p->vol.
+ */
+static int book_title(parse_ctx *p, const line *ln, bool *yes)
+{
+    const unsigned char *t = p->t;
+    size_t s = ln->ts, e = ln->te, i = s;
+    int chars = 0;
+    *yes = false;
+    while (i < e) {
+        int l;
+        uint32_t c = cp_at(t, i, e, &l);
+        if (is_space_cp(c) || is_open_paren(c))
+            break;
+        if (!is_letter(c) || ++chars > 30)
+            return FZ_OK;
+        i += (size_t)l;
+    }
+    if (chars < 3 || !book_word_end(t, s, i))
+        return FZ_OK;
+    for (size_t j = i; j < e;) {
+        int l;
+        uint32_t c = cp_at(t, j, e, &l);
+        if (is_head_punct(c) && c != 0x3001)
+            return FZ_OK;
+        j += (size_t)l;
+    }
+    if (fz_buf_append(&p->vol, t + s, i - s))
+        return FZ_ENOMEM;
+    *yes = true;
+    return FZ_OK;
+}
+
 static int run(parse_ctx *p, parse_emit_fn emit, void *ectx)
 {
     const unsigned char *t = p->t;
@@ -1112,6 +1166,26 @@ static int run(parse_ctx *p, parse_emit_fn emit, void *ectx)
     uint32_t no = 1;
     if (p->n >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF)
         pos = 3;
+    {
+        /* a book title on the first non-blank line is the volume's, not a
+         * heading or an entry */
+        line ln;
+        bool have;
+        while ((have = line_at(p, pos, no, &ln)) && ln.ts == ln.te) {
+            pos = ln.next;
+            no = ln.no + 1;
+        }
+        bool yes = false;
+        if (have) {
+            int rc = book_title(p, &ln, &yes);
+            if (rc)
+                return rc;
+        }
+        if (yes) {
+            pos = ln.next;
+            no = ln.no + 1;
+        }
+    }
     bool glued = false; /* the previous line opened an entry or a sidebar */
     int rc = 0;
     line ln;
@@ -1189,7 +1263,10 @@ int parse_text(parse_ctx *p, const char *text, size_t len, parse_emit_fn emit, v
         return FZ_EINVAL;
     p->t = (const unsigned char *)(text ? text : "");
     p->n = len;
-    p->store.len = p->caps.len = p->heads.len = p->names.len = 0;
+    p->store.len = p->caps.len = p->heads.len = p->names.len = p->vol.len = 0;
+    if (fz_buf_putc(&p->vol, 0))
+        return FZ_ENOMEM;
+    p->vol.len = 0;
     p->nrec = p->ncnames = p->nattn = p->depth = 0;
     p->memo_lo = 1;
     p->memo_hi = 0;

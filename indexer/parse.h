@@ -116,6 +116,15 @@ void parse_destroy(parse_ctx *p);       /* NULL is safe */
  * non-zero value returned by emit (which stops the parse). */
 int parse_text(parse_ctx *p, const char *text, size_t len, parse_emit_fn emit, void *ctx);
 
+/* After parse_text: the volume's title, when the file's first non-blank
+ * line is a book title (e.g. 某某县志 乾隆本, 仙溪志　（宋）黄岩孙 编 …
+ * gives 仙溪志), as NUL-terminated UTF-8; "" when it is not one.  Valid
+ * until the next parse_text or parse_destroy.  A book title is a first
+ * word (up to a space or an opening parenthesis) of 3 to 30 letters ending
+ * in 志, 誌, 志略, 志稿, 乘, 志书 or 年鉴, on a line without sentence
+ * punctuation; that line is not a heading or an entry.  NULL p gives "". */
+const char *parse_volume(const parse_ctx *p);
+
 /* Names of the kinds: "entry", "sidebar", "caption". */
 const char *parse_kind_name(parse_kind k);
 

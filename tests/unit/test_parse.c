@@ -606,6 +606,40 @@ TEST(test_api)
     parse_destroy(p);
 }
 
+/* The volume's title from a book-title first line, which is neither a
+ * heading nor an entry; "" when the first line is not one. */
+TEST(test_volume)
+{
+    static const struct {
+        const char *doc, *vol;
+    } cases[] = {
+        {"某某县志 乾隆本\n\n【一】 甲。\n", "某某县志"},
+        {"\n\n仙溪志　　（宋）黄岩孙 编　（元）黄真仲 重订  \n【一】 甲。\n", "仙溪志"},
+        {"台湾县志 清 王礼 主修 陈文达 编纂\n【一】 甲。\n", "台湾县志"},
+        {"某某市年鉴\n【一】 甲。\n", "某某市年鉴"},
+        {"年度聚焦\n【一】 甲。\n", ""},
+        {"某某县志所载甚详。\n", ""},
+        {"志\n【一】 甲。\n", ""},
+        {"", ""},
+    };
+    parse_ctx *p = parse_create();
+    CHECK_EQ_STR(parse_volume(p), "");
+    CHECK_EQ_STR(parse_volume(NULL), "");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tcol c = {0};
+        CHECK_EQ_INT(parse_text(p, cases[i].doc, strlen(cases[i].doc), collect, &c), 0);
+        CHECK_EQ_STR(parse_volume(p), cases[i].vol);
+        /* the title line is no heading and no entry's text */
+        for (size_t k = 0; *cases[i].vol && k < c.n; k++) {
+            CHECK(strstr(c.r[k].sec, cases[i].vol) == NULL);
+            CHECK(strstr(c.r[k].body, cases[i].vol) == NULL);
+            CHECK(strstr(c.r[k].title, cases[i].vol) == NULL);
+        }
+        col_free(&c);
+    }
+    parse_destroy(p);
+}
+
 TEST(test_nul_bytes)
 {
     static const char doc[] = "【标\0题】 正\0文。\n(作者)\n";
@@ -717,6 +751,7 @@ int main(void)
     t_run(test_empty_and_blank);
     t_run(test_sample);
     t_run(test_api);
+    t_run(test_volume);
     t_run(test_nul_bytes);
     t_run(test_many_entries);
     t_run(test_huge_line);
