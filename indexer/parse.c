@@ -43,7 +43,7 @@ typedef struct {
  * cnames[name0 .. name0 + nname). */
 typedef struct {
     uint32_t line;
-    parse_kind kind;
+    fz_kind kind;
     span title, body;
     size_t name0, nname;
 } rec;
@@ -839,7 +839,7 @@ static int new_rec(parse_ctx *p, rec **r)
 
 /* Opens an entry or sidebar titled by title() of [s, e); its body follows
  * in store.  squeeze: remove typesetting spaces from the title. */
-static int open_rec(parse_ctx *p, parse_kind kind, uint32_t no, const unsigned char *tt, size_t s,
+static int open_rec(parse_ctx *p, fz_kind kind, uint32_t no, const unsigned char *tt, size_t s,
                     size_t e, bool squeeze)
 {
     rec *r;
@@ -885,7 +885,7 @@ static int flush(parse_ctx *p, parse_emit_fn emit, void *ectx, bool with_attr)
         e.kind = r->kind;
         e.section = sec;
         e.nsection = p->depth;
-        if (r->kind == PARSE_CAPTION) {
+        if (r->kind == FZ_KIND_CAPTION) {
             e.title = "";
             e.title_len = 0;
             e.body = p->caps.p + r->body.off;
@@ -961,7 +961,7 @@ static int open_entry(parse_ctx *p, const line *ln)
         te = trim_end(t, ts, i);
         bs = skip_spaces(t, i, e);
     }
-    if (open_rec(p, PARSE_ENTRY, ln->no, t, ts, te, false))
+    if (open_rec(p, FZ_KIND_ENTRY, ln->no, t, ts, te, false))
         return FZ_ENOMEM;
     return fz_buf_append(&p->store, t + bs, e - bs);
 }
@@ -974,7 +974,7 @@ static int add_caption(parse_ctx *p, const line *first, const line *last, size_t
     rec *r;
     if (new_rec(p, &r))
         return FZ_ENOMEM;
-    r->kind = PARSE_CAPTION;
+    r->kind = FZ_KIND_CAPTION;
     r->line = first->no;
     r->body.off = p->caps.len;
     line ln = *first;
@@ -1045,7 +1045,7 @@ static int text_piece(parse_ctx *p, const line *first, bool glued, size_t *pos, 
             hs = p->stack[p->depth - 1].off;
             he = hs + strlen(p->heads.p + hs);
         }
-        if (open_rec(p, PARSE_ENTRY, first->no, h, hs, he, false))
+        if (open_rec(p, FZ_KIND_ENTRY, first->no, h, hs, he, false))
             return FZ_ENOMEM;
     }
     size_t start = p->recs[p->cur].body.off;
@@ -1080,16 +1080,6 @@ void parse_destroy(parse_ctx *p)
 const char *parse_volume(const parse_ctx *p)
 {
     return p && p->vol.p ? p->vol.p : "";
-}
-
-const char *parse_kind_name(parse_kind k)
-{
-    switch (k) {
-    case PARSE_ENTRY: return "entry";
-    case PARSE_SIDEBAR: return "sidebar";
-    case PARSE_CAPTION: return "caption";
-    default: return "unknown";
-    }
 }
 
 /* Gives back buffers that one huge file made huge. */
@@ -1227,7 +1217,7 @@ static int run(parse_ctx *p, parse_emit_fn emit, void *ectx)
         case C_SIDEBAR: {
             size_t ts = 0, te = 0;
             sidebar_title(t, ln.ts, ln.te, &ts, &te);
-            if ((rc = close_cur(p)) || (rc = open_rec(p, PARSE_SIDEBAR, ln.no, t, ts, te, true)))
+            if ((rc = close_cur(p)) || (rc = open_rec(p, FZ_KIND_SIDEBAR, ln.no, t, ts, te, true)))
                 return rc;
             break;
         }

@@ -53,7 +53,7 @@ static void usage(FILE *f)
             "  井长制 NEAR/20 治水     both within 20 characters, either order\n"
             "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
             "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
-            "  title:X author:X section:X file:X kind:entry|sidebar|caption\n"
+            "  title:X author:X section:X file:X kind:entry|sidebar|caption|toc|note\n"
             "                        restrict a term to a field: author:陆婷 商圈\n"
             "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
             "  Operators are recognised only in capitals; quote them to search for them.\n"
