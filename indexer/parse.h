@@ -103,6 +103,14 @@ typedef int (*parse_emit_fn)(void *ctx, const parse_entry *e);
 
 typedef struct parse_ctx parse_ctx;
 
+/* The layouts a file can be read as (see docs/layouts.md). */
+typedef enum {
+    PARSE_AUTO = 0,      /* decided per file from its lines (parse_text) */
+    PARSE_YEARBOOK = 1,  /* 【】 entries, (author) lines, sidebars, captions */
+    PARSE_CLASSICAL = 2, /* 卷/门/目 headings, markers, 目录, items, prefaces */
+    PARSE_PARAGRAPHS = 3 /* no headings: every paragraph is an entry */
+} parse_layout;
+
 parse_ctx *parse_create(void);          /* NULL when out of memory */
 void parse_destroy(parse_ctx *p);       /* NULL is safe */
 
@@ -116,6 +124,28 @@ void parse_destroy(parse_ctx *p);       /* NULL is safe */
  * NULL p or emit or a NULL text with len > 0, FZ_ENOMEM, or the first
  * non-zero value returned by emit (which stops the parse). */
 int parse_text(parse_ctx *p, const char *text, size_t len, parse_emit_fn emit, void *ctx);
+
+/* Sets the layout every following parse_text reads with: PARSE_AUTO (the
+ * default of a new ctx) lets each file decide.  Returns 0, or FZ_EINVAL
+ * for a NULL p or a value that is no layout. */
+int parse_set_layout(parse_ctx *p, parse_layout l);
+
+/* After parse_text: the layout the file was read as (never PARSE_AUTO;
+ * PARSE_PARAGRAPHS before any parse), and why, as one short English
+ * sentence ("3 【】 entries and 2 (author) lines", "set by --layout").
+ * Valid until the next parse_text or parse_destroy; NULL p gives
+ * PARSE_PARAGRAPHS and "". */
+parse_layout parse_layout_chosen(const parse_ctx *p);
+const char *parse_layout_why(const parse_ctx *p);
+
+/* After parse_text: whether the classical or paragraphs reader found the
+ * lines wrapped at a column width (an OCR page) and joined them. */
+int parse_lines_wrapped(const parse_ctx *p);
+
+/* "auto", "yearbook", "classical", "paragraphs"; "unknown" otherwise. */
+const char *parse_layout_name(parse_layout l);
+/* The layout named s (one of the names above), or -1. */
+int parse_layout_lookup(const char *s);
 
 /* After parse_text: the volume's title, when the file's first non-blank
  * line is a book title (e.g. 某某县志 乾隆本, 仙溪志　（宋）黄岩孙 编 …
