@@ -149,7 +149,8 @@ FUZZ_TARGETS := parse tok query enc store
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -Iindexer \
                 -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/tok.c common/enc.c common/store.c \
-                indexer/parse.c searcher/query.c) build-fuzz/gen/fold_table.o
+                indexer/parse.c indexer/parse_lines.c indexer/parse_build.c indexer/parse_yearbook.c \
+                indexer/parse_classical.c searcher/query.c) build-fuzz/gen/fold_table.o
 
 .SECONDARY: $(FUZZ_OBJ)
 build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)

@@ -291,3 +291,37 @@ int fz_cp_width(uint32_t cp)
         return 2;
     return 1;
 }
+
+int fz_buf_json(fz_buf *b, const char *s, size_t n)
+{
+    int rc = fz_buf_putc(b, '"');
+    for (size_t i = 0; i < n && !rc;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            switch (c) {
+            case '"': rc = fz_buf_puts(b, "\\\""); break;
+            case '\\': rc = fz_buf_puts(b, "\\\\"); break;
+            case '\n': rc = fz_buf_puts(b, "\\n"); break;
+            case '\r': rc = fz_buf_puts(b, "\\r"); break;
+            case '\t': rc = fz_buf_puts(b, "\\t"); break;
+            default:
+                if (c < 0x20 || c == 0x7f)
+                    rc = fz_buf_printf(b, "\\u%04x", c);
+                else
+                    rc = fz_buf_putc(b, c);
+            }
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        int k = fz_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k < 0) {
+            rc = fz_buf_puts(b, "\\ufffd");
+            i++;
+        } else {
+            rc = fz_buf_append(b, s + i, (size_t)k);
+            i += (size_t)k;
+        }
+    }
+    return rc ? rc : fz_buf_putc(b, '"');
+}

@@ -82,6 +82,10 @@ size_t fz_varint_put(uint8_t *dst, uint64_t v);
 const uint8_t *fz_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v);
 int fz_buf_varint(fz_buf *b, uint64_t v);
 
+/* Appends s[0..n) as a JSON string literal, quotes included: " \ and
+ * control characters escaped, invalid UTF-8 as \ufffd.  0 or FZ_ENOMEM. */
+int fz_buf_json(fz_buf *b, const char *s, size_t n);
+
 /* Big-endian 32-bit integers, used for LMDB keys so that keys sort by value. */
 static inline void fz_be32_put(uint8_t *p, uint32_t v)
 {

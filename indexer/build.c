@@ -242,6 +242,7 @@ struct build {
     MDB_txn *txn;
     store_stats st;
     int err;                 /* sticky error */
+    parse_layout layout; /* build_opts.layout, for every worker's parser */
     size_t mem_limit;
     int bulk;                /* index was empty and nothing written yet: MDB_APPEND */
     size_t since_release;    /* bytes written since the last store_release_map */
@@ -1477,7 +1478,7 @@ static int worker_init(build *b, worker *w, char *msg, size_t msglen)
         return FZ_EICU;
     if (!(w->parse = parse_create()) || grow_slots(w))
         return FZ_ENOMEM;
-    return FZ_OK;
+    return parse_set_layout(w->parse, b->layout);
 }
 
 static void worker_free(worker *w)
@@ -1513,6 +1514,7 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     /* postings get 3/4 of the budget: the rest is for the files in the
      * queue, what the workers gather before the next check, and slack */
     b->mem_limit = (opts && opts->mem_limit ? opts->mem_limit : default_mem()) / 4 * 3;
+    b->layout = opts ? opts->layout : PARSE_AUTO;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nw = opts && opts->threads ? opts->threads : (ncpu > 1 ? (int)ncpu : 1);
     if (nw > BUILD_MAX_WORKERS)

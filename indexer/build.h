@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "../common/store.h"
+#include "parse.h"
 
 typedef struct build build;
 
@@ -28,6 +29,7 @@ typedef struct {
     size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = an
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
+    parse_layout layout;   /* how every file is read; PARSE_AUTO: each decides */
 } build_opts;
 
 /* Starts a build on an index opened for writing.  Errors: FZ_ENOMEM,

@@ -32,6 +32,7 @@
 #include "../common/store.h"
 #include "build.h"
 #include "check.h"
+#include "outline.h"
 
 #define PROG "fzindex"
 
@@ -583,41 +584,40 @@ static int do_check(const char *db, int quiet)
 
 /* ---- writing modes ---- */
 
-enum mode { M_INDEX, M_REMOVE, M_MERGE, M_LIST, M_CHECK, M_PACK };
-static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--check", "--pack"};
+enum mode { M_INDEX, M_REMOVE, M_MERGE, M_LIST, M_CHECK, M_PACK, M_OUTLINE };
+static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--check", "--pack", "--outline"};
 
 typedef struct {
     const char *db, *encoding;
     enum mode mode;
     int quiet, verbose, progress; /* progress: -1 auto, 0 never, 1 always */
     size_t mem;
+    parse_layout layout; /* --layout */
+    int json;            /* --json (with --outline) */
 } run_opts;
 
-/* Indexes one file into the build.  Returns 0 (indexed, or skipped with a
- * warning: *skipped is set), 1 for a fatal error already reported, or a
- * negative FZ_E* code with msg. */
-static int index_one(build *b, const run_opts *ro, progress *pg, const char *path, fz_buf *raw, fz_buf *utf8,
-                     uint32_t *nentries, uint64_t *nbytes, int *skipped, char *msg, size_t msglen)
+/* Reads path into raw and converts it to UTF-8 in utf8 (the encoding in
+ * *enc).  Returns 0, -1 when the file is skipped (a warning is printed),
+ * or 1 for a fatal error already reported. */
+static int load_text(const run_opts *ro, progress *pg, const char *path, fz_buf *raw, fz_buf *utf8,
+                     struct stat *st, const char **encp)
 {
-    struct stat st;
-    *skipped = 1;
-    if (read_file(path, raw, &st)) {
+    if (read_file(path, raw, st)) {
         progress_clear(pg);
         fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
-        return 0;
+        return -1;
     }
-    *nbytes = raw->len;
     if (raw->len == 0) {
         progress_clear(pg);
         fprintf(stderr, PROG ": warning: skipping %s: empty file\n", path);
-        return 0;
+        return -1;
     }
     const char *enc = ro->encoding;
     if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc)) {
         progress_clear(pg);
         fprintf(stderr, PROG ": warning: skipping %s: not text in a supported encoding "
                         "(UTF-8, UTF-16, GB18030, Big5)\n", path);
-        return 0;
+        return -1;
     }
     utf8->len = 0;
     size_t bad = (size_t)-1;
@@ -630,12 +630,30 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const char *pat
             return 1;
         }
         fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, emsg);
-        return 0;
+        return -1;
     }
     if (bad != (size_t)-1) {
         progress_clear(pg);
         fprintf(stderr, PROG ": warning: %s: invalid UTF-8 at byte offset %zu (skipped)\n", path, bad);
     }
+    *encp = enc;
+    return 0;
+}
+
+/* Indexes one file into the build.  Returns 0 (indexed, or skipped with a
+ * warning: *skipped is set), 1 for a fatal error already reported, or a
+ * negative FZ_E* code with msg. */
+static int index_one(build *b, const run_opts *ro, progress *pg, const char *path, fz_buf *raw, fz_buf *utf8,
+                     uint32_t *nentries, uint64_t *nbytes, int *skipped, char *msg, size_t msglen)
+{
+    struct stat st;
+    const char *enc = NULL;
+    *skipped = 1;
+    *nbytes = 0;
+    int rc = load_text(ro, pg, path, raw, utf8, &st, &enc);
+    *nbytes = raw->len;
+    if (rc)
+        return rc > 0 ? 1 : 0;
     rc = build_add_file(b, path, utf8->p ? utf8->p : "", utf8->len, (uint64_t)st.st_size, (int64_t)st.st_mtime,
                         enc, nentries, msg, msglen);
     if (rc)
@@ -650,6 +668,50 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const char *pat
             fprintf(stderr, PROG ": %s: %s\n", path, enc);
     }
     return 0;
+}
+
+/* fzindex --outline: what the parser makes of each file, nothing indexed.
+ * 0, or 2 when a file could not be read or an error occurred. */
+static int run_outline(const run_opts *ro, file_list *fl)
+{
+    fz_buf raw = {0}, utf8 = {0}, out = {0};
+    progress pg;
+    progress_init(&pg, 0, "files", fl->n, fl->total);
+    int status = 0;
+    for (size_t i = 0; i < fl->n; i++) {
+        struct stat st;
+        const char *enc = NULL;
+        int rc = load_text(ro, &pg, fl->items[i].path, &raw, &utf8, &st, &enc);
+        if (rc) {
+            status = 2;
+            if (rc > 0)
+                break;
+            continue;
+        }
+        out.len = 0;
+        if (!ro->json && i && fz_buf_putc(&out, '\n'))
+            rc = FZ_ENOMEM;
+        if (!rc)
+            rc = outline_text(fl->items[i].path, utf8.p ? utf8.p : "", utf8.len, ro->layout, ro->json, &out);
+        if (rc) {
+            fprintf(stderr, PROG ": --outline: %s: %s\n", fl->items[i].path, fz_strerror(rc));
+            status = 2;
+            break;
+        }
+        if (fwrite(out.p, 1, out.len, stdout) != out.len) {
+            fprintf(stderr, PROG ": --outline: writing the output: %s\n", strerror(errno));
+            status = 2;
+            break;
+        }
+    }
+    fz_buf_free(&raw);
+    fz_buf_free(&utf8);
+    fz_buf_free(&out);
+    if (fflush(stdout) && !status) {
+        fprintf(stderr, PROG ": --outline: writing the output: %s\n", strerror(errno));
+        status = 2;
+    }
+    return status;
 }
 
 /* Is other the index db itself (the same directory or file)? */
@@ -696,7 +758,7 @@ static int run_write(const run_opts *ro, file_list *fl)
         status = 2;
         goto out;
     }
-    build_opts bo = {ro->mem, 0};
+    build_opts bo = {ro->mem, 0, ro->layout};
     if ((rc = build_create(s, &bo, &b, msg, sizeof msg))) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
@@ -835,7 +897,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS };
+    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS, O_OUTLINE, O_JSON, O_LAYOUT };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},        {"encoding", required_argument, 0, 'e'},
         {"mem", required_argument, 0, 'm'},       {"remove", no_argument, 0, O_REMOVE},
@@ -844,6 +906,8 @@ int main(int argc, char **argv)
         {"progress", no_argument, 0, O_PROGRESS}, {"no-progress", no_argument, 0, O_NOPROGRESS},
         {"quiet", no_argument, 0, 'q'},           {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
+        {"outline", no_argument, 0, O_OUTLINE},   {"json", no_argument, 0, O_JSON},
+        {"layout", required_argument, 0, O_LAYOUT},
         {0, 0, 0, 0}};
     run_opts ro = {0};
     ro.progress = -1;
@@ -866,6 +930,18 @@ int main(int argc, char **argv)
         case O_LIST: m = M_LIST; break;
         case O_CHECK: m = M_CHECK; break;
         case O_PACK: m = M_PACK; pack = optarg; break;
+        case O_OUTLINE: m = M_OUTLINE; break;
+        case O_JSON: ro.json = 1; break;
+        case O_LAYOUT: {
+            int l = parse_layout_lookup(optarg);
+            if (l < 0) {
+                fprintf(stderr, PROG ": --layout: '%s' is not one of auto, yearbook, classical, paragraphs\n",
+                        optarg);
+                return 2;
+            }
+            ro.layout = (parse_layout)l;
+            break;
+        }
         case O_PROGRESS: ro.progress = 1; break;
         case O_NOPROGRESS: ro.progress = 0; break;
         case 'q': ro.quiet = 1; break;
@@ -898,6 +974,14 @@ int main(int argc, char **argv)
             ro.mode = m;
         }
     }
+    if (ro.json && ro.mode != M_OUTLINE) {
+        fprintf(stderr, PROG ": --json goes with --outline (try 'fzindex --help')\n");
+        return 2;
+    }
+    if (ro.layout != PARSE_AUTO && ro.mode != M_INDEX && ro.mode != M_OUTLINE) {
+        fprintf(stderr, PROG ": --layout goes with indexing or --outline, not %s\n", mode_opt[ro.mode]);
+        return 2;
+    }
     char dbbuf[PATH_MAX];
     ro.db = ro.db ? ro.db : store_default_path(dbbuf, sizeof dbbuf);
     if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK) {
@@ -917,6 +1001,8 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": --merge: no index given (usage: fzindex --db DIR --merge INDEX...)\n");
         else if (ro.mode == M_REMOVE)
             fprintf(stderr, PROG ": --remove: no files given (usage: fzindex --db DIR --remove PATH...)\n");
+        else if (ro.mode == M_OUTLINE)
+            fprintf(stderr, PROG ": --outline: no files given (usage: fzindex --outline [--json] FILE...)\n");
         else
             fprintf(stderr, PROG ": no files given (usage: fzindex --db DIR PATH...)\n");
         return 2;
@@ -925,7 +1011,7 @@ int main(int argc, char **argv)
     file_list fl = {0};
     int rc = 0;
     for (int i = optind; i < argc && !rc; i++) {
-        if (ro.mode == M_INDEX) {
+        if (ro.mode == M_INDEX || ro.mode == M_OUTLINE) {
             rc = collect(&fl, argv[i], 1, 0);
         } else if (ro.mode == M_REMOVE) {
             char real[PATH_MAX];
@@ -948,7 +1034,7 @@ int main(int argc, char **argv)
     }
     if (ro.mode != M_MERGE)
         list_unique(&fl); /* each file once */
-    int status = run_write(&ro, &fl);
+    int status = ro.mode == M_OUTLINE ? run_outline(&ro, &fl) : run_write(&ro, &fl);
     list_free(&fl);
     return status;
 }

@@ -5,7 +5,10 @@
  * each record offers, checking what parse.h promises: strings are
  * NUL-terminated at their stated lengths, section and author arrays are
  * NULL-terminated, at most 6 headings, first lines never go back and stay
- * within the text, the kind is known.  A broken promise aborts (a crash for libFuzzer).
+ * within the text, the kind is known.  Every input is read with each
+ * layout (auto, yearbook, classical, paragraphs); the chosen layout is
+ * never auto and the volume's title is a string.  A broken promise aborts
+ * (a crash for libFuzzer).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,18 +56,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static parse_ctx *p;
     if (!p && !(p = parse_create()))
         abort();
-    state st = {1, 0, 0};
+    size_t nlines = 1;
     for (size_t i = 0; i < size; i++)
         if (data[i] == '\n' || data[i] == '\r')
-            st.nlines++;
+            nlines++;
     /* a copy of exactly size bytes, so reading past the end is caught */
     char *text = malloc(size ? size : 1);
     if (!text)
         return 0;
     memcpy(text, data, size);
-    int rc = parse_text(p, text, size, on_record, &st);
-    if (rc != 0 && rc != -1 /* FZ_ENOMEM */)
-        abort();
+    for (int l = PARSE_AUTO; l <= PARSE_PARAGRAPHS; l++) {
+        state st = {nlines, 0, 0};
+        if (parse_set_layout(p, (parse_layout)l))
+            abort();
+        int rc = parse_text(p, text, size, on_record, &st);
+        if (rc != 0 && rc != -1 /* FZ_ENOMEM */)
+            abort();
+        if (parse_layout_chosen(p) == PARSE_AUTO || (l != PARSE_AUTO && parse_layout_chosen(p) != l))
+            abort();
+        const char *v = parse_volume(p);
+        if (!v || strlen(v) > size)
+            abort();
+    }
     free(text);
     return 0;
 }
