@@ -79,21 +79,22 @@ static int toc_level(const parse_ctx *p)
 
 static bool short_head(const parse_fact *f) { return f->head && f->width <= PLAIN_MAX; }
 
-/* A line that words, a marker or the 目录 make a heading. */
+/* A line that a marker, the 目录 or its words make a heading, and its
+ * level (in that order of precedence). */
 static int strong_level(parse_ctx *p, const parse_fact *f, int *rc)
 {
     if (!f->head)
         return 0;
     if (f->marker)
         return f->level == 1 ? 1 : f->marker;
-    if (f->level)
-        return f->level;
-    if (p->ntoc && f->width <= TOC_WIDTH) {
+    if (p->ntoc && f->width <= TOC_WIDTH) { /* the 目录's nesting before the words' */
         if ((*rc = bare_text(p, f)))
             return 0;
-        return toc_level(p);
+        int l = toc_level(p);
+        if (l)
+            return l;
     }
-    return 0;
+    return f->level;
 }
 
 /* A running head: heading text beside a folio, with a middle dot inside

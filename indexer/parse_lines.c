@@ -451,8 +451,9 @@ static bool volume_word(const unsigned char *t, size_t s, size_t e)
     return false;
 }
 
-/* The end of [s, e) without trailing numerals and a trailing bracketed
- * note: 舆地志一 -> 舆地志, 公署（附公馆） -> 公署, 仓库〔附税务教场〕. */
+/* The end of [s, e) without trailing numerals (except after 卷, 之, 第)
+ * and a trailing bracketed note: 舆地志一 -> 舆地志, 公署（附公馆） -> 公署,
+ * 仓库〔附税务教场〕 -> 仓库. */
 size_t parse_bare_end(const unsigned char *t, size_t s, size_t e)
 {
     size_t st;
@@ -468,8 +469,12 @@ size_t parse_bare_end(const unsigned char *t, size_t s, size_t e)
             }
         }
     }
-    while (e > s && is_numeral(cp_before(t, s, e, &st)) && st > s)
-        e = st;
+    /* numerals after a 门's word (舆地志一), not those of 卷之二 or 第二 */
+    size_t ne = e;
+    while (ne > s && is_numeral(cp_before(t, s, ne, &st)) && st > s)
+        ne = st;
+    if (ne < e && !ends_with(t, s, ne, "卷") && !ends_with(t, s, ne, "之") && !ends_with(t, s, ne, "第"))
+        e = ne;
     return trim_end(t, s, e);
 }
 

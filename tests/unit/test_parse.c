@@ -5,6 +5,7 @@
  */
 #include "fz.h"
 #include "parse.h"
+#include "parse_int.h"
 #include "t.h"
 
 #include <stdint.h>
@@ -645,6 +646,222 @@ TEST(test_sample_golden)
     free(gold);
 }
 
+/* ---- the classical, OCR and paragraphs layouts (tests/fixtures/parse/layouts/) -- */
+
+/* Parses layouts/<name>.txt with layout l; stores the layout chosen and the
+ * volume's title. */
+static int parse_layout_fixture(const char *name, parse_layout l, tcol *c, parse_layout *chosen, char *vol,
+                                size_t vollen)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "../fixtures/parse/layouts/%s.txt", name);
+    size_t len;
+    char *text = read_file(rel, &len);
+    CHECK(text != NULL);
+    if (!text)
+        return -1000;
+    parse_ctx *p = parse_create();
+    CHECK_EQ_INT(parse_set_layout(p, l), 0);
+    int rc = parse_text(p, text, len, collect, c);
+    *chosen = parse_layout_chosen(p);
+    snprintf(vol, vollen, "%s", parse_volume(p));
+    CHECK(*parse_layout_why(p) != 0);
+    CHECK_EQ_INT(c->bad_terminators, 0);
+    parse_destroy(p);
+    free(text);
+    return rc;
+}
+
+#define LAYOUT(name, want_layout, want_vol, want_n)                                  \
+    tcol c = {0};                                                                    \
+    parse_layout got_l;                                                              \
+    char vol[128];                                                                   \
+    CHECK_EQ_INT(parse_layout_fixture(name, PARSE_AUTO, &c, &got_l, vol, sizeof vol), 0); \
+    CHECK_EQ_STR(parse_layout_name(got_l), parse_layout_name(want_layout));          \
+    CHECK_EQ_STR(vol, want_vol);                                                     \
+    CHECK_EQ_INT(c.n, want_n)
+
+/* ● is a level above ○, △ below it; indented markers; a 卷 word under a
+ * marker; typesetting spaces leave a heading (○津　梁 is 津梁); items
+ * named before a space */
+TEST(test_layout_markers)
+{
+    LAYOUT("markers", PARSE_CLASSICAL, "某某州志", 5);
+    CHECK_REC(c, 0, 5, FZ_KIND_ENTRY, "", "卷一舆地第一/疆域", "", "州境东西广一百二十里，南北袤九十里。");
+    CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "广济桥", "卷一舆地第一/津梁", "", "在州南门外，宋时建。");
+    CHECK_REC(c, 2, 8, FZ_KIND_ENTRY, "通津渡", "卷一舆地第一/津梁", "", "在州东十里。");
+    CHECK_REC(c, 3, 11, FZ_KIND_ENTRY, "", "卷二食货第二/田赋", "", "田地山塘共计八千余顷。");
+    CHECK_REC(c, 4, 13, FZ_KIND_ENTRY, "", "卷二食货第二/田赋/盐课", "", "岁办盐引三千道。");
+    col_free(&c);
+}
+
+/* 卷首 / 卷之N, 门 by their words (…志) above their 目 (plain headings
+ * standing alone), 凡例 items */
+TEST(test_layout_volumes)
+{
+    LAYOUT("volumes", PARSE_CLASSICAL, "", 6);
+    CHECK_REC(c, 0, 5, FZ_KIND_ENTRY, "", "卷首/凡例", "", "一、是志本旧志而增修之。");
+    CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "", "卷首/凡例", "", "一、山川以方位为次。");
+    CHECK_REC(c, 2, 15, FZ_KIND_ENTRY, "凤凰山", "卷之一/地理志/山川", "", "在县北五里，形如凤翥。");
+    CHECK_REC(c, 3, 17, FZ_KIND_ENTRY, "玉带河", "卷之一/地理志/山川", "", "源出凤凰山，绕城而南。");
+    CHECK_REC(c, 4, 21, FZ_KIND_ENTRY, "", "卷之一/地理志/户口", "", "明洪武间，编户十二里。");
+    CHECK_REC(c, 5, 29, FZ_KIND_ENTRY, "", "卷之二/食货志/田赋", "", "旧额田一千二百顷。");
+    col_free(&c);
+}
+
+/* A 目录 is one record of kind toc; its headings are found in the body
+ * with its nesting: 城池 is a heading although a list follows it, 列女传
+ * is a 目 under 人物志 although …传 alone would make it a 门 */
+TEST(test_layout_toc)
+{
+    LAYOUT("toc", PARSE_CLASSICAL, "", 6);
+    CHECK_REC(c, 0, 1, FZ_KIND_TOC, "目录", "", "", "卷之一\n舆地志\n沿革\n城池\n卷之二\n人物志\n名宦\n列女传");
+    CHECK_REC(c, 1, 14, FZ_KIND_ENTRY, "", "卷之一/舆地志/沿革", "", "本汉某某县地，唐武德四年析置今县。");
+    CHECK_REC(c, 2, 16, FZ_KIND_ENTRY, "东门", "卷之一/舆地志/城池", "", "");
+    CHECK_REC(c, 3, 17, FZ_KIND_ENTRY, "西门", "卷之一/舆地志/城池", "", "");
+    CHECK_REC(c, 4, 21, FZ_KIND_ENTRY, "张某", "卷之二/人物志/名宦", "", "字某某，明嘉靖间知县事，有惠政。");
+    CHECK_REC(c, 5, 23, FZ_KIND_ENTRY, "李氏", "卷之二/人物志/列女传", "", "王某妻，年二十而寡，守节四十年。");
+    col_free(&c);
+}
+
+/* Items: a name, then a space, a full-width space or a colon, then the
+ * text; a paragraph without one has no title */
+TEST(test_layout_items)
+{
+    LAYOUT("items", PARSE_CLASSICAL, "", 4);
+    CHECK_REC(c, 0, 5, FZ_KIND_ENTRY, "鼓楼", "卷之三/古迹志", "", "在县治东，元至正间建。");
+    CHECK_REC(c, 1, 6, FZ_KIND_ENTRY, "永安", "卷之三/古迹志", "", "中县。武德元年析某县置。");
+    CHECK_REC(c, 2, 7, FZ_KIND_ENTRY, "望仙桥", "卷之三/古迹志", "", "在县西三里，跨溪。");
+    CHECK_REC(c, 3, 8, FZ_KIND_ENTRY, "", "卷之三/古迹志", "", "相传昔有仙人过此，故名。");
+    col_free(&c);
+}
+
+/* A preface is one entry titled by its title line; an author line after
+ * the title (a space may justify the name) credits it and is not text */
+TEST(test_layout_preface_author)
+{
+    LAYOUT("preface_author", PARSE_CLASSICAL, "某某县志", 2);
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "序", "序", "钱塘某",
+              "夫志者，一邑之史也。某承乏兹土，披览旧志，残缺过半，乃与邑之士大夫重加修辑。\n书成，因序其端。");
+    CHECK_REC(c, 1, 11, FZ_KIND_ENTRY, "重修某某县志序", "重修某某县志序", "陈某", "邑之有志，犹国之有史。");
+    col_free(&c);
+}
+
+/* A preface signed at its end: the name after the office (…知州事张文礼书。,
+ * …儒学教谕李承恩书) is its author */
+TEST(test_layout_preface_signed)
+{
+    LAYOUT("preface_signed", PARSE_CLASSICAL, "某某州志", 2);
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "州志序", "州志序", "张文礼",
+              "州之有志旧矣，岁久板毁，士民病之。余莅任之明年，延邑人重修，阅八月而成。\n"
+              "乾隆十年春三月，知州事张文礼书。");
+    CHECK_REC(c, 1, 9, FZ_KIND_ENTRY, "跋", "跋", "李承恩", "是编既成，同人属余跋其后。儒学教谕李承恩书");
+    /* signatures alone */
+    static const struct {
+        const char *text, *name;
+    } sig[] = {
+        {"康熙五十八年己亥秋七月，台湾府海防总捕同知加一级，虞山王礼谨序。", "王礼"},
+        {"带余功一次、加三级，施世骠撰。", "施世骠"},
+        {"福建分巡台湾厦门道，寿春梁文煊撰。", "梁文煊"},
+        {"康熙五十八年己亥秋，知台湾府事，上党王珍雄樵氏撰。", "王珍"},
+        {"宝佑丁巳中秋日平湖陈尧道敬之序", "陈尧道"},
+        {"余既乐其书之成，于是乎书。", NULL},
+        {"是为序。", NULL},
+        {"邑之有志，犹国之有史。", NULL},
+    };
+    for (size_t i = 0; i < sizeof sig / sizeof *sig; i++) {
+        const unsigned char *t = (const unsigned char *)sig[i].text;
+        size_t ns = 0, ne = 0;
+        bool got = parse_signature(t, 0, strlen(sig[i].text), &ns, &ne);
+        CHECK_EQ_INT(got, sig[i].name != NULL);
+        if (got && sig[i].name)
+            CHECK_EQ_MEM((const char *)t + ns, ne - ns, sig[i].name);
+    }
+    col_free(&c);
+}
+
+/* 某某曰： credits 某某; 按：, 志曰：, 论曰： are the compilers' and credit
+ * no one */
+TEST(test_layout_commentary)
+{
+    LAYOUT("commentary", PARSE_CLASSICAL, "", 5);
+    CHECK_REC(c, 0, 5, FZ_KIND_ENTRY, "", "卷之四/风俗志", "", "邑人质朴，务农桑，少商贾。");
+    CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "", "卷之四/风俗志", "刘向",
+              "刘向曰：「凡民函五常之性，而其刚柔缓急，音声不同，系水土之风气。」");
+    CHECK_REC(c, 2, 9, FZ_KIND_ENTRY, "", "卷之四/风俗志", "", "按：旧志所载风俗，今多不同。");
+    CHECK_REC(c, 3, 11, FZ_KIND_ENTRY, "", "卷之四/风俗志", "", "志曰：风俗之厚薄，系乎教化。");
+    CHECK_REC(c, 4, 13, FZ_KIND_ENTRY, "", "卷之四/风俗志", "", "论曰：观一邑之风俗，可以知其治。");
+    col_free(&c);
+}
+
+/* 〔N〕, （…） and an inline 【…】 stay in the paragraph's text; the 校注
+ * block is one record of kind note in the section it closes */
+TEST(test_layout_notes)
+{
+    LAYOUT("notes", PARSE_CLASSICAL, "", 3);
+    CHECK_REC(c, 0, 7, FZ_KIND_ENTRY, "", "卷之五/艺文志/某某亭记〔1〕", "",
+              "亭在县西（今属某镇），宋时邑人所建〔2〕。【旧志作“某某台”】岁久倾圮，明万历中重修。");
+    CHECK_REC(c, 1, 9, FZ_KIND_NOTE, "校注", "卷之五/艺文志/某某亭记〔1〕", "",
+              "〔1〕某某亭记：旧志题作“某某台记”。\n〔2〕宋时：一作“元时”。");
+    CHECK_REC(c, 2, 17, FZ_KIND_ENTRY, "稻", "卷之五/物产志", "", "有粳有糯。");
+    col_free(&c);
+}
+
+/* An OCR page: lines wrapped at the column are joined without spaces, a
+ * paragraph runs on across the page break; the running heads (某某市志·人口,
+ * 第二章　人口 beside a folio) and folios (·1203·, 1204·) are neither text
+ * nor headings */
+TEST(test_layout_ocr_page)
+{
+    LAYOUT("ocr_page", PARSE_CLASSICAL, "", 3);
+    CHECK_REC(c, 0, 8, FZ_KIND_ENTRY, "", "第二章人口/第一节人口总量", "",
+              "1990年第四次人口普查，全市总人口为一百二十三万人，比1982年增长百分之八点五。"
+              "其中市区人口四十一万人，占总人口的三分之一。");
+    CHECK_REC(c, 1, 12, FZ_KIND_ENTRY, "", "第二章人口/第一节人口总量", "",
+              "2000年第五次人口普查，全市总人口为一百三十一万人。人口增长的主要原因是外来人口的迁入，"
+              "尤以市区为多，外来人口多从事建筑业和商业。");
+    CHECK_REC(c, 2, 23, FZ_KIND_ENTRY, "", "第二章人口/第二节人口构成", "",
+              "全市人口中，男性占百分之五十一，女性占百分之四十九。");
+    col_free(&c);
+}
+
+/* No convention: every paragraph (here every line) is an entry; none
+ * swallows the file */
+TEST(test_layout_paragraphs)
+{
+    LAYOUT("paragraphs", PARSE_PARAGRAPHS, "", 3);
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "", "", "", "这是第一段，没有任何标题。");
+    CHECK_REC(c, 1, 3, FZ_KIND_ENTRY, "", "", "", "这是第二段，同样没有标题。");
+    CHECK_REC(c, 2, 4, FZ_KIND_ENTRY, "", "", "", "这是第三段。");
+    col_free(&c);
+}
+
+/* --layout overrides the detector: the sample read as paragraphs has no
+ * headings; a classical file read as a yearbook has no 目录 record */
+TEST(test_layout_override)
+{
+    tcol c = {0};
+    parse_layout got;
+    char vol[128];
+    CHECK_EQ_INT(parse_layout_fixture("toc", PARSE_PARAGRAPHS, &c, &got, vol, sizeof vol), 0);
+    CHECK_EQ_INT(got, PARSE_PARAGRAPHS);
+    for (size_t i = 0; i < c.n; i++)
+        CHECK(c.r[i].nsec == 0 && c.r[i].kind == FZ_KIND_ENTRY);
+    col_free(&c);
+    CHECK_EQ_INT(parse_layout_fixture("toc", PARSE_YEARBOOK, &c, &got, vol, sizeof vol), 0);
+    CHECK_EQ_INT(got, PARSE_YEARBOOK);
+    for (size_t i = 0; i < c.n; i++)
+        CHECK(c.r[i].kind != FZ_KIND_TOC);
+    col_free(&c);
+    parse_ctx *p = parse_create();
+    CHECK_EQ_INT(parse_set_layout(p, (parse_layout)7), FZ_EINVAL);
+    CHECK_EQ_INT(parse_set_layout(NULL, PARSE_AUTO), FZ_EINVAL);
+    CHECK_EQ_INT(parse_layout_lookup("classical"), PARSE_CLASSICAL);
+    CHECK_EQ_INT(parse_layout_lookup("Classical"), -1);
+    CHECK_EQ_STR(parse_layout_name(PARSE_AUTO), "auto");
+    parse_destroy(p);
+}
+
 TEST(test_api)
 {
     CHECK_EQ_STR(fz_kind_name(FZ_KIND_ENTRY), "entry");
@@ -815,6 +1032,17 @@ int main(void)
     t_run(test_empty_and_blank);
     t_run(test_sample);
     t_run(test_sample_golden);
+    t_run(test_layout_markers);
+    t_run(test_layout_volumes);
+    t_run(test_layout_toc);
+    t_run(test_layout_items);
+    t_run(test_layout_preface_author);
+    t_run(test_layout_preface_signed);
+    t_run(test_layout_commentary);
+    t_run(test_layout_notes);
+    t_run(test_layout_ocr_page);
+    t_run(test_layout_paragraphs);
+    t_run(test_layout_override);
     t_run(test_api);
     t_run(test_volume);
     t_run(test_nul_bytes);
