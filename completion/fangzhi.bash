@@ -62,6 +62,7 @@ _fzindex()
     --pack) _fangzhi_paths f; return ;;
     -e | --encoding) _fangzhi_words "UTF-8 UTF-8-BOM UTF-16LE UTF-16BE GB18030 GBK BIG5 BIG5-HKSCS"; return ;;
     -m | --mem) _fangzhi_words "256M 512M 1G 2G 4G 8G"; return ;;
+    --layout) _fangzhi_words "auto yearbook classical paragraphs"; return ;;
     esac
     if [[ $cur == -* ]]; then
         local fz_opts=

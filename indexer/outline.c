@@ -107,7 +107,15 @@ static int json_entry(ol *o, const parse_entry *e)
         if (((unsigned char)e->body[n] & 0xC0) != 0x80 && c++ == OUTLINE_TEXT)
             break;
     }
-    rc = rc || fz_buf_puts(b, "],\"text\":") || fz_buf_json(b, e->body, n) || fz_buf_puts(b, "}\n");
+    size_t from = e->body_len; /* the last OUTLINE_TEXT characters */
+    for (size_t c = 0; from > 0;) {
+        if (((unsigned char)e->body[from - 1] & 0xC0) != 0x80 && c++ == OUTLINE_TEXT)
+            break;
+        from--;
+    }
+    rc = rc || fz_buf_puts(b, "],\"text\":") || fz_buf_json(b, e->body, n) ||
+         fz_buf_puts(b, ",\"end\":") || fz_buf_json(b, e->body + from, e->body_len - from) ||
+         fz_buf_printf(b, ",\"chars\":%zu}\n", chars(e->body, e->body_len));
     return rc ? FZ_ENOMEM : FZ_OK;
 }
 

@@ -30,7 +30,8 @@
  *
  *   json != 0: one JSON object a line per entry, in file order: file,
  *     volume, layout, line, kind, section (array), title, authors (array),
- *     text (the first OUTLINE_TEXT characters of the body).
+ *     text and end (the first and the last OUTLINE_TEXT characters of the
+ *     body), chars (the body's length in characters).
  *
  * path is only printed.  Returns 0, FZ_ENOMEM, or FZ_EINVAL for a NULL
  * out or path.  The tree's memory is the headings' and titles' text. */

@@ -273,7 +273,7 @@ int parse_text(parse_ctx *p, const char *text, size_t len, parse_emit_fn emit, v
             detect(p, pos, no);
         } else {
             p->chosen = p->want;
-            snprintf(p->why, sizeof p->why, "set by the caller (--layout)");
+            snprintf(p->why, sizeof p->why, "set by --layout");
         }
         if (p->chosen == PARSE_YEARBOOK) {
             rc = parse_yearbook_read(p, pos, no, emit, ctx);
