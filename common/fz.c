@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 const char *fz_strerror(int code)
 {
@@ -324,4 +326,20 @@ int fz_buf_json(fz_buf *b, const char *s, size_t n)
         }
     }
     return rc ? rc : fz_buf_putc(b, '"');
+}
+
+const char *fz_display_path(const char *path, size_t len, char *buf, size_t bufsize)
+{
+    char cwd[PATH_MAX];
+    size_t n = len < bufsize - 1 ? len : bufsize - 1;
+    if (getcwd(cwd, sizeof cwd)) {
+        size_t cl = strlen(cwd);
+        if (cl > 1 && len > cl + 1 && memcmp(path, cwd, cl) == 0 && path[cl] == '/') {
+            path += cl + 1;
+            n = len - cl - 1 < bufsize - 1 ? len - cl - 1 : bufsize - 1;
+        }
+    }
+    memcpy(buf, path, n);
+    buf[n] = 0;
+    return buf;
 }

@@ -82,6 +82,10 @@ size_t fz_varint_put(uint8_t *dst, uint64_t v);
 const uint8_t *fz_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v);
 int fz_buf_varint(fz_buf *b, uint64_t v);
 
+/* A path for display, in buf (bufsize > 0): relative to the working
+ * directory when below it, else as given; cut to bufsize - 1 bytes. */
+const char *fz_display_path(const char *path, size_t len, char *buf, size_t bufsize);
+
 /* Appends s[0..n) as a JSON string literal, quotes included: " \ and
  * control characters escaped, invalid UTF-8 as \ufffd.  0 or FZ_ENOMEM. */
 int fz_buf_json(fz_buf *b, const char *s, size_t n);

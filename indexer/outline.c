@@ -22,7 +22,7 @@ typedef struct {
 } node;
 
 typedef struct {
-    const char *path;
+    const char *shown; /* the path as printed */
     parse_ctx *p;
     int json;
     fz_buf *out;
@@ -90,7 +90,7 @@ static int node_at(ol *o, const parse_entry *e, size_t d, size_t *idx)
 static int json_entry(ol *o, const parse_entry *e)
 {
     fz_buf *b = o->out;
-    int rc = fz_buf_puts(b, "{\"file\":") || fz_buf_json(b, o->path, strlen(o->path)) ||
+    int rc = fz_buf_puts(b, "{\"file\":") || fz_buf_json(b, o->shown, strlen(o->shown)) ||
              fz_buf_puts(b, ",\"volume\":");
     const char *v = parse_volume(o->p);
     rc = rc || fz_buf_json(b, v, strlen(v)) ||
@@ -108,11 +108,8 @@ static int json_entry(ol *o, const parse_entry *e)
             break;
     }
     size_t from = e->body_len; /* the last OUTLINE_TEXT characters */
-    for (size_t c = 0; from > 0;) {
-        if (((unsigned char)e->body[from - 1] & 0xC0) != 0x80 && c++ == OUTLINE_TEXT)
-            break;
-        from--;
-    }
+    for (size_t c = 0; from > 0 && c < OUTLINE_TEXT;)
+        c += ((unsigned char)e->body[--from] & 0xC0) != 0x80;
     rc = rc || fz_buf_puts(b, "],\"text\":") || fz_buf_json(b, e->body, n) ||
          fz_buf_puts(b, ",\"end\":") || fz_buf_json(b, e->body + from, e->body_len - from) ||
          fz_buf_printf(b, ",\"chars\":%zu}\n", chars(e->body, e->body_len));
@@ -179,7 +176,7 @@ static int tree(ol *o)
 {
     fz_buf *b = o->out;
     const char *v = parse_volume(o->p);
-    int rc = fz_buf_printf(b, "%s\n  volume: %s\n  layout: %s (%s)\n", o->path, *v ? v : "(none)",
+    int rc = fz_buf_printf(b, "%s\n  volume: %s\n  layout: %s (%s)\n", o->shown, *v ? v : "(none)",
                            parse_layout_name(parse_layout_chosen(o->p)), parse_layout_why(o->p));
     rc = rc || fz_buf_printf(b, "  %zu entr%s in %zu section%s", o->entries, o->entries == 1 ? "y" : "ies",
                              sections(o), sections(o) == 1 ? "" : "s");
@@ -206,7 +203,8 @@ int outline_text(const char *path, const char *text, size_t len, parse_layout la
         return FZ_EINVAL;
     ol o;
     memset(&o, 0, sizeof o);
-    o.path = path;
+    char shown[4096];
+    o.shown = fz_display_path(path, strlen(path), shown, sizeof shown);
     o.json = json;
     o.out = out;
     o.p = parse_create();

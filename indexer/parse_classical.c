@@ -338,14 +338,14 @@ static int heading(rd *r, size_t i, int level)
 }
 
 /* A text line: continues the open record or starts one. */
-static int text(rd *r, size_t i, bool gap)
+static int text(rd *r, size_t i)
 {
     parse_ctx *p = r->p;
     const parse_fact *f = &p->facts[i];
     const unsigned char *t = p->t;
     int rc;
     bool continues = p->open && p->wrapped && !f->noteitem &&
-                     (!r->last_final || ((size_t)r->last_width + 1 >= p->colw && f->indent <= r->base_indent && !gap));
+                     (!r->last_final || ((size_t)r->last_width + 1 >= p->colw && f->indent <= r->base_indent));
     r->started = true;
     if (r->mode == M_PREFACE && r->pending != NO_LINE) {
         const parse_fact *h = &p->facts[r->pending];
@@ -429,13 +429,10 @@ int parse_classical_read(parse_ctx *p, bool headings, parse_emit_fn emit, void *
         if (!p->facts[i].blank && !p->facts[i].folio && !p->facts[i].head && p->facts[i].indent < r.base_indent)
             r.base_indent = p->facts[i].indent;
     int rc = 0;
-    bool gap = false;
     for (size_t i = 0; i < p->nfacts && !rc; i++) {
         parse_fact *f = &p->facts[i];
-        if (f->blank) {
-            gap = true;
+        if (f->blank)
             continue;
-        }
         if (f->folio)
             continue;
         if (running_head(p, i, &rc)) {
@@ -449,7 +446,6 @@ int parse_classical_read(parse_ctx *p, bool headings, parse_emit_fn emit, void *
                 size_t nx = read_toc(&r, i, true, &rc);
                 if (nx > i) {
                     i = nx - 1;
-                    gap = false;
                     continue;
                 }
             } else if (short_head(f) && !f->name && !f->says &&
@@ -457,7 +453,6 @@ int parse_classical_read(parse_ctx *p, bool headings, parse_emit_fn emit, void *
                 size_t nx = read_toc(&r, i, false, &rc);
                 if (nx > i) {
                     i = nx - 1;
-                    gap = false;
                     continue;
                 }
             }
@@ -472,14 +467,12 @@ int parse_classical_read(parse_ctx *p, bool headings, parse_emit_fn emit, void *
                 break;
             if (level) {
                 rc = heading(&r, i, level);
-                gap = false;
                 continue;
             }
         }
-        rc = text(&r, i, gap);
+        rc = text(&r, i);
         r.last_final = f->final;
         r.last_width = f->width;
-        gap = false;
     }
     if (!rc)
         rc = done(&r);

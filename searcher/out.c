@@ -55,18 +55,7 @@ void out_destroy(out *o)
 
 const char *out_display_path(const char *path, size_t len, char *buf, size_t bufsize)
 {
-    char cwd[PATH_MAX];
-    size_t n = len < bufsize - 1 ? len : bufsize - 1;
-    if (getcwd(cwd, sizeof cwd)) {
-        size_t cl = strlen(cwd);
-        if (cl > 1 && len > cl + 1 && memcmp(path, cwd, cl) == 0 && path[cl] == '/') {
-            path += cl + 1;
-            n = len - cl - 1 < bufsize - 1 ? len - cl - 1 : bufsize - 1;
-        }
-    }
-    memcpy(buf, path, n);
-    buf[n] = 0;
-    return buf;
+    return fz_display_path(path, len, buf, bufsize);
 }
 
 int out_json_str(fz_buf *b, const char *s, size_t n) { return fz_buf_json(b, s, n); }

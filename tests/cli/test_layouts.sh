@@ -35,6 +35,15 @@ assert r["kind"] == "entry" and r["section"] == ["卷一舆地第一", "津梁"]
 assert r["title"] == "广济桥" and r["authors"] == [] and r["text"] == "在州南门外，宋时建。", r
 assert r["end"] == r["text"] and r["chars"] == 10, r
 ' "$T/out"
+check "outline --json: the start and the end of a long text" python3 -c '
+import json, subprocess, sys
+rows = [json.loads(l) for l in subprocess.run([sys.argv[1], "--outline", "--json", sys.argv[2]],
+                                              capture_output=True, text=True, check=True).stdout.splitlines()]
+body = "州之有志旧矣，岁久板毁，士民病之。余莅任之明年，延邑人重修，阅八月而成。\n乾隆十年春三月，知州事张文礼书。"
+r = rows[0]
+assert r["text"] == body[:40] and r["end"] == body[-40:] and r["chars"] == len(body), r
+assert r["authors"] == ["张文礼"] and r["title"] == "州志序", r
+' "$FZI" "$L/preface_signed.txt"
 check "outline --layout paragraphs: no headings" status_is 0 "$FZI" --outline --layout paragraphs "$T/markers.txt"
 check "outline --layout paragraphs: says so" out_has '^  layout: paragraphs (set by --layout)$'
 check "outline --layout paragraphs: every line an entry" out_has '^  (no heading) · 11 entries$'
