@@ -716,7 +716,7 @@ static int run_outline(const run_opts *ro, file_list *fl)
             status = 2;
             break;
         }
-        if (fwrite(out.p, 1, out.len, stdout) != out.len) {
+        if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len) {
             fprintf(stderr, PROG ": --outline: writing the output: %s\n", strerror(errno));
             status = 2;
             break;

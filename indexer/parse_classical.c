@@ -19,6 +19,7 @@ enum {
     TOC_WIDTH = 24,  /* characters of a 目录 line */
     AUTHOR_MAX = 8,  /* characters of a preface's author line */
     LIST_NAME = 6,   /* characters of a line in a list that is its item's title */
+    TOC_MAX = 4096,  /* headings learned from the 目录s of one file */
     NO_LINE = (size_t)-1
 };
 
@@ -195,7 +196,7 @@ static size_t read_toc(rd *r, size_t i, bool titled, int *rc)
             j++;
             continue;
         }
-        if (!f->head || f->width > TOC_WIDTH || (j != first && f->toc))
+        if (!f->head || f->width > TOC_WIDTH || (j != first && f->toc) || p->ntoc >= TOC_MAX)
             break;
         if (j != first && f->marker && !marked)
             break; /* a marked heading after unmarked items: the body */

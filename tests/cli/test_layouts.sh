@@ -47,6 +47,9 @@ assert r["authors"] == ["张文礼"] and r["title"] == "州志序", r
 check "outline --layout paragraphs: no headings" status_is 0 "$FZI" --outline --layout paragraphs "$T/markers.txt"
 check "outline --layout paragraphs: says so" out_has '^  layout: paragraphs (set by --layout)$'
 check "outline --layout paragraphs: every line an entry" out_has '^  (no heading) · 11 entries$'
+printf '\n\n' >"$T/blank.txt"
+check "outline --json of a file without entries: exit 0" status_is 0 "$FZI" --outline --json "$T/blank.txt"
+check "…and no output" sh -c '[ ! -s "$1/out" ]' sh "$T"
 check "outline of a directory: every file" status_is 0 "$FZI" --outline "$L"
 check "outline of a directory: the OCR page" out_has 'ocr_page.txt$'
 check "outline of a directory: its layout" out_has '^  layout: classical (.*3 folios, wrapped lines)$'
