@@ -2,11 +2,17 @@
  * genfold.c -- writes the character folding tables (the contract is
  * common/fold.h) as C source on stdout.
  *
- *   bzcat Unihan_Variants.txt.bz2 | genfold [-v] > fold_table.c
+ *   genfold [-v] DIR > fold_table.c
  *
- * Run by the Makefile at build time; -v prints what was merged and why to
- * stderr (for reviewing the variant classes).  Output is deterministic: it
- * depends only on the ICU data and the Unihan file.
+ * DIR holds the inputs as text: Unihan_Variants.txt, Unihan_OtherMappings.txt,
+ * Unihan_DictionaryIndices.txt, Unihan_Readings.txt (unicode-data, unpacked
+ * with bzcat) and TSCharacters.txt, TWVariants(Rev).txt, HKVariants(Rev).txt,
+ * JPVariants(Rev).txt, JPShinjitaiCharacters.txt (opencc's .ocd2 files
+ * dumped with opencc_dict).  Run by the Makefile at build time, which makes
+ * DIR; a missing file stops genfold with its name.  -v prints what was merged
+ * and why to stderr (for reviewing the variant classes).  Output is
+ * deterministic: it depends only on the ICU data and those files (every
+ * input is sorted and deduplicated before use).
  *
  * 1. Traditional -> simplified (fold_ts).  ICU's "Traditional-Simplified"
  *    transliterator is applied to every code point of U+3400..U+4DBF,
@@ -64,10 +70,20 @@
  *    exception is 苎, which fold_ts sends round the cycle): about 1,340 fold
  *    to a common form (峯 峰, 敎 教, 両 两, 塩 盐, ...), about 3,650 rare
  *    ones to a rare representative.  A simplified GB2312 text is left
- *    exactly as fold_ts leaves it (the sample corpus: no character changes).  Representatives map to themselves, so
- *    fold_variant is idempotent (checked here for every code point before
- *    writing, as is fold_variant(cp) == rep(fold_ts(cp))).
+ *    exactly as fold_ts leaves it (the sample corpus: no character changes).
+ *    Representatives map to themselves, so fold_variant is idempotent.
  *
+ * 3. Old printed forms (旧字形; fold.h lists the sources taken and rejected).
+ *    Pairs from OpenCC and other Unihan fields, each endpoint put through
+ *    NFKC, are mapped to their classes of step 2, and those classes are
+ *    grouped again under the same anchor rule: a second pass can only join
+ *    classes, never split one, and never joins two anchors.  fold_variant =
+ *    rep2(rep1(fold_ts(cp))).  Checked here for every code point before
+ *    writing: idempotent, fold_variant(cp) == fold_variant(fold_ts(cp)),
+ *    every fold of step 2 kept, every anchor its own representative.  The
+ *    header of the output counts, per source, the pairs read, the distinct
+ *    ones, those already in one class, those joined (new), those new from
+ *    that source alone, and those kept apart. *
  * Tables: sorted (from, to) arrays searched by binary search, and for
  * U+3400..U+9FFF a direct-mapped array of the result (0 = look in the sorted
  * array, used only if a result there ever needs more than 16 bits).
