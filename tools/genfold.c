@@ -425,58 +425,77 @@ static long parse_u(const char **p)
     return v;
 }
 
-static size_t nsem, nz, nsimp;
-
-static void read_unihan(FILE *in, const uint32_t *end, struct edges *out)
+/* Unihan lines "U+XXXX\tFIELD\tVALUE"; calls fn for each line whose field is
+ * one of fields[0..nf), with the field's index. */
+static void each_unihan(FILE *f, const char *const *fields, int nf,
+                        void (*fn)(uint32_t cp, int field, const char *value, void *arg), void *arg)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, in)) > 0) {
+    while ((n = getline(&line, &cap, f)) > 0) {
         if (line[0] != 'U')
             continue;
         const char *p = line;
-        long src = parse_u(&p);
-        if (src < 0 || *p != '\t')
+        long cp = parse_u(&p);
+        if (cp < 0 || *p != '\t')
             continue;
-        p++;
-        const char *field = p;
-        const char *tab = strchr(p, '\t');
+        const char *field = p + 1, *tab = strchr(field, '\t');
         if (!tab)
             continue;
-        size_t flen = (size_t)(tab - field);
-        int kind;
-        if (flen == 16 && !strncmp(field, "kSemanticVariant", flen)) kind = 1;
-        else if (flen == 9 && !strncmp(field, "kZVariant", flen)) kind = 2;
-        else if (flen == 18 && !strncmp(field, "kSimplifiedVariant", flen)) kind = 3;
-        else continue;
-        p = tab + 1;
-        uint32_t vals[32];
-        int nv = 0;
-        while (*p && *p != '\n' && *p != '\r') {
-            while (*p == ' ') p++;
-            long v = parse_u(&p);
-            if (v < 0)
-                break;
-            while (*p && *p != ' ' && *p != '\n' && *p != '\r') p++; /* <sources */
-            if (nv < 32)
-                vals[nv++] = (uint32_t)v;
-        }
-        if (kind == 3) {
-            /* Only where ICU has no opinion, and Unihan names one simplified
-             * form other than the character itself. */
-            if (nv != 1 || vals[0] == (uint32_t)src || ts[src] != (uint32_t)src)
-                continue;
-            nsimp++;
-            add_edge(out, end[src], end[vals[0]]);
-            continue;
-        }
-        for (int i = 0; i < nv; i++) {
-            if (kind == 1) nsem++; else nz++;
-            add_edge(out, end[src], end[vals[i]]);
-        }
+        if (line[n - 1] == '\n')
+            line[n - 1] = 0;
+        for (int i = 0; i < nf; i++)
+            if ((size_t)(tab - field) == strlen(fields[i]) && !strncmp(field, fields[i], (size_t)(tab - field)))
+                fn((uint32_t)cp, i, tab + 1, arg);
     }
     free(line);
+}
+
+static size_t nsem, nz, nsimp;
+
+struct variants_ctx {
+    const uint32_t *end; /* where fold_ts leads */
+    struct edges *out;
+};
+
+/* kSemanticVariant (0), kZVariant (1), kSimplifiedVariant (2): values
+ * "U+XXXX<sources U+YYYY ...". */
+static void on_variant(uint32_t src, int kind, const char *value, void *arg)
+{
+    const struct variants_ctx *x = arg;
+    const char *p = value;
+    uint32_t vals[32];
+    int nv = 0;
+    while (*p && *p != '\r') {
+        while (*p == ' ') p++;
+        long v = parse_u(&p);
+        if (v < 0)
+            break;
+        while (*p && *p != ' ' && *p != '\r') p++; /* <sources */
+        if (nv < 32)
+            vals[nv++] = (uint32_t)v;
+    }
+    if (kind == 2) {
+        /* Only where ICU has no opinion, and Unihan names one simplified
+         * form other than the character itself. */
+        if (nv != 1 || vals[0] == src || ts[src] != src)
+            return;
+        nsimp++;
+        add_edge(x->out, x->end[src], x->end[vals[0]]);
+        return;
+    }
+    for (int i = 0; i < nv; i++) {
+        if (kind == 0) nsem++; else nz++;
+        add_edge(x->out, x->end[src], x->end[vals[i]]);
+    }
+}
+
+static void read_unihan(FILE *in, const uint32_t *end, struct edges *out)
+{
+    static const char *const fields[] = {"kSemanticVariant", "kZVariant", "kSimplifiedVariant"};
+    struct variants_ctx x = {end, out};
+    each_unihan(in, fields, 3, on_variant, &x);
 }
 
 /* ---- union-find --------------------------------------------------------- */
@@ -743,33 +762,6 @@ static void read_opencc(const char *dir, const char *name, int src, int only_sin
         fprintf(stderr, "genfold: no character pairs in %s/%s\n", dir, name);
         exit(2);
     }
-}
-
-/* Unihan lines "U+XXXX\tFIELD\tVALUE"; calls fn for each line whose field is
- * one of fields[0..nf), with the field's index. */
-static void each_unihan(FILE *f, const char *const *fields, int nf,
-                        void (*fn)(uint32_t cp, int field, const char *value, void *arg), void *arg)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        if (line[0] != 'U')
-            continue;
-        const char *p = line;
-        long cp = parse_u(&p);
-        if (cp < 0 || *p != '\t')
-            continue;
-        const char *field = p + 1, *tab = strchr(field, '\t');
-        if (!tab)
-            continue;
-        if (line[n - 1] == '\n')
-            line[n - 1] = 0;
-        for (int i = 0; i < nf; i++)
-            if ((size_t)(tab - field) == strlen(fields[i]) && !strncmp(field, fields[i], (size_t)(tab - field)))
-                fn((uint32_t)cp, i, tab + 1, arg);
-    }
-    free(line);
 }
 
 /* kJinmeiyoKanji / kJoyoKanji values "2010:U+4E57": the character is the
