@@ -51,7 +51,10 @@
  *     source that connects 淸 and 靑; Unihan 15.0 has no variant field for
  *     them and OpenCC 1.1.6 no entry.
  * Each endpoint is first put through NFKC (a CJK compatibility ideograph
- * such as 侮 U+FA30 is its unified twin already: no news).
+ * such as 侮 U+FA30 is its unified twin already: no news).  Two judgement
+ * calls stand as the sources make them, for recall: 豊 -> 丰 (the Japanese
+ * form of 豐, though also a rare character lǐ of its own) and 閤 -> 合
+ * (OpenCC; 閤 also stands for 阁).  genfold -v lists every pair joined.
  *
  * Rejected:
  *   - kSpecializedSemanticVariant: the same meaning in some senses only
