@@ -66,6 +66,10 @@
  *   - OpenCC's phrase tables (TSPhrases, ...): words, not characters;
  *     STCharacters: simplified -> traditional is one-to-many.
  *   - kCompatibilityVariant: NFKC folds those already.
+ *   - Unicode's radical tables (CJKRadicals.txt, EquivalentUnifiedIdeograph
+ *     .txt): they pair the forms of a radical (示/礻, 艸/艹, 辵/辶, 靑/青),
+ *     component shapes rather than characters of running text; the one
+ *     such pair that matters here, 靑/青, the Dai Kanwa pairs give.
  * The guard of the first pass holds for the second: two common simplified
  * characters (fold_ts fixed points in GB2312) are never merged, even where a
  * source links them (14 pairs: 艺/芸, 予/豫, 联/连, 宁/甯, 缶/罐, 沪/滤,
