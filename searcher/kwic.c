@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/esc.h"
 #include "../indexer/parse.h"
 #include "snip.h"
 
@@ -38,6 +39,7 @@ struct kwic {
     size_t nrows, caprows;
     fz_buf str;   /* every string of the rows and entries */
     fz_buf line;  /* one output line */
+    fz_buf tmp;   /* a context escaped for the terminal */
 };
 
 kwic *kwic_create(size_t context, kwic_order order)
@@ -58,6 +60,7 @@ void kwic_destroy(kwic *k)
     free(k->rows);
     fz_buf_free(&k->str);
     fz_buf_free(&k->line);
+    fz_buf_free(&k->tmp);
     free(k);
 }
 
@@ -242,35 +245,53 @@ static int pad(fz_buf *b, size_t n)
     return 0;
 }
 
+/* Display width of s[0..n) as the terminal shows it (controls escaped);
+ * the escaped text is left in k->tmp. */
+static size_t term_width(kwic *k, const char *s, size_t n)
+{
+    k->tmp.len = 0;
+    if (esc_text_append(&k->tmp, s, n, 0))
+        return 0;
+    return out_text_width(k->tmp.p ? k->tmp.p : "", k->tmp.len);
+}
+
+/* Appends s[0..n) escaped and pads it to w columns, padding first when
+ * right is set (a right-aligned column). */
+static void put_col(kwic *k, fz_buf *b, const char *s, size_t n, size_t w, int right)
+{
+    size_t tw = term_width(k, s, n);
+    if (right)
+        pad(b, w - tw);
+    fz_buf_append(b, k->tmp.p ? k->tmp.p : "", k->tmp.len);
+    if (!right)
+        pad(b, w - tw);
+}
+
 static int term_row(kwic *k, const krow *r, int color, size_t lw, size_t mw, size_t rw)
 {
     const char *s = k->str.p;
     const kent *t = &k->ents[r->ent];
     fz_buf *b = &k->line;
-    size_t w;
-    w = out_text_width(s + r->left, r->left_len);
-    pad(b, lw - w);
-    fz_buf_append(b, s + r->left, r->left_len);
+    put_col(k, b, s + r->left, r->left_len, lw, 1);
     fz_buf_putc(b, ' ');
     if (color)
         fz_buf_puts(b, OUT_C_HL);
-    fz_buf_append(b, s + r->match, r->match_len);
+    esc_text_append(b, s + r->match, r->match_len, 0);
     if (color)
         fz_buf_puts(b, OUT_C_OFF);
-    pad(b, mw - out_text_width(s + r->match, r->match_len));
+    pad(b, mw - term_width(k, s + r->match, r->match_len));
     fz_buf_putc(b, ' ');
-    fz_buf_append(b, s + r->right, r->right_len);
-    pad(b, rw - out_text_width(s + r->right, r->right_len));
+    put_col(k, b, s + r->right, r->right_len, rw, 0);
     fz_buf_puts(b, "  ");
-    char pb[PATH_MAX];
     if (color)
         fz_buf_puts(b, OUT_C_PATH);
-    fz_buf_printf(b, "%s:%u", out_display_path(s + t->file, t->file_len, pb, sizeof pb), t->line);
+    out_path_put(b, s + t->file, t->file_len);
+    fz_buf_printf(b, ":%u", t->line);
     if (color)
         fz_buf_puts(b, OUT_C_OFF);
     fz_buf_puts(b, "  ");
     if (t->title_len)
-        fz_buf_append(b, s + t->title, t->title_len);
+        esc_text_append(b, s + t->title, t->title_len, 0);
     else
         fz_buf_printf(b, "(%s)", parse_kind_name((parse_kind)t->kind));
     return fz_buf_putc(b, '\n');
@@ -346,11 +367,11 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
         const char *s = k->str.p;
         for (size_t i = 0; i < k->nrows; i++) {
             const krow *r = &k->rows[i];
-            size_t w = out_text_width(s + r->left, r->left_len);
+            size_t w = term_width(k, s + r->left, r->left_len);
             lw = w > lw ? w : lw;
-            w = out_text_width(s + r->match, r->match_len);
+            w = term_width(k, s + r->match, r->match_len);
             mw = w > mw ? w : mw;
-            w = out_text_width(s + r->right, r->right_len);
+            w = term_width(k, s + r->right, r->right_len);
             rw = w > rw ? w : rw;
         }
     }

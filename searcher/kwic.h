@@ -27,7 +27,8 @@
  * Formats.  Terminal: the left context right-aligned, the match, the right
  * context left-aligned, each column as wide as its widest row (display
  * width, CJK = 2 columns), then file:line and the title; the match is bold
- * red with colour, else plain.  JSON Lines: one object per occurrence with
+ * red with colour, else plain; control characters are escaped
+ * (common/esc.h).  JSON Lines: one object per occurrence with
  * "query" (batch only), "id", "file", "line", "title", "section" (array),
  * "kind", "field" ("title" or "body"), "offset" (code points into that
  * field), "left", "match", "right".  CSV/TSV: a header row (only when

@@ -15,6 +15,9 @@
  * with " › "), title, authors (joined with "; "), kind, score, matches,
  * snippet.
  *
+ * The terminal view and --show escape control characters in every name
+ * and text (common/esc.h); JSON, CSV and TSV carry the exact bytes.
+ *
  * The helpers at the end (display width, one CSV/TSV field, the colours)
  * are shared with the concordance (kwic.c) and the group counts (group.c).
  */
@@ -49,6 +52,11 @@ int out_json_str(fz_buf *b, const char *s, size_t n);
 
 /* Path for display: relative to the working directory when below it. */
 const char *out_display_path(const char *path, size_t len, char *buf, size_t bufsize);
+
+/* Appends the path for display (as out_display_path) to b with its control
+ * characters escaped (common/esc.h), for the terminal view.  Returns 0 or
+ * FZ_ENOMEM. */
+int out_path_put(fz_buf *b, const char *path, size_t len);
 
 /* Terminal display width of s[0..n): fz_cp_width per code point (CJK and
  * full-width characters 2 columns); an invalid byte counts as 1 column. */
