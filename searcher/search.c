@@ -1887,6 +1887,10 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     }
     /* --sort source takes the first hits in reading order: rank them all */
     size_t k = o->limit && o->sort != SEARCH_SORT_SOURCE ? (size_t)o->limit + o->offset : 0;
+    /* a k beyond the collection is the whole collection (-n 2147483647
+     * must not ask for gigabytes) */
+    if (k > x.s->nentries + 1)
+        k = (size_t)x.s->nentries + 1;
     /* block-max top-k for a lone term or phrase: skip the rest of the lead
      * term's blocks when they cannot beat the k-th best score */
     int prune = !o->count && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
@@ -1999,7 +2003,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
-            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(i + 1), fn, cbctx);
+            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), fn, cbctx);
             cnt.returned++;
         }
         free(hs);

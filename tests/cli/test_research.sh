@@ -378,4 +378,22 @@ EOF
 else
     echo "$0: script(1) not found: pager tests skipped" >&2
 fi
+# ---- --offset: ranks are positions in the whole ranking --------------------
+"$FZS" --db "$DB" --json -n 0 杭州 >"$T/all.json"
+check "offset: json ranks 6 and 7 are the 6th and 7th hits" \
+    sh -c '"$1" --db "$2" --json --offset 5 -n 2 杭州 | python3 -c "
+import json, sys
+got = [json.loads(l) for l in sys.stdin]
+full = [json.loads(l) for l in open(sys.argv[1])]
+assert [(h[\"rank\"], h[\"id\"]) for h in got] == [(h[\"rank\"], h[\"id\"]) for h in full[5:7]], got
+assert [h[\"rank\"] for h in got] == [6, 7], got" "$3"' sh "$FZS" "$DB" "$T/all.json"
+check "offset: the terminal numbers 6 and 7" \
+    sh -c '"$1" --db "$2" --offset 5 -n 2 杭州 | grep -E "^ *[0-9]+\. " | cut -c1-4 | tr -d " " | tr "\n" " " | grep -qx "6. 7. "' sh "$FZS" "$DB"
+check "offset: csv keeps the same hits" \
+    sh -c 'test "$("$1" --db "$2" --format csv --offset 5 -n 2 杭州 | sed -n 2p | cut -d, -f1)" = "$(sed -n 6p "$3" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"id\"])")"' sh "$FZS" "$DB" "$T/all.json"
+# a huge --limit is "all", not "out of memory"
+check "-n 2147483647: exit 0" status_is 0 "$FZS" --db "$DB" --json -n 2147483647 杭州
+check "-n 2147483647: every hit" test "$(wc -l <"$T/out")" -eq "$(wc -l <"$T/all.json")"
+check "-n 4294967295 --offset 4294967295: nothing to show, exit 0" status_is 0 "$FZS" --db "$DB" -n 4294967295 --offset 4294967295 杭州
+
 finish research
