@@ -63,7 +63,7 @@ static void usage(FILE *f)
             "                        $FANGZHI_DB, else ~/.local/share/fangzhi/index)\n"
             "  -n, --limit N         hits to show (default 10; 0 = all); with --kwic and\n"
             "                        --by: the entries to cover (default all)\n"
-            "      --offset N        skip the first N hits\n"
+            "      --offset N        skip the first N hits (the rest keep their ranks)\n"
             "  -j, --json            JSON Lines, one object per hit (per occurrence with\n"
             "                        --kwic, per group with --by)\n"
             "  -f, --format FMT      jsonl, csv or tsv: every hit (no limit unless --limit);\n"
