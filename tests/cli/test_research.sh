@@ -396,4 +396,12 @@ check "-n 2147483647: exit 0" status_is 0 "$FZS" --db "$DB" --json -n 2147483647
 check "-n 2147483647: every hit" test "$(wc -l <"$T/out")" -eq "$(wc -l <"$T/all.json")"
 check "-n 4294967295 --offset 4294967295: nothing to show, exit 0" status_is 0 "$FZS" --db "$DB" -n 4294967295 --offset 4294967295 杭州
 
+# ---- field values that start with '/' work like the quoted forms ----------
+C=$ROOT/corpus/xiacheng-2017-annual-focus.txt
+"$FZS" --db "$DB" --count "file:\"$C\"" >"$T/fq"
+check "file:/abs/path: counts as the quoted form" sh -c '"$1" --db "$2" --count "file:$3" | cmp -s - "$4"' sh "$FZS" "$DB" "$C" "$T/fq"
+check "file:/abs/path: matches" sh -c '! grep -q "^0 entries" "$1"' sh "$T/fq"
+"$FZS" --db "$DB" --json -n 0 'title:"/概况" 杭州' >"$T/tq"
+check "title:/x: same hits as the quoted form" sh -c '"$1" --db "$2" --json -n 0 "title:/概况 杭州" | cmp -s - "$3"' sh "$FZS" "$DB" "$T/tq"
+
 finish research
