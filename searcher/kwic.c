@@ -184,6 +184,9 @@ int kwic_add(kwic *k, const search_hit *h)
         return FZ_ENOMEM;
     t->secjson_len = s->len - t->secjson;
     uint32_t ent = (uint32_t)k->nents++;
+    /* code points before each span, counted on from the last span of the
+     * same field (spans come in order: linear in the entry's length) */
+    size_t cpos[2] = {0, 0}, ccount[2] = {0, 0};
     for (size_t i = 0; i < h->nspans; i++) {
         const search_span *sp = &h->spans[i];
         const char *text = sp->field == 0 ? e->title : e->body;
@@ -196,7 +199,12 @@ int kwic_add(kwic *k, const search_hit *h)
         r->ent = ent;
         r->seq = (uint32_t)k->nrows;
         r->field = sp->field;
-        r->offset = (uint32_t)snip_cplen(text, sp->start);
+        int f = sp->field ? 1 : 0;
+        if (sp->start < cpos[f])
+            cpos[f] = ccount[f] = 0;
+        ccount[f] += snip_cplen(text + cpos[f], sp->start - cpos[f]);
+        cpos[f] = sp->start;
+        r->offset = (uint32_t)ccount[f];
         r->left = s->len;
         r->left_len = sp->start - ls;
         r->match = r->left + r->left_len;
