@@ -11,6 +11,8 @@
  *   ( ... )          grouping
  *   "..."            a quoted phrase (spaces and operators inside are text)
  *   a NEAR/N b       a and b within N characters of each other, either order
+ *                    (at most N characters of the text between them,
+ *                    punctuation included; search.c counts them)
  *   a EXCEPT b       occurrences of a that are not part of an occurrence of b
  *   ? ？ □           inside a term: any one CJK character at that place
  *   field:value      title: author: section: file: kind: -- restricts the

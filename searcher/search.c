@@ -13,6 +13,8 @@
  *           negative child matches
  *   or      the smallest document of its children
  *   near    and-match, then keeps the spans that have a partner within N
+ *           characters (the entry's text is tokenized again to place
+ *           positions in characters: charmap)
  *   except  spans of the left side not inside a span of the right side
  * Top-k keeps a heap of the best k; a lone term or phrase skips whole
  * blocks whose BM25 upper bound (from every part's block maxima of tf and
@@ -105,6 +107,19 @@ typedef struct {
     size_t cap;
 } doctoks;
 
+/* Where each position of one entry lies in characters (code points) of its
+ * field, for NEAR/N: cs[p] characters of the field before position p's
+ * first character, ce[p] those up to the end of its last. */
+typedef struct {
+    uint32_t doc;
+    uint32_t npos, cap;
+    uint32_t *cs, *ce;
+    /* the tokenizer's walk: a byte offset of the field and the characters
+     * before it */
+    const char *text;
+    uint32_t at, chars;
+} charmap;
+
 typedef struct {
     search *s;
     MDB_txn *txn;
@@ -119,6 +134,7 @@ typedef struct {
     size_t nscoring;
     store_dlen_cache dc;
     doctoks dt;
+    charmap cm;
     int need_verify;
     /* block-max top-k: while prune_on, phrase_next on prune_node skips the
      * documents whose score bound is at most prune_thr */
@@ -739,13 +755,94 @@ static uint32_t or_next(ctx *x, node *n, uint32_t target)
     return n->doc = d;
 }
 
-/* NEAR: the spans of either side that have a partner within dist. */
+/* Characters of cm->text before byte b, counted on from the last place
+ * (tokens come in order, so the walk is linear in the text's length). */
+static uint32_t cm_chars(charmap *cm, uint32_t b)
+{
+    const unsigned char *t = (const unsigned char *)cm->text;
+    while (cm->at < b)
+        cm->chars += (t[cm->at++] & 0xC0) != 0x80;
+    while (cm->at > b) /* an expansion (㍻ -> 平成) repeats a byte range */
+        cm->chars -= (t[--cm->at] & 0xC0) != 0x80;
+    return cm->chars;
+}
+
+static int cm_emit(void *p, const tok_token *t)
+{
+    charmap *cm = p;
+    if (t->kind == TOK_BI || t->pos >= cm->npos)
+        return 0;
+    cm->cs[t->pos] = cm_chars(cm, t->start);
+    cm->ce[t->pos] = cm_chars(cm, t->end);
+    return 0;
+}
+
+/* The character map of entry doc (see charmap). */
+static int load_charmap(ctx *x, uint32_t doc)
+{
+    charmap *cm = &x->cm;
+    if (cm->doc == doc && cm->cs)
+        return 0;
+    fz_arena *a = fz_arena_create();
+    if (!a)
+        return x->err = FZ_ENOMEM;
+    store_entry e;
+    int rc = store_entry_get(x->s->st, x->txn, doc, a, &e);
+    if (rc) {
+        fz_arena_destroy(a);
+        return x->err = rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
+    }
+    uint32_t n = e.npos + 2;
+    if (n > cm->cap) {
+        uint32_t *cs = realloc(cm->cs, n * sizeof *cs), *ce = cs ? realloc(cm->ce, n * sizeof *ce) : NULL;
+        if (cs)
+            cm->cs = cs;
+        if (!cs || !ce) {
+            fz_arena_destroy(a);
+            cm->doc = DOC_END;
+            return x->err = FZ_ENOMEM;
+        }
+        cm->ce = ce;
+        cm->cap = n;
+    }
+    memset(cm->cs, 0, n * sizeof *cm->cs);
+    memset(cm->ce, 0, n * sizeof *cm->ce);
+    cm->npos = n;
+    cm->text = e.title;
+    cm->at = cm->chars = 0;
+    rc = tok_analyze(x->qtok, e.title, e.title_len, 0, cm_emit, cm, NULL);
+    cm->text = e.body;
+    cm->at = cm->chars = 0;
+    if (!rc)
+        rc = tok_analyze(x->qtok, e.body, e.body_len, e.title_npos, cm_emit, cm, NULL);
+    fz_arena_destroy(a);
+    cm->text = NULL;
+    cm->doc = rc ? DOC_END : doc;
+    return rc ? (x->err = rc) : 0;
+}
+
+/* A node whose spans are positions of the title and body (not of a
+ * metadata field such as author:). */
+static int text_spans_node(const node *n)
+{
+    return n->type != N_PHRASE || n->field == STORE_F_TEXT;
+}
+
+/* NEAR: the spans of either side that have a partner within dist
+ * characters of the same field (title or body): the characters between
+ * the two matches, punctuation, spaces and every letter of a word
+ * included; overlapping matches are 0 apart.  Metadata fields (author:
+ * and the like) have no text between their words: they count positions. */
 static int near_spans(ctx *x, node *n)
 {
     n->nsp = 0;
     node *a = n->kids[0], *b = n->kids[1];
     if (node_spans(x, a) || node_spans(x, b))
         return x->err;
+    int chars = text_spans_node(a) && text_spans_node(b);
+    if (chars && a->nsp && b->nsp && load_charmap(x, n->doc))
+        return x->err;
+    const charmap *cm = &x->cm;
     for (int side = 0; side < 2; side++) {
         node *p = side ? b : a, *q = side ? a : b;
         for (size_t i = 0; i < p->nsp; i++) {
@@ -753,10 +850,12 @@ static int near_spans(ctx *x, node *n)
             for (size_t j = 0; j < q->nsp && !ok; j++) {
                 const pspan *u = &p->sp[i], *w = &q->sp[j];
                 uint32_t gap;
+                if (chars && (u->title != w->title || u->e >= cm->npos || w->e >= cm->npos))
+                    continue;
                 if (w->s > u->e)
-                    gap = w->s - u->e - 1;
+                    gap = chars ? cm->cs[w->s] - cm->ce[u->e] : w->s - u->e - 1;
                 else if (u->s > w->e)
-                    gap = u->s - w->e - 1;
+                    gap = chars ? cm->cs[u->s] - cm->ce[w->e] : u->s - w->e - 1;
                 else
                     gap = 0;
                 ok = gap <= n->dist;
@@ -2022,6 +2121,8 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
+    free(x.cm.cs);
+    free(x.cm.ce);
     free(x.dt.kind);
     free(x.dt.toff);
     free(x.dt.tlen);
