@@ -366,6 +366,8 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
     }
     if (fmt == OUT_CSV || fmt == OUT_TSV) {
         if (header) {
+            if (query_no)
+                out_sv_field(b, fmt, "query", 5, 0);
             out_sv_field(b, fmt, "group", 5, 0);
             out_sv_field(b, fmt, "entries", 7, 0);
             out_sv_field(b, fmt, "occurrences", 11, 1);
@@ -373,6 +375,10 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         }
         for (size_t i = 0; i < g->n && !rc; i++) {
             char num[32];
+            if (query_no) {
+                snprintf(num, sizeof num, "%u", query_no);
+                out_sv_field(b, fmt, num, strlen(num), 0);
+            }
             out_sv_field(b, fmt, s + g->g[i].name, g->g[i].name_len, 0);
             snprintf(num, sizeof num, "%llu", (unsigned long long)g->g[i].entries);
             out_sv_field(b, fmt, num, strlen(num), 0);

@@ -36,7 +36,8 @@
  * (distinct entries and all occurrences); names have their control
  * characters escaped (common/esc.h).  JSON Lines: one object per group
  * {"query" (batch only), "group", "entries", "occurrences"}.  CSV/TSV: a
- * header row (when asked) then group, entries, occurrences.
+ * header row (when asked) then query (batch only), group, entries,
+ * occurrences.
  */
 #ifndef GROUP_H
 #define GROUP_H

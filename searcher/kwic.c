@@ -329,12 +329,16 @@ static int json_row(kwic *k, const krow *r, uint32_t query_no)
     return fz_buf_puts(b, "}\n");
 }
 
-static int sv_row(kwic *k, const krow *r, out_format fmt)
+static int sv_row(kwic *k, const krow *r, out_format fmt, uint32_t query_no)
 {
     const char *s = k->str.p;
     const kent *t = &k->ents[r->ent];
     fz_buf *b = &k->line;
     char num[32];
+    if (query_no) {
+        snprintf(num, sizeof num, "%u", query_no);
+        out_sv_field(b, fmt, num, strlen(num), 0);
+    }
     snprintf(num, sizeof num, "%u", t->id);
     out_sv_field(b, fmt, num, strlen(num), 0);
     out_sv_field(b, fmt, s + t->file, t->file_len, 0);
@@ -362,10 +366,10 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
     int rc = 0;
     k->line.len = 0;
     if (header && (fmt == OUT_CSV || fmt == OUT_TSV)) {
-        static const char *const cols[] = {"id", "file", "line", "title", "field",
+        static const char *const cols[] = {"query", "id", "file", "line", "title", "field",
                                            "offset", "left", "match", "right"};
-        for (size_t i = 0; i < 9; i++)
-            out_sv_field(&k->line, fmt, cols[i], strlen(cols[i]), i == 8);
+        for (size_t i = query_no ? 0 : 1; i < 10; i++)
+            out_sv_field(&k->line, fmt, cols[i], strlen(cols[i]), i == 9);
         rc = flush_line(k, f);
     }
     if (!rc && k->order != KWIC_ORDER_HITS && k->nrows > 1)
@@ -388,7 +392,7 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
         switch (fmt) {
         case OUT_TERM: rc = term_row(k, r, color, lw, mw, rw); break;
         case OUT_JSON: rc = json_row(k, r, query_no); break;
-        default: rc = sv_row(k, r, fmt); break;
+        default: rc = sv_row(k, r, fmt, query_no); break;
         }
         if (!rc)
             rc = flush_line(k, f);

@@ -316,20 +316,20 @@ static void sv_field(out *o, fz_buf *b, const char *s, size_t n, int last)
     out_sv_field(b, o->fmt, s, n, last);
 }
 
-int out_header(out *o)
+int out_header(out *o, int query_col)
 {
     if (o->fmt != OUT_CSV && o->fmt != OUT_TSV)
         return 0;
-    static const char *const cols[] = {"id", "file", "line", "section", "title", "authors",
+    static const char *const cols[] = {"query", "id", "file", "line", "section", "title", "authors",
                                        "kind", "score", "matches", "snippet"};
     fz_buf *b = &o->line;
     b->len = 0;
-    for (size_t i = 0; i < 10; i++)
-        sv_field(o, b, cols[i], strlen(cols[i]), i == 9);
+    for (size_t i = query_col ? 0 : 1; i < 11; i++)
+        sv_field(o, b, cols[i], strlen(cols[i]), i == 10);
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 
-static int sv_hit(out *o, const search_hit *h)
+static int sv_hit(out *o, const search_hit *h, uint32_t query_no)
 {
     const store_entry *e = h->e;
     fz_buf *b = &o->line, *t = &o->tmp;
@@ -338,6 +338,10 @@ static int sv_hit(out *o, const search_hit *h)
     if (hit_snippet(o, h, hl) < 0)
         return FZ_ENOMEM;
     char num[64];
+    if (query_no) {
+        snprintf(num, sizeof num, "%u", query_no);
+        sv_field(o, b, num, strlen(num), 0);
+    }
     snprintf(num, sizeof num, "%u", e->id);
     sv_field(o, b, num, strlen(num), 0);
     sv_field(o, b, h->file, h->file_len, 0);
@@ -373,7 +377,7 @@ int out_hit(out *o, const search_hit *h, uint32_t query_no)
     switch (o->fmt) {
     case OUT_TERM: return term_hit(o, h);
     case OUT_JSON: return json_hit(o, h, query_no);
-    default: return sv_hit(o, h);
+    default: return sv_hit(o, h, query_no);
     }
 }
 

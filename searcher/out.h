@@ -11,7 +11,7 @@
  * ([start, end) in code points into snippet), matches, and query when
  * batch numbering is on.  CSV (RFC 4180, CRLF line ends, every field
  * quoted when it needs it) and TSV (tabs and line breaks in fields become
- * spaces) start with a header row and carry id, file, line, section (joined
+ * spaces) start with a header row and carry (query, with --batch) id, file, line, section (joined
  * with " › "), title, authors (joined with "; "), kind, score, matches,
  * snippet.
  *
@@ -40,10 +40,12 @@ typedef struct out out;
 out *out_create(FILE *f, out_format fmt, int color, int snippets, size_t width);
 void out_destroy(out *o); /* NULL is safe */
 
-/* Writes one hit.  query_no > 0 adds "query": query_no (JSON) for --batch. */
+/* Writes one hit.  query_no > 0 (--batch) adds "query": query_no (JSON) or
+ * a first column query (CSV/TSV). */
 int out_hit(out *o, const search_hit *h, uint32_t query_no);
-/* Writes the header row of CSV/TSV (nothing for other formats). */
-int out_header(out *o);
+/* Writes the header row of CSV/TSV (nothing for other formats); query_col:
+ * with the query column of --batch. */
+int out_header(out *o, int query_col);
 /* --show: the whole entry. */
 int out_entry(out *o, const search_hit *h);
 

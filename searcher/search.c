@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/uchar.h>
 
 #include "../common/fold.h"
 
@@ -1404,7 +1405,21 @@ static node *compile_text(ctx *x, const query_node *q, int positive)
     }
     if (qt.n == 0) {
         free(qt.t);
-        fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
+        /* emoji and other pictographs are symbols: the analysis keeps no
+         * token of them (tok.h) */
+        int pict = 0;
+        for (size_t i = 0; i < q->text_len && !pict;) {
+            uint32_t cp;
+            int k = fz_utf8_decode((const unsigned char *)q->text + i, q->text_len - i, &cp);
+            pict = k > 0 && u_hasBinaryProperty((UChar32)cp, UCHAR_EXTENDED_PICTOGRAPHIC);
+            i += k > 0 ? (size_t)k : 1;
+        }
+        if (pict)
+            fz_msg(x->msg, x->msglen,
+                   "'%s' has nothing to search for: emoji and other symbols are not indexed, only "
+                   "characters, words and numbers", q->text);
+        else
+            fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
         x->err = FZ_ESYNTAX;
         return NULL;
     }
