@@ -14,7 +14,7 @@
  *   or      the smallest document of its children
  *   near    and-match, then keeps the spans that have a partner within N
  *           characters (the entry's text is tokenized again to place
- *           positions in characters: charmap)
+ *           positions in characters: doctoks)
  *   except  spans of the left side not inside a span of the right side
  * Top-k keeps a heap of the best k; a lone term or phrase skips whole
  * blocks whose BM25 upper bound (from every part's block maxima of tf and
@@ -98,28 +98,23 @@ struct node {
     size_t nsp, spcap;
 };
 
-/* Tokens of one entry by position, for verification. */
+/* Tokens of one entry by position, for verification, and where each lies
+ * in characters, for NEAR/N. */
 typedef struct {
     uint32_t doc;
     uint32_t npos;
     uint8_t *kind;          /* TOK_UNI / TOK_WORD at that position, 0 none */
     uint32_t *toff, *tlen;  /* term at NONE fold, in terms */
+    uint32_t *cs, *ce;      /* characters (code points) of the field (title or
+                             * body) before the position's first character,
+                             * and up to the end of its last */
     fz_buf terms;
     size_t cap;
-} doctoks;
-
-/* Where each position of one entry lies in characters (code points) of its
- * field, for NEAR/N: cs[p] characters of the field before position p's
- * first character, ce[p] those up to the end of its last. */
-typedef struct {
-    uint32_t doc;
-    uint32_t npos, cap;
-    uint32_t *cs, *ce;
     /* the tokenizer's walk: a byte offset of the field and the characters
      * before it */
     const char *text;
     uint32_t at, chars;
-} charmap;
+} doctoks;
 
 typedef struct {
     search *s;
@@ -135,7 +130,6 @@ typedef struct {
     size_t nscoring;
     store_dlen_cache dc;
     doctoks dt;
-    charmap cm;
     int need_verify;
     /* block-max top-k: while prune_on, phrase_next on prune_node skips the
      * documents whose score bound is at most prune_thr */
@@ -311,11 +305,25 @@ static int leaf_positions(ctx *x, leaf *l)
 
 /* ---------------------------------------------------------- verification */
 
+/* Characters of dt->text before byte b, counted on from the last place
+ * (tokens come in order, so the walk is linear in the text's length). */
+static uint32_t dt_chars(doctoks *dt, uint32_t b)
+{
+    const unsigned char *t = (const unsigned char *)dt->text;
+    while (dt->at < b)
+        dt->chars += (t[dt->at++] & 0xC0) != 0x80;
+    while (dt->at > b) /* an expansion (㍻ -> 平成) repeats a byte range */
+        dt->chars -= (t[--dt->at] & 0xC0) != 0x80;
+    return dt->chars;
+}
+
 static int dt_emit(void *p, const tok_token *t)
 {
     doctoks *dt = p;
     if (t->kind == TOK_BI || t->pos >= dt->npos)
         return 0;
+    dt->cs[t->pos] = dt_chars(dt, t->start);
+    dt->ce[t->pos] = dt_chars(dt, t->end);
     dt->kind[t->pos] = (uint8_t)t->kind;
     dt->toff[t->pos] = (uint32_t)dt->terms.len;
     dt->tlen[t->pos] = t->term_len;
@@ -324,37 +332,60 @@ static int dt_emit(void *p, const tok_token *t)
 
 static tok_analyzer *get_tok(search *s, tok_fold f);
 
-/* Tokens (at fold NONE) of entry doc by position. */
+/* Reads entry doc into *e, its strings in a new arena that the caller
+ * destroys; NULL with x->err set when that fails (an entry the postings
+ * name but the index lacks is damage). */
+static fz_arena *entry_read(ctx *x, uint32_t doc, store_entry *e)
+{
+    fz_arena *a = fz_arena_create();
+    if (!a) {
+        x->err = FZ_ENOMEM;
+        return NULL;
+    }
+    int rc = store_entry_get(x->s->st, x->txn, doc, a, e);
+    if (rc) {
+        fz_arena_destroy(a);
+        x->err = rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
+        return NULL;
+    }
+    return a;
+}
+
+/* Tokens (at fold NONE) of entry doc by position, and their places in
+ * characters. */
 static int load_doctoks(ctx *x, uint32_t doc)
 {
     doctoks *dt = &x->dt;
     if (dt->doc == doc && dt->kind)
         return 0;
-    fz_arena *a = fz_arena_create();
-    if (!a)
-        return x->err = FZ_ENOMEM;
+    dt->doc = DOC_END; /* until it is loaded */
     store_entry e;
-    int rc = store_entry_get(x->s->st, x->txn, doc, a, &e);
-    if (rc) {
-        fz_arena_destroy(a);
-        return x->err = rc;
-    }
+    fz_arena *a = entry_read(x, doc, &e);
+    if (!a)
+        return x->err;
+    int rc;
     uint32_t n = e.npos + 2;
     if (n > dt->cap) {
         free(dt->kind);
         free(dt->toff);
         free(dt->tlen);
+        free(dt->cs);
+        free(dt->ce);
         dt->kind = malloc(n);
         dt->toff = malloc(n * sizeof *dt->toff);
         dt->tlen = malloc(n * sizeof *dt->tlen);
+        dt->cs = malloc(n * sizeof *dt->cs);
+        dt->ce = malloc(n * sizeof *dt->ce);
         dt->cap = n;
-        if (!dt->kind || !dt->toff || !dt->tlen) {
+        if (!dt->kind || !dt->toff || !dt->tlen || !dt->cs || !dt->ce) {
             fz_arena_destroy(a);
             dt->cap = 0;
             return x->err = FZ_ENOMEM;
         }
     }
     memset(dt->kind, 0, n);
+    memset(dt->cs, 0, n * sizeof *dt->cs);
+    memset(dt->ce, 0, n * sizeof *dt->ce);
     dt->npos = n;
     dt->terms.len = 0;
     tok_analyzer *t = get_tok(x->s, TOK_FOLD_NONE);
@@ -362,12 +393,19 @@ static int load_doctoks(ctx *x, uint32_t doc)
         fz_arena_destroy(a);
         return x->err = FZ_EICU;
     }
+    dt->text = e.title;
+    dt->at = dt->chars = 0;
     rc = tok_analyze(t, e.title, e.title_len, 0, dt_emit, dt, NULL);
+    dt->text = e.body;
+    dt->at = dt->chars = 0;
     if (!rc)
         rc = tok_analyze(t, e.body, e.body_len, e.title_npos, dt_emit, dt, NULL);
+    dt->text = NULL;
     fz_arena_destroy(a);
-    if (rc)
+    if (rc) {
+        dt->doc = DOC_END;
         return x->err = rc;
+    }
     dt->doc = doc;
     return 0;
 }
@@ -756,72 +794,6 @@ static uint32_t or_next(ctx *x, node *n, uint32_t target)
     return n->doc = d;
 }
 
-/* Characters of cm->text before byte b, counted on from the last place
- * (tokens come in order, so the walk is linear in the text's length). */
-static uint32_t cm_chars(charmap *cm, uint32_t b)
-{
-    const unsigned char *t = (const unsigned char *)cm->text;
-    while (cm->at < b)
-        cm->chars += (t[cm->at++] & 0xC0) != 0x80;
-    while (cm->at > b) /* an expansion (㍻ -> 平成) repeats a byte range */
-        cm->chars -= (t[--cm->at] & 0xC0) != 0x80;
-    return cm->chars;
-}
-
-static int cm_emit(void *p, const tok_token *t)
-{
-    charmap *cm = p;
-    if (t->kind == TOK_BI || t->pos >= cm->npos)
-        return 0;
-    cm->cs[t->pos] = cm_chars(cm, t->start);
-    cm->ce[t->pos] = cm_chars(cm, t->end);
-    return 0;
-}
-
-/* The character map of entry doc (see charmap). */
-static int load_charmap(ctx *x, uint32_t doc)
-{
-    charmap *cm = &x->cm;
-    if (cm->doc == doc && cm->cs)
-        return 0;
-    fz_arena *a = fz_arena_create();
-    if (!a)
-        return x->err = FZ_ENOMEM;
-    store_entry e;
-    int rc = store_entry_get(x->s->st, x->txn, doc, a, &e);
-    if (rc) {
-        fz_arena_destroy(a);
-        return x->err = rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
-    }
-    uint32_t n = e.npos + 2;
-    if (n > cm->cap) {
-        uint32_t *cs = realloc(cm->cs, n * sizeof *cs), *ce = cs ? realloc(cm->ce, n * sizeof *ce) : NULL;
-        if (cs)
-            cm->cs = cs;
-        if (!cs || !ce) {
-            fz_arena_destroy(a);
-            cm->doc = DOC_END;
-            return x->err = FZ_ENOMEM;
-        }
-        cm->ce = ce;
-        cm->cap = n;
-    }
-    memset(cm->cs, 0, n * sizeof *cm->cs);
-    memset(cm->ce, 0, n * sizeof *cm->ce);
-    cm->npos = n;
-    cm->text = e.title;
-    cm->at = cm->chars = 0;
-    rc = tok_analyze(x->qtok, e.title, e.title_len, 0, cm_emit, cm, NULL);
-    cm->text = e.body;
-    cm->at = cm->chars = 0;
-    if (!rc)
-        rc = tok_analyze(x->qtok, e.body, e.body_len, e.title_npos, cm_emit, cm, NULL);
-    fz_arena_destroy(a);
-    cm->text = NULL;
-    cm->doc = rc ? DOC_END : doc;
-    return rc ? (x->err = rc) : 0;
-}
-
 /* A node whose spans are positions of the title and body (not of a
  * metadata field such as author:). */
 static int text_spans_node(const node *n)
@@ -841,9 +813,9 @@ static int near_spans(ctx *x, node *n)
     if (node_spans(x, a) || node_spans(x, b))
         return x->err;
     int chars = text_spans_node(a) && text_spans_node(b);
-    if (chars && a->nsp && b->nsp && load_charmap(x, n->doc))
+    if (chars && a->nsp && b->nsp && load_doctoks(x, n->doc))
         return x->err;
-    const charmap *cm = &x->cm;
+    const doctoks *dt = &x->dt;
     for (int side = 0; side < 2; side++) {
         node *p = side ? b : a, *q = side ? a : b;
         for (size_t i = 0; i < p->nsp; i++) {
@@ -851,12 +823,12 @@ static int near_spans(ctx *x, node *n)
             for (size_t j = 0; j < q->nsp && !ok; j++) {
                 const pspan *u = &p->sp[i], *w = &q->sp[j];
                 uint32_t gap;
-                if (chars && (u->title != w->title || u->e >= cm->npos || w->e >= cm->npos))
+                if (chars && (u->title != w->title || u->e >= dt->npos || w->e >= dt->npos))
                     continue;
                 if (w->s > u->e)
-                    gap = chars ? cm->cs[w->s] - cm->ce[u->e] : w->s - u->e - 1;
+                    gap = chars ? dt->cs[w->s] - dt->ce[u->e] : w->s - u->e - 1;
                 else if (u->s > w->e)
-                    gap = chars ? cm->cs[u->s] - cm->ce[w->e] : u->s - w->e - 1;
+                    gap = chars ? dt->cs[u->s] - dt->ce[w->e] : u->s - w->e - 1;
                 else
                     gap = 0;
                 ok = gap <= n->dist;
@@ -2136,8 +2108,8 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
-    free(x.cm.cs);
-    free(x.cm.ce);
+    free(x.dt.cs);
+    free(x.dt.ce);
     free(x.dt.kind);
     free(x.dt.toff);
     free(x.dt.tlen);
