@@ -688,7 +688,9 @@ int main(int argc, char **argv)
         /* a pager the user quits exits 0; this one failed, and what was
          * written to it is lost */
         fz_buf eb = {0};
-        fprintf(stderr, PROG ": the pager '%s' failed (exit status %d), so the output may be lost: use --no-pager or set FANGZHI_PAGER\n",
+        fprintf(stderr,
+                PROG ": the pager '%s' failed (exit status %d), so the output may be lost: "
+                "use --no-pager or set FANGZHI_PAGER\n",
                 esc_text_str(&eb, a.pager_cmd, strlen(a.pager_cmd)), ps);
         fz_buf_free(&eb);
         status = 2;
