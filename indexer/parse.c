@@ -109,7 +109,8 @@ static bool book_word_end(const unsigned char *t, size_t s, size_t e)
  * to a space or an opening parenthesis) is 3..30 letters ending in a word
  * of book_word_end, and the line has no sentence punctuation (what follows
  * the title names the edition or the compilers: 某某县志 乾隆本, 仙溪志
- * （宋）黄岩孙 编).  Stores the title in p->vol.
+ * （宋）黄岩孙 编); a common 门 of a book (地理志, 食货志, …) is not one.
+ * Stores the title in p->vol.
  */
 static int book_title(parse_ctx *p, const line *ln, bool *yes)
 {
@@ -128,6 +129,18 @@ static int book_title(parse_ctx *p, const line *ln, bool *yes)
     }
     if (chars < 3 || !book_word_end(t, s, i))
         return FZ_OK;
+    /* a 门 of a book is no book: 地理志, 食货志 */
+    static const char *const men[] = {"地理志", "舆地志", "方舆志", "疆域志", "封域志", "建置志", "规制志",
+                                      "食货志", "赋役志", "田赋志", "户口志", "物产志", "风俗志", "人物志",
+                                      "列女志", "艺文志", "职官志", "秩官志", "官师志", "选举志", "学校志",
+                                      "祠祀志", "祀典志", "典礼志", "古迹志", "兵防志", "武备志", "水利志",
+                                      "河渠志", "山川志", "杂记志", "灾祥志", "祥异志", "宦迹志",
+                                      "名宦志", "乡贤志", "仙释志", "方技志", "金石志", "经籍志", "天文志",
+                                      "星野志", "文征志", "交通志", "人口志", "经济志", "政治志", "军事志",
+                                      "文化志", "教育志", "卫生志", "民族志", "宗教志", "方言志"};
+    for (size_t k = 0; k < sizeof men / sizeof *men; k++)
+        if (strlen(men[k]) == i - s && memcmp(t + s, men[k], i - s) == 0)
+            return FZ_OK;
     for (size_t j = i; j < e;) {
         int l;
         uint32_t c = cp_at(t, j, e, &l);

@@ -5,12 +5,72 @@
  *
  * Input is one file's text, already converted to UTF-8 (invalid sequences
  * may still occur and must be passed through without a crash).  Output is a
- * stream of records -- entries, sidebars and captions -- each with its
- * section path, title, authors, first line and text.
+ * stream of records -- entries, sidebars, captions, tables of contents and
+ * note blocks (common/kind.h) -- each with its section path, title,
+ * authors, first line and text.
  *
- * Conventions recognised (see the sample corpus/xiacheng-2017-annual-focus.txt).
  * "Spaces" are ASCII space, tab, U+00A0, U+FEFF and the full-width U+3000; a
  * "character" is a code point (an invalid byte counts as one).
+ *
+ * Every file: a first non-blank line that is a book title names the volume
+ * (parse_volume) and is neither a heading nor text.  The file is then read
+ * in one of three layouts (parse_set_layout; by default the detector of
+ * parse.c picks one and parse_layout_why says why; docs/layouts.md shows
+ * each):
+ *
+ * YEARBOOK -- the rules below this list (the sample
+ * corpus/xiacheng-2017-annual-focus.txt).
+ *
+ * CLASSICAL -- gazetteers of the dynasties and OCR pages of modern ones:
+ *   - Headings: a line of heading text opening with a marker (● ◎ ■ ◆
+ *     level 1, ○ level 2, △ ▲ ◇ □ · level 3; a 卷 word makes it 1); a
+ *     heading the 目录 names (its level there); a 卷 (卷一, 卷之一, 卷上,
+ *     卷首, 卷末, also after a book's name: 仙溪志卷一) or 第N编 (1); a 门:
+ *     3..16 characters ending in 志 考 略 表 传 纪, numbered or not (舆地志一),
+ *     a preface (…序 …跋 …叙, 前言, at most 10 characters), a list (凡例,
+ *     修志姓氏, 题名) or 第N章 (2); 第N节 (3); and a plain heading: at most
+ *     16 characters of heading text standing alone -- not an item, not
+ *     after a line that was a list item, and followed by running text or
+ *     by a heading of the kinds above (3).  In wrapped text a line that
+ *     continues a sentence is no plain heading.
+ *   - A 目录: a line 目录 (目次, …目录, …篇名) and the short heading lines
+ *     after it, or a run of at least 4 short heading lines whose first
+ *     comes again right after it.  It ends before a repeat of its first
+ *     item or of an earlier 目录's, before a marked line after unmarked
+ *     items, and before a line after a blank line that has running text
+ *     under it.  It is one record of kind toc (title: its title line, or
+ *     目录), its items joined by "\n"; their nesting is the rank of their
+ *     indentation when it varies, else their levels as headings.
+ *   - Under a heading each paragraph is an entry.  A paragraph opening with
+ *     a name of 1..12 letters and a space, a full-width space or a colon
+ *     (鼓楼 在县治东…, 名：…) is titled by it; a line of at most 6 characters
+ *     of heading text in a list is an item titled by itself; else the title
+ *     is "".  A paragraph opening 某某曰： (某某: 1..4 letters) is credited to
+ *     某某; 按, 谨按, 志曰, 论曰, 赞曰, 史臣曰 … credit no one.  【…】, 〔N〕 and
+ *     （…） are text wherever they stand: a 【 opens no entry here.
+ *   - A preface heading (and a heading under it, ○田九嘉) opens one entry
+ *     titled by the heading, with all its paragraphs joined by "\n"; a
+ *     short line right after the title (2..8 letters, spaces removed: 陈 某)
+ *     is its author, as is the signer of its last signed paragraph
+ *     (parse_int.h, parse_signature).
+ *   - A heading 校注 (注释, 校勘记, 注) opens a record of kind note holding
+ *     the lines up to the next heading, in the section it closes.
+ *   - Lines: each line is a paragraph, unless the lines are wrapped at a
+ *     printed column (of text lines of 8+ characters: at least 4, 30 %
+ *     not ending in punctuation, half within one character of the most
+ *     common width); then a line continues the paragraph unless the one
+ *     before ended a sentence and was short or this one is indented more
+ *     than the text's least indentation.  Continuations are joined as page
+ *     breaks are below.
+ *   - Folios (page numbers alone, ·1203·, 1204·, also with heading text
+ *     beside them on the line) and running heads (heading text next to a
+ *     folio holding a middle dot, or repeating an open heading or the
+ *     volume's title) are dropped: neither text, nor headings, nor breaks.
+ *
+ * PARAGRAPHS -- as CLASSICAL without headings, 目录s, items, prefaces and
+ * credits: every paragraph is an entry titled "".
+ *
+ * YEARBOOK rules:
  *
  *   - Lines end at LF, CRLF or CR; a UTF-8 BOM at the start is skipped;
  *     lines are trimmed of surrounding spaces; a blank line has only spaces.
@@ -73,7 +133,10 @@
  *   - Parentheses inside running text are never attributions.
  *
  * Cost: linear in the input (each line is examined a bounded number of
- * times); memory: the pending records' text, at most about the input.
+ * times; a heading is looked up among at most 4096 headings of the 目录s);
+ * memory: the pending records' text, at most about the input, and for the
+ * classical and paragraphs layouts one fact of about 100 bytes a line (the
+ * detector looks at the facts of the first megabyte only).
  */
 #ifndef PARSE_H
 #define PARSE_H
@@ -152,8 +215,9 @@ int parse_layout_lookup(const char *s);
  * gives 仙溪志), as NUL-terminated UTF-8; "" when it is not one.  Valid
  * until the next parse_text or parse_destroy.  A book title is a first
  * word (up to a space or an opening parenthesis) of 3 to 30 letters ending
- * in 志, 誌, 志略, 志稿, 乘, 志书 or 年鉴, on a line without sentence
- * punctuation; that line is not a heading or an entry.  NULL p gives "". */
+ * in 志, 誌, 志略, 志稿, 乘, 志书 or 年鉴 (not a common 门 such as 地理志
+ * or 食货志), on a line without sentence punctuation; that line is not a
+ * heading or an entry.  NULL p gives "". */
 const char *parse_volume(const parse_ctx *p);
 
 
