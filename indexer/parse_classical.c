@@ -268,7 +268,11 @@ static size_t read_toc(rd *r, size_t i, bool titled, int *rc)
     }
     if (p->ntoc0 < sizeof p->toc0 / sizeof *p->toc0)
         p->toc0[p->ntoc0++] = p->toc[item0].off;
-    /* the 目录 as one record */
+    /* the 目录 as one record; a preface heading right before it keeps no
+     * record of its own (records go out in the order of their lines) */
+    r->pending = NO_LINE;
+    if (r->mode == M_PREFACE)
+        r->mode = M_PARA;
     const parse_fact *tf = &p->facts[i];
     if (titled)
         *rc = open_record(r, FZ_KIND_TOC, tf->ln.no, tf->hs, tf->ln.te);
