@@ -395,6 +395,8 @@ int parse_rec_close(parse_ctx *p);
 int parse_flush(parse_ctx *p, parse_emit_fn emit, void *ectx, bool with_attr);
 /* Closes headings of level >= level and opens [s, e) of p->t at level. */
 int parse_heading_push(parse_ctx *p, int level, size_t s, size_t e);
+/* Room for k more credit names in p->cnames.  0 or FZ_ENOMEM. */
+int parse_cnames_reserve(parse_ctx *p, size_t k);
 /* Credits pending record i with the one name [s, e) of t (spaces removed),
  * replacing an earlier credit of its own; flush prefers it to the
  * attribution.  0 or FZ_ENOMEM. */

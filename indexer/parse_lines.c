@@ -719,54 +719,46 @@ bool parse_signature(const unsigned char *t, size_t s, size_t e, size_t *ns, siz
     return true;
 }
 
+/* Whether [s, e) holds a middle dot (·, •, ・). */
+static bool has_middle_dot(const unsigned char *t, size_t s, size_t e)
+{
+    for (size_t i = s; i < e;) {
+        int l;
+        uint32_t c = cp_at(t, i, e, &l);
+        if (c == 0xB7 || c == 0x2022 || c == 0x30FB)
+            return true;
+        i += (size_t)l;
+    }
+    return false;
+}
+
 /* A folio with running-head text on the same line: 第二章　人口　·1205·,
- * ·1204·　某某市志: the folio token (·N·, N·, ·N) is cut off and the rest
- * must be heading text.  Whole-line folios are parse_page_number. */
+ * ·1204·　某某市志: a first or last space-separated token that is a page
+ * number with a middle dot (·N·, N·, ·N), the rest heading text.
+ * Whole-line folios are parse_page_number. */
 static bool folio_with_head(const unsigned char *t, size_t s, size_t e)
 {
-    /* the last or first space-separated token */
-    size_t a = e;
+    size_t a = e; /* the last token */
     while (a > s) {
         size_t q;
         if (is_space_cp(cp_before(t, s, a, &q)))
             break;
         a = q;
     }
-    if (a > s && parse_page_number(t, a, e) && (cp_before(t, s, e, &a), true)) {
-        size_t a2 = e;
-        while (a2 > s) {
-            size_t q;
-            if (is_space_cp(cp_before(t, s, a2, &q)))
-                break;
-            a2 = q;
-        }
-        size_t re = trim_end(t, s, a2);
-        bool dotted = false;
-        for (size_t i = a2; i < e;) {
-            int l;
-            uint32_t c = cp_at(t, i, e, &l);
-            dotted |= c == 0xB7 || c == 0x2022 || c == 0x30FB;
-            i += (size_t)l;
-        }
-        return dotted && re > s && parse_heading_like(t, s, re);
+    if (a > s && parse_page_number(t, a, e) && has_middle_dot(t, a, e)) {
+        size_t re = trim_end(t, s, a);
+        return re > s && parse_heading_like(t, s, re);
     }
-    size_t b = s;
+    size_t b = s; /* the first */
     while (b < e) {
         int l;
         if (is_space_cp(cp_at(t, b, e, &l)))
             break;
         b += (size_t)l;
     }
-    if (b < e && parse_page_number(t, s, b)) {
-        bool dotted = false;
-        for (size_t i = s; i < b;) {
-            int l;
-            uint32_t c = cp_at(t, i, b, &l);
-            dotted |= c == 0xB7 || c == 0x2022 || c == 0x30FB;
-            i += (size_t)l;
-        }
+    if (b < e && parse_page_number(t, s, b) && has_middle_dot(t, s, b)) {
         size_t rs = skip_spaces(t, b, e);
-        return dotted && rs < e && parse_heading_like(t, rs, e);
+        return rs < e && parse_heading_like(t, rs, e);
     }
     return false;
 }

@@ -167,16 +167,8 @@ static int add_caption(parse_ctx *p, const line *first, const line *last, size_t
     int k = parse_names_split(p->t, ns, ne, &p->caps, nm);
     if (k < 0)
         return k;
-    if (p->ncnames + (size_t)k > p->cncap) {
-        size_t cap = p->cncap ? p->cncap * 2 : 64;
-        while (cap < p->ncnames + (size_t)k)
-            cap *= 2;
-        span *c = realloc(p->cnames, cap * sizeof *c);
-        if (!c)
-            return FZ_ENOMEM;
-        p->cnames = c;
-        p->cncap = cap;
-    }
+    if (parse_cnames_reserve(p, (size_t)k))
+        return FZ_ENOMEM;
     r->name0 = p->ncnames;
     r->nname = (size_t)k;
     memcpy(p->cnames + p->ncnames, nm, (size_t)k * sizeof nm[0]);
