@@ -59,6 +59,7 @@ void parse_destroy(parse_ctx *p)
     fz_buf_free(&p->scratch);
     free(p->facts);
     free(p->toc);
+    free(p->tochash);
     free(p->recs);
     free(p->cnames);
     free(p);

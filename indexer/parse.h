@@ -64,8 +64,9 @@
  *     breaks are below.
  *   - Folios (page numbers alone, ·1203·, 1204·, also with heading text
  *     beside them on the line) and running heads (heading text next to a
- *     folio holding a middle dot, or repeating an open heading or the
- *     volume's title) are dropped: neither text, nor headings, nor breaks.
+ *     folio holding a middle dot, repeating an open heading or the
+ *     volume's title, or standing where a wrapped sentence is still open)
+ *     are dropped: neither text, nor headings, nor breaks.
  *
  * PARAGRAPHS -- as CLASSICAL without headings, 目录s, items, prefaces and
  * credits: every paragraph is an entry titled "".

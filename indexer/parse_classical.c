@@ -20,6 +20,7 @@ enum {
     AUTHOR_MAX = 8,  /* characters of a preface's author line */
     LIST_NAME = 6,   /* characters of a line in a list that is its item's title */
     TOC_MAX = 4096,  /* headings learned from the 目录s of one file */
+    TOC_HASH = 8192, /* slots of their hash table (twice TOC_MAX) */
     NO_LINE = (size_t)-1
 };
 
@@ -69,13 +70,32 @@ static int bare_text(parse_ctx *p, const parse_fact *f)
     return FZ_OK;
 }
 
+/* FNV-1a of a NUL-terminated string. */
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot of text in the 目录's hash table: where it is, or the empty
+ * slot where it would go.  The table holds index + 1 of p->toc, 0 empty. */
+static size_t toc_slot(const parse_ctx *p, const char *text)
+{
+    size_t m = TOC_HASH - 1, i = hash_str(text) & m;
+    while (p->tochash[i] && strcmp(p->tocs.p + p->toc[p->tochash[i] - 1].off, text) != 0)
+        i = (i + 1) & m;
+    return i;
+}
+
 /* The level the 目录 gives the text in p->scratch, 0 when it lists none. */
 static int toc_level(const parse_ctx *p)
 {
-    for (size_t k = 0; k < p->ntoc; k++)
-        if (strcmp(p->tocs.p + p->toc[k].off, p->scratch.p ? p->scratch.p : "") == 0)
-            return p->toc[k].level;
-    return 0;
+    if (!p->ntoc || !p->tochash)
+        return 0;
+    uint32_t k = p->tochash[toc_slot(p, p->scratch.p ? p->scratch.p : "")];
+    return k ? p->toc[k - 1].level : 0;
 }
 
 static bool short_head(const parse_fact *f) { return f->head && f->width <= PLAIN_MAX; }
@@ -99,8 +119,10 @@ static int strong_level(parse_ctx *p, const parse_fact *f, int *rc)
 }
 
 /* A running head: heading text beside a folio, with a middle dot inside
- * (某某市志·人口) or repeating an open heading or the book's title. */
-static bool running_head(parse_ctx *p, size_t i, int *rc)
+ * (某某市志·人口), repeating an open heading or the book's title, or coming
+ * while a wrapped sentence is still open (midsentence: the page breaks
+ * inside a paragraph, so no heading can stand there). */
+static bool running_head(parse_ctx *p, size_t i, bool midsentence, int *rc)
 {
     const parse_fact *f = &p->facts[i];
     if (!f->head || f->marker)
@@ -120,6 +142,8 @@ static bool running_head(parse_ctx *p, size_t i, int *rc)
     }
     if (!beside)
         return false;
+    if (midsentence)
+        return true;
     const unsigned char *t = p->t;
     for (size_t k = f->hs; k + 2 <= f->ln.te; k++)
         if ((t[k] == 0xC2 && t[k + 1] == 0xB7) || (k + 3 <= f->ln.te && t[k] == 0xE3 && t[k + 1] == 0x83 && t[k + 2] == 0xBB))
@@ -268,6 +292,17 @@ static size_t read_toc(rd *r, size_t i, bool titled, int *rc)
     }
     if (p->ntoc0 < sizeof p->toc0 / sizeof *p->toc0)
         p->toc0[p->ntoc0++] = p->toc[item0].off;
+    if (!p->tochash && !(p->tochash = calloc(TOC_HASH, sizeof *p->tochash))) {
+        *rc = FZ_ENOMEM;
+        return j;
+    }
+    if (item0 == 0)
+        memset(p->tochash, 0, TOC_HASH * sizeof *p->tochash);
+    for (size_t k = item0; k < p->ntoc; k++) { /* the first of equal items wins */
+        size_t slot = toc_slot(p, p->tocs.p + p->toc[k].off);
+        if (!p->tochash[slot])
+            p->tochash[slot] = (uint32_t)k + 1;
+    }
     /* the 目录 as one record; a preface heading right before it keeps no
      * record of its own (records go out in the order of their lines) */
     r->pending = NO_LINE;
@@ -440,7 +475,7 @@ int parse_classical_read(parse_ctx *p, bool headings, parse_emit_fn emit, void *
             continue;
         if (f->folio)
             continue;
-        if (running_head(p, i, &rc)) {
+        if (running_head(p, i, p->wrapped && p->open && !r.last_final, &rc)) {
             f->furniture = 1;
             continue;
         }

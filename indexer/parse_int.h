@@ -111,6 +111,7 @@ struct parse_ctx {
         int level;
     } *toc;
     size_t ntoc, toccap;
+    uint32_t *tochash; /* parse_classical.c: index + 1 of p->toc by text, 0 empty */
     size_t toc0[16]; /* where the first item of each 目录 is in tocs */
     size_t ntoc0;
 };

@@ -765,6 +765,8 @@ TEST(test_layout_preface_signed)
         {"福建分巡台湾厦门道，寿春梁文煊撰。", "梁文煊"},
         {"康熙五十八年己亥秋，知台湾府事，上党王珍雄樵氏撰。", "王珍"},
         {"宝佑丁巳中秋日平湖陈尧道敬之序", "陈尧道"},
+        {"是编既成，儒学教谕某某书", "某某"},
+        {"乾隆十年，知州事某某书。", "某某"},
         {"余既乐其书之成，于是乎书。", NULL},
         {"是为序。", NULL},
         {"邑之有志，犹国之有史。", NULL},
@@ -822,6 +824,18 @@ TEST(test_layout_ocr_page)
               "尤以市区为多，外来人口多从事建筑业和商业。");
     CHECK_REC(c, 2, 23, FZ_KIND_ENTRY, "", "第二章人口/第二节人口构成", "",
               "全市人口中，男性占百分之五十一，女性占百分之四十九。");
+    col_free(&c);
+}
+
+/* A page that breaks inside a sentence: the running head beside the folio
+ * names a chapter that was never opened, and still neither opens a heading
+ * nor splits the paragraph */
+TEST(test_layout_ocr_midpage)
+{
+    LAYOUT("ocr_midpage", PARSE_CLASSICAL, "", 1);
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "", "", "",
+              "全市人口中，男性占百分之五十一，女性占百分之四十九。少数民族人口二千余人，以回族、满族为多，"
+              "散居全市各地，多从事商业和手工业。民族关系和睦，各民族互相尊重，共同发展。");
     col_free(&c);
 }
 
@@ -1042,6 +1056,7 @@ int main(void)
     t_run(test_layout_commentary);
     t_run(test_layout_notes);
     t_run(test_layout_ocr_page);
+    t_run(test_layout_ocr_midpage);
     t_run(test_layout_paragraphs);
     t_run(test_layout_override);
     t_run(test_api);
