@@ -23,7 +23,8 @@
  *
  * CLASSICAL -- gazetteers of the dynasties and OCR pages of modern ones:
  *   - Headings: a line of heading text opening with a marker (● ◎ ■ ◆
- *     level 1, ○ level 2, △ ▲ ◇ □ · level 3; a 卷 word makes it 1); a
+ *     level 1, ○ level 2, △ ▲ ◇ □ · level 3; a 卷 word makes it 1; ■〈…〉
+ *     describes a missing character and is no marker); a
  *     heading the 目录 names (its level there); a 卷 (卷一, 卷之一, 卷上,
  *     卷首, 卷末, also after a book's name: 仙溪志卷一) or 第N编 (1); a 门:
  *     3..16 characters ending in 志 考 略 表 传 纪, numbered or not (舆地志一),

@@ -547,8 +547,9 @@ static int word_level(parse_fact *f, const unsigned char *t, size_t s, size_t e)
     return 0;
 }
 
-/* An item's name at s: 1..NAME_MAX letters, then spaces or a colon, then
- * text (鼓楼 在县治东…, 永安　中县。…, 名：在…).  Stores where the name
+/* An item's name at s: 1..NAME_MAX letters (■〈…〉, a described missing
+ * character, counting as one), then spaces or a colon, then text (鼓楼
+ * 在县治东…, 永安　中县。…, 名：在…).  Stores where the name
  * ends and the body starts; returns the name's characters or 0. */
 static int item_name(const unsigned char *t, size_t s, size_t e, size_t *ne, size_t *bs)
 {
@@ -572,7 +573,16 @@ static int item_name(const unsigned char *t, size_t s, size_t e, size_t *ne, siz
             *bs = b;
             return chars;
         }
-        if (!is_letter(c) || ++chars > NAME_MAX)
+        if (c == 0x25A0 && starts_with(t, i + (size_t)l, e, "〈")) {
+            /* ■〈木若〉: a character the typesetter lacked, described */
+            const unsigned char *q = memmem(t + i, e - i, "〉", strlen("〉"));
+            if (!q)
+                return 0;
+            l = (int)((size_t)(q - t) + strlen("〉") - i);
+        } else if (!is_letter(c)) {
+            return 0;
+        }
+        if (++chars > NAME_MAX)
             return 0;
         other |= !is_numeral(c);
         i += (size_t)l;
@@ -788,9 +798,11 @@ static int fact_line(parse_ctx *p, const line *ln, parse_fact *f)
     }
     int n = count_chars(t, s, e);
     f->width = (uint16_t)(n > 65535 ? 65535 : n);
-    int l;
+    int l, l2;
     uint32_t c0 = cp_at(t, s, e, &l);
     int mr = marker_rank(c0);
+    if (mr && s + (size_t)l < e && cp_at(t, s + (size_t)l, e, &l2) == 0x3008)
+        mr = 0; /* ■〈属鸟〉: a character the typesetter lacked, described */
     if (mr) {
         size_t hs = skip_spaces(t, s + (size_t)l, e);
         if (hs < e) {

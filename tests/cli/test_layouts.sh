@@ -16,10 +16,10 @@ check "outline: exit 0" status_is 0 "$FZI" --outline "$T/markers.txt"
 check "outline: the tree" same "$T/out" "$T/markers.txt
   volume: 某某州志
   layout: classical (6 marked headings, 2 卷, 0 门 and 0 目录 lines, a book title, 0 folios)
-  5 entries in 4 sections; the largest has 18 characters (line 5)
-  卷一舆地第一 · 3 entries
+  6 entries in 4 sections; the largest has 18 characters (line 5)
+  卷一舆地第一 · 4 entries
     疆域 · 1 entry
-    津梁 · 2 entries: 广济桥, 通津渡
+    津梁 · 3 entries: 广济桥, 通津渡, ■〈木若〉桥
   卷二食货第二 · 2 entries
     田赋 · 2 entries
       盐课 · 1 entry"
@@ -28,7 +28,7 @@ check "outline --json: exit 0" status_is 0 "$FZI" --outline --json "$T/markers.t
 check "outline --json: one object per entry with every field" python3 -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert len(rows) == 5, len(rows)
+assert len(rows) == 6, len(rows)
 r = rows[1]
 assert r["volume"] == "某某州志" and r["layout"] == "classical" and r["line"] == 7, r
 assert r["kind"] == "entry" and r["section"] == ["卷一舆地第一", "津梁"], r
@@ -46,7 +46,7 @@ assert r["authors"] == ["张文礼"] and r["title"] == "州志序", r
 ' "$FZI" "$L/preface_signed.txt"
 check "outline --layout paragraphs: no headings" status_is 0 "$FZI" --outline --layout paragraphs "$T/markers.txt"
 check "outline --layout paragraphs: says so" out_has '^  layout: paragraphs (set by --layout)$'
-check "outline --layout paragraphs: every line an entry" out_has '^  (no heading) · 11 entries$'
+check "outline --layout paragraphs: every line an entry" out_has '^  (no heading) · 12 entries$'
 printf '\n\n' >"$T/blank.txt"
 check "outline --json of a file without entries: exit 0" status_is 0 "$FZI" --outline --json "$T/blank.txt"
 check "…and no output" sh -c '[ ! -s "$1/out" ]' sh "$T"

@@ -686,12 +686,14 @@ static int parse_layout_fixture(const char *name, parse_layout l, tcol *c, parse
  * named before a space */
 TEST(test_layout_markers)
 {
-    LAYOUT("markers", PARSE_CLASSICAL, "某某州志", 5);
+    LAYOUT("markers", PARSE_CLASSICAL, "某某州志", 6);
     CHECK_REC(c, 0, 5, FZ_KIND_ENTRY, "", "卷一舆地第一/疆域", "", "州境东西广一百二十里，南北袤九十里。");
     CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "广济桥", "卷一舆地第一/津梁", "", "在州南门外，宋时建。");
     CHECK_REC(c, 2, 8, FZ_KIND_ENTRY, "通津渡", "卷一舆地第一/津梁", "", "在州东十里。");
-    CHECK_REC(c, 3, 11, FZ_KIND_ENTRY, "", "卷二食货第二/田赋", "", "田地山塘共计八千余顷。");
-    CHECK_REC(c, 4, 13, FZ_KIND_ENTRY, "", "卷二食货第二/田赋/盐课", "", "岁办盐引三千道。");
+    /* ■〈…〉 describes a missing character: an item, not a marked heading */
+    CHECK_REC(c, 3, 9, FZ_KIND_ENTRY, "■〈木若〉桥", "卷一舆地第一/津梁", "", "在州北五里。");
+    CHECK_REC(c, 4, 12, FZ_KIND_ENTRY, "", "卷二食货第二/田赋", "", "田地山塘共计八千余顷。");
+    CHECK_REC(c, 5, 14, FZ_KIND_ENTRY, "", "卷二食货第二/田赋/盐课", "", "岁办盐引三千道。");
     col_free(&c);
 }
 
