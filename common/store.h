@@ -107,7 +107,7 @@ typedef struct {
     uint32_t id;
     uint32_t file_id;
     uint32_t line;
-    uint8_t kind;             /* parse_kind */
+    uint8_t kind;             /* fz_kind (common/kind.h) */
     uint32_t title_npos;      /* positions taken by the title (body starts there) */
     uint32_t npos;            /* length: positions of title and body */
     const char *title; size_t title_len;

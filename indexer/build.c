@@ -683,7 +683,7 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     }
     if ((rc = analyze_field(w, STORE_F_FILE, w->path, strlen(w->path), 0, NULL)))
         return rc;
-    const char *kn = parse_kind_name((parse_kind)kind);
+    const char *kn = fz_kind_name(kind);
     if ((rc = analyze_field(w, STORE_F_KIND, kn, strlen(kn), 0, NULL)))
         return rc;
     return drain_tokens(w);
@@ -1740,7 +1740,7 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
                 sec[j] = fz_arena_strndup(a, e.section[j], e.section_len[j]);
             for (size_t j = 0; j < e.nauthors; j++)
                 au[j] = fz_arena_strndup(a, e.authors[j], e.author_len[j]);
-            parse_entry pe = {e.line, (parse_kind)e.kind, e.title, e.title_len, e.body, e.body_len,
+            parse_entry pe = {e.line, (fz_kind)e.kind, e.title, e.title_len, e.body, e.body_len,
                               sec, e.nsection, au, e.nauthors};
             rc = on_record(w, &pe);
         }

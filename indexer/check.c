@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "../common/tok.h"
-#include "parse.h"
+#include "kind.h"
 
 /* No position of a string of n bytes can reach this: a code point (at
  * least one byte) yields at most 8 code points after normalisation, each
@@ -382,7 +382,7 @@ static int check_entries(ck *c)
         e->abound = bound_strs(se.nauthors, se.author_len);
         e->sbound = bound_strs(se.nsection, se.section_len);
         c->sumlen += se.npos;
-        if (se.kind > PARSE_CAPTION)
+        if (se.kind >= FZ_KIND_COUNT)
             problem(c, "entry %u: unknown kind %u", id, se.kind);
         if (se.title_npos > se.npos)
             problem(c, "entry %u: title length %u exceeds its length %u", id, se.title_npos, se.npos);
@@ -564,7 +564,7 @@ typedef struct {
     const uint8_t *term;
     size_t term_len;
     uint32_t first;
-    int kind;             /* field 'k': the parse_kind the term names, -1 if none */
+    int kind;             /* field 'k': the fz_kind the term names, -1 if none */
     char where[200];      /* "post b:"term" @first", made when a message needs it */
     int where_made;
 } ck_key;
@@ -686,7 +686,7 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
         if (key->field == STORE_F_KIND) {
             if (key->kind != e->kind) {
                 problem(c, "%s: doc %u is of another kind (%s)", where(key), b.doc,
-                        e->kind <= PARSE_CAPTION ? parse_kind_name((parse_kind)e->kind) : "unknown");
+                        fz_kind_name(e->kind));
                 return;
             }
             if (e->flags & E_KIND_SEEN) {
@@ -738,11 +738,9 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
     }
     key->kind = -1;
     if (key->field == STORE_F_KIND) {
-        for (int i = PARSE_ENTRY; i <= PARSE_CAPTION; i++) {
-            const char *name = parse_kind_name((parse_kind)i);
-            if (strlen(name) == key->term_len && memcmp(name, key->term, key->term_len) == 0)
-                key->kind = i;
-        }
+        key->kind = fz_kind_lookup((const char *)key->term, key->term_len);
+        if (key->kind >= 0 && memcmp(fz_kind_name(key->kind), key->term, key->term_len) != 0)
+            key->kind = -1; /* the index holds the names as written */
         if (key->kind < 0) {
             problem(c, "%s: not a kind name", where(key));
             return -1;

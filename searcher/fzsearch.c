@@ -54,7 +54,7 @@ static void usage(FILE *f)
             "  井长制 NEAR/20 治水     both within 20 characters, either order\n"
             "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
             "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
-            "  title:X author:X section:X file:X kind:entry|sidebar|caption\n"
+            "  title:X author:X section:X file:X kind:entry|sidebar|caption|toc|note\n"
             "                        restrict a term to a field: author:陆婷 商圈\n"
             "  volume:X place:X      the volumes whose title (or catalog place) has X\n"
             "  year:1750 year:1700..1800  the volumes of that year or range, ends\n"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../indexer/parse.h"
+#include "kind.h"
 
 #define NONE "(none)"
 #define LABEL_MIN 20 /* columns a name may always take before it is cut */
@@ -199,7 +199,7 @@ int group_add(group *g, const search_hit *h)
         g->total_occ += occ;
         return count(g, h->file, h->file_len, e->id, occ);
     case GROUP_KIND: {
-        const char *kn = parse_kind_name((parse_kind)e->kind);
+        const char *kn = fz_kind_name(e->kind);
         g->total_occ += occ;
         return count(g, kn, strlen(kn), e->id, occ);
     }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../indexer/parse.h"
+#include "kind.h"
 #include "snip.h"
 
 #define MAXHL 256
@@ -133,7 +133,7 @@ static void title_ranges(const search_hit *h, snip_range *hl, int *nhl)
         }
 }
 
-static const char *kind_name(int k) { return parse_kind_name((parse_kind)k); }
+static const char *kind_name(int k) { return fz_kind_name(k); }
 
 /* The volume in the attribution line: 《title》 when the title came from
  * the text or the catalog (a title that is only the file's name is already

@@ -7,6 +7,7 @@
  * pass over the simplified tree checks the NOT rules and counts nodes.
  */
 #include "query.h"
+#include "kind.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -205,8 +206,6 @@ static const struct {
     {"place", QF_PLACE}, {"year", QF_YEAR},
 };
 
-static const char *const KINDS[] = {"entry", "sidebar", "caption"};
-
 /* Checks the text of an atom (wildcards, kind values).  0 or -1. */
 static int check_atom(parser *p, tok *t, uint32_t tcol)
 {
@@ -215,10 +214,9 @@ static int check_atom(parser *p, tok *t, uint32_t tcol)
         return -1;
     }
     if (t->field == QF_KIND) {
-        for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++)
-            if (ascii_ieq(p->q + t->toff, t->tlen, KINDS[k]))
-                return 0;
-        fail(p, FZ_ESYNTAX, tcol, "kind must be entry, sidebar or caption, not '%.*s'",
+        if (fz_kind_lookup((const char *)p->q + t->toff, t->tlen) >= 0)
+            return 0;
+        fail(p, FZ_ESYNTAX, tcol, "kind must be one of %s, not '%.*s'", fz_kind_list(),
              clip(p->q + t->toff, t->tlen, 40), (const char *)p->q + t->toff);
         return -1;
     }

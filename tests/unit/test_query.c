@@ -256,7 +256,7 @@ TEST(test_fields)
     CHECK_ERR("(title:) a", SYN, 7, "needs a value");
     CHECK_ERR("author：", SYN, 7, "needs a value");
     CHECK_ERR("a author:(b OR c)", SYN, 9, "not to a group");
-    CHECK_ERR("kind:table", SYN, 5, "kind must be entry, sidebar or caption, not 'table'");
+    CHECK_ERR("kind:table", SYN, 5, "kind must be one of entry, sidebar, caption, toc, note, not 'table'");
     CHECK_ERR("x kind:\"entry \"", SYN, 7, "kind must be");
 }
 
