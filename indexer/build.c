@@ -775,11 +775,10 @@ static int end_wfile(worker *w, const char *volume, size_t len)
     return (f->volume = strndup(volume, len)) ? FZ_OK : FZ_ENOMEM;
 }
 
-/* The volume title of the file just parsed. */
+/* The volume title of the file just parsed (its first line's book title). */
 static const char *parsed_volume(const worker *w)
 {
-    (void)w;
-    return "";
+    return parse_volume(w->parse);
 }
 
 /* ------------------------------------------------------------- workers */
