@@ -41,7 +41,7 @@
  * "catalog"   path bytes (an indexed file's, as in "file") -> one catalog
  *             row (fzindex --catalog): v len, title; v len, place (UTF-8,
  *             length 0 when the row left it empty); v flags (bit 0: a year
- *             follows); v year (zigzag, STORE_YEAR_MIN..STORE_YEAR_MAX).
+ *             follows); v year (zigzag, FZ_YEAR_MIN..FZ_YEAR_MAX).
  *             No record when no row named the file.  Kept when the file is
  *             indexed again, dropped when it is removed, carried by
  *             --merge.  A hit's volume title is the catalog's title, else
@@ -819,14 +819,22 @@ int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_
 static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
-int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
+/* The value under path in db ("file", "catalog"): FZ_ENOTFOUND, LMDB errors. */
+static int path_get(store *s, MDB_txn *txn, enum store_db db, const char *path, MDB_val *v, const char *what)
 {
-    MDB_val k = {strlen(path), (void *)path}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_FILE], &k, &v);
+    MDB_val k = {strlen(path), (void *)path};
+    int rc = mdb_get(txn, s->dbi[db], &k, v);
     if (rc == MDB_NOTFOUND)
         return FZ_ENOTFOUND;
+    return rc ? store_lmdb_err(rc, what, NULL, 0) : FZ_OK;
+}
+
+int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
+{
+    MDB_val v;
+    int rc = path_get(s, txn, STORE_DB_FILE, path, &v, "reading a file record");
     if (rc)
-        return store_lmdb_err(rc, "reading a file record", NULL, 0);
+        return rc;
     const uint8_t *p = v.mv_data, *end = p + v.mv_size;
     uint64_t x[6];
     for (int i = 0; i < 6; i++)
@@ -899,12 +907,10 @@ int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path,
 
 int store_catalog_get(store *s, MDB_txn *txn, const char *path, store_catalog *c)
 {
-    MDB_val k = {strlen(path), (void *)path}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_CATALOG], &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return FZ_ENOTFOUND;
+    MDB_val v;
+    int rc = path_get(s, txn, STORE_DB_CATALOG, path, &v, "reading a catalog record");
     if (rc)
-        return store_lmdb_err(rc, "reading a catalog record", NULL, 0);
+        return rc;
     const uint8_t *p = v.mv_data, *end = p + v.mv_size;
     uint64_t flags, y = 0;
     memset(c, 0, sizeof *c);
@@ -914,7 +920,7 @@ int store_catalog_get(store *s, MDB_txn *txn, const char *path, store_catalog *c
         return FZ_ECORRUPT;
     if (flags & 1) {
         int64_t yy = unzz(y);
-        if (yy < STORE_YEAR_MIN || yy > STORE_YEAR_MAX)
+        if (yy < FZ_YEAR_MIN || yy > FZ_YEAR_MAX)
             return FZ_ECORRUPT;
         c->has_year = 1;
         c->year = (int32_t)yy;
@@ -924,7 +930,7 @@ int store_catalog_get(store *s, MDB_txn *txn, const char *path, store_catalog *c
 
 int store_catalog_put(store *s, MDB_txn *txn, const char *path, const store_catalog *c)
 {
-    if (c->has_year && (c->year < STORE_YEAR_MIN || c->year > STORE_YEAR_MAX))
+    if (c->has_year && (c->year < FZ_YEAR_MIN || c->year > FZ_YEAR_MAX))
         return FZ_EINVAL;
     fz_buf b = {0};
     int rc = put_str(&b, c->title ? c->title : "", c->title ? c->title_len : 0);

@@ -150,9 +150,7 @@ int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path,
  * What a catalog row says of one indexed file, kept under its path.  The
  * strings are UTF-8 and NUL-free; length 0 when the row left the column
  * empty.  Years are those of the edition, negative for BCE, within
- * STORE_YEAR_MIN .. STORE_YEAR_MAX. */
-#define STORE_YEAR_MIN (-9999)
-#define STORE_YEAR_MAX 9999
+ * FZ_YEAR_MIN .. FZ_YEAR_MAX. */
 typedef struct {
     const char *title; size_t title_len;
     const char *place; size_t place_len;

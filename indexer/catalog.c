@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "../common/fz.h"
-#include "../common/store.h"
 
 enum { COL_FILE, COL_TITLE, COL_PLACE, COL_YEAR, NCOLS };
 static const char *const col_names[NCOLS] = {"file", "title", "place", "year"};
@@ -169,30 +168,6 @@ static int ascii_ieq(const char *a, size_t n, const char *b)
     return 1;
 }
 
-/* A year: [+-]digits within the store's range.  0 or -1. */
-static int parse_year(const char *s, size_t n, int32_t *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-'))
-        neg = s[i++] == '-';
-    if (i == n)
-        return -1;
-    long v = 0;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-        if (v > 100000)
-            return -1;
-    }
-    v = neg ? -v : v;
-    if (v < STORE_YEAR_MIN || v > STORE_YEAR_MAX)
-        return -1;
-    *out = (int32_t)v;
-    return 0;
-}
-
 void catalog_destroy(catalog *c)
 {
     if (!c)
@@ -229,9 +204,9 @@ static int add_row(catalog *c, const record *r, const int *col, char *msg, size_
         return FZ_ESYNTAX;
     }
     if (vl[COL_YEAR]) {
-        if (parse_year(v[COL_YEAR], vl[COL_YEAR], &row->year)) {
+        if (fz_year_parse(v[COL_YEAR], vl[COL_YEAR], &row->year)) {
             fz_msg(msg, msglen, "line %u: year '%.*s' is not a whole number from %d to %d", r->line,
-                   (int)(vl[COL_YEAR] > 40 ? 40 : vl[COL_YEAR]), v[COL_YEAR], STORE_YEAR_MIN, STORE_YEAR_MAX);
+                   (int)(vl[COL_YEAR] > 40 ? 40 : vl[COL_YEAR]), v[COL_YEAR], FZ_YEAR_MIN, FZ_YEAR_MAX);
             return FZ_ESYNTAX;
         }
         row->has_year = 1;

@@ -23,7 +23,7 @@
  *     its missing columns empty; a longer one is an error.  file must not
  *     be empty, and no two rows may give the same file.  year, when not
  *     empty, is a whole number (ASCII digits after an optional + or -,
- *     negative for BCE) within STORE_YEAR_MIN .. STORE_YEAR_MAX.
+ *     negative for BCE) within FZ_YEAR_MIN .. FZ_YEAR_MAX (fz_year_parse).
  *   - A NUL byte anywhere is an error.
  * Errors name the line (1-based, counting line breaks inside quoted fields)
  * where the problem is: "line 7: text after the closing quote of a field".

@@ -199,6 +199,21 @@ static int cmp_range(const void *a, const void *b)
     return x->first_id < y->first_id ? -1 : x->first_id > y->first_id;
 }
 
+/* A key of "file" or "catalog" (table) as a NUL-terminated path in path
+ * (65536 bytes); -1 after reporting a key that is no usable path. */
+static int key_path(ck *c, const char *table, const MDB_val *k, char *path)
+{
+    char b1[400];
+    if (k->mv_size == 0 || k->mv_size >= 65536 || memchr(k->mv_data, 0, k->mv_size)) {
+        problem(c, "%s \"%s\": not a usable path (%zu bytes)", table, show(b1, sizeof b1, k->mv_data, k->mv_size),
+                k->mv_size);
+        return -1;
+    }
+    memcpy(path, k->mv_data, k->mv_size);
+    path[k->mv_size] = 0;
+    return 0;
+}
+
 /* catalog: path -> row; the path is an indexed file's, the row decodes
  * and its strings are UTF-8 text */
 static int check_catalog(ck *c)
@@ -216,13 +231,8 @@ static int check_catalog(ck *c)
     }
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const char *kp = k.mv_data;
-        if (k.mv_size == 0 || k.mv_size >= 65536 || memchr(kp, 0, k.mv_size)) {
-            problem(c, "catalog \"%s\": not a usable path (%zu bytes)", show(b1, sizeof b1, kp, k.mv_size),
-                    k.mv_size);
+        if (key_path(c, "catalog", &k, path))
             continue;
-        }
-        memcpy(path, kp, k.mv_size);
-        path[k.mv_size] = 0;
         store_file sf;
         store_catalog cat;
         int r = store_file_get(c->s, c->txn, path, &sf);
@@ -304,13 +314,8 @@ static int check_files(ck *c)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         c->nfile_records++;
         const char *kp = k.mv_data;
-        if (k.mv_size == 0 || k.mv_size >= 65536 || memchr(kp, 0, k.mv_size)) {
-            problem(c, "file \"%s\": not a usable path (%zu bytes)", show(b1, sizeof b1, kp, k.mv_size),
-                    k.mv_size);
+        if (key_path(c, "file", &k, path))
             continue;
-        }
-        memcpy(path, kp, k.mv_size);
-        path[k.mv_size] = 0;
         store_file sf;
         int r = store_file_get(c->s, c->txn, path, &sf);
         if (r == FZ_ECORRUPT || r == FZ_ENOTFOUND) {

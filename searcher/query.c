@@ -229,25 +229,6 @@ static int check_atom(parser *p, tok *t, uint32_t tcol)
     return 0;
 }
 
-/* [+-]digits, at most 4 of them, into *y.  0 or -1. */
-static int year_num(const char *s, size_t n, int32_t *y)
-{
-    size_t i = 0;
-    int neg = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        neg = s[i++] == '-';
-    if (i == n || n - i > 4)
-        return -1;
-    int32_t v = 0;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *y = neg ? -v : v;
-    return 0;
-}
-
 int query_year_range(const char *text, size_t len, int32_t *lo, int32_t *hi)
 {
     const char *dots = NULL;
@@ -255,17 +236,17 @@ int query_year_range(const char *text, size_t len, int32_t *lo, int32_t *hi)
         if (text[i] == '.' && text[i + 1] == '.')
             dots = text + i;
     if (!dots) {
-        if (year_num(text, len, lo))
+        if (fz_year_parse(text, len, lo))
             return -1;
         *hi = *lo;
         return 0;
     }
     size_t a = (size_t)(dots - text), b = len - a - 2;
-    *lo = QUERY_YEAR_MIN;
-    *hi = QUERY_YEAR_MAX;
+    *lo = FZ_YEAR_MIN;
+    *hi = FZ_YEAR_MAX;
     if (a == 0 && b == 0)
         return -1;
-    if ((a && year_num(text, a, lo)) || (b && year_num(dots + 2, b, hi)))
+    if ((a && fz_year_parse(text, a, lo)) || (b && fz_year_parse(dots + 2, b, hi)))
         return -1;
     return *lo <= *hi ? 0 : -1;
 }

@@ -177,12 +177,10 @@ int query_dump(const query_node *n, fz_buf *out);
 const char *query_field_name(query_field f);
 
 /* The years a year: value names: Y (exactly Y), A..B (A to B, both
- * included), A.. and ..B (open at one end: QUERY_YEAR_MIN / MAX).  A year
- * is up to four ASCII digits after an optional + or - (negative: BCE).
+ * included), A.. and ..B (open at one end: FZ_YEAR_MIN / MAX).  A year is
+ * as fz_year_parse reads it (up to four digits, negative: BCE).
  * 0, or -1 when text[0..len) is none of these or A > B.  The parser
  * refuses a year: atom this rejects (FZ_ESYNTAX). */
-#define QUERY_YEAR_MIN (-9999)
-#define QUERY_YEAR_MAX 9999
 int query_year_range(const char *text, size_t len, int32_t *lo, int32_t *hi);
 
 #endif

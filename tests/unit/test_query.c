@@ -513,9 +513,9 @@ TEST(test_year_range)
     CHECK_EQ_INT(hi, 10);
     CHECK_EQ_INT(query_year_range("1700..", 6, &lo, &hi), 0);
     CHECK_EQ_INT(lo, 1700);
-    CHECK_EQ_INT(hi, QUERY_YEAR_MAX);
+    CHECK_EQ_INT(hi, FZ_YEAR_MAX);
     CHECK_EQ_INT(query_year_range("..-1", 4, &lo, &hi), 0);
-    CHECK_EQ_INT(lo, QUERY_YEAR_MIN);
+    CHECK_EQ_INT(lo, FZ_YEAR_MIN);
     CHECK_EQ_INT(hi, -1);
     static const char *const bad[] = {"", "..", "1800..1700", "17a0", "1700...1800", "+", "12345", "1700..1800..1900"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)

@@ -317,7 +317,7 @@ TEST(test_open_write_read)
     CHECK_EQ_INT(store_catalog_put(s, txn, "/shelf/renhe.v2.txt", &cat), 0);
     store_catalog bad = {0};
     bad.has_year = 1;
-    bad.year = STORE_YEAR_MAX + 1;
+    bad.year = FZ_YEAR_MAX + 1;
     CHECK_EQ_INT(store_catalog_put(s, txn, "/a/b.txt", &bad), FZ_EINVAL);
     CHECK_EQ_INT(mdb_txn_commit(txn), 0);
     store_close(s);
