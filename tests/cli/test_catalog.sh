@@ -62,6 +62,13 @@ check "CSV: volume, place, year columns" sh -c "head -1 '$T/csv' | grep -q ',sni
 check "CSV: their values" grep -q ',"仁和县志 (乾隆本, 重刊)",杭州,1784' "$T/csv"
 check "fzindex --check: sound with a catalog" status_is 0 "$FZI" --db "$DB" --check
 
+# a catalog saved by a spreadsheet in GB18030 is read like a source file
+printf 'file,place\nnotes.txt,長安\n' | iconv -f UTF-8 -t GB18030 >gb.csv
+check "GB18030 catalog: exit 0" status_is 0 "$FZI" --db "$DB" --catalog gb.csv
+check "GB18030 catalog: its place" test "$(field place 游人)" = 長安
+check "GB18030 catalog: the row replaced the whole record" test "$(field year 游人)" = None
+check "catalog alone again" status_is 0 "$FZI" --db "$DB" -q --catalog shelf.csv
+
 # --- the fields
 all=$(count 西湖)
 check "year range: both ends included" test "$(count '西湖 year:1700..1784')" = 2
