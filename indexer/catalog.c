@@ -203,10 +203,20 @@ static int add_row(catalog *c, const record *r, const int *col, char *msg, size_
         fz_msg(msg, msglen, "line %u: the file column is empty", r->line);
         return FZ_ESYNTAX;
     }
+    for (size_t i = 0; i < vl[COL_FILE]; i++)
+        if ((unsigned char)v[COL_FILE][i] < 0x20 || v[COL_FILE][i] == 0x7F) {
+            fz_msg(msg, msglen, "line %u: the file column holds a line break or another control character",
+                   r->line);
+            return FZ_ESYNTAX;
+        }
     if (vl[COL_YEAR]) {
         if (fz_year_parse(v[COL_YEAR], vl[COL_YEAR], &row->year)) {
-            fz_msg(msg, msglen, "line %u: year '%.*s' is not a whole number from %d to %d", r->line,
-                   (int)(vl[COL_YEAR] > 40 ? 40 : vl[COL_YEAR]), v[COL_YEAR], FZ_YEAR_MIN, FZ_YEAR_MAX);
+            /* shown up to 40 bytes and the first control character: one line */
+            size_t n = 0;
+            while (n < vl[COL_YEAR] && n < 40 && (unsigned char)v[COL_YEAR][n] >= 0x20)
+                n++;
+            fz_msg(msg, msglen, "line %u: year '%.*s%s' is not a whole number from %d to %d", r->line, (int)n,
+                   v[COL_YEAR], n < vl[COL_YEAR] ? "…" : "", FZ_YEAR_MIN, FZ_YEAR_MAX);
             return FZ_ESYNTAX;
         }
         row->has_year = 1;

@@ -21,7 +21,8 @@
  *     spreadsheet's notes column); a name given twice is an error.
  *   - Every other record is a row.  A row shorter than the header leaves
  *     its missing columns empty; a longer one is an error.  file must not
- *     be empty, and no two rows may give the same file.  year, when not
+ *     be empty or hold a control character (a line break), and no two rows
+ *     may give the same file.  year, when not
  *     empty, is a whole number (ASCII digits after an optional + or -,
  *     negative for BCE) within FZ_YEAR_MIN .. FZ_YEAR_MAX (fz_year_parse).
  *   - A NUL byte anywhere is an error.

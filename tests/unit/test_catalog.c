@@ -125,6 +125,8 @@ TEST(test_malformed_lines)
         {"file,year\na.txt,12345\n", "line 2: year '12345' is not a whole number from -9999 to 9999"},
         {"file,year\na.txt,-\n", "line 2: year '-' is not a whole number from -9999 to 9999"},
         {"file\na.txt\nb.txt\na.txt\n", "line 4: file 'a.txt' has a row already (line 2)"},
+        {"file\n\"a\nb\"\n", "line 2: the file column holds a line break or another control character"},
+        {"file,year\na,\"17\n00\"\n", "line 2: year '17…' is not a whole number from -9999 to 9999"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char msg[256];
