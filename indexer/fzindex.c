@@ -682,7 +682,7 @@ static int read_catalog(const char *path, catalog **out)
     const char *enc = NULL;
     if (read_file(path, &raw, &st)) {
         fprintf(stderr, PROG ": --catalog: %s: %s\n", path, strerror(errno));
-    } else if (!enc && raw.len && enc_detect((const unsigned char *)raw.p, raw.len, &enc)) {
+    } else if (raw.len && enc_detect((const unsigned char *)raw.p, raw.len, &enc)) {
         fprintf(stderr, PROG ": --catalog: %s: not text in a supported encoding (UTF-8, UTF-16, GB18030, Big5)\n",
                 path);
     } else if (raw.len && enc_to_utf8(enc, (const unsigned char *)raw.p, raw.len, &utf8, NULL, msg, sizeof msg)) {
