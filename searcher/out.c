@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/esc.h"
 #include "kind.h"
 #include "snip.h"
 
@@ -69,6 +70,13 @@ const char *out_display_path(const char *path, size_t len, char *buf, size_t buf
     return buf;
 }
 
+int out_path_put(fz_buf *b, const char *path, size_t len)
+{
+    char pb[PATH_MAX];
+    out_display_path(path, len, pb, sizeof pb);
+    return esc_text_append(b, pb, strlen(pb), 0);
+}
+
 int out_json_str(fz_buf *b, const char *s, size_t n)
 {
     int rc = fz_buf_putc(b, '"');
@@ -103,23 +111,23 @@ int out_json_str(fz_buf *b, const char *s, size_t n)
     return rc ? rc : fz_buf_putc(b, '"');
 }
 
-/* Text with highlight ranges, for the terminal. */
+/* Text with highlight ranges, for the terminal (controls escaped). */
 static void put_marked(out *o, fz_buf *b, const char *s, size_t n, const snip_range *hl, int nhl)
 {
     size_t at = 0;
     for (int i = 0; i < nhl; i++) {
         if (hl[i].start < at || hl[i].end > n)
             continue;
-        fz_buf_append(b, s + at, hl[i].start - at);
+        esc_text_append(b, s + at, hl[i].start - at, 0);
         if (o->color)
             fz_buf_puts(b, C_HL);
         else
             fz_buf_puts(b, "[");
-        fz_buf_append(b, s + hl[i].start, hl[i].end - hl[i].start);
+        esc_text_append(b, s + hl[i].start, hl[i].end - hl[i].start, 0);
         fz_buf_puts(b, o->color ? C_OFF : "]");
         at = hl[i].end;
     }
-    fz_buf_append(b, s + at, n - at);
+    esc_text_append(b, s + at, n - at, 0);
 }
 
 static void title_ranges(const search_hit *h, snip_range *hl, int *nhl)
@@ -144,12 +152,12 @@ static int put_volume(fz_buf *b, const store_volume *v)
     size_t len0 = b->len;
     if (v->source != STORE_VOL_FILENAME && v->title_len) {
         fz_buf_puts(b, "《");
-        fz_buf_append(b, v->title, v->title_len);
+        esc_text_append(b, v->title, v->title_len, 0);
         fz_buf_puts(b, "》");
     }
     if (v->place_len) {
         fz_buf_puts(b, b->len > len0 ? " " : "");
-        fz_buf_append(b, v->place, v->place_len);
+        esc_text_append(b, v->place, v->place_len, 0);
     }
     if (v->has_year)
         fz_buf_printf(b, "%s%d", b->len > len0 ? " " : "", (int)v->year);
@@ -185,23 +193,23 @@ static int term_hit(out *o, const search_hit *h)
     for (size_t i = 0; i < e->nsection; i++) {
         if (i)
             fz_buf_puts(b, " › ");
-        fz_buf_append(b, e->section[i], e->section_len[i]);
+        esc_text_append(b, e->section[i], e->section_len[i], 0);
     }
     if (e->nauthors) {
         fz_buf_puts(b, e->nsection ? " · " : "");
         for (size_t i = 0; i < e->nauthors; i++) {
             if (i)
                 fz_buf_puts(b, "、");
-            fz_buf_append(b, e->authors[i], e->author_len[i]);
+            esc_text_append(b, e->authors[i], e->author_len[i], 0);
         }
     }
     if (o->color)
         fz_buf_puts(b, C_OFF);
     fz_buf_puts(b, vol || e->nsection || e->nauthors ? " · " : "");
-    char pb[PATH_MAX];
     if (o->color)
         fz_buf_puts(b, C_PATH);
-    fz_buf_printf(b, "%s:%u", out_display_path(h->file, h->file_len, pb, sizeof pb), e->line);
+    out_path_put(b, h->file, h->file_len);
+    fz_buf_printf(b, ":%u", e->line);
     if (o->color)
         fz_buf_puts(b, C_OFF);
     fz_buf_putc(b, '\n');
@@ -349,21 +357,21 @@ static void sv_field(out *o, fz_buf *b, const char *s, size_t n, int last)
     out_sv_field(b, o->fmt, s, n, last);
 }
 
-int out_header(out *o)
+int out_header(out *o, int query_col)
 {
     if (o->fmt != OUT_CSV && o->fmt != OUT_TSV)
         return 0;
-    static const char *const cols[] = {"id",    "file",    "line",    "section", "title",  "authors", "kind",
-                                       "score", "matches", "snippet", "volume",  "place", "year"};
+    static const char *const cols[] = {"query", "id",      "file",    "line",   "section", "title", "authors",
+                                       "kind",  "score",   "matches", "snippet", "volume",  "place", "year"};
     fz_buf *b = &o->line;
     b->len = 0;
     size_t nc = sizeof cols / sizeof *cols;
-    for (size_t i = 0; i < nc; i++)
+    for (size_t i = query_col ? 0 : 1; i < nc; i++)
         sv_field(o, b, cols[i], strlen(cols[i]), i == nc - 1);
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 
-static int sv_hit(out *o, const search_hit *h)
+static int sv_hit(out *o, const search_hit *h, uint32_t query_no)
 {
     const store_entry *e = h->e;
     fz_buf *b = &o->line, *t = &o->tmp;
@@ -372,6 +380,10 @@ static int sv_hit(out *o, const search_hit *h)
     if (hit_snippet(o, h, hl) < 0)
         return FZ_ENOMEM;
     char num[64];
+    if (query_no) {
+        snprintf(num, sizeof num, "%u", query_no);
+        sv_field(o, b, num, strlen(num), 0);
+    }
     snprintf(num, sizeof num, "%u", e->id);
     sv_field(o, b, num, strlen(num), 0);
     sv_field(o, b, h->file, h->file_len, 0);
@@ -414,7 +426,7 @@ int out_hit(out *o, const search_hit *h, uint32_t query_no)
     switch (o->fmt) {
     case OUT_TERM: return term_hit(o, h);
     case OUT_JSON: return json_hit(o, h, query_no);
-    default: return sv_hit(o, h);
+    default: return sv_hit(o, h, query_no);
     }
 }
 
@@ -438,22 +450,30 @@ int out_entry(out *o, const search_hit *h)
         fz_buf_puts(b, "}\n");
         return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
     }
-    char pb[PATH_MAX];
-    fprintf(o->f, "%s%.*s%s\n", o->color ? C_TITLE : "", (int)e->title_len, e->title, o->color ? C_OFF : "");
-    fz_buf *vb = &o->tmp;
-    vb->len = 0;
-    if (put_volume(vb, &h->volume))
-        fprintf(o->f, "%.*s\n", (int)vb->len, vb->p);
-    for (size_t i = 0; i < e->nsection; i++)
-        fprintf(o->f, "%s%.*s", i ? " › " : "", (int)e->section_len[i], e->section[i]);
-    fprintf(o->f, "%s", e->nsection ? "\n" : "");
-    if (e->nauthors) {
-        fprintf(o->f, "(");
-        for (size_t i = 0; i < e->nauthors; i++)
-            fprintf(o->f, "%s%.*s", i ? " " : "", (int)e->author_len[i], e->authors[i]);
-        fprintf(o->f, ")\n");
+    fz_buf *b = &o->line;
+    b->len = 0;
+    fz_buf_puts(b, o->color ? C_TITLE : "");
+    esc_text_append(b, e->title, e->title_len, 0);
+    fz_buf_printf(b, "%s\n", o->color ? C_OFF : "");
+    if (put_volume(b, &h->volume))
+        fz_buf_putc(b, '\n');
+    for (size_t i = 0; i < e->nsection; i++) {
+        fz_buf_puts(b, i ? " › " : "");
+        esc_text_append(b, e->section[i], e->section_len[i], 0);
     }
-    fprintf(o->f, "%s:%u · %s · id %u\n\n%.*s\n", out_display_path(h->file, h->file_len, pb, sizeof pb), e->line,
-            kind_name(e->kind), e->id, (int)e->body_len, e->body);
-    return ferror(o->f) ? FZ_EIO : 0;
+    fz_buf_puts(b, e->nsection ? "\n" : "");
+    if (e->nauthors) {
+        fz_buf_putc(b, '(');
+        for (size_t i = 0; i < e->nauthors; i++) {
+            fz_buf_puts(b, i ? " " : "");
+            esc_text_append(b, e->authors[i], e->author_len[i], 0);
+        }
+        fz_buf_puts(b, ")\n");
+    }
+    out_path_put(b, h->file, h->file_len);
+    fz_buf_printf(b, ":%u · %s · id %u\n\n", e->line, kind_name(e->kind), e->id);
+    esc_text_append(b, e->body, e->body_len, ESC_KEEP_LINES);
+    if (fz_buf_putc(b, '\n'))
+        return FZ_ENOMEM;
+    return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
