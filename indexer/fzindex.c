@@ -907,11 +907,19 @@ static int run_write(const run_opts *ro, file_list *fl)
         mkdirs(db); /* parents; store_open makes the directory itself */
     }
     if (ro->mode == M_MERGE) {
-        for (size_t i = 0; i < fl->n; i++)
-            if (same_index(db, fl->items[i].path)) {
-                fprintf(stderr, PROG ": --merge: %s is the index being written (--db)\n", fl->items[i].path);
+        for (size_t i = 0; i < fl->n; i++) {
+            const char *path = fl->items[i].path;
+            struct stat st;
+            if (same_index(db, path)) {
+                fprintf(stderr, PROG ": --merge: %s is the index being written (--db)\n", path);
                 return 2;
             }
+            /* an archive's checksum first: LMDB trusts what it reads */
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && store_pack_verify(path, msg, sizeof msg)) {
+                fprintf(stderr, PROG ": --merge: %s\n", msg);
+                return 2;
+            }
+        }
     }
     /* the index is no more readable than its sources (or merged indexes) */
     const char *private_src = NULL;
@@ -966,14 +974,6 @@ static int run_write(const run_opts *ro, file_list *fl)
             store *o = NULL;
             char what[PATH_MAX + 16];
             snprintf(what, sizeof what, "--merge: %s", path);
-            struct stat st;
-            /* an archive's checksum first: LMDB trusts what it reads */
-            if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (rc = store_pack_verify(path, msg, sizeof msg))) {
-                progress_clear(&pg);
-                fprintf(stderr, PROG ": --merge: %s\n", msg);
-                status = 2;
-                goto out;
-            }
             guard_context(what);
             if ((rc = store_open(path, STORE_READ, &o, msg, sizeof msg))) {
                 progress_clear(&pg);
