@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@ static volatile off_t g_restore;              /* its length to restore */
 static const char *volatile g_map;           /* the writer's map */
 static volatile size_t g_maplen;
 static volatile sig_atomic_t g_hold, g_pending; /* a commit is under way; a stop waited */
+static _Alignas(16) char g_altstack[65536];   /* the handlers' stack */
 
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
@@ -91,13 +91,13 @@ int guard_install(const char *prog)
 {
     g_prog = prog;
     /* an alternate stack, so that a fault from a stack overflow is
-     * reported too; it is never freed (it serves until exit) */
-    size_t ssz = 65536;
+     * reported too (the main thread's; other threads' faults run on their
+     * own stacks) */
     stack_t ss = {0};
-    if ((ss.ss_sp = malloc(ssz))) {
-        ss.ss_size = ssz;
-        if (sigaltstack(&ss, NULL) != 0)
-            free(ss.ss_sp);
+    ss.ss_sp = g_altstack;
+    ss.ss_size = sizeof g_altstack;
+    if (sigaltstack(&ss, NULL) != 0) {
+        /* without one, the handler runs on the faulting stack */
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

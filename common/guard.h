@@ -35,7 +35,8 @@
  *
  * State.  Signal handlers cannot be given a handle, so what they need
  * lives in static variables of guard.c: the program name, the context
- * string, the writer's file descriptor, its length to restore and its map.
+ * string, the writer's file descriptor, its length to restore and its map,
+ * and the alternate stack the handlers run on.
  * They are the only mutable static state of the module; there is one
  * process-wide set, as there is one set of signal handlers.
  */

@@ -56,7 +56,7 @@ for sig in HUP TERM; do
         n=$((n + 1))
     done
     kill -$sig $pid 2>/dev/null
-    wait $pid
+    { wait $pid; } 2>/dev/null
     st=$?
     if [ $st -gt 128 ]; then
         check "SIG$sig: data.mdb cut back to $len bytes" test "$(stat -c %s "$T/db/data.mdb")" = "$len"
