@@ -707,8 +707,14 @@ int store_pack_verify(const char *path, char *msg, size_t msglen)
         err = FZ_EINVAL;
     } else if (st.st_size < PACK_TRAILER || pread(fd, t, sizeof t, st.st_size - PACK_TRAILER) != PACK_TRAILER ||
                memcmp(t + 16, PACK_MAGIC, 8)) {
-        fz_msg(msg, msglen, "%s has no checksum (packed by an older fangzhi, or not a packed archive): "
-                            "pack it again from its index", path);
+        /* an older pack, or no index at all: opening it tells which (a
+         * fault there is the guard's) */
+        store *o = NULL;
+        err = open_impl(path, STORE_READ, 0, 0, &o, msg, msglen);
+        store_close(o);
+        if (err == FZ_OK)
+            fz_msg(msg, msglen, "%s has no checksum (packed by an older fangzhi): pack it again from its index",
+                   path);
         err = FZ_EFORMAT;
     } else if (le64_get(t) != (uint64_t)st.st_size - PACK_TRAILER) {
         fz_msg(msg, msglen, "%s is damaged (%llu bytes, its trailer says %llu): pack it again from its index",

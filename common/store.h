@@ -106,7 +106,8 @@ void store_dir(const store *s, char *buf, size_t n);
  * any failure (FZ_EIO, msg "packing into PATH: why") no file is left. */
 int store_pack(store *s, const char *path, char *msg, size_t msglen);
 /* Verifies a packed archive's checksum before anything else reads it:
- * FZ_OK; FZ_EFORMAT when it has no trailer (an older pack, or not a pack);
+ * FZ_OK; FZ_EFORMAT when it has no trailer (an older pack: msg asks for
+ * it to be packed again; or no index at all: msg is store_open's);
  * FZ_ECORRUPT when its length or checksum does not match; FZ_EIO,
  * FZ_ENOTFOUND, FZ_EINVAL (not a regular file).  msg says which and what
  * to do.  Reads the whole file. */

@@ -179,16 +179,15 @@ static void fmt_duration(char *buf, size_t n, double secs)
         snprintf(buf, n, "%lu:%02lu", s / 60, s % 60);
 }
 
-/* Draws the line if the last draw was at least 0.1 s ago (or, with wait
- * 1, after sleeping out the rest of that tenth of a second; with wait 2 at
- * once: the final state).  phase, when not NULL, replaces the time-left
- * estimate. */
+/* Draws the line if the last draw was at least 0.1 s ago (or, with wait,
+ * after sleeping out the rest of that tenth of a second).  phase, when not
+ * NULL, replaces the time-left estimate. */
 static void progress_draw(progress *p, const char *phase, int wait)
 {
     if (!p->on)
         return;
     double t = now();
-    if (p->drawn && t - p->last < 0.1 && wait != 2) {
+    if (p->drawn && t - p->last < 0.1) {
         if (!wait)
             return;
         double rest = 0.1 - (t - p->last);
@@ -1072,7 +1071,7 @@ static int run_write(const run_opts *ro, file_list *fl)
     if (ro->mode != M_REMOVE)
         entries = build_added(b); /* worker threads count their records */
     pg.entries = entries;
-    progress_draw(&pg, "done", 2); /* the final state stays where it is not redrawn over */
+    progress_draw(&pg, "done", 1); /* the final state stays where it is not redrawn over */
     progress_clear(&pg);
     /* the index's real size: its pages, not the data file's length while
      * a writer (this one, or one that queued behind it) has it mapped */
