@@ -39,6 +39,16 @@ else
     echo "$0: note: cannot mount a tmpfs here ($(head -c 200 "$T/mount.err")); full-disk checks skipped" >&2
 fi
 
+# wait_open DB LEN PID: until writer PID has DB open (data.mdb grows from
+# LEN to the map's length), at most 10 s, or until it ends
+wait_open() {
+    n=0
+    while [ "$(stat -c %s "$1/data.mdb")" = "$2" ] && [ $n -lt 200 ] && kill -0 "$3" 2>/dev/null; do
+        sleep 0.05
+        n=$((n + 1))
+    done
+}
+
 # stopped by a signal while writing (SIGHUP, SIGTERM; SIGINT the same): data.mdb cut back, index unchanged
 make_big "$T/many" 6
 # (SIGINT is what a terminal sends; a background job of a script ignores
@@ -49,12 +59,7 @@ for sig in HUP TERM; do
     len=$(stat -c %s "$T/db/data.mdb")
     "$FZI" --db "$T/db" --quiet "$T/many" &
     pid=$!
-    # wait until it has the index open (its data file grows to the map)
-    n=0
-    while [ "$(stat -c %s "$T/db/data.mdb")" = "$len" ] && [ $n -lt 200 ] && kill -0 $pid 2>/dev/null; do
-        sleep 0.05
-        n=$((n + 1))
-    done
+    wait_open "$T/db" "$len" $pid
     kill -$sig $pid 2>/dev/null
     { wait $pid; } 2>/dev/null
     st=$?
@@ -72,11 +77,7 @@ done
 len=$(stat -c %s "$T/db2/data.mdb")
 "$FZI" --db "$T/db2" --quiet "$T/many" &
 pid=$!
-n=0
-while [ "$(stat -c %s "$T/db2/data.mdb")" = "$len" ] && [ $n -lt 200 ] && kill -0 $pid 2>/dev/null; do
-    sleep 0.05
-    n=$((n + 1))
-done
+wait_open "$T/db2" "$len" $pid
 if [ "$(stat -c %s "$T/db2/data.mdb")" -gt 100000000 ]; then
     check "pack beside a writer: exit 0" status_is 0 "$FZI" --db "$T/db2" --pack "$T/p.fz"
     check "pack beside a writer: the index's real size" err_has "; index 0\.[0-9] MB)"
