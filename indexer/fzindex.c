@@ -9,8 +9,11 @@
  * redrawn in place, at most ten times a second, between files: a single
  * large file shows no progress while it is being indexed.
  *
- * Exit status: 0 success; 2 error (bad usage, unreadable input, nothing
- * indexed, a damaged index); the index is left as it was on any error.
+ * Exit status: 0 success; 2 error (bad usage, nothing indexed, a damaged
+ * index, a full disk); the index is left as it was on any error, except
+ * that a named input that could not be read exits 2 after the rest is
+ * indexed.  A fault reading an index and a full disk under the writable
+ * map end the program through common/guard.h (one line, exit 2).
  */
 #include <dirent.h>
 #include <errno.h>
