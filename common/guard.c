@@ -46,6 +46,23 @@ static void restore_file(void)
     }
 }
 
+/* Cuts the writer's file back, writes "PROG: CONTEXT: WHY" and exits 2. */
+static void die(const char *why)
+{
+    restore_file();
+    put(g_prog);
+    put(": ");
+    if (g_what[0]) {
+        put(g_what);
+        put(": ");
+    }
+    put(why);
+    put("\n");
+    _exit(2);
+}
+
+void guard_fail(const char *why) { die(why); }
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
@@ -64,16 +81,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         why = sig == SIGBUS ? "the index is damaged (a read beyond its pages, SIGBUS); re-index its sources"
                             : "the index is damaged (a read outside its pages, SIGSEGV); re-index its sources";
     }
-    restore_file();
-    put(g_prog);
-    put(": ");
-    if (g_what[0]) {
-        put(g_what);
-        put(": ");
-    }
-    put(why);
-    put("\n");
-    _exit(2);
+    die(why);
 }
 
 static void on_stop(int sig)

@@ -5,7 +5,8 @@
  *
  * Callers: fzindex and fzsearch (guard_install, guard_context, once per
  * phase); common/store.c (guard_writer_set, guard_writer_clear,
- * guard_hold, guard_release around a writer's commit).
+ * guard_hold, guard_release around a writer's commit, guard_fail from
+ * LMDB's assertions).
  *
  * Why.  LMDB trusts its file: a damaged or crafted index (a flipped byte
  * in a page header, an overflow page count pointing past the map) makes it
@@ -50,6 +51,12 @@
  * message ("fzindex").  prog must outlive the process (a literal).  Returns
  * 0, or -1 when sigaction failed (the program then runs unguarded). */
 int guard_install(const char *prog);
+
+/* Ends the process as a fault would, with why as the cause: the writer's
+ * file cut back, "PROG: CONTEXT: WHY" on stderr, exit status 2.  For
+ * failures that would otherwise abort(), such as LMDB's assertions on a
+ * damaged page (store.c installs it as LMDB's assert callback). */
+void guard_fail(const char *why);
 
 /* Sets what the message names as the failing object, e.g. the index
  * path, or "--merge: /mnt/other.fz".  The text is copied (cut at 1000

@@ -227,6 +227,16 @@ const char *store_default_path(char *buf, size_t n)
     return buf;
 }
 
+/* LMDB checks some invariants of its pages with assertions, which abort
+ * the process; on a damaged page one fails: report the damage instead. */
+static void on_lmdb_assert(MDB_env *env, const char *what)
+{
+    (void)env;
+    char why[600];
+    snprintf(why, sizeof why, "the index is damaged (LMDB: %s); re-index its sources", what);
+    guard_fail(why);
+}
+
 /* Opens s->env.  The map is 1 TB of address space; where that cannot be
  * had (ulimit -v, valgrind) smaller maps are tried.  A read-only open that
  * cannot write the lock file (read-only media) opens without one: readers
@@ -240,6 +250,7 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
          * the plain one below */
         if ((rc = mdb_env_create(&s->env)))
             return rc;
+        mdb_env_set_assert(s->env, on_lmdb_assert);
         mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
         mdb_env_set_maxreaders(s->env, 126);
         mdb_env_set_mapsize(s->env, writemap_size);
@@ -254,6 +265,7 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
         for (int nolock = 0; nolock < 2; nolock++) {
             if ((rc = mdb_env_create(&s->env)))
                 return rc;
+            mdb_env_set_assert(s->env, on_lmdb_assert);
             mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
             mdb_env_set_maxreaders(s->env, 126);
             mdb_env_set_mapsize(s->env, (size_t)1 << map_shift[i]);

@@ -4,7 +4,8 @@
 # fzsearch, fzindex --check, --list, --merge and --remove end with exit
 # status 0, 1 or 2, never by a signal, a sanitizer report or a hang; a
 # packed archive whose bytes changed fails --check and --merge on its
-# checksum.  DAMAGE_N=... sets the number of damaged copies of each.
+# checksum.  DAMAGE_N=... sets the number of damaged copies of each
+# (seeds 1..N).
 . "$(dirname "$0")/lib.sh"
 N=${DAMAGE_N:-24}
 DB=$T/db
@@ -55,9 +56,11 @@ sane() {
     fi
 }
 
+# seeds 1..N, and ones found to need more than the fault handler (114: an
+# LMDB assertion on a damaged branch page, turned into exit 2 by its
+# assert callback)
 bad=0
-i=1
-while [ $i -le "$N" ]; do
+for i in $(seq 1 "$N") 114; do
     rm -rf "$T/d" "$T/m"
     cp -r "$DB" "$T/d"
     rm -f "$T/d/lock.mdb"
@@ -70,7 +73,6 @@ while [ $i -le "$N" ]; do
     sane "seed $i: --merge it" "$FZI" --db "$T/m" --quiet --merge "$T/d" || bad=$((bad + 1))
     sane "seed $i: --remove" "$FZI" --db "$T/d" --quiet --remove "$C" || bad=$((bad + 1))
     sane "seed $i: index into it" "$FZI" --db "$T/d" --quiet "$C" || bad=$((bad + 1))
-    i=$((i + 1))
 done
 check "damaged indexes: every command ended with 0, 1 or 2 ($bad did not)" test $bad = 0
 

@@ -122,6 +122,16 @@ static void writer_map_bus(void)
     m[40000] = 1; /* past the file's end: SIGBUS, as from a full disk */
 }
 
+/* guard_fail, as LMDB's assertion callback calls it */
+static void writer_fail(void)
+{
+    guard_install("fzindex");
+    open_writer_file((off_t)1 << 30);
+    guard_writer_set(wfd, 16384, NULL, 0);
+    guard_context("/idx");
+    guard_fail("the index is damaged (LMDB: an assertion); re-index its sources");
+}
+
 static void writer_stop(void)
 {
     guard_install("fzindex");
@@ -179,6 +189,10 @@ TEST(test_writer)
     CHECK(strstr(out, "fzindex: writing the index:") == out); /* not "damaged" */
     CHECK(strstr(out, "the index is unchanged") != NULL);
     CHECK_EQ_INT(writer_len(), 4096);
+    st = in_child(writer_fail, out, sizeof out);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    CHECK_EQ_STR(out, "fzindex: /idx: the index is damaged (LMDB: an assertion); re-index its sources\n");
+    CHECK_EQ_INT(writer_len(), 16384);
     st = in_child(writer_stop, out, sizeof out);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
     CHECK_EQ_INT(writer_len(), 8192);
