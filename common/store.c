@@ -606,7 +606,6 @@ void store_dir(const store *s, char *buf, size_t n)
 
 void store_release_map(store *s) { map_ranges(s, release_range, NULL); }
 
-
 /* The packed archive's trailer (PACKED ARCHIVES above). */
 #define PACK_MAGIC "fzpack1\n"
 #define PACK_TRAILER 24
@@ -669,9 +668,6 @@ int store_pack(store *s, const char *path, char *msg, size_t msglen)
         int e = errno;
         fz_msg(msg, msglen, "packing into %s: %s%s", path, strerror(e), e == EEXIST ? " (give a new file name)" : "");
         return e == EEXIST ? FZ_EINVAL : FZ_EIO;
-    }
-    if (fchmod(fd, perm) != 0) {
-        /* the umask made it narrower still: fine */
     }
     const char *why = NULL;
     int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
