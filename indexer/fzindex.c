@@ -31,6 +31,7 @@
 
 #include "../common/enc.h"
 #include "../common/fold.h"
+#include "../common/esc.h"
 #include "../common/fz.h"
 #include "../common/guard.h"
 #include "../common/store.h"
@@ -563,7 +564,9 @@ static int do_list(const char *db)
             char when[32];
             time_t t = (time_t)f.indexed_at;
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
-            printf("%8u  %-10s  %-19s  %s\n", f.nentries, f.encoding, when, path);
+            fz_buf eb = {0};
+            printf("%8u  %-10s  %-19s  %s\n", f.nentries, f.encoding, when, esc_text_str(&eb, path, n));
+            fz_buf_free(&eb);
         }
         r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
@@ -730,7 +733,10 @@ static void on_file(void *ctx, const char *path, const char *encoding, uint32_t 
     if (!fr->verbose)
         return;
     progress_clear(fr->pg);
-    fprintf(stderr, PROG ": %s: %s, %u entr%s\n", path, encoding, nentries, nentries == 1 ? "y" : "ies");
+    fz_buf eb = {0};
+    fprintf(stderr, PROG ": %s: %s, %u entr%s\n", esc_text_str(&eb, path, strlen(path)), encoding, nentries,
+            nentries == 1 ? "y" : "ies");
+    fz_buf_free(&eb);
 }
 
 /* The indexed files under directory dir (paths starting with dir/), for
@@ -867,8 +873,12 @@ static int remove_path(build *b, store *s, const char *path, int dir_too, size_t
     if (rc == 0) {
         ++*nfiles;
         *nentries += n;
-        if (verbose)
-            fprintf(stderr, PROG ": removed %s (%u entr%s)\n", path, n, n == 1 ? "y" : "ies");
+        if (verbose) {
+            fz_buf eb = {0};
+            fprintf(stderr, PROG ": removed %s (%u entr%s)\n", esc_text_str(&eb, path, strlen(path)), n,
+                    n == 1 ? "y" : "ies");
+            fz_buf_free(&eb);
+        }
         return 0;
     }
     if (rc != FZ_ENOTFOUND || !dir_too)
@@ -1043,8 +1053,11 @@ static int run_write(const run_opts *ro, file_list *fl)
         }
         if (!rc && ro->verbose) {
             progress_clear(&pg);
-            fprintf(stderr, PROG ": pruned %s (%llu entries)\n", prune.items[i].path,
+            fz_buf eb = {0};
+            fprintf(stderr, PROG ": pruned %s (%llu entries)\n",
+                    esc_text_str(&eb, prune.items[i].path, strlen(prune.items[i].path)),
                     (unsigned long long)(dropped_entries - before));
+            fz_buf_free(&eb);
         }
         dropped += nf;
     }
