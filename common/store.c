@@ -1,7 +1,7 @@
 /*
  * store.c -- the index on disk (see store.h for the API).
  *
- * ON-DISK FORMAT, version 4
+ * ON-DISK FORMAT, version 5
  * =========================
  * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
  * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
@@ -33,8 +33,23 @@
  *             not UTF-8.  Decoding gives back the exact bytes encoded.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
- *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name
+ *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
+ *               v len, volume title (the book title of the file's first
+ *               line as the parser found it, UTF-8; length 0 when none)
  * "fileid"    be32 file_id -> path bytes
+ *
+ * "catalog"   path bytes (an indexed file's, as in "file") -> one catalog
+ *             row (fzindex --catalog): v len, title; v len, place (UTF-8,
+ *             length 0 when the row left it empty); v flags (bit 0: a year
+ *             follows); v year (zigzag, FZ_YEAR_MIN..FZ_YEAR_MAX).
+ *             No record when no row named the file.  Kept when the file is
+ *             indexed again, dropped when it is removed, carried by
+ *             --merge.  A hit's volume title is the catalog's title, else
+ *             the file record's volume title, else the file's base name
+ *             without its extension (store_volume_get).  The volume:,
+ *             place: and year: query fields are answered from these
+ *             records: a file's entries are one id range, so a query
+ *             resolves them to ranges of entry ids (no postings).
  *
  * "dlen"      be32 chunk (id / 1024) -> 1024 little-endian uint32: the
  *             length in positions of each entry id of the chunk (0 when the
@@ -86,7 +101,8 @@
  * Version 2 changed no layout, only the analysis: terms are folded with
  * ICU's phrase rules (tok.h), so a version 1 index must be rebuilt.
  * Version 3 added the skip tables of posting blocks, version 4 the
- * impacts before them and the text code of entry strings.
+ * impacts before them and the text code of entry strings, version 5 the
+ * volume title of file records and the "catalog" database.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -100,10 +116,34 @@
  * file back to the pages in use while it still holds the flock, so the
  * file on disk and in archives is only as long as its content.  Readers
  * map it read-only and never read past the pages of their snapshot.
+ * Should the disk fill up, the kernel cannot back a page the writer
+ * touches and sends SIGBUS; common/guard.c then cuts the file back to the
+ * pages committed before the run and reports "No space left on device".
+ * It does the same when the writer is stopped by SIGINT, SIGTERM or
+ * SIGHUP (not during a commit: store_commit defers them), so that only a
+ * run killed with SIGKILL leaves a long sparse file, which the next
+ * writer cuts back when it closes.
+ *
+ * PERMISSIONS.  A new data.mdb is created with the mode the writer asks
+ * for (fzindex: 0644, or 0640 / 0600 when a source is not readable by
+ * others / by the group), and an existing one is narrowed to it, never
+ * widened, before anything is written.  A packed archive gets the mode of
+ * its index's data file.
+ *
+ * PACKED ARCHIVES.  A packed archive is LMDB's compacting copy of the
+ * index (one file, MDB_NOSUBDIR), followed by a trailer of 24 bytes:
+ *             u64 length of the copy, u64 XXH3-64 of those bytes (both
+ *             little-endian), and the magic "fzpack1\n".
+ * LMDB reads only the pages its meta page names and ignores the trailer.
+ * fzindex --check and --merge verify the checksum (store_pack_verify)
+ * before LMDB opens the file; a file without the trailer (packed by an
+ * older fangzhi) is refused there with "pack it again"; fzsearch opens it
+ * as it is.
  */
 #include "store.h"
 
 #include <errno.h>
+#include <xxhash.h>
 #include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -113,6 +153,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "guard.h"
 
 struct store {
     MDB_env *env;
@@ -125,7 +167,8 @@ struct store {
     char datafile[4096 + 16];  /* real path of the data file */
 };
 
-static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file", "fileid", "post", "dlen", "join"};
+static const char *const db_names[STORE_DB_COUNT] = {"meta",  "entry", "file", "fileid",
+                                                     "post",  "dlen",  "join", "catalog"};
 
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
 {
@@ -194,9 +237,21 @@ const char *store_default_path(char *buf, size_t n)
     const char *home = getenv("HOME");
     if (x && *x)
         snprintf(buf, n, "%s/fangzhi/index", x);
+    else if (home && *home)
+        snprintf(buf, n, "%s/.local/share/fangzhi/index", home);
     else
-        snprintf(buf, n, "%s/.local/share/fangzhi/index", home ? home : ".");
+        return NULL; /* not ./.local: an index must not depend on where one stands */
     return buf;
+}
+
+/* LMDB checks some invariants of its pages with assertions, which abort
+ * the process; on a damaged page one fails: report the damage instead. */
+static void on_lmdb_assert(MDB_env *env, const char *what)
+{
+    (void)env;
+    char why[600];
+    snprintf(why, sizeof why, "the index is damaged (LMDB: %s); re-index its sources", what);
+    guard_fail(why);
 }
 
 /* Opens s->env.  The map is 1 TB of address space; where that cannot be
@@ -212,6 +267,7 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
          * the plain one below */
         if ((rc = mdb_env_create(&s->env)))
             return rc;
+        mdb_env_set_assert(s->env, on_lmdb_assert);
         mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
         mdb_env_set_maxreaders(s->env, 126);
         mdb_env_set_mapsize(s->env, writemap_size);
@@ -226,6 +282,7 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
         for (int nolock = 0; nolock < 2; nolock++) {
             if ((rc = mdb_env_create(&s->env)))
                 return rc;
+            mdb_env_set_assert(s->env, on_lmdb_assert);
             mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
             mdb_env_set_maxreaders(s->env, 126);
             mdb_env_set_mapsize(s->env, (size_t)1 << map_shift[i]);
@@ -244,27 +301,28 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
     return rc;
 }
 
-static int open_impl(const char *path, int mode, uint64_t grow, store **out, char *msg, size_t msglen);
+static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, store **out, char *msg,
+                     size_t msglen);
 
 int store_open(const char *path, int mode, store **out, char *msg, size_t msglen)
 {
-    return open_impl(path, mode, 0, out, msg, msglen);
+    return open_impl(path, mode, 0, 0644, out, msg, msglen);
 }
 
-int store_open_write(const char *path, uint64_t grow, store **out, char *msg, size_t msglen)
+int store_open_write(const char *path, uint64_t grow, unsigned perm, store **out, char *msg, size_t msglen)
 {
-    return open_impl(path, STORE_WRITE, grow, out, msg, msglen);
+    return open_impl(path, STORE_WRITE, grow, perm & 0666, out, msg, msglen);
 }
 
 /* The writer's lock and map size (WRITERS above): opens and flocks
  * path/data.mdb, creating it empty if missing.  Returns the fd or -1 with
  * msg set. */
-static int writer_lock(const char *path, uint64_t grow, size_t *mapsize, off_t *orig_size, char *msg,
-                       size_t msglen)
+static int writer_lock(const char *path, uint64_t grow, unsigned perm, size_t *mapsize, off_t *orig_size,
+                       char *msg, size_t msglen)
 {
     char dp[4096 + 16];
     snprintf(dp, sizeof dp, "%s/data.mdb", path);
-    int fd = open(dp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(dp, O_RDWR | O_CREAT | O_CLOEXEC, perm);
     if (fd < 0) {
         fz_msg(msg, msglen, "cannot open %s: %s", dp, strerror(errno));
         return -1;
@@ -282,6 +340,13 @@ static int writer_lock(const char *path, uint64_t grow, size_t *mapsize, off_t *
     if (fstat(fd, &st) == 0) {
         used = (uint64_t)st.st_blocks * 512; /* the file may be sparse */
         *orig_size = st.st_size;
+        /* never wider than the sources allow (PERMISSIONS above); only the
+         * owner can narrow it, and who is not cannot have made it wider */
+        if ((st.st_mode & 0777 & ~perm) && fchmod(fd, st.st_mode & 0777 & perm) != 0 && errno != EPERM) {
+            fz_msg(msg, msglen, "cannot restrict the mode of %s: %s", dp, strerror(errno));
+            close(fd);
+            return -1;
+        }
     }
     uint64_t want = 2 * used + grow + ((uint64_t)1 << 30);
     want = (want + ((uint64_t)1 << 21) - 1) & ~(((uint64_t)1 << 21) - 1);
@@ -291,7 +356,49 @@ static int writer_lock(const char *path, uint64_t grow, size_t *mapsize, off_t *
     return fd;
 }
 
-static int open_impl(const char *path, int mode, uint64_t grow, store **out, char *msg, size_t msglen)
+/* The ranges where the data file is mapped into this process (LMDB does
+ * not say where its map is: me_mapaddr is only a fixed map's address),
+ * from /proc/self/maps; fn is called for each. */
+static void map_ranges(const store *s, void (*fn)(void *ctx, char *lo, size_t len), void *ctx)
+{
+    if (!s->datafile[0])
+        return;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char line[4096 + 256];
+    size_t n = strlen(s->datafile);
+    while (fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
+            line[--l] = 0;
+        if (l < n || strcmp(line + l - n, s->datafile))
+            continue;
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo)
+            fn(ctx, (char *)lo, hi - lo);
+    }
+    fclose(f);
+}
+
+static void release_range(void *ctx, char *lo, size_t len)
+{
+    (void)ctx;
+    madvise(lo, len, MADV_DONTNEED);
+}
+
+/* The writer's map (the largest range: there is one). */
+static void find_range(void *ctx, char *lo, size_t len)
+{
+    struct { char *lo; size_t len; } *r = ctx;
+    if (len > r->len) {
+        r->lo = lo;
+        r->len = len;
+    }
+}
+
+static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, store **out, char *msg,
+                     size_t msglen)
 {
     *out = NULL;
     struct stat st;
@@ -329,7 +436,15 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             return FZ_EINVAL;
         }
         if (mode == STORE_WRITE) {
-            fz_msg(msg, msglen, "%s is a packed archive (read-only); index into a directory", path);
+            /* only call it an archive if it opens as one */
+            store *ro = NULL;
+            char m2[8];
+            int arch = open_impl(path, STORE_READ, 0, 0, &ro, m2, sizeof m2) == FZ_OK;
+            store_close(ro);
+            if (arch)
+                fz_msg(msg, msglen, "%s is a packed archive (read-only); index into a directory", path);
+            else
+                fz_msg(msg, msglen, "%s is a file, not an index directory; give a directory", path);
             return FZ_EINVAL;
         }
         if (st.st_size < 8192) {
@@ -346,10 +461,12 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
     s->readonly = mode != STORE_WRITE;
     s->lockfd = -1;
     size_t wmap = 0;
-    if (!s->readonly && (s->lockfd = writer_lock(path, grow, &wmap, &s->orig_size, msg, msglen)) < 0) {
+    if (!s->readonly && (s->lockfd = writer_lock(path, grow, perm, &wmap, &s->orig_size, msg, msglen)) < 0) {
         free(s);
         return FZ_EIO;
     }
+    if (s->lockfd >= 0) /* from here a fault or a stop cuts the file back */
+        guard_writer_set(s->lockfd, s->orig_size, NULL, 0);
     int err, rc = env_open(s, path, flags, wmap);
     if (rc) {
         err = store_lmdb_err(rc, path, msg, msglen);
@@ -359,6 +476,7 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             if (ftruncate(s->lockfd, s->orig_size) != 0) {
                 /* LMDB may have extended it; nothing else to do */
             }
+            guard_writer_clear();
             close(s->lockfd);
         }
         free(s);
@@ -393,12 +511,22 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             err = FZ_ECORRUPT;
             goto fail;
         }
+        /* a writer's file is cut back to its committed pages on a fault or
+         * a stop (also what a killed run left beyond them) */
+        if (ok && s->lockfd >= 0) {
+            struct { char *lo; size_t len; } r = {NULL, 0};
+            if (s->writemap)
+                map_ranges(s, find_range, &r);
+            guard_writer_set(s->lockfd, (off_t)(((uint64_t)info.me_last_pgno + 1) * est.ms_psize), r.lo, r.len);
+        }
     }
     MDB_txn *txn;
     if ((rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn))) {
         err = store_lmdb_err(rc, "opening index", msg, msglen);
         goto fail;
     }
+    /* meta first: an index of another format version is told so, not
+     * that a database of this version is missing */
     for (int i = 0; i < STORE_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], s->readonly ? 0 : MDB_CREATE, &s->dbi[i]);
         if (rc) {
@@ -411,15 +539,13 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             }
             goto fail;
         }
+        if (i == STORE_DB_META && (err = meta_check(s, txn, !s->readonly, msg, msglen))) {
+            mdb_txn_abort(txn);
+            goto fail;
+        }
     }
-    if ((err = meta_check(s, txn, !s->readonly, msg, msglen))) {
-        mdb_txn_abort(txn);
+    if ((err = store_commit(s, txn, "opening index", msg, msglen)))
         goto fail;
-    }
-    if ((rc = mdb_txn_commit(txn))) {
-        err = store_lmdb_err(rc, "opening index", msg, msglen);
-        goto fail;
-    }
     *out = s;
     return FZ_OK;
 fail:
@@ -439,6 +565,8 @@ void store_close(store *s)
         used = s->orig_size;
     else if (s->writemap && s->env && !mdb_env_info(s->env, &info) && !mdb_env_stat(s->env, &est))
         used = (off_t)(((uint64_t)info.me_last_pgno + 1) * est.ms_psize);
+    if (used >= 0 && s->lockfd >= 0)
+        guard_writer_restore_len(used);
     if (s->env)
         mdb_env_close(s->env);
     /* the map is gone and the flock still held: cut the file back to the
@@ -446,9 +574,30 @@ void store_close(store *s)
     if (used >= 0 && s->lockfd >= 0 && ftruncate(s->lockfd, used) != 0) {
         /* harmless: a longer file reads the same */
     }
-    if (s->lockfd >= 0)
+    if (s->lockfd >= 0) {
+        guard_writer_clear();
         close(s->lockfd);
+    }
     free(s);
+}
+
+uint64_t store_size(store *s)
+{
+    MDB_envinfo info;
+    MDB_stat est;
+    if (!s || !s->env || mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &est))
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
+}
+
+int store_commit(store *s, MDB_txn *txn, const char *what, char *msg, size_t msglen)
+{
+    guard_hold();
+    int rc = mdb_txn_commit(txn);
+    if (!rc && s->lockfd >= 0)
+        guard_writer_restore_len((off_t)store_size(s));
+    guard_release();
+    return rc ? store_lmdb_err(rc, what, msg, msglen) : FZ_OK;
 }
 
 MDB_env *store_env(store *s) { return s->env; }
@@ -474,48 +623,143 @@ void store_dir(const store *s, char *buf, size_t n)
         snprintf(buf, n, ".");
 }
 
-void store_release_map(store *s)
+void store_release_map(store *s) { map_ranges(s, release_range, NULL); }
+
+/* The packed archive's trailer (PACKED ARCHIVES above). */
+#define PACK_MAGIC "fzpack1\n"
+#define PACK_TRAILER 24
+
+static void le64_put(uint8_t *p, uint64_t v)
 {
-    if (!s->datafile[0])
-        return;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return;
-    char line[4096 + 256];
-    size_t n = strlen(s->datafile);
-    while (fgets(line, sizeof line, f)) {
-        size_t l = strlen(line);
-        while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
-            line[--l] = 0;
-        if (l < n || strcmp(line + l - n, s->datafile))
-            continue;
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo)
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* XXH3-64 of the first len bytes of fd; -1 with errno on a read error. */
+static int hash_fd(int fd, uint64_t len, uint64_t *out)
+{
+    XXH3_state_t *st = XXH3_createState();
+    size_t bsz = (size_t)1 << 20;
+    uint8_t *buf = malloc(bsz);
+    if (!st || !buf || XXH3_64bits_reset(st) != XXH_OK) {
+        XXH3_freeState(st);
+        free(buf);
+        errno = ENOMEM;
+        return -1;
     }
-    fclose(f);
+    uint64_t off = 0;
+    int rc = 0;
+    while (off < len) {
+        size_t want = len - off < bsz ? (size_t)(len - off) : bsz;
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* shorter than it was */
+            rc = -1;
+            break;
+        }
+        XXH3_64bits_update(st, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    *out = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    free(buf);
+    return rc;
 }
 
 int store_pack(store *s, const char *path, char *msg, size_t msglen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    /* the archive is as private as the index it copies */
+    struct stat ds;
+    mode_t perm = s->datafile[0] && stat(s->datafile, &ds) == 0 ? (ds.st_mode & 0644) : 0644;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, perm);
     if (fd < 0) {
-        if (errno == EEXIST)
-            fz_msg(msg, msglen, "%s exists; give a new file name", path);
-        else
-            fz_msg(msg, msglen, "%s: %s", path, strerror(errno));
-        return errno == EEXIST ? FZ_EINVAL : FZ_EIO;
+        int e = errno;
+        fz_msg(msg, msglen, "packing into %s: %s%s", path, strerror(e), e == EEXIST ? " (give a new file name)" : "");
+        return e == EEXIST ? FZ_EINVAL : FZ_EIO;
     }
+    const char *why = NULL;
     int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
-    if (!rc && fsync(fd))
-        rc = errno;
-    if (close(fd) && !rc)
-        rc = errno;
-    if (rc) {
+    if (rc)
+        why = mdb_strerror(rc);
+    struct stat st;
+    uint64_t h = 0;
+    if (!why && fstat(fd, &st))
+        why = strerror(errno);
+    if (!why && hash_fd(fd, (uint64_t)st.st_size, &h))
+        why = strerror(errno);
+    if (!why) {
+        uint8_t t[PACK_TRAILER];
+        le64_put(t, (uint64_t)st.st_size);
+        le64_put(t + 8, h);
+        memcpy(t + 16, PACK_MAGIC, 8);
+        ssize_t n = pwrite(fd, t, sizeof t, st.st_size);
+        if (n != (ssize_t)sizeof t)
+            why = n < 0 ? strerror(errno) : "short write";
+    }
+    if (!why && fsync(fd) && errno != EINVAL && errno != EROFS)
+        why = strerror(errno);
+    if (close(fd) && !why)
+        why = strerror(errno);
+    if (why) {
+        fz_msg(msg, msglen, "packing into %s: %s", path, why);
         unlink(path);
-        return store_lmdb_err(rc, path, msg, msglen);
+        return FZ_EIO;
     }
     return FZ_OK;
+}
+
+int store_pack_verify(const char *path, char *msg, size_t msglen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fz_msg(msg, msglen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? FZ_ENOTFOUND : FZ_EIO;
+    }
+    struct stat st;
+    uint8_t t[PACK_TRAILER];
+    int err = FZ_OK;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        fz_msg(msg, msglen, "%s is not a packed archive", path);
+        err = FZ_EINVAL;
+    } else if (st.st_size < PACK_TRAILER || pread(fd, t, sizeof t, st.st_size - PACK_TRAILER) != PACK_TRAILER ||
+               memcmp(t + 16, PACK_MAGIC, 8)) {
+        /* an older pack, or no index at all: opening it tells which (a
+         * fault there is the guard's) */
+        store *o = NULL;
+        err = open_impl(path, STORE_READ, 0, 0, &o, msg, msglen);
+        store_close(o);
+        if (err == FZ_OK)
+            fz_msg(msg, msglen, "%s has no checksum (packed by an older fangzhi): pack it again from its index",
+                   path);
+        err = FZ_EFORMAT;
+    } else if (le64_get(t) != (uint64_t)st.st_size - PACK_TRAILER) {
+        fz_msg(msg, msglen, "%s is damaged (%llu bytes, its trailer says %llu): pack it again from its index",
+               path, (unsigned long long)(st.st_size - PACK_TRAILER), (unsigned long long)le64_get(t));
+        err = FZ_ECORRUPT;
+    } else {
+        uint64_t h;
+        if (hash_fd(fd, le64_get(t), &h)) {
+            fz_msg(msg, msglen, "reading %s: %s", path, strerror(errno));
+            err = FZ_EIO;
+        } else if (h != le64_get(t + 8)) {
+            fz_msg(msg, msglen, "%s is damaged (its checksum does not match its content): "
+                                "pack it again from its index", path);
+            err = FZ_ECORRUPT;
+        }
+    }
+    close(fd);
+    return err;
 }
 
 /* ---- stats ---- */
@@ -800,14 +1044,22 @@ int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_
 static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
-int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
+/* The value under path in db ("file", "catalog"): FZ_ENOTFOUND, LMDB errors. */
+static int path_get(store *s, MDB_txn *txn, enum store_db db, const char *path, MDB_val *v, const char *what)
 {
-    MDB_val k = {strlen(path), (void *)path}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_FILE], &k, &v);
+    MDB_val k = {strlen(path), (void *)path};
+    int rc = mdb_get(txn, s->dbi[db], &k, v);
     if (rc == MDB_NOTFOUND)
         return FZ_ENOTFOUND;
+    return rc ? store_lmdb_err(rc, what, NULL, 0) : FZ_OK;
+}
+
+int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
+{
+    MDB_val v;
+    int rc = path_get(s, txn, STORE_DB_FILE, path, &v, "reading a file record");
     if (rc)
-        return store_lmdb_err(rc, "reading a file record", NULL, 0);
+        return rc;
     const uint8_t *p = v.mv_data, *end = p + v.mv_size;
     uint64_t x[6];
     for (int i = 0; i < 6; i++)
@@ -828,6 +1080,8 @@ int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
         n = sizeof f->encoding - 1;
     memcpy(f->encoding, enc, n);
     f->encoding[n] = 0;
+    if (!(p = get_str(p, end, &f->volume, &f->volume_len)))
+        return FZ_ECORRUPT;
     return FZ_OK;
 }
 
@@ -842,6 +1096,7 @@ int store_file_put(store *s, MDB_txn *txn, const char *path, const store_file *f
     rc |= fz_buf_varint(&b, zz(f->mtime));
     rc |= fz_buf_varint(&b, zz(f->indexed_at));
     rc |= put_str(&b, f->encoding, strlen(f->encoding));
+    rc |= put_str(&b, f->volume ? f->volume : "", f->volume ? f->volume_len : 0);
     if (rc) {
         fz_buf_free(&b);
         return FZ_ENOMEM;
@@ -870,6 +1125,125 @@ int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path,
         return store_lmdb_err(rc, "reading a file name", NULL, 0);
     *path = v.mv_data;
     *len = v.mv_size;
+    return FZ_OK;
+}
+
+/* ---- the catalog ---- */
+
+int store_catalog_get(store *s, MDB_txn *txn, const char *path, store_catalog *c)
+{
+    MDB_val v;
+    int rc = path_get(s, txn, STORE_DB_CATALOG, path, &v, "reading a catalog record");
+    if (rc)
+        return rc;
+    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    uint64_t flags, y = 0;
+    memset(c, 0, sizeof *c);
+    if (!(p = get_str(p, end, &c->title, &c->title_len)) || !(p = get_str(p, end, &c->place, &c->place_len)) ||
+        !(p = fz_varint_get(p, end, &flags)) || flags > 1 || ((flags & 1) && !(p = fz_varint_get(p, end, &y))) ||
+        p != end)
+        return FZ_ECORRUPT;
+    if (flags & 1) {
+        int64_t yy = unzz(y);
+        if (yy < FZ_YEAR_MIN || yy > FZ_YEAR_MAX)
+            return FZ_ECORRUPT;
+        c->has_year = 1;
+        c->year = (int32_t)yy;
+    }
+    return FZ_OK;
+}
+
+int store_catalog_put(store *s, MDB_txn *txn, const char *path, const store_catalog *c)
+{
+    if (c->has_year && (c->year < FZ_YEAR_MIN || c->year > FZ_YEAR_MAX))
+        return FZ_EINVAL;
+    fz_buf b = {0};
+    int rc = put_str(&b, c->title ? c->title : "", c->title ? c->title_len : 0);
+    rc |= put_str(&b, c->place ? c->place : "", c->place ? c->place_len : 0);
+    rc |= fz_buf_varint(&b, c->has_year ? 1 : 0);
+    if (c->has_year)
+        rc |= fz_buf_varint(&b, zz(c->year));
+    if (rc) {
+        fz_buf_free(&b);
+        return FZ_ENOMEM;
+    }
+    MDB_val k = {strlen(path), (void *)path}, v = {b.len, b.p};
+    rc = mdb_put(txn, s->dbi[STORE_DB_CATALOG], &k, &v, 0);
+    fz_buf_free(&b);
+    return rc ? store_lmdb_err(rc, "writing a catalog record", NULL, 0) : FZ_OK;
+}
+
+int store_catalog_del(store *s, MDB_txn *txn, const char *path)
+{
+    MDB_val k = {strlen(path), (void *)path};
+    int rc = mdb_del(txn, s->dbi[STORE_DB_CATALOG], &k, NULL);
+    return rc && rc != MDB_NOTFOUND ? store_lmdb_err(rc, "removing a catalog record", NULL, 0) : FZ_OK;
+}
+
+/* ---- volumes ---- */
+
+void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n)
+{
+    size_t b = len;
+    while (b > 0 && path[b - 1] != '/')
+        b--;
+    size_t e = len;
+    while (e > b + 1 && path[e - 1] != '.')
+        e--;
+    if (e > b + 1 && path[e - 1] == '.')
+        e--; /* the dot */
+    else
+        e = len;
+    *off = b;
+    *n = e - b;
+}
+
+int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v)
+{
+    memset(v, 0, sizeof *v);
+    v->file_id = file_id;
+    v->place = "";
+    int rc = store_file_path(s, txn, file_id, &v->path, &v->path_len);
+    if (rc)
+        return rc;
+    char stack[1024], *path = v->path_len < sizeof stack ? stack : malloc(v->path_len + 1);
+    if (!path)
+        return FZ_ENOMEM;
+    memcpy(path, v->path, v->path_len);
+    path[v->path_len] = 0;
+    store_file f;
+    store_catalog c;
+    rc = store_file_get(s, txn, path, &f);
+    int crc = rc ? rc : store_catalog_get(s, txn, path, &c);
+    if (path != stack)
+        free(path);
+    if (rc)
+        return rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc; /* a file id without its record */
+    if (crc && crc != FZ_ENOTFOUND)
+        return crc;
+    v->first_id = f.first_id;
+    v->nentries = f.nentries;
+    if (!crc && c.title_len) {
+        v->title = c.title;
+        v->title_len = c.title_len;
+        v->source = STORE_VOL_CATALOG;
+    } else if (f.volume_len) {
+        v->title = f.volume;
+        v->title_len = f.volume_len;
+        v->source = STORE_VOL_TEXT;
+    } else {
+        size_t off, n;
+        store_volume_basename(v->path, v->path_len, &off, &n);
+        v->title = v->path + off;
+        v->title_len = n;
+        v->source = STORE_VOL_FILENAME;
+    }
+    if (!crc) {
+        v->place = c.place;
+        v->place_len = c.place_len;
+        v->has_year = c.has_year;
+        v->year = c.year;
+    }
     return FZ_OK;
 }
 

@@ -21,9 +21,10 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 4          /* bumped on any incompatible change (2: phrase folding;
+#define STORE_FORMAT 5          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
-                                   entry strings in the text code) */
+                                   entry strings in the text code; 5: volume titles and
+                                   the catalog) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -36,7 +37,7 @@ enum {
 };
 
 enum store_db { STORE_DB_META, STORE_DB_ENTRY, STORE_DB_FILE, STORE_DB_FILEID, STORE_DB_POST,
-                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_COUNT };
+                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_CATALOG, STORE_DB_COUNT };
 
 enum {
     STORE_READ = 0,     /* open an existing index read-only */
@@ -46,8 +47,9 @@ enum {
 typedef struct store store;
 
 /* The index both programs use without --db: $FANGZHI_DB, else
- * $XDG_DATA_HOME/fangzhi/index, else ~/.local/share/fangzhi/index.  Returns
- * the environment's string or buf. */
+ * $XDG_DATA_HOME/fangzhi/index, else $HOME/.local/share/fangzhi/index.
+ * Returns the environment's string or buf, or NULL when none of the three
+ * is set (or all are empty): the caller refuses then. */
 const char *store_default_path(char *buf, size_t n);
 
 /* Opens the index at path: a directory (data.mdb inside), or a single file
@@ -60,11 +62,25 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
  * about grow bytes to the index (it sizes the writable map, see WRITERS in
  * store.c; more is only a larger sparse file while the writer runs).  A
  * writer waits for the one before it to close (an exclusive flock on
- * data.mdb, held until store_close). */
-int store_open_write(const char *path, uint64_t grow, store **out, char *msg, size_t msglen);
+ * data.mdb, held until store_close).  perm is the widest mode the data
+ * file may have (0644; 0600 for an index of private sources): a new file
+ * is created so, an existing wider one is narrowed (PERMISSIONS in
+ * store.c).  From open to close the writer's file is registered with
+ * common/guard.h, which cuts it back to its committed pages on a fault
+ * or a stop. */
+int store_open_write(const char *path, uint64_t grow, unsigned perm, store **out, char *msg, size_t msglen);
 /* Closes the index; a writer's data file is cut back to the pages in use
  * and its lock released.  NULL is safe. */
 void store_close(store *s);
+/* The bytes of the index's pages in use (its committed snapshot): the
+ * real size of the index, whatever the data file's length while a writer
+ * has it open.  0 for NULL. */
+uint64_t store_size(store *s);
+/* Commits txn (every writer's commit goes through here): SIGINT, SIGTERM
+ * and SIGHUP wait meanwhile, and guard.h learns the new committed length.
+ * Returns 0 or the FZ_* code of the failure with "what: why" in msg; txn
+ * is gone either way. */
+int store_commit(store *s, MDB_txn *txn, const char *what, char *msg, size_t msglen);
 
 MDB_env *store_env(store *s);
 MDB_dbi store_dbi(const store *s, enum store_db which);
@@ -85,9 +101,18 @@ void store_release_map(store *s);
 /* The directory holding the index's data file (for temporary files). */
 void store_dir(const store *s, char *buf, size_t n);
 
-/* Writes a compacted single-file copy of the index to path (LMDB's
- * compacting copy); fails if path exists. */
+/* Writes a packed archive of the index to path: LMDB's compacting copy
+ * and a trailer with its checksum (PACKED ARCHIVES in store.c), with the
+ * mode of the index's data file.  Fails if path exists (FZ_EINVAL); on
+ * any failure (FZ_EIO, msg "packing into PATH: why") no file is left. */
 int store_pack(store *s, const char *path, char *msg, size_t msglen);
+/* Verifies a packed archive's checksum before anything else reads it:
+ * FZ_OK; FZ_EFORMAT when it has no trailer (an older pack: msg asks for
+ * it to be packed again; or no index at all: msg is store_open's);
+ * FZ_ECORRUPT when its length or checksum does not match; FZ_EIO,
+ * FZ_ENOTFOUND, FZ_EINVAL (not a regular file).  msg says which and what
+ * to do.  Reads the whole file. */
+int store_pack_verify(const char *path, char *msg, size_t msglen);
 
 /* ---- collection statistics (meta "stats") ---- */
 typedef struct {
@@ -133,12 +158,62 @@ typedef struct {
     int64_t mtime;            /* source modification time */
     int64_t indexed_at;       /* when it was indexed (Unix time) */
     char encoding[24];
+    const char *volume;       /* the book title of the file's first line (parse_volume), "" when
+                               * it has none; NULL is "" for store_file_put */
+    size_t volume_len;
 } store_file;
 
+/* The record of path.  f->volume points into the LMDB value (valid until
+ * txn ends).  FZ_ENOTFOUND, FZ_ECORRUPT, FZ_ELMDB. */
 int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f);
 int store_file_put(store *s, MDB_txn *txn, const char *path, const store_file *f);
 /* Path of a file id, pointing into the LMDB value (valid until txn ends). */
 int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path, size_t *len);
+
+/* ---- the catalog (fzindex --catalog) ----
+ * What a catalog row says of one indexed file, kept under its path.  The
+ * strings are UTF-8 and NUL-free; length 0 when the row left the column
+ * empty.  Years are those of the edition, negative for BCE, within
+ * FZ_YEAR_MIN .. FZ_YEAR_MAX. */
+typedef struct {
+    const char *title; size_t title_len;
+    const char *place; size_t place_len;
+    int has_year;
+    int32_t year;
+} store_catalog;
+
+/* The catalog record of path; the strings point into the LMDB value (valid
+ * until txn ends).  FZ_ENOTFOUND when it has none, FZ_ECORRUPT. */
+int store_catalog_get(store *s, MDB_txn *txn, const char *path, store_catalog *c);
+/* Writes (replaces) path's catalog record.  FZ_EINVAL for a year out of
+ * range, FZ_ENOMEM, LMDB errors. */
+int store_catalog_put(store *s, MDB_txn *txn, const char *path, const store_catalog *c);
+/* Drops path's catalog record; 0 also when it had none. */
+int store_catalog_del(store *s, MDB_txn *txn, const char *path);
+
+/* ---- volumes: what a hit says of its file ----
+ * For a file id: its path, its entries' id range, the volume title (the
+ * catalog's title, else the book title of the file's first line, else the
+ * file's base name without its extension) and where that title came from,
+ * and the catalog's place and year.  Every pointer points into LMDB values
+ * (valid until txn ends).  This is the one accessor for hits, groupings
+ * and exports. */
+typedef enum { STORE_VOL_FILENAME = 0, STORE_VOL_TEXT = 1, STORE_VOL_CATALOG = 2 } store_vol_source;
+typedef struct {
+    uint32_t file_id;
+    const char *path; size_t path_len;
+    uint32_t first_id, nentries;
+    const char *title; size_t title_len;
+    store_vol_source source;
+    const char *place; size_t place_len;   /* "" when the catalog gives none */
+    int has_year;
+    int32_t year;
+} store_volume;
+/* FZ_ENOTFOUND (no such file id), FZ_ECORRUPT, FZ_ELMDB. */
+int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v);
+/* The base name of path[0..len) without its extension (the last ".x" of
+ * the name, unless the name starts with it): sets *off and *n. */
+void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n);
 
 /* ---- entry lengths (dlen) ----
  * Length of entry id in positions, 0 for a deleted or unknown id.  The

@@ -8,7 +8,8 @@
  * everything it did is committed by build_commit(), or nothing is (a killed
  * or failed run leaves the index exactly as it was).  Postings are gathered
  * in memory (term -> documents -> positions); when the memory budget is
- * reached they are written, sorted, to a run file beside the index, and at
+ * reached they are written, sorted, to a run file beside the index (mode
+ * 0600, unlinked as soon as it is open: a killed run leaves none), and at
  * commit the runs are merged into LMDB in key order.  A term's new
  * documents go into new blocks (joined with each other where short).
  * Entry ids are never reused.  The budget counts fangzhi's own memory;
@@ -22,6 +23,7 @@
 
 #include "../common/store.h"
 #include "parse.h"
+#include "catalog.h"
 
 typedef struct build build;
 
@@ -30,6 +32,13 @@ typedef struct {
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
     parse_layout layout;   /* how every file is read; PARSE_AUTO: each decides */
+    /* Called (may be NULL) on the thread calling build_add_file and
+     * build_commit when the entries of a file given to build_add_file are
+     * written to the index: at the end of each batch (see --mem) and in
+     * build_commit, in the order the files were given.  path and encoding
+     * are valid during the call. */
+    void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
+    void *on_file_ctx;
 } build_opts;
 
 /* Starts a build on an index opened for writing.  Errors: FZ_ENOMEM,
@@ -56,6 +65,19 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
 
 /* Drops a file's entries and postings; FZ_ENOTFOUND when it is not indexed. */
 int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg, size_t msglen);
+
+/* Called for a catalog row that names no indexed file (nfiles 0) or
+ * several (nfiles > 1: its base name is not unique; give more of the
+ * path).  Such a row is not stored. */
+typedef void (*build_catalog_warn_fn)(void *ctx, const catalog_row *row, uint32_t nfiles);
+
+/* Has build_commit store c's rows as the catalog records of the files
+ * they name (catalog.h, "Matching"), after this run's files are written:
+ * every file of the index is matched, not only this run's.  A file takes
+ * the row with the longest file that matches its path; the row replaces
+ * its catalog record; files no row names keep theirs.  c must live until
+ * build_commit returns; warn (may be NULL) is called from build_commit. */
+void build_set_catalog(build *b, const catalog *c, build_catalog_warn_fn warn, void *ctx);
 
 /* Writes the remaining postings and the statistics and commits. */
 int build_commit(build *b, char *msg, size_t msglen);

@@ -199,6 +199,70 @@ static int cmp_range(const void *a, const void *b)
     return x->first_id < y->first_id ? -1 : x->first_id > y->first_id;
 }
 
+/* A key of "file" or "catalog" (table) as a NUL-terminated path in path
+ * (65536 bytes); -1 after reporting a key that is no usable path. */
+static int key_path(ck *c, const char *table, const MDB_val *k, char *path)
+{
+    char b1[400];
+    if (k->mv_size == 0 || k->mv_size >= 65536 || memchr(k->mv_data, 0, k->mv_size)) {
+        problem(c, "%s \"%s\": not a usable path (%zu bytes)", table, show(b1, sizeof b1, k->mv_data, k->mv_size),
+                k->mv_size);
+        return -1;
+    }
+    memcpy(path, k->mv_data, k->mv_size);
+    path[k->mv_size] = 0;
+    return 0;
+}
+
+/* catalog: path -> row; the path is an indexed file's, the row decodes
+ * and its strings are UTF-8 text */
+static int check_catalog(ck *c)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    char b1[400];
+    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, STORE_DB_CATALOG), &cur);
+    if (rc)
+        return store_lmdb_err(rc, "catalog", c->msg, c->msglen);
+    char *path = malloc(65536);
+    if (!path) {
+        mdb_cursor_close(cur);
+        return FZ_ENOMEM;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const char *kp = k.mv_data;
+        if (key_path(c, "catalog", &k, path))
+            continue;
+        store_file sf;
+        store_catalog cat;
+        int r = store_file_get(c->s, c->txn, path, &sf);
+        if (r == FZ_ENOTFOUND) {
+            problem(c, "catalog \"%s\": no such file is indexed", show(b1, sizeof b1, kp, k.mv_size));
+            continue;
+        }
+        if (!r)
+            r = store_catalog_get(c->s, c->txn, path, &cat);
+        if (r == FZ_ECORRUPT) {
+            problem(c, "catalog \"%s\": its record does not decode", show(b1, sizeof b1, kp, k.mv_size));
+            continue;
+        }
+        if (r) {
+            free(path);
+            mdb_cursor_close(cur);
+            return r;
+        }
+        if (fz_utf8_check((const unsigned char *)cat.title, cat.title_len) != cat.title_len ||
+            fz_utf8_check((const unsigned char *)cat.place, cat.place_len) != cat.place_len ||
+            memchr(cat.title, 0, cat.title_len) || memchr(cat.place, 0, cat.place_len))
+            problem(c, "catalog \"%s\": its title or place is not UTF-8 text", show(b1, sizeof b1, kp, k.mv_size));
+    }
+    free(path);
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, "catalog")))
+        return rc;
+    return FZ_OK;
+}
+
 static int check_files(ck *c)
 {
     MDB_cursor *cur;
@@ -250,13 +314,8 @@ static int check_files(ck *c)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         c->nfile_records++;
         const char *kp = k.mv_data;
-        if (k.mv_size == 0 || k.mv_size >= 65536 || memchr(kp, 0, k.mv_size)) {
-            problem(c, "file \"%s\": not a usable path (%zu bytes)", show(b1, sizeof b1, kp, k.mv_size),
-                    k.mv_size);
+        if (key_path(c, "file", &k, path))
             continue;
-        }
-        memcpy(path, kp, k.mv_size);
-        path[k.mv_size] = 0;
         store_file sf;
         int r = store_file_get(c->s, c->txn, path, &sf);
         if (r == FZ_ECORRUPT || r == FZ_ENOTFOUND) {
@@ -284,6 +343,9 @@ static int check_files(ck *c)
             problem(c, "file id %u: two file records", sf.file_id);
             continue;
         }
+        if (fz_utf8_check((const unsigned char *)sf.volume, sf.volume_len) != sf.volume_len ||
+            memchr(sf.volume, 0, sf.volume_len))
+            problem(c, "file \"%s\": its volume title is not UTF-8 text", show(b1, sizeof b1, kp, k.mv_size));
         f->has_record = 1;
         f->first_id = sf.first_id;
         f->nentries = sf.nentries;
@@ -320,7 +382,7 @@ static int check_files(ck *c)
     }
     free(byfirst);
     c->rep->files = c->nfile_records;
-    return FZ_OK;
+    return check_catalog(c);
 }
 
 /* ---- 3. entries ---- */

@@ -7,6 +7,8 @@
  */
 #include "outline.h"
 
+#include "esc.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,8 +178,14 @@ static int tree(ol *o)
 {
     fz_buf *b = o->out;
     const char *v = parse_volume(o->p);
-    int rc = fz_buf_printf(b, "%s\n  volume: %s\n  layout: %s (%s)\n", o->shown, *v ? v : "(none)",
-                           parse_layout_name(parse_layout_chosen(o->p)), parse_layout_why(o->p));
+    if (!*v)
+        v = "(none)";
+    /* file names, headings and titles come from the files: escaped as all
+     * plain output is (common/esc.h) */
+    int rc = esc_text_append(b, o->shown, strlen(o->shown), 0) || fz_buf_puts(b, "\n  volume: ") ||
+             esc_text_append(b, v, strlen(v), 0) ||
+             fz_buf_printf(b, "\n  layout: %s (%s)\n", parse_layout_name(parse_layout_chosen(o->p)),
+                           parse_layout_why(o->p));
     rc = rc || fz_buf_printf(b, "  %zu entr%s in %zu section%s", o->entries, o->entries == 1 ? "y" : "ies",
                              sections(o), sections(o) == 1 ? "" : "s");
     if (o->entries)
@@ -186,10 +194,14 @@ static int tree(ol *o)
     for (size_t i = 0; i < o->nnodes && !rc; i++) {
         const node *n = &o->nodes[i];
         const char *name = o->names.p + n->name;
-        rc = fz_buf_printf(b, "  %*s%s · %zu entr%s", 2 * n->depth, "", *name ? name : "(no heading)", n->total,
-                           n->total == 1 ? "y" : "ies");
-        for (int k = 0; k < n->ntitles && !rc; k++)
-            rc = fz_buf_printf(b, "%s%s", k ? ", " : ": ", o->names.p + n->titles[k]);
+        if (!*name)
+            name = "(no heading)";
+        rc = fz_buf_printf(b, "  %*s", 2 * n->depth, "") || esc_text_append(b, name, strlen(name), 0) ||
+             fz_buf_printf(b, " · %zu entr%s", n->total, n->total == 1 ? "y" : "ies");
+        for (int k = 0; k < n->ntitles && !rc; k++) {
+            const char *ti = o->names.p + n->titles[k];
+            rc = fz_buf_puts(b, k ? ", " : ": ") || esc_text_append(b, ti, strlen(ti), 0);
+        }
         if (!rc && n->direct > (size_t)n->ntitles && n->ntitles)
             rc = fz_buf_puts(b, ", …");
         rc = rc || fz_buf_putc(b, '\n');

@@ -33,7 +33,9 @@
  *     text and end (the first and the last OUTLINE_TEXT characters of the
  *     body), chars (the body's length in characters).
  *
- * path is only printed (relative to the working directory when below it).  Returns 0, FZ_ENOMEM, or FZ_EINVAL for a NULL
+ * path is only printed (relative to the working directory when below it).
+ * In the tree, the path, the volume, headings and titles are escaped as
+ * all plain output is (common/esc.h); JSON escapes by its own rules.  Returns 0, FZ_ENOMEM, or FZ_EINVAL for a NULL
  * out or path.  The tree's memory is the headings' and titles' text. */
 enum { OUTLINE_TITLES = 3, OUTLINE_TEXT = 40 };
 int outline_text(const char *path, const char *text, size_t len, parse_layout layout, int json, fz_buf *out);

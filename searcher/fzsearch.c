@@ -23,6 +23,7 @@
 
 #include "../common/esc.h"
 #include "../common/fz.h"
+#include "../common/guard.h"
 #include "../common/store.h"
 #include "group.h"
 #include "kwic.h"
@@ -41,9 +42,10 @@ static void usage(FILE *f)
             "       fzsearch [--db DIR] --show ID\n"
             "\n"
             "Finds the entries of an index that match QUERY, best first, each with\n"
-            "its section path, authors, file:line and a highlighted snippet; or a\n"
-            "concordance of every occurrence (--kwic), counts (--count), or counts\n"
-            "per section, author, file, kind or written form (--by).\n"
+            "its volume, section path, authors, file:line and a highlighted snippet;\n"
+            "or a concordance of every occurrence (--kwic), counts (--count), or\n"
+            "counts per section, author, file, kind, written form, volume, place or\n"
+            "period (--by).\n"
             "\n"
             "query syntax:\n"
             "  井长制                  a run of characters is a phrase (井长 then 长制)\n"
@@ -58,6 +60,9 @@ static void usage(FILE *f)
             "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
             "  title:X author:X section:X file:X kind:entry|sidebar|caption|toc|note\n"
             "                        restrict a term to a field: author:陆婷 商圈\n"
+            "  volume:X place:X      the volumes whose title (or catalog place) has X\n"
+            "  year:1750 year:1700..1800  the volumes of that year or range, ends\n"
+            "                        included (fzindex --catalog; -205 is 205 BCE)\n"
             "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
             "  Operators are recognised only in capitals; quote them to search for them.\n"
             "\n"
@@ -90,7 +95,8 @@ static void usage(FILE *f)
             "                        full path), author, file, kind or form (the\n"
             "                        characters written at each match: 長安 vs 长安), most\n"
             "                        first, with a bar chart (always drawn in the plain\n"
-            "                        output, on a terminal or not)\n"
+            "                        output, on a terminal or not); or per volume, place,\n"
+            "                        year, decade or century (in time order)\n"
             "      --batch FILE      run one query per line of FILE (- for stdin); blank\n"
             "                        lines are skipped; results carry the line number\n"
             "                        (\"query\" in JSON, a first column in CSV/TSV, a\n"
@@ -114,6 +120,7 @@ static void usage(FILE *f)
             "  fzsearch --kwic --sort left 跨贸小镇\n"
             "  fzsearch --by form --fold variants 長安\n"
             "  fzsearch --by section '城中村改造 -安置'\n"
+            "  fzsearch --by century 'place:杭州 水利'\n"
             "  fzsearch --count '杭州 EXCEPT 杭州中心'\n"
             "\n"
             "exit status: 0 a match was found, 1 no match, 2 error (a bad query names\n"
@@ -488,7 +495,7 @@ int main(int argc, char **argv)
             break;
         case O_BY:
             if (group_parse_by(optarg, &by))
-                return bad_value("--by", optarg, "one of section, author, file, kind, form");
+                return bad_value("--by", optarg, "one of section, author, file, kind, form, volume, place, year, decade, century");
             by_given = 1;
             break;
         case O_NOPAGER: no_pager = 1; break;
@@ -553,8 +560,13 @@ int main(int argc, char **argv)
     a.so.count = a.mode == MODE_COUNT;
     a.so.no_hits = a.mode == MODE_COUNT;
     char dbbuf[PATH_MAX];
-    if (!db)
-        db = store_default_path(dbbuf, sizeof dbbuf);
+    if (!db && !(db = store_default_path(dbbuf, sizeof dbbuf))) {
+        fprintf(stderr, PROG ": no index given: HOME is not set (give --db DIR, or set FANGZHI_DB)\n");
+        return 2;
+    }
+    /* a damaged or crafted index ends in a message and exit 2, not a signal */
+    guard_install(PROG);
+    guard_context(db);
 
     /* the query: the remaining words, joined by spaces */
     fz_buf q = {0};

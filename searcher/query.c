@@ -61,7 +61,7 @@ typedef struct {
  * stay, so allocated <= 1.5 * final. */
 #define ALLOC_LIMIT (2 * (size_t)QUERY_MAX_NODES + 16)
 
-static const char FIELD_LIST[] = "title author section file kind";
+static const char FIELD_LIST[] = "title author section file kind volume place year";
 
 __attribute__((format(printf, 4, 5)))
 static void fail(parser *p, int code, uint32_t col, const char *fmt, ...)
@@ -202,7 +202,8 @@ static const struct {
     query_field field;
 } FIELDS[] = {
     {"title", QF_TITLE}, {"author", QF_AUTHOR}, {"section", QF_SECTION},
-    {"file", QF_FILE},   {"kind", QF_KIND},
+    {"file", QF_FILE},   {"kind", QF_KIND},     {"volume", QF_VOLUME},
+    {"place", QF_PLACE}, {"year", QF_YEAR},
 };
 
 /* Checks the text of an atom (wildcards, kind values).  0 or -1. */
@@ -219,7 +220,35 @@ static int check_atom(parser *p, tok *t, uint32_t tcol)
              clip(p->q + t->toff, t->tlen, 40), (const char *)p->q + t->toff);
         return -1;
     }
+    int32_t lo, hi;
+    if (t->field == QF_YEAR && query_year_range((const char *)p->q + t->toff, t->tlen, &lo, &hi)) {
+        fail(p, FZ_ESYNTAX, tcol, "year must be a year or a range such as 1700..1800 (negative BCE), not '%.*s'",
+             clip(p->q + t->toff, t->tlen, 40), (const char *)p->q + t->toff);
+        return -1;
+    }
     return 0;
+}
+
+int query_year_range(const char *text, size_t len, int32_t *lo, int32_t *hi)
+{
+    const char *dots = NULL;
+    for (size_t i = 0; i + 1 < len && !dots; i++)
+        if (text[i] == '.' && text[i + 1] == '.')
+            dots = text + i;
+    if (!dots) {
+        if (fz_year_parse(text, len, lo))
+            return -1;
+        *hi = *lo;
+        return 0;
+    }
+    size_t a = (size_t)(dots - text), b = len - a - 2;
+    *lo = FZ_YEAR_MIN;
+    *hi = FZ_YEAR_MAX;
+    if (a == 0 && b == 0)
+        return -1;
+    if ((a && fz_year_parse(text, a, lo)) || (b && fz_year_parse(dots + 2, b, hi)))
+        return -1;
+    return *lo <= *hi ? 0 : -1;
 }
 
 /* Lexes a quoted phrase whose opening quote (code point open, nbytes
@@ -965,6 +994,9 @@ const char *query_field_name(query_field f)
     case QF_SECTION: return "section";
     case QF_FILE: return "file";
     case QF_KIND: return "kind";
+    case QF_VOLUME: return "volume";
+    case QF_PLACE: return "place";
+    case QF_YEAR: return "year";
     default: return "";
     }
 }

@@ -305,6 +305,20 @@ TEST(test_open_write_read)
     f.indexed_at = 1700000000;
     strcpy(f.encoding, "GB18030");
     CHECK_EQ_INT(store_file_put(s, txn, "/a/b.txt", &f), 0);
+    /* a second file with a volume title from its text, and a catalog row */
+    store_file f2 = f;
+    f2.file_id = 1;
+    f2.first_id = 2003;
+    f2.nentries = 2;
+    f2.volume = "仁和县志 乾隆本";
+    f2.volume_len = strlen(f2.volume);
+    CHECK_EQ_INT(store_file_put(s, txn, "/shelf/renhe.v2.txt", &f2), 0);
+    store_catalog cat = {"嘉靖仁和县志", strlen("嘉靖仁和县志"), "杭州", strlen("杭州"), 1, -205};
+    CHECK_EQ_INT(store_catalog_put(s, txn, "/shelf/renhe.v2.txt", &cat), 0);
+    store_catalog bad = {0};
+    bad.has_year = 1;
+    bad.year = FZ_YEAR_MAX + 1;
+    CHECK_EQ_INT(store_catalog_put(s, txn, "/a/b.txt", &bad), FZ_EINVAL);
     CHECK_EQ_INT(mdb_txn_commit(txn), 0);
     store_close(s);
 
@@ -327,8 +341,46 @@ TEST(test_open_write_read)
     size_t plen;
     CHECK_EQ_INT(store_file_path(s, txn, 0, &path, &plen), 0);
     CHECK_EQ_MEM(path, plen, "/a/b.txt");
+    /* volumes: the base name when nothing else names it; the catalog's
+     * title over the text's; the catalog's place and (BCE) year */
+    store_volume vol;
+    CHECK_EQ_INT(store_volume_get(s, txn, 0, &vol), 0);
+    CHECK_EQ_MEM(vol.title, vol.title_len, "b");
+    CHECK_EQ_INT(vol.source, STORE_VOL_FILENAME);
+    CHECK_EQ_INT(vol.first_id, 2000);
+    CHECK_EQ_INT(vol.nentries, 3);
+    CHECK_EQ_INT(vol.place_len, 0);
+    CHECK_EQ_INT(vol.has_year, 0);
+    CHECK_EQ_INT(store_volume_get(s, txn, 1, &vol), 0);
+    CHECK_EQ_MEM(vol.title, vol.title_len, "嘉靖仁和县志");
+    CHECK_EQ_INT(vol.source, STORE_VOL_CATALOG);
+    CHECK_EQ_MEM(vol.place, vol.place_len, "杭州");
+    CHECK_EQ_INT(vol.has_year, 1);
+    CHECK_EQ_INT(vol.year, -205);
+    CHECK_EQ_MEM(vol.path, vol.path_len, "/shelf/renhe.v2.txt");
+    CHECK_EQ_INT(store_volume_get(s, txn, 9, &vol), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_file_get(s, txn, "/shelf/renhe.v2.txt", &gf), 0);
+    CHECK_EQ_MEM(gf.volume, gf.volume_len, "仁和县志 乾隆本");
+    store_catalog gc;
+    CHECK_EQ_INT(store_catalog_get(s, txn, "/a/b.txt", &gc), FZ_ENOTFOUND);
     mdb_txn_abort(txn);
     store_close(s);
+    /* without the catalog row the text's title is the volume's */
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_catalog_del(s, txn, "/shelf/renhe.v2.txt"), 0);
+    CHECK_EQ_INT(store_catalog_del(s, txn, "/shelf/renhe.v2.txt"), 0);
+    CHECK_EQ_INT(store_volume_get(s, txn, 1, &vol), 0);
+    CHECK_EQ_MEM(vol.title, vol.title_len, "仁和县志 乾隆本");
+    CHECK_EQ_INT(vol.source, STORE_VOL_TEXT);
+    mdb_txn_abort(txn);
+    store_close(s);
+    size_t off, bn;
+    store_volume_basename(".hidden", 7, &off, &bn);
+    CHECK_EQ_INT(off, 0);
+    CHECK_EQ_INT(bn, 7);
+    store_volume_basename("/x.y/noext", 10, &off, &bn);
+    CHECK_EQ_MEM("/x.y/noext" + off, bn, "noext");
 
     /* a foreign file as data.mdb is refused with a message, not a crash */
     char dbx[300];
@@ -348,6 +400,95 @@ TEST(test_open_write_read)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* A packed archive carries a checksum of its content: it verifies as
+ * written, any changed byte or a cut trailer is found, and LMDB still
+ * opens the archive.  A writer's data file gets the mode asked for and
+ * is narrowed, never widened; store_size is the pages in use. */
+TEST(test_pack_checksum_mode_size)
+{
+    char dir[] = "/tmp/fz-test-pack-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[256], pk[256], dp[300], cmd[700];
+    snprintf(db, sizeof db, "%s/idx", dir);
+    snprintf(pk, sizeof pk, "%s/a.fz", dir);
+    snprintf(dp, sizeof dp, "%s/data.mdb", db);
+    char msg[512] = "";
+    store *s = NULL;
+    mode_t old = umask(022);
+    CHECK_EQ_INT(store_open_write(db, 0, 0600, &s, msg, sizeof msg), 0);
+    struct stat st;
+    CHECK(stat(dp, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(store_size(s) > 0 && store_size(s) < ((uint64_t)1 << 20)); /* not the map's length */
+    CHECK(stat(dp, &st) == 0 && (uint64_t)st.st_size >= ((uint64_t)1 << 30)); /* while the map is open */
+    store_close(s);
+    CHECK(stat(dp, &st) == 0 && (uint64_t)st.st_size < ((uint64_t)1 << 20)); /* cut back */
+    CHECK_EQ_INT(store_open_write(db, 0, 0644, &s, msg, sizeof msg), 0);
+    CHECK(stat(dp, &st) == 0 && (st.st_mode & 0777) == 0600); /* never widened */
+    store_close(s);
+    chmod(dp, 0644);
+    CHECK_EQ_INT(store_open_write(db, 0, 0640, &s, msg, sizeof msg), 0);
+    CHECK(stat(dp, &st) == 0 && (st.st_mode & 0777) == 0640); /* narrowed */
+    store_close(s);
+    umask(old);
+
+    CHECK_EQ_INT(store_open(db, STORE_READ, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_pack(s, pk, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_pack(s, pk, msg, sizeof msg), FZ_EINVAL); /* never over a file */
+    store_close(s);
+    CHECK(stat(pk, &st) == 0 && (st.st_mode & 0777) == 0640); /* the index's mode */
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_open(pk, STORE_READ, &s, msg, sizeof msg), 0);
+    store_close(s);
+    /* one bit changed anywhere: damaged */
+    off_t len = st.st_size;
+    for (off_t at = 0; at < len; at += len / 7 + 1) {
+        FILE *f = fopen(pk, "r+b");
+        fseeko(f, at, SEEK_SET);
+        int c = fgetc(f);
+        fseeko(f, at, SEEK_SET);
+        fputc(c ^ 0x10, f);
+        fclose(f);
+        int rc = store_pack_verify(pk, msg, sizeof msg);
+        CHECK(rc == FZ_ECORRUPT || (at >= len - 8 && rc == FZ_EFORMAT)); /* the magic itself: no trailer */
+        f = fopen(pk, "r+b");
+        fseeko(f, at, SEEK_SET);
+        fputc(c, f);
+        fclose(f);
+    }
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), 0);
+    /* without its trailer: an older pack, asked to be packed again */
+    CHECK_EQ_INT(truncate(pk, len - 24), 0);
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), FZ_EFORMAT);
+    CHECK(strstr(msg, "pack it again") != NULL);
+    /* a text file: no index at all */
+    FILE *f = fopen(pk, "w");
+    for (int i = 0; i < 20000; i++)
+        fputc("text "[i % 5], f);
+    fclose(f);
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), FZ_EFORMAT);
+    CHECK(strstr(msg, "pack it again") == NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+/* No HOME, no default index (not ./.local). */
+TEST(test_default_path)
+{
+    char buf[512];
+    setenv("FANGZHI_DB", "/x/db", 1);
+    CHECK_EQ_STR(store_default_path(buf, sizeof buf), "/x/db");
+    unsetenv("FANGZHI_DB");
+    setenv("XDG_DATA_HOME", "/x/data", 1);
+    CHECK_EQ_STR(store_default_path(buf, sizeof buf), "/x/data/fangzhi/index");
+    unsetenv("XDG_DATA_HOME");
+    setenv("HOME", "/home/u", 1);
+    CHECK_EQ_STR(store_default_path(buf, sizeof buf), "/home/u/.local/share/fangzhi/index");
+    setenv("HOME", "", 1);
+    CHECK(store_default_path(buf, sizeof buf) == NULL);
+    unsetenv("HOME");
+    CHECK(store_default_path(buf, sizeof buf) == NULL);
+}
+
 int main(void)
 {
     t_run(test_varint);
@@ -357,5 +498,7 @@ int main(void)
     t_run(test_block_skips);
     t_run(test_keys_sort_by_term_then_id);
     t_run(test_open_write_read);
+    t_run(test_pack_checksum_mode_size);
+    t_run(test_default_path);
     return t_done("store");
 }
