@@ -44,19 +44,7 @@ static void usage(FILE *f)
             "per section, author, file, kind or written form (--by).\n"
             "\n"
             "query syntax:\n"
-            "  井长制                  a run of characters is a phrase (井长 then 长制)\n"
-            "  商圈 智慧               both terms (AND is implicit; the word AND works too)\n"
-            "  商圈 OR 商场            either term\n"
-            "  商圈 -武林              NOT: leave out entries with 武林 (also NOT 武林)\n"
-            "  \"长木、草庵\"            a quoted phrase, punctuation included (also “...”)\n"
-            "  (商圈 OR 丝绸城) -智慧  grouping\n"
-            "  井长制 NEAR/20 治水     both within 20 characters, either order\n"
-            "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
-            "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
-            "  title:X author:X section:X file:X kind:entry|sidebar|caption\n"
-            "                        restrict a term to a field: author:陆婷 商圈\n"
-            "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
-            "  Operators are recognised only in capitals; quote them to search for them.\n"
+            "%s"
             "\n"
             "options:\n"
             "  -d, --db DIR          index directory or packed archive (default\n"
@@ -107,7 +95,8 @@ static void usage(FILE *f)
             "  fzsearch --count '杭州 EXCEPT 杭州中心'\n"
             "\n"
             "exit status: 0 a match was found, 1 no match, 2 error (a bad query names\n"
-            "the column of the mistake).\n");
+            "the column of the mistake).\n",
+            query_help());
 }
 
 static double now_ms(void)

@@ -963,3 +963,20 @@ const char *query_field_name(query_field f)
     default: return "";
     }
 }
+
+const char *query_help(void)
+{
+    return "  井长制                  a run of characters is a phrase (井长 then 长制)\n"
+           "  商圈 智慧               both terms (AND is implicit; the word AND works too)\n"
+           "  商圈 OR 商场            either term\n"
+           "  商圈 -武林              NOT: leave out entries with 武林 (also NOT 武林)\n"
+           "  \"长木、草庵\"            a quoted phrase, punctuation included (also “...”)\n"
+           "  (商圈 OR 丝绸城) -智慧  grouping\n"
+           "  井长制 NEAR/20 治水     both within 20 characters, either order\n"
+           "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
+           "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
+           "  title:X author:X section:X file:X kind:entry|sidebar|caption\n"
+           "                        restrict a term to a field: author:陆婷 商圈\n"
+           "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
+           "  Operators are recognised only in capitals; quote them to search for them.\n";
+}

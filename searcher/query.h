@@ -165,6 +165,12 @@ query_node *query_parse(const char *q, size_t len, fz_arena *arena, int *err,
  * the depth of the tree (bounded for trees from query_parse). */
 int query_dump(const query_node *n, fz_buf *out);
 
+/* The syntax in brief, with examples: lines of plain text, each indented
+ * two spaces and ending in a newline.  fzsearch --help prints it under
+ * "query syntax:" and the reading room's /help page shows it (one text,
+ * so the two cannot drift apart).  Static storage. */
+const char *query_help(void);
+
 /* "title", "author", "section", "file", "kind"; "" for QF_DEFAULT and for
  * values outside the enum.  Never NULL; static storage. */
 const char *query_field_name(query_field f);
