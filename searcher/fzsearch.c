@@ -28,6 +28,7 @@
 #include "pager.h"
 #include "query.h"
 #include "search.h"
+#include "serve.h"
 
 #define PROG "fzsearch"
 
@@ -37,6 +38,7 @@ static void usage(FILE *f)
             "usage: fzsearch [--db DIR] [options] QUERY...\n"
             "       fzsearch [--db DIR] --batch FILE [options]\n"
             "       fzsearch [--db DIR] --show ID\n"
+            "       fzsearch [--db DIR] --serve [[ADDR:]PORT]\n"
             "\n"
             "Finds the entries of an index that match QUERY, best first, each with\n"
             "its section path, authors, file:line and a highlighted snippet; or a\n"
@@ -79,6 +81,12 @@ static void usage(FILE *f)
             "      --no-snippet      leave snippets out (faster exports)\n"
             "      --width N         snippet width in characters (default 80)\n"
             "      --show ID         print one whole entry\n"
+            "      --serve [[ADDR:]PORT]\n"
+            "                        the reading room: serve the index to a web browser\n"
+            "                        (default 127.0.0.1:8080; port 0 picks a free one) until\n"
+            "                        Ctrl-C; another address than loopback is warned about\n"
+            "      --time-limit MS   with --serve: a search longer than MS milliseconds\n"
+            "                        stops with a 'too broad' page (default 3000)\n"
             "      --color WHEN      auto (default), always or never; NO_COLOR is honoured\n"
             "      --no-pager        do not page: on a terminal the output goes through\n"
             "                        $FANGZHI_PAGER, else $PAGER, else 'less -FRX'\n"
@@ -93,6 +101,7 @@ static void usage(FILE *f)
             "  fzsearch --by form --fold variants 長安\n"
             "  fzsearch --by section '城中村改造 -安置'\n"
             "  fzsearch --count '杭州 EXCEPT 杭州中心'\n"
+            "  fzsearch --db ~/fz --serve          # then open http://127.0.0.1:8080/\n"
             "\n"
             "exit status: 0 a match was found, 1 no match, 2 error (a bad query names\n"
             "the column of the mistake).\n",
@@ -232,12 +241,12 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     uint32_t col = 0;
     query_node *root = query_parse(q, qlen, ar, &err, &col, msg, sizeof msg);
     if (!root) {
+        char line[640];
+        query_error_text(err, msg, col, line, sizeof line);
         if (query_no)
             fprintf(stderr, PROG ": query %u: %s (at column %u)\n", query_no, msg, col + 1);
-        else if (err == FZ_EMPTY)
-            fprintf(stderr, PROG ": empty query: give a word or phrase to search for\n");
         else
-            fprintf(stderr, PROG ": bad query: %s (at column %u)\n", msg, col + 1);
+            fprintf(stderr, PROG ": %s\n", line);
         fz_arena_destroy(ar);
         return 2;
     }
@@ -303,10 +312,50 @@ static int bad_value(const char *opt, const char *val, const char *want)
     return 2;
 }
 
+/* --serve [SPEC]: the reading room (serve.c) until Ctrl-C.  nargs/args:
+ * the words left after the options (the address when it was not given as
+ * --serve=SPEC). */
+static int serve_main(const char *db, const char *spec, int nargs, char **args, uint32_t time_limit, int other_mode)
+{
+    if (other_mode) {
+        fprintf(stderr, PROG ": --serve serves the index: it takes no --kwic, --by, --count, --batch or --show\n");
+        return 2;
+    }
+    if (nargs > 1 || (nargs == 1 && spec)) {
+        fprintf(stderr, PROG ": --serve takes an address ([ADDR:]PORT), not a query\n");
+        return 2;
+    }
+    if (nargs == 1)
+        spec = args[0];
+    serve_opts so = {0};
+    char msg[1024] = "";
+    if (serve_parse_addr(spec, &so, msg, sizeof msg)) {
+        fprintf(stderr, PROG ": %s\n", msg);
+        return 2;
+    }
+    so.time_limit_ms = time_limit;
+    char dbbuf[PATH_MAX];
+    if (!db)
+        db = store_default_path(dbbuf, sizeof dbbuf);
+    search *s;
+    int rc = search_open(db, &s, msg, sizeof msg);
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
+        return 2;
+    }
+    rc = serve_run(s, db, &so, msg, sizeof msg);
+    search_close(s);
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     enum { O_OFFSET = 256, O_FOLD, O_SORT, O_BATCH, O_TIMING, O_NOSNIP, O_WIDTH, O_SHOW, O_COLOR, O_KWIC,
-           O_CONTEXT, O_BY, O_NOPAGER };
+           O_CONTEXT, O_BY, O_NOPAGER, O_SERVE, O_TIMELIMIT };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"limit", required_argument, 0, 'n'},
         {"offset", required_argument, 0, O_OFFSET}, {"json", no_argument, 0, 'j'},
@@ -318,6 +367,7 @@ int main(int argc, char **argv)
         {"colour", required_argument, 0, O_COLOR}, {"kwic", no_argument, 0, O_KWIC},
         {"context", required_argument, 0, O_CONTEXT}, {"by", required_argument, 0, O_BY},
         {"no-pager", no_argument, 0, O_NOPAGER}, {"help", no_argument, 0, 'h'},
+        {"serve", optional_argument, 0, O_SERVE}, {"time-limit", required_argument, 0, O_TIMELIMIT},
         {"version", no_argument, 0, 'V'},        {0, 0, 0, 0}};
     const char *db = NULL, *batch = NULL, *show = NULL;
     app a = {0};
@@ -325,7 +375,9 @@ int main(int argc, char **argv)
     a.fmt = OUT_TERM;
     uint32_t limit = 10, width = 80, show_id = 0, context = KWIC_CONTEXT_DEFAULT;
     int limit_given = 0, snippets = 1, color = -1, kwic_mode = 0, count_mode = 0, no_pager = 0;
-    int by_given = 0;
+    int by_given = 0, serve = 0;
+    const char *serve_spec = NULL;
+    uint32_t time_limit = SERVE_TIME_LIMIT_MS;
     group_by by = GROUP_SECTION;
     kwic_order order = KWIC_ORDER_HITS;
     const char *sort_name = NULL;
@@ -418,6 +470,14 @@ int main(int argc, char **argv)
             by_given = 1;
             break;
         case O_NOPAGER: no_pager = 1; break;
+        case O_SERVE:
+            serve = 1;
+            serve_spec = optarg;
+            break;
+        case O_TIMELIMIT:
+            if (parse_uint(optarg, &time_limit) || time_limit < 1 || time_limit > 600000)
+                return bad_value("--time-limit", optarg, "a number of milliseconds from 1 to 600000");
+            break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("fzsearch %s (index format %d)\n", FZ_VERSION, STORE_FORMAT); return 0;
         default:
@@ -443,6 +503,9 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --show prints one entry: it takes no --kwic, --by, --count or --batch\n");
         return 2;
     }
+    if (serve)
+        return serve_main(db, serve_spec, argc - optind, argv + optind, time_limit,
+                          kwic_mode || by_given || count_mode || batch || show);
     a.mode = kwic_mode ? MODE_KWIC : by_given ? MODE_BY : count_mode ? MODE_COUNT : MODE_HITS;
     a.json = a.fmt == OUT_JSON;
     if (color < 0) {

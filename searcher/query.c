@@ -980,3 +980,11 @@ const char *query_help(void)
            "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
            "  Operators are recognised only in capitals; quote them to search for them.\n";
 }
+
+void query_error_text(int err, const char *msg, uint32_t err_col, char *out, size_t outlen)
+{
+    if (err == FZ_EMPTY)
+        fz_msg(out, outlen, "empty query: give a word or phrase to search for");
+    else
+        fz_msg(out, outlen, "bad query: %s (at column %u)", msg, err_col + 1);
+}
