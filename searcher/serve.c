@@ -220,6 +220,7 @@ static enum MHD_Result page_search(job *j)
     o.limit = REQ_PAGE_SIZE;
     o.offset = (j->r.page - 1) * REQ_PAGE_SIZE;
     o.exact_entries = 1;
+    const uint32_t offset = o.offset;
     search_counts cnt = {0};
     hits_ctx hx = {&hits, &j->f};
     if (run(j, &o, on_html_hit, &hx, &cnt, &res)) {
@@ -243,7 +244,7 @@ static enum MHD_Result page_search(job *j)
             return res;
         }
     }
-    uint32_t first = o.offset + 1, last = o.offset + cnt.returned;
+    uint32_t first = offset + 1, last = offset + cnt.returned;
     uint64_t npages64 = (cnt.entries + REQ_PAGE_SIZE - 1) / REQ_PAGE_SIZE;
     uint32_t npages = npages64 > REQ_MAX_PAGE ? REQ_MAX_PAGE : (uint32_t)npages64;
     html_raw(&body, "<div class=\"layout\">\n<section class=\"results\">\n", 46);
@@ -469,9 +470,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     server *sv = cls;
     html_form none = {NULL, 0, TOK_FOLD_VARIANTS};
+    /* anything but GET and HEAD is refused at once, before its body is
+     * read (libmicrohttpd then closes the connection) */
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
         return send_error(c, sv, MHD_HTTP_METHOD_NOT_ALLOWED,
                           PROG ": the reading room is read-only: only GET and HEAD are answered", &none);
+    static const char seen = 1;
+    if (!*con_cls) {
+        /* the first call comes with the headers; answering then would make
+         * libmicrohttpd close the connection (a body might follow) */
+        *con_cls = (void *)&seen;
+        return MHD_YES;
+    }
     if (*upload_size) {
         *upload_size = 0; /* a GET with a body: the body is ignored */
         return MHD_YES;
