@@ -32,6 +32,7 @@
 #include "../common/store.h"
 #include "build.h"
 #include "check.h"
+#include "export.h"
 
 #define PROG "fzindex"
 
@@ -41,7 +42,7 @@ static void usage(FILE *f)
             "usage: fzindex [--db DIR] [options] PATH...\n"
             "       fzindex [--db DIR] --remove PATH...\n"
             "       fzindex [--db DIR] --merge INDEX...\n"
-            "       fzindex [--db DIR] --list | --check | --pack FILE\n"
+            "       fzindex [--db DIR] --list | --check | --pack FILE | --export FILE\n"
             "\n"
             "Indexes gazetteer and yearbook text files (directories recursively) into\n"
             "one index. A file indexed again replaces its earlier entries. Entries\n"
@@ -64,6 +65,9 @@ static void usage(FILE *f)
             "      --check          check the index's integrity (exit 0 sound, 2 not)\n"
             "      --pack FILE      write a compacted single-file copy of the index,\n"
             "                       searchable read-only: fzsearch --db FILE\n"
+            "      --export FILE    write every entry as JSON Lines (- for stdout): id,\n"
+            "                       file, line, section, title, authors, kind, text; for\n"
+            "                       loading into other engines (docs/serving.md)\n"
             "      --progress       show progress even when stderr is not a terminal\n"
             "      --no-progress    no progress line, even on a terminal\n"
             "  -q, --quiet          no progress (unless --progress) and no summary line\n"
@@ -524,6 +528,51 @@ static int do_list(const char *db)
     return 0;
 }
 
+/* --export: every entry once, in id order, as the JSON object of
+ * fzsearch --show --json (out.c writes it), into a new file (never over an
+ * existing one; a failed export leaves no file behind) or stdout. */
+static int do_export(const char *db, const char *file, int quiet)
+{
+    store *s;
+    if (open_read(db, &s))
+        return 2;
+    int to_stdout = !strcmp(file, "-");
+    FILE *f = stdout;
+    if (!to_stdout) {
+        int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        if (fd < 0 || !(f = fdopen(fd, "w"))) {
+            fprintf(stderr, PROG ": exporting into %s: %s%s\n", file, strerror(errno),
+                    errno == EEXIST ? " (give a new file name)" : "");
+            if (fd >= 0)
+                close(fd);
+            store_close(s);
+            return 2;
+        }
+    }
+    char msg[512] = "";
+    const char *why = NULL;
+    uint64_t n = 0;
+    int rc = export_entries(s, f, &n, msg, sizeof msg);
+    if (rc)
+        why = msg[0] ? msg : fz_strerror(rc);
+    store_close(s);
+    if (fflush(f) && !why)
+        why = strerror(errno);
+    if (!to_stdout && (fsync(fileno(f)) && errno != EINVAL && errno != EROFS) && !why)
+        why = strerror(errno);
+    if (!to_stdout && fclose(f) && !why)
+        why = strerror(errno);
+    if (why) {
+        fprintf(stderr, PROG ": exporting %s into %s: %s\n", db, to_stdout ? "stdout" : file, why);
+        if (!to_stdout)
+            unlink(file);
+        return 2;
+    }
+    if (!quiet && !to_stdout)
+        fprintf(stderr, PROG ": exported %llu entries of %s into %s\n", (unsigned long long)n, db, file);
+    return 0;
+}
+
 /* Packs with LMDB's compacting copy into a new file (never over an existing
  * one); a failed pack leaves no file behind. */
 static int do_pack(const char *db, const char *file, int quiet)
@@ -583,8 +632,8 @@ static int do_check(const char *db, int quiet)
 
 /* ---- writing modes ---- */
 
-enum mode { M_INDEX, M_REMOVE, M_MERGE, M_LIST, M_CHECK, M_PACK };
-static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--check", "--pack"};
+enum mode { M_INDEX, M_REMOVE, M_MERGE, M_LIST, M_CHECK, M_PACK, M_EXPORT };
+static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--check", "--pack", "--export"};
 
 typedef struct {
     const char *db, *encoding;
@@ -835,7 +884,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS };
+    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS, O_EXPORT };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},        {"encoding", required_argument, 0, 'e'},
         {"mem", required_argument, 0, 'm'},       {"remove", no_argument, 0, O_REMOVE},
@@ -844,10 +893,10 @@ int main(int argc, char **argv)
         {"progress", no_argument, 0, O_PROGRESS}, {"no-progress", no_argument, 0, O_NOPROGRESS},
         {"quiet", no_argument, 0, 'q'},           {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
+        {"export", required_argument, 0, O_EXPORT}, {0, 0, 0, 0}};
     run_opts ro = {0};
     ro.progress = -1;
-    const char *pack = NULL;
+    const char *pack = NULL, *export_to = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "d:e:m:qvhV", opts, NULL)) != -1) {
@@ -866,6 +915,7 @@ int main(int argc, char **argv)
         case O_LIST: m = M_LIST; break;
         case O_CHECK: m = M_CHECK; break;
         case O_PACK: m = M_PACK; pack = optarg; break;
+        case O_EXPORT: m = M_EXPORT; export_to = optarg; break;
         case O_PROGRESS: ro.progress = 1; break;
         case O_NOPROGRESS: ro.progress = 0; break;
         case 'q': ro.quiet = 1; break;
@@ -900,7 +950,7 @@ int main(int argc, char **argv)
     }
     char dbbuf[PATH_MAX];
     ro.db = ro.db ? ro.db : store_default_path(dbbuf, sizeof dbbuf);
-    if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK) {
+    if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK || ro.mode == M_EXPORT) {
         if (optind < argc) {
             fprintf(stderr, PROG ": %s takes no file arguments ('%s'); the index is given with --db\n",
                     mode_opt[ro.mode], argv[optind]);
@@ -910,6 +960,8 @@ int main(int argc, char **argv)
             return do_list(ro.db);
         if (ro.mode == M_CHECK)
             return do_check(ro.db, ro.quiet);
+        if (ro.mode == M_EXPORT)
+            return do_export(ro.db, export_to, ro.quiet);
         return do_pack(ro.db, pack, ro.quiet);
     }
     if (optind >= argc) {
