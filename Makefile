@@ -5,6 +5,7 @@
 #   make test       install dependencies, build, run every test (also under ASan+UBSan)
 #   make eval       ranking quality (MRR, nDCG@10) on the judged query set
 #   make bench      benchmark against SQLite FTS5 and Xapian (bench/)
+#   make bench-serve  the reading room under load (bench/serve)
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each, or FUZZ_RUNS
 #                   inputs each from a fixed seed)
 #   make valgrind   end-to-end tests under valgrind
@@ -38,7 +39,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/fold_table.o
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BINDIR   := $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
 
-.PHONY: all deps demo test unit e2e eval bench bench-scale fuzz fuzz-build valgrind install uninstall clean
+.PHONY: all deps demo test unit e2e eval bench bench-scale bench-serve fuzz fuzz-build valgrind install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BINDIR)/fzindex $(BINDIR)/fzsearch
@@ -123,6 +124,8 @@ uninstall:
 #                          corpus (SUBSET=N: the first N entries only)
 #   make bench-scale       fzindex --mem 512M on 100 MB, 500 MB, 2 GB of text
 #                          from bench/gen
+#   make bench-serve       fzsearch --serve on the poetry index under wrk (the
+#                          index of make bench, else only it is built)
 BENCH_PY := /usr/bin/python3
 
 $(BUILD)/bench/fzgen: bench/fzgen.c
@@ -138,6 +141,12 @@ bench-scale: deps
 	$(MAKE) all $(BUILD)/bench/fzgen
 	sh bench/setup.sh
 	FZGEN=$(abspath $(BUILD)/bench/fzgen) $(BENCH_PY) bench/scale
+
+bench-serve: deps
+	@sh tools/deps.sh wrk
+	$(MAKE) all
+	sh bench/setup.sh
+	$(BENCH_PY) bench/serve
 
 # ---------------------------------------------------------------------------
 # Fuzzing (tests/fuzz/): libFuzzer targets for the parser, the analyser,

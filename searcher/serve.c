@@ -610,7 +610,9 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
     sv.nentries = search_entries(s);
     sv.time_limit_ns = (uint64_t)(o->time_limit_ms ? o->time_limit_ms : SERVE_TIME_LIMIT_MS) * 1000000u;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = o->threads ? o->threads : ncpu > 2 ? (unsigned)(ncpu < 64 ? ncpu : 64) : 2;
+    /* more threads than cores: a slow search then delays the pages behind it
+     * less (the kernel shares the cores among them) */
+    unsigned threads = o->threads ? o->threads : ncpu > 1 ? (unsigned)(ncpu < 16 ? 4 * ncpu : 64) : 4;
     sv.npool = threads;
     sv.pool = calloc(threads, sizeof *sv.pool);
     sv.free_list = calloc(threads, sizeof *sv.free_list);

@@ -35,7 +35,7 @@
 #define SERVE_MAX_CONNECTIONS 256
 #define SERVE_IDLE_SECONDS 10
 #define SERVE_TIME_LIMIT_MS 3000  /* default per-request search time */
-#define SERVE_FACET_SAMPLE 1000   /* hits the side panel counts at most */
+#define SERVE_FACET_SAMPLE 200    /* hits the side panel counts at most */
 #define SERVE_KWIC_ENTRIES 200    /* entries a concordance page covers */
 
 typedef struct {
