@@ -19,7 +19,8 @@ SANITIZE ?=
 BUILD    ?= build
 OPT      ?= -O2
 FUZZ_SECONDS ?= 60
-UNIHAN   ?= /usr/share/unicode/Unihan_Variants.txt.bz2
+UNIHAN_DIR ?= /usr/share/unicode
+OPENCC_DIR ?= /usr/share/opencc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -51,13 +52,32 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# The folding tables are generated at build time from ICU and Unihan.
+# The folding tables are generated at build time by tools/genfold.c from
+# ICU (Traditional-Simplified), Unihan (package unicode-data: the variants,
+# kJinmeiyoKanji/kJoyoKanji, the Dai Kanwa Jiten numbers and the Mandarin
+# readings) and OpenCC's dictionaries (package opencc: TSCharacters and the
+# TW/HK/JP variant tables, dumped to text with opencc_dict); common/fold.h
+# says which relations are taken.  tools/deps.sh installs both packages; a
+# missing file stops the build with its name.  The inputs are unpacked to
+# text in $(BUILD)/gen/src/ first.  The output depends only on those files
+# and the ICU version: genfold sorts and deduplicates everything it reads,
+# so the same packages give the same table, byte for byte.
+FOLD_UNIHAN := Unihan_Variants Unihan_OtherMappings Unihan_DictionaryIndices Unihan_Readings
+FOLD_OPENCC := TSCharacters TWVariants TWVariantsRev HKVariants HKVariantsRev JPVariants \
+               JPVariantsRev JPShinjitaiCharacters
+FOLD_INPUTS := $(FOLD_UNIHAN:%=$(UNIHAN_DIR)/%.txt.bz2) $(FOLD_OPENCC:%=$(OPENCC_DIR)/%.ocd2)
+
 $(BUILD)/gen/genfold: tools/genfold.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/gen/fold_table.c: $(BUILD)/gen/genfold $(UNIHAN)
-	bzcat $(UNIHAN) | $(BUILD)/gen/genfold > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/fold_table.c: $(BUILD)/gen/genfold $(wildcard $(FOLD_INPUTS))
+	@for f in $(FOLD_INPUTS); do [ -r "$$f" ] || { echo "make: $$f is missing (the fold table is built from unicode-data and opencc: sh tools/deps.sh installs them)" >&2; exit 1; }; done
+	@command -v opencc_dict >/dev/null || { echo "make: opencc_dict is missing (package opencc: sh tools/deps.sh installs it)" >&2; exit 1; }
+	rm -rf $(BUILD)/gen/src && mkdir -p $(BUILD)/gen/src
+	for f in $(FOLD_UNIHAN); do bzcat $(UNIHAN_DIR)/$$f.txt.bz2 > $(BUILD)/gen/src/$$f.txt || exit 1; done
+	for d in $(FOLD_OPENCC); do opencc_dict -i $(OPENCC_DIR)/$$d.ocd2 -o $(BUILD)/gen/src/$$d.txt -f ocd2 -t text >/dev/null || exit 1; done
+	$(BUILD)/gen/genfold $(BUILD)/gen/src > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	$(CC) $(CFLAGS) -c $< -o $@

@@ -28,6 +28,7 @@
 
 #include "../common/enc.h"
 #include "../common/fold.h"
+#include "../common/esc.h"
 #include "../common/fz.h"
 #include "../common/store.h"
 #include "build.h"
@@ -510,7 +511,9 @@ static int do_list(const char *db)
             char when[32];
             time_t t = (time_t)f.indexed_at;
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
-            printf("%8u  %-10s  %-19s  %s\n", f.nentries, f.encoding, when, path);
+            fz_buf eb = {0};
+            printf("%8u  %-10s  %-19s  %s\n", f.nentries, f.encoding, when, esc_text_str(&eb, path, n));
+            fz_buf_free(&eb);
         }
         r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
@@ -693,10 +696,13 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const char *pat
     if (ro->verbose) {
         /* with worker threads the count is known only at the end */
         progress_clear(pg);
+        fz_buf eb = {0};
+        const char *name = esc_text_str(&eb, path, strlen(path));
         if (*nentries)
-            fprintf(stderr, PROG ": %s: %s, %u entries\n", path, enc, *nentries);
+            fprintf(stderr, PROG ": %s: %s, %u entries\n", name, enc, *nentries);
         else
-            fprintf(stderr, PROG ": %s: %s\n", path, enc);
+            fprintf(stderr, PROG ": %s: %s\n", name, enc);
+        fz_buf_free(&eb);
     }
     return 0;
 }

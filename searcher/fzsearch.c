@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "../common/esc.h"
 #include "../common/fz.h"
 #include "../common/store.h"
 #include "group.h"
@@ -53,14 +55,15 @@ static void usage(FILE *f)
             "                        $FANGZHI_DB, else ~/.local/share/fangzhi/index)\n"
             "  -n, --limit N         hits to show (default 10; 0 = all); with --kwic and\n"
             "                        --by: the entries to cover (default all)\n"
-            "      --offset N        skip the first N hits\n"
+            "      --offset N        skip the first N hits (the rest keep their ranks)\n"
             "  -j, --json            JSON Lines, one object per hit (per occurrence with\n"
             "                        --kwic, per group with --by)\n"
             "  -f, --format FMT      jsonl, csv or tsv: every hit (no limit unless --limit);\n"
             "                        CSV is RFC 4180 (quoted fields, CRLF line ends)\n"
-            "      --fold LEVEL      variants (default): traditional, simplified and variant\n"
-            "                        forms (峯/峰) all match; ts: traditional and simplified\n"
-            "                        match, variants do not; none: only the exact forms\n"
+            "      --fold LEVEL      variants (default): traditional, simplified, variant\n"
+            "                        (峯/峰) and old printed forms (淸/清) all match; ts:\n"
+            "                        traditional and simplified match, variants do not;\n"
+            "                        none: only the exact forms\n"
             "      --sort ORDER      score (default) or source (file, then line); with\n"
             "                        --kwic also left (by the context before the match,\n"
             "                        read from the match leftwards) or right (by the\n"
@@ -70,14 +73,20 @@ static void usage(FILE *f)
             "      --kwic            concordance: every occurrence on its own line, the\n"
             "                        context before it, the match and the context after\n"
             "                        it in aligned columns, then file:line and the title\n"
-            "      --context N       characters of context on each side for --kwic\n"
-            "                        (default 20)\n"
+            "      --context N       characters of context on each side (only with --kwic;\n"
+            "                        default 20)\n"
             "      --by GROUP        matching entries and occurrences per section (the\n"
             "                        full path), author, file, kind or form (the\n"
             "                        characters written at each match: 長安 vs 长安), most\n"
-            "                        first, with a bar chart\n"
-            "      --batch FILE      run one query per line of FILE (- for stdin)\n"
-            "      --timing          with --batch --json: one {\"query\",\"ms\",\"returned\"} per query\n"
+            "                        first, with a bar chart (always drawn in the plain\n"
+            "                        output, on a terminal or not)\n"
+            "      --batch FILE      run one query per line of FILE (- for stdin); blank\n"
+            "                        lines are skipped; results carry the line number\n"
+            "                        (\"query\" in JSON, a first column in CSV/TSV, a\n"
+            "                        \"# N: query\" line in plain output); a failing line\n"
+            "                        is reported and the rest still run\n"
+            "      --timing          with --json: one {\"ms\",\"returned\"} per query (with\n"
+            "                        --batch also \"query\")\n"
             "      --no-snippet      leave snippets out (faster exports)\n"
             "      --width N         snippet width in characters (default 80)\n"
             "      --show ID         print one whole entry\n"
@@ -104,7 +113,8 @@ static void usage(FILE *f)
             "  fzsearch --db ~/fz --serve          # then open http://127.0.0.1:8080/\n"
             "\n"
             "exit status: 0 a match was found, 1 no match, 2 error (a bad query names\n"
-            "the column of the mistake).\n",
+            "the column of the mistake).  With --batch: 2 when any line failed, else 0\n"
+            "when any query matched, else 1.\n",
             query_help());
 }
 
@@ -142,7 +152,9 @@ typedef struct {
     group *gr;
     size_t cols;        /* terminal width, for the --by bars */
     const char *pager;  /* pager command until it is started; NULL: none */
+    const char *pager_cmd; /* the pager that was started, NULL: none */
     int broken;         /* the reader of stdout went away (EPIPE) */
+    const char *batch;  /* --batch FILE, for messages; NULL: one query */
 } app;
 
 /* Called before anything is written to stdout: starts the pager the first
@@ -151,9 +163,33 @@ typedef struct {
 static void begin_output(app *a)
 {
     if (a->pager) {
-        pager_start(a->pager);
+        if (pager_start(a->pager) == 0)
+            a->pager_cmd = a->pager;
         a->pager = NULL;
     }
+}
+
+/* One line to stderr: "fzsearch: ", for a --batch query "--batch FILE:LINE: ",
+ * then text with its control characters escaped (messages quote queries,
+ * which come from files too). */
+static void complain(const app *a, uint32_t query_no, const char *text)
+{
+    fz_buf b = {0};
+    const char *t = esc_text_str(&b, text, strlen(text));
+    if (query_no)
+        fprintf(stderr, PROG ": --batch %s:%u: %s\n", strcmp(a->batch, "-") ? a->batch : "stdin", query_no, t);
+    else
+        fprintf(stderr, PROG ": %s\n", t);
+    fz_buf_free(&b);
+}
+
+/* The separator of --batch queries in the plain output: "# N: query". */
+static void query_heading(app *a, const char *q, size_t qlen, uint32_t query_no)
+{
+    fz_buf b = {0};
+    printf("%s# %u: %s%s\n", a->color ? OUT_C_DIM : "", query_no, esc_text_str(&b, q, qlen),
+           a->color ? OUT_C_OFF : "");
+    fz_buf_free(&b);
 }
 
 /* A failed write: remembers a reader that went away (the pager quit), which
@@ -168,12 +204,19 @@ static int write_failed(app *a, int rc)
 typedef struct {
     app *a;
     uint32_t query_no;
+    const char *q;      /* the query, for the --batch heading */
+    size_t qlen;
+    int headed;         /* the heading is written */
 } hit_ctx;
 
 static int on_hit(void *p, const search_hit *h)
 {
     hit_ctx *c = p;
     begin_output(c->a);
+    if (c->query_no && c->a->fmt == OUT_TERM && !c->headed) {
+        query_heading(c->a, c->q, c->qlen, c->query_no);
+        c->headed = 1;
+    }
     int rc = out_hit(c->a->o, h, c->query_no);
     return rc ? write_failed(c->a, rc) : 0;
 }
@@ -227,7 +270,8 @@ static int print_counts(app *a, const search_counts *cnt, uint32_t query_no)
     return ferror(stdout) ? write_failed(a, FZ_EIO) : 0;
 }
 
-/* Runs one query; returns 0 matched, 1 none, 2 error. */
+/* Runs one query; returns 0 matched, 1 none, 2 error, -1 for a blank
+ * line of a batch (skipped). */
 static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
 {
     char msg[512] = "";
@@ -239,18 +283,31 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     double t0 = now_ms();
     int err = 0;
     uint32_t col = 0;
-    query_node *root = query_parse(q, qlen, ar, &err, &col, msg, sizeof msg);
-    if (!root) {
-        char line[640];
-        query_error_text(err, msg, col, line, sizeof line);
-        if (query_no)
-            fprintf(stderr, PROG ": query %u: %s (at column %u)\n", query_no, msg, col + 1);
-        else
-            fprintf(stderr, PROG ": %s\n", line);
+    size_t bad = fz_utf8_check((const unsigned char *)q, qlen);
+    if (bad < qlen) {
+        uint32_t c = 1;
+        for (size_t i = 0; i < bad; i++)
+            c += ((unsigned char)q[i] & 0xC0) != 0x80;
+        char line[160];
+        snprintf(line, sizeof line, "bad query: not valid UTF-8 (at column %u): is the %s encoding UTF-8?", c,
+                 query_no ? "file's" : "terminal's");
+        complain(a, query_no, line);
         fz_arena_destroy(ar);
         return 2;
     }
-    hit_ctx hc = {a, query_no};
+    query_node *root = query_parse(q, qlen, ar, &err, &col, msg, sizeof msg);
+    if (!root && query_no && err == FZ_EMPTY) {
+        fz_arena_destroy(ar);
+        return -1; /* a blank line of a batch */
+    }
+    if (!root) {
+        char line[640];
+        query_error_text(err, msg, col, line, sizeof line);
+        complain(a, query_no, line);
+        fz_arena_destroy(ar);
+        return 2;
+    }
+    hit_ctx hc = {a, query_no, q, qlen, 0};
     search_hit_fn fn = a->mode == MODE_KWIC ? on_kwic : a->mode == MODE_BY ? on_group : on_hit;
     search_counts cnt = {0};
     int rc = search_run(a->s, root, &a->so, fn, &hc, &cnt, msg, sizeof msg);
@@ -258,10 +315,7 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     if (rc && a->broken)
         return 0; /* the pager quit: stop quietly */
     if (rc) {
-        if (query_no)
-            fprintf(stderr, PROG ": query %u: %s\n", query_no, msg[0] ? msg : fz_strerror(rc));
-        else
-            fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
+        complain(a, query_no, msg[0] ? msg : fz_strerror(rc));
         return 2;
     }
     int wrc = 0;
@@ -270,12 +324,12 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     } else if (a->mode == MODE_KWIC && kwic_rows(a->kw)) {
         begin_output(a);
         if (query_no && a->fmt == OUT_TERM)
-            printf("%s# %u: %.*s%s\n", a->color ? OUT_C_DIM : "", query_no, (int)qlen, q, a->color ? OUT_C_OFF : "");
+            query_heading(a, q, qlen, query_no);
         wrc = kwic_write(a->kw, stdout, a->fmt, a->color, query_no, 0);
     } else if (a->mode == MODE_BY && group_count(a->gr)) {
         begin_output(a);
         if (query_no && a->fmt == OUT_TERM)
-            printf("%s# %u: %.*s%s\n", a->color ? OUT_C_DIM : "", query_no, (int)qlen, q, a->color ? OUT_C_OFF : "");
+            query_heading(a, q, qlen, query_no);
         wrc = group_write(a->gr, stdout, a->fmt, a->color, a->cols, query_no, 0);
     }
     if (wrc) {
@@ -285,10 +339,13 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
         fprintf(stderr, PROG ": writing output: %s\n", wrc == FZ_EIO ? strerror(errno) : fz_strerror(wrc));
         return 2;
     }
-    if (a->timing && a->json) {
+    if (a->timing) {
         double ms = now_ms() - t0; /* parsing, searching and writing the output */
         begin_output(a);
-        printf("{\"query\":%u,\"ms\":%.3f,\"returned\":%u}\n", query_no, ms, cnt.returned);
+        if (query_no)
+            printf("{\"query\":%u,\"ms\":%.3f,\"returned\":%u}\n", query_no, ms, cnt.returned);
+        else
+            printf("{\"ms\":%.3f,\"returned\":%u}\n", ms, cnt.returned);
     }
     return cnt.entries ? 0 : 1;
 }
@@ -375,6 +432,7 @@ int main(int argc, char **argv)
     a.fmt = OUT_TERM;
     uint32_t limit = 10, width = 80, show_id = 0, context = KWIC_CONTEXT_DEFAULT;
     int limit_given = 0, snippets = 1, color = -1, kwic_mode = 0, count_mode = 0, no_pager = 0;
+    int context_given = 0;
     int by_given = 0, serve = 0;
     const char *serve_spec = NULL;
     uint32_t time_limit = SERVE_TIME_LIMIT_MS;
@@ -463,6 +521,7 @@ int main(int argc, char **argv)
         case O_CONTEXT:
             if (parse_uint(optarg, &context) || context > KWIC_CONTEXT_MAX)
                 return bad_value("--context", optarg, "a number from 0 to 1000");
+            context_given = 1;
             break;
         case O_BY:
             if (group_parse_by(optarg, &by))
@@ -480,15 +539,27 @@ int main(int argc, char **argv)
             break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("fzsearch %s (index format %d)\n", FZ_VERSION, STORE_FORMAT); return 0;
-        default:
-            if (optopt && c == '?' && !strchr("dnjfchV", optopt))
-                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzsearch --help')\n", optopt);
-            else if (optopt)
+        default: {
+            /* the option as written: a long option by its long name */
+            const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+            fz_buf eb = {0};
+            if (!strncmp(arg, "--", 2) && optopt)
+                fprintf(stderr, PROG ": option '%s' needs a value (try 'fzsearch --help')\n",
+                        esc_text_str(&eb, arg, strcspn(arg, "=")));
+            else if (!strncmp(arg, "--", 2))
+                fprintf(stderr, PROG ": unknown option '%s' (try 'fzsearch --help')\n",
+                        esc_text_str(&eb, arg, strcspn(arg, "=")));
+            else if (optopt > 0 && optopt < 128 && strchr("dnf", optopt))
                 fprintf(stderr, PROG ": option '-%c' needs a value (try 'fzsearch --help')\n", optopt);
-            else
-                fprintf(stderr, PROG ": unknown option '%s' or missing value (try 'fzsearch --help')\n",
-                        argv[optind - 1]);
+            else if (optopt > 32 && optopt < 127)
+                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzsearch --help')\n", optopt);
+            else {
+                char o2[2] = {'-', (char)optopt};
+                fprintf(stderr, PROG ": unknown option '%s' (try 'fzsearch --help')\n", esc_text_str(&eb, o2, 2));
+            }
+            fz_buf_free(&eb);
             return 2;
+        }
         }
     }
     if (kwic_mode + count_mode + by_given > 1) {
@@ -503,9 +574,18 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --show prints one entry: it takes no --kwic, --by, --count or --batch\n");
         return 2;
     }
+    if (context_given && !kwic_mode) {
+        fprintf(stderr, PROG ": --context sets the context of a concordance: add --kwic (snippets take --width)\n");
+        return 2;
+    }
+    if (a.timing && a.fmt != OUT_JSON) {
+        fprintf(stderr, PROG ": --timing writes one JSON object a query: add --json\n");
+        return 2;
+    }
     if (serve)
         return serve_main(db, serve_spec, argc - optind, argv + optind, time_limit,
                           kwic_mode || by_given || count_mode || batch || show);
+    a.batch = batch;
     a.mode = kwic_mode ? MODE_KWIC : by_given ? MODE_BY : count_mode ? MODE_COUNT : MODE_HITS;
     a.json = a.fmt == OUT_JSON;
     if (color < 0) {
@@ -587,11 +667,11 @@ int main(int argc, char **argv)
                 rc = fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : FZ_EIO;
                 fz_buf_free(&b);
             } else if (a.mode == MODE_KWIC)
-                rc = kwic_write(a.kw, stdout, a.fmt, 0, 0, 1);
+                rc = kwic_write(a.kw, stdout, a.fmt, 0, batch ? 1 : 0, 1);
             else if (a.mode == MODE_BY)
-                rc = group_write(a.gr, stdout, a.fmt, 0, a.cols, 0, 1);
+                rc = group_write(a.gr, stdout, a.fmt, 0, a.cols, batch ? 1 : 0, 1);
             else
-                rc = out_header(a.o);
+                rc = out_header(a.o, batch ? 1 : 0);
             if (rc)
                 write_failed(&a, rc);
         }
@@ -605,8 +685,15 @@ int main(int argc, char **argv)
             if (!isatty(STDOUT_FILENO))
                 setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
             FILE *f = strcmp(batch, "-") ? fopen(batch, "r") : stdin;
+            struct stat st;
+            fz_buf eb = {0};
+            if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+                fclose(f);
+                f = NULL;
+                errno = EISDIR;
+            }
             if (!f) {
-                fprintf(stderr, PROG ": --batch %s: %s\n", batch, strerror(errno));
+                fprintf(stderr, PROG ": --batch %s: %s\n", esc_text_str(&eb, batch, strlen(batch)), strerror(errno));
                 status = 2;
             } else {
                 char *line = NULL;
@@ -628,18 +715,35 @@ int main(int argc, char **argv)
                     if (fflush(stdout))
                         write_failed(&a, FZ_EIO);
                 }
+                if (!a.broken && ferror(f)) {
+                    fprintf(stderr, PROG ": --batch %s: reading line %u: %s\n", esc_text_str(&eb, batch, strlen(batch)),
+                            no + 1, strerror(errno));
+                    errs++;
+                }
                 free(line);
                 if (f != stdin)
                     fclose(f);
                 status = errs ? 2 : any ? 0 : 1;
             }
+            fz_buf_free(&eb);
         }
     }
     if (fflush(stdout) && !a.broken && errno != EPIPE && status != 2) {
         fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
         status = 2;
     }
-    pager_finish();
+    int ps = pager_finish();
+    if (ps && a.pager_cmd) {
+        /* a pager the user quits exits 0; this one failed, and what was
+         * written to it is lost */
+        fz_buf eb = {0};
+        fprintf(stderr,
+                PROG ": the pager '%s' failed (exit status %d), so the output may be lost: "
+                "use --no-pager or set FANGZHI_PAGER\n",
+                esc_text_str(&eb, a.pager_cmd, strlen(a.pager_cmd)), ps);
+        fz_buf_free(&eb);
+        status = 2;
+    }
     out_destroy(a.o);
     kwic_destroy(a.kw);
     group_destroy(a.gr);

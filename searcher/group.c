@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/esc.h"
 #include "../indexer/parse.h"
 
 #define NONE "(none)"
@@ -25,6 +26,7 @@ struct group {
     uint32_t *slot;          /* hash table: index + 1 into g, 0 empty */
     size_t nslot;            /* a power of two */
     fz_buf str, key, line;
+    fz_buf lab; /* a name as the terminal shows it */
     uint64_t total_entries, total_occ;
 };
 
@@ -63,6 +65,7 @@ void group_destroy(group *g)
     fz_buf_free(&g->str);
     fz_buf_free(&g->key);
     fz_buf_free(&g->line);
+    fz_buf_free(&g->lab);
     free(g);
 }
 
@@ -308,18 +311,18 @@ static void put_label(fz_buf *b, const char *s, size_t n, size_t lw, int from_le
 }
 
 /* The name of group i as the terminal shows it (a file relative to the
- * working directory when below it), NUL-terminated in buf. */
-static const char *label(const group *g, size_t i, char *buf, size_t bufsize)
+ * working directory when below it; control characters escaped),
+ * NUL-terminated in g->lab until the next call. */
+static const char *label(group *g, size_t i)
 {
     const char *s = g->str.p + g->g[i].name;
     size_t n = g->g[i].name_len;
+    g->lab.len = 0;
     if (g->by == GROUP_FILE)
-        return out_display_path(s, n, buf, bufsize);
-    if (n > bufsize - 1)
-        n = bufsize - 1;
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    return buf;
+        out_path_put(&g->lab, s, n);
+    else
+        esc_text_append(&g->lab, s, n, 0);
+    return fz_buf_putc(&g->lab, 0) ? "" : g->lab.p;
 }
 
 static int flush_line(group *g, FILE *f)
@@ -378,6 +381,8 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
     }
     if (fmt == OUT_CSV || fmt == OUT_TSV) {
         if (header) {
+            if (query_no)
+                out_sv_field(b, fmt, "query", 5, 0);
             out_sv_field(b, fmt, "group", 5, 0);
             out_sv_field(b, fmt, "entries", 7, 0);
             out_sv_field(b, fmt, "occurrences", 11, 1);
@@ -385,6 +390,10 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         }
         for (size_t i = 0; i < g->n && !rc; i++) {
             char num[32];
+            if (query_no) {
+                snprintf(num, sizeof num, "%u", query_no);
+                out_sv_field(b, fmt, num, strlen(num), 0);
+            }
             out_sv_field(b, fmt, s + g->g[i].name, g->g[i].name_len, 0);
             snprintf(num, sizeof num, "%llu", (unsigned long long)g->g[i].entries);
             out_sv_field(b, fmt, num, strlen(num), 0);
@@ -396,7 +405,6 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         return rc;
     }
     /* the terminal: name | entries | occurrences | bar */
-    char pb[PATH_MAX];
     const char *head = group_by_name(g->by);
     char tl[64];
     snprintf(tl, sizeof tl, "%zu group%s", g->n, g->n == 1 ? "" : "s");
@@ -405,8 +413,8 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         lw = strlen(tl);
     uint64_t maxocc = 0;
     for (size_t i = 0; i < g->n; i++) {
-        label(g, i, pb, sizeof pb);
-        size_t w = out_text_width(pb, strlen(pb));
+        const char *name = label(g, i);
+        size_t w = out_text_width(name, strlen(name));
         if (w > lw)
             lw = w;
         if (g->g[i].occ > maxocc)
@@ -430,8 +438,8 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
     fz_buf_putc(b, '\n');
     rc = flush_line(g, f);
     for (size_t i = 0; i < g->n && !rc; i++) {
-        label(g, i, pb, sizeof pb);
-        put_label(b, pb, strlen(pb), lw, g->by == GROUP_SECTION || g->by == GROUP_FILE);
+        const char *name = label(g, i);
+        put_label(b, name, strlen(name), lw, g->by == GROUP_SECTION || g->by == GROUP_FILE);
         fz_buf_printf(b, "  %*llu  %*llu  ", (int)ew, (unsigned long long)g->g[i].entries, (int)ow,
                       (unsigned long long)g->g[i].occ);
         if (color)

@@ -33,9 +33,11 @@
  * (padded to the widest, by display width, cut with "…" past 40 columns),
  * entries, occurrences and a bar proportional to occurrences drawn with
  * the block characters █▉▊▋▌▍▎▏ (eighths of a column), then a total row
- * (distinct entries and all occurrences).  JSON Lines: one object per group
+ * (distinct entries and all occurrences); names have their control
+ * characters escaped (common/esc.h).  JSON Lines: one object per group
  * {"query" (batch only), "group", "entries", "occurrences"}.  CSV/TSV: a
- * header row (when asked) then group, entries, occurrences.
+ * header row (when asked) then query (batch only), group, entries,
+ * occurrences.
  */
 #ifndef GROUP_H
 #define GROUP_H

@@ -317,7 +317,8 @@ static int lex_word(parser *p, tok *t)
     uint32_t col0 = p->col;
     size_t i = start;
     uint32_t col = col0;
-    /* field prefix: ASCII letters then ':' or '：', not followed by '/' */
+    /* field prefix: ASCII letters then ':' or '：' (followed by '/' only for
+     * a known field name) */
     size_t colon = 0, after = 0; /* byte offsets; after == 0: no field */
     while (i < p->len && ascii_alpha(p->q[i]))
         i++;
@@ -326,8 +327,14 @@ static int lex_word(parser *p, tok *t)
             colon = i, after = i + 1;
         else if (i + 3 <= p->len && p->q[i] == 0xEF && p->q[i + 1] == 0xBC && p->q[i + 2] == 0x9A)
             colon = i, after = i + 3;
-        if (after && after < p->len && p->q[after] == '/')
-            after = 0;
+        /* http://x is text; file:/abs/path and title:/x are fields */
+        if (after && after < p->len && p->q[after] == '/') {
+            int known = 0;
+            for (size_t f = 0; f < sizeof FIELDS / sizeof FIELDS[0]; f++)
+                known |= ascii_ieq(p->q + start, colon - start, FIELDS[f].name);
+            if (!known)
+                after = 0;
+        }
     }
     i = start;
     /* scan the whole word */
@@ -972,7 +979,8 @@ const char *query_help(void)
            "  商圈 -武林              NOT: leave out entries with 武林 (also NOT 武林)\n"
            "  \"长木、草庵\"            a quoted phrase, punctuation included (also “...”)\n"
            "  (商圈 OR 丝绸城) -智慧  grouping\n"
-           "  井长制 NEAR/20 治水     both within 20 characters, either order\n"
+           "  井长制 NEAR/20 治水     at most 20 characters between them (punctuation\n"
+           "                        counts), either order\n"
            "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
            "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
            "  title:X author:X section:X file:X kind:entry|sidebar|caption\n"

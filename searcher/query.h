@@ -11,6 +11,8 @@
  *   ( ... )          grouping
  *   "..."            a quoted phrase (spaces and operators inside are text)
  *   a NEAR/N b       a and b within N characters of each other, either order
+ *                    (at most N characters of the text between them,
+ *                    punctuation included; search.c counts them)
  *   a EXCEPT b       occurrences of a that are not part of an occurrence of b
  *   ? ？ □           inside a term: any one CJK character at that place
  *   field:value      title: author: section: file: kind: -- restricts the
@@ -50,8 +52,9 @@
  *   - Wildcards ? ？ □ are characters of the text; a word or phrase made only
  *     of wildcards (and spaces) is an error.
  *   - Colon rule: a word is a field prefix when it starts with one or more
- *     ASCII letters followed by ':' or '：' and the colon is not followed by
- *     '/' (so http://x is text).  Everything else with a colon is text
+ *     ASCII letters followed by ':' or '：', and, when the colon is followed
+ *     by '/', the letters are a field name (so http://x is text while
+ *     file:/abs/path and title:/概况 restrict to a field).  Everything else with a colon is text
  *     (10:30, 作者：陆婷).  Field names are matched ignoring ASCII case; an
  *     unknown name is an error.  The value follows the colon directly: the
  *     rest of the word, or a quoted phrase opening right after the colon.

@@ -13,6 +13,8 @@
  *           negative child matches
  *   or      the smallest document of its children
  *   near    and-match, then keeps the spans that have a partner within N
+ *           characters (the entry's text is tokenized again to place
+ *           positions in characters: doctoks)
  *   except  spans of the left side not inside a span of the right side
  * Top-k keeps a heap of the best k; a lone term or phrase skips whole
  * blocks whose BM25 upper bound (from every part's block maxima of tf and
@@ -26,6 +28,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/uchar.h>
 
 #include "../common/fold.h"
 
@@ -97,14 +100,22 @@ struct node {
     size_t nsp, spcap;
 };
 
-/* Tokens of one entry by position, for verification. */
+/* Tokens of one entry by position, for verification, and where each lies
+ * in characters, for NEAR/N. */
 typedef struct {
     uint32_t doc;
     uint32_t npos;
     uint8_t *kind;          /* TOK_UNI / TOK_WORD at that position, 0 none */
     uint32_t *toff, *tlen;  /* term at NONE fold, in terms */
+    uint32_t *cs, *ce;      /* characters (code points) of the field (title or
+                             * body) before the position's first character,
+                             * and up to the end of its last */
     fz_buf terms;
     size_t cap;
+    /* the tokenizer's walk: a byte offset of the field and the characters
+     * before it */
+    const char *text;
+    uint32_t at, chars;
 } doctoks;
 
 typedef struct {
@@ -312,11 +323,25 @@ static int leaf_positions(ctx *x, leaf *l)
 
 /* ---------------------------------------------------------- verification */
 
+/* Characters of dt->text before byte b, counted on from the last place
+ * (tokens come in order, so the walk is linear in the text's length). */
+static uint32_t dt_chars(doctoks *dt, uint32_t b)
+{
+    const unsigned char *t = (const unsigned char *)dt->text;
+    while (dt->at < b)
+        dt->chars += (t[dt->at++] & 0xC0) != 0x80;
+    while (dt->at > b) /* an expansion (㍻ -> 平成) repeats a byte range */
+        dt->chars -= (t[--dt->at] & 0xC0) != 0x80;
+    return dt->chars;
+}
+
 static int dt_emit(void *p, const tok_token *t)
 {
     doctoks *dt = p;
     if (t->kind == TOK_BI || t->pos >= dt->npos)
         return 0;
+    dt->cs[t->pos] = dt_chars(dt, t->start);
+    dt->ce[t->pos] = dt_chars(dt, t->end);
     dt->kind[t->pos] = (uint8_t)t->kind;
     dt->toff[t->pos] = (uint32_t)dt->terms.len;
     dt->tlen[t->pos] = t->term_len;
@@ -325,37 +350,60 @@ static int dt_emit(void *p, const tok_token *t)
 
 static tok_analyzer *get_tok(search *s, tok_fold f);
 
-/* Tokens (at fold NONE) of entry doc by position. */
+/* Reads entry doc into *e, its strings in a new arena that the caller
+ * destroys; NULL with x->err set when that fails (an entry the postings
+ * name but the index lacks is damage). */
+static fz_arena *entry_read(ctx *x, uint32_t doc, store_entry *e)
+{
+    fz_arena *a = fz_arena_create();
+    if (!a) {
+        x->err = FZ_ENOMEM;
+        return NULL;
+    }
+    int rc = store_entry_get(x->s->st, x->txn, doc, a, e);
+    if (rc) {
+        fz_arena_destroy(a);
+        x->err = rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
+        return NULL;
+    }
+    return a;
+}
+
+/* Tokens (at fold NONE) of entry doc by position, and their places in
+ * characters. */
 static int load_doctoks(ctx *x, uint32_t doc)
 {
     doctoks *dt = &x->dt;
     if (dt->doc == doc && dt->kind)
         return 0;
-    fz_arena *a = fz_arena_create();
-    if (!a)
-        return x->err = FZ_ENOMEM;
+    dt->doc = DOC_END; /* until it is loaded */
     store_entry e;
-    int rc = store_entry_get(x->s->st, x->txn, doc, a, &e);
-    if (rc) {
-        fz_arena_destroy(a);
-        return x->err = rc;
-    }
+    fz_arena *a = entry_read(x, doc, &e);
+    if (!a)
+        return x->err;
+    int rc;
     uint32_t n = e.npos + 2;
     if (n > dt->cap) {
         free(dt->kind);
         free(dt->toff);
         free(dt->tlen);
+        free(dt->cs);
+        free(dt->ce);
         dt->kind = malloc(n);
         dt->toff = malloc(n * sizeof *dt->toff);
         dt->tlen = malloc(n * sizeof *dt->tlen);
+        dt->cs = malloc(n * sizeof *dt->cs);
+        dt->ce = malloc(n * sizeof *dt->ce);
         dt->cap = n;
-        if (!dt->kind || !dt->toff || !dt->tlen) {
+        if (!dt->kind || !dt->toff || !dt->tlen || !dt->cs || !dt->ce) {
             fz_arena_destroy(a);
             dt->cap = 0;
             return x->err = FZ_ENOMEM;
         }
     }
     memset(dt->kind, 0, n);
+    memset(dt->cs, 0, n * sizeof *dt->cs);
+    memset(dt->ce, 0, n * sizeof *dt->ce);
     dt->npos = n;
     dt->terms.len = 0;
     tok_analyzer *t = get_tok(x->s, TOK_FOLD_NONE);
@@ -363,12 +411,19 @@ static int load_doctoks(ctx *x, uint32_t doc)
         fz_arena_destroy(a);
         return x->err = FZ_EICU;
     }
+    dt->text = e.title;
+    dt->at = dt->chars = 0;
     rc = tok_analyze(t, e.title, e.title_len, 0, dt_emit, dt, NULL);
+    dt->text = e.body;
+    dt->at = dt->chars = 0;
     if (!rc)
         rc = tok_analyze(t, e.body, e.body_len, e.title_npos, dt_emit, dt, NULL);
+    dt->text = NULL;
     fz_arena_destroy(a);
-    if (rc)
+    if (rc) {
+        dt->doc = DOC_END;
         return x->err = rc;
+    }
     dt->doc = doc;
     return 0;
 }
@@ -757,13 +812,28 @@ static uint32_t or_next(ctx *x, node *n, uint32_t target)
     return n->doc = d;
 }
 
-/* NEAR: the spans of either side that have a partner within dist. */
+/* A node whose spans are positions of the title and body (not of a
+ * metadata field such as author:). */
+static int text_spans_node(const node *n)
+{
+    return n->type != N_PHRASE || n->field == STORE_F_TEXT;
+}
+
+/* NEAR: the spans of either side that have a partner within dist
+ * characters of the same field (title or body): the characters between
+ * the two matches, punctuation, spaces and every letter of a word
+ * included; overlapping matches are 0 apart.  Metadata fields (author:
+ * and the like) have no text between their words: they count positions. */
 static int near_spans(ctx *x, node *n)
 {
     n->nsp = 0;
     node *a = n->kids[0], *b = n->kids[1];
     if (node_spans(x, a) || node_spans(x, b))
         return x->err;
+    int chars = text_spans_node(a) && text_spans_node(b);
+    if (chars && a->nsp && b->nsp && load_doctoks(x, n->doc))
+        return x->err;
+    const doctoks *dt = &x->dt;
     for (int side = 0; side < 2; side++) {
         node *p = side ? b : a, *q = side ? a : b;
         for (size_t i = 0; i < p->nsp; i++) {
@@ -771,10 +841,12 @@ static int near_spans(ctx *x, node *n)
             for (size_t j = 0; j < q->nsp && !ok; j++) {
                 const pspan *u = &p->sp[i], *w = &q->sp[j];
                 uint32_t gap;
+                if (chars && (u->title != w->title || u->e >= dt->npos || w->e >= dt->npos))
+                    continue;
                 if (w->s > u->e)
-                    gap = w->s - u->e - 1;
+                    gap = chars ? dt->cs[w->s] - dt->ce[u->e] : w->s - u->e - 1;
                 else if (u->s > w->e)
-                    gap = u->s - w->e - 1;
+                    gap = chars ? dt->cs[u->s] - dt->ce[w->e] : u->s - w->e - 1;
                 else
                     gap = 0;
                 ok = gap <= n->dist;
@@ -1323,7 +1395,21 @@ static node *compile_text(ctx *x, const query_node *q, int positive)
     }
     if (qt.n == 0) {
         free(qt.t);
-        fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
+        /* emoji and other pictographs are symbols: the analysis keeps no
+         * token of them (tok.h) */
+        int pict = 0;
+        for (size_t i = 0; i < q->text_len && !pict;) {
+            uint32_t cp;
+            int k = fz_utf8_decode((const unsigned char *)q->text + i, q->text_len - i, &cp);
+            pict = k > 0 && u_hasBinaryProperty((UChar32)cp, UCHAR_EXTENDED_PICTOGRAPHIC);
+            i += k > 0 ? (size_t)k : 1;
+        }
+        if (pict)
+            fz_msg(x->msg, x->msglen,
+                   "'%s' has nothing to search for: emoji and other symbols are not indexed, only "
+                   "characters, words and numbers", q->text);
+        else
+            fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
         x->err = FZ_ESYNTAX;
         return NULL;
     }
@@ -1926,6 +2012,10 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     }
     /* --sort source takes the first hits in reading order: rank them all */
     size_t k = o->limit && o->sort != SEARCH_SORT_SOURCE ? (size_t)o->limit + o->offset : 0;
+    /* a k beyond the collection is the whole collection (-n 2147483647
+     * must not ask for gigabytes) */
+    if (k > x.s->nentries + 1)
+        k = (size_t)x.s->nentries + 1;
     /* block-max top-k for a lone term or phrase: skip the rest of the lead
      * term's blocks when they cannot beat the k-th best score */
     int prune = !o->count && !o->one && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
@@ -2043,7 +2133,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
-            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(i + 1), fn, cbctx);
+            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), fn, cbctx);
             cnt.returned++;
         }
         free(hs);
@@ -2063,6 +2153,8 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
+    free(x.dt.cs);
+    free(x.dt.ce);
     free(x.dt.kind);
     free(x.dt.toff);
     free(x.dt.tlen);

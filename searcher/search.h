@@ -68,7 +68,8 @@ typedef struct {
 } search_span;
 
 typedef struct {
-    uint32_t rank;            /* 1-based, after offset */
+    uint32_t rank;            /* 1-based position in the whole ranking (offset
+                               * included: --offset 5 starts at 6) */
     double score;
     const store_entry *e;     /* valid during the callback */
     const char *file;         /* source path */

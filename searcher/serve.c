@@ -423,7 +423,7 @@ static enum MHD_Result page_export(job *j, out_format fmt, int api)
         o.offset = (j->r.page - 1) * REQ_PAGE_SIZE;
     }
     search_counts cnt = {0};
-    int rc = out_header(x.o);
+    int rc = out_header(x.o, 0);
     if (!rc && run(j, &o, on_export, &x, &cnt, &res)) {
         out_destroy(x.o);
         fclose(f);

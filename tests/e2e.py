@@ -23,6 +23,8 @@ comment).  Each case is 'key: value' lines:
   stderr: TEXT            text expected in stderr
   stderr-lines: N         exact number of lines in stderr
   count: E O              with --count --json: entries and occurrences
+  by: form                with --by KEY --json: the groups instead of the hits
+  groups: A | B           with by: the groups' names, in order (all of them)
 The runner prints 'e2e: N passed, M failed'.
 """
 import glob
@@ -85,6 +87,8 @@ def run_case(c, tmp):
     args = shlex.split(c.get("args", ""))
     want_count = "count" in c
     fmt = ["--count", "--json"] if want_count else ["--format", "jsonl"]
+    if "by" in c:
+        fmt = ["--by", c["by"], "--json"]
     cmd = [os.path.join(BIN, "fzsearch"), "--db", db] + fmt + args
     if "query" in c:
         cmd.append(c["query"])
@@ -106,6 +110,11 @@ def run_case(c, tmp):
         got = (lines[0]["entries"], lines[0]["occurrences"]) if lines else None
         if got != (e, o):
             errs.append("count %r, expected %r" % (got, (e, o)))
+        return errs
+    if "by" in c:
+        got = [g["group"] for g in lines]
+        if "groups" in c and got != split_list(c["groups"]):
+            errs.append("groups %r, expected %r" % (got, split_list(c["groups"])))
         return errs
     titles = [h["title"] for h in lines]
     if "hits" in c and len(lines) != int(c["hits"]):

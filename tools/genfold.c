@@ -2,11 +2,17 @@
  * genfold.c -- writes the character folding tables (the contract is
  * common/fold.h) as C source on stdout.
  *
- *   bzcat Unihan_Variants.txt.bz2 | genfold [-v] > fold_table.c
+ *   genfold [-v] DIR > fold_table.c
  *
- * Run by the Makefile at build time; -v prints what was merged and why to
- * stderr (for reviewing the variant classes).  Output is deterministic: it
- * depends only on the ICU data and the Unihan file.
+ * DIR holds the inputs as text: Unihan_Variants.txt, Unihan_OtherMappings.txt,
+ * Unihan_DictionaryIndices.txt, Unihan_Readings.txt (unicode-data, unpacked
+ * with bzcat) and TSCharacters.txt, TWVariants(Rev).txt, HKVariants(Rev).txt,
+ * JPVariants(Rev).txt, JPShinjitaiCharacters.txt (opencc's .ocd2 files
+ * dumped with opencc_dict).  Run by the Makefile at build time, which makes
+ * DIR; a missing file stops genfold with its name.  -v prints what was merged
+ * and why to stderr (for reviewing the variant classes).  Output is
+ * deterministic: it depends only on the ICU data and those files (every
+ * input is sorted and deduplicated before use).
  *
  * 1. Traditional -> simplified (fold_ts).  ICU's "Traditional-Simplified"
  *    transliterator is applied to every code point of U+3400..U+4DBF,
@@ -64,14 +70,25 @@
  *    exception is 苎, which fold_ts sends round the cycle): about 1,340 fold
  *    to a common form (峯 峰, 敎 教, 両 两, 塩 盐, ...), about 3,650 rare
  *    ones to a rare representative.  A simplified GB2312 text is left
- *    exactly as fold_ts leaves it (the sample corpus: no character changes).  Representatives map to themselves, so
- *    fold_variant is idempotent (checked here for every code point before
- *    writing, as is fold_variant(cp) == rep(fold_ts(cp))).
+ *    exactly as fold_ts leaves it (the sample corpus: no character changes).
+ *    Representatives map to themselves, so fold_variant is idempotent.
  *
+ * 3. Old printed forms (旧字形; fold.h lists the sources taken and rejected).
+ *    Pairs from OpenCC and other Unihan fields, each endpoint put through
+ *    NFKC, are mapped to their classes of step 2, and those classes are
+ *    grouped again under the same anchor rule: a second pass can only join
+ *    classes, never split one, and never joins two anchors.  fold_variant =
+ *    rep2(rep1(fold_ts(cp))).  Checked here for every code point before
+ *    writing: idempotent, fold_variant(cp) == fold_variant(fold_ts(cp)),
+ *    every fold of step 2 kept, every anchor its own representative.  The
+ *    header of the output counts, per source, the pairs read, the distinct
+ *    ones, those already in one class, those joined (new), those new from
+ *    that source alone, and those kept apart. *
  * Tables: sorted (from, to) arrays searched by binary search, and for
  * U+3400..U+9FFF a direct-mapped array of the result (0 = look in the sorted
  * array, used only if a result there ever needs more than 16 bits).
  */
+#include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -374,22 +391,24 @@ static uint32_t ts_end(iconv_t gb, uint32_t c)
 struct edge {
     uint32_t a, b;
 };
-static struct edge *edges;
-static size_t nedges, capedges;
+struct edges {
+    struct edge *e;
+    size_t n, cap;
+};
 
-static void add_edge(uint32_t a, uint32_t b)
+static void add_edge(struct edges *l, uint32_t a, uint32_t b)
 {
     if (a == b)
         return;
-    if (nedges == capedges) {
-        capedges = capedges ? capedges * 2 : 4096;
-        edges = realloc(edges, capedges * sizeof *edges);
-        if (!edges)
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4096;
+        l->e = realloc(l->e, l->cap * sizeof *l->e);
+        if (!l->e)
             die("out of memory");
     }
-    edges[nedges].a = a < b ? a : b;
-    edges[nedges].b = a < b ? b : a;
-    nedges++;
+    l->e[l->n].a = a < b ? a : b;
+    l->e[l->n].b = a < b ? b : a;
+    l->n++;
 }
 
 /* Parses "U+XXXX" at *p; returns the code point or -1. */
@@ -406,58 +425,77 @@ static long parse_u(const char **p)
     return v;
 }
 
-static size_t nsem, nz, nsimp;
-
-static void read_unihan(FILE *in, const uint32_t *end)
+/* Unihan lines "U+XXXX\tFIELD\tVALUE"; calls fn for each line whose field is
+ * one of fields[0..nf), with the field's index. */
+static void each_unihan(FILE *f, const char *const *fields, int nf,
+                        void (*fn)(uint32_t cp, int field, const char *value, void *arg), void *arg)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, in)) > 0) {
+    while ((n = getline(&line, &cap, f)) > 0) {
         if (line[0] != 'U')
             continue;
         const char *p = line;
-        long src = parse_u(&p);
-        if (src < 0 || *p != '\t')
+        long cp = parse_u(&p);
+        if (cp < 0 || *p != '\t')
             continue;
-        p++;
-        const char *field = p;
-        const char *tab = strchr(p, '\t');
+        const char *field = p + 1, *tab = strchr(field, '\t');
         if (!tab)
             continue;
-        size_t flen = (size_t)(tab - field);
-        int kind;
-        if (flen == 16 && !strncmp(field, "kSemanticVariant", flen)) kind = 1;
-        else if (flen == 9 && !strncmp(field, "kZVariant", flen)) kind = 2;
-        else if (flen == 18 && !strncmp(field, "kSimplifiedVariant", flen)) kind = 3;
-        else continue;
-        p = tab + 1;
-        uint32_t vals[32];
-        int nv = 0;
-        while (*p && *p != '\n' && *p != '\r') {
-            while (*p == ' ') p++;
-            long v = parse_u(&p);
-            if (v < 0)
-                break;
-            while (*p && *p != ' ' && *p != '\n' && *p != '\r') p++; /* <sources */
-            if (nv < 32)
-                vals[nv++] = (uint32_t)v;
-        }
-        if (kind == 3) {
-            /* Only where ICU has no opinion, and Unihan names one simplified
-             * form other than the character itself. */
-            if (nv != 1 || vals[0] == (uint32_t)src || ts[src] != (uint32_t)src)
-                continue;
-            nsimp++;
-            add_edge(end[src], end[vals[0]]);
-            continue;
-        }
-        for (int i = 0; i < nv; i++) {
-            if (kind == 1) nsem++; else nz++;
-            add_edge(end[src], end[vals[i]]);
-        }
+        if (line[n - 1] == '\n')
+            line[n - 1] = 0;
+        for (int i = 0; i < nf; i++)
+            if ((size_t)(tab - field) == strlen(fields[i]) && !strncmp(field, fields[i], (size_t)(tab - field)))
+                fn((uint32_t)cp, i, tab + 1, arg);
     }
     free(line);
+}
+
+static size_t nsem, nz, nsimp;
+
+struct variants_ctx {
+    const uint32_t *end; /* where fold_ts leads */
+    struct edges *out;
+};
+
+/* kSemanticVariant (0), kZVariant (1), kSimplifiedVariant (2): values
+ * "U+XXXX<sources U+YYYY ...". */
+static void on_variant(uint32_t src, int kind, const char *value, void *arg)
+{
+    const struct variants_ctx *x = arg;
+    const char *p = value;
+    uint32_t vals[32];
+    int nv = 0;
+    while (*p && *p != '\r') {
+        while (*p == ' ') p++;
+        long v = parse_u(&p);
+        if (v < 0)
+            break;
+        while (*p && *p != ' ' && *p != '\r') p++; /* <sources */
+        if (nv < 32)
+            vals[nv++] = (uint32_t)v;
+    }
+    if (kind == 2) {
+        /* Only where ICU has no opinion, and Unihan names one simplified
+         * form other than the character itself. */
+        if (nv != 1 || vals[0] == src || ts[src] != src)
+            return;
+        nsimp++;
+        add_edge(x->out, x->end[src], x->end[vals[0]]);
+        return;
+    }
+    for (int i = 0; i < nv; i++) {
+        if (kind == 0) nsem++; else nz++;
+        add_edge(x->out, x->end[src], x->end[vals[i]]);
+    }
+}
+
+static void read_unihan(FILE *in, const uint32_t *end, struct edges *out)
+{
+    static const char *const fields[] = {"kSemanticVariant", "kZVariant", "kSimplifiedVariant"};
+    struct variants_ctx x = {end, out};
+    each_unihan(in, fields, 3, on_variant, &x);
 }
 
 /* ---- union-find --------------------------------------------------------- */
@@ -485,6 +523,356 @@ static int cmp_edge(const void *x, const void *y)
     if (a->a != b->a) return a->a < b->a ? -1 : 1;
     if (a->b != b->b) return a->b < b->b ? -1 : 1;
     return 0;
+}
+
+/* ---- variant classes ---------------------------------------------------- */
+
+/* Folds the nodes joined by l's edges (sorted and deduplicated here) into
+ * classes and returns rep, NCP entries (rep[c] == c outside them).  An
+ * anchor (gbfix[c]: a fold_ts fixed point in GB2312) is never merged with
+ * another; the other nodes are grouped by the edges among themselves, and a
+ * group goes to the one anchor it touches, or to its smallest code point
+ * when it touches none; in a group touching several anchors only a member
+ * with an edge to exactly one of them folds (to it), the rest stay alone.
+ * stage names the pass in -v output; the counts are added to *apart (edges
+ * between two anchors), *ambiguous and *merged. */
+static uint32_t *make_classes(struct edges *l, const uint8_t *gbfix, const char *stage,
+                              size_t *apart, size_t *ambiguous, size_t *merged)
+{
+    qsort(l->e, l->n, sizeof *l->e, cmp_edge);
+    size_t w = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (w == 0 || cmp_edge(&l->e[w - 1], &l->e[i]) != 0)
+            l->e[w++] = l->e[i];
+    l->n = w;
+    const struct edge *e = l->e;
+    uint8_t *anchor = xcalloc(NCP, 1), *node = xcalloc(NCP, 1);
+    for (size_t i = 0; i < l->n; i++)
+        node[e[i].a] = node[e[i].b] = 1;
+    for (uint32_t c = 0; c < NCP; c++)
+        anchor[c] = node[c] && gbfix[c];
+    uf = xcalloc(NCP, sizeof *uf);
+    for (uint32_t c = 0; c < NCP; c++)
+        uf[c] = c;
+    for (size_t i = 0; i < l->n; i++) {
+        uint32_t a = e[i].a, b = e[i].b;
+        if (!anchor[a] && !anchor[b])
+            uf_union(a, b);
+        else if (anchor[a] && anchor[b]) {
+            (*apart)++;
+            if (verbose) {
+                fprintf(stderr, "genfold: %s: kept apart (both common): ", stage);
+                put_utf8(stderr, a); fputc(' ', stderr); put_utf8(stderr, b);
+                fputc('\n', stderr);
+            }
+        }
+    }
+    /* The anchor each group touches: 0 none, NCP several. */
+    uint32_t *gan = xcalloc(NCP, sizeof *gan);
+    uint32_t *own = xcalloc(NCP, sizeof *own); /* same, per member */
+    for (size_t i = 0; i < l->n; i++) {
+        uint32_t a = e[i].a, b = e[i].b;
+        if (anchor[a] == anchor[b])
+            continue;
+        uint32_t an = anchor[a] ? a : b, m = anchor[a] ? b : a;
+        uint32_t g = uf_find(m);
+        gan[g] = (gan[g] == 0 || gan[g] == an) ? an : NCP;
+        own[m] = (own[m] == 0 || own[m] == an) ? an : NCP;
+    }
+    uint32_t *rep = xcalloc(NCP, sizeof *rep);
+    for (uint32_t c = 0; c < NCP; c++) {
+        rep[c] = c;
+        if (!node[c] || anchor[c])
+            continue;
+        uint32_t g = uf_find(c);
+        if (gan[g] == 0)
+            rep[c] = g; /* smallest code point of the group */
+        else if (gan[g] != NCP)
+            rep[c] = gan[g];
+        else if (own[c] != 0 && own[c] != NCP)
+            rep[c] = own[c];
+        else {
+            (*ambiguous)++;
+            if (verbose) {
+                fprintf(stderr, "genfold: %s: ambiguous, left alone: ", stage);
+                put_utf8(stderr, c);
+                fprintf(stderr, " U+%04X\n", c);
+            }
+        }
+        if (rep[c] != c) {
+            (*merged)++;
+            if (verbose) {
+                fprintf(stderr, "genfold: %s: variant ", stage);
+                put_utf8(stderr, c);
+                fprintf(stderr, " U+%04X -> ", c);
+                put_utf8(stderr, rep[c]);
+                fprintf(stderr, " U+%04X%s\n", rep[c], anchor[rep[c]] ? "" : " (no common form)");
+            }
+        }
+    }
+    free(anchor); free(node); free(uf); free(gan); free(own);
+    uf = NULL;
+    return rep;
+}
+
+/* ---- old printed forms -------------------------------------------------- */
+
+/* The sources of the second pass (fold.h says which relations are taken
+ * and why).  Each gives raw pairs of code points, kept with their source so
+ * that what each contributes can be counted. */
+enum { SRC_TS, SRC_TW, SRC_HK, SRC_JP, SRC_JINMEI, SRC_DKW, NSRC };
+static const char *const src_name[NSRC] = {
+    "OpenCC TSCharacters", "OpenCC TWVariants(+Rev)", "OpenCC HKVariants(+Rev)",
+    "OpenCC JPVariants(+Rev)", "Unihan kJinmeiyoKanji/kJoyoKanji", "Unihan kIRGDaiKanwaZiten N/N'"};
+
+struct opair {
+    uint32_t a, b;
+    int src;
+};
+static struct opair *opairs;
+static size_t nopairs, capopairs;
+static size_t src_read[NSRC]; /* pairs read, before deduplication */
+
+/* cp as the analyser sees it: NFKC_Casefold first (tok.c), so a CJK
+ * compatibility ideograph (侮 U+FA30) is already its unified twin and a pair
+ * through it is no news. */
+static uint32_t nfkc1(uint32_t cp)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UChar s1[2], s2[8];
+    int32_t l1 = 0, i = 0;
+    U16_APPEND_UNSAFE(s1, l1, (UChar32)cp);
+    const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
+    int32_t l2 = unorm2_normalize(nf, s1, l1, s2, 8, &st);
+    if (U_FAILURE(st) || l2 <= 0)
+        return cp;
+    UChar32 c;
+    U16_NEXT(s2, i, l2, c);
+    return i == l2 ? (uint32_t)c : cp;
+}
+
+static void add_opair(uint32_t a, uint32_t b, int src)
+{
+    a = nfkc1(a);
+    b = nfkc1(b);
+    if (a == b)
+        return;
+    if (nopairs == capopairs) {
+        capopairs = capopairs ? capopairs * 2 : 4096;
+        opairs = realloc(opairs, capopairs * sizeof *opairs);
+        if (!opairs)
+            die("out of memory");
+    }
+    opairs[nopairs].a = a < b ? a : b;
+    opairs[nopairs].b = a < b ? b : a;
+    opairs[nopairs].src = src;
+    nopairs++;
+    src_read[src]++;
+}
+
+static int cmp_opair(const void *x, const void *y)
+{
+    const struct opair *a = x, *b = y;
+    if (a->src != b->src) return a->src < b->src ? -1 : 1;
+    if (a->a != b->a) return a->a < b->a ? -1 : 1;
+    if (a->b != b->b) return a->b < b->b ? -1 : 1;
+    return 0;
+}
+
+static FILE *open_src(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "genfold: cannot open %s: %s (the Makefile unpacks it from "
+                        "unicode-data or opencc)\n", path, strerror(errno));
+        exit(2);
+    }
+    return f;
+}
+
+/* Decodes one UTF-8 sequence at *p (well-formed input assumed, as written
+ * by opencc_dict); returns the code point, 0 at the end of the field. */
+static uint32_t get_utf8(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    uint32_t c = s[0];
+    int n = 0;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xF0) { c &= 0x07; n = 3; }
+    else if (c >= 0xE0) { c &= 0x0F; n = 2; }
+    else if (c >= 0xC0) { c &= 0x1F; n = 1; }
+    else die("malformed UTF-8 in an OpenCC dictionary");
+    for (int i = 1; i <= n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            die("malformed UTF-8 in an OpenCC dictionary");
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    *p = s + n + 1;
+    return c;
+}
+
+/* One OpenCC dictionary dumped by opencc_dict: "KEY\tVALUE VALUE...".
+ * Entries whose key or a value is more than one code point (phrases) are
+ * skipped.  With only_single, an entry with several values is skipped too
+ * (TSCharacters: 乾 -> 干 乾 is a choice between words, not a variant).
+ * An entry touching a code point set in reject is skipped.  When multi is
+ * not NULL, nothing is paired: the keys of entries with several values are
+ * set in multi. */
+static void read_opencc(const char *dir, const char *name, int src, int only_single,
+                        const uint8_t *reject, uint8_t *multi)
+{
+    FILE *f = open_src(dir, name);
+    char *line = NULL;
+    size_t cap = 0, before = src_read[src];
+    while (getline(&line, &cap, f) > 0) {
+        const unsigned char *p = (const unsigned char *)line;
+        uint32_t key = get_utf8(&p);
+        if (*p != '\t')
+            continue;
+        p++;
+        uint32_t vals[16];
+        int nv = 0, ok = 1;
+        while (*p && *p != '\n') {
+            uint32_t v = get_utf8(&p);
+            if (*p && *p != ' ' && *p != '\n')
+                ok = 0; /* a phrase */
+            while (*p && *p != ' ' && *p != '\n')
+                p++;
+            while (*p == ' ')
+                p++;
+            if (nv < 16)
+                vals[nv++] = v;
+        }
+        if (multi) {
+            if (ok && nv > 1)
+                multi[key] = 1;
+            continue;
+        }
+        if (!ok || nv == 0 || (only_single && nv > 1) || (reject && reject[key]))
+            continue;
+        for (int i = 0; i < nv; i++)
+            if (!(reject && reject[vals[i]]))
+                add_opair(key, vals[i], src);
+    }
+    free(line);
+    fclose(f);
+    if (!multi && src_read[src] == before) {
+        fprintf(stderr, "genfold: no character pairs in %s/%s\n", dir, name);
+        exit(2);
+    }
+}
+
+/* kJinmeiyoKanji / kJoyoKanji values "2010:U+4E57": the character is the
+ * listed (old or variant) form of the Jōyō kanji named after the colon. */
+static void on_jinmei(uint32_t cp, int field, const char *value, void *arg)
+{
+    for (const char *p = value; (p = strstr(p, "U+")) != NULL;) {
+        long v = parse_u(&p);
+        if (v < 0)
+            break;
+        add_opair(cp, (uint32_t)v, SRC_JINMEI);
+    }
+}
+
+/* The Dai Kanwa Jiten numbers (kIRGDaiKanwaZiten) and Mandarin readings. */
+struct dkw {
+    uint32_t *num;  /* num[cp]: the number, bit 31 for a primed one; 0 none */
+    char **mandarin; /* first kMandarin reading, or NULL */
+};
+
+static void on_dkw(uint32_t cp, int field, const char *value, void *arg)
+{
+    struct dkw *d = arg;
+    char *end;
+    unsigned long v = strtoul(value, &end, 10);
+    if (end == value || v == 0 || v >= 0x80000000ul || (*end && *end != '\'') ||
+        (end[0] == '\'' && end[1] != 0))
+        return; /* one plain or once-primed number only */
+    d->num[cp] = (uint32_t)v | (*end == '\'' ? 0x80000000u : 0);
+}
+
+static void on_mandarin(uint32_t cp, int field, const char *value, void *arg)
+{
+    struct dkw *d = arg;
+    size_t n = strcspn(value, " ");
+    d->mandarin[cp] = strndup(value, n);
+    if (!d->mandarin[cp])
+        die("out of memory");
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Pairs a character numbered N' in the revised Dai Kanwa Jiten with the one
+ * numbered N when Unihan gives both the same Mandarin reading. */
+static void read_dkw(const char *dir)
+{
+    struct dkw d;
+    d.num = xcalloc(NCP, sizeof *d.num);
+    d.mandarin = xcalloc(NCP, sizeof *d.mandarin);
+    static const char *const f1[] = {"kIRGDaiKanwaZiten"}, *const f2[] = {"kMandarin"};
+    FILE *f = open_src(dir, "Unihan_DictionaryIndices.txt");
+    each_unihan(f, f1, 1, on_dkw, &d);
+    fclose(f);
+    f = open_src(dir, "Unihan_Readings.txt");
+    each_unihan(f, f2, 1, on_mandarin, &d);
+    fclose(f);
+    /* (number << 32 | cp), sorted: each N' next to its N. */
+    uint64_t *byn = xcalloc(NCP, sizeof *byn);
+    size_t n = 0;
+    for (uint32_t c = 0; c < NCP; c++)
+        if (d.num[c])
+            byn[n++] = (uint64_t)(d.num[c] & 0x7FFFFFFFu) << 32 | c;
+    qsort(byn, n, sizeof *byn, cmp_u64);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && byn[j] >> 32 == byn[i] >> 32)
+            j++;
+        for (size_t x = i; x < j; x++)
+            for (size_t y = i; y < j; y++) {
+                uint32_t a = (uint32_t)byn[x], b = (uint32_t)byn[y];
+                if (!(d.num[a] >> 31) && d.num[b] >> 31 && d.mandarin[a] && d.mandarin[b] &&
+                    !strcmp(d.mandarin[a], d.mandarin[b]))
+                    add_opair(a, b, SRC_DKW);
+            }
+        i = j;
+    }
+    if (src_read[SRC_DKW] == 0)
+        die("no Dai Kanwa Jiten pairs (Unihan_DictionaryIndices.txt, Unihan_Readings.txt)");
+    for (uint32_t c = 0; c < NCP; c++)
+        free(d.mandarin[c]);
+    free(d.mandarin);
+    free(d.num);
+    free(byn);
+}
+
+static void read_oldforms(const char *dir)
+{
+    read_opencc(dir, "TSCharacters.txt", SRC_TS, 1, NULL, NULL);
+    read_opencc(dir, "TWVariants.txt", SRC_TW, 0, NULL, NULL);
+    read_opencc(dir, "TWVariantsRev.txt", SRC_TW, 0, NULL, NULL);
+    read_opencc(dir, "HKVariants.txt", SRC_HK, 0, NULL, NULL);
+    read_opencc(dir, "HKVariantsRev.txt", SRC_HK, 0, NULL, NULL);
+    /* Japanese forms that OpenCC itself lists as standing for several
+     * characters (JPShinjitaiCharacters: 芸 藝/芸, 弁 辨/辯/瓣/辦/弁, 欠
+     * 缺/欠, ...) are other words in Chinese: no pair touches them. */
+    uint8_t *jpmulti = xcalloc(NCP, 1);
+    read_opencc(dir, "JPShinjitaiCharacters.txt", SRC_JP, 0, NULL, jpmulti);
+    read_opencc(dir, "JPVariants.txt", SRC_JP, 0, jpmulti, NULL);
+    read_opencc(dir, "JPVariantsRev.txt", SRC_JP, 0, jpmulti, NULL);
+    free(jpmulti);
+    static const char *const fj[] = {"kJinmeiyoKanji", "kJoyoKanji"};
+    FILE *f = open_src(dir, "Unihan_OtherMappings.txt");
+    each_unihan(f, fj, 2, on_jinmei, NULL);
+    fclose(f);
+    if (src_read[SRC_JINMEI] == 0)
+        die("no kJinmeiyoKanji variants in Unihan_OtherMappings.txt");
+    read_dkw(dir);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -616,20 +1004,19 @@ static void emit_phrases(void)
     printf("uint32_t fold_phrase_count(void) { return %zu; }\n", nphrases);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "-v"))
+    int ai = 1;
+    if (argc > ai && !strcmp(argv[ai], "-v")) {
         verbose = 1;
-    else if (argc > 1) {
-        fprintf(stderr, "usage: genfold [-v] < Unihan_Variants.txt > fold_table.c\n");
+        ai++;
+    }
+    if (argc != ai + 1) {
+        fprintf(stderr, "usage: genfold [-v] DIR > fold_table.c  (DIR: the Unihan files and "
+                        "OpenCC dictionaries as text, see the Makefile)\n");
         return 2;
     }
+    const char *dir = argv[ai];
 
     UErrorCode st = U_ZERO_ERROR;
     UChar id[64];
@@ -655,97 +1042,89 @@ int main(int argc, char **argv)
         die("iconv cannot convert to GB2312");
     for (uint32_t c = 0; c < NCP; c++)
         tsx[c] = ts_end(gb, c);
-    read_unihan(stdin, tsx);
-    if (nedges == 0)
-        die("no variants read from stdin (expected Unihan_Variants.txt)");
-    qsort(edges, nedges, sizeof *edges, cmp_edge);
-    size_t w = 0;
-    for (size_t i = 0; i < nedges; i++)
-        if (w == 0 || cmp_edge(&edges[w - 1], &edges[i]) != 0)
-            edges[w++] = edges[i];
-    nedges = w;
-
-    /* Anchors: common simplified characters. */
-    uint8_t *anchor = xcalloc(NCP, 1), *node = xcalloc(NCP, 1);
-    for (size_t i = 0; i < nedges; i++)
-        node[edges[i].a] = node[edges[i].b] = 1;
+    uint8_t *gbfix = xcalloc(NCP, 1); /* anchors: common simplified characters */
     for (uint32_t c = 0; c < NCP; c++)
-        if (node[c] && tsx[c] == c && in_gb2312(gb, c))
-            anchor[c] = 1;
+        gbfix[c] = tsx[c] == c && in_gb2312(gb, c);
     iconv_close(gb);
 
-    /* Group the non-anchors by the edges among themselves. */
-    uf = xcalloc(NCP, sizeof *uf);
+    /* Pass 1: Unihan's variants among the fold_ts forms. */
+    struct edges e1 = {0};
+    FILE *uv = open_src(dir, "Unihan_Variants.txt");
+    read_unihan(uv, tsx, &e1);
+    fclose(uv);
+    if (e1.n == 0)
+        die("no variants read from Unihan_Variants.txt");
+    size_t anchor_pairs = 0, ambiguous = 0, merged = 0;
+    uint32_t *rep1 = make_classes(&e1, gbfix, "unihan", &anchor_pairs, &ambiguous, &merged);
+    uint32_t *fv1 = xcalloc(NCP, sizeof *fv1);
     for (uint32_t c = 0; c < NCP; c++)
-        uf[c] = c;
-    size_t anchor_pairs = 0;
-    for (size_t i = 0; i < nedges; i++) {
-        uint32_t a = edges[i].a, b = edges[i].b;
-        if (!anchor[a] && !anchor[b])
-            uf_union(a, b);
-        else if (anchor[a] && anchor[b]) {
-            anchor_pairs++;
-            if (verbose) {
-                fprintf(stderr, "genfold: kept apart (both common): ");
-                put_utf8(stderr, a); fputc(' ', stderr); put_utf8(stderr, b);
-                fputc('\n', stderr);
-            }
-        }
-    }
-    /* The anchor each group touches: 0 none, NCP several. */
-    uint32_t *gan = xcalloc(NCP, sizeof *gan);
-    uint32_t *own = xcalloc(NCP, sizeof *own); /* same, per member */
-    for (size_t i = 0; i < nedges; i++) {
-        uint32_t a = edges[i].a, b = edges[i].b;
-        if (anchor[a] == anchor[b])
-            continue;
-        uint32_t an = anchor[a] ? a : b, m = anchor[a] ? b : a;
-        uint32_t g = uf_find(m);
-        gan[g] = (gan[g] == 0 || gan[g] == an) ? an : NCP;
-        own[m] = (own[m] == 0 || own[m] == an) ? an : NCP;
-    }
-    uint32_t *rep = xcalloc(NCP, sizeof *rep);
-    size_t ambiguous = 0, merged = 0;
-    for (uint32_t c = 0; c < NCP; c++) {
-        rep[c] = c;
-        if (!node[c] || anchor[c])
-            continue;
-        uint32_t g = uf_find(c);
-        if (gan[g] == 0)
-            rep[c] = g; /* smallest code point of the group */
-        else if (gan[g] != NCP)
-            rep[c] = gan[g];
-        else if (own[c] != 0 && own[c] != NCP)
-            rep[c] = own[c];
-        else {
-            ambiguous++;
-            if (verbose) {
-                fprintf(stderr, "genfold: ambiguous, left alone: ");
-                put_utf8(stderr, c);
-                fprintf(stderr, " U+%04X\n", c);
-            }
-        }
-        if (rep[c] != c) {
-            merged++;
-            if (verbose) {
-                fprintf(stderr, "genfold: variant ");
-                put_utf8(stderr, c);
-                fprintf(stderr, " U+%04X -> ", c);
-                put_utf8(stderr, rep[c]);
-                fprintf(stderr, " U+%04X%s\n", rep[c], anchor[rep[c]] ? "" : " (no common form)");
-            }
-        }
-    }
+        fv1[c] = rep1[tsx[c]];
 
-    /* fold_variant(cp) = rep(fold_ts(cp)), as one table. */
+    /* Pass 2: old printed forms, among the classes of pass 1, which it can
+     * only join (so nothing pass 1 folds is undone). */
+    read_oldforms(dir);
+    qsort(opairs, nopairs, sizeof *opairs, cmp_opair);
+    size_t w = 0;
+    for (size_t i = 0; i < nopairs; i++)
+        if (w == 0 || cmp_opair(&opairs[w - 1], &opairs[i]) != 0)
+            opairs[w++] = opairs[i];
+    nopairs = w;
+    struct edges e2 = {0};
+    for (size_t i = 0; i < nopairs; i++)
+        add_edge(&e2, fv1[opairs[i].a], fv1[opairs[i].b]);
+    size_t apart2 = 0, ambiguous2 = 0, merged2 = 0;
+    uint32_t *rep2 = make_classes(&e2, gbfix, "old forms", &apart2, &ambiguous2, &merged2);
+
+    /* fold_variant(cp) = rep2(rep1(fold_ts(cp))), as one table. */
     uint32_t *fv = xcalloc(NCP, sizeof *fv);
-    for (uint32_t c = 0; c < NCP; c++)
-        fv[c] = rep[tsx[c]];
+    size_t changed = 0;
+    for (uint32_t c = 0; c < NCP; c++) {
+        fv[c] = rep2[fv1[c]];
+        changed += fv[c] != fv1[c];
+    }
     for (uint32_t c = 0; c < NCP; c++) {
         if (fv[fv[c]] != fv[c])
             die("fold_variant is not idempotent");
-        if (fv[c] != rep[tsx[ts[c]]])
-            die("fold_variant differs from rep(fold_ts)");
+        if (fv[c] != fv[ts[c]])
+            die("fold_variant differs from fold_variant(fold_ts)");
+        if (fv1[c] != c && fv[c] != fv[fv1[c]])
+            die("the old forms undid a Unihan variant");
+        if (c < 0x10000 && gbfix[c] && fv[c] != c)
+            die("a common simplified character changed");
+    }
+    /* What each source gives: distinct pairs; those already one class
+     * after ICU and Unihan; those the old-form pass joins (new); those kept
+     * apart (two common characters, or ambiguous). */
+    size_t s_pairs[NSRC] = {0}, s_had[NSRC] = {0}, s_new[NSRC] = {0}, s_apart[NSRC] = {0};
+    size_t s_only[NSRC] = {0}; /* new, and listed by no other source */
+    uint64_t *byp = xcalloc(nopairs + 1, sizeof *byp);
+    for (size_t i = 0; i < nopairs; i++)
+        byp[i] = (uint64_t)opairs[i].a << 32 | opairs[i].b;
+    qsort(byp, nopairs, sizeof *byp, cmp_u64);
+    for (size_t i = 0; i < nopairs; i++) {
+        const struct opair *o = &opairs[i];
+        uint64_t key = (uint64_t)o->a << 32 | o->b;
+        size_t lo = 0, hi = nopairs; /* how many sources list this pair */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (byp[mid] < key) lo = mid + 1; else hi = mid;
+        }
+        size_t nsrc = 0;
+        while (lo + nsrc < nopairs && byp[lo + nsrc] == key)
+            nsrc++;
+        s_pairs[o->src]++;
+        if (fv1[o->a] == fv1[o->b])
+            s_had[o->src]++;
+        else if (fv[o->a] == fv[o->b]) {
+            s_new[o->src]++;
+            s_only[o->src] += nsrc == 1;
+            if (verbose) {
+                fprintf(stderr, "genfold: old form (%s): ", src_name[o->src]);
+                put_utf8(stderr, o->a); fputc(' ', stderr); put_utf8(stderr, o->b);
+                fputc('\n', stderr);
+            }
+        } else
+            s_apart[o->src]++;
     }
 
     printf("/*\n * fold_table.c -- GENERATED by tools/genfold.c; do not edit.\n *\n");
@@ -765,8 +1144,17 @@ int main(int argc, char **argv)
     printf(" * Unihan: %zu kSemanticVariant, %zu kZVariant, %zu kSimplifiedVariant\n"
            " * (where ICU has no mapping) values; %zu distinct edges after fold_ts;\n"
            " * %zu edges between two common characters kept apart; %zu characters\n"
-           " * folded to a representative, %zu ambiguous left alone.\n */\n",
-           nsem, nz, nsimp, nedges, anchor_pairs, merged, ambiguous);
+           " * folded to a representative, %zu ambiguous left alone.\n",
+           nsem, nz, nsimp, e1.n, anchor_pairs, merged, ambiguous);
+    printf(" * Old printed forms (second pass, joining the classes above):\n"
+           " *   source: pairs read, distinct pairs, already one class, joined (new),\n"
+           " *   new and from no other source, kept apart\n");
+    for (int i = 0; i < NSRC; i++)
+        printf(" *   %s: %zu, %zu, %zu, %zu, %zu, %zu\n", src_name[i], src_read[i], s_pairs[i],
+               s_had[i], s_new[i], s_only[i], s_apart[i]);
+    printf(" *   %zu distinct edges between classes; %zu between two common characters\n"
+           " *   kept apart; %zu ambiguous left alone; %zu characters fold differently\n"
+           " *   than with ICU and Unihan alone.\n */\n", e2.n, apart2, ambiguous2, changed);
     printf("#include \"fold.h\"\n\n#include <stddef.h>\n\n");
     uint32_t nts, nfv;
     emit_table("ts", ts, &nts);
@@ -837,7 +1225,7 @@ int main(int argc, char **argv)
                 nts, nfv, merged);
     if (fflush(stdout) != 0 || ferror(stdout))
         die("cannot write the output");
-    free(ts); free(tsx); free(anchor); free(node); free(uf); free(gan); free(own);
-    free(rep); free(fv); free(edges); free(phrases);
+    free(ts); free(tsx); free(gbfix); free(rep1); free(fv1); free(rep2); free(fv);
+    free(e1.e); free(e2.e); free(opairs); free(byp); free(phrases);
     return 0;
 }

@@ -4,6 +4,8 @@
 #include "fold.h"
 #include "t.h"
 
+#include <iconv.h>
+
 TEST(test_counts)
 {
     CHECK(fold_ts_count() > 2000);
@@ -96,11 +98,91 @@ TEST(test_idempotent)
     CHECK_EQ_INT(bad_small, 0);
 }
 
+TEST(test_old_forms)
+{
+    /* Old printed forms (旧字形) that neither ICU nor Unihan's variants
+     * connect: 淸/清 靑/青 旣/既 卽/即, then a pair from each source of the
+     * second pass (fold.h) that only that source gives. */
+    static const uint32_t pairs[][2] = {
+        {0x6DF8, 0x6E05}, /* 淸 清 */
+        {0x9751, 0x9752}, /* 靑 青 */
+        {0x65E3, 0x65E2}, /* 旣 既 */
+        {0x537D, 0x5373}, /* 卽 即 */
+        {0x5C19, 0x5C1A}, /* 尙 尚: Dai Kanwa N/N' */
+        {0x98EE, 0x98F2}, /* 飮 飲: Dai Kanwa N/N' */
+        {0x8129, 0x4FEE}, /* 脩 修: OpenCC TSCharacters */
+        {0x8518, 0x53C3}, /* 蔘 參: OpenCC TWVariants */
+        {0x8879, 0x53EA}, /* 衹 只: OpenCC HKVariants */
+        {0x565B, 0x5699}, /* 噛 嚙: OpenCC JPVariants */
+        {0x6E13, 0x6EAA}, /* 渓 溪: OpenCC JPVariants */
+        {0x6644, 0x6643}, /* 晄 晃: Unihan kJinmeiyoKanji */
+        {0x8420, 0x840C}, /* 萠 萌: Unihan kJinmeiyoKanji */
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        uint32_t a = pairs[i][0], b = pairs[i][1];
+        CHECK_EQ_INT(fold_variant(a), fold_variant(b));
+        /* Not traditional/simplified pairs: --fold=ts keeps them apart. */
+        CHECK(fold_ts(a) != fold_ts(b));
+    }
+    /* The common form is the representative where there is one. */
+    CHECK_EQ_INT(fold_variant(0x6DF8), 0x6E05);
+    CHECK_EQ_INT(fold_variant(0x9751), 0x9752);
+    CHECK_EQ_INT(fold_variant(0x65E3), 0x65E2);
+    CHECK_EQ_INT(fold_variant(0x537D), 0x5373);
+    /* The query side: 清 expands to 淸 as well as itself. */
+    uint32_t out[32];
+    size_t n = fold_variant_forms(0x6E05, out, 32);
+    int has_old = 0, has_new = 0;
+    for (size_t i = 0; i < n; i++) {
+        has_old |= out[i] == 0x6DF8;
+        has_new |= out[i] == 0x6E05;
+    }
+    CHECK(has_old && has_new);
+    /* Japanese forms that are other words in Chinese, and common
+     * characters the sources link, stay apart: 芸/藝 (艺), 欠/缺, 予/豫,
+     * 连/联, 宁/甯. */
+    static const uint32_t apart[][2] = {
+        {0x82B8, 0x85DD}, {0x6B20, 0x7F3A}, {0x4E88, 0x8C6B}, {0x8FDE, 0x8054}, {0x5B81, 0x752F}};
+    for (size_t i = 0; i < sizeof apart / sizeof apart[0]; i++)
+        CHECK(fold_variant(apart[i][0]) != fold_variant(apart[i][1]));
+}
+
+TEST(test_common_unchanged)
+{
+    /* Every GB2312 character that ICU leaves alone is left alone by
+     * fold_variant too (so a simplified text folds exactly as ICU folds it),
+     * and every character ICU maps folds with the form ICU gives. */
+    iconv_t cd = iconv_open("GB2312", "UTF-8");
+    CHECK(cd != (iconv_t)-1);
+    if (cd == (iconv_t)-1)
+        return;
+    long gb = 0, changed = 0, icu_lost = 0;
+    for (uint32_t cp = 0x4E00; cp <= 0x9FFF; cp++) {
+        char in[3] = {(char)(0xE0 | cp >> 12), (char)(0x80 | (cp >> 6 & 0x3F)), (char)(0x80 | (cp & 0x3F))};
+        char obuf[8], *ip = in, *op = obuf;
+        size_t il = 3, ol = sizeof obuf;
+        iconv(cd, NULL, NULL, NULL, NULL);
+        if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1 && fold_ts(cp) == cp &&
+            cp != 0x82CE /* 苎, on ICU's cycle with 苧 */) {
+            gb++;
+            changed += fold_variant(cp) != cp;
+        }
+        if (fold_ts(cp) != cp && fold_variant(cp) != fold_variant(fold_ts(cp)))
+            icu_lost++;
+    }
+    iconv_close(cd);
+    CHECK(gb > 6000);
+    CHECK_EQ_INT(changed, 0);
+    CHECK_EQ_INT(icu_lost, 0);
+}
+
 int main(void)
 {
     t_run(test_counts);
     t_run(test_ts_matches_uconv);
     t_run(test_variants);
     t_run(test_idempotent);
+    t_run(test_old_forms);
+    t_run(test_common_unchanged);
     return t_done("test_fold");
 }

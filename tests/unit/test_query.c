@@ -243,6 +243,10 @@ TEST(test_fields)
     /* colon rule: only ASCII letters before the colon make a field */
     CHECK_EQ_STR(D("10:30 会议"), "(AND (TEXT \"10:30\") (TEXT \"会议\"))");
     CHECK_EQ_STR(D("http://www.hangzhou.gov.cn"), "(TEXT \"http://www.hangzhou.gov.cn\")");
+    /* a value starting with '/' after a field name is still the field's */
+    CHECK_EQ_STR(D("file:/abs/path/a.txt"), "(TEXT file:\"/abs/path/a.txt\")");
+    CHECK_EQ_STR(D("title:/概况 FILE：/x"), "(AND (TEXT title:\"/概况\") (TEXT file:\"/x\"))");
+    CHECK_EQ_STR(D("https://x ftp:/y"), "(AND (TEXT \"https://x\") (TEXT \"ftp:/y\"))");
     CHECK_EQ_STR(D("作者：陆婷"), "(TEXT \"作者：陆婷\")");
     CHECK_EQ_STR(D("a1:b :x"), "(AND (TEXT \"a1:b\") (TEXT \":x\"))");
     /* a field applies to one atom; the group after it is separate */

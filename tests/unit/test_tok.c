@@ -178,6 +178,14 @@ TEST(test_folding)
         CHECK(strcmp(terms(A_NONE, ts_too[i][0]), terms(A_NONE, ts_too[i][1])) != 0);
     }
     CHECK_EQ_STR(terms(A_VAR, "峯羣裏衆敎"), "峰@0 峰群@0 群@1 群里@1 里@2 里众@2 众@3 众教@3 教@4");
+    /* Old printed forms (旧字形): today's form at VARIANTS only. */
+    static const char *const old[][2] = {{"淸", "清"}, {"靑", "青"}, {"旣", "既"}, {"卽", "即"}};
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_EQ_STR(terms(A_VAR, old[i][0]), terms(A_VAR, old[i][1]));
+        CHECK(strcmp(terms(A_TS, old[i][0]), terms(A_TS, old[i][1])) != 0);
+        CHECK(strcmp(terms(A_NONE, old[i][0]), terms(A_NONE, old[i][1])) != 0);
+    }
+    CHECK_EQ_STR(terms(A_VAR, "淸靑旣卽"), terms(A_VAR, "清青既即"));
     /* Distinct common characters stay apart even where Unihan links them. */
     CHECK(strcmp(terms(A_VAR, "他"), terms(A_VAR, "她")) != 0);
     CHECK(strcmp(terms(A_VAR, "沈"), terms(A_VAR, "沉")) != 0);
