@@ -37,6 +37,8 @@ int export_entries(store *st, FILE *f, uint64_t *n, char *msg, size_t msglen)
             h.file = "";
             h.file_len = 0;
         }
+        if (store_volume_get(st, txn, e.file_id, &h.volume))
+            memset(&h.volume, 0, sizeof h.volume);
         if (out_entry(o, &h)) {
             fz_msg(msg, msglen, "%s", strerror(errno));
             rc = FZ_EIO;

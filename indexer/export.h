@@ -7,8 +7,10 @@
  *
  * One object per live entry, in id order, each entry once, as fzsearch
  * --show --json writes it (searcher/out.c's out_entry, so the two cannot
- * differ): {"id", "file", "line", "section" (array, outermost first),
- * "title", "authors" (array), "kind", "text"}.  Strings are JSON-escaped
+ * differ): {"id", "file", "volume" (its title: the catalog's, else the
+ * book title of the file's first line, else the file's name), "place" and
+ * "year" (from the catalog, null when it gives none), "line", "section"
+ * (array, outermost first), "title", "authors" (array), "kind", "text"}.  Strings are JSON-escaped
  * UTF-8; bytes that are not UTF-8 become U+FFFD.
  */
 #ifndef EXPORT_H

@@ -43,9 +43,10 @@ static void usage(FILE *f)
             "       fzsearch [--db DIR] --serve [[ADDR:]PORT]\n"
             "\n"
             "Finds the entries of an index that match QUERY, best first, each with\n"
-            "its section path, authors, file:line and a highlighted snippet; or a\n"
-            "concordance of every occurrence (--kwic), counts (--count), or counts\n"
-            "per section, author, file, kind or written form (--by).\n"
+            "its volume, section path, authors, file:line and a highlighted snippet;\n"
+            "or a concordance of every occurrence (--kwic), counts (--count), or\n"
+            "counts per section, author, file, kind, written form, volume, place or\n"
+            "period (--by).\n"
             "\n"
             "query syntax:\n"
             "%s"
@@ -79,7 +80,8 @@ static void usage(FILE *f)
             "                        full path), author, file, kind or form (the\n"
             "                        characters written at each match: 長安 vs 长安), most\n"
             "                        first, with a bar chart (always drawn in the plain\n"
-            "                        output, on a terminal or not)\n"
+            "                        output, on a terminal or not); or per volume, place,\n"
+            "                        year, decade or century (in time order)\n"
             "      --batch FILE      run one query per line of FILE (- for stdin); blank\n"
             "                        lines are skipped; results carry the line number\n"
             "                        (\"query\" in JSON, a first column in CSV/TSV, a\n"
@@ -109,6 +111,7 @@ static void usage(FILE *f)
             "  fzsearch --kwic --sort left 跨贸小镇\n"
             "  fzsearch --by form --fold variants 長安\n"
             "  fzsearch --by section '城中村改造 -安置'\n"
+            "  fzsearch --by century 'place:杭州 水利'\n"
             "  fzsearch --count '杭州 EXCEPT 杭州中心'\n"
             "  fzsearch --db ~/fz --serve          # then open http://127.0.0.1:8080/\n"
             "\n"
@@ -525,7 +528,7 @@ int main(int argc, char **argv)
             break;
         case O_BY:
             if (group_parse_by(optarg, &by))
-                return bad_value("--by", optarg, "one of section, author, file, kind, form");
+                return bad_value("--by", optarg, "one of section, author, file, kind, form, volume, place, year, decade, century");
             by_given = 1;
             break;
         case O_NOPAGER: no_pager = 1; break;

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../indexer/parse.h"
+#include "kind.h"
 #include "out.h"
 #include "query.h"
 #include "snip.h"
@@ -127,7 +127,12 @@ static int href(html *h, const char *route, const html_form *f, const char *fiel
                 const char *extra)
 {
     const char *open = "\"", *close = "\"";
-    if (field) {
+    int plain = field && vlen > 0; /* a number (year:1784, year:-205) goes unquoted */
+    for (size_t i = 0; plain && i < vlen; i++)
+        plain = (val[i] >= '0' && val[i] <= '9') || (i == 0 && val[i] == '-' && vlen > 1);
+    if (plain)
+        open = close = "";
+    else if (field) {
         static const char *const q[3][2] = {{"\"", "\""}, {"“", "”"}, {"「", "」"}};
         int k = 0;
         while (k < 3 && (memmem(val, vlen, q[k][0], strlen(q[k][0])) || memmem(val, vlen, q[k][1], strlen(q[k][1]))))
@@ -282,11 +287,51 @@ void html_summary(html *h, const html_form *f, uint64_t total, uint32_t first, u
 void html_hits_begin(html *h, uint32_t first) { putf(h, "<ol class=\"hits\" start=\"%u\">\n", first); }
 void html_hits_end(html *h) { put(h, "</ol>\n"); }
 
+/* A kind in Chinese, for the pages. */
+static const char *kind_label(int k)
+{
+    switch (k) {
+    case FZ_KIND_SIDEBAR: return "资料";
+    case FZ_KIND_CAPTION: return "图片说明";
+    case FZ_KIND_TOC: return "目录";
+    case FZ_KIND_NOTE: return "注释";
+    default: return "条目";
+    }
+}
+
+/* The volume as --json names it (《title》 when the text or the catalog
+ * gives one), then the catalog's place and year, each narrowing. */
+static void volume_part(html *h, const store_volume *v, const html_form *f)
+{
+    if (!v->title_len && !v->place_len && !v->has_year)
+        return;
+    put(h, "<span class=\"vol\">");
+    if (v->title_len) {
+        int book = v->source != STORE_VOL_FILENAME;
+        put(h, book ? "《" : "");
+        narrow(h, f, "volume", v->title, v->title_len, "vo");
+        put(h, book ? "》" : "");
+    }
+    if (v->place_len) {
+        put(h, " ");
+        narrow(h, f, "place", v->place, v->place_len, "pl");
+    }
+    if (v->has_year) {
+        char y[16];
+        int n = snprintf(y, sizeof y, "%d", (int)v->year);
+        put(h, " ");
+        narrow(h, f, "year", y, (size_t)n, "yr");
+    }
+    put(h, "</span>");
+}
+
 /* Section path (each part narrowing, or each a query on it: narrowing
  * from an empty form), authors and file:line. */
-static void where(html *h, const store_entry *e, const char *file, size_t flen, const html_form *f)
+static void where(html *h, const store_entry *e, const store_volume *v, const char *file, size_t flen,
+                  const html_form *f)
 {
     put(h, "<p class=\"where\">");
+    volume_part(h, v, f);
     if (e->nsection) {
         put(h, "<span class=\"path\">");
         for (size_t i = 0; i < e->nsection; i++) {
@@ -310,9 +355,9 @@ static void where(html *h, const store_entry *e, const char *file, size_t flen, 
     const char *shown = out_display_path(file, flen, pb, sizeof pb);
     html_text(h, shown, strlen(shown));
     putf(h, ":%u</span>", e->line);
-    if (e->kind != PARSE_ENTRY) {
+    if (e->kind != FZ_KIND_ENTRY) {
         put(h, "<span class=\"kind\">");
-        put(h, e->kind == PARSE_SIDEBAR ? "资料" : "图片说明");
+        put(h, kind_label(e->kind));
         put(h, "</span>");
     }
     put(h, "</p>\n");
@@ -341,7 +386,9 @@ static void title_text(html *h, const search_hit *hit)
         size_t n = field_ranges(hit, 0, hl, MAXHL);
         marked(h, e->title, e->title_len, hl, n);
     } else {
-        put(h, e->kind == PARSE_CAPTION ? "（图片说明）" : e->kind == PARSE_SIDEBAR ? "（资料）" : "（无题）");
+        put(h, "（");
+        put(h, e->kind == FZ_KIND_ENTRY ? "无题" : kind_label(e->kind));
+        put(h, "）");
     }
 }
 
@@ -353,7 +400,7 @@ void html_hit(html *h, const search_hit *hit, const html_form *f, size_t width)
     put(h, ">");
     title_text(h, hit);
     put(h, "</a></h2>\n");
-    where(h, e, hit->file, hit->file_len, f);
+    where(h, e, &hit->volume, hit->file, hit->file_len, f);
     if (e->body_len) {
         fz_buf sn = {0};
         snip_range hl[MAXHL];
@@ -562,7 +609,7 @@ void html_entry(html *h, const search_hit *hit, const html_form *f, uint32_t pre
     title_text(h, hit);
     put(h, "</h1>\n");
     html_form none = {NULL, 0, f->fold};
-    where(h, e, hit->file, hit->file_len, &none);
+    where(h, e, &hit->volume, hit->file, hit->file_len, &none);
     put(h, "<div class=\"text\">");
     snip_range hl[MAXHL];
     size_t n = field_ranges(hit, 1, hl, MAXHL);
@@ -636,7 +683,7 @@ const char *html_css(void)
            ".hit{padding:1rem 0 1.1rem;border-bottom:1px solid var(--line)}\n"
            ".hit h2{margin:0 0 .2rem;font:600 1.22rem/1.45 \"Noto Serif CJK SC\",\"Source Han Serif SC\",\"Songti SC\",serif}\n"
            ".where{margin:0 0 .35rem;font-size:.85rem;color:var(--muted);display:flex;flex-wrap:wrap;gap:0 .9rem}\n"
-           ".where a{color:#5a4a32}\n.where .sep{color:#b3aa9b}\n.src{font-family:ui-monospace,monospace;font-size:.8rem}\n"
+           ".where a{color:#5a4a32}\n.where .sep{color:#b3aa9b}\n.vol a{color:#7a3b12}\n.src{font-family:ui-monospace,monospace;font-size:.8rem}\n"
            ".kind{border:1px solid var(--line);border-radius:3px;padding:0 .35em}\n"
            ".snip{margin:0;font:1.02rem/1.85 \"Noto Serif CJK SC\",\"Source Han Serif SC\",\"Songti SC\",serif;"
            "text-align:justify}\n"

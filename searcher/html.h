@@ -8,8 +8,8 @@
  *
  * The pages work without JavaScript (there is none), are UTF-8 with
  * lang="zh", and lay out in one column on a phone.  Links that narrow a
- * query add a field term to it: section:, author: (and volume: once the
- * index has volumes), quoting the value with "", “” or 「」, whichever it
+ * query add a field term to it: volume:, place:, year:, section:,
+ * author:, quoting the value with "", “” or 「」, whichever it
  * does not contain (no link when it contains all three).
  *
  * Escaping: html_text turns & < > " ' into entities (so the result is safe
@@ -73,8 +73,11 @@ void html_summary(html *h, const html_form *f, uint64_t total, uint32_t first, u
 /* Opens and closes the list of hits. */
 void html_hits_begin(html *h, uint32_t first);
 void html_hits_end(html *h);
-/* One hit: its title (a link to its entry), section path, authors and
- * file:line (each part of the path and each author a narrowing link), and
+/* One hit: its title (a link to its entry), volume (the string of
+ * --json's "volume", in 《》 when the text or catalog names it) with the
+ * catalog's place and year, section path, authors and file:line (the
+ * volume, place, year, each part of the path and each author a narrowing
+ * link: volume:, place:, year:, section:, author:), and
  * its snippet about width characters wide with every match in <mark>. */
 void html_hit(html *h, const search_hit *hit, const html_form *f, size_t width);
 /* Paging links: page of npages (nothing when npages < 2). */

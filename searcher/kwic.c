@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../common/esc.h"
-#include "../indexer/parse.h"
+#include "kind.h"
 #include "snip.h"
 
 /* One entry that has rows: what the rows print about it.  The strings are
@@ -301,7 +301,7 @@ static int term_row(kwic *k, const krow *r, int color, size_t lw, size_t mw, siz
     if (t->title_len)
         esc_text_append(b, s + t->title, t->title_len, 0);
     else
-        fz_buf_printf(b, "(%s)", parse_kind_name((parse_kind)t->kind));
+        fz_buf_printf(b, "(%s)", fz_kind_name(t->kind));
     return fz_buf_putc(b, '\n');
 }
 
@@ -320,7 +320,7 @@ static int json_row(kwic *k, const krow *r, uint32_t query_no)
     fz_buf_puts(b, ",\"section\":");
     fz_buf_append(b, s + t->secjson, t->secjson_len);
     fz_buf_printf(b, ",\"kind\":\"%s\",\"field\":\"%s\",\"offset\":%u,\"left\":",
-                  parse_kind_name((parse_kind)t->kind), r->field ? "body" : "title", r->offset);
+                  fz_kind_name(t->kind), r->field ? "body" : "title", r->offset);
     out_json_str(b, s + r->left, r->left_len);
     fz_buf_puts(b, ",\"match\":");
     out_json_str(b, s + r->match, r->match_len);

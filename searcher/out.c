@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "../common/esc.h"
-#include "../indexer/parse.h"
+#include "kind.h"
 #include "snip.h"
 
 #define MAXHL 256
@@ -141,7 +141,28 @@ static void title_ranges(const search_hit *h, snip_range *hl, int *nhl)
         }
 }
 
-static const char *kind_name(int k) { return parse_kind_name((parse_kind)k); }
+static const char *kind_name(int k) { return fz_kind_name(k); }
+
+/* The volume in the attribution line: 《title》 when the title came from
+ * the text or the catalog (a title that is only the file's name is already
+ * in the path at the end of the line), then the catalog's place and year.
+ * Returns whether it wrote anything. */
+static int put_volume(fz_buf *b, const store_volume *v)
+{
+    size_t len0 = b->len;
+    if (v->source != STORE_VOL_FILENAME && v->title_len) {
+        fz_buf_puts(b, "《");
+        esc_text_append(b, v->title, v->title_len, 0);
+        fz_buf_puts(b, "》");
+    }
+    if (v->place_len) {
+        fz_buf_puts(b, b->len > len0 ? " " : "");
+        esc_text_append(b, v->place, v->place_len, 0);
+    }
+    if (v->has_year)
+        fz_buf_printf(b, "%s%d", b->len > len0 ? " " : "", (int)v->year);
+    return b->len > len0;
+}
 
 static int term_hit(out *o, const search_hit *h)
 {
@@ -166,6 +187,9 @@ static int term_hit(out *o, const search_hit *h)
     fz_buf_puts(b, "\n     ");
     if (o->color)
         fz_buf_puts(b, C_DIM);
+    int vol = put_volume(b, &h->volume);
+    if (vol && (e->nsection || e->nauthors))
+        fz_buf_puts(b, " · ");
     for (size_t i = 0; i < e->nsection; i++) {
         if (i)
             fz_buf_puts(b, " › ");
@@ -181,7 +205,7 @@ static int term_hit(out *o, const search_hit *h)
     }
     if (o->color)
         fz_buf_puts(b, C_OFF);
-    fz_buf_puts(b, e->nsection || e->nauthors ? " · " : "");
+    fz_buf_puts(b, vol || e->nsection || e->nauthors ? " · " : "");
     if (o->color)
         fz_buf_puts(b, C_PATH);
     out_path_put(b, h->file, h->file_len);
@@ -199,6 +223,22 @@ static int term_hit(out *o, const search_hit *h)
     }
     fz_buf_putc(b, '\n');
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
+}
+
+/* "volume", "place" and "year" members, after a comma. */
+static void json_volume(fz_buf *b, const store_volume *v)
+{
+    fz_buf_puts(b, ",\"volume\":");
+    out_json_str(b, v->title, v->title_len);
+    fz_buf_puts(b, ",\"place\":");
+    if (v->place_len)
+        out_json_str(b, v->place, v->place_len);
+    else
+        fz_buf_puts(b, "null");
+    if (v->has_year)
+        fz_buf_printf(b, ",\"year\":%d", (int)v->year);
+    else
+        fz_buf_puts(b, ",\"year\":null");
 }
 
 static void json_strs(fz_buf *b, const char *const *s, const size_t *len, size_t n)
@@ -238,6 +278,7 @@ static int json_hit(out *o, const search_hit *h, uint32_t query_no)
         fz_buf_printf(b, "\"query\":%u,", query_no);
     fz_buf_printf(b, "\"rank\":%u,\"score\":%.4f,\"id\":%u,\"file\":", h->rank, h->score, e->id);
     out_json_str(b, h->file, h->file_len);
+    json_volume(b, &h->volume);
     fz_buf_printf(b, ",\"line\":%u,\"section\":", e->line);
     json_strs(b, e->section, e->section_len, e->nsection);
     fz_buf_puts(b, ",\"title\":");
@@ -320,12 +361,13 @@ int out_header(out *o, int query_col)
 {
     if (o->fmt != OUT_CSV && o->fmt != OUT_TSV)
         return 0;
-    static const char *const cols[] = {"query", "id", "file", "line", "section", "title", "authors",
-                                       "kind", "score", "matches", "snippet"};
+    static const char *const cols[] = {"query", "id",      "file",    "line",   "section", "title", "authors",
+                                       "kind",  "score",   "matches", "snippet", "volume", "place", "year"};
     fz_buf *b = &o->line;
     b->len = 0;
-    for (size_t i = query_col ? 0 : 1; i < 11; i++)
-        sv_field(o, b, cols[i], strlen(cols[i]), i == 10);
+    size_t nc = sizeof cols / sizeof *cols;
+    for (size_t i = query_col ? 0 : 1; i < nc; i++)
+        sv_field(o, b, cols[i], strlen(cols[i]), i == nc - 1);
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 
@@ -368,7 +410,14 @@ static int sv_hit(out *o, const search_hit *h, uint32_t query_no)
     sv_field(o, b, num, strlen(num), 0);
     snprintf(num, sizeof num, "%u", h->occurrences);
     sv_field(o, b, num, strlen(num), 0);
-    sv_field(o, b, o->snip.p ? o->snip.p : "", o->snip.len, 1);
+    sv_field(o, b, o->snip.p ? o->snip.p : "", o->snip.len, 0);
+    sv_field(o, b, h->volume.title, h->volume.title_len, 0);
+    sv_field(o, b, h->volume.place, h->volume.place_len, 0);
+    if (h->volume.has_year)
+        snprintf(num, sizeof num, "%d", (int)h->volume.year);
+    else
+        num[0] = 0;
+    sv_field(o, b, num, strlen(num), 1);
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 
@@ -389,6 +438,7 @@ int out_entry(out *o, const search_hit *h)
         b->len = 0;
         fz_buf_printf(b, "{\"id\":%u,\"file\":", e->id);
         out_json_str(b, h->file, h->file_len);
+        json_volume(b, &h->volume);
         fz_buf_printf(b, ",\"line\":%u,\"section\":", e->line);
         json_strs(b, e->section, e->section_len, e->nsection);
         fz_buf_puts(b, ",\"title\":");
@@ -405,6 +455,8 @@ int out_entry(out *o, const search_hit *h)
     fz_buf_puts(b, o->color ? C_TITLE : "");
     esc_text_append(b, e->title, e->title_len, 0);
     fz_buf_printf(b, "%s\n", o->color ? C_OFF : "");
+    if (put_volume(b, &h->volume))
+        fz_buf_putc(b, '\n');
     for (size_t i = 0; i < e->nsection; i++) {
         fz_buf_puts(b, i ? " › " : "");
         esc_text_append(b, e->section[i], e->section_len[i], 0);

@@ -4,16 +4,20 @@
  *
  * Callers: fzsearch.
  *
- * Terminal view, per hit: rank and title; section path, authors and
- * file:line; the snippet with matches highlighted (ANSI bold red when
- * colour is on).  JSON Lines: one object per hit with the keys rank, score,
- * id, file, line, section, title, authors, kind, snippet, highlights
- * ([start, end) in code points into snippet), matches, and query when
- * batch numbering is on.  CSV (RFC 4180, CRLF line ends, every field
- * quoted when it needs it) and TSV (tabs and line breaks in fields become
- * spaces) start with a header row and carry (query, with --batch) id, file, line, section (joined
- * with " › "), title, authors (joined with "; "), kind, score, matches,
- * snippet.
+ * Terminal view, per hit: rank and title; the volume, section path,
+ * authors and file:line; the snippet with matches highlighted (ANSI bold
+ * red when colour is on).  The volume is 《title》 when the title came from
+ * the text or the catalog (one that is only the file's name is already in
+ * the path), then the catalog's place and year: 《仁和县志》 杭州 1784.
+ * JSON Lines: one object per hit with the keys rank, score, id, file,
+ * volume (always a string), place (string or null), year (number or
+ * null), line, section, title, authors, kind, snippet, highlights ([start,
+ * end) in code points into snippet), matches, and query when batch
+ * numbering is on.  CSV (RFC 4180, CRLF line ends, every field quoted when
+ * it needs it) and TSV (tabs and line breaks in fields become spaces)
+ * start with a header row and carry (query, with --batch) id, file, line,
+ * section (joined with " › "), title, authors (joined with "; "), kind,
+ * score, matches, snippet, volume, place, year (empty when unknown).
  *
  * The terminal view and --show escape control characters in every name
  * and text (common/esc.h); JSON, CSV and TSV carry the exact bytes.

@@ -15,8 +15,11 @@
  *                    punctuation included; search.c counts them)
  *   a EXCEPT b       occurrences of a that are not part of an occurrence of b
  *   ? ？ □           inside a term: any one CJK character at that place
- *   field:value      title: author: section: file: kind: -- restricts the
- *                    atom right after the colon (a word or a quoted phrase)
+ *   field:value      title: author: section: file: kind: volume: place:
+ *                    year: -- restricts the atom right after the colon (a
+ *                    word or a quoted phrase); year: takes a year (1700,
+ *                    -205 for 205 BCE) or a range of them, ends included
+ *                    (1700..1800, 1700.., ..-100)
  *
  * Grammar, precedence tightest first (field prefix and NOT/-, then NEAR and
  * EXCEPT, then AND, then OR):
@@ -127,7 +130,10 @@ typedef enum {
     QF_AUTHOR,
     QF_SECTION,
     QF_FILE,
-    QF_KIND
+    QF_KIND,
+    QF_VOLUME,      /* the volume's title (fzindex --catalog, the file's first line, its name) */
+    QF_PLACE,       /* the catalog's place */
+    QF_YEAR         /* the catalog's year: a year or a range, see query_year_range */
 } query_field;
 
 typedef struct query_node query_node;
@@ -180,8 +186,16 @@ void query_error_text(int err, const char *msg, uint32_t err_col, char *out, siz
  * so the two cannot drift apart).  Static storage. */
 const char *query_help(void);
 
-/* "title", "author", "section", "file", "kind"; "" for QF_DEFAULT and for
- * values outside the enum.  Never NULL; static storage. */
+/* "title", "author", "section", "file", "kind", "volume", "place", "year";
+ * "" for QF_DEFAULT and for values outside the enum.  Never NULL; static
+ * storage. */
 const char *query_field_name(query_field f);
+
+/* The years a year: value names: Y (exactly Y), A..B (A to B, both
+ * included), A.. and ..B (open at one end: FZ_YEAR_MIN / MAX).  A year is
+ * as fz_year_parse reads it (up to four digits, negative: BCE).
+ * 0, or -1 when text[0..len) is none of these or A > B.  The parser
+ * refuses a year: atom this rejects (FZ_ESYNTAX). */
+int query_year_range(const char *text, size_t len, int32_t *lo, int32_t *hi);
 
 #endif

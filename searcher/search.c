@@ -16,6 +16,10 @@
  *           characters (the entry's text is tokenized again to place
  *           positions in characters: doctoks)
  *   except  spans of the left side not inside a span of the right side
+ *   ranges  the entries of the files whose volume title, place or year a
+ *           volume:, place: or year: atom names: a file's entries are one
+ *           id range, so these are answered from the file and catalog
+ *           records (store_volume_get), not from postings; no spans
  * Top-k keeps a heap of the best k; a lone term or phrase skips whole
  * blocks whose BM25 upper bound (from every part's block maxima of tf and
  * least length, see prune_skip) cannot enter the heap (block-max pruning),
@@ -69,7 +73,7 @@ typedef struct {
     uint32_t npos, cap, ntitle;
 } leaf;
 
-enum { N_PHRASE, N_AND, N_OR, N_NEAR, N_EXCEPT, N_NONE };
+enum { N_PHRASE, N_AND, N_OR, N_NEAR, N_EXCEPT, N_RANGES, N_NONE };
 
 typedef struct node node;
 struct node {
@@ -94,6 +98,10 @@ struct node {
     size_t nkids;
     uint8_t *neg;
     uint32_t dist;
+    /* ranges: the entries of the files a volume:, place: or year: atom
+     * names, as ascending disjoint id ranges [rlo[i], rhi[i]] */
+    uint32_t *rlo, *rhi;
+    size_t nr;
     /* spans of doc sdoc */
     uint32_t sdoc;
     pspan *sp;
@@ -913,6 +921,22 @@ static uint32_t pair_next(ctx *x, node *n, uint32_t target)
     }
 }
 
+/* The first id >= target inside one of n's ranges (binary search). */
+static uint32_t ranges_next(node *n, uint32_t target)
+{
+    size_t lo = 0, hi = n->nr;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (n->rhi[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n->nr)
+        return n->doc = DOC_END;
+    return n->doc = target > n->rlo[lo] ? target : n->rlo[lo];
+}
+
 static uint32_t node_next(ctx *x, node *n, uint32_t target)
 {
     if (n->doc == DOC_END)
@@ -925,6 +949,7 @@ static uint32_t node_next(ctx *x, node *n, uint32_t target)
     case N_OR: return or_next(x, n, target);
     case N_NEAR:
     case N_EXCEPT: return pair_next(x, n, target);
+    case N_RANGES: return ranges_next(n, target);
     default: return n->doc = DOC_END;
     }
 }
@@ -1382,8 +1407,147 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
 
 static node *compile(ctx *x, const query_node *q, int positive);
 
+static int is_file_field(query_field f) { return f == QF_VOLUME || f == QF_PLACE || f == QF_YEAR; }
+
+/* Whether the tokens of text t hold those of q: for some start, every
+ * token of q (each group of adjacent positions, see compile_text, on its
+ * own unless quoted) at its offset from the group's first.  Wildcard
+ * positions of q match anything. */
+static int tokens_hold(const qtoks *t, const qtoks *q, int quoted, const uint32_t *wild, size_t nwild)
+{
+    size_t g0 = 0;
+    while (g0 < q->n) {
+        size_t g1 = g0 + 1;
+        for (; g1 < q->n; g1++) {
+            uint32_t a = q->t[g1 - 1].pos, b = q->t[g1].pos;
+            int wild_between = 0;
+            for (size_t w = 0; w < nwild; w++)
+                wild_between |= wild[w] > a && wild[w] < b;
+            if (!quoted && b > a + 1 && !wild_between)
+                break;
+        }
+        int found = 0;
+        for (size_t s = 0; s < t->n && !found; s++) {
+            uint32_t base = t->t[s].pos;
+            found = 1;
+            for (size_t i = g0; i < g1 && found; i++) {
+                uint32_t want = base + (q->t[i].pos - q->t[g0].pos);
+                int hit = 0;
+                for (size_t j = s; j < t->n && t->t[j].pos <= want && !hit; j++)
+                    hit = t->t[j].pos == want && t->t[j].len == q->t[i].len &&
+                          !memcmp(t->t[j].term, q->t[i].term, q->t[i].len);
+                found = hit;
+            }
+        }
+        if (!found)
+            return 0;
+        g0 = g1;
+    }
+    return 1;
+}
+
+/* volume:, place:, year: -- the entries of every file the atom names, as
+ * id ranges.  Titles and places are analysed as the query is (same
+ * folding), so 仁和縣志 finds 仁和县志. */
+static node *compile_file_field(ctx *x, const query_node *q)
+{
+    int32_t ylo = 0, yhi = 0;
+    qtoks qt = {0}, tt = {0};
+    uint32_t wild[64], span;
+    size_t nwild = 0;
+    tok_analyzer *t = get_tok(x->s, x->o->fold);
+    if (!t) {
+        x->err = FZ_EICU;
+        return NULL;
+    }
+    if (q->field == QF_YEAR) {
+        if (query_year_range(q->text, q->text_len, &ylo, &yhi)) {
+            fz_msg(x->msg, x->msglen, "year: '%s' is not a year or a range of years", q->text);
+            x->err = FZ_ESYNTAX;
+            return NULL;
+        }
+    } else if (analyze_atom(x, t, q->text, q->text_len, &qt, wild, &nwild, &span) || qt.n == 0) {
+        free(qt.t);
+        if (!x->err) {
+            fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
+            x->err = FZ_ESYNTAX;
+        }
+        return NULL;
+    }
+    node *n = new_node(x, N_RANGES);
+    size_t cap = 0;
+    MDB_cursor *cur = NULL;
+    int rc = n ? mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_FILEID), &cur) : 0;
+    if (rc) {
+        x->err = store_lmdb_err(rc, "reading file records", x->msg, x->msglen);
+        n = NULL;
+    }
+    MDB_val k, v;
+    int r = n ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+    for (; n && r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        store_volume vol;
+        if (k.mv_size != 4 || (rc = store_volume_get(x->s->st, x->txn, fz_be32_get(k.mv_data), &vol))) {
+            x->err = k.mv_size != 4 ? FZ_ECORRUPT : rc;
+            n = NULL;
+            break;
+        }
+        int hit;
+        if (q->field == QF_YEAR) {
+            hit = vol.has_year && vol.year >= ylo && vol.year <= yhi;
+        } else {
+            const char *s = q->field == QF_VOLUME ? vol.title : vol.place;
+            size_t sl = q->field == QF_VOLUME ? vol.title_len : vol.place_len;
+            tt.n = 0;
+            if (sl && tok_analyze(t, s, sl, 0, q_emit, &tt, NULL)) {
+                x->err = FZ_ENOMEM;
+                n = NULL;
+                break;
+            }
+            hit = tt.n && tokens_hold(&tt, &qt, q->quoted, wild, nwild);
+        }
+        if (!hit || !vol.nentries)
+            continue;
+        if (n->nr == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            uint32_t *lo = fz_arena_alloc(x->a, nc * sizeof *lo), *hi = fz_arena_alloc(x->a, nc * sizeof *hi);
+            if (!lo || !hi) {
+                x->err = FZ_ENOMEM;
+                n = NULL;
+                break;
+            }
+            if (n->nr) {
+                memcpy(lo, n->rlo, n->nr * sizeof *lo);
+                memcpy(hi, n->rhi, n->nr * sizeof *hi);
+            }
+            n->rlo = lo;
+            n->rhi = hi;
+            cap = nc;
+        }
+        /* ids grow with file ids, but keep them sorted whatever the order */
+        size_t i = n->nr++;
+        while (i > 0 && n->rlo[i - 1] > vol.first_id) {
+            n->rlo[i] = n->rlo[i - 1];
+            n->rhi[i] = n->rhi[i - 1];
+            i--;
+        }
+        n->rlo[i] = vol.first_id;
+        n->rhi[i] = vol.first_id + vol.nentries - 1;
+    }
+    if (n && r && r != MDB_NOTFOUND) {
+        x->err = store_lmdb_err(r, "reading file records", x->msg, x->msglen);
+        n = NULL;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    free(qt.t);
+    free(tt.t);
+    return n;
+}
+
 static node *compile_text(ctx *x, const query_node *q, int positive)
 {
+    if (is_file_field(q->field))
+        return compile_file_field(x, q);
     int field = field_code(q->field);
     int title_only = q->field == QF_TITLE;
     qtoks qt = {0};
@@ -1522,6 +1686,12 @@ static node *compile(ctx *x, const query_node *q, int positive)
         return NULL;
     case QN_NEAR:
     case QN_EXCEPT: {
+        if (is_file_field(q->kids[0]->field) || is_file_field(q->kids[1]->field)) {
+            fz_msg(x->msg, x->msglen, "volume:, place: and year: name whole volumes: they cannot be used with %s",
+                   q->type == QN_NEAR ? "NEAR" : "EXCEPT");
+            x->err = FZ_ESYNTAX;
+            return NULL;
+        }
         node *n = new_node(x, q->type == QN_NEAR ? N_NEAR : N_EXCEPT);
         if (!n)
             return NULL;
@@ -1793,10 +1963,12 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     h.rank = rank;
     h.score = sc->score;
     h.e = &e;
-    if (store_file_path(x->s->st, x->txn, e.file_id, &h.file, &h.file_len)) {
-        h.file = "";
-        h.file_len = 0;
+    if (store_volume_get(x->s->st, x->txn, e.file_id, &h.volume)) {
+        memset(&h.volume, 0, sizeof h.volume);
+        h.volume.path = h.volume.title = h.volume.place = "";
     }
+    h.file = h.volume.path;
+    h.file_len = h.volume.path_len;
     search_span *spans = NULL;
     if (nsp) {
         uint32_t n = e.npos + 2;

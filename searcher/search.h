@@ -74,6 +74,7 @@ typedef struct {
     const store_entry *e;     /* valid during the callback */
     const char *file;         /* source path */
     size_t file_len;
+    store_volume volume;      /* its volume: title, place, year (store_volume_get) */
     const search_span *spans; /* title spans first, then body, by start */
     size_t nspans;
     uint32_t occurrences;     /* occurrences of the query's text terms */

@@ -189,14 +189,16 @@ static int on_html_hit(void *p, const search_hit *hit)
     return x->h->err;
 }
 
+/* The side panel's groupings: volume, section, author. */
+#define NFACETS 3
 typedef struct {
-    group *by[2];
+    group *by[NFACETS];
 } facet_ctx;
 
 static int on_facet(void *p, const search_hit *hit)
 {
     facet_ctx *x = p;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NFACETS; i++) {
         int rc = group_add(x->by[i], hit);
         if (rc)
             return rc;
@@ -228,9 +230,9 @@ static enum MHD_Result page_search(job *j)
         return res;
     }
     /* the side panel: counts per section and author of the best hits */
-    facet_ctx fx = {{group_create(GROUP_SECTION), group_create(GROUP_AUTHOR)}};
+    facet_ctx fx = {{group_create(GROUP_VOLUME), group_create(GROUP_SECTION), group_create(GROUP_AUTHOR)}};
     search_counts fc = {0};
-    int ok = fx.by[0] && fx.by[1];
+    int ok = fx.by[0] && fx.by[1] && fx.by[2];
     if (ok && cnt.entries) {
         opts_for(j, &o);
         o.sort = SEARCH_SORT_SCORE;
@@ -238,8 +240,8 @@ static enum MHD_Result page_search(job *j)
         o.no_spans = 1;
         ok = run(j, &o, on_facet, &fx, &fc, &res) == 0;
         if (!ok) {
-            group_destroy(fx.by[0]);
-            group_destroy(fx.by[1]);
+            for (int i = 0; i < NFACETS; i++)
+                group_destroy(fx.by[i]);
             fz_buf_free(&hits.b);
             return res;
         }
@@ -260,19 +262,20 @@ static enum MHD_Result page_search(job *j)
     html_pager(&body, &j->f, "/search", j->r.page, npages);
     html_raw(&body, "</section>\n", 11);
     if (ok && cnt.entries) {
-        group_sort(fx.by[0]);
-        group_sort(fx.by[1]);
+        for (int i = 0; i < NFACETS; i++)
+            group_sort(fx.by[i]);
         html_facets_begin(&body, cnt.entries > fc.returned ? fc.returned : 0);
-        html_facet(&body, "篇章", fx.by[0], "section", &j->f, FACET_ROWS);
-        html_facet(&body, "作者", fx.by[1], "author", &j->f, FACET_ROWS);
+        html_facet(&body, "卷册", fx.by[0], "volume", &j->f, FACET_ROWS);
+        html_facet(&body, "篇章", fx.by[1], "section", &j->f, FACET_ROWS);
+        html_facet(&body, "作者", fx.by[2], "author", &j->f, FACET_ROWS);
         html_facets_end(&body);
     }
     html_raw(&body, "</div>\n", 7);
     if (hits.err)
         body.err = hits.err;
     fz_buf_free(&hits.b);
-    group_destroy(fx.by[0]);
-    group_destroy(fx.by[1]);
+    for (int i = 0; i < NFACETS; i++)
+        group_destroy(fx.by[i]);
     return send_page(j->c, j->sv, MHD_HTTP_OK, j->r.q, j->r.qlen, &j->f, &body);
 }
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# fzindex --export FILE: every live entry once, its fields exact, valid
+# fzindex --export FILE: every live entry once, its fields exact (the
+# volume, place and year of the catalog included), valid
 # JSON Lines; from a directory and from a packed archive; a removed file's
 # entries are gone; never over an existing file; errors in one line.
 . "$(dirname "$0")/lib.sh"
@@ -8,7 +9,8 @@ mkdir -p "$T/src"
 cp "$ROOT/corpus/xiacheng-2017-annual-focus.txt" "$T/src/a.txt"
 awk '{ gsub(/下城区/, "上城区"); print }' "$ROOT/corpus/xiacheng-2017-annual-focus.txt" >"$T/src/b.txt"
 printf '第一篇 测试\n\n【引号"与\\反斜杠\t制表】 正文\001控制字符与"引号"。\n(张三 李四)\n' >"$T/src/c.txt"
-"$FZI" --db "$T/db" --quiet "$T/src" || exit 1
+printf 'file,title,place,year\na.txt,下城年鉴,杭州,2017\n' >"$T/shelf.csv"
+"$FZI" --db "$T/db" --quiet --catalog "$T/shelf.csv" "$T/src" || exit 1
 "$FZI" --db "$T/db" --quiet --remove "$T/src/b.txt"
 
 check "export exits 0" status_is 0 "$FZI" --db "$T/db" --export "$T/all.jsonl"
@@ -17,7 +19,7 @@ check "export: a summary line" err_has "exported 61 entries"
 check "export: every entry once, each a JSON object with exactly the fields" $PY - "$T/all.jsonl" "$(cat "$T/listed")" <<'PYEOF'
 import json, sys
 path, listed = sys.argv[1], int(sys.argv[2])
-keys = ["id", "file", "line", "section", "title", "authors", "kind", "text"]
+keys = ["id", "file", "volume", "place", "year", "line", "section", "title", "authors", "kind", "text"]
 ids = []
 raw = open(path, "rb").read()
 assert raw.endswith(b"\n"), "ends with a newline"
@@ -26,7 +28,8 @@ for line in raw.decode("utf-8").split("\n")[:-1]:
     assert list(o) == keys, list(o)
     assert isinstance(o["id"], int) and isinstance(o["line"], int)
     assert all(isinstance(s, str) for s in o["section"] + o["authors"])
-    assert o["kind"] in ("entry", "sidebar", "caption")
+    assert o["kind"] in ("entry", "sidebar", "caption", "toc", "note")
+    assert isinstance(o["volume"], str) and o["volume"]
     assert "b.txt" not in o["file"], "a removed file's entry"
     ids.append(o["id"])
 assert len(ids) == listed == len(set(ids)), (len(ids), listed, len(set(ids)))
@@ -40,6 +43,7 @@ r = next(r for r in rows if r["title"] == "首创窨井“井长制”")
 assert r["line"] == 170 and r["file"].endswith("/a.txt"), r
 assert r["section"] == ["年度聚焦", "下城区获得浙江省治水工作“大禹鼎”"], r["section"]
 assert r["authors"] == ["徐杭"] and r["kind"] == "entry"
+assert (r["volume"], r["place"], r["year"]) == ("下城年鉴", "杭州", 2017), r
 assert r["text"].startswith("2017年5月,下城区林司后小区在全省首次推出窨井“井长制”管理模式") and r["text"].endswith("一条新路。"), r["text"]
 # every entry's line holds its 【title】 and the beginning of its text
 for r in rows:
@@ -50,6 +54,7 @@ for r in rows:
 h = next(r for r in rows if r["file"].endswith("/c.txt"))
 assert h["title"] == '引号"与\\反斜杠\t制表', h["title"]
 assert h["authors"] == ["张三", "李四"], h["authors"]
+assert (h["volume"], h["place"], h["year"]) == ("c", None, None), h
 assert "\x01" in h["text"] or "控制字符" in h["text"]
 PYEOF
 id=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["id"])' "$T/all.jsonl")

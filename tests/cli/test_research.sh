@@ -80,16 +80,18 @@ else:
     rows = [l.split("\t") for l in raw.split("\n")[:-1]]
 hits = [json.loads(l) for l in open(jl, encoding="utf-8")]
 head = rows[0]
-assert head == ["id", "file", "line", "section", "title", "authors", "kind", "score", "matches", "snippet"], head
+assert head == ["id", "file", "line", "section", "title", "authors", "kind", "score", "matches", "snippet",
+                "volume", "place", "year"], head
 assert len(rows) - 1 == len(hits) > 0, (len(rows), len(hits))
 flat = (lambda s: s) if fmt == "csv" else (lambda s: s.replace("\t", " ").replace("\n", " ").replace("\r", " "))
 for r, h in zip(rows[1:], hits):
-    assert len(r) == 10, r
+    assert len(r) == 13, r
     d = dict(zip(head, r))
     want = {"id": str(h["id"]), "file": h["file"], "line": str(h["line"]),
             "section": " › ".join(h["section"]), "title": h["title"], "authors": "; ".join(h["authors"]),
             "kind": h["kind"], "score": "%.4f" % h["score"], "matches": str(h["matches"]),
-            "snippet": h["snippet"]}
+            "snippet": h["snippet"], "volume": h["volume"], "place": h["place"] or "",
+            "year": "" if h["year"] is None else str(h["year"])}
     for k, v in want.items():
         assert d[k] == flat(v), (k, d[k], v)
 ' "$fmt" "$T/sv" "$T/jl"
@@ -101,8 +103,8 @@ check "CSV quotes a field with quotes by doubling them" \
     sh -c '"$1" --db "$2" --format csv 违章 | grep -q "^0,[^,]*,3,杂录,\"\"\"三改一拆\"\", 成效\",王五,entry,"' sh "$FZS" "$QDB"
 check "TSV round trip: 杭州" roundtrip "$DB" tsv 杭州
 check "TSV round trip: the tab in the body becomes a space" roundtrip "$QDB" tsv 违章
-check "TSV: one header and one row, ten fields each" \
-    sh -c '"$1" --db "$2" --format tsv 违章 | awk -F"\t" "NF != 10 { bad = 1 } END { exit bad || NR != 2 }"' sh "$FZS" "$QDB"
+check "TSV: one header and one row, thirteen fields each" \
+    sh -c '"$1" --db "$2" --format tsv 违章 | awk -F"\t" "NF != 13 { bad = 1 } END { exit bad || NR != 2 }"' sh "$FZS" "$QDB"
 
 # ---- the concordance ---------------------------------------------------------
 check "--kwic: exit 0" status_is 0 "$FZS" --db "$DB" --kwic --color=never 井长制

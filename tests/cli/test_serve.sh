@@ -18,16 +18,17 @@ cp "$ROOT/corpus/xiacheng-2017-annual-focus.txt" "$T/src/"
 # a hostile entry, after the sample (ids of the sample stay as they are)
 printf '第一篇 测试\n\n【<script>alert("t")</script> & '"'"'q'"'"' </mark>危险字】 正文<script>alert(1)</script>，"双引号"与'"'"'单引号'"'"' & 符号</mark>，危险字在此。\n(张三)\n' \
     >"$T/src/zz-hostile.txt"
-"$FZI" --db "$T/db" --quiet "$T/src" || exit 1
+printf 'file,title,place,year\nxiacheng-2017-annual-focus.txt,下城年鉴,杭州,2017\n' >"$T/shelf.csv"
+"$FZI" --db "$T/db" --quiet --catalog "$T/shelf.csv" "$T/src" || exit 1
 
-# serve [OPTIONS...]: starts the server on a free port in the background;
-# sets PID and URL
+# serve [OPTIONS...]: starts the server (on $SERVE_DB, else $T/db) in the
+# background and waits for its URL (at most 30 s); sets PID and URL
 serve() {
-    "$FZS" --db "$T/db" "$@" >"$T/serve.out" 2>"$T/serve.err" &
+    "$FZS" --db "${SERVE_DB:-$T/db}" "$@" >"$T/serve.out" 2>"$T/serve.err" &
     PID=$!
     i=0
     URL=
-    while [ $i -lt 100 ] && [ -z "$URL" ]; do
+    while [ $i -lt 300 ] && [ -z "$URL" ]; do
         URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null)
         [ -n "$URL" ] || sleep 0.1
         i=$((i + 1))
@@ -75,6 +76,15 @@ check "/search: matches in <mark>" body_has '<mark>井长制</mark>'
 check "/search: the section path narrows" grep -qF 'href="/search?q=%E4%BA%95%E9%95%BF%E5%88%B6%20section%3A%22%E5%B9%B4%E5%BA%A6%E8%81%9A%E7%84%A6%22"' "$T/body"
 check "/search: the author narrows" grep -qF "author%3A%22$(enc 徐杭 | sed 's/%/%/g')%22" "$T/body"
 check "/search: file:line" body_has 'xiacheng-2017-annual-focus.txt:170'
+check "/search: the volume, as --json names it" body_has "《<a href=\"/search?q=$Q%20volume%3A%22$(enc 下城年鉴)%22\" class=\"vo\""
+check "/search: place narrows" grep -qF "place%3A%22$(enc 杭州)%22" "$T/body"
+check "/search: year narrows" grep -qF 'year%3A2017"' "$T/body"
+get "/search?q=$Q%20year%3A2017"
+check "/search: the year link finds the entry" body_has '共 <b>2</b> 条'
+get "/search?q=$Q%20volume%3A%22$(enc 下城年鉴)%22"
+check "/search: the volume link finds the entry" body_has '共 <b>2</b> 条'
+get "/search?q=$Q"
+check "/search: a volume bar in the side panel" body_has '<h3>卷册 <small>1</small></h3>'
 check "/search: the side panel with bars" sh -c "grep -q '<aside class=\"facets\"' '$T/body' && grep -q 'class=\"bar\" style=\"width:100.0%\"' '$T/body'"
 check "/search: a link to the concordance" body_has "href=\"/kwic?q=$Q\""
 check "/search: the exports" sh -c "grep -qF 'href=\"/export.csv?q=$Q\"' '$T/body' && grep -qF 'href=\"/export.jsonl?q=$Q\"' '$T/body'"
@@ -202,7 +212,7 @@ check "SIGTERM: nothing on stderr" test ! -s "$T/serve.err"
     "$FZS" --db "$T/db" --serve=127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -q serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
 kill -INT $PID
 wait $PID
 check "SIGINT: exit 0" [ $? = 0 ]
@@ -210,14 +220,9 @@ check "SIGINT: exit 0" [ $? = 0 ]
 # ---- the time limit: a broad query on a larger index
 make_big "$T/big" 6
 "$FZI" --db "$T/bigdb" --quiet "$T/big"
-FZDB=$T/bigdb
-"$FZS" --db "$FZDB" --serve 127.0.0.1:0 --time-limit 1 >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-URL=
-i=0
-while [ $i -lt 100 ] && [ -z "$URL" ]; do
-    URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null); [ -n "$URL" ] || sleep 0.1; i=$((i + 1))
-done
+SERVE_DB=$T/bigdb
+check "serve the larger index with --time-limit 1" serve --serve 127.0.0.1:0 --time-limit 1
+SERVE_DB=
 get "/search?q=$(enc '区? OR 年? OR 的?')"
 check "past the time limit: 503" code_is 503
 check "past the time limit: the too-broad page" body_has 'too broad'
@@ -234,7 +239,7 @@ check "--serve with --kwic" status_is 2 "$FZS" --db "$T/db" --serve --kwic
 "$FZS" --db "$T/db" --serve 0.0.0.0:0 >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -q serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $PID; wait $PID
 check "another address: warned about" grep -q 'warning: .*not a loopback address' "$T/serve.err"
 finish serve

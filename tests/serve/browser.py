@@ -111,7 +111,7 @@ try:
     check("the CSV downloads", got is not None)
     if got:
         data = open(got, encoding="utf-8", newline="").read()
-        check("the CSV has its header", data.startswith("id,file,line,section,title,authors,kind,score,matches,snippet\r\n"))
+        check("the CSV has its header", data.startswith("id,file,line,section,title,authors,kind,score,matches,snippet,volume,place,year\r\n"))
         check("the CSV has the entry", "首创窨井“井长制”" in data)
 finally:
     drv.quit()

@@ -78,7 +78,15 @@ TEST(hit)
     search_span sp[3] = {{(uint32_t)t0, (uint32_t)(t0 + 6), 0},
                          {(uint32_t)b0, (uint32_t)(b0 + 6), 1},
                          {(uint32_t)b1, (uint32_t)(b1 + 6), 1}};
-    search_hit hit = {1, 1.0, &e, "/x/vol.txt", 10, sp, 3, 3};
+    search_hit hit = {.rank = 1, .score = 1.0, .e = &e, .file = "/x/vol.txt", .file_len = 10, .spans = sp,
+                      .nspans = 3, .occurrences = 3};
+    hit.volume.source = STORE_VOL_CATALOG;
+    hit.volume.title = "仁和<县志>";
+    hit.volume.title_len = strlen(hit.volume.title);
+    hit.volume.place = "杭州";
+    hit.volume.place_len = strlen(hit.volume.place);
+    hit.volume.has_year = 1;
+    hit.volume.year = -205;
     html_form f = {"危险", strlen("危险"), TOK_FOLD_TS};
     html h = {{0}, 0};
     html_hit(&h, &hit, &f, 80);
@@ -99,6 +107,10 @@ TEST(hit)
     /* an author holding every kind of quote cannot be a term: no link */
     CHECK(has(&h, "<span class=\"au\" title=\"author:&quot;「」“”\">&quot;「」“”</span>"));
     CHECK(has(&h, "vol.txt:12"));
+    /* the volume, place and year narrow */
+    CHECK(has(&h, "《<a href=\"/search?q=%E5%8D%B1%E9%99%A9%20volume%3A%22%E4%BB%81%E5%92%8C%3C%E5%8E%BF%E5%BF%97%3E%22&amp;fold=ts\" class=\"vo\" title=\"volume:仁和&lt;县志&gt;\">仁和&lt;县志&gt;</a>》"));
+    CHECK(has(&h, "place%3A%22%E6%9D%AD%E5%B7%9E%22"));
+    CHECK(has(&h, "year%3A-205&amp;fold=ts"));
     fz_buf_free(&h.b);
 }
 
@@ -107,7 +119,7 @@ TEST(entry_page)
     store_entry e = hostile();
     size_t b0 = (size_t)(strstr(e.body, "危险") - e.body);
     search_span sp[1] = {{(uint32_t)b0, (uint32_t)(b0 + 6), 1}};
-    search_hit hit = {0, 0, &e, "v.txt", 5, sp, 1, 1};
+    search_hit hit = {.e = &e, .file = "v.txt", .file_len = 5, .spans = sp, .nspans = 1, .occurrences = 1};
     html_form f = {"危险", strlen("危险"), TOK_FOLD_VARIANTS};
     html h = {{0}, 0};
     html_begin(&h, e.title, e.title_len, &f);
@@ -131,7 +143,7 @@ TEST(facets_and_errors)
 {
     group *g = group_create(GROUP_AUTHOR);
     store_entry e = hostile();
-    search_hit hit = {1, 1, &e, "v", 1, NULL, 0, 1};
+    search_hit hit = {.rank = 1, .score = 1, .e = &e, .file = "v", .file_len = 1, .occurrences = 1};
     group_add(g, &hit);
     e.nauthors = 1;
     e.id = 8;
