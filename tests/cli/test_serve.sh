@@ -24,6 +24,7 @@ printf 'file,title,place,year\nxiacheng-2017-annual-focus.txt,下城年鉴,杭�
 # serve [OPTIONS...]: starts the server (on $SERVE_DB, else $T/db) in the
 # background and waits for its URL (at most 30 s); sets PID and URL
 serve() {
+    rm -f "$T/serve.out" # not the last server's "serving" line
     "$FZS" --db "${SERVE_DB:-$T/db}" "$@" >"$T/serve.out" 2>"$T/serve.err" &
     PID=$!
     i=0
@@ -208,11 +209,12 @@ wait $PID
 check "SIGTERM: exit 0" [ $? = 0 ]
 check "SIGTERM: nothing on stderr" test ! -s "$T/serve.err"
 # (a background job of sh ignores SIGINT: the server is started with it back)
+rm -f "$T/serve.out"
 "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
     "$FZS" --db "$T/db" --serve=127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 i=0
-while [ $i -lt 300 ] && ! grep -q serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -qs serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
 kill -INT $PID
 wait $PID
 check "SIGINT: exit 0" [ $? = 0 ]
@@ -236,10 +238,11 @@ check "a bad port: one line" one_line
 check "a bad address" status_is 2 "$FZS" --db "$T/db" --serve nosuchhost.invalid:0
 check "--serve with a query" status_is 2 "$FZS" --db "$T/db" --serve 0 井长制
 check "--serve with --kwic" status_is 2 "$FZS" --db "$T/db" --serve --kwic
+rm -f "$T/serve.out"
 "$FZS" --db "$T/db" --serve 0.0.0.0:0 >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 i=0
-while [ $i -lt 300 ] && ! grep -q serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -qs serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $PID; wait $PID
 check "another address: warned about" grep -q 'warning: .*not a loopback address' "$T/serve.err"
 finish serve
