@@ -202,7 +202,7 @@ void html_begin(html *h, const char *title, size_t tlen, const html_form *f)
     if (f && f->q)
         html_text(h, f->q, f->qlen);
     put(h, "\">\n<select name=\"fold\" aria-label=\"异体与繁简\">");
-    static const char *const labels[3] = {"仅原字形", "繁简互通", "繁简与异体互通"};
+    static const char *const labels[3] = {"只检原字形", "繁简通检", "繁简异体通检"};
     static const tok_fold order[3] = {TOK_FOLD_VARIANTS, TOK_FOLD_TS, TOK_FOLD_NONE};
     tok_fold cur = f ? f->fold : TOK_FOLD_VARIANTS;
     for (int i = 0; i < 3; i++)
@@ -683,7 +683,7 @@ const char *html_css(void)
            ".hit{padding:1rem 0 1.1rem;border-bottom:1px solid var(--line)}\n"
            ".hit h2{margin:0 0 .2rem;font:600 1.22rem/1.45 \"Noto Serif CJK SC\",\"Source Han Serif SC\",\"Songti SC\",serif}\n"
            ".where{margin:0 0 .35rem;font-size:.85rem;color:var(--muted);display:flex;flex-wrap:wrap;gap:0 .9rem}\n"
-           ".where a{color:#5a4a32}\n.where .sep{color:#b3aa9b}\n.vol a{color:#7a3b12}\n.src{font-family:ui-monospace,monospace;font-size:.8rem}\n"
+           ".where a{color:#5a4a32}\n.where .sep{color:#b3aa9b}\n.vol a{color:#7a3b12}\n.src{font-family:ui-monospace,monospace;font-size:.78rem;color:#8a8378;overflow-wrap:anywhere}\n"
            ".kind{border:1px solid var(--line);border-radius:3px;padding:0 .35em}\n"
            ".snip{margin:0;font:1.02rem/1.85 \"Noto Serif CJK SC\",\"Source Han Serif SC\",\"Songti SC\",serif;"
            "text-align:justify}\n"
@@ -699,7 +699,7 @@ const char *html_css(void)
            "font-weight:400}\n.facet ul{list-style:none;margin:0;padding:0}\n"
            ".facet li{margin:.15rem 0}\n.fb{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;"
            "font-size:.86rem;color:var(--ink)}\n"
-           ".fl{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}\n.fn{color:var(--muted)}\n"
+           ".fl{overflow-wrap:anywhere}\n.fn{color:var(--muted)}\n"
            ".bar{grid-column:1/3;display:block;height:5px;background:var(--bar);border-radius:3px;min-width:2px}\n"
            "a.fb:hover .fl{text-decoration:underline}\n.facet .more{font-size:.8rem;color:var(--muted)}\n"
            ".intro,.help,.error{max-width:44rem;margin:2rem auto}\n"
@@ -720,6 +720,7 @@ const char *html_css(void)
            ".kwic .m{width:7em;text-align:center}\n.kwic .m a{color:var(--ink)}\n.kwic .r{width:40%}\n"
            ".kwic .t{width:20%;font-size:.8rem;text-overflow:ellipsis;font-family:sans-serif}\n"
            "footer{text-align:center;color:var(--muted);font-size:.8rem;padding:1.5rem 1rem;border-top:1px solid var(--line)}\n"
-           "@media (max-width:760px){.layout{grid-template-columns:1fr;gap:1rem}.ask{flex-basis:100%}"
+           "@media (max-width:760px){.layout{grid-template-columns:1fr;gap:1rem}.ask{flex-basis:100%;order:3}"
+           ".helplink{margin-left:auto}.ask select{max-width:6.8rem;font-size:.8rem}.ask button{padding:.45rem .8rem}"
            ".top{padding:.6rem .8rem}.kwic .t{display:none}.kwic .l,.kwic .r{width:50%}.hit h2{font-size:1.12rem}}\n";
 }
