@@ -327,29 +327,30 @@ static void volume_part(html *h, const store_volume *v, const html_form *f)
 
 /* Section path (each part narrowing, or each a query on it: narrowing
  * from an empty form), authors and file:line. */
+/* The strings s[0..n) in a span of class cls, separated by sep, each a
+ * link narrowing f by field (of class item). */
+static void narrow_list(html *h, const html_form *f, const char *cls, const char *sep, const char *field,
+                        const char *const *s, const size_t *len, size_t n, const char *item)
+{
+    if (!n)
+        return;
+    putf(h, "<span class=\"%s\">", cls);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            put(h, sep);
+        narrow(h, f, field, s[i], len[i], item);
+    }
+    put(h, "</span>");
+}
+
 static void where(html *h, const store_entry *e, const store_volume *v, const char *file, size_t flen,
                   const html_form *f)
 {
     put(h, "<p class=\"where\">");
     volume_part(h, v, f);
-    if (e->nsection) {
-        put(h, "<span class=\"path\">");
-        for (size_t i = 0; i < e->nsection; i++) {
-            if (i)
-                put(h, "<span class=\"sep\"> › </span>");
-            narrow(h, f, "section", e->section[i], e->section_len[i], "sec");
-        }
-        put(h, "</span>");
-    }
-    if (e->nauthors) {
-        put(h, "<span class=\"authors\">");
-        for (size_t i = 0; i < e->nauthors; i++) {
-            if (i)
-                put(h, "、");
-            narrow(h, f, "author", e->authors[i], e->author_len[i], "au");
-        }
-        put(h, "</span>");
-    }
+    narrow_list(h, f, "path", "<span class=\"sep\"> › </span>", "section", e->section, e->section_len, e->nsection,
+                "sec");
+    narrow_list(h, f, "authors", "、", "author", e->authors, e->author_len, e->nauthors, "au");
     put(h, "<span class=\"src\">");
     char pb[PATH_MAX];
     const char *shown = out_display_path(file, flen, pb, sizeof pb);

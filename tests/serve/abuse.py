@@ -16,6 +16,7 @@ count and time:
              with a 4xx (or closes the connection) and keeps answering
 Prints "abuse: N passed, M failed"."""
 import concurrent.futures
+import os
 import socket
 import sys
 import time
@@ -23,19 +24,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from tally import check, finish  # noqa: E402
+
 port = int(sys.argv[1])
 host = "127.0.0.1"
 base = "http://%s:%d" % (host, port)
-passed = failed = 0
-
-
-def check(desc, cond):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("abuse.py: FAILED: " + desc, file=sys.stderr)
 
 
 def get(path, timeout=10):
@@ -176,5 +170,4 @@ check("30 requests on one kept-alive connection are answered (%d)" % answered, a
 resp = raw(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n" * 50, timeout=3)
 check("pipelined requests: the first is answered", status_of(resp) == 200)
 alive("after the malformed requests")
-print("abuse: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish("abuse")

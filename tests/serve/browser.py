@@ -19,25 +19,15 @@ import tempfile
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from tally import check, finish  # noqa: E402
+
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 base, shots = sys.argv[1].rstrip("/"), sys.argv[2]
-passed = failed = 0
-
-
-def check(desc, cond):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("browser.py: FAILED: " + desc, file=sys.stderr)
-    return cond
-
-
 downloads = tempfile.mkdtemp(prefix="fz-dl-")
 opts = webdriver.ChromeOptions()
 opts.binary_location = "/usr/bin/chromium"
@@ -116,5 +106,4 @@ try:
 finally:
     drv.quit()
     shutil.rmtree(downloads, ignore_errors=True)
-print("browser: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish("browser")
