@@ -362,7 +362,7 @@ int out_header(out *o, int query_col)
     if (o->fmt != OUT_CSV && o->fmt != OUT_TSV)
         return 0;
     static const char *const cols[] = {"query", "id",      "file",    "line",   "section", "title", "authors",
-                                       "kind",  "score",   "matches", "snippet", "volume", "place", "year"};
+                                       "kind",  "score",   "matches", "snippet", "volume",  "place", "year"};
     fz_buf *b = &o->line;
     b->len = 0;
     size_t nc = sizeof cols / sizeof *cols;

@@ -24,12 +24,12 @@ comment).  Each case is 'key: value' lines:
   stderr: TEXT            text expected in stderr
   stderr-lines: N         exact number of lines in stderr
   count: E O              with --count --json: entries and occurrences
-  by: form                with --by KEY --json: the groups instead of the hits
-  groups: A | B           with by: the groups' names, in order (all of them)
   volume: TITLE           volume of the first hit
   volumes: A | B          the distinct volumes of all hits, in any order
   place: TEXT             place of the first hit ("null" when none)
   year: N                 year of the first hit ("null" when none)
+  by: form                with --by KEY --json: the groups instead of the hits
+  groups: A | B           with by: the groups' names, in order (all of them)
 The runner prints 'e2e: N passed, M failed'.
 """
 import glob

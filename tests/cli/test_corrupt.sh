@@ -256,6 +256,13 @@ cpath=$("$POKE" "$DB" next file 00 | cut -d' ' -f1)
 damage "catalog row does not decode" "its record does not decode" put catalog "$cpath" 0000020a
 damage "catalog year out of range" "its record does not decode" put catalog "$cpath" 000001ffff01
 damage "catalog title not UTF-8" "its title or place is not UTF-8 text" put catalog "$cpath" 01ff0000
+# a catalog title with ESC (an archive built elsewhere): shown escaped in
+# the attribution line, exact in JSON
+fresh "$T/esc"; "$POKE" "$T/esc" put catalog "$cpath" 041b5b324a0000
+"$FZS" --db "$T/esc" --no-pager --color never $Q >"$T/out" 2>"$T/err"
+check "catalog title with ESC: shown escaped" grep -qF '《\033[2J》' "$T/out"
+check "catalog title with ESC: nothing raw" sh -c "! grep -q \"\$(printf '\\033')\" '$T/out'"
+check "catalog title with ESC: JSON exact" sh -c '"$1" --db "$2" --json "$3" | head -1 | grep -qF "\"volume\":\"\\u001b[2J\""' sh "$FZS" "$T/esc" $Q
 # an index whose ids are sparse (70,000 entries indexed, removed, others
 # indexed after them): --check looks entries up another way there
 awk 'BEGIN { for (i = 1; i <= 70000; i++) printf "【条目%d】第%d条。\n", i, i }' >"$T/many.txt"
