@@ -9,6 +9,9 @@
 # and abuse (tests/serve/abuse.py); a real browser (tests/serve/browser.py,
 # screenshots under build/); SIGTERM and SIGINT stop it cleanly.
 . "$(dirname "$0")/lib.sh"
+PID=
+# a server this script started never outlives it, however it ends
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"' EXIT
 PY=/usr/bin/python3
 export LC_ALL=C.UTF-8
 command -v curl >/dev/null || { echo "$0: curl missing (tools/deps.sh installs it)" >&2; exit 1; }
