@@ -252,17 +252,44 @@ void tok_destroy(tok_analyzer *a)
 
 tok_fold tok_get_fold(const tok_analyzer *a) { return a->fold; }
 
-/* The table's byte for cp (tools/gentok.c): its class in bits 0-1, and bit
- * 2 + level set when the analysis at that level leaves it as written. */
-static inline unsigned table_entry(uint32_t cp)
+/* Decodes the code point at p[i..len) into *cp and returns its length, -1
+ * for an invalid byte: three-byte sequences whose lead (E1..EC, EE, EF)
+ * rules out overlongs and surrogates here, the rest by fz_utf8_decode. */
+static inline int decode(const unsigned char *p, size_t len, size_t i, uint32_t *cp)
+{
+    unsigned c0 = p[i];
+    if (c0 - 0xE1u <= 0xEFu - 0xE1u && c0 != 0xED && len - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
+        (p[i + 2] & 0xC0) == 0x80) {
+        *cp = ((c0 & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+        return 3;
+    }
+    return fz_utf8_decode(p + i, len - i, cp);
+}
+
+/* Whether the analysis at a's level leaves cp, whose bytes end at p[end],
+ * as written (the table of tools/gentok.c, and for a character that
+ * begins a phrase rule, its filter of the rules' first two characters
+ * says no rule begins here): its class + 1, else 0.  The caller checks
+ * that no matched phrase is pending. */
+static inline unsigned as_written(const tok_analyzer *a, uint32_t cp, const unsigned char *p, size_t len,
+                                  size_t end)
 {
 #ifdef TOK_GENERATOR
-    (void)cp;
+    (void)a, (void)cp, (void)p, (void)len, (void)end;
     return 0;
 #else
     if (cp >= TOKT_LIMIT)
         return 0;
-    return tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+    unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+    if (!(e & a->fast))
+        return 0;
+    uint32_t next;
+    if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE && end < len && decode(p, len, end, &next) > 0) {
+        uint32_t h = TOKT_PAIR_HASH(cp, next), b1 = TOKT_PAIR_BIT1(h), b2 = TOKT_PAIR_BIT2(h);
+        if ((tokt_pairs[b1 / 8] >> (b1 % 8) & 1) && (tokt_pairs[b2 / 8] >> (b2 % 8) & 1))
+            return 0; /* a rule may begin here */
+    }
+    return (e & 3u) + 1;
 #endif
 }
 
@@ -497,16 +524,9 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             i++;
             continue;
         }
-        /* Decode: three-byte sequences whose lead (E1..EC, EE, EF) rules
-         * out overlongs and surrogates here, the rest by fz_utf8_decode. */
         uint32_t cp, u[NORM_MAX];
-        int k;
-        if (c0 - 0xE1u <= 0xEFu - 0xE1u && c0 != 0xED && len - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
-            (p[i + 2] & 0xC0) == 0x80) {
-            cp = ((c0 & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
-            k = 3;
-        } else if ((k = fz_utf8_decode(p + i, len - i, &cp)) < 0) {
-            /* an invalid byte: a separator, like U+FFFD */
+        int k = decode(p, len, i, &cp);
+        if (k < 0) { /* an invalid byte: a separator, like U+FFFD */
             if ((rc = punct(&s)) != 0)
                 return rc;
             i++;
@@ -516,9 +536,9 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
         if (a->fast) {
             /* Left as written at this level (and not inside a phrase): the
              * table's class decides. */
-            unsigned e = table_entry(cp);
-            if ((e & a->fast) && ph.at >= ph.n) {
-                switch (e & 3u) {
+            unsigned w = ph.at >= ph.n ? as_written(a, cp, p, len, end) : 0;
+            if (w) {
+                switch (w - 1) {
                 case TOK_C_CJK:
                     rc = cjk(&s, cp, start, end);
                     break;
