@@ -361,14 +361,14 @@ static inline void word_add(struct run *s, uint32_t cp, uint32_t start, uint32_t
     s->word_len += (uint32_t)n;
 }
 
-static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
+/* A CJK character whose folded form is the n bytes of UTF-8 at cur. */
+static inline int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t start, uint32_t end)
 {
     int rc;
     if (s->in_word && (rc = word_flush(s)) != 0)
         return rc;
     tok_token t;
-    char cur[4], bi[8];
-    uint32_t n = (uint32_t)fz_utf8_encode(cp, cur);
+    char bi[8];
     uint32_t pos = take_pos(s);
     if (s->have_prev) {
         memcpy(bi, s->prev, s->prev_len);
@@ -396,6 +396,12 @@ static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
     s->prev_start = start;
     s->prev_pos = pos;
     return 0;
+}
+
+static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
+{
+    char cur[4];
+    return cjk_utf8(s, cur, (uint32_t)fz_utf8_encode(cp, cur), start, end);
 }
 
 static inline int punct(struct run *s)
@@ -539,8 +545,8 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             unsigned w = ph.at >= ph.n ? as_written(a, cp, p, len, end) : 0;
             if (w) {
                 switch (w - 1) {
-                case TOK_C_CJK:
-                    rc = cjk(&s, cp, start, end);
+                case TOK_C_CJK: /* as written: its folded form is its bytes */
+                    rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
                     break;
                 case TOK_C_WORD:
                     word_add(&s, cp, start, end);
