@@ -178,15 +178,15 @@ bench-scale: deps
 
 # ---------------------------------------------------------------------------
 # Fuzzing (tests/fuzz/): libFuzzer targets for the parser, the analyser,
-# the query parser, the encodings and the index codecs, built with clang and ASan+UBSan into
+# the query parser, the encodings, the index codecs and the --catalog CSV reader, built with clang and ASan+UBSan into
 # build-fuzz/ (the library sources they need are compiled there too), then
 # run one at a time for FUZZ_SECONDS each by tests/fuzz/run.sh.
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := parse tok query enc store
+FUZZ_TARGETS := parse tok query enc store catalog
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -I$(BUILD) -Iindexer \
                 -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/tok.c common/enc.c common/store.c \
-                indexer/parse.c searcher/query.c) build-fuzz/gen/fold_table.o
+FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/tok.c common/enc.c common/store.c \
+                indexer/parse.c indexer/catalog.c searcher/query.c) build-fuzz/gen/fold_table.o
 
 .SECONDARY: $(FUZZ_OBJ)
 build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)

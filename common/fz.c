@@ -291,3 +291,21 @@ int fz_cp_width(uint32_t cp)
         return 2;
     return 1;
 }
+
+int fz_year_parse(const char *s, size_t n, int32_t *y)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    if (i == n || n - i > 4)
+        return -1;
+    int32_t v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *y = neg ? -v : v;
+    return 0;
+}

@@ -107,4 +107,13 @@ size_t fz_utf8_check(const unsigned char *p, size_t n);
  * wide and full-width characters, 0 for combining marks and controls, 1 else. */
 int fz_cp_width(uint32_t cp);
 
+/* ---- years ----------------------------------------------------------------
+ * The year of a volume's edition (fzindex --catalog, the year: query
+ * field): up to four ASCII digits after an optional + or -, negative for
+ * BCE.  fz_year_parse reads s[0..n) whole into *y: 0, or -1 when it is not
+ * such a year. */
+#define FZ_YEAR_MIN (-9999)
+#define FZ_YEAR_MAX 9999
+int fz_year_parse(const char *s, size_t n, int32_t *y);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * store.c -- the index on disk (see store.h for the API).
  *
- * ON-DISK FORMAT, version 4
+ * ON-DISK FORMAT, version 5
  * =========================
  * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
  * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
@@ -33,8 +33,23 @@
  *             not UTF-8.  Decoding gives back the exact bytes encoded.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
- *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name
+ *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
+ *               v len, volume title (the book title of the file's first
+ *               line as the parser found it, UTF-8; length 0 when none)
  * "fileid"    be32 file_id -> path bytes
+ *
+ * "catalog"   path bytes (an indexed file's, as in "file") -> one catalog
+ *             row (fzindex --catalog): v len, title; v len, place (UTF-8,
+ *             length 0 when the row left it empty); v flags (bit 0: a year
+ *             follows); v year (zigzag, FZ_YEAR_MIN..FZ_YEAR_MAX).
+ *             No record when no row named the file.  Kept when the file is
+ *             indexed again, dropped when it is removed, carried by
+ *             --merge.  A hit's volume title is the catalog's title, else
+ *             the file record's volume title, else the file's base name
+ *             without its extension (store_volume_get).  The volume:,
+ *             place: and year: query fields are answered from these
+ *             records: a file's entries are one id range, so a query
+ *             resolves them to ranges of entry ids (no postings).
  *
  * "dlen"      be32 chunk (id / 1024) -> 1024 little-endian uint32: the
  *             length in positions of each entry id of the chunk (0 when the
@@ -86,7 +101,8 @@
  * Version 2 changed no layout, only the analysis: terms are folded with
  * ICU's phrase rules (tok.h), so a version 1 index must be rebuilt.
  * Version 3 added the skip tables of posting blocks, version 4 the
- * impacts before them and the text code of entry strings.
+ * impacts before them and the text code of entry strings, version 5 the
+ * volume title of file records and the "catalog" database.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -125,7 +141,8 @@ struct store {
     char datafile[4096 + 16];  /* real path of the data file */
 };
 
-static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file", "fileid", "post", "dlen", "join"};
+static const char *const db_names[STORE_DB_COUNT] = {"meta",  "entry", "file", "fileid",
+                                                     "post",  "dlen",  "join", "catalog"};
 
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
 {
@@ -399,6 +416,8 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
         err = store_lmdb_err(rc, "opening index", msg, msglen);
         goto fail;
     }
+    /* meta first: an index of another format version is told so, not
+     * that a database of this version is missing */
     for (int i = 0; i < STORE_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], s->readonly ? 0 : MDB_CREATE, &s->dbi[i]);
         if (rc) {
@@ -411,10 +430,10 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             }
             goto fail;
         }
-    }
-    if ((err = meta_check(s, txn, !s->readonly, msg, msglen))) {
-        mdb_txn_abort(txn);
-        goto fail;
+        if (i == STORE_DB_META && (err = meta_check(s, txn, !s->readonly, msg, msglen))) {
+            mdb_txn_abort(txn);
+            goto fail;
+        }
     }
     if ((rc = mdb_txn_commit(txn))) {
         err = store_lmdb_err(rc, "opening index", msg, msglen);
@@ -800,14 +819,22 @@ int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_
 static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
-int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
+/* The value under path in db ("file", "catalog"): FZ_ENOTFOUND, LMDB errors. */
+static int path_get(store *s, MDB_txn *txn, enum store_db db, const char *path, MDB_val *v, const char *what)
 {
-    MDB_val k = {strlen(path), (void *)path}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_FILE], &k, &v);
+    MDB_val k = {strlen(path), (void *)path};
+    int rc = mdb_get(txn, s->dbi[db], &k, v);
     if (rc == MDB_NOTFOUND)
         return FZ_ENOTFOUND;
+    return rc ? store_lmdb_err(rc, what, NULL, 0) : FZ_OK;
+}
+
+int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
+{
+    MDB_val v;
+    int rc = path_get(s, txn, STORE_DB_FILE, path, &v, "reading a file record");
     if (rc)
-        return store_lmdb_err(rc, "reading a file record", NULL, 0);
+        return rc;
     const uint8_t *p = v.mv_data, *end = p + v.mv_size;
     uint64_t x[6];
     for (int i = 0; i < 6; i++)
@@ -828,6 +855,8 @@ int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f)
         n = sizeof f->encoding - 1;
     memcpy(f->encoding, enc, n);
     f->encoding[n] = 0;
+    if (!(p = get_str(p, end, &f->volume, &f->volume_len)))
+        return FZ_ECORRUPT;
     return FZ_OK;
 }
 
@@ -842,6 +871,7 @@ int store_file_put(store *s, MDB_txn *txn, const char *path, const store_file *f
     rc |= fz_buf_varint(&b, zz(f->mtime));
     rc |= fz_buf_varint(&b, zz(f->indexed_at));
     rc |= put_str(&b, f->encoding, strlen(f->encoding));
+    rc |= put_str(&b, f->volume ? f->volume : "", f->volume ? f->volume_len : 0);
     if (rc) {
         fz_buf_free(&b);
         return FZ_ENOMEM;
@@ -870,6 +900,125 @@ int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path,
         return store_lmdb_err(rc, "reading a file name", NULL, 0);
     *path = v.mv_data;
     *len = v.mv_size;
+    return FZ_OK;
+}
+
+/* ---- the catalog ---- */
+
+int store_catalog_get(store *s, MDB_txn *txn, const char *path, store_catalog *c)
+{
+    MDB_val v;
+    int rc = path_get(s, txn, STORE_DB_CATALOG, path, &v, "reading a catalog record");
+    if (rc)
+        return rc;
+    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    uint64_t flags, y = 0;
+    memset(c, 0, sizeof *c);
+    if (!(p = get_str(p, end, &c->title, &c->title_len)) || !(p = get_str(p, end, &c->place, &c->place_len)) ||
+        !(p = fz_varint_get(p, end, &flags)) || flags > 1 || ((flags & 1) && !(p = fz_varint_get(p, end, &y))) ||
+        p != end)
+        return FZ_ECORRUPT;
+    if (flags & 1) {
+        int64_t yy = unzz(y);
+        if (yy < FZ_YEAR_MIN || yy > FZ_YEAR_MAX)
+            return FZ_ECORRUPT;
+        c->has_year = 1;
+        c->year = (int32_t)yy;
+    }
+    return FZ_OK;
+}
+
+int store_catalog_put(store *s, MDB_txn *txn, const char *path, const store_catalog *c)
+{
+    if (c->has_year && (c->year < FZ_YEAR_MIN || c->year > FZ_YEAR_MAX))
+        return FZ_EINVAL;
+    fz_buf b = {0};
+    int rc = put_str(&b, c->title ? c->title : "", c->title ? c->title_len : 0);
+    rc |= put_str(&b, c->place ? c->place : "", c->place ? c->place_len : 0);
+    rc |= fz_buf_varint(&b, c->has_year ? 1 : 0);
+    if (c->has_year)
+        rc |= fz_buf_varint(&b, zz(c->year));
+    if (rc) {
+        fz_buf_free(&b);
+        return FZ_ENOMEM;
+    }
+    MDB_val k = {strlen(path), (void *)path}, v = {b.len, b.p};
+    rc = mdb_put(txn, s->dbi[STORE_DB_CATALOG], &k, &v, 0);
+    fz_buf_free(&b);
+    return rc ? store_lmdb_err(rc, "writing a catalog record", NULL, 0) : FZ_OK;
+}
+
+int store_catalog_del(store *s, MDB_txn *txn, const char *path)
+{
+    MDB_val k = {strlen(path), (void *)path};
+    int rc = mdb_del(txn, s->dbi[STORE_DB_CATALOG], &k, NULL);
+    return rc && rc != MDB_NOTFOUND ? store_lmdb_err(rc, "removing a catalog record", NULL, 0) : FZ_OK;
+}
+
+/* ---- volumes ---- */
+
+void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n)
+{
+    size_t b = len;
+    while (b > 0 && path[b - 1] != '/')
+        b--;
+    size_t e = len;
+    while (e > b + 1 && path[e - 1] != '.')
+        e--;
+    if (e > b + 1 && path[e - 1] == '.')
+        e--; /* the dot */
+    else
+        e = len;
+    *off = b;
+    *n = e - b;
+}
+
+int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v)
+{
+    memset(v, 0, sizeof *v);
+    v->file_id = file_id;
+    v->place = "";
+    int rc = store_file_path(s, txn, file_id, &v->path, &v->path_len);
+    if (rc)
+        return rc;
+    char stack[1024], *path = v->path_len < sizeof stack ? stack : malloc(v->path_len + 1);
+    if (!path)
+        return FZ_ENOMEM;
+    memcpy(path, v->path, v->path_len);
+    path[v->path_len] = 0;
+    store_file f;
+    store_catalog c;
+    rc = store_file_get(s, txn, path, &f);
+    int crc = rc ? rc : store_catalog_get(s, txn, path, &c);
+    if (path != stack)
+        free(path);
+    if (rc)
+        return rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc; /* a file id without its record */
+    if (crc && crc != FZ_ENOTFOUND)
+        return crc;
+    v->first_id = f.first_id;
+    v->nentries = f.nentries;
+    if (!crc && c.title_len) {
+        v->title = c.title;
+        v->title_len = c.title_len;
+        v->source = STORE_VOL_CATALOG;
+    } else if (f.volume_len) {
+        v->title = f.volume;
+        v->title_len = f.volume_len;
+        v->source = STORE_VOL_TEXT;
+    } else {
+        size_t off, n;
+        store_volume_basename(v->path, v->path_len, &off, &n);
+        v->title = v->path + off;
+        v->title_len = n;
+        v->source = STORE_VOL_FILENAME;
+    }
+    if (!crc) {
+        v->place = c.place;
+        v->place_len = c.place_len;
+        v->has_year = c.has_year;
+        v->year = c.year;
+    }
     return FZ_OK;
 }
 

@@ -21,9 +21,10 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 4          /* bumped on any incompatible change (2: phrase folding;
+#define STORE_FORMAT 5          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
-                                   entry strings in the text code) */
+                                   entry strings in the text code; 5: volume titles and
+                                   the catalog) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -36,7 +37,7 @@ enum {
 };
 
 enum store_db { STORE_DB_META, STORE_DB_ENTRY, STORE_DB_FILE, STORE_DB_FILEID, STORE_DB_POST,
-                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_COUNT };
+                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_CATALOG, STORE_DB_COUNT };
 
 enum {
     STORE_READ = 0,     /* open an existing index read-only */
@@ -106,7 +107,7 @@ typedef struct {
     uint32_t id;
     uint32_t file_id;
     uint32_t line;
-    uint8_t kind;             /* parse_kind */
+    uint8_t kind;             /* fz_kind (common/kind.h) */
     uint32_t title_npos;      /* positions taken by the title (body starts there) */
     uint32_t npos;            /* length: positions of title and body */
     const char *title; size_t title_len;
@@ -133,12 +134,62 @@ typedef struct {
     int64_t mtime;            /* source modification time */
     int64_t indexed_at;       /* when it was indexed (Unix time) */
     char encoding[24];
+    const char *volume;       /* the book title of the file's first line (parse_volume), "" when
+                               * it has none; NULL is "" for store_file_put */
+    size_t volume_len;
 } store_file;
 
+/* The record of path.  f->volume points into the LMDB value (valid until
+ * txn ends).  FZ_ENOTFOUND, FZ_ECORRUPT, FZ_ELMDB. */
 int store_file_get(store *s, MDB_txn *txn, const char *path, store_file *f);
 int store_file_put(store *s, MDB_txn *txn, const char *path, const store_file *f);
 /* Path of a file id, pointing into the LMDB value (valid until txn ends). */
 int store_file_path(store *s, MDB_txn *txn, uint32_t file_id, const char **path, size_t *len);
+
+/* ---- the catalog (fzindex --catalog) ----
+ * What a catalog row says of one indexed file, kept under its path.  The
+ * strings are UTF-8 and NUL-free; length 0 when the row left the column
+ * empty.  Years are those of the edition, negative for BCE, within
+ * FZ_YEAR_MIN .. FZ_YEAR_MAX. */
+typedef struct {
+    const char *title; size_t title_len;
+    const char *place; size_t place_len;
+    int has_year;
+    int32_t year;
+} store_catalog;
+
+/* The catalog record of path; the strings point into the LMDB value (valid
+ * until txn ends).  FZ_ENOTFOUND when it has none, FZ_ECORRUPT. */
+int store_catalog_get(store *s, MDB_txn *txn, const char *path, store_catalog *c);
+/* Writes (replaces) path's catalog record.  FZ_EINVAL for a year out of
+ * range, FZ_ENOMEM, LMDB errors. */
+int store_catalog_put(store *s, MDB_txn *txn, const char *path, const store_catalog *c);
+/* Drops path's catalog record; 0 also when it had none. */
+int store_catalog_del(store *s, MDB_txn *txn, const char *path);
+
+/* ---- volumes: what a hit says of its file ----
+ * For a file id: its path, its entries' id range, the volume title (the
+ * catalog's title, else the book title of the file's first line, else the
+ * file's base name without its extension) and where that title came from,
+ * and the catalog's place and year.  Every pointer points into LMDB values
+ * (valid until txn ends).  This is the one accessor for hits, groupings
+ * and exports. */
+typedef enum { STORE_VOL_FILENAME = 0, STORE_VOL_TEXT = 1, STORE_VOL_CATALOG = 2 } store_vol_source;
+typedef struct {
+    uint32_t file_id;
+    const char *path; size_t path_len;
+    uint32_t first_id, nentries;
+    const char *title; size_t title_len;
+    store_vol_source source;
+    const char *place; size_t place_len;   /* "" when the catalog gives none */
+    int has_year;
+    int32_t year;
+} store_volume;
+/* FZ_ENOTFOUND (no such file id), FZ_ECORRUPT, FZ_ELMDB. */
+int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v);
+/* The base name of path[0..len) without its extension (the last ".x" of
+ * the name, unless the name starts with it): sets *off and *n. */
+void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n);
 
 /* ---- entry lengths (dlen) ----
  * Length of entry id in positions, 0 for a deleted or unknown id.  The

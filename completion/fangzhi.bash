@@ -59,7 +59,7 @@ _fzindex()
     _fangzhi_words_at_point
     case $prev in
     -d | --db) _fangzhi_paths d; return ;;
-    --pack) _fangzhi_paths f; return ;;
+    --pack | --catalog) _fangzhi_paths f; return ;;
     -e | --encoding) _fangzhi_words "UTF-8 UTF-8-BOM UTF-16LE UTF-16BE GB18030 GBK BIG5 BIG5-HKSCS"; return ;;
     -m | --mem) _fangzhi_words "256M 512M 1G 2G 4G 8G"; return ;;
     esac
@@ -90,7 +90,7 @@ _fzsearch()
     --fold) _fangzhi_words "variants ts none"; return ;;
     --sort) _fangzhi_words "score source left right"; return ;;
     --color | --colour) _fangzhi_words "auto always never"; return ;;
-    --by) _fangzhi_words "section author file kind form"; return ;;
+    --by) _fangzhi_words "section author file kind form volume place year decade century"; return ;;
     -n | --limit | --offset | --width | --show | --context) return ;;
     esac
     if [[ $cur == -* ]]; then
@@ -101,7 +101,7 @@ _fzsearch()
     fi
     # a query: field prefixes help, the words themselves are the user's
     if [[ $cur == [a-z]* && $prev != : ]]; then
-        _fangzhi_words "title: author: section: file: kind:"
+        _fangzhi_words "title: author: section: file: kind: volume: place: year:"
         compopt -o nospace 2>/dev/null
     fi
 }

@@ -163,6 +163,7 @@ typedef struct {
     uint64_t nbytes;
     int64_t mtime;
     char encoding[24];
+    char *volume;        /* the book title of its first line ("" none), set by end_wfile */
 } wfile;
 
 /* A run file: one batch's postings, sorted by term, and its read state. */
@@ -238,6 +239,9 @@ typedef struct worker {
 } worker;
 
 struct build {
+    const catalog *cat;      /* stored at commit (build_set_catalog) */
+    build_catalog_warn_fn cat_warn;
+    void *cat_ctx;
     store *s;
     MDB_txn *txn;
     store_stats st;
@@ -679,7 +683,7 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     }
     if ((rc = analyze_field(w, STORE_F_FILE, w->path, strlen(w->path), 0, NULL)))
         return rc;
-    const char *kn = parse_kind_name((parse_kind)kind);
+    const char *kn = fz_kind_name(kind);
     if ((rc = analyze_field(w, STORE_F_KIND, kn, strlen(kn), 0, NULL)))
         return rc;
     return drain_tokens(w);
@@ -762,7 +766,20 @@ static int begin_wfile(worker *w, const char *path, uint64_t nbytes, int64_t mti
     return FZ_OK;
 }
 
-static void end_wfile(worker *w) { w->files[w->nfiles - 1].n = w->nent - w->files[w->nfiles - 1].local_first; }
+/* Ends the file begin_wfile started; volume: the book title the parser
+ * found on its first line, "" when none.  FZ_ENOMEM. */
+static int end_wfile(worker *w, const char *volume, size_t len)
+{
+    wfile *f = &w->files[w->nfiles - 1];
+    f->n = w->nent - f->local_first;
+    return (f->volume = strndup(volume, len)) ? FZ_OK : FZ_ENOMEM;
+}
+
+/* The volume title of the file just parsed (its first line's book title). */
+static const char *parsed_volume(const worker *w)
+{
+    return parse_volume(w->parse);
+}
 
 /* ------------------------------------------------------------- workers */
 
@@ -826,12 +843,12 @@ static void run_job(worker *w, job *j)
     int rc = begin_wfile(w, j->path, j->nbytes, j->mtime, j->encoding);
     if (!rc)
         rc = parse_text(w->parse, j->text, j->len, on_record, w);
+    if (!rc)
+        rc = end_wfile(w, parsed_volume(w), strlen(parsed_volume(w)));
     if (rc) {
         snprintf(w->msg, sizeof w->msg, "indexing %s: %s", j->path, fz_strerror(rc));
         __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
-        return;
     }
-    end_wfile(w);
 }
 
 static void *worker_main(void *arg)
@@ -1423,6 +1440,8 @@ static int flush_epoch(build *b, int final)
             sf.mtime = w->files[f].mtime;
             sf.indexed_at = (int64_t)time(NULL);
             memcpy(sf.encoding, w->files[f].encoding, sizeof sf.encoding);
+            sf.volume = w->files[f].volume;
+            sf.volume_len = sf.volume ? strlen(sf.volume) : 0;
             if ((rc = store_file_put(b->s, b->txn, w->files[f].path, &sf)))
                 return rc;
             b->st.nfiles++;
@@ -1459,8 +1478,10 @@ static int flush_epoch(build *b, int final)
         w->nent = 0;
         w->recs.len = 0;
         w->sumlen = 0;
-        for (size_t f = 0; f < w->nfiles; f++)
+        for (size_t f = 0; f < w->nfiles; f++) {
             free(w->files[f].path);
+            free(w->files[f].volume);
+        }
         w->nfiles = 0;
     }
     if (final)
@@ -1495,8 +1516,10 @@ static void worker_free(worker *w)
     fz_buf_free(&w->join);
     fz_buf_free(&w->enc);
     free(w->dlen);
-    for (size_t f = 0; f < w->nfiles; f++)
+    for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
+        free(w->files[f].volume);
+    }
     free(w->files);
     free(w->order);
     parse_destroy(w->parse);
@@ -1595,11 +1618,10 @@ static int add_inline(build *b, worker *w, const char *path, const char *text, s
     int rc = begin_wfile(w, path, nbytes, mtime, encoding);
     if (!rc)
         rc = parse_text(w->parse, text, len, on_record, w);
-    if (rc)
-        return rc;
-    end_wfile(w);
-    return FZ_OK;
+    return rc ? rc : end_wfile(w, parsed_volume(w), strlen(parsed_volume(w)));
 }
+
+static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *nentries, char *msg, size_t msglen);
 
 int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
                    int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen)
@@ -1614,7 +1636,7 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
     store_file old;
     rc = store_file_get(b->s, b->txn, path, &old);
     if (rc == 0) {
-        if ((rc = build_remove_file(b, path, NULL, msg, msglen)))
+        if ((rc = remove_file(b, path, 1, NULL, msg, msglen)))
             return rc;
     } else if (rc != FZ_ENOTFOUND) {
         return b->err = rc;
@@ -1717,13 +1739,23 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
                 sec[j] = fz_arena_strndup(a, e.section[j], e.section_len[j]);
             for (size_t j = 0; j < e.nauthors; j++)
                 au[j] = fz_arena_strndup(a, e.authors[j], e.author_len[j]);
-            parse_entry pe = {e.line, (parse_kind)e.kind, e.title, e.title_len, e.body, e.body_len,
+            parse_entry pe = {e.line, (fz_kind)e.kind, e.title, e.title_len, e.body, e.body_len,
                               sec, e.nsection, au, e.nauthors};
             rc = on_record(w, &pe);
         }
+        if (!rc)
+            rc = end_wfile(w, of.volume, of.volume_len);
+        if (!rc) {
+            /* the file's catalog row comes with it */
+            store_catalog cat;
+            int g = store_catalog_get(other, ot, path.p, &cat);
+            if (g == FZ_OK)
+                rc = store_catalog_put(b->s, b->txn, path.p, &cat);
+            else if (g != FZ_ENOTFOUND)
+                rc = g;
+        }
         if (rc)
             break;
-        end_wfile(w);
         ne += w->files[w->nfiles - 1].n;
         nf++;
         fz_arena_destroy(a);
@@ -1821,6 +1853,13 @@ static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *te
 
 int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg, size_t msglen)
 {
+    return remove_file(b, path, 0, nentries, msg, msglen);
+}
+
+/* Removes a file; its catalog record stays when keep_catalog (the file is
+ * being indexed again). */
+static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *nentries, char *msg, size_t msglen)
+{
     if (b->err)
         return b->err;
     b->emsg = msg;
@@ -1908,6 +1947,8 @@ int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg,
             r = mdb_del(b->txn, store_dbi(b->s, STORE_DB_FILEID), &ik, NULL);
         if (r && r != MDB_NOTFOUND)
             rc = store_lmdb_err(r, "removing a file record", msg, msglen);
+        if (!rc && !keep_catalog)
+            rc = store_catalog_del(b->s, b->txn, path);
     }
     if (!rc) {
         b->st.nentries -= live < b->st.nentries ? live : b->st.nentries;
@@ -1920,6 +1961,75 @@ int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg,
     return rc;
 }
 
+void build_set_catalog(build *b, const catalog *c, build_catalog_warn_fn warn, void *ctx)
+{
+    b->cat = c;
+    b->cat_warn = warn;
+    b->cat_ctx = ctx;
+}
+
+/* Stores the catalog's rows (build_set_catalog): each indexed file takes
+ * the row with the longest file that matches its path; a row that no file
+ * takes, or that several take, is reported and left out. */
+static int apply_catalog(build *b)
+{
+    const catalog *c = b->cat;
+    size_t nr = catalog_count(c);
+    uint32_t *takers = calloc(nr ? nr : 1, sizeof *takers);
+    if (!takers)
+        return FZ_ENOMEM;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_FILE), &cur);
+    if (rc) {
+        free(takers);
+        return store_lmdb_err(rc, "reading file records", b->emsg, b->emsglen);
+    }
+    /* pass 0 counts each row's files, pass 1 writes the unambiguous ones */
+    fz_buf path = {0};
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        MDB_val k, v;
+        int r;
+        for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0 && !rc; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            size_t best = nr, bestlen = 0;
+            for (size_t i = 0; i < nr; i++) {
+                const catalog_row *row = catalog_row_at(c, i);
+                size_t fl = strlen(row->file);
+                if (catalog_match(row, k.mv_data, k.mv_size) && (best == nr || fl > bestlen)) {
+                    best = i;
+                    bestlen = fl;
+                }
+            }
+            if (best == nr)
+                continue;
+            if (pass == 0) {
+                takers[best]++;
+                continue;
+            }
+            if (takers[best] != 1)
+                continue;
+            const catalog_row *row = catalog_row_at(c, best);
+            store_catalog sc = {row->title, strlen(row->title), row->place, strlen(row->place), row->has_year,
+                                row->year};
+            path.len = 0;
+            if (fz_buf_append(&path, k.mv_data, k.mv_size)) {
+                rc = FZ_ENOMEM;
+                break;
+            }
+            /* the cursor's position survives a put into another database */
+            rc = store_catalog_put(b->s, b->txn, path.p, &sc);
+        }
+        if (!rc && r && r != MDB_NOTFOUND)
+            rc = store_lmdb_err(r, "reading file records", b->emsg, b->emsglen);
+    }
+    mdb_cursor_close(cur);
+    fz_buf_free(&path);
+    for (size_t i = 0; i < nr && !rc; i++)
+        if (takers[i] != 1 && b->cat_warn)
+            b->cat_warn(b->cat_ctx, catalog_row_at(c, i), takers[i]);
+    free(takers);
+    return rc;
+}
+
 int build_commit(build *b, char *msg, size_t msglen)
 {
     if (b->err)
@@ -1927,6 +2037,8 @@ int build_commit(build *b, char *msg, size_t msglen)
     b->emsg = msg;
     b->emsglen = msglen;
     int rc = flush_epoch(b, 1);
+    if (!rc && b->cat)
+        rc = apply_catalog(b);
     if (!rc)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)

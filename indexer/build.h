@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "../common/store.h"
+#include "catalog.h"
 
 typedef struct build build;
 
@@ -54,6 +55,19 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
 
 /* Drops a file's entries and postings; FZ_ENOTFOUND when it is not indexed. */
 int build_remove_file(build *b, const char *path, uint32_t *nentries, char *msg, size_t msglen);
+
+/* Called for a catalog row that names no indexed file (nfiles 0) or
+ * several (nfiles > 1: its base name is not unique; give more of the
+ * path).  Such a row is not stored. */
+typedef void (*build_catalog_warn_fn)(void *ctx, const catalog_row *row, uint32_t nfiles);
+
+/* Has build_commit store c's rows as the catalog records of the files
+ * they name (catalog.h, "Matching"), after this run's files are written:
+ * every file of the index is matched, not only this run's.  A file takes
+ * the row with the longest file that matches its path; the row replaces
+ * its catalog record; files no row names keep theirs.  c must live until
+ * build_commit returns; warn (may be NULL) is called from build_commit. */
+void build_set_catalog(build *b, const catalog *c, build_catalog_warn_fn warn, void *ctx);
 
 /* Writes the remaining postings and the statistics and commits. */
 int build_commit(build *b, char *msg, size_t msglen);

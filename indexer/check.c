@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "../common/tok.h"
-#include "parse.h"
+#include "kind.h"
 
 /* No position of a string of n bytes can reach this: a code point (at
  * least one byte) yields at most 8 code points after normalisation, each
@@ -199,6 +199,70 @@ static int cmp_range(const void *a, const void *b)
     return x->first_id < y->first_id ? -1 : x->first_id > y->first_id;
 }
 
+/* A key of "file" or "catalog" (table) as a NUL-terminated path in path
+ * (65536 bytes); -1 after reporting a key that is no usable path. */
+static int key_path(ck *c, const char *table, const MDB_val *k, char *path)
+{
+    char b1[400];
+    if (k->mv_size == 0 || k->mv_size >= 65536 || memchr(k->mv_data, 0, k->mv_size)) {
+        problem(c, "%s \"%s\": not a usable path (%zu bytes)", table, show(b1, sizeof b1, k->mv_data, k->mv_size),
+                k->mv_size);
+        return -1;
+    }
+    memcpy(path, k->mv_data, k->mv_size);
+    path[k->mv_size] = 0;
+    return 0;
+}
+
+/* catalog: path -> row; the path is an indexed file's, the row decodes
+ * and its strings are UTF-8 text */
+static int check_catalog(ck *c)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    char b1[400];
+    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, STORE_DB_CATALOG), &cur);
+    if (rc)
+        return store_lmdb_err(rc, "catalog", c->msg, c->msglen);
+    char *path = malloc(65536);
+    if (!path) {
+        mdb_cursor_close(cur);
+        return FZ_ENOMEM;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const char *kp = k.mv_data;
+        if (key_path(c, "catalog", &k, path))
+            continue;
+        store_file sf;
+        store_catalog cat;
+        int r = store_file_get(c->s, c->txn, path, &sf);
+        if (r == FZ_ENOTFOUND) {
+            problem(c, "catalog \"%s\": no such file is indexed", show(b1, sizeof b1, kp, k.mv_size));
+            continue;
+        }
+        if (!r)
+            r = store_catalog_get(c->s, c->txn, path, &cat);
+        if (r == FZ_ECORRUPT) {
+            problem(c, "catalog \"%s\": its record does not decode", show(b1, sizeof b1, kp, k.mv_size));
+            continue;
+        }
+        if (r) {
+            free(path);
+            mdb_cursor_close(cur);
+            return r;
+        }
+        if (fz_utf8_check((const unsigned char *)cat.title, cat.title_len) != cat.title_len ||
+            fz_utf8_check((const unsigned char *)cat.place, cat.place_len) != cat.place_len ||
+            memchr(cat.title, 0, cat.title_len) || memchr(cat.place, 0, cat.place_len))
+            problem(c, "catalog \"%s\": its title or place is not UTF-8 text", show(b1, sizeof b1, kp, k.mv_size));
+    }
+    free(path);
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, "catalog")))
+        return rc;
+    return FZ_OK;
+}
+
 static int check_files(ck *c)
 {
     MDB_cursor *cur;
@@ -250,13 +314,8 @@ static int check_files(ck *c)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         c->nfile_records++;
         const char *kp = k.mv_data;
-        if (k.mv_size == 0 || k.mv_size >= 65536 || memchr(kp, 0, k.mv_size)) {
-            problem(c, "file \"%s\": not a usable path (%zu bytes)", show(b1, sizeof b1, kp, k.mv_size),
-                    k.mv_size);
+        if (key_path(c, "file", &k, path))
             continue;
-        }
-        memcpy(path, kp, k.mv_size);
-        path[k.mv_size] = 0;
         store_file sf;
         int r = store_file_get(c->s, c->txn, path, &sf);
         if (r == FZ_ECORRUPT || r == FZ_ENOTFOUND) {
@@ -284,6 +343,9 @@ static int check_files(ck *c)
             problem(c, "file id %u: two file records", sf.file_id);
             continue;
         }
+        if (fz_utf8_check((const unsigned char *)sf.volume, sf.volume_len) != sf.volume_len ||
+            memchr(sf.volume, 0, sf.volume_len))
+            problem(c, "file \"%s\": its volume title is not UTF-8 text", show(b1, sizeof b1, kp, k.mv_size));
         f->has_record = 1;
         f->first_id = sf.first_id;
         f->nentries = sf.nentries;
@@ -320,7 +382,7 @@ static int check_files(ck *c)
     }
     free(byfirst);
     c->rep->files = c->nfile_records;
-    return FZ_OK;
+    return check_catalog(c);
 }
 
 /* ---- 3. entries ---- */
@@ -382,7 +444,7 @@ static int check_entries(ck *c)
         e->abound = bound_strs(se.nauthors, se.author_len);
         e->sbound = bound_strs(se.nsection, se.section_len);
         c->sumlen += se.npos;
-        if (se.kind > PARSE_CAPTION)
+        if (se.kind >= FZ_KIND_COUNT)
             problem(c, "entry %u: unknown kind %u", id, se.kind);
         if (se.title_npos > se.npos)
             problem(c, "entry %u: title length %u exceeds its length %u", id, se.title_npos, se.npos);
@@ -564,7 +626,7 @@ typedef struct {
     const uint8_t *term;
     size_t term_len;
     uint32_t first;
-    int kind;             /* field 'k': the parse_kind the term names, -1 if none */
+    int kind;             /* field 'k': the fz_kind the term names, -1 if none */
     char where[200];      /* "post b:"term" @first", made when a message needs it */
     int where_made;
 } ck_key;
@@ -686,7 +748,7 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
         if (key->field == STORE_F_KIND) {
             if (key->kind != e->kind) {
                 problem(c, "%s: doc %u is of another kind (%s)", where(key), b.doc,
-                        e->kind <= PARSE_CAPTION ? parse_kind_name((parse_kind)e->kind) : "unknown");
+                        fz_kind_name(e->kind));
                 return;
             }
             if (e->flags & E_KIND_SEEN) {
@@ -738,11 +800,9 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
     }
     key->kind = -1;
     if (key->field == STORE_F_KIND) {
-        for (int i = PARSE_ENTRY; i <= PARSE_CAPTION; i++) {
-            const char *name = parse_kind_name((parse_kind)i);
-            if (strlen(name) == key->term_len && memcmp(name, key->term, key->term_len) == 0)
-                key->kind = i;
-        }
+        key->kind = fz_kind_lookup((const char *)key->term, key->term_len);
+        if (key->kind >= 0 && memcmp(fz_kind_name(key->kind), key->term, key->term_len) != 0)
+            key->kind = -1; /* the index holds the names as written */
         if (key->kind < 0) {
             problem(c, "%s: not a kind name", where(key));
             return -1;

@@ -6,7 +6,8 @@
  * Verifies, in one read transaction, everything the layout in
  * common/store.c promises: the header (magic, format); every entry decodes;
  * every file record's id range holds its entries and every entry's file
- * exists; entry lengths (dlen) match the entries; the statistics (entries,
+ * exists; volume titles and catalog rows decode as UTF-8 text and every
+ * catalog row belongs to an indexed file; entry lengths (dlen) match the entries; the statistics (entries,
  * sum of lengths, files, next ids) equal what the records add up to; every
  * posting block decodes, its documents ascend within [first, last], every
  * document exists, its positions ascend and lie within the entry's length

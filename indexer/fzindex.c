@@ -28,6 +28,7 @@
 
 #include "../common/enc.h"
 #include "../common/fold.h"
+#include "../common/esc.h"
 #include "../common/fz.h"
 #include "../common/store.h"
 #include "build.h"
@@ -38,7 +39,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: fzindex [--db DIR] [options] PATH...\n"
+            "usage: fzindex [--db DIR] [options] [--catalog FILE.csv] PATH...\n"
+            "       fzindex [--db DIR] --catalog FILE.csv\n"
             "       fzindex [--db DIR] --remove PATH...\n"
             "       fzindex [--db DIR] --merge INDEX...\n"
             "       fzindex [--db DIR] --list | --check | --pack FILE\n"
@@ -57,6 +59,11 @@ static void usage(FILE *f)
             "                       GB18030, Big5)\n"
             "  -m, --mem SIZE       memory for indexing, e.g. 512M, 2G (default 1/8 of\n"
             "                       RAM, 256M..2G); more is written in batches\n"
+            "      --catalog FILE   a CSV with the header file,title,place,year, one row\n"
+            "                       per file (matched by path or base name): its title\n"
+            "                       becomes the volume's, place and year (negative BCE)\n"
+            "                       are searchable (place: year:1700..1800) and\n"
+            "                       groupable; alone, it updates an existing index\n"
             "      --remove         remove the given files' entries from the index\n"
             "      --merge          add the entries of the given indexes (directories or\n"
             "                       packed archives) without reading their sources\n"
@@ -77,6 +84,7 @@ static void usage(FILE *f)
             "examples:\n"
             "  fzindex --db ~/fz 下城年鉴/\n"
             "  fzindex --db ~/fz --encoding GB18030 旧志扫描/\n"
+            "  fzindex --db ~/fz --catalog shelf.csv 旧志/\n"
             "  fzindex --db ~/fz --remove 下城年鉴/2017.txt\n"
             "  fzindex --db ~/fz --merge /mnt/colleague/index\n"
             "  fzindex --db ~/fz --pack /media/disk/xiacheng.fz\n"
@@ -506,7 +514,9 @@ static int do_list(const char *db)
             char when[32];
             time_t t = (time_t)f.indexed_at;
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
-            printf("%8u  %-10s  %-19s  %s\n", f.nentries, f.encoding, when, path);
+            fz_buf eb = {0};
+            printf("%8u  %-10s  %-19s  %s\n", f.nentries, f.encoding, when, esc_text_str(&eb, path, n));
+            fz_buf_free(&eb);
         }
         r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
@@ -588,6 +598,8 @@ static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--c
 
 typedef struct {
     const char *db, *encoding;
+    const char *catalog_file;  /* --catalog */
+    const catalog *cat;        /* its rows, read before anything is indexed */
     enum mode mode;
     int quiet, verbose, progress; /* progress: -1 auto, 0 never, 1 always */
     size_t mem;
@@ -644,12 +656,53 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const char *pat
     if (ro->verbose) {
         /* with worker threads the count is known only at the end */
         progress_clear(pg);
+        fz_buf eb = {0};
+        const char *name = esc_text_str(&eb, path, strlen(path));
         if (*nentries)
-            fprintf(stderr, PROG ": %s: %s, %u entries\n", path, enc, *nentries);
+            fprintf(stderr, PROG ": %s: %s, %u entries\n", name, enc, *nentries);
         else
-            fprintf(stderr, PROG ": %s: %s\n", path, enc);
+            fprintf(stderr, PROG ": %s: %s\n", name, enc);
+        fz_buf_free(&eb);
     }
     return 0;
+}
+
+static void catalog_warn(void *ctx, const catalog_row *row, uint32_t nfiles)
+{
+    if (nfiles == 0)
+        fprintf(stderr, PROG ": warning: --catalog: %s: line %u: no indexed file matches '%s'\n", (const char *)ctx,
+                row->line, row->file);
+    else
+        fprintf(stderr, PROG ": warning: --catalog: %s: line %u: '%s' matches %u indexed files; give more of "
+                        "its path\n", (const char *)ctx, row->line, row->file, nfiles);
+}
+
+/* Reads and parses the --catalog file (in any encoding a source may be
+ * in).  0, or 2 after a one-line message. */
+static int read_catalog(const char *path, catalog **out)
+{
+    fz_buf raw = {0}, utf8 = {0};
+    struct stat st;
+    char msg[512] = "";
+    int status = 2;
+    const char *enc = NULL;
+    if (read_file(path, &raw, &st)) {
+        fprintf(stderr, PROG ": --catalog: %s: %s\n", path, strerror(errno));
+    } else if (raw.len && enc_detect((const unsigned char *)raw.p, raw.len, &enc)) {
+        fprintf(stderr, PROG ": --catalog: %s: not text in a supported encoding (UTF-8, UTF-16, GB18030, Big5)\n",
+                path);
+    } else if (raw.len && enc_to_utf8(enc, (const unsigned char *)raw.p, raw.len, &utf8, NULL, msg, sizeof msg)) {
+        fprintf(stderr, PROG ": --catalog: %s: %s\n", path, msg);
+    } else {
+        int rc = catalog_parse(utf8.p ? utf8.p : "", utf8.len, out, msg, sizeof msg);
+        if (rc)
+            fprintf(stderr, PROG ": --catalog: %s: %s\n", path, msg[0] ? msg : fz_strerror(rc));
+        else
+            status = 0;
+    }
+    fz_buf_free(&raw);
+    fz_buf_free(&utf8);
+    return status;
 }
 
 /* Is other the index db itself (the same directory or file)? */
@@ -702,6 +755,8 @@ static int run_write(const run_opts *ro, file_list *fl)
         status = 2;
         goto out;
     }
+    if (ro->cat)
+        build_set_catalog(b, ro->cat, catalog_warn, (void *)ro->catalog_file);
     progress_draw(&pg, NULL, 0);
     for (size_t i = 0; i < fl->n; i++) {
         const char *path = fl->items[i].path;
@@ -782,7 +837,7 @@ static int run_write(const run_opts *ro, file_list *fl)
         status = 2;
         goto out;
     }
-    if (ro->mode == M_INDEX && done == 0) {
+    if (ro->mode == M_INDEX && done == 0 && fl->n) {
         progress_clear(&pg);
         fprintf(stderr, PROG ": nothing indexed: %zu file%s skipped; the index is unchanged\n", skipped,
                 skipped == 1 ? "" : "s");
@@ -818,11 +873,14 @@ static int run_write(const run_opts *ro, file_list *fl)
             fprintf(stderr, PROG ": merged %zu index%s: %zu file%s, %llu entries in %.2f s; index %.1f MB\n",
                     done, done == 1 ? "" : "es", merged_files, merged_files == 1 ? "" : "s",
                     (unsigned long long)entries, dt, index_size(db) / 1e6);
-        else
+        else if (fl->n)
             fprintf(stderr,
                     PROG ": indexed %zu file%s, %llu entries, %.1f MB in %.2f s (%.1f MB/s); index %.1f MB%s\n",
                     done, done == 1 ? "" : "s", (unsigned long long)entries, bytes / 1e6, dt,
                     dt > 0 ? bytes / 1e6 / dt : 0.0, index_size(db) / 1e6, sk);
+        if (ro->cat)
+            fprintf(stderr, PROG ": catalog %s: %zu row%s\n", ro->catalog_file, catalog_count(ro->cat),
+                    catalog_count(ro->cat) == 1 ? "" : "s");
     }
 out:
     progress_clear(&pg);
@@ -835,7 +893,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS };
+    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS, O_CATALOG };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},        {"encoding", required_argument, 0, 'e'},
         {"mem", required_argument, 0, 'm'},       {"remove", no_argument, 0, O_REMOVE},
@@ -844,6 +902,7 @@ int main(int argc, char **argv)
         {"progress", no_argument, 0, O_PROGRESS}, {"no-progress", no_argument, 0, O_NOPROGRESS},
         {"quiet", no_argument, 0, 'q'},           {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
+        {"catalog", required_argument, 0, O_CATALOG},
         {0, 0, 0, 0}};
     run_opts ro = {0};
     ro.progress = -1;
@@ -868,6 +927,7 @@ int main(int argc, char **argv)
         case O_PACK: m = M_PACK; pack = optarg; break;
         case O_PROGRESS: ro.progress = 1; break;
         case O_NOPROGRESS: ro.progress = 0; break;
+        case O_CATALOG: ro.catalog_file = optarg; break;
         case 'q': ro.quiet = 1; break;
         case 'v': ro.verbose = 1; break;
         case 'h': usage(stdout); return 0;
@@ -900,6 +960,10 @@ int main(int argc, char **argv)
     }
     char dbbuf[PATH_MAX];
     ro.db = ro.db ? ro.db : store_default_path(dbbuf, sizeof dbbuf);
+    if (ro.catalog_file && ro.mode != M_INDEX) {
+        fprintf(stderr, PROG ": --catalog and %s cannot be combined (try 'fzindex --help')\n", mode_opt[ro.mode]);
+        return 2;
+    }
     if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK) {
         if (optind < argc) {
             fprintf(stderr, PROG ": %s takes no file arguments ('%s'); the index is given with --db\n",
@@ -912,7 +976,7 @@ int main(int argc, char **argv)
             return do_check(ro.db, ro.quiet);
         return do_pack(ro.db, pack, ro.quiet);
     }
-    if (optind >= argc) {
+    if (optind >= argc && !ro.catalog_file) {
         if (ro.mode == M_MERGE)
             fprintf(stderr, PROG ": --merge: no index given (usage: fzindex --db DIR --merge INDEX...)\n");
         else if (ro.mode == M_REMOVE)
@@ -948,7 +1012,23 @@ int main(int argc, char **argv)
     }
     if (ro.mode != M_MERGE)
         list_unique(&fl); /* each file once */
+    catalog *cat = NULL;
+    if (ro.catalog_file) {
+        /* a malformed catalog stops the run before anything is indexed */
+        if (read_catalog(ro.catalog_file, &cat)) {
+            list_free(&fl);
+            return 2;
+        }
+        if (fl.n == 0 && index_size(ro.db) == 0) {
+            fprintf(stderr, PROG ": --catalog: no index at %s (give the files to index too)\n", ro.db);
+            catalog_destroy(cat);
+            list_free(&fl);
+            return 2;
+        }
+        ro.cat = cat;
+    }
     int status = run_write(&ro, &fl);
+    catalog_destroy(cat);
     list_free(&fl);
     return status;
 }

@@ -43,7 +43,7 @@ typedef struct {
  * cnames[name0 .. name0 + nname). */
 typedef struct {
     uint32_t line;
-    parse_kind kind;
+    fz_kind kind;
     span title, body;
     size_t name0, nname;
 } rec;
@@ -56,6 +56,7 @@ struct parse_ctx {
     fz_buf caps;  /* bodies and credit names of pending captions */
     fz_buf heads; /* texts of the open headings, NUL-terminated */
     fz_buf names; /* names of the attribution being applied */
+    fz_buf vol;   /* the volume's title, NUL-terminated ("" when none) */
 
     rec *recs;
     size_t nrec, caprec;
@@ -838,7 +839,7 @@ static int new_rec(parse_ctx *p, rec **r)
 
 /* Opens an entry or sidebar titled by title() of [s, e); its body follows
  * in store.  squeeze: remove typesetting spaces from the title. */
-static int open_rec(parse_ctx *p, parse_kind kind, uint32_t no, const unsigned char *tt, size_t s,
+static int open_rec(parse_ctx *p, fz_kind kind, uint32_t no, const unsigned char *tt, size_t s,
                     size_t e, bool squeeze)
 {
     rec *r;
@@ -884,7 +885,7 @@ static int flush(parse_ctx *p, parse_emit_fn emit, void *ectx, bool with_attr)
         e.kind = r->kind;
         e.section = sec;
         e.nsection = p->depth;
-        if (r->kind == PARSE_CAPTION) {
+        if (r->kind == FZ_KIND_CAPTION) {
             e.title = "";
             e.title_len = 0;
             e.body = p->caps.p + r->body.off;
@@ -960,7 +961,7 @@ static int open_entry(parse_ctx *p, const line *ln)
         te = trim_end(t, ts, i);
         bs = skip_spaces(t, i, e);
     }
-    if (open_rec(p, PARSE_ENTRY, ln->no, t, ts, te, false))
+    if (open_rec(p, FZ_KIND_ENTRY, ln->no, t, ts, te, false))
         return FZ_ENOMEM;
     return fz_buf_append(&p->store, t + bs, e - bs);
 }
@@ -973,7 +974,7 @@ static int add_caption(parse_ctx *p, const line *first, const line *last, size_t
     rec *r;
     if (new_rec(p, &r))
         return FZ_ENOMEM;
-    r->kind = PARSE_CAPTION;
+    r->kind = FZ_KIND_CAPTION;
     r->line = first->no;
     r->body.off = p->caps.len;
     line ln = *first;
@@ -1044,7 +1045,7 @@ static int text_piece(parse_ctx *p, const line *first, bool glued, size_t *pos, 
             hs = p->stack[p->depth - 1].off;
             he = hs + strlen(p->heads.p + hs);
         }
-        if (open_rec(p, PARSE_ENTRY, first->no, h, hs, he, false))
+        if (open_rec(p, FZ_KIND_ENTRY, first->no, h, hs, he, false))
             return FZ_ENOMEM;
     }
     size_t start = p->recs[p->cur].body.off;
@@ -1070,19 +1071,15 @@ void parse_destroy(parse_ctx *p)
     fz_buf_free(&p->caps);
     fz_buf_free(&p->heads);
     fz_buf_free(&p->names);
+    fz_buf_free(&p->vol);
     free(p->recs);
     free(p->cnames);
     free(p);
 }
 
-const char *parse_kind_name(parse_kind k)
+const char *parse_volume(const parse_ctx *p)
 {
-    switch (k) {
-    case PARSE_ENTRY: return "entry";
-    case PARSE_SIDEBAR: return "sidebar";
-    case PARSE_CAPTION: return "caption";
-    default: return "unknown";
-    }
+    return p && p->vol.p ? p->vol.p : "";
 }
 
 /* Gives back buffers that one huge file made huge. */
@@ -1105,6 +1102,53 @@ static void shrink(parse_ctx *p)
     }
 }
 
+/* Words that end a book's title: 某某县志, 某某志略, 某某年鉴. */
+static bool book_word_end(const unsigned char *t, size_t s, size_t e)
+{
+    static const char *const w[] = {"志", "誌", "志略", "志稿", "乘", "年鉴", "年鑑", "志书", "志書"};
+    for (size_t k = 0; k < sizeof w / sizeof *w; k++)
+        if (ends_with(t, s, e, w[k]))
+            return true;
+    return false;
+}
+
+/*
+ * Whether the first non-blank line ln is a book title: its first word (up
+ * to a space or an opening parenthesis) is 3..30 letters ending in a word
+ * of book_word_end, and the line has no sentence punctuation (what follows
+ * the title names the edition or the compilers: 某某县志 乾隆本, 仙溪志
+ * （宋）黄岩孙 编).  Stores the title in p->vol.
+ */
+static int book_title(parse_ctx *p, const line *ln, bool *yes)
+{
+    const unsigned char *t = p->t;
+    size_t s = ln->ts, e = ln->te, i = s;
+    int chars = 0;
+    *yes = false;
+    while (i < e) {
+        int l;
+        uint32_t c = cp_at(t, i, e, &l);
+        if (is_space_cp(c) || is_open_paren(c))
+            break;
+        if (!is_letter(c) || ++chars > 30)
+            return FZ_OK;
+        i += (size_t)l;
+    }
+    if (chars < 3 || !book_word_end(t, s, i))
+        return FZ_OK;
+    for (size_t j = i; j < e;) {
+        int l;
+        uint32_t c = cp_at(t, j, e, &l);
+        if (is_head_punct(c) && c != 0x3001)
+            return FZ_OK;
+        j += (size_t)l;
+    }
+    if (fz_buf_append(&p->vol, t + s, i - s))
+        return FZ_ENOMEM;
+    *yes = true;
+    return FZ_OK;
+}
+
 static int run(parse_ctx *p, parse_emit_fn emit, void *ectx)
 {
     const unsigned char *t = p->t;
@@ -1112,6 +1156,26 @@ static int run(parse_ctx *p, parse_emit_fn emit, void *ectx)
     uint32_t no = 1;
     if (p->n >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF)
         pos = 3;
+    {
+        /* a book title on the first non-blank line is the volume's, not a
+         * heading or an entry */
+        line ln;
+        bool have;
+        while ((have = line_at(p, pos, no, &ln)) && ln.ts == ln.te) {
+            pos = ln.next;
+            no = ln.no + 1;
+        }
+        bool yes = false;
+        if (have) {
+            int rc = book_title(p, &ln, &yes);
+            if (rc)
+                return rc;
+        }
+        if (yes) {
+            pos = ln.next;
+            no = ln.no + 1;
+        }
+    }
     bool glued = false; /* the previous line opened an entry or a sidebar */
     int rc = 0;
     line ln;
@@ -1153,7 +1217,7 @@ static int run(parse_ctx *p, parse_emit_fn emit, void *ectx)
         case C_SIDEBAR: {
             size_t ts = 0, te = 0;
             sidebar_title(t, ln.ts, ln.te, &ts, &te);
-            if ((rc = close_cur(p)) || (rc = open_rec(p, PARSE_SIDEBAR, ln.no, t, ts, te, true)))
+            if ((rc = close_cur(p)) || (rc = open_rec(p, FZ_KIND_SIDEBAR, ln.no, t, ts, te, true)))
                 return rc;
             break;
         }
@@ -1189,7 +1253,10 @@ int parse_text(parse_ctx *p, const char *text, size_t len, parse_emit_fn emit, v
         return FZ_EINVAL;
     p->t = (const unsigned char *)(text ? text : "");
     p->n = len;
-    p->store.len = p->caps.len = p->heads.len = p->names.len = 0;
+    p->store.len = p->caps.len = p->heads.len = p->names.len = p->vol.len = 0;
+    if (fz_buf_putc(&p->vol, 0))
+        return FZ_ENOMEM;
+    p->vol.len = 0;
     p->nrec = p->ncnames = p->nattn = p->depth = 0;
     p->memo_lo = 1;
     p->memo_hi = 0;

@@ -65,7 +65,7 @@
  *   - Photo caption: a piece of text lines (between blank lines, not
  *     continuing an entry's or sidebar's opening line) whose last line ends
  *     in a parenthesised credit ending in 供稿 or 摄, "… (区跨贸小镇管委会
- *     供稿)", becomes a record of kind PARSE_CAPTION: title "", body = the
+ *     供稿)", becomes a record of kind FZ_KIND_CAPTION: title "", body = the
  *     piece without the credit, authors = the credit's names (split as
  *     above; the following attribution does not replace them), line = the
  *     piece's first line.  The record it interrupts continues across it:
@@ -81,12 +81,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { PARSE_ENTRY = 0, PARSE_SIDEBAR = 1, PARSE_CAPTION = 2 } parse_kind;
+#include "kind.h"
+
 
 /* One record.  Every pointer is valid only during the emit callback. */
 typedef struct {
     uint32_t line;           /* 1-based line where the record starts */
-    parse_kind kind;
+    fz_kind kind;            /* common/kind.h */
     const char *title;       /* UTF-8, trimmed; "" for a caption */
     size_t title_len;
     const char *body;        /* UTF-8, joined text of the record */
@@ -116,7 +117,14 @@ void parse_destroy(parse_ctx *p);       /* NULL is safe */
  * non-zero value returned by emit (which stops the parse). */
 int parse_text(parse_ctx *p, const char *text, size_t len, parse_emit_fn emit, void *ctx);
 
-/* Names of the kinds: "entry", "sidebar", "caption". */
-const char *parse_kind_name(parse_kind k);
+/* After parse_text: the volume's title, when the file's first non-blank
+ * line is a book title (e.g. 某某县志 乾隆本, 仙溪志　（宋）黄岩孙 编 …
+ * gives 仙溪志), as NUL-terminated UTF-8; "" when it is not one.  Valid
+ * until the next parse_text or parse_destroy.  A book title is a first
+ * word (up to a space or an opening parenthesis) of 3 to 30 letters ending
+ * in 志, 誌, 志略, 志稿, 乘, 志书 or 年鉴, on a line without sentence
+ * punctuation; that line is not a heading or an entry.  NULL p gives "". */
+const char *parse_volume(const parse_ctx *p);
+
 
 #endif

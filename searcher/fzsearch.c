@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "../common/esc.h"
 #include "../common/fz.h"
 #include "../common/store.h"
 #include "group.h"
@@ -39,9 +41,10 @@ static void usage(FILE *f)
             "       fzsearch [--db DIR] --show ID\n"
             "\n"
             "Finds the entries of an index that match QUERY, best first, each with\n"
-            "its section path, authors, file:line and a highlighted snippet; or a\n"
-            "concordance of every occurrence (--kwic), counts (--count), or counts\n"
-            "per section, author, file, kind or written form (--by).\n"
+            "its volume, section path, authors, file:line and a highlighted snippet;\n"
+            "or a concordance of every occurrence (--kwic), counts (--count), or\n"
+            "counts per section, author, file, kind, written form, volume, place or\n"
+            "period (--by).\n"
             "\n"
             "query syntax:\n"
             "  井长制                  a run of characters is a phrase (井长 then 长制)\n"
@@ -50,11 +53,15 @@ static void usage(FILE *f)
             "  商圈 -武林              NOT: leave out entries with 武林 (also NOT 武林)\n"
             "  \"长木、草庵\"            a quoted phrase, punctuation included (also “...”)\n"
             "  (商圈 OR 丝绸城) -智慧  grouping\n"
-            "  井长制 NEAR/20 治水     both within 20 characters, either order\n"
+            "  井长制 NEAR/20 治水     at most 20 characters between them (punctuation\n"
+            "                        counts), either order\n"
             "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
             "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
-            "  title:X author:X section:X file:X kind:entry|sidebar|caption\n"
+            "  title:X author:X section:X file:X kind:entry|sidebar|caption|toc|note\n"
             "                        restrict a term to a field: author:陆婷 商圈\n"
+            "  volume:X place:X      the volumes whose title (or catalog place) has X\n"
+            "  year:1750 year:1700..1800  the volumes of that year or range, ends\n"
+            "                        included (fzindex --catalog; -205 is 205 BCE)\n"
             "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
             "  Operators are recognised only in capitals; quote them to search for them.\n"
             "\n"
@@ -63,7 +70,7 @@ static void usage(FILE *f)
             "                        $FANGZHI_DB, else ~/.local/share/fangzhi/index)\n"
             "  -n, --limit N         hits to show (default 10; 0 = all); with --kwic and\n"
             "                        --by: the entries to cover (default all)\n"
-            "      --offset N        skip the first N hits\n"
+            "      --offset N        skip the first N hits (the rest keep their ranks)\n"
             "  -j, --json            JSON Lines, one object per hit (per occurrence with\n"
             "                        --kwic, per group with --by)\n"
             "  -f, --format FMT      jsonl, csv or tsv: every hit (no limit unless --limit);\n"
@@ -81,14 +88,21 @@ static void usage(FILE *f)
             "      --kwic            concordance: every occurrence on its own line, the\n"
             "                        context before it, the match and the context after\n"
             "                        it in aligned columns, then file:line and the title\n"
-            "      --context N       characters of context on each side for --kwic\n"
-            "                        (default 20)\n"
+            "      --context N       characters of context on each side (only with --kwic;\n"
+            "                        default 20)\n"
             "      --by GROUP        matching entries and occurrences per section (the\n"
             "                        full path), author, file, kind or form (the\n"
             "                        characters written at each match: 長安 vs 长安), most\n"
-            "                        first, with a bar chart\n"
-            "      --batch FILE      run one query per line of FILE (- for stdin)\n"
-            "      --timing          with --batch --json: one {\"query\",\"ms\",\"returned\"} per query\n"
+            "                        first, with a bar chart (always drawn in the plain\n"
+            "                        output, on a terminal or not); or per volume, place,\n"
+            "                        year, decade or century (in time order)\n"
+            "      --batch FILE      run one query per line of FILE (- for stdin); blank\n"
+            "                        lines are skipped; results carry the line number\n"
+            "                        (\"query\" in JSON, a first column in CSV/TSV, a\n"
+            "                        \"# N: query\" line in plain output); a failing line\n"
+            "                        is reported and the rest still run\n"
+            "      --timing          with --json: one {\"ms\",\"returned\"} per query (with\n"
+            "                        --batch also \"query\")\n"
             "      --no-snippet      leave snippets out (faster exports)\n"
             "      --width N         snippet width in characters (default 80)\n"
             "      --show ID         print one whole entry\n"
@@ -105,10 +119,12 @@ static void usage(FILE *f)
             "  fzsearch --kwic --sort left 跨贸小镇\n"
             "  fzsearch --by form --fold variants 長安\n"
             "  fzsearch --by section '城中村改造 -安置'\n"
+            "  fzsearch --by century 'place:杭州 水利'\n"
             "  fzsearch --count '杭州 EXCEPT 杭州中心'\n"
             "\n"
             "exit status: 0 a match was found, 1 no match, 2 error (a bad query names\n"
-            "the column of the mistake).\n");
+            "the column of the mistake).  With --batch: 2 when any line failed, else 0\n"
+            "when any query matched, else 1.\n");
 }
 
 static double now_ms(void)
@@ -145,7 +161,9 @@ typedef struct {
     group *gr;
     size_t cols;        /* terminal width, for the --by bars */
     const char *pager;  /* pager command until it is started; NULL: none */
+    const char *pager_cmd; /* the pager that was started, NULL: none */
     int broken;         /* the reader of stdout went away (EPIPE) */
+    const char *batch;  /* --batch FILE, for messages; NULL: one query */
 } app;
 
 /* Called before anything is written to stdout: starts the pager the first
@@ -154,9 +172,33 @@ typedef struct {
 static void begin_output(app *a)
 {
     if (a->pager) {
-        pager_start(a->pager);
+        if (pager_start(a->pager) == 0)
+            a->pager_cmd = a->pager;
         a->pager = NULL;
     }
+}
+
+/* One line to stderr: "fzsearch: ", for a --batch query "--batch FILE:LINE: ",
+ * then text with its control characters escaped (messages quote queries,
+ * which come from files too). */
+static void complain(const app *a, uint32_t query_no, const char *text)
+{
+    fz_buf b = {0};
+    const char *t = esc_text_str(&b, text, strlen(text));
+    if (query_no)
+        fprintf(stderr, PROG ": --batch %s:%u: %s\n", strcmp(a->batch, "-") ? a->batch : "stdin", query_no, t);
+    else
+        fprintf(stderr, PROG ": %s\n", t);
+    fz_buf_free(&b);
+}
+
+/* The separator of --batch queries in the plain output: "# N: query". */
+static void query_heading(app *a, const char *q, size_t qlen, uint32_t query_no)
+{
+    fz_buf b = {0};
+    printf("%s# %u: %s%s\n", a->color ? OUT_C_DIM : "", query_no, esc_text_str(&b, q, qlen),
+           a->color ? OUT_C_OFF : "");
+    fz_buf_free(&b);
 }
 
 /* A failed write: remembers a reader that went away (the pager quit), which
@@ -171,12 +213,19 @@ static int write_failed(app *a, int rc)
 typedef struct {
     app *a;
     uint32_t query_no;
+    const char *q;      /* the query, for the --batch heading */
+    size_t qlen;
+    int headed;         /* the heading is written */
 } hit_ctx;
 
 static int on_hit(void *p, const search_hit *h)
 {
     hit_ctx *c = p;
     begin_output(c->a);
+    if (c->query_no && c->a->fmt == OUT_TERM && !c->headed) {
+        query_heading(c->a, c->q, c->qlen, c->query_no);
+        c->headed = 1;
+    }
     int rc = out_hit(c->a->o, h, c->query_no);
     return rc ? write_failed(c->a, rc) : 0;
 }
@@ -230,7 +279,8 @@ static int print_counts(app *a, const search_counts *cnt, uint32_t query_no)
     return ferror(stdout) ? write_failed(a, FZ_EIO) : 0;
 }
 
-/* Runs one query; returns 0 matched, 1 none, 2 error. */
+/* Runs one query; returns 0 matched, 1 none, 2 error, -1 for a blank
+ * line of a batch (skipped). */
 static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
 {
     char msg[512] = "";
@@ -242,18 +292,34 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     double t0 = now_ms();
     int err = 0;
     uint32_t col = 0;
-    query_node *root = query_parse(q, qlen, ar, &err, &col, msg, sizeof msg);
-    if (!root) {
-        if (query_no)
-            fprintf(stderr, PROG ": query %u: %s (at column %u)\n", query_no, msg, col + 1);
-        else if (err == FZ_EMPTY)
-            fprintf(stderr, PROG ": empty query: give a word or phrase to search for\n");
-        else
-            fprintf(stderr, PROG ": bad query: %s (at column %u)\n", msg, col + 1);
+    size_t bad = fz_utf8_check((const unsigned char *)q, qlen);
+    if (bad < qlen) {
+        uint32_t c = 1;
+        for (size_t i = 0; i < bad; i++)
+            c += ((unsigned char)q[i] & 0xC0) != 0x80;
+        char line[160];
+        snprintf(line, sizeof line, "bad query: not valid UTF-8 (at column %u): is the %s encoding UTF-8?", c,
+                 query_no ? "file's" : "terminal's");
+        complain(a, query_no, line);
         fz_arena_destroy(ar);
         return 2;
     }
-    hit_ctx hc = {a, query_no};
+    query_node *root = query_parse(q, qlen, ar, &err, &col, msg, sizeof msg);
+    if (!root && query_no && err == FZ_EMPTY) {
+        fz_arena_destroy(ar);
+        return -1; /* a blank line of a batch */
+    }
+    if (!root) {
+        char line[640];
+        if (err == FZ_EMPTY)
+            snprintf(line, sizeof line, "empty query: give a word or phrase to search for");
+        else
+            snprintf(line, sizeof line, "bad query: %s (at column %u)", msg, col + 1);
+        complain(a, query_no, line);
+        fz_arena_destroy(ar);
+        return 2;
+    }
+    hit_ctx hc = {a, query_no, q, qlen, 0};
     search_hit_fn fn = a->mode == MODE_KWIC ? on_kwic : a->mode == MODE_BY ? on_group : on_hit;
     search_counts cnt = {0};
     int rc = search_run(a->s, root, &a->so, fn, &hc, &cnt, msg, sizeof msg);
@@ -261,10 +327,7 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     if (rc && a->broken)
         return 0; /* the pager quit: stop quietly */
     if (rc) {
-        if (query_no)
-            fprintf(stderr, PROG ": query %u: %s\n", query_no, msg[0] ? msg : fz_strerror(rc));
-        else
-            fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
+        complain(a, query_no, msg[0] ? msg : fz_strerror(rc));
         return 2;
     }
     int wrc = 0;
@@ -273,12 +336,12 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     } else if (a->mode == MODE_KWIC && kwic_rows(a->kw)) {
         begin_output(a);
         if (query_no && a->fmt == OUT_TERM)
-            printf("%s# %u: %.*s%s\n", a->color ? OUT_C_DIM : "", query_no, (int)qlen, q, a->color ? OUT_C_OFF : "");
+            query_heading(a, q, qlen, query_no);
         wrc = kwic_write(a->kw, stdout, a->fmt, a->color, query_no, 0);
     } else if (a->mode == MODE_BY && group_count(a->gr)) {
         begin_output(a);
         if (query_no && a->fmt == OUT_TERM)
-            printf("%s# %u: %.*s%s\n", a->color ? OUT_C_DIM : "", query_no, (int)qlen, q, a->color ? OUT_C_OFF : "");
+            query_heading(a, q, qlen, query_no);
         wrc = group_write(a->gr, stdout, a->fmt, a->color, a->cols, query_no, 0);
     }
     if (wrc) {
@@ -288,10 +351,13 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
         fprintf(stderr, PROG ": writing output: %s\n", wrc == FZ_EIO ? strerror(errno) : fz_strerror(wrc));
         return 2;
     }
-    if (a->timing && a->json) {
+    if (a->timing) {
         double ms = now_ms() - t0; /* parsing, searching and writing the output */
         begin_output(a);
-        printf("{\"query\":%u,\"ms\":%.3f,\"returned\":%u}\n", query_no, ms, cnt.returned);
+        if (query_no)
+            printf("{\"query\":%u,\"ms\":%.3f,\"returned\":%u}\n", query_no, ms, cnt.returned);
+        else
+            printf("{\"ms\":%.3f,\"returned\":%u}\n", ms, cnt.returned);
     }
     return cnt.entries ? 0 : 1;
 }
@@ -337,6 +403,7 @@ int main(int argc, char **argv)
     a.fmt = OUT_TERM;
     uint32_t limit = 10, width = 80, show_id = 0, context = KWIC_CONTEXT_DEFAULT;
     int limit_given = 0, snippets = 1, color = -1, kwic_mode = 0, count_mode = 0, no_pager = 0;
+    int context_given = 0;
     int by_given = 0;
     group_by by = GROUP_SECTION;
     kwic_order order = KWIC_ORDER_HITS;
@@ -423,24 +490,37 @@ int main(int argc, char **argv)
         case O_CONTEXT:
             if (parse_uint(optarg, &context) || context > KWIC_CONTEXT_MAX)
                 return bad_value("--context", optarg, "a number from 0 to 1000");
+            context_given = 1;
             break;
         case O_BY:
             if (group_parse_by(optarg, &by))
-                return bad_value("--by", optarg, "one of section, author, file, kind, form");
+                return bad_value("--by", optarg, "one of section, author, file, kind, form, volume, place, year, decade, century");
             by_given = 1;
             break;
         case O_NOPAGER: no_pager = 1; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("fzsearch %s (index format %d)\n", FZ_VERSION, STORE_FORMAT); return 0;
-        default:
-            if (optopt && c == '?' && !strchr("dnjfchV", optopt))
-                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzsearch --help')\n", optopt);
-            else if (optopt)
+        default: {
+            /* the option as written: a long option by its long name */
+            const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+            fz_buf eb = {0};
+            if (!strncmp(arg, "--", 2) && optopt)
+                fprintf(stderr, PROG ": option '%s' needs a value (try 'fzsearch --help')\n",
+                        esc_text_str(&eb, arg, strcspn(arg, "=")));
+            else if (!strncmp(arg, "--", 2))
+                fprintf(stderr, PROG ": unknown option '%s' (try 'fzsearch --help')\n",
+                        esc_text_str(&eb, arg, strcspn(arg, "=")));
+            else if (optopt > 0 && optopt < 128 && strchr("dnf", optopt))
                 fprintf(stderr, PROG ": option '-%c' needs a value (try 'fzsearch --help')\n", optopt);
-            else
-                fprintf(stderr, PROG ": unknown option '%s' or missing value (try 'fzsearch --help')\n",
-                        argv[optind - 1]);
+            else if (optopt > 32 && optopt < 127)
+                fprintf(stderr, PROG ": unknown option '-%c' (try 'fzsearch --help')\n", optopt);
+            else {
+                char o2[2] = {'-', (char)optopt};
+                fprintf(stderr, PROG ": unknown option '%s' (try 'fzsearch --help')\n", esc_text_str(&eb, o2, 2));
+            }
+            fz_buf_free(&eb);
             return 2;
+        }
         }
     }
     if (kwic_mode + count_mode + by_given > 1) {
@@ -455,6 +535,15 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --show prints one entry: it takes no --kwic, --by, --count or --batch\n");
         return 2;
     }
+    if (context_given && !kwic_mode) {
+        fprintf(stderr, PROG ": --context sets the context of a concordance: add --kwic (snippets take --width)\n");
+        return 2;
+    }
+    if (a.timing && a.fmt != OUT_JSON) {
+        fprintf(stderr, PROG ": --timing writes one JSON object a query: add --json\n");
+        return 2;
+    }
+    a.batch = batch;
     a.mode = kwic_mode ? MODE_KWIC : by_given ? MODE_BY : count_mode ? MODE_COUNT : MODE_HITS;
     a.json = a.fmt == OUT_JSON;
     if (color < 0) {
@@ -536,11 +625,11 @@ int main(int argc, char **argv)
                 rc = fwrite(b.p, 1, b.len, stdout) == b.len ? 0 : FZ_EIO;
                 fz_buf_free(&b);
             } else if (a.mode == MODE_KWIC)
-                rc = kwic_write(a.kw, stdout, a.fmt, 0, 0, 1);
+                rc = kwic_write(a.kw, stdout, a.fmt, 0, batch ? 1 : 0, 1);
             else if (a.mode == MODE_BY)
-                rc = group_write(a.gr, stdout, a.fmt, 0, a.cols, 0, 1);
+                rc = group_write(a.gr, stdout, a.fmt, 0, a.cols, batch ? 1 : 0, 1);
             else
-                rc = out_header(a.o);
+                rc = out_header(a.o, batch ? 1 : 0);
             if (rc)
                 write_failed(&a, rc);
         }
@@ -554,8 +643,15 @@ int main(int argc, char **argv)
             if (!isatty(STDOUT_FILENO))
                 setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
             FILE *f = strcmp(batch, "-") ? fopen(batch, "r") : stdin;
+            struct stat st;
+            fz_buf eb = {0};
+            if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+                fclose(f);
+                f = NULL;
+                errno = EISDIR;
+            }
             if (!f) {
-                fprintf(stderr, PROG ": --batch %s: %s\n", batch, strerror(errno));
+                fprintf(stderr, PROG ": --batch %s: %s\n", esc_text_str(&eb, batch, strlen(batch)), strerror(errno));
                 status = 2;
             } else {
                 char *line = NULL;
@@ -577,18 +673,35 @@ int main(int argc, char **argv)
                     if (fflush(stdout))
                         write_failed(&a, FZ_EIO);
                 }
+                if (!a.broken && ferror(f)) {
+                    fprintf(stderr, PROG ": --batch %s: reading line %u: %s\n", esc_text_str(&eb, batch, strlen(batch)),
+                            no + 1, strerror(errno));
+                    errs++;
+                }
                 free(line);
                 if (f != stdin)
                     fclose(f);
                 status = errs ? 2 : any ? 0 : 1;
             }
+            fz_buf_free(&eb);
         }
     }
     if (fflush(stdout) && !a.broken && errno != EPIPE && status != 2) {
         fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
         status = 2;
     }
-    pager_finish();
+    int ps = pager_finish();
+    if (ps && a.pager_cmd) {
+        /* a pager the user quits exits 0; this one failed, and what was
+         * written to it is lost */
+        fz_buf eb = {0};
+        fprintf(stderr,
+                PROG ": the pager '%s' failed (exit status %d), so the output may be lost: "
+                "use --no-pager or set FANGZHI_PAGER\n",
+                esc_text_str(&eb, a.pager_cmd, strlen(a.pager_cmd)), ps);
+        fz_buf_free(&eb);
+        status = 2;
+    }
     out_destroy(a.o);
     kwic_destroy(a.kw);
     group_destroy(a.gr);

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../indexer/parse.h"
+#include "../common/esc.h"
+#include "kind.h"
 
 #define NONE "(none)"
 #define LABEL_MIN 20 /* columns a name may always take before it is cut */
@@ -16,6 +17,8 @@ typedef struct {
     size_t name, name_len;   /* into group.str */
     uint64_t entries, occ;
     uint32_t last;           /* id + 1 of the last entry counted, 0 none */
+    int dated;               /* year, decade, century: key is the first year */
+    int32_t key;
 } grp;
 
 struct group {
@@ -25,14 +28,17 @@ struct group {
     uint32_t *slot;          /* hash table: index + 1 into g, 0 empty */
     size_t nslot;            /* a power of two */
     fz_buf str, key, line;
+    fz_buf lab; /* a name as the terminal shows it */
     uint64_t total_entries, total_occ;
 };
 
-static const char *const by_names[] = {"section", "author", "file", "kind", "form"};
+static const char *const by_names[] = {"section", "author", "file",   "kind",   "form",
+                                       "volume",  "place",  "year", "decade", "century"};
+#define NBY (int)(sizeof by_names / sizeof *by_names)
 
 int group_parse_by(const char *name, group_by *by)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < NBY; i++)
         if (!strcmp(name, by_names[i])) {
             *by = (group_by)i;
             return 0;
@@ -42,7 +48,7 @@ int group_parse_by(const char *name, group_by *by)
 
 const char *group_by_name(group_by by)
 {
-    return (unsigned)by < 5 ? by_names[by] : "";
+    return (unsigned)by < (unsigned)NBY ? by_names[by] : "";
 }
 
 group *group_create(group_by by)
@@ -63,6 +69,7 @@ void group_destroy(group *g)
     fz_buf_free(&g->str);
     fz_buf_free(&g->key);
     fz_buf_free(&g->line);
+    fz_buf_free(&g->lab);
     free(g);
 }
 
@@ -121,24 +128,43 @@ static grp *find(group *g, const char *s, size_t n)
     x->name_len = n;
     x->entries = x->occ = 0;
     x->last = 0;
+    x->dated = 0;
+    x->key = 0;
     if (fz_buf_append(&g->str, s, n))
         return NULL;
     g->slot[j] = (uint32_t)++g->n;
     return x;
 }
 
-/* Counts entry id with occ occurrences in the group named s[0..n). */
-static int count(group *g, const char *s, size_t n, uint32_t id, uint64_t occ)
+/* Counts entry id with occ occurrences in the group named s[0..n);
+ * dated groups (year, decade, century) sort by key, their first year. */
+static int count_key(group *g, const char *s, size_t n, uint32_t id, uint64_t occ, int dated, int32_t key)
 {
     grp *x = find(g, s, n);
     if (!x)
         return FZ_ENOMEM;
+    x->dated = dated;
+    x->key = key;
     if (x->last != id + 1) {
         x->entries++;
         x->last = id + 1;
     }
     x->occ += occ;
     return 0;
+}
+
+static int count(group *g, const char *s, size_t n, uint32_t id, uint64_t occ)
+{
+    return count_key(g, s, n, id, occ, 0, 0);
+}
+
+/* The first year of the span of width years (1, 10, 100) holding y. */
+static int32_t span_start(int32_t y, int32_t width)
+{
+    int32_t q = y / width;
+    if (y % width < 0)
+        q--; /* floor: -205 is in -210..-201 and -300..-201 */
+    return q * width;
 }
 
 int group_add(group *g, const search_hit *h)
@@ -176,9 +202,32 @@ int group_add(group *g, const search_hit *h)
         g->total_occ += occ;
         return count(g, h->file, h->file_len, e->id, occ);
     case GROUP_KIND: {
-        const char *kn = parse_kind_name((parse_kind)e->kind);
+        const char *kn = fz_kind_name(e->kind);
         g->total_occ += occ;
         return count(g, kn, strlen(kn), e->id, occ);
+    }
+    case GROUP_VOLUME:
+        g->total_occ += occ;
+        return count(g, h->volume.title, h->volume.title_len, e->id, occ);
+    case GROUP_PLACE:
+        g->total_occ += occ;
+        if (!h->volume.place_len)
+            return count(g, NONE, strlen(NONE), e->id, occ);
+        return count(g, h->volume.place, h->volume.place_len, e->id, occ);
+    case GROUP_YEAR:
+    case GROUP_DECADE:
+    case GROUP_CENTURY: {
+        g->total_occ += occ;
+        if (!h->volume.has_year)
+            return count(g, NONE, strlen(NONE), e->id, occ);
+        int32_t w = g->by == GROUP_YEAR ? 1 : g->by == GROUP_DECADE ? 10 : 100;
+        int32_t y0 = span_start(h->volume.year, w);
+        char name[32];
+        if (w == 1)
+            snprintf(name, sizeof name, "%d", (int)y0);
+        else
+            snprintf(name, sizeof name, "%d..%d", (int)y0, (int)(y0 + w - 1));
+        return count_key(g, name, strlen(name), e->id, occ, 1, y0);
     }
     case GROUP_FORM:
         for (size_t i = 0; i < h->nspans && !rc; i++) {
@@ -205,6 +254,10 @@ static int cmp_grp(const void *pa, const void *pb, void *arg)
 {
     const group *g = arg;
     const grp *a = pa, *b = pb;
+    if (a->dated != b->dated)
+        return a->dated ? -1 : 1; /* (none) after the years */
+    if (a->dated && a->key != b->key)
+        return a->key < b->key ? -1 : 1;
     if (a->occ != b->occ)
         return a->occ > b->occ ? -1 : 1;
     if (a->entries != b->entries)
@@ -308,18 +361,18 @@ static void put_label(fz_buf *b, const char *s, size_t n, size_t lw, int from_le
 }
 
 /* The name of group i as the terminal shows it (a file relative to the
- * working directory when below it), NUL-terminated in buf. */
-static const char *label(const group *g, size_t i, char *buf, size_t bufsize)
+ * working directory when below it; control characters escaped),
+ * NUL-terminated in g->lab until the next call. */
+static const char *label(group *g, size_t i)
 {
     const char *s = g->str.p + g->g[i].name;
     size_t n = g->g[i].name_len;
+    g->lab.len = 0;
     if (g->by == GROUP_FILE)
-        return out_display_path(s, n, buf, bufsize);
-    if (n > bufsize - 1)
-        n = bufsize - 1;
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    return buf;
+        out_path_put(&g->lab, s, n);
+    else
+        esc_text_append(&g->lab, s, n, 0);
+    return fz_buf_putc(&g->lab, 0) ? "" : g->lab.p;
 }
 
 static int flush_line(group *g, FILE *f)
@@ -363,6 +416,8 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
     }
     if (fmt == OUT_CSV || fmt == OUT_TSV) {
         if (header) {
+            if (query_no)
+                out_sv_field(b, fmt, "query", 5, 0);
             out_sv_field(b, fmt, "group", 5, 0);
             out_sv_field(b, fmt, "entries", 7, 0);
             out_sv_field(b, fmt, "occurrences", 11, 1);
@@ -370,6 +425,10 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         }
         for (size_t i = 0; i < g->n && !rc; i++) {
             char num[32];
+            if (query_no) {
+                snprintf(num, sizeof num, "%u", query_no);
+                out_sv_field(b, fmt, num, strlen(num), 0);
+            }
             out_sv_field(b, fmt, s + g->g[i].name, g->g[i].name_len, 0);
             snprintf(num, sizeof num, "%llu", (unsigned long long)g->g[i].entries);
             out_sv_field(b, fmt, num, strlen(num), 0);
@@ -381,7 +440,6 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         return rc;
     }
     /* the terminal: name | entries | occurrences | bar */
-    char pb[PATH_MAX];
     const char *head = group_by_name(g->by);
     char tl[64];
     snprintf(tl, sizeof tl, "%zu group%s", g->n, g->n == 1 ? "" : "s");
@@ -390,8 +448,8 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
         lw = strlen(tl);
     uint64_t maxocc = 0;
     for (size_t i = 0; i < g->n; i++) {
-        label(g, i, pb, sizeof pb);
-        size_t w = out_text_width(pb, strlen(pb));
+        const char *name = label(g, i);
+        size_t w = out_text_width(name, strlen(name));
         if (w > lw)
             lw = w;
         if (g->g[i].occ > maxocc)
@@ -415,8 +473,8 @@ int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint
     fz_buf_putc(b, '\n');
     rc = flush_line(g, f);
     for (size_t i = 0; i < g->n && !rc; i++) {
-        label(g, i, pb, sizeof pb);
-        put_label(b, pb, strlen(pb), lw, g->by == GROUP_SECTION || g->by == GROUP_FILE);
+        const char *name = label(g, i);
+        put_label(b, name, strlen(name), lw, g->by == GROUP_SECTION || g->by == GROUP_FILE);
         fz_buf_printf(b, "  %*llu  %*llu  ", (int)ew, (unsigned long long)g->g[i].entries, (int)ow,
                       (unsigned long long)g->g[i].occ);
         if (color)

@@ -14,6 +14,15 @@
  *            an entry without authors.
  *   file     the source file's path (as indexed).
  *   kind     entry, sidebar or caption.
+ *   volume   the volume's title (search_hit.volume: the catalog's, else the
+ *            book title of the file's first line, else the file's name).
+ *   place    the catalog's place; "(none)" for a file it gives none.
+ *   year     the catalog's year of the edition (-205 for 205 BCE);
+ *   decade   and the ten years or
+ *   century  the hundred years holding it, named as the year: range that
+ *            finds them: 1750..1759, 1700..1799, -210..-201 (spans start
+ *            at multiples of 10 and 100, counting down for BCE).  "(none)"
+ *            for a file without a year.
  *   form     the text actually written at each match (the matched
  *            substring of the original title or body, line breaks shown as
  *            spaces), so a folded query such as 長安 shows how often 长安
@@ -27,15 +36,18 @@
  * --count's).
  *
  * Order: most occurrences first, then most entries, then the name (bytes,
- * which is code point order).
+ * which is code point order); year, decade and century groups come in time
+ * order instead, "(none)" last.
  *
  * Formats.  Terminal: a header row, one row per group with the name
  * (padded to the widest, by display width, cut with "…" past 40 columns),
  * entries, occurrences and a bar proportional to occurrences drawn with
  * the block characters █▉▊▋▌▍▎▏ (eighths of a column), then a total row
- * (distinct entries and all occurrences).  JSON Lines: one object per group
+ * (distinct entries and all occurrences); names have their control
+ * characters escaped (common/esc.h).  JSON Lines: one object per group
  * {"query" (batch only), "group", "entries", "occurrences"}.  CSV/TSV: a
- * header row (when asked) then group, entries, occurrences.
+ * header row (when asked) then query (batch only), group, entries,
+ * occurrences.
  */
 #ifndef GROUP_H
 #define GROUP_H
@@ -48,12 +60,23 @@
 #include "out.h"
 #include "search.h"
 
-typedef enum { GROUP_SECTION, GROUP_AUTHOR, GROUP_FILE, GROUP_KIND, GROUP_FORM } group_by;
+typedef enum {
+    GROUP_SECTION,
+    GROUP_AUTHOR,
+    GROUP_FILE,
+    GROUP_KIND,
+    GROUP_FORM,
+    GROUP_VOLUME,
+    GROUP_PLACE,
+    GROUP_YEAR,
+    GROUP_DECADE,
+    GROUP_CENTURY
+} group_by;
 
 typedef struct group group;
 
-/* Parses "section", "author", "file", "kind" or "form"; -1 for anything
- * else. */
+/* Parses "section", "author", "file", "kind", "form", "volume", "place",
+ * "year", "decade" or "century"; -1 for anything else. */
 int group_parse_by(const char *name, group_by *by);
 const char *group_by_name(group_by by); /* never NULL */
 

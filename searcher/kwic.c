@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../indexer/parse.h"
+#include "../common/esc.h"
+#include "kind.h"
 #include "snip.h"
 
 /* One entry that has rows: what the rows print about it.  The strings are
@@ -38,6 +39,7 @@ struct kwic {
     size_t nrows, caprows;
     fz_buf str;   /* every string of the rows and entries */
     fz_buf line;  /* one output line */
+    fz_buf tmp;   /* a context escaped for the terminal */
 };
 
 kwic *kwic_create(size_t context, kwic_order order)
@@ -58,6 +60,7 @@ void kwic_destroy(kwic *k)
     free(k->rows);
     fz_buf_free(&k->str);
     fz_buf_free(&k->line);
+    fz_buf_free(&k->tmp);
     free(k);
 }
 
@@ -181,6 +184,9 @@ int kwic_add(kwic *k, const search_hit *h)
         return FZ_ENOMEM;
     t->secjson_len = s->len - t->secjson;
     uint32_t ent = (uint32_t)k->nents++;
+    /* code points before each span, counted on from the last span of the
+     * same field (spans come in order: linear in the entry's length) */
+    size_t cpos[2] = {0, 0}, ccount[2] = {0, 0};
     for (size_t i = 0; i < h->nspans; i++) {
         const search_span *sp = &h->spans[i];
         const char *text = sp->field == 0 ? e->title : e->body;
@@ -193,7 +199,12 @@ int kwic_add(kwic *k, const search_hit *h)
         r->ent = ent;
         r->seq = (uint32_t)k->nrows;
         r->field = sp->field;
-        r->offset = (uint32_t)snip_cplen(text, sp->start);
+        int f = sp->field ? 1 : 0;
+        if (sp->start < cpos[f])
+            cpos[f] = ccount[f] = 0;
+        ccount[f] += snip_cplen(text + cpos[f], sp->start - cpos[f]);
+        cpos[f] = sp->start;
+        r->offset = (uint32_t)ccount[f];
         r->left = s->len;
         r->left_len = sp->start - ls;
         r->match = r->left + r->left_len;
@@ -242,37 +253,55 @@ static int pad(fz_buf *b, size_t n)
     return 0;
 }
 
+/* Display width of s[0..n) as the terminal shows it (controls escaped);
+ * the escaped text is left in k->tmp. */
+static size_t term_width(kwic *k, const char *s, size_t n)
+{
+    k->tmp.len = 0;
+    if (esc_text_append(&k->tmp, s, n, 0))
+        return 0;
+    return out_text_width(k->tmp.p ? k->tmp.p : "", k->tmp.len);
+}
+
+/* Appends s[0..n) escaped and pads it to w columns, padding first when
+ * right is set (a right-aligned column). */
+static void put_col(kwic *k, fz_buf *b, const char *s, size_t n, size_t w, int right)
+{
+    size_t tw = term_width(k, s, n);
+    if (right)
+        pad(b, w - tw);
+    fz_buf_append(b, k->tmp.p ? k->tmp.p : "", k->tmp.len);
+    if (!right)
+        pad(b, w - tw);
+}
+
 static int term_row(kwic *k, const krow *r, int color, size_t lw, size_t mw, size_t rw)
 {
     const char *s = k->str.p;
     const kent *t = &k->ents[r->ent];
     fz_buf *b = &k->line;
-    size_t w;
-    w = out_text_width(s + r->left, r->left_len);
-    pad(b, lw - w);
-    fz_buf_append(b, s + r->left, r->left_len);
+    put_col(k, b, s + r->left, r->left_len, lw, 1);
     fz_buf_putc(b, ' ');
     if (color)
         fz_buf_puts(b, OUT_C_HL);
-    fz_buf_append(b, s + r->match, r->match_len);
+    esc_text_append(b, s + r->match, r->match_len, 0);
     if (color)
         fz_buf_puts(b, OUT_C_OFF);
-    pad(b, mw - out_text_width(s + r->match, r->match_len));
+    pad(b, mw - term_width(k, s + r->match, r->match_len));
     fz_buf_putc(b, ' ');
-    fz_buf_append(b, s + r->right, r->right_len);
-    pad(b, rw - out_text_width(s + r->right, r->right_len));
+    put_col(k, b, s + r->right, r->right_len, rw, 0);
     fz_buf_puts(b, "  ");
-    char pb[PATH_MAX];
     if (color)
         fz_buf_puts(b, OUT_C_PATH);
-    fz_buf_printf(b, "%s:%u", out_display_path(s + t->file, t->file_len, pb, sizeof pb), t->line);
+    out_path_put(b, s + t->file, t->file_len);
+    fz_buf_printf(b, ":%u", t->line);
     if (color)
         fz_buf_puts(b, OUT_C_OFF);
     fz_buf_puts(b, "  ");
     if (t->title_len)
-        fz_buf_append(b, s + t->title, t->title_len);
+        esc_text_append(b, s + t->title, t->title_len, 0);
     else
-        fz_buf_printf(b, "(%s)", parse_kind_name((parse_kind)t->kind));
+        fz_buf_printf(b, "(%s)", fz_kind_name(t->kind));
     return fz_buf_putc(b, '\n');
 }
 
@@ -291,7 +320,7 @@ static int json_row(kwic *k, const krow *r, uint32_t query_no)
     fz_buf_puts(b, ",\"section\":");
     fz_buf_append(b, s + t->secjson, t->secjson_len);
     fz_buf_printf(b, ",\"kind\":\"%s\",\"field\":\"%s\",\"offset\":%u,\"left\":",
-                  parse_kind_name((parse_kind)t->kind), r->field ? "body" : "title", r->offset);
+                  fz_kind_name(t->kind), r->field ? "body" : "title", r->offset);
     out_json_str(b, s + r->left, r->left_len);
     fz_buf_puts(b, ",\"match\":");
     out_json_str(b, s + r->match, r->match_len);
@@ -300,12 +329,16 @@ static int json_row(kwic *k, const krow *r, uint32_t query_no)
     return fz_buf_puts(b, "}\n");
 }
 
-static int sv_row(kwic *k, const krow *r, out_format fmt)
+static int sv_row(kwic *k, const krow *r, out_format fmt, uint32_t query_no)
 {
     const char *s = k->str.p;
     const kent *t = &k->ents[r->ent];
     fz_buf *b = &k->line;
     char num[32];
+    if (query_no) {
+        snprintf(num, sizeof num, "%u", query_no);
+        out_sv_field(b, fmt, num, strlen(num), 0);
+    }
     snprintf(num, sizeof num, "%u", t->id);
     out_sv_field(b, fmt, num, strlen(num), 0);
     out_sv_field(b, fmt, s + t->file, t->file_len, 0);
@@ -333,10 +366,10 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
     int rc = 0;
     k->line.len = 0;
     if (header && (fmt == OUT_CSV || fmt == OUT_TSV)) {
-        static const char *const cols[] = {"id", "file", "line", "title", "field",
+        static const char *const cols[] = {"query", "id", "file", "line", "title", "field",
                                            "offset", "left", "match", "right"};
-        for (size_t i = 0; i < 9; i++)
-            out_sv_field(&k->line, fmt, cols[i], strlen(cols[i]), i == 8);
+        for (size_t i = query_no ? 0 : 1; i < 10; i++)
+            out_sv_field(&k->line, fmt, cols[i], strlen(cols[i]), i == 9);
         rc = flush_line(k, f);
     }
     if (!rc && k->order != KWIC_ORDER_HITS && k->nrows > 1)
@@ -346,11 +379,11 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
         const char *s = k->str.p;
         for (size_t i = 0; i < k->nrows; i++) {
             const krow *r = &k->rows[i];
-            size_t w = out_text_width(s + r->left, r->left_len);
+            size_t w = term_width(k, s + r->left, r->left_len);
             lw = w > lw ? w : lw;
-            w = out_text_width(s + r->match, r->match_len);
+            w = term_width(k, s + r->match, r->match_len);
             mw = w > mw ? w : mw;
-            w = out_text_width(s + r->right, r->right_len);
+            w = term_width(k, s + r->right, r->right_len);
             rw = w > rw ? w : rw;
         }
     }
@@ -359,7 +392,7 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
         switch (fmt) {
         case OUT_TERM: rc = term_row(k, r, color, lw, mw, rw); break;
         case OUT_JSON: rc = json_row(k, r, query_no); break;
-        default: rc = sv_row(k, r, fmt); break;
+        default: rc = sv_row(k, r, fmt, query_no); break;
         }
         if (!rc)
             rc = flush_line(k, f);

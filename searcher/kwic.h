@@ -27,12 +27,13 @@
  * Formats.  Terminal: the left context right-aligned, the match, the right
  * context left-aligned, each column as wide as its widest row (display
  * width, CJK = 2 columns), then file:line and the title; the match is bold
- * red with colour, else plain.  JSON Lines: one object per occurrence with
+ * red with colour, else plain; control characters are escaped
+ * (common/esc.h).  JSON Lines: one object per occurrence with
  * "query" (batch only), "id", "file", "line", "title", "section" (array),
  * "kind", "field" ("title" or "body"), "offset" (code points into that
  * field), "left", "match", "right".  CSV/TSV: a header row (only when
- * header is set) then id, file, line, title, field, offset, left, match,
- * right.
+ * header is set) then query (batch only), id, file, line, title, field,
+ * offset, left, match, right.
  *
  * Memory: the rows of one batch query, about (2N + match) bytes each plus
  * one copy of each entry's title, section and path.
@@ -68,8 +69,9 @@ size_t kwic_rows(const kwic *k);
 
 /* Writes the rows collected so far to f in the format fmt (OUT_TERM,
  * OUT_JSON, OUT_CSV, OUT_TSV) and forgets them.  color: ANSI escapes
- * (terminal only).  query_no > 0 adds "query" to JSON objects.  header:
- * write the CSV/TSV header row first.  Returns 0, FZ_ENOMEM, or FZ_EIO
+ * (terminal only).  query_no > 0 adds "query" to JSON objects and a first
+ * column query to CSV/TSV rows (and to the header row).  header: write
+ * the CSV/TSV header row first.  Returns 0, FZ_ENOMEM, or FZ_EIO
  * when writing fails (errno tells why). */
 int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, int header);
 

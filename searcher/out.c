@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../indexer/parse.h"
+#include "../common/esc.h"
+#include "kind.h"
 #include "snip.h"
 
 #define MAXHL 256
@@ -69,6 +70,13 @@ const char *out_display_path(const char *path, size_t len, char *buf, size_t buf
     return buf;
 }
 
+int out_path_put(fz_buf *b, const char *path, size_t len)
+{
+    char pb[PATH_MAX];
+    out_display_path(path, len, pb, sizeof pb);
+    return esc_text_append(b, pb, strlen(pb), 0);
+}
+
 int out_json_str(fz_buf *b, const char *s, size_t n)
 {
     int rc = fz_buf_putc(b, '"');
@@ -103,23 +111,23 @@ int out_json_str(fz_buf *b, const char *s, size_t n)
     return rc ? rc : fz_buf_putc(b, '"');
 }
 
-/* Text with highlight ranges, for the terminal. */
+/* Text with highlight ranges, for the terminal (controls escaped). */
 static void put_marked(out *o, fz_buf *b, const char *s, size_t n, const snip_range *hl, int nhl)
 {
     size_t at = 0;
     for (int i = 0; i < nhl; i++) {
         if (hl[i].start < at || hl[i].end > n)
             continue;
-        fz_buf_append(b, s + at, hl[i].start - at);
+        esc_text_append(b, s + at, hl[i].start - at, 0);
         if (o->color)
             fz_buf_puts(b, C_HL);
         else
             fz_buf_puts(b, "[");
-        fz_buf_append(b, s + hl[i].start, hl[i].end - hl[i].start);
+        esc_text_append(b, s + hl[i].start, hl[i].end - hl[i].start, 0);
         fz_buf_puts(b, o->color ? C_OFF : "]");
         at = hl[i].end;
     }
-    fz_buf_append(b, s + at, n - at);
+    esc_text_append(b, s + at, n - at, 0);
 }
 
 static void title_ranges(const search_hit *h, snip_range *hl, int *nhl)
@@ -133,7 +141,28 @@ static void title_ranges(const search_hit *h, snip_range *hl, int *nhl)
         }
 }
 
-static const char *kind_name(int k) { return parse_kind_name((parse_kind)k); }
+static const char *kind_name(int k) { return fz_kind_name(k); }
+
+/* The volume in the attribution line: 《title》 when the title came from
+ * the text or the catalog (a title that is only the file's name is already
+ * in the path at the end of the line), then the catalog's place and year.
+ * Returns whether it wrote anything. */
+static int put_volume(fz_buf *b, const store_volume *v)
+{
+    size_t len0 = b->len;
+    if (v->source != STORE_VOL_FILENAME && v->title_len) {
+        fz_buf_puts(b, "《");
+        esc_text_append(b, v->title, v->title_len, 0);
+        fz_buf_puts(b, "》");
+    }
+    if (v->place_len) {
+        fz_buf_puts(b, b->len > len0 ? " " : "");
+        esc_text_append(b, v->place, v->place_len, 0);
+    }
+    if (v->has_year)
+        fz_buf_printf(b, "%s%d", b->len > len0 ? " " : "", (int)v->year);
+    return b->len > len0;
+}
 
 static int term_hit(out *o, const search_hit *h)
 {
@@ -158,26 +187,29 @@ static int term_hit(out *o, const search_hit *h)
     fz_buf_puts(b, "\n     ");
     if (o->color)
         fz_buf_puts(b, C_DIM);
+    int vol = put_volume(b, &h->volume);
+    if (vol && (e->nsection || e->nauthors))
+        fz_buf_puts(b, " · ");
     for (size_t i = 0; i < e->nsection; i++) {
         if (i)
             fz_buf_puts(b, " › ");
-        fz_buf_append(b, e->section[i], e->section_len[i]);
+        esc_text_append(b, e->section[i], e->section_len[i], 0);
     }
     if (e->nauthors) {
         fz_buf_puts(b, e->nsection ? " · " : "");
         for (size_t i = 0; i < e->nauthors; i++) {
             if (i)
                 fz_buf_puts(b, "、");
-            fz_buf_append(b, e->authors[i], e->author_len[i]);
+            esc_text_append(b, e->authors[i], e->author_len[i], 0);
         }
     }
     if (o->color)
         fz_buf_puts(b, C_OFF);
-    fz_buf_puts(b, e->nsection || e->nauthors ? " · " : "");
-    char pb[PATH_MAX];
+    fz_buf_puts(b, vol || e->nsection || e->nauthors ? " · " : "");
     if (o->color)
         fz_buf_puts(b, C_PATH);
-    fz_buf_printf(b, "%s:%u", out_display_path(h->file, h->file_len, pb, sizeof pb), e->line);
+    out_path_put(b, h->file, h->file_len);
+    fz_buf_printf(b, ":%u", e->line);
     if (o->color)
         fz_buf_puts(b, C_OFF);
     fz_buf_putc(b, '\n');
@@ -191,6 +223,22 @@ static int term_hit(out *o, const search_hit *h)
     }
     fz_buf_putc(b, '\n');
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
+}
+
+/* "volume", "place" and "year" members, after a comma. */
+static void json_volume(fz_buf *b, const store_volume *v)
+{
+    fz_buf_puts(b, ",\"volume\":");
+    out_json_str(b, v->title, v->title_len);
+    fz_buf_puts(b, ",\"place\":");
+    if (v->place_len)
+        out_json_str(b, v->place, v->place_len);
+    else
+        fz_buf_puts(b, "null");
+    if (v->has_year)
+        fz_buf_printf(b, ",\"year\":%d", (int)v->year);
+    else
+        fz_buf_puts(b, ",\"year\":null");
 }
 
 static void json_strs(fz_buf *b, const char *const *s, const size_t *len, size_t n)
@@ -230,6 +278,7 @@ static int json_hit(out *o, const search_hit *h, uint32_t query_no)
         fz_buf_printf(b, "\"query\":%u,", query_no);
     fz_buf_printf(b, "\"rank\":%u,\"score\":%.4f,\"id\":%u,\"file\":", h->rank, h->score, e->id);
     out_json_str(b, h->file, h->file_len);
+    json_volume(b, &h->volume);
     fz_buf_printf(b, ",\"line\":%u,\"section\":", e->line);
     json_strs(b, e->section, e->section_len, e->nsection);
     fz_buf_puts(b, ",\"title\":");
@@ -308,20 +357,21 @@ static void sv_field(out *o, fz_buf *b, const char *s, size_t n, int last)
     out_sv_field(b, o->fmt, s, n, last);
 }
 
-int out_header(out *o)
+int out_header(out *o, int query_col)
 {
     if (o->fmt != OUT_CSV && o->fmt != OUT_TSV)
         return 0;
-    static const char *const cols[] = {"id", "file", "line", "section", "title", "authors",
-                                       "kind", "score", "matches", "snippet"};
+    static const char *const cols[] = {"query", "id",      "file",    "line",   "section", "title", "authors",
+                                       "kind",  "score",   "matches", "snippet", "volume",  "place", "year"};
     fz_buf *b = &o->line;
     b->len = 0;
-    for (size_t i = 0; i < 10; i++)
-        sv_field(o, b, cols[i], strlen(cols[i]), i == 9);
+    size_t nc = sizeof cols / sizeof *cols;
+    for (size_t i = query_col ? 0 : 1; i < nc; i++)
+        sv_field(o, b, cols[i], strlen(cols[i]), i == nc - 1);
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 
-static int sv_hit(out *o, const search_hit *h)
+static int sv_hit(out *o, const search_hit *h, uint32_t query_no)
 {
     const store_entry *e = h->e;
     fz_buf *b = &o->line, *t = &o->tmp;
@@ -330,6 +380,10 @@ static int sv_hit(out *o, const search_hit *h)
     if (hit_snippet(o, h, hl) < 0)
         return FZ_ENOMEM;
     char num[64];
+    if (query_no) {
+        snprintf(num, sizeof num, "%u", query_no);
+        sv_field(o, b, num, strlen(num), 0);
+    }
     snprintf(num, sizeof num, "%u", e->id);
     sv_field(o, b, num, strlen(num), 0);
     sv_field(o, b, h->file, h->file_len, 0);
@@ -356,7 +410,14 @@ static int sv_hit(out *o, const search_hit *h)
     sv_field(o, b, num, strlen(num), 0);
     snprintf(num, sizeof num, "%u", h->occurrences);
     sv_field(o, b, num, strlen(num), 0);
-    sv_field(o, b, o->snip.p ? o->snip.p : "", o->snip.len, 1);
+    sv_field(o, b, o->snip.p ? o->snip.p : "", o->snip.len, 0);
+    sv_field(o, b, h->volume.title, h->volume.title_len, 0);
+    sv_field(o, b, h->volume.place, h->volume.place_len, 0);
+    if (h->volume.has_year)
+        snprintf(num, sizeof num, "%d", (int)h->volume.year);
+    else
+        num[0] = 0;
+    sv_field(o, b, num, strlen(num), 1);
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 
@@ -365,7 +426,7 @@ int out_hit(out *o, const search_hit *h, uint32_t query_no)
     switch (o->fmt) {
     case OUT_TERM: return term_hit(o, h);
     case OUT_JSON: return json_hit(o, h, query_no);
-    default: return sv_hit(o, h);
+    default: return sv_hit(o, h, query_no);
     }
 }
 
@@ -377,6 +438,7 @@ int out_entry(out *o, const search_hit *h)
         b->len = 0;
         fz_buf_printf(b, "{\"id\":%u,\"file\":", e->id);
         out_json_str(b, h->file, h->file_len);
+        json_volume(b, &h->volume);
         fz_buf_printf(b, ",\"line\":%u,\"section\":", e->line);
         json_strs(b, e->section, e->section_len, e->nsection);
         fz_buf_puts(b, ",\"title\":");
@@ -388,18 +450,30 @@ int out_entry(out *o, const search_hit *h)
         fz_buf_puts(b, "}\n");
         return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
     }
-    char pb[PATH_MAX];
-    fprintf(o->f, "%s%.*s%s\n", o->color ? C_TITLE : "", (int)e->title_len, e->title, o->color ? C_OFF : "");
-    for (size_t i = 0; i < e->nsection; i++)
-        fprintf(o->f, "%s%.*s", i ? " › " : "", (int)e->section_len[i], e->section[i]);
-    fprintf(o->f, "%s", e->nsection ? "\n" : "");
-    if (e->nauthors) {
-        fprintf(o->f, "(");
-        for (size_t i = 0; i < e->nauthors; i++)
-            fprintf(o->f, "%s%.*s", i ? " " : "", (int)e->author_len[i], e->authors[i]);
-        fprintf(o->f, ")\n");
+    fz_buf *b = &o->line;
+    b->len = 0;
+    fz_buf_puts(b, o->color ? C_TITLE : "");
+    esc_text_append(b, e->title, e->title_len, 0);
+    fz_buf_printf(b, "%s\n", o->color ? C_OFF : "");
+    if (put_volume(b, &h->volume))
+        fz_buf_putc(b, '\n');
+    for (size_t i = 0; i < e->nsection; i++) {
+        fz_buf_puts(b, i ? " › " : "");
+        esc_text_append(b, e->section[i], e->section_len[i], 0);
     }
-    fprintf(o->f, "%s:%u · %s · id %u\n\n%.*s\n", out_display_path(h->file, h->file_len, pb, sizeof pb), e->line,
-            kind_name(e->kind), e->id, (int)e->body_len, e->body);
-    return ferror(o->f) ? FZ_EIO : 0;
+    fz_buf_puts(b, e->nsection ? "\n" : "");
+    if (e->nauthors) {
+        fz_buf_putc(b, '(');
+        for (size_t i = 0; i < e->nauthors; i++) {
+            fz_buf_puts(b, i ? " " : "");
+            esc_text_append(b, e->authors[i], e->author_len[i], 0);
+        }
+        fz_buf_puts(b, ")\n");
+    }
+    out_path_put(b, h->file, h->file_len);
+    fz_buf_printf(b, ":%u · %s · id %u\n\n", e->line, kind_name(e->kind), e->id);
+    esc_text_append(b, e->body, e->body_len, ESC_KEEP_LINES);
+    if (fz_buf_putc(b, '\n'))
+        return FZ_ENOMEM;
+    return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }

@@ -32,13 +32,14 @@ const char *pager_command(void)
 
 int pager_active(void) { return pager_pid != 0; }
 
-/* Closes our end of the pipe and waits for the pager.  Only
+/* Closes our end of the pipe and waits for the pager; returns its exit
+ * status (128 + N when signal N ended it), 0 when none ran.  Only
  * async-signal-safe calls: it also runs from the signal handler. */
-static void close_and_wait(void)
+static int close_and_wait(void)
 {
     pid_t pid = pager_pid;
     if (!pid)
-        return;
+        return 0;
     int fd = open("/dev/null", O_WRONLY);
     if (fd >= 0) {
         dup2(fd, STDOUT_FILENO);
@@ -46,9 +47,14 @@ static void close_and_wait(void)
     } else {
         close(STDOUT_FILENO);
     }
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    int st = 0;
+    pid_t r;
+    while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
         ;
     pager_pid = 0;
+    if (r != pid)
+        return 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 0;
 }
 
 static void on_signal(int sig)
@@ -60,12 +66,12 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-void pager_finish(void)
+int pager_finish(void)
 {
     if (!pager_pid)
-        return;
+        return 0;
     fflush(stdout);
-    close_and_wait();
+    return close_and_wait();
 }
 
 static void at_exit(void) { pager_finish(); }

@@ -42,7 +42,11 @@ int pager_start(const char *cmd);
 int pager_active(void);
 
 /* Flushes stdout, closes the pipe (stdout then writes to /dev/null) and
- * waits for the pager.  Safe to call when no pager runs, and twice. */
-void pager_finish(void);
+ * waits for the pager.  Safe to call when no pager runs, and twice.
+ * Returns the pager's exit status (128 + N when signal N ended it; 127
+ * when its command was not found), 0 when no pager was running: a pager
+ * the user quits early exits 0, one that failed does not, and the caller
+ * must then say that the output was lost. */
+int pager_finish(void);
 
 #endif

@@ -7,6 +7,7 @@
  * pass over the simplified tree checks the NOT rules and counts nodes.
  */
 #include "query.h"
+#include "kind.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ typedef struct {
  * stay, so allocated <= 1.5 * final. */
 #define ALLOC_LIMIT (2 * (size_t)QUERY_MAX_NODES + 16)
 
-static const char FIELD_LIST[] = "title author section file kind";
+static const char FIELD_LIST[] = "title author section file kind volume place year";
 
 __attribute__((format(printf, 4, 5)))
 static void fail(parser *p, int code, uint32_t col, const char *fmt, ...)
@@ -201,10 +202,9 @@ static const struct {
     query_field field;
 } FIELDS[] = {
     {"title", QF_TITLE}, {"author", QF_AUTHOR}, {"section", QF_SECTION},
-    {"file", QF_FILE},   {"kind", QF_KIND},
+    {"file", QF_FILE},   {"kind", QF_KIND},     {"volume", QF_VOLUME},
+    {"place", QF_PLACE}, {"year", QF_YEAR},
 };
-
-static const char *const KINDS[] = {"entry", "sidebar", "caption"};
 
 /* Checks the text of an atom (wildcards, kind values).  0 or -1. */
 static int check_atom(parser *p, tok *t, uint32_t tcol)
@@ -214,14 +214,41 @@ static int check_atom(parser *p, tok *t, uint32_t tcol)
         return -1;
     }
     if (t->field == QF_KIND) {
-        for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++)
-            if (ascii_ieq(p->q + t->toff, t->tlen, KINDS[k]))
-                return 0;
-        fail(p, FZ_ESYNTAX, tcol, "kind must be entry, sidebar or caption, not '%.*s'",
+        if (fz_kind_lookup((const char *)p->q + t->toff, t->tlen) >= 0)
+            return 0;
+        fail(p, FZ_ESYNTAX, tcol, "kind must be one of %s, not '%.*s'", fz_kind_list(),
+             clip(p->q + t->toff, t->tlen, 40), (const char *)p->q + t->toff);
+        return -1;
+    }
+    int32_t lo, hi;
+    if (t->field == QF_YEAR && query_year_range((const char *)p->q + t->toff, t->tlen, &lo, &hi)) {
+        fail(p, FZ_ESYNTAX, tcol, "year must be a year or a range such as 1700..1800 (negative BCE), not '%.*s'",
              clip(p->q + t->toff, t->tlen, 40), (const char *)p->q + t->toff);
         return -1;
     }
     return 0;
+}
+
+int query_year_range(const char *text, size_t len, int32_t *lo, int32_t *hi)
+{
+    const char *dots = NULL;
+    for (size_t i = 0; i + 1 < len && !dots; i++)
+        if (text[i] == '.' && text[i + 1] == '.')
+            dots = text + i;
+    if (!dots) {
+        if (fz_year_parse(text, len, lo))
+            return -1;
+        *hi = *lo;
+        return 0;
+    }
+    size_t a = (size_t)(dots - text), b = len - a - 2;
+    *lo = FZ_YEAR_MIN;
+    *hi = FZ_YEAR_MAX;
+    if (a == 0 && b == 0)
+        return -1;
+    if ((a && fz_year_parse(text, a, lo)) || (b && fz_year_parse(dots + 2, b, hi)))
+        return -1;
+    return *lo <= *hi ? 0 : -1;
 }
 
 /* Lexes a quoted phrase whose opening quote (code point open, nbytes
@@ -317,7 +344,8 @@ static int lex_word(parser *p, tok *t)
     uint32_t col0 = p->col;
     size_t i = start;
     uint32_t col = col0;
-    /* field prefix: ASCII letters then ':' or '：', not followed by '/' */
+    /* field prefix: ASCII letters then ':' or '：' (followed by '/' only for
+     * a known field name) */
     size_t colon = 0, after = 0; /* byte offsets; after == 0: no field */
     while (i < p->len && ascii_alpha(p->q[i]))
         i++;
@@ -326,8 +354,14 @@ static int lex_word(parser *p, tok *t)
             colon = i, after = i + 1;
         else if (i + 3 <= p->len && p->q[i] == 0xEF && p->q[i + 1] == 0xBC && p->q[i + 2] == 0x9A)
             colon = i, after = i + 3;
-        if (after && after < p->len && p->q[after] == '/')
-            after = 0;
+        /* http://x is text; file:/abs/path and title:/x are fields */
+        if (after && after < p->len && p->q[after] == '/') {
+            int known = 0;
+            for (size_t f = 0; f < sizeof FIELDS / sizeof FIELDS[0]; f++)
+                known |= ascii_ieq(p->q + start, colon - start, FIELDS[f].name);
+            if (!known)
+                after = 0;
+        }
     }
     i = start;
     /* scan the whole word */
@@ -960,6 +994,9 @@ const char *query_field_name(query_field f)
     case QF_SECTION: return "section";
     case QF_FILE: return "file";
     case QF_KIND: return "kind";
+    case QF_VOLUME: return "volume";
+    case QF_PLACE: return "place";
+    case QF_YEAR: return "year";
     default: return "";
     }
 }

@@ -11,10 +11,15 @@
  *   ( ... )          grouping
  *   "..."            a quoted phrase (spaces and operators inside are text)
  *   a NEAR/N b       a and b within N characters of each other, either order
+ *                    (at most N characters of the text between them,
+ *                    punctuation included; search.c counts them)
  *   a EXCEPT b       occurrences of a that are not part of an occurrence of b
  *   ? ？ □           inside a term: any one CJK character at that place
- *   field:value      title: author: section: file: kind: -- restricts the
- *                    atom right after the colon (a word or a quoted phrase)
+ *   field:value      title: author: section: file: kind: volume: place:
+ *                    year: -- restricts the atom right after the colon (a
+ *                    word or a quoted phrase); year: takes a year (1700,
+ *                    -205 for 205 BCE) or a range of them, ends included
+ *                    (1700..1800, 1700.., ..-100)
  *
  * Grammar, precedence tightest first (field prefix and NOT/-, then NEAR and
  * EXCEPT, then AND, then OR):
@@ -50,8 +55,9 @@
  *   - Wildcards ? ？ □ are characters of the text; a word or phrase made only
  *     of wildcards (and spaces) is an error.
  *   - Colon rule: a word is a field prefix when it starts with one or more
- *     ASCII letters followed by ':' or '：' and the colon is not followed by
- *     '/' (so http://x is text).  Everything else with a colon is text
+ *     ASCII letters followed by ':' or '：', and, when the colon is followed
+ *     by '/', the letters are a field name (so http://x is text while
+ *     file:/abs/path and title:/概况 restrict to a field).  Everything else with a colon is text
  *     (10:30, 作者：陆婷).  Field names are matched ignoring ASCII case; an
  *     unknown name is an error.  The value follows the colon directly: the
  *     rest of the word, or a quoted phrase opening right after the colon.
@@ -124,7 +130,10 @@ typedef enum {
     QF_AUTHOR,
     QF_SECTION,
     QF_FILE,
-    QF_KIND
+    QF_KIND,
+    QF_VOLUME,      /* the volume's title (fzindex --catalog, the file's first line, its name) */
+    QF_PLACE,       /* the catalog's place */
+    QF_YEAR         /* the catalog's year: a year or a range, see query_year_range */
 } query_field;
 
 typedef struct query_node query_node;
@@ -165,8 +174,16 @@ query_node *query_parse(const char *q, size_t len, fz_arena *arena, int *err,
  * the depth of the tree (bounded for trees from query_parse). */
 int query_dump(const query_node *n, fz_buf *out);
 
-/* "title", "author", "section", "file", "kind"; "" for QF_DEFAULT and for
- * values outside the enum.  Never NULL; static storage. */
+/* "title", "author", "section", "file", "kind", "volume", "place", "year";
+ * "" for QF_DEFAULT and for values outside the enum.  Never NULL; static
+ * storage. */
 const char *query_field_name(query_field f);
+
+/* The years a year: value names: Y (exactly Y), A..B (A to B, both
+ * included), A.. and ..B (open at one end: FZ_YEAR_MIN / MAX).  A year is
+ * as fz_year_parse reads it (up to four digits, negative: BCE).
+ * 0, or -1 when text[0..len) is none of these or A > B.  The parser
+ * refuses a year: atom this rejects (FZ_ESYNTAX). */
+int query_year_range(const char *text, size_t len, int32_t *lo, int32_t *hi);
 
 #endif

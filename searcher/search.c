@@ -13,7 +13,13 @@
  *           negative child matches
  *   or      the smallest document of its children
  *   near    and-match, then keeps the spans that have a partner within N
+ *           characters (the entry's text is tokenized again to place
+ *           positions in characters: doctoks)
  *   except  spans of the left side not inside a span of the right side
+ *   ranges  the entries of the files whose volume title, place or year a
+ *           volume:, place: or year: atom names: a file's entries are one
+ *           id range, so these are answered from the file and catalog
+ *           records (store_volume_get), not from postings; no spans
  * Top-k keeps a heap of the best k; a lone term or phrase skips whole
  * blocks whose BM25 upper bound (from every part's block maxima of tf and
  * least length, see prune_skip) cannot enter the heap (block-max pruning),
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/uchar.h>
 
 #include "../common/fold.h"
 
@@ -64,7 +71,7 @@ typedef struct {
     uint32_t npos, cap, ntitle;
 } leaf;
 
-enum { N_PHRASE, N_AND, N_OR, N_NEAR, N_EXCEPT, N_NONE };
+enum { N_PHRASE, N_AND, N_OR, N_NEAR, N_EXCEPT, N_RANGES, N_NONE };
 
 typedef struct node node;
 struct node {
@@ -89,20 +96,32 @@ struct node {
     size_t nkids;
     uint8_t *neg;
     uint32_t dist;
+    /* ranges: the entries of the files a volume:, place: or year: atom
+     * names, as ascending disjoint id ranges [rlo[i], rhi[i]] */
+    uint32_t *rlo, *rhi;
+    size_t nr;
     /* spans of doc sdoc */
     uint32_t sdoc;
     pspan *sp;
     size_t nsp, spcap;
 };
 
-/* Tokens of one entry by position, for verification. */
+/* Tokens of one entry by position, for verification, and where each lies
+ * in characters, for NEAR/N. */
 typedef struct {
     uint32_t doc;
     uint32_t npos;
     uint8_t *kind;          /* TOK_UNI / TOK_WORD at that position, 0 none */
     uint32_t *toff, *tlen;  /* term at NONE fold, in terms */
+    uint32_t *cs, *ce;      /* characters (code points) of the field (title or
+                             * body) before the position's first character,
+                             * and up to the end of its last */
     fz_buf terms;
     size_t cap;
+    /* the tokenizer's walk: a byte offset of the field and the characters
+     * before it */
+    const char *text;
+    uint32_t at, chars;
 } doctoks;
 
 typedef struct {
@@ -294,11 +313,25 @@ static int leaf_positions(ctx *x, leaf *l)
 
 /* ---------------------------------------------------------- verification */
 
+/* Characters of dt->text before byte b, counted on from the last place
+ * (tokens come in order, so the walk is linear in the text's length). */
+static uint32_t dt_chars(doctoks *dt, uint32_t b)
+{
+    const unsigned char *t = (const unsigned char *)dt->text;
+    while (dt->at < b)
+        dt->chars += (t[dt->at++] & 0xC0) != 0x80;
+    while (dt->at > b) /* an expansion (㍻ -> 平成) repeats a byte range */
+        dt->chars -= (t[--dt->at] & 0xC0) != 0x80;
+    return dt->chars;
+}
+
 static int dt_emit(void *p, const tok_token *t)
 {
     doctoks *dt = p;
     if (t->kind == TOK_BI || t->pos >= dt->npos)
         return 0;
+    dt->cs[t->pos] = dt_chars(dt, t->start);
+    dt->ce[t->pos] = dt_chars(dt, t->end);
     dt->kind[t->pos] = (uint8_t)t->kind;
     dt->toff[t->pos] = (uint32_t)dt->terms.len;
     dt->tlen[t->pos] = t->term_len;
@@ -307,37 +340,60 @@ static int dt_emit(void *p, const tok_token *t)
 
 static tok_analyzer *get_tok(search *s, tok_fold f);
 
-/* Tokens (at fold NONE) of entry doc by position. */
+/* Reads entry doc into *e, its strings in a new arena that the caller
+ * destroys; NULL with x->err set when that fails (an entry the postings
+ * name but the index lacks is damage). */
+static fz_arena *entry_read(ctx *x, uint32_t doc, store_entry *e)
+{
+    fz_arena *a = fz_arena_create();
+    if (!a) {
+        x->err = FZ_ENOMEM;
+        return NULL;
+    }
+    int rc = store_entry_get(x->s->st, x->txn, doc, a, e);
+    if (rc) {
+        fz_arena_destroy(a);
+        x->err = rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
+        return NULL;
+    }
+    return a;
+}
+
+/* Tokens (at fold NONE) of entry doc by position, and their places in
+ * characters. */
 static int load_doctoks(ctx *x, uint32_t doc)
 {
     doctoks *dt = &x->dt;
     if (dt->doc == doc && dt->kind)
         return 0;
-    fz_arena *a = fz_arena_create();
-    if (!a)
-        return x->err = FZ_ENOMEM;
+    dt->doc = DOC_END; /* until it is loaded */
     store_entry e;
-    int rc = store_entry_get(x->s->st, x->txn, doc, a, &e);
-    if (rc) {
-        fz_arena_destroy(a);
-        return x->err = rc;
-    }
+    fz_arena *a = entry_read(x, doc, &e);
+    if (!a)
+        return x->err;
+    int rc;
     uint32_t n = e.npos + 2;
     if (n > dt->cap) {
         free(dt->kind);
         free(dt->toff);
         free(dt->tlen);
+        free(dt->cs);
+        free(dt->ce);
         dt->kind = malloc(n);
         dt->toff = malloc(n * sizeof *dt->toff);
         dt->tlen = malloc(n * sizeof *dt->tlen);
+        dt->cs = malloc(n * sizeof *dt->cs);
+        dt->ce = malloc(n * sizeof *dt->ce);
         dt->cap = n;
-        if (!dt->kind || !dt->toff || !dt->tlen) {
+        if (!dt->kind || !dt->toff || !dt->tlen || !dt->cs || !dt->ce) {
             fz_arena_destroy(a);
             dt->cap = 0;
             return x->err = FZ_ENOMEM;
         }
     }
     memset(dt->kind, 0, n);
+    memset(dt->cs, 0, n * sizeof *dt->cs);
+    memset(dt->ce, 0, n * sizeof *dt->ce);
     dt->npos = n;
     dt->terms.len = 0;
     tok_analyzer *t = get_tok(x->s, TOK_FOLD_NONE);
@@ -345,12 +401,19 @@ static int load_doctoks(ctx *x, uint32_t doc)
         fz_arena_destroy(a);
         return x->err = FZ_EICU;
     }
+    dt->text = e.title;
+    dt->at = dt->chars = 0;
     rc = tok_analyze(t, e.title, e.title_len, 0, dt_emit, dt, NULL);
+    dt->text = e.body;
+    dt->at = dt->chars = 0;
     if (!rc)
         rc = tok_analyze(t, e.body, e.body_len, e.title_npos, dt_emit, dt, NULL);
+    dt->text = NULL;
     fz_arena_destroy(a);
-    if (rc)
+    if (rc) {
+        dt->doc = DOC_END;
         return x->err = rc;
+    }
     dt->doc = doc;
     return 0;
 }
@@ -739,13 +802,28 @@ static uint32_t or_next(ctx *x, node *n, uint32_t target)
     return n->doc = d;
 }
 
-/* NEAR: the spans of either side that have a partner within dist. */
+/* A node whose spans are positions of the title and body (not of a
+ * metadata field such as author:). */
+static int text_spans_node(const node *n)
+{
+    return n->type != N_PHRASE || n->field == STORE_F_TEXT;
+}
+
+/* NEAR: the spans of either side that have a partner within dist
+ * characters of the same field (title or body): the characters between
+ * the two matches, punctuation, spaces and every letter of a word
+ * included; overlapping matches are 0 apart.  Metadata fields (author:
+ * and the like) have no text between their words: they count positions. */
 static int near_spans(ctx *x, node *n)
 {
     n->nsp = 0;
     node *a = n->kids[0], *b = n->kids[1];
     if (node_spans(x, a) || node_spans(x, b))
         return x->err;
+    int chars = text_spans_node(a) && text_spans_node(b);
+    if (chars && a->nsp && b->nsp && load_doctoks(x, n->doc))
+        return x->err;
+    const doctoks *dt = &x->dt;
     for (int side = 0; side < 2; side++) {
         node *p = side ? b : a, *q = side ? a : b;
         for (size_t i = 0; i < p->nsp; i++) {
@@ -753,10 +831,12 @@ static int near_spans(ctx *x, node *n)
             for (size_t j = 0; j < q->nsp && !ok; j++) {
                 const pspan *u = &p->sp[i], *w = &q->sp[j];
                 uint32_t gap;
+                if (chars && (u->title != w->title || u->e >= dt->npos || w->e >= dt->npos))
+                    continue;
                 if (w->s > u->e)
-                    gap = w->s - u->e - 1;
+                    gap = chars ? dt->cs[w->s] - dt->ce[u->e] : w->s - u->e - 1;
                 else if (u->s > w->e)
-                    gap = u->s - w->e - 1;
+                    gap = chars ? dt->cs[u->s] - dt->ce[w->e] : u->s - w->e - 1;
                 else
                     gap = 0;
                 ok = gap <= n->dist;
@@ -823,6 +903,22 @@ static uint32_t pair_next(ctx *x, node *n, uint32_t target)
     }
 }
 
+/* The first id >= target inside one of n's ranges (binary search). */
+static uint32_t ranges_next(node *n, uint32_t target)
+{
+    size_t lo = 0, hi = n->nr;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (n->rhi[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n->nr)
+        return n->doc = DOC_END;
+    return n->doc = target > n->rlo[lo] ? target : n->rlo[lo];
+}
+
 static uint32_t node_next(ctx *x, node *n, uint32_t target)
 {
     if (n->doc == DOC_END)
@@ -835,6 +931,7 @@ static uint32_t node_next(ctx *x, node *n, uint32_t target)
     case N_OR: return or_next(x, n, target);
     case N_NEAR:
     case N_EXCEPT: return pair_next(x, n, target);
+    case N_RANGES: return ranges_next(n, target);
     default: return n->doc = DOC_END;
     }
 }
@@ -1292,8 +1389,147 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
 
 static node *compile(ctx *x, const query_node *q, int positive);
 
+static int is_file_field(query_field f) { return f == QF_VOLUME || f == QF_PLACE || f == QF_YEAR; }
+
+/* Whether the tokens of text t hold those of q: for some start, every
+ * token of q (each group of adjacent positions, see compile_text, on its
+ * own unless quoted) at its offset from the group's first.  Wildcard
+ * positions of q match anything. */
+static int tokens_hold(const qtoks *t, const qtoks *q, int quoted, const uint32_t *wild, size_t nwild)
+{
+    size_t g0 = 0;
+    while (g0 < q->n) {
+        size_t g1 = g0 + 1;
+        for (; g1 < q->n; g1++) {
+            uint32_t a = q->t[g1 - 1].pos, b = q->t[g1].pos;
+            int wild_between = 0;
+            for (size_t w = 0; w < nwild; w++)
+                wild_between |= wild[w] > a && wild[w] < b;
+            if (!quoted && b > a + 1 && !wild_between)
+                break;
+        }
+        int found = 0;
+        for (size_t s = 0; s < t->n && !found; s++) {
+            uint32_t base = t->t[s].pos;
+            found = 1;
+            for (size_t i = g0; i < g1 && found; i++) {
+                uint32_t want = base + (q->t[i].pos - q->t[g0].pos);
+                int hit = 0;
+                for (size_t j = s; j < t->n && t->t[j].pos <= want && !hit; j++)
+                    hit = t->t[j].pos == want && t->t[j].len == q->t[i].len &&
+                          !memcmp(t->t[j].term, q->t[i].term, q->t[i].len);
+                found = hit;
+            }
+        }
+        if (!found)
+            return 0;
+        g0 = g1;
+    }
+    return 1;
+}
+
+/* volume:, place:, year: -- the entries of every file the atom names, as
+ * id ranges.  Titles and places are analysed as the query is (same
+ * folding), so 仁和縣志 finds 仁和县志. */
+static node *compile_file_field(ctx *x, const query_node *q)
+{
+    int32_t ylo = 0, yhi = 0;
+    qtoks qt = {0}, tt = {0};
+    uint32_t wild[64], span;
+    size_t nwild = 0;
+    tok_analyzer *t = get_tok(x->s, x->o->fold);
+    if (!t) {
+        x->err = FZ_EICU;
+        return NULL;
+    }
+    if (q->field == QF_YEAR) {
+        if (query_year_range(q->text, q->text_len, &ylo, &yhi)) {
+            fz_msg(x->msg, x->msglen, "year: '%s' is not a year or a range of years", q->text);
+            x->err = FZ_ESYNTAX;
+            return NULL;
+        }
+    } else if (analyze_atom(x, t, q->text, q->text_len, &qt, wild, &nwild, &span) || qt.n == 0) {
+        free(qt.t);
+        if (!x->err) {
+            fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
+            x->err = FZ_ESYNTAX;
+        }
+        return NULL;
+    }
+    node *n = new_node(x, N_RANGES);
+    size_t cap = 0;
+    MDB_cursor *cur = NULL;
+    int rc = n ? mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_FILEID), &cur) : 0;
+    if (rc) {
+        x->err = store_lmdb_err(rc, "reading file records", x->msg, x->msglen);
+        n = NULL;
+    }
+    MDB_val k, v;
+    int r = n ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+    for (; n && r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        store_volume vol;
+        if (k.mv_size != 4 || (rc = store_volume_get(x->s->st, x->txn, fz_be32_get(k.mv_data), &vol))) {
+            x->err = k.mv_size != 4 ? FZ_ECORRUPT : rc;
+            n = NULL;
+            break;
+        }
+        int hit;
+        if (q->field == QF_YEAR) {
+            hit = vol.has_year && vol.year >= ylo && vol.year <= yhi;
+        } else {
+            const char *s = q->field == QF_VOLUME ? vol.title : vol.place;
+            size_t sl = q->field == QF_VOLUME ? vol.title_len : vol.place_len;
+            tt.n = 0;
+            if (sl && tok_analyze(t, s, sl, 0, q_emit, &tt, NULL)) {
+                x->err = FZ_ENOMEM;
+                n = NULL;
+                break;
+            }
+            hit = tt.n && tokens_hold(&tt, &qt, q->quoted, wild, nwild);
+        }
+        if (!hit || !vol.nentries)
+            continue;
+        if (n->nr == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            uint32_t *lo = fz_arena_alloc(x->a, nc * sizeof *lo), *hi = fz_arena_alloc(x->a, nc * sizeof *hi);
+            if (!lo || !hi) {
+                x->err = FZ_ENOMEM;
+                n = NULL;
+                break;
+            }
+            if (n->nr) {
+                memcpy(lo, n->rlo, n->nr * sizeof *lo);
+                memcpy(hi, n->rhi, n->nr * sizeof *hi);
+            }
+            n->rlo = lo;
+            n->rhi = hi;
+            cap = nc;
+        }
+        /* ids grow with file ids, but keep them sorted whatever the order */
+        size_t i = n->nr++;
+        while (i > 0 && n->rlo[i - 1] > vol.first_id) {
+            n->rlo[i] = n->rlo[i - 1];
+            n->rhi[i] = n->rhi[i - 1];
+            i--;
+        }
+        n->rlo[i] = vol.first_id;
+        n->rhi[i] = vol.first_id + vol.nentries - 1;
+    }
+    if (n && r && r != MDB_NOTFOUND) {
+        x->err = store_lmdb_err(r, "reading file records", x->msg, x->msglen);
+        n = NULL;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    free(qt.t);
+    free(tt.t);
+    return n;
+}
+
 static node *compile_text(ctx *x, const query_node *q, int positive)
 {
+    if (is_file_field(q->field))
+        return compile_file_field(x, q);
     int field = field_code(q->field);
     int title_only = q->field == QF_TITLE;
     qtoks qt = {0};
@@ -1305,7 +1541,21 @@ static node *compile_text(ctx *x, const query_node *q, int positive)
     }
     if (qt.n == 0) {
         free(qt.t);
-        fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
+        /* emoji and other pictographs are symbols: the analysis keeps no
+         * token of them (tok.h) */
+        int pict = 0;
+        for (size_t i = 0; i < q->text_len && !pict;) {
+            uint32_t cp;
+            int k = fz_utf8_decode((const unsigned char *)q->text + i, q->text_len - i, &cp);
+            pict = k > 0 && u_hasBinaryProperty((UChar32)cp, UCHAR_EXTENDED_PICTOGRAPHIC);
+            i += k > 0 ? (size_t)k : 1;
+        }
+        if (pict)
+            fz_msg(x->msg, x->msglen,
+                   "'%s' has nothing to search for: emoji and other symbols are not indexed, only "
+                   "characters, words and numbers", q->text);
+        else
+            fz_msg(x->msg, x->msglen, "'%s' has nothing to search for (only punctuation or wildcards)", q->text);
         x->err = FZ_ESYNTAX;
         return NULL;
     }
@@ -1418,6 +1668,12 @@ static node *compile(ctx *x, const query_node *q, int positive)
         return NULL;
     case QN_NEAR:
     case QN_EXCEPT: {
+        if (is_file_field(q->kids[0]->field) || is_file_field(q->kids[1]->field)) {
+            fz_msg(x->msg, x->msglen, "volume:, place: and year: name whole volumes: they cannot be used with %s",
+                   q->type == QN_NEAR ? "NEAR" : "EXCEPT");
+            x->err = FZ_ESYNTAX;
+            return NULL;
+        }
         node *n = new_node(x, q->type == QN_NEAR ? N_NEAR : N_EXCEPT);
         if (!n)
             return NULL;
@@ -1689,10 +1945,12 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     h.rank = rank;
     h.score = sc->score;
     h.e = &e;
-    if (store_file_path(x->s->st, x->txn, e.file_id, &h.file, &h.file_len)) {
-        h.file = "";
-        h.file_len = 0;
+    if (store_volume_get(x->s->st, x->txn, e.file_id, &h.volume)) {
+        memset(&h.volume, 0, sizeof h.volume);
+        h.volume.path = h.volume.title = h.volume.place = "";
     }
+    h.file = h.volume.path;
+    h.file_len = h.volume.path_len;
     search_span *spans = NULL;
     if (nsp) {
         uint32_t n = e.npos + 2;
@@ -1887,6 +2145,10 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     }
     /* --sort source takes the first hits in reading order: rank them all */
     size_t k = o->limit && o->sort != SEARCH_SORT_SOURCE ? (size_t)o->limit + o->offset : 0;
+    /* a k beyond the collection is the whole collection (-n 2147483647
+     * must not ask for gigabytes) */
+    if (k > x.s->nentries + 1)
+        k = (size_t)x.s->nentries + 1;
     /* block-max top-k for a lone term or phrase: skip the rest of the lead
      * term's blocks when they cannot beat the k-th best score */
     int prune = !o->count && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
@@ -1999,7 +2261,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
-            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(i + 1), fn, cbctx);
+            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), fn, cbctx);
             cnt.returned++;
         }
         free(hs);
@@ -2018,6 +2280,8 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
+    free(x.dt.cs);
+    free(x.dt.ce);
     free(x.dt.kind);
     free(x.dt.toff);
     free(x.dt.tlen);

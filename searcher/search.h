@@ -58,11 +58,13 @@ typedef struct {
 } search_span;
 
 typedef struct {
-    uint32_t rank;            /* 1-based, after offset */
+    uint32_t rank;            /* 1-based position in the whole ranking (offset
+                               * included: --offset 5 starts at 6) */
     double score;
     const store_entry *e;     /* valid during the callback */
     const char *file;         /* source path */
     size_t file_len;
+    store_volume volume;      /* its volume: title, place, year (store_volume_get) */
     const search_span *spans; /* title spans first, then body, by start */
     size_t nspans;
     uint32_t occurrences;     /* occurrences of the query's text terms */

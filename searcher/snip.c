@@ -68,8 +68,18 @@ int snip_make(const char *text, size_t len, const search_span *spans, size_t nsp
     size_t ws = 0;
     if (bestn && spans[best].start <= len)
         ws = back_chars(text, spans[best].start, width / 4);
-    /* do not start in the middle of a word or number made of ASCII */
     size_t we = fwd_chars(text, len, ws, width);
+    /* a match cut by either edge: widen the window to the whole match when
+     * that adds at most a quarter of the width, else it is not highlighted */
+    for (size_t i = first; i < last; i++) {
+        size_t s = spans[i].start, e = spans[i].end;
+        if (e > len || s >= e)
+            continue;
+        if (s < ws && e > ws && snip_cplen(text + s, ws - s) <= width / 4)
+            ws = s;
+        if (s < we && e > we && snip_cplen(text + we, e - we) <= width / 4)
+            we = e;
+    }
     if (fz_buf_reserve(out, (we - ws) + 8))
         return FZ_ENOMEM;
     if (ws > 0)
@@ -84,12 +94,8 @@ int snip_make(const char *text, size_t len, const search_span *spans, size_t nsp
     size_t nh = 0;
     for (size_t i = first; i < last && nh < maxhl; i++) {
         uint32_t s = spans[i].start, e = spans[i].end;
-        if (e <= ws || s >= we)
-            continue;
-        if (s < ws)
-            s = (uint32_t)ws;
-        if (e > we)
-            e = (uint32_t)we;
+        if (s < ws || e > we || s >= e)
+            continue; /* outside, or cut and too long to widen for */
         hl[nh].start = (uint32_t)(s - ws + base);
         hl[nh].end = (uint32_t)(e - ws + base);
         nh++;

@@ -6,7 +6,10 @@
  *
  * The best passage is the window that holds the most match spans (ties: the
  * earliest).  The window starts a quarter of its width before the first
- * match in it, is cut at character boundaries, gets "…" where it cuts the
+ * match in it and never cuts a match in half: a match that crosses either
+ * edge widens the window to take it whole when that adds at most a quarter
+ * of the width, else it is left out of the highlights.  The window is cut
+ * at character boundaries, gets "…" where it cuts the
  * text, and has line breaks and tabs shown as spaces (one byte for one, so
  * offsets stay valid).  A text without spans gives its beginning.
  */

@@ -5,6 +5,7 @@ A .test file holds cases separated by blank lines (a block of only # lines is a
 comment).  Each case is 'key: value' lines:
   # comment               a line starting with # names the case
   index: PATH [PATH...]   files to index (relative to the repo); default corpus/
+  catalog: PATH           index with fzindex --catalog PATH (relative to the repo)
   args: --fold=ts ...     extra fzsearch arguments (shell words)
   query: 井长制            the query (one argument)
   exit: 0                 expected exit status (default 0 when hits are expected, else as given)
@@ -23,6 +24,10 @@ comment).  Each case is 'key: value' lines:
   stderr: TEXT            text expected in stderr
   stderr-lines: N         exact number of lines in stderr
   count: E O              with --count --json: entries and occurrences
+  volume: TITLE           volume of the first hit
+  volumes: A | B          the distinct volumes of all hits, in any order
+  place: TEXT             place of the first hit ("null" when none)
+  year: N                 year of the first hit ("null" when none)
   by: form                with --by KEY --json: the groups instead of the hits
   groups: A | B           with by: the groups' names, in order (all of them)
 The runner prints 'e2e: N passed, M failed'.
@@ -65,16 +70,17 @@ def parse_cases(path):
 _indexes = {}
 
 
-def index_for(spec, tmp):
-    if spec in _indexes:
-        return _indexes[spec]
+def index_for(spec, tmp, catalog=None):
+    if (spec, catalog) in _indexes:
+        return _indexes[(spec, catalog)]
     db = os.path.join(tmp, "db%d" % len(_indexes))
     paths = [os.path.join(ROOT, p) for p in shlex.split(spec)]
-    r = subprocess.run([os.path.join(BIN, "fzindex"), "--db", db, "--quiet"] + paths,
+    extra = ["--catalog", os.path.join(ROOT, catalog)] if catalog else []
+    r = subprocess.run([os.path.join(BIN, "fzindex"), "--db", db, "--quiet"] + extra + paths,
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError("fzindex failed for %s: %s" % (spec, r.stderr.strip()))
-    _indexes[spec] = db
+    _indexes[(spec, catalog)] = db
     return db
 
 
@@ -83,7 +89,7 @@ def split_list(v):
 
 
 def run_case(c, tmp):
-    db = index_for(c.get("index", "corpus/"), tmp)
+    db = index_for(c.get("index", "corpus/"), tmp, c.get("catalog"))
     args = shlex.split(c.get("args", ""))
     want_count = "count" in c
     fmt = ["--count", "--json"] if want_count else ["--format", "jsonl"]
@@ -144,6 +150,13 @@ def run_case(c, tmp):
         errs.append("lines %r, expected %s" % ([h["line"] for h in lines], c["lines"]))
     if "lineset" in c and sorted(h["line"] for h in lines) != sorted(int(x) for x in split_list(c["lineset"])):
         errs.append("lines %r, expected the set %s" % (sorted(h["line"] for h in lines), c["lineset"]))
+    if "volume" in c and (not first or first["volume"] != c["volume"]):
+        errs.append("volume %r, expected %r" % (first and first["volume"], c["volume"]))
+    if "volumes" in c and sorted(set(h["volume"] for h in lines)) != sorted(split_list(c["volumes"])):
+        errs.append("volumes %r, expected %s" % (sorted(set(h["volume"] for h in lines)), c["volumes"]))
+    for key in ("place", "year"):
+        if key in c and (not first or json.dumps(first[key], ensure_ascii=False).strip('"') != c[key]):
+            errs.append("%s %r, expected %s" % (key, first and first[key], c[key]))
     if "highlight" in c:
         choices = split_list(c["highlight"])
         if not first or not first["highlights"]:

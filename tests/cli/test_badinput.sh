@@ -34,6 +34,23 @@ b\""
 check "bad kind: one line even with a newline in the query" one_line
 check "bad kind: names the field" err_has "kind must be"
 check "bad --limit" status_is 2 "$FZS" --db "$DB" --limit abc 井长制
+check "--limit without a value" status_is 2 "$FZS" --db "$DB" 井长制 --limit
+check "--limit without a value: named as --limit" err_has "'--limit' needs a value"
+check "--offset without a value: named" status_is 2 "$FZS" --db "$DB" 井长制 --offset
+check "--offset without a value: named" err_has "'--offset' needs a value"
+check "-n without a value: named as -n" status_is 2 "$FZS" --db "$DB" 井长制 -n
+check "-n without a value: named as -n" err_has "'-n' needs a value"
+check "--timing without --json" status_is 2 "$FZS" --db "$DB" --timing 井长制
+check "--timing without --json: one line naming --json" sh -c 'test "$(wc -l <"$1")" -eq 1 && grep -q -- "--timing.*--json" "$1"' sh "$T/err"
+check "--context without --kwic" status_is 2 "$FZS" --db "$DB" --context 5 井长制
+check "--context without --kwic: one line naming --kwic" sh -c 'test "$(wc -l <"$1")" -eq 1 && grep -q -- "--context.*--kwic" "$1"' sh "$T/err"
+check "invalid UTF-8 in a query" status_is 2 "$FZS" --db "$DB" "$(printf '井长\377制')"
+check "invalid UTF-8 in a query: one line" one_line
+check "invalid UTF-8 in a query: says so, with the column" err_has "not valid UTF-8 (at column 3)"
+check "emoji-only query" status_is 2 "$FZS" --db "$DB" "$(printf '\360\237\230\200')"
+check "emoji-only query: one line" one_line
+check "emoji-only query: says emoji are not indexed" err_has "emoji and other symbols are not indexed"
+check "punctuation-only query: still says punctuation" sh -c '"$1" --db "$2" "，。！" 2>&1 | grep -q "only punctuation"' sh "$FZS" "$DB"
 check "no index" status_is 2 "$FZS" --db "$T/none" 井长制
 check "no index: one line" one_line
 check "no index: says how to build one" err_has "fzindex"

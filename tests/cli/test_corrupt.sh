@@ -8,7 +8,7 @@ DB=$T/db
 "$FZI" --db "$DB" --quiet "$ROOT/corpus" || { echo "$0: cannot build the test index" >&2; exit 1; }
 
 # A tiny raw LMDB tool to damage an index the way a bug or a stray write
-# would: poke DIR get|next|put|del|dels TABLE KEYHEX [VALHEX].
+# would: poke DIR get|next|put|del|dels|drop TABLE KEYHEX [VALHEX].
 cat >"$T/poke.c" <<'EOF'
 #include <lmdb.h>
 #include <stdio.h>
@@ -65,6 +65,9 @@ int main(int argc, char **argv)
         v.mv_size = unhex(argv[5], vb);
         v.mv_data = vb;
         rc = mdb_put(txn, dbi, &k, &v, 0);
+    } else if (!strcmp(op, "drop")) {
+        mdb_cursor_close(cur);
+        rc = mdb_drop(txn, dbi, 1); /* the whole table, as an older format lacks it */
     } else if (!strcmp(op, "del")) {
         rc = mdb_del(txn, dbi, &k, NULL);
     } else if (!strcmp(op, "dels")) {
@@ -161,6 +164,9 @@ before=$(sum "$T/new/data.mdb")
 check "newer format: indexing into it fails" status_is 2 "$FZI" --db "$T/new" "$ROOT/corpus"
 check "newer format: indexing says why" says "newer"
 check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb")" = "$before"
+# a format 4 index has no catalog table: still the format message
+fresh "$T/v4"; "$POKE" "$T/v4" put meta "$(hx format)" 04 && "$POKE" "$T/v4" drop catalog 00
+both "format 4 index (no catalog table)" "$T/v4" "index format 4 is older.*re-index"
 fresh "$T/nofmt"; "$POKE" "$T/nofmt" del meta "$(hx format)"
 both "no format record" "$T/nofmt" "re-index"
 fresh "$T/magic"; "$POKE" "$T/magic" put meta "$(hx magic)" "$(hx sqlite)"
@@ -243,6 +249,20 @@ damage "join map beyond the entry" "join: entry 0: position 7992 joined" put joi
 damage "join map of position 0" "position 0 joined" put join 00000000 03
 damage "fileid deleted" "no fileid record" del fileid 00000000
 damage "file record deleted" "no file record" dels file 2f
+# catalog rows (common/store.c: v len title, v len place, v flags [, v zigzag year])
+damage "catalog row of a file not indexed" 'catalog "/nowhere.txt": no such file is indexed' \
+    put catalog "$(hx /nowhere.txt)" 0000010a
+cpath=$("$POKE" "$DB" next file 00 | cut -d' ' -f1)
+damage "catalog row does not decode" "its record does not decode" put catalog "$cpath" 0000020a
+damage "catalog year out of range" "its record does not decode" put catalog "$cpath" 000001ffff01
+damage "catalog title not UTF-8" "its title or place is not UTF-8 text" put catalog "$cpath" 01ff0000
+# a catalog title with ESC (an archive built elsewhere): shown escaped in
+# the attribution line, exact in JSON
+fresh "$T/esc"; "$POKE" "$T/esc" put catalog "$cpath" 041b5b324a0000
+"$FZS" --db "$T/esc" --no-pager --color never $Q >"$T/out" 2>"$T/err"
+check "catalog title with ESC: shown escaped" grep -qF '《\033[2J》' "$T/out"
+check "catalog title with ESC: nothing raw" sh -c "! grep -q \"\$(printf '\\033')\" '$T/out'"
+check "catalog title with ESC: JSON exact" sh -c '"$1" --db "$2" --json "$3" | head -1 | grep -qF "\"volume\":\"\\u001b[2J\""' sh "$FZS" "$T/esc" $Q
 # an index whose ids are sparse (70,000 entries indexed, removed, others
 # indexed after them): --check looks entries up another way there
 awk 'BEGIN { for (i = 1; i <= 70000; i++) printf "【条目%d】第%d条。\n", i, i }' >"$T/many.txt"

@@ -80,16 +80,18 @@ else:
     rows = [l.split("\t") for l in raw.split("\n")[:-1]]
 hits = [json.loads(l) for l in open(jl, encoding="utf-8")]
 head = rows[0]
-assert head == ["id", "file", "line", "section", "title", "authors", "kind", "score", "matches", "snippet"], head
+assert head == ["id", "file", "line", "section", "title", "authors", "kind", "score", "matches", "snippet",
+                "volume", "place", "year"], head
 assert len(rows) - 1 == len(hits) > 0, (len(rows), len(hits))
 flat = (lambda s: s) if fmt == "csv" else (lambda s: s.replace("\t", " ").replace("\n", " ").replace("\r", " "))
 for r, h in zip(rows[1:], hits):
-    assert len(r) == 10, r
+    assert len(r) == 13, r
     d = dict(zip(head, r))
     want = {"id": str(h["id"]), "file": h["file"], "line": str(h["line"]),
             "section": " › ".join(h["section"]), "title": h["title"], "authors": "; ".join(h["authors"]),
             "kind": h["kind"], "score": "%.4f" % h["score"], "matches": str(h["matches"]),
-            "snippet": h["snippet"]}
+            "snippet": h["snippet"], "volume": h["volume"], "place": h["place"] or "",
+            "year": "" if h["year"] is None else str(h["year"])}
     for k, v in want.items():
         assert d[k] == flat(v), (k, d[k], v)
 ' "$fmt" "$T/sv" "$T/jl"
@@ -101,8 +103,8 @@ check "CSV quotes a field with quotes by doubling them" \
     sh -c '"$1" --db "$2" --format csv 违章 | grep -q "^0,[^,]*,3,杂录,\"\"\"三改一拆\"\", 成效\",王五,entry,"' sh "$FZS" "$QDB"
 check "TSV round trip: 杭州" roundtrip "$DB" tsv 杭州
 check "TSV round trip: the tab in the body becomes a space" roundtrip "$QDB" tsv 违章
-check "TSV: one header and one row, ten fields each" \
-    sh -c '"$1" --db "$2" --format tsv 违章 | awk -F"\t" "NF != 10 { bad = 1 } END { exit bad || NR != 2 }"' sh "$FZS" "$QDB"
+check "TSV: one header and one row, thirteen fields each" \
+    sh -c '"$1" --db "$2" --format tsv 违章 | awk -F"\t" "NF != 13 { bad = 1 } END { exit bad || NR != 2 }"' sh "$FZS" "$QDB"
 
 # ---- the concordance ---------------------------------------------------------
 check "--kwic: exit 0" status_is 0 "$FZS" --db "$DB" --kwic --color=never 井长制
@@ -374,8 +376,81 @@ EOF
     check "pager quits early: no error message" test ! -s "$T/tty.err"
     check "pager quits early (--kwic): exit status 0" script -qec "PAGER=true \"$FZS\" --db \"$DB\" --kwic --context 200 下城区 2>\"$T/tty.err\"" /dev/null
     check "pager quits early (--kwic): no error message" test ! -s "$T/tty.err"
+    # a pager that fails (its command is not found) is an error, not exit 0
+    check "failed pager: exit status 2" sh -c 'script -qec "PAGER=no-such-pager-fz \"$1\" --db \"$2\" 井长制 2>\"$3\"" /dev/null >/dev/null; script -qec "PAGER=no-such-pager-fz \"$1\" --db \"$2\" 井长制 2>/dev/null; exit \$?" /dev/null >/dev/null; test $? -eq 2' sh "$FZS" "$DB" "$T/tty.err"
+    check "failed pager: says so" grep -q "the pager 'no-such-pager-fz' failed (exit status 127)" "$T/tty.err"
     check "no match on a terminal: exit status 1" sh -c '! script -qec "PAGER=true \"$1\" --db \"$2\" 不存在的词语组合" /dev/null >/dev/null; script -qec "PAGER=true \"$1\" --db \"$2\" 不存在的词语组合" /dev/null >/dev/null; test $? -eq 1' sh "$FZS" "$DB"
 else
     echo "$0: script(1) not found: pager tests skipped" >&2
 fi
+# ---- --batch: query numbers, separators, blank and failing lines ----------
+printf '井长制\n\n   \n商圈 (智慧\n9\t治水\n' >"$T/b2"
+check "batch: a failing line makes exit 2" status_is 2 "$FZS" --db "$DB" -n 1 --no-snippet --batch "$T/b2"
+check "batch: one message, for the failing line" one_line
+check "batch: the message names file and line" err_has "--batch .*b2:4: bad query: .*(at column 4)"
+check "batch: plain output heads each query" sh -c 'grep -q "^# 1: 井长制$" "$1" && grep -q "^# 5: 治水$" "$1"' sh "$T/out"
+check "batch: the lines after the failing one ran" grep -q "\[治水\]宣传发动" "$T/out"
+check "batch: blank lines are skipped, not run" sh -c '! grep -q "^# [23]:" "$1"' sh "$T/out"
+check "batch --format csv: query column" py '
+import csv, io, subprocess, sys
+r = subprocess.run([sys.argv[1], "--db", sys.argv[2], "--format", "csv", "-n", "2", "--batch", sys.argv[3]],
+                   capture_output=True, text=True)
+assert r.returncode == 2, r.returncode
+rows = list(csv.reader(io.StringIO(r.stdout, newline="")))
+assert rows[0][:2] == ["query", "id"], rows[0]
+assert [x[0] for x in rows[1:]] == ["1", "1", "5", "5"], rows
+assert all(len(x) == len(rows[0]) for x in rows)
+' "$FZS" "$DB" "$T/b2"
+check "batch --kwic --format tsv: query column" py '
+import subprocess, sys
+r = subprocess.run([sys.argv[1], "--db", sys.argv[2], "--kwic", "--format", "tsv", "--batch", sys.argv[3]],
+                   capture_output=True, text=True)
+rows = [l.split("\t") for l in r.stdout.splitlines()]
+assert rows[0][:3] == ["query", "id", "file"], rows[0]
+assert {x[0] for x in rows[1:]} == {"1", "5"}, {x[0] for x in rows[1:]}
+assert all(x[0] == "1" and x[8] == "井长制" or x[0] == "5" and x[8] == "治水" for x in rows[1:])
+' "$FZS" "$DB" "$T/b2"
+check "batch --by file --format csv: query column" py '
+import subprocess, sys
+r = subprocess.run([sys.argv[1], "--db", sys.argv[2], "--by", "kind", "--format", "csv", "--batch", sys.argv[3]],
+                   capture_output=True, text=True)
+assert r.stdout.splitlines()[0] == "query,group,entries,occurrences", r.stdout
+assert [l.split(",")[0] for l in r.stdout.splitlines()[1:]] == ["1", "5"], r.stdout
+' "$FZS" "$DB" "$T/b2"
+printf '井长制\n\n' >"$T/b3"
+check "batch: a trailing blank line is no error" status_is 0 "$FZS" --db "$DB" --count --batch "$T/b3"
+check "batch: a trailing blank line: no message" test ! -s "$T/err"
+check "batch DIR: exit 2" status_is 2 "$FZS" --db "$DB" --batch "$T"
+check "batch DIR: one line" one_line
+check "batch DIR: says it is a directory" err_has "Is a directory"
+check "--timing --json without --batch: one timing record" sh -c '"$1" --db "$2" --json --timing --no-snippet 井长制 | tail -1 | grep -q "^{\"ms\":[0-9.]*,\"returned\":2}$"' sh "$FZS" "$DB"
+# the bars of --by are drawn in the plain output, on a terminal or not
+check "--by: bars when not on a terminal" sh -c '"$1" --db "$2" --by kind 井长制 | grep -q "█"' sh "$FZS" "$DB"
+
+# ---- --offset: ranks are positions in the whole ranking --------------------
+"$FZS" --db "$DB" --json -n 0 杭州 >"$T/all.json"
+check "offset: json ranks 6 and 7 are the 6th and 7th hits" \
+    sh -c '"$1" --db "$2" --json --offset 5 -n 2 杭州 | python3 -c "
+import json, sys
+got = [json.loads(l) for l in sys.stdin]
+full = [json.loads(l) for l in open(sys.argv[1])]
+assert [(h[\"rank\"], h[\"id\"]) for h in got] == [(h[\"rank\"], h[\"id\"]) for h in full[5:7]], got
+assert [h[\"rank\"] for h in got] == [6, 7], got" "$3"' sh "$FZS" "$DB" "$T/all.json"
+check "offset: the terminal numbers 6 and 7" \
+    sh -c '"$1" --db "$2" --offset 5 -n 2 杭州 | grep -E "^ *[0-9]+\. " | cut -c1-4 | tr -d " " | tr "\n" " " | grep -qx "6. 7. "' sh "$FZS" "$DB"
+check "offset: csv keeps the same hits" \
+    sh -c 'test "$("$1" --db "$2" --format csv --offset 5 -n 2 杭州 | sed -n 2p | cut -d, -f1)" = "$(sed -n 6p "$3" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"id\"])")"' sh "$FZS" "$DB" "$T/all.json"
+# a huge --limit is "all", not "out of memory"
+check "-n 2147483647: exit 0" status_is 0 "$FZS" --db "$DB" --json -n 2147483647 杭州
+check "-n 2147483647: every hit" test "$(wc -l <"$T/out")" -eq "$(wc -l <"$T/all.json")"
+check "-n 4294967295 --offset 4294967295: nothing to show, exit 0" status_is 0 "$FZS" --db "$DB" -n 4294967295 --offset 4294967295 杭州
+
+# ---- field values that start with '/' work like the quoted forms ----------
+C=$ROOT/corpus/xiacheng-2017-annual-focus.txt
+"$FZS" --db "$DB" --count "file:\"$C\"" >"$T/fq"
+check "file:/abs/path: counts as the quoted form" sh -c '"$1" --db "$2" --count "file:$3" | cmp -s - "$4"' sh "$FZS" "$DB" "$C" "$T/fq"
+check "file:/abs/path: matches" sh -c '! grep -q "^0 entries" "$1"' sh "$T/fq"
+"$FZS" --db "$DB" --json -n 0 'title:"/概况" 杭州' >"$T/tq"
+check "title:/x: same hits as the quoted form" sh -c '"$1" --db "$2" --json -n 0 "title:/概况 杭州" | cmp -s - "$3"' sh "$FZS" "$DB" "$T/tq"
+
 finish research

@@ -32,7 +32,7 @@ static int on_record(void *ctx, const parse_entry *e)
     state *st = ctx;
     if (!e->title || !e->body || e->title[e->title_len] || e->body[e->body_len])
         abort();
-    if (e->kind != PARSE_ENTRY && e->kind != PARSE_SIDEBAR && e->kind != PARSE_CAPTION)
+    if ((int)e->kind < 0 || e->kind >= FZ_KIND_COUNT)
         abort();
     /* records come in file order of their first lines */
     if (e->line == 0 || e->line > st->nlines + 1 || e->line < st->last_line)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fz.h"
+#include "kind.h"
 #include "query.h"
 
 static size_t walk(const query_node *n, const query_node *parent, unsigned depth)
@@ -26,11 +27,13 @@ static size_t walk(const query_node *n, const query_node *parent, unsigned depth
             abort();
         if (memchr(n->text, 0, n->text_len))
             abort(); /* "a NUL cannot occur, it is a space" */
-        if (n->field > QF_KIND)
+        if (n->field > QF_YEAR)
             abort();
-        if (n->field == QF_KIND && strcmp(n->text, "entry") && strcmp(n->text, "sidebar") &&
-            strcmp(n->text, "caption"))
-            abort();
+        int32_t lo, hi;
+        if (n->field == QF_YEAR && query_year_range(n->text, n->text_len, &lo, &hi))
+            abort(); /* the parser refuses what query_year_range does */
+        if (n->field == QF_KIND && fz_kind_lookup(n->text, n->text_len) < 0)
+            abort(); /* the parser accepts only the names of kinds */
         return 1;
     case QN_AND:
     case QN_OR: {

@@ -14,7 +14,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-parse tok query enc store}
+targets=${*:-parse tok query enc store catalog}
 status=0
 for t in $targets; do
     bin=build-fuzz/fuzz_$t

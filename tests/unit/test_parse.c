@@ -15,7 +15,7 @@
 
 typedef struct {
     unsigned line;
-    parse_kind kind;
+    fz_kind kind;
     char *title;
     size_t title_len;
     char *body;
@@ -166,7 +166,7 @@ static int parse_fixture(const char *name, tcol *c)
         if ((size_t)(i) < (c).n) {                                              \
             const trec *r_ = &(c).r[i];                                         \
             CHECK_EQ_INT(r_->line, ln);                                         \
-            CHECK_EQ_STR(parse_kind_name(r_->kind), parse_kind_name(k));        \
+            CHECK_EQ_STR(fz_kind_name(r_->kind), fz_kind_name(k));        \
             CHECK_EQ_MEM(r_->title, r_->title_len, ti);                         \
             CHECK_EQ_STR(r_->sec, se);                                          \
             CHECK_EQ_STR(r_->auth, au);                                         \
@@ -189,13 +189,13 @@ TEST(test_chapter_english)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("chapter_english", &c), 0);
     CHECK_EQ_INT(c.n, 3);
-    CHECK_REC(c, 0, 10, PARSE_ENTRY, "刘延东调研下城区社区卫生服务工作", "年度聚焦/国家领导人在下城调研",
+    CHECK_REC(c, 0, 10, FZ_KIND_ENTRY, "刘延东调研下城区社区卫生服务工作", "年度聚焦/国家领导人在下城调研",
               "廖婷婷", "2017年5月11日,刘延东到下城区调研社区卫生服务工作。");
     /* a plain heading replaces its sibling, not the chapter */
-    CHECK_REC(c, 1, 16, PARSE_ENTRY, "概况", "年度聚焦/全域中央商务区建设", "严建",
+    CHECK_REC(c, 1, 16, FZ_KIND_ENTRY, "概况", "年度聚焦/全域中央商务区建设", "严建",
               "2017年,下城区加快推进全域中央商务区建设。");
     /* another chapter (heading + English line) closes the first one */
-    CHECK_REC(c, 2, 24, PARSE_ENTRY, "垃圾分类", "城市管理", "方琳", "全区推进垃圾分类。");
+    CHECK_REC(c, 2, 24, FZ_KIND_ENTRY, "垃圾分类", "城市管理", "方琳", "全区推进垃圾分类。");
     for (size_t i = 0; i < c.n; i++) {
         CHECK(strstr(c.r[i].sec, "Annual") == NULL && strstr(c.r[i].body, "Focus") == NULL);
         CHECK(strstr(c.r[i].sec, "Urban") == NULL && strstr(c.r[i].body, "Urban") == NULL);
@@ -209,15 +209,15 @@ TEST(test_heading_spaces)
     CHECK_EQ_INT(parse_fixture("headings_spaces", &c), 0);
     CHECK_EQ_INT(c.n, 4);
     /* records pending at a heading get no authors */
-    CHECK_REC(c, 0, 3, PARSE_ENTRY, "概况", "“三实三比”勇当排头兵主题活动", "",
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "概况", "“三实三比”勇当排头兵主题活动", "",
               "2017 年,下城区开展勇当排头兵主题活动。");
     /* a short line without punctuation followed by text is not a heading;
      * a line with punctuation followed by an entry is not one either */
-    CHECK_REC(c, 1, 7, PARSE_ENTRY, "概况", "创建国家公共文化服务体系示范项目", "",
+    CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "概况", "创建国家公共文化服务体系示范项目", "",
               "创建示范项目。\n短行没有标点后续正文。\n这一行有标点,不是标题");
-    CHECK_REC(c, 2, 15, PARSE_ENTRY, "动态", "创建国家公共文化服务体系示范项目", "", "示范项目通过评审。");
+    CHECK_REC(c, 2, 15, FZ_KIND_ENTRY, "动态", "创建国家公共文化服务体系示范项目", "", "示范项目通过评审。");
     /* spaces (U+3000 too) go, except one between Latin letters/digits */
-    CHECK_REC(c, 3, 19, PARSE_ENTRY, "建设", "海彼购O2O街区Wi Fi全覆盖", "边颖捷", "街区上线。");
+    CHECK_REC(c, 3, 19, FZ_KIND_ENTRY, "建设", "海彼购O2O街区Wi Fi全覆盖", "边颖捷", "街区上线。");
     col_free(&c);
 }
 
@@ -226,19 +226,19 @@ TEST(test_levels)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("levels", &c), 0);
     CHECK_EQ_INT(c.n, 9);
-    CHECK_REC(c, 0, 3, PARSE_ENTRY, "前言", "概述", "", "本志记述下城区自然与社会。");
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "前言", "概述", "", "本志记述下城区自然与社会。");
     /* a 节 with no 编/章 sits at the top and closes the plain heading */
-    CHECK_REC(c, 1, 7, PARSE_ENTRY, "土产", "第三节物产", "", "出产蔬菜。");
-    CHECK_REC(c, 2, 17, PARSE_ENTRY, "概况", "第一编自然环境/第二章气候/第三节气温/年平均气温", "",
+    CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "土产", "第三节物产", "", "出产蔬菜。");
+    CHECK_REC(c, 2, 17, FZ_KIND_ENTRY, "概况", "第一编自然环境/第二章气候/第三节气温/年平均气温", "",
               "年平均气温16.5℃。");
-    CHECK_REC(c, 3, 21, PARSE_ENTRY, "概况", "第一编自然环境/第二章气候/第3节降水", "", "年降水量1400毫米。");
-    CHECK_REC(c, 4, 25, PARSE_ENTRY, "概况", "第一编自然环境/第二章地貌", "", "以平原为主。");
-    CHECK_REC(c, 5, 29, PARSE_ENTRY, "概况", "第二编人口", "", "人口增长。");
-    CHECK_REC(c, 6, 33, PARSE_ENTRY, "茶叶", "第二编人口/地方特产", "", "出产龙井茶。");
+    CHECK_REC(c, 3, 21, FZ_KIND_ENTRY, "概况", "第一编自然环境/第二章气候/第3节降水", "", "年降水量1400毫米。");
+    CHECK_REC(c, 4, 25, FZ_KIND_ENTRY, "概况", "第一编自然环境/第二章地貌", "", "以平原为主。");
+    CHECK_REC(c, 5, 29, FZ_KIND_ENTRY, "概况", "第二编人口", "", "人口增长。");
+    CHECK_REC(c, 6, 33, FZ_KIND_ENTRY, "茶叶", "第二编人口/地方特产", "", "出产龙井茶。");
     /* a numbered heading needs no lookahead; text under it is a record */
-    CHECK_REC(c, 7, 37, PARSE_ENTRY, "第十二章水文", "第二编人口/第十二章水文", "", "境内河流纵横。");
+    CHECK_REC(c, 7, 37, FZ_KIND_ENTRY, "第十二章水文", "第二编人口/第十二章水文", "", "境内河流纵横。");
     /* 、 is allowed in a numbered heading */
-    CHECK_REC(c, 8, 41, PARSE_ENTRY, "概况", "第二编人口/第三章农业、林业", "", "农林并举。");
+    CHECK_REC(c, 8, 41, FZ_KIND_ENTRY, "概况", "第二编人口/第三章农业、林业", "", "农林并举。");
     col_free(&c);
 }
 
@@ -247,13 +247,13 @@ TEST(test_entries)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("entries", &c), 0);
     CHECK_EQ_INT(c.n, 5);
-    CHECK_REC(c, 0, 3, PARSE_ENTRY, "位置", "地理", "", "本区位于城市中心,东临上塘河,西接西湖区。");
-    CHECK_REC(c, 1, 7, PARSE_ENTRY, "面积", "地理", "", "全区面积31.46平方千米。");
-    CHECK_REC(c, 2, 10, PARSE_ENTRY, "气候", "地理", "", "四季分明。");
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "位置", "地理", "", "本区位于城市中心,东临上塘河,西接西湖区。");
+    CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "面积", "地理", "", "全区面积31.46平方千米。");
+    CHECK_REC(c, 2, 10, FZ_KIND_ENTRY, "气候", "地理", "", "四季分明。");
     /* no 】: the title is the rest of the line, the body comes after */
-    CHECK_REC(c, 3, 11, PARSE_ENTRY, "缺少右括号的条目标题", "地理", "", "正文继续。");
+    CHECK_REC(c, 3, 11, FZ_KIND_ENTRY, "缺少右括号的条目标题", "地理", "", "正文继续。");
     /* no 】 and a long line: 64 characters of title, the rest is body */
-    CHECK_REC(c, 4, 14, PARSE_ENTRY,
+    CHECK_REC(c, 4, 14, FZ_KIND_ENTRY,
               "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十"
               "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四",
               "地理", "", "五六七八九十下一行。");
@@ -265,14 +265,14 @@ TEST(test_page_breaks)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("pagebreak", &c), 0);
     CHECK_EQ_INT(c.n, 3);
-    CHECK_REC(c, 0, 1, PARSE_ENTRY, "杜青林调研跨贸小镇建设工作", "", "区委办|区跨贸小镇管委会",
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "杜青林调研跨贸小镇建设工作", "", "区委办|区跨贸小镇管委会",
               "杜青林一行到展示中心大厅,观看沙盘和宣传片,详细了解综合试验区规划布局。");
     /* 和 / “创业馆”: no space; 。 then a new sentence: "\n"; Latin: one space;
      * short unpunctuated lines followed by text are not headings */
-    CHECK_REC(c, 1, 7, PARSE_ENTRY, "概况", "", "陈波宇",
+    CHECK_REC(c, 1, 7, FZ_KIND_ENTRY, "概况", "", "陈波宇",
               "40多个国家160多名国际学生入驻创业园和“创业馆”。\n下一段另起。\n第三段 in 77 English words");
     /* 。” ends a sentence; a piece starting with ” continues one */
-    CHECK_REC(c, 2, 18, PARSE_ENTRY, "会议", "", "陈波宇",
+    CHECK_REC(c, 2, 18, FZ_KIND_ENTRY, "会议", "", "陈波宇",
               "主任说:“会议到此结束。”\n与会人员随后参观展厅。他说:“很好。”活动结束。");
     col_free(&c);
 }
@@ -282,19 +282,19 @@ TEST(test_attributions)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("attribution", &c), 0);
     CHECK_EQ_INT(c.n, 11);
-    CHECK_REC(c, 0, 3, PARSE_ENTRY, "甲", "城市建设", "严建", "甲正文。");       /* no blank line */
-    CHECK_REC(c, 1, 6, PARSE_ENTRY, "乙", "城市建设", "陆婷", "乙正文。");       /* (陆 婷) */
-    CHECK_REC(c, 2, 10, PARSE_ENTRY, "丙", "城市建设", "区委办|区跨贸小镇管委会", "丙正文。");
-    CHECK_REC(c, 3, 12, PARSE_ENTRY, "丁", "城市建设", "区委办|区跨贸小镇管委会", "丁正文。");
-    CHECK_REC(c, 4, 16, PARSE_ENTRY, "戊", "城市建设", "张三|李四", "戊正文。"); /* （张三、李四） */
-    CHECK_REC(c, 5, 20, PARSE_ENTRY, "己", "城市建设", "欧阳修", "己正文。");   /* 3 characters */
-    CHECK_REC(c, 6, 24, PARSE_ENTRY, "庚", "城市建设", "区统计局", "庚正文。"); /* （… 供稿） */
-    CHECK_REC(c, 7, 28, PARSE_ENTRY, "辛", "城市建设", "徐杭", "辛正文。");     /* U+3000 */
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "甲", "城市建设", "严建", "甲正文。");       /* no blank line */
+    CHECK_REC(c, 1, 6, FZ_KIND_ENTRY, "乙", "城市建设", "陆婷", "乙正文。");       /* (陆 婷) */
+    CHECK_REC(c, 2, 10, FZ_KIND_ENTRY, "丙", "城市建设", "区委办|区跨贸小镇管委会", "丙正文。");
+    CHECK_REC(c, 3, 12, FZ_KIND_ENTRY, "丁", "城市建设", "区委办|区跨贸小镇管委会", "丁正文。");
+    CHECK_REC(c, 4, 16, FZ_KIND_ENTRY, "戊", "城市建设", "张三|李四", "戊正文。"); /* （张三、李四） */
+    CHECK_REC(c, 5, 20, FZ_KIND_ENTRY, "己", "城市建设", "欧阳修", "己正文。");   /* 3 characters */
+    CHECK_REC(c, 6, 24, FZ_KIND_ENTRY, "庚", "城市建设", "区统计局", "庚正文。"); /* （… 供稿） */
+    CHECK_REC(c, 7, 28, FZ_KIND_ENTRY, "辛", "城市建设", "徐杭", "辛正文。");     /* U+3000 */
     /* every piece one character: one name, however long */
-    CHECK_REC(c, 8, 32, PARSE_ENTRY, "子", "城市建设", "欧阳小明", "子正文。");
+    CHECK_REC(c, 8, 32, FZ_KIND_ENTRY, "子", "城市建设", "欧阳小明", "子正文。");
     /* pending at a heading, and at the end: no authors */
-    CHECK_REC(c, 9, 36, PARSE_ENTRY, "壬", "城市建设", "", "壬正文。");
-    CHECK_REC(c, 10, 40, PARSE_ENTRY, "癸", "下一节", "", "癸正文。");
+    CHECK_REC(c, 9, 36, FZ_KIND_ENTRY, "壬", "城市建设", "", "壬正文。");
+    CHECK_REC(c, 10, 40, FZ_KIND_ENTRY, "癸", "下一节", "", "癸正文。");
     for (size_t i = 0; i < c.n; i++)
         CHECK(strchr(c.r[i].body, '(') == NULL);
     col_free(&c);
@@ -306,13 +306,13 @@ TEST(test_sidebar)
     CHECK_EQ_INT(parse_fixture("sidebar", &c), 0);
     CHECK_EQ_INT(c.n, 4);
     const char *sec = "下城区获得浙江省治水工作“大禹鼎”";
-    CHECK_REC(c, 0, 3, PARSE_ENTRY, "概况", sec, "徐杭", "全区河道水质明显改善。");
-    CHECK_REC(c, 1, 5, PARSE_SIDEBAR, "大禹鼎", sec, "徐杭",
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "概况", sec, "徐杭", "全区河道水质明显改善。");
+    CHECK_REC(c, 1, 5, FZ_KIND_SIDEBAR, "大禹鼎", sec, "徐杭",
               "“大禹鼎”是浙江省“五水共治”工作最高奖,连续4年夺得“大禹鼎”颁发银鼎。");
-    CHECK_REC(c, 2, 9, PARSE_ENTRY, "首创窨井“井长制”", sec, "徐杭",
+    CHECK_REC(c, 2, 9, FZ_KIND_ENTRY, "首创窨井“井长制”", sec, "徐杭",
               "2017年5月,推出窨井“井长制”管理模式。");
     /* 资料 without a space is running text, here under the heading */
-    CHECK_REC(c, 3, 13, PARSE_ENTRY, sec, sec, "", "资料显示,全区水质改善。");
+    CHECK_REC(c, 3, 13, FZ_KIND_ENTRY, sec, sec, "", "资料显示,全区水质改善。");
     col_free(&c);
 }
 
@@ -322,15 +322,15 @@ TEST(test_caption)
     CHECK_EQ_INT(parse_fixture("caption", &c), 0);
     CHECK_EQ_INT(c.n, 4);
     const char *sec = "创办国际学生创业园";
-    CHECK_REC(c, 0, 3, PARSE_ENTRY, "发展平台打造", sec, "陈波宇",
+    CHECK_REC(c, 0, 3, FZ_KIND_ENTRY, "发展平台打造", sec, "陈波宇",
               "浙江大学研究生胡斌和津巴布韦留学生罗福组建创业团队,就非洲国家实施移动支付项目,"
               "推动项目成功落地。");
-    CHECK_REC(c, 1, 7, PARSE_CAPTION, "", sec, "区跨贸小镇管委会",
+    CHECK_REC(c, 1, 7, FZ_KIND_CAPTION, "", sec, "区跨贸小镇管委会",
               "2017年7月14日,来华留学生创业馆在新天地海彼购国际街区开馆");
-    CHECK_REC(c, 2, 11, PARSE_ENTRY, "创业馆开馆", sec, "陈波宇",
+    CHECK_REC(c, 2, 11, FZ_KIND_ENTRY, "创业馆开馆", sec, "陈波宇",
               "2017年7月14日,创业馆正式开馆。\n开馆仪式现场。");
     /* full-width parentheses, 摄, a name spaced out */
-    CHECK_REC(c, 3, 13, PARSE_CAPTION, "", sec, "张三", "西湖文化广场夜景");
+    CHECK_REC(c, 3, 13, FZ_KIND_CAPTION, "", sec, "张三", "西湖文化广场夜景");
     for (size_t i = 0; i < c.n; i++)
         CHECK(strstr(c.r[i].body, "供稿") == NULL && strstr(c.r[i].body, "摄") == NULL);
     col_free(&c);
@@ -341,7 +341,7 @@ TEST(test_ocr_spaces)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("ocr_spaces", &c), 0);
     CHECK_EQ_INT(c.n, 1);
-    CHECK_REC(c, 0, 1, PARSE_ENTRY, "“杭州中心”开工建设", "", "严建",
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "“杭州中心”开工建设", "", "严建",
               "2017 年 9 月 29 日,下城区举行开工仪式。总建筑面积约 26 万平方米。"
               "实现社会消费品零售总额1111.49 亿元,增长 10.1%。");
     col_free(&c);
@@ -354,7 +354,7 @@ TEST(test_inline_parens)
     CHECK_EQ_INT(c.n, 1);
     /* parentheses in text, a line starting with one, one with punctuation
      * inside, one with only digits and a one-character one are all text */
-    CHECK_REC(c, 0, 1, PARSE_ENTRY, "新兴产业打造", "", "张三",
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "新兴产业打造", "", "张三",
               "12月13日,中意(下城)医养合作中心落户“三村”连片改造地块。\n"
               "(区委办)未完的句子也不是署名。\n(见附表。)(2017)(续)");
     col_free(&c);
@@ -365,16 +365,16 @@ TEST(test_plain_paragraph)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("plain_paragraph", &c), 0);
     CHECK_EQ_INT(c.n, 3);
-    CHECK_REC(c, 0, 1, PARSE_ENTRY, "", "", "", "本志上限1949年,下限2017年。");
-    CHECK_REC(c, 1, 5, PARSE_ENTRY, "第一章建置", "第一章建置", "编纂室", "境内建置沿革复杂。\n历代屡有变更。");
-    CHECK_REC(c, 2, 11, PARSE_ENTRY, "第一章建置", "第一章建置", "", "附记:资料来源于档案馆。");
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "", "", "", "本志上限1949年,下限2017年。");
+    CHECK_REC(c, 1, 5, FZ_KIND_ENTRY, "第一章建置", "第一章建置", "编纂室", "境内建置沿革复杂。\n历代屡有变更。");
+    CHECK_REC(c, 2, 11, FZ_KIND_ENTRY, "第一章建置", "第一章建置", "", "附记:资料来源于档案馆。");
     col_free(&c);
 }
 
 static void check_crlf_doc(const tcol *c)
 {
     CHECK_EQ_INT(c->n, 1);
-    CHECK_REC(*c, 0, 7, PARSE_ENTRY, "调研", "年度聚焦/国家领导人在下城调研", "陆婷", "观看沙盘和宣传片。");
+    CHECK_REC(*c, 0, 7, FZ_KIND_ENTRY, "调研", "年度聚焦/国家领导人在下城调研", "陆婷", "观看沙盘和宣传片。");
     if (c->n)
         CHECK(memchr(c->r[0].body, '\r', c->r[0].body_len) == NULL);
 }
@@ -408,7 +408,7 @@ TEST(test_bom)
     tcol c = {0};
     CHECK_EQ_INT(parse_fixture("bom", &c), 0);
     CHECK_EQ_INT(c.n, 1);
-    CHECK_REC(c, 0, 1, PARSE_ENTRY, "标题", "", "作者", "正文。");
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "标题", "", "作者", "正文。");
     col_free(&c);
 }
 
@@ -418,9 +418,9 @@ TEST(test_invalid_utf8)
     CHECK_EQ_INT(parse_fixture("invalid_utf8", &c), 0);
     CHECK_EQ_INT(c.n, 2);
     /* the bytes pass through unchanged */
-    CHECK_REC(c, 0, 1, PARSE_ENTRY, "标\xff题", "", "张\xff", "正\xc3文\x80。\n\xfe\xfe");
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "标\xff题", "", "张\xff", "正\xc3文\x80。\n\xfe\xfe");
     /* a sequence cut off at the end of the text */
-    CHECK_REC(c, 1, 4, PARSE_ENTRY, "尾", "", "", "截断\xe5\x8f");
+    CHECK_REC(c, 1, 4, FZ_KIND_ENTRY, "尾", "", "", "截断\xe5\x8f");
     col_free(&c);
 }
 
@@ -484,9 +484,9 @@ TEST(test_sample)
         CHECK(strstr(c.r[i].body, "Annual Focus") == NULL);
     }
     CHECK_EQ_INT(c.n, 60);
-    CHECK_EQ_INT(kinds[PARSE_ENTRY], 58);
-    CHECK_EQ_INT(kinds[PARSE_SIDEBAR], 1);
-    CHECK_EQ_INT(kinds[PARSE_CAPTION], 1);
+    CHECK_EQ_INT(kinds[FZ_KIND_ENTRY], 58);
+    CHECK_EQ_INT(kinds[FZ_KIND_SIDEBAR], 1);
+    CHECK_EQ_INT(kinds[FZ_KIND_CAPTION], 1);
 
     CHECK_EQ_INT(c.r[0].line, 11);
     CHECK_EQ_STR(c.r[0].title, "刘延东调研下城区社区卫生服务工作");
@@ -511,7 +511,7 @@ TEST(test_sample)
     r = find_title(&c, "大禹鼎");
     CHECK(r != NULL);
     if (r) {
-        CHECK_EQ_INT(r->kind, PARSE_SIDEBAR);
+        CHECK_EQ_INT(r->kind, FZ_KIND_SIDEBAR);
         CHECK_EQ_STR(r->auth, "徐杭");
         CHECK_EQ_INT(r->line, 160);
         CHECK_EQ_STR(r->sec, "年度聚焦/下城区获得浙江省治水工作“大禹鼎”");
@@ -525,7 +525,7 @@ TEST(test_sample)
         CHECK_EQ_STR(r->auth, "陈波宇");
     }
     for (size_t i = 0; i < c.n; i++) {
-        if (c.r[i].kind != PARSE_CAPTION)
+        if (c.r[i].kind != FZ_KIND_CAPTION)
             continue;
         CHECK_EQ_INT(c.r[i].line, 222);
         CHECK_EQ_STR(c.r[i].title, "");
@@ -571,7 +571,7 @@ TEST(test_sample)
     const char *small = "正文一段。\n";
     CHECK_EQ_INT(parse_text(p, small, strlen(small), collect, &c), 0);
     CHECK_EQ_INT(c.n, 1);
-    CHECK_REC(c, 0, 1, PARSE_ENTRY, "", "", "", "正文一段。");
+    CHECK_REC(c, 0, 1, FZ_KIND_ENTRY, "", "", "", "正文一段。");
     col_free(&c);
     CHECK_EQ_INT(parse_text(p, text, len, collect, &c), 0);
     CHECK_EQ_INT(c.n, 60);
@@ -584,9 +584,9 @@ TEST(test_sample)
 
 TEST(test_api)
 {
-    CHECK_EQ_STR(parse_kind_name(PARSE_ENTRY), "entry");
-    CHECK_EQ_STR(parse_kind_name(PARSE_SIDEBAR), "sidebar");
-    CHECK_EQ_STR(parse_kind_name(PARSE_CAPTION), "caption");
+    CHECK_EQ_STR(fz_kind_name(FZ_KIND_ENTRY), "entry");
+    CHECK_EQ_STR(fz_kind_name(FZ_KIND_SIDEBAR), "sidebar");
+    CHECK_EQ_STR(fz_kind_name(FZ_KIND_CAPTION), "caption");
     parse_destroy(NULL);
     tcol c = {0};
     CHECK_EQ_INT(parse_text(NULL, "x", 1, collect, &c), FZ_EINVAL);
@@ -603,6 +603,40 @@ TEST(test_api)
     CHECK_EQ_INT(parse_text(p, doc, strlen(doc), collect, &c), 0);
     CHECK_EQ_INT(c.n, 3);
     col_free(&c);
+    parse_destroy(p);
+}
+
+/* The volume's title from a book-title first line, which is neither a
+ * heading nor an entry; "" when the first line is not one. */
+TEST(test_volume)
+{
+    static const struct {
+        const char *doc, *vol;
+    } cases[] = {
+        {"某某县志 乾隆本\n\n【一】 甲。\n", "某某县志"},
+        {"\n\n仙溪志　　（宋）黄岩孙 编　（元）黄真仲 重订  \n【一】 甲。\n", "仙溪志"},
+        {"台湾县志 清 王礼 主修 陈文达 编纂\n【一】 甲。\n", "台湾县志"},
+        {"某某市年鉴\n【一】 甲。\n", "某某市年鉴"},
+        {"年度聚焦\n【一】 甲。\n", ""},
+        {"某某县志所载甚详。\n", ""},
+        {"志\n【一】 甲。\n", ""},
+        {"", ""},
+    };
+    parse_ctx *p = parse_create();
+    CHECK_EQ_STR(parse_volume(p), "");
+    CHECK_EQ_STR(parse_volume(NULL), "");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tcol c = {0};
+        CHECK_EQ_INT(parse_text(p, cases[i].doc, strlen(cases[i].doc), collect, &c), 0);
+        CHECK_EQ_STR(parse_volume(p), cases[i].vol);
+        /* the title line is no heading and no entry's text */
+        for (size_t k = 0; *cases[i].vol && k < c.n; k++) {
+            CHECK(strstr(c.r[k].sec, cases[i].vol) == NULL);
+            CHECK(strstr(c.r[k].body, cases[i].vol) == NULL);
+            CHECK(strstr(c.r[k].title, cases[i].vol) == NULL);
+        }
+        col_free(&c);
+    }
     parse_destroy(p);
 }
 
@@ -693,7 +727,7 @@ TEST(test_long_heading_chains)
     fz_buf_puts(&b, "【条目】 正文。\n");
     CHECK_EQ_INT(parse_mem(b.p, b.len, &c), 0);
     CHECK_EQ_INT(c.n, 1);
-    CHECK_REC(c, 0, 400001, PARSE_ENTRY, "条目", "标题199999", "", "正文。");
+    CHECK_REC(c, 0, 400001, FZ_KIND_ENTRY, "条目", "标题199999", "", "正文。");
     col_free(&c);
     fz_buf_free(&b);
 }
@@ -717,6 +751,7 @@ int main(void)
     t_run(test_empty_and_blank);
     t_run(test_sample);
     t_run(test_api);
+    t_run(test_volume);
     t_run(test_nul_bytes);
     t_run(test_many_entries);
     t_run(test_huge_line);

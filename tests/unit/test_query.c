@@ -243,12 +243,23 @@ TEST(test_fields)
     /* colon rule: only ASCII letters before the colon make a field */
     CHECK_EQ_STR(D("10:30 会议"), "(AND (TEXT \"10:30\") (TEXT \"会议\"))");
     CHECK_EQ_STR(D("http://www.hangzhou.gov.cn"), "(TEXT \"http://www.hangzhou.gov.cn\")");
+    /* a value starting with '/' after a field name is still the field's */
+    CHECK_EQ_STR(D("file:/abs/path/a.txt"), "(TEXT file:\"/abs/path/a.txt\")");
+    CHECK_EQ_STR(D("title:/概况 FILE：/x"), "(AND (TEXT title:\"/概况\") (TEXT file:\"/x\"))");
+    CHECK_EQ_STR(D("https://x ftp:/y"), "(AND (TEXT \"https://x\") (TEXT \"ftp:/y\"))");
     CHECK_EQ_STR(D("作者：陆婷"), "(TEXT \"作者：陆婷\")");
     CHECK_EQ_STR(D("a1:b :x"), "(AND (TEXT \"a1:b\") (TEXT \":x\"))");
     /* a field applies to one atom; the group after it is separate */
     CHECK_EQ_STR(D("title:杭州 中心"), "(AND (TEXT title:\"杭州\") (TEXT \"中心\"))");
 
-    CHECK_ERR("foo:bar", SYN, 0, "unknown field 'foo' (fields: title author section file kind)");
+    CHECK_ERR("foo:bar", SYN, 0, "unknown field 'foo' (fields: title author section file kind volume place year)");
+    /* the volume fields; year: takes a year or a range */
+    CHECK_EQ_STR(D("Volume:仁和 place:杭州"), "(AND (TEXT volume:\"仁和\") (TEXT place:\"杭州\"))");
+    CHECK_EQ_STR(D("year:1700..1800 -year:-205"), "(AND (TEXT year:\"1700..1800\") (NOT (TEXT year:\"-205\")))");
+    CHECK_ERR("水 year:乾隆", SYN, 7, "year must be a year or a range such as 1700..1800 (negative BCE), not '乾隆'");
+    CHECK_ERR("year:1800..1700", SYN, 5, "not '1800..1700'");
+    CHECK_ERR("year:..", SYN, 5, "year must be");
+    CHECK_ERR("year:17000", SYN, 5, "year must be");
     CHECK_ERR("a Foo：bar", SYN, 2, "unknown field 'Foo'");
     CHECK_ERR("a mailto:x@y.cn", SYN, 2, "unknown field 'mailto'");
     CHECK_ERR("author:", SYN, 7, "field 'author' needs a value right after the colon");
@@ -256,7 +267,7 @@ TEST(test_fields)
     CHECK_ERR("(title:) a", SYN, 7, "needs a value");
     CHECK_ERR("author：", SYN, 7, "needs a value");
     CHECK_ERR("a author:(b OR c)", SYN, 9, "not to a group");
-    CHECK_ERR("kind:table", SYN, 5, "kind must be entry, sidebar or caption, not 'table'");
+    CHECK_ERR("kind:table", SYN, 5, "kind must be one of entry, sidebar, caption, toc, note, not 'table'");
     CHECK_ERR("x kind:\"entry \"", SYN, 7, "kind must be");
 }
 
@@ -495,8 +506,29 @@ TEST(test_dump_examples)
                  "(TEXT \"2017\") (NOT (TEXT kind:\"caption\")))");
 }
 
+TEST(test_year_range)
+{
+    int32_t lo, hi;
+    CHECK_EQ_INT(query_year_range("1784", 4, &lo, &hi), 0);
+    CHECK_EQ_INT(lo, 1784);
+    CHECK_EQ_INT(hi, 1784);
+    CHECK_EQ_INT(query_year_range("-205..+10", 9, &lo, &hi), 0);
+    CHECK_EQ_INT(lo, -205);
+    CHECK_EQ_INT(hi, 10);
+    CHECK_EQ_INT(query_year_range("1700..", 6, &lo, &hi), 0);
+    CHECK_EQ_INT(lo, 1700);
+    CHECK_EQ_INT(hi, FZ_YEAR_MAX);
+    CHECK_EQ_INT(query_year_range("..-1", 4, &lo, &hi), 0);
+    CHECK_EQ_INT(lo, FZ_YEAR_MIN);
+    CHECK_EQ_INT(hi, -1);
+    static const char *const bad[] = {"", "..", "1800..1700", "17a0", "1700...1800", "+", "12345", "1700..1800..1900"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK_EQ_INT(query_year_range(bad[i], strlen(bad[i]), &lo, &hi), -1);
+}
+
 int main(void)
 {
+    t_run(test_year_range);
     t_run(test_terms_and_or);
     t_run(test_groups);
     t_run(test_not);

@@ -305,6 +305,20 @@ TEST(test_open_write_read)
     f.indexed_at = 1700000000;
     strcpy(f.encoding, "GB18030");
     CHECK_EQ_INT(store_file_put(s, txn, "/a/b.txt", &f), 0);
+    /* a second file with a volume title from its text, and a catalog row */
+    store_file f2 = f;
+    f2.file_id = 1;
+    f2.first_id = 2003;
+    f2.nentries = 2;
+    f2.volume = "仁和县志 乾隆本";
+    f2.volume_len = strlen(f2.volume);
+    CHECK_EQ_INT(store_file_put(s, txn, "/shelf/renhe.v2.txt", &f2), 0);
+    store_catalog cat = {"嘉靖仁和县志", strlen("嘉靖仁和县志"), "杭州", strlen("杭州"), 1, -205};
+    CHECK_EQ_INT(store_catalog_put(s, txn, "/shelf/renhe.v2.txt", &cat), 0);
+    store_catalog bad = {0};
+    bad.has_year = 1;
+    bad.year = FZ_YEAR_MAX + 1;
+    CHECK_EQ_INT(store_catalog_put(s, txn, "/a/b.txt", &bad), FZ_EINVAL);
     CHECK_EQ_INT(mdb_txn_commit(txn), 0);
     store_close(s);
 
@@ -327,8 +341,46 @@ TEST(test_open_write_read)
     size_t plen;
     CHECK_EQ_INT(store_file_path(s, txn, 0, &path, &plen), 0);
     CHECK_EQ_MEM(path, plen, "/a/b.txt");
+    /* volumes: the base name when nothing else names it; the catalog's
+     * title over the text's; the catalog's place and (BCE) year */
+    store_volume vol;
+    CHECK_EQ_INT(store_volume_get(s, txn, 0, &vol), 0);
+    CHECK_EQ_MEM(vol.title, vol.title_len, "b");
+    CHECK_EQ_INT(vol.source, STORE_VOL_FILENAME);
+    CHECK_EQ_INT(vol.first_id, 2000);
+    CHECK_EQ_INT(vol.nentries, 3);
+    CHECK_EQ_INT(vol.place_len, 0);
+    CHECK_EQ_INT(vol.has_year, 0);
+    CHECK_EQ_INT(store_volume_get(s, txn, 1, &vol), 0);
+    CHECK_EQ_MEM(vol.title, vol.title_len, "嘉靖仁和县志");
+    CHECK_EQ_INT(vol.source, STORE_VOL_CATALOG);
+    CHECK_EQ_MEM(vol.place, vol.place_len, "杭州");
+    CHECK_EQ_INT(vol.has_year, 1);
+    CHECK_EQ_INT(vol.year, -205);
+    CHECK_EQ_MEM(vol.path, vol.path_len, "/shelf/renhe.v2.txt");
+    CHECK_EQ_INT(store_volume_get(s, txn, 9, &vol), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_file_get(s, txn, "/shelf/renhe.v2.txt", &gf), 0);
+    CHECK_EQ_MEM(gf.volume, gf.volume_len, "仁和县志 乾隆本");
+    store_catalog gc;
+    CHECK_EQ_INT(store_catalog_get(s, txn, "/a/b.txt", &gc), FZ_ENOTFOUND);
     mdb_txn_abort(txn);
     store_close(s);
+    /* without the catalog row the text's title is the volume's */
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_catalog_del(s, txn, "/shelf/renhe.v2.txt"), 0);
+    CHECK_EQ_INT(store_catalog_del(s, txn, "/shelf/renhe.v2.txt"), 0);
+    CHECK_EQ_INT(store_volume_get(s, txn, 1, &vol), 0);
+    CHECK_EQ_MEM(vol.title, vol.title_len, "仁和县志 乾隆本");
+    CHECK_EQ_INT(vol.source, STORE_VOL_TEXT);
+    mdb_txn_abort(txn);
+    store_close(s);
+    size_t off, bn;
+    store_volume_basename(".hidden", 7, &off, &bn);
+    CHECK_EQ_INT(off, 0);
+    CHECK_EQ_INT(bn, 7);
+    store_volume_basename("/x.y/noext", 10, &off, &bn);
+    CHECK_EQ_MEM("/x.y/noext" + off, bn, "noext");
 
     /* a foreign file as data.mdb is refused with a message, not a crash */
     char dbx[300];
