@@ -421,6 +421,23 @@ static inline int space(struct run *s)
     return rc;
 }
 
+/* One normalised, folded code point c of class cls from the source bytes
+ * [start, end); '.' between digits is the caller's. */
+static inline int unit(struct run *s, uint32_t c, unsigned cls, uint32_t start, uint32_t end)
+{
+    switch (cls) {
+    case TOK_C_CJK:
+        return cjk(s, c, start, end);
+    case TOK_C_WORD:
+        word_add(s, c, start, end);
+        return 0;
+    case TOK_C_SPACE:
+        return space(s);
+    default:
+        return punct(s);
+    }
+}
+
 static inline int is_digit(uint32_t cp)
 {
     if (cp < 0x80)
@@ -544,20 +561,10 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
              * table's class decides. */
             unsigned w = ph.at >= ph.n ? as_written(a, cp, p, len, end) : 0;
             if (w) {
-                switch (w - 1) {
-                case TOK_C_CJK: /* as written: its folded form is its bytes */
+                if (w - 1 == TOK_C_CJK) /* as written: its folded form is its bytes */
                     rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
-                    break;
-                case TOK_C_WORD:
-                    word_add(&s, cp, start, end);
-                    break;
-                case TOK_C_SPACE:
-                    rc = space(&s);
-                    break;
-                default: /* never '.', which is ASCII */
-                    rc = punct(&s);
-                    break;
-                }
+                else /* never '.', which is ASCII */
+                    rc = unit(&s, cp, w - 1, start, end);
                 if (rc)
                     return rc;
                 i = end;
@@ -583,30 +590,16 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             u[0] = U_MAKE(fold_in_text(fold, &ph, p, len, end, cp), TOK_C_CJK);
         for (int j = 0; j < n; j++) {
             uint32_t c = U_CP(u[j]);
-            switch (U_CLS(u[j])) {
-            case TOK_C_CJK:
-                rc = cjk(&s, c, start, end);
-                break;
-            case TOK_C_WORD:
-                word_add(&s, c, start, end);
-                break;
-            case TOK_C_SPACE:
-                rc = space(&s);
-                break;
-            default:
-                if (c == '.' && s.in_word && is_digit(s.word_last)) {
-                    int d = j + 1 < n ? is_digit(U_CP(u[j + 1])) : next_is_digit(a, p, len, end);
-                    if (d < 0)
-                        return FZ_ENOMEM;
-                    if (d) {
-                        word_add(&s, '.', start, end);
-                        break;
-                    }
+            if (c == '.' && s.in_word && is_digit(s.word_last)) { /* '.' inside 1111.49 */
+                int d = j + 1 < n ? is_digit(U_CP(u[j + 1])) : next_is_digit(a, p, len, end);
+                if (d < 0)
+                    return FZ_ENOMEM;
+                if (d) {
+                    word_add(&s, '.', start, end);
+                    continue;
                 }
-                rc = punct(&s);
-                break;
             }
-            if (rc)
+            if ((rc = unit(&s, c, U_CLS(u[j]), start, end)) != 0)
                 return rc;
         }
         i = end;
