@@ -116,10 +116,34 @@
  * file back to the pages in use while it still holds the flock, so the
  * file on disk and in archives is only as long as its content.  Readers
  * map it read-only and never read past the pages of their snapshot.
+ * Should the disk fill up, the kernel cannot back a page the writer
+ * touches and sends SIGBUS; common/guard.c then cuts the file back to the
+ * pages committed before the run and reports "No space left on device".
+ * It does the same when the writer is stopped by SIGINT, SIGTERM or
+ * SIGHUP (not during a commit: store_commit defers them), so that only a
+ * run killed with SIGKILL leaves a long sparse file, which the next
+ * writer cuts back when it closes.
+ *
+ * PERMISSIONS.  A new data.mdb is created with the mode the writer asks
+ * for (fzindex: 0644, or 0640 / 0600 when a source is not readable by
+ * others / by the group), and an existing one is narrowed to it, never
+ * widened, before anything is written.  A packed archive gets the mode of
+ * its index's data file.
+ *
+ * PACKED ARCHIVES.  A packed archive is LMDB's compacting copy of the
+ * index (one file, MDB_NOSUBDIR), followed by a trailer of 24 bytes:
+ *             u64 length of the copy, u64 XXH3-64 of those bytes (both
+ *             little-endian), and the magic "fzpack1\n".
+ * LMDB reads only the pages its meta page names and ignores the trailer.
+ * fzindex --check and --merge verify the checksum (store_pack_verify)
+ * before LMDB opens the file; a file without the trailer (packed by an
+ * older fangzhi) is refused there with "pack it again"; fzsearch opens it
+ * as it is.
  */
 #include "store.h"
 
 #include <errno.h>
+#include <xxhash.h>
 #include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -129,6 +153,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "guard.h"
 
 struct store {
     MDB_env *env;
@@ -211,9 +237,21 @@ const char *store_default_path(char *buf, size_t n)
     const char *home = getenv("HOME");
     if (x && *x)
         snprintf(buf, n, "%s/fangzhi/index", x);
+    else if (home && *home)
+        snprintf(buf, n, "%s/.local/share/fangzhi/index", home);
     else
-        snprintf(buf, n, "%s/.local/share/fangzhi/index", home ? home : ".");
+        return NULL; /* not ./.local: an index must not depend on where one stands */
     return buf;
+}
+
+/* LMDB checks some invariants of its pages with assertions, which abort
+ * the process; on a damaged page one fails: report the damage instead. */
+static void on_lmdb_assert(MDB_env *env, const char *what)
+{
+    (void)env;
+    char why[600];
+    snprintf(why, sizeof why, "the index is damaged (LMDB: %s); re-index its sources", what);
+    guard_fail(why);
 }
 
 /* Opens s->env.  The map is 1 TB of address space; where that cannot be
@@ -229,6 +267,7 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
          * the plain one below */
         if ((rc = mdb_env_create(&s->env)))
             return rc;
+        mdb_env_set_assert(s->env, on_lmdb_assert);
         mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
         mdb_env_set_maxreaders(s->env, 126);
         mdb_env_set_mapsize(s->env, writemap_size);
@@ -243,6 +282,7 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
         for (int nolock = 0; nolock < 2; nolock++) {
             if ((rc = mdb_env_create(&s->env)))
                 return rc;
+            mdb_env_set_assert(s->env, on_lmdb_assert);
             mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 2);
             mdb_env_set_maxreaders(s->env, 126);
             mdb_env_set_mapsize(s->env, (size_t)1 << map_shift[i]);
@@ -261,27 +301,28 @@ static int env_open(store *s, const char *path, unsigned flags, size_t writemap_
     return rc;
 }
 
-static int open_impl(const char *path, int mode, uint64_t grow, store **out, char *msg, size_t msglen);
+static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, store **out, char *msg,
+                     size_t msglen);
 
 int store_open(const char *path, int mode, store **out, char *msg, size_t msglen)
 {
-    return open_impl(path, mode, 0, out, msg, msglen);
+    return open_impl(path, mode, 0, 0644, out, msg, msglen);
 }
 
-int store_open_write(const char *path, uint64_t grow, store **out, char *msg, size_t msglen)
+int store_open_write(const char *path, uint64_t grow, unsigned perm, store **out, char *msg, size_t msglen)
 {
-    return open_impl(path, STORE_WRITE, grow, out, msg, msglen);
+    return open_impl(path, STORE_WRITE, grow, perm & 0666, out, msg, msglen);
 }
 
 /* The writer's lock and map size (WRITERS above): opens and flocks
  * path/data.mdb, creating it empty if missing.  Returns the fd or -1 with
  * msg set. */
-static int writer_lock(const char *path, uint64_t grow, size_t *mapsize, off_t *orig_size, char *msg,
-                       size_t msglen)
+static int writer_lock(const char *path, uint64_t grow, unsigned perm, size_t *mapsize, off_t *orig_size,
+                       char *msg, size_t msglen)
 {
     char dp[4096 + 16];
     snprintf(dp, sizeof dp, "%s/data.mdb", path);
-    int fd = open(dp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(dp, O_RDWR | O_CREAT | O_CLOEXEC, perm);
     if (fd < 0) {
         fz_msg(msg, msglen, "cannot open %s: %s", dp, strerror(errno));
         return -1;
@@ -299,6 +340,13 @@ static int writer_lock(const char *path, uint64_t grow, size_t *mapsize, off_t *
     if (fstat(fd, &st) == 0) {
         used = (uint64_t)st.st_blocks * 512; /* the file may be sparse */
         *orig_size = st.st_size;
+        /* never wider than the sources allow (PERMISSIONS above); only the
+         * owner can narrow it, and who is not cannot have made it wider */
+        if ((st.st_mode & 0777 & ~perm) && fchmod(fd, st.st_mode & 0777 & perm) != 0 && errno != EPERM) {
+            fz_msg(msg, msglen, "cannot restrict the mode of %s: %s", dp, strerror(errno));
+            close(fd);
+            return -1;
+        }
     }
     uint64_t want = 2 * used + grow + ((uint64_t)1 << 30);
     want = (want + ((uint64_t)1 << 21) - 1) & ~(((uint64_t)1 << 21) - 1);
@@ -308,7 +356,49 @@ static int writer_lock(const char *path, uint64_t grow, size_t *mapsize, off_t *
     return fd;
 }
 
-static int open_impl(const char *path, int mode, uint64_t grow, store **out, char *msg, size_t msglen)
+/* The ranges where the data file is mapped into this process (LMDB does
+ * not say where its map is: me_mapaddr is only a fixed map's address),
+ * from /proc/self/maps; fn is called for each. */
+static void map_ranges(const store *s, void (*fn)(void *ctx, char *lo, size_t len), void *ctx)
+{
+    if (!s->datafile[0])
+        return;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char line[4096 + 256];
+    size_t n = strlen(s->datafile);
+    while (fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
+            line[--l] = 0;
+        if (l < n || strcmp(line + l - n, s->datafile))
+            continue;
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo)
+            fn(ctx, (char *)lo, hi - lo);
+    }
+    fclose(f);
+}
+
+static void release_range(void *ctx, char *lo, size_t len)
+{
+    (void)ctx;
+    madvise(lo, len, MADV_DONTNEED);
+}
+
+/* The writer's map (the largest range: there is one). */
+static void find_range(void *ctx, char *lo, size_t len)
+{
+    struct { char *lo; size_t len; } *r = ctx;
+    if (len > r->len) {
+        r->lo = lo;
+        r->len = len;
+    }
+}
+
+static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, store **out, char *msg,
+                     size_t msglen)
 {
     *out = NULL;
     struct stat st;
@@ -346,7 +436,15 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             return FZ_EINVAL;
         }
         if (mode == STORE_WRITE) {
-            fz_msg(msg, msglen, "%s is a packed archive (read-only); index into a directory", path);
+            /* only call it an archive if it opens as one */
+            store *ro = NULL;
+            char m2[8];
+            int arch = open_impl(path, STORE_READ, 0, 0, &ro, m2, sizeof m2) == FZ_OK;
+            store_close(ro);
+            if (arch)
+                fz_msg(msg, msglen, "%s is a packed archive (read-only); index into a directory", path);
+            else
+                fz_msg(msg, msglen, "%s is a file, not an index directory; give a directory", path);
             return FZ_EINVAL;
         }
         if (st.st_size < 8192) {
@@ -363,10 +461,12 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
     s->readonly = mode != STORE_WRITE;
     s->lockfd = -1;
     size_t wmap = 0;
-    if (!s->readonly && (s->lockfd = writer_lock(path, grow, &wmap, &s->orig_size, msg, msglen)) < 0) {
+    if (!s->readonly && (s->lockfd = writer_lock(path, grow, perm, &wmap, &s->orig_size, msg, msglen)) < 0) {
         free(s);
         return FZ_EIO;
     }
+    if (s->lockfd >= 0) /* from here a fault or a stop cuts the file back */
+        guard_writer_set(s->lockfd, s->orig_size, NULL, 0);
     int err, rc = env_open(s, path, flags, wmap);
     if (rc) {
         err = store_lmdb_err(rc, path, msg, msglen);
@@ -376,6 +476,7 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             if (ftruncate(s->lockfd, s->orig_size) != 0) {
                 /* LMDB may have extended it; nothing else to do */
             }
+            guard_writer_clear();
             close(s->lockfd);
         }
         free(s);
@@ -410,6 +511,14 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             err = FZ_ECORRUPT;
             goto fail;
         }
+        /* a writer's file is cut back to its committed pages on a fault or
+         * a stop (also what a killed run left beyond them) */
+        if (ok && s->lockfd >= 0) {
+            struct { char *lo; size_t len; } r = {NULL, 0};
+            if (s->writemap)
+                map_ranges(s, find_range, &r);
+            guard_writer_set(s->lockfd, (off_t)(((uint64_t)info.me_last_pgno + 1) * est.ms_psize), r.lo, r.len);
+        }
     }
     MDB_txn *txn;
     if ((rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn))) {
@@ -435,10 +544,8 @@ static int open_impl(const char *path, int mode, uint64_t grow, store **out, cha
             goto fail;
         }
     }
-    if ((rc = mdb_txn_commit(txn))) {
-        err = store_lmdb_err(rc, "opening index", msg, msglen);
+    if ((err = store_commit(s, txn, "opening index", msg, msglen)))
         goto fail;
-    }
     *out = s;
     return FZ_OK;
 fail:
@@ -458,6 +565,8 @@ void store_close(store *s)
         used = s->orig_size;
     else if (s->writemap && s->env && !mdb_env_info(s->env, &info) && !mdb_env_stat(s->env, &est))
         used = (off_t)(((uint64_t)info.me_last_pgno + 1) * est.ms_psize);
+    if (used >= 0 && s->lockfd >= 0)
+        guard_writer_restore_len(used);
     if (s->env)
         mdb_env_close(s->env);
     /* the map is gone and the flock still held: cut the file back to the
@@ -465,9 +574,30 @@ void store_close(store *s)
     if (used >= 0 && s->lockfd >= 0 && ftruncate(s->lockfd, used) != 0) {
         /* harmless: a longer file reads the same */
     }
-    if (s->lockfd >= 0)
+    if (s->lockfd >= 0) {
+        guard_writer_clear();
         close(s->lockfd);
+    }
     free(s);
+}
+
+uint64_t store_size(store *s)
+{
+    MDB_envinfo info;
+    MDB_stat est;
+    if (!s || !s->env || mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &est))
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
+}
+
+int store_commit(store *s, MDB_txn *txn, const char *what, char *msg, size_t msglen)
+{
+    guard_hold();
+    int rc = mdb_txn_commit(txn);
+    if (!rc && s->lockfd >= 0)
+        guard_writer_restore_len((off_t)store_size(s));
+    guard_release();
+    return rc ? store_lmdb_err(rc, what, msg, msglen) : FZ_OK;
 }
 
 MDB_env *store_env(store *s) { return s->env; }
@@ -493,48 +623,143 @@ void store_dir(const store *s, char *buf, size_t n)
         snprintf(buf, n, ".");
 }
 
-void store_release_map(store *s)
+void store_release_map(store *s) { map_ranges(s, release_range, NULL); }
+
+/* The packed archive's trailer (PACKED ARCHIVES above). */
+#define PACK_MAGIC "fzpack1\n"
+#define PACK_TRAILER 24
+
+static void le64_put(uint8_t *p, uint64_t v)
 {
-    if (!s->datafile[0])
-        return;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return;
-    char line[4096 + 256];
-    size_t n = strlen(s->datafile);
-    while (fgets(line, sizeof line, f)) {
-        size_t l = strlen(line);
-        while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
-            line[--l] = 0;
-        if (l < n || strcmp(line + l - n, s->datafile))
-            continue;
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo)
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* XXH3-64 of the first len bytes of fd; -1 with errno on a read error. */
+static int hash_fd(int fd, uint64_t len, uint64_t *out)
+{
+    XXH3_state_t *st = XXH3_createState();
+    size_t bsz = (size_t)1 << 20;
+    uint8_t *buf = malloc(bsz);
+    if (!st || !buf || XXH3_64bits_reset(st) != XXH_OK) {
+        XXH3_freeState(st);
+        free(buf);
+        errno = ENOMEM;
+        return -1;
     }
-    fclose(f);
+    uint64_t off = 0;
+    int rc = 0;
+    while (off < len) {
+        size_t want = len - off < bsz ? (size_t)(len - off) : bsz;
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* shorter than it was */
+            rc = -1;
+            break;
+        }
+        XXH3_64bits_update(st, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    *out = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    free(buf);
+    return rc;
 }
 
 int store_pack(store *s, const char *path, char *msg, size_t msglen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    /* the archive is as private as the index it copies */
+    struct stat ds;
+    mode_t perm = s->datafile[0] && stat(s->datafile, &ds) == 0 ? (ds.st_mode & 0644) : 0644;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, perm);
     if (fd < 0) {
-        if (errno == EEXIST)
-            fz_msg(msg, msglen, "%s exists; give a new file name", path);
-        else
-            fz_msg(msg, msglen, "%s: %s", path, strerror(errno));
-        return errno == EEXIST ? FZ_EINVAL : FZ_EIO;
+        int e = errno;
+        fz_msg(msg, msglen, "packing into %s: %s%s", path, strerror(e), e == EEXIST ? " (give a new file name)" : "");
+        return e == EEXIST ? FZ_EINVAL : FZ_EIO;
     }
+    const char *why = NULL;
     int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
-    if (!rc && fsync(fd))
-        rc = errno;
-    if (close(fd) && !rc)
-        rc = errno;
-    if (rc) {
+    if (rc)
+        why = mdb_strerror(rc);
+    struct stat st;
+    uint64_t h = 0;
+    if (!why && fstat(fd, &st))
+        why = strerror(errno);
+    if (!why && hash_fd(fd, (uint64_t)st.st_size, &h))
+        why = strerror(errno);
+    if (!why) {
+        uint8_t t[PACK_TRAILER];
+        le64_put(t, (uint64_t)st.st_size);
+        le64_put(t + 8, h);
+        memcpy(t + 16, PACK_MAGIC, 8);
+        ssize_t n = pwrite(fd, t, sizeof t, st.st_size);
+        if (n != (ssize_t)sizeof t)
+            why = n < 0 ? strerror(errno) : "short write";
+    }
+    if (!why && fsync(fd) && errno != EINVAL && errno != EROFS)
+        why = strerror(errno);
+    if (close(fd) && !why)
+        why = strerror(errno);
+    if (why) {
+        fz_msg(msg, msglen, "packing into %s: %s", path, why);
         unlink(path);
-        return store_lmdb_err(rc, path, msg, msglen);
+        return FZ_EIO;
     }
     return FZ_OK;
+}
+
+int store_pack_verify(const char *path, char *msg, size_t msglen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fz_msg(msg, msglen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? FZ_ENOTFOUND : FZ_EIO;
+    }
+    struct stat st;
+    uint8_t t[PACK_TRAILER];
+    int err = FZ_OK;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        fz_msg(msg, msglen, "%s is not a packed archive", path);
+        err = FZ_EINVAL;
+    } else if (st.st_size < PACK_TRAILER || pread(fd, t, sizeof t, st.st_size - PACK_TRAILER) != PACK_TRAILER ||
+               memcmp(t + 16, PACK_MAGIC, 8)) {
+        /* an older pack, or no index at all: opening it tells which (a
+         * fault there is the guard's) */
+        store *o = NULL;
+        err = open_impl(path, STORE_READ, 0, 0, &o, msg, msglen);
+        store_close(o);
+        if (err == FZ_OK)
+            fz_msg(msg, msglen, "%s has no checksum (packed by an older fangzhi): pack it again from its index",
+                   path);
+        err = FZ_EFORMAT;
+    } else if (le64_get(t) != (uint64_t)st.st_size - PACK_TRAILER) {
+        fz_msg(msg, msglen, "%s is damaged (%llu bytes, its trailer says %llu): pack it again from its index",
+               path, (unsigned long long)(st.st_size - PACK_TRAILER), (unsigned long long)le64_get(t));
+        err = FZ_ECORRUPT;
+    } else {
+        uint64_t h;
+        if (hash_fd(fd, le64_get(t), &h)) {
+            fz_msg(msg, msglen, "reading %s: %s", path, strerror(errno));
+            err = FZ_EIO;
+        } else if (h != le64_get(t + 8)) {
+            fz_msg(msg, msglen, "%s is damaged (its checksum does not match its content): "
+                                "pack it again from its index", path);
+            err = FZ_ECORRUPT;
+        }
+    }
+    close(fd);
+    return err;
 }
 
 /* ---- stats ---- */

@@ -47,8 +47,9 @@ enum {
 typedef struct store store;
 
 /* The index both programs use without --db: $FANGZHI_DB, else
- * $XDG_DATA_HOME/fangzhi/index, else ~/.local/share/fangzhi/index.  Returns
- * the environment's string or buf. */
+ * $XDG_DATA_HOME/fangzhi/index, else $HOME/.local/share/fangzhi/index.
+ * Returns the environment's string or buf, or NULL when none of the three
+ * is set (or all are empty): the caller refuses then. */
 const char *store_default_path(char *buf, size_t n);
 
 /* Opens the index at path: a directory (data.mdb inside), or a single file
@@ -61,11 +62,25 @@ int store_open(const char *path, int mode, store **out, char *msg, size_t msglen
  * about grow bytes to the index (it sizes the writable map, see WRITERS in
  * store.c; more is only a larger sparse file while the writer runs).  A
  * writer waits for the one before it to close (an exclusive flock on
- * data.mdb, held until store_close). */
-int store_open_write(const char *path, uint64_t grow, store **out, char *msg, size_t msglen);
+ * data.mdb, held until store_close).  perm is the widest mode the data
+ * file may have (0644; 0600 for an index of private sources): a new file
+ * is created so, an existing wider one is narrowed (PERMISSIONS in
+ * store.c).  From open to close the writer's file is registered with
+ * common/guard.h, which cuts it back to its committed pages on a fault
+ * or a stop. */
+int store_open_write(const char *path, uint64_t grow, unsigned perm, store **out, char *msg, size_t msglen);
 /* Closes the index; a writer's data file is cut back to the pages in use
  * and its lock released.  NULL is safe. */
 void store_close(store *s);
+/* The bytes of the index's pages in use (its committed snapshot): the
+ * real size of the index, whatever the data file's length while a writer
+ * has it open.  0 for NULL. */
+uint64_t store_size(store *s);
+/* Commits txn (every writer's commit goes through here): SIGINT, SIGTERM
+ * and SIGHUP wait meanwhile, and guard.h learns the new committed length.
+ * Returns 0 or the FZ_* code of the failure with "what: why" in msg; txn
+ * is gone either way. */
+int store_commit(store *s, MDB_txn *txn, const char *what, char *msg, size_t msglen);
 
 MDB_env *store_env(store *s);
 MDB_dbi store_dbi(const store *s, enum store_db which);
@@ -86,9 +101,18 @@ void store_release_map(store *s);
 /* The directory holding the index's data file (for temporary files). */
 void store_dir(const store *s, char *buf, size_t n);
 
-/* Writes a compacted single-file copy of the index to path (LMDB's
- * compacting copy); fails if path exists. */
+/* Writes a packed archive of the index to path: LMDB's compacting copy
+ * and a trailer with its checksum (PACKED ARCHIVES in store.c), with the
+ * mode of the index's data file.  Fails if path exists (FZ_EINVAL); on
+ * any failure (FZ_EIO, msg "packing into PATH: why") no file is left. */
 int store_pack(store *s, const char *path, char *msg, size_t msglen);
+/* Verifies a packed archive's checksum before anything else reads it:
+ * FZ_OK; FZ_EFORMAT when it has no trailer (an older pack: msg asks for
+ * it to be packed again; or no index at all: msg is store_open's);
+ * FZ_ECORRUPT when its length or checksum does not match; FZ_EIO,
+ * FZ_ENOTFOUND, FZ_EINVAL (not a regular file).  msg says which and what
+ * to do.  Reads the whole file. */
+int store_pack_verify(const char *path, char *msg, size_t msglen);
 
 /* ---- collection statistics (meta "stats") ---- */
 typedef struct {

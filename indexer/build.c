@@ -32,6 +32,7 @@
 #include <dirent.h>
 #include <malloc.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,7 @@ typedef struct {
     int64_t mtime;
     char encoding[24];
     char *volume;        /* the book title of its first line ("" none), set by end_wfile */
+    int merged;              /* from build_merge: not reported to on_file */
 } wfile;
 
 /* A run file: one batch's postings, sorted by term, and its read state. */
@@ -247,6 +249,8 @@ struct build {
     store_stats st;
     int err;                 /* sticky error */
     size_t mem_limit;
+    void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
+    void *on_file_ctx;
     int bulk;                /* index was empty and nothing written yet: MDB_APPEND */
     size_t since_release;    /* bytes written since the last store_release_map */
     uint64_t added;          /* entries written by this build */
@@ -1182,10 +1186,18 @@ static int write_run(build *b)
     runrd *r = &b->runs[b->nruns];
     memset(r, 0, sizeof *r);
     snprintf(r->path, sizeof r->path, "%s/fzrun-%ld-%d.tmp", b->rundir, (long)getpid(), b->nruns);
-    if (!(r->f = fopen(r->path, "w+b"))) {
+    /* private (it holds the sources' terms) and unlinked at once: nothing
+     * is left behind when the run is killed or fails */
+    int fd = open(r->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || !(r->f = fdopen(fd, "w+b"))) {
         fz_msg(b->emsg, b->emsglen, "writing %s: %s", r->path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(r->path);
+        }
         return FZ_EIO;
     }
+    unlink(r->path);
     b->nruns++;
     setvbuf(r->f, NULL, _IOFBF, (size_t)1 << 20);
     int field, rc = 0;
@@ -1445,6 +1457,8 @@ static int flush_epoch(build *b, int final)
             if ((rc = store_file_put(b->s, b->txn, w->files[f].path, &sf)))
                 return rc;
             b->st.nfiles++;
+            if (b->on_file && !w->files[f].merged)
+                b->on_file(b->on_file_ctx, w->files[f].path, sf.encoding, sf.nentries);
         }
         if (w->nent && (rc = store_dlen_put(b->s, b->txn, w->base, w->dlen, w->nent, b->emsg, b->emsglen)))
             return rc;
@@ -1536,6 +1550,10 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     /* postings get 3/4 of the budget: the rest is for the files in the
      * queue, what the workers gather before the next check, and slack */
     b->mem_limit = (opts && opts->mem_limit ? opts->mem_limit : default_mem()) / 4 * 3;
+    if (opts) {
+        b->on_file = opts->on_file;
+        b->on_file_ctx = opts->on_file_ctx;
+    }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nw = opts && opts->threads ? opts->threads : (ncpu > 1 ? (int)ncpu : 1);
     if (nw > BUILD_MAX_WORKERS)
@@ -1719,6 +1737,7 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
             break;
         if ((rc = begin_wfile(w, path.p, of.nbytes, of.mtime, of.encoding)))
             break;
+        w->files[w->nfiles - 1].merged = 1;
         for (uint32_t i = 0; i < of.nentries && !rc; i++) {
             store_entry e;
             int g = store_entry_get(other, ot, of.first_id + i, a, &e);
@@ -2043,11 +2062,9 @@ int build_commit(build *b, char *msg, size_t msglen)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)
         return b->err = rc;
-    int r = mdb_txn_commit(b->txn);
+    rc = store_commit(b->s, b->txn, "committing the index", msg, msglen);
     b->txn = NULL;
-    if (r)
-        return b->err = store_lmdb_err(r, "committing the index", msg, msglen);
-    return FZ_OK;
+    return rc ? (b->err = rc) : FZ_OK;
 }
 
 size_t build_mem_used(const build *b) { return mem_used((build *)b); }
@@ -2091,7 +2108,6 @@ void build_destroy(build *b)
     for (int i = 0; i < b->nruns; i++) {
         if (b->runs[i].f)
             fclose(b->runs[i].f);
-        unlink(b->runs[i].path);
     }
     free(b->runs);
     fz_buf_free(&b->blk);

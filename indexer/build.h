@@ -8,7 +8,8 @@
  * everything it did is committed by build_commit(), or nothing is (a killed
  * or failed run leaves the index exactly as it was).  Postings are gathered
  * in memory (term -> documents -> positions); when the memory budget is
- * reached they are written, sorted, to a run file beside the index, and at
+ * reached they are written, sorted, to a run file beside the index (mode
+ * 0600, unlinked as soon as it is open: a killed run leaves none), and at
  * commit the runs are merged into LMDB in key order.  A term's new
  * documents go into new blocks (joined with each other where short).
  * Entry ids are never reused.  The budget counts fangzhi's own memory;
@@ -29,6 +30,13 @@ typedef struct {
     size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = an
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
+    /* Called (may be NULL) on the thread calling build_add_file and
+     * build_commit when the entries of a file given to build_add_file are
+     * written to the index: at the end of each batch (see --mem) and in
+     * build_commit, in the order the files were given.  path and encoding
+     * are valid during the call. */
+    void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
+    void *on_file_ctx;
 } build_opts;
 
 /* Starts a build on an index opened for writing.  Errors: FZ_ENOMEM,

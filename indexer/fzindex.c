@@ -9,8 +9,11 @@
  * redrawn in place, at most ten times a second, between files: a single
  * large file shows no progress while it is being indexed.
  *
- * Exit status: 0 success; 2 error (bad usage, unreadable input, nothing
- * indexed, a damaged index); the index is left as it was on any error.
+ * Exit status: 0 success; 2 error (bad usage, nothing indexed, a damaged
+ * index, a full disk); the index is left as it was on any error, except
+ * that a named input that could not be read exits 2 after the rest is
+ * indexed.  A fault reading an index and a full disk under the writable
+ * map end the program through common/guard.h (one line, exit 2).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +33,7 @@
 #include "../common/fold.h"
 #include "../common/esc.h"
 #include "../common/fz.h"
+#include "../common/guard.h"
 #include "../common/store.h"
 #include "build.h"
 #include "check.h"
@@ -64,17 +68,21 @@ static void usage(FILE *f)
             "                       becomes the volume's, place and year (negative BCE)\n"
             "                       are searchable (place: year:1700..1800) and\n"
             "                       groupable; alone, it updates an existing index\n"
-            "      --remove         remove the given files' entries from the index\n"
+            "      --remove         remove the given files' entries from the index (a\n"
+            "                       directory: every file indexed under it)\n"
             "      --merge          add the entries of the given indexes (directories or\n"
             "                       packed archives) without reading their sources\n"
             "      --list           list indexed files: entries, encoding, date\n"
-            "      --check          check the index's integrity (exit 0 sound, 2 not)\n"
+            "      --check          check the index's integrity, and an archive's checksum\n"
+            "                       (exit 0 sound, 2 not)\n"
             "      --pack FILE      write a compacted single-file copy of the index,\n"
             "                       searchable read-only: fzsearch --db FILE\n"
+            "      --prune          also remove from the index the files under each\n"
+            "                       DIRECTORY given that no longer exist there\n"
             "      --progress       show progress even when stderr is not a terminal\n"
             "      --no-progress    no progress line, even on a terminal\n"
             "  -q, --quiet          no progress (unless --progress) and no summary line\n"
-            "  -v, --verbose        one line per file (with its detected encoding)\n"
+            "  -v, --verbose        one line per file: its detected encoding and entries\n"
             "  -h, --help           this help\n"
             "  -V, --version        program and index format versions\n"
             "\n"
@@ -90,7 +98,8 @@ static void usage(FILE *f)
             "  fzindex --db ~/fz --pack /media/disk/xiacheng.fz\n"
             "  fzsearch --db ~/fz 井长制        (then search; fzsearch --help: the query syntax)\n"
             "\n"
-            "exit status: 0 success, 2 error (the index is left as it was).\n");
+            "exit status: 0 success, 2 error (the index is left as it was, or, when a\n"
+            "named file could not be read, holds the others).\n");
 }
 
 static int mkdirs(const char *path)
@@ -263,6 +272,8 @@ static void progress_clear(progress *p)
 typedef struct {
     char *path;
     uint64_t size;
+    unsigned mode;          /* st_mode */
+    int named;              /* given on the command line */
 } file_item;
 
 typedef struct {
@@ -272,6 +283,9 @@ typedef struct {
     dev_t *vdev;
     ino_t *vino;
     size_t nv, vcap;
+    size_t skipped;         /* entries of directories not indexed: FIFOs, loops, unreadable ... */
+    int failed;             /* a named path could not be read */
+    struct stat own[3];     /* the index's directory, data.mdb, lock.mdb (st_nlink 0: none) */
 } file_list;
 
 static int list_add(file_list *l, const char *p, uint64_t size)
@@ -291,7 +305,30 @@ static int list_add(file_list *l, const char *p, uint64_t size)
         return -1;
     }
     l->items[l->n].size = size;
+    l->items[l->n].mode = 0644;
+    l->items[l->n].named = 0;
     l->n++;
+    return 0;
+}
+
+/* Records the index's own directory and files, which collect() skips
+ * (an index inside the tree being indexed). */
+static void list_own(file_list *l, const char *db)
+{
+    static const char *const names[] = {"", "/data.mdb", "/lock.mdb"};
+    for (int i = 0; i < 3; i++) {
+        char p[PATH_MAX + 16];
+        snprintf(p, sizeof p, "%s%s", db, names[i]);
+        if (stat(p, &l->own[i]))
+            memset(&l->own[i], 0, sizeof l->own[i]);
+    }
+}
+
+static int is_own(const file_list *l, const struct stat *st)
+{
+    for (int i = 0; i < 3; i++)
+        if (l->own[i].st_nlink && l->own[i].st_dev == st->st_dev && l->own[i].st_ino == st->st_ino)
+            return 1;
     return 0;
 }
 
@@ -336,66 +373,85 @@ static int cmp_item(const void *a, const void *b)
 }
 
 /* Adds a file, or a directory's files recursively (following links, each
- * directory once, so a symlink loop ends).  Hidden names are skipped.  The
- * size of each file is recorded for the progress line. */
+ * directory once, so a symlink loop ends).  Hidden names are skipped, and
+ * so is the index itself.  The size and mode of each file are recorded.
+ * What cannot be read is reported: a named path (top) as an error (the
+ * run goes on and exits 2: l->failed), anything found in a directory with
+ * a warning, counted in l->skipped.  Returns -1 only when memory runs out. */
 static int collect(file_list *l, const char *path, int top, int depth)
 {
     struct stat st;
+    const char *why = NULL;
+    char whybuf[128];
     if (stat(path, &st)) {
-        if (top) {
-            fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-            return -1;
-        }
-        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
+        snprintf(whybuf, sizeof whybuf, "%s", strerror(errno));
+        why = whybuf;
+    } else if (is_own(l, &st)) {
+        if (top)
+            fprintf(stderr, PROG ": warning: skipping %s: it is the index being written (--db)\n", path);
         return 0;
-    }
-    if (S_ISREG(st.st_mode)) {
+    } else if (S_ISREG(st.st_mode)) {
         char real[PATH_MAX];
         if (!realpath(path, real))
             snprintf(real, sizeof real, "%s", path);
-        return list_add(l, real, (uint64_t)st.st_size);
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (top) {
-            fprintf(stderr, PROG ": %s: not a regular file or directory\n", path);
+        if (list_add(l, real, (uint64_t)st.st_size))
             return -1;
-        }
+        l->items[l->n - 1].mode = st.st_mode;
+        l->items[l->n - 1].named = top;
         return 0;
+    } else if (!S_ISDIR(st.st_mode)) {
+        why = S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file"
+              : S_ISSOCK(st.st_mode) ? "a socket, not a regular file"
+                                     : "a device, not a regular file";
+    } else if (visited(l, &st) || depth > 64) {
+        if (top)
+            return 0; /* the same directory named twice */
+        why = "a directory read already (a symbolic link loop)";
     }
-    if (visited(l, &st) || depth > 64)
-        return 0;
-    DIR *d = opendir(path);
-    if (!d) {
+    DIR *d = NULL;
+    if (!why && !(d = opendir(path))) {
+        snprintf(whybuf, sizeof whybuf, "%s", strerror(errno));
+        why = whybuf;
+    }
+    if (why) {
         if (top) {
-            fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-            return -1;
+            fprintf(stderr, PROG ": %s: %s\n", path, why);
+            l->failed = 1;
+        } else {
+            fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, why);
+            l->skipped++;
         }
-        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
         return 0;
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
+    int rc = 0;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn)
+            if (!nn) {
+                rc = -1;
                 break;
+            }
             names = nn;
         }
         size_t len = strlen(path) + strlen(de->d_name) + 2;
-        if (!(names[n] = malloc(len)))
+        if (!(names[n] = malloc(len))) {
+            rc = -1;
             break;
+        }
         snprintf(names[n], len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
         n++;
     }
     closedir(d);
+    if (rc)
+        fprintf(stderr, PROG ": collecting files: out of memory\n");
     if (n)
         qsort(names, n, sizeof *names, cmp_str);
-    int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (!rc)
             rc = collect(l, names[i], 0, depth + 1);
@@ -414,6 +470,7 @@ static void list_unique(file_list *l)
     l->total = 0;
     for (size_t i = 0; i < l->n; i++) {
         if (u && strcmp(l->items[u - 1].path, l->items[i].path) == 0) {
+            l->items[u - 1].named |= l->items[i].named;
             free(l->items[i].path);
             continue;
         }
@@ -534,47 +591,43 @@ static int do_list(const char *db)
     return 0;
 }
 
-/* Packs with LMDB's compacting copy into a new file (never over an existing
- * one); a failed pack leaves no file behind. */
+/* Packs into a new file (never over an existing one) with its checksum
+ * (store_pack); a failed pack leaves no file behind. */
 static int do_pack(const char *db, const char *file, int quiet)
 {
     store *s;
     if (open_read(db, &s))
         return 2;
-    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) {
-        fprintf(stderr, PROG ": packing into %s: %s%s\n", file, strerror(errno),
-                errno == EEXIST ? " (give a new file name)" : "");
-        store_close(s);
-        return 2;
-    }
-    int rc = mdb_env_copyfd2(store_env(s), fd, MDB_CP_COMPACT);
-    const char *why = rc ? mdb_strerror(rc) : NULL;
-    if (!rc && fsync(fd) && errno != EINVAL && errno != EROFS)
-        why = strerror(errno);
-    if (close(fd) && !why)
-        why = strerror(errno);
+    char msg[1024] = "";
+    int rc = store_pack(s, file, msg, sizeof msg);
+    uint64_t size = store_size(s);
     store_close(s);
-    if (why) {
-        fprintf(stderr, PROG ": packing %s into %s: %s\n", db, file, why);
-        unlink(file);
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         return 2;
     }
     struct stat st;
     if (!quiet)
         fprintf(stderr, PROG ": packed %s into %s (%.1f MB; index %.1f MB)\n", db, file,
-                stat(file, &st) == 0 ? st.st_size / 1e6 : 0.0, index_size(db) / 1e6);
+                stat(file, &st) == 0 ? st.st_size / 1e6 : 0.0, size / 1e6);
     return 0;
 }
 
 static int do_check(const char *db, int quiet)
 {
-    char msg[512] = "";
+    char msg[1024] = "";
     store *s;
+    struct stat st;
+    /* an archive's checksum before LMDB reads any of it */
+    int rc = stat(db, &st) == 0 && S_ISREG(st.st_mode) ? store_pack_verify(db, msg, sizeof msg) : 0;
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg);
+        return 2;
+    }
     if (open_read(db, &s))
         return 2;
     check_report r = {0};
-    int rc = check_index(s, stderr, 20, &r, msg, sizeof msg);
+    rc = check_index(s, stderr, 20, &r, msg, sizeof msg);
     store_close(s);
     if (rc == FZ_ECORRUPT) {
         fprintf(stderr, PROG ": %s: index is damaged: %llu problem%s found; re-index the sources\n", db,
@@ -603,34 +656,56 @@ typedef struct {
     enum mode mode;
     int quiet, verbose, progress; /* progress: -1 auto, 0 never, 1 always */
     size_t mem;
+    file_list *prune;       /* --prune: the directories given (canonical); else NULL */
 } run_opts;
 
-/* Indexes one file into the build.  Returns 0 (indexed, or skipped with a
- * warning: *skipped is set), 1 for a fatal error already reported, or a
- * negative FZ_E* code with msg. */
-static int index_one(build *b, const run_opts *ro, progress *pg, const char *path, fz_buf *raw, fz_buf *utf8,
-                     uint32_t *nentries, uint64_t *nbytes, int *skipped, char *msg, size_t msglen)
+/* A file that is skipped (read but empty, not text, not convertible):
+ * the warning names why, and its entries from an earlier run, if any, are
+ * removed, since the file as it is now has none.  Returns 0 or FZ_E*. */
+static int skip_file(build *b, progress *pg, const char *path, const char *why, uint32_t *dropped, char *msg,
+                     size_t msglen)
 {
+    uint32_t n = 0;
+    int rc = build_remove_file(b, path, &n, msg, msglen);
+    if (rc && rc != FZ_ENOTFOUND)
+        return rc;
+    progress_clear(pg);
+    if (rc == 0)
+        fprintf(stderr, PROG ": warning: skipping %s: %s; its %u entr%s from before removed\n", path, why, n,
+                n == 1 ? "y" : "ies");
+    else
+        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, why);
+    *dropped = rc == 0;
+    return FZ_OK;
+}
+
+/* Indexes one file into the build.  Returns 0 (indexed, or skipped:
+ * *skipped set; *dropped when an earlier version's entries were removed;
+ * *unreadable when it could not be read), 1 for a fatal error already
+ * reported, or a negative FZ_E* code with msg. */
+static int index_one(build *b, const run_opts *ro, progress *pg, const file_item *it, fz_buf *raw, fz_buf *utf8,
+                     uint64_t *nbytes, int *skipped, uint32_t *dropped, int *unreadable, char *msg,
+                     size_t msglen)
+{
+    const char *path = it->path;
     struct stat st;
     *skipped = 1;
+    *dropped = 0;
+    *unreadable = 0;
     if (read_file(path, raw, &st)) {
+        /* its entries stay: what it holds now is unknown */
         progress_clear(pg);
-        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
+        fprintf(stderr, PROG ": %s%s: %s\n", it->named ? "" : "warning: skipping ", path, strerror(errno));
+        *unreadable = 1;
         return 0;
     }
     *nbytes = raw->len;
-    if (raw->len == 0) {
-        progress_clear(pg);
-        fprintf(stderr, PROG ": warning: skipping %s: empty file\n", path);
-        return 0;
-    }
+    if (raw->len == 0)
+        return skip_file(b, pg, path, "empty file", dropped, msg, msglen);
     const char *enc = ro->encoding;
-    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc)) {
-        progress_clear(pg);
-        fprintf(stderr, PROG ": warning: skipping %s: not text in a supported encoding "
-                        "(UTF-8, UTF-16, GB18030, Big5)\n", path);
-        return 0;
-    }
+    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc))
+        return skip_file(b, pg, path, "not text in a supported encoding (UTF-8, UTF-16, GB18030, Big5)", dropped,
+                         msg, msglen);
     utf8->len = 0;
     size_t bad = (size_t)-1;
     char emsg[256] = "";
@@ -641,29 +716,17 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const char *pat
             fprintf(stderr, PROG ": --encoding: %s\n", emsg);
             return 1;
         }
-        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, emsg);
-        return 0;
+        return skip_file(b, pg, path, emsg, dropped, msg, msglen);
     }
     if (bad != (size_t)-1) {
         progress_clear(pg);
         fprintf(stderr, PROG ": warning: %s: invalid UTF-8 at byte offset %zu (skipped)\n", path, bad);
     }
     rc = build_add_file(b, path, utf8->p ? utf8->p : "", utf8->len, (uint64_t)st.st_size, (int64_t)st.st_mtime,
-                        enc, nentries, msg, msglen);
+                        enc, NULL, msg, msglen);
     if (rc)
         return rc;
     *skipped = 0;
-    if (ro->verbose) {
-        /* with worker threads the count is known only at the end */
-        progress_clear(pg);
-        fz_buf eb = {0};
-        const char *name = esc_text_str(&eb, path, strlen(path));
-        if (*nentries)
-            fprintf(stderr, PROG ": %s: %s, %u entries\n", name, enc, *nentries);
-        else
-            fprintf(stderr, PROG ": %s: %s\n", name, enc);
-        fz_buf_free(&eb);
-    }
     return 0;
 }
 
@@ -705,11 +768,176 @@ static int read_catalog(const char *path, catalog **out)
     return status;
 }
 
+/* -v: a line per file when its entries are written (build_opts.on_file). */
+typedef struct {
+    progress *pg;
+    int verbose;
+} file_report;
+
+static void on_file(void *ctx, const char *path, const char *encoding, uint32_t nentries)
+{
+    file_report *fr = ctx;
+    if (!fr->verbose)
+        return;
+    progress_clear(fr->pg);
+    fz_buf eb = {0};
+    fprintf(stderr, PROG ": %s: %s, %u entr%s\n", esc_text_str(&eb, path, strlen(path)), encoding, nentries,
+            nentries == 1 ? "y" : "ies");
+    fz_buf_free(&eb);
+}
+
+/* The indexed files under directory dir (paths starting with dir/), for
+ * --remove DIR and --prune: a list the caller frees with list_free. */
+static int files_under(store *s, const char *dir, file_list *out, char *msg, size_t msglen)
+{
+    MDB_txn *txn;
+    int rc = store_begin(s, 0, &txn, msg, msglen);
+    if (rc)
+        return rc;
+    char pre[PATH_MAX + 1];
+    size_t n = strlen(dir);
+    snprintf(pre, sizeof pre, "%s%s", dir, n && dir[n - 1] == '/' ? "" : "/");
+    size_t pn = strlen(pre);
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(txn, store_dbi(s, STORE_DB_FILE), &cur))) {
+        mdb_txn_abort(txn);
+        return store_lmdb_err(rc, "listing the index", msg, msglen);
+    }
+    MDB_val k = {pn, pre}, v;
+    int r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; r == 0 && k.mv_size >= pn && !memcmp(k.mv_data, pre, pn); r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char p[PATH_MAX];
+        if (k.mv_size >= sizeof p)
+            continue;
+        memcpy(p, k.mv_data, k.mv_size);
+        p[k.mv_size] = 0;
+        if (list_add(out, p, 0)) {
+            r = ENOMEM;
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (r && r != MDB_NOTFOUND)
+        return store_lmdb_err(r, "listing the index", msg, msglen);
+    return FZ_OK;
+}
+
+/* The absolute path --remove looks for: the canonical path of what
+ * exists; for what does not (a file deleted since it was indexed), that
+ * of its directory with its name, else the path made absolute against the
+ * working directory lexically (., .. and repeated slashes resolved
+ * without looking at the file system). */
+static void resolve_path(const char *arg, char *out, size_t n)
+{
+    if (realpath(arg, out))
+        return;
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", arg);
+    size_t l = strlen(tmp);
+    while (l > 1 && tmp[l - 1] == '/')
+        tmp[--l] = 0;
+    char *slash = strrchr(tmp, '/');
+    const char *base = slash ? slash + 1 : tmp;
+    char dir[PATH_MAX];
+    if (strcmp(base, ".") && strcmp(base, "..") && *base &&
+        realpath(slash ? (slash == tmp ? "/" : (*slash = 0, tmp)) : ".", dir)) {
+        int w = snprintf(out, n, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base);
+        if (w >= 0 && (size_t)w < n)
+            return;
+    }
+    /* lexically: cwd + arg, then each component */
+    char full[2 * PATH_MAX + 2];
+    char cwd[PATH_MAX];
+    if (arg[0] == '/' || !getcwd(cwd, sizeof cwd))
+        snprintf(full, sizeof full, "%s", arg);
+    else
+        snprintf(full, sizeof full, "%s/%s", cwd, arg);
+    size_t o = 0;
+    out[0] = 0;
+    for (char *c = strtok(full, "/"); c; c = strtok(NULL, "/")) {
+        if (!strcmp(c, "."))
+            continue;
+        if (!strcmp(c, "..")) {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+            out[o] = 0;
+            continue;
+        }
+        int w = snprintf(out + o, n - o, "/%s", c);
+        if (w < 0 || (size_t)w >= n - o)
+            break;
+        o += (size_t)w;
+    }
+    if (o == 0)
+        snprintf(out, n, "/");
+}
+
 /* Is other the index db itself (the same directory or file)? */
 static int same_index(const char *db, const char *other)
 {
     struct stat a, b;
     return stat(db, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The widest mode the index may have: none wider than its sources'
+ * (PERMISSIONS in common/store.c).  *example names a source that made it
+ * narrower. */
+static unsigned sources_perm(const file_list *fl, const char **example)
+{
+    unsigned perm = 0644;
+    *example = NULL;
+    for (size_t i = 0; i < fl->n; i++) {
+        unsigned p = perm & (0600 | (fl->items[i].mode & 0044));
+        if (p != perm && !*example)
+            *example = fl->items[i].path;
+        perm = p;
+    }
+    return perm;
+}
+
+/* Is path gone (or no longer a regular file), so that --prune drops it?
+ * A file that cannot be looked at (a directory without search permission)
+ * is not gone. */
+static int gone(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st))
+        return errno == ENOENT || errno == ENOTDIR || errno == ELOOP;
+    return !S_ISREG(st.st_mode);
+}
+
+/* Removes one file (or, for --remove, every file under a directory) in
+ * the build; *nfiles and *nentries count what went.  FZ_ENOTFOUND when
+ * there was nothing to remove. */
+static int remove_path(build *b, store *s, const char *path, int dir_too, size_t *nfiles, uint64_t *nentries,
+                       int verbose, char *msg, size_t msglen)
+{
+    uint32_t n = 0;
+    int rc = build_remove_file(b, path, &n, msg, msglen);
+    if (rc == 0) {
+        ++*nfiles;
+        *nentries += n;
+        if (verbose) {
+            fz_buf eb = {0};
+            fprintf(stderr, PROG ": removed %s (%u entr%s)\n", esc_text_str(&eb, path, strlen(path)), n,
+                    n == 1 ? "y" : "ies");
+            fz_buf_free(&eb);
+        }
+        return 0;
+    }
+    if (rc != FZ_ENOTFOUND || !dir_too)
+        return rc;
+    file_list under = {0};
+    if ((rc = files_under(s, path, &under, msg, msglen)) == 0 && under.n == 0)
+        rc = FZ_ENOTFOUND;
+    for (size_t i = 0; i < under.n && !rc; i++)
+        if ((rc = remove_path(b, s, under.items[i].path, 0, nfiles, nentries, verbose, msg, msglen)) == FZ_ENOTFOUND)
+            rc = 0; /* named twice */
+    list_free(&under);
+    return rc;
 }
 
 static int run_write(const run_opts *ro, file_list *fl)
@@ -718,11 +946,12 @@ static int run_write(const run_opts *ro, file_list *fl)
     char msg[1024] = "";
     store *s = NULL;
     build *b = NULL;
-    int status = 0, rc = 0;
+    int status = fl->failed ? 2 : 0, rc = 0;
     double t0 = now();
-    uint64_t bytes = 0, entries = 0;
-    size_t done = 0, skipped = 0, merged_files = 0;
+    uint64_t bytes = 0, entries = 0, dropped_entries = 0, size = 0;
+    size_t done = 0, skipped = fl->skipped, merged_files = 0, dropped = 0;
     fz_buf raw = {0}, utf8 = {0};
+    file_list prune = {0};
     progress pg;
     int show = ro->progress > 0 || (ro->progress < 0 && !ro->quiet && isatty(STDERR_FILENO));
     progress_init(&pg, show && ro->mode != M_REMOVE, ro->mode == M_MERGE ? "indexes" : "files", fl->n,
@@ -737,19 +966,49 @@ static int run_write(const run_opts *ro, file_list *fl)
         mkdirs(db); /* parents; store_open makes the directory itself */
     }
     if (ro->mode == M_MERGE) {
-        for (size_t i = 0; i < fl->n; i++)
-            if (same_index(db, fl->items[i].path)) {
-                fprintf(stderr, PROG ": --merge: %s is the index being written (--db)\n", fl->items[i].path);
+        for (size_t i = 0; i < fl->n; i++) {
+            const char *path = fl->items[i].path;
+            struct stat st;
+            if (same_index(db, path)) {
+                fprintf(stderr, PROG ": --merge: %s is the index being written (--db)\n", path);
                 return 2;
             }
+            /* an archive's checksum first: LMDB trusts what it reads */
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && store_pack_verify(path, msg, sizeof msg)) {
+                fprintf(stderr, PROG ": --merge: %s\n", msg);
+                return 2;
+            }
+        }
     }
+    /* the index is no more readable than its sources (or merged indexes) */
+    const char *private_src = NULL;
+    unsigned perm = ro->mode == M_REMOVE ? 0666 : sources_perm(fl, &private_src);
+    if (private_src && !ro->quiet)
+        fprintf(stderr, PROG ": note: %s is not readable by %s: the index is made mode %04o\n", private_src,
+                perm & 0040 ? "others" : "the group or others", perm);
+    guard_context(db);
     /* an index is 4 to 7 times its text: room for 8 (a sparse map) */
-    if ((rc = store_open_write(db, 8 * (uint64_t)fl->total, &s, msg, sizeof msg))) {
+    if ((rc = store_open_write(db, 8 * (uint64_t)fl->total, perm, &s, msg, sizeof msg))) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
         goto out;
     }
-    build_opts bo = {ro->mem, 0};
+    /* --prune: the files under the directories given that are gone */
+    for (size_t d = 0; ro->prune && d < ro->prune->n && !rc; d++) {
+        file_list under = {0};
+        rc = files_under(s, ro->prune->items[d].path, &under, msg, sizeof msg);
+        for (size_t i = 0; i < under.n && !rc; i++)
+            if (gone(under.items[i].path))
+                rc = list_add(&prune, under.items[i].path, 0) ? FZ_ENOMEM : 0;
+        list_free(&under);
+    }
+    if (rc) {
+        fprintf(stderr, PROG ": --prune: %s\n", msg[0] ? msg : fz_strerror(rc));
+        status = 2;
+        goto out;
+    }
+    file_report fr = {&pg, ro->verbose};
+    build_opts bo = {ro->mem, 0, on_file, &fr};
     if ((rc = build_create(s, &bo, &b, msg, sizeof msg))) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
@@ -762,8 +1021,7 @@ static int run_write(const run_opts *ro, file_list *fl)
         const char *path = fl->items[i].path;
         msg[0] = 0;
         if (ro->mode == M_REMOVE) {
-            uint32_t n = 0;
-            rc = build_remove_file(b, path, &n, msg, sizeof msg);
+            rc = remove_path(b, s, path, 1, &done, &entries, ro->verbose, msg, sizeof msg);
             if (rc == FZ_ENOTFOUND) {
                 fprintf(stderr, PROG ": --remove: %s: not in the index\n", path);
                 status = 2;
@@ -771,14 +1029,13 @@ static int run_write(const run_opts *ro, file_list *fl)
             }
             if (rc)
                 break;
-            entries += n;
-            done++;
-            if (ro->verbose)
-                fprintf(stderr, PROG ": removed %s (%u entries)\n", path, n);
             continue;
         }
         if (ro->mode == M_MERGE) {
             store *o = NULL;
+            char what[PATH_MAX + 16];
+            snprintf(what, sizeof what, "--merge: %s", path);
+            guard_context(what);
             if ((rc = store_open(path, STORE_READ, &o, msg, sizeof msg))) {
                 progress_clear(&pg);
                 fprintf(stderr, PROG ": --merge: %s\n", msg[0] ? msg : fz_strerror(rc));
@@ -789,6 +1046,7 @@ static int run_write(const run_opts *ro, file_list *fl)
             uint64_t ne = 0;
             rc = build_merge(b, o, &nf, &ne, msg, sizeof msg);
             store_close(o);
+            guard_context(db);
             if (rc) {
                 progress_clear(&pg);
                 fprintf(stderr, PROG ": --merge: %s: %s\n", path, msg[0] ? msg : fz_strerror(rc));
@@ -805,21 +1063,24 @@ static int run_write(const run_opts *ro, file_list *fl)
             bytes += fl->items[i].size;
             done++;
         } else {
-            uint32_t n = 0;
             uint64_t nb = 0;
-            int skip = 0;
-            rc = index_one(b, ro, &pg, path, &raw, &utf8, &n, &nb, &skip, msg, sizeof msg);
+            uint32_t drop = 0;
+            int skip = 0, unreadable = 0;
+            rc = index_one(b, ro, &pg, &fl->items[i], &raw, &utf8, &nb, &skip, &drop, &unreadable, msg,
+                           sizeof msg);
             if (rc == 1) {
                 status = 2;
                 goto out;
             }
             if (rc)
                 break;
-            if (skip) {
+            if (unreadable && fl->items[i].named)
+                status = 2; /* a named input: an error, the rest is still indexed */
+            else if (skip)
                 skipped++;
-            } else {
+            dropped += drop;
+            if (!skip) {
                 done++;
-                entries += n;
                 bytes += nb;
             }
             pg.bytes += fl->items[i].size; /* as stat'ed, so the total is reached */
@@ -831,16 +1092,35 @@ static int run_write(const run_opts *ro, file_list *fl)
             pg.bytes = bytes;
         progress_draw(&pg, NULL, 0);
     }
+    for (size_t i = 0; !rc && i < prune.n; i++) {
+        uint64_t before = dropped_entries;
+        size_t nf = 0;
+        rc = remove_path(b, s, prune.items[i].path, 0, &nf, &dropped_entries, 0, msg, sizeof msg);
+        if (rc == FZ_ENOTFOUND) {
+            rc = 0; /* gone from the index already in this run */
+            continue;
+        }
+        if (!rc && ro->verbose) {
+            progress_clear(&pg);
+            fz_buf eb = {0};
+            fprintf(stderr, PROG ": pruned %s (%llu entries)\n",
+                    esc_text_str(&eb, prune.items[i].path, strlen(prune.items[i].path)),
+                    (unsigned long long)(dropped_entries - before));
+            fz_buf_free(&eb);
+        }
+        dropped += nf;
+    }
     if (rc) {
         progress_clear(&pg);
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;
         goto out;
     }
-    if (ro->mode == M_INDEX && done == 0 && fl->n) {
+    if (ro->mode == M_INDEX && done == 0 && dropped == 0 && (fl->n || !ro->cat)) {
         progress_clear(&pg);
-        fprintf(stderr, PROG ": nothing indexed: %zu file%s skipped; the index is unchanged\n", skipped,
-                skipped == 1 ? "" : "s");
+        if (fl->n || !fl->failed)
+            fprintf(stderr, PROG ": nothing indexed: %zu file%s skipped; the index is unchanged\n", skipped,
+                    skipped == 1 ? "" : "s");
         status = 2;
         goto out;
     }
@@ -853,31 +1133,39 @@ static int run_write(const run_opts *ro, file_list *fl)
         status = 2;
         goto out;
     }
-    progress_clear(&pg);
     if (ro->mode != M_REMOVE)
         entries = build_added(b); /* worker threads count their records */
-    /* closing cuts the data file to its content: sizes below are final */
+    pg.entries = entries;
+    progress_draw(&pg, "done", 1); /* the final state stays where it is not redrawn over */
+    progress_clear(&pg);
+    /* the index's real size: its pages, not the data file's length while
+     * a writer (this one, or one that queued behind it) has it mapped */
+    size = store_size(s);
     build_destroy(b);
     b = NULL;
     store_close(s);
     s = NULL;
     if (!ro->quiet) {
         double dt = now() - t0;
-        char sk[64] = "";
+        char sk[160] = "";
+        size_t l = 0;
         if (skipped)
-            snprintf(sk, sizeof sk, "; %zu file%s skipped", skipped, skipped == 1 ? "" : "s");
+            l += (size_t)snprintf(sk, sizeof sk, "; %zu file%s skipped", skipped, skipped == 1 ? "" : "s");
+        if (dropped && l < sizeof sk)
+            snprintf(sk + l, sizeof sk - l, "; %zu file%s dropped (%s)", dropped, dropped == 1 ? "" : "s",
+                     prune.n ? "gone, empty or not text" : "empty or not text");
         if (ro->mode == M_REMOVE)
             fprintf(stderr, PROG ": removed %zu file%s (%llu entries) in %.2f s; index %.1f MB\n", done,
-                    done == 1 ? "" : "s", (unsigned long long)entries, dt, index_size(db) / 1e6);
+                    done == 1 ? "" : "s", (unsigned long long)entries, dt, size / 1e6);
         else if (ro->mode == M_MERGE)
             fprintf(stderr, PROG ": merged %zu index%s: %zu file%s, %llu entries in %.2f s; index %.1f MB\n",
                     done, done == 1 ? "" : "es", merged_files, merged_files == 1 ? "" : "s",
-                    (unsigned long long)entries, dt, index_size(db) / 1e6);
-        else if (fl->n)
+                    (unsigned long long)entries, dt, size / 1e6);
+        else if (fl->n || dropped)
             fprintf(stderr,
                     PROG ": indexed %zu file%s, %llu entries, %.1f MB in %.2f s (%.1f MB/s); index %.1f MB%s\n",
                     done, done == 1 ? "" : "s", (unsigned long long)entries, bytes / 1e6, dt,
-                    dt > 0 ? bytes / 1e6 / dt : 0.0, index_size(db) / 1e6, sk);
+                    dt > 0 ? bytes / 1e6 / dt : 0.0, size / 1e6, sk);
         if (ro->cat)
             fprintf(stderr, PROG ": catalog %s: %zu row%s\n", ro->catalog_file, catalog_count(ro->cat),
                     catalog_count(ro->cat) == 1 ? "" : "s");
@@ -886,6 +1174,7 @@ out:
     progress_clear(&pg);
     build_destroy(b);
     store_close(s);
+    list_free(&prune);
     fz_buf_free(&raw);
     fz_buf_free(&utf8);
     return status;
@@ -893,13 +1182,14 @@ out:
 
 int main(int argc, char **argv)
 {
-    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS, O_CATALOG };
+    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS, O_CATALOG, O_PRUNE };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},        {"encoding", required_argument, 0, 'e'},
         {"mem", required_argument, 0, 'm'},       {"remove", no_argument, 0, O_REMOVE},
         {"merge", no_argument, 0, O_MERGE},       {"list", no_argument, 0, O_LIST},
         {"check", no_argument, 0, O_CHECK},       {"pack", required_argument, 0, O_PACK},
         {"progress", no_argument, 0, O_PROGRESS}, {"no-progress", no_argument, 0, O_NOPROGRESS},
+        {"prune", no_argument, 0, O_PRUNE},
         {"quiet", no_argument, 0, 'q'},           {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
         {"catalog", required_argument, 0, O_CATALOG},
@@ -907,7 +1197,8 @@ int main(int argc, char **argv)
     run_opts ro = {0};
     ro.progress = -1;
     const char *pack = NULL;
-    int c;
+    int c, prune = 0;
+    guard_install(PROG); /* a damaged index or a full disk ends in a message, not a signal */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "d:e:m:qvhV", opts, NULL)) != -1) {
         enum mode m = M_INDEX;
@@ -928,6 +1219,7 @@ int main(int argc, char **argv)
         case O_PROGRESS: ro.progress = 1; break;
         case O_NOPROGRESS: ro.progress = 0; break;
         case O_CATALOG: ro.catalog_file = optarg; break;
+        case O_PRUNE: prune = 1; break;
         case 'q': ro.quiet = 1; break;
         case 'v': ro.verbose = 1; break;
         case 'h': usage(stdout); return 0;
@@ -959,11 +1251,19 @@ int main(int argc, char **argv)
         }
     }
     char dbbuf[PATH_MAX];
-    ro.db = ro.db ? ro.db : store_default_path(dbbuf, sizeof dbbuf);
+    if (!ro.db && !(ro.db = store_default_path(dbbuf, sizeof dbbuf))) {
+        fprintf(stderr, PROG ": no index given: HOME is not set (give --db DIR, or set FANGZHI_DB)\n");
+        return 2;
+    }
+    if (prune && ro.mode != M_INDEX) {
+        fprintf(stderr, PROG ": --prune applies to indexing, not to %s (try 'fzindex --help')\n", mode_opt[ro.mode]);
+        return 2;
+    }
     if (ro.catalog_file && ro.mode != M_INDEX) {
         fprintf(stderr, PROG ": --catalog and %s cannot be combined (try 'fzindex --help')\n", mode_opt[ro.mode]);
         return 2;
     }
+    guard_context(ro.db);
     if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK) {
         if (optind < argc) {
             fprintf(stderr, PROG ": %s takes no file arguments ('%s'); the index is given with --db\n",
@@ -986,28 +1286,39 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    file_list fl = {0};
+    file_list fl = {0}, dirs = {0};
     int rc = 0;
+    if (ro.mode == M_INDEX)
+        list_own(&fl, ro.db);
     for (int i = optind; i < argc && !rc; i++) {
         if (ro.mode == M_INDEX) {
             rc = collect(&fl, argv[i], 1, 0);
+            struct stat st;
+            char real[PATH_MAX];
+            if (!rc && prune && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) && realpath(argv[i], real))
+                rc = list_add(&dirs, real, 0);
         } else if (ro.mode == M_REMOVE) {
             char real[PATH_MAX];
-            if (!realpath(argv[i], real))
-                snprintf(real, sizeof real, "%s", argv[i]);
+            resolve_path(argv[i], real, sizeof real);
             rc = list_add(&fl, real, 0);
         } else {
             /* merge: the indexes in the order given, each once */
             int dup = 0;
             for (size_t j = 0; j < fl.n && !dup; j++)
                 dup = same_index(fl.items[j].path, argv[i]);
-            if (!dup)
-                rc = list_add(&fl, argv[i], index_size(argv[i]));
+            if (!dup && !(rc = list_add(&fl, argv[i], index_size(argv[i])))) {
+                char dp[PATH_MAX + 16];
+                struct stat st;
+                snprintf(dp, sizeof dp, "%s/data.mdb", argv[i]);
+                if (stat(dp, &st) == 0 || stat(argv[i], &st) == 0)
+                    fl.items[fl.n - 1].mode = st.st_mode; /* the index is no wider than those merged */
+            }
             fl.total += dup ? 0 : index_size(argv[i]);
         }
     }
     if (rc) {
         list_free(&fl);
+        list_free(&dirs);
         return 2;
     }
     if (ro.mode != M_MERGE)
@@ -1027,8 +1338,10 @@ int main(int argc, char **argv)
         }
         ro.cat = cat;
     }
+    ro.prune = prune ? &dirs : NULL;
     int status = run_write(&ro, &fl);
     catalog_destroy(cat);
     list_free(&fl);
+    list_free(&dirs);
     return status;
 }

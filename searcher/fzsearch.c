@@ -23,6 +23,7 @@
 
 #include "../common/esc.h"
 #include "../common/fz.h"
+#include "../common/guard.h"
 #include "../common/store.h"
 #include "group.h"
 #include "kwic.h"
@@ -559,8 +560,13 @@ int main(int argc, char **argv)
     a.so.count = a.mode == MODE_COUNT;
     a.so.no_hits = a.mode == MODE_COUNT;
     char dbbuf[PATH_MAX];
-    if (!db)
-        db = store_default_path(dbbuf, sizeof dbbuf);
+    if (!db && !(db = store_default_path(dbbuf, sizeof dbbuf))) {
+        fprintf(stderr, PROG ": no index given: HOME is not set (give --db DIR, or set FANGZHI_DB)\n");
+        return 2;
+    }
+    /* a damaged or crafted index ends in a message and exit 2, not a signal */
+    guard_install(PROG);
+    guard_context(db);
 
     /* the query: the remaining words, joined by spaces */
     fz_buf q = {0};

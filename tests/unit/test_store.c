@@ -400,6 +400,95 @@ TEST(test_open_write_read)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* A packed archive carries a checksum of its content: it verifies as
+ * written, any changed byte or a cut trailer is found, and LMDB still
+ * opens the archive.  A writer's data file gets the mode asked for and
+ * is narrowed, never widened; store_size is the pages in use. */
+TEST(test_pack_checksum_mode_size)
+{
+    char dir[] = "/tmp/fz-test-pack-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[256], pk[256], dp[300], cmd[700];
+    snprintf(db, sizeof db, "%s/idx", dir);
+    snprintf(pk, sizeof pk, "%s/a.fz", dir);
+    snprintf(dp, sizeof dp, "%s/data.mdb", db);
+    char msg[512] = "";
+    store *s = NULL;
+    mode_t old = umask(022);
+    CHECK_EQ_INT(store_open_write(db, 0, 0600, &s, msg, sizeof msg), 0);
+    struct stat st;
+    CHECK(stat(dp, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(store_size(s) > 0 && store_size(s) < ((uint64_t)1 << 20)); /* not the map's length */
+    CHECK(stat(dp, &st) == 0 && (uint64_t)st.st_size >= ((uint64_t)1 << 30)); /* while the map is open */
+    store_close(s);
+    CHECK(stat(dp, &st) == 0 && (uint64_t)st.st_size < ((uint64_t)1 << 20)); /* cut back */
+    CHECK_EQ_INT(store_open_write(db, 0, 0644, &s, msg, sizeof msg), 0);
+    CHECK(stat(dp, &st) == 0 && (st.st_mode & 0777) == 0600); /* never widened */
+    store_close(s);
+    chmod(dp, 0644);
+    CHECK_EQ_INT(store_open_write(db, 0, 0640, &s, msg, sizeof msg), 0);
+    CHECK(stat(dp, &st) == 0 && (st.st_mode & 0777) == 0640); /* narrowed */
+    store_close(s);
+    umask(old);
+
+    CHECK_EQ_INT(store_open(db, STORE_READ, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_pack(s, pk, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_pack(s, pk, msg, sizeof msg), FZ_EINVAL); /* never over a file */
+    store_close(s);
+    CHECK(stat(pk, &st) == 0 && (st.st_mode & 0777) == 0640); /* the index's mode */
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_open(pk, STORE_READ, &s, msg, sizeof msg), 0);
+    store_close(s);
+    /* one bit changed anywhere: damaged */
+    off_t len = st.st_size;
+    for (off_t at = 0; at < len; at += len / 7 + 1) {
+        FILE *f = fopen(pk, "r+b");
+        fseeko(f, at, SEEK_SET);
+        int c = fgetc(f);
+        fseeko(f, at, SEEK_SET);
+        fputc(c ^ 0x10, f);
+        fclose(f);
+        int rc = store_pack_verify(pk, msg, sizeof msg);
+        CHECK(rc == FZ_ECORRUPT || (at >= len - 8 && rc == FZ_EFORMAT)); /* the magic itself: no trailer */
+        f = fopen(pk, "r+b");
+        fseeko(f, at, SEEK_SET);
+        fputc(c, f);
+        fclose(f);
+    }
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), 0);
+    /* without its trailer: an older pack, asked to be packed again */
+    CHECK_EQ_INT(truncate(pk, len - 24), 0);
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), FZ_EFORMAT);
+    CHECK(strstr(msg, "pack it again") != NULL);
+    /* a text file: no index at all */
+    FILE *f = fopen(pk, "w");
+    for (int i = 0; i < 20000; i++)
+        fputc("text "[i % 5], f);
+    fclose(f);
+    CHECK_EQ_INT(store_pack_verify(pk, msg, sizeof msg), FZ_EFORMAT);
+    CHECK(strstr(msg, "pack it again") == NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+/* No HOME, no default index (not ./.local). */
+TEST(test_default_path)
+{
+    char buf[512];
+    setenv("FANGZHI_DB", "/x/db", 1);
+    CHECK_EQ_STR(store_default_path(buf, sizeof buf), "/x/db");
+    unsetenv("FANGZHI_DB");
+    setenv("XDG_DATA_HOME", "/x/data", 1);
+    CHECK_EQ_STR(store_default_path(buf, sizeof buf), "/x/data/fangzhi/index");
+    unsetenv("XDG_DATA_HOME");
+    setenv("HOME", "/home/u", 1);
+    CHECK_EQ_STR(store_default_path(buf, sizeof buf), "/home/u/.local/share/fangzhi/index");
+    setenv("HOME", "", 1);
+    CHECK(store_default_path(buf, sizeof buf) == NULL);
+    unsetenv("HOME");
+    CHECK(store_default_path(buf, sizeof buf) == NULL);
+}
+
 int main(void)
 {
     t_run(test_varint);
@@ -409,5 +498,7 @@ int main(void)
     t_run(test_block_skips);
     t_run(test_keys_sort_by_term_then_id);
     t_run(test_open_write_read);
+    t_run(test_pack_checksum_mode_size);
+    t_run(test_default_path);
     return t_done("store");
 }
