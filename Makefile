@@ -195,9 +195,9 @@ FUZZ_CC      ?= clang
 FUZZ_TARGETS := parse tok query enc store catalog req
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -I$(BUILD) -Iindexer \
                 -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/esc.c common/tok.c common/enc.c common/store.c \
-                indexer/parse.c indexer/catalog.c searcher/query.c searcher/req.c searcher/html.c searcher/snip.c \
-                searcher/group.c searcher/kwic.c searcher/out.c) build-fuzz/gen/fold_table.o
+FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/esc.c common/guard.c common/tok.c \
+                common/enc.c common/store.c indexer/parse.c indexer/catalog.c searcher/query.c searcher/req.c \
+                searcher/html.c searcher/snip.c searcher/group.c searcher/kwic.c searcher/out.c) build-fuzz/gen/fold_table.o
 
 .SECONDARY: $(FUZZ_OBJ)
 build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
