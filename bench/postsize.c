@@ -121,6 +121,12 @@ static uint64_t stream_size(const uint32_t *v, size_t n, int mode)
     return s;
 }
 
+static int fail(const char *why)
+{
+    fprintf(stderr, "postsize: %s\n", why);
+    return 1;
+}
+
 static int cmp32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -208,10 +214,10 @@ int main(int argc, char **argv)
     const uint8_t **jmap = NULL;
     size_t *jlen = NULL, nj = 0;
     if (mdb_cursor_open(txn, join, &c))
-        return 1;
+        return fail("cannot read the join database");
     while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 4)
-            return 1;
+            return fail("a malformed join key");
         const uint8_t *kb = k.mv_data;
         uint32_t id = (uint32_t)kb[0] << 24 | kb[1] << 16 | kb[2] << 8 | kb[3];
         if (id >= nj) {
@@ -219,7 +225,7 @@ int main(int argc, char **argv)
             jmap = realloc(jmap, n * sizeof *jmap);
             jlen = realloc(jlen, n * sizeof *jlen);
             if (!jmap || !jlen)
-                return 1;
+                return fail("out of memory");
             memset(jmap + nj, 0, (n - nj) * sizeof *jmap);
             memset(jlen + nj, 0, (n - nj) * sizeof *jlen);
             nj = n;
@@ -249,7 +255,7 @@ int main(int argc, char **argv)
     vec fan_terms = {0}, fan_blocks = {0}, uni_bytes = {0}, uni_res = {0};
 
     if (mdb_cursor_open(txn, post, &c))
-        return 1;
+        return fail("cannot read the post database");
     int more = !mdb_cursor_get(c, &k, &v, MDB_FIRST);
     for (;;) {
         size_t tlen = more ? k.mv_size - 4 : 0;
@@ -274,7 +280,7 @@ int main(int argc, char **argv)
             break;
         if (newterm) {
             if (tlen > sizeof prev_term)
-                return 1;
+                return fail("a malformed posting key");
             memcpy(prev_term, k.mv_data, tlen);
             prev_tlen = tlen;
             term_blocks = term_docs = 0;
@@ -346,8 +352,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "postsize: a document of more than %zu occurrences\n", sizeof p / sizeof *p);
                 return 1;
             }
-            if (store_block_positions(&b, p, n) != (int)n)
+            if (store_block_positions(&b, p, n) != (int)n) {
+                fprintf(stderr, "postsize: a malformed block\n");
                 return 1;
+            }
             x->positions += n;
             if (b.tf_title == 1 && b.tf_body == 0) {
                 x->title1++;
