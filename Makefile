@@ -81,6 +81,23 @@ $(BUILD)/gen/fold_table.c: $(BUILD)/gen/genfold $(wildcard $(FOLD_INPUTS))
 $(BUILD)/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The analyser's fast-path table (which code points the analysis leaves as
+# written, per folding level) is made by tools/gentok.c from the analyser's
+# own general path: common/tok.c is compiled into the generator with
+# TOK_GENERATOR defined (no table: ICU and the fold functions for every
+# code point) and linked with the folding tables above, so the table is
+# made again whenever they change and cannot disagree with them.
+$(BUILD)/gen/gentok: tools/gentok.c common/tok.c common/fz.c common/tok.h common/fold.h common/fz.h \
+                     $(BUILD)/gen/fold_table.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DTOK_GENERATOR tools/gentok.c common/tok.c common/fz.c $(BUILD)/gen/fold_table.o \
+	    -o $@ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/gen/tok_table.h: $(BUILD)/gen/gentok
+	$(BUILD)/gen/gentok > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/common/tok.o: $(BUILD)/gen/tok_table.h
+
 $(BUILD)/libfz.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
@@ -174,7 +191,7 @@ bench-scale: deps
 # run one at a time for FUZZ_SECONDS each by tests/fuzz/run.sh.
 FUZZ_CC      ?= clang
 FUZZ_TARGETS := parse tok query enc store catalog
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -Iindexer \
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -I$(BUILD) -Iindexer \
                 -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/tok.c common/enc.c common/store.c common/guard.c \
                 indexer/parse.c indexer/catalog.c searcher/query.c) build-fuzz/gen/fold_table.o
@@ -183,6 +200,8 @@ FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/t
 build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build-fuzz/common/tok.o: $(BUILD)/gen/tok_table.h
 
 build-fuzz/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	@mkdir -p $(dir $@)
