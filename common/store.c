@@ -53,7 +53,8 @@
  *
  * "dlen"      be32 chunk (id / 1024) -> 1024 little-endian uint32: the
  *             length in positions of each entry id of the chunk (0 when the
- *             id is deleted or unused).  Read in place for BM25.
+ *             id is deleted or unused).  Read in place for BM25.  A chunk
+ *             of zeros only (its entries all removed) has no record.
  *
  * "join"      be32 id -> bitmap over the entry's text positions, bit p
  *             (byte p/8, bit p%8, least significant first) set when
@@ -124,14 +125,31 @@
  * run killed with SIGKILL leaves a long sparse file, which the next
  * writer cuts back when it closes.
  *
+ * FREE PAGES.  A write transaction copies every page it changes; the old
+ * copies become free pages, which LMDB reuses from the transaction after
+ * next on (the previous one's meta page may still point to them), and only
+ * when no reader holds an older snapshot.  A run of fzindex is one write
+ * transaction, so without more a run could reuse only what the run before
+ * the previous one freed, and the file would keep room for two runs' page
+ * copies.  The writer's opening transaction therefore commits a change of
+ * its own (the format record, written again unchanged): the run's
+ * transaction is then the one after next for the previous run's, and
+ * reuses its free pages.  A run still needs a new copy of every page it
+ * touches (a 1 MB update of a 500 MB index touches about 10% of them), so
+ * an updated index keeps about one run's worth of free pages, which
+ * --pack leaves out.
+ *
  * PERMISSIONS.  A new data.mdb is created with the mode the writer asks
  * for (fzindex: 0644, or 0640 / 0600 when a source is not readable by
  * others / by the group), and an existing one is narrowed to it, never
  * widened, before anything is written.  A packed archive gets the mode of
  * its index's data file.
  *
- * PACKED ARCHIVES.  A packed archive is LMDB's compacting copy of the
- * index (one file, MDB_NOSUBDIR), followed by a trailer of 24 bytes:
+ * PACKED ARCHIVES.  A packed archive is a dense copy of the index (one
+ * LMDB file, MDB_NOSUBDIR): every database's records copied in key order
+ * with MDB_APPEND, so that its pages are full, as a fresh build's are,
+ * whatever updates left half full; no free pages.  It is followed by a
+ * trailer of 24 bytes:
  *             u64 length of the copy, u64 XXH3-64 of those bytes (both
  *             little-endian), and the magic "fzpack1\n".
  * LMDB reads only the pages its meta page names and ignores the trailer.
@@ -397,6 +415,17 @@ static void find_range(void *ctx, char *lo, size_t len)
     }
 }
 
+/* Makes a writer's opening transaction one that commits (FREE PAGES
+ * above): it writes the format record again, unchanged, so that the
+ * transaction has a page to commit and takes a transaction id of its own. */
+static int writer_turn(store *s, MDB_txn *txn, char *msg, size_t msglen)
+{
+    uint8_t fb[FZ_VARINT_MAX];
+    MDB_val fk = {6, "format"}, fv = {fz_varint_put(fb, STORE_FORMAT), fb};
+    int rc = mdb_put(txn, s->dbi[STORE_DB_META], &fk, &fv, 0);
+    return rc ? store_lmdb_err(rc, "writing index header", msg, msglen) : FZ_OK;
+}
+
 static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, store **out, char *msg,
                      size_t msglen)
 {
@@ -544,6 +573,10 @@ static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, s
             goto fail;
         }
     }
+    if (!s->readonly && (err = writer_turn(s, txn, msg, msglen))) {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
     if ((err = store_commit(s, txn, "opening index", msg, msglen)))
         goto fail;
     *out = s;
@@ -677,6 +710,69 @@ static int hash_fd(int fd, uint64_t len, uint64_t *out)
     return rc;
 }
 
+/* Writes the archive's LMDB file at path (created empty by the caller):
+ * every database of s copied record by record, in key order, with
+ * MDB_APPEND, so that its pages are as full as a fresh build's (PACKED
+ * ARCHIVES above).  Commits every 64 MB so that LMDB's dirty pages stay
+ * few.  Returns 0 or an LMDB error code. */
+static int pack_dense(store *s, const char *path)
+{
+    MDB_env *env = NULL;
+    MDB_txn *rt = NULL, *wt = NULL;
+    MDB_cursor *rcur = NULL, *wcur = NULL;
+    int rc = mdb_env_create(&env);
+    if (rc)
+        return rc;
+    uint64_t map = 2 * store_size(s) + ((uint64_t)256 << 20);
+    mdb_env_set_maxdbs(env, STORE_DB_COUNT + 2);
+    mdb_env_set_mapsize(env, (size_t)(map < ((uint64_t)1 << 40) ? map : (uint64_t)1 << 40));
+    if ((rc = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC, 0600)) ||
+        (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rt)) || (rc = mdb_txn_begin(env, NULL, 0, &wt)))
+        goto out;
+    size_t since = 0;
+    for (int i = 0; i < STORE_DB_COUNT && !rc; i++) {
+        MDB_dbi d;
+        MDB_val k, v;
+        if ((rc = mdb_dbi_open(wt, db_names[i], MDB_CREATE, &d)) || (rc = mdb_cursor_open(rt, s->dbi[i], &rcur)))
+            break;
+        for (rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT)) {
+            if (since >= ((size_t)64 << 20) || !wcur) {
+                if (wcur) {
+                    mdb_cursor_close(wcur);
+                    wcur = NULL;
+                    rc = mdb_txn_commit(wt);
+                    wt = NULL;
+                    if (rc || (rc = mdb_txn_begin(env, NULL, 0, &wt)))
+                        break;
+                }
+                if ((rc = mdb_cursor_open(wt, d, &wcur)))
+                    break;
+                since = 0;
+            }
+            if ((rc = mdb_cursor_put(wcur, &k, &v, MDB_APPEND)))
+                break;
+            since += k.mv_size + v.mv_size;
+        }
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+        mdb_cursor_close(rcur);
+        rcur = NULL;
+        mdb_cursor_close(wcur);
+        wcur = NULL;
+    }
+    if (!rc) {
+        rc = mdb_txn_commit(wt);
+        wt = NULL;
+    }
+out:
+    if (wt)
+        mdb_txn_abort(wt);
+    if (rt)
+        mdb_txn_abort(rt);
+    mdb_env_close(env);
+    return rc;
+}
+
 int store_pack(store *s, const char *path, char *msg, size_t msglen)
 {
     /* the archive is as private as the index it copies */
@@ -689,7 +785,7 @@ int store_pack(store *s, const char *path, char *msg, size_t msglen)
         return e == EEXIST ? FZ_EINVAL : FZ_EIO;
     }
     const char *why = NULL;
-    int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+    int rc = pack_dense(s, path);
     if (rc)
         why = mdb_strerror(rc);
     struct stat st;
@@ -1313,8 +1409,15 @@ int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens,
         if (take > n - done)
             take = n - done;
         memcpy(buf + off, lens + done, take * 4);
+        size_t nz = 0;
+        while (nz < STORE_DLEN_CHUNK && !buf[nz])
+            nz++;
         MDB_val nv = {sizeof buf, buf};
-        if ((rc = mdb_put(txn, s->dbi[STORE_DB_DLEN], &k, &nv, 0)))
+        if (nz == STORE_DLEN_CHUNK) /* its entries all removed: no record */
+            rc = rc ? 0 : mdb_del(txn, s->dbi[STORE_DB_DLEN], &k, NULL);
+        else
+            rc = mdb_put(txn, s->dbi[STORE_DB_DLEN], &k, &nv, 0);
+        if (rc)
             return store_lmdb_err(rc, "writing entry lengths", msg, msglen);
         done += take;
     }

@@ -101,8 +101,8 @@ void store_release_map(store *s);
 /* The directory holding the index's data file (for temporary files). */
 void store_dir(const store *s, char *buf, size_t n);
 
-/* Writes a packed archive of the index to path: LMDB's compacting copy
- * and a trailer with its checksum (PACKED ARCHIVES in store.c), with the
+/* Writes a packed archive of the index to path: a dense copy (its pages
+ * as full as a fresh build's, no free pages) and a trailer with its checksum (PACKED ARCHIVES in store.c), with the
  * mode of the index's data file.  Fails if path exists (FZ_EINVAL); on
  * any failure (FZ_EIO, msg "packing into PATH: why") no file is left. */
 int store_pack(store *s, const char *path, char *msg, size_t msglen);
@@ -224,7 +224,8 @@ typedef struct {
     size_t n;
 } store_dlen_cache;
 uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id);
-/* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry). */
+/* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry;
+ * a chunk left with zeros only is deleted). */
 int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens, size_t n,
                    char *msg, size_t msglen);
 #define STORE_DLEN_CHUNK 1024
