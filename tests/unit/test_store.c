@@ -489,6 +489,47 @@ TEST(test_default_path)
     CHECK(store_default_path(buf, sizeof buf) == NULL);
 }
 
+/* Updates: a dlen chunk whose entries are all removed leaves no record
+ * (readers take a missing chunk for zeros), and a writer's opening
+ * transaction commits, so that its run reuses the pages the previous run
+ * freed (store.c, FREE PAGES). */
+TEST(test_update_pages)
+{
+    char dir[] = "/tmp/fz-test-store-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[256], msg[256] = "";
+    snprintf(db, sizeof db, "%s/idx", dir);
+    store *s = NULL;
+    MDB_txn *txn;
+    MDB_envinfo info;
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    uint32_t lens[11] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, zeros[11] = {0};
+    CHECK_EQ_INT(store_dlen_put(s, txn, 1020, lens, 11, msg, sizeof msg), 0); /* chunks 0 and 1 */
+    CHECK_EQ_INT(store_dlen_put(s, txn, 1024, zeros, 7, msg, sizeof msg), 0);  /* chunk 1 emptied */
+    uint8_t kb[4];
+    fz_be32_put(kb, 1);
+    MDB_val k = {4, kb}, v;
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_DLEN), &k, &v), MDB_NOTFOUND);
+    store_dlen_cache dc = {0};
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 1025), 0);
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 1021), 2);
+    CHECK_EQ_INT(store_dlen_put(s, txn, 1020, zeros, 4, msg, sizeof msg), 0); /* chunk 0 too */
+    fz_be32_put(kb, 0);
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_DLEN), &k, &v), MDB_NOTFOUND);
+    CHECK_EQ_INT(store_commit(s, txn, "test", msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
+    size_t t0 = info.me_last_txnid;
+    store_close(s);
+    CHECK_EQ_INT(store_open_write(db, 0, 0644, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
+    CHECK_EQ_INT(info.me_last_txnid, t0 + 1);
+    store_close(s);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     t_run(test_varint);
@@ -500,5 +541,6 @@ int main(void)
     t_run(test_open_write_read);
     t_run(test_pack_checksum_mode_size);
     t_run(test_default_path);
+    t_run(test_update_pages);
     return t_done("store");
 }
