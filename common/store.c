@@ -131,10 +131,11 @@
  * when no reader holds an older snapshot.  A run of fzindex is one write
  * transaction, so without more a run could reuse only what the run before
  * the previous one freed, and the file would keep room for two runs' page
- * copies.  The writer's opening transaction therefore commits a change of
- * its own (the format record, written again unchanged): the run's
- * transaction is then the one after next for the previous run's, and
- * reuses its free pages.  A run still needs a new copy of every page it
+ * copies.  So each commit of a writer (store_commit) is followed by a
+ * turn: a transaction that writes the format record again, unchanged.
+ * The next run's transaction is then the one after next, and reuses the
+ * pages this run freed.  A failed or stopped run commits nothing, turn
+ * included, and leaves the file as it was.  A run still needs a new copy of every page it
  * touches (a 1 MB update of a 500 MB index touches about 10% of them), so
  * an updated index keeps about one run's worth of free pages, which
  * --pack leaves out.
@@ -181,6 +182,7 @@ struct store {
     int lockfd;                /* writer: data.mdb, flocked; else -1 */
     int writemap;              /* opened with MDB_WRITEMAP */
     int failed;                /* open failed: give the file its length back */
+    int opened;                /* open_impl done: a writer's commits take a turn */
     off_t orig_size;           /* writer: data.mdb's length before LMDB's */
     char datafile[4096 + 16];  /* real path of the data file */
 };
@@ -415,17 +417,6 @@ static void find_range(void *ctx, char *lo, size_t len)
     }
 }
 
-/* Makes a writer's opening transaction one that commits (FREE PAGES
- * above): it writes the format record again, unchanged, so that the
- * transaction has a page to commit and takes a transaction id of its own. */
-static int writer_turn(store *s, MDB_txn *txn, char *msg, size_t msglen)
-{
-    uint8_t fb[FZ_VARINT_MAX];
-    MDB_val fk = {6, "format"}, fv = {fz_varint_put(fb, STORE_FORMAT), fb};
-    int rc = mdb_put(txn, s->dbi[STORE_DB_META], &fk, &fv, 0);
-    return rc ? store_lmdb_err(rc, "writing index header", msg, msglen) : FZ_OK;
-}
-
 static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, store **out, char *msg,
                      size_t msglen)
 {
@@ -563,6 +554,9 @@ static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, s
             if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE || rc == MDB_INVALID) {
                 fz_msg(msg, msglen, "%s is not a fangzhi index (or is damaged); re-index", path);
                 err = FZ_EFORMAT;
+            } else if (rc == MDB_PAGE_NOTFOUND || rc == MDB_CORRUPTED) {
+                fz_msg(msg, msglen, "%s is damaged (LMDB: %s); re-index its sources", path, mdb_strerror(rc));
+                err = FZ_ECORRUPT;
             } else {
                 err = store_lmdb_err(rc, "opening index tables", msg, msglen);
             }
@@ -573,12 +567,9 @@ static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, s
             goto fail;
         }
     }
-    if (!s->readonly && (err = writer_turn(s, txn, msg, msglen))) {
-        mdb_txn_abort(txn);
-        goto fail;
-    }
     if ((err = store_commit(s, txn, "opening index", msg, msglen)))
         goto fail;
+    s->opened = 1;
     *out = s;
     return FZ_OK;
 fail:
@@ -623,12 +614,32 @@ uint64_t store_size(store *s)
     return ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
 }
 
+/* The turn after a writer's commit (FREE PAGES above): a transaction
+ * that writes the format record again, unchanged, so that it has a page
+ * to commit and takes a transaction id of its own.  Its failure changes
+ * nothing but which free pages the next run may reuse. */
+static void writer_turn(store *s)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(s->env, NULL, 0, &txn))
+        return;
+    uint8_t fb[FZ_VARINT_MAX];
+    MDB_val fk = {6, "format"}, fv = {fz_varint_put(fb, STORE_FORMAT), fb};
+    if (mdb_put(txn, s->dbi[STORE_DB_META], &fk, &fv, 0) || mdb_txn_commit(txn))
+        mdb_txn_abort(txn);
+    else
+        guard_writer_restore_len((off_t)store_size(s));
+}
+
 int store_commit(store *s, MDB_txn *txn, const char *what, char *msg, size_t msglen)
 {
     guard_hold();
     int rc = mdb_txn_commit(txn);
-    if (!rc && s->lockfd >= 0)
+    if (!rc && s->lockfd >= 0) {
         guard_writer_restore_len((off_t)store_size(s));
+        if (s->opened)
+            writer_turn(s);
+    }
     guard_release();
     return rc ? store_lmdb_err(rc, what, msg, msglen) : FZ_OK;
 }

@@ -490,8 +490,8 @@ TEST(test_default_path)
 }
 
 /* Updates: a dlen chunk whose entries are all removed leaves no record
- * (readers take a missing chunk for zeros), and a writer's opening
- * transaction commits, so that its run reuses the pages the previous run
+ * (readers take a missing chunk for zeros), and a writer's commit is
+ * followed by a turn, so that the next run reuses the pages this run
  * freed (store.c, FREE PAGES). */
 TEST(test_update_pages)
 {
@@ -517,13 +517,16 @@ TEST(test_update_pages)
     CHECK_EQ_INT(store_dlen_put(s, txn, 1020, zeros, 4, msg, sizeof msg), 0); /* chunk 0 too */
     fz_be32_put(kb, 0);
     CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_DLEN), &k, &v), MDB_NOTFOUND);
-    CHECK_EQ_INT(store_commit(s, txn, "test", msg, sizeof msg), 0);
     CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
     size_t t0 = info.me_last_txnid;
+    CHECK_EQ_INT(store_commit(s, txn, "test", msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
+    CHECK_EQ_INT(info.me_last_txnid, t0 + 2); /* the commit and its turn */
     store_close(s);
+    /* opening a writer commits nothing (a failed run leaves the file as it was) */
     CHECK_EQ_INT(store_open_write(db, 0, 0644, &s, msg, sizeof msg), 0);
     CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
-    CHECK_EQ_INT(info.me_last_txnid, t0 + 1);
+    CHECK_EQ_INT(info.me_last_txnid, t0 + 2);
     store_close(s);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
