@@ -13,7 +13,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := icu-uc icu-i18n lmdb libxxhash
+PKGS     := icu-uc icu-i18n lmdb libxxhash libzstd
 SANITIZE ?=
 BUILD    ?= build
 OPT      ?= -O2
