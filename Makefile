@@ -168,7 +168,7 @@ FUZZ_CC      ?= clang
 FUZZ_TARGETS := parse tok query enc store catalog
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -Iindexer \
                 -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/tok.c common/enc.c common/store.c \
+FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/tok.c common/enc.c common/store.c common/guard.c \
                 indexer/parse.c indexer/catalog.c searcher/query.c) build-fuzz/gen/fold_table.o
 
 .SECONDARY: $(FUZZ_OBJ)

@@ -197,6 +197,8 @@ struct store {
     off_t orig_size;           /* writer: data.mdb's length before LMDB's */
     char datafile[4096 + 16];  /* real path of the data file */
     ZSTD_CCtx *zc;             /* writer: compresses entry blocks (made on first use) */
+    ZSTD_DCtx *zd;             /* a spare context for decompressing entry blocks, taken and
+                                * given back atomically (readers may share the store) */
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {"meta",  "entry", "file", "fileid",
@@ -611,6 +613,7 @@ void store_close(store *s)
         close(s->lockfd);
     }
     ZSTD_freeCCtx(s->zc);
+    ZSTD_freeDCtx(s->zd);
     free(s);
 }
 
@@ -1060,7 +1063,10 @@ int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry
 
 /* ---- entry blocks (ENTRY BLOCKS above) ---- */
 
-int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b)
+/* Opens a block with the decompression context dc (NULL: zstd makes one
+ * for the call, which costs more than decompressing 5 KB). */
+static int entry_block_open(ZSTD_DCtx *dc, const void *val, size_t len, uint32_t last, fz_arena *arena,
+                            store_entry_block *b)
 {
     const uint8_t *p = val, *end = p + len;
     uint64_t n, rawlen;
@@ -1082,7 +1088,8 @@ int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena 
         uint8_t *raw = fz_arena_alloc(arena, (size_t)rawlen);
         if (!raw)
             return FZ_ECORRUPT;
-        size_t got = ZSTD_decompress(raw, (size_t)rawlen, p, clen);
+        size_t got = dc ? ZSTD_decompressDCtx(dc, raw, (size_t)rawlen, p, clen)
+                        : ZSTD_decompress(raw, (size_t)rawlen, p, clen);
         if (ZSTD_isError(got) || got != rawlen)
             return FZ_ECORRUPT;
         b->p = raw;
@@ -1102,6 +1109,11 @@ int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena 
         q += rl;
     }
     return q == b->end ? FZ_OK : FZ_ECORRUPT;
+}
+
+int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b)
+{
+    return entry_block_open(NULL, val, len, last, arena, b);
 }
 
 /* Moves b's cursor past its current record without decoding it. */
@@ -1170,7 +1182,16 @@ int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_
     if (rc)
         return rc;
     store_entry_block b;
-    if ((rc = store_entry_block_open(v.mv_data, v.mv_size, last, arena, &b)))
+    /* the store's spare context, else a new one; given back unless another
+     * thread gave one back meanwhile */
+    ZSTD_DCtx *dc = __atomic_exchange_n(&s->zd, NULL, __ATOMIC_ACQ_REL);
+    if (!dc)
+        dc = ZSTD_createDCtx();
+    rc = entry_block_open(dc, v.mv_data, v.mv_size, last, arena, &b);
+    ZSTD_DCtx *none = NULL;
+    if (dc && !__atomic_compare_exchange_n(&s->zd, &none, dc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ZSTD_freeDCtx(dc);
+    if (rc)
         return rc;
     const uint8_t *rec;
     size_t rlen;
