@@ -1259,17 +1259,29 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
         w->target = mdb_env_stat(s->env, &st) == 0 && st.ms_psize > 1024 ? st.ms_psize - 16 : 4080;
     }
     while (w->n) {
+        if (!all && w->n < STORE_ENTRY_BLOCK && w->raw.len < w->try_at)
+            return FZ_OK;
         size_t len = entry_block_value(s, w, w->n);
         if (!len)
             return FZ_ENOMEM;
         uint32_t m = w->n;
         if (len <= w->target) {
             if (!all && w->n < STORE_ENTRY_BLOCK) {
-                /* try again when the records to come may fill what is left,
-                 * at this block's ratio */
+                /* keep this value, and try again when the records to come
+                 * may fill what is left, at this block's ratio */
+                fz_buf t = w->fit;
+                w->fit = w->val;
+                w->val = t;
+                w->fit_n = w->n;
                 w->try_at = w->raw.len + (size_t)((double)(w->target - len) * (double)w->raw.len / (double)len);
                 return FZ_OK;
             }
+        } else if (w->fit_n && w->fit_n == m - 1) {
+            /* one record too many: the value kept before it fits */
+            fz_buf t = w->fit;
+            w->fit = w->val;
+            w->val = t;
+            m = w->fit_n;
         } else {
             /* the longest run that fits; one record alone may not */
             while (m > 1) {
@@ -1280,10 +1292,15 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
                     break;
             }
         }
+        size_t raw = m < w->n ? w->off[m] : w->raw.len;
+        double ratio = (double)w->val.len / (double)raw;
         int rc = entry_block_put(s, txn, w, m, msg, msglen);
         if (rc)
             return rc;
-        w->try_at = 0;
+        w->fit_n = 0;
+        /* the next block is tried first when its records may fill a page
+         * at the ratio of this one */
+        w->try_at = (size_t)((double)w->target / ratio * 0.97);
     }
     return FZ_OK;
 }
@@ -1310,8 +1327,6 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
     if (fz_buf_varint(&w->raw, len) || fz_buf_append(&w->raw, rec, len))
         return FZ_ENOMEM;
     w->n++;
-    if (w->n < STORE_ENTRY_BLOCK && w->raw.len < w->try_at)
-        return FZ_OK;
     return entry_blocks_fit(s, txn, w, 0, msg, msglen);
 }
 
@@ -1324,6 +1339,8 @@ void store_entry_writer_free(store_entry_writer *w)
 {
     fz_buf_free(&w->raw);
     fz_buf_free(&w->val);
+    fz_buf_free(&w->fit);
+    w->fit_n = 0;
     w->n = 0;
 }
 

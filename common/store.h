@@ -171,9 +171,10 @@ enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* a block's method byte */
  * at the end.  written counts the bytes of the block values put. */
 typedef struct {
     fz_buf raw, val;
+    fz_buf fit;                       /* the value of the first fit_n records, which fits */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw */
-    uint32_t first, n, file_id;
-    size_t try_at, target;
+    uint32_t first, n, file_id, fit_n;
+    size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
     uint64_t written;
 } store_entry_writer;
 /* Adds the record rec (store_entry_encode's, len bytes) of entry id.  The
