@@ -5,6 +5,7 @@
 #   make test       install dependencies, build, run every test (also under ASan+UBSan)
 #   make eval       ranking quality (MRR, nDCG@10) on the judged query set
 #   make bench      benchmark against SQLite FTS5 and Xapian (bench/)
+#   make bench-serve  the reading room under load (bench/serve)
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each, or FUZZ_RUNS
 #                   inputs each from a fixed seed)
 #   make valgrind   end-to-end tests under valgrind
@@ -13,7 +14,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := icu-uc icu-i18n lmdb libxxhash libzstd
+PKGS     := icu-uc icu-i18n lmdb libxxhash libzstd libmicrohttpd
 SANITIZE ?=
 BUILD    ?= build
 OPT      ?= -O2
@@ -39,7 +40,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/fold_table.o
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BINDIR   := $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
 
-.PHONY: all deps demo test unit e2e eval bench bench-scale fuzz fuzz-build valgrind install uninstall clean
+.PHONY: all deps demo test unit e2e eval bench bench-scale bench-serve fuzz fuzz-build valgrind install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BINDIR)/fzindex $(BINDIR)/fzsearch
@@ -80,6 +81,23 @@ $(BUILD)/gen/fold_table.c: $(BUILD)/gen/genfold $(wildcard $(FOLD_INPUTS))
 
 $(BUILD)/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# The analyser's fast-path table (which code points the analysis leaves as
+# written, per folding level) is made by tools/gentok.c from the analyser's
+# own general path: common/tok.c is compiled into the generator with
+# TOK_GENERATOR defined (no table: ICU and the fold functions for every
+# code point) and linked with the folding tables above, so the table is
+# made again whenever they change and cannot disagree with them.
+$(BUILD)/gen/gentok: tools/gentok.c common/tok.c common/fz.c common/tok.h common/fold.h common/fz.h \
+                     $(BUILD)/gen/fold_table.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DTOK_GENERATOR tools/gentok.c common/tok.c common/fz.c $(BUILD)/gen/fold_table.o \
+	    -o $@ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/gen/tok_table.h: $(BUILD)/gen/gentok
+	$(BUILD)/gen/gentok > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/common/tok.o: $(BUILD)/gen/tok_table.h
 
 $(BUILD)/libfz.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -143,6 +161,8 @@ uninstall:
 #                          corpus (SUBSET=N: the first N entries only)
 #   make bench-scale       fzindex --mem 512M on 100 MB, 500 MB, 2 GB of text
 #                          from bench/gen
+#   make bench-serve       fzsearch --serve on the poetry index under wrk (the
+#                          index of make bench, else only it is built)
 BENCH_PY := /usr/bin/python3
 
 $(BUILD)/bench/fzgen: bench/fzgen.c
@@ -159,22 +179,32 @@ bench-scale: deps
 	sh bench/setup.sh
 	FZGEN=$(abspath $(BUILD)/bench/fzgen) $(BENCH_PY) bench/scale
 
+bench-serve: deps
+	@sh tools/deps.sh wrk
+	$(MAKE) all
+	sh bench/setup.sh
+	$(BENCH_PY) bench/serve
+
 # ---------------------------------------------------------------------------
 # Fuzzing (tests/fuzz/): libFuzzer targets for the parser, the analyser,
-# the query parser, the encodings, the index codecs and the --catalog CSV reader, built with clang and ASan+UBSan into
+# the query parser, the encodings, the index codecs, the --catalog CSV reader
+# and the reading room's request parameters, built with clang and ASan+UBSan into
 # build-fuzz/ (the library sources they need are compiled there too), then
 # run one at a time for FUZZ_SECONDS each by tests/fuzz/run.sh.
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := parse tok query enc store catalog
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -Iindexer \
+FUZZ_TARGETS := parse tok query enc store catalog req
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -I$(BUILD) -Iindexer \
                 -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/tok.c common/enc.c common/store.c common/guard.c \
-                indexer/parse.c indexer/catalog.c searcher/query.c) build-fuzz/gen/fold_table.o
+FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/esc.c common/guard.c common/tok.c \
+                common/enc.c common/store.c indexer/parse.c indexer/catalog.c searcher/query.c searcher/req.c \
+                searcher/html.c searcher/snip.c searcher/group.c searcher/kwic.c searcher/out.c) build-fuzz/gen/fold_table.o
 
 .SECONDARY: $(FUZZ_OBJ)
 build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build-fuzz/common/tok.o: $(BUILD)/gen/tok_table.h
 
 build-fuzz/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	@mkdir -p $(dir $@)

@@ -7,12 +7,21 @@
  * tokens: the pending CJK character (for the next bigram), the word being
  * built, the next position and whether a punctuation gap is pending.
  *
- * Speed.  Two fast paths never call ICU: ASCII (NFKC_Casefold only
- * lowercases A-Z) and U+4E00..U+9FFF (NFKC leaves the URO alone; only the
- * fold table is consulted).  Everything else in the BMP is normalised,
- * folded and classified once per analyzer and kept in a lazily filled
- * 64K-entry cache; code points beyond the BMP are rare and computed each
- * time.  Tokens are built in fixed buffers: no allocation per token.
+ * Speed.  Three fast paths never call ICU.  ASCII: NFKC_Casefold only
+ * lowercases A-Z.  The table (build/gen/tok_table.h, made at build time by
+ * tools/gentok.c from this file's general path and the folding tables):
+ * for every code point below U+40000, its class and whether the analysis
+ * at each folding level leaves it as written (NFKC_Casefold, the fold
+ * tables and no phrase rule beginning with it); such a code point goes
+ * straight to the segmenter -- most ideographs of a text, the CJK
+ * punctuation 、。《》「」 and the like.  The rest of U+4E00..U+9FFF: NFKC
+ * leaves the URO alone, so only the fold functions (and phrase rules) are
+ * consulted.  Everything else in the BMP is normalised, folded and
+ * classified once per analyzer and kept in a lazily filled 64K-entry
+ * cache; code points beyond the BMP that the table does not cover are
+ * computed each time.  tok_create_reference's analyzer uses none of the
+ * last three (the tests compare the two).  Tokens are built in fixed
+ * buffers: no allocation per token.
  */
 #include "tok.h"
 
@@ -25,6 +34,10 @@
 
 #include "fold.h"
 #include "fz.h"
+
+#ifndef TOK_GENERATOR
+#include "gen/tok_table.h" /* tokt_index, tokt_blocks (tools/gentok.c) */
+#endif
 
 /* Code points kept from one code point's normalisation (U+FDFA gives 18;
  * the rest are cut, the same way for documents and queries). */
@@ -45,6 +58,7 @@
 
 struct tok_analyzer {
     tok_fold fold;
+    unsigned fast;            /* the table's bit for this level; 0: no fast paths */
     const UNormalizer2 *nfkc; /* owned by ICU */
     uint32_t *bmp;            /* 0x10000 entries */
     uint32_t *pool;
@@ -187,7 +201,7 @@ int tok_fold_cp(tok_analyzer *a, uint32_t cp, uint32_t out[8])
 
 /* ---- analyzer ----------------------------------------------------------- */
 
-tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen)
+static tok_analyzer *create(tok_fold fold, int fast, char *msg, size_t msglen)
 {
     if (fold != TOK_FOLD_NONE && fold != TOK_FOLD_TS && fold != TOK_FOLD_VARIANTS) {
         fz_msg(msg, msglen, "unknown folding level %d", (int)fold);
@@ -208,8 +222,23 @@ tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen)
         return NULL;
     }
     a->fold = fold;
+    a->fast = fast ? 4u << fold : 0;
     a->nfkc = n;
     return a;
+}
+
+tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen)
+{
+#ifdef TOK_GENERATOR
+    return create(fold, 0, msg, msglen); /* tools/gentok: there is no table yet */
+#else
+    return create(fold, 1, msg, msglen);
+#endif
+}
+
+tok_analyzer *tok_create_reference(tok_fold fold, char *msg, size_t msglen)
+{
+    return create(fold, 0, msg, msglen);
 }
 
 void tok_destroy(tok_analyzer *a)
@@ -222,6 +251,47 @@ void tok_destroy(tok_analyzer *a)
 }
 
 tok_fold tok_get_fold(const tok_analyzer *a) { return a->fold; }
+
+/* Decodes the code point at p[i..len) into *cp and returns its length, -1
+ * for an invalid byte: three-byte sequences whose lead (E1..EC, EE, EF)
+ * rules out overlongs and surrogates here, the rest by fz_utf8_decode. */
+static inline int decode(const unsigned char *p, size_t len, size_t i, uint32_t *cp)
+{
+    unsigned c0 = p[i];
+    if (c0 - 0xE1u <= 0xEFu - 0xE1u && c0 != 0xED && len - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
+        (p[i + 2] & 0xC0) == 0x80) {
+        *cp = ((c0 & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+        return 3;
+    }
+    return fz_utf8_decode(p + i, len - i, cp);
+}
+
+/* Whether the analysis at a's level leaves cp, whose bytes end at p[end],
+ * as written (the table of tools/gentok.c, and for a character that
+ * begins a phrase rule, its filter of the rules' first two characters
+ * says no rule begins here): its class + 1, else 0.  The caller checks
+ * that no matched phrase is pending. */
+static inline unsigned as_written(const tok_analyzer *a, uint32_t cp, const unsigned char *p, size_t len,
+                                  size_t end)
+{
+#ifdef TOK_GENERATOR
+    (void)a, (void)cp, (void)p, (void)len, (void)end;
+    return 0;
+#else
+    if (cp >= TOKT_LIMIT)
+        return 0;
+    unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+    if (!(e & a->fast))
+        return 0;
+    uint32_t next;
+    if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE && end < len && decode(p, len, end, &next) > 0) {
+        uint32_t h = TOKT_PAIR_HASH(cp, next), b1 = TOKT_PAIR_BIT1(h), b2 = TOKT_PAIR_BIT2(h);
+        if ((tokt_pairs[b1 / 8] >> (b1 % 8) & 1) && (tokt_pairs[b2 / 8] >> (b2 % 8) & 1))
+            return 0; /* a rule may begin here */
+    }
+    return (e & 3u) + 1;
+#endif
+}
 
 /* ---- segmentation ------------------------------------------------------- */
 
@@ -291,14 +361,14 @@ static inline void word_add(struct run *s, uint32_t cp, uint32_t start, uint32_t
     s->word_len += (uint32_t)n;
 }
 
-static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
+/* A CJK character whose folded form is the n bytes of UTF-8 at cur. */
+static inline int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t start, uint32_t end)
 {
     int rc;
     if (s->in_word && (rc = word_flush(s)) != 0)
         return rc;
     tok_token t;
-    char cur[4], bi[8];
-    uint32_t n = (uint32_t)fz_utf8_encode(cp, cur);
+    char bi[8];
     uint32_t pos = take_pos(s);
     if (s->have_prev) {
         memcpy(bi, s->prev, s->prev_len);
@@ -328,6 +398,12 @@ static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
     return 0;
 }
 
+static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
+{
+    char cur[4];
+    return cjk_utf8(s, cur, (uint32_t)fz_utf8_encode(cp, cur), start, end);
+}
+
 static inline int punct(struct run *s)
 {
     int rc = s->in_word ? word_flush(s) : 0;
@@ -335,6 +411,31 @@ static inline int punct(struct run *s)
     if (s->any)
         s->gap = 1;
     return rc;
+}
+
+/* A space ends a word and a CJK run, and takes no position. */
+static inline int space(struct run *s)
+{
+    int rc = s->in_word ? word_flush(s) : 0;
+    s->have_prev = 0;
+    return rc;
+}
+
+/* One normalised, folded code point c of class cls from the source bytes
+ * [start, end); '.' between digits is the caller's. */
+static inline int unit(struct run *s, uint32_t c, unsigned cls, uint32_t start, uint32_t end)
+{
+    switch (cls) {
+    case TOK_C_CJK:
+        return cjk(s, c, start, end);
+    case TOK_C_WORD:
+        word_add(s, c, start, end);
+        return 0;
+    case TOK_C_SPACE:
+        return space(s);
+    default:
+        return punct(s);
+    }
 }
 
 static inline int is_digit(uint32_t cp)
@@ -429,9 +530,7 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             } else if (c0 - '0' < 10u) {
                 word_add(&s, c0, at, at + 1);
             } else if (c0 == ' ' || (c0 >= 9 && c0 <= 13)) {
-                if (s.in_word)
-                    rc = word_flush(&s);
-                s.have_prev = 0; /* a space ends a CJK run */
+                rc = space(&s);
             } else if (c0 == '.' && s.in_word && is_digit(s.word_last)) {
                 int d = next_is_digit(a, p, len, i + 1); /* '.' inside 1111.49 */
                 if (d < 0)
@@ -448,63 +547,59 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             i++;
             continue;
         }
-        /* U+4E00..U+9FFF: three bytes led by E4..E9. */
-        if (c0 >= 0xE4 && c0 <= 0xE9 && len - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
-            (p[i + 2] & 0xC0) == 0x80) {
-            uint32_t cp = ((c0 & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
-            if (cp >= 0x4E00) {
-                if (fold != TOK_FOLD_NONE)
-                    cp = fold_in_text(fold, &ph, p, len, i + 3, cp);
-                if ((rc = cjk(&s, cp, (uint32_t)i, (uint32_t)i + 3)) != 0)
-                    return rc;
-                i += 3;
-                continue;
-            }
-        }
-        /* Everything else. */
         uint32_t cp, u[NORM_MAX];
-        int k = fz_utf8_decode(p + i, len - i, &cp);
+        int k = decode(p, len, i, &cp);
         if (k < 0) { /* an invalid byte: a separator, like U+FFFD */
             if ((rc = punct(&s)) != 0)
                 return rc;
             i++;
             continue;
         }
+        uint32_t start = (uint32_t)i, end = (uint32_t)(i + (size_t)k);
+        if (a->fast) {
+            /* Left as written at this level (and not inside a phrase): the
+             * table's class decides. */
+            unsigned w = ph.at >= ph.n ? as_written(a, cp, p, len, end) : 0;
+            if (w) {
+                if (w - 1 == TOK_C_CJK) /* as written: its folded form is its bytes */
+                    rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
+                else /* never '.', which is ASCII */
+                    rc = unit(&s, cp, w - 1, start, end);
+                if (rc)
+                    return rc;
+                i = end;
+                continue;
+            }
+            /* The URO: NFKC leaves it alone; only folding may change it. */
+            if (cp - 0x4E00u < 0x5200u) {
+                if (fold != TOK_FOLD_NONE)
+                    cp = fold_in_text(fold, &ph, p, len, end, cp);
+                if ((rc = cjk(&s, cp, start, end)) != 0)
+                    return rc;
+                i = end;
+                continue;
+            }
+        }
+        /* Everything else: the general path. */
         int n = units(a, cp, u);
         if (n < 0)
             return FZ_ENOMEM;
-        uint32_t start = (uint32_t)i, end = (uint32_t)(i + (size_t)k);
         size_t first;
         if (n == 1 && fold != TOK_FOLD_NONE && U_CLS(u[0]) == TOK_C_CJK &&
             (ph.at < ph.n || fold_phrases(cp, &first)))
             u[0] = U_MAKE(fold_in_text(fold, &ph, p, len, end, cp), TOK_C_CJK);
         for (int j = 0; j < n; j++) {
             uint32_t c = U_CP(u[j]);
-            switch (U_CLS(u[j])) {
-            case TOK_C_CJK:
-                rc = cjk(&s, c, start, end);
-                break;
-            case TOK_C_WORD:
-                word_add(&s, c, start, end);
-                break;
-            case TOK_C_SPACE:
-                rc = s.in_word ? word_flush(&s) : 0;
-                s.have_prev = 0;
-                break;
-            default:
-                if (c == '.' && s.in_word && is_digit(s.word_last)) {
-                    int d = j + 1 < n ? is_digit(U_CP(u[j + 1])) : next_is_digit(a, p, len, end);
-                    if (d < 0)
-                        return FZ_ENOMEM;
-                    if (d) {
-                        word_add(&s, '.', start, end);
-                        break;
-                    }
+            if (c == '.' && s.in_word && is_digit(s.word_last)) { /* '.' inside 1111.49 */
+                int d = j + 1 < n ? is_digit(U_CP(u[j + 1])) : next_is_digit(a, p, len, end);
+                if (d < 0)
+                    return FZ_ENOMEM;
+                if (d) {
+                    word_add(&s, '.', start, end);
+                    continue;
                 }
-                rc = punct(&s);
-                break;
             }
-            if (rc)
+            if ((rc = unit(&s, c, U_CLS(u[j]), start, end)) != 0)
                 return rc;
         }
         i = end;

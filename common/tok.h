@@ -13,8 +13,10 @@
  *   2. normalise with NFKC plus case folding (ICU's NFKC_Casefold, applied
  *      one code point at a time; an expansion such as U+2460 -> "1" keeps
  *      the source byte range of the code point it came from, and is cut to
- *      8 code points); fast paths for ASCII and the URO block
- *      U+4E00..U+9FFF, which NFKC leaves alone;
+ *      8 code points); fast paths for ASCII, for code points that a
+ *      table generated at build time (tools/gentok.c) marks as left as
+ *      written at the analyzer's level (no ICU, no fold lookups), and for
+ *      the URO block U+4E00..U+9FFF, which NFKC leaves alone;
  *   3. fold (fold.h): none, traditional -> simplified, or that plus variant
  *      characters to one representative.  Folding is per code point, except
  *      inside the phrases of ICU's transliterator rules (沈澱 -> 沉淀 while
@@ -85,6 +87,13 @@ typedef struct tok_analyzer tok_analyzer;
  * is filled lazily).  One analyzer per thread: tok_analyze and tok_fold_cp
  * fill that cache.  Free it with tok_destroy. */
 tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen);
+/* The same analysis without its fast paths but ASCII's: every other code
+ * point goes through ICU's normaliser (cached for the BMP as above) and the
+ * fold functions of fold.h, the path the table is generated from.  Gives
+ * exactly the tokens tok_create's analyzer gives, more slowly: the
+ * reference that tests/unit/test_tok.c compares the fast paths with.
+ * Returns and errors as tok_create; free it with tok_destroy. */
+tok_analyzer *tok_create_reference(tok_fold fold, char *msg, size_t msglen);
 void tok_destroy(tok_analyzer *a); /* NULL is safe */
 tok_fold tok_get_fold(const tok_analyzer *a);
 

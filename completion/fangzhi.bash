@@ -59,7 +59,7 @@ _fzindex()
     _fangzhi_words_at_point
     case $prev in
     -d | --db) _fangzhi_paths d; return ;;
-    --pack | --catalog) _fangzhi_paths f; return ;;
+    --pack | --catalog | --export) _fangzhi_paths f; return ;;
     -e | --encoding) _fangzhi_words "UTF-8 UTF-8-BOM UTF-16LE UTF-16BE GB18030 GBK BIG5 BIG5-HKSCS"; return ;;
     -m | --mem) _fangzhi_words "256M 512M 1G 2G 4G 8G"; return ;;
     esac
@@ -91,7 +91,8 @@ _fzsearch()
     --sort) _fangzhi_words "score source left right"; return ;;
     --color | --colour) _fangzhi_words "auto always never"; return ;;
     --by) _fangzhi_words "section author file kind form volume place year decade century"; return ;;
-    -n | --limit | --offset | --width | --show | --context) return ;;
+    -n | --limit | --offset | --width | --show | --context | --time-limit) return ;;
+    --serve) _fangzhi_words "127.0.0.1:8080 8080 0"; return ;;
     esac
     if [[ $cur == -* ]]; then
         local fz_opts=

@@ -37,6 +37,7 @@
 #include "../common/store.h"
 #include "build.h"
 #include "check.h"
+#include "export.h"
 
 #define PROG "fzindex"
 
@@ -47,7 +48,7 @@ static void usage(FILE *f)
             "       fzindex [--db DIR] --catalog FILE.csv\n"
             "       fzindex [--db DIR] --remove PATH...\n"
             "       fzindex [--db DIR] --merge INDEX...\n"
-            "       fzindex [--db DIR] --list | --check | --pack FILE\n"
+            "       fzindex [--db DIR] --list | --check | --pack FILE | --export FILE\n"
             "\n"
             "Indexes gazetteer and yearbook text files (directories recursively) into\n"
             "one index. A file indexed again replaces its earlier entries. Entries\n"
@@ -77,6 +78,9 @@ static void usage(FILE *f)
             "                       (exit 0 sound, 2 not)\n"
             "      --pack FILE      write a compacted single-file copy of the index,\n"
             "                       searchable read-only: fzsearch --db FILE\n"
+            "      --export FILE    write every entry as JSON Lines (- for stdout): id,\n"
+            "                       file, volume, place, year, line, section, title,\n"
+            "                       authors, kind, text; for other engines\n"
             "      --prune          also remove from the index the files under each\n"
             "                       DIRECTORY given that no longer exist there\n"
             "      --progress       show progress even when stderr is not a terminal\n"
@@ -591,6 +595,51 @@ static int do_list(const char *db)
     return 0;
 }
 
+/* --export: every entry once, in id order, as the JSON object of
+ * fzsearch --show --json (out.c writes it), into a new file (never over an
+ * existing one; a failed export leaves no file behind) or stdout. */
+static int do_export(const char *db, const char *file, int quiet)
+{
+    store *s;
+    if (open_read(db, &s))
+        return 2;
+    int to_stdout = !strcmp(file, "-");
+    FILE *f = stdout;
+    if (!to_stdout) {
+        int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        if (fd < 0 || !(f = fdopen(fd, "w"))) {
+            fprintf(stderr, PROG ": exporting into %s: %s%s\n", file, strerror(errno),
+                    errno == EEXIST ? " (give a new file name)" : "");
+            if (fd >= 0)
+                close(fd);
+            store_close(s);
+            return 2;
+        }
+    }
+    char msg[512] = "";
+    const char *why = NULL;
+    uint64_t n = 0;
+    int rc = export_entries(s, f, &n, msg, sizeof msg);
+    if (rc)
+        why = msg[0] ? msg : fz_strerror(rc);
+    store_close(s);
+    if (fflush(f) && !why)
+        why = strerror(errno);
+    if (!to_stdout && (fsync(fileno(f)) && errno != EINVAL && errno != EROFS) && !why)
+        why = strerror(errno);
+    if (!to_stdout && fclose(f) && !why)
+        why = strerror(errno);
+    if (why) {
+        fprintf(stderr, PROG ": exporting %s into %s: %s\n", db, to_stdout ? "stdout" : file, why);
+        if (!to_stdout)
+            unlink(file);
+        return 2;
+    }
+    if (!quiet && !to_stdout)
+        fprintf(stderr, PROG ": exported %llu entries of %s into %s\n", (unsigned long long)n, db, file);
+    return 0;
+}
+
 /* Packs into a new file (never over an existing one) with its checksum
  * (store_pack); a failed pack leaves no file behind. */
 static int do_pack(const char *db, const char *file, int quiet)
@@ -646,8 +695,8 @@ static int do_check(const char *db, int quiet)
 
 /* ---- writing modes ---- */
 
-enum mode { M_INDEX, M_REMOVE, M_MERGE, M_LIST, M_CHECK, M_PACK };
-static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--check", "--pack"};
+enum mode { M_INDEX, M_REMOVE, M_MERGE, M_LIST, M_CHECK, M_PACK, M_EXPORT };
+static const char *const mode_opt[] = {"", "--remove", "--merge", "--list", "--check", "--pack", "--export"};
 
 typedef struct {
     const char *db, *encoding;
@@ -1182,7 +1231,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS, O_CATALOG, O_PRUNE };
+    enum { O_REMOVE = 256, O_MERGE, O_LIST, O_CHECK, O_PACK, O_PROGRESS, O_NOPROGRESS, O_CATALOG, O_PRUNE, O_EXPORT };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},        {"encoding", required_argument, 0, 'e'},
         {"mem", required_argument, 0, 'm'},       {"remove", no_argument, 0, O_REMOVE},
@@ -1192,11 +1241,11 @@ int main(int argc, char **argv)
         {"prune", no_argument, 0, O_PRUNE},
         {"quiet", no_argument, 0, 'q'},           {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
-        {"catalog", required_argument, 0, O_CATALOG},
+        {"catalog", required_argument, 0, O_CATALOG}, {"export", required_argument, 0, O_EXPORT},
         {0, 0, 0, 0}};
     run_opts ro = {0};
     ro.progress = -1;
-    const char *pack = NULL;
+    const char *pack = NULL, *export_to = NULL;
     int c, prune = 0;
     guard_install(PROG); /* a damaged index or a full disk ends in a message, not a signal */
     opterr = 0;
@@ -1216,6 +1265,7 @@ int main(int argc, char **argv)
         case O_LIST: m = M_LIST; break;
         case O_CHECK: m = M_CHECK; break;
         case O_PACK: m = M_PACK; pack = optarg; break;
+        case O_EXPORT: m = M_EXPORT; export_to = optarg; break;
         case O_PROGRESS: ro.progress = 1; break;
         case O_NOPROGRESS: ro.progress = 0; break;
         case O_CATALOG: ro.catalog_file = optarg; break;
@@ -1264,7 +1314,7 @@ int main(int argc, char **argv)
         return 2;
     }
     guard_context(ro.db);
-    if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK) {
+    if (ro.mode == M_LIST || ro.mode == M_CHECK || ro.mode == M_PACK || ro.mode == M_EXPORT) {
         if (optind < argc) {
             fprintf(stderr, PROG ": %s takes no file arguments ('%s'); the index is given with --db\n",
                     mode_opt[ro.mode], argv[optind]);
@@ -1274,6 +1324,8 @@ int main(int argc, char **argv)
             return do_list(ro.db);
         if (ro.mode == M_CHECK)
             return do_check(ro.db, ro.quiet);
+        if (ro.mode == M_EXPORT)
+            return do_export(ro.db, export_to, ro.quiet);
         return do_pack(ro.db, pack, ro.quiet);
     }
     if (optind >= argc && !ro.catalog_file) {

@@ -31,6 +31,7 @@
 #include "pager.h"
 #include "query.h"
 #include "search.h"
+#include "serve.h"
 
 #define PROG "fzsearch"
 
@@ -40,6 +41,7 @@ static void usage(FILE *f)
             "usage: fzsearch [--db DIR] [options] QUERY...\n"
             "       fzsearch [--db DIR] --batch FILE [options]\n"
             "       fzsearch [--db DIR] --show ID\n"
+            "       fzsearch [--db DIR] --serve [[ADDR:]PORT]\n"
             "\n"
             "Finds the entries of an index that match QUERY, best first, each with\n"
             "its volume, section path, authors, file:line and a highlighted snippet;\n"
@@ -48,23 +50,7 @@ static void usage(FILE *f)
             "period (--by).\n"
             "\n"
             "query syntax:\n"
-            "  井长制                  a run of characters is a phrase (井长 then 长制)\n"
-            "  商圈 智慧               both terms (AND is implicit; the word AND works too)\n"
-            "  商圈 OR 商场            either term\n"
-            "  商圈 -武林              NOT: leave out entries with 武林 (also NOT 武林)\n"
-            "  \"长木、草庵\"            a quoted phrase, punctuation included (also “...”)\n"
-            "  (商圈 OR 丝绸城) -智慧  grouping\n"
-            "  井长制 NEAR/20 治水     at most 20 characters between them (punctuation\n"
-            "                        counts), either order\n"
-            "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
-            "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
-            "  title:X author:X section:X file:X kind:entry|sidebar|caption|toc|note\n"
-            "                        restrict a term to a field: author:陆婷 商圈\n"
-            "  volume:X place:X      the volumes whose title (or catalog place) has X\n"
-            "  year:1750 year:1700..1800  the volumes of that year or range, ends\n"
-            "                        included (fzindex --catalog; -205 is 205 BCE)\n"
-            "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
-            "  Operators are recognised only in capitals; quote them to search for them.\n"
+            "%s"
             "\n"
             "options:\n"
             "  -d, --db DIR          index directory or packed archive (default\n"
@@ -107,6 +93,12 @@ static void usage(FILE *f)
             "      --no-snippet      leave snippets out (faster exports)\n"
             "      --width N         snippet width in characters (default 80)\n"
             "      --show ID         print one whole entry\n"
+            "      --serve [[ADDR:]PORT]\n"
+            "                        the reading room: serve the index to a web browser\n"
+            "                        (default 127.0.0.1:8080; port 0 picks a free one) until\n"
+            "                        Ctrl-C; another address than loopback is warned about\n"
+            "      --time-limit MS   with --serve: a search longer than MS milliseconds\n"
+            "                        stops with a 'too broad' page (default 3000)\n"
             "      --color WHEN      auto (default), always or never; NO_COLOR is honoured\n"
             "      --no-pager        do not page: on a terminal the output goes through\n"
             "                        $FANGZHI_PAGER, else $PAGER, else 'less -FRX'\n"
@@ -122,10 +114,12 @@ static void usage(FILE *f)
             "  fzsearch --by section '城中村改造 -安置'\n"
             "  fzsearch --by century 'place:杭州 水利'\n"
             "  fzsearch --count '杭州 EXCEPT 杭州中心'\n"
+            "  fzsearch --db ~/fz --serve          # then open http://127.0.0.1:8080/\n"
             "\n"
             "exit status: 0 a match was found, 1 no match, 2 error (a bad query names\n"
             "the column of the mistake).  With --batch: 2 when any line failed, else 0\n"
-            "when any query matched, else 1.\n");
+            "when any query matched, else 1.\n",
+            query_help());
 }
 
 static double now_ms(void)
@@ -312,10 +306,7 @@ static int run_query(app *a, const char *q, size_t qlen, uint32_t query_no)
     }
     if (!root) {
         char line[640];
-        if (err == FZ_EMPTY)
-            snprintf(line, sizeof line, "empty query: give a word or phrase to search for");
-        else
-            snprintf(line, sizeof line, "bad query: %s (at column %u)", msg, col + 1);
+        query_error_text(err, msg, col, line, sizeof line);
         complain(a, query_no, line);
         fz_arena_destroy(ar);
         return 2;
@@ -382,10 +373,54 @@ static int bad_value(const char *opt, const char *val, const char *want)
     return 2;
 }
 
+/* --serve [SPEC]: the reading room (serve.c) until Ctrl-C.  nargs/args:
+ * the words left after the options (the address when it was not given as
+ * --serve=SPEC). */
+static int serve_main(const char *db, const char *spec, int nargs, char **args, uint32_t time_limit, int other_mode)
+{
+    if (other_mode) {
+        fprintf(stderr, PROG ": --serve serves the index: it takes no --kwic, --by, --count, --batch or --show\n");
+        return 2;
+    }
+    if (nargs > 1 || (nargs == 1 && spec)) {
+        fprintf(stderr, PROG ": --serve takes an address ([ADDR:]PORT), not a query\n");
+        return 2;
+    }
+    if (nargs == 1)
+        spec = args[0];
+    serve_opts so = {0};
+    char msg[1024] = "";
+    if (serve_parse_addr(spec, &so, msg, sizeof msg)) {
+        fprintf(stderr, PROG ": %s\n", msg);
+        return 2;
+    }
+    so.time_limit_ms = time_limit;
+    char dbbuf[PATH_MAX];
+    if (!db && !(db = store_default_path(dbbuf, sizeof dbbuf))) {
+        fprintf(stderr, PROG ": no index given: HOME is not set (give --db DIR, or set FANGZHI_DB)\n");
+        return 2;
+    }
+    guard_install(PROG); /* a damaged index ends the server with a message, not a signal */
+    guard_context(db);
+    search *s;
+    int rc = search_open(db, &s, msg, sizeof msg);
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
+        return 2;
+    }
+    rc = serve_run(s, db, &so, msg, sizeof msg);
+    search_close(s);
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     enum { O_OFFSET = 256, O_FOLD, O_SORT, O_BATCH, O_TIMING, O_NOSNIP, O_WIDTH, O_SHOW, O_COLOR, O_KWIC,
-           O_CONTEXT, O_BY, O_NOPAGER };
+           O_CONTEXT, O_BY, O_NOPAGER, O_SERVE, O_TIMELIMIT };
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},       {"limit", required_argument, 0, 'n'},
         {"offset", required_argument, 0, O_OFFSET}, {"json", no_argument, 0, 'j'},
@@ -397,6 +432,7 @@ int main(int argc, char **argv)
         {"colour", required_argument, 0, O_COLOR}, {"kwic", no_argument, 0, O_KWIC},
         {"context", required_argument, 0, O_CONTEXT}, {"by", required_argument, 0, O_BY},
         {"no-pager", no_argument, 0, O_NOPAGER}, {"help", no_argument, 0, 'h'},
+        {"serve", optional_argument, 0, O_SERVE}, {"time-limit", required_argument, 0, O_TIMELIMIT},
         {"version", no_argument, 0, 'V'},        {0, 0, 0, 0}};
     const char *db = NULL, *batch = NULL, *show = NULL;
     app a = {0};
@@ -405,7 +441,9 @@ int main(int argc, char **argv)
     uint32_t limit = 10, width = 80, show_id = 0, context = KWIC_CONTEXT_DEFAULT;
     int limit_given = 0, snippets = 1, color = -1, kwic_mode = 0, count_mode = 0, no_pager = 0;
     int context_given = 0;
-    int by_given = 0;
+    int by_given = 0, serve = 0;
+    const char *serve_spec = NULL;
+    uint32_t time_limit = SERVE_TIME_LIMIT_MS;
     group_by by = GROUP_SECTION;
     kwic_order order = KWIC_ORDER_HITS;
     const char *sort_name = NULL;
@@ -499,6 +537,14 @@ int main(int argc, char **argv)
             by_given = 1;
             break;
         case O_NOPAGER: no_pager = 1; break;
+        case O_SERVE:
+            serve = 1;
+            serve_spec = optarg;
+            break;
+        case O_TIMELIMIT:
+            if (parse_uint(optarg, &time_limit) || time_limit < 1 || time_limit > 600000)
+                return bad_value("--time-limit", optarg, "a number of milliseconds from 1 to 600000");
+            break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("fzsearch %s (index format %d)\n", FZ_VERSION, STORE_FORMAT); return 0;
         default: {
@@ -544,6 +590,9 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --timing writes one JSON object a query: add --json\n");
         return 2;
     }
+    if (serve)
+        return serve_main(db, serve_spec, argc - optind, argv + optind, time_limit,
+                          kwic_mode || by_given || count_mode || batch || show);
     a.batch = batch;
     a.mode = kwic_mode ? MODE_KWIC : by_given ? MODE_BY : count_mode ? MODE_COUNT : MODE_HITS;
     a.json = a.fmt == OUT_JSON;

@@ -392,14 +392,29 @@ static void reset(group *g)
         memset(g->slot, 0, g->nslot * sizeof *g->slot);
 }
 
+void group_sort(group *g)
+{
+    if (g->n > 1)
+        qsort_r(g->g, g->n, sizeof *g->g, cmp_grp, g);
+}
+
+void group_item(const group *g, size_t i, const char **name, size_t *len, uint64_t *entries, uint64_t *occ)
+{
+    *name = g->str.p + g->g[i].name;
+    *len = g->g[i].name_len;
+    *entries = g->g[i].entries;
+    *occ = g->g[i].occ;
+}
+
+void group_clear(group *g) { reset(g); }
+
 int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint32_t query_no, int header)
 {
     fz_buf *b = &g->line;
     const char *s = g->str.p;
     int rc = 0;
     b->len = 0;
-    if (g->n > 1)
-        qsort_r(g->g, g->n, sizeof *g->g, cmp_grp, g);
+    group_sort(g);
     if (fmt == OUT_JSON) {
         for (size_t i = 0; i < g->n && !rc; i++) {
             if (query_no)

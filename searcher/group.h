@@ -94,6 +94,15 @@ size_t group_count(const group *g);
  * FZ_ENOMEM, or FZ_EIO when writing fails. */
 int group_write(group *g, FILE *f, out_format fmt, int color, size_t width, uint32_t query_no, int header);
 
+/* For other writers (the reading room's side panel, serve.c): sorts the
+ * groups into group_write's order; group_item then reads group i (0 ..
+ * group_count - 1): *name points into g (not NUL-terminated) and stays
+ * valid until the next group_add, group_write or group_clear. */
+void group_sort(group *g);
+void group_item(const group *g, size_t i, const char **name, size_t *len, uint64_t *entries, uint64_t *occ);
+/* Forgets every group (as group_write does after writing). */
+void group_clear(group *g);
+
 /* Appends a bar of value/max of cols columns (at least one eighth for a
  * value above 0) to b.  Exposed for the tests. */
 int group_bar(fz_buf *b, uint64_t value, uint64_t max, size_t cols);

@@ -372,8 +372,8 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
             out_sv_field(&k->line, fmt, cols[i], strlen(cols[i]), i == 9);
         rc = flush_line(k, f);
     }
-    if (!rc && k->order != KWIC_ORDER_HITS && k->nrows > 1)
-        qsort_r(k->rows, k->nrows, sizeof *k->rows, cmp_rows, k);
+    if (!rc)
+        kwic_sort(k);
     size_t lw = 0, mw = 0, rw = 0;
     if (fmt == OUT_TERM) {
         const char *s = k->str.p;
@@ -397,9 +397,41 @@ int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, i
         if (!rc)
             rc = flush_line(k, f);
     }
+    kwic_clear(k);
+    return rc;
+}
+
+void kwic_sort(kwic *k)
+{
+    if (k->order != KWIC_ORDER_HITS && k->nrows > 1)
+        qsort_r(k->rows, k->nrows, sizeof *k->rows, cmp_rows, k);
+}
+
+void kwic_row_get(const kwic *k, size_t i, kwic_row *v)
+{
+    const char *s = k->str.p;
+    const krow *r = &k->rows[i];
+    const kent *t = &k->ents[r->ent];
+    v->id = t->id;
+    v->line = t->line;
+    v->kind = t->kind;
+    v->field = r->field;
+    v->file = s + t->file;
+    v->file_len = t->file_len;
+    v->title = s + t->title;
+    v->title_len = t->title_len;
+    v->left = s + r->left;
+    v->left_len = r->left_len;
+    v->match = s + r->match;
+    v->match_len = r->match_len;
+    v->right = s + r->right;
+    v->right_len = r->right_len;
+}
+
+void kwic_clear(kwic *k)
+{
     k->nrows = 0;
     k->nents = 0;
     k->str.len = 0;
     k->line.len = 0;
-    return rc;
 }

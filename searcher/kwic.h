@@ -75,6 +75,22 @@ size_t kwic_rows(const kwic *k);
  * when writing fails (errno tells why). */
 int kwic_write(kwic *k, FILE *f, out_format fmt, int color, uint32_t query_no, int header);
 
+/* For other writers (the reading room's concordance page, serve.c):
+ * kwic_sort puts the rows collected so far in the kwic's order, then
+ * kwic_row fills r with row i (0 .. kwic_rows - 1); its strings point into
+ * k (not NUL-terminated, line breaks shown as spaces) and stay valid until
+ * the next kwic_add, kwic_write or kwic_clear, which forgets the rows. */
+typedef struct {
+    uint32_t id, line;
+    uint8_t kind;
+    uint8_t field;                 /* 0 title, 1 body */
+    const char *file, *title, *left, *match, *right;
+    size_t file_len, title_len, left_len, match_len, right_len;
+} kwic_row;
+void kwic_sort(kwic *k);
+void kwic_row_get(const kwic *k, size_t i, kwic_row *v);
+void kwic_clear(kwic *k);
+
 /* The context bounds of the match text[start..end): *ls is the byte offset
  * where up to n characters before start begin, *re where up to n characters
  * after end end (both clamped to the text).  Exposed for the tests. */

@@ -1000,3 +1000,32 @@ const char *query_field_name(query_field f)
     default: return "";
     }
 }
+
+const char *query_help(void)
+{
+    return "  井长制                  a run of characters is a phrase (井长 then 长制)\n"
+           "  商圈 智慧               both terms (AND is implicit; the word AND works too)\n"
+           "  商圈 OR 商场            either term\n"
+           "  商圈 -武林              NOT: leave out entries with 武林 (also NOT 武林)\n"
+           "  \"长木、草庵\"            a quoted phrase, punctuation included (also “...”)\n"
+           "  (商圈 OR 丝绸城) -智慧  grouping\n"
+           "  井长制 NEAR/20 治水     at most 20 characters between them (punctuation\n"
+           "                        counts), either order\n"
+           "  跨?小镇  跨□小镇        ? or □ stands for any one CJK character\n"
+           "  杭州 EXCEPT 杭州中心    the occurrences of 杭州 not inside 杭州中心\n"
+           "  title:X author:X section:X file:X kind:entry|sidebar|caption|toc|note\n"
+           "                        restrict a term to a field: author:陆婷 商圈\n"
+           "  volume:X place:X      the volumes whose title (or catalog place) has X\n"
+           "  year:1750 year:1700..1800  the volumes of that year or range, ends\n"
+           "                        included (fzindex --catalog; -205 is 205 BCE)\n"
+           "  Precedence: field and NOT, then NEAR/EXCEPT, then AND, then OR.\n"
+           "  Operators are recognised only in capitals; quote them to search for them.\n";
+}
+
+void query_error_text(int err, const char *msg, uint32_t err_col, char *out, size_t outlen)
+{
+    if (err == FZ_EMPTY)
+        fz_msg(out, outlen, "empty query: give a word or phrase to search for");
+    else
+        fz_msg(out, outlen, "bad query: %s (at column %u)", msg, err_col + 1);
+}

@@ -174,6 +174,18 @@ query_node *query_parse(const char *q, size_t len, fz_arena *arena, int *err,
  * the depth of the tree (bounded for trees from query_parse). */
 int query_dump(const query_node *n, fz_buf *out);
 
+/* The one-line message for a query query_parse refused (err, msg and
+ * err_col as it returned them), as the programs show it after "fzsearch: ":
+ * "empty query: give a word or phrase to search for" for FZ_EMPTY, else
+ * "bad query: MSG (at column N)" with N 1-based.  Written to out. */
+void query_error_text(int err, const char *msg, uint32_t err_col, char *out, size_t outlen);
+
+/* The syntax in brief, with examples: lines of plain text, each indented
+ * two spaces and ending in a newline.  fzsearch --help prints it under
+ * "query syntax:" and the reading room's /help page shows it (one text,
+ * so the two cannot drift apart).  Static storage. */
+const char *query_help(void);
+
 /* "title", "author", "section", "file", "kind", "volume", "place", "year";
  * "" for QF_DEFAULT and for values outside the enum.  Never NULL; static
  * storage. */

@@ -29,6 +29,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
@@ -42,6 +43,7 @@
 
 struct search {
     store *st;
+    int clone;              /* st belongs to the handle this was cloned from */
     tok_analyzer *tok[3];
     uint64_t nentries;
     double avgdl;
@@ -153,7 +155,23 @@ typedef struct {
     char *msg;
     size_t msglen;
     int err;
+    uint32_t ticks;           /* counts down to the next look at the clock */
+    int timed_out;
 } ctx;
+
+/* Looks at the clock every 64th call: past opts.deadline_ns, stops the run
+ * (x->err FZ_ELIMIT).  Returns non-zero when the run is to stop. */
+static int past_deadline(ctx *x)
+{
+    if (!x->o->deadline_ns || (x->ticks++ & 63))
+        return 0;
+    if (search_now_ns() < x->o->deadline_ns)
+        return 0;
+    x->timed_out = 1;
+    x->err = FZ_ELIMIT;
+    fz_msg(x->msg, x->msglen, "the query is too broad: it ran past the time limit");
+    return 1;
+}
 
 /* ---------------------------------------------------------------- leaves */
 
@@ -1858,7 +1876,7 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
     const double idf = n->idf, avgdl = x->s->avgdl;
     /* bm25's length norm as c0 + c1 * dl, for a quick test */
     const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
-    while (c->valid && !x->err) {
+    while (c->valid && !x->err && !past_deadline(x)) {
         if (*nh == k) {
             double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
             double bound = bm25(idf, tf, c->blk.min_dl, avgdl);
@@ -2044,13 +2062,34 @@ int search_open(const char *db, search **out, char *msg, size_t msglen)
     return FZ_OK;
 }
 
+int search_clone(search *s, search **out)
+{
+    search *c = calloc(1, sizeof *c);
+    if (!c)
+        return FZ_ENOMEM;
+    c->st = s->st;
+    c->clone = 1;
+    c->nentries = s->nentries;
+    c->avgdl = s->avgdl;
+    *out = c;
+    return FZ_OK;
+}
+
+uint64_t search_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void search_close(search *s)
 {
     if (!s)
         return;
     for (int i = 0; i < 3; i++)
         tok_destroy(s->tok[i]);
-    store_close(s->st);
+    if (!s->clone)
+        store_close(s->st);
     free(s);
 }
 
@@ -2151,9 +2190,9 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         k = (size_t)x.s->nentries + 1;
     /* block-max top-k for a lone term or phrase: skip the rest of the lead
      * term's blocks when they cannot beat the k-th best score */
-    int prune = !o->count && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
+    int prune = !o->count && !o->one && k && root->type == N_PHRASE && !root->title_only && x.nscoring == 1 &&
                 x.scoring[0] == root;
-    if (!o->count && k && root->type == N_AND) {
+    if (!o->count && !o->one && k && root->type == N_AND) {
         /* an AND whose scored nodes are exactly its positive phrases */
         size_t npos = 0, ok = 1;
         for (size_t i = 0; i < root->nkids && ok; i++) {
@@ -2173,14 +2212,19 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             goto done;
         }
     }
+    int lone = prune && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild && !root->njoins &&
+               !root->vterm;
+    if (o->exact_entries && !lone)
+        prune = 0; /* skipping documents would leave them uncounted */
     x.prune_node = prune ? root : NULL;
     uint32_t d = DOC_END;
-    if (prune && !o->no_hits && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild &&
-        !root->njoins && !root->vterm)
+    if (lone && !o->no_hits)
         lone_topk(&x, root, all, &nall, k); /* then cnt.entries is set from df below */
     else
-        d = node_next(&x, root, 0);
-    while (d != DOC_END && !x.err) {
+        d = node_next(&x, root, o->one ? o->one_id : 0);
+    if (o->one && d != o->one_id)
+        d = DOC_END;
+    while (d != DOC_END && !x.err && !past_deadline(&x)) {
         cnt.entries++;
         if (o->count) {
             if (node_spans(&x, root)) {
@@ -2213,14 +2257,14 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
                 all[nall++] = sc;
             }
         }
-        d = node_next(&x, root, d + 1);
+        d = o->one ? DOC_END : node_next(&x, root, d + 1);
     }
     if (x.err) {
         rc = x.err;
         goto done;
     }
     x.prune_on = 0; /* the walks for the hits' spans see every document */
-    if (prune && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild && !root->njoins && !root->vterm)
+    if (lone)
         cnt.entries = root->parts[0]->df; /* exact for a lone term */
     if (!o->no_hits && nall) {
         qsort(all, nall, sizeof *all, cmp_scored);
@@ -2242,7 +2286,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             hs[i].nsp = 0;
         }
         qsort(hs, nret, sizeof *hs, cmp_hitspan_doc);
-        if ((rc = node_reset(&x, root)) == 0) {
+        if (!o->no_spans && (rc = node_reset(&x, root)) == 0) {
             for (size_t i = 0; i < nret && !rc; i++) {
                 if (node_next(&x, root, hs[i].doc) != hs[i].doc || node_spans(&x, root))
                     continue;
@@ -2269,6 +2313,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
     }
 done:
+    cnt.timed_out = x.timed_out;
     if (counts)
         *counts = cnt;
     free(all);

@@ -48,6 +48,16 @@ typedef struct {
     search_sort sort;
     int count;            /* count every matching entry and occurrence exactly */
     int no_hits;          /* only count */
+    int exact_entries;    /* count every matching entry exactly (counts.entries),
+                           * occurrences not: cheaper than count */
+    int no_spans;         /* hits come without spans and occurrences (faster,
+                           * for counting hits by group) */
+    int one;              /* only the entry one_id: it is the one hit, if it
+                           * matches (the entry page's highlights) */
+    uint32_t one_id;
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC time (search_now_ns) after
+                           * which the run stops with FZ_ELIMIT and
+                           * counts.timed_out set; 0: no limit */
 } search_opts;
 
 /* One highlighted stretch of an entry: byte offsets into its title
@@ -76,18 +86,31 @@ typedef struct {
     uint64_t entries;         /* matching entries (exact with opts.count) */
     uint64_t occurrences;     /* with opts.count */
     uint32_t returned;
+    int timed_out;            /* the run passed opts.deadline_ns */
 } search_counts;
 
 /* Runs q.  Calls fn for each returned hit in order (fn's non-zero return
  * stops the run and is returned).  counts may be NULL.  Errors: FZ_ESYNTAX
  * for a query that analyses to nothing searchable (msg says which term),
- * FZ_ECORRUPT, FZ_ELMDB, FZ_ENOMEM. */
+ * FZ_ECORRUPT, FZ_ELMDB, FZ_ENOMEM; FZ_ELIMIT for too many terms, or with
+ * counts->timed_out set when the run passed opts.deadline_ns (msg says so;
+ * the time is looked at every few dozen matching entries and posting
+ * blocks, so a run stops within a millisecond or so of its deadline). */
 int search_run(search *s, const query_node *q, const search_opts *o, search_hit_fn fn, void *ctx,
                search_counts *counts, char *msg, size_t msglen);
 
 /* Looks one entry up by id for --show; calls fn once with rank 0 and no
  * spans.  FZ_ENOTFOUND when there is no such entry. */
 int search_show(search *s, uint32_t id, search_hit_fn fn, void *ctx, char *msg, size_t msglen);
+
+/* A second handle on the index s has open, for another thread: it shares
+ * s's LMDB environment (LMDB allows one per process) and has its own text
+ * analysers, so each thread searches with its own handle.  Close every
+ * clone with search_close before s.  FZ_ENOMEM. */
+int search_clone(search *s, search **out);
+
+/* The clock of opts.deadline_ns: CLOCK_MONOTONIC in nanoseconds. */
+uint64_t search_now_ns(void);
 
 /* Collection size, for --version and messages. */
 uint64_t search_entries(search *s);

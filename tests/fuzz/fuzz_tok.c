@@ -6,8 +6,10 @@
  * the tokens are checked against tok.h: byte ranges inside the input
  * (start < end <= len), positions from pos_base on and never going back,
  * a unigram before the bigram at the same position, terms of 1 to
- * TOK_TERM_MAX bytes of valid UTF-8, *next_pos beyond the last token.  The
- * first code points also go through tok_fold_cp.
+ * TOK_TERM_MAX bytes of valid UTF-8, *next_pos beyond the last token.
+ * The analyser's fast paths must give what its general path gives
+ * (tok_create_reference): every token's kind, term, position and bytes,
+ * and *next_pos.  The first code points also go through tok_fold_cp.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,7 +42,8 @@ static int on_token(void *ctx, const tok_token *t)
     if (t->kind == TOK_BI && !(st->any && st->last_pos == t->pos && st->last_kind == TOK_UNI))
         abort();
     for (uint32_t i = 0; i < t->term_len; i++)
-        st->sum += (unsigned char)t->term[i];
+        st->sum = st->sum * 31 + (unsigned char)t->term[i];
+    st->sum = ((st->sum * 31 + t->pos) * 31 + t->start) * 31 + t->end + (unsigned long)t->kind;
     st->any = 1;
     st->last_pos = t->pos;
     st->last_kind = t->kind;
@@ -49,11 +52,12 @@ static int on_token(void *ctx, const tok_token *t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static tok_analyzer *a[3];
+    static tok_analyzer *a[3], *ref[3];
     if (!a[0]) {
         char msg[256];
         for (int f = TOK_FOLD_NONE; f <= TOK_FOLD_VARIANTS; f++)
-            if (!(a[f] = tok_create((tok_fold)f, msg, sizeof msg)))
+            if (!(a[f] = tok_create((tok_fold)f, msg, sizeof msg)) ||
+                !(ref[f] = tok_create_reference((tok_fold)f, msg, sizeof msg)))
                 abort();
     }
     char *text = malloc(size ? size : 1);
@@ -72,6 +76,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         /* one past the last token, or two when the text ends in punctuation */
         if (st.any ? next != st.last_pos + 1 && next != st.last_pos + 2 : next != base)
+            abort();
+        /* the general path gives the same */
+        state rs = {size, base, 0, 0, 0, 0};
+        uint32_t rnext = 0;
+        rc = tok_analyze(ref[f], text, size, base, on_token, &rs, &rnext);
+        if (rc == FZ_ENOMEM)
+            continue;
+        if (rc != 0 || rs.sum != st.sum || rs.any != st.any || rs.last_pos != st.last_pos || rnext != next)
             abort();
     }
     /* tok_fold_cp on the first few code points */

@@ -14,7 +14,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-parse tok query enc store catalog}
+targets=${*:-parse tok query enc store catalog req}
 status=0
 for t in $targets; do
     bin=build-fuzz/fuzz_$t
@@ -31,6 +31,7 @@ for t in $targets; do
     query) opts="-max_len=1024 -dict=tests/fuzz/query.dict" ;;
     parse) opts="-max_len=8192 -dict=tests/fuzz/parse.dict" ;;
     tok) opts="-max_len=4096" ;;
+    req) opts="-max_len=9000" ;;
     *) opts="-max_len=8192" ;;
     esac
     log=build-fuzz/$t.log

@@ -11,6 +11,7 @@
 #define T_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int t_pass, t_fail;
@@ -47,6 +48,41 @@ static int t_pass, t_fail;
 
 #define TEST(name) static void name(void)
 #define t_run(name) name()
+
+/* The whole file at path (relative to the repository root, where make and
+ * tests/run.sh run the tests) in malloc'd memory with a NUL after its
+ * *len bytes, or NULL (with a message) when it cannot be read. */
+static inline char *t_slurp(const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s (run from the repository root)\n", path);
+        return NULL;
+    }
+    size_t n = 0, cap = 65536, k;
+    char *p = malloc(cap + 1);
+    while (p && (k = fread(p + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            char *q = realloc(p, cap * 2 + 1);
+            if (!q)
+                free(p);
+            p = q;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!p || bad) {
+        free(p);
+        fprintf(stderr, "cannot read %s\n", path);
+        return NULL;
+    }
+    p[n] = 0;
+    *len = n;
+    return p;
+}
 
 static inline int t_done(const char *suite)
 {

@@ -20,26 +20,7 @@
 
 static unsigned char *slurp(const char *path, size_t *len)
 {
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (run from the repository root)\n", path);
-        return NULL;
-    }
-    fz_buf b = {0};
-    char tmp[8192];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        if (fz_buf_append(&b, tmp, n)) {
-            fz_buf_free(&b);
-            fclose(f);
-            return NULL;
-        }
-    fclose(f);
-    if (!b.p && fz_buf_reserve(&b, 1))
-        return NULL;
-    *len = b.len;
-    return (unsigned char *)b.p;
+    return (unsigned char *)t_slurp(path, len);
 }
 
 /* Detects the encoding of a fixture; "ERR<n>" on failure. */

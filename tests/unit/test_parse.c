@@ -125,23 +125,9 @@ static char *src_path(const char *rel)
 static char *read_file(const char *rel, size_t *len)
 {
     char *path = src_path(rel);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        fprintf(stderr, "cannot open %s (run the test from the repository root)\n", path);
-        free(path);
-        *len = 0;
-        return NULL;
-    }
+    char *p = t_slurp(path, len);
     free(path);
-    fz_buf b = {0};
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, fp)) > 0)
-        fz_buf_append(&b, tmp, k);
-    fclose(fp);
-    fz_buf_append(&b, "", 0);
-    *len = b.len;
-    return b.p;
+    return p;
 }
 
 /* Parses tests/fixtures/parse/<name>.txt into c; returns parse_text's code. */

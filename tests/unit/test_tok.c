@@ -2,6 +2,7 @@
  * test_tok.c -- the text analyser: normalisation, folding, segmentation,
  * positions, byte offsets, bad input.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -462,6 +463,160 @@ TEST(test_api)
     CHECK_EQ_INT(out[0], 0x5CF0);                     /* 峰 */
 }
 
+/* ---- the fast paths against the general path ----------------------------- */
+
+static tok_analyzer *R_NONE, *R_TS, *R_VAR; /* tok_create_reference */
+
+static int dump_cb(void *ctx, const tok_token *t)
+{
+    fz_buf_printf(ctx, "%d:%.*s@%u[%u,%u) ", (int)t->kind, (int)t->term_len, t->term, t->pos, t->start,
+                  t->end);
+    return 0;
+}
+
+/* Every token of text (kind, folded term, position, byte range), the
+ * return code and the next position, as text. */
+static void dump(tok_analyzer *a, const char *text, size_t len, fz_buf *out)
+{
+    uint32_t next = 0;
+    out->len = 0;
+    int rc = tok_analyze(a, text, len, 5, dump_cb, out, &next);
+    fz_buf_printf(out, "rc=%d next=%u", rc, next);
+}
+
+/* Analyses text at every level with and without the fast paths; returns
+ * the number of levels where they differ (and shows the first few). */
+static int differ(const char *what, const char *text, size_t len)
+{
+    static int shown;
+    tok_analyzer *fast[3] = {A_NONE, A_TS, A_VAR}, *ref[3] = {R_NONE, R_TS, R_VAR};
+    fz_buf f = {0}, r = {0};
+    int bad = 0;
+    for (int l = 0; l < 3; l++) {
+        dump(fast[l], text, len, &f);
+        dump(ref[l], text, len, &r);
+        if (f.len != r.len || memcmp(f.p, r.p, f.len)) {
+            bad++;
+            if (shown++ < 5)
+                fprintf(stderr, "%s, level %d: fast %.*s\n  general %.*s\n", what, l, (int)(f.len > 600 ? 600 : f.len),
+                        f.p, (int)(r.len > 600 ? 600 : r.len), r.p);
+        }
+    }
+    fz_buf_free(&f);
+    fz_buf_free(&r);
+    return bad;
+}
+
+static void put_cp(fz_buf *b, uint32_t cp)
+{
+    char u[4];
+    fz_buf_append(b, u, (size_t)fz_utf8_encode(cp, u));
+}
+
+/* Every code point from U+0080 to U+3FFFF (the BMP, planes 1-3: all that
+ * the table covers), each twice in a row between neighbours of every class
+ * (CJK, a phrase's first character, letters, digits and '.', space,
+ * punctuation, a combining mark), 64 code points to a text. */
+TEST(test_fast_every_code_point)
+{
+    static const uint32_t nb[] = {0x4E2D, 0x6C88, 'a', '1', '.', ' ', 0xFF0C, 0x3002, 0x0301, 0x9577, 0x3000};
+    const size_t nnb = sizeof nb / sizeof nb[0];
+    fz_buf t = {0};
+    int bad = 0;
+    for (uint32_t lo = 0x80; lo < 0x40000; lo = (lo | 63) + 1) {
+        t.len = 0;
+        for (uint32_t cp = lo; cp <= (lo | 63); cp++) {
+            if (cp >= 0xD800 && cp <= 0xDFFF)
+                continue;
+            put_cp(&t, nb[cp % nnb]);
+            put_cp(&t, cp);
+            put_cp(&t, cp);
+            put_cp(&t, nb[cp / nnb % nnb]);
+        }
+        char what[64];
+        snprintf(what, sizeof what, "U+%04X..U+%04X", lo, lo | 63);
+        bad += differ(what, t.p, t.len);
+    }
+    CHECK_EQ_INT(bad, 0);
+    fz_buf_free(&t);
+}
+
+/* Random texts (fixed seed) over characters that take every path: ASCII,
+ * full-width forms, CJK punctuation, simplified, traditional and variant
+ * characters, the characters of the phrase rules (so that runs match and
+ * half-match them), extension A and B ideographs, compatibility
+ * ideographs, expansions, ignorables, marks, and invalid bytes. */
+TEST(test_fast_random)
+{
+    static const uint32_t pick[] = {'a', 'Z', '0', '7', '.', ' ', '\n', ',', 0xFF11, 0xFF0E, 0xFF21, 0xFF0C,
+                                    0x3001, 0x3002, 0x300A, 0x300C, 0x3000, 0x4E2D, 0x6587, 0x957F, 0x9577,
+                                    0x5CEF, 0x5CF0, 0x6DF8, 0x6E05, 0x9751, 0x9752, 0x82CE, 0x82E7, 0x85B4,
+                                    0x3400, 0x4DB5, 0x20000, 0x2A6D6, 0x30000, 0xF900, 0xFA30, 0x2460,
+                                    0x337B, 0x200B, 0x00AD, 0x0301, 0x00E9, 0x00DF, 0x0391, 0x3042, 0x30FC,
+                                    0xAC00, 0x3007, 0x0661, 0xFDFA, 0x1D400};
+    const size_t npick = sizeof pick / sizeof pick[0];
+    size_t nph = fold_phrase_count();
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    fz_buf t = {0};
+    int bad = 0;
+    for (int round = 0; round < 4000; round++) {
+        t.len = 0;
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        int n = 1 + (int)(x >> 58);
+        for (int k = 0; k < n; k++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            uint32_t r = (uint32_t)(x >> 33);
+            if (r % 8 == 0 && nph) { /* a phrase rule's key, or its start */
+                const uint32_t *key, *val;
+                size_t kl = fold_phrase(r / 8 % nph, &key, &val);
+                for (size_t q = 0; q < kl - (r / 8 % 3 == 0); q++)
+                    put_cp(&t, key[q]);
+            } else if (r % 8 == 1) { /* any ideograph of the URO */
+                put_cp(&t, 0x4E00 + r / 8 % 0x5200);
+            } else if (r % 64 == 2) { /* an invalid byte */
+                fz_buf_putc(&t, (char)(0x80 + r / 64 % 0x80));
+            } else {
+                put_cp(&t, pick[r / 8 % npick]);
+            }
+        }
+        bad += differ("random text", t.p, t.len);
+    }
+    CHECK_EQ_INT(bad, 0);
+    fz_buf_free(&t);
+}
+
+/* Every file of the test fixtures and the sample corpus, whole. */
+TEST(test_fast_fixtures)
+{
+    static const char *const dirs[] = {"tests/fixtures/enc", "tests/fixtures/fold", "tests/fixtures/layout",
+                                       "tests/fixtures/parse", "tests/fixtures/research", "corpus"};
+    int files = 0, bad = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        DIR *dir = opendir(dirs[d]);
+        CHECK(dir != NULL);
+        if (!dir)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+            if (de->d_name[0] == '.')
+                continue;
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
+            size_t n;
+            char *t = t_slurp(path, &n);
+            CHECK(t != NULL);
+            if (!t)
+                continue;
+            bad += differ(path, t, n);
+            free(t);
+            files++;
+        }
+        closedir(dir);
+    }
+    CHECK(files >= 35);
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* ---- phrase rules -------------------------------------------------------- */
 
 static int uni_cb(void *ctx, const tok_token *t)
@@ -559,7 +714,10 @@ int main(void)
     A_NONE = tok_create(TOK_FOLD_NONE, msg, sizeof msg);
     A_TS = tok_create(TOK_FOLD_TS, msg, sizeof msg);
     A_VAR = tok_create(TOK_FOLD_VARIANTS, msg, sizeof msg);
-    if (!A_NONE || !A_TS || !A_VAR) {
+    R_NONE = tok_create_reference(TOK_FOLD_NONE, msg, sizeof msg);
+    R_TS = tok_create_reference(TOK_FOLD_TS, msg, sizeof msg);
+    R_VAR = tok_create_reference(TOK_FOLD_VARIANTS, msg, sizeof msg);
+    if (!A_NONE || !A_TS || !A_VAR || !R_NONE || !R_TS || !R_VAR) {
         fprintf(stderr, "test_tok: tok_create: %s\n", msg);
         return 1;
     }
@@ -572,6 +730,12 @@ int main(void)
     t_run(test_invalid);
     t_run(test_big);
     t_run(test_api);
+    t_run(test_fast_every_code_point);
+    t_run(test_fast_random);
+    t_run(test_fast_fixtures);
+    tok_destroy(R_NONE);
+    tok_destroy(R_TS);
+    tok_destroy(R_VAR);
     tok_destroy(A_NONE);
     tok_destroy(A_TS);
     tok_destroy(A_VAR);

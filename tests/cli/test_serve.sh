@@ -1,0 +1,251 @@
+#!/bin/sh
+# The reading room (fzsearch --serve), as a browser and a script see it:
+# the server starts on a free loopback port and prints its URL; pages and
+# status codes checked with curl (200, 400 with the command line's message
+# and the query kept in the box, 404, 405, 414); every string from the
+# texts HTML-escaped (an entry whose title and body hold <script>, quotes,
+# & and </mark>); the exports and the API equal fzsearch --format csv|jsonl
+# and --json; a search past --time-limit gets the "too broad" page; load
+# and abuse (tests/serve/abuse.py); a real browser (tests/serve/browser.py,
+# screenshots under build/); SIGTERM and SIGINT stop it cleanly.
+. "$(dirname "$0")/lib.sh"
+PID=
+# a server this script started never outlives it, however it ends
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"' EXIT
+PY=/usr/bin/python3
+export LC_ALL=C.UTF-8
+command -v curl >/dev/null || { echo "$0: curl missing (tools/deps.sh installs it)" >&2; exit 1; }
+
+mkdir -p "$T/src"
+cp "$ROOT/corpus/xiacheng-2017-annual-focus.txt" "$T/src/"
+# a hostile entry, after the sample (ids of the sample stay as they are)
+printf '第一篇 测试\n\n【<script>alert("t")</script> & '"'"'q'"'"' </mark>危险字】 正文<script>alert(1)</script>，"双引号"与'"'"'单引号'"'"' & 符号</mark>，危险字在此。\n(张三)\n' \
+    >"$T/src/zz-hostile.txt"
+printf 'file,title,place,year\nxiacheng-2017-annual-focus.txt,下城年鉴,杭州,2017\n' >"$T/shelf.csv"
+"$FZI" --db "$T/db" --quiet --catalog "$T/shelf.csv" "$T/src" || exit 1
+
+# serve [OPTIONS...]: starts the server (on $SERVE_DB, else $T/db) in the
+# background and waits for its URL (at most 30 s); sets PID and URL
+serve() {
+    rm -f "$T/serve.out" # not the last server's "serving" line
+    "$FZS" --db "${SERVE_DB:-$T/db}" "$@" >"$T/serve.out" 2>"$T/serve.err" &
+    PID=$!
+    i=0
+    URL=
+    while [ $i -lt 300 ] && [ -z "$URL" ]; do
+        URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null)
+        [ -n "$URL" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$URL" ]
+}
+# get PATH: fetches URL PATH into $T/body, the status into $T/code
+get() { curl -s -g -o "$T/body" -w '%{http_code}' "$URL$1" >"$T/code" 2>/dev/null; }
+code_is() { [ "$(cat "$T/code")" = "$1" ] || { echo "  status $(cat "$T/code"), wanted $1" >&2; return 1; }; }
+body_has() { grep -qF -- "$1" "$T/body" || { echo "  body lacks '$1'" >&2; return 1; }; }
+body_lacks() { ! grep -qF -- "$1" "$T/body" || { echo "  body has '$1'" >&2; return 1; }; }
+enc() { $PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
+Q=$(enc 井长制)
+
+check "serve starts on a free loopback port" serve --serve 127.0.0.1:0
+check "it prints its URL" grep -q '^serving .* at http://127\.0\.0\.1:[0-9]*/ ' "$T/serve.out"
+check "no warning on loopback" test ! -s "$T/serve.err"
+
+# ---- pages
+get /
+check "/: 200" code_is 200
+check "/: lang=zh, UTF-8" sh -c "grep -q '<html lang=\"zh\">' '$T/body' && grep -q '<meta charset=\"utf-8\">' '$T/body'"
+check "/: a search box" body_has '<input type="search" name="q"'
+check "/: the fold levels" sh -c "grep -q 'value=\"variants\"' '$T/body' && grep -q 'value=\"ts\"' '$T/body' && grep -q 'value=\"none\"' '$T/body'"
+check "/: links to /help" body_has 'href="/help"'
+check "/: no script" body_lacks '<script'
+check "/: nothing fetched from elsewhere" sh -c "! grep -qE '(src|href)=\"(https?:)?//' '$T/body'"
+get /help
+check "/help: 200" code_is 200
+"$FZS" --help | sed -n '/^query syntax:/,/^$/p' | sed '1d;$d' >"$T/syntax"
+check "/help: the query syntax of --help, line for line" $PY -c '
+import html, sys
+page = html.unescape(open(sys.argv[1], encoding="utf-8").read())
+lines = [l for l in open(sys.argv[2], encoding="utf-8").read().splitlines() if l.strip()]
+sys.exit(0 if len(lines) > 5 and all(l in page for l in lines) else 1)' "$T/body" "$T/syntax"
+get /style.css
+check "/style.css: 200" code_is 200
+check "/style.css: a phone layout" body_has '@media (max-width:'
+get "/search?q=$Q"
+check "/search: 200" code_is 200
+check "/search: the count" body_has '共 <b>2</b> 条'
+check "/search: 首创窨井 first" sh -c "grep -o 'class=\"hit\">.*' '$T/body' | head -1 >/dev/null; grep -A1 '<li class=\"hit\">' '$T/body' | sed -n 2p | grep -q '首创窨井'"
+check "/search: the title links to the entry" body_has "<a href=\"/entry/44?q=$Q\">"
+check "/search: matches in <mark>" body_has '<mark>井长制</mark>'
+check "/search: the section path narrows" grep -qF 'href="/search?q=%E4%BA%95%E9%95%BF%E5%88%B6%20section%3A%22%E5%B9%B4%E5%BA%A6%E8%81%9A%E7%84%A6%22"' "$T/body"
+check "/search: the author narrows" grep -qF "author%3A%22$(enc 徐杭 | sed 's/%/%/g')%22" "$T/body"
+check "/search: file:line" body_has 'xiacheng-2017-annual-focus.txt:170'
+check "/search: the volume, as --json names it" body_has "《<a href=\"/search?q=$Q%20volume%3A%22$(enc 下城年鉴)%22\" class=\"vo\""
+check "/search: place narrows" grep -qF "place%3A%22$(enc 杭州)%22" "$T/body"
+check "/search: year narrows" grep -qF 'year%3A2017"' "$T/body"
+get "/search?q=$Q%20year%3A2017"
+check "/search: the year link finds the entry" body_has '共 <b>2</b> 条'
+get "/search?q=$Q%20volume%3A%22$(enc 下城年鉴)%22"
+check "/search: the volume link finds the entry" body_has '共 <b>2</b> 条'
+get "/search?q=$Q"
+check "/search: a volume bar in the side panel" body_has '<h3>卷册 <small>1</small></h3>'
+check "/search: the side panel with bars" sh -c "grep -q '<aside class=\"facets\"' '$T/body' && grep -q 'class=\"bar\" style=\"width:100.0%\"' '$T/body'"
+check "/search: a link to the concordance" body_has "href=\"/kwic?q=$Q\""
+check "/search: the exports" sh -c "grep -qF 'href=\"/export.csv?q=$Q\"' '$T/body' && grep -qF 'href=\"/export.jsonl?q=$Q\"' '$T/body'"
+check "/search: the query stays in the box" body_has 'value="井长制"'
+get "/search?q=$(enc 下城区)"
+check "/search: paging links" sh -c "grep -q 'rel=\"next\"' '$T/body' && grep -q 'page=2' '$T/body'"
+n1=$(grep -c '<li class="hit">' "$T/body")
+get "/search?q=$(enc 下城区)&page=2"
+check "/search: page 2 starts at 11" body_has '<ol class="hits" start="11">'
+check "/search: ten hits a page" [ "$n1" = 10 ]
+get "/search?q=$(enc 長制)&fold=none"
+check "/search?fold=none: the exact forms only" body_has '共 <b>0</b> 条'
+get "/search?q=$(enc 長制)"
+check "/search: folding by default" sh -c "! grep -qF '共 <b>0</b> 条' '$T/body'"
+get "/kwic?q=$(enc 治水)&sort=left"
+check "/kwic: 200" code_is 200
+check "/kwic: aligned rows" sh -c "[ \$(grep -c '<td class=\"m\">' '$T/body') -gt 5 ]"
+check "/kwic: each row links to its entry" sh -c "grep '<td class=\"m\">' '$T/body' | grep -q 'href=\"/entry/[0-9]*?q='"
+"$FZS" --db "$T/db" --kwic --sort left --json 治水 | $PY -c '
+import json, sys
+for l in sys.stdin: print(json.loads(l)["left"][-3:])' >"$T/left.cli"
+check "/kwic?sort=left: the order of --kwic --sort left" $PY -c '
+import html, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+got = [html.unescape(m)[-3:] for m in re.findall(r"<td class=\"l\"><span>(.*?)</span>", page)]
+want = open(sys.argv[2], encoding="utf-8").read().splitlines()
+sys.exit(0 if got == want and len(got) > 5 else 1)' "$T/body" "$T/left.cli"
+get "/entry/44?q=$Q"
+check "/entry: 200" code_is 200
+check "/entry: the whole text" body_has '较好地营造“携手共管、长效治水”的浓厚氛围'
+check "/entry: matches marked" sh -c "[ \$(grep -o '<mark>井长制</mark>' '$T/body' | wc -l) -ge 4 ]"
+check "/entry: the attribution" body_has '（徐杭）'
+check "/entry: previous and next of the same volume" sh -c "grep -qF 'href=\"/entry/43?q=$Q\"' '$T/body' && grep -qF 'href=\"/entry/45?q=$Q\"' '$T/body'"
+check "/entry: a link to its section" body_has '本节全部条目'
+get /entry/0
+check "/entry/0: no previous link (the first entry)" sh -c "! grep -q 'rel=\"prev\"' '$T/body'"
+
+# ---- exports and the API are the command line's output
+get "/export.csv?q=$(enc 治水)"
+check "/export.csv: 200" code_is 200
+"$FZS" --db "$T/db" --format csv 治水 >"$T/cli.csv"
+check "/export.csv: the same as --format csv" cmp -s "$T/body" "$T/cli.csv"
+get "/export.jsonl?q=$(enc 下城区)"
+"$FZS" --db "$T/db" --format jsonl 下城区 >"$T/cli.jsonl"
+check "/export.jsonl: the same as --format jsonl" cmp -s "$T/body" "$T/cli.jsonl"
+check "/export.jsonl: every hit" [ "$(wc -l <"$T/body")" -gt 10 ]
+get "/api/search?q=$(enc 治水)&page=2"
+"$FZS" --db "$T/db" --json --offset 10 治水 >"$T/cli.json"
+check "/api/search: the same objects as --json" cmp -s "$T/body" "$T/cli.json"
+curl -s -D "$T/headers" -o /dev/null "$URL/export.csv?q=$Q"
+check "/export.csv: a download" grep -qi '^content-disposition: attachment; filename="fangzhi.csv"' "$T/headers"
+check "/export.csv: text/csv" grep -qi '^content-type: text/csv' "$T/headers"
+
+# ---- escaping: the hostile entry
+get "/search?q=$(enc 危险字)"
+check "escaping: no <script> from the text" body_lacks '<script'
+check "escaping: <script> shown as text" body_has '&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;'
+check "escaping: &" body_has ' &amp; &#39;q&#39; '
+check "escaping: </mark> from the text" body_has '&lt;/mark&gt;'
+check "escaping: <mark> and </mark> pair up" sh -c "[ \$(grep -o '<mark>' '$T/body' | wc -l) = \$(grep -o '</mark>' '$T/body' | wc -l) ]"
+check "escaping: the text's quotes" body_has '&quot;双引号&quot;与&#39;单引号&#39; &amp; 符号&lt;/mark&gt;，<mark>危险字</mark>'
+hid=$("$FZS" --db "$T/db" --json 危险字 | $PY -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')
+get "/entry/$hid?q=$(enc 危险字)"
+check "escaping: the entry page" sh -c "! grep -q '<script' '$T/body' && grep -qF '&lt;/mark&gt;，<mark>危险字</mark>在此' '$T/body'"
+check "escaping: entry <title>" sh -c "grep -qF '<title>&lt;script&gt;' '$T/body'"
+get "/search?q=$(enc '"><script>x</script>')"
+check "escaping: the query in the box" body_has 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"'
+check "escaping: the query nowhere raw" body_lacks '<script>x'
+
+# ---- errors
+get "/search?q=$(enc '"井长制')"
+check "bad query: 400" code_is 400
+msg=$("$FZS" --db "$T/db" '"井长制' 2>&1 >/dev/null)
+check "bad query: the command line's message" $PY -c '
+import html, sys
+sys.exit(0 if sys.argv[2] in html.unescape(open(sys.argv[1], encoding="utf-8").read()) else 1)' "$T/body" "$msg"
+check "bad query: kept in the box" body_has 'value="&quot;井长制"'
+get "/search?q=$(enc '   ')&fold=ts"
+check "empty query: 400" code_is 400
+check "empty query: its message" body_has 'empty query'
+get "/search?q=a&fold=bogus"
+check "bad fold: 400" code_is 400
+check "bad fold: names the parameter" body_has 'fold: not one of'
+get "/search?q=a&page=0"
+check "page 0: 400" code_is 400
+get "/search?q=$(head -c 1100 /dev/zero | tr '\0' 'a')"
+check "a query over 1 KB: 400" code_is 400
+check "a query over 1 KB: says so" body_has 'query too long'
+get "/search?q=%ff%fe"
+check "a query not UTF-8: 400" code_is 400
+get "/search?q=$(head -c 900 /dev/zero | tr '\0' 'a')&x=$(head -c 8000 /dev/zero | tr '\0' 'b')"
+check "a URL over 8 KB: 414" code_is 414
+get /entry/4000000
+check "unknown entry: 404" code_is 404
+get /entry/abc
+check "bad entry id: 404" code_is 404
+get /nothing/here
+check "unknown path: 404" code_is 404
+get /../../etc/passwd
+check "no file from the disk" body_lacks 'root:'
+get /data.mdb
+check "not even the index file" code_is 404
+check "405 for POST" sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' -X POST -d q=x '$URL/search') = 405 ]"
+check "405 for PUT, with Allow" sh -c "curl -s -D - -o /dev/null -X PUT '$URL/' | grep -qi '^allow: GET, HEAD'"
+check "HEAD: 200 without a body" sh -c "[ \$(curl -s -I -o '$T/head' -w '%{http_code}' '$URL/search?q=$Q') = 200 ] && ! grep -q '<html' '$T/head'"
+curl -s -D "$T/headers" -o /dev/null "$URL/"
+check "a CSP forbids scripts" grep -qi "^content-security-policy: default-src 'none'" "$T/headers"
+
+# ---- load and abuse
+check "load and abuse (abuse.py)" $PY "$ROOT/tests/serve/abuse.py" "${URL##*:}"
+check "the server is still alive" kill -0 $PID
+
+# ---- a real browser
+mkdir -p "$ROOT/build"
+check "the browser (browser.py)" $PY "$ROOT/tests/serve/browser.py" "$URL" "$ROOT/build"
+check "the results page screenshot" test -s "$ROOT/build/serve-results.png"
+
+# ---- stops cleanly
+kill -TERM $PID
+wait $PID
+check "SIGTERM: exit 0" [ $? = 0 ]
+check "SIGTERM: nothing on stderr" test ! -s "$T/serve.err"
+# (a background job of sh ignores SIGINT: the server is started with it back)
+rm -f "$T/serve.out"
+"$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$FZS" --db "$T/db" --serve=127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+PID=$!
+i=0
+while [ $i -lt 300 ] && ! grep -qs serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
+kill -INT $PID
+wait $PID
+check "SIGINT: exit 0" [ $? = 0 ]
+
+# ---- the time limit: a broad query on a larger index
+make_big "$T/big" 6
+"$FZI" --db "$T/bigdb" --quiet "$T/big"
+SERVE_DB=$T/bigdb
+check "serve the larger index with --time-limit 1" serve --serve 127.0.0.1:0 --time-limit 1
+SERVE_DB=
+get "/search?q=$(enc '区? OR 年? OR 的?')"
+check "past the time limit: 503" code_is 503
+check "past the time limit: the too-broad page" body_has 'too broad'
+get "/export.csv?q=$(enc '区? OR 年? OR 的?')"
+check "past the time limit: exports too" code_is 503
+kill -TERM $PID; wait $PID
+
+# ---- addresses
+check "a bad port" status_is 2 "$FZS" --db "$T/db" --serve 127.0.0.1:99999
+check "a bad port: one line" one_line
+check "a bad address" status_is 2 "$FZS" --db "$T/db" --serve nosuchhost.invalid:0
+check "--serve with a query" status_is 2 "$FZS" --db "$T/db" --serve 0 井长制
+check "--serve with --kwic" status_is 2 "$FZS" --db "$T/db" --serve --kwic
+rm -f "$T/serve.out"
+"$FZS" --db "$T/db" --serve 0.0.0.0:0 >"$T/serve.out" 2>"$T/serve.err" &
+PID=$!
+i=0
+while [ $i -lt 300 ] && ! grep -qs serving "$T/serve.out"; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $PID; wait $PID
+check "another address: warned about" grep -q 'warning: .*not a loopback address' "$T/serve.err"
+finish serve
