@@ -40,7 +40,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/fold_table.o
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BINDIR   := $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
 
-.PHONY: all deps demo test unit e2e eval bench bench-scale bench-serve fuzz fuzz-build valgrind install uninstall clean
+.PHONY: all deps demo test unit e2e eval bench bench-scale bench-serve postsize fuzz fuzz-build valgrind install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BINDIR)/fzindex $(BINDIR)/fzsearch
@@ -168,6 +168,14 @@ BENCH_PY := /usr/bin/python3
 $(BUILD)/bench/fzgen: bench/fzgen.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+# make postsize: bench/postsize.c, the byte breakdown of an index's postings
+# (bench/POSTINGS.md): $(BUILD)/bench/postsize DB
+$(BUILD)/bench/postsize: bench/postsize.c $(BUILD)/libfz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(BUILD)/libfz.a $(LDLIBS)
+
+postsize: $(BUILD)/bench/postsize
 
 bench: deps
 	$(MAKE) all

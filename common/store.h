@@ -295,6 +295,25 @@ int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens,
 size_t store_block_header(uint8_t *out, uint32_t ndocs, uint32_t span, uint32_t max_tf_title,
                           uint32_t max_tf_body, uint32_t min_dl);
 
+/* The frequencies of a document record, after its id delta (the layout in
+ * store.c): the tf code tf_body << 1 | (tf_title > 0), then tf_title when
+ * that bit is set; but a lone occurrence in the title (tf_title 1, tf_body
+ * 0: every single-valued metadata field) is the code 0 alone.  Writes them
+ * to out (STORE_TF_MAX bytes of room), returns their length.  Both
+ * writers of records (indexer/build.c, store_bb_add) use it. */
+#define STORE_TF_MAX (2 * FZ_VARINT_MAX)
+static inline size_t store_tf_put(uint8_t *out, uint32_t tf_title, uint32_t tf_body)
+{
+    if (tf_title == 1 && tf_body == 0) {
+        out[0] = 0;
+        return 1;
+    }
+    size_t n = fz_varint_put(out, (uint64_t)tf_body << 1 | (tf_title > 0));
+    if (tf_title)
+        n += fz_varint_put(out + n, tf_title);
+    return n;
+}
+
 /* ---- joins ----
  * Bit p of entry id's join map is set when text position p holds a CJK
  * character joined to the one at p-1 (a bigram starts at p-1).  The ?

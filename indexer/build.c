@@ -621,9 +621,7 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
             imp_reset(&bd->imp);
         }
         p += fz_varint_put(p, doc - bd->last);
-        p += fz_varint_put(p, (uint64_t)tf_body << 1 | (tf_title > 0));
-        if (tf_title)
-            p += fz_varint_put(p, tf_title);
+        p += store_tf_put(p, tf_title, tf_body);
         uint32_t prev = 0;
         for (size_t q = i; q < j; q++) {
             p += fz_varint_put(p, w->sorted[q].pos - prev);

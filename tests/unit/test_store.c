@@ -194,6 +194,71 @@ TEST(test_block_roundtrip)
     store_bb_free(&bb);
 }
 
+/* A document whose one occurrence is in its title (every single-valued
+ * metadata field) takes the tf code 0 alone, a byte less than the long
+ * form 1, 1, which still reads the same; other frequencies keep theirs. */
+TEST(test_block_title_one)
+{
+    uint8_t tf[STORE_TF_MAX];
+    CHECK_EQ_INT(store_tf_put(tf, 1, 0), 1);
+    CHECK_EQ_INT(tf[0], 0);
+    CHECK_EQ_INT(store_tf_put(tf, 0, 1), 1);
+    CHECK_EQ_INT(tf[0], 2);
+    CHECK_EQ_INT(store_tf_put(tf, 1, 1), 2);
+    CHECK(tf[0] == 3 && tf[1] == 1);
+    CHECK_EQ_INT(store_tf_put(tf, 2, 0), 2);
+    CHECK(tf[0] == 1 && tf[1] == 2);
+
+    /* built: three title-only documents and one body document */
+    store_block_builder bb = {0};
+    store_bb_reset(&bb);
+    uint32_t pos[4] = {0, 7, 3, 2};
+    uint32_t tt[4] = {1, 1, 0, 1}, tb[4] = {0, 0, 1, 0};
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(store_bb_add(&bb, 10 + i, 20, &pos[i], tt[i], tb[i]), 0);
+    fz_buf v = {0};
+    CHECK_EQ_INT(store_bb_finish(&bb, 50, &v), 0);
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    size_t hl = store_block_header(hdr, 4, 3, 1, 1, 20);
+    static const uint8_t recs[] = {0, 0, 0, 1, 0, 7, 1, 2, 3, 1, 0, 2};
+    CHECK_EQ_INT(v.len, hl + sizeof recs);
+    CHECK(v.len == hl + sizeof recs && memcmp(v.p, hdr, hl) == 0 && memcmp(v.p + hl, recs, sizeof recs) == 0);
+    store_block b;
+    CHECK_EQ_INT(store_block_open(&b, 10, v.p, v.len), 0);
+    for (int i = 0; i < 4; i++) {
+        uint32_t got[2] = {99, 99};
+        CHECK_EQ_INT(b.doc, 10 + i);
+        CHECK_EQ_INT(b.tf_title, tt[i]);
+        CHECK_EQ_INT(b.tf_body, tb[i]);
+        CHECK_EQ_INT(store_block_positions(&b, got, 2), 1);
+        CHECK_EQ_INT(got[0], pos[i]);
+        CHECK_EQ_INT(store_block_next(&b), i < 3 ? 0 : FZ_ENOTFOUND);
+    }
+    /* a seek lands on a title-only document past another */
+    CHECK_EQ_INT(store_block_open(&b, 10, v.p, v.len), 0);
+    CHECK_EQ_INT(store_block_seek(&b, 13), 0);
+    CHECK_EQ_INT(b.doc, 13);
+    CHECK_EQ_INT(b.tf_title, 1);
+    fz_buf_free(&v);
+    store_bb_free(&bb);
+
+    /* the long form, as an index of this format written before: the same */
+    uint8_t old[STORE_BLOCK_HDR_MAX + 8];
+    size_t ol = store_block_header(old, 1, 0, 1, 0, 20);
+    static const uint8_t lrec[] = {0, 1, 1, 5};
+    memcpy(old + ol, lrec, sizeof lrec);
+    CHECK_EQ_INT(store_block_open(&b, 4, old, ol + sizeof lrec), 0);
+    uint32_t p5 = 0;
+    CHECK(b.doc == 4 && b.tf_title == 1 && b.tf_body == 0);
+    CHECK_EQ_INT(store_block_positions(&b, &p5, 1), 1);
+    CHECK_EQ_INT(p5, 5);
+    CHECK_EQ_INT(store_block_next(&b), FZ_ENOTFOUND);
+    /* code 0 whose position is missing is a damaged record */
+    old[ol + 1] = 0;
+    CHECK_EQ_INT(store_block_open(&b, 4, old, ol + 2), 0);
+    CHECK_EQ_INT(store_block_positions(&b, &p5, 1), FZ_ECORRUPT);
+}
+
 /* A full block (128 documents, ids with gaps, varying tf): every seek
  * through the skip table lands where walking one document at a time does,
  * from every starting document; the table matches the records, and a
@@ -665,6 +730,7 @@ int main(void)
     t_run(test_entry_roundtrip);
     t_run(test_text_code);
     t_run(test_block_roundtrip);
+    t_run(test_block_title_one);
     t_run(test_block_skips);
     t_run(test_keys_sort_by_term_then_id);
     t_run(test_open_write_read);

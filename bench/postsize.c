@@ -1,0 +1,491 @@
+/*
+ * postsize.c -- where the bytes of an index's postings are, and what the
+ * encodings considered for issue 12 would make of them (bench/POSTINGS.md).
+ *
+ *   postsize DB        (DB: an index directory or a packed archive)
+ *
+ * Reads every record of the "post" database once (store.c's layout, read
+ * with store_block_open) and prints, per term class (CJK unigrams, CJK
+ * bigrams, words of the text field; each metadata field):
+ *   - keys, block headers, impacts + skip tables, id deltas, tf fields,
+ *     positions (bytes as stored), and LMDB's share: 8 bytes of node header
+ *     and 2 of page index per record in its leaf page, whole overflow pages
+ *     for a value too large for a leaf (their unused tail counted), and the
+ *     leaf pages' unused room spread over the classes by their leaf bytes;
+ *     the total of the database's pages is mdb_stat's;
+ *   - what the same values would take
+ *       FOR128:  full 128-value runs frame-of-reference bit packed (a width
+ *                byte, then 128 values of that width; Lucene's layout),
+ *                the rest varints; for id deltas, tf fields (tf' = tf_body
+ *                << 1 | title bit, tf_title as now) and the block's
+ *                position deltas, each a stream of its own;
+ *       FORall:  every block's streams packed so, tails included (one width
+ *                byte per stream and 128-value run);
+ *       PFOR:    as FORall, but the width chosen to minimise the run's size
+ *                with values that do not fit stored as exceptions (a byte of
+ *                index and a varint each);
+ *   - unigrams dropped where the bigram postings give them: the CJK
+ *     unigram occurrences at p that start no bigram (bit p+1 of the entry's
+ *     join map clear) are the ones a 1-character query could not get from
+ *     the bigrams that begin with that character; their postings encoded as
+ *     today (ids, tfs, positions; keys and headers per 128 documents);
+ *   - terms whose whole posting list is one block of one document (hapax
+ *     terms): their keys, headers and LMDB overhead, the part that packing
+ *     many of them into one record would save.
+ * Exit 1 when the index cannot be read.
+ */
+#include <lmdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fz.h"
+#include "store.h"
+
+enum { C_UNI, C_BI, C_WORD, C_AUTHOR, C_SECTION, C_FILE, C_KIND, C_OTHER, C_N };
+static const char *const cname[C_N] = {"CJK unigram", "CJK bigram", "word",        "author field ('a')",
+                                       "section field ('s')", "file field ('f')", "kind field ('k')", "other"};
+
+typedef struct {
+    uint64_t terms, blocks, docs, positions;
+    uint64_t key, hdr, extra, ids, tfs, pos;
+    uint64_t leaf, node, ovpages, ovbytes;
+    uint64_t for128, forall, pfor;          /* ids + tfs + positions so encoded */
+    uint64_t hapax_terms, hapax_fixed;      /* key + header + node for 1-doc terms */
+    uint64_t title1, title1_at0;            /* documents with tf_title 1, tf_body 0 (at position 0) */
+} cls;
+
+static unsigned vlen(uint64_t v)
+{
+    unsigned n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static unsigned width(uint32_t v)
+{
+    unsigned w = 0;
+    while (v) {
+        w++;
+        v >>= 1;
+    }
+    return w;
+}
+
+/* Bytes of one run of n values FOR-packed: a width byte and n * width bits. */
+static uint64_t for_run(const uint32_t *v, size_t n)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m |= v[i];
+    return 1 + (n * width(m) + 7) / 8;
+}
+
+/* The same with patched exceptions: the cheapest width w, values >= 2^w
+ * stored after the run as a byte of index and a varint of the high bits. */
+static uint64_t pfor_run(const uint32_t *v, size_t n)
+{
+    uint64_t best = UINT64_MAX;
+    for (unsigned w = 0; w <= 32; w++) {
+        uint64_t size = 2 + (n * w + 7) / 8;
+        for (size_t i = 0; i < n; i++)
+            if (w < 32 && v[i] >> w)
+                size += 1 + vlen(v[i] >> w);
+        if (size < best)
+            best = size;
+    }
+    return best;
+}
+
+static uint64_t varints(const uint32_t *v, size_t n)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += vlen(v[i]);
+    return s;
+}
+
+/* mode 0: FOR128 (full runs packed, tail varints), 1: FORall, 2: PFOR */
+static uint64_t stream_size(const uint32_t *v, size_t n, int mode)
+{
+    uint64_t s = 0;
+    size_t i = 0;
+    for (; i + 128 <= n; i += 128)
+        s += mode == 2 ? pfor_run(v + i, 128) : for_run(v + i, 128);
+    if (i < n)
+        s += mode == 0 ? varints(v + i, n - i) : mode == 1 ? for_run(v + i, n - i) : pfor_run(v + i, n - i);
+    return s;
+}
+
+static int fail(const char *why)
+{
+    fprintf(stderr, "postsize: %s\n", why);
+    return 1;
+}
+
+static int cmp32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int classify(const uint8_t *k, size_t len)
+{
+    if (len < 6)
+        return C_OTHER;
+    if (k[0] != 'b')
+        return k[0] == 'a' ? C_AUTHOR : k[0] == 's' ? C_SECTION : k[0] == 'f' ? C_FILE : k[0] == 'k' ? C_KIND : C_OTHER;
+    const uint8_t *t = k + 1, *e = k + len - 5;
+    int n = 0, cjk = 1;
+    while (t < e) {
+        uint32_t cp = *t;
+        size_t l = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
+        if (l > 1)
+            cp &= 0x3F >> (l - 1);
+        for (size_t i = 1; i < l && t + i < e; i++)
+            cp = cp << 6 | (t[i] & 0x3F);
+        if (cp < 0x2E80)
+            cjk = 0;
+        t += l;
+        n++;
+    }
+    return cjk && n == 1 ? C_UNI : cjk && n == 2 ? C_BI : C_WORD;
+}
+
+typedef struct {
+    uint32_t *v;
+    size_t n, cap;
+} vec;
+
+static void vpush(vec *a, uint32_t x)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 1024;
+        a->v = realloc(a->v, a->cap * sizeof *a->v);
+        if (!a->v) {
+            perror("postsize");
+            exit(1);
+        }
+    }
+    a->v[a->n++] = x;
+}
+
+static void pct(const char *what, uint64_t x, uint64_t total)
+{
+    printf("  %-34s %12llu  %5.1f%%\n", what, (unsigned long long)x, total ? 100.0 * x / total : 0.0);
+}
+
+int main(int argc, char **argv)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi post, join;
+    MDB_cursor *c;
+    MDB_val k, v;
+    MDB_stat st;
+    MDB_envinfo ei;
+    unsigned flags = MDB_RDONLY;
+    if (argc != 2) {
+        fprintf(stderr, "usage: postsize DB\n");
+        return 2;
+    }
+    FILE *probe = fopen(argv[1], "rb");   /* a file: a packed archive */
+    if (probe) {
+        char b;
+        if (fread(&b, 1, 1, probe) == 1)
+            flags |= MDB_NOSUBDIR;
+        fclose(probe);
+    }
+    if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) || mdb_env_set_mapsize(env, (size_t)1 << 40) ||
+        mdb_env_open(env, argv[1], flags | MDB_NOLOCK, 0) || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
+        mdb_dbi_open(txn, "post", 0, &post) || mdb_dbi_open(txn, "join", 0, &join) ||
+        mdb_stat(txn, post, &st) || mdb_env_info(env, &ei)) {
+        fprintf(stderr, "postsize: %s: cannot read the index\n", argv[1]);
+        return 1;
+    }
+    const size_t psize = st.ms_psize;
+    const size_t nodemax = (((psize - 16) / 2) & ~(size_t)1) - 2;   /* LMDB 0.9's me_nodemax */
+
+    /* every entry's join map, by id */
+    const uint8_t **jmap = NULL;
+    size_t *jlen = NULL, nj = 0;
+    if (mdb_cursor_open(txn, join, &c))
+        return fail("cannot read the join database");
+    while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 4)
+            return fail("a malformed join key");
+        const uint8_t *kb = k.mv_data;
+        uint32_t id = (uint32_t)kb[0] << 24 | kb[1] << 16 | kb[2] << 8 | kb[3];
+        if (id >= nj) {
+            size_t n = (size_t)id + 1 + 4096;
+            jmap = realloc(jmap, n * sizeof *jmap);
+            jlen = realloc(jlen, n * sizeof *jlen);
+            if (!jmap || !jlen)
+                return fail("out of memory");
+            memset(jmap + nj, 0, (n - nj) * sizeof *jmap);
+            memset(jlen + nj, 0, (n - nj) * sizeof *jlen);
+            nj = n;
+        }
+        jmap[id] = v.mv_data;
+        jlen[id] = v.mv_size;
+    }
+    mdb_cursor_close(c);
+
+    cls cl[C_N];
+    memset(cl, 0, sizeof cl);
+    vec ids = {0}, tfs = {0}, titles = {0}, pos = {0};
+    /* the residual unigram postings of the current term */
+    uint64_t res_docs = 0, res_pos = 0, res_bytes = 0, res_terms = 0;
+    uint32_t res_last = 0;
+    int res_any = 0;
+    uint64_t res_term_docs = 0;
+    uint8_t prev_term[STORE_KEY_MAX];
+    size_t prev_tlen = (size_t)-1;
+    uint32_t term_blocks = 0, term_docs = 0;
+    uint64_t term_fixed = 0;
+    int term_cls = 0;
+    uint32_t p[4096];
+    /* fan-in: per unigram, the bigram terms and blocks that begin with it */
+    uint8_t uni[8];
+    size_t unilen = 0;
+    vec fan_terms = {0}, fan_blocks = {0}, uni_bytes = {0}, uni_res = {0};
+
+    if (mdb_cursor_open(txn, post, &c))
+        return fail("cannot read the post database");
+    int more = !mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    for (;;) {
+        size_t tlen = more ? k.mv_size - 4 : 0;
+        int newterm = !more || tlen != prev_tlen || memcmp(prev_term, k.mv_data, tlen);
+        if (newterm && prev_tlen != (size_t)-1) {
+            if (term_blocks == 1 && term_docs == 1) {
+                cl[term_cls].hapax_terms++;
+                cl[term_cls].hapax_fixed += term_fixed;
+            }
+            if (term_cls == C_UNI && res_any) {
+                res_terms++;
+                uint64_t r = prev_tlen + 4 + 10 + 6 * ((res_term_docs + 127) / 128);
+                res_bytes += r;
+                if (uni_res.n)
+                    uni_res.v[uni_res.n - 1] += (uint32_t)r;
+            }
+            res_any = 0;
+            res_term_docs = 0;
+            res_last = 0;
+        }
+        if (!more)
+            break;
+        if (newterm) {
+            if (tlen > sizeof prev_term)
+                return fail("a malformed posting key");
+            memcpy(prev_term, k.mv_data, tlen);
+            prev_tlen = tlen;
+            term_blocks = term_docs = 0;
+            term_fixed = 0;
+            term_cls = classify(k.mv_data, k.mv_size);
+            cl[term_cls].terms++;
+            if (term_cls == C_UNI && tlen - 2 <= sizeof uni) {
+                unilen = tlen - 2;
+                memcpy(uni, (const uint8_t *)k.mv_data + 1, unilen);
+                vpush(&fan_terms, 0);
+                vpush(&fan_blocks, 0);
+                vpush(&uni_bytes, 0);
+                vpush(&uni_res, 0);
+            } else if (term_cls == C_BI && unilen && tlen > unilen + 1 &&
+                       !memcmp(uni, (const uint8_t *)k.mv_data + 1, unilen)) {
+                fan_terms.v[fan_terms.n - 1]++;
+            } else if (term_cls != C_BI) {
+                unilen = 0;
+            }
+        }
+        if (term_cls == C_BI && unilen && fan_blocks.n && tlen > unilen + 1 &&
+            !memcmp(uni, (const uint8_t *)k.mv_data + 1, unilen))
+            fan_blocks.v[fan_blocks.n - 1]++;
+        cls *x = &cl[term_cls];
+        const uint8_t *kb = (const uint8_t *)k.mv_data + tlen;
+        uint32_t first = (uint32_t)kb[0] << 24 | kb[1] << 16 | kb[2] << 8 | kb[3];
+        store_block b;
+        if (store_block_open(&b, first, v.mv_data, v.mv_size)) {
+            fprintf(stderr, "postsize: a malformed block\n");
+            return 1;
+        }
+        uint8_t hdr[STORE_BLOCK_HDR_MAX];
+        size_t hl = store_block_header(hdr, b.ndocs, b.last - b.first, b.max_tf_title, b.max_tf_body, b.min_dl);
+        size_t before = (size_t)(b.docs - (const uint8_t *)v.mv_data);
+        x->blocks++;
+        x->docs += b.ndocs;
+        x->key += k.mv_size;
+        x->hdr += hl;
+        x->extra += before - hl;
+        int ov = 8 + k.mv_size + v.mv_size > nodemax;
+        size_t node = (8 + k.mv_size + (ov ? 8 : v.mv_size) + 1) & ~(size_t)1;
+        if (ov) {
+            size_t pages = (16 - 1 + v.mv_size) / psize + 1;
+            x->ovpages += pages;
+            x->ovbytes += pages * psize - v.mv_size;
+        }
+        x->leaf += node + 2;
+        x->node += node + 2 - k.mv_size - (ov ? 0 : v.mv_size);
+        term_blocks++;
+        term_docs += b.ndocs;
+        if (term_cls == C_UNI && uni_bytes.n)
+            uni_bytes.v[uni_bytes.n - 1] += (uint32_t)(node + 2 + (ov ? v.mv_size : 0));
+        term_fixed += k.mv_size + hl + (before - hl) + 10;
+
+        ids.n = tfs.n = titles.n = pos.n = 0;
+        uint32_t prev = b.first;
+        const uint8_t *r = b.docs;
+        do {
+            uint32_t n = b.tf_title + b.tf_body;
+            /* bytes of the record head as stored */
+            uint64_t delta = ids.n ? b.doc - prev : 0;
+            vpush(&ids, (uint32_t)delta);
+            vpush(&tfs, b.tf_body << 1 | (b.tf_title > 0));
+            if (b.tf_title)
+                vpush(&titles, b.tf_title);
+            x->ids += vlen(delta);
+            x->tfs += vlen((uint64_t)b.tf_body << 1 | (b.tf_title > 0)) + (b.tf_title ? vlen(b.tf_title) : 0);
+            if (n > sizeof p / sizeof *p) {
+                fprintf(stderr, "postsize: a document of more than %zu occurrences\n", sizeof p / sizeof *p);
+                return 1;
+            }
+            if (store_block_positions(&b, p, n) != (int)n) {
+                fprintf(stderr, "postsize: a malformed block\n");
+                return 1;
+            }
+            x->positions += n;
+            if (b.tf_title == 1 && b.tf_body == 0) {
+                x->title1++;
+                x->title1_at0 += p[0] == 0;
+            }
+            uint32_t last = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                vpush(&pos, p[i] - last);
+                last = p[i];
+            }
+            if (term_cls == C_UNI) {
+                uint32_t rn = 0, rl = 0;
+                uint64_t rb = 0;
+                const uint8_t *m = b.doc < nj ? jmap[b.doc] : NULL;
+                size_t ml = b.doc < nj ? jlen[b.doc] : 0;
+                for (uint32_t i = 0; i < n; i++)
+                    if (!m || !store_join_bit(m, ml, p[i] + 1)) {
+                        rb += vlen(p[i] - rl);
+                        rl = p[i];
+                        rn++;
+                    }
+                if (rn) {
+                    res_bytes += rb + vlen(res_any ? b.doc - res_last : 0) + 2;
+                    if (uni_res.n)
+                        uni_res.v[uni_res.n - 1] += (uint32_t)(rb + vlen(res_any ? b.doc - res_last : 0) + 2);
+                    res_docs++;
+                    res_pos += rn;
+                    res_last = b.doc;
+                    res_any = 1;
+                    res_term_docs++;
+                }
+            }
+            prev = b.doc;
+        } while (store_block_next(&b) == 0);
+        x->pos += (uint64_t)(b.docs_end - r);   /* the records whole: ids and tfs taken out below */
+        for (int mode = 0; mode < 3; mode++) {
+            uint64_t s = stream_size(ids.v, ids.n, mode) + stream_size(tfs.v, tfs.n, mode) +
+                         varints(titles.v, titles.n) + stream_size(pos.v, pos.n, mode);
+            *(mode == 0 ? &x->for128 : mode == 1 ? &x->forall : &x->pfor) += s;
+        }
+        more = !mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+
+    /* the records' bytes were counted whole into pos: take ids and tfs out */
+    uint64_t leaf_sum = 0;
+    for (int i = 0; i < C_N; i++) {
+        cl[i].pos -= cl[i].ids + cl[i].tfs;
+        leaf_sum += cl[i].leaf;
+    }
+    uint64_t pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    uint64_t slack = st.ms_leaf_pages * psize - leaf_sum;   /* page headers and free room */
+    printf("post: %llu records, %llu pages of %zu (branch %llu, leaf %llu, overflow %llu) = %llu bytes; "
+           "map %llu pages in use\n",
+           (unsigned long long)st.ms_entries, (unsigned long long)pages, psize,
+           (unsigned long long)st.ms_branch_pages, (unsigned long long)st.ms_leaf_pages,
+           (unsigned long long)st.ms_overflow_pages, (unsigned long long)(pages * psize),
+           (unsigned long long)(ei.me_last_pgno + 1));
+    uint64_t all = pages * psize;
+    for (int i = 0; i < C_N; i++) {
+        cls *x = &cl[i];
+        if (!x->terms)
+            continue;
+        uint64_t share = leaf_sum ? (uint64_t)((double)slack * x->leaf / leaf_sum) : 0;
+        uint64_t branch = leaf_sum ? (uint64_t)((double)st.ms_branch_pages * psize * x->leaf / leaf_sum) : 0;
+        uint64_t lmdb = x->node + x->ovbytes + share + branch;
+        uint64_t tot = x->key + x->hdr + x->extra + x->ids + x->tfs + x->pos + lmdb;
+        printf("\n%s: %llu terms, %llu blocks, %llu documents, %llu positions; %llu bytes (%.1f%% of the "
+               "database)\n",
+               cname[i], (unsigned long long)x->terms, (unsigned long long)x->blocks,
+               (unsigned long long)x->docs, (unsigned long long)x->positions, (unsigned long long)tot,
+               100.0 * tot / all);
+        pct("keys", x->key, tot);
+        pct("block headers", x->hdr, tot);
+        pct("impacts + skip tables", x->extra, tot);
+        pct("id deltas", x->ids, tot);
+        pct("tf fields", x->tfs, tot);
+        pct("positions", x->pos, tot);
+        pct("LMDB nodes (8 + 2 per record)", x->node, tot);
+        pct("LMDB overflow tails", x->ovbytes, tot);
+        pct("LMDB leaf room + branch pages", share + branch, tot);
+        uint64_t rec = x->ids + x->tfs + x->pos;
+        printf("  records (ids+tfs+positions) %llu: FOR128 %llu (%+.1f%%), FORall %llu (%+.1f%%), PFOR %llu "
+               "(%+.1f%%)\n",
+               (unsigned long long)rec, (unsigned long long)x->for128, 100.0 * ((double)x->for128 - rec) / rec,
+               (unsigned long long)x->forall, 100.0 * ((double)x->forall - rec) / rec,
+               (unsigned long long)x->pfor, 100.0 * ((double)x->pfor - rec) / rec);
+        printf("  documents with one occurrence, in the title (tf_title 1, tf_body 0): %llu, %llu of them at "
+               "position 0\n",
+               (unsigned long long)x->title1, (unsigned long long)x->title1_at0);
+        printf("  one-document terms: %llu, their keys + headers + extras + nodes %llu bytes\n",
+               (unsigned long long)x->hapax_terms, (unsigned long long)x->hapax_fixed);
+    }
+    printf("\nunigram occurrences that start no bigram: %llu of %llu (%.1f%%) in %llu postings of %llu terms; "
+           "those postings as today: about %llu bytes\n",
+           (unsigned long long)res_pos, (unsigned long long)cl[C_UNI].positions,
+           cl[C_UNI].positions ? 100.0 * res_pos / cl[C_UNI].positions : 0.0, (unsigned long long)res_docs,
+           (unsigned long long)res_terms, (unsigned long long)res_bytes);
+    if (fan_terms.n) {
+        static const uint32_t limit[] = {16, 64, 256, 1024, UINT32_MAX};
+        for (size_t l = 0; l < sizeof limit / sizeof *limit; l++) {
+            uint64_t saved = 0, chars = 0;
+            for (size_t i = 0; i < fan_terms.n; i++)
+                if (fan_terms.v[i] <= limit[l] && uni_bytes.v[i] > uni_res.v[i]) {
+                    saved += uni_bytes.v[i] - uni_res.v[i];
+                    chars++;
+                }
+            printf("unigram postings dropped (residual kept) for the %llu characters that begin at most %u "
+                   "bigram terms: %llu bytes saved (leaf bytes, before leaf room)\n",
+                   (unsigned long long)chars, limit[l], (unsigned long long)saved);
+        }
+        qsort(fan_terms.v, fan_terms.n, sizeof *fan_terms.v, cmp32);
+        qsort(fan_blocks.v, fan_blocks.n, sizeof *fan_blocks.v, cmp32);
+        size_t n = fan_terms.n;
+        printf("bigram terms beginning with a unigram's character, over the %zu unigrams: p50 %u, p90 %u, "
+               "p99 %u, max %u; their blocks: p50 %u, p90 %u, p99 %u, max %u\n",
+               n, fan_terms.v[n / 2], fan_terms.v[n * 9 / 10], fan_terms.v[n * 99 / 100], fan_terms.v[n - 1],
+               fan_blocks.v[n / 2], fan_blocks.v[n * 9 / 10], fan_blocks.v[n * 99 / 100], fan_blocks.v[n - 1]);
+    }
+    free(fan_terms.v);
+    free(uni_bytes.v);
+    free(uni_res.v);
+    free(fan_blocks.v);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    free(ids.v);
+    free(tfs.v);
+    free(titles.v);
+    free(pos.v);
+    free(jmap);
+    free(jlen);
+    return 0;
+}
