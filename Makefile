@@ -14,7 +14,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := icu-uc icu-i18n lmdb libxxhash libmicrohttpd
+PKGS     := icu-uc icu-i18n lmdb libxxhash libzstd libmicrohttpd
 SANITIZE ?=
 BUILD    ?= build
 OPT      ?= -O2

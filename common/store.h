@@ -7,10 +7,10 @@
  * statistics), the searcher (searcher/search.c reads them), fzindex --check,
  * --list, --pack and --merge.
  *
- * Lifetime.  A store owns the MDB_env; pointers into LMDB values (entry
- * text, posting blocks) are valid until the transaction they were read in
- * ends, as LMDB itself promises.  Decoded entries point into the value and
- * into the caller's arena.
+ * Lifetime.  A store owns the MDB_env; pointers into LMDB values (posting
+ * blocks, file records) are valid until the transaction they were read in
+ * ends, as LMDB itself promises.  Decoded entries point into the caller's
+ * arena.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -24,7 +24,7 @@
 #define STORE_FORMAT 5          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
                                    entry strings in the text code; 5: volume titles and
-                                   the catalog) */
+                                   the catalog, entries in zstd blocks) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -101,8 +101,8 @@ void store_release_map(store *s);
 /* The directory holding the index's data file (for temporary files). */
 void store_dir(const store *s, char *buf, size_t n);
 
-/* Writes a packed archive of the index to path: LMDB's compacting copy
- * and a trailer with its checksum (PACKED ARCHIVES in store.c), with the
+/* Writes a packed archive of the index to path: a dense copy (its pages
+ * as full as a fresh build's, no free pages) and a trailer with its checksum (PACKED ARCHIVES in store.c), with the
  * mode of the index's data file.  Fails if path exists (FZ_EINVAL); on
  * any failure (FZ_EIO, msg "packing into PATH: why") no file is left. */
 int store_pack(store *s, const char *path, char *msg, size_t msglen);
@@ -143,11 +143,71 @@ typedef struct {
 /* Appends e's record to out: its strings in the text code of store.c
  * (CJK in two bytes).  FZ_ENOMEM. */
 int store_entry_encode(const store_entry *e, fz_buf *out);
-/* Decodes val: the strings (NUL-terminated) and arrays are allocated from
- * arena and live as long as it does.  FZ_ECORRUPT when val is malformed
- * (or memory runs out). */
+/* Decodes one record: the strings (NUL-terminated) and arrays are
+ * allocated from arena and live as long as it does.  FZ_ECORRUPT when val
+ * is malformed (or memory runs out). */
 int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry *e);
+/* Entry id, decoded as store_entry_decode does (its block decompressed
+ * into arena too).  FZ_ENOTFOUND when no block holds it (a removed or
+ * unused id), FZ_ECORRUPT, FZ_ELMDB.  Searcher snippets, --show, kwic,
+ * groupings, --merge and --export read entries through here. */
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
+/* FZ_OK when a block holds entry id, FZ_ENOTFOUND when none does,
+ * FZ_ECORRUPT, FZ_ELMDB.  Decompresses nothing. */
+int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
+
+/* ---- entry blocks ----
+ * Entries are stored in blocks of up to STORE_ENTRY_BLOCK consecutive ids
+ * of one file, compressed with zstd (ENTRY BLOCKS in store.c), keyed by
+ * the last id.  Writers add records in id order through a
+ * store_entry_writer; fzindex --check walks the blocks with
+ * store_entry_block_open/next. */
+#define STORE_ENTRY_BLOCK 128     /* entries a block at most */
+#define STORE_ENTRY_LEVEL 3       /* zstd's compression level */
+#define STORE_ENTRY_MAX_RATIO 255 /* a block shrinks at most this much, else it is stored raw */
+enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* a block's method byte */
+
+/* Pending records of the block being written; {0} to start, ..._free
+ * at the end.  written counts the bytes of the block values put. */
+typedef struct {
+    fz_buf raw, val;
+    fz_buf fit;                       /* the value of the first fit_n records, which fits */
+    uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw */
+    uint32_t first, n, file_id, fit_n;
+    size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
+    uint64_t written;
+} store_entry_writer;
+/* Adds the record rec (store_entry_encode's, len bytes) of entry id.  The
+ * pending block is written first when it is full, or rec is of another
+ * file (its first varint), or id does not follow its last: ids must
+ * ascend across calls, and all blocks go after the last one in the
+ * database (MDB_APPEND).  FZ_EINVAL (a record without a file id),
+ * FZ_ENOMEM, LMDB errors with msg.  Not for two threads at once: the
+ * compression context lives in s. */
+int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
+                    char *msg, size_t msglen);
+/* Writes the pending block, if any (before txn commits). */
+int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
+/* Frees w's buffers (pending records are dropped). */
+void store_entry_writer_free(store_entry_writer *w);
+/* Deletes the blocks of entries first .. first+n-1: a file's entries,
+ * whose blocks hold no other file's.  0 also when there were none. */
+int store_entry_del_range(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg, size_t msglen);
+
+/* A cursor over the entries of one block value. */
+typedef struct {
+    const uint8_t *p, *end;   /* the records left (in the value or in the arena) */
+    uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
+} store_entry_block;
+/* Opens the block value val whose key is last (the id of its last entry),
+ * decompressing it into arena.  FZ_ECORRUPT when it is malformed: a count
+ * outside 1..STORE_ENTRY_BLOCK or reaching below id 0, an unknown method,
+ * a length that does not match, zstd data that does not decode to it,
+ * records that do not fill it exactly. */
+int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b);
+/* Decodes the next entry (e->id set): FZ_OK, FZ_ENOTFOUND after the last,
+ * FZ_ECORRUPT (store_entry_decode's). */
+int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e);
 
 /* ---- files ---- */
 typedef struct {
@@ -224,7 +284,8 @@ typedef struct {
     size_t n;
 } store_dlen_cache;
 uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id);
-/* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry). */
+/* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry;
+ * a chunk left with zeros only is deleted). */
 int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens, size_t n,
                    char *msg, size_t msglen);
 #define STORE_DLEN_CHUNK 1024

@@ -272,6 +272,7 @@ struct build {
 
     fz_buf val;              /* block value scratch */
     fz_buf blk;              /* one block value, serialized */
+    store_entry_writer ew;   /* the entry block being written */
     struct {
         int active;
         uint32_t first, last, ndocs, mtt, mtb, mindl;
@@ -1424,24 +1425,27 @@ static int flush_epoch(build *b, int final)
                 return FZ_ECORRUPT;
             if (fz_buf_varint(rb, b->st.next_file + fi) || fz_buf_append(rb, q, (size_t)(p + n - q)))
                 return FZ_ENOMEM;
+            uint64_t was = b->ew.written;
+            if ((rc = store_entry_add(b->s, b->txn, &b->ew, w->base + d, rb->p, rb->len, b->emsg, b->emsglen)))
+                return rc;
+            wrote(b, (size_t)(b->ew.written - was));
             uint8_t kb[4];
             fz_be32_put(kb, w->base + d);
-            MDB_val k = {4, kb}, v = {rb->len, rb->p};
-            int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_ENTRY), &k, &v, MDB_APPEND);
-            if (r)
-                return store_lmdb_err(r, "writing an entry", b->emsg, b->emsglen);
-            wrote(b, v.mv_size);
+            MDB_val k = {4, kb};
             p += n;
             uint64_t jl;
             if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
                 return FZ_ECORRUPT;
             if (jl) {
                 MDB_val jv = {(size_t)jl, (void *)p};
-                if ((r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND)))
+                int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND);
+                if (r)
                     return store_lmdb_err(r, "writing a join map", b->emsg, b->emsglen);
             }
             p += jl;
         }
+        if ((rc = store_entry_flush(b->s, b->txn, &b->ew, b->emsg, b->emsglen)))
+            return rc;
         for (uint32_t f = 0; f < w->nfiles; f++) {
             store_file sf = {0};
             sf.file_id = b->st.next_file++;
@@ -1938,13 +1942,13 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
     clear_terms(w);
     w->path = NULL;
     /* entries, lengths, the file record, statistics */
+    if (!rc)
+        rc = store_entry_del_range(b->s, b->txn, f.first_id, f.nentries, msg, msglen);
     for (uint32_t i = 0; i < f.nentries && !rc; i++) {
         uint8_t kb[4];
         fz_be32_put(kb, f.first_id + i);
         MDB_val k = {4, kb};
-        int r = mdb_del(b->txn, store_dbi(b->s, STORE_DB_ENTRY), &k, NULL);
-        if (!r || r == MDB_NOTFOUND)
-            r = mdb_del(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, NULL);
+        int r = mdb_del(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, NULL);
         if (r && r != MDB_NOTFOUND)
             rc = store_lmdb_err(r, "removing an entry", msg, msglen);
     }
@@ -2111,6 +2115,7 @@ void build_destroy(build *b)
     }
     free(b->runs);
     fz_buf_free(&b->blk);
+    store_entry_writer_free(&b->ew);
     fz_buf_free(&b->jn.rec);
     fz_buf_free(&b->jn.skip);
     fz_buf_free(&b->val);

@@ -395,6 +395,50 @@ static uint32_t bound_strs(size_t n, const size_t *lens)
     return b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
 }
 
+/* Records entry id (decoded as se) for the later checks, and checks what
+ * it says of itself and of its file.  FZ_ENOMEM, else 0. */
+static int check_entry(ck *c, uint32_t id, const store_entry *sp)
+{
+    const store_entry se = *sp;
+    if (c->ne == c->ecap) {
+        size_t cap = c->ecap ? c->ecap * 2 : 4096;
+        ck_entry *ne = realloc(c->e, cap * sizeof *ne);
+        if (!ne)
+            return FZ_ENOMEM;
+        c->e = ne;
+        c->ecap = cap;
+    }
+    ck_entry *e = &c->e[c->ne++];
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    e->file = UINT32_MAX;
+    e->title_npos = se.title_npos;
+    e->npos = se.npos;
+    e->kind = se.kind;
+    e->abound = bound_strs(se.nauthors, se.author_len);
+    e->sbound = bound_strs(se.nsection, se.section_len);
+    c->sumlen += se.npos;
+    if (se.kind >= FZ_KIND_COUNT)
+        problem(c, "entry %u: unknown kind %u", id, se.kind);
+    if (se.title_npos > se.npos)
+        problem(c, "entry %u: title length %u exceeds its length %u", id, se.title_npos, se.npos);
+    if (se.npos > POS_BOUND(se.title_len) + POS_BOUND(se.body_len))
+        problem(c, "entry %u: length %u is more than its %zu bytes of text can hold", id, se.npos,
+                se.title_len + se.body_len);
+    if (c->have_stats && id >= c->st.next_id)
+        problem(c, "entry %u: id not below next_id %u", id, c->st.next_id);
+    ck_file *f = find_file(c, se.file_id);
+    if (!f || !f->has_record) {
+        problem(c, "entry %u: its file %u does not exist", id, se.file_id);
+    } else if (id < f->first_id || id - f->first_id >= f->nentries) {
+        problem(c, "entry %u: outside its file %u's id range %u+%u", id, se.file_id, f->first_id, f->nentries);
+    } else {
+        e->file = (uint32_t)(f - c->f);
+        f->found++;
+    }
+    return FZ_OK;
+}
+
 static int check_entries(ck *c)
 {
     MDB_cursor *cur;
@@ -405,13 +449,14 @@ static int check_entries(ck *c)
     fz_arena *arena = NULL;
     unsigned in_arena = 0;
     int err = FZ_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    uint64_t next = 0; /* the first id a block may hold: blocks do not overlap */
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 4) {
             problem(c, "entry: a key of %zu bytes (want 4)", k.mv_size);
             continue;
         }
-        uint32_t id = fz_be32_get(k.mv_data);
-        if (!arena || ++in_arena == 4096) {
+        uint32_t last = fz_be32_get(k.mv_data);
+        if (!arena || ++in_arena == 256) {
             fz_arena_destroy(arena);
             in_arena = 0;
             if (!(arena = fz_arena_create())) {
@@ -419,48 +464,32 @@ static int check_entries(ck *c)
                 break;
             }
         }
-        store_entry se;
-        if (store_entry_decode(v.mv_data, v.mv_size, arena, &se)) {
-            problem(c, "entry %u: does not decode", id);
+        store_entry_block blk;
+        if (store_entry_block_open(v.mv_data, v.mv_size, last, arena, &blk)) {
+            problem(c, "entry block %u: does not decode", last);
             continue;
         }
-        if (c->ne == c->ecap) {
-            size_t cap = c->ecap ? c->ecap * 2 : 4096;
-            ck_entry *ne = realloc(c->e, cap * sizeof *ne);
-            if (!ne) {
-                err = FZ_ENOMEM;
-                break;
-            }
-            c->e = ne;
-            c->ecap = cap;
+        if (blk.first < next) {
+            /* its entries would come twice or out of order: skipped */
+            problem(c, "entry block %u: overlaps the block before it (from %u)", last, blk.first);
+            continue;
         }
-        ck_entry *e = &c->e[c->ne++];
-        memset(e, 0, sizeof *e);
-        e->id = id;
-        e->file = UINT32_MAX;
-        e->title_npos = se.title_npos;
-        e->npos = se.npos;
-        e->kind = se.kind;
-        e->abound = bound_strs(se.nauthors, se.author_len);
-        e->sbound = bound_strs(se.nsection, se.section_len);
-        c->sumlen += se.npos;
-        if (se.kind >= FZ_KIND_COUNT)
-            problem(c, "entry %u: unknown kind %u", id, se.kind);
-        if (se.title_npos > se.npos)
-            problem(c, "entry %u: title length %u exceeds its length %u", id, se.title_npos, se.npos);
-        if (se.npos > POS_BOUND(se.title_len) + POS_BOUND(se.body_len))
-            problem(c, "entry %u: length %u is more than its %zu bytes of text can hold", id, se.npos,
-                    se.title_len + se.body_len);
-        if (c->have_stats && id >= c->st.next_id)
-            problem(c, "entry %u: id not below next_id %u", id, c->st.next_id);
-        ck_file *f = find_file(c, se.file_id);
-        if (!f || !f->has_record) {
-            problem(c, "entry %u: its file %u does not exist", id, se.file_id);
-        } else if (id < f->first_id || id - f->first_id >= f->nentries) {
-            problem(c, "entry %u: outside its file %u's id range %u+%u", id, se.file_id, f->first_id, f->nentries);
-        } else {
-            e->file = (uint32_t)(f - c->f);
-            f->found++;
+        next = (uint64_t)last + 1;
+        uint32_t bfile = 0;
+        store_entry se;
+        int r;
+        while ((r = store_entry_block_next(&blk, arena, &se)) != FZ_ENOTFOUND) {
+            uint32_t id = blk.first + blk.i - 1;
+            if (r) {
+                problem(c, "entry %u: does not decode", id);
+                continue;
+            }
+            if (blk.i == 1)
+                bfile = se.file_id;
+            else if (se.file_id != bfile)
+                problem(c, "entry %u: of file %u in a block of file %u's entries", id, se.file_id, bfile);
+            if ((err = check_entry(c, id, &se)))
+                break;
         }
     }
     fz_arena_destroy(arena);

@@ -23,29 +23,40 @@ int export_entries(store *st, FILE *f, uint64_t *n, char *msg, size_t msglen)
     if (!rc)
         r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (!rc && r == 0) {
-        store_entry e = {0};
-        search_hit h = {0};
-        if (k.mv_size != 4 || store_entry_decode(v.mv_data, v.mv_size, a, &e)) {
-            fz_msg(msg, msglen, "entry %u is damaged (fzindex --check tells more)",
-                   k.mv_size == 4 ? fz_be32_get(k.mv_data) : 0);
+        /* a block of entries (ENTRY BLOCKS in common/store.c) */
+        store_entry_block b;
+        uint32_t last = k.mv_size == 4 ? fz_be32_get(k.mv_data) : 0;
+        if (k.mv_size != 4 || store_entry_block_open(v.mv_data, v.mv_size, last, a, &b)) {
+            fz_msg(msg, msglen, "entry block %u is damaged (fzindex --check tells more)", last);
             rc = FZ_ECORRUPT;
             break;
         }
-        e.id = fz_be32_get(k.mv_data);
-        h.e = &e;
-        if (store_file_path(st, txn, e.file_id, &h.file, &h.file_len)) {
-            h.file = "";
-            h.file_len = 0;
+        store_entry e = {0};
+        int g;
+        while (!rc && (g = store_entry_block_next(&b, a, &e)) != FZ_ENOTFOUND) {
+            if (g) {
+                fz_msg(msg, msglen, "entry %u is damaged (fzindex --check tells more)", b.first + b.i - 1);
+                rc = FZ_ECORRUPT;
+                break;
+            }
+            search_hit h = {0};
+            h.e = &e;
+            if (store_file_path(st, txn, e.file_id, &h.file, &h.file_len)) {
+                h.file = "";
+                h.file_len = 0;
+            }
+            if (store_volume_get(st, txn, e.file_id, &h.volume))
+                memset(&h.volume, 0, sizeof h.volume);
+            if (out_entry(o, &h)) {
+                fz_msg(msg, msglen, "%s", strerror(errno));
+                rc = FZ_EIO;
+                break;
+            }
+            (*n)++;
         }
-        if (store_volume_get(st, txn, e.file_id, &h.volume))
-            memset(&h.volume, 0, sizeof h.volume);
-        if (out_entry(o, &h)) {
-            fz_msg(msg, msglen, "%s", strerror(errno));
-            rc = FZ_EIO;
+        if (rc)
             break;
-        }
-        (*n)++;
-        fz_arena_destroy(a); /* one entry's strings at a time */
+        fz_arena_destroy(a); /* one block's strings at a time */
         if (!(a = fz_arena_create())) {
             rc = FZ_ENOMEM;
             break;

@@ -2350,10 +2350,7 @@ int search_show(search *s, uint32_t id, search_hit_fn fn, void *cbctx, char *msg
     scored sc = {0, id};
     rc = emit_hit(&x, NULL, 0, &sc, 0, fn, cbctx);
     if (rc == FZ_ECORRUPT) {
-        uint8_t kb[4];
-        fz_be32_put(kb, id);
-        MDB_val k = {4, kb}, v;
-        if (mdb_get(txn, store_dbi(s->st, STORE_DB_ENTRY), &k, &v) == MDB_NOTFOUND) {
+        if (store_entry_exists(s->st, txn, id) == FZ_ENOTFOUND) {
             rc = FZ_ENOTFOUND;
             fz_msg(msg, msglen, "no entry with id %u", id);
         }

@@ -5,7 +5,7 @@ set -e
 need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 # Extra packages for one target may be named: sh tools/deps.sh clang valgrind
-for p in build-essential pkg-config libicu-dev liblmdb-dev libxxhash-dev libmicrohttpd-dev unicode-data opencc bzip2 \
+for p in build-essential pkg-config libicu-dev liblmdb-dev libxxhash-dev libzstd-dev libmicrohttpd-dev unicode-data opencc bzip2 \
          python3 man-db curl chromium chromium-driver python3-selenium fonts-noto-cjk "$@"; do
     have "$p" || need="$need $p"
 done

@@ -14,8 +14,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 F=$ROOT/tests/fuzz
 for t in parse tok query enc store catalog req; do
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -g -O1 $san -I"$ROOT/common" -I"$ROOT/indexer" -I"$ROOT/searcher" \
-        $(pkg-config --cflags icu-uc icu-i18n lmdb libxxhash) "$F/fuzz_$t.c" "$F/driver.c" "$LIB" \
-        $(pkg-config --libs icu-uc icu-i18n lmdb libxxhash libmicrohttpd) -lpthread -lm -o "$T/fuzz_$t" 2>"$T/cc.err"
+        $(pkg-config --cflags icu-uc icu-i18n lmdb libxxhash libzstd) "$F/fuzz_$t.c" "$F/driver.c" "$LIB" \
+        $(pkg-config --libs icu-uc icu-i18n lmdb libxxhash libzstd libmicrohttpd) -lpthread -lm -o "$T/fuzz_$t" 2>"$T/cc.err"
     check "fuzz_$t builds with the driver" sh -c "[ -x '$T/fuzz_$t' ] || { cat '$T/cc.err' >&2; false; }"
     for set in seeds regress; do
         d=$F/$set/$t

@@ -4,9 +4,13 @@
  * searcher and fzindex --check.
  *
  * The first byte picks the codec; the rest is the value.
- *   even: an entry record.  store_entry_decode either fails or gives
- *         strings that encode and decode again to the same entry (the text
- *         code is lossless).
+ *   even, bit 1 clear: an entry record.  store_entry_decode either fails
+ *         or gives strings that encode and decode again to the same entry
+ *         (the text code is lossless).
+ *   even, bit 1 set: an entry block (zstd or raw) whose last id is the
+ *         next four bytes.  store_entry_block_open either fails or the
+ *         block walks with store_entry_block_next through n consecutive
+ *         ids ending at last, each record decoding or failing alone.
  *   odd:  a posting block whose first id is the next four bytes.
  *         store_block_open either fails or the block walks with
  *         store_block_next through ascending ids within [first, last],
@@ -124,12 +128,43 @@ static void block(const uint8_t *d, size_t n)
     (void)store_block_impact_bound(&b, 100.0);
 }
 
+static void entry_block(const uint8_t *d, size_t n)
+{
+    if (n < 4)
+        return;
+    uint32_t last;
+    memcpy(&last, d, 4);
+    fz_arena *a = fz_arena_create();
+    if (!a)
+        return;
+    store_entry_block b;
+    if (store_entry_block_open(d + 4, n - 4, last, a, &b) == FZ_OK) {
+        if (b.n < 1 || b.n > STORE_ENTRY_BLOCK || b.first + (b.n - 1) != last)
+            abort();
+        uint32_t count = 0;
+        store_entry e;
+        int rc;
+        while ((rc = store_entry_block_next(&b, a, &e)) != FZ_ENOTFOUND) {
+            if (rc != FZ_OK && rc != FZ_ECORRUPT)
+                abort();
+            if (rc == FZ_OK && e.id != b.first + count)
+                abort();
+            count++;
+        }
+        if (count != b.n)
+            abort();
+    }
+    fz_arena_destroy(a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     if (data[0] & 1)
         block(data + 1, size - 1);
+    else if (data[0] & 2)
+        entry_block(data + 1, size - 1);
     else
         entry(data + 1, size - 1);
     return 0;

@@ -554,6 +554,220 @@ TEST(test_default_path)
     CHECK(store_default_path(buf, sizeof buf) == NULL);
 }
 
+/* Updates: a dlen chunk whose entries are all removed leaves no record
+ * (readers take a missing chunk for zeros), and a writer's commit is
+ * followed by a turn, so that the next run reuses the pages this run
+ * freed (store.c, FREE PAGES). */
+TEST(test_update_pages)
+{
+    char dir[] = "/tmp/fz-test-store-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[256], msg[256] = "";
+    snprintf(db, sizeof db, "%s/idx", dir);
+    store *s = NULL;
+    MDB_txn *txn;
+    MDB_envinfo info;
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    uint32_t lens[11] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, zeros[11] = {0};
+    CHECK_EQ_INT(store_dlen_put(s, txn, 1020, lens, 11, msg, sizeof msg), 0); /* chunks 0 and 1 */
+    CHECK_EQ_INT(store_dlen_put(s, txn, 1024, zeros, 7, msg, sizeof msg), 0);  /* chunk 1 emptied */
+    uint8_t kb[4];
+    fz_be32_put(kb, 1);
+    MDB_val k = {4, kb}, v;
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_DLEN), &k, &v), MDB_NOTFOUND);
+    store_dlen_cache dc = {0};
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 1025), 0);
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 1021), 2);
+    CHECK_EQ_INT(store_dlen_put(s, txn, 1020, zeros, 4, msg, sizeof msg), 0); /* chunk 0 too */
+    fz_be32_put(kb, 0);
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_DLEN), &k, &v), MDB_NOTFOUND);
+    CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
+    size_t t0 = info.me_last_txnid;
+    CHECK_EQ_INT(store_commit(s, txn, "test", msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
+    CHECK_EQ_INT(info.me_last_txnid, t0 + 2); /* the commit and its turn */
+    store_close(s);
+    /* opening a writer commits nothing (a failed run leaves the file as it was) */
+    CHECK_EQ_INT(store_open_write(db, 0, 0644, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_env_info(store_env(s), &info), 0);
+    CHECK_EQ_INT(info.me_last_txnid, t0 + 2);
+    store_close(s);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+/* The body of test entry i: varied text in the shape of a yearbook's
+ * (compressible as real text is), every 50th entry 9000 bytes of
+ * pseudo-random CJK that no page holds (a block of its own, on more
+ * pages), entry 900 one character repeated 20,000 times (zstd would
+ * shrink it past 255x: stored raw). */
+static size_t test_body(uint32_t i, char *out)
+{
+    static const char *const words[] = {"下城区", "治水", "井长制", "管理模式", "街道", "小区", "商圈",
+                                        "2017年", "建设", "，", "。", "杭州", "工作", "全区"};
+    size_t n = 0;
+    if (i == 900) {
+        for (int k = 0; k < 20000; k++)
+            n += (size_t)fz_utf8_encode(0x6C34, out + n);
+        return n;
+    }
+    uint32_t x = i * 2654435761u + 1;
+    if (i % 50 == 49) {
+        while (n < 9000) {
+            x = x * 1103515245u + 12345u;
+            n += (size_t)fz_utf8_encode(0x4E00 + (x >> 8) % 0x5000, out + n);
+        }
+        return n;
+    }
+    int nw = 5 + (int)(i % 40);
+    for (int k = 0; k < nw; k++) {
+        x = x * 1103515245u + 12345u;
+        const char *w = words[(x >> 16) % (sizeof words / sizeof *words)];
+        memcpy(out + n, w, strlen(w));
+        n += strlen(w);
+    }
+    n += (size_t)sprintf(out + n, "第%u条", i);
+    return n;
+}
+
+static store_entry test_entry(uint32_t i, uint32_t file, char *body, size_t blen)
+{
+    static const char *sec[] = {"年度聚焦"};
+    static size_t secl[] = {12};
+    store_entry e = {0};
+    e.id = i;
+    e.file_id = file;
+    e.line = i * 3 + 1;
+    e.kind = (uint8_t)(i % 3);
+    e.title_npos = 2;
+    e.npos = (uint32_t)blen;
+    e.title = "标题";
+    e.title_len = strlen(e.title);
+    e.body = body;
+    e.body_len = blen;
+    e.nsection = 1;
+    e.section = sec;
+    e.section_len = secl;
+    return e;
+}
+
+/* Entry blocks: written through a store_entry_writer, every entry reads
+ * back exactly by id (store_entry_get) and by walking the blocks; a block
+ * holds one file's consecutive ids and fills at most a page unless it is
+ * one entry; text compresses; removing a file's range removes its
+ * entries only; any cut or changed method of a block is damage. */
+TEST(test_entry_blocks)
+{
+    char dir[] = "/tmp/fz-test-eblk-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[256], msg[256] = "";
+    snprintf(db, sizeof db, "%s/idx", dir);
+    store *s = NULL;
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    MDB_txn *txn;
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    static char body[70000];
+    store_entry_writer w = {0};
+    fz_buf rec = {0};
+    size_t rawsum = 0;
+    /* file 0: ids 100..499; file 1: ids 500..899 (its first follows file
+     * 0's last); file 2: id 900 */
+    for (uint32_t i = 100; i <= 900; i++) {
+        store_entry e = test_entry(i, i < 500 ? 0 : i < 900 ? 1 : 2, body, test_body(i, body));
+        rec.len = 0;
+        CHECK_EQ_INT(store_entry_encode(&e, &rec), 0);
+        rawsum += rec.len;
+        CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, msg, sizeof msg), 0);
+    }
+    CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
+    CHECK_EQ_INT(w.n, 0);
+    CHECK(w.written < rawsum * 7 / 10);
+    CHECK_EQ_INT(store_commit(s, txn, "writing", msg, sizeof msg), 0);
+    store_entry_writer_free(&w);
+
+    CHECK_EQ_INT(store_begin(s, 0, &txn, msg, sizeof msg), 0);
+    fz_arena *a = fz_arena_create();
+    int bad = 0;
+    for (uint32_t i = 100; i <= 900; i++) {
+        store_entry d;
+        size_t blen = test_body(i, body);
+        if (store_entry_get(s, txn, i, a, &d) || d.id != i || d.file_id != (i < 500 ? 0u : i < 900 ? 1u : 2u) || d.line != i * 3 + 1 ||
+            d.kind != i % 3 || d.npos != blen || d.body_len != blen || memcmp(d.body, body, blen) ||
+            d.nsection != 1 || strcmp(d.section[0], "年度聚焦") || strcmp(d.title, "标题"))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    store_entry d;
+    CHECK_EQ_INT(store_entry_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_entry_get(s, txn, 901, a, &d), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_entry_exists(s, txn, 0), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_entry_exists(s, txn, 100), FZ_OK);
+    CHECK_EQ_INT(store_entry_exists(s, txn, 899), FZ_OK);
+    /* walk the blocks */
+    MDB_cursor *cur;
+    CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_ENTRY), &cur), 0);
+    MDB_val k, v;
+    uint32_t next = 100, nblocks = 0, nraw = 0, big = 0;
+    MDB_stat ms;
+    CHECK_EQ_INT(mdb_env_stat(store_env(s), &ms), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        store_entry_block b;
+        uint32_t last = fz_be32_get(k.mv_data);
+        CHECK_EQ_INT(store_entry_block_open(v.mv_data, v.mv_size, last, a, &b), 0);
+        CHECK_EQ_INT(b.first, next);
+        CHECK(b.n >= 1 && b.n <= STORE_ENTRY_BLOCK);
+        CHECK(b.n == 1 || v.mv_size <= ms.ms_psize - 16);
+        big += v.mv_size > ms.ms_psize - 16;
+        /* the method byte follows two varints */
+        const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &(uint64_t){0});
+        p = fz_varint_get(p, (const uint8_t *)v.mv_data + v.mv_size, &(uint64_t){0});
+        nraw += *p == STORE_ENTRY_RAW;
+        if (last == 900)
+            CHECK_EQ_INT(*p, STORE_ENTRY_RAW);
+        else
+            CHECK_EQ_INT(*p, STORE_ENTRY_ZSTD);
+        uint32_t file = 2;
+        while (store_entry_block_next(&b, a, &d) == FZ_OK) {
+            CHECK_EQ_INT(d.id, next);
+            if (file == 2)
+                file = d.file_id;
+            CHECK_EQ_INT(d.file_id, file);
+            next++;
+        }
+        /* cut short anywhere, or given another method: damage, never a
+         * read past the value */
+        for (size_t n = 0; n < v.mv_size; n += 1 + v.mv_size / 64)
+            CHECK_EQ_INT(store_entry_block_open(v.mv_data, n, last, a, &b), FZ_ECORRUPT);
+        uint8_t *cp = fz_arena_alloc(a, v.mv_size);
+        memcpy(cp, v.mv_data, v.mv_size);
+        cp[p - (const uint8_t *)v.mv_data] = 7;
+        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        nblocks++;
+    }
+    mdb_cursor_close(cur);
+    CHECK_EQ_INT(next, 901);
+    CHECK(nblocks > 20 && nblocks < 400);
+    CHECK_EQ_INT(big, 16 + 1); /* the 9000-byte entries and entry 900, each alone */
+    CHECK_EQ_INT(nraw, 1);
+    fz_arena_destroy(a);
+    mdb_txn_abort(txn);
+    /* removing file 0's range leaves file 1's entries */
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_entry_del_range(s, txn, 100, 400, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_entry_exists(s, txn, 100), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_entry_exists(s, txn, 499), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_entry_exists(s, txn, 500), FZ_OK);
+    CHECK_EQ_INT(store_entry_exists(s, txn, 899), FZ_OK);
+    CHECK_EQ_INT(store_commit(s, txn, "removing", msg, sizeof msg), 0);
+    store_close(s);
+    fz_buf_free(&rec);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     t_run(test_varint);
@@ -566,5 +780,7 @@ int main(void)
     t_run(test_open_write_read);
     t_run(test_pack_checksum_mode_size);
     t_run(test_default_path);
+    t_run(test_update_pages);
+    t_run(test_entry_blocks);
     return t_done("store");
 }
