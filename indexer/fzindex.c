@@ -410,8 +410,12 @@ static int collect(file_list *l, const char *path, int top, int depth)
         snprintf(whybuf, sizeof whybuf, "%s", strerror(errno));
         why = whybuf;
     } else if (is_own(l, &st)) {
-        if (top)
-            fprintf(stderr, PROG ": warning: skipping %s: it is the index being written (--db)\n", path);
+        if (top) {
+            fz_buf eb = {0};
+            fprintf(stderr, PROG ": warning: skipping %s: it is the index being written (--db)\n",
+                    esc_text_str(&eb, path, strlen(path)));
+            fz_buf_free(&eb);
+        }
         return 0;
     } else if (S_ISREG(st.st_mode)) {
         char real[PATH_MAX];
@@ -437,13 +441,14 @@ static int collect(file_list *l, const char *path, int top, int depth)
         why = whybuf;
     }
     if (why) {
-        if (top) {
-            fprintf(stderr, PROG ": %s: %s\n", path, why);
+        fz_buf eb = {0};
+        fprintf(stderr, PROG ": %s%s: %s\n", top ? "" : "warning: skipping ", esc_text_str(&eb, path, strlen(path)),
+                why);
+        fz_buf_free(&eb);
+        if (top)
             l->failed = 1;
-        } else {
-            fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, why);
+        else
             l->skipped++;
-        }
         return 0;
     }
     char **names = NULL;
@@ -730,48 +735,68 @@ typedef struct {
     int json;               /* --json (with --outline) */
 } run_opts;
 
+/* Converts raw, the bytes of path, to UTF-8 in utf8, in the encoding of
+ * --encoding or else the one detected (*encp).  Returns 0 (with a warning
+ * when invalid UTF-8 was replaced), 1 for a bad --encoding (reported), or
+ * -1 when the file is to be skipped, with the reason in why. */
+static int decode_text(const run_opts *ro, progress *pg, const char *path, const fz_buf *raw, fz_buf *utf8,
+                       const char **encp, char *why, size_t whylen)
+{
+    if (raw->len == 0) {
+        snprintf(why, whylen, "empty file");
+        return -1;
+    }
+    const char *enc = ro->encoding;
+    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc)) {
+        snprintf(why, whylen, "not text in a supported encoding (UTF-8, UTF-16, GB18030, Big5)");
+        return -1;
+    }
+    utf8->len = 0;
+    size_t bad = (size_t)-1;
+    why[0] = 0;
+    int rc = enc_to_utf8(enc, (const unsigned char *)raw->p, raw->len, utf8, &bad, why, whylen);
+    if (rc == FZ_EINVAL) {
+        progress_clear(pg);
+        fprintf(stderr, PROG ": --encoding: %s\n", why);
+        return 1;
+    }
+    if (rc)
+        return -1;
+    if (bad != (size_t)-1) {
+        fz_buf eb = {0};
+        progress_clear(pg);
+        fprintf(stderr, PROG ": warning: %s: invalid UTF-8 at byte offset %zu (skipped)\n",
+                esc_text_str(&eb, path, strlen(path)), bad);
+        fz_buf_free(&eb);
+    }
+    *encp = enc;
+    return 0;
+}
+
+/* Warns that path is skipped, and why (the name escaped as in --list). */
+static void warn_skip(progress *pg, const char *path, const char *why)
+{
+    fz_buf eb = {0};
+    progress_clear(pg);
+    fprintf(stderr, PROG ": warning: skipping %s: %s\n", esc_text_str(&eb, path, strlen(path)), why);
+    fz_buf_free(&eb);
+}
+
 /* Reads path into raw and converts it to UTF-8 in utf8 (the encoding in
  * *enc).  Returns 0, -1 when the file is skipped (a warning is printed),
  * or 1 for a fatal error already reported. */
 static int load_text(const run_opts *ro, progress *pg, const char *path, fz_buf *raw, fz_buf *utf8,
                      struct stat *st, const char **encp)
 {
+    char why[256];
     if (read_file(path, raw, st)) {
-        progress_clear(pg);
-        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, strerror(errno));
+        warn_skip(pg, path, strerror(errno));
         return -1;
     }
-    if (raw->len == 0) {
-        progress_clear(pg);
-        fprintf(stderr, PROG ": warning: skipping %s: empty file\n", path);
-        return -1;
-    }
-    const char *enc = ro->encoding;
-    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc)) {
-        progress_clear(pg);
-        fprintf(stderr, PROG ": warning: skipping %s: not text in a supported encoding "
-                        "(UTF-8, UTF-16, GB18030, Big5)\n", path);
-        return -1;
-    }
-    utf8->len = 0;
-    size_t bad = (size_t)-1;
-    char emsg[256] = "";
-    int rc = enc_to_utf8(enc, (const unsigned char *)raw->p, raw->len, utf8, &bad, emsg, sizeof emsg);
-    if (rc) {
-        progress_clear(pg);
-        if (rc == FZ_EINVAL) {
-            fprintf(stderr, PROG ": --encoding: %s\n", emsg);
-            return 1;
-        }
-        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, emsg);
-        return -1;
-    }
-    if (bad != (size_t)-1) {
-        progress_clear(pg);
-        fprintf(stderr, PROG ": warning: %s: invalid UTF-8 at byte offset %zu (skipped)\n", path, bad);
-    }
-    *encp = enc;
-    return 0;
+    int rc = decode_text(ro, pg, path, raw, utf8, encp, why, sizeof why);
+    if (rc < 0)
+        warn_skip(pg, path, why);
+    return rc;
 }
 
 /* A file that is skipped (read but empty, not text, not convertible):
@@ -784,12 +809,13 @@ static int skip_file(build *b, progress *pg, const char *path, const char *why, 
     int rc = build_remove_file(b, path, &n, msg, msglen);
     if (rc && rc != FZ_ENOTFOUND)
         return rc;
-    progress_clear(pg);
-    if (rc == 0)
-        fprintf(stderr, PROG ": warning: skipping %s: %s; its %u entr%s from before removed\n", path, why, n,
-                n == 1 ? "y" : "ies");
-    else
-        fprintf(stderr, PROG ": warning: skipping %s: %s\n", path, why);
+    if (rc == 0) {
+        char full[512];
+        snprintf(full, sizeof full, "%s; its %u entr%s from before removed", why, n, n == 1 ? "y" : "ies");
+        warn_skip(pg, path, full);
+    } else {
+        warn_skip(pg, path, why);
+    }
     *dropped = rc == 0;
     return FZ_OK;
 }
@@ -809,34 +835,22 @@ static int index_one(build *b, const run_opts *ro, progress *pg, const file_item
     *unreadable = 0;
     if (read_file(path, raw, &st)) {
         /* its entries stay: what it holds now is unknown */
+        fz_buf eb = {0};
         progress_clear(pg);
-        fprintf(stderr, PROG ": %s%s: %s\n", it->named ? "" : "warning: skipping ", path, strerror(errno));
+        fprintf(stderr, PROG ": %s%s: %s\n", it->named ? "" : "warning: skipping ",
+                esc_text_str(&eb, path, strlen(path)), strerror(errno));
+        fz_buf_free(&eb);
         *unreadable = 1;
         return 0;
     }
     *nbytes = raw->len;
-    if (raw->len == 0)
-        return skip_file(b, pg, path, "empty file", dropped, msg, msglen);
-    const char *enc = ro->encoding;
-    if (!enc && enc_detect((const unsigned char *)raw->p, raw->len, &enc))
-        return skip_file(b, pg, path, "not text in a supported encoding (UTF-8, UTF-16, GB18030, Big5)", dropped,
-                         msg, msglen);
-    utf8->len = 0;
-    size_t bad = (size_t)-1;
-    char emsg[256] = "";
-    int rc = enc_to_utf8(enc, (const unsigned char *)raw->p, raw->len, utf8, &bad, emsg, sizeof emsg);
-    if (rc) {
-        progress_clear(pg);
-        if (rc == FZ_EINVAL) {
-            fprintf(stderr, PROG ": --encoding: %s\n", emsg);
-            return 1;
-        }
-        return skip_file(b, pg, path, emsg, dropped, msg, msglen);
-    }
-    if (bad != (size_t)-1) {
-        progress_clear(pg);
-        fprintf(stderr, PROG ": warning: %s: invalid UTF-8 at byte offset %zu (skipped)\n", path, bad);
-    }
+    const char *enc = NULL;
+    char why[256];
+    int rc = decode_text(ro, pg, path, raw, utf8, &enc, why, sizeof why);
+    if (rc > 0)
+        return 1;
+    if (rc < 0)
+        return skip_file(b, pg, path, why, dropped, msg, msglen);
     rc = build_add_file(b, path, utf8->p ? utf8->p : "", utf8->len, (uint64_t)st.st_size, (int64_t)st.st_mtime,
                         enc, NULL, msg, msglen);
     if (rc)

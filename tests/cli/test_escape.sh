@@ -68,4 +68,13 @@ check "pack" status_is 0 "$FZI" --db "$DB" --pack "$T/a.fz"
 check "packed: hits escaped" raw_free "$FZS" --db "$T/a.fz" --by file 井长制
 check "packed: the name escaped" grep -q 'x\\033]0;PWNED' "$T/o"
 check "packed: --show escaped" raw_free "$FZS" --db "$T/a.fz" --show "$id"
+# the warnings of a run that skips files name them escaped too: an empty
+# file, a FIFO and a file that is not text, each with ESC and BEL in its name
+mkdir -p "$T/skip"
+: >"$T/skip/e${ESC}]0;PWNED${BEL}.txt"
+mkfifo "$T/skip/f${ESC}[2J" 2>/dev/null || : >"$T/skip/f${ESC}[2J.txt"
+printf '\000\001\002\377\376' >"$T/skip/b${ESC}[2J.bin"
+printf '井长制\n' >"$T/skip/ok.txt"
+check "skipping warnings: no raw control" raw_free "$FZI" --db "$T/db3" "$T/skip"
+check "skipping warnings: names escaped" grep -q 'e\\033]0;PWNED\\007.txt: empty file' "$T/e"
 finish test_escape
