@@ -361,3 +361,25 @@ int fz_year_parse(const char *s, size_t n, int32_t *y)
     *y = neg ? -v : v;
     return 0;
 }
+
+int fz_grow(void *items, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return FZ_OK;
+    size_t n = *cap ? *cap : first ? first : 1;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return FZ_ENOMEM;
+        n *= 2;
+    }
+    if (elem && n > SIZE_MAX / elem)
+        return FZ_ENOMEM;
+    void *old;
+    memcpy(&old, items, sizeof old);
+    void *p = realloc(old, n * elem);
+    if (!p)
+        return FZ_ENOMEM;
+    memcpy(items, &p, sizeof p);
+    *cap = n;
+    return FZ_OK;
+}

@@ -44,6 +44,14 @@ const char *fz_strerror(int code);
 void fz_msg(char *msg, size_t msglen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- growable arrays -----------------------------------------------------
+ * fz_grow makes the array whose pointer is at items (elements of elem
+ * bytes, *cap of them allocated) hold at least need elements: the capacity
+ * starts at first and doubles until it does.  items is the address of the
+ * array pointer (e.g. &p->rows).  Returns 0, or FZ_ENOMEM with the array
+ * and *cap unchanged.  The caller owns the array and frees it with free(). */
+int fz_grow(void *items, size_t *cap, size_t need, size_t elem, size_t first);
+
 /* ---- growable byte buffer ------------------------------------------------
  * A plain struct so it can live on the stack: fz_buf b = {0}.  p is NUL
  * terminated whenever len < cap (every append keeps one spare byte).

@@ -32,14 +32,8 @@ typedef struct {
 
 static int rec_end_field(record *r)
 {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 8;
-        size_t *e = realloc(r->ends, cap * sizeof *e);
-        if (!e)
-            return FZ_ENOMEM;
-        r->ends = e;
-        r->cap = cap;
-    }
+    if (fz_grow(&r->ends, &r->cap, r->n + 1, sizeof *r->ends, 8))
+        return FZ_ENOMEM;
     r->ends[r->n++] = r->buf.len;
     return 0;
 }
@@ -183,14 +177,8 @@ const catalog_row *catalog_row_at(const catalog *c, size_t i) { return i < c->n 
 
 static int add_row(catalog *c, const record *r, const int *col, char *msg, size_t msglen)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        catalog_row *nr = realloc(c->rows, cap * sizeof *nr);
-        if (!nr)
-            return FZ_ENOMEM;
-        c->rows = nr;
-        c->cap = cap;
-    }
+    if (fz_grow(&c->rows, &c->cap, c->n + 1, sizeof *c->rows, 64))
+        return FZ_ENOMEM;
     catalog_row *row = &c->rows[c->n];
     memset(row, 0, sizeof *row);
     row->line = r->line;

@@ -61,14 +61,8 @@ static int node_at(ol *o, const parse_entry *e, size_t d, size_t *idx)
         *idx = o->cur[d];
         return FZ_OK;
     }
-    if (o->nnodes == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 64;
-        node *nn = realloc(o->nodes, cap * sizeof *nn);
-        if (!nn)
-            return FZ_ENOMEM;
-        o->nodes = nn;
-        o->cap = cap;
-    }
+    if (fz_grow(&o->nodes, &o->cap, o->nnodes + 1, sizeof *o->nodes, 64))
+        return FZ_ENOMEM;
     node *n = &o->nodes[o->nnodes];
     memset(n, 0, sizeof *n);
     n->depth = (int)d;

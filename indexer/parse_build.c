@@ -182,17 +182,7 @@ int parse_heading_push(parse_ctx *p, int level, size_t s, size_t e)
 
 int parse_cnames_reserve(parse_ctx *p, size_t k)
 {
-    if (p->ncnames + k > p->cncap) {
-        size_t cap = p->cncap ? p->cncap * 2 : 64;
-        while (cap < p->ncnames + k)
-            cap *= 2;
-        span *c = realloc(p->cnames, cap * sizeof *c);
-        if (!c)
-            return FZ_ENOMEM;
-        p->cnames = c;
-        p->cncap = cap;
-    }
-    return FZ_OK;
+    return fz_grow(&p->cnames, &p->cncap, p->ncnames + k, sizeof *p->cnames, 64);
 }
 
 int parse_rec_credit(parse_ctx *p, size_t i, const unsigned char *t, size_t s, size_t e)

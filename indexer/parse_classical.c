@@ -245,15 +245,9 @@ static size_t read_toc(rd *r, size_t i, bool titled, int *rc)
             if (nx != NO_LINE && !p->facts[nx].head)
                 break;
         }
-        if (p->ntoc == p->toccap) {
-            size_t cap = p->toccap ? p->toccap * 2 : 64;
-            void *nt = realloc(p->toc, cap * sizeof *p->toc);
-            if (!nt) {
-                *rc = FZ_ENOMEM;
-                return j;
-            }
-            p->toc = nt;
-            p->toccap = cap;
+        if (fz_grow(&p->toc, &p->toccap, p->ntoc + 1, sizeof *p->toc, 64)) {
+            *rc = FZ_ENOMEM;
+            return j;
         }
         p->toc[p->ntoc].off = p->tocs.len;
         p->toc[p->ntoc].level = f->marker ? f->marker : f->level ? f->level : 3;

@@ -885,14 +885,8 @@ int parse_facts_build(parse_ctx *p, size_t pos, uint32_t no, size_t limit)
     line ln;
     p->nfacts = 0;
     while (pos < limit && line_at(p, pos, no, &ln)) {
-        if (p->nfacts == p->factcap) {
-            size_t cap = p->factcap ? p->factcap * 2 : 256;
-            parse_fact *nf = realloc(p->facts, cap * sizeof *nf);
-            if (!nf)
-                return FZ_ENOMEM;
-            p->facts = nf;
-            p->factcap = cap;
-        }
+        if (fz_grow(&p->facts, &p->factcap, p->nfacts + 1, sizeof *p->facts, 256))
+            return FZ_ENOMEM;
         int rc = fact_line(p, &ln, &p->facts[p->nfacts]);
         if (rc)
             return rc;

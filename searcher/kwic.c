@@ -151,16 +151,8 @@ int kwic_add(kwic *k, const search_hit *h)
         k->ents = p;
         k->capents = cap;
     }
-    if (k->nrows + h->nspans > k->caprows) {
-        size_t cap = k->caprows ? k->caprows * 2 : 256;
-        while (cap < k->nrows + h->nspans)
-            cap *= 2;
-        krow *p = realloc(k->rows, cap * sizeof *p);
-        if (!p)
-            return FZ_ENOMEM;
-        k->rows = p;
-        k->caprows = cap;
-    }
+    if (fz_grow(&k->rows, &k->caprows, k->nrows + h->nspans, sizeof *k->rows, 256))
+        return FZ_ENOMEM;
     fz_buf *s = &k->str;
     kent *t = &k->ents[k->nents];
     t->id = e->id;
