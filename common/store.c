@@ -1827,6 +1827,7 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->doc_next = p;
     b->doc_pos = p;
     b->tf_title = b->tf_body = 0;
+    b->packed = 0;
     return store_block_next(b);
 }
 
@@ -1841,25 +1842,47 @@ static inline const uint8_t *get32(const uint8_t *p, const uint8_t *end, uint64_
     return fz_varint_get(p, end, v);
 }
 
+/* Decodes the frequencies of a document record at p (store_tf_put's):
+ * tf_body, tf_title.  Returns the end of them, or NULL when malformed. */
+static inline const uint8_t *get_tf(const uint8_t *p, const uint8_t *end, uint32_t *tf_body, uint32_t *tf_title)
+{
+    uint64_t code, tt = 0;
+    if (!(p = get32(p, end, &code)))
+        return NULL;
+    if (code == 0)
+        tt = 1; /* one occurrence, in the title (store_tf_put) */
+    else if ((code & 1) && !(p = get32(p, end, &tt)))
+        return NULL;
+    if ((code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
+        return NULL;
+    *tf_body = (uint32_t)(code >> 1);
+    *tf_title = (uint32_t)tt;
+    return p;
+}
+
 /* Decodes a document record's head at p: the id delta, tf_body, tf_title
  * (its positions follow).  Returns the end of the head, or NULL when it
  * is malformed. */
 static inline const uint8_t *get_record(const uint8_t *p, const uint8_t *end, uint32_t *delta,
                                         uint32_t *tf_body, uint32_t *tf_title)
 {
-    uint64_t d, code, tt = 0;
-    if (!(p = get32(p, end, &d)) || !(p = get32(p, end, &code)))
-        return NULL;
-    if (code == 0)
-        tt = 1; /* one occurrence, in the title (store_tf_put) */
-    else if ((code & 1) && !(p = get32(p, end, &tt)))
-        return NULL;
-    if (d > UINT32_MAX || (code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
+    uint64_t d;
+    if (!(p = get32(p, end, &d)) || d > UINT32_MAX)
         return NULL;
     *delta = (uint32_t)d;
-    *tf_body = (uint32_t)(code >> 1);
-    *tf_title = (uint32_t)tt;
-    return p;
+    return get_tf(p, end, tf_body, tf_title);
+}
+
+/* The head of record i of block b: a packed term's first record has no
+ * id delta (it is 0). */
+static inline const uint8_t *block_record(const store_block *b, uint32_t i, const uint8_t *p, const uint8_t *end,
+                                          uint32_t *delta, uint32_t *tf_body, uint32_t *tf_title)
+{
+    if (i == 0 && b->packed) {
+        *delta = 0;
+        return get_tf(p, end, tf_body, tf_title);
+    }
+    return get_record(p, end, delta, tf_body, tf_title);
 }
 
 /* The end of n varints starting at p (NULL when they run past end). */
@@ -1891,7 +1914,8 @@ int store_block_next(store_block *b)
     }
     uint32_t d, tb, tt;
     /* ids ascend from first (delta 0) and stay within the block's range */
-    if (!(p = get_record(p, b->docs_end, &d, &tb, &tt)) || (d == 0) != (b->i == 0) || d > b->last - b->doc)
+    if (!(p = block_record(b, b->i, p, b->docs_end, &d, &tb, &tt)) || (d == 0) != (b->i == 0) ||
+        d > b->last - b->doc)
         return FZ_ECORRUPT;
     b->doc += d;
     b->tf_title = tt;
@@ -1942,7 +1966,7 @@ int store_block_seek(store_block *b, uint32_t target)
             return FZ_ENOTFOUND;
         }
         uint32_t d, tb, tt;
-        if (!(p = get_record(p, end, &d, &tb, &tt)) || (d == 0) != (i == 0) || d > b->last - doc)
+        if (!(p = block_record(b, i, p, end, &d, &tb, &tt)) || (d == 0) != (i == 0) || d > b->last - doc)
             return FZ_ECORRUPT;
         doc += d;
         skip = tt + tb;
@@ -2121,4 +2145,384 @@ void store_bb_free(store_block_builder *bb)
 {
     fz_buf_free(&bb->docs);
     fz_buf_free(&bb->pos);
+}
+
+/* ---- term packs (TERM PACKS above) ---- */
+
+size_t store_tpack_key(uint8_t *key, int field, const char *term, size_t term_len)
+{
+    key[0] = (uint8_t)field;
+    memcpy(key + 1, term, term_len);
+    key[1 + term_len] = 0;
+    return term_len + 2;
+}
+
+int store_key_is_tpack(const void *key, size_t len)
+{
+    const uint8_t *k = key;
+    return len >= 2 && k[len - 1] == 0 && !memchr(k + 1, 0, len - 2);
+}
+
+/* Order of term a against b as their keys sort: bytes, shorter first. */
+static int term_order(const char *a, size_t la, const char *b, size_t lb)
+{
+    int c = memcmp(a, b, la < lb ? la : lb);
+    if (c)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
+
+/* The end of a packed term's ndocs records at p (NULL when they do not
+ * decode). */
+static const uint8_t *tpack_records_end(const uint8_t *p, const uint8_t *end, uint32_t ndocs)
+{
+    for (uint32_t i = 0; i < ndocs; i++) {
+        uint32_t d, tb, tt;
+        if (i == 0 ? !(p = get_tf(p, end, &tb, &tt)) : !(p = get_record(p, end, &d, &tb, &tt)))
+            return NULL;
+        if ((i > 0 && d == 0) || !(p = skip_varints(p, end, tt + tb)))
+            return NULL;
+    }
+    return p;
+}
+
+int store_tpack_next(store_tpack_iter *it)
+{
+    if (it->p >= it->end)
+        return FZ_ENOTFOUND;
+    const uint8_t *p = it->p, *end = it->end;
+    uint64_t shared, n, nd, first;
+    if (!(p = fz_varint_get(p, end, &shared)) || !(p = fz_varint_get(p, end, &n)) || shared > it->term_len ||
+        n > (uint64_t)(end - p) || shared + n > STORE_KEY_MAX - 6 || shared + n == 0)
+        return FZ_ECORRUPT;
+    const char *suf = (const char *)p;
+    p += n;
+    if (memchr(suf, 0, n))
+        return FZ_ECORRUPT;
+    /* ascending: the old term's tail after the shared bytes against the suffix */
+    if (it->recs && term_order(it->term + shared, it->term_len - shared, suf, n) >= 0)
+        return FZ_ECORRUPT;
+    if (!(p = fz_varint_get(p, end, &nd)) || !(p = fz_varint_get(p, end, &first)) || nd == 0 ||
+        nd > STORE_TPACK_DOCS || first > UINT32_MAX)
+        return FZ_ECORRUPT;
+    const uint8_t *r = p;
+    if (!(p = tpack_records_end(p, end, (uint32_t)nd)))
+        return FZ_ECORRUPT;
+    memcpy(it->term + shared, suf, n);
+    it->term_len = shared + n;
+    it->ndocs = (uint32_t)nd;
+    it->first = (uint32_t)first;
+    it->recs = r;
+    it->recs_len = (size_t)(p - r);
+    it->p = p;
+    return FZ_OK;
+}
+
+int store_tpack_open(store_tpack_iter *it, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    memset(it, 0, sizeof *it);
+    const uint8_t *k = key;
+    if (!store_key_is_tpack(key, klen) || klen - 2 > STORE_KEY_MAX - 6 || klen < 3)
+        return FZ_ECORRUPT;
+    it->field = k[0];
+    it->p = val;
+    it->end = it->p + vlen;
+    if (store_tpack_next(it) || it->term_len != klen - 2 || memcmp(it->term, k + 1, it->term_len))
+        return FZ_ECORRUPT;
+    return FZ_OK;
+}
+
+int store_block_open_tpack(store_block *b, const store_tpack_iter *it)
+{
+    memset(b, 0, sizeof *b);
+    b->first = b->doc = it->first;
+    b->ndocs = it->ndocs;
+    b->last = UINT32_MAX; /* for the walk below */
+    b->docs = b->pos = b->doc_next = b->doc_pos = it->recs;
+    b->docs_end = b->pos_end = it->recs + it->recs_len;
+    b->packed = 1;
+    b->i = (uint32_t)-1;
+    int rc;
+    while ((rc = store_block_next(b)) == FZ_OK) {
+        if (b->tf_title > b->max_tf_title)
+            b->max_tf_title = b->tf_title;
+        if (b->tf_body > b->max_tf_body)
+            b->max_tf_body = b->tf_body;
+    }
+    if (rc != FZ_ENOTFOUND || b->doc_next != b->docs_end)
+        return FZ_ECORRUPT;
+    b->last = b->doc;
+    b->doc = b->first;
+    b->i = (uint32_t)-1;
+    b->doc_next = b->doc_pos = it->recs;
+    b->tf_title = b->tf_body = 0;
+    return store_block_next(b);
+}
+
+int store_term_find(MDB_cursor *cur, int field, const char *term, size_t len, MDB_val *k, MDB_val *v,
+                    store_tpack_iter *it)
+{
+    uint8_t key[STORE_KEY_MAX];
+    if (len > STORE_KEY_MAX - 6)
+        return FZ_ENOTFOUND;
+    size_t kl = store_tpack_key(key, field, term, len);
+    k->mv_size = kl;
+    k->mv_data = key;
+    int rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+    if (rc == 0) {
+        if (k->mv_size >= kl && memcmp(k->mv_data, key, kl) == 0) {
+            if (k->mv_size == kl + 4)
+                return STORE_TERM_BLOCKS;
+            if (k->mv_size == kl)
+                return store_tpack_open(it, k->mv_data, k->mv_size, v->mv_data, v->mv_size) ? FZ_ECORRUPT
+                                                                                           : STORE_TERM_PACKED;
+        }
+        rc = mdb_cursor_get(cur, k, v, MDB_PREV);
+    } else if (rc == MDB_NOTFOUND) {
+        rc = mdb_cursor_get(cur, k, v, MDB_LAST);
+    }
+    if (rc == MDB_NOTFOUND)
+        return FZ_ENOTFOUND;
+    if (rc)
+        return FZ_ELMDB;
+    if (!store_key_is_tpack(k->mv_data, k->mv_size) || ((const uint8_t *)k->mv_data)[0] != field)
+        return FZ_ENOTFOUND;
+    if (store_tpack_open(it, k->mv_data, k->mv_size, v->mv_data, v->mv_size))
+        return FZ_ECORRUPT;
+    for (;;) {
+        int c = term_order(it->term, it->term_len, term, len);
+        if (c == 0)
+            return STORE_TERM_PACKED;
+        if (c > 0)
+            return FZ_ENOTFOUND;
+        if ((rc = store_tpack_next(it)))
+            return rc == FZ_ENOTFOUND ? FZ_ENOTFOUND : FZ_ECORRUPT;
+    }
+}
+
+int store_tpack_fits(uint32_t ndocs, size_t recs_len)
+{
+    return ndocs >= 1 && ndocs <= STORE_TPACK_DOCS && recs_len <= STORE_TPACK_TERM_BYTES;
+}
+
+/* Appends a term whose records r (n bytes) are as a pack holds them (the
+ * first without id delta). */
+static int tpack_add_raw(store_tpack_builder *pb, int field, const char *term, size_t len, uint32_t ndocs,
+                         uint32_t first, const uint8_t *r, size_t n)
+{
+    if (len == 0 || len > STORE_KEY_MAX - 6 || memchr(term, 0, len) || ndocs == 0 || ndocs > STORE_TPACK_DOCS)
+        return FZ_EINVAL;
+    size_t shared = 0;
+    if (pb->klen) {
+        if (field != pb->field || term_order(pb->last, pb->last_len, term, len) >= 0)
+            return FZ_EINVAL;
+        while (shared < len && shared < pb->last_len && pb->last[shared] == term[shared])
+            shared++;
+    } else {
+        pb->field = field;
+        pb->klen = store_tpack_key(pb->key, field, term, len);
+        pb->val.len = 0;
+    }
+    if (fz_buf_varint(&pb->val, shared) || fz_buf_varint(&pb->val, len - shared) ||
+        fz_buf_append(&pb->val, term + shared, len - shared) || fz_buf_varint(&pb->val, ndocs) ||
+        fz_buf_varint(&pb->val, first) || fz_buf_append(&pb->val, r, n))
+        return FZ_ENOMEM;
+    memcpy(pb->last, term, len);
+    pb->last_len = len;
+    pb->nterms++;
+    return FZ_OK;
+}
+
+int store_tpack_add(store_tpack_builder *pb, int field, const char *term, size_t len, uint32_t ndocs,
+                    uint32_t first, const uint8_t *recs, size_t recs_len)
+{
+    if (recs_len < 1 || recs[0] != 0)
+        return FZ_EINVAL;
+    return tpack_add_raw(pb, field, term, len, ndocs, first, recs + 1, recs_len - 1);
+}
+
+void store_tpack_reset(store_tpack_builder *pb)
+{
+    pb->val.len = 0;
+    pb->klen = 0;
+    pb->last_len = 0;
+    pb->nterms = 0;
+}
+
+void store_tpack_free(store_tpack_builder *pb)
+{
+    fz_buf_free(&pb->val);
+    store_tpack_reset(pb);
+}
+
+/* Replaces the pack at cur (whose walk pb rebuilt) with pb's value: under
+ * pb's key, or nothing when pb is empty. */
+static int tpack_replace(store *s, MDB_txn *txn, MDB_cursor *cur, const store_tpack_builder *pb, int same_key,
+                         char *msg, size_t msglen)
+{
+    int rc;
+    if (same_key && pb->klen) {
+        MDB_val k = {pb->klen, (void *)pb->key}, v = {pb->val.len, pb->val.p};
+        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &k, &v, 0)))
+            return store_lmdb_err(rc, "rewriting a term pack", msg, msglen);
+        return FZ_OK;
+    }
+    if ((rc = mdb_cursor_del(cur, 0)))
+        return store_lmdb_err(rc, "rewriting a term pack", msg, msglen);
+    if (pb->klen) {
+        MDB_val k = {pb->klen, (void *)pb->key}, v = {pb->val.len, pb->val.p};
+        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &k, &v, 0)))
+            return store_lmdb_err(rc, "rewriting a term pack", msg, msglen);
+    }
+    return FZ_OK;
+}
+
+/* The current term of it without its documents lo..hi, added to pb (not
+ * at all when none is left). */
+static int tpack_add_filtered(store_tpack_builder *pb, const store_tpack_iter *it, uint32_t lo, uint32_t hi,
+                              fz_buf *tmp)
+{
+    store_block b;
+    if (store_block_open_tpack(&b, it))
+        return FZ_ECORRUPT;
+    tmp->len = 0;
+    uint32_t n = 0, first = 0, prev = 0;
+    int rc;
+    do {
+        if (b.doc >= lo && b.doc <= hi)
+            continue;
+        const uint8_t *pend = skip_varints(b.doc_pos, b.docs_end, b.tf_title + b.tf_body);
+        uint8_t tf[STORE_TF_MAX];
+        if (!pend)
+            return FZ_ECORRUPT;
+        if (n == 0)
+            first = b.doc;
+        else if (fz_buf_varint(tmp, b.doc - prev))
+            return FZ_ENOMEM;
+        if (fz_buf_append(tmp, tf, store_tf_put(tf, b.tf_title, b.tf_body)) ||
+            fz_buf_append(tmp, b.doc_pos, (size_t)(pend - b.doc_pos)))
+            return FZ_ENOMEM;
+        prev = b.doc;
+        n++;
+    } while ((rc = store_block_next(&b)) == FZ_OK);
+    if (rc != FZ_ENOTFOUND)
+        return FZ_ECORRUPT;
+    if (!n)
+        return FZ_OK;
+    return tpack_add_raw(pb, it->field, it->term, it->term_len, n, first, (const uint8_t *)tmp->p, tmp->len);
+}
+
+int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint32_t lo,
+                       uint32_t hi, fz_buf *out, uint32_t *first, char *msg, size_t msglen)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &cur);
+    if (rc)
+        return store_lmdb_err(rc, "reading postings", msg, msglen);
+    MDB_val k, v;
+    store_tpack_iter it, at;
+    store_tpack_builder pb = {0};
+    fz_buf tmp = {0};
+    rc = store_term_find(cur, field, term, len, &k, &v, &at);
+    if (rc != STORE_TERM_PACKED) {
+        mdb_cursor_close(cur);
+        if (rc == FZ_ELMDB)
+            fz_msg(msg, msglen, "reading postings: LMDB error");
+        return rc == STORE_TERM_BLOCKS ? FZ_ENOTFOUND : rc;
+    }
+    rc = store_tpack_open(&it, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+    while (rc == FZ_OK) {
+        if (it.term_len == len && memcmp(it.term, term, len) == 0) {
+            if (out) {
+                /* the whole term, as a block */
+                store_block b;
+                store_dlen_cache dc = {0};
+                uint32_t mindl = UINT32_MAX;
+                if (store_block_open_tpack(&b, &it))
+                    rc = FZ_ECORRUPT;
+                else {
+                    int r;
+                    do {
+                        uint32_t dl = store_dlen_get(s, txn, &dc, b.doc);
+                        if (dl < mindl)
+                            mindl = dl;
+                    } while ((r = store_block_next(&b)) == FZ_OK);
+                    if (r != FZ_ENOTFOUND)
+                        rc = FZ_ECORRUPT;
+                }
+                uint8_t hdr[STORE_BLOCK_HDR_MAX + 1];
+                size_t hl = store_block_header(hdr, b.ndocs, b.last - b.first, b.max_tf_title, b.max_tf_body, mindl);
+                hdr[hl++] = 0; /* the first record's id delta */
+                out->len = 0;
+                if (!rc && (fz_buf_append(out, hdr, hl) || fz_buf_append(out, it.recs, it.recs_len)))
+                    rc = FZ_ENOMEM;
+                *first = b.first;
+            } else {
+                rc = tpack_add_filtered(&pb, &it, lo, hi, &tmp);
+            }
+        } else {
+            rc = tpack_add_raw(&pb, it.field, it.term, it.term_len, it.ndocs, it.first, it.recs, it.recs_len);
+        }
+        if (!rc)
+            rc = store_tpack_next(&it);
+    }
+    if (rc == FZ_ENOTFOUND)
+        rc = FZ_OK;
+    if (!rc)
+        rc = tpack_replace(s, txn, cur, &pb,
+                           pb.klen == k.mv_size && memcmp(pb.key, k.mv_data, pb.klen) == 0, msg, msglen);
+    mdb_cursor_close(cur);
+    store_tpack_free(&pb);
+    fz_buf_free(&tmp);
+    return rc;
+}
+
+int store_tpack_insert(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint32_t ndocs,
+                       uint32_t first, const uint8_t *recs, size_t recs_len, char *msg, size_t msglen)
+{
+    if (!store_tpack_fits(ndocs, recs_len) || recs_len < 1 || recs[0] != 0 || len > STORE_KEY_MAX - 6)
+        return FZ_EINVAL;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &cur);
+    if (rc)
+        return store_lmdb_err(rc, "reading postings", msg, msglen);
+    uint8_t key[STORE_KEY_MAX];
+    MDB_val k = {store_tpack_key(key, field, term, len), key}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc || !store_key_is_tpack(k.mv_data, k.mv_size) || ((const uint8_t *)k.mv_data)[0] != field ||
+        v.mv_size >= STORE_TPACK_GROW) {
+        mdb_cursor_close(cur);
+        return rc && rc != MDB_NOTFOUND ? store_lmdb_err(rc, "reading postings", msg, msglen) : FZ_ENOTFOUND;
+    }
+    store_tpack_iter it;
+    store_tpack_builder pb = {0};
+    int done = 0;
+    rc = store_tpack_open(&it, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+    while (rc == FZ_OK) {
+        int c = term_order(it.term, it.term_len, term, len);
+        if (c == 0) {
+            rc = FZ_EINVAL; /* already there */
+            break;
+        }
+        if (c > 0 && !done) {
+            if ((rc = store_tpack_add(&pb, field, term, len, ndocs, first, recs, recs_len)))
+                break;
+            done = 1;
+        }
+        if ((rc = tpack_add_raw(&pb, it.field, it.term, it.term_len, it.ndocs, it.first, it.recs, it.recs_len)))
+            break;
+        rc = store_tpack_next(&it);
+    }
+    if (rc == FZ_ENOTFOUND) {
+        rc = done ? FZ_OK : store_tpack_add(&pb, field, term, len, ndocs, first, recs, recs_len);
+        if (!rc)
+            rc = tpack_replace(s, txn, cur, &pb, 1, msg, msglen);
+    }
+    mdb_cursor_close(cur);
+    store_tpack_free(&pb);
+    return rc;
 }

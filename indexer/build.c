@@ -279,7 +279,10 @@ struct build {
         imp_levels imp;
         fz_buf rec;
         fz_buf skip;         /* the impact and skip table of the block being written */
+        uint32_t term_blocks; /* blocks written of the current term */
+        int term_known;      /* an update: the current term has blocks in the index */
     } jn;                    /* the block joiner */
+    store_tpack_builder tpk; /* a fresh build: the term pack being filled */
     char rundir[4096];       /* where run files go: the index directory */
     runrd *runs;
     int nruns, runs_cap;
@@ -1057,10 +1060,29 @@ static uint32_t avg_len(const build *b)
     return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
 }
 
+/* Writes the term pack being filled, if any (before any key after its
+ * terms). */
+static int tpack_flush(build *b, MDB_cursor *cur)
+{
+    if (!b->tpk.klen)
+        return FZ_OK;
+    MDB_val k = {b->tpk.klen, b->tpk.key}, v = {b->tpk.val.len, b->tpk.val.p};
+    int r = mdb_cursor_put(cur, &k, &v, b->bulk ? MDB_APPEND : 0);
+    if (r)
+        return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
+    wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));
+    store_tpack_reset(&b->tpk);
+    return FZ_OK;
+}
+
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
 {
     if (!b->jn.active)
         return FZ_OK;
+    int rc0 = tpack_flush(b, cur);
+    if (rc0)
+        return rc0;
+    b->jn.term_blocks++;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
     b->jn.skip.len = 0;
@@ -1129,6 +1151,70 @@ static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size
     if (x[4] < b->jn.mindl)
         b->jn.mindl = (uint32_t)x[4];
     imp_join(&b->jn.imp, &lv);
+    return FZ_OK;
+}
+
+/* Before an update's first block of a term: a term in a pack is taken
+ * out of it into a block of its own (its new documents follow in blocks),
+ * and whether the term has blocks is noted for term_end. */
+static int term_begin(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+{
+    b->jn.term_blocks = 0;
+    b->jn.term_known = 0;
+    if (b->bulk)
+        return FZ_OK;
+    MDB_val k, v;
+    store_tpack_iter it;
+    int rc = store_term_find(cur, field, term, len, &k, &v, &it);
+    if (rc == STORE_TERM_BLOCKS) {
+        b->jn.term_known = 1;
+        return FZ_OK;
+    }
+    if (rc == FZ_ENOTFOUND)
+        return FZ_OK;
+    if (rc == FZ_ELMDB)
+        fz_msg(b->emsg, b->emsglen, "reading postings: LMDB failed");
+    if (rc != STORE_TERM_PACKED)
+        return rc;
+    uint32_t first = 0;
+    if ((rc = store_tpack_remove(b->s, b->txn, field, term, len, 0, 0, &b->val, &first, b->emsg, b->emsglen)))
+        return rc;
+    uint8_t key[STORE_KEY_MAX];
+    MDB_val bk = {store_post_key(key, field, term, len, first), key}, bv = {b->val.len, b->val.p};
+    if ((rc = mdb_put(b->txn, store_dbi(b->s, STORE_DB_POST), &bk, &bv, 0)))
+        return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
+    wrote(b, 8192);
+    b->jn.term_known = 1;
+    return FZ_OK;
+}
+
+/* After a term's blocks went to the joiner: a small new term goes to a
+ * pack (a fresh build's, or an update's into the pack before it), any
+ * other to its blocks. */
+static int term_end(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+{
+    if (!b->jn.active || b->jn.term_blocks || b->jn.term_known ||
+        !store_tpack_fits(b->jn.ndocs, b->jn.rec.len))
+        return join_flush(b, cur, field, term, len);
+    int rc;
+    if (!b->bulk) {
+        rc = store_tpack_insert(b->s, b->txn, field, term, len, b->jn.ndocs, b->jn.first,
+                                (const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->emsg, b->emsglen);
+        if (rc == FZ_ENOTFOUND)
+            return join_flush(b, cur, field, term, len);
+        if (!rc) {
+            b->jn.active = 0;
+            wrote(b, 8192);
+        }
+        return rc;
+    }
+    if (b->tpk.klen && (b->tpk.field != field || b->tpk.val.len >= STORE_TPACK_BYTES) &&
+        (rc = tpack_flush(b, cur)))
+        return rc;
+    if ((rc = store_tpack_add(&b->tpk, field, term, len, b->jn.ndocs, b->jn.first, (const uint8_t *)b->jn.rec.p,
+                              b->jn.rec.len)))
+        return rc;
+    b->jn.active = 0;
     return FZ_OK;
 }
 
@@ -1303,6 +1389,7 @@ static int flush_postings(build *b)
             break;
         char t[256];
         memcpy(t, term, len);
+        rc = term_begin(b, cur, field, t, len);
         /* older batches first: ids ascend */
         for (int i = 0; i < b->nruns && !rc; i++) {
             runrd *r = &b->runs[i];
@@ -1317,8 +1404,10 @@ static int flush_postings(build *b)
             whas = next_worker_term(b, &wfield, wterm, &wlen);
         }
         if (!rc)
-            rc = join_flush(b, cur, field, t, len);
+            rc = term_end(b, cur, field, t, len);
     }
+    if (!rc)
+        rc = tpack_flush(b, cur);
     mdb_cursor_close(cur);
     if (rc == FZ_EIO)
         fz_msg(b->emsg, b->emsglen, "reading a run file: %s", strerror(errno));
@@ -1809,9 +1898,13 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
 static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t lo,
                             uint32_t hi, store_dlen_cache *dc)
 {
+    /* a packed term: its pack is written again without the documents */
+    int rc = store_tpack_remove(b->s, b->txn, field, term, len, lo, hi, NULL, NULL, b->emsg, b->emsglen);
+    if (rc != FZ_ENOTFOUND)
+        return rc;
     uint8_t key[STORE_KEY_MAX];
     MDB_val k = {store_post_key(key, field, term, len, lo), key}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     /* the block holding lo may start before it: look one back */
     if (rc == MDB_NOTFOUND)
         rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -2120,6 +2213,7 @@ void build_destroy(build *b)
     fz_buf_free(&b->jn.skip);
     fz_buf_free(&b->val);
     store_bb_free(&b->bb);
+    store_tpack_free(&b->tpk);
     free(b->posbuf);
     free(b);
 }
