@@ -2421,7 +2421,9 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
         return store_lmdb_err(rc, "reading postings", msg, msglen);
     MDB_val k, v;
     store_tpack_iter it, at;
-    store_tpack_builder pb = {0};
+    /* taken out, the term's block splits the pack: the terms after it go
+     * to a pack of their own (after: pb2) */
+    store_tpack_builder pb = {0}, pb2 = {0}, *dst = &pb;
     fz_buf tmp = {0};
     rc = store_term_find(cur, field, term, len, &k, &v, &at);
     if (rc != STORE_TERM_PACKED) {
@@ -2457,11 +2459,12 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
                 if (!rc && (fz_buf_append(out, hdr, hl) || fz_buf_append(out, it.recs, it.recs_len)))
                     rc = FZ_ENOMEM;
                 *first = b.first;
+                dst = &pb2;
             } else {
                 rc = tpack_add_filtered(&pb, &it, lo, hi, &tmp);
             }
         } else {
-            rc = tpack_add_raw(&pb, it.field, it.term, it.term_len, it.ndocs, it.first, it.recs, it.recs_len);
+            rc = tpack_add_raw(dst, it.field, it.term, it.term_len, it.ndocs, it.first, it.recs, it.recs_len);
         }
         if (!rc)
             rc = store_tpack_next(&it);
@@ -2471,8 +2474,15 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
     if (!rc)
         rc = tpack_replace(s, txn, cur, &pb,
                            pb.klen == k.mv_size && memcmp(pb.key, k.mv_data, pb.klen) == 0, msg, msglen);
+    if (!rc && pb2.klen) {
+        MDB_val k2 = {pb2.klen, pb2.key}, v2 = {pb2.val.len, pb2.val.p};
+        int r = mdb_put(txn, s->dbi[STORE_DB_POST], &k2, &v2, 0);
+        if (r)
+            rc = store_lmdb_err(r, "rewriting a term pack", msg, msglen);
+    }
     mdb_cursor_close(cur);
     store_tpack_free(&pb);
+    store_tpack_free(&pb2);
     fz_buf_free(&tmp);
     return rc;
 }

@@ -8,7 +8,7 @@ DB=$T/db
 "$FZI" --db "$DB" --quiet "$ROOT/corpus" || { echo "$0: cannot build the test index" >&2; exit 1; }
 
 # A tiny raw LMDB tool to damage an index the way a bug or a stray write
-# would: poke DIR get|next|put|del|dels|drop TABLE KEYHEX [VALHEX].
+# would: poke DIR get|next|prev|put|del|dels|drop TABLE KEYHEX [VALHEX].
 cat >"$T/poke.c" <<'EOF'
 #include <lmdb.h>
 #include <stdio.h>
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
     if (argc < 5)
         return 2;
     const char *op = argv[2];
-    int ro = !strcmp(op, "get") || !strcmp(op, "next");
+    int ro = !strcmp(op, "get") || !strcmp(op, "next") || !strcmp(op, "prev");
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
@@ -49,6 +49,18 @@ int main(int argc, char **argv)
         return die(rc);
     k.mv_size = unhex(argv[4], kb);
     k.mv_data = kb;
+    if (!strcmp(op, "prev")) {
+        /* prev: "KEY VALUE" of the last key < KEY */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) : rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_PREV);
+        if (rc)
+            return die(rc);
+        hex(&k);
+        printf(" ");
+        hex(&v);
+        printf("\n");
+        return 0;
+    }
     if (!strcmp(op, "get") || !strcmp(op, "next")) {
         /* get: the value of KEY; next: "KEY VALUE" of the first key >= KEY */
         if ((rc = mdb_cursor_get(cur, &k, &v, *op == 'g' ? MDB_SET_KEY : MDB_SET_RANGE)))
@@ -175,28 +187,29 @@ fresh "$T/nomagic"; "$POKE" "$T/nomagic" del meta "$(hx magic)"
 both "no magic record" "$T/nomagic" "not a fangzhi index"
 
 # --- a damaged posting block: bytes of its value overwritten in data.mdb
-# The first block of the bigram 井长 (key 'b' 井长 0x00 first-id).
-set -- $("$POKE" "$DB" next post "62$(hx 井长)00")
+# The first block of the bigram 下城 (key 'b' 下城 0x00 first-id): in 57
+# entries, it has blocks of its own (a rarer term is in a term pack).
+set -- $("$POKE" "$DB" next post "62$(hx 下城)00")
 key=$1 val=$2
-check "found the posting block of 井长" test -n "$val"
+check "found the posting block of 下城" test "${key%????????}" = "62$(hx 下城)00"
 fresh "$T/flip"
 off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$T/flip/data.mdb" "$val")
 check "its value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
 printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
     dd of="$T/flip/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
-check "damaged block: fzsearch exits 2" status_is 2 "$FZS" --db "$T/flip" $Q
+check "damaged block: fzsearch exits 2" status_is 2 "$FZS" --db "$T/flip" 下城
 check "damaged block: fzsearch one line" one_line
 check "damaged block: fzsearch says damaged" says "damaged"
 check "damaged block: fzsearch says to re-index" says "re-index"
 check "damaged block: other queries still work" status_is 0 "$FZS" --db "$T/flip" 治水
 check "damaged block: --check exits 2" status_is 2 "$FZI" --db "$T/flip" --check
-check "damaged block: --check names the block" says 'post b:"井长" @[0-9]*: block does not decode'
+check "damaged block: --check names the block" says 'post b:"下城" @[0-9]*: block does not decode'
 check "damaged block: --check ends with one summary line" \
     sh -c "tail -n 1 '$T/err' | grep -q 'index is damaged: 1 problem found; re-index'"
 # indexing more text with that term: either it refuses (one line, index as
 # it was) or it leaves the damaged block alone, and --check still finds it
 before=$(sum "$T/flip/data.mdb")
-printf '【新条目】井长制的推广\n' >"$T/more.txt"
+printf '【新条目】下城的推广\n' >"$T/more.txt"
 "$FZI" --db "$T/flip" "$T/more.txt" >"$T/out" 2>"$T/err"
 st=$?
 if [ $st = 2 ]; then
@@ -205,9 +218,30 @@ if [ $st = 2 ]; then
 else
     check "damaged block: indexing more: exit 0 or 2, got $st" test $st = 0
     check "damaged block: still found after indexing more" status_is 2 "$FZI" --db "$T/flip" --check
-    check "damaged block: still named" says 'post b:"井长" @[0-9]*: block does not decode'
+    check "damaged block: still named" says 'post b:"下城" @[0-9]*: block does not decode'
 fi
 check "damaged block: indexing: no sanitizer report" no_report
+
+# --- a damaged term pack (TERM PACKS in common/store.c): 井长, in two
+# entries, is kept in the pack keyed by the first of its terms ('b', that
+# term, 0x00: the last key before 'b' 井长 0x00)
+set -- $("$POKE" "$DB" prev post "62$(hx 井长)00")
+pkey=$1 pval=$2
+check "found the term pack of 井长" sh -c 'case "$0" in 62*00) test ${#0} -lt 40 ;; *) false ;; esac' "$pkey"
+check "井长 found before the damage" status_is 0 "$FZS" --db "$DB" 井长
+fresh "$T/pflip"
+off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$T/pflip/data.mdb" "$pval")
+check "the pack's value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
+printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
+    dd of="$T/pflip/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
+check "damaged pack: fzsearch exits 2" status_is 2 "$FZS" --db "$T/pflip" 井长
+check "damaged pack: fzsearch one line" one_line
+check "damaged pack: fzsearch says damaged" says "damaged"
+check "damaged pack: fzsearch says to re-index" says "re-index"
+check "damaged pack: a term in blocks still found" status_is 0 "$FZS" --db "$T/pflip" 下城
+check "damaged pack: --check exits 2" status_is 2 "$FZI" --db "$T/pflip" --check
+check "damaged pack: --check names the pack" says "post b:\".*\" @0: term pack does not decode"
+check "damaged pack: no sanitizer report" no_report
 
 # --- what --check finds: each damage made through LMDB, so the tables
 # stay readable and only fangzhi's own invariants break
@@ -222,7 +256,7 @@ damage() { # DESC WORD POKE-ARGS...: damage a fresh copy, --check must name it
     check "$desc: --check summary" says "index is damaged"
     check "$desc: no sanitizer report" no_report
 }
-bkey() { printf '62%s00%08x' "$(hx 井长)" "$1"; }
+bkey() { printf '62%s00%08x' "$(hx 下城)" "$1"; }
 # Block values written by hand, following the layout in common/store.c
 # (v ndocs, v last-first, v max_tf_title, v max_tf_body, v min_dl, then
 # per doc v delta, v tf_body<<1|(tf_title>0) [, v tf_title] and its
@@ -236,6 +270,19 @@ damage "trailing bytes in block" "bytes left after the last document" put post "
 damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99999)" 0100000100000200
 damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 0100000100000200
 damage "overlapping blocks" "overlaps" put post "$(bkey $((first + 1)))" 0100000100000200
+# Term packs written by hand (TERM PACKS in common/store.c): per term v
+# shared bytes, v suffix length, the suffix, v ndocs, v first id, the
+# records (the first without id delta).  The pack of 井长 replaced by one
+# term, its own first term (th), of one document, entry 0:
+th=${pkey#62}
+th=${th%00}
+pt=$(printf '00%02x%s' $((${#th} / 2)) "$th")
+damage "packed term: position beyond the entry" "doc 0: position 100000 beyond" put post "$pkey" "${pt}010002a08d06"
+damage "packed terms not ascending" "does not decode (or does not ascend)" put post "$pkey" "${pt}0100020000$(printf '%02x' $((${#th} / 2)))${th}01000200"
+damage "packed term of no documents" "term pack does not decode" put post "$pkey" "${pt}00000200"
+damage "pack of another first term" "term pack does not decode" put post "$pkey" "0006$(hx 井长)01000200"
+damage "a packed term with blocks too" "also in the pack before it" put post "62$(hx 井长)0000000000" 0100000100000200
+damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 井长)00" "0006$(hx 井长)01000200"
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
 # v n, v raw length, method (0 raw, 1 zstd), then n records each led by
 # v length.  rec FILE: a record of file FILE with no strings.
