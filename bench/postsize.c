@@ -7,23 +7,17 @@
  * Reads every record of the "post" database once (store.c's layout, read
  * with store_block_open) and prints, per term class (CJK unigrams, CJK
  * bigrams, words of the text field; each metadata field):
- *   - keys, block headers, impacts + skip tables, id deltas, tf fields,
- *     positions (bytes as stored), and LMDB's share: 8 bytes of node header
+ *   - keys, block headers, impacts, the id, tf (tf_title and tf_body) and
+ *     position streams (bytes as stored: BLOCK STREAMS in common/store.c),
+ *     and LMDB's share: 8 bytes of node header
  *     and 2 of page index per record in its leaf page, whole overflow pages
  *     for a value too large for a leaf (their unused tail counted), and the
  *     leaf pages' unused room spread over the classes by their leaf bytes;
  *     the total of the database's pages is mdb_stat's;
- *   - what the same values would take
- *       FOR128:  full 128-value runs frame-of-reference bit packed (a width
- *                byte, then 128 values of that width; Lucene's layout),
- *                the rest varints; for id deltas, tf fields (tf' = tf_body
- *                << 1 | title bit, tf_title as now) and the block's
- *                position deltas, each a stream of its own;
- *       FORall:  every block's streams packed so, tails included (one width
- *                byte per stream and 128-value run);
- *       PFOR:    as FORall, but the width chosen to minimise the run's size
- *                with values that do not fit stored as exceptions (a byte of
- *                index and a varint each);
+ *   - what the same values took as varint records (format 6 before its
+ *     streams: v id delta, the tf code, v position deltas per document);
+ *   - term packs (TERM PACKS in common/store.c), a class of their own: the
+ *     terms and documents in them, their keys and values and LMDB's share;
  *   - unigrams dropped where the bigram postings give them: the CJK
  *     unigram occurrences at p that start no bigram (bit p+1 of the entry's
  *     join map clear) are the ones a 1-character query could not get from
@@ -43,15 +37,16 @@
 #include "fz.h"
 #include "store.h"
 
-enum { C_UNI, C_BI, C_WORD, C_AUTHOR, C_SECTION, C_FILE, C_KIND, C_OTHER, C_N };
+enum { C_UNI, C_BI, C_WORD, C_AUTHOR, C_SECTION, C_FILE, C_KIND, C_OTHER, C_PACK, C_N };
 static const char *const cname[C_N] = {"CJK unigram", "CJK bigram", "word",        "author field ('a')",
-                                       "section field ('s')", "file field ('f')", "kind field ('k')", "other"};
+                                       "section field ('s')", "file field ('f')", "kind field ('k')", "other",
+                                       "term packs (all fields)"};
 
 typedef struct {
     uint64_t terms, blocks, docs, positions;
     uint64_t key, hdr, extra, ids, tfs, pos;
     uint64_t leaf, node, ovpages, ovbytes;
-    uint64_t for128, forall, pfor;          /* ids + tfs + positions so encoded */
+    uint64_t varint;                        /* ids + tfs + positions as varint records */
     uint64_t hapax_terms, hapax_fixed;      /* key + header + node for 1-doc terms */
     uint64_t title1, title1_at0;            /* documents with tf_title 1, tf_body 0 (at position 0) */
 } cls;
@@ -64,61 +59,6 @@ static unsigned vlen(uint64_t v)
         n++;
     }
     return n;
-}
-
-static unsigned width(uint32_t v)
-{
-    unsigned w = 0;
-    while (v) {
-        w++;
-        v >>= 1;
-    }
-    return w;
-}
-
-/* Bytes of one run of n values FOR-packed: a width byte and n * width bits. */
-static uint64_t for_run(const uint32_t *v, size_t n)
-{
-    uint32_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        m |= v[i];
-    return 1 + (n * width(m) + 7) / 8;
-}
-
-/* The same with patched exceptions: the cheapest width w, values >= 2^w
- * stored after the run as a byte of index and a varint of the high bits. */
-static uint64_t pfor_run(const uint32_t *v, size_t n)
-{
-    uint64_t best = UINT64_MAX;
-    for (unsigned w = 0; w <= 32; w++) {
-        uint64_t size = 2 + (n * w + 7) / 8;
-        for (size_t i = 0; i < n; i++)
-            if (w < 32 && v[i] >> w)
-                size += 1 + vlen(v[i] >> w);
-        if (size < best)
-            best = size;
-    }
-    return best;
-}
-
-static uint64_t varints(const uint32_t *v, size_t n)
-{
-    uint64_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += vlen(v[i]);
-    return s;
-}
-
-/* mode 0: FOR128 (full runs packed, tail varints), 1: FORall, 2: PFOR */
-static uint64_t stream_size(const uint32_t *v, size_t n, int mode)
-{
-    uint64_t s = 0;
-    size_t i = 0;
-    for (; i + 128 <= n; i += 128)
-        s += mode == 2 ? pfor_run(v + i, 128) : for_run(v + i, 128);
-    if (i < n)
-        s += mode == 0 ? varints(v + i, n - i) : mode == 1 ? for_run(v + i, n - i) : pfor_run(v + i, n - i);
-    return s;
 }
 
 static int fail(const char *why)
@@ -237,7 +177,6 @@ int main(int argc, char **argv)
 
     cls cl[C_N];
     memset(cl, 0, sizeof cl);
-    vec ids = {0}, tfs = {0}, titles = {0}, pos = {0};
     /* the residual unigram postings of the current term */
     uint64_t res_docs = 0, res_pos = 0, res_bytes = 0, res_terms = 0;
     uint32_t res_last = 0;
@@ -258,6 +197,32 @@ int main(int argc, char **argv)
         return fail("cannot read the post database");
     int more = !mdb_cursor_get(c, &k, &v, MDB_FIRST);
     for (;;) {
+        if (more && store_key_is_tpack(k.mv_data, k.mv_size)) {
+            /* a term pack: counted whole, its terms walked */
+            cls *x = &cl[C_PACK];
+            store_tpack_iter it;
+            int r = store_tpack_open(&it, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+            for (; r == FZ_OK; r = store_tpack_next(&it)) {
+                x->terms++;
+                x->docs += it.ndocs;
+            }
+            if (r != FZ_ENOTFOUND)
+                return fail("a malformed term pack");
+            x->blocks++;
+            x->key += k.mv_size;
+            x->extra += v.mv_size;
+            int ov = 8 + k.mv_size + v.mv_size > nodemax;
+            size_t node = (8 + k.mv_size + (ov ? 8 : v.mv_size) + 1) & ~(size_t)1;
+            if (ov) {
+                size_t pages = (16 - 1 + v.mv_size) / psize + 1;
+                x->ovpages += pages;
+                x->ovbytes += pages * psize - v.mv_size;
+            }
+            x->leaf += node + 2;
+            x->node += node + 2 - k.mv_size - (ov ? 0 : v.mv_size);
+            more = !mdb_cursor_get(c, &k, &v, MDB_NEXT);
+            continue;
+        }
         size_t tlen = more ? k.mv_size - 4 : 0;
         int newterm = !more || tlen != prev_tlen || memcmp(prev_term, k.mv_data, tlen);
         if (newterm && prev_tlen != (size_t)-1) {
@@ -335,19 +300,19 @@ int main(int argc, char **argv)
             uni_bytes.v[uni_bytes.n - 1] += (uint32_t)(node + 2 + (ov ? v.mv_size : 0));
         term_fixed += k.mv_size + hl + (before - hl) + 10;
 
-        ids.n = tfs.n = titles.n = pos.n = 0;
+        /* the streams as stored */
+        x->ids += (uint64_t)(b.tstream - b.docs);
+        x->tfs += (uint64_t)(b.pstream - b.tstream);
+        x->pos += (uint64_t)(b.docs_end - b.pstream);
         uint32_t prev = b.first;
-        const uint8_t *r = b.docs;
+        int firstdoc = 1;
         do {
             uint32_t n = b.tf_title + b.tf_body;
-            /* bytes of the record head as stored */
-            uint64_t delta = ids.n ? b.doc - prev : 0;
-            vpush(&ids, (uint32_t)delta);
-            vpush(&tfs, b.tf_body << 1 | (b.tf_title > 0));
-            if (b.tf_title)
-                vpush(&titles, b.tf_title);
-            x->ids += vlen(delta);
-            x->tfs += vlen((uint64_t)b.tf_body << 1 | (b.tf_title > 0)) + (b.tf_title ? vlen(b.tf_title) : 0);
+            /* the record as a varint record would take it */
+            uint64_t delta = firstdoc ? 0 : b.doc - prev;
+            firstdoc = 0;
+            uint8_t tfb[STORE_TF_MAX];
+            x->varint += vlen(delta) + store_tf_put(tfb, b.tf_title, b.tf_body);
             if (n > sizeof p / sizeof *p) {
                 fprintf(stderr, "postsize: a document of more than %zu occurrences\n", sizeof p / sizeof *p);
                 return 1;
@@ -363,7 +328,7 @@ int main(int argc, char **argv)
             }
             uint32_t last = 0;
             for (uint32_t i = 0; i < n; i++) {
-                vpush(&pos, p[i] - last);
+                x->varint += vlen(p[i] - last);
                 last = p[i];
             }
             if (term_cls == C_UNI) {
@@ -390,22 +355,13 @@ int main(int argc, char **argv)
             }
             prev = b.doc;
         } while (store_block_next(&b) == 0);
-        x->pos += (uint64_t)(b.docs_end - r);   /* the records whole: ids and tfs taken out below */
-        for (int mode = 0; mode < 3; mode++) {
-            uint64_t s = stream_size(ids.v, ids.n, mode) + stream_size(tfs.v, tfs.n, mode) +
-                         varints(titles.v, titles.n) + stream_size(pos.v, pos.n, mode);
-            *(mode == 0 ? &x->for128 : mode == 1 ? &x->forall : &x->pfor) += s;
-        }
         more = !mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(c);
 
-    /* the records' bytes were counted whole into pos: take ids and tfs out */
     uint64_t leaf_sum = 0;
-    for (int i = 0; i < C_N; i++) {
-        cl[i].pos -= cl[i].ids + cl[i].tfs;
+    for (int i = 0; i < C_N; i++)
         leaf_sum += cl[i].leaf;
-    }
     uint64_t pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
     uint64_t slack = st.ms_leaf_pages * psize - leaf_sum;   /* page headers and free room */
     printf("post: %llu records, %llu pages of %zu (branch %llu, leaf %llu, overflow %llu) = %llu bytes; "
@@ -430,19 +386,18 @@ int main(int argc, char **argv)
                100.0 * tot / all);
         pct("keys", x->key, tot);
         pct("block headers", x->hdr, tot);
-        pct("impacts + skip tables", x->extra, tot);
-        pct("id deltas", x->ids, tot);
-        pct("tf fields", x->tfs, tot);
-        pct("positions", x->pos, tot);
+        pct(i == C_PACK ? "pack values" : "impacts", x->extra, tot);
+        pct("id stream", x->ids, tot);
+        pct("tf streams", x->tfs, tot);
+        pct("position stream", x->pos, tot);
         pct("LMDB nodes (8 + 2 per record)", x->node, tot);
         pct("LMDB overflow tails", x->ovbytes, tot);
         pct("LMDB leaf room + branch pages", share + branch, tot);
         uint64_t rec = x->ids + x->tfs + x->pos;
-        printf("  records (ids+tfs+positions) %llu: FOR128 %llu (%+.1f%%), FORall %llu (%+.1f%%), PFOR %llu "
-               "(%+.1f%%)\n",
-               (unsigned long long)rec, (unsigned long long)x->for128, 100.0 * ((double)x->for128 - rec) / rec,
-               (unsigned long long)x->forall, 100.0 * ((double)x->forall - rec) / rec,
-               (unsigned long long)x->pfor, 100.0 * ((double)x->pfor - rec) / rec);
+        if (i != C_PACK && x->varint)
+            printf("  streams (ids+tfs+positions) %llu bytes; as varint records %llu (streams %+.1f%%)\n",
+                   (unsigned long long)rec, (unsigned long long)x->varint,
+                   100.0 * ((double)rec - x->varint) / x->varint);
         printf("  documents with one occurrence, in the title (tf_title 1, tf_body 0): %llu, %llu of them at "
                "position 0\n",
                (unsigned long long)x->title1, (unsigned long long)x->title1_at0);
@@ -481,10 +436,6 @@ int main(int argc, char **argv)
     free(fan_blocks.v);
     mdb_txn_abort(txn);
     mdb_env_close(env);
-    free(ids.v);
-    free(tfs.v);
-    free(titles.v);
-    free(pos.v);
     free(jmap);
     free(jlen);
     return 0;

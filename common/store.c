@@ -1781,112 +1781,249 @@ size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len
     return term_len + 6;
 }
 
-int store_block_open(store_block *b, uint32_t first, const void *val, size_t len)
+/* ---- bit-packed runs (BLOCK STREAMS above) ---- */
+
+/* Run modes: the first byte of a run. */
+enum { RUN_FOR_MAX = 32, RUN_VARINT = 0x40, RUN_PFOR = 0x80 };
+
+static inline uint32_t bits32(uint32_t v) { return v ? 32 - (uint32_t)__builtin_clz(v) : 0; }
+static inline uint32_t vlen32(uint32_t v) { return v < 0x80 ? 1 : (bits32(v) + 6) / 7; }
+
+/* Packs n values of w bits each (LSB first) at p; returns the end. */
+static uint8_t *bits_put(uint8_t *p, const uint32_t *v, uint32_t n, uint32_t w)
 {
-    const uint8_t *p = val, *end = p + len;
-    uint64_t x[5];
-    for (int i = 0; i < 5; i++)
-        if (!(p = fz_varint_get(p, end, &x[i])))
-            return FZ_ECORRUPT;
-    if (x[0] == 0 || x[0] > STORE_BLOCK_DOCS * 64 || x[1] > UINT32_MAX - first)
-        return FZ_ECORRUPT;
-    b->first = first;
-    b->ndocs = (uint32_t)x[0];
-    b->last = first + (uint32_t)x[1];
-    b->max_tf_title = (uint32_t)x[2];
-    b->max_tf_body = (uint32_t)x[3];
-    b->min_dl = (uint32_t)x[4];
-    b->skip = NULL;
-    b->nskip = 0;
-    b->a0 = b->q = 0;
-    if (b->ndocs > STORE_SKIP_EVERY) {
-        if (!(p = fz_varint_get(p, end, &x[0])) || !(p = fz_varint_get(p, end, &x[1])) || x[0] == 0 ||
-            x[0] > UINT32_MAX || x[1] == 0 || x[1] > 255)
-            return FZ_ECORRUPT;
-        b->a0 = (uint32_t)x[0];
-        b->q = (uint32_t)x[1];
-        b->skip = p;
-        b->nskip = (b->ndocs - 1) / STORE_SKIP_EVERY;
-        for (uint32_t g = 0; g < b->nskip; g++) {
-            if (!(p = fz_varint_get(p, end, &x[0])) || !(p = fz_varint_get(p, end, &x[1])))
-                return FZ_ECORRUPT;
-            if (g < STORE_SKIP_CACHE) {
-                if (x[0] > b->last - first || x[1] > UINT32_MAX)
-                    return FZ_ECORRUPT;
-                b->skip_doc[g] = first + (uint32_t)x[0];
-                b->skip_off[g] = (uint32_t)x[1];
-            }
+    uint64_t acc = 0;
+    uint32_t have = 0;
+    if (w == 0)
+        return p;
+    for (uint32_t i = 0; i < n; i++) {
+        acc |= (uint64_t)v[i] << have;
+        have += w;
+        while (have >= 8) {
+            *p++ = (uint8_t)acc;
+            acc >>= 8;
+            have -= 8;
         }
     }
-    b->docs = p;
-    b->docs_end = end;
-    b->pos = p;
-    b->pos_end = end;
-    b->i = (uint32_t)-1;
-    b->doc = first;
-    b->doc_next = p;
-    b->doc_pos = p;
-    b->tf_title = b->tf_body = 0;
-    b->packed = 0;
-    return store_block_next(b);
+    if (have)
+        *p++ = (uint8_t)acc;
+    return p;
 }
 
-/* A varint of at most 32 bits; one-byte values (most deltas and tfs)
- * without a call. */
-static inline const uint8_t *get32(const uint8_t *p, const uint8_t *end, uint64_t *v)
+/* Unpacks n values of w bits at p (the caller checked the bytes are
+ * there) into v; returns the end. */
+static const uint8_t *bits_get(const uint8_t *p, uint32_t *v, uint32_t n, uint32_t w)
 {
+    if (w == 0) {
+        memset(v, 0, n * sizeof *v);
+        return p;
+    }
+    uint64_t acc = 0, mask = ((uint64_t)1 << w) - 1;
+    uint32_t have = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        while (have < w) {
+            acc |= (uint64_t)*p++ << have;
+            have += 8;
+        }
+        v[i] = (uint32_t)(acc & mask);
+        acc >>= w;
+        have -= w;
+    }
+    return p;
+}
+
+static inline size_t packed_bytes(uint32_t n, uint32_t w) { return ((size_t)n * w + 7) / 8; }
+
+/* Appends a run of n (1 .. STORE_RUN) values to out in its smallest mode:
+ * frame of reference (the least value, then each minus it in w bits),
+ * varints, or patched frame of reference (the values over w bits after
+ * the least are exceptions: their low w bits packed, their index and high
+ * bits after).  Ties go to the mode named first. */
+static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
+{
+    uint32_t lo = v[0], nb[33] = {0};
+    size_t vsize = 1;
+    for (uint32_t i = 1; i < n; i++)
+        if (v[i] < lo)
+            lo = v[i];
+    for (uint32_t i = 0; i < n; i++) {
+        nb[bits32(v[i] - lo)]++;
+        vsize += vlen32(v[i]);
+    }
+    uint32_t w = 32;
+    while (w > 0 && nb[w] == 0)
+        w--;
+    size_t fsize = 1 + vlen32(lo) + packed_bytes(n, w);
+    /* PFOR: the width below w whose exceptions cost least, among those
+     * that leave at most a quarter of the run exceptions */
+    size_t psize = SIZE_MAX;
+    uint32_t pw = 0, nexc = 0, ne = 0;
+    for (uint32_t x = w; n >= 8 && x-- > 0;) {
+        ne += nb[x + 1];
+        if (ne * 4 > n)
+            break;
+        size_t sz = 1 + vlen32(lo) + vlen32(ne) + packed_bytes(n, x);
+        for (uint32_t b = x + 1; b <= w; b++)
+            sz += (size_t)nb[b] * (1 + (b - x + 6) / 7);
+        if (sz < psize) {
+            psize = sz;
+            pw = x;
+            nexc = ne;
+        }
+    }
+    uint8_t buf[1 + 5 + 5 + 4 * STORE_RUN + 6 * STORE_RUN], *p = buf;
+    uint32_t low[STORE_RUN];
+    if (fsize <= vsize && fsize <= psize) {
+        *p++ = (uint8_t)w;
+        p += fz_varint_put(p, lo);
+        for (uint32_t i = 0; i < n; i++)
+            low[i] = v[i] - lo;
+        p = bits_put(p, low, n, w);
+    } else if (vsize <= psize) {
+        *p++ = RUN_VARINT;
+        for (uint32_t i = 0; i < n; i++)
+            p += fz_varint_put(p, v[i]);
+    } else {
+        *p++ = (uint8_t)(RUN_PFOR | pw);
+        p += fz_varint_put(p, lo);
+        p += fz_varint_put(p, nexc);
+        uint32_t mask = pw ? (uint32_t)(((uint64_t)1 << pw) - 1) : 0;
+        for (uint32_t i = 0; i < n; i++)
+            low[i] = (v[i] - lo) & mask;
+        p = bits_put(p, low, n, pw);
+        for (uint32_t i = 0; i < n; i++)
+            if ((v[i] - lo) >> pw) {
+                *p++ = (uint8_t)i;
+                p += fz_varint_put(p, (v[i] - lo) >> pw);
+            }
+    }
+    return fz_buf_append(out, buf, (size_t)(p - buf)) ? FZ_ENOMEM : FZ_OK;
+}
+
+/* Appends a stream of n values (runs of STORE_RUN, the last shorter). */
+static int stream_put(fz_buf *out, const uint32_t *v, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i += STORE_RUN) {
+        int rc = run_put(out, v + i, n - i < STORE_RUN ? (uint32_t)(n - i) : STORE_RUN);
+        if (rc)
+            return rc;
+    }
+    return FZ_OK;
+}
+
+/* A 32-bit varint (NULL when it is not one or runs past end). */
+static inline const uint8_t *get_u32(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+    uint64_t x;
     if (p < end && *p < 0x80) {
         *v = *p;
         return p + 1;
     }
-    return fz_varint_get(p, end, v);
-}
-
-/* Decodes the frequencies of a document record at p (store_tf_put's):
- * tf_body, tf_title.  Returns the end of them, or NULL when malformed. */
-static inline const uint8_t *get_tf(const uint8_t *p, const uint8_t *end, uint32_t *tf_body, uint32_t *tf_title)
-{
-    uint64_t code, tt = 0;
-    if (!(p = get32(p, end, &code)))
+    if (!(p = fz_varint_get(p, end, &x)) || x > UINT32_MAX)
         return NULL;
-    if (code == 0)
-        tt = 1; /* one occurrence, in the title (store_tf_put) */
-    else if ((code & 1) && !(p = get32(p, end, &tt)))
-        return NULL;
-    if ((code >> 1) > UINT32_MAX || tt > UINT32_MAX || ((code & 1) && tt == 0))
-        return NULL;
-    *tf_body = (uint32_t)(code >> 1);
-    *tf_title = (uint32_t)tt;
+    *v = (uint32_t)x;
     return p;
 }
 
-/* Decodes a document record's head at p: the id delta, tf_body, tf_title
- * (its positions follow).  Returns the end of the head, or NULL when it
- * is malformed. */
+/* Decodes a run of n (1 .. STORE_RUN) values at p into v (v NULL: only
+ * walks it); returns its end, or NULL when it does not decode (an unknown
+ * mode, bytes missing, a value above 32 bits, an exception index out of
+ * the run or not ascending). */
+static const uint8_t *run_get(const uint8_t *p, const uint8_t *end, uint32_t n, uint32_t *v)
+{
+    if (p >= end)
+        return NULL;
+    uint32_t m = *p++, lo, w, nexc = 0;
+    uint32_t tmp[STORE_RUN];
+    if (m == RUN_VARINT) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t x;
+            if (!(p = get_u32(p, end, &x)))
+                return NULL;
+            if (v)
+                v[i] = x;
+        }
+        return p;
+    }
+    if (m <= RUN_FOR_MAX)
+        w = m;
+    else if ((m & ~31u) == RUN_PFOR)
+        w = m & 31;
+    else
+        return NULL;
+    if (!(p = get_u32(p, end, &lo)) || (m > RUN_FOR_MAX && !(p = get_u32(p, end, &nexc))) || nexc > n)
+        return NULL;
+    size_t nbytes = packed_bytes(n, w);
+    if (nbytes > (size_t)(end - p))
+        return NULL;
+    uint32_t *out = v ? v : tmp;
+    if (v || nexc || lo) {
+        p = bits_get(p, out, n, w);
+    } else {
+        p += nbytes;
+    }
+    uint64_t top = (uint64_t)lo + (w ? ((uint64_t)1 << w) - 1 : 0);
+    int check = top > UINT32_MAX;
+    int prev = -1;
+    for (uint32_t e = 0; e < nexc; e++) {
+        uint32_t hi;
+        if (p >= end || (int)*p <= prev || *p >= n)
+            return NULL;
+        uint32_t at = *p++;
+        prev = (int)at;
+        if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32)
+            return NULL;
+        out[at] |= hi << w;
+        check = 1;
+    }
+    if (v || nexc || lo) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (check && (uint64_t)out[i] + lo > UINT32_MAX)
+                return NULL;
+            out[i] += lo;
+        }
+    }
+    return p;
+}
+
+/* Decodes a stream of n (at most STORE_RUN) values. */
+static inline const uint8_t *stream_get(const uint8_t *p, const uint8_t *end, uint32_t n, uint32_t *v)
+{
+    return n ? run_get(p, end, n, v) : p;
+}
+
+/* ---- posting blocks ---- */
+
+/* Decodes the frequencies of a record in the record form at p
+ * (store_tf_put's): tf_body, tf_title.  Returns the end of them, or NULL
+ * when malformed. */
+static inline const uint8_t *get_tf(const uint8_t *p, const uint8_t *end, uint32_t *tf_body, uint32_t *tf_title)
+{
+    uint32_t code, tt = 0;
+    if (!(p = get_u32(p, end, &code)))
+        return NULL;
+    if (code == 0)
+        tt = 1; /* one occurrence, in the title (store_tf_put) */
+    else if ((code & 1) && (!(p = get_u32(p, end, &tt)) || tt == 0))
+        return NULL;
+    *tf_body = code >> 1;
+    *tf_title = tt;
+    return p;
+}
+
+/* Decodes a record's head at p: the id delta, tf_body, tf_title (its
+ * positions follow).  Returns the end of the head, or NULL when it is
+ * malformed. */
 static inline const uint8_t *get_record(const uint8_t *p, const uint8_t *end, uint32_t *delta,
                                         uint32_t *tf_body, uint32_t *tf_title)
 {
-    uint64_t d;
-    if (!(p = get32(p, end, &d)) || d > UINT32_MAX)
+    if (!(p = get_u32(p, end, delta)))
         return NULL;
-    *delta = (uint32_t)d;
     return get_tf(p, end, tf_body, tf_title);
 }
 
-/* The head of record i of block b: a packed term's first record has no
- * id delta (it is 0). */
-static inline const uint8_t *block_record(const store_block *b, uint32_t i, const uint8_t *p, const uint8_t *end,
-                                          uint32_t *delta, uint32_t *tf_body, uint32_t *tf_title)
-{
-    if (i == 0 && b->packed) {
-        *delta = 0;
-        return get_tf(p, end, tf_body, tf_title);
-    }
-    return get_record(p, end, delta, tf_body, tf_title);
-}
-
 /* The end of n varints starting at p (NULL when they run past end). */
-static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint32_t n)
+static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_t n)
 {
     while (n > 0) {
         if (p >= end)
@@ -1897,11 +2034,99 @@ static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint32_
     return p;
 }
 
-int store_block_next(store_block *b)
+/* The cursor of a block (not a packed term) on its document i. */
+static inline void block_at(store_block *b, uint32_t i)
+{
+    b->i = i;
+    if (i >= b->ndocs) {
+        b->i = b->ndocs;
+        b->tf_title = b->tf_body = 0;
+        return;
+    }
+    b->doc = b->id[i];
+    b->tf_title = b->tt[i];
+    b->tf_body = b->tb[i];
+}
+
+int store_block_open(store_block *b, uint32_t first, const void *val, size_t len)
+{
+    const uint8_t *p = val, *end = p + len;
+    uint32_t x[5];
+    for (int i = 0; i < 5; i++)
+        if (!(p = get_u32(p, end, &x[i])))
+            return FZ_ECORRUPT;
+    if (x[0] == 0 || x[0] > STORE_BLOCK_DOCS || x[1] > UINT32_MAX - first)
+        return FZ_ECORRUPT;
+    b->first = first;
+    b->ndocs = x[0];
+    b->last = first + x[1];
+    b->max_tf_title = x[2];
+    b->max_tf_body = x[3];
+    b->min_dl = x[4];
+    b->a0 = b->q = 0;
+    b->packed = 0;
+    if (b->ndocs > STORE_IMPACT_DOCS) {
+        if (!(p = get_u32(p, end, &x[0])) || !(p = get_u32(p, end, &x[1])) || x[0] == 0 || x[1] == 0 ||
+            x[1] > 255)
+            return FZ_ECORRUPT;
+        b->a0 = x[0];
+        b->q = x[1];
+    }
+    b->docs = p;
+    b->docs_end = end;
+    uint32_t n = b->ndocs;
+    /* ids: the deltas of documents 1 .. n-1, each at least 1, within last */
+    if (!(p = stream_get(p, end, n - 1, b->id + 1)))
+        return FZ_ECORRUPT;
+    uint64_t doc = first;
+    b->id[0] = first;
+    for (uint32_t i = 1; i < n; i++) {
+        if (b->id[i] == 0)
+            return FZ_ECORRUPT;
+        doc += b->id[i];
+        b->id[i] = (uint32_t)doc;
+    }
+    if (doc > b->last)
+        return FZ_ECORRUPT;
+    b->tstream = p;
+    if (!(p = stream_get(p, end, n, b->tt)) || !(p = stream_get(p, end, n, b->tb)))
+        return FZ_ECORRUPT;
+    uint64_t s = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        b->pofs[i] = s;
+        if (b->tt[i] == 0 && b->tb[i] == 0)
+            return FZ_ECORRUPT;
+        s += (uint64_t)b->tt[i] + b->tb[i];
+    }
+    b->pofs[n] = s;
+    b->npos = s;
+    b->pstream = b->prun_at = p;
+    b->prun_k = 0;
+    b->pbuf_k = UINT32_MAX;
+    b->doc_next = b->doc_pos = NULL;
+    block_at(b, 0);
+    return FZ_OK;
+}
+
+/* The head of record i of a packed term: the first has no id delta (it
+ * is 0). */
+static inline const uint8_t *tpack_record(uint32_t i, const uint8_t *p, const uint8_t *end, uint32_t *delta,
+                                          uint32_t *tf_body, uint32_t *tf_title)
+{
+    if (i == 0) {
+        *delta = 0;
+        return get_tf(p, end, tf_body, tf_title);
+    }
+    return get_record(p, end, delta, tf_body, tf_title);
+}
+
+/* store_block_next on a packed term's records. */
+static int tpack_block_next(store_block *b)
 {
     /* skip the current document's positions */
     const uint8_t *p = b->i == (uint32_t)-1 ? b->doc_next
-                                            : skip_varints(b->doc_pos, b->docs_end, b->tf_title + b->tf_body);
+                                            : skip_varints(b->doc_pos, b->docs_end,
+                                                           (uint64_t)b->tf_title + b->tf_body);
     if (!p)
         return FZ_ECORRUPT;
     b->doc_next = p;
@@ -1914,7 +2139,7 @@ int store_block_next(store_block *b)
     }
     uint32_t d, tb, tt;
     /* ids ascend from first (delta 0) and stay within the block's range */
-    if (!(p = block_record(b, b->i, p, b->docs_end, &d, &tb, &tt)) || (d == 0) != (b->i == 0) ||
+    if (!(p = tpack_record(b->i, p, b->docs_end, &d, &tb, &tt)) || (d == 0) != (b->i == 0) ||
         d > b->last - b->doc)
         return FZ_ECORRUPT;
     b->doc += d;
@@ -1924,6 +2149,15 @@ int store_block_next(store_block *b)
     return FZ_OK;
 }
 
+int store_block_next(store_block *b)
+{
+    if (b->packed)
+        return tpack_block_next(b);
+    if (b->i >= b->ndocs)
+        return FZ_ENOTFOUND;
+    block_at(b, b->i + 1);
+    return b->i < b->ndocs ? FZ_OK : FZ_ENOTFOUND;
+}
 
 int store_block_seek(store_block *b, uint32_t target)
 {
@@ -1931,55 +2165,94 @@ int store_block_seek(store_block *b, uint32_t target)
         return FZ_OK;
     if (b->i >= b->ndocs && b->i != (uint32_t)-1)
         return FZ_ENOTFOUND;
-    const uint8_t *end = b->docs_end;
-    const uint8_t *p = b->i == (uint32_t)-1 ? b->doc_next : b->doc_pos;
-    uint32_t skip = b->i == (uint32_t)-1 ? 0 : b->tf_title + b->tf_body;
-    uint32_t i = b->i, doc = b->doc;
-    if (b->nskip) {
-        /* the last group after the current document whose document before
-         * lies below target (entry g starts group g+1) */
-        uint32_t n = b->nskip < STORE_SKIP_CACHE ? b->nskip : STORE_SKIP_CACHE;
-        uint32_t g = i == (uint32_t)-1 ? 0 : (i + 1) / STORE_SKIP_EVERY;
-        if (g < n && b->skip_doc[g] < target) {
-            while (g + 1 < n && b->skip_doc[g + 1] < target)
-                g++;
-            if (b->skip_off[g] > (size_t)(end - b->docs))
-                return FZ_ECORRUPT;
-            i = (g + 1) * STORE_SKIP_EVERY - 1;
-            doc = b->skip_doc[g];
-            p = b->docs + b->skip_off[g];
-            skip = 0;
-        }
+    if (b->packed) {
+        int rc;
+        while ((rc = tpack_block_next(b)) == FZ_OK && b->doc < target)
+            ;
+        return rc;
     }
-    for (;;) {
-        while (skip > 0) { /* the current document's positions */
-            if (p >= end)
-                return FZ_ECORRUPT;
-            if (!(*p++ & 0x80))
-                skip--;
-        }
-        const uint8_t *rec = p;
-        if (++i >= b->ndocs) {
-            b->i = b->ndocs;
-            b->doc_next = b->doc_pos = p;
-            b->tf_title = b->tf_body = 0;
-            return FZ_ENOTFOUND;
-        }
-        uint32_t d, tb, tt;
-        if (!(p = block_record(b, i, p, end, &d, &tb, &tt)) || (d == 0) != (i == 0) || d > b->last - doc)
+    /* the first id >= target after the current one, by bisection */
+    uint32_t lo = b->i + 1, hi = b->ndocs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->id[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    block_at(b, lo);
+    return lo < b->ndocs ? FZ_OK : FZ_ENOTFOUND;
+}
+
+/* Decodes run k of b's position stream into b->pbuf. */
+static int prun_load(store_block *b, uint32_t k)
+{
+    if (b->pbuf_k == k)
+        return FZ_OK;
+    if (k < b->prun_k) {
+        b->prun_k = 0;
+        b->prun_at = b->pstream;
+    }
+    while (b->prun_k < k) {
+        if (!(b->prun_at = run_get(b->prun_at, b->docs_end, STORE_RUN, NULL))) {
+            b->prun_at = b->pstream;
+            b->prun_k = 0;
             return FZ_ECORRUPT;
-        doc += d;
-        skip = tt + tb;
-        if (doc >= target) {
-            b->i = i;
-            b->doc = doc;
-            b->doc_next = rec;
-            b->doc_pos = p;
-            b->tf_title = tt;
-            b->tf_body = tb;
-            return FZ_OK;
         }
+        b->prun_k++;
     }
+    uint64_t left = b->npos - (uint64_t)k * STORE_RUN;
+    uint32_t n = left < STORE_RUN ? (uint32_t)left : STORE_RUN;
+    if (!run_get(b->prun_at, b->docs_end, n, b->pbuf)) {
+        b->pbuf_k = UINT32_MAX;
+        return FZ_ECORRUPT;
+    }
+    b->pbuf_k = k;
+    return FZ_OK;
+}
+
+int store_block_positions(store_block *b, uint32_t *out, uint32_t max)
+{
+    uint64_t n64 = (uint64_t)b->tf_title + b->tf_body;
+    uint32_t n = n64 > max ? max : (uint32_t)n64, pos = 0;
+    if (b->packed) {
+        const uint8_t *p = b->doc_pos, *end = b->docs_end;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t d;
+            if (!(p = get_u32(p, end, &d)) || d > UINT32_MAX - pos)
+                return FZ_ECORRUPT;
+            pos += d;
+            out[i] = pos;
+        }
+        return (int)n;
+    }
+    if (b->i >= b->ndocs)
+        return 0;
+    uint64_t at = b->pofs[b->i];
+    for (uint32_t i = 0; i < n; i++, at++) {
+        uint32_t k = (uint32_t)(at / STORE_RUN);
+        if (b->pbuf_k != k && prun_load(b, k))
+            return FZ_ECORRUPT;
+        uint32_t d = b->pbuf[at % STORE_RUN];
+        if (d > UINT32_MAX - pos)
+            return FZ_ECORRUPT;
+        pos += d;
+        out[i] = pos;
+    }
+    return (int)n;
+}
+
+int store_block_verify(store_block *b)
+{
+    if (b->packed)
+        return FZ_OK;
+    const uint8_t *p = b->pstream;
+    for (uint64_t at = 0; at < b->npos; at += STORE_RUN) {
+        uint64_t left = b->npos - at;
+        if (!(p = run_get(p, b->docs_end, left < STORE_RUN ? (uint32_t)left : STORE_RUN, NULL)))
+            return FZ_ECORRUPT;
+    }
+    return p == b->docs_end ? FZ_OK : FZ_ECORRUPT;
 }
 
 double store_impact_w(double tf, uint32_t dl, uint32_t a0)
@@ -2013,57 +2286,42 @@ double store_block_impact_bound(const store_block *b, double avgdl)
 
 int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out)
 {
-    if (ndocs <= STORE_SKIP_EVERY)
-        return FZ_OK;
-    if (fz_buf_varint(out, a0 ? a0 : 1) || fz_buf_varint(out, store_impact_q(best)))
+    if (ndocs == 0 || ndocs > STORE_BLOCK_DOCS)
+        return FZ_ECORRUPT;
+    if (ndocs > STORE_IMPACT_DOCS &&
+        (fz_buf_varint(out, a0 ? a0 : 1) || fz_buf_varint(out, store_impact_q(best))))
         return FZ_ENOMEM;
-    return store_block_skips(recs, len, ndocs, out);
-}
-
-int store_block_skips(const uint8_t *recs, size_t len, uint32_t ndocs, fz_buf *out)
-{
-    if (ndocs <= STORE_SKIP_EVERY)
-        return FZ_OK;
-    const uint8_t *p = recs, *end = recs + len;
-    uint64_t doc = 0;
+    /* the records once for ids and frequencies, once more for positions */
+    uint32_t d[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS], run[STORE_RUN];
+    const uint8_t *at[STORE_BLOCK_DOCS], *p = recs, *end = recs + len;
     for (uint32_t i = 0; i < ndocs; i++) {
-        if (i && i % STORE_SKIP_EVERY == 0 &&
-            (fz_buf_varint(out, doc) || fz_buf_varint(out, (uint64_t)(p - recs))))
-            return FZ_ENOMEM;
-        uint32_t d, tb, tt;
-        if (!(p = get_record(p, end, &d, &tb, &tt)) || !(p = skip_varints(p, end, tt + tb)))
+        if (!(p = get_record(p, end, &d[i], &tb[i], &tt[i])) || (d[i] == 0) != (i == 0))
             return FZ_ECORRUPT;
-        doc += d;
-    }
-    return FZ_OK;
-}
-
-int store_block_verify_skips(const store_block *b)
-{
-    if (!b->nskip)
-        return b->ndocs > STORE_SKIP_EVERY ? FZ_ECORRUPT : FZ_OK;
-    fz_buf want = {0};
-    int rc = store_block_skips(b->docs, (size_t)(b->docs_end - b->docs), b->ndocs, &want);
-    if (rc == FZ_OK && (want.len != (size_t)(b->docs - b->skip) || memcmp(want.p, b->skip, want.len)))
-        rc = FZ_ECORRUPT;
-    fz_buf_free(&want);
-    return rc;
-}
-
-int store_block_positions(const store_block *b, uint32_t *out, uint32_t max)
-{
-    const uint8_t *p = b->doc_pos, *end = b->pos_end;
-    uint32_t n = b->tf_title + b->tf_body, pos = 0;
-    if (n > max)
-        n = max;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t d;
-        if (!(p = get32(p, end, &d)) || d > UINT32_MAX - pos)
+        at[i] = p;
+        if (!(p = skip_varints(p, end, (uint64_t)tt[i] + tb[i])))
             return FZ_ECORRUPT;
-        pos += (uint32_t)d;
-        out[i] = pos;
     }
-    return (int)n;
+    if (p != end)
+        return FZ_ECORRUPT;
+    int rc;
+    if ((rc = stream_put(out, d + 1, ndocs - 1)) || (rc = stream_put(out, tt, ndocs)) ||
+        (rc = stream_put(out, tb, ndocs)))
+        return rc;
+    uint32_t nrun = 0;
+    for (uint32_t i = 0; i < ndocs; i++) {
+        p = at[i];
+        for (uint64_t j = (uint64_t)tt[i] + tb[i]; j > 0; j--) {
+            p = get_u32(p, end, &run[nrun]);
+            if (!p)
+                return FZ_ECORRUPT;
+            if (++nrun == STORE_RUN) {
+                if ((rc = run_put(out, run, nrun)))
+                    return rc;
+                nrun = 0;
+            }
+        }
+    }
+    return nrun ? run_put(out, run, nrun) : FZ_OK;
 }
 
 size_t store_block_header(uint8_t *out, uint32_t ndocs, uint32_t span, uint32_t max_tf_title,
@@ -2128,17 +2386,14 @@ int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out)
     if (rc)
         return FZ_ENOMEM;
     double best = 0;
-    for (uint32_t i = 0; i < bb->ndocs && bb->ndocs > STORE_SKIP_EVERY; i++) {
+    for (uint32_t i = 0; i < bb->ndocs && bb->ndocs > STORE_IMPACT_DOCS; i++) {
         uint32_t pair[2];
         memcpy(pair, bb->pos.p + 8 * (size_t)i, sizeof pair);
         double im = store_impact_w(pair[0], pair[1], a0);
         if (im > best)
             best = im;
     }
-    if ((rc = store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, out)))
-        return rc;
-    rc |= fz_buf_append(out, bb->docs.p, bb->docs.len);
-    return rc ? FZ_ENOMEM : FZ_OK;
+    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, out);
 }
 
 void store_bb_free(store_block_builder *bb)
@@ -2180,7 +2435,7 @@ static const uint8_t *tpack_records_end(const uint8_t *p, const uint8_t *end, ui
         uint32_t d, tb, tt;
         if (i == 0 ? !(p = get_tf(p, end, &tb, &tt)) : !(p = get_record(p, end, &d, &tb, &tt)))
             return NULL;
-        if ((i > 0 && d == 0) || !(p = skip_varints(p, end, tt + tb)))
+        if ((i > 0 && d == 0) || !(p = skip_varints(p, end, (uint64_t)tt + tb)))
             return NULL;
     }
     return p;
@@ -2234,12 +2489,18 @@ int store_tpack_open(store_tpack_iter *it, const void *key, size_t klen, const v
 
 int store_block_open_tpack(store_block *b, const store_tpack_iter *it)
 {
-    memset(b, 0, sizeof *b);
+    /* not the block's arrays: a packed term does not use them */
+    b->max_tf_title = b->max_tf_body = b->min_dl = b->a0 = b->q = 0;
+    b->tf_title = b->tf_body = 0;
+    b->tstream = b->pstream = b->prun_at = NULL;
+    b->npos = 0;
+    b->prun_k = 0;
+    b->pbuf_k = UINT32_MAX;
     b->first = b->doc = it->first;
     b->ndocs = it->ndocs;
     b->last = UINT32_MAX; /* for the walk below */
-    b->docs = b->pos = b->doc_next = b->doc_pos = it->recs;
-    b->docs_end = b->pos_end = it->recs + it->recs_len;
+    b->docs = b->doc_next = b->doc_pos = it->recs;
+    b->docs_end = it->recs + it->recs_len;
     b->packed = 1;
     b->i = (uint32_t)-1;
     int rc;
@@ -2391,7 +2652,7 @@ static int tpack_add_filtered(store_tpack_builder *pb, const store_tpack_iter *i
     do {
         if (b.doc >= lo && b.doc <= hi)
             continue;
-        const uint8_t *pend = skip_varints(b.doc_pos, b.docs_end, b.tf_title + b.tf_body);
+        const uint8_t *pend = skip_varints(b.doc_pos, b.docs_end, (uint64_t)b.tf_title + b.tf_body);
         uint8_t tf[STORE_TF_MAX];
         if (!pend)
             return FZ_ECORRUPT;
@@ -2452,12 +2713,16 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
                     if (r != FZ_ENOTFOUND)
                         rc = FZ_ECORRUPT;
                 }
-                uint8_t hdr[STORE_BLOCK_HDR_MAX + 1];
+                uint8_t hdr[STORE_BLOCK_HDR_MAX];
                 size_t hl = store_block_header(hdr, b.ndocs, b.last - b.first, b.max_tf_title, b.max_tf_body, mindl);
-                hdr[hl++] = 0; /* the first record's id delta */
                 out->len = 0;
-                if (!rc && (fz_buf_append(out, hdr, hl) || fz_buf_append(out, it.recs, it.recs_len)))
+                tmp.len = 0;
+                /* the records with the first id delta (0), packed into streams */
+                if (!rc && (fz_buf_append(out, hdr, hl) || fz_buf_append(&tmp, "", 1) ||
+                            fz_buf_append(&tmp, it.recs, it.recs_len)))
                     rc = FZ_ENOMEM;
+                if (!rc)
+                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, 0, 0, out);
                 *first = b.first;
                 dst = &pb2;
             } else {

@@ -334,44 +334,54 @@ static inline int store_join_bit(const uint8_t *map, size_t len, uint32_t pos)
 
 size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len, uint32_t first);
 
-#define STORE_SKIP_CACHE 8 /* STORE_BLOCK_DOCS / STORE_SKIP_EVERY */
-
 /* BM25 as the search ranks with it (search.h takes these): a document's
  * impact for a term is tf' (k1 + 1) / (tf' + k1 (1 - b + b dl / avgdl)),
  * tf' = STORE_TITLE_WEIGHT * tf_title + tf_body; the score is idf times
- * that.  A block of more than STORE_SKIP_EVERY documents records the
+ * that.  A block of more than STORE_IMPACT_DOCS documents records the
  * largest impact among them, for the average length a0 of the index when
  * it was written, quantized upwards to q / 255 of (k1 + 1). */
 #define STORE_BM25_K1 1.2
 #define STORE_BM25_B 0.75
 #define STORE_TITLE_WEIGHT 3.0
+#define STORE_IMPACT_DOCS 16
 double store_impact(uint32_t tf_title, uint32_t tf_body, uint32_t dl, uint32_t a0);
 /* The same for the weighted frequency tfw = STORE_TITLE_WEIGHT * tf_title + tf_body. */
 double store_impact_w(double tfw, uint32_t dl, uint32_t a0);
 uint32_t store_impact_q(double impact);   /* 1..255, rounded up */
 double store_impact_value(uint32_t q);    /* >= every impact quantized to q */
 
-/* A decoded block header plus a cursor over its documents. */
+/* Values a bit-packed run holds at the most (BLOCK STREAMS in store.c). */
+#define STORE_RUN 128
+
+/* A decoded block header plus a cursor over its documents.  A block's ids
+ * and frequencies are decoded when it is opened (its streams, BLOCK
+ * STREAMS in store.c); its positions run by run when asked for.  A packed
+ * term's records (store_block_open_tpack) are walked as they are. */
 typedef struct {
     uint32_t first, last;     /* doc id range */
     uint32_t ndocs;
     uint32_t max_tf_title, max_tf_body;
     uint32_t min_dl;
-    const uint8_t *docs, *docs_end;   /* the document records (docs_end = end of value) */
-    const uint8_t *skip;      /* the skip table (nskip entries), NULL when none */
-    uint32_t nskip;
-    /* its first STORE_SKIP_CACHE entries, decoded: the id of the document
-     * before each group, and the offset of the group's first record */
-    uint32_t skip_doc[STORE_SKIP_CACHE], skip_off[STORE_SKIP_CACHE];
     uint32_t a0, q;           /* the recorded impact (q 0: none) */
-    const uint8_t *pos, *pos_end;     /* the same range (positions are interleaved) */
     /* cursor state */
     uint32_t i;               /* index of the current doc, ndocs when done */
     uint32_t doc;             /* current doc id */
     uint32_t tf_title, tf_body;
+    int packed;               /* a packed term's records: the first has no id delta */
+    const uint8_t *docs, *docs_end;   /* packed: the records; a block: its streams (docs_end = end of value) */
+    /* packed */
     const uint8_t *doc_next;  /* next doc's record */
     const uint8_t *doc_pos;   /* current doc's positions */
-    int packed;               /* a packed term's records: the first has no id delta */
+    /* a block */
+    const uint8_t *tstream;   /* the tf streams (the id stream is from docs to here) */
+    const uint8_t *pstream;   /* the position stream */
+    uint64_t npos;            /* positions in the block */
+    const uint8_t *prun_at;   /* where run prun_k of the positions starts */
+    uint32_t prun_k;
+    uint32_t pbuf_k;          /* the run decoded in pbuf (UINT32_MAX: none) */
+    uint32_t id[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS];
+    uint64_t pofs[STORE_BLOCK_DOCS + 1];   /* where each document's positions start in the stream */
+    uint32_t pbuf[STORE_RUN];
 } store_block;
 
 /* A bound on the impact of any document of block b at average length
@@ -379,27 +389,25 @@ typedef struct {
  * when the index has grown longer on average since. */
 double store_block_impact_bound(const store_block *b, double avgdl);
 
-/* Every STORE_SKIP_EVERY documents a block of more than that many has a
- * skip entry (see the layout in store.c), so that a seek walks at most that
- * many documents. */
-#define STORE_SKIP_EVERY 16
-/* The skip table for records recs[0..len) of ndocs documents whose first
- * id is first, appended to out.  FZ_ECORRUPT when the records do not hold
- * ndocs documents, FZ_ENOMEM. */
-int store_block_skips(const uint8_t *recs, size_t len, uint32_t ndocs, fz_buf *out);
-/* What goes between a block's header and its records when it has more
- * than STORE_SKIP_EVERY documents (nothing otherwise): v a0, v q (best,
- * the largest impact of its documents at average length a0, rounded up to
- * 255ths) and the skip table, appended to out.  FZ_ECORRUPT, FZ_ENOMEM. */
+/* What follows a block's header (store_block_header), made from its ndocs
+ * records in the record form recs[0..len) (a term pack's, the first id
+ * delta 0: store_bb's, the joiner's): v a0, v q when ndocs >
+ * STORE_IMPACT_DOCS (best: the largest impact of its documents at average
+ * length a0, rounded up to 255ths), then the streams of ids, frequencies
+ * and positions (BLOCK STREAMS in store.c), appended to out.  FZ_ECORRUPT
+ * when the records do not hold ndocs documents (or more than
+ * STORE_BLOCK_DOCS), FZ_ENOMEM. */
 int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out);
-/* FZ_OK when b's skip table is the one its records call for (b freshly
- * opened), else FZ_ECORRUPT.  For fzindex --check. */
-int store_block_verify_skips(const store_block *b);
+/* FZ_OK when the position stream of block b (freshly opened, not a packed
+ * term) decodes whole, holds what its documents' frequencies call for and
+ * ends the value; else FZ_ECORRUPT.  For fzindex --check. */
+int store_block_verify(store_block *b);
 
 /* Decodes a block value; positions the cursor on its first document.
- * FZ_ECORRUPT on a malformed block; the cursor functions below also
- * return it for a record that is cut short or whose id does not ascend
- * within [first, last]. */
+ * FZ_ECORRUPT on a malformed block (more than STORE_BLOCK_DOCS documents,
+ * a stream that does not decode, ids that do not ascend within [first,
+ * last], a document without occurrences); the cursor functions below
+ * return it for what only they decode. */
 int store_block_open(store_block *b, uint32_t first, const void *val, size_t len);
 /* Moves to the next document; returns 0, or FZ_ENOTFOUND at the end, or
  * FZ_ECORRUPT. */
@@ -410,8 +418,9 @@ int store_block_next(store_block *b);
  * store_block_next until then, without a call per document. */
 int store_block_seek(store_block *b, uint32_t target);
 /* Decodes the current document's positions (tf_title + tf_body of them,
- * ascending) into out; returns how many, or FZ_ECORRUPT. */
-int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
+ * at most max, ascending) into out; returns how many, or FZ_ECORRUPT.
+ * Keeps the last run of positions it decoded in b. */
+int store_block_positions(store_block *b, uint32_t *out, uint32_t max);
 
 /* ---- term packs ----
  * A term of at most STORE_TPACK_DOCS documents whose records take at most

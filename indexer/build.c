@@ -278,7 +278,8 @@ struct build {
         uint32_t first, last, ndocs, mtt, mtb, mindl;
         imp_levels imp;
         fz_buf rec;
-        fz_buf skip;         /* the impact and skip table of the block being written */
+        fz_buf skip;         /* what follows the header of the block being written: its
+                              * impact and its streams (store_block_extra) */
         uint32_t term_blocks; /* blocks written of the current term */
         int term_known;      /* an update: the current term has blocks in the index */
     } jn;                    /* the block joiner */
@@ -1094,14 +1095,12 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
         return rc;
     uint8_t key[STORE_KEY_MAX];
     MDB_val k = {store_post_key(key, field, term, len, b->jn.first), key};
-    MDB_val v = {hl + b->jn.skip.len + b->jn.rec.len, NULL};
+    MDB_val v = {hl + b->jn.skip.len, NULL};
     int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
     if (r)
         return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
     memcpy(v.mv_data, hdr, hl);
-    if (b->jn.skip.len)
-        memcpy((uint8_t *)v.mv_data + hl, b->jn.skip.p, b->jn.skip.len);
-    memcpy((uint8_t *)v.mv_data + hl + b->jn.skip.len, b->jn.rec.p, b->jn.rec.len);
+    memcpy((uint8_t *)v.mv_data + hl, b->jn.skip.p, b->jn.skip.len);
     b->jn.active = 0;
     /* a put into an existing index also reads and copies a leaf page */
     wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));

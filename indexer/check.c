@@ -81,6 +81,8 @@ typedef struct {
     uint64_t sumlen;
     uint32_t max_file_id;
     int any_file_id;
+    uint32_t *pos;        /* one document's positions (check_positions) */
+    size_t pcap;
 } ck;
 
 static void problem(ck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -672,19 +674,14 @@ static const char *where(ck_key *key)
     return key->where;
 }
 
-/* Checks one document's positions; returns 0 and sets *after to the byte
- * after them, or describes the problem and returns -1. */
-static int check_positions(ck *c, ck_key *key, const store_block *b, const ck_entry *e,
-                           const uint8_t **after)
+/* Checks one document's positions (decoded from the block's position
+ * stream, or a packed term's record); returns 0, or describes the problem
+ * and returns -1. */
+static int check_positions(ck *c, ck_key *key, store_block *b, const ck_entry *e)
 {
     uint64_t n = (uint64_t)b->tf_title + b->tf_body;
     if (n == 0) {
         problem(c, "%s: doc %u has no positions", where(key), b->doc);
-        return -1;
-    }
-    if (n > (uint64_t)(b->pos_end - b->doc_pos)) {
-        problem(c, "%s: doc %u: %llu positions cannot fit in %zu bytes", where(key), b->doc,
-                (unsigned long long)n, (size_t)(b->pos_end - b->doc_pos));
         return -1;
     }
     uint64_t bound;
@@ -695,19 +692,31 @@ static int check_positions(ck *c, ck_key *key, const store_block *b, const ck_en
     case STORE_F_FILE: bound = e->file != UINT32_MAX ? c->f[e->file].pbound : UINT32_MAX; break;
     default: bound = 1; break; /* kind: one word at position 0 */
     }
-    const uint8_t *p = b->doc_pos, *end = b->pos_end;
-    uint64_t pos = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t d;
-        if (!(p = fz_varint_get(p, end, &d))) {
-            problem(c, "%s: doc %u: positions do not decode", where(key), b->doc);
+    /* distinct positions below bound: at most bound of them */
+    if (n > bound || (b->packed && n > (uint64_t)(b->docs_end - b->doc_pos))) {
+        problem(c, "%s: doc %u: %llu positions cannot fit in the entry's length %llu", where(key), b->doc,
+                (unsigned long long)n, (unsigned long long)bound);
+        return -1;
+    }
+    if (n > c->pcap) {
+        uint32_t *np = realloc(c->pos, n * sizeof *np);
+        if (!np) {
+            problem(c, "%s: doc %u: out of memory for %llu positions", where(key), b->doc, (unsigned long long)n);
             return -1;
         }
-        if (i > 0 && d == 0) {
+        c->pos = np;
+        c->pcap = n;
+    }
+    if (store_block_positions(b, c->pos, (uint32_t)n) != (int)n) {
+        problem(c, "%s: doc %u: positions do not decode", where(key), b->doc);
+        return -1;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t pos = c->pos[i];
+        if (i > 0 && pos == c->pos[i - 1]) {
             problem(c, "%s: doc %u: position %llu repeated", where(key), b->doc, (unsigned long long)pos);
             return -1;
         }
-        pos += d;
         if (pos >= bound) {
             problem(c, "%s: doc %u: position %llu beyond the entry's length %llu", where(key), b->doc,
                     (unsigned long long)pos, (unsigned long long)bound);
@@ -727,7 +736,6 @@ static int check_positions(ck *c, ck_key *key, const store_block *b, const ck_en
             }
         }
     }
-    *after = p;
     return 0;
 }
 
@@ -751,8 +759,8 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
 static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
 {
     store_block b = *bp;
-    if (store_block_verify_skips(&b)) {
-        problem(c, "%s: the block's skip table does not match its documents", where(key));
+    if (store_block_verify(&b)) {
+        problem(c, "%s: its position stream does not decode, or bytes left after the last document", where(key));
         return;
     }
     if (b.ndocs > STORE_BLOCK_DOCS) {
@@ -760,7 +768,6 @@ static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
         return;
     }
     uint32_t prev = 0;
-    const uint8_t *pos_after = b.pos;
     int r = FZ_OK;
     for (; r == FZ_OK; r = store_block_next(&b)) {
         c->rep->postings++;
@@ -795,7 +802,7 @@ static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
             }
             e->flags |= E_KIND_SEEN;
         }
-        if (check_positions(c, key, &b, e, &pos_after))
+        if (check_positions(c, key, &b, e))
             return;
     }
     if (r != FZ_ENOTFOUND) {
@@ -803,12 +810,12 @@ static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
                 where(key), b.i + 1, b.ndocs);
         return;
     }
-    /* the last document's positions end the value (docs_end and pos_end
-     * are both its end: positions are interleaved with the documents) */
-    const uint8_t *tail = b.doc_next > pos_after ? b.doc_next : pos_after;
+    /* a packed term's last document's positions end its records (a
+     * block's position stream was checked to end the value above) */
+    const uint8_t *tail = b.packed ? b.doc_next : b.docs_end;
     if (prev != b.last)
         problem(c, "%s: last doc %u, the header says %u", where(key), prev, b.last);
-    else if (tail != b.docs_end || tail != b.pos_end)
+    else if (tail != b.docs_end)
         problem(c, "%s: %zu bytes left after the last document", where(key), (size_t)(b.docs_end - tail));
 }
 
@@ -1028,6 +1035,7 @@ int check_index(store *s, FILE *problems, unsigned max_lines, check_report *repo
     free(c.e);
     free(c.byid);
     free(c.f);
+    free(c.pos);
     if (rc) {
         if (msg && !msg[0])
             fz_msg(msg, msglen, "%s", fz_strerror(rc));

@@ -259,17 +259,18 @@ damage() { # DESC WORD POKE-ARGS...: damage a fresh copy, --check must name it
 bkey() { printf '62%s00%08x' "$(hx 下城)" "$1"; }
 # Block values written by hand, following the layout in common/store.c
 # (v ndocs, v last-first, v max_tf_title, v max_tf_body, v min_dl, then
-# per doc v delta, v tf_body<<1|(tf_title>0) [, v tf_title] and its
-# positions); they must follow it when it changes.
-# One document, 1 body position 100000 (far beyond any entry):
-damage "position beyond the entry" "doc $first: position 100000 beyond" put post "$(bkey "$first")" 01000001000002a08d06
-damage "frequency above block maximum" "above the block's maxima" put post "$(bkey "$first")" 0100000000000200
-damage "documents out of order" "out of order" put post "$(bkey "$first")" 02000100000001010000010100
-damage "document beyond the block's last" "beyond the block's last" put post "$(bkey "$first")" 02010100000001010002010100
-damage "trailing bytes in block" "bytes left after the last document" put post "$(bkey "$first")" 01000100000001010000
-damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99999)" 0100000100000200
-damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 0100000100000200
-damage "overlapping blocks" "overlaps" put post "$(bkey $((first + 1)))" 0100000100000200
+# the streams of BLOCK STREAMS: id deltas (ndocs-1 values), tf_title,
+# tf_body, positions, each run a mode byte (0..32: frame of reference of
+# that width, v base, the bits; 0x40: varints)); they must follow it when
+# it changes.  One document, 1 body position 100000 (far beyond any entry):
+damage "position beyond the entry" "doc $first: position 100000 beyond" put post "$(bkey "$first")" 01000001000000000140a08d06
+damage "frequency above block maximum" "above the block's maxima" put post "$(bkey "$first")" 0100000000000000010000
+damage "documents out of order (an id delta 0)" "block does not decode" put post "$(bkey "$first")" 02000100000000000000010000
+damage "document beyond the block's last" "block does not decode" put post "$(bkey "$first")" 02010100000002000000010000
+damage "trailing bytes in block" "bytes left after the last document" put post "$(bkey "$first")" 010001000000010000000000
+damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99999)" 0100000100000000010000
+damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 0100000100000000010000
+damage "overlapping blocks" "overlaps" put post "$(bkey $((first + 1)))" 0100000100000000010000
 # Term packs written by hand (TERM PACKS in common/store.c): per term v
 # shared bytes, v suffix length, the suffix, v ndocs, v first id, the
 # records (the first without id delta).  The pack of 井长 replaced by one
@@ -281,7 +282,7 @@ damage "packed term: position beyond the entry" "doc 0: position 100000 beyond" 
 damage "packed terms not ascending" "does not decode (or does not ascend)" put post "$pkey" "${pt}0100020000$(printf '%02x' $((${#th} / 2)))${th}01000200"
 damage "packed term of no documents" "term pack does not decode" put post "$pkey" "${pt}00000200"
 damage "pack of another first term" "term pack does not decode" put post "$pkey" "0006$(hx 井长)01000200"
-damage "a packed term with blocks too" "also in the pack before it" put post "62$(hx 井长)0000000000" 0100000100000200
+damage "a packed term with blocks too" "also in the pack before it" put post "62$(hx 井长)0000000000" 0100000100000000010000
 damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 井长)00" "0006$(hx 井长)01000200"
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
 # v n, v raw length, method (0 raw, 1 zstd), then n records each led by

@@ -195,8 +195,10 @@ TEST(test_block_roundtrip)
 }
 
 /* A document whose one occurrence is in its title (every single-valued
- * metadata field) takes the tf code 0 alone, a byte less than the long
- * form 1, 1, which still reads the same; other frequencies keep theirs. */
+ * metadata field) takes the tf code 0 alone in the record form (packs,
+ * store_bb), a byte less than the long form 1, 1, which still reads the
+ * same; a block stores tf_title and tf_body as streams (BLOCK STREAMS in
+ * store.c), here each the smallest frame of reference. */
 TEST(test_block_title_one)
 {
     uint8_t tf[STORE_TF_MAX];
@@ -220,11 +222,15 @@ TEST(test_block_title_one)
     CHECK_EQ_INT(store_bb_finish(&bb, 50, &v), 0);
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     size_t hl = store_block_header(hdr, 4, 3, 1, 1, 20);
-    static const uint8_t recs[] = {0, 0, 0, 1, 0, 7, 1, 2, 3, 1, 0, 2};
-    CHECK_EQ_INT(v.len, hl + sizeof recs);
-    CHECK(v.len == hl + sizeof recs && memcmp(v.p, hdr, hl) == 0 && memcmp(v.p + hl, recs, sizeof recs) == 0);
+    /* ids: deltas 1 1 1 (width 0, base 1); tf_title 1 1 0 1 and tf_body
+     * 0 0 1 0 (width 1, base 0); positions 0 7 3 2 (width 3, base 0) */
+    static const uint8_t streams[] = {0, 1, 1, 0, 0x0b, 1, 0, 0x04, 3, 0, 0xf8, 0x04};
+    CHECK_EQ_INT(v.len, hl + sizeof streams);
+    CHECK(v.len == hl + sizeof streams && memcmp(v.p, hdr, hl) == 0 &&
+          memcmp(v.p + hl, streams, sizeof streams) == 0);
     store_block b;
     CHECK_EQ_INT(store_block_open(&b, 10, v.p, v.len), 0);
+    CHECK_EQ_INT(store_block_verify(&b), 0);
     for (int i = 0; i < 4; i++) {
         uint32_t got[2] = {99, 99};
         CHECK_EQ_INT(b.doc, 10 + i);
@@ -239,31 +245,158 @@ TEST(test_block_title_one)
     CHECK_EQ_INT(store_block_seek(&b, 13), 0);
     CHECK_EQ_INT(b.doc, 13);
     CHECK_EQ_INT(b.tf_title, 1);
+
+    /* the long form in the records makes the same block */
+    static const uint8_t shortf[] = {0, 0, 5}, longf[] = {0, 1, 1, 5};
+    fz_buf s1 = {0}, s2 = {0};
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 1, 50, 0, &s1), 0);
+    CHECK_EQ_INT(store_block_extra(longf, sizeof longf, 1, 50, 0, &s2), 0);
+    CHECK(s1.len == s2.len && memcmp(s1.p, s2.p, s1.len) == 0);
+    /* code 0 whose position is missing is a damaged record */
+    s2.len = 0;
+    CHECK_EQ_INT(store_block_extra(shortf, 2, 1, 50, 0, &s2), FZ_ECORRUPT);
+    /* records that hold more documents than said, or fewer */
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 2, 50, 0, &s2), FZ_ECORRUPT);
+    fz_buf_free(&s1);
+    fz_buf_free(&s2);
     fz_buf_free(&v);
     store_bb_free(&bb);
+}
 
-    /* the long form, as an index of this format written before: the same */
-    uint8_t old[STORE_BLOCK_HDR_MAX + 8];
-    size_t ol = store_block_header(old, 1, 0, 1, 0, 20);
-    static const uint8_t lrec[] = {0, 1, 1, 5};
-    memcpy(old + ol, lrec, sizeof lrec);
-    CHECK_EQ_INT(store_block_open(&b, 4, old, ol + sizeof lrec), 0);
-    uint32_t p5 = 0;
-    CHECK(b.doc == 4 && b.tf_title == 1 && b.tf_body == 0);
-    CHECK_EQ_INT(store_block_positions(&b, &p5, 1), 1);
-    CHECK_EQ_INT(p5, 5);
-    CHECK_EQ_INT(store_block_next(&b), FZ_ENOTFOUND);
-    /* code 0 whose position is missing is a damaged record */
-    old[ol + 1] = 0;
-    CHECK_EQ_INT(store_block_open(&b, 4, old, ol + 2), 0);
-    CHECK_EQ_INT(store_block_positions(&b, &p5, 1), FZ_ECORRUPT);
+/* Builds a block of n documents (ids, tfs, positions: positions of
+ * document i from pos + at[i]), opens it and checks that it reads back:
+ * walking, the positions of every document, a seek from a fresh cursor to
+ * every document, to every id between and past the last, and that its
+ * position stream verifies.  Returns the value's length (0 on failure). */
+static size_t block_roundtrip(const uint32_t *ids, const uint32_t *tt, const uint32_t *tb, const uint32_t *pos,
+                              uint32_t n)
+{
+    store_block_builder bb = {0};
+    store_bb_reset(&bb);
+    size_t at = 0, len = 0;
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (store_bb_add(&bb, ids[i], 10, pos + at, tt[i], tb[i]))
+            bad++;
+        at += tt[i] + tb[i];
+    }
+    fz_buf v = {0};
+    static store_block b, s; /* large: not on the stack */
+    if (store_bb_finish(&bb, 10, &v) || store_block_open(&b, ids[0], v.p, v.len) || store_block_verify(&b)) {
+        CHECK(0);
+        goto out;
+    }
+    uint32_t *got = malloc((at + 1) * sizeof *got);
+    at = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = tt[i] + tb[i];
+        if (b.doc != ids[i] || b.tf_title != tt[i] || b.tf_body != tb[i] || b.i != i ||
+            store_block_positions(&b, got, k) != (int)k || memcmp(got, pos + at, k * sizeof *got))
+            bad++;
+        at += k;
+        if (store_block_next(&b) != (i + 1 < n ? FZ_OK : FZ_ENOTFOUND))
+            bad++;
+    }
+    free(got);
+    for (uint32_t i = 0; i < n; i++)
+        for (int d = -1; d <= 1; d++) {
+            uint32_t t = ids[i] + (uint32_t)d;
+            if ((d < 0 && ids[i] == 0) || (d > 0 && ids[i] == UINT32_MAX))
+                continue;
+            uint32_t want = 0;
+            while (want < n && ids[want] < t)
+                want++;
+            if (store_block_open(&s, ids[0], v.p, v.len)) {
+                bad++;
+                continue;
+            }
+            int rc = store_block_seek(&s, t);
+            if (want == n ? rc != FZ_ENOTFOUND : rc != FZ_OK || s.doc != ids[want] || s.i != want)
+                bad++;
+        }
+    len = v.len;
+out:
+    CHECK_EQ_INT(bad, 0);
+    fz_buf_free(&v);
+    store_bb_free(&bb);
+    return bad ? 0 : len;
+}
+
+/* Streams round trip at every width 0..32: position deltas, id deltas and
+ * frequencies of that many bits; full runs of 128 and a shorter tail. */
+TEST(test_block_widths)
+{
+    static uint32_t ids[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS], pos[8192];
+    for (uint32_t w = 0; w <= 32; w++) {
+        /* positions: document i has 1 + i % 3 of them (383 in all: two
+         * runs of 128 and a tail of 127), the first w bits wide */
+        uint32_t big = w ? (uint32_t)(((uint64_t)1 << w) - 1) : 0, np = 0;
+        for (uint32_t i = 0; i < STORE_BLOCK_DOCS; i++) {
+            uint32_t k = 1 + i % 3;
+            ids[i] = 7 + i * 3;
+            tt[i] = i % 2;
+            tb[i] = k - tt[i];
+            for (uint32_t j = 0; j < k; j++) /* deltas: the first w bits wide, then 0 */
+                pos[np++] = i % 2 ? big : big / 2;
+        }
+        CHECK(block_roundtrip(ids, tt, tb, pos, STORE_BLOCK_DOCS) > 0);
+        /* id deltas w bits wide: 1 and 2^w - 1 alternating while the ids
+         * fit, else two documents */
+        uint32_t n = w <= 24 ? STORE_BLOCK_DOCS : 2;
+        uint64_t id = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            ids[i] = (uint32_t)id;
+            tt[i] = 0;
+            tb[i] = 1;
+            pos[i] = i;
+            id += i % 2 ? 1 : (w ? ((uint64_t)1 << w) - 1 : 1);
+        }
+        CHECK(block_roundtrip(ids, tt, tb, pos, n) > 0);
+    }
+    /* frequencies up to 12 bits wide: one document of 2^w - 1 occurrences
+     * (title and body), the others one */
+    for (uint32_t w = 1; w <= 12; w++) {
+        uint32_t np = 0, f = (1u << w) - 1;
+        for (uint32_t i = 0; i < 40; i++) {
+            ids[i] = 100 + i;
+            tt[i] = i == 17 ? f / 2 : 0;
+            tb[i] = i == 17 ? f - f / 2 : 1;
+            if (tt[i] + tb[i] == 0)
+                tb[i] = 1;
+            for (uint32_t j = 0; j < tt[i] + tb[i]; j++)
+                pos[np++] = j * 2;
+        }
+        CHECK(block_roundtrip(ids, tt, tb, pos, 40) > 0);
+    }
+}
+
+/* Exceptions: a run of small values with a few large ones is patched
+ * (PFOR) and takes far fewer bytes than one frame of reference wide
+ * enough for the large ones; it reads back exactly. */
+TEST(test_block_exceptions)
+{
+    static uint32_t ids[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS], pos[STORE_BLOCK_DOCS];
+    for (uint32_t i = 0; i < STORE_BLOCK_DOCS; i++) {
+        ids[i] = 1000 + i * 2;
+        tt[i] = 0;
+        tb[i] = 1;
+        pos[i] = i == 5 || i == 77 || i == 127 ? 1000000 + i : i % 4;
+    }
+    /* FOR: 128 values of 20 bits = 320 bytes for positions alone; PFOR: 2
+     * bits each and three exceptions of about 4 bytes */
+    size_t len = block_roundtrip(ids, tt, tb, pos, STORE_BLOCK_DOCS);
+    CHECK(len > 0 && len < 100);
+    /* and in the id stream: gaps of 1 with two of 100000 */
+    for (uint32_t i = 0; i < STORE_BLOCK_DOCS; i++)
+        ids[i] = (i ? ids[i - 1] : 5) + (i == 40 || i == 100 ? 100000 : 1);
+    len = block_roundtrip(ids, tt, tb, pos, STORE_BLOCK_DOCS);
+    CHECK(len > 0 && len < 100);
 }
 
 /* A full block (128 documents, ids with gaps, varying tf): every seek
- * through the skip table lands where walking one document at a time does,
- * from every starting document; the table matches the records, and a
- * changed table is caught. */
-TEST(test_block_skips)
+ * lands where walking one document at a time does, from every starting
+ * document; the impact is recorded; damaged streams are caught. */
+TEST(test_block_seek)
 {
     store_block_builder bb = {0};
     store_bb_reset(&bb);
@@ -272,20 +405,18 @@ TEST(test_block_skips)
         pos[i] = i * 3;
     uint32_t id = 5000;
     for (uint32_t i = 0; i < STORE_BLOCK_DOCS; i++) {
-        id += 1 + (i * 7919) % 200; /* gaps of 1 to 200, some over 127 (two-byte deltas) */
+        id += 1 + (i * 7919) % 200; /* gaps of 1 to 200 */
         ids[i] = id;
         CHECK_EQ_INT(store_bb_add(&bb, id, 50, pos, i % 3, 1 + i % 17), 0);
     }
     fz_buf v = {0};
     CHECK_EQ_INT(store_bb_finish(&bb, 50, &v), 0);
-    store_block b;
+    static store_block b, x;
     CHECK_EQ_INT(store_block_open(&b, ids[0], v.p, v.len), 0);
-    CHECK_EQ_INT(b.nskip, (STORE_BLOCK_DOCS - 1) / STORE_SKIP_EVERY);
-    CHECK_EQ_INT(store_block_verify_skips(&b), FZ_OK);
+    CHECK_EQ_INT(store_block_verify(&b), FZ_OK);
     int bad = 0;
-    for (uint32_t from = 0; from < STORE_BLOCK_DOCS; from += 5)
-        for (uint32_t t = ids[from]; t <= ids[STORE_BLOCK_DOCS - 1] + 1; t += 37) {
-            store_block x;
+    for (uint32_t from = 0; from < STORE_BLOCK_DOCS; from++)
+        for (uint32_t t = ids[from]; t <= ids[STORE_BLOCK_DOCS - 1] + 1; t += 13) {
             if (store_block_open(&x, ids[0], v.p, v.len)) {
                 bad++;
                 continue;
@@ -302,7 +433,8 @@ TEST(test_block_skips)
                 bad++;
             else if (want < STORE_BLOCK_DOCS) { /* positions still decode */
                 uint32_t got[20];
-                if (store_block_positions(&x, got, 20) != (int)(want % 3 + 1 + want % 17) || got[0] != 0)
+                int k = store_block_positions(&x, got, 20);
+                if (k != (int)(want % 3 + 1 + want % 17) || got[0] != 0 || got[k - 1] != 3 * (uint32_t)(k - 1))
                     bad++;
             }
         }
@@ -318,16 +450,97 @@ TEST(test_block_skips)
     CHECK(store_impact_value(b.q) >= best && store_impact_value(b.q) < best + 0.01);
     CHECK(store_block_impact_bound(&b, 50) >= best);
     CHECK(store_block_impact_bound(&b, 100) >= store_impact(2, 17, 50, 100)); /* longer on average */
-    /* a changed skip entry: --check notices */
-    size_t hl = 0;
-    for (int k = 0; k < 7; k++) /* header, a0, q */
-        while (((const uint8_t *)v.p)[hl++] & 0x80)
-            ;
-    ((uint8_t *)v.p)[hl + 1] ^= 1; /* a byte of the first entry */
+    /* the position stream cut short, or followed by a byte: --check
+     * notices, and the last document's positions do not decode */
+    CHECK_EQ_INT(store_block_open(&b, ids[0], v.p, v.len - 1), 0);
+    CHECK_EQ_INT(store_block_verify(&b), FZ_ECORRUPT);
+    uint32_t got[20];
+    CHECK_EQ_INT(store_block_seek(&b, ids[STORE_BLOCK_DOCS - 1]), 0);
+    CHECK_EQ_INT(store_block_positions(&b, got, 20), FZ_ECORRUPT);
+    fz_buf_append(&v, "", 1);
     CHECK_EQ_INT(store_block_open(&b, ids[0], v.p, v.len), 0);
-    CHECK_EQ_INT(store_block_verify_skips(&b), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_verify(&b), FZ_ECORRUPT);
+    v.len--;
+    /* an unknown mode at the position stream's first run */
+    CHECK_EQ_INT(store_block_open(&b, ids[0], v.p, v.len), 0);
+    size_t ps = (size_t)(b.pstream - (const uint8_t *)v.p);
+    ((uint8_t *)v.p)[ps] = 0x41;
+    CHECK_EQ_INT(store_block_open(&b, ids[0], v.p, v.len), 0);
+    CHECK_EQ_INT(store_block_verify(&b), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_positions(&b, got, 20), FZ_ECORRUPT);
+    /* truncated anywhere: open fails, or a walk with positions does */
+    for (size_t n = 0; n < v.len; n++) {
+        int rc = store_block_open(&b, ids[0], v.p, n);
+        if (rc == 0)
+            rc = store_block_verify(&b);
+        CHECK_EQ_INT(rc, FZ_ECORRUPT);
+    }
     fz_buf_free(&v);
     store_bb_free(&bb);
+}
+
+/* Hand-written blocks (the layout in store.c): one that reads, and each
+ * way a stream can be damaged rejected. */
+TEST(test_block_damaged_streams)
+{
+    static store_block b;
+    uint8_t v[64];
+    size_t hl = store_block_header(v, 2, 5, 0, 1, 1);
+    /* ids: delta 5 (FOR width 0, base 5); tf_title 0 0; tf_body 1 1;
+     * positions 3 4 (FOR width 1, base 3: bits 0 1) */
+    static const uint8_t good[] = {0, 5, 0, 0, 0, 1, 1, 3, 0x02};
+    memcpy(v + hl, good, sizeof good);
+    CHECK_EQ_INT(store_block_open(&b, 10, v, hl + sizeof good), 0);
+    CHECK_EQ_INT(store_block_verify(&b), 0);
+    uint32_t p[2];
+    CHECK(b.doc == 10 && b.tf_body == 1 && store_block_positions(&b, p, 2) == 1 && p[0] == 3);
+    CHECK(store_block_next(&b) == 0 && b.doc == 15 && store_block_positions(&b, p, 2) == 1 && p[0] == 4);
+    /* the same streams as varints and as a patched run read alike */
+    static const uint8_t vari[] = {0x40, 5, 0x40, 0, 0, 0x40, 1, 1, 0x40, 3, 4};
+    memcpy(v + hl, vari, sizeof vari);
+    CHECK_EQ_INT(store_block_open(&b, 10, v, hl + sizeof vari), 0);
+    CHECK_EQ_INT(store_block_verify(&b), 0);
+    CHECK(store_block_next(&b) == 0 && b.doc == 15 && store_block_positions(&b, p, 2) == 1 && p[0] == 4);
+    /* positions: PFOR width 0, base 3, one exception at index 1 of high 1 */
+    static const uint8_t pf[] = {0, 5, 0, 0, 0, 1, 0x80, 3, 1, 1, 1};
+    memcpy(v + hl, pf, sizeof pf);
+    CHECK_EQ_INT(store_block_open(&b, 10, v, hl + sizeof pf), 0);
+    CHECK_EQ_INT(store_block_verify(&b), 0);
+    CHECK(store_block_next(&b) == 0 && store_block_positions(&b, p, 2) == 1 && p[0] == 4);
+
+    static const struct {
+        const char *what;
+        uint8_t s[16];
+        size_t n;
+        int at_open; /* 1: open fails; 0: open reads, verify fails */
+    } bad[] = {
+        {"unknown mode", {0x41, 5, 0, 0, 0, 1, 1, 3, 0x02}, 9, 1},
+        {"FOR width 33", {33, 5, 0, 0, 0, 1, 1, 3, 0x02}, 9, 1},
+        {"PFOR exception index beyond the run", {0x80, 5, 1, 1, 1, 0, 0, 0, 1, 1, 3, 0x02}, 12, 1},
+        {"PFOR exception with high bits 0", {0x80, 5, 1, 0, 0, 0, 0, 0, 1, 1, 3, 0x02}, 12, 1},
+        {"PFOR exceptions not ascending", {0, 5, 0x80, 0, 2, 1, 1, 0, 1, 0, 1, 1, 3, 0x02}, 14, 1},
+        {"id delta 0", {0, 0, 0, 0, 0, 1, 1, 3, 0x02}, 9, 1},
+        {"id beyond the block's last", {0, 6, 0, 0, 0, 1, 1, 3, 0x02}, 9, 1},
+        {"id above 32 bits", {32, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 1, 3, 0x02}, 13, 1},
+        {"a document without occurrences", {0, 5, 0, 0, 0x40, 1, 0, 3, 0x02}, 9, 1},
+        {"frequency stream cut", {0, 5, 0, 0, 1, 0}, 6, 1},
+        {"position stream cut", {0, 5, 0, 0, 0, 1, 1, 3}, 8, 0},
+        {"a byte after the positions", {0, 5, 0, 0, 0, 1, 1, 3, 0x02, 0}, 10, 0},
+        {"position above 32 bits", {0, 5, 0, 0, 0, 1, 0x40, 3, 0xff, 0xff, 0xff, 0xff, 0x1f}, 13, 0},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memcpy(v + hl, bad[i].s, bad[i].n);
+        int rc = store_block_open(&b, 10, v, hl + bad[i].n);
+        if (!bad[i].at_open && rc == 0)
+            rc = store_block_verify(&b);
+        if (rc != FZ_ECORRUPT)
+            fprintf(stderr, "damaged stream not caught: %s\n", bad[i].what);
+        CHECK_EQ_INT(rc, FZ_ECORRUPT);
+    }
+    /* more documents than a block holds */
+    hl = store_block_header(v, STORE_BLOCK_DOCS + 1, 500, 0, 1, 1);
+    memset(v + hl, 0, 8);
+    CHECK_EQ_INT(store_block_open(&b, 10, v, hl + 8), FZ_ECORRUPT);
 }
 
 TEST(test_keys_sort_by_term_then_id)
@@ -1023,7 +1236,10 @@ int main(void)
     t_run(test_text_code);
     t_run(test_block_roundtrip);
     t_run(test_block_title_one);
-    t_run(test_block_skips);
+    t_run(test_block_seek);
+    t_run(test_block_widths);
+    t_run(test_block_exceptions);
+    t_run(test_block_damaged_streams);
     t_run(test_keys_sort_by_term_then_id);
     t_run(test_open_write_read);
     t_run(test_pack_checksum_mode_size);
