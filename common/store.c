@@ -1,7 +1,7 @@
 /*
  * store.c -- the index on disk (see store.h for the API).
  *
- * ON-DISK FORMAT, version 5
+ * ON-DISK FORMAT, version 6
  * =========================
  * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
  * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
@@ -98,31 +98,55 @@
  *                     0x00, be32 id of the block's first document.
  *                     All blocks of a term are adjacent and in id order,
  *                     and never overlap.
- *             value = v ndocs, v last-first, v max_tf_title, v max_tf_body,
- *                     v min_dl; then, when ndocs > 16 (STORE_SKIP_EVERY),
- *                     v a0 (the index's average length when written), v q
- *                     (the largest impact of the block's documents at a0,
- *                     in 255ths of k1+1, rounded up; store.h), and a skip
- *                     table: for g = 1 .. (ndocs-1)/16, v the id of
- *                     document 16g-1 minus the block's first id, v the
- *                     byte offset of document 16g's record from the start
- *                     of the records (a seek starts at the last entry
- *                     before its target and walks at most 16 records);
- *                     then per document:
- *                       v id delta (from the previous document; 0 for the
- *                         first, whose id is in the key),
- *                       v tf_body << 1 | (tf_title > 0), then v tf_title
- *                         when that bit is set; but the code 0 alone when
- *                         the document's one occurrence is in its title
- *                         (tf_title 1, tf_body 0: the metadata fields'
- *                         usual case, 9.6 M of the 41 M records of the
- *                         poetry bench, one byte less each; the long form
- *                         1, 1 still reads the same),
- *                       tf_title + tf_body positions, ascending, each a v
- *                         delta from the previous (the first from 0).
- *                     A reader skips a document's positions by counting
- *                     varint ends.  The indexer writes each block once,
- *                     from the records it gathered, without re-encoding.
+ *             value = v ndocs (1 .. 128), v last-first, v max_tf_title,
+ *                     v max_tf_body, v min_dl; then, when ndocs > 16
+ *                     (STORE_IMPACT_DOCS), v a0 (the index's average
+ *                     length when written) and v q (the largest impact of
+ *                     the block's documents at a0, in 255ths of k1+1,
+ *                     rounded up; store.h); then four streams (BLOCK
+ *                     STREAMS below):
+ *                       the id deltas of documents 1 .. ndocs-1 (each
+ *                         from the previous document, at least 1; the
+ *                         first document's id is in the key),
+ *                       tf_title of each document,
+ *                       tf_body of each document (tf_title + tf_body >= 1),
+ *                       the positions of every document in turn, each
+ *                         document's tf_title + tf_body of them ascending,
+ *                         as deltas from the previous (the first from 0).
+ *                     Document i's positions start at the sum of the
+ *                     frequencies of the documents before it.
+ *
+ *             BLOCK STREAMS.  A stream of n values is ceil(n / 128) runs,
+ *             each of 128 values but the last (n = 0: no bytes).  A run
+ *             of m values starts with a mode byte:
+ *               0 .. 32  frame of reference of width w = the mode: v base,
+ *                        then m values of w bits, packed least significant
+ *                        bit first into ceil(m w / 8) bytes; each value is
+ *                        base plus its bits;
+ *               0x40     m varints;
+ *               0x80 | w (w 0 .. 31) patched frame of reference: v base,
+ *                        v e (exceptions, at most m), m values of w bits
+ *                        packed as above, then e times: a byte (the index
+ *                        of the value in the run, ascending) and v high
+ *                        (>= 1): that value's bits are low | high << w.
+ *             No value exceeds 32 bits.  The writer (store_block_extra)
+ *             takes the smallest of the three for each run, ties in the
+ *             order above, PFOR's width among those that leave at most a
+ *             quarter of the run exceptions.  A reader decodes the ids
+ *             and frequencies when it opens a block (a seek bisects the
+ *             ids) and the positions one run at a time.  Measured on the
+ *             poetry bench (bench/POSTINGS.md): the large terms' records
+ *             took 36% less than as varint records, data.mdb 24% less.
+ *
+ *             The record form.  Packs (TERM PACKS), the indexer's run
+ *             files and store_block_builder keep a block's documents as
+ *             records, per document: v id delta (0 for the first), v
+ *             tf_body << 1 | (tf_title > 0), then v tf_title when that bit
+ *             is set, but the code 0 alone when the document's one
+ *             occurrence is in its title (tf_title 1, tf_body 0: the
+ *             metadata fields' usual case; the long form 1, 1 reads the
+ *             same), then its positions as v deltas (the first from 0).
+ *             A block is written from them (store_block_extra).
  *             Title positions come before body positions, so the first
  *             tf_title positions of a document are in its title.  The block
  *             maxima and min_dl bound the BM25 score of any document in the
@@ -138,7 +162,9 @@
  * Version 3 added the skip tables of posting blocks, version 4 the
  * impacts before them and the text code of entry strings, version 5 the
  * volume title of file records, the "catalog" database, the tf code 0
- * (one title occurrence) of posting records and the entry blocks.
+ * (one title occurrence) of posting records and the entry blocks, version
+ * 6 the term packs and the blocks' bit-packed streams (which replaced the
+ * records and skip tables of blocks).
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and

@@ -291,15 +291,17 @@ int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens,
 #define STORE_DLEN_CHUNK 1024
 
 /* Header of a posting block value: writes it to out (STORE_BLOCK_HDR_MAX
- * bytes of room) and returns its length.  The document records follow. */
+ * bytes of room) and returns its length.  What follows it is
+ * store_block_extra's. */
 #define STORE_BLOCK_HDR_MAX (5 * FZ_VARINT_MAX)
 size_t store_block_header(uint8_t *out, uint32_t ndocs, uint32_t span, uint32_t max_tf_title,
                           uint32_t max_tf_body, uint32_t min_dl);
 
-/* The frequencies of a document record, after its id delta (the layout in
- * store.c): the tf code tf_body << 1 | (tf_title > 0), then tf_title when
- * that bit is set; but a lone occurrence in the title (tf_title 1, tf_body
- * 0: every single-valued metadata field) is the code 0 alone.  Writes them
+/* The frequencies of a document in the record form (packs, run files,
+ * store_bb; the layout in store.c), after its id delta: the tf code
+ * tf_body << 1 | (tf_title > 0), then tf_title when that bit is set; but
+ * a lone occurrence in the title (tf_title 1, tf_body 0: every
+ * single-valued metadata field) is the code 0 alone.  Writes them
  * to out (STORE_TF_MAX bytes of room), returns their length.  Both
  * writers of records (indexer/build.c, store_bb_add) use it. */
 #define STORE_TF_MAX (2 * FZ_VARINT_MAX)
@@ -520,7 +522,9 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
 int store_tpack_insert(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint32_t ndocs,
                        uint32_t first, const uint8_t *recs, size_t recs_len, char *msg, size_t msglen);
 
-/* Builds one block: add documents in ascending id order, then finish. */
+/* Builds one block: add documents in ascending id order (at most
+ * STORE_BLOCK_DOCS; kept in the record form), then finish: the value,
+ * header and streams (store_block_extra).  FZ_ENOMEM, FZ_ECORRUPT. */
 typedef struct {
     fz_buf docs, pos;         /* docs: the records; pos: (tf', dl) per document */
     uint32_t first, last, ndocs, max_tf_title, max_tf_body, min_dl;

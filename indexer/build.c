@@ -1039,8 +1039,9 @@ static int serialize_block(build *b, const blkdesc *bd)
 
 /* ---- the block joiner: consecutive blocks of a term (from successive
  * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
- * together: the second's records follow the first's, its first id delta
- * rewritten; nothing else is re-encoded. */
+ * together: in the record form, the second's records follow the first's,
+ * its first id delta rewritten; the joined records are packed into the
+ * block's streams once, when it is written (store_block_extra). */
 
 /* Counts bytes written to the index (and pages touched); every 32 MB the
  * index's pages are dropped from the resident set (store_release_map), so

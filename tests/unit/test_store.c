@@ -340,6 +340,15 @@ TEST(test_block_widths)
                 pos[np++] = i % 2 ? big : big / 2;
         }
         CHECK(block_roundtrip(ids, tt, tb, pos, STORE_BLOCK_DOCS) > 0);
+        /* one position a document, all but the first w bits wide: a run
+         * a frame of reference of width w takes (no varints, no
+         * exceptions) */
+        for (uint32_t i = 0; i < STORE_BLOCK_DOCS; i++) {
+            tt[i] = 0;
+            tb[i] = 1;
+            pos[i] = i == 0 ? 0 : big > i % 3 ? big - i % 3 : big;
+        }
+        CHECK(block_roundtrip(ids, tt, tb, pos, STORE_BLOCK_DOCS) > 0);
         /* id deltas w bits wide: 1 and 2^w - 1 alternating while the ids
          * fit, else two documents */
         uint32_t n = w <= 24 ? STORE_BLOCK_DOCS : 2;
