@@ -424,9 +424,9 @@ int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
  * Readers find a term with store_term_find and open a packed term's
  * postings as a block (store_block_open_tpack). */
 #define STORE_TPACK_DOCS 16          /* documents of a packed term at most (no skip table) */
-#define STORE_TPACK_TERM_BYTES 64    /* bytes of a packed term's records at most */
-#define STORE_TPACK_BYTES 1024       /* a pack is closed once its value reaches this */
-#define STORE_TPACK_GROW 2048        /* an update adds no term to a pack of this many bytes */
+#define STORE_TPACK_TERM_BYTES 128   /* bytes of a packed term's records at most */
+#define STORE_TPACK_BYTES 512        /* a pack is closed once its value reaches this */
+#define STORE_TPACK_GROW 1024       /* an update adds no term to a pack of this many bytes */
 
 /* The key of a pack whose first term is term: field, term, 0x00 (the
  * term's block keys, STORE_KEY_MAX bytes of room, minus the id).  Returns
