@@ -1084,6 +1084,10 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     int rc0 = tpack_flush(b, cur);
     if (rc0)
         return rc0;
+    /* an update's first block of a term new to the index: not inside a pack */
+    if (!b->bulk && !b->jn.term_known && !b->jn.term_blocks &&
+        (rc0 = store_tpack_split(b->s, b->txn, field, term, len, b->emsg, b->emsglen)))
+        return rc0;
     b->jn.term_blocks++;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
