@@ -1863,15 +1863,16 @@ enum { RUN_FOR_MAX = 32, RUN_VARINT = 0x40, RUN_PFOR = 0x80 };
 static inline uint32_t bits32(uint32_t v) { return v ? 32 - (uint32_t)__builtin_clz(v) : 0; }
 static inline uint32_t vlen32(uint32_t v) { return v < 0x80 ? 1 : (bits32(v) + 6) / 7; }
 
-/* Packs n values of w bits each (LSB first) at p; returns the end. */
-static uint8_t *bits_put(uint8_t *p, const uint32_t *v, uint32_t n, uint32_t w)
+/* Packs n values minus lo, each masked to w bits (LSB first), at p;
+ * returns the end. */
+static uint8_t *bits_put(uint8_t *p, const uint32_t *v, uint32_t n, uint32_t w, uint32_t lo)
 {
-    uint64_t acc = 0;
-    uint32_t have = 0;
     if (w == 0)
         return p;
+    uint64_t acc = 0, mask = ((uint64_t)1 << w) - 1;
+    uint32_t have = 0;
     for (uint32_t i = 0; i < n; i++) {
-        acc |= (uint64_t)v[i] << have;
+        acc |= ((uint64_t)(v[i] - lo) & mask) << have;
         have += w;
         while (have >= 8) {
             *p++ = (uint8_t)acc;
@@ -1915,45 +1916,48 @@ static inline size_t packed_bytes(uint32_t n, uint32_t w) { return ((size_t)n * 
  * bits after).  Ties go to the mode named first. */
 static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
 {
-    uint32_t lo = v[0], nb[33] = {0};
+    uint32_t lo = v[0], hi = v[0];
     size_t vsize = 1;
-    for (uint32_t i = 1; i < n; i++)
-        if (v[i] < lo)
-            lo = v[i];
     for (uint32_t i = 0; i < n; i++) {
-        nb[bits32(v[i] - lo)]++;
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
         vsize += vlen32(v[i]);
     }
-    uint32_t w = 32;
-    while (w > 0 && nb[w] == 0)
-        w--;
+    uint32_t w = bits32(hi - lo);
     size_t fsize = 1 + vlen32(lo) + packed_bytes(n, w);
     /* PFOR: the width below w whose exceptions cost least, among those
      * that leave at most a quarter of the run exceptions */
     size_t psize = SIZE_MAX;
-    uint32_t pw = 0, nexc = 0, ne = 0;
-    for (uint32_t x = w; n >= 8 && x-- > 0;) {
-        ne += nb[x + 1];
-        if (ne * 4 > n)
-            break;
-        size_t sz = 1 + vlen32(lo) + vlen32(ne) + packed_bytes(n, x);
-        for (uint32_t b = x + 1; b <= w; b++)
-            sz += (size_t)nb[b] * (1 + (b - x + 6) / 7);
-        if (sz < psize) {
-            psize = sz;
-            pw = x;
-            nexc = ne;
+    uint32_t pw = 0, nexc = 0;
+    if (n >= 8 && w > 0) {
+        uint32_t nb[33] = {0}, ne = 0;
+        for (uint32_t i = 0; i < n; i++)
+            nb[bits32(v[i] - lo)]++;
+        for (uint32_t x = w; x-- > 0;) {
+            ne += nb[x + 1];
+            if (ne * 4 > n)
+                break;
+            size_t sz = 1 + vlen32(lo) + vlen32(ne) + packed_bytes(n, x);
+            for (uint32_t b = x + 1; b <= w; b++)
+                sz += (size_t)nb[b] * (1 + (b - x + 6) / 7);
+            if (sz < psize) {
+                psize = sz;
+                pw = x;
+                nexc = ne;
+            }
         }
     }
-    uint8_t buf[1 + 5 + 5 + 4 * STORE_RUN + 6 * STORE_RUN], *p = buf;
-    uint32_t low[STORE_RUN];
-    if (fsize <= vsize && fsize <= psize) {
+    size_t size = fsize <= vsize && fsize <= psize ? fsize : vsize <= psize ? vsize : psize;
+    /* room for the largest run (every value an exception), whatever
+     * size says */
+    if (fz_buf_reserve(out, 11 + 10 * (size_t)n))
+        return FZ_ENOMEM;
+    uint8_t *p = (uint8_t *)out->p + out->len, *p0 = p;
+    if (size == fsize) {
         *p++ = (uint8_t)w;
         p += fz_varint_put(p, lo);
-        for (uint32_t i = 0; i < n; i++)
-            low[i] = v[i] - lo;
-        p = bits_put(p, low, n, w);
-    } else if (vsize <= psize) {
+        p = bits_put(p, v, n, w, lo);
+    } else if (size == vsize) {
         *p++ = RUN_VARINT;
         for (uint32_t i = 0; i < n; i++)
             p += fz_varint_put(p, v[i]);
@@ -1961,17 +1965,16 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
         *p++ = (uint8_t)(RUN_PFOR | pw);
         p += fz_varint_put(p, lo);
         p += fz_varint_put(p, nexc);
-        uint32_t mask = pw ? (uint32_t)(((uint64_t)1 << pw) - 1) : 0;
-        for (uint32_t i = 0; i < n; i++)
-            low[i] = (v[i] - lo) & mask;
-        p = bits_put(p, low, n, pw);
+        p = bits_put(p, v, n, pw, lo);
         for (uint32_t i = 0; i < n; i++)
             if ((v[i] - lo) >> pw) {
                 *p++ = (uint8_t)i;
                 p += fz_varint_put(p, (v[i] - lo) >> pw);
             }
     }
-    return fz_buf_append(out, buf, (size_t)(p - buf)) ? FZ_ENOMEM : FZ_OK;
+    out->len += (size_t)(p - p0);
+    out->p[out->len] = 0; /* fz_buf keeps its bytes NUL-terminated */
+    return FZ_OK;
 }
 
 /* Appends a stream of n values (runs of STORE_RUN, the last shorter). */
