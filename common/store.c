@@ -1885,29 +1885,62 @@ static uint8_t *bits_put(uint8_t *p, const uint32_t *v, uint32_t n, uint32_t w, 
     return p;
 }
 
-/* Unpacks n values of w bits at p (the caller checked the bytes are
- * there) into v; returns the end. */
-static const uint8_t *bits_get(const uint8_t *p, uint32_t *v, uint32_t n, uint32_t w)
+static inline size_t packed_bytes(uint32_t n, uint32_t w) { return ((size_t)n * w + 7) / 8; }
+
+/* Eight bytes at p as a little-endian number. */
+static inline uint64_t load_le64(const uint8_t *p)
 {
-    if (w == 0) {
-        memset(v, 0, n * sizeof *v);
-        return p;
-    }
-    uint64_t acc = 0, mask = ((uint64_t)1 << w) - 1;
-    uint32_t have = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        while (have < w) {
-            acc |= (uint64_t)*p++ << have;
-            have += 8;
-        }
-        v[i] = (uint32_t)(acc & mask);
-        acc >>= w;
-        have -= w;
-    }
-    return p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
+    return le64_get(p);
+#endif
 }
 
-static inline size_t packed_bytes(uint32_t n, uint32_t w) { return ((size_t)n * w + 7) / 8; }
+/* Value i of w-bit values packed at p (nbytes of them). */
+static inline uint32_t bits_at(const uint8_t *p, size_t nbytes, uint32_t w, uint32_t i)
+{
+    size_t o = (size_t)i * w, at = o >> 3;
+    uint64_t x = 0;
+    if (at + 8 <= nbytes)
+        x = load_le64(p + at);
+    else
+        for (size_t k = 0; k < 5 && at + k < nbytes; k++)
+            x |= (uint64_t)p[at + k] << (8 * k);
+    return (uint32_t)((x >> (o & 7)) & (((uint64_t)1 << w) - 1));
+}
+
+/* Unpacks n values of w bits at p into v, lo added to each (the caller
+ * checked that the packed bytes are there, and that lo plus any w bits
+ * fits 32 bits); returns the end.  Each value is one unaligned 64-bit
+ * little-endian load while 8 bytes are left before end, byte by byte
+ * after. */
+static const uint8_t *bits_get(const uint8_t *p, const uint8_t *end, uint32_t *v, uint32_t n, uint32_t w,
+                               uint32_t lo)
+{
+    size_t nbytes = packed_bytes(n, w);
+    if (w == 0) {
+        for (uint32_t i = 0; i < n; i++)
+            v[i] = lo;
+        return p + nbytes;
+    }
+    uint64_t mask = ((uint64_t)1 << w) - 1;
+    size_t room = (size_t)(end - p);
+    uint32_t i = 0;
+    for (size_t o = 0; i < n && (o >> 3) + 8 <= room; i++, o += w)
+        v[i] = lo + (uint32_t)((load_le64(p + (o >> 3)) >> (o & 7)) & mask);
+    for (size_t o = (size_t)i * w; i < n; i++, o += w) {
+        uint64_t x = 0;
+        size_t at = o >> 3;
+        for (size_t k = 0; k < 5 && at + k < nbytes; k++)
+            x |= (uint64_t)p[at + k] << (8 * k);
+        v[i] = lo + (uint32_t)((x >> (o & 7)) & mask);
+    }
+    return p + nbytes;
+}
+
 
 /* Appends a run of n (1 .. STORE_RUN) values to out in its smallest mode:
  * frame of reference (the least value, then each minus it in w bits),
@@ -2033,14 +2066,45 @@ static const uint8_t *run_get(const uint8_t *p, const uint8_t *end, uint32_t n, 
     size_t nbytes = packed_bytes(n, w);
     if (nbytes > (size_t)(end - p))
         return NULL;
-    uint32_t *out = v ? v : tmp;
-    if (v || nexc || lo) {
-        p = bits_get(p, out, n, w);
-    } else {
-        p += nbytes;
-    }
     uint64_t top = (uint64_t)lo + (w ? ((uint64_t)1 << w) - 1 : 0);
-    int check = top > UINT32_MAX;
+    if (!v && top <= UINT32_MAX) {
+        /* a walk: the bits need no check, the exceptions theirs */
+        const uint8_t *bits = p;
+        p += nbytes;
+        int prev = -1;
+        for (uint32_t e = 0; e < nexc; e++) {
+            uint32_t hi;
+            if (p >= end || (int)*p <= prev || *p >= n)
+                return NULL;
+            uint32_t at = *p++;
+            prev = (int)at;
+            if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32 ||
+                (uint64_t)lo + ((uint64_t)hi << w | (w ? bits_at(bits, nbytes, w, at) : 0)) > UINT32_MAX)
+                return NULL;
+        }
+        return p;
+    }
+    uint32_t *out = v ? v : tmp;
+    if (top <= UINT32_MAX) {
+        /* the base added while unpacking; only the exceptions can overflow */
+        p = bits_get(p, end, out, n, w, lo);
+        int prev = -1;
+        for (uint32_t e = 0; e < nexc; e++) {
+            uint32_t hi;
+            if (p >= end || (int)*p <= prev || *p >= n)
+                return NULL;
+            uint32_t at = *p++;
+            prev = (int)at;
+            if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32 ||
+                (uint64_t)out[at] + ((uint64_t)hi << w) > UINT32_MAX)
+                return NULL;
+            out[at] += hi << w;
+        }
+        return p;
+    }
+    /* exceptions, or a base near the top: add the base after patching,
+     * each value checked */
+    p = bits_get(p, end, out, n, w, 0);
     int prev = -1;
     for (uint32_t e = 0; e < nexc; e++) {
         uint32_t hi;
@@ -2051,14 +2115,11 @@ static const uint8_t *run_get(const uint8_t *p, const uint8_t *end, uint32_t n, 
         if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32)
             return NULL;
         out[at] |= hi << w;
-        check = 1;
     }
-    if (v || nexc || lo) {
-        for (uint32_t i = 0; i < n; i++) {
-            if (check && (uint64_t)out[i] + lo > UINT32_MAX)
-                return NULL;
-            out[i] += lo;
-        }
+    for (uint32_t i = 0; i < n; i++) {
+        if ((uint64_t)out[i] + lo > UINT32_MAX)
+            return NULL;
+        out[i] += lo;
     }
     return p;
 }
@@ -2111,7 +2172,38 @@ static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_
     return p;
 }
 
-/* The cursor of a block (not a packed term) on its document i. */
+/* A frequency stream of block b (one run: ndocs <= STORE_RUN): a frame
+ * of reference read in place (the value i of its bits), or else decoded
+ * whole into arr at open.  Sets *bits NULL for the latter. */
+static const uint8_t *tf_stream(const uint8_t *p, const uint8_t *end, uint32_t n, uint32_t *arr,
+                                const uint8_t **bits, uint32_t *lo, uint32_t *w)
+{
+    *bits = NULL;
+    if (p < end && *p <= RUN_FOR_MAX) {
+        const uint8_t *q = p + 1;
+        uint32_t base;
+        if (!(q = get_u32(q, end, &base)))
+            return NULL;
+        uint32_t width = *p;
+        size_t nbytes = packed_bytes(n, width);
+        if (nbytes <= (size_t)(end - q) && (uint64_t)base + (((uint64_t)1 << width) - 1) <= UINT32_MAX) {
+            *bits = q;
+            *lo = base;
+            *w = width;
+            return q + nbytes;
+        }
+    }
+    return run_get(p, end, n, arr);
+}
+
+static inline uint32_t tf_value(const uint8_t *bits, uint32_t lo, uint32_t w, const uint32_t *arr, uint32_t n,
+                                uint32_t i)
+{
+    return bits ? lo + (w ? bits_at(bits, packed_bytes(n, w), w, i) : 0) : arr[i];
+}
+
+/* The cursor of a block (not a packed term) on its document i (its id
+ * decoded, when i > 0). */
 static inline void block_at(store_block *b, uint32_t i)
 {
     b->i = i;
@@ -2121,8 +2213,62 @@ static inline void block_at(store_block *b, uint32_t i)
         return;
     }
     b->doc = b->id[i];
-    b->tf_title = b->tt[i];
-    b->tf_body = b->tb[i];
+    b->tf_title = tf_value(b->tt_bits, b->tt_lo, b->tt_w, b->tt, b->ndocs, i);
+    b->tf_body = tf_value(b->tb_bits, b->tb_lo, b->tb_w, b->tb, b->ndocs, i);
+}
+
+/* Decodes b's ids (on its cursor's first move): FZ_OK, or FZ_ECORRUPT
+ * when they do not ascend within [first, last]. */
+static int block_ids(store_block *b)
+{
+    if (b->ids_done)
+        return b->ids_done > 0 ? FZ_OK : FZ_ECORRUPT;
+    b->ids_done = -1;
+    uint32_t n = b->ndocs;
+    if (n > 1 && !run_get(b->docs, b->tstream, n - 1, b->id + 1))
+        return FZ_ECORRUPT;
+    uint64_t doc = b->first;
+    for (uint32_t i = 1; i < n; i++) {
+        if (b->id[i] == 0)
+            return FZ_ECORRUPT;
+        doc += b->id[i];
+        b->id[i] = (uint32_t)doc;
+    }
+    if (doc > b->last)
+        return FZ_ECORRUPT;
+    b->ids_done = 1;
+    return FZ_OK;
+}
+
+/* Where each document's positions start (on the first positions asked
+ * for): FZ_OK, or FZ_ECORRUPT for a document without occurrences. */
+static int block_pofs(store_block *b)
+{
+    if (b->pofs_done)
+        return b->pofs_done > 0 ? FZ_OK : FZ_ECORRUPT;
+    b->pofs_done = -1;
+    /* the frequencies read in place decoded now, for the sums and the
+     * cursor's moves after */
+    if (b->tt_bits) {
+        bits_get(b->tt_bits, b->docs_end, b->tt, b->ndocs, b->tt_w, b->tt_lo);
+        b->tt_bits = NULL;
+    }
+    if (b->tb_bits) {
+        bits_get(b->tb_bits, b->docs_end, b->tb, b->ndocs, b->tb_w, b->tb_lo);
+        b->tb_bits = NULL;
+    }
+    uint64_t s = 0;
+    for (uint32_t i = 0; i < b->ndocs; i++) {
+        b->pofs[i] = s;
+        uint64_t f = (uint64_t)b->tt[i] + b->tb[i];
+        if (f == 0)
+            return FZ_ECORRUPT; /* a document without occurrences */
+        s += f;
+    }
+    b->pofs[b->ndocs] = s;
+    b->npos = s;
+    b->pofs_done = 1;
+    return FZ_OK;
 }
 
 int store_block_open(store_block *b, uint32_t first, const void *val, size_t len)
@@ -2152,35 +2298,23 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->docs = p;
     b->docs_end = end;
     uint32_t n = b->ndocs;
-    /* ids: the deltas of documents 1 .. n-1, each at least 1, within last */
-    if (!(p = stream_get(p, end, n - 1, b->id + 1)))
-        return FZ_ECORRUPT;
-    uint64_t doc = first;
-    b->id[0] = first;
-    for (uint32_t i = 1; i < n; i++) {
-        if (b->id[i] == 0)
-            return FZ_ECORRUPT;
-        doc += b->id[i];
-        b->id[i] = (uint32_t)doc;
-    }
-    if (doc > b->last)
+    /* the id stream is walked (decoded on the cursor's first move), the
+     * frequencies read in place where they are a frame of reference */
+    if (n > 1 && !(p = run_get(p, end, n - 1, NULL)))
         return FZ_ECORRUPT;
     b->tstream = p;
-    if (!(p = stream_get(p, end, n, b->tt)) || !(p = stream_get(p, end, n, b->tb)))
+    if (!(p = tf_stream(p, end, n, b->tt, &b->tt_bits, &b->tt_lo, &b->tt_w)) ||
+        !(p = tf_stream(p, end, n, b->tb, &b->tb_bits, &b->tb_lo, &b->tb_w)))
         return FZ_ECORRUPT;
-    uint64_t s = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        b->pofs[i] = s;
-        if (b->tt[i] == 0 && b->tb[i] == 0)
-            return FZ_ECORRUPT;
-        s += (uint64_t)b->tt[i] + b->tb[i];
-    }
-    b->pofs[n] = s;
-    b->npos = s;
+    b->ids_done = n == 1;
+    b->pofs_done = 0;
+    b->npos = 0;
     b->pstream = b->prun_at = p;
+    b->prun_bits = NULL;
     b->prun_k = 0;
     b->pbuf_k = UINT32_MAX;
     b->doc_next = b->doc_pos = NULL;
+    b->id[0] = first;
     block_at(b, 0);
     return FZ_OK;
 }
@@ -2232,6 +2366,8 @@ int store_block_next(store_block *b)
         return tpack_block_next(b);
     if (b->i >= b->ndocs)
         return FZ_ENOTFOUND;
+    if (block_ids(b))
+        return FZ_ECORRUPT;
     block_at(b, b->i + 1);
     return b->i < b->ndocs ? FZ_OK : FZ_ENOTFOUND;
 }
@@ -2248,8 +2384,13 @@ int store_block_seek(store_block *b, uint32_t target)
             ;
         return rc;
     }
-    /* the first id >= target after the current one, by bisection */
+    if (block_ids(b))
+        return FZ_ECORRUPT;
+    /* the first id >= target after the current one: a few steps (a seek
+     * mostly lands close), then by bisection */
     uint32_t lo = b->i + 1, hi = b->ndocs;
+    for (uint32_t k = 0; k < 4 && lo < hi && b->id[lo] < target; k++)
+        lo++;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (b->id[mid] < target)
@@ -2261,14 +2402,15 @@ int store_block_seek(store_block *b, uint32_t target)
     return lo < b->ndocs ? FZ_OK : FZ_ENOTFOUND;
 }
 
-/* Decodes run k of b's position stream into b->pbuf. */
+/* Moves b's run cursor to run k of its position stream and reads that
+ * run's head: a frame of reference is read in place (prun_bits), any
+ * other run decoded into pbuf.  FZ_OK or FZ_ECORRUPT. */
 static int prun_load(store_block *b, uint32_t k)
 {
-    if (b->pbuf_k == k)
-        return FZ_OK;
     if (k < b->prun_k) {
         b->prun_k = 0;
         b->prun_at = b->pstream;
+        b->pbuf_k = UINT32_MAX;
     }
     while (b->prun_k < k) {
         if (!(b->prun_at = run_get(b->prun_at, b->docs_end, STORE_RUN, NULL))) {
@@ -2277,10 +2419,25 @@ static int prun_load(store_block *b, uint32_t k)
             return FZ_ECORRUPT;
         }
         b->prun_k++;
+        b->pbuf_k = UINT32_MAX;
     }
     uint64_t left = b->npos - (uint64_t)k * STORE_RUN;
     uint32_t n = left < STORE_RUN ? (uint32_t)left : STORE_RUN;
-    if (!run_get(b->prun_at, b->docs_end, n, b->pbuf)) {
+    const uint8_t *p = b->prun_at, *end = b->docs_end;
+    b->prun_bits = NULL;
+    if (p < end && *p <= RUN_FOR_MAX) {
+        uint32_t lo, w = *p;
+        const uint8_t *q = get_u32(p + 1, end, &lo);
+        if (q && packed_bytes(n, w) <= (size_t)(end - q) && (uint64_t)lo + (((uint64_t)1 << w) - 1) <= UINT32_MAX) {
+            b->prun_bits = q;
+            b->prun_lo = lo;
+            b->prun_w = w;
+            b->prun_n = n;
+            b->pbuf_k = k;
+            return FZ_OK;
+        }
+    }
+    if (!run_get(p, end, n, b->pbuf)) {
         b->pbuf_k = UINT32_MAX;
         return FZ_ECORRUPT;
     }
@@ -2305,12 +2462,17 @@ int store_block_positions(store_block *b, uint32_t *out, uint32_t max)
     }
     if (b->i >= b->ndocs)
         return 0;
+    if (block_pofs(b))
+        return FZ_ECORRUPT;
     uint64_t at = b->pofs[b->i];
     for (uint32_t i = 0; i < n; i++, at++) {
-        uint32_t k = (uint32_t)(at / STORE_RUN);
+        uint32_t k = (uint32_t)(at / STORE_RUN), j = (uint32_t)(at % STORE_RUN);
         if (b->pbuf_k != k && prun_load(b, k))
             return FZ_ECORRUPT;
-        uint32_t d = b->pbuf[at % STORE_RUN];
+        uint32_t d = b->prun_bits ? b->prun_lo + (b->prun_w ? bits_at(b->prun_bits, packed_bytes(b->prun_n, b->prun_w),
+                                                                       b->prun_w, j)
+                                                            : 0)
+                                  : b->pbuf[j];
         if (d > UINT32_MAX - pos)
             return FZ_ECORRUPT;
         pos += d;
@@ -2323,6 +2485,8 @@ int store_block_verify(store_block *b)
 {
     if (b->packed)
         return FZ_OK;
+    if (block_ids(b) || block_pofs(b))
+        return FZ_ECORRUPT;
     const uint8_t *p = b->pstream;
     for (uint64_t at = 0; at < b->npos; at += STORE_RUN) {
         uint64_t left = b->npos - at;
@@ -2569,7 +2733,7 @@ int store_block_open_tpack(store_block *b, const store_tpack_iter *it)
     /* not the block's arrays: a packed term does not use them */
     b->max_tf_title = b->max_tf_body = b->min_dl = b->a0 = b->q = 0;
     b->tf_title = b->tf_body = 0;
-    b->tstream = b->pstream = b->prun_at = NULL;
+    b->tstream = b->pstream = b->prun_at = b->prun_bits = NULL;
     b->npos = 0;
     b->prun_k = 0;
     b->pbuf_k = UINT32_MAX;

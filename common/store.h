@@ -355,10 +355,12 @@ double store_impact_value(uint32_t q);    /* >= every impact quantized to q */
 /* Values a bit-packed run holds at the most (BLOCK STREAMS in store.c). */
 #define STORE_RUN 128
 
-/* A decoded block header plus a cursor over its documents.  A block's ids
- * and frequencies are decoded when it is opened (its streams, BLOCK
- * STREAMS in store.c); its positions run by run when asked for.  A packed
- * term's records (store_block_open_tpack) are walked as they are. */
+/* A decoded block header plus a cursor over its documents.  A block's
+ * streams (BLOCK STREAMS in store.c) are decoded as they are needed: its
+ * ids on the cursor's first move, its frequencies read in place (or
+ * decoded at open when not a plain frame of reference), its positions run
+ * by run when asked for.  A packed term's records (store_block_open_tpack)
+ * are walked as they are. */
 typedef struct {
     uint32_t first, last;     /* doc id range */
     uint32_t ndocs;
@@ -375,12 +377,20 @@ typedef struct {
     const uint8_t *doc_next;  /* next doc's record */
     const uint8_t *doc_pos;   /* current doc's positions */
     /* a block */
+    int ids_done, pofs_done;  /* id[] (on the cursor's first move), pofs[] (on the first positions):
+                               * 1 done, 0 not yet, -1 found damaged */
+    const uint8_t *tt_bits, *tb_bits;  /* the tf streams when a frame of reference, read in place;
+                                        * NULL: decoded into tt[], tb[] at open */
+    uint32_t tt_lo, tt_w, tb_lo, tb_w;
     const uint8_t *tstream;   /* the tf streams (the id stream is from docs to here) */
     const uint8_t *pstream;   /* the position stream */
     uint64_t npos;            /* positions in the block */
     const uint8_t *prun_at;   /* where run prun_k of the positions starts */
     uint32_t prun_k;
-    uint32_t pbuf_k;          /* the run decoded in pbuf (UINT32_MAX: none) */
+    uint32_t pbuf_k;          /* the run loaded (UINT32_MAX: none): read in place when prun_bits,
+                               * else decoded in pbuf */
+    const uint8_t *prun_bits; /* a frame of reference's bits, read in place */
+    uint32_t prun_lo, prun_w, prun_n;
     uint32_t id[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS];
     uint64_t pofs[STORE_BLOCK_DOCS + 1];   /* where each document's positions start in the stream */
     uint32_t pbuf[STORE_RUN];
@@ -400,16 +410,18 @@ double store_block_impact_bound(const store_block *b, double avgdl);
  * when the records do not hold ndocs documents (or more than
  * STORE_BLOCK_DOCS), FZ_ENOMEM. */
 int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out);
-/* FZ_OK when the position stream of block b (freshly opened, not a packed
- * term) decodes whole, holds what its documents' frequencies call for and
- * ends the value; else FZ_ECORRUPT.  For fzindex --check. */
+/* FZ_OK when block b (freshly opened; a packed term: FZ_OK) decodes whole:
+ * its ids ascend within [first, last], every document has an occurrence,
+ * and its position stream holds what the frequencies call for and ends
+ * the value; else FZ_ECORRUPT.  For fzindex --check. */
 int store_block_verify(store_block *b);
 
-/* Decodes a block value; positions the cursor on its first document.
- * FZ_ECORRUPT on a malformed block (more than STORE_BLOCK_DOCS documents,
- * a stream that does not decode, ids that do not ascend within [first,
- * last], a document without occurrences); the cursor functions below
- * return it for what only they decode. */
+/* Decodes a block value's header and finds its streams; positions the
+ * cursor on its first document.  FZ_ECORRUPT on a malformed block (more
+ * than STORE_BLOCK_DOCS documents, a stream that does not decode); the
+ * cursor functions below return it for what they decode later (ids that
+ * do not ascend within [first, last]: next and seek; a document without
+ * occurrences or positions cut short: positions). */
 int store_block_open(store_block *b, uint32_t first, const void *val, size_t len);
 /* Moves to the next document; returns 0, or FZ_ENOTFOUND at the end, or
  * FZ_ECORRUPT. */

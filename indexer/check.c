@@ -760,7 +760,8 @@ static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
 {
     store_block b = *bp;
     if (store_block_verify(&b)) {
-        problem(c, "%s: its position stream does not decode, or bytes left after the last document", where(key));
+        problem(c, "%s: block does not decode (ids out of order or beyond the block's last, a document without "
+                   "occurrences, positions cut short, or bytes left after the last document)", where(key));
         return;
     }
     if (b.ndocs > STORE_BLOCK_DOCS) {
