@@ -2035,16 +2035,28 @@ static inline const uint8_t *get_u32(const uint8_t *p, const uint8_t *end, uint3
     return p;
 }
 
-/* Decodes a run of n (1 .. STORE_RUN) values at p into v (v NULL: only
- * walks it); returns its end, or NULL when it does not decode (an unknown
- * mode, bytes missing, a value above 32 bits, an exception index out of
- * the run or not ascending). */
+/* The end of n varints starting at p (NULL when they run past end). */
+static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_t n)
+{
+    while (n > 0) {
+        if (p >= end)
+            return NULL;
+        if (!(*p++ & 0x80))
+            n--;
+    }
+    return p;
+}
+
+/* Decodes a run of n (1 .. STORE_RUN) values at p into v; returns its
+ * end, or NULL when it does not decode (an unknown mode, bytes missing, a
+ * value above 32 bits, an exception index out of the run or not
+ * ascending).  With v NULL only walks it: its end, or NULL for an unknown
+ * mode or bytes missing. */
 static const uint8_t *run_get(const uint8_t *p, const uint8_t *end, uint32_t n, uint32_t *v)
 {
     if (p >= end)
         return NULL;
     uint32_t m = *p++, lo, w, nexc = 0;
-    uint32_t tmp[STORE_RUN];
     if (m == RUN_VARINT) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t x;
@@ -2066,25 +2078,21 @@ static const uint8_t *run_get(const uint8_t *p, const uint8_t *end, uint32_t n, 
     size_t nbytes = packed_bytes(n, w);
     if (nbytes > (size_t)(end - p))
         return NULL;
-    uint64_t top = (uint64_t)lo + (w ? ((uint64_t)1 << w) - 1 : 0);
-    if (!v && top <= UINT32_MAX) {
-        /* a walk: the bits need no check, the exceptions theirs */
-        const uint8_t *bits = p;
+    if (!v) {
+        /* a walk: the run's length only (its values are checked when
+         * decoded) */
         p += nbytes;
-        int prev = -1;
         for (uint32_t e = 0; e < nexc; e++) {
-            uint32_t hi;
-            if (p >= end || (int)*p <= prev || *p >= n)
+            if (p >= end)
                 return NULL;
-            uint32_t at = *p++;
-            prev = (int)at;
-            if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32 ||
-                (uint64_t)lo + ((uint64_t)hi << w | (w ? bits_at(bits, nbytes, w, at) : 0)) > UINT32_MAX)
+            p++;
+            if (!(p = skip_varints(p, end, 1)))
                 return NULL;
         }
         return p;
     }
-    uint32_t *out = v ? v : tmp;
+    uint64_t top = (uint64_t)lo + (w ? ((uint64_t)1 << w) - 1 : 0);
+    uint32_t *out = v;
     if (top <= UINT32_MAX) {
         /* the base added while unpacking; only the exceptions can overflow */
         p = bits_get(p, end, out, n, w, lo);
@@ -2160,17 +2168,6 @@ static inline const uint8_t *get_record(const uint8_t *p, const uint8_t *end, ui
     return get_tf(p, end, tf_body, tf_title);
 }
 
-/* The end of n varints starting at p (NULL when they run past end). */
-static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_t n)
-{
-    while (n > 0) {
-        if (p >= end)
-            return NULL;
-        if (!(*p++ & 0x80))
-            n--;
-    }
-    return p;
-}
 
 /* A frequency stream of block b (one run: ndocs <= STORE_RUN): a frame
  * of reference read in place (the value i of its bits), or else decoded
@@ -2386,17 +2383,17 @@ int store_block_seek(store_block *b, uint32_t target)
     }
     if (block_ids(b))
         return FZ_ECORRUPT;
-    /* the first id >= target after the current one: a few steps (a seek
-     * mostly lands close), then by bisection */
-    uint32_t lo = b->i + 1, hi = b->ndocs;
-    for (uint32_t k = 0; k < 4 && lo < hi && b->id[lo] < target; k++)
-        lo++;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (b->id[mid] < target)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* the first id >= target after the current one, by a bisection
+     * without branches (their mispredictions cost more than the steps) */
+    uint32_t lo = b->i + 1, n = b->ndocs - lo;
+    if (n > 0) {
+        const uint32_t *a = b->id + lo;
+        while (n > 1) {
+            uint32_t half = n / 2;
+            a = a[half] < target ? a + half : a;
+            n -= half;
+        }
+        lo = (uint32_t)(a - b->id) + (*a < target);
     }
     block_at(b, lo);
     return lo < b->ndocs ? FZ_OK : FZ_ENOTFOUND;
@@ -2488,9 +2485,10 @@ int store_block_verify(store_block *b)
     if (block_ids(b) || block_pofs(b))
         return FZ_ECORRUPT;
     const uint8_t *p = b->pstream;
+    uint32_t tmp[STORE_RUN];
     for (uint64_t at = 0; at < b->npos; at += STORE_RUN) {
         uint64_t left = b->npos - at;
-        if (!(p = run_get(p, b->docs_end, left < STORE_RUN ? (uint32_t)left : STORE_RUN, NULL)))
+        if (!(p = run_get(p, b->docs_end, left < STORE_RUN ? (uint32_t)left : STORE_RUN, tmp)))
             return FZ_ECORRUPT;
     }
     return p == b->docs_end ? FZ_OK : FZ_ECORRUPT;
