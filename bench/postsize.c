@@ -11,8 +11,8 @@
  *   - terms in blocks and in term packs, and the packs;
  *   - keys (a packed term: its front-coded bytes, v shared, v length and
  *     the suffix; the pack's key counted with its first term), block
- *     headers (a packed term: v ndocs, v first id), impacts + skip tables,
- *     id deltas, tf fields,
+ *     headers (a packed term: v ndocs, v first id), impacts, a block's id,
+ *     tf and position streams and a packed term's id deltas, tf fields and
  *     positions (bytes as stored), and LMDB's share: 8 bytes of node header
  *     and 2 of page index per record in its leaf page, whole overflow pages
  *     for a value too large for a leaf (their unused tail counted), and the
@@ -129,7 +129,7 @@ typedef struct {
     size_t klen;
     store_block b;
     int packed, pack_first;
-    size_t keyb, hdrb, extrab;  /* key, header, impact + skip table bytes */
+    size_t keyb, hdrb, extrab;  /* key, header, impact bytes */
     double node, leaf;          /* LMDB node bytes, leaf bytes (node + page index + value in the leaf) */
     double ovpages, ovbytes;
     double fixed;               /* key + header + extras + node: what a one-document term costs besides its record */

@@ -118,6 +118,12 @@ check "packs: the archive is sound" "$FZI" --db "$P/db.fz" --check --quiet
 mv "$P/db" "$P/db.dir"
 mv "$P/db.fz" "$P/db"
 same_as_fresh "packs: archive" "$P/src/b.txt" "$P/src/c.txt" "$P/src/d.txt"
+# the archive packs again the small terms that the updates left in blocks
+layout() { "$FZI" --db "$1" --check 2>&1 | sed -n 's/.* entries, \(.*\), [0-9]* postings$/\1/p'; }
+check "packs: the updated index keeps small terms in blocks" test "$(layout "$P/db.dir")" != "$(layout "$P/fresh")"
+check "packs: its archive has the blocks and packs of a fresh build" \
+    sh -c 'test -n "$1" && test "$1" = "$2" || { echo "  archive: $1; fresh build: $2" >&2; false; }' sh \
+    "$(layout "$P/db")" "$(layout "$P/fresh")"
 rm -rf "$P/db" "$P/m"
 "$FZI" --db "$P/db" --quiet "$P/src/b.txt"
 "$FZI" --db "$P/m" --quiet "$P/src/a.txt" "$P/src/c.txt"
