@@ -2281,28 +2281,11 @@ static const uint8_t *run_get(const uint8_t *p, const uint8_t *end, uint32_t n, 
         }
         return p;
     }
+    /* the base added while unpacking, unless a value might then exceed
+     * 32 bits: then after, each value checked */
     uint64_t top = (uint64_t)lo + (w ? ((uint64_t)1 << w) - 1 : 0);
-    uint32_t *out = v;
-    if (top <= UINT32_MAX) {
-        /* the base added while unpacking; only the exceptions can overflow */
-        p = bits_get(p, end, out, n, w, lo);
-        int prev = -1;
-        for (uint32_t e = 0; e < nexc; e++) {
-            uint32_t hi;
-            if (p >= end || (int)*p <= prev || *p >= n)
-                return NULL;
-            uint32_t at = *p++;
-            prev = (int)at;
-            if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32 ||
-                (uint64_t)out[at] + ((uint64_t)hi << w) > UINT32_MAX)
-                return NULL;
-            out[at] += hi << w;
-        }
-        return p;
-    }
-    /* exceptions, or a base near the top: add the base after patching,
-     * each value checked */
-    p = bits_get(p, end, out, n, w, 0);
+    uint32_t add = top <= UINT32_MAX ? lo : 0;
+    p = bits_get(p, end, v, n, w, add);
     int prev = -1;
     for (uint32_t e = 0; e < nexc; e++) {
         uint32_t hi;
@@ -2310,15 +2293,17 @@ static const uint8_t *run_get(const uint8_t *p, const uint8_t *end, uint32_t n, 
             return NULL;
         uint32_t at = *p++;
         prev = (int)at;
-        if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32)
+        if (!(p = get_u32(p, end, &hi)) || hi == 0 || (w + bits32(hi)) > 32 ||
+            (uint64_t)v[at] + ((uint64_t)hi << w) > UINT32_MAX)
             return NULL;
-        out[at] |= hi << w;
+        v[at] += hi << w;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        if ((uint64_t)out[i] + lo > UINT32_MAX)
-            return NULL;
-        out[i] += lo;
-    }
+    if (add != lo)
+        for (uint32_t i = 0; i < n; i++) {
+            if ((uint64_t)v[i] + lo > UINT32_MAX)
+                return NULL;
+            v[i] += lo;
+        }
     return p;
 }
 
