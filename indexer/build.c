@@ -189,6 +189,45 @@ typedef struct {
     int done;                /* workers finished with it */
 } job;
 
+/* The block joiner: consecutive blocks of a term (from successive
+ * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
+ * together: the second's records follow the first's, its first id delta
+ * rewritten; nothing else is re-encoded.  The main thread has one for runs
+ * and merges, every worker one for the blocks it prepares (prep_terms). */
+typedef struct {
+    int active;
+    uint32_t first, last, ndocs, mtt, mtb, mindl;
+    imp_levels imp;
+    fz_buf rec;
+    fz_buf skip;         /* the impact and skip table of the block being written */
+} joiner;
+
+/* A posting block ready to be put: its first id, documents, and its value
+ * in three parts (header, skip table, records). */
+typedef struct {
+    uint32_t first, ndocs;
+    const uint8_t *part[3];
+    size_t plen[3];
+} blkval;
+
+/* A worker's prepared postings on their way to the main thread (see
+ * prep_terms): chunks the worker fills and the main thread reads and frees,
+ * in order.  A chunk is read once complete (set with release order); all
+ * else is under the build's mutex. */
+typedef struct pchunk {
+    struct pchunk *next;
+    size_t len, size;
+    int complete;
+    uint8_t data[];
+} pchunk;
+
+typedef struct {
+    pchunk *head, *tail;     /* the main thread reads head, the worker fills tail */
+    size_t off;              /* read position in head */
+    size_t held;             /* bytes of the chunks not yet freed */
+    int done;                /* the worker wrote its last chunk (or gave up) */
+} pstream;
+
 typedef struct worker {
     struct build *b;
     pthread_t th;
@@ -235,6 +274,9 @@ typedef struct worker {
     uint32_t *order;
     uint32_t norder;
     uint32_t cursor;         /* merge position in order */
+    joiner pj;               /* prep_terms: the block being prepared */
+    fz_buf pblk;             /* prep_terms: one gathered block, serialized */
+    pstream ps;              /* prep_terms: the prepared blocks */
 
     int err;
     char msg[512];
@@ -273,15 +315,14 @@ struct build {
     fz_buf val;              /* block value scratch */
     fz_buf blk;              /* one block value, serialized */
     store_entry_writer ew;   /* the entry block being written */
-    struct {
-        int active;
-        uint32_t first, last, ndocs, mtt, mtb, mindl;
-        imp_levels imp;
-        fz_buf rec;
-        fz_buf skip;         /* the impact and skip table of the block being written */
-        uint32_t term_blocks; /* blocks written of the current term */
-        int term_known;      /* an update: the current term has blocks in the index */
-    } jn;                    /* the block joiner */
+    joiner jn;               /* the block joiner (of runs and merges) */
+    uint32_t term_blocks;    /* blocks written of the current term */
+    int term_known;          /* an update: the current term has blocks in the index */
+    int prep;                /* this flush: the workers prepare their terms' blocks (prep_terms) */
+    uint32_t prep_a0;        /* the average length they use */
+    int prep_abort;          /* the main thread stopped reading their streams */
+    size_t prep_cap;         /* bytes of stream each worker may have unread */
+    pthread_cond_t cv_prep;  /* a stream got a chunk, or room */
     store_tpack_builder tpk; /* a fresh build: the term pack being filled */
     char rundir[4096];       /* where run files go: the index directory */
     runrd *runs;
@@ -1009,8 +1050,8 @@ static int term_cmp(int fa, const char *a, size_t la, int fb, const char *b2, si
     return la < lb ? -1 : la > lb;
 }
 
-/* The gathered block as one value (header and records) in b->blk. */
-static int serialize_block(build *b, const blkdesc *bd)
+/* The gathered block as one value (header and records) in out. */
+static int serialize_block(fz_buf *out, const blkdesc *bd)
 {
     uint8_t hdr[STORE_BLOCK_HDR_MAX + 4 * FZ_VARINT_MAX];
     size_t hl = store_block_header(hdr, bd->ndocs, bd->last - bd->first, bd->max_tt, bd->max_tb,
@@ -1018,17 +1059,17 @@ static int serialize_block(build *b, const blkdesc *bd)
     /* then the impact levels, which only run files and the joiner see */
     for (int i = 0; i < 4; i++)
         hl += fz_varint_put(hdr + hl, bd->imp.dl[i]);
-    b->blk.len = 0;
-    if (fz_buf_reserve(&b->blk, hl + bd->nbytes))
+    out->len = 0;
+    if (fz_buf_reserve(out, hl + bd->nbytes))
         return FZ_ENOMEM;
-    fz_buf_append(&b->blk, hdr, hl);
+    fz_buf_append(out, hdr, hl);
     const chunk *c = bd->c;
     uint32_t off = bd->off, left = bd->nbytes;
     while (left) {
         if (!c)
             return FZ_ECORRUPT;
         uint32_t n = c->used - off < left ? c->used - off : left;
-        fz_buf_append(&b->blk, c->data + off, n);
+        fz_buf_append(out, c->data + off, n);
         left -= n;
         c = c->next;
         off = 0;
@@ -1036,10 +1077,7 @@ static int serialize_block(build *b, const blkdesc *bd)
     return FZ_OK;
 }
 
-/* ---- the block joiner: consecutive blocks of a term (from successive
- * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
- * together: the second's records follow the first's, its first id delta
- * rewritten; nothing else is re-encoded. */
+/* ---- the block joiner (see joiner) */
 
 /* Counts bytes written to the index (and pages touched); every 32 MB the
  * index's pages are dropped from the resident set (store_release_map), so
@@ -1053,11 +1091,18 @@ static void wrote(build *b, size_t n)
     }
 }
 
-/* The index's average entry length (for block impacts), at least 1. */
+/* The average entry length of sumlen over n entries (for block impacts),
+ * at least 1. */
+static uint32_t avg_of(uint64_t sumlen, uint64_t n)
+{
+    uint64_t a = n ? sumlen / n : 1;
+    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
+}
+
+/* The index's average entry length. */
 static uint32_t avg_len(const build *b)
 {
-    uint64_t a = b->st.nentries ? b->st.sumlen / b->st.nentries : 1;
-    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
+    return avg_of(b->st.sumlen, b->st.nentries);
 }
 
 /* Writes the term pack being filled, if any (before any key after its
@@ -1075,83 +1120,134 @@ static int tpack_flush(build *b, MDB_cursor *cur)
     return FZ_OK;
 }
 
-static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+/* Finishes the joined block: its header into hdr (STORE_BLOCK_HDR_MAX),
+ * its impact and skip table into jn->skip, and the whole as *bv (pointing
+ * into hdr and jn, valid until either changes). */
+static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv)
 {
-    if (!b->jn.active)
-        return FZ_OK;
-    int rc0 = tpack_flush(b, cur);
-    if (rc0)
-        return rc0;
-    b->jn.term_blocks++;
-    uint8_t hdr[STORE_BLOCK_HDR_MAX];
-    size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
-    b->jn.skip.len = 0;
-    uint32_t a0 = avg_len(b);
-    int rc = store_block_extra((const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->jn.ndocs, a0,
-                               imp_best(&b->jn.imp, (uint32_t)STORE_TITLE_WEIGHT * b->jn.mtt + b->jn.mtb, a0),
-                               &b->jn.skip);
+    bv->first = jn->first;
+    bv->ndocs = jn->ndocs;
+    bv->part[0] = hdr;
+    bv->plen[0] = store_block_header(hdr, jn->ndocs, jn->last - jn->first, jn->mtt, jn->mtb, jn->mindl);
+    jn->skip.len = 0;
+    int rc = store_block_extra((const uint8_t *)jn->rec.p, jn->rec.len, jn->ndocs, a0,
+                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0), &jn->skip);
+    bv->part[1] = (const uint8_t *)jn->skip.p;
+    bv->plen[1] = jn->skip.len;
+    bv->part[2] = (const uint8_t *)jn->rec.p;
+    bv->plen[2] = jn->rec.len;
+    return rc;
+}
+
+/* A serialized gathered block (serialize_block) taken apart: the header's
+ * fields x[0..8] and its records after the first id delta. */
+typedef struct {
+    uint64_t x[9];
+    imp_levels lv;
+    const uint8_t *rest, *end;
+} blkin;
+
+static int blkin_parse(blkin *bi, const uint8_t *val, size_t vlen)
+{
+    const uint8_t *p = val, *end = val + vlen;
+    uint64_t d0;
+    for (int i = 0; i < 9; i++)
+        if (!(p = fz_varint_get(p, end, &bi->x[i])))
+            return FZ_ECORRUPT;
+    for (int i = 0; i < 4; i++) {
+        if (bi->x[5 + i] > 65535)
+            return FZ_ECORRUPT;
+        bi->lv.dl[i] = (uint16_t)bi->x[5 + i];
+    }
+    bi->rest = fz_varint_get(p, end, &d0); /* the first record's delta (0) */
+    bi->end = end;
+    return !bi->rest || bi->x[0] == 0 ? FZ_ECORRUPT : FZ_OK;
+}
+
+/* Whether a block of bi's documents no longer joins the open block. */
+static int joiner_full(const joiner *jn, const blkin *bi)
+{
+    return jn->active && jn->ndocs + bi->x[0] > STORE_BLOCK_DOCS;
+}
+
+/* Appends bi's block (of first id first) to the joined block, opening it
+ * when none is.  FZ_ENOMEM. */
+static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
+{
+    uint8_t vb[FZ_VARINT_MAX];
+    if (!jn->active) {
+        jn->active = 1;
+        jn->first = first;
+        jn->last = first;
+        jn->ndocs = 0;
+        jn->mtt = jn->mtb = 0;
+        jn->mindl = UINT32_MAX;
+        imp_reset(&jn->imp);
+        jn->rec.len = 0;
+    }
+    if (fz_buf_append(&jn->rec, vb, fz_varint_put(vb, first - jn->last)) ||
+        fz_buf_append(&jn->rec, bi->rest, (size_t)(bi->end - bi->rest)))
+        return FZ_ENOMEM;
+    jn->last = first + (uint32_t)bi->x[1];
+    jn->ndocs += (uint32_t)bi->x[0];
+    if (bi->x[2] > jn->mtt)
+        jn->mtt = (uint32_t)bi->x[2];
+    if (bi->x[3] > jn->mtb)
+        jn->mtb = (uint32_t)bi->x[3];
+    if (bi->x[4] < jn->mindl)
+        jn->mindl = (uint32_t)bi->x[4];
+    imp_join(&jn->imp, &bi->lv);
+    return FZ_OK;
+}
+
+/* Puts a block of the term (after the pack being filled, which goes
+ * first). */
+static int put_block(build *b, MDB_cursor *cur, int field, const char *term, size_t len, const blkval *bv)
+{
+    int rc = tpack_flush(b, cur);
     if (rc)
         return rc;
+    b->term_blocks++;
     uint8_t key[STORE_KEY_MAX];
-    MDB_val k = {store_post_key(key, field, term, len, b->jn.first), key};
-    MDB_val v = {hl + b->jn.skip.len + b->jn.rec.len, NULL};
+    MDB_val k = {store_post_key(key, field, term, len, bv->first), key};
+    MDB_val v = {bv->plen[0] + bv->plen[1] + bv->plen[2], NULL};
     int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
     if (r)
         return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
-    memcpy(v.mv_data, hdr, hl);
-    if (b->jn.skip.len)
-        memcpy((uint8_t *)v.mv_data + hl, b->jn.skip.p, b->jn.skip.len);
-    memcpy((uint8_t *)v.mv_data + hl + b->jn.skip.len, b->jn.rec.p, b->jn.rec.len);
-    b->jn.active = 0;
+    uint8_t *p = v.mv_data;
+    for (int i = 0; i < 3; i++)
+        if (bv->plen[i]) {
+            memcpy(p, bv->part[i], bv->plen[i]);
+            p += bv->plen[i];
+        }
     /* a put into an existing index also reads and copies a leaf page */
     wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));
     return FZ_OK;
 }
 
+static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+{
+    if (!b->jn.active)
+        return FZ_OK;
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    blkval bv;
+    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv);
+    if (!rc)
+        rc = put_block(b, cur, field, term, len, &bv);
+    b->jn.active = 0;
+    return rc;
+}
+
 static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t first,
                     const uint8_t *val, size_t vlen)
 {
-    const uint8_t *p = val, *end = val + vlen;
-    uint64_t x[9], d0;
-    for (int i = 0; i < 9; i++)
-        if (!(p = fz_varint_get(p, end, &x[i])))
-            return FZ_ECORRUPT;
-    imp_levels lv;
-    for (int i = 0; i < 4; i++) {
-        if (x[5 + i] > 65535)
-            return FZ_ECORRUPT;
-        lv.dl[i] = (uint16_t)x[5 + i];
-    }
-    const uint8_t *rest = fz_varint_get(p, end, &d0); /* the first record's delta (0) */
-    if (!rest || x[0] == 0)
-        return FZ_ECORRUPT;
-    int rc;
-    if (b->jn.active && b->jn.ndocs + x[0] > STORE_BLOCK_DOCS && (rc = join_flush(b, cur, field, term, len)))
+    blkin bi;
+    int rc = blkin_parse(&bi, val, vlen);
+    if (rc)
         return rc;
-    uint8_t vb[FZ_VARINT_MAX];
-    if (!b->jn.active) {
-        b->jn.active = 1;
-        b->jn.first = first;
-        b->jn.last = first;
-        b->jn.ndocs = 0;
-        b->jn.mtt = b->jn.mtb = 0;
-        b->jn.mindl = UINT32_MAX;
-        imp_reset(&b->jn.imp);
-        b->jn.rec.len = 0;
-    }
-    if (fz_buf_append(&b->jn.rec, vb, fz_varint_put(vb, first - b->jn.last)) ||
-        fz_buf_append(&b->jn.rec, rest, (size_t)(end - rest)))
-        return FZ_ENOMEM;
-    b->jn.last = first + (uint32_t)x[1];
-    b->jn.ndocs += (uint32_t)x[0];
-    if (x[2] > b->jn.mtt)
-        b->jn.mtt = (uint32_t)x[2];
-    if (x[3] > b->jn.mtb)
-        b->jn.mtb = (uint32_t)x[3];
-    if (x[4] < b->jn.mindl)
-        b->jn.mindl = (uint32_t)x[4];
-    imp_join(&b->jn.imp, &lv);
-    return FZ_OK;
+    if (joiner_full(&b->jn, &bi) && (rc = join_flush(b, cur, field, term, len)))
+        return rc;
+    return joiner_append(&b->jn, first, &bi);
 }
 
 /* Before an update's first block of a term: a term in a pack is taken
@@ -1159,15 +1255,15 @@ static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size
  * and whether the term has blocks is noted for term_end. */
 static int term_begin(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
 {
-    b->jn.term_blocks = 0;
-    b->jn.term_known = 0;
+    b->term_blocks = 0;
+    b->term_known = 0;
     if (b->bulk)
         return FZ_OK;
     MDB_val k, v;
     store_tpack_iter it;
     int rc = store_term_find(cur, field, term, len, &k, &v, &it);
     if (rc == STORE_TERM_BLOCKS) {
-        b->jn.term_known = 1;
+        b->term_known = 1;
         return FZ_OK;
     }
     if (rc == FZ_ENOTFOUND)
@@ -1184,38 +1280,45 @@ static int term_begin(build *b, MDB_cursor *cur, int field, const char *term, si
     if ((rc = mdb_put(b->txn, store_dbi(b->s, STORE_DB_POST), &bk, &bv, 0)))
         return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
     wrote(b, 8192);
-    b->jn.term_known = 1;
+    b->term_known = 1;
     return FZ_OK;
 }
 
-/* After a term's blocks went to the joiner: a small new term goes to a
- * pack (a fresh build's, or an update's into the pack before it), any
- * other to its blocks. */
-static int term_end(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+/* The term's last block, last: a small new term goes to a pack (a fresh
+ * build's, or an update's into the pack before it), any other to its
+ * blocks. */
+static int term_end(build *b, MDB_cursor *cur, int field, const char *term, size_t len, const blkval *last)
 {
-    if (!b->jn.active || b->jn.term_blocks || b->jn.term_known ||
-        !store_tpack_fits(b->jn.ndocs, b->jn.rec.len))
-        return join_flush(b, cur, field, term, len);
+    if (b->term_blocks || b->term_known || !store_tpack_fits(last->ndocs, last->plen[2]))
+        return put_block(b, cur, field, term, len, last);
     int rc;
     if (!b->bulk) {
-        rc = store_tpack_insert(b->s, b->txn, field, term, len, b->jn.ndocs, b->jn.first,
-                                (const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->emsg, b->emsglen);
+        rc = store_tpack_insert(b->s, b->txn, field, term, len, last->ndocs, last->first, last->part[2],
+                                last->plen[2], b->emsg, b->emsglen);
         if (rc == FZ_ENOTFOUND)
-            return join_flush(b, cur, field, term, len);
-        if (!rc) {
-            b->jn.active = 0;
+            return put_block(b, cur, field, term, len, last);
+        if (!rc)
             wrote(b, 8192);
-        }
         return rc;
     }
     if (b->tpk.klen && (b->tpk.field != field || b->tpk.val.len >= STORE_TPACK_BYTES) &&
         (rc = tpack_flush(b, cur)))
         return rc;
-    if ((rc = store_tpack_add(&b->tpk, field, term, len, b->jn.ndocs, b->jn.first, (const uint8_t *)b->jn.rec.p,
-                              b->jn.rec.len)))
-        return rc;
+    return store_tpack_add(&b->tpk, field, term, len, last->ndocs, last->first, last->part[2], last->plen[2]);
+}
+
+/* term_end for the joiner's open block, if any. */
+static int join_end(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+{
+    if (!b->jn.active)
+        return FZ_OK;
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    blkval bv;
+    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv);
+    if (!rc)
+        rc = term_end(b, cur, field, term, len, &bv);
     b->jn.active = 0;
-    return FZ_OK;
+    return rc;
 }
 
 /* Feeds every block the workers hold for this term (in worker = id order)
@@ -1236,7 +1339,7 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
                     break;
                 bd = &ta->cur;
             }
-            if ((rc = serialize_block(b, bd)))
+            if ((rc = serialize_block(&b->blk, bd)))
                 break;
             uint32_t first = w->base + bd->first;
             if (run) {
@@ -1404,7 +1507,7 @@ static int flush_postings(build *b)
             whas = next_worker_term(b, &wfield, wterm, &wlen);
         }
         if (!rc)
-            rc = term_end(b, cur, field, t, len);
+            rc = join_end(b, cur, field, t, len);
     }
     if (!rc)
         rc = tpack_flush(b, cur);
