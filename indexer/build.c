@@ -899,6 +899,9 @@ static void run_job(worker *w, job *j)
     }
 }
 
+static int prep_terms(build *b, worker *w);
+static void ps_end(build *b, worker *w);
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -917,6 +920,18 @@ static void *worker_main(void *arg)
             if (!w->order)
                 w->order = malloc(sizeof *w->order); /* mark done even on failure */
             b->sorted_n++;
+            pthread_cond_broadcast(&b->cv_idle);
+            if (b->prep) {
+                /* the last flush: prepare the blocks while the main
+                 * thread writes the entries (its stream ends either way) */
+                pthread_mutex_unlock(&b->mu);
+                rc = rc ? (ps_end(b, w), rc) : prep_terms(b, w);
+                pthread_mutex_lock(&b->mu);
+                if (rc && rc != 1 && !w->err) {
+                    snprintf(w->msg, sizeof w->msg, "preparing postings: %s", fz_strerror(rc));
+                    __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
+                }
+            }
             b->busy--;
             pthread_cond_broadcast(&b->cv_idle);
             continue;
@@ -1122,11 +1137,19 @@ static int tpack_flush(build *b, MDB_cursor *cur)
 
 /* Finishes the joined block: its header into hdr (STORE_BLOCK_HDR_MAX),
  * its impact and skip table into jn->skip, and the whole as *bv (pointing
- * into hdr and jn, valid until either changes). */
-static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv)
+ * into hdr and jn, valid until either changes).  With records_only (the
+ * block goes to a term pack, see term_end) only its records. */
+static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv, int records_only)
 {
     bv->first = jn->first;
     bv->ndocs = jn->ndocs;
+    bv->part[2] = (const uint8_t *)jn->rec.p;
+    bv->plen[2] = jn->rec.len;
+    if (records_only) {
+        bv->part[0] = bv->part[1] = NULL;
+        bv->plen[0] = bv->plen[1] = 0;
+        return FZ_OK;
+    }
     bv->part[0] = hdr;
     bv->plen[0] = store_block_header(hdr, jn->ndocs, jn->last - jn->first, jn->mtt, jn->mtb, jn->mindl);
     jn->skip.len = 0;
@@ -1134,8 +1157,6 @@ static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv)
                                imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0), &jn->skip);
     bv->part[1] = (const uint8_t *)jn->skip.p;
     bv->plen[1] = jn->skip.len;
-    bv->part[2] = (const uint8_t *)jn->rec.p;
-    bv->plen[2] = jn->rec.len;
     return rc;
 }
 
@@ -1231,7 +1252,7 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
         return FZ_OK;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
-    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv);
+    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, 0);
     if (!rc)
         rc = put_block(b, cur, field, term, len, &bv);
     b->jn.active = 0;
@@ -1284,9 +1305,17 @@ static int term_begin(build *b, MDB_cursor *cur, int field, const char *term, si
     return FZ_OK;
 }
 
+/* Whether the term's last block (of ndocs documents, records of reclen
+ * bytes) surely goes to a pack in term_end: a fresh build's small new
+ * term (in an update it may not find a pack). */
+static int to_fresh_pack(const build *b, uint32_t nblocks, uint32_t ndocs, size_t reclen)
+{
+    return b->bulk && !nblocks && store_tpack_fits(ndocs, reclen);
+}
+
 /* The term's last block, last: a small new term goes to a pack (a fresh
  * build's, or an update's into the pack before it), any other to its
- * blocks. */
+ * blocks.  last holds only its records when to_fresh_pack. */
 static int term_end(build *b, MDB_cursor *cur, int field, const char *term, size_t len, const blkval *last)
 {
     if (b->term_blocks || b->term_known || !store_tpack_fits(last->ndocs, last->plen[2]))
@@ -1314,11 +1343,222 @@ static int join_end(build *b, MDB_cursor *cur, int field, const char *term, size
         return FZ_OK;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
-    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv);
+    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, to_fresh_pack(b, b->term_blocks, b->jn.ndocs, b->jn.rec.len));
     if (!rc)
         rc = term_end(b, cur, field, term, len, &bv);
     b->jn.active = 0;
     return rc;
+}
+
+/* ---- prepared postings: at the last flush of a build that gathered in
+ * one batch (no run files), each worker joins and seals its own terms'
+ * blocks (every term lives in one worker) while the main thread writes the
+ * entries, and hands them over in its stream, sorted by term; the main
+ * thread merges the streams and only puts.  Items of a stream:
+ *   PI_TERM  field, length, the term's bytes;
+ *   PI_BLOCK / PI_LAST (the term's last block): first id, documents and
+ *            the three parts' lengths (5 x u32, host order), the parts. */
+enum { PI_TERM = 1, PI_BLOCK, PI_LAST };
+#define PS_CHUNK ((size_t)1 << 20)
+
+/* Room for n bytes at the end of w's stream: a new chunk when the last is
+ * full, once the main thread has read enough of the others.  NULL with
+ * *rc = FZ_ENOMEM, or 1 when the main thread stopped reading. */
+static uint8_t *ps_room(build *b, worker *w, size_t n, int *rc)
+{
+    pstream *s = &w->ps;
+    pchunk *t = s->tail;
+    if (t && t->size - t->len >= n)
+        return t->data + t->len;
+    size_t size = n > PS_CHUNK ? n : PS_CHUNK;
+    pthread_mutex_lock(&b->mu);
+    if (t) {
+        __atomic_store_n(&t->complete, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&b->cv_prep);
+    }
+    while (s->held && s->held + size > b->prep_cap && !b->prep_abort)
+        pthread_cond_wait(&b->cv_prep, &b->mu);
+    int stop = b->prep_abort;
+    pthread_mutex_unlock(&b->mu);
+    pchunk *c = stop ? NULL : malloc(sizeof *c + size);
+    if (!c) {
+        *rc = stop ? 1 : FZ_ENOMEM;
+        return NULL;
+    }
+    c->next = NULL;
+    c->len = 0;
+    c->size = size;
+    c->complete = 0;
+    pthread_mutex_lock(&b->mu);
+    if (t)
+        t->next = c;
+    else
+        __atomic_store_n(&s->head, c, __ATOMIC_RELEASE);
+    s->tail = c;
+    s->held += size;
+    pthread_mutex_unlock(&b->mu);
+    return c->data;
+}
+
+/* Ends w's stream (also after a failure: the main thread stops there). */
+static void ps_end(build *b, worker *w)
+{
+    pthread_mutex_lock(&b->mu);
+    if (w->ps.tail)
+        __atomic_store_n(&w->ps.tail->complete, 1, __ATOMIC_RELEASE);
+    w->ps.done = 1;
+    pthread_cond_broadcast(&b->cv_prep);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* The next item of w's stream (the main thread's), waiting for the
+ * worker; NULL at the stream's end.  The caller advances w->ps.off past
+ * the item; chunks read are freed here. */
+static const uint8_t *ps_item(build *b, worker *w)
+{
+    pstream *s = &w->ps;
+    pchunk *h = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
+    if (h && __atomic_load_n(&h->complete, __ATOMIC_ACQUIRE) && s->off < h->len)
+        return h->data + s->off;
+    const uint8_t *r = NULL;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        h = s->head;
+        int complete = h && __atomic_load_n(&h->complete, __ATOMIC_ACQUIRE);
+        if (complete && s->off < h->len) {
+            r = h->data + s->off;
+            break;
+        }
+        if (complete && h->next) {
+            __atomic_store_n(&s->head, h->next, __ATOMIC_RELEASE);
+            s->held -= h->size;
+            s->off = 0;
+            free(h);
+            pthread_cond_broadcast(&b->cv_prep);
+            continue;
+        }
+        if (s->done)
+            break;
+        pthread_cond_wait(&b->cv_prep, &b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return r;
+}
+
+/* Frees what is left of w's stream (its worker is done with it). */
+static void ps_free(worker *w)
+{
+    pchunk *c = w->ps.head;
+    while (c) {
+        pchunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    memset(&w->ps, 0, sizeof w->ps);
+}
+
+/* Seals the worker's joined block into its stream as an item of tag
+ * (records_only: see joiner_seal). */
+static int prep_block(build *b, worker *w, int tag, int records_only)
+{
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    blkval bv;
+    int rc = joiner_seal(&w->pj, b->prep_a0, hdr, &bv, records_only);
+    w->pj.active = 0;
+    if (rc)
+        return rc;
+    size_t n = 1 + 5 * 4 + bv.plen[0] + bv.plen[1] + bv.plen[2];
+    uint8_t *p = ps_room(b, w, n, &rc);
+    if (!p)
+        return rc;
+    uint32_t h[5] = {bv.first, bv.ndocs, (uint32_t)bv.plen[0], (uint32_t)bv.plen[1], (uint32_t)bv.plen[2]};
+    p[0] = (uint8_t)tag;
+    memcpy(p + 1, h, sizeof h);
+    p += 1 + sizeof h;
+    for (int i = 0; i < 3; i++)
+        if (bv.plen[i]) {
+            memcpy(p, bv.part[i], bv.plen[i]);
+            p += bv.plen[i];
+        }
+    w->ps.tail->len += n;
+    return FZ_OK;
+}
+
+/* A block item taken apart; returns its size. */
+static size_t pi_block(const uint8_t *p, blkval *bv)
+{
+    uint32_t h[5];
+    memcpy(h, p + 1, sizeof h);
+    bv->first = h[0];
+    bv->ndocs = h[1];
+    const uint8_t *q = p + 1 + sizeof h;
+    for (int i = 0; i < 3; i++) {
+        bv->part[i] = q;
+        bv->plen[i] = h[2 + i];
+        q += h[2 + i];
+    }
+    return (size_t)(q - p);
+}
+
+/* On a worker thread, after its terms are sorted: their blocks joined and
+ * sealed as flush_postings would, with the average length the index has
+ * after this batch (b->prep_a0), into w->ps.  Returns 0, FZ_ENOMEM or
+ * FZ_ECORRUPT, or 1 when the main thread stopped reading. */
+static int prep_terms(build *b, worker *w)
+{
+    int rc = 0;
+    for (uint32_t o = 0; o < w->norder && !rc; o++) {
+        const term_acc *ta = &w->terms[w->order[o]];
+        uint32_t nblocks = 0;
+        uint8_t *p = ps_room(b, w, 3 + ta->len, &rc);
+        if (!p)
+            break;
+        p[0] = PI_TERM;
+        p[1] = ta->field;
+        p[2] = ta->len;
+        memcpy(p + 3, term_bytes(w, ta), ta->len);
+        w->ps.tail->len += 3 + (size_t)ta->len;
+        for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
+            if (!bd) {
+                if (!ta->cur.ndocs)
+                    break;
+                bd = &ta->cur;
+            }
+            blkin bi;
+            if ((rc = serialize_block(&w->pblk, bd)) ||
+                (rc = blkin_parse(&bi, (const uint8_t *)w->pblk.p, w->pblk.len)))
+                break;
+            if (joiner_full(&w->pj, &bi)) {
+                if ((rc = prep_block(b, w, PI_BLOCK, 0)))
+                    break;
+                nblocks++;
+            }
+            rc = joiner_append(&w->pj, w->base + bd->first, &bi);
+            if (bd == &ta->cur)
+                break;
+        }
+        if (!rc && w->pj.active)
+            rc = prep_block(b, w, PI_LAST, to_fresh_pack(b, nblocks, w->pj.ndocs, w->pj.rec.len));
+    }
+    w->pj.active = 0;
+    ps_end(b, w);
+    return rc;
+}
+
+/* Stops the workers' preparing (when the main thread is done with their
+ * streams, or failed), waits for them and frees the streams. */
+static void prep_stop(build *b)
+{
+    if (!b->prep)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->prep_abort = 1;
+    pthread_cond_broadcast(&b->cv_prep);
+    pthread_mutex_unlock(&b->mu);
+    wait_idle(b);
+    for (int i = 0; i < b->nw; i++)
+        ps_free(&b->w[i]);
+    b->prep = b->prep_abort = 0;
 }
 
 /* Feeds every block the workers hold for this term (in worker = id order)
@@ -1517,7 +1757,59 @@ static int flush_postings(build *b)
     return rc;
 }
 
-/* Writes everything the workers gathered and empties them. */
+/* flush_postings for the workers' prepared streams (see prep_terms): the
+ * same keys and values, in the same order. */
+static int flush_prepared(build *b)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
+    if (rc)
+        return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
+    const uint8_t *head[BUILD_MAX_WORKERS];
+    for (int i = 0; i < b->nw; i++)
+        head[i] = ps_item(b, &b->w[i]);
+    while (!rc) {
+        int best = -1;
+        for (int i = 0; i < b->nw; i++) {
+            const uint8_t *h = head[i], *m = best < 0 ? NULL : head[best];
+            if (h && (!m || term_cmp(h[1], (const char *)h + 3, h[2], m[1], (const char *)m + 3, m[2]) < 0))
+                best = i;
+        }
+        if (best < 0)
+            break;
+        worker *w = &b->w[best];
+        int field = head[best][1];
+        size_t len = head[best][2];
+        char term[256];
+        memcpy(term, head[best] + 3, len);
+        w->ps.off += 3 + len;
+        rc = term_begin(b, cur, field, term, len);
+        while (!rc) {
+            const uint8_t *p = ps_item(b, w);
+            if (!p || p[0] == PI_TERM) {
+                rc = FZ_ECORRUPT; /* the worker stopped: its error is reported */
+                break;
+            }
+            blkval bv;
+            size_t n = pi_block(p, &bv);
+            int last = p[0] == PI_LAST;
+            rc = last ? term_end(b, cur, field, term, len, &bv) : put_block(b, cur, field, term, len, &bv);
+            w->ps.off += n;
+            if (last)
+                break;
+        }
+        if (!rc)
+            head[best] = ps_item(b, w);
+    }
+    if (!rc)
+        rc = tpack_flush(b, cur);
+    mdb_cursor_close(cur);
+    prep_stop(b);
+    int we = worker_errors(b);
+    return we ? we : rc;
+}
+
+/* Seconds on a monotonic clock (FZINDEX_TIMING). */
 static double mono(void)
 {
     struct timespec ts;
@@ -1562,7 +1854,9 @@ static void drop_postings(build *b, int dict)
 #endif
 }
 
-static int flush_epoch(build *b, int final)
+/* Writes one batch: entries, files and lengths, and the postings to a run
+ * file, or with final into the index. */
+static int flush_batch(build *b, int final)
 {
     double t0 = mono();
     wait_idle(b);
@@ -1570,6 +1864,33 @@ static int flush_epoch(build *b, int final)
     int rc = worker_errors(b);
     if (rc)
         return rc;
+    /* the ids of the batch's entries: the worker threads all saw the same
+     * records (worker 0 keeps them), then come the main thread's */
+    uint64_t next = b->st.next_id, sumlen = b->st.sumlen, nent = b->st.nentries;
+    for (int i = 0; i <= b->nw; i++) {
+        worker *w = &b->w[i];
+        if (!w->keeps_entries)
+            continue; /* its base is worker 0's */
+        if (next + w->nent >= UINT32_MAX)
+            return FZ_ELIMIT;
+        w->base = (uint32_t)next;
+        for (int j = 1; j < b->nw && i == 0; j++)
+            b->w[j].base = w->base;
+        next += w->nent;
+        sumlen += w->sumlen;
+        nent += w->nent;
+    }
+    /* a build in one batch: the workers prepare the postings after sorting
+     * (the main thread's worker gathered nothing: no merge) */
+    if (final && !b->nruns && b->nw && !b->mw->nterms) {
+        b->prep = 1;
+        b->prep_abort = 0;
+        b->prep_a0 = avg_of(sumlen, nent);
+        /* the budget's last quarter (build_create) for the streams */
+        b->prep_cap = b->mem_limit / 3 / (size_t)b->nw;
+        if (b->prep_cap < 4 * PS_CHUNK)
+            b->prep_cap = 4 * PS_CHUNK;
+    }
     /* sort every worker's terms, in parallel */
     if (b->nw) {
         pthread_mutex_lock(&b->mu);
@@ -1589,17 +1910,11 @@ static int flush_epoch(build *b, int final)
         if ((rc = worker_errors(b)))
             return rc;
     }
-    /* ids, entries, files, lengths: the worker threads all saw the same
-     * records (worker 0 keeps them), then come the main thread's */
+    /* entries, files, lengths, in id order */
     for (int i = 0; i <= b->nw && !rc; i++) {
         worker *w = &b->w[i];
         if (!w->keeps_entries)
-            continue; /* its base is worker 0's */
-        w->base = b->st.next_id;
-        for (int j = 1; j < b->nw && i == 0; j++)
-            b->w[j].base = w->base;
-        if ((uint64_t)w->base + w->nent >= UINT32_MAX)
-            return FZ_ELIMIT;
+            continue;
         const uint8_t *p = (const uint8_t *)w->recs.p, *end = p + w->recs.len;
         uint32_t fi = 0;
         for (uint32_t d = 0; d < w->nent; d++) {
@@ -1672,7 +1987,7 @@ static int flush_epoch(build *b, int final)
             return rc;
         drop_postings(b, 1);
     }
-    if ((rc = final ? flush_postings(b) : write_run(b)))
+    if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : write_run(b)))
         return rc;
     store_release_map(b->s);
     if (getenv("FZINDEX_TIMING"))
@@ -1696,6 +2011,15 @@ static int flush_epoch(build *b, int final)
     if (final)
         b->bulk = 0;
     return FZ_OK;
+}
+
+/* Writes everything the workers gathered and empties them (see
+ * flush_batch); the workers' preparing is stopped on every way out. */
+static int flush_epoch(build *b, int final)
+{
+    int rc = flush_batch(b, final);
+    prep_stop(b);
+    return rc;
 }
 
 /* ------------------------------------------------------------- lifecycle */
@@ -1724,6 +2048,10 @@ static void worker_free(worker *w)
     fz_buf_free(&w->recs);
     fz_buf_free(&w->join);
     fz_buf_free(&w->enc);
+    fz_buf_free(&w->pj.rec);
+    fz_buf_free(&w->pj.skip);
+    fz_buf_free(&w->pblk);
+    ps_free(w);
     free(w->dlen);
     for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
@@ -1766,7 +2094,7 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     b->mw = &b->w[0];
     store_bb_reset(&b->bb);
     if (pthread_mutex_init(&b->mu, NULL) || pthread_cond_init(&b->cv_job, NULL) ||
-        pthread_cond_init(&b->cv_idle, NULL)) {
+        pthread_cond_init(&b->cv_idle, NULL) || pthread_cond_init(&b->cv_prep, NULL)) {
         free(b->w);
         free(b);
         return FZ_ENOMEM;
@@ -2297,6 +2625,7 @@ void build_destroy(build *b)
         }
         pthread_cond_destroy(&b->cv_job);
         pthread_cond_destroy(&b->cv_idle);
+        pthread_cond_destroy(&b->cv_prep);
         pthread_mutex_destroy(&b->mu);
     }
     if (b->txn)
