@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../common/tok.h"
@@ -346,12 +347,31 @@ static uint32_t hash_term(int field, const char *t, size_t n)
     return h ^ (h >> 15);
 }
 
+/* Asks for the memory of a large array the dictionary or the postings
+ * reach at random to be backed by huge pages where the kernel has them
+ * (transparent huge pages in "madvise" mode): one TLB entry then covers 2
+ * MB, not 4 KB, and the build's many random accesses miss the TLB far less.
+ * Only a hint: nothing changes where it is refused. */
+static void want_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t pg = 4096;
+    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), z = ((uintptr_t)p + n) & ~(pg - 1);
+    if (n >= ((size_t)2 << 20) && z > a)
+        madvise((void *)a, z - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
     uint64_t *s = calloc(n, sizeof *s);
     if (!s)
         return FZ_ENOMEM;
+    want_huge(s, n * sizeof *s);
     for (uint32_t t = 0; t < w->nterms; t++) {
         uint32_t i = w->terms[t].hash & (n - 1);
         while (s[i])
@@ -393,9 +413,11 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         if (!nt)
             return UINT32_MAX;
         w->terms = nt;
+        want_huge(nt, cap * sizeof *nt);
         uint32_t *ns = realloc(w->tid_slot, cap * sizeof *ns);
         if (!ns)
             return UINT32_MAX;
+        want_huge(ns, cap * sizeof *ns);
         memset(ns + w->terms_cap, 0, (cap - w->terms_cap) * sizeof *ns);
         w->tid_slot = ns;
         w->terms_cap = cap;
@@ -517,10 +539,15 @@ static void *slab_alloc(worker *w, size_t size)
     size = (size + 15) & ~(size_t)15;
     slab *sl = w->slabs;
     if (!sl || sl->size - sl->used < size) {
-        size_t ss = size > ((size_t)1 << 20) ? size : ((size_t)1 << 20);
-        sl = malloc(sizeof *sl + ss);
-        if (!sl)
+        /* whole huge pages (see want_huge): a term's chunks are written
+         * at random over all of them */
+        const size_t huge = (size_t)2 << 20;
+        size_t total = (sizeof *sl + size + huge - 1) & ~(huge - 1), ss = total - sizeof *sl;
+        void *m = NULL;
+        if (posix_memalign(&m, huge, total))
             return NULL;
+        want_huge(m, total);
+        sl = m;
         sl->size = ss;
         sl->used = 0;
         sl->next = w->slabs;
@@ -1901,16 +1928,8 @@ static int flush_batch(build *b, int final)
     }
     if ((rc = sort_worker_terms(b->mw)))
         return rc;
-    if (b->nw) {
-        pthread_mutex_lock(&b->mu);
-        while (b->sorted_n < b->nw)
-            pthread_cond_wait(&b->cv_idle, &b->mu);
-        b->sort_req = 0;
-        pthread_mutex_unlock(&b->mu);
-        if ((rc = worker_errors(b)))
-            return rc;
-    }
-    /* entries, files, lengths, in id order */
+    /* entries, files, lengths, in id order, while the workers sort (they
+     * touch only their terms) */
     for (int i = 0; i <= b->nw && !rc; i++) {
         worker *w = &b->w[i];
         if (!w->keeps_entries)
@@ -1977,6 +1996,15 @@ static int flush_batch(build *b, int final)
         b->added += w->nent;
         b->st.sumlen += w->sumlen;
     }
+    if (b->nw) {
+        pthread_mutex_lock(&b->mu);
+        while (b->sorted_n < b->nw)
+            pthread_cond_wait(&b->cv_idle, &b->mu);
+        b->sort_req = 0;
+        pthread_mutex_unlock(&b->mu);
+        if ((rc = worker_errors(b)))
+            return rc;
+    }
     double t2 = mono();
     /* a batch's postings go to a run file; the last batch merges them all.
      * When there are runs already, the last batch becomes one too and its
@@ -1991,7 +2019,7 @@ static int flush_batch(build *b, int final)
         return rc;
     store_release_map(b->s);
     if (getenv("FZINDEX_TIMING"))
-        fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, sorted and wrote entries in %.2f s, "
+        fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, wrote entries (and sorted terms) in %.2f s, "
                         "postings in %.2f s (%zu MB gathered)\n",
                 t1 - t0, t2 - t1, mono() - t2, mem_used(b) >> 20);
     /* after the last batch the dictionaries go too, before the commit,
