@@ -38,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../common/tok.h"
@@ -347,31 +346,12 @@ static uint32_t hash_term(int field, const char *t, size_t n)
     return h ^ (h >> 15);
 }
 
-/* Asks for the memory of a large array the dictionary or the postings
- * reach at random to be backed by huge pages where the kernel has them
- * (transparent huge pages in "madvise" mode): one TLB entry then covers 2
- * MB, not 4 KB, and the build's many random accesses miss the TLB far less.
- * Only a hint: nothing changes where it is refused. */
-static void want_huge(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t pg = 4096;
-    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), z = ((uintptr_t)p + n) & ~(pg - 1);
-    if (n >= ((size_t)2 << 20) && z > a)
-        madvise((void *)a, z - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
-
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
     uint64_t *s = calloc(n, sizeof *s);
     if (!s)
         return FZ_ENOMEM;
-    want_huge(s, n * sizeof *s);
     for (uint32_t t = 0; t < w->nterms; t++) {
         uint32_t i = w->terms[t].hash & (n - 1);
         while (s[i])
@@ -413,11 +393,9 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         if (!nt)
             return UINT32_MAX;
         w->terms = nt;
-        want_huge(nt, cap * sizeof *nt);
         uint32_t *ns = realloc(w->tid_slot, cap * sizeof *ns);
         if (!ns)
             return UINT32_MAX;
-        want_huge(ns, cap * sizeof *ns);
         memset(ns + w->terms_cap, 0, (cap - w->terms_cap) * sizeof *ns);
         w->tid_slot = ns;
         w->terms_cap = cap;
@@ -539,15 +517,10 @@ static void *slab_alloc(worker *w, size_t size)
     size = (size + 15) & ~(size_t)15;
     slab *sl = w->slabs;
     if (!sl || sl->size - sl->used < size) {
-        /* whole huge pages (see want_huge): a term's chunks are written
-         * at random over all of them */
-        const size_t huge = (size_t)2 << 20;
-        size_t total = (sizeof *sl + size + huge - 1) & ~(huge - 1), ss = total - sizeof *sl;
-        void *m = NULL;
-        if (posix_memalign(&m, huge, total))
+        size_t ss = size > ((size_t)1 << 20) ? size : ((size_t)1 << 20);
+        sl = malloc(sizeof *sl + ss);
+        if (!sl)
             return NULL;
-        want_huge(m, total);
-        sl = m;
         sl->size = ss;
         sl->used = 0;
         sl->next = w->slabs;
