@@ -424,9 +424,9 @@ int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
  * Readers find a term with store_term_find and open a packed term's
  * postings as a block (store_block_open_tpack). */
 #define STORE_TPACK_DOCS 16          /* documents of a packed term at most (no skip table) */
-#define STORE_TPACK_TERM_BYTES 64    /* bytes of a packed term's records at most */
-#define STORE_TPACK_BYTES 1024       /* a pack is closed once its value reaches this */
-#define STORE_TPACK_GROW 2048        /* an update adds no term to a pack of this many bytes */
+#define STORE_TPACK_TERM_BYTES 128   /* bytes of a packed term's records at most */
+#define STORE_TPACK_BYTES 512        /* a pack is closed once its value reaches this */
+#define STORE_TPACK_GROW 1024       /* an update adds no term to a pack of this many bytes */
 
 /* The key of a pack whose first term is term: field, term, 0x00 (the
  * term's block keys, STORE_KEY_MAX bytes of room, minus the id).  Returns
@@ -503,6 +503,12 @@ void store_tpack_free(store_tpack_builder *pb);
  * msg. */
 int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint32_t lo,
                        uint32_t hi, fz_buf *out, uint32_t *first, char *msg, size_t msglen);
+/* Before a term new to the index gets blocks: when the pack before it in
+ * key order holds terms after it, those go to a pack of their own (keyed
+ * by the first of them), so that the term's blocks do not fall inside a
+ * pack.  FZ_OK (also when there was nothing to split), FZ_EINVAL when the
+ * term is in that pack, FZ_ECORRUPT, LMDB errors with msg. */
+int store_tpack_split(store *s, MDB_txn *txn, int field, const char *term, size_t len, char *msg, size_t msglen);
 /* Puts a new small term (store_tpack_fits; in no pack and without blocks)
  * into the pack before it in key order, when there is one of the same
  * field below STORE_TPACK_GROW bytes: FZ_OK, or FZ_ENOTFOUND when there

@@ -1228,6 +1228,10 @@ static int put_block(build *b, MDB_cursor *cur, int field, const char *term, siz
     int rc = tpack_flush(b, cur);
     if (rc)
         return rc;
+    /* an update's first block of a term new to the index: not inside a pack */
+    if (!b->bulk && !b->term_known && !b->term_blocks &&
+        (rc = store_tpack_split(b->s, b->txn, field, term, len, b->emsg, b->emsglen)))
+        return rc;
     b->term_blocks++;
     uint8_t key[STORE_KEY_MAX];
     MDB_val k = {store_post_key(key, field, term, len, bv->first), key};

@@ -64,7 +64,7 @@ mkdir -p "$P/src"
 printf '【甲】龜鶴遐齡之說\n一段正文，龜鶴並見，麟角。\n\n【乙】松柏長青\n正文二，松柏之茂。\n\n【戊】鳳毛\n正文五。\n' >"$P/src/a.txt"
 printf '【丙】龜鶴之圖\n正文三，松柏，鳳毛。\n' >"$P/src/b.txt"
 printf '【丁】麒麟獻瑞\n正文四，鳳毛麟角。\n' >"$P/src/c.txt"
-PQ='龜鶴 松柏 正文 鳳毛 麟角 麒麟 鶴遐 之 龜鶴_OR_麒麟 title:鳳毛'
+PQ='龜鶴 松柏 正文 鳳毛 麟角 麒麟 鶴遐 之 龜鶴_OR_麒麟 title:鳳毛 鸞鳳 和鳴'
 # same_as_fresh DESC FILES...: the index $P/db answers as a fresh build of FILES
 same_as_fresh() {
     sf=$1
@@ -98,11 +98,32 @@ same_as_fresh "packs: removed" "$P/src/b.txt" "$P/src/c.txt"
 printf '【丙】龜鶴之圖\n正文三改，松柏。\n\n【己】麟角\n新文。\n' >"$P/src/b.txt"
 check "packs: change a file" "$FZI" --db "$P/db" --quiet "$P/src/b.txt"
 same_as_fresh "packs: changed" "$P/src/b.txt" "$P/src/c.txt"
+# a new term in 20 entries gets blocks, which must not fall inside the pack
+# of the terms around it (鸞鳳 sorts among 鳳毛, 鶴遐, 麟角, 麒麟, 龜鶴)
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    printf '【鸞鳳%s】\n鸞鳳和鳴，其%s。\n\n' "$i" "$i"
+done >"$P/src/d.txt"
+check "packs: add a file with a new frequent term" "$FZI" --db "$P/db" --quiet "$P/src/d.txt"
+same_as_fresh "packs: new frequent term" "$P/src/b.txt" "$P/src/c.txt" "$P/src/d.txt"
+# the same into an index of c.txt alone, whose text terms are one pack
+mv "$P/db" "$P/db.keep"
+"$FZI" --db "$P/db" --quiet "$P/src/c.txt"
+check "packs: c.txt alone: one pack holds 麒麟 and 麟角" test "$(packs_in "$P/db")" -le 4
+check "packs: a new frequent term inside a pack" "$FZI" --db "$P/db" --quiet "$P/src/d.txt"
+same_as_fresh "packs: new frequent term inside a pack" "$P/src/c.txt" "$P/src/d.txt"
+rm -rf "$P/db"
+mv "$P/db.keep" "$P/db"
 check "packs: --pack" "$FZI" --db "$P/db" --pack "$P/db.fz" --quiet
 check "packs: the archive is sound" "$FZI" --db "$P/db.fz" --check --quiet
 mv "$P/db" "$P/db.dir"
 mv "$P/db.fz" "$P/db"
-same_as_fresh "packs: archive" "$P/src/b.txt" "$P/src/c.txt"
+same_as_fresh "packs: archive" "$P/src/b.txt" "$P/src/c.txt" "$P/src/d.txt"
+# the archive packs again the small terms that the updates left in blocks
+layout() { "$FZI" --db "$1" --check 2>&1 | sed -n 's/.* entries, \(.*\), [0-9]* postings$/\1/p'; }
+check "packs: the updated index keeps small terms in blocks" test "$(layout "$P/db.dir")" != "$(layout "$P/fresh")"
+check "packs: its archive has the blocks and packs of a fresh build" \
+    sh -c 'test -n "$1" && test "$1" = "$2" || { echo "  archive: $1; fresh build: $2" >&2; false; }' sh \
+    "$(layout "$P/db")" "$(layout "$P/fresh")"
 rm -rf "$P/db" "$P/m"
 "$FZI" --db "$P/db" --quiet "$P/src/b.txt"
 "$FZI" --db "$P/m" --quiet "$P/src/a.txt" "$P/src/c.txt"
