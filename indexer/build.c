@@ -19,7 +19,9 @@
  * records are concatenated; only the first id delta is rewritten).  So the
  * index receives every term once, in key order (LMDB appends when the index
  * was empty), however many batches there were; everything is still one
- * write transaction.
+ * write transaction.  The entries are written while the workers sort their
+ * terms; a build of one batch has the workers join and seal the blocks too
+ * (prep_terms), and the main thread only puts them (flush_prepared).
  *
  * In memory, each worker gives every distinct (field, term) a term id from
  * an open-addressing hash table; its postings accumulate as block records
