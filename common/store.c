@@ -2748,24 +2748,41 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
     return rc;
 }
 
+/* Opens *cur (the caller closes it) on the record before where term's
+ * keys would be (the pack that would hold the term): 1 when that is a
+ * pack of field (*k, *v its key and value), 0 when there is none, else an
+ * FZ_ error with msg. */
+static int tpack_before(store *s, MDB_txn *txn, MDB_cursor **cur, int field, const char *term, size_t len,
+                        MDB_val *k, MDB_val *v, char *msg, size_t msglen)
+{
+    uint8_t key[STORE_KEY_MAX];
+    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], cur);
+    if (rc) {
+        *cur = NULL;
+        return store_lmdb_err(rc, "reading postings", msg, msglen);
+    }
+    k->mv_size = store_tpack_key(key, field, term, len);
+    k->mv_data = key;
+    rc = mdb_cursor_get(*cur, k, v, MDB_SET_RANGE);
+    if (rc == 0)
+        rc = mdb_cursor_get(*cur, k, v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(*cur, k, v, MDB_LAST);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : store_lmdb_err(rc, "reading postings", msg, msglen);
+    return store_key_is_tpack(k->mv_data, k->mv_size) && ((const uint8_t *)k->mv_data)[0] == field;
+}
+
 int store_tpack_split(store *s, MDB_txn *txn, int field, const char *term, size_t len, char *msg, size_t msglen)
 {
     if (len > STORE_KEY_MAX - 6)
         return FZ_EINVAL;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &cur);
-    if (rc)
-        return store_lmdb_err(rc, "reading postings", msg, msglen);
-    uint8_t key[STORE_KEY_MAX];
-    MDB_val k = {store_tpack_key(key, field, term, len), key}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == 0)
-        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-    else if (rc == MDB_NOTFOUND)
-        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    if (rc || !store_key_is_tpack(k.mv_data, k.mv_size) || ((const uint8_t *)k.mv_data)[0] != field) {
+    MDB_val k, v;
+    int rc = tpack_before(s, txn, &cur, field, term, len, &k, &v, msg, msglen);
+    if (rc != 1) {
         mdb_cursor_close(cur);
-        return rc && rc != MDB_NOTFOUND ? store_lmdb_err(rc, "reading postings", msg, msglen) : FZ_OK;
+        return rc;
     }
     store_tpack_iter it;
     store_tpack_builder pb = {0}, pb2 = {0};
@@ -2804,20 +2821,11 @@ int store_tpack_insert(store *s, MDB_txn *txn, int field, const char *term, size
     if (!store_tpack_fits(ndocs, recs_len) || recs_len < 1 || recs[0] != 0 || len > STORE_KEY_MAX - 6)
         return FZ_EINVAL;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &cur);
-    if (rc)
-        return store_lmdb_err(rc, "reading postings", msg, msglen);
-    uint8_t key[STORE_KEY_MAX];
-    MDB_val k = {store_tpack_key(key, field, term, len), key}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == 0)
-        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-    else if (rc == MDB_NOTFOUND)
-        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    if (rc || !store_key_is_tpack(k.mv_data, k.mv_size) || ((const uint8_t *)k.mv_data)[0] != field ||
-        v.mv_size >= STORE_TPACK_GROW) {
+    MDB_val k, v;
+    int rc = tpack_before(s, txn, &cur, field, term, len, &k, &v, msg, msglen);
+    if (rc != 1 || v.mv_size >= STORE_TPACK_GROW) {
         mdb_cursor_close(cur);
-        return rc && rc != MDB_NOTFOUND ? store_lmdb_err(rc, "reading postings", msg, msglen) : FZ_ENOTFOUND;
+        return rc < 0 ? rc : FZ_ENOTFOUND;
     }
     store_tpack_iter it;
     store_tpack_builder pb = {0};

@@ -192,18 +192,28 @@ both "no magic record" "$T/nomagic" "not a fangzhi index"
 set -- $("$POKE" "$DB" next post "62$(hx 下城)00")
 key=$1 val=$2
 check "found the posting block of 下城" test "${key%????????}" = "62$(hx 下城)00"
-fresh "$T/flip"
-off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$T/flip/data.mdb" "$val")
-check "its value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
-printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
-    dd of="$T/flip/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
-check "damaged block: fzsearch exits 2" status_is 2 "$FZS" --db "$T/flip" 下城
-check "damaged block: fzsearch one line" one_line
-check "damaged block: fzsearch says damaged" says "damaged"
-check "damaged block: fzsearch says to re-index" says "re-index"
-check "damaged block: other queries still work" status_is 0 "$FZS" --db "$T/flip" 治水
-check "damaged block: --check exits 2" status_is 2 "$FZI" --db "$T/flip" --check
-check "damaged block: --check names the block" says 'post b:"下城" @[0-9]*: block does not decode'
+# overwrite DIR VALHEX WHAT: a fresh copy DIR of the index with the first
+# 12 bytes of the value VALHEX overwritten in its data.mdb
+overwrite() {
+    fresh "$1"
+    off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$1/data.mdb" "$2")
+    check "$3: its value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
+    printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
+        dd of="$1/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
+}
+# damaged DESC DIR QUERY OTHER NAMED: on the damaged index DIR, fzsearch
+# QUERY fails with one line saying so, OTHER still works, --check says NAMED
+damaged() {
+    check "$1: fzsearch exits 2" status_is 2 "$FZS" --db "$2" "$3"
+    check "$1: fzsearch one line" one_line
+    check "$1: fzsearch says damaged" says "damaged"
+    check "$1: fzsearch says to re-index" says "re-index"
+    check "$1: other queries still work" status_is 0 "$FZS" --db "$2" "$4"
+    check "$1: --check exits 2" status_is 2 "$FZI" --db "$2" --check
+    check "$1: --check names it" says "$5"
+}
+overwrite "$T/flip" "$val" "damaged block"
+damaged "damaged block" "$T/flip" 下城 治水 'post b:"下城" @[0-9]*: block does not decode'
 check "damaged block: --check ends with one summary line" \
     sh -c "tail -n 1 '$T/err' | grep -q 'index is damaged: 1 problem found; re-index'"
 # indexing more text with that term: either it refuses (one line, index as
@@ -229,18 +239,8 @@ set -- $("$POKE" "$DB" prev post "62$(hx 井长)00")
 pkey=$1 pval=$2
 check "found the term pack of 井长" sh -c 'case "$0" in 62*00) test ${#0} -lt 40 ;; *) false ;; esac' "$pkey"
 check "井长 found before the damage" status_is 0 "$FZS" --db "$DB" 井长
-fresh "$T/pflip"
-off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$T/pflip/data.mdb" "$pval")
-check "the pack's value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
-printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
-    dd of="$T/pflip/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
-check "damaged pack: fzsearch exits 2" status_is 2 "$FZS" --db "$T/pflip" 井长
-check "damaged pack: fzsearch one line" one_line
-check "damaged pack: fzsearch says damaged" says "damaged"
-check "damaged pack: fzsearch says to re-index" says "re-index"
-check "damaged pack: a term in blocks still found" status_is 0 "$FZS" --db "$T/pflip" 下城
-check "damaged pack: --check exits 2" status_is 2 "$FZI" --db "$T/pflip" --check
-check "damaged pack: --check names the pack" says "post b:\".*\" @0: term pack does not decode"
+overwrite "$T/pflip" "$pval" "damaged pack"
+damaged "damaged pack" "$T/pflip" 井长 下城 'post b:".*" @0: term pack does not decode'
 check "damaged pack: no sanitizer report" no_report
 
 # --- what --check finds: each damage made through LMDB, so the tables

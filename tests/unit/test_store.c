@@ -653,6 +653,27 @@ static store_entry test_entry(uint32_t i, uint32_t file, char *body, size_t blen
     return e;
 }
 
+/* A new index in a new directory dir (a mkdtemp template), opened for
+ * writing, with a write transaction begun. */
+static store *tmp_index(char *dir, MDB_txn **txn)
+{
+    char db[256], msg[256] = "";
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/idx", dir);
+    store *s = NULL;
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_begin(s, 1, txn, msg, sizeof msg), 0);
+    return s;
+}
+
+/* Removes the directory tmp_index made. */
+static void tmp_remove(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 /* Entry blocks: written through a store_entry_writer, every entry reads
  * back exactly by id (store_entry_get) and by walking the blocks; a block
  * holds one file's consecutive ids and fills at most a page unless it is
@@ -660,14 +681,9 @@ static store_entry test_entry(uint32_t i, uint32_t file, char *body, size_t blen
  * entries only; any cut or changed method of a block is damage. */
 TEST(test_entry_blocks)
 {
-    char dir[] = "/tmp/fz-test-eblk-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char db[256], msg[256] = "";
-    snprintf(db, sizeof db, "%s/idx", dir);
-    store *s = NULL;
-    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    char dir[] = "/tmp/fz-test-eblk-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    store *s = tmp_index(dir, &txn);
     static char body[70000];
     store_entry_writer w = {0};
     fz_buf rec = {0};
@@ -763,9 +779,7 @@ TEST(test_entry_blocks)
     CHECK_EQ_INT(store_commit(s, txn, "removing", msg, sizeof msg), 0);
     store_close(s);
     fz_buf_free(&rec);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    tmp_remove(dir);
 }
 
 /* ---- term packs ---- */
@@ -796,6 +810,18 @@ static void tp_put_pack(MDB_txn *txn, MDB_dbi dbi, store_tpack_builder *pb)
     MDB_val k = {pb->klen, pb->key}, v = {pb->val.len, pb->val.p};
     CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
     store_tpack_reset(pb);
+}
+
+/* Puts term's block of docs[0..n) (tp_records') under its first id. */
+static void tp_put_block(MDB_txn *txn, MDB_dbi dbi, store_block_builder *bb, fz_buf *val, const char *term,
+                         const uint32_t *docs, size_t n)
+{
+    uint8_t key[STORE_KEY_MAX];
+    tp_records(bb, docs, n);
+    CHECK_EQ_INT(store_bb_finish(bb, 50, val), 0);
+    MDB_val k = {store_post_key(key, STORE_F_TEXT, term, strlen(term), docs[0]), key}, v = {val->len, val->p};
+    CHECK(!store_key_is_tpack(key, k.mv_size));
+    CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
 }
 
 /* Finds term in field: what store_term_find says, and (packed) the ids of
@@ -839,14 +865,9 @@ static int tp_find(store *s, MDB_txn *txn, int field, const char *term, uint32_t
 
 TEST(test_term_packs)
 {
-    char dir[] = "/tmp/fz-test-tpack-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char db[256], msg[256] = "";
-    snprintf(db, sizeof db, "%s/idx", dir);
-    store *s = NULL;
-    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    char dir[] = "/tmp/fz-test-tpack-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    store *s = tmp_index(dir, &txn);
     MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
     uint32_t lens[10];
     for (uint32_t i = 0; i < 10; i++)
@@ -872,17 +893,8 @@ TEST(test_term_packs)
     tp_put_pack(txn, dbi, &pb);
     fz_buf val = {0};
     uint8_t key[STORE_KEY_MAX];
-    tp_records(&bb, d3, 2);
-    CHECK_EQ_INT(store_bb_finish(&bb, 50, &val), 0);
-    MDB_val bk = {store_post_key(key, STORE_F_TEXT, "b", 1, 2), key}, bv = {val.len, val.p};
-    CHECK(!store_key_is_tpack(key, bk.mv_size));
-    CHECK_EQ_INT(mdb_put(txn, dbi, &bk, &bv, 0), 0);
-    tp_records(&bb, d4, 1);
-    CHECK_EQ_INT(store_bb_finish(&bb, 50, &val), 0);
-    bk.mv_size = store_post_key(key, STORE_F_TEXT, "b", 1, 6);
-    bv.mv_size = val.len;
-    bv.mv_data = val.p;
-    CHECK_EQ_INT(mdb_put(txn, dbi, &bk, &bv, 0), 0);
+    tp_put_block(txn, dbi, &bb, &val, "b", d3, 2);
+    tp_put_block(txn, dbi, &bb, &val, "b", d4, 1);
     tp_add(&pb, &bb, STORE_F_TEXT, "c1", d4, 1);
     tp_add(&pb, &bb, STORE_F_TEXT, "c2", d3, 2);
     tp_add(&pb, &bb, STORE_F_TEXT, "c3", d1, 1);
@@ -931,9 +943,7 @@ TEST(test_term_packs)
     CHECK_EQ_INT(b.min_dl, 101);
     CHECK_EQ_INT(b.max_tf_title, 1);
     CHECK_EQ_INT(b.max_tf_body, 2);
-    bk.mv_size = store_post_key(key, STORE_F_TEXT, "a2", 2, first);
-    bv.mv_size = val.len;
-    bv.mv_data = val.p;
+    MDB_val bk = {store_post_key(key, STORE_F_TEXT, "a2", 2, first), key}, bv = {val.len, val.p};
     CHECK_EQ_INT(mdb_put(txn, dbi, &bk, &bv, 0), 0);
     CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a2", ids, &n), STORE_TERM_BLOCKS);
     CHECK_EQ_INT(n, 3);
@@ -990,12 +1000,7 @@ TEST(test_term_packs)
      * pack is split first, so c9 is still found after c4's block */
     CHECK_EQ_INT(store_tpack_split(s, txn, STORE_F_TEXT, "c3", 2, msg, sizeof msg), FZ_EINVAL);
     CHECK_EQ_INT(store_tpack_split(s, txn, STORE_F_TEXT, "c4", 2, msg, sizeof msg), 0);
-    tp_records(&bb, d4, 1);
-    CHECK_EQ_INT(store_bb_finish(&bb, 50, &val), 0);
-    bk.mv_size = store_post_key(key, STORE_F_TEXT, "c4", 2, 6);
-    bv.mv_size = val.len;
-    bv.mv_data = val.p;
-    CHECK_EQ_INT(mdb_put(txn, dbi, &bk, &bv, 0), 0);
+    tp_put_block(txn, dbi, &bb, &val, "c4", d4, 1);
     CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c4", ids, &n), STORE_TERM_BLOCKS);
     CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c3", ids, &n), STORE_TERM_PACKED);
     CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c9", ids, &n), STORE_TERM_PACKED);
@@ -1031,9 +1036,7 @@ TEST(test_term_packs)
     store_tpack_free(&pb);
     store_bb_free(&bb);
     fz_buf_free(&val);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    tmp_remove(dir);
 }
 
 int main(void)
