@@ -168,6 +168,8 @@ typedef struct {
     char encoding[24];
     char *volume;        /* the book title of its first line ("" none), set by end_wfile */
     int merged;              /* from build_merge: not reported to on_file */
+    fz_buf recs;             /* its encoded entry records, each led by v length, then
+                              * v length and the join map */
 } wfile;
 
 /* A run file: one batch's postings, sorted by term, and its read state. */
@@ -260,7 +262,8 @@ typedef struct worker {
     size_t scratch_cap;
     /* this epoch's output */
     uint32_t nent;           /* entries, local ids 0 .. nent-1 */
-    fz_buf recs;             /* encoded entry records, each led by v length */
+    size_t files_done;       /* files whose records are complete (under the build's mutex) */
+    size_t files_written;    /* files whose entries the main thread wrote (write_ready_entries) */
     uint32_t *dlen;
     size_t dlen_cap;
     uint64_t sumlen;
@@ -316,6 +319,7 @@ struct build {
 
     fz_buf val;              /* block value scratch */
     fz_buf blk;              /* one block value, serialized */
+    fz_buf erec;             /* an entry record with its file id (write_file_entries) */
     store_entry_writer ew;   /* the entry block being written */
     joiner jn;               /* the block joiner (of runs and merges) */
     uint32_t term_blocks;    /* blocks written of the current term */
@@ -773,10 +777,10 @@ static int on_record(void *ctx, const parse_entry *pe)
     e.authors = (const char **)pe->authors;
     e.author_len = auth_len;
     w->enc.len = 0;
-    if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(&w->recs, w->enc.len) ||
-                             fz_buf_append(&w->recs, w->enc.p, w->enc.len) ||
-                             fz_buf_varint(&w->recs, w->join.len) ||
-                             fz_buf_append(&w->recs, w->join.p, w->join.len)))
+    fz_buf *recs = &w->files[w->nfiles - 1].recs;
+    if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(recs, w->enc.len) ||
+                             fz_buf_append(recs, w->enc.p, w->enc.len) || fz_buf_varint(recs, w->join.len) ||
+                             fz_buf_append(recs, w->join.p, w->join.len)))
         return FZ_ENOMEM;
     if (w->nent == w->dlen_cap) {
         size_t cap = w->dlen_cap ? w->dlen_cap * 2 : 4096;
@@ -796,12 +800,18 @@ static int on_record(void *ctx, const parse_entry *pe)
 static int begin_wfile(worker *w, const char *path, uint64_t nbytes, int64_t mtime, const char *enc)
 {
     if (w->nfiles == w->files_cap) {
+        /* the main thread reads finished files' entries meanwhile
+         * (write_ready_entries): the array moves under the mutex */
         size_t cap = w->files_cap ? w->files_cap * 2 : 16;
+        pthread_mutex_lock(&w->b->mu);
         wfile *nf = realloc(w->files, cap * sizeof *nf);
+        if (nf) {
+            w->files = nf;
+            w->files_cap = cap;
+        }
+        pthread_mutex_unlock(&w->b->mu);
         if (!nf)
             return FZ_ENOMEM;
-        w->files = nf;
-        w->files_cap = cap;
     }
     wfile *f = &w->files[w->nfiles];
     memset(f, 0, sizeof *f);
@@ -944,6 +954,8 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&b->mu);
             run_job(w, j); /* the job is read-only while any worker has it */
             pthread_mutex_lock(&b->mu);
+            if (!w->err)
+                w->files_done = w->nfiles; /* for write_ready_entries */
             w->next_seq++;
             b->busy--;
             if (++j->done == b->nw) {
@@ -1846,7 +1858,6 @@ static void release_dict(worker *w)
     free(w->tid_slot);
     w->tid_slot = NULL;
     fz_buf_free(&w->names);
-    fz_buf_free(&w->recs);
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
 }
 
@@ -1868,6 +1879,80 @@ static void drop_postings(build *b, int dict)
     if (dict)
         malloc_trim(0);
 #endif
+}
+
+/* Writes the entries and join maps of file f, gathered by a worker: its
+ * entries get the ids from base + f->local_first on, its records the file
+ * id file_id. */
+static int write_file_entries(build *b, uint32_t base, uint32_t file_id, const wfile *f)
+{
+    const uint8_t *p = (const uint8_t *)f->recs.p, *end = p + f->recs.len;
+    if ((uint64_t)base + f->local_first + f->n >= UINT32_MAX)
+        return FZ_ELIMIT;
+    for (uint32_t d = f->local_first; d < f->local_first + f->n; d++) {
+        uint64_t n;
+        if (!(p = fz_varint_get(p, end, &n)) || n > (uint64_t)(end - p))
+            return FZ_ECORRUPT;
+        /* the record's file id is its first varint: re-encode it */
+        fz_buf *rb = &b->erec;
+        rb->len = 0;
+        uint64_t old;
+        const uint8_t *q = fz_varint_get(p, p + n, &old);
+        if (!q)
+            return FZ_ECORRUPT;
+        if (fz_buf_varint(rb, file_id) || fz_buf_append(rb, q, (size_t)(p + n - q)))
+            return FZ_ENOMEM;
+        uint64_t was = b->ew.written;
+        int rc = store_entry_add(b->s, b->txn, &b->ew, base + d, rb->p, rb->len, b->emsg, b->emsglen);
+        if (rc)
+            return rc;
+        wrote(b, (size_t)(b->ew.written - was));
+        uint8_t kb[4];
+        fz_be32_put(kb, base + d);
+        MDB_val k = {4, kb};
+        p += n;
+        uint64_t jl;
+        if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
+            return FZ_ECORRUPT;
+        if (jl) {
+            MDB_val jv = {(size_t)jl, (void *)p};
+            int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND);
+            if (r)
+                return store_lmdb_err(r, "writing a join map", b->emsg, b->emsglen);
+        }
+        p += jl;
+    }
+    return p == end ? FZ_OK : FZ_ECORRUPT;
+}
+
+/* On the main thread between files: writes the entries of the files
+ * worker 0 (which keeps the entries) has finished since the last call, so
+ * that the batch's flush has less to do.  The batch's ids start at the
+ * index's next id, its file ids at the next file id, as flush_batch gives
+ * them. */
+static int write_ready_entries(build *b)
+{
+    if (!b->nw)
+        return FZ_OK;
+    worker *w = &b->w[0];
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        size_t k = w->files_written;
+        int ready = k < w->files_done;
+        wfile f;
+        if (ready)
+            f = w->files[k]; /* its records stay where they are */
+        pthread_mutex_unlock(&b->mu);
+        if (!ready)
+            return FZ_OK;
+        int rc = write_file_entries(b, (uint32_t)b->st.next_id, b->st.next_file + (uint32_t)k, &f);
+        if (rc)
+            return rc;
+        pthread_mutex_lock(&b->mu);
+        fz_buf_free(&w->files[k].recs);
+        w->files_written = k + 1;
+        pthread_mutex_unlock(&b->mu);
+    }
 }
 
 /* Writes one batch: entries, files and lengths, and the postings to a run
@@ -1923,41 +2008,10 @@ static int flush_batch(build *b, int final)
         worker *w = &b->w[i];
         if (!w->keeps_entries)
             continue;
-        const uint8_t *p = (const uint8_t *)w->recs.p, *end = p + w->recs.len;
-        uint32_t fi = 0;
-        for (uint32_t d = 0; d < w->nent; d++) {
-            uint64_t n;
-            if (!(p = fz_varint_get(p, end, &n)) || n > (uint64_t)(end - p))
-                return FZ_ECORRUPT;
-            while (fi < w->nfiles && d >= w->files[fi].local_first + w->files[fi].n)
-                fi++;
-            /* the record's file id is its first varint: re-encode it */
-            fz_buf *rb = &w->enc;
-            rb->len = 0;
-            uint64_t old;
-            const uint8_t *q = fz_varint_get(p, p + n, &old);
-            if (!q || fi >= w->nfiles)
-                return FZ_ECORRUPT;
-            if (fz_buf_varint(rb, b->st.next_file + fi) || fz_buf_append(rb, q, (size_t)(p + n - q)))
-                return FZ_ENOMEM;
-            uint64_t was = b->ew.written;
-            if ((rc = store_entry_add(b->s, b->txn, &b->ew, w->base + d, rb->p, rb->len, b->emsg, b->emsglen)))
+        for (size_t f = w->files_written; f < w->nfiles; f++) {
+            if ((rc = write_file_entries(b, w->base, b->st.next_file + (uint32_t)f, &w->files[f])))
                 return rc;
-            wrote(b, (size_t)(b->ew.written - was));
-            uint8_t kb[4];
-            fz_be32_put(kb, w->base + d);
-            MDB_val k = {4, kb};
-            p += n;
-            uint64_t jl;
-            if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
-                return FZ_ECORRUPT;
-            if (jl) {
-                MDB_val jv = {(size_t)jl, (void *)p};
-                int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND);
-                if (r)
-                    return store_lmdb_err(r, "writing a join map", b->emsg, b->emsglen);
-            }
-            p += jl;
+            fz_buf_free(&w->files[f].recs);
         }
         if ((rc = store_entry_flush(b->s, b->txn, &b->ew, b->emsg, b->emsglen)))
             return rc;
@@ -2017,13 +2071,13 @@ static int flush_batch(build *b, int final)
     for (int i = 0; i <= b->nw; i++) {
         worker *w = &b->w[i];
         w->nent = 0;
-        w->recs.len = 0;
         w->sumlen = 0;
         for (size_t f = 0; f < w->nfiles; f++) {
             free(w->files[f].path);
             free(w->files[f].volume);
+            fz_buf_free(&w->files[f].recs);
         }
-        w->nfiles = 0;
+        w->nfiles = w->files_done = w->files_written = 0;
     }
     if (final)
         b->bulk = 0;
@@ -2062,7 +2116,6 @@ static void worker_free(worker *w)
     free(w->cnt);
     free(w->slot_tid);
     free(w->sorted);
-    fz_buf_free(&w->recs);
     fz_buf_free(&w->join);
     fz_buf_free(&w->enc);
     fz_buf_free(&w->pj.rec);
@@ -2073,6 +2126,7 @@ static void worker_free(worker *w)
     for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
         free(w->files[f].volume);
+        fz_buf_free(&w->files[f].recs);
     }
     free(w->files);
     free(w->order);
@@ -2190,7 +2244,7 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
     b->emsg = msg;
     b->emsglen = msglen;
     int rc = worker_errors(b);
-    if (rc)
+    if (rc || (rc = write_ready_entries(b)))
         return b->err = rc;
     store_file old;
     rc = store_file_get(b->s, b->txn, path, &old);
@@ -2657,6 +2711,7 @@ void build_destroy(build *b)
     }
     free(b->runs);
     fz_buf_free(&b->blk);
+    fz_buf_free(&b->erec);
     store_entry_writer_free(&b->ew);
     fz_buf_free(&b->jn.rec);
     fz_buf_free(&b->jn.skip);
