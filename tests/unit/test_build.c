@@ -168,7 +168,10 @@ static int post_keys(const char *db, const char *t)
     return n;
 }
 
-TEST(test_threads_same_index)
+/* One batch by 1 (no worker threads), 2 and 4 workers, and batches of a
+ * file or so by 2 (run files, merged and joined by the main thread at
+ * commit). */
+TEST(test_same_index)
 {
     size_t slen;
     char *sample = read_sample(&slen);
@@ -177,13 +180,14 @@ TEST(test_threads_same_index)
         return;
     char dir[] = "/tmp/fz-test-build-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char one[300], two[300], four[300];
-    snprintf(one, sizeof one, "%s/one", dir);
-    snprintf(two, sizeof two, "%s/two", dir);
-    snprintf(four, sizeof four, "%s/four", dir);
+    char db[4][300];
+    for (int i = 0; i < 4; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    const char *one = db[0], *two = db[1], *four = db[2], *many = db[3];
     CHECK_EQ_INT(build_index(one, 1, 0, sample, slen), 0);
     CHECK_EQ_INT(build_index(two, 2, 0, sample, slen), 0);
     CHECK_EQ_INT(build_index(four, 4, 0, sample, slen), 0);
+    CHECK_EQ_INT(build_index(many, 2, (size_t)1 << 20, sample, slen), 0);
     /* the test covers what it says: a common term in several blocks
      * (more than STORE_BLOCK_DOCS documents), small terms in packs */
     CHECK(post_keys(one, "下城") >= 2);
@@ -191,28 +195,8 @@ TEST(test_threads_same_index)
     long n2 = compare_dbs(one, two, all, 8), n4 = compare_dbs(one, four, all, 8);
     CHECK(n2 > 1000);
     CHECK_EQ_INT(n4, n2);
-    free(sample);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
-}
-
-TEST(test_batches_same_entries)
-{
-    size_t slen;
-    char *sample = read_sample(&slen);
-    CHECK(sample != NULL);
-    if (!sample)
-        return;
-    char dir[] = "/tmp/fz-test-build-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char one[300], many[300];
-    snprintf(one, sizeof one, "%s/one", dir);
-    snprintf(many, sizeof many, "%s/many", dir);
-    /* one batch, prepared by two workers; a batch a file or so (run
-     * files, merged and joined by the main thread at commit) */
-    CHECK_EQ_INT(build_index(one, 2, 0, sample, slen), 0);
-    CHECK_EQ_INT(build_index(many, 2, (size_t)1 << 20, sample, slen), 0);
+    /* batches: the same entries, files, lengths and join maps (the
+     * blocks are cut where the batches ended) */
     const char *same[] = {"entry", "file", "fileid", "dlen", "join"};
     CHECK(compare_dbs(one, many, same, 5) > 100);
     free(sample);
@@ -223,7 +207,6 @@ TEST(test_batches_same_entries)
 
 int main(void)
 {
-    t_run(test_threads_same_index);
-    t_run(test_batches_same_entries);
+    t_run(test_same_index);
     return t_done("build");
 }
