@@ -420,13 +420,14 @@ int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
  * (TERM PACKS in store.c).  A term is either in one pack or in blocks,
  * never both.  Fresh builds write packs (build.c); an update takes a term
  * that gains documents out of its pack into a block, puts a new small
- * term into the pack before it, and drops removed documents from packs.
+ * term into the pack before it (or a new one), and drops removed
+ * documents from packs.
  * Readers find a term with store_term_find and open a packed term's
  * postings as a block (store_block_open_tpack). */
 #define STORE_TPACK_DOCS 16          /* documents of a packed term at most (no skip table) */
 #define STORE_TPACK_TERM_BYTES 128   /* bytes of a packed term's records at most */
 #define STORE_TPACK_BYTES 512        /* a pack is closed once its value reaches this */
-#define STORE_TPACK_GROW 1024       /* an update adds no term to a pack of this many bytes */
+#define STORE_TPACK_GROW 1024        /* an update adds no term to a pack of this many bytes */
 
 /* The key of a pack whose first term is term: field, term, 0x00 (the
  * term's block keys, STORE_KEY_MAX bytes of room, minus the id).  Returns
@@ -510,10 +511,11 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
  * term is in that pack, FZ_ECORRUPT, LMDB errors with msg. */
 int store_tpack_split(store *s, MDB_txn *txn, int field, const char *term, size_t len, char *msg, size_t msglen);
 /* Puts a new small term (store_tpack_fits; in no pack and without blocks)
- * into the pack before it in key order, when there is one of the same
- * field below STORE_TPACK_GROW bytes: FZ_OK, or FZ_ENOTFOUND when there
- * is none (the caller writes a block).  recs and first as for
- * store_tpack_add.  FZ_ECORRUPT, LMDB errors with msg. */
+ * into the pack before it in key order when there is one of the same
+ * field below STORE_TPACK_GROW bytes; else into a pack of its own, which
+ * also takes the terms after it of a full pack before it.  recs and first
+ * as for store_tpack_add.  FZ_OK; FZ_EINVAL (the term is in that pack,
+ * or is not small), FZ_ECORRUPT, LMDB errors with msg. */
 int store_tpack_insert(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint32_t ndocs,
                        uint32_t first, const uint8_t *recs, size_t recs_len, char *msg, size_t msglen);
 

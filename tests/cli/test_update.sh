@@ -129,4 +129,14 @@ rm -rf "$P/db" "$P/m"
 "$FZI" --db "$P/m" --quiet "$P/src/a.txt" "$P/src/c.txt"
 check "packs: --merge" "$FZI" --db "$P/db" --merge "$P/m" --quiet
 same_as_fresh "packs: merged" "$P/src/b.txt" "$P/src/a.txt" "$P/src/c.txt"
+# every file indexed again (a run that removes and adds them all): the
+# terms come back in packs, not in blocks of their own
+rm -rf "$P/db"
+"$FZI" --db "$P/db" --quiet "$P/src"
+sleep 1
+touch "$P/src/"*
+check "packs: every file again" "$FZI" --db "$P/db" --quiet "$P/src"
+same_as_fresh "packs: every file again" "$P/src"
+check "packs: every file again: as many terms packed as in a fresh build" \
+    test "$(layout "$P/db" | sed 's/ in [0-9]* term packs//')" = "$(layout "$P/fresh" | sed 's/ in [0-9]* term packs//')"
 finish test_update

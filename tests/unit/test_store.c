@@ -984,13 +984,46 @@ TEST(test_term_packs)
                                     msg, sizeof msg),
                  0);
     CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c9", ids, &n), STORE_TERM_PACKED);
-    /* none: after a term in blocks, before the field's first key */
+    /* no pack of the field before it (after a term in blocks, before the
+     * field's first key): a pack of its own */
     CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "bb", 2, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
                                     msg, sizeof msg),
-                 FZ_ENOTFOUND);
+                 0);
     CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "0", 1, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
                                     msg, sizeof msg),
-                 FZ_ENOTFOUND);
+                 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "bb", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "0", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "b", ids, &n), STORE_TERM_BLOCKS);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a1", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c2", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_AUTHOR, "x", ids, &n), STORE_TERM_PACKED);
+    /* terms put in one by one fill packs up to STORE_TPACK_GROW, then
+     * start new ones; one put into a full pack takes that pack's terms
+     * after it into a pack of its own; every term is found */
+    char t[16];
+    for (int i = 0; i < 400; i += 2) {
+        snprintf(t, sizeof t, "e%03d", i);
+        CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, t, 4, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                        msg, sizeof msg),
+                     0);
+    }
+    CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "e001", 4, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                    msg, sizeof msg),
+                 0);
+    int found = 0, packs = 0;
+    for (int i = 0; i < 400; i++) {
+        snprintf(t, sizeof t, "e%03d", i);
+        found += tp_find(s, txn, STORE_F_TEXT, t, ids, &n) == STORE_TERM_PACKED;
+        MDB_val ek = {store_tpack_key(key, STORE_F_TEXT, t, 4), key}, ev;
+        if (mdb_get(txn, dbi, &ek, &ev) == 0) {
+            packs++;
+            CHECK(ev.mv_size < STORE_TPACK_GROW + 64);
+        }
+    }
+    CHECK_EQ_INT(found, 201);
+    CHECK(packs >= 3);
     /* the same term twice: refused */
     CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "c3", 2, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
                                     msg, sizeof msg),
