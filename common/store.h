@@ -24,7 +24,8 @@
 #define STORE_FORMAT 6          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
                                    entry strings in the text code; 5: volume titles and
-                                   the catalog, entries in zstd blocks; 6: term packs) */
+                                   the catalog, entries in zstd blocks; 6: term packs,
+                                   bit-packed streams in posting blocks, no skip tables) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -447,7 +448,7 @@ int store_block_positions(store_block *b, uint32_t *out, uint32_t max);
  * documents from packs.
  * Readers find a term with store_term_find and open a packed term's
  * postings as a block (store_block_open_tpack). */
-#define STORE_TPACK_DOCS 16          /* documents of a packed term at most (no skip table) */
+#define STORE_TPACK_DOCS 16          /* documents of a packed term at most (no impact recorded) */
 #define STORE_TPACK_TERM_BYTES 128   /* bytes of a packed term's records at most */
 #define STORE_TPACK_BYTES 512        /* a pack is closed once its value reaches this */
 #define STORE_TPACK_GROW 1024        /* an update adds no term to a pack of this many bytes */
