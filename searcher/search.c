@@ -1947,14 +1947,17 @@ static int pm_emit(void *p, const tok_token *t)
     return 0;
 }
 
-static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, search_hit_fn fn,
-                    void *cbctx)
+/* Reads entry sc->doc (only its metadata when meta is set: store_entry_meta_get)
+ * and calls fn with it as the hit of that rank, with the spans sp. */
+static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, int meta,
+                    search_hit_fn fn, void *cbctx)
 {
     fz_arena *a = fz_arena_create();
     if (!a)
         return FZ_ENOMEM;
     store_entry e;
-    int rc = store_entry_get(x->s->st, x->txn, sc->doc, a, &e);
+    int rc = meta ? store_entry_get(x->s->st, x->txn, sc->doc, a, &e)
+                  : store_entry_get(x->s->st, x->txn, sc->doc, a, &e);
     if (rc) {
         fz_arena_destroy(a);
         return rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
@@ -2184,6 +2187,10 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     }
     /* --sort source takes the first hits in reading order: rank them all */
     size_t k = o->limit && o->sort != SEARCH_SORT_SOURCE ? (size_t)o->limit + o->offset : 0;
+    /* the sample is the best hits by score: a top-k run keeps them too */
+    uint32_t sample = o->sample_fn && !o->no_hits ? o->sample : 0;
+    if (k && k < sample)
+        k = sample;
     /* a k beyond the collection is the whole collection (-n 2147483647
      * must not ask for gigabytes) */
     if (k > x.s->nentries + 1)
@@ -2268,6 +2275,12 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         cnt.entries = root->parts[0]->df; /* exact for a lone term */
     if (!o->no_hits && nall) {
         qsort(all, nall, sizeof *all, cmp_scored);
+        for (size_t i = 0; i < sample && i < nall && !rc; i++) {
+            rc = emit_hit(&x, NULL, 0, &all[i], (uint32_t)(i + 1), 1, o->sample_fn, o->sample_ctx);
+            cnt.sampled++;
+        }
+        if (rc)
+            goto done;
         if (o->sort == SEARCH_SORT_SOURCE && (rc = source_sort(&x, all, nall)))
             goto done;
         size_t first = o->offset < nall ? o->offset : nall;
@@ -2305,7 +2318,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
-            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), fn, cbctx);
+            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), 0, fn, cbctx);
             cnt.returned++;
         }
         free(hs);
@@ -2348,7 +2361,7 @@ int search_show(search *s, uint32_t id, search_hit_fn fn, void *cbctx, char *msg
     x.o = &o;
     x.qtok = get_tok(s, TOK_FOLD_TS);
     scored sc = {0, id};
-    rc = emit_hit(&x, NULL, 0, &sc, 0, fn, cbctx);
+    rc = emit_hit(&x, NULL, 0, &sc, 0, 0, fn, cbctx);
     if (rc == FZ_ECORRUPT) {
         if (store_entry_exists(s->st, txn, id) == FZ_ENOTFOUND) {
             rc = FZ_ENOTFOUND;
