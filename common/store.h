@@ -21,10 +21,11 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 5          /* bumped on any incompatible change (2: phrase folding;
+#define STORE_FORMAT 6          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
                                    entry strings in the text code; 5: volume titles and
-                                   the catalog, entries in zstd blocks) */
+                                   the catalog, entries in zstd blocks; 6: entry blocks
+                                   in two parts, metadata and text) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -152,6 +153,12 @@ int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry
  * unused id), FZ_ECORRUPT, FZ_ELMDB.  Searcher snippets, --show, kwic,
  * groupings, --merge and --export read entries through here. */
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
+/* Entry id's metadata only, as store_entry_get reads it but with the title
+ * and body empty ("", length 0): reads only its block's metadata part
+ * (ENTRY BLOCKS in store.c), without decompressing the text.  The same
+ * errors.  For what needs no text: the reading room's side panel, the
+ * reading order of --sort source. */
+int store_entry_meta_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
 /* FZ_OK when a block holds entry id, FZ_ENOTFOUND when none does,
  * FZ_ECORRUPT, FZ_ELMDB.  Decompresses nothing. */
 int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
@@ -165,14 +172,17 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
 #define STORE_ENTRY_BLOCK 128     /* entries a block at most */
 #define STORE_ENTRY_LEVEL 3       /* zstd's compression level */
 #define STORE_ENTRY_MAX_RATIO 255 /* a block shrinks at most this much, else it is stored raw */
-enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* a block's method byte */
+enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* a block part's method byte */
+#define STORE_ENTRY_META_ZSTD 1   /* the metadata part is compressed too */
 
 /* Pending records of the block being written; {0} to start, ..._free
  * at the end.  written counts the bytes of the block values put. */
 typedef struct {
     fz_buf raw, val;
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
+    fz_buf mraw, traw, z;             /* a value's two parts, raw, and one compressed */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw */
+    uint32_t mlen[STORE_ENTRY_BLOCK]; /* the length of its metadata (what precedes its title) */
     uint32_t first, n, file_id, fit_n;
     size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
     uint64_t written;
@@ -196,7 +206,8 @@ int store_entry_del_range(store *s, MDB_txn *txn, uint32_t first, uint32_t n, ch
 
 /* A cursor over the entries of one block value. */
 typedef struct {
-    const uint8_t *p, *end;   /* the records left (in the value or in the arena) */
+    const uint8_t *p, *end;   /* the records' metadata left (in the value or in the arena) */
+    const uint8_t *t, *tend;  /* their titles and bodies left */
     uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
 } store_entry_block;
 /* Opens the block value val whose key is last (the id of its last entry),

@@ -1956,7 +1956,7 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     if (!a)
         return FZ_ENOMEM;
     store_entry e;
-    int rc = meta ? store_entry_get(x->s->st, x->txn, sc->doc, a, &e)
+    int rc = meta ? store_entry_meta_get(x->s->st, x->txn, sc->doc, a, &e)
                   : store_entry_get(x->s->st, x->txn, sc->doc, a, &e);
     if (rc) {
         fz_arena_destroy(a);
@@ -2135,7 +2135,7 @@ static int source_sort(ctx *x, scored *v, size_t n)
         k[i].path = "";
         k[i].plen = 0;
         k[i].line = 0;
-        if (store_entry_get(x->s->st, x->txn, v[i].doc, a, &e) == 0) {
+        if (store_entry_meta_get(x->s->st, x->txn, v[i].doc, a, &e) == 0) {
             k[i].line = e.line;
             store_file_path(x->s->st, x->txn, e.file_id, &k[i].path, &k[i].plen);
         }

@@ -699,7 +699,18 @@ TEST(test_entry_blocks)
             bad++;
     }
     CHECK_EQ_INT(bad, 0);
+    /* the metadata alone: the same, with the title and body empty */
+    for (uint32_t i = 100; i <= 900; i++) {
+        store_entry d, m;
+        if (store_entry_get(s, txn, i, a, &d) || store_entry_meta_get(s, txn, i, a, &m) || m.id != i ||
+            m.file_id != d.file_id || m.line != d.line || m.kind != d.kind || m.title_npos != d.title_npos ||
+            m.npos != d.npos || m.nsection != 1 || strcmp(m.section[0], "年度聚焦") || m.nauthors != d.nauthors ||
+            m.title_len || m.body_len || strcmp(m.title, "") || strcmp(m.body, ""))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
     store_entry d;
+    CHECK_EQ_INT(store_entry_meta_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_get(s, txn, 901, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_exists(s, txn, 0), FZ_ENOTFOUND);
@@ -709,7 +720,7 @@ TEST(test_entry_blocks)
     MDB_cursor *cur;
     CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_ENTRY), &cur), 0);
     MDB_val k, v;
-    uint32_t next = 100, nblocks = 0, nraw = 0, big = 0;
+    uint32_t next = 100, nblocks = 0, nraw = 0, big = 0, nmz = 0, nmany = 0;
     MDB_stat ms;
     CHECK_EQ_INT(mdb_env_stat(store_env(s), &ms), 0);
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -720,14 +731,22 @@ TEST(test_entry_blocks)
         CHECK(b.n >= 1 && b.n <= STORE_ENTRY_BLOCK);
         CHECK(b.n == 1 || v.mv_size <= ms.ms_psize - 16);
         big += v.mv_size > ms.ms_psize - 16;
-        /* the method byte follows two varints */
-        const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &(uint64_t){0});
-        p = fz_varint_get(p, (const uint8_t *)v.mv_data + v.mv_size, &(uint64_t){0});
+        /* v n, then two parts (metadata, text), each v raw length, the
+         * method byte, v stored length and the stored bytes */
+        const uint8_t *vend = (const uint8_t *)v.mv_data + v.mv_size, *mp, *p;
+        uint64_t sl;
+        mp = fz_varint_get(v.mv_data, vend, &(uint64_t){0});
+        mp = fz_varint_get(mp, vend, &(uint64_t){0});
+        p = fz_varint_get(mp + 1, vend, &sl);
+        p = fz_varint_get(p + sl, vend, &(uint64_t){0});
         nraw += *p == STORE_ENTRY_RAW;
         if (last == 900)
             CHECK_EQ_INT(*p, STORE_ENTRY_RAW);
         else
             CHECK_EQ_INT(*p, STORE_ENTRY_ZSTD);
+        /* the metadata of many entries (one section, one title) compresses */
+        nmz += b.n >= 8 && *mp == STORE_ENTRY_ZSTD;
+        nmany += b.n >= 8;
         uint32_t file = 2;
         while (store_entry_block_next(&b, a, &d) == FZ_OK) {
             CHECK_EQ_INT(d.id, next);
@@ -744,6 +763,9 @@ TEST(test_entry_blocks)
         memcpy(cp, v.mv_data, v.mv_size);
         cp[p - (const uint8_t *)v.mv_data] = 7;
         CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        memcpy(cp, v.mv_data, v.mv_size);
+        cp[mp - (const uint8_t *)v.mv_data] = 7;
+        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         nblocks++;
     }
     mdb_cursor_close(cur);
@@ -751,7 +773,32 @@ TEST(test_entry_blocks)
     CHECK(nblocks > 20 && nblocks < 400);
     CHECK_EQ_INT(big, 16 + 1); /* the 9000-byte entries and entry 900, each alone */
     CHECK_EQ_INT(nraw, 1);
+    CHECK(nmany > 10);
+    CHECK_EQ_INT(nmz, nmany);
     fz_arena_destroy(a);
+    mdb_txn_abort(txn);
+    /* the metadata is read without the text: with the last byte of block
+     * 900's text changed (stored raw: now an escape that does not decode),
+     * the entry is damage and its metadata still reads */
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    {
+        uint8_t kb[4];
+        fz_be32_put(kb, 900);
+        MDB_val bk = {4, kb}, bv;
+        CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &bv), 0);
+        fz_arena *da = fz_arena_create();
+        uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
+        memcpy(cp, bv.mv_data, bv.mv_size);
+        cp[bv.mv_size - 2] = 0xFF; /* an escape of 9 bytes */
+        cp[bv.mv_size - 1] = 9;
+        MDB_val nv = {bv.mv_size, cp};
+        CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &nv, 0), 0);
+        store_entry m;
+        CHECK_EQ_INT(store_entry_get(s, txn, 900, da, &m), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_meta_get(s, txn, 900, da, &m), FZ_OK);
+        CHECK_EQ_INT(m.line, 900 * 3 + 1);
+        fz_arena_destroy(da);
+    }
     mdb_txn_abort(txn);
     /* removing file 0's range leaves file 1's entries */
     CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
