@@ -13,7 +13,8 @@
  *             "stats"  -> v nentries, v sumlen, v next_id, v next_file, v nfiles
  *
  * "entry"     be32 last id -> a block of the entries last-n+1 .. last
- *             (ENTRY BLOCKS below), each of them one record:
+ *             (ENTRY BLOCKS below).  An entry's record (store_entry_encode,
+ *             which the block splits in two):
  *               v file_id, v line, v kind, v title_npos, v npos,
  *               v nsection, nsection x (v len, bytes),
  *               v nauthors, nauthors x (v len, bytes),
@@ -36,28 +37,36 @@
  *             ENTRY BLOCKS.  A block holds n (1 <= n <= STORE_ENTRY_BLOCK,
  *             128) entries of consecutive ids, all of one file (a file's
  *             entries are one id range, so removing a file removes whole
- *             blocks): v n, then two parts, the first with each record's
- *             metadata (all up to its title: file_id .. authors) and the
- *             second with its title and body (the rest), so that what
- *             needs no text reads the first part only
- *             (store_entry_meta_get).  A part: v raw_len, a method byte,
- *             v stored_len, then the stored_len bytes stored; the second
- *             part ends the value.  raw is n records (their metadata, or
- *             their titles and bodies), each led by v its length, raw_len
- *             bytes in all.  Method 0: the bytes stored are raw; method
- *             1: they are one zstd frame (level STORE_ENTRY_LEVEL, no
- *             dictionary, no checksum, no content size) that decompresses
- *             to raw, and raw_len <= 255 x stored_len (a part zstd would
- *             shrink more is stored raw, so a damaged length cannot ask
- *             a reader for more; so is a part zstd does not shrink, such
- *             as the metadata of one entry).  Blocks do not overlap.  The writer
- *             makes each block the longest run of a file's entries whose
- *             value fits one LMDB overflow page (page size - 16 bytes,
- *             4080; one entry that does not fit alone takes more pages):
- *             values larger than half a page go to overflow pages, whose
- *             unused end is lost, and smaller ones pack a leaf page only
- *             as well as their size allows.  Chosen by measurement on the
- *             poetry bench (332,905 entries, 54.1 MiB of records in 61.1
+ *             blocks), in two parts: the entries' metadata, stored as it
+ *             is, then their titles and bodies, compressed, so that what
+ *             needs no text reads the metadata without decompressing
+ *             anything (store_entry_meta_get):
+ *               v n, v mlen, mlen bytes of metadata:
+ *                 v file_id, then per entry
+ *                   v line (zigzag, minus the line of the entry before;
+ *                     the first's minus 0), v kind, v title_npos, v npos,
+ *                   v shared: 1 when its sections and authors are the
+ *                     entry before's (never the first's), else 0 followed
+ *                     by them as in the record above (v nsection ...
+ *                     v nauthors ...);
+ *               v raw_len, a method byte, then the text to the value's
+ *               end: raw is n titles and bodies (v title_len, title, v
+ *               body_len, body, as in the record), each led by v its
+ *               length, raw_len bytes in all.  Method 0: the text is
+ *               raw; method 1: it is one zstd frame (level
+ *               STORE_ENTRY_LEVEL, no dictionary, no checksum, no content
+ *               size) that decompresses to raw, and raw_len <= 255 x its
+ *               length (a text zstd would shrink more is stored raw, so
+ *               a damaged length cannot ask a reader for more).
+ *             The metadata of n entries fills its mlen bytes exactly, as
+ *             the n titles and bodies fill raw_len.  Blocks do not
+ *             overlap.  The writer makes each block the longest run of a
+ *             file's entries whose value fits one LMDB overflow page
+ *             (page size - 16 bytes, 4080; one entry that does not fit
+ *             alone takes more pages): values larger than half a page go
+ *             to overflow pages, whose unused end is lost, and smaller
+ *             ones pack a leaf page only as well as their size allows.
+ *             Chosen by measurement on the poetry bench (332,905 entries, 54.1 MiB of records in 61.1
  *             MiB of pages, one record a key): blocks of 4, 8, 16, 32 and
  *             64 records compress to 0.89, 0.83, 0.79, 0.76 and 0.74 of
  *             the records at level 3, but fixed counts of 16 took as many
@@ -66,15 +75,19 @@
  *             brought blocks of 16 only from 0.79 to 0.78, level 9 gave
  *             0.79, and compressing UTF-8 instead of the text code more
  *             bytes (0.60 of 74.5 MiB).  Reading one entry decompresses
- *             its block's two parts (about 5 KB); its metadata alone, the
- *             first part (about 1 KB).  The two parts, measured on the
- *             poetry bench: the entry table took 11,147 pages against
- *             11,165 in one part (zstd does no worse on the two kinds
- *             of bytes apart), and the reading room's results page,
- *             whose side panel reads the metadata of the best 200 hits,
- *             0.47 ms against 0.92 ms (one client, mean over the 650
- *             bench queries); the metadata stored raw made it 0.31 ms
- *             but took 12,967 pages (+7.3 MB).
+ *             its block's text (about 5 KB), about 8.4 us an entry read
+ *             at random; its metadata alone 1.0 us.  The metadata apart
+ *             (version 6), measured on the poetry bench: the entry table
+ *             11,183 pages against 11,165 (+72 KB: the sections and
+ *             authors, 6.6 MB in the text code, are the entry before's
+ *             for 95% of the entries), and the reading room's results
+ *             page, whose side panel reads the metadata of the best 200
+ *             hits, 0.375 ms against 0.92 ms (one client, mean over the
+ *             650 bench queries).  The metadata as its own zstd frame
+ *             instead took 11,147 pages but two decompressions for a
+ *             whole entry (11.5 us against 8.4) and 1.6-2.1 us for the
+ *             metadata; stored raw, one record each as in version 5, it
+ *             took 12,967 pages (+7.3 MB).
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
  *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
@@ -154,8 +167,9 @@
  * impacts before them and the text code of entry strings, version 5 the
  * volume title of file records, the "catalog" database, the tf code 0
  * (one title occurrence) of posting records and the entry blocks.
- * Version 6 split each entry block in two parts, the entries' metadata
- * and their titles and bodies, each compressed on its own.
+ * Version 6 split each entry block in two parts: the entries' metadata,
+ * not compressed, each entry's sections and authors written only when
+ * they are not the entry before's; then their titles and bodies in zstd.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -1037,6 +1051,10 @@ static size_t utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
     return len;
 }
 
+/* Zigzag coding of signed numbers as varints. */
+static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
 /* Appends v n, then the n bytes of s, to b (file records). */
 static int put_str(fz_buf *b, const char *s, size_t n)
 {
@@ -1167,136 +1185,149 @@ static const uint8_t *get_strs(const uint8_t *p, const uint8_t *end, fz_arena *a
     return p;
 }
 
-/* Decodes the metadata of a record (all up to its title) from p; returns
- * the byte after it, NULL when it is malformed. */
-static const uint8_t *entry_decode_meta(const uint8_t *p, const uint8_t *end, fz_arena *arena, store_entry *e)
+int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry *e)
 {
+    const uint8_t *p = val, *end = p + len;
     uint64_t x[5];
     for (int i = 0; i < 5; i++)
         if (!(p = fz_varint_get(p, end, &x[i])))
-            return NULL;
+            return FZ_ECORRUPT;
     e->file_id = (uint32_t)x[0];
     e->line = (uint32_t)x[1];
     e->kind = (uint8_t)x[2];
     e->title_npos = (uint32_t)x[3];
     e->npos = (uint32_t)x[4];
     if (!(p = get_strs(p, end, arena, &e->nsection, &e->section, &e->section_len)))
-        return NULL;
-    return get_strs(p, end, arena, &e->nauthors, &e->authors, &e->author_len);
-}
-
-/* Decodes a record's title and body from p, as entry_decode_meta. */
-static const uint8_t *entry_decode_text(const uint8_t *p, const uint8_t *end, fz_arena *arena, store_entry *e)
-{
+        return FZ_ECORRUPT;
+    if (!(p = get_strs(p, end, arena, &e->nauthors, &e->authors, &e->author_len)))
+        return FZ_ECORRUPT;
     if (!(p = get_text(p, end, arena, &e->title, &e->title_len)))
-        return NULL;
-    return get_text(p, end, arena, &e->body, &e->body_len);
-}
-
-int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry *e)
-{
-    const uint8_t *p = val, *end = p + len;
-    if (!(p = entry_decode_meta(p, end, arena, e)) || !entry_decode_text(p, end, arena, e))
+        return FZ_ECORRUPT;
+    if (!(p = get_text(p, end, arena, &e->body, &e->body_len)))
         return FZ_ECORRUPT;
     return FZ_OK;
 }
 
-/* The length of the metadata of record rec (len bytes), 0 when it is
- * malformed: where the writer splits it between a block's two parts. */
-static size_t entry_meta_len(const uint8_t *rec, size_t len)
+/* Skips what put_text wrote n times after v n (a list of sections or
+ * authors); NULL when it runs past end. */
+static const uint8_t *skip_strs(const uint8_t *p, const uint8_t *end)
 {
-    const uint8_t *p = rec, *end = p + len;
-    uint64_t x;
-    for (int i = 0; i < 5; i++)
-        if (!(p = fz_varint_get(p, end, &x)))
-            return 0;
-    for (int list = 0; list < 2; list++) {
-        uint64_t n;
-        if (!(p = fz_varint_get(p, end, &n)))
-            return 0;
-        for (uint64_t i = 0; i < n; i++) {
-            const char *s;
-            size_t sl;
-            if (!(p = get_str(p, end, &s, &sl)))
-                return 0;
-        }
+    uint64_t n;
+    if (!(p = fz_varint_get(p, end, &n)))
+        return NULL;
+    for (uint64_t i = 0; i < n && p; i++) {
+        const char *s;
+        size_t len;
+        p = get_str(p, end, &s, &len);
     }
-    return (size_t)(p - rec);
+    return p;
 }
 
 /* ---- entry blocks (ENTRY BLOCKS above) ---- */
 
-/* Opens one part of a block at p (v raw_len, method, v stored_len, the
- * stored bytes) holding n records: *raw gets its records (in the value,
- * or decompressed into arena with dc; NULL dc: zstd makes a context for
- * the call, which costs more than decompressing 5 KB) and *rawlen their
- * length.  Returns the byte after the part, NULL when it is malformed. */
-static const uint8_t *entry_part_open(ZSTD_DCtx *dc, const uint8_t *p, const uint8_t *end, uint64_t n,
-                                      fz_arena *arena, const uint8_t **raw, size_t *rawlen)
+/* Moves b past the metadata of its next record (checked by
+ * entry_block_open, else the checks fail with -1): b->line and b->lists
+ * become that record's; with e, its numbers go there too. */
+static int entry_meta_step(store_entry_block *b, store_entry *e)
 {
-    uint64_t rl, sl;
-    if (!(p = fz_varint_get(p, end, &rl)) || p >= end)
-        return NULL;
-    uint8_t method = *p++;
-    if (!(p = fz_varint_get(p, end, &sl)) || sl > (uint64_t)(end - p))
-        return NULL;
-    if (method == STORE_ENTRY_RAW) {
-        if (rl != sl)
-            return NULL;
-        *raw = p;
-    } else if (method == STORE_ENTRY_ZSTD) {
-        /* the writer stores a part raw rather than let it shrink more than
-         * this, so that a damaged length cannot ask for much memory */
-        if (rl > sl * STORE_ENTRY_MAX_RATIO || rl == 0)
-            return NULL;
-        uint8_t *out = fz_arena_alloc(arena, (size_t)rl);
-        if (!out)
-            return NULL;
-        size_t got = dc ? ZSTD_decompressDCtx(dc, out, (size_t)rl, p, (size_t)sl)
-                        : ZSTD_decompress(out, (size_t)rl, p, (size_t)sl);
-        if (ZSTD_isError(got) || got != rl)
-            return NULL;
-        *raw = out;
-    } else {
-        return NULL;
+    const uint8_t *p = b->p;
+    uint64_t x[5]; /* line (zigzag from the record before's), kind, title_npos, npos, shared */
+    for (int i = 0; i < 5; i++)
+        if (!(p = fz_varint_get(p, b->end, &x[i])))
+            return -1;
+    int64_t line = (int64_t)b->line + unzz(x[0]);
+    if (line < 0 || line > (int64_t)UINT32_MAX || x[4] > 1 || (x[4] && !b->lists))
+        return -1;
+    if (!x[4]) {
+        b->lists = p;
+        if (!(p = skip_strs(p, b->end)) || !(p = skip_strs(p, b->end)))
+            return -1;
     }
-    *rawlen = (size_t)rl;
-    /* n records, each led by its length, fill the bytes exactly */
-    const uint8_t *q = *raw, *qe = q + rl;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t len;
-        if (!(q = fz_varint_get(q, qe, &len)) || len > (uint64_t)(qe - q))
-            return NULL;
-        q += len;
+    b->p = p;
+    b->line = (uint32_t)line;
+    if (e) {
+        e->file_id = b->file_id;
+        e->line = b->line;
+        e->kind = (uint8_t)x[1];
+        e->title_npos = (uint32_t)x[2];
+        e->npos = (uint32_t)x[3];
     }
-    return q == qe ? p + sl : NULL;
+    return 0;
 }
 
-/* Opens a block (see entry_part_open for dc); with meta set only its
- * metadata part, and b->t stays NULL. */
+/* Opens a block: its metadata in place, its text (unless meta is set:
+ * then b->t stays NULL) decompressed into arena with dc (NULL: zstd makes
+ * a context for the call, which costs more than decompressing 5 KB). */
 static int entry_block_open(ZSTD_DCtx *dc, const void *val, size_t len, uint32_t last, int meta, fz_arena *arena,
                             store_entry_block *b)
 {
-    const uint8_t *p = val, *end = p + len, *raw;
-    uint64_t n;
-    size_t rawlen;
+    const uint8_t *p = val, *end = p + len;
+    uint64_t n, mlen, file;
     if (!(p = fz_varint_get(p, end, &n)) || n < 1 || n > STORE_ENTRY_BLOCK || n - 1 > last)
         return FZ_ECORRUPT;
-    if (!(p = entry_part_open(dc, p, end, n, arena, &raw, &rawlen)))
+    if (!(p = fz_varint_get(p, end, &mlen)) || mlen > (uint64_t)(end - p))
         return FZ_ECORRUPT;
-    b->p = raw;
-    b->end = raw + rawlen;
-    b->t = b->tend = NULL;
-    if (!meta) {
-        if (entry_part_open(dc, p, end, n, arena, &raw, &rawlen) != end)
-            return FZ_ECORRUPT;
-        b->t = raw;
-        b->tend = raw + rawlen;
-    }
+    const uint8_t *mend = p + mlen;
+    if (!(p = fz_varint_get(p, mend, &file)) || file > UINT32_MAX)
+        return FZ_ECORRUPT;
+    b->file_id = (uint32_t)file;
     b->n = (uint32_t)n;
     b->first = last - (uint32_t)(n - 1);
+    b->t = b->tend = NULL;
+    /* n records' metadata fill the part exactly */
+    store_entry_block w = *b;
+    w.p = p;
+    w.end = mend;
+    w.lists = NULL;
+    w.line = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (entry_meta_step(&w, NULL))
+            return FZ_ECORRUPT;
+    if (w.p != mend)
+        return FZ_ECORRUPT;
+    b->p = p;
+    b->end = mend;
+    b->lists = NULL;
+    b->line = 0;
     b->i = 0;
-    return FZ_OK;
+    if (meta)
+        return FZ_OK;
+    /* the text: v raw_len, the method byte, the rest of the value */
+    uint64_t rawlen;
+    if (!(p = fz_varint_get(mend, end, &rawlen)) || p >= end)
+        return FZ_ECORRUPT;
+    uint8_t method = *p++;
+    size_t clen = (size_t)(end - p);
+    if (method == STORE_ENTRY_RAW) {
+        if (rawlen != clen)
+            return FZ_ECORRUPT;
+        b->t = p;
+    } else if (method == STORE_ENTRY_ZSTD) {
+        /* the writer stores the text raw rather than let it shrink more
+         * than this, so that a damaged length cannot ask for much memory */
+        if (rawlen > (uint64_t)clen * STORE_ENTRY_MAX_RATIO || rawlen == 0)
+            return FZ_ECORRUPT;
+        uint8_t *raw = fz_arena_alloc(arena, (size_t)rawlen);
+        if (!raw)
+            return FZ_ECORRUPT;
+        size_t got = dc ? ZSTD_decompressDCtx(dc, raw, (size_t)rawlen, p, clen)
+                        : ZSTD_decompress(raw, (size_t)rawlen, p, clen);
+        if (ZSTD_isError(got) || got != rawlen)
+            return FZ_ECORRUPT;
+        b->t = raw;
+    } else {
+        return FZ_ECORRUPT;
+    }
+    b->tend = b->t + rawlen;
+    /* n titles and bodies, each led by its length, fill the text exactly */
+    const uint8_t *q = b->t;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t rl;
+        if (!(q = fz_varint_get(q, b->tend, &rl)) || rl > (uint64_t)(b->tend - q))
+            return FZ_ECORRUPT;
+        q += rl;
+    }
+    return q == b->tend ? FZ_OK : FZ_ECORRUPT;
 }
 
 int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b)
@@ -1304,35 +1335,39 @@ int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena 
     return entry_block_open(NULL, val, len, last, 0, arena, b);
 }
 
-/* Moves the cursor past its record at *q (checked by open): *rec, *rlen
- * the record. */
-static void entry_rec_skip(const uint8_t **q, const uint8_t *end, const uint8_t **rec, size_t *rlen)
+/* Moves b's text cursor past its next title and body (checked by open):
+ * *rec, *rlen. */
+static void entry_text_step(store_entry_block *b, const uint8_t **rec, size_t *rlen)
 {
     uint64_t rl;
-    *rec = fz_varint_get(*q, end, &rl);
+    *rec = fz_varint_get(b->t, b->tend, &rl);
     *rlen = (size_t)rl;
-    *q = *rec + rl;
+    b->t = *rec + rl;
 }
 
-/* Decodes b's next entry; its title and body empty when b has no text
- * part. */
+/* Decodes b's next entry; its title and body empty when b has no text. */
 static int entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e)
 {
     if (b->i >= b->n)
         return FZ_ENOTFOUND;
-    const uint8_t *rec;
-    size_t rlen;
     e->id = b->first + b->i++;
-    entry_rec_skip(&b->p, b->end, &rec, &rlen);
-    if (!entry_decode_meta(rec, rec + rlen, arena, e))
+    if (entry_meta_step(b, e))
+        return FZ_ECORRUPT;
+    const uint8_t *p = get_strs(b->lists, b->end, arena, &e->nsection, &e->section, &e->section_len);
+    if (!p || !get_strs(p, b->end, arena, &e->nauthors, &e->authors, &e->author_len))
         return FZ_ECORRUPT;
     if (!b->t) {
         e->title = e->body = "";
         e->title_len = e->body_len = 0;
         return FZ_OK;
     }
-    entry_rec_skip(&b->t, b->tend, &rec, &rlen);
-    return entry_decode_text(rec, rec + rlen, arena, e) ? FZ_OK : FZ_ECORRUPT;
+    const uint8_t *rec;
+    size_t rlen;
+    entry_text_step(b, &rec, &rlen);
+    const uint8_t *end = rec + rlen;
+    if (!(p = get_text(rec, end, arena, &e->title, &e->title_len)) || !get_text(p, end, arena, &e->body, &e->body_len))
+        return FZ_ECORRUPT;
+    return FZ_OK;
 }
 
 int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e)
@@ -1383,11 +1418,14 @@ static int entry_get(store *s, MDB_txn *txn, uint32_t id, int meta, fz_arena *ar
     if (rc)
         return rc;
     store_entry_block b;
-    /* the store's spare context, else a new one; given back unless another
-     * thread gave one back meanwhile */
-    ZSTD_DCtx *dc = __atomic_exchange_n(&s->zd, NULL, __ATOMIC_ACQ_REL);
-    if (!dc)
-        dc = ZSTD_createDCtx();
+    ZSTD_DCtx *dc = NULL;
+    if (!meta) {
+        /* the store's spare context, else a new one; given back unless
+         * another thread gave one back meanwhile */
+        dc = __atomic_exchange_n(&s->zd, NULL, __ATOMIC_ACQ_REL);
+        if (!dc)
+            dc = ZSTD_createDCtx();
+    }
     rc = entry_block_open(dc, v.mv_data, v.mv_size, last, meta, arena, &b);
     ZSTD_DCtx *none = NULL;
     if (dc && !__atomic_compare_exchange_n(&s->zd, &none, dc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -1397,9 +1435,9 @@ static int entry_get(store *s, MDB_txn *txn, uint32_t id, int meta, fz_arena *ar
     const uint8_t *rec;
     size_t rlen;
     for (; b.first + b.i < id; b.i++) {
-        entry_rec_skip(&b.p, b.end, &rec, &rlen);
+        entry_meta_step(&b, NULL);
         if (b.t)
-            entry_rec_skip(&b.t, b.tend, &rec, &rlen);
+            entry_text_step(&b, &rec, &rlen);
     }
     return entry_block_next(&b, arena, e);
 }
@@ -1414,51 +1452,70 @@ int store_entry_meta_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, s
     return entry_get(s, txn, id, 1, arena, e);
 }
 
-/* Appends to w->val one part of a block (ENTRY BLOCKS above) holding raw:
- * zstd, or raw when zstd does not make it smaller or shrinks it past what
- * a reader accepts (entry_part_open), or when compress is 0.  FZ_ENOMEM. */
-static int entry_part_put(store *s, store_entry_writer *w, const fz_buf *raw, int compress)
+/* Where a record (store_entry_encode's, len bytes) has its parts: x its
+ * five numbers (file_id .. npos), [*ls, *te) its sections and authors,
+ * then its title and body to the end.  -1 when it is malformed. */
+static int entry_rec_split(const uint8_t *rec, size_t len, uint64_t x[5], size_t *ls, size_t *le)
 {
-    size_t bound = ZSTD_compressBound(raw->len), c = 0;
-    if (compress) {
-        if (!s->zc && !(s->zc = ZSTD_createCCtx()))
-            return FZ_ENOMEM;
-        w->z.len = 0;
-        if (fz_buf_reserve(&w->z, bound))
-            return FZ_ENOMEM;
-        c = ZSTD_compressCCtx(s->zc, w->z.p, bound, raw->p, raw->len, STORE_ENTRY_LEVEL);
-        compress = !ZSTD_isError(c) && c < raw->len && (uint64_t)c * STORE_ENTRY_MAX_RATIO >= raw->len;
-    }
-    const fz_buf *stored = raw;
-    if (compress) {
-        w->z.len = c;
-        stored = &w->z;
-    }
-    if (fz_buf_varint(&w->val, raw->len) ||
-        fz_buf_append(&w->val, compress ? "\1" : "\0", 1) || fz_buf_varint(&w->val, stored->len) ||
-        fz_buf_append(&w->val, stored->p, stored->len))
-        return FZ_ENOMEM;
-    return FZ_OK;
+    const uint8_t *p = rec, *end = p + len;
+    for (int i = 0; i < 5; i++)
+        if (!(p = fz_varint_get(p, end, &x[i])))
+            return -1;
+    *ls = (size_t)(p - rec);
+    if (x[0] > UINT32_MAX || x[1] > UINT32_MAX || !(p = skip_strs(p, end)) || !(p = skip_strs(p, end)))
+        return -1;
+    *le = (size_t)(p - rec);
+    return 0;
 }
 
-/* Makes w->val the block value of w's first m pending records: their
- * metadata, then their titles and bodies, each part compressed.  Returns
- * its length, 0 when memory runs out. */
+/* Makes w->val the block value of w's first m pending records (ENTRY
+ * BLOCKS above): their metadata, the sections and authors of each written
+ * only when they differ from the record before's, then their titles and
+ * bodies in zstd, or raw when zstd does not make them smaller or shrinks
+ * them past what a reader accepts (entry_block_open).  Returns its
+ * length, 0 when memory runs out. */
 static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m)
 {
-    w->val.len = w->mraw.len = w->traw.len = 0;
-    for (uint32_t i = 0; i < m; i++) {
-        size_t end = i + 1 < w->n ? w->off[i + 1] : w->raw.len;
-        uint64_t rl;
-        const uint8_t *rec = fz_varint_get((const uint8_t *)w->raw.p + w->off[i], (const uint8_t *)w->raw.p + end, &rl);
-        size_t ml = w->mlen[i];
-        if (fz_buf_varint(&w->mraw, ml) || fz_buf_append(&w->mraw, rec, ml) ||
-            fz_buf_varint(&w->traw, rl - ml) || fz_buf_append(&w->traw, rec + ml, rl - ml))
-            return 0;
-    }
-    if (fz_buf_varint(&w->val, m) || entry_part_put(s, w, &w->mraw, STORE_ENTRY_META_ZSTD) ||
-        entry_part_put(s, w, &w->traw, 1))
+    if (!s->zc && !(s->zc = ZSTD_createCCtx()))
         return 0;
+    w->val.len = w->mraw.len = w->traw.len = 0;
+    const uint8_t *lists = NULL;
+    size_t nlists = 0;
+    uint32_t line = 0;
+    int rc = fz_buf_varint(&w->mraw, w->file_id);
+    for (uint32_t i = 0; i < m && !rc; i++) {
+        size_t end = i + 1 < w->n ? w->off[i + 1] : w->raw.len, ls, le;
+        uint64_t rl, x[5];
+        const uint8_t *rec = fz_varint_get((const uint8_t *)w->raw.p + w->off[i], (const uint8_t *)w->raw.p + end, &rl);
+        entry_rec_split(rec, (size_t)rl, x, &ls, &le); /* checked by store_entry_add */
+        int shared = lists && nlists == le - ls && memcmp(lists, rec + ls, nlists) == 0;
+        rc |= fz_buf_varint(&w->mraw, zz((int64_t)x[1] - (int64_t)line));
+        for (int k = 2; k < 5; k++)
+            rc |= fz_buf_varint(&w->mraw, x[k]);
+        rc |= fz_buf_varint(&w->mraw, (uint64_t)shared);
+        if (!shared) {
+            rc |= fz_buf_append(&w->mraw, rec + ls, le - ls);
+            lists = rec + ls;
+            nlists = le - ls;
+        }
+        line = (uint32_t)x[1];
+        rc |= fz_buf_varint(&w->traw, rl - le) || fz_buf_append(&w->traw, rec + le, (size_t)rl - le);
+    }
+    size_t raw = w->traw.len, bound = ZSTD_compressBound(raw);
+    if (rc || fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, w->mraw.len) ||
+        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || fz_buf_varint(&w->val, raw) ||
+        fz_buf_reserve(&w->val, 1 + (bound > raw ? bound : raw)))
+        return 0;
+    uint8_t *v = (uint8_t *)w->val.p + w->val.len;
+    size_t c = ZSTD_compressCCtx(s->zc, v + 1, bound, w->traw.p, raw, STORE_ENTRY_LEVEL);
+    if (!ZSTD_isError(c) && c < raw && (uint64_t)c * STORE_ENTRY_MAX_RATIO >= raw) {
+        v[0] = STORE_ENTRY_ZSTD;
+        w->val.len += 1 + c;
+    } else {
+        v[0] = STORE_ENTRY_RAW;
+        memcpy(v + 1, w->traw.p, raw);
+        w->val.len += 1 + raw;
+    }
     return w->val.len;
 }
 
@@ -1478,7 +1535,6 @@ static int entry_block_put(store *s, MDB_txn *txn, store_entry_writer *w, uint32
     w->raw.len -= cut;
     for (uint32_t i = m; i < w->n; i++) {
         w->off[i - m] = w->off[i] - (uint32_t)cut;
-        w->mlen[i - m] = w->mlen[i];
     }
     w->n -= m;
     w->first += m;
@@ -1561,12 +1617,12 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
     }
     if (w->raw.len > UINT32_MAX - FZ_VARINT_MAX - len)
         return FZ_ELIMIT;
-    size_t ml = entry_meta_len(rec, len);
-    if (!ml) {
+    uint64_t x[5];
+    size_t ls, le;
+    if (entry_rec_split(rec, len, x, &ls, &le)) {
         fz_msg(msg, msglen, "writing an entry: its record does not decode");
         return FZ_EINVAL;
     }
-    w->mlen[w->n] = (uint32_t)ml;
     w->off[w->n] = (uint32_t)w->raw.len;
     if (fz_buf_varint(&w->raw, len) || fz_buf_append(&w->raw, rec, len))
         return FZ_ENOMEM;
@@ -1586,7 +1642,6 @@ void store_entry_writer_free(store_entry_writer *w)
     fz_buf_free(&w->fit);
     fz_buf_free(&w->mraw);
     fz_buf_free(&w->traw);
-    fz_buf_free(&w->z);
     w->fit_n = 0;
     w->n = 0;
 }
@@ -1618,8 +1673,6 @@ int store_entry_del_range(store *s, MDB_txn *txn, uint32_t first, uint32_t n, ch
 
 /* ---- files ---- */
 
-static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 /* The value under path in db ("file", "catalog"): FZ_ENOTFOUND, LMDB errors. */
 static int path_get(store *s, MDB_txn *txn, enum store_db db, const char *path, MDB_val *v, const char *what)

@@ -172,17 +172,15 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
 #define STORE_ENTRY_BLOCK 128     /* entries a block at most */
 #define STORE_ENTRY_LEVEL 3       /* zstd's compression level */
 #define STORE_ENTRY_MAX_RATIO 255 /* a block shrinks at most this much, else it is stored raw */
-enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* a block part's method byte */
-#define STORE_ENTRY_META_ZSTD 1   /* the metadata part is compressed too */
+enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* the method byte of a block's text */
 
 /* Pending records of the block being written; {0} to start, ..._free
  * at the end.  written counts the bytes of the block values put. */
 typedef struct {
     fz_buf raw, val;
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
-    fz_buf mraw, traw, z;             /* a value's two parts, raw, and one compressed */
+    fz_buf mraw, traw;                /* a value's metadata and its text, before compression */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw */
-    uint32_t mlen[STORE_ENTRY_BLOCK]; /* the length of its metadata (what precedes its title) */
     uint32_t first, n, file_id, fit_n;
     size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
     uint64_t written;
@@ -206,15 +204,19 @@ int store_entry_del_range(store *s, MDB_txn *txn, uint32_t first, uint32_t n, ch
 
 /* A cursor over the entries of one block value. */
 typedef struct {
-    const uint8_t *p, *end;   /* the records' metadata left (in the value or in the arena) */
-    const uint8_t *t, *tend;  /* their titles and bodies left */
+    const uint8_t *p, *end;   /* the records' metadata left (in the value) */
+    const uint8_t *lists;     /* the sections and authors of the record before p's (NULL: none yet) */
+    const uint8_t *t, *tend;  /* their titles and bodies left (in the value or in the arena) */
+    uint32_t file_id, line;   /* the block's file; the line of the record before */
     uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
 } store_entry_block;
 /* Opens the block value val whose key is last (the id of its last entry),
- * decompressing it into arena.  FZ_ECORRUPT when it is malformed: a count
- * outside 1..STORE_ENTRY_BLOCK or reaching below id 0, an unknown method,
- * a length that does not match, zstd data that does not decode to it,
- * records that do not fill it exactly. */
+ * decompressing its text into arena.  FZ_ECORRUPT when it is malformed: a
+ * count outside 1..STORE_ENTRY_BLOCK or reaching below id 0, metadata that
+ * is not n entries' exactly (a first entry sharing the lists of none, a
+ * line below 0), an unknown method, a length that does not match, zstd
+ * data that does not decode to it, titles and bodies that do not fill it
+ * exactly.  Their strings are decoded entry by entry (..._next). */
 int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b);
 /* Decodes the next entry (e->id set): FZ_OK, FZ_ENOTFOUND after the last,
  * FZ_ECORRUPT (store_entry_decode's). */

@@ -237,31 +237,35 @@ damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99
 damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 0100000100000200
 damage "overlapping blocks" "overlaps" put post "$(bkey $((first + 1)))" 0100000100000200
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
-# v n, then two parts, the records' metadata and their titles and bodies,
-# each v raw length, method (0 raw, 1 zstd), v stored length and the
-# stored bytes: n records each led by v length.  mrec FILE: the metadata
-# of an entry of file FILE at line 1 with no sections or authors; TREC: an
-# empty title and body; blk1 FILE and blk2 FILE FILE: raw blocks of them.
+# v n, v the metadata's length, the metadata (v file, then per entry
+# v zigzag line delta, v kind, v title_npos, v npos, v shared, and unless
+# shared its sections and authors), v the text's raw length, its method
+# (0 raw, 1 zstd), then the text: n titles and bodies, each led by v length.
+# meta1 FILE: one entry of file FILE at line 1 with no sections or authors;
+# SAME: one more like it; TEXT1: an empty title and body.
 ekey=$("$POKE" "$DB" next entry 00000000 | cut -d' ' -f1)
 elast=$(printf '%d' "0x$ekey")
-mrec() { printf '07%02x010000000000' "$1"; }
-TREC=020000
-blk1() { printf '01080008%s030003%s' "$(mrec "$1")" "$TREC"; }
-blk2() { printf '02100010%s%s060006%s%s' "$(mrec "$1")" "$(mrec "$2")" "$TREC" "$TREC"; }
+meta1() { printf '%02x02000000000000' "$1"; }
+SAME=0000000001
+TEXT1=020000
+blk1() { printf '0108%s0300%s' "$(meta1 "$1")" "$TEXT1"; }
+blk2() { printf '020d%s%s0600%s%s' "$(meta1 "$1")" "$SAME" "$TEXT1" "$TEXT1"; }
 damage "entry block deleted" "has no entry" del entry "$ekey"
 damage "entry block deleted: file range" "entries are missing" del entry "$ekey"
 damage "entry block does not decode" "entry block $elast: does not decode" put entry "$ekey" ffffffffffffffffffffff
-damage "entry block: unknown method" "entry block $elast: does not decode" put entry "$ekey" "01080208$(mrec 0)030003$TREC"
-damage "entry block: unknown method of the text" "entry block $elast: does not decode" put entry "$ekey" "01080008$(mrec 0)030203$TREC"
-damage "entry block: raw length wrong" "entry block $elast: does not decode" put entry "$ekey" "01090008$(mrec 0)030003$TREC"
-damage "entry block: records short of the count" "entry block $elast: does not decode" put entry "$ekey" "02080008$(mrec 0)030003$TREC"
-damage "entry block: zstd data damaged" "entry block $elast: does not decode" put entry "$ekey" "0108010a28b52ffd000051000000030003$TREC"
+damage "entry block: unknown method" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0302$TEXT1"
+damage "entry block: raw length wrong" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0400$TEXT1"
 damage "entry block: bytes after the text" "entry block $elast: does not decode" put entry "$ekey" "$(blk1 0)00"
-damage "entry block: count reaches below id 0" "entry block 0: does not decode" put entry 00000000 "$(blk2 0 0)"
-damage "entry block: a record does not decode" "entry $elast: does not decode" put entry "$ekey" "0108000807ffffffffffffff030003$TREC"
-damage "entry block: a title does not decode" "entry $elast: does not decode" put entry "$ekey" "01080008$(mrec 0)03000302ffff"
-damage "entry blocks overlap" "overlaps the block before it" put entry "$(printf '%08x' $((elast + 1)))" "$(blk2 0 0)"
-damage "entry block of two files" "in a block of file 0's entries" put entry "$(printf '%08x' $((elast + 2)))" "$(blk2 0 1)"
+damage "entry block: text short of the count" "entry block $elast: does not decode" put entry "$ekey" "020d$(meta1 0)${SAME}0300$TEXT1"
+damage "entry block: metadata short of the count" "entry block $elast: does not decode" put entry "$ekey" "0208$(meta1 0)0600$TEXT1$TEXT1"
+damage "entry block: first entry shares lists" "entry block $elast: does not decode" put entry "$ekey" "01060002000000010300$TEXT1"
+damage "entry block: line below 0" "entry block $elast: does not decode" put entry "$ekey" "010800030000000000000300$TEXT1"
+damage "entry block: zstd data damaged" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0a0128b52ffd000051000000"
+damage "entry block: count reaches below id 0" "entry block 0: does not decode" put entry 00000000 "$(blk2 0)"
+damage "entry block: a section does not decode" "entry $elast: does not decode" put entry "$ekey" "010b0002000000000102ff09000300$TEXT1"
+damage "entry block: a title does not decode" "entry $elast: does not decode" put entry "$ekey" "0108$(meta1 0)030002ffff"
+damage "entry blocks overlap" "overlaps the block before it" put entry "$(printf '%08x' $((elast + 1)))" "$(blk2 0)"
+damage "entry block of another file" "entry $((elast + 2))" put entry "$(printf '%08x' $((elast + 2)))" "$(blk1 1)"
 damage "kind list deleted" "in no kind list" dels post "6b"
 damage "dlen changed" "dlen: entry 0 has length" put dlen 00000000 "$(printf '%08192d' 0)"
 damage "dlen chunk short" "dlen: chunk 0 has 4 bytes" put dlen 00000000 01000000
