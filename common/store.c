@@ -1255,11 +1255,10 @@ static int entry_meta_step(store_entry_block *b, store_entry *e)
     return 0;
 }
 
-/* Opens a block: its metadata in place, its text (unless meta is set:
- * then b->t stays NULL) decompressed into arena with dc (NULL: zstd makes
- * a context for the call, which costs more than decompressing 5 KB). */
-static int entry_block_open(ZSTD_DCtx *dc, const void *val, size_t len, uint32_t last, int meta, fz_arena *arena,
-                            store_entry_block *b)
+/* Opens b on the block value val: its metadata, checked; *text gets where
+ * its text part starts (ENTRY BLOCKS above).  b->t stays NULL. */
+static int entry_block_meta_open(const void *val, size_t len, uint32_t last, store_entry_block *b,
+                                 const uint8_t **text)
 {
     const uint8_t *p = val, *end = p + len;
     uint64_t n, mlen, file;
@@ -1290,30 +1289,53 @@ static int entry_block_open(ZSTD_DCtx *dc, const void *val, size_t len, uint32_t
     b->lists = NULL;
     b->line = 0;
     b->i = 0;
-    if (meta)
-        return FZ_OK;
-    /* the text: v raw_len, the method byte, the rest of the value */
+    *text = mend;
+    return FZ_OK;
+}
+
+/* Opens the text part [p, end) of b's block: v raw_len, the method byte,
+ * the text.  Decompresses it with dc (NULL: zstd makes a context for the
+ * call, which costs more than decompressing 5 KB) into out when out is
+ * given (raw text is copied there too), else into arena (raw text is read
+ * in place). */
+static int entry_text_open(ZSTD_DCtx *dc, const uint8_t *p, const uint8_t *end, fz_arena *arena, fz_buf *out,
+                           store_entry_block *b)
+{
     uint64_t rawlen;
-    if (!(p = fz_varint_get(mend, end, &rawlen)) || p >= end)
+    if (!(p = fz_varint_get(p, end, &rawlen)) || p >= end)
         return FZ_ECORRUPT;
     uint8_t method = *p++;
     size_t clen = (size_t)(end - p);
     if (method == STORE_ENTRY_RAW) {
         if (rawlen != clen)
             return FZ_ECORRUPT;
+        if (out) {
+            out->len = 0;
+            if (fz_buf_append(out, p, clen))
+                return FZ_ENOMEM;
+            p = (const uint8_t *)out->p;
+        }
         b->t = p;
     } else if (method == STORE_ENTRY_ZSTD) {
         /* the writer stores the text raw rather than let it shrink more
          * than this, so that a damaged length cannot ask for much memory */
         if (rawlen > (uint64_t)clen * STORE_ENTRY_MAX_RATIO || rawlen == 0)
             return FZ_ECORRUPT;
-        uint8_t *raw = fz_arena_alloc(arena, (size_t)rawlen);
-        if (!raw)
+        uint8_t *raw;
+        if (out) {
+            out->len = 0;
+            if (fz_buf_reserve(out, (size_t)rawlen))
+                return FZ_ENOMEM;
+            raw = (uint8_t *)out->p;
+        } else if (!(raw = fz_arena_alloc(arena, (size_t)rawlen))) {
             return FZ_ECORRUPT;
+        }
         size_t got = dc ? ZSTD_decompressDCtx(dc, raw, (size_t)rawlen, p, clen)
                         : ZSTD_decompress(raw, (size_t)rawlen, p, clen);
         if (ZSTD_isError(got) || got != rawlen)
             return FZ_ECORRUPT;
+        if (out)
+            out->len = (size_t)rawlen;
         b->t = raw;
     } else {
         return FZ_ECORRUPT;
@@ -1321,7 +1343,7 @@ static int entry_block_open(ZSTD_DCtx *dc, const void *val, size_t len, uint32_t
     b->tend = b->t + rawlen;
     /* n titles and bodies, each led by its length, fill the text exactly */
     const uint8_t *q = b->t;
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < b->n; i++) {
         uint64_t rl;
         if (!(q = fz_varint_get(q, b->tend, &rl)) || rl > (uint64_t)(b->tend - q))
             return FZ_ECORRUPT;
@@ -1332,7 +1354,9 @@ static int entry_block_open(ZSTD_DCtx *dc, const void *val, size_t len, uint32_t
 
 int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b)
 {
-    return entry_block_open(NULL, val, len, last, 0, arena, b);
+    const uint8_t *text;
+    int rc = entry_block_meta_open(val, len, last, b, &text);
+    return rc ? rc : entry_text_open(NULL, text, (const uint8_t *)val + len, arena, NULL, b);
 }
 
 /* Moves b's text cursor past its next title and body (checked by open):
@@ -1409,8 +1433,40 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id)
     return entry_block_find(s, txn, id, &last, &v);
 }
 
-/* store_entry_get, or with meta set store_entry_meta_get. */
-static int entry_get(store *s, MDB_txn *txn, uint32_t id, int meta, fz_arena *arena, store_entry *e)
+struct store_entry_cache {
+    ZSTD_DCtx *dc;
+    fz_buf val;  /* the block value whose text is in text (valid set) */
+    fz_buf text; /* its text, decompressed */
+    uint32_t last;
+    int valid;
+};
+
+int store_entry_cache_create(store_entry_cache **out)
+{
+    store_entry_cache *c = calloc(1, sizeof *c);
+    if (!c || !(c->dc = ZSTD_createDCtx())) {
+        free(c);
+        *out = NULL;
+        return FZ_ENOMEM;
+    }
+    *out = c;
+    return FZ_OK;
+}
+
+void store_entry_cache_destroy(store_entry_cache *c)
+{
+    if (!c)
+        return;
+    ZSTD_freeDCtx(c->dc);
+    fz_buf_free(&c->val);
+    fz_buf_free(&c->text);
+    free(c);
+}
+
+/* store_entry_get through the cache c (NULL: none), or with meta set
+ * store_entry_meta_get. */
+static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, int meta, fz_arena *arena,
+                     store_entry *e)
 {
     uint32_t last;
     MDB_val v;
@@ -1418,20 +1474,38 @@ static int entry_get(store *s, MDB_txn *txn, uint32_t id, int meta, fz_arena *ar
     if (rc)
         return rc;
     store_entry_block b;
-    ZSTD_DCtx *dc = NULL;
-    if (!meta) {
+    const uint8_t *text, *end = (const uint8_t *)v.mv_data + v.mv_size;
+    if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, &b, &text)))
+        return rc;
+    if (meta) {
+        /* no text */
+    } else if (c && c->valid && c->last == last && c->val.len == v.mv_size &&
+               memcmp(c->val.p, v.mv_data, v.mv_size) == 0) {
+        /* the block the cache holds, byte for byte: its text is checked */
+        b.t = (const uint8_t *)c->text.p;
+        b.tend = b.t + c->text.len;
+    } else if (c) {
+        c->valid = 0;
+        if ((rc = entry_text_open(c->dc, text, end, arena, &c->text, &b)))
+            return rc;
+        c->val.len = 0;
+        if (fz_buf_append(&c->val, v.mv_data, v.mv_size) == 0) {
+            c->last = last;
+            c->valid = 1;
+        }
+    } else {
         /* the store's spare context, else a new one; given back unless
          * another thread gave one back meanwhile */
-        dc = __atomic_exchange_n(&s->zd, NULL, __ATOMIC_ACQ_REL);
+        ZSTD_DCtx *dc = __atomic_exchange_n(&s->zd, NULL, __ATOMIC_ACQ_REL);
         if (!dc)
             dc = ZSTD_createDCtx();
+        rc = entry_text_open(dc, text, end, arena, NULL, &b);
+        ZSTD_DCtx *none = NULL;
+        if (dc && !__atomic_compare_exchange_n(&s->zd, &none, dc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ZSTD_freeDCtx(dc);
+        if (rc)
+            return rc;
     }
-    rc = entry_block_open(dc, v.mv_data, v.mv_size, last, meta, arena, &b);
-    ZSTD_DCtx *none = NULL;
-    if (dc && !__atomic_compare_exchange_n(&s->zd, &none, dc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        ZSTD_freeDCtx(dc);
-    if (rc)
-        return rc;
     const uint8_t *rec;
     size_t rlen;
     for (; b.first + b.i < id; b.i++) {
@@ -1444,12 +1518,18 @@ static int entry_get(store *s, MDB_txn *txn, uint32_t id, int meta, fz_arena *ar
 
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)
 {
-    return entry_get(s, txn, id, 0, arena, e);
+    return entry_get(s, txn, NULL, id, 0, arena, e);
+}
+
+int store_entry_get_cached(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, fz_arena *arena,
+                           store_entry *e)
+{
+    return entry_get(s, txn, c, id, 0, arena, e);
 }
 
 int store_entry_meta_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)
 {
-    return entry_get(s, txn, id, 1, arena, e);
+    return entry_get(s, txn, NULL, id, 1, arena, e);
 }
 
 /* Where a record (store_entry_encode's, len bytes) has its parts: x its

@@ -45,6 +45,7 @@ struct search {
     store *st;
     int clone;              /* st belongs to the handle this was cloned from */
     tok_analyzer *tok[3];
+    store_entry_cache *cache; /* the last entry block whose text this handle read */
     uint64_t nentries;
     double avgdl;
 };
@@ -368,7 +369,7 @@ static fz_arena *entry_read(ctx *x, uint32_t doc, store_entry *e)
         x->err = FZ_ENOMEM;
         return NULL;
     }
-    int rc = store_entry_get(x->s->st, x->txn, doc, a, e);
+    int rc = store_entry_get_cached(x->s->st, x->txn, x->s->cache, doc, a, e);
     if (rc) {
         fz_arena_destroy(a);
         x->err = rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
@@ -1957,7 +1958,7 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         return FZ_ENOMEM;
     store_entry e;
     int rc = meta ? store_entry_meta_get(x->s->st, x->txn, sc->doc, a, &e)
-                  : store_entry_get(x->s->st, x->txn, sc->doc, a, &e);
+                  : store_entry_get_cached(x->s->st, x->txn, x->s->cache, sc->doc, a, &e);
     if (rc) {
         fz_arena_destroy(a);
         return rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
@@ -2046,6 +2047,10 @@ int search_open(const char *db, search **out, char *msg, size_t msglen)
         free(s);
         return rc;
     }
+    if ((rc = store_entry_cache_create(&s->cache))) {
+        search_close(s);
+        return rc;
+    }
     MDB_txn *txn;
     if ((rc = store_begin(s->st, 0, &txn, msg, msglen))) {
         search_close(s);
@@ -2070,6 +2075,10 @@ int search_clone(search *s, search **out)
     search *c = calloc(1, sizeof *c);
     if (!c)
         return FZ_ENOMEM;
+    if (store_entry_cache_create(&c->cache)) {
+        free(c);
+        return FZ_ENOMEM;
+    }
     c->st = s->st;
     c->clone = 1;
     c->nentries = s->nentries;
@@ -2091,6 +2100,7 @@ void search_close(search *s)
         return;
     for (int i = 0; i < 3; i++)
         tok_destroy(s->tok[i]);
+    store_entry_cache_destroy(s->cache);
     if (!s->clone)
         store_close(s->st);
     free(s);
