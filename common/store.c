@@ -1375,8 +1375,8 @@ static void entry_text_step(store_entry_block *b, const uint8_t **rec, size_t *r
     b->t = *rec + rl;
 }
 
-/* Decodes b's next entry; its title and body empty when b has no text. */
-static int entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e)
+/* Its title and body are empty when b has no text (store_entry_meta_get). */
+int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e)
 {
     if (b->i >= b->n)
         return FZ_ENOTFOUND;
@@ -1398,11 +1398,6 @@ static int entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *
     if (!(p = get_text(rec, end, arena, &e->title, &e->title_len)) || !get_text(p, end, arena, &e->body, &e->body_len))
         return FZ_ECORRUPT;
     return FZ_OK;
-}
-
-int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e)
-{
-    return entry_block_next(b, arena, e);
 }
 
 /* The block holding id: *last its key, *v its value.  FZ_ENOTFOUND. */
@@ -1519,7 +1514,7 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
         if (b.t)
             entry_text_step(&b, &rec, &rlen);
     }
-    return entry_block_next(&b, arena, e);
+    return store_entry_block_next(&b, arena, e);
 }
 
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)
@@ -1688,11 +1683,13 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                     char *msg, size_t msglen)
 {
-    uint64_t file;
-    if (!fz_varint_get(rec, (const uint8_t *)rec + len, &file)) {
-        fz_msg(msg, msglen, "writing an entry: its record has no file id");
+    uint64_t x[5];
+    size_t ls, le;
+    if (entry_rec_split(rec, len, x, &ls, &le)) {
+        fz_msg(msg, msglen, "writing an entry: its record does not decode");
         return FZ_EINVAL;
     }
+    uint64_t file = x[0];
     int rc;
     if (w->n && (file != w->file_id || id != w->first + w->n) &&
         (rc = entry_blocks_fit(s, txn, w, 1, msg, msglen)))
@@ -1703,12 +1700,6 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
     }
     if (w->raw.len > UINT32_MAX - FZ_VARINT_MAX - len)
         return FZ_ELIMIT;
-    uint64_t x[5];
-    size_t ls, le;
-    if (entry_rec_split(rec, len, x, &ls, &le)) {
-        fz_msg(msg, msglen, "writing an entry: its record does not decode");
-        return FZ_EINVAL;
-    }
     w->off[w->n] = (uint32_t)w->raw.len;
     if (fz_buf_varint(&w->raw, len) || fz_buf_append(&w->raw, rec, len))
         return FZ_ENOMEM;

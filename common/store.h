@@ -202,7 +202,8 @@ typedef struct {
  * pending block is written first when it is full, or rec is of another
  * file (its first varint), or id does not follow its last: ids must
  * ascend across calls, and all blocks go after the last one in the
- * database (MDB_APPEND).  FZ_EINVAL (a record without a file id),
+ * database (MDB_APPEND).  FZ_EINVAL (a record that does not decode: its
+ * numbers and lists are split from its title and body, ENTRY BLOCKS),
  * FZ_ENOMEM, LMDB errors with msg.  Not for two threads at once: the
  * compression context lives in s. */
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,

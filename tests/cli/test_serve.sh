@@ -286,8 +286,16 @@ for seed in 1 2 3 4 5 6 7 8; do
     rm -f "$T/dmg/lock.mdb"
     damage_bytes $seed "$T/dmg/data.mdb"
     rm -f "$T/serve.out"
-    timeout 120 "$FZS" --db "$T/dmg" --serve 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+    "$FZS" --db "$T/dmg" --serve 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
     PID=$!
+    # a server that hangs is killed (status 137: counted below)
+    (
+        trap 'kill $! 2>/dev/null; exit 0' TERM
+        sleep 120 &
+        wait $!
+        kill -KILL $PID 2>/dev/null
+    ) &
+    DOG=$!
     URL=
     while [ -z "$URL" ] && kill -0 $PID 2>/dev/null; do
         URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null)
@@ -307,6 +315,8 @@ for seed in 1 2 3 4 5 6 7 8; do
     fi
     wait $PID
     st=$?
+    kill $DOG 2>/dev/null
+    wait $DOG 2>/dev/null
     if ! lmdb_report "$T/serve.err"; then
         if [ $st != 0 ] && [ $st != 2 ]; then
             echo "  seed $seed: exit $st: $(head -c 300 "$T/serve.err")" >&2

@@ -698,6 +698,10 @@ TEST(test_entry_blocks)
         rawsum += rec.len;
         CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, msg, sizeof msg), 0);
     }
+    /* a record cut short is refused, and the pending ones stay */
+    uint32_t pending = w.n;
+    CHECK_EQ_INT(store_entry_add(s, txn, &w, 901, rec.p, 3, msg, sizeof msg), FZ_EINVAL);
+    CHECK_EQ_INT(w.n, pending);
     CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
     CHECK_EQ_INT(w.n, 0);
     CHECK(w.written < rawsum * 7 / 10);
