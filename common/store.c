@@ -1231,9 +1231,10 @@ static const uint8_t *skip_strs(const uint8_t *p, const uint8_t *end)
 
 /* ---- entry blocks (ENTRY BLOCKS above) ---- */
 
-/* Moves b past the metadata of its next record (checked by
- * entry_block_open, else the checks fail with -1): b->line and b->lists
- * become that record's; with e, its numbers go there too. */
+/* Moves b past the metadata of its next record: b->line and b->lists
+ * become that record's; with e, its numbers go there too.  -1 when the
+ * record runs past the metadata or breaks its rules (a line below 0, a
+ * first record sharing the lists of none). */
 static int entry_meta_step(store_entry_block *b, store_entry *e)
 {
     const uint8_t *p = b->p;
@@ -1261,9 +1262,11 @@ static int entry_meta_step(store_entry_block *b, store_entry *e)
     return 0;
 }
 
-/* Opens b on the block value val: its metadata, checked; *text gets where
- * its text part starts (ENTRY BLOCKS above).  b->t stays NULL. */
-static int entry_block_meta_open(const void *val, size_t len, uint32_t last, store_entry_block *b,
+/* Opens b on the block value val: its metadata, checked to hold n
+ * entries exactly when all is set (else each step checks what it reads);
+ * *text gets where its text part starts (ENTRY BLOCKS above).  b->t stays
+ * NULL. */
+static int entry_block_meta_open(const void *val, size_t len, uint32_t last, int all, store_entry_block *b,
                                  const uint8_t **text)
 {
     const uint8_t *p = val, *end = p + len;
@@ -1285,10 +1288,10 @@ static int entry_block_meta_open(const void *val, size_t len, uint32_t last, sto
     w.end = mend;
     w.lists = NULL;
     w.line = 0;
-    for (uint64_t i = 0; i < n; i++)
+    for (uint64_t i = 0; i < n && all; i++)
         if (entry_meta_step(&w, NULL))
             return FZ_ECORRUPT;
-    if (w.p != mend)
+    if (all && w.p != mend)
         return FZ_ECORRUPT;
     b->p = p;
     b->end = mend;
@@ -1361,7 +1364,7 @@ static int entry_text_open(ZSTD_DCtx *dc, const uint8_t *p, const uint8_t *end, 
 int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b)
 {
     const uint8_t *text;
-    int rc = entry_block_meta_open(val, len, last, b, &text);
+    int rc = entry_block_meta_open(val, len, last, 1, b, &text);
     return rc ? rc : entry_text_open(NULL, text, (const uint8_t *)val + len, arena, NULL, b);
 }
 
@@ -1476,7 +1479,9 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
         return rc;
     store_entry_block b;
     const uint8_t *text, *end = (const uint8_t *)v.mv_data + v.mv_size;
-    if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, &b, &text)))
+    /* the steps to id check what they read; the rest of the metadata is
+     * left to --check */
+    if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, 0, &b, &text)))
         return rc;
     if (meta) {
         /* no text */
@@ -1510,7 +1515,8 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
     const uint8_t *rec;
     size_t rlen;
     for (; b.first + b.i < id; b.i++) {
-        entry_meta_step(&b, NULL);
+        if (entry_meta_step(&b, NULL))
+            return FZ_ECORRUPT;
         if (b.t)
             entry_text_step(&b, &rec, &rlen);
     }
