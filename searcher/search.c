@@ -1948,8 +1948,9 @@ static int pm_emit(void *p, const tok_token *t)
     return 0;
 }
 
-/* Reads entry sc->doc (only its metadata when meta is set: store_entry_meta_get)
- * and calls fn with it as the hit of that rank, with the spans sp. */
+/* Reads entry sc->doc and calls fn with it as the hit of that rank, with
+ * the spans sp; when meta is set, only its metadata (store_entry_meta_get),
+ * the spans only counted. */
 static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, int meta,
                     search_hit_fn fn, void *cbctx)
 {
@@ -1974,7 +1975,9 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     h.file = h.volume.path;
     h.file_len = h.volume.path_len;
     search_span *spans = NULL;
-    if (nsp) {
+    if (nsp && meta) {
+        h.occurrences = (uint32_t)nsp;
+    } else if (nsp) {
         uint32_t n = e.npos + 2;
         posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
@@ -2328,7 +2331,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
-            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), 0, fn, cbctx);
+            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), o->meta_only, fn,
+                          cbctx);
             cnt.returned++;
         }
         free(hs);

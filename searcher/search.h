@@ -55,6 +55,11 @@ typedef struct {
                            * occurrences not: cheaper than count */
     int no_spans;         /* hits come without spans and occurrences (faster,
                            * for counting hits by group) */
+    int meta_only;        /* hits come with only their entries' metadata
+                           * (store_entry_meta_get: title and body empty)
+                           * and no spans, but their occurrences counted:
+                           * what counting by anything but the forms
+                           * written needs, without decompressing text */
     int one;              /* only the entry one_id: it is the one hit, if it
                            * matches (the entry page's highlights) */
     uint32_t one_id;
