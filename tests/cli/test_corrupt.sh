@@ -84,6 +84,8 @@ check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb"
 # a format 4 index has no catalog table: still the format message
 fresh "$T/v4"; "$POKE" "$T/v4" put meta "$(hx format)" 04 && "$POKE" "$T/v4" drop catalog 00
 both "format 4 index (no catalog table)" "$T/v4" "index format 4 is older.*re-index"
+fresh "$T/v5"; "$POKE" "$T/v5" put meta "$(hx format)" 05
+both "format 5 index (entry blocks of whole records)" "$T/v5" "index format 5 is older.*re-index"
 fresh "$T/nofmt"; "$POKE" "$T/nofmt" del meta "$(hx format)"
 both "no format record" "$T/nofmt" "re-index"
 fresh "$T/magic"; "$POKE" "$T/magic" put meta "$(hx magic)" "$(hx sqlite)"
