@@ -5,9 +5,14 @@
  *   postsize DB        (DB: an index directory or a packed archive)
  *
  * Reads every record of the "post" database once (store.c's layout, read
- * with store_block_open) and prints, per term class (CJK unigrams, CJK
+ * with store_block_open; a term pack's terms with store_tpack_open/next and
+ * store_block_open_tpack) and prints, per term class (CJK unigrams, CJK
  * bigrams, words of the text field; each metadata field):
- *   - keys, block headers, impacts + skip tables, id deltas, tf fields,
+ *   - terms in blocks and in term packs, and the packs;
+ *   - keys (a packed term: its front-coded bytes, v shared, v length and
+ *     the suffix; the pack's key counted with its first term), block
+ *     headers (a packed term: v ndocs, v first id), impacts + skip tables,
+ *     id deltas, tf fields,
  *     positions (bytes as stored), and LMDB's share: 8 bytes of node header
  *     and 2 of page index per record in its leaf page, whole overflow pages
  *     for a value too large for a leaf (their unused tail counted), and the
@@ -50,10 +55,12 @@ static const char *const cname[C_N] = {"CJK unigram", "CJK bigram", "word",     
 typedef struct {
     uint64_t terms, blocks, docs, positions;
     uint64_t key, hdr, extra, ids, tfs, pos;
-    uint64_t leaf, node, ovpages, ovbytes;
+    double leaf, node, ovpages, ovbytes;
     uint64_t for128, forall, pfor;          /* ids + tfs + positions so encoded */
-    uint64_t hapax_terms, hapax_fixed;      /* key + header + node for 1-doc terms */
+    uint64_t hapax_terms;                   /* 1-doc terms */
+    double hapax_fixed;                     /* their key + header + node */
     uint64_t title1, title1_at0;            /* documents with tf_title 1, tf_body 0 (at position 0) */
+    uint64_t packed, packs;                 /* terms in term packs; packs (by their first term) */
 } cls;
 
 static unsigned vlen(uint64_t v)
@@ -174,6 +181,121 @@ static void vpush(vec *a, uint32_t x)
     a->v[a->n++] = x;
 }
 
+/* One term's postings in one record: a block, or a packed term.  key is
+ * the term's block key (field, term, 0x00, be32 first), made up for a
+ * packed term; the byte counts are what it takes of its record. */
+typedef struct {
+    uint8_t key[STORE_KEY_MAX];
+    size_t klen;
+    store_block b;
+    int packed, pack_first;
+    size_t keyb, hdrb, extrab;  /* key, header, impact + skip table bytes */
+    double node, leaf;          /* LMDB node bytes, leaf bytes (node + page index + value in the leaf) */
+    double ovpages, ovbytes;
+    double fixed;               /* key + header + extras + node: what a one-document term costs besides its record */
+} unit;
+
+typedef struct {
+    MDB_cursor *c;
+    int in_pack;
+    store_tpack_iter it;
+    MDB_val pk, pv;             /* the pack being walked */
+    const uint8_t *prev_end;    /* where its previous term's records ended */
+    size_t psize, nodemax;
+} walker;
+
+/* The LMDB share of a record of klen + vlen bytes. */
+static void lmdb_share(const walker *w, size_t klen, size_t vlen, double *node, double *leaf, double *ovp,
+                       double *ovb)
+{
+    int ov = 8 + klen + vlen > w->nodemax;
+    size_t nd = (8 + klen + (ov ? 8 : vlen) + 1) & ~(size_t)1;
+    *ovp = *ovb = 0;
+    if (ov) {
+        size_t pages = (16 - 1 + vlen) / w->psize + 1;
+        *ovp = (double)pages;
+        *ovb = (double)(pages * w->psize - vlen);
+    }
+    *leaf = (double)(nd + 2);
+    *node = (double)(nd + 2 - klen - (ov ? 0 : vlen));
+}
+
+/* The pack term w->it as a unit (first: the pack's first term, which
+ * also takes the pack's key). */
+static int packed_unit(walker *w, unit *u, int first)
+{
+    store_tpack_iter *it = &w->it;
+    u->klen = store_post_key(u->key, it->field, it->term, it->term_len, it->first);
+    u->packed = 1;
+    u->pack_first = first;
+    if (store_block_open_tpack(&u->b, it))
+        return -1;
+    uint8_t tmp[FZ_VARINT_MAX];
+    u->hdrb = fz_varint_put(tmp, it->ndocs) + fz_varint_put(tmp, it->first);
+    u->extrab = 0;
+    /* the term's bytes run from the end of the previous term's records:
+     * v shared, v n, the suffix, the header, the records */
+    size_t total = (size_t)(it->recs + it->recs_len - w->prev_end);
+    w->prev_end = it->recs + it->recs_len;
+    u->keyb = total - u->hdrb - it->recs_len;
+    double node, leaf, ovp, ovb;
+    lmdb_share(w, w->pk.mv_size, w->pv.mv_size, &node, &leaf, &ovp, &ovb);
+    /* the record's LMDB share spread over its terms by their bytes */
+    double f = (double)total / (double)w->pv.mv_size;
+    u->node = node * f;
+    u->ovpages = ovp * f;
+    u->ovbytes = ovb * f;
+    u->leaf = (leaf - (double)(w->pk.mv_size + w->pv.mv_size)) * f + (double)total;
+    if (first) {
+        u->keyb += w->pk.mv_size;
+        u->leaf += (double)w->pk.mv_size;
+    }
+    u->fixed = (double)(u->keyb + u->hdrb) + u->node;
+    return 1;
+}
+
+/* The next unit: 1, 0 at the end, -1 on a malformed record. */
+static int next_unit(walker *w, unit *u, int first_call)
+{
+    MDB_val k, v;
+    if (w->in_pack) {
+        int rc = store_tpack_next(&w->it);
+        if (rc == FZ_OK)
+            return packed_unit(w, u, 0);
+        if (rc != FZ_ENOTFOUND)
+            return -1;
+        w->in_pack = 0;
+    }
+    if (mdb_cursor_get(w->c, &k, &v, first_call ? MDB_FIRST : MDB_NEXT))
+        return 0;
+    if (store_key_is_tpack(k.mv_data, k.mv_size)) {
+        if (store_tpack_open(&w->it, k.mv_data, k.mv_size, v.mv_data, v.mv_size))
+            return -1;
+        w->in_pack = 1;
+        w->pk = k;
+        w->pv = v;
+        w->prev_end = v.mv_data;
+        return packed_unit(w, u, 1);
+    }
+    if (k.mv_size < 6 || k.mv_size > sizeof u->key)
+        return -1;
+    memcpy(u->key, k.mv_data, k.mv_size);
+    u->klen = k.mv_size;
+    u->packed = u->pack_first = 0;
+    const uint8_t *kb = (const uint8_t *)k.mv_data + k.mv_size - 4;
+    uint32_t first = (uint32_t)kb[0] << 24 | kb[1] << 16 | kb[2] << 8 | kb[3];
+    if (store_block_open(&u->b, first, v.mv_data, v.mv_size))
+        return -1;
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    u->keyb = k.mv_size;
+    u->hdrb = store_block_header(hdr, u->b.ndocs, u->b.last - u->b.first, u->b.max_tf_title, u->b.max_tf_body,
+                                 u->b.min_dl);
+    u->extrab = (size_t)(u->b.docs - (const uint8_t *)v.mv_data) - u->hdrb;
+    lmdb_share(w, k.mv_size, v.mv_size, &u->node, &u->leaf, &u->ovpages, &u->ovbytes);
+    u->fixed = (double)(k.mv_size + u->hdrb + u->extrab) + 10;
+    return 1;
+}
+
 static void pct(const char *what, uint64_t x, uint64_t total)
 {
     printf("  %-34s %12llu  %5.1f%%\n", what, (unsigned long long)x, total ? 100.0 * x / total : 0.0);
@@ -246,7 +368,7 @@ int main(int argc, char **argv)
     uint8_t prev_term[STORE_KEY_MAX];
     size_t prev_tlen = (size_t)-1;
     uint32_t term_blocks = 0, term_docs = 0;
-    uint64_t term_fixed = 0;
+    double term_fixed = 0;
     int term_cls = 0;
     uint32_t p[4096];
     /* fan-in: per unigram, the bigram terms and blocks that begin with it */
@@ -256,8 +378,18 @@ int main(int argc, char **argv)
 
     if (mdb_cursor_open(txn, post, &c))
         return fail("cannot read the post database");
-    int more = !mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    walker w;
+    memset(&w, 0, sizeof w);
+    w.c = c;
+    w.psize = psize;
+    w.nodemax = nodemax;
+    static unit u;
+    int more = next_unit(&w, &u, 1);
+    if (more < 0)
+        return fail("a malformed posting record");
     for (;;) {
+        k.mv_data = u.key;
+        k.mv_size = u.klen;
         size_t tlen = more ? k.mv_size - 4 : 0;
         int newterm = !more || tlen != prev_tlen || memcmp(prev_term, k.mv_data, tlen);
         if (newterm && prev_tlen != (size_t)-1) {
@@ -305,48 +437,37 @@ int main(int argc, char **argv)
             !memcmp(uni, (const uint8_t *)k.mv_data + 1, unilen))
             fan_blocks.v[fan_blocks.n - 1]++;
         cls *x = &cl[term_cls];
-        const uint8_t *kb = (const uint8_t *)k.mv_data + tlen;
-        uint32_t first = (uint32_t)kb[0] << 24 | kb[1] << 16 | kb[2] << 8 | kb[3];
-        store_block b;
-        if (store_block_open(&b, first, v.mv_data, v.mv_size)) {
-            fprintf(stderr, "postsize: a malformed block\n");
-            return 1;
-        }
-        uint8_t hdr[STORE_BLOCK_HDR_MAX];
-        size_t hl = store_block_header(hdr, b.ndocs, b.last - b.first, b.max_tf_title, b.max_tf_body, b.min_dl);
-        size_t before = (size_t)(b.docs - (const uint8_t *)v.mv_data);
-        x->blocks++;
+        store_block b = u.b;
+        x->blocks += !u.packed;
+        x->packed += u.packed;
+        x->packs += u.pack_first;
         x->docs += b.ndocs;
-        x->key += k.mv_size;
-        x->hdr += hl;
-        x->extra += before - hl;
-        int ov = 8 + k.mv_size + v.mv_size > nodemax;
-        size_t node = (8 + k.mv_size + (ov ? 8 : v.mv_size) + 1) & ~(size_t)1;
-        if (ov) {
-            size_t pages = (16 - 1 + v.mv_size) / psize + 1;
-            x->ovpages += pages;
-            x->ovbytes += pages * psize - v.mv_size;
-        }
-        x->leaf += node + 2;
-        x->node += node + 2 - k.mv_size - (ov ? 0 : v.mv_size);
+        x->key += u.keyb;
+        x->hdr += u.hdrb;
+        x->extra += u.extrab;
+        x->ovpages += u.ovpages;
+        x->ovbytes += u.ovbytes;
+        x->leaf += u.leaf;
+        x->node += u.node;
         term_blocks++;
         term_docs += b.ndocs;
         if (term_cls == C_UNI && uni_bytes.n)
-            uni_bytes.v[uni_bytes.n - 1] += (uint32_t)(node + 2 + (ov ? v.mv_size : 0));
-        term_fixed += k.mv_size + hl + (before - hl) + 10;
+            uni_bytes.v[uni_bytes.n - 1] += (uint32_t)(u.leaf + (u.ovpages ? u.ovpages * psize - u.ovbytes : 0));
+        term_fixed += u.fixed;
 
         ids.n = tfs.n = titles.n = pos.n = 0;
         uint32_t prev = b.first;
         const uint8_t *r = b.docs;
         do {
             uint32_t n = b.tf_title + b.tf_body;
-            /* bytes of the record head as stored */
+            /* bytes of the record head as stored (a packed term's first
+             * record has no id delta) */
             uint64_t delta = ids.n ? b.doc - prev : 0;
             vpush(&ids, (uint32_t)delta);
             vpush(&tfs, b.tf_body << 1 | (b.tf_title > 0));
             if (b.tf_title)
                 vpush(&titles, b.tf_title);
-            x->ids += vlen(delta);
+            x->ids += ids.n == 1 && u.packed ? 0 : vlen(delta);
             x->tfs += vlen((uint64_t)b.tf_body << 1 | (b.tf_title > 0)) + (b.tf_title ? vlen(b.tf_title) : 0);
             if (n > sizeof p / sizeof *p) {
                 fprintf(stderr, "postsize: a document of more than %zu occurrences\n", sizeof p / sizeof *p);
@@ -396,18 +517,20 @@ int main(int argc, char **argv)
                          varints(titles.v, titles.n) + stream_size(pos.v, pos.n, mode);
             *(mode == 0 ? &x->for128 : mode == 1 ? &x->forall : &x->pfor) += s;
         }
-        more = !mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        more = next_unit(&w, &u, 0);
+        if (more < 0)
+            return fail("a malformed posting record");
     }
     mdb_cursor_close(c);
 
     /* the records' bytes were counted whole into pos: take ids and tfs out */
-    uint64_t leaf_sum = 0;
+    double leaf_sum = 0;
     for (int i = 0; i < C_N; i++) {
         cl[i].pos -= cl[i].ids + cl[i].tfs;
         leaf_sum += cl[i].leaf;
     }
     uint64_t pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
-    uint64_t slack = st.ms_leaf_pages * psize - leaf_sum;   /* page headers and free room */
+    double slack = (double)(st.ms_leaf_pages * psize) - leaf_sum;   /* page headers and free room */
     printf("post: %llu records, %llu pages of %zu (branch %llu, leaf %llu, overflow %llu) = %llu bytes; "
            "map %llu pages in use\n",
            (unsigned long long)st.ms_entries, (unsigned long long)pages, psize,
@@ -419,23 +542,24 @@ int main(int argc, char **argv)
         cls *x = &cl[i];
         if (!x->terms)
             continue;
-        uint64_t share = leaf_sum ? (uint64_t)((double)slack * x->leaf / leaf_sum) : 0;
+        uint64_t share = leaf_sum ? (uint64_t)(slack * x->leaf / leaf_sum) : 0;
         uint64_t branch = leaf_sum ? (uint64_t)((double)st.ms_branch_pages * psize * x->leaf / leaf_sum) : 0;
-        uint64_t lmdb = x->node + x->ovbytes + share + branch;
+        uint64_t node = (uint64_t)(x->node + 0.5), ovbytes = (uint64_t)(x->ovbytes + 0.5);
+        uint64_t lmdb = node + ovbytes + share + branch;
         uint64_t tot = x->key + x->hdr + x->extra + x->ids + x->tfs + x->pos + lmdb;
-        printf("\n%s: %llu terms, %llu blocks, %llu documents, %llu positions; %llu bytes (%.1f%% of the "
-               "database)\n",
-               cname[i], (unsigned long long)x->terms, (unsigned long long)x->blocks,
-               (unsigned long long)x->docs, (unsigned long long)x->positions, (unsigned long long)tot,
-               100.0 * tot / all);
+        printf("\n%s: %llu terms (%llu of them in term packs, %llu packs start with one), %llu blocks, %llu "
+               "documents, %llu positions; %llu bytes (%.1f%% of the database)\n",
+               cname[i], (unsigned long long)x->terms, (unsigned long long)x->packed, (unsigned long long)x->packs,
+               (unsigned long long)x->blocks, (unsigned long long)x->docs, (unsigned long long)x->positions,
+               (unsigned long long)tot, 100.0 * tot / all);
         pct("keys", x->key, tot);
         pct("block headers", x->hdr, tot);
         pct("impacts + skip tables", x->extra, tot);
         pct("id deltas", x->ids, tot);
         pct("tf fields", x->tfs, tot);
         pct("positions", x->pos, tot);
-        pct("LMDB nodes (8 + 2 per record)", x->node, tot);
-        pct("LMDB overflow tails", x->ovbytes, tot);
+        pct("LMDB nodes (8 + 2 per record)", node, tot);
+        pct("LMDB overflow tails", ovbytes, tot);
         pct("LMDB leaf room + branch pages", share + branch, tot);
         uint64_t rec = x->ids + x->tfs + x->pos;
         printf("  records (ids+tfs+positions) %llu: FOR128 %llu (%+.1f%%), FORall %llu (%+.1f%%), PFOR %llu "
@@ -447,7 +571,7 @@ int main(int argc, char **argv)
                "position 0\n",
                (unsigned long long)x->title1, (unsigned long long)x->title1_at0);
         printf("  one-document terms: %llu, their keys + headers + extras + nodes %llu bytes\n",
-               (unsigned long long)x->hapax_terms, (unsigned long long)x->hapax_fixed);
+               (unsigned long long)x->hapax_terms, (unsigned long long)(x->hapax_fixed + 0.5));
     }
     printf("\nunigram occurrences that start no bigram: %llu of %llu (%.1f%%) in %llu postings of %llu terms; "
            "those postings as today: about %llu bytes\n",

@@ -24,8 +24,8 @@
 #define STORE_FORMAT 6          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
                                    entry strings in the text code; 5: volume titles and
-                                   the catalog, entries in zstd blocks; 6: entry blocks
-                                   in two parts, metadata and text) */
+                                   the catalog, entries in zstd blocks; 6: term packs,
+                                   entry blocks in two parts, metadata and text) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -398,6 +398,7 @@ typedef struct {
     uint32_t tf_title, tf_body;
     const uint8_t *doc_next;  /* next doc's record */
     const uint8_t *doc_pos;   /* current doc's positions */
+    int packed;               /* a packed term's records: the first has no id delta */
 } store_block;
 
 /* A bound on the impact of any document of block b at average length
@@ -438,6 +439,112 @@ int store_block_seek(store_block *b, uint32_t target);
 /* Decodes the current document's positions (tf_title + tf_body of them,
  * ascending) into out; returns how many, or FZ_ECORRUPT. */
 int store_block_positions(const store_block *b, uint32_t *out, uint32_t max);
+
+/* ---- term packs ----
+ * A term of at most STORE_TPACK_DOCS documents whose records take at most
+ * STORE_TPACK_TERM_BYTES bytes is kept, with the terms next to it in key
+ * order, in a pack: one "post" record keyed field byte, first term, 0x00
+ * (TERM PACKS in store.c).  A term is either in one pack or in blocks,
+ * never both.  Fresh builds write packs (build.c); an update takes a term
+ * that gains documents out of its pack into a block, puts a new small
+ * term into the pack before it (or a new one), and drops removed
+ * documents from packs.
+ * Readers find a term with store_term_find and open a packed term's
+ * postings as a block (store_block_open_tpack). */
+#define STORE_TPACK_DOCS 16          /* documents of a packed term at most (no skip table) */
+#define STORE_TPACK_TERM_BYTES 128   /* bytes of a packed term's records at most */
+#define STORE_TPACK_BYTES 512        /* a pack is closed once its value reaches this */
+#define STORE_TPACK_GROW 1024        /* an update adds no term to a pack of this many bytes */
+
+/* The key of a pack whose first term is term: field, term, 0x00 (the
+ * term's block keys, STORE_KEY_MAX bytes of room, minus the id).  Returns
+ * its length. */
+size_t store_tpack_key(uint8_t *key, int field, const char *term, size_t term_len);
+/* 1 when k is a pack's key (its only 0x00 is its last byte), else 0. */
+int store_key_is_tpack(const void *key, size_t len);
+
+/* A walk over the terms of one pack value. */
+typedef struct {
+    const uint8_t *p, *end;   /* the terms left */
+    int field;
+    char term[STORE_KEY_MAX]; /* the current term (not NUL-terminated) */
+    size_t term_len;
+    uint32_t ndocs, first;    /* its documents and the first one's id */
+    const uint8_t *recs;      /* its records: the first without id delta */
+    size_t recs_len;
+} store_tpack_iter;
+/* Starts a walk over the pack record k, v (which must outlive it) and
+ * moves to its first term: FZ_OK, FZ_ECORRUPT (not a pack key, or a value
+ * whose first term is not the key's or that does not decode). */
+int store_tpack_open(store_tpack_iter *it, const void *key, size_t klen, const void *val, size_t vlen);
+/* Moves to the next term: FZ_OK, FZ_ENOTFOUND after the last, FZ_ECORRUPT
+ * (a term that does not decode, is too long, or does not ascend; a count
+ * outside 1..STORE_TPACK_DOCS; records cut short). */
+int store_tpack_next(store_tpack_iter *it);
+/* Opens the current term of it as a block (store_block_open's cursor):
+ * first and last from its records, the tf maxima its documents', min_dl
+ * 0 (a reader that bounds scores with it takes the lengths from "dlen").
+ * FZ_ECORRUPT when the records do not decode. */
+int store_block_open_tpack(store_block *b, const store_tpack_iter *it);
+
+/* Where store_term_find found a term. */
+enum { STORE_TERM_BLOCKS = 1, STORE_TERM_PACKED = 2 };
+/* Finds term's postings with cursor cur over "post": STORE_TERM_BLOCKS
+ * (the cursor on its first block, *k and *v that block's), or
+ * STORE_TERM_PACKED (the cursor on its pack, *k and *v the pack's, it on
+ * the term), or FZ_ENOTFOUND (the cursor anywhere); FZ_ECORRUPT for a pack
+ * that does not decode; FZ_ELMDB.  A set range and at most one step back. */
+int store_term_find(MDB_cursor *cur, int field, const char *term, size_t len, MDB_val *k, MDB_val *v,
+                    store_tpack_iter *it);
+
+/* Builds pack values in key order: {0} to start, ..._free at the end. */
+typedef struct {
+    fz_buf val;
+    uint8_t key[STORE_KEY_MAX];
+    size_t klen;              /* 0: no term yet */
+    int field;
+    char last[STORE_KEY_MAX]; /* the last term added */
+    size_t last_len;
+    uint32_t nterms;
+} store_tpack_builder;
+/* 1 when a term of ndocs documents and recs_len bytes of block records
+ * belongs in a pack. */
+int store_tpack_fits(uint32_t ndocs, size_t recs_len);
+/* Adds a term (after the last added, of the same field, unless the
+ * builder is empty): its ndocs documents' records recs as a block holds
+ * them (the first id delta 0; store_bb's or the joiner's), the first
+ * document's id first.  FZ_EINVAL when it does not follow or recs does
+ * not start with delta 0, FZ_ENOMEM. */
+int store_tpack_add(store_tpack_builder *pb, int field, const char *term, size_t len, uint32_t ndocs,
+                    uint32_t first, const uint8_t *recs, size_t recs_len);
+/* Empties the builder (keeps its buffer). */
+void store_tpack_reset(store_tpack_builder *pb);
+void store_tpack_free(store_tpack_builder *pb);
+
+/* Updates.  Takes term's documents lo..hi out of its pack; with out, the
+ * whole term is taken out and out receives its documents as one block
+ * value (lo and hi unused; *first its first id; the lengths of "dlen"
+ * give min_dl), for the caller to put under the term's block key.  The
+ * pack is written again without them, under its new first term when the
+ * first went, or deleted when nothing is left.  FZ_OK; FZ_ENOTFOUND when
+ * the term is in no pack (nothing changed); FZ_ECORRUPT; LMDB errors with
+ * msg. */
+int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint32_t lo,
+                       uint32_t hi, fz_buf *out, uint32_t *first, char *msg, size_t msglen);
+/* Before a term new to the index gets blocks: when the pack before it in
+ * key order holds terms after it, those go to a pack of their own (keyed
+ * by the first of them), so that the term's blocks do not fall inside a
+ * pack.  FZ_OK (also when there was nothing to split), FZ_EINVAL when the
+ * term is in that pack, FZ_ECORRUPT, LMDB errors with msg. */
+int store_tpack_split(store *s, MDB_txn *txn, int field, const char *term, size_t len, char *msg, size_t msglen);
+/* Puts a new small term (store_tpack_fits; in no pack and without blocks)
+ * into the pack before it in key order when there is one of the same
+ * field below STORE_TPACK_GROW bytes; else into a pack of its own, which
+ * also takes the terms after it of a full pack before it.  recs and first
+ * as for store_tpack_add.  FZ_OK; FZ_EINVAL (the term is in that pack,
+ * or is not small), FZ_ECORRUPT, LMDB errors with msg. */
+int store_tpack_insert(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint32_t ndocs,
+                       uint32_t first, const uint8_t *recs, size_t recs_len, char *msg, size_t msglen);
 
 /* Builds one block: add documents in ascending id order, then finish. */
 typedef struct {

@@ -19,7 +19,9 @@
  * records are concatenated; only the first id delta is rewritten).  So the
  * index receives every term once, in key order (LMDB appends when the index
  * was empty), however many batches there were; everything is still one
- * write transaction.
+ * write transaction.  The entries are written while the workers sort their
+ * terms; a build of one batch has the workers join and seal the blocks too
+ * (prep_terms), and the main thread only puts them (flush_prepared).
  *
  * In memory, each worker gives every distinct (field, term) a term id from
  * an open-addressing hash table; its postings accumulate as block records
@@ -166,6 +168,8 @@ typedef struct {
     char encoding[24];
     char *volume;        /* the book title of its first line ("" none), set by end_wfile */
     int merged;              /* from build_merge: not reported to on_file */
+    fz_buf recs;             /* its encoded entry records, each led by v length, then
+                              * v length and the join map */
 } wfile;
 
 /* A run file: one batch's postings, sorted by term, and its read state. */
@@ -188,6 +192,45 @@ typedef struct {
     char encoding[24];
     int done;                /* workers finished with it */
 } job;
+
+/* The block joiner: consecutive blocks of a term (from successive
+ * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
+ * together: the second's records follow the first's, its first id delta
+ * rewritten; nothing else is re-encoded.  The main thread has one for runs
+ * and merges, every worker one for the blocks it prepares (prep_terms). */
+typedef struct {
+    int active;
+    uint32_t first, last, ndocs, mtt, mtb, mindl;
+    imp_levels imp;
+    fz_buf rec;
+    fz_buf skip;         /* the impact and skip table of the block being written */
+} joiner;
+
+/* A posting block ready to be put: its first id, documents, and its value
+ * in three parts (header, skip table, records). */
+typedef struct {
+    uint32_t first, ndocs;
+    const uint8_t *part[3];
+    size_t plen[3];
+} blkval;
+
+/* A worker's prepared postings on their way to the main thread (see
+ * prep_terms): chunks the worker fills and the main thread reads and frees,
+ * in order.  A chunk is read once complete (set with release order); all
+ * else is under the build's mutex. */
+typedef struct pchunk {
+    struct pchunk *next;
+    size_t len, size;
+    int complete;
+    uint8_t data[];
+} pchunk;
+
+typedef struct {
+    pchunk *head, *tail;     /* the main thread reads head, the worker fills tail */
+    size_t off;              /* read position in head */
+    size_t held;             /* bytes of the chunks not yet freed */
+    int done;                /* the worker wrote its last chunk (or gave up) */
+} pstream;
 
 typedef struct worker {
     struct build *b;
@@ -219,7 +262,8 @@ typedef struct worker {
     size_t scratch_cap;
     /* this epoch's output */
     uint32_t nent;           /* entries, local ids 0 .. nent-1 */
-    fz_buf recs;             /* encoded entry records, each led by v length */
+    size_t files_done;       /* files whose records are complete (under the build's mutex) */
+    size_t files_written;    /* files whose entries the main thread wrote (write_ready_entries) */
     uint32_t *dlen;
     size_t dlen_cap;
     uint64_t sumlen;
@@ -235,6 +279,9 @@ typedef struct worker {
     uint32_t *order;
     uint32_t norder;
     uint32_t cursor;         /* merge position in order */
+    joiner pj;               /* prep_terms: the block being prepared */
+    fz_buf pblk;             /* prep_terms: one gathered block, serialized */
+    pstream ps;              /* prep_terms: the prepared blocks */
 
     int err;
     char msg[512];
@@ -272,14 +319,17 @@ struct build {
 
     fz_buf val;              /* block value scratch */
     fz_buf blk;              /* one block value, serialized */
+    fz_buf erec;             /* an entry record with its file id (write_file_entries) */
     store_entry_writer ew;   /* the entry block being written */
-    struct {
-        int active;
-        uint32_t first, last, ndocs, mtt, mtb, mindl;
-        imp_levels imp;
-        fz_buf rec;
-        fz_buf skip;         /* the impact and skip table of the block being written */
-    } jn;                    /* the block joiner */
+    joiner jn;               /* the block joiner (of runs and merges) */
+    uint32_t term_blocks;    /* blocks written of the current term */
+    int term_known;          /* an update: the current term has blocks in the index */
+    int prep;                /* this flush: the workers prepare their terms' blocks (prep_terms) */
+    uint32_t prep_a0;        /* the average length they use */
+    int prep_abort;          /* the main thread stopped reading their streams */
+    size_t prep_cap;         /* bytes of stream each worker may have unread */
+    pthread_cond_t cv_prep;  /* a stream got a chunk, or room */
+    store_tpack_builder tpk; /* a fresh build: the term pack being filled */
     char rundir[4096];       /* where run files go: the index directory */
     runrd *runs;
     int nruns, runs_cap;
@@ -727,10 +777,10 @@ static int on_record(void *ctx, const parse_entry *pe)
     e.authors = (const char **)pe->authors;
     e.author_len = auth_len;
     w->enc.len = 0;
-    if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(&w->recs, w->enc.len) ||
-                             fz_buf_append(&w->recs, w->enc.p, w->enc.len) ||
-                             fz_buf_varint(&w->recs, w->join.len) ||
-                             fz_buf_append(&w->recs, w->join.p, w->join.len)))
+    fz_buf *recs = &w->files[w->nfiles - 1].recs;
+    if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(recs, w->enc.len) ||
+                             fz_buf_append(recs, w->enc.p, w->enc.len) || fz_buf_varint(recs, w->join.len) ||
+                             fz_buf_append(recs, w->join.p, w->join.len)))
         return FZ_ENOMEM;
     if (w->nent == w->dlen_cap) {
         size_t cap = w->dlen_cap ? w->dlen_cap * 2 : 4096;
@@ -750,12 +800,18 @@ static int on_record(void *ctx, const parse_entry *pe)
 static int begin_wfile(worker *w, const char *path, uint64_t nbytes, int64_t mtime, const char *enc)
 {
     if (w->nfiles == w->files_cap) {
+        /* the main thread reads finished files' entries meanwhile
+         * (write_ready_entries): the array moves under the mutex */
         size_t cap = w->files_cap ? w->files_cap * 2 : 16;
+        pthread_mutex_lock(&w->b->mu);
         wfile *nf = realloc(w->files, cap * sizeof *nf);
+        if (nf) {
+            w->files = nf;
+            w->files_cap = cap;
+        }
+        pthread_mutex_unlock(&w->b->mu);
         if (!nf)
             return FZ_ENOMEM;
-        w->files = nf;
-        w->files_cap = cap;
     }
     wfile *f = &w->files[w->nfiles];
     memset(f, 0, sizeof *f);
@@ -855,6 +911,9 @@ static void run_job(worker *w, job *j)
     }
 }
 
+static int prep_terms(build *b, worker *w);
+static void ps_end(build *b, worker *w);
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -873,6 +932,18 @@ static void *worker_main(void *arg)
             if (!w->order)
                 w->order = malloc(sizeof *w->order); /* mark done even on failure */
             b->sorted_n++;
+            pthread_cond_broadcast(&b->cv_idle);
+            if (b->prep) {
+                /* the last flush: prepare the blocks while the main
+                 * thread writes the entries (its stream ends either way) */
+                pthread_mutex_unlock(&b->mu);
+                rc = rc ? (ps_end(b, w), rc) : prep_terms(b, w);
+                pthread_mutex_lock(&b->mu);
+                if (rc && rc != 1 && !w->err) {
+                    snprintf(w->msg, sizeof w->msg, "preparing postings: %s", fz_strerror(rc));
+                    __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
+                }
+            }
             b->busy--;
             pthread_cond_broadcast(&b->cv_idle);
             continue;
@@ -883,6 +954,8 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&b->mu);
             run_job(w, j); /* the job is read-only while any worker has it */
             pthread_mutex_lock(&b->mu);
+            if (!w->err)
+                w->files_done = w->nfiles; /* for write_ready_entries */
             w->next_seq++;
             b->busy--;
             if (++j->done == b->nw) {
@@ -1006,8 +1079,8 @@ static int term_cmp(int fa, const char *a, size_t la, int fb, const char *b2, si
     return la < lb ? -1 : la > lb;
 }
 
-/* The gathered block as one value (header and records) in b->blk. */
-static int serialize_block(build *b, const blkdesc *bd)
+/* The gathered block as one value (header and records) in out. */
+static int serialize_block(fz_buf *out, const blkdesc *bd)
 {
     uint8_t hdr[STORE_BLOCK_HDR_MAX + 4 * FZ_VARINT_MAX];
     size_t hl = store_block_header(hdr, bd->ndocs, bd->last - bd->first, bd->max_tt, bd->max_tb,
@@ -1015,17 +1088,17 @@ static int serialize_block(build *b, const blkdesc *bd)
     /* then the impact levels, which only run files and the joiner see */
     for (int i = 0; i < 4; i++)
         hl += fz_varint_put(hdr + hl, bd->imp.dl[i]);
-    b->blk.len = 0;
-    if (fz_buf_reserve(&b->blk, hl + bd->nbytes))
+    out->len = 0;
+    if (fz_buf_reserve(out, hl + bd->nbytes))
         return FZ_ENOMEM;
-    fz_buf_append(&b->blk, hdr, hl);
+    fz_buf_append(out, hdr, hl);
     const chunk *c = bd->c;
     uint32_t off = bd->off, left = bd->nbytes;
     while (left) {
         if (!c)
             return FZ_ECORRUPT;
         uint32_t n = c->used - off < left ? c->used - off : left;
-        fz_buf_append(&b->blk, c->data + off, n);
+        fz_buf_append(out, c->data + off, n);
         left -= n;
         c = c->next;
         off = 0;
@@ -1033,10 +1106,7 @@ static int serialize_block(build *b, const blkdesc *bd)
     return FZ_OK;
 }
 
-/* ---- the block joiner: consecutive blocks of a term (from successive
- * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
- * together: the second's records follow the first's, its first id delta
- * rewritten; nothing else is re-encoded. */
+/* ---- the block joiner (see joiner) */
 
 /* Counts bytes written to the index (and pages touched); every 32 MB the
  * index's pages are dropped from the resident set (store_release_map), so
@@ -1050,11 +1120,148 @@ static void wrote(build *b, size_t n)
     }
 }
 
-/* The index's average entry length (for block impacts), at least 1. */
+/* The average entry length of sumlen over n entries (for block impacts),
+ * at least 1. */
+static uint32_t avg_of(uint64_t sumlen, uint64_t n)
+{
+    uint64_t a = n ? sumlen / n : 1;
+    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
+}
+
+/* The index's average entry length. */
 static uint32_t avg_len(const build *b)
 {
-    uint64_t a = b->st.nentries ? b->st.sumlen / b->st.nentries : 1;
-    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
+    return avg_of(b->st.sumlen, b->st.nentries);
+}
+
+/* Writes the term pack being filled, if any (before any key after its
+ * terms). */
+static int tpack_flush(build *b, MDB_cursor *cur)
+{
+    if (!b->tpk.klen)
+        return FZ_OK;
+    MDB_val k = {b->tpk.klen, b->tpk.key}, v = {b->tpk.val.len, b->tpk.val.p};
+    int r = mdb_cursor_put(cur, &k, &v, b->bulk ? MDB_APPEND : 0);
+    if (r)
+        return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
+    wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));
+    store_tpack_reset(&b->tpk);
+    return FZ_OK;
+}
+
+/* Finishes the joined block: its header into hdr (STORE_BLOCK_HDR_MAX),
+ * its impact and skip table into jn->skip, and the whole as *bv (pointing
+ * into hdr and jn, valid until either changes).  With records_only (the
+ * block goes to a term pack, see term_end) only its records. */
+static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv, int records_only)
+{
+    bv->first = jn->first;
+    bv->ndocs = jn->ndocs;
+    bv->part[2] = (const uint8_t *)jn->rec.p;
+    bv->plen[2] = jn->rec.len;
+    if (records_only) {
+        bv->part[0] = bv->part[1] = NULL;
+        bv->plen[0] = bv->plen[1] = 0;
+        return FZ_OK;
+    }
+    bv->part[0] = hdr;
+    bv->plen[0] = store_block_header(hdr, jn->ndocs, jn->last - jn->first, jn->mtt, jn->mtb, jn->mindl);
+    jn->skip.len = 0;
+    int rc = store_block_extra((const uint8_t *)jn->rec.p, jn->rec.len, jn->ndocs, a0,
+                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0), &jn->skip);
+    bv->part[1] = (const uint8_t *)jn->skip.p;
+    bv->plen[1] = jn->skip.len;
+    return rc;
+}
+
+/* A serialized gathered block (serialize_block) taken apart: the header's
+ * fields x[0..8] and its records after the first id delta. */
+typedef struct {
+    uint64_t x[9];
+    imp_levels lv;
+    const uint8_t *rest, *end;
+} blkin;
+
+static int blkin_parse(blkin *bi, const uint8_t *val, size_t vlen)
+{
+    const uint8_t *p = val, *end = val + vlen;
+    uint64_t d0;
+    for (int i = 0; i < 9; i++)
+        if (!(p = fz_varint_get(p, end, &bi->x[i])))
+            return FZ_ECORRUPT;
+    for (int i = 0; i < 4; i++) {
+        if (bi->x[5 + i] > 65535)
+            return FZ_ECORRUPT;
+        bi->lv.dl[i] = (uint16_t)bi->x[5 + i];
+    }
+    bi->rest = fz_varint_get(p, end, &d0); /* the first record's delta (0) */
+    bi->end = end;
+    return !bi->rest || bi->x[0] == 0 ? FZ_ECORRUPT : FZ_OK;
+}
+
+/* Whether a block of bi's documents no longer joins the open block. */
+static int joiner_full(const joiner *jn, const blkin *bi)
+{
+    return jn->active && jn->ndocs + bi->x[0] > STORE_BLOCK_DOCS;
+}
+
+/* Appends bi's block (of first id first) to the joined block, opening it
+ * when none is.  FZ_ENOMEM. */
+static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
+{
+    uint8_t vb[FZ_VARINT_MAX];
+    if (!jn->active) {
+        jn->active = 1;
+        jn->first = first;
+        jn->last = first;
+        jn->ndocs = 0;
+        jn->mtt = jn->mtb = 0;
+        jn->mindl = UINT32_MAX;
+        imp_reset(&jn->imp);
+        jn->rec.len = 0;
+    }
+    if (fz_buf_append(&jn->rec, vb, fz_varint_put(vb, first - jn->last)) ||
+        fz_buf_append(&jn->rec, bi->rest, (size_t)(bi->end - bi->rest)))
+        return FZ_ENOMEM;
+    jn->last = first + (uint32_t)bi->x[1];
+    jn->ndocs += (uint32_t)bi->x[0];
+    if (bi->x[2] > jn->mtt)
+        jn->mtt = (uint32_t)bi->x[2];
+    if (bi->x[3] > jn->mtb)
+        jn->mtb = (uint32_t)bi->x[3];
+    if (bi->x[4] < jn->mindl)
+        jn->mindl = (uint32_t)bi->x[4];
+    imp_join(&jn->imp, &bi->lv);
+    return FZ_OK;
+}
+
+/* Puts a block of the term (after the pack being filled, which goes
+ * first). */
+static int put_block(build *b, MDB_cursor *cur, int field, const char *term, size_t len, const blkval *bv)
+{
+    int rc = tpack_flush(b, cur);
+    if (rc)
+        return rc;
+    /* an update's first block of a term new to the index: not inside a pack */
+    if (!b->bulk && !b->term_known && !b->term_blocks &&
+        (rc = store_tpack_split(b->s, b->txn, field, term, len, b->emsg, b->emsglen)))
+        return rc;
+    b->term_blocks++;
+    uint8_t key[STORE_KEY_MAX];
+    MDB_val k = {store_post_key(key, field, term, len, bv->first), key};
+    MDB_val v = {bv->plen[0] + bv->plen[1] + bv->plen[2], NULL};
+    int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
+    if (r)
+        return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
+    uint8_t *p = v.mv_data;
+    for (int i = 0; i < 3; i++)
+        if (bv->plen[i]) {
+            memcpy(p, bv->part[i], bv->plen[i]);
+            p += bv->plen[i];
+        }
+    /* a put into an existing index also reads and copies a leaf page */
+    wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));
+    return FZ_OK;
 }
 
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
@@ -1062,74 +1269,324 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     if (!b->jn.active)
         return FZ_OK;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
-    size_t hl = store_block_header(hdr, b->jn.ndocs, b->jn.last - b->jn.first, b->jn.mtt, b->jn.mtb, b->jn.mindl);
-    b->jn.skip.len = 0;
-    uint32_t a0 = avg_len(b);
-    int rc = store_block_extra((const uint8_t *)b->jn.rec.p, b->jn.rec.len, b->jn.ndocs, a0,
-                               imp_best(&b->jn.imp, (uint32_t)STORE_TITLE_WEIGHT * b->jn.mtt + b->jn.mtb, a0),
-                               &b->jn.skip);
-    if (rc)
-        return rc;
-    uint8_t key[STORE_KEY_MAX];
-    MDB_val k = {store_post_key(key, field, term, len, b->jn.first), key};
-    MDB_val v = {hl + b->jn.skip.len + b->jn.rec.len, NULL};
-    int r = mdb_cursor_put(cur, &k, &v, MDB_RESERVE | (b->bulk ? MDB_APPEND : 0));
-    if (r)
-        return store_lmdb_err(r, "writing postings", b->emsg, b->emsglen);
-    memcpy(v.mv_data, hdr, hl);
-    if (b->jn.skip.len)
-        memcpy((uint8_t *)v.mv_data + hl, b->jn.skip.p, b->jn.skip.len);
-    memcpy((uint8_t *)v.mv_data + hl + b->jn.skip.len, b->jn.rec.p, b->jn.rec.len);
+    blkval bv;
+    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, 0);
+    if (!rc)
+        rc = put_block(b, cur, field, term, len, &bv);
     b->jn.active = 0;
-    /* a put into an existing index also reads and copies a leaf page */
-    wrote(b, k.mv_size + v.mv_size + (b->bulk ? 0 : 8192));
-    return FZ_OK;
+    return rc;
 }
 
 static int join_add(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t first,
                     const uint8_t *val, size_t vlen)
 {
-    const uint8_t *p = val, *end = val + vlen;
-    uint64_t x[9], d0;
-    for (int i = 0; i < 9; i++)
-        if (!(p = fz_varint_get(p, end, &x[i])))
-            return FZ_ECORRUPT;
-    imp_levels lv;
-    for (int i = 0; i < 4; i++) {
-        if (x[5 + i] > 65535)
-            return FZ_ECORRUPT;
-        lv.dl[i] = (uint16_t)x[5 + i];
-    }
-    const uint8_t *rest = fz_varint_get(p, end, &d0); /* the first record's delta (0) */
-    if (!rest || x[0] == 0)
-        return FZ_ECORRUPT;
-    int rc;
-    if (b->jn.active && b->jn.ndocs + x[0] > STORE_BLOCK_DOCS && (rc = join_flush(b, cur, field, term, len)))
+    blkin bi;
+    int rc = blkin_parse(&bi, val, vlen);
+    if (rc)
         return rc;
-    uint8_t vb[FZ_VARINT_MAX];
-    if (!b->jn.active) {
-        b->jn.active = 1;
-        b->jn.first = first;
-        b->jn.last = first;
-        b->jn.ndocs = 0;
-        b->jn.mtt = b->jn.mtb = 0;
-        b->jn.mindl = UINT32_MAX;
-        imp_reset(&b->jn.imp);
-        b->jn.rec.len = 0;
+    if (joiner_full(&b->jn, &bi) && (rc = join_flush(b, cur, field, term, len)))
+        return rc;
+    return joiner_append(&b->jn, first, &bi);
+}
+
+/* Before an update's first block of a term: a term in a pack is taken
+ * out of it into a block of its own (its new documents follow in blocks),
+ * and whether the term has blocks is noted for term_end. */
+static int term_begin(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+{
+    b->term_blocks = 0;
+    b->term_known = 0;
+    if (b->bulk)
+        return FZ_OK;
+    MDB_val k, v;
+    store_tpack_iter it;
+    int rc = store_term_find(cur, field, term, len, &k, &v, &it);
+    if (rc == STORE_TERM_BLOCKS) {
+        b->term_known = 1;
+        return FZ_OK;
     }
-    if (fz_buf_append(&b->jn.rec, vb, fz_varint_put(vb, first - b->jn.last)) ||
-        fz_buf_append(&b->jn.rec, rest, (size_t)(end - rest)))
-        return FZ_ENOMEM;
-    b->jn.last = first + (uint32_t)x[1];
-    b->jn.ndocs += (uint32_t)x[0];
-    if (x[2] > b->jn.mtt)
-        b->jn.mtt = (uint32_t)x[2];
-    if (x[3] > b->jn.mtb)
-        b->jn.mtb = (uint32_t)x[3];
-    if (x[4] < b->jn.mindl)
-        b->jn.mindl = (uint32_t)x[4];
-    imp_join(&b->jn.imp, &lv);
+    if (rc == FZ_ENOTFOUND)
+        return FZ_OK;
+    if (rc == FZ_ELMDB)
+        fz_msg(b->emsg, b->emsglen, "reading postings: LMDB failed");
+    if (rc != STORE_TERM_PACKED)
+        return rc;
+    uint32_t first = 0;
+    if ((rc = store_tpack_remove(b->s, b->txn, field, term, len, 0, 0, &b->val, &first, b->emsg, b->emsglen)))
+        return rc;
+    uint8_t key[STORE_KEY_MAX];
+    MDB_val bk = {store_post_key(key, field, term, len, first), key}, bv = {b->val.len, b->val.p};
+    if ((rc = mdb_put(b->txn, store_dbi(b->s, STORE_DB_POST), &bk, &bv, 0)))
+        return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
+    wrote(b, 8192);
+    b->term_known = 1;
     return FZ_OK;
+}
+
+/* Whether the term's last block (of ndocs documents, records of reclen
+ * bytes) surely goes to a pack in term_end: a fresh build's small new
+ * term (in an update it may not find a pack). */
+static int to_fresh_pack(const build *b, uint32_t nblocks, uint32_t ndocs, size_t reclen)
+{
+    return b->bulk && !nblocks && store_tpack_fits(ndocs, reclen);
+}
+
+/* The term's last block, last: a small new term goes to a pack (a fresh
+ * build's, or an update's into the pack before it), any other to its
+ * blocks.  last holds only its records when to_fresh_pack. */
+static int term_end(build *b, MDB_cursor *cur, int field, const char *term, size_t len, const blkval *last)
+{
+    if (b->term_blocks || b->term_known || !store_tpack_fits(last->ndocs, last->plen[2]))
+        return put_block(b, cur, field, term, len, last);
+    int rc;
+    if (!b->bulk) {
+        rc = store_tpack_insert(b->s, b->txn, field, term, len, last->ndocs, last->first, last->part[2],
+                                last->plen[2], b->emsg, b->emsglen);
+        if (rc == FZ_ENOTFOUND)
+            return put_block(b, cur, field, term, len, last);
+        if (!rc)
+            wrote(b, 8192);
+        return rc;
+    }
+    if (b->tpk.klen && (b->tpk.field != field || b->tpk.val.len >= STORE_TPACK_BYTES) &&
+        (rc = tpack_flush(b, cur)))
+        return rc;
+    return store_tpack_add(&b->tpk, field, term, len, last->ndocs, last->first, last->part[2], last->plen[2]);
+}
+
+/* term_end for the joiner's open block, if any. */
+static int join_end(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
+{
+    if (!b->jn.active)
+        return FZ_OK;
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    blkval bv;
+    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, to_fresh_pack(b, b->term_blocks, b->jn.ndocs, b->jn.rec.len));
+    if (!rc)
+        rc = term_end(b, cur, field, term, len, &bv);
+    b->jn.active = 0;
+    return rc;
+}
+
+/* ---- prepared postings: at the last flush of a build that gathered in
+ * one batch (no run files), each worker joins and seals its own terms'
+ * blocks (every term lives in one worker) while the main thread writes the
+ * entries, and hands them over in its stream, sorted by term; the main
+ * thread merges the streams and only puts.  Items of a stream:
+ *   PI_TERM  field, length, the term's bytes;
+ *   PI_BLOCK / PI_LAST (the term's last block): first id, documents and
+ *            the three parts' lengths (5 x u32, host order), the parts. */
+enum { PI_TERM = 1, PI_BLOCK, PI_LAST };
+#define PS_CHUNK ((size_t)1 << 20)
+
+/* Room for n bytes at the end of w's stream: a new chunk when the last is
+ * full, once the main thread has read enough of the others.  NULL with
+ * *rc = FZ_ENOMEM, or 1 when the main thread stopped reading. */
+static uint8_t *ps_room(build *b, worker *w, size_t n, int *rc)
+{
+    pstream *s = &w->ps;
+    pchunk *t = s->tail;
+    if (t && t->size - t->len >= n)
+        return t->data + t->len;
+    size_t size = n > PS_CHUNK ? n : PS_CHUNK;
+    pthread_mutex_lock(&b->mu);
+    if (t) {
+        __atomic_store_n(&t->complete, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&b->cv_prep);
+    }
+    while (s->held && s->held + size > b->prep_cap && !b->prep_abort)
+        pthread_cond_wait(&b->cv_prep, &b->mu);
+    int stop = b->prep_abort;
+    pthread_mutex_unlock(&b->mu);
+    pchunk *c = stop ? NULL : malloc(sizeof *c + size);
+    if (!c) {
+        *rc = stop ? 1 : FZ_ENOMEM;
+        return NULL;
+    }
+    c->next = NULL;
+    c->len = 0;
+    c->size = size;
+    c->complete = 0;
+    pthread_mutex_lock(&b->mu);
+    if (t)
+        t->next = c;
+    else
+        __atomic_store_n(&s->head, c, __ATOMIC_RELEASE);
+    s->tail = c;
+    s->held += size;
+    pthread_mutex_unlock(&b->mu);
+    return c->data;
+}
+
+/* Ends w's stream (also after a failure: the main thread stops there). */
+static void ps_end(build *b, worker *w)
+{
+    pthread_mutex_lock(&b->mu);
+    if (w->ps.tail)
+        __atomic_store_n(&w->ps.tail->complete, 1, __ATOMIC_RELEASE);
+    w->ps.done = 1;
+    pthread_cond_broadcast(&b->cv_prep);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* The next item of w's stream (the main thread's), waiting for the
+ * worker; NULL at the stream's end.  The caller advances w->ps.off past
+ * the item; chunks read are freed here. */
+static const uint8_t *ps_item(build *b, worker *w)
+{
+    pstream *s = &w->ps;
+    pchunk *h = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE);
+    if (h && __atomic_load_n(&h->complete, __ATOMIC_ACQUIRE) && s->off < h->len)
+        return h->data + s->off;
+    const uint8_t *r = NULL;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        h = s->head;
+        int complete = h && __atomic_load_n(&h->complete, __ATOMIC_ACQUIRE);
+        if (complete && s->off < h->len) {
+            r = h->data + s->off;
+            break;
+        }
+        if (complete && h->next) {
+            __atomic_store_n(&s->head, h->next, __ATOMIC_RELEASE);
+            s->held -= h->size;
+            s->off = 0;
+            free(h);
+            pthread_cond_broadcast(&b->cv_prep);
+            continue;
+        }
+        if (s->done)
+            break;
+        pthread_cond_wait(&b->cv_prep, &b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return r;
+}
+
+/* Frees what is left of w's stream (its worker is done with it). */
+static void ps_free(worker *w)
+{
+    pchunk *c = w->ps.head;
+    while (c) {
+        pchunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    memset(&w->ps, 0, sizeof w->ps);
+}
+
+/* Seals the worker's joined block into its stream as an item of tag
+ * (records_only: see joiner_seal). */
+static int prep_block(build *b, worker *w, int tag, int records_only)
+{
+    uint8_t hdr[STORE_BLOCK_HDR_MAX];
+    blkval bv;
+    int rc = joiner_seal(&w->pj, b->prep_a0, hdr, &bv, records_only);
+    w->pj.active = 0;
+    if (rc)
+        return rc;
+    size_t n = 1 + 5 * 4 + bv.plen[0] + bv.plen[1] + bv.plen[2];
+    uint8_t *p = ps_room(b, w, n, &rc);
+    if (!p)
+        return rc;
+    uint32_t h[5] = {bv.first, bv.ndocs, (uint32_t)bv.plen[0], (uint32_t)bv.plen[1], (uint32_t)bv.plen[2]};
+    p[0] = (uint8_t)tag;
+    memcpy(p + 1, h, sizeof h);
+    p += 1 + sizeof h;
+    for (int i = 0; i < 3; i++)
+        if (bv.plen[i]) {
+            memcpy(p, bv.part[i], bv.plen[i]);
+            p += bv.plen[i];
+        }
+    w->ps.tail->len += n;
+    return FZ_OK;
+}
+
+/* A block item taken apart; returns its size. */
+static size_t pi_block(const uint8_t *p, blkval *bv)
+{
+    uint32_t h[5];
+    memcpy(h, p + 1, sizeof h);
+    bv->first = h[0];
+    bv->ndocs = h[1];
+    const uint8_t *q = p + 1 + sizeof h;
+    for (int i = 0; i < 3; i++) {
+        bv->part[i] = q;
+        bv->plen[i] = h[2 + i];
+        q += h[2 + i];
+    }
+    return (size_t)(q - p);
+}
+
+/* On a worker thread, after its terms are sorted: their blocks joined and
+ * sealed as flush_postings would, with the average length the index has
+ * after this batch (b->prep_a0), into w->ps.  Returns 0, FZ_ENOMEM or
+ * FZ_ECORRUPT, or 1 when the main thread stopped reading. */
+static int prep_terms(build *b, worker *w)
+{
+    int rc = 0;
+    for (uint32_t o = 0; o < w->norder && !rc; o++) {
+        /* terms in key order are all over memory: fetch the term eight
+         * ahead, and the first records of the one four ahead */
+        if (o + 8 < w->norder)
+            __builtin_prefetch(&w->terms[w->order[o + 8]]);
+        if (o + 4 < w->norder) {
+            const term_acc *na = &w->terms[w->order[o + 4]];
+            const blkdesc *nb = na->done ? na->done : &na->cur;
+            if (nb->c)
+                __builtin_prefetch(nb->c->data + nb->off);
+        }
+        const term_acc *ta = &w->terms[w->order[o]];
+        uint32_t nblocks = 0;
+        uint8_t *p = ps_room(b, w, 3 + ta->len, &rc);
+        if (!p)
+            break;
+        p[0] = PI_TERM;
+        p[1] = ta->field;
+        p[2] = ta->len;
+        memcpy(p + 3, term_bytes(w, ta), ta->len);
+        w->ps.tail->len += 3 + (size_t)ta->len;
+        for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
+            if (!bd) {
+                if (!ta->cur.ndocs)
+                    break;
+                bd = &ta->cur;
+            }
+            blkin bi;
+            if ((rc = serialize_block(&w->pblk, bd)) ||
+                (rc = blkin_parse(&bi, (const uint8_t *)w->pblk.p, w->pblk.len)))
+                break;
+            if (joiner_full(&w->pj, &bi)) {
+                if ((rc = prep_block(b, w, PI_BLOCK, 0)))
+                    break;
+                nblocks++;
+            }
+            rc = joiner_append(&w->pj, w->base + bd->first, &bi);
+            if (bd == &ta->cur)
+                break;
+        }
+        if (!rc && w->pj.active)
+            rc = prep_block(b, w, PI_LAST, to_fresh_pack(b, nblocks, w->pj.ndocs, w->pj.rec.len));
+    }
+    w->pj.active = 0;
+    ps_end(b, w);
+    return rc;
+}
+
+/* Stops the workers' preparing (when the main thread is done with their
+ * streams, or failed), waits for them and frees the streams. */
+static void prep_stop(build *b)
+{
+    if (!b->prep)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->prep_abort = 1;
+    pthread_cond_broadcast(&b->cv_prep);
+    pthread_mutex_unlock(&b->mu);
+    wait_idle(b);
+    for (int i = 0; i < b->nw; i++)
+        ps_free(&b->w[i]);
+    b->prep = b->prep_abort = 0;
 }
 
 /* Feeds every block the workers hold for this term (in worker = id order)
@@ -1150,7 +1607,7 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
                     break;
                 bd = &ta->cur;
             }
-            if ((rc = serialize_block(b, bd)))
+            if ((rc = serialize_block(&b->blk, bd)))
                 break;
             uint32_t first = w->base + bd->first;
             if (run) {
@@ -1303,6 +1760,7 @@ static int flush_postings(build *b)
             break;
         char t[256];
         memcpy(t, term, len);
+        rc = term_begin(b, cur, field, t, len);
         /* older batches first: ids ascend */
         for (int i = 0; i < b->nruns && !rc; i++) {
             runrd *r = &b->runs[i];
@@ -1317,15 +1775,69 @@ static int flush_postings(build *b)
             whas = next_worker_term(b, &wfield, wterm, &wlen);
         }
         if (!rc)
-            rc = join_flush(b, cur, field, t, len);
+            rc = join_end(b, cur, field, t, len);
     }
+    if (!rc)
+        rc = tpack_flush(b, cur);
     mdb_cursor_close(cur);
     if (rc == FZ_EIO)
         fz_msg(b->emsg, b->emsglen, "reading a run file: %s", strerror(errno));
     return rc;
 }
 
-/* Writes everything the workers gathered and empties them. */
+/* flush_postings for the workers' prepared streams (see prep_terms): the
+ * same keys and values, in the same order. */
+static int flush_prepared(build *b)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
+    if (rc)
+        return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
+    const uint8_t *head[BUILD_MAX_WORKERS];
+    for (int i = 0; i < b->nw; i++)
+        head[i] = ps_item(b, &b->w[i]);
+    while (!rc) {
+        int best = -1;
+        for (int i = 0; i < b->nw; i++) {
+            const uint8_t *h = head[i], *m = best < 0 ? NULL : head[best];
+            if (h && (!m || term_cmp(h[1], (const char *)h + 3, h[2], m[1], (const char *)m + 3, m[2]) < 0))
+                best = i;
+        }
+        if (best < 0)
+            break;
+        worker *w = &b->w[best];
+        int field = head[best][1];
+        size_t len = head[best][2];
+        char term[256];
+        memcpy(term, head[best] + 3, len);
+        w->ps.off += 3 + len;
+        rc = term_begin(b, cur, field, term, len);
+        while (!rc) {
+            const uint8_t *p = ps_item(b, w);
+            if (!p || p[0] == PI_TERM) {
+                rc = FZ_ECORRUPT; /* the worker stopped: its error is reported */
+                break;
+            }
+            blkval bv;
+            size_t n = pi_block(p, &bv);
+            int last = p[0] == PI_LAST;
+            rc = last ? term_end(b, cur, field, term, len, &bv) : put_block(b, cur, field, term, len, &bv);
+            w->ps.off += n;
+            if (last)
+                break;
+        }
+        if (!rc)
+            head[best] = ps_item(b, w);
+    }
+    if (!rc)
+        rc = tpack_flush(b, cur);
+    mdb_cursor_close(cur);
+    prep_stop(b);
+    int we = worker_errors(b);
+    return we ? we : rc;
+}
+
+/* Seconds on a monotonic clock (FZINDEX_TIMING). */
 static double mono(void)
 {
     struct timespec ts;
@@ -1346,7 +1858,6 @@ static void release_dict(worker *w)
     free(w->tid_slot);
     w->tid_slot = NULL;
     fz_buf_free(&w->names);
-    fz_buf_free(&w->recs);
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
 }
 
@@ -1370,7 +1881,83 @@ static void drop_postings(build *b, int dict)
 #endif
 }
 
-static int flush_epoch(build *b, int final)
+/* Writes the entries and join maps of file f, gathered by a worker: its
+ * entries get the ids from base + f->local_first on, its records the file
+ * id file_id. */
+static int write_file_entries(build *b, uint32_t base, uint32_t file_id, const wfile *f)
+{
+    const uint8_t *p = (const uint8_t *)f->recs.p, *end = p + f->recs.len;
+    if ((uint64_t)base + f->local_first + f->n >= UINT32_MAX)
+        return FZ_ELIMIT;
+    for (uint32_t d = f->local_first; d < f->local_first + f->n; d++) {
+        uint64_t n;
+        if (!(p = fz_varint_get(p, end, &n)) || n > (uint64_t)(end - p))
+            return FZ_ECORRUPT;
+        /* the record's file id is its first varint: re-encode it */
+        fz_buf *rb = &b->erec;
+        rb->len = 0;
+        uint64_t old;
+        const uint8_t *q = fz_varint_get(p, p + n, &old);
+        if (!q)
+            return FZ_ECORRUPT;
+        if (fz_buf_varint(rb, file_id) || fz_buf_append(rb, q, (size_t)(p + n - q)))
+            return FZ_ENOMEM;
+        uint64_t was = b->ew.written;
+        int rc = store_entry_add(b->s, b->txn, &b->ew, base + d, rb->p, rb->len, b->emsg, b->emsglen);
+        if (rc)
+            return rc;
+        wrote(b, (size_t)(b->ew.written - was));
+        uint8_t kb[4];
+        fz_be32_put(kb, base + d);
+        MDB_val k = {4, kb};
+        p += n;
+        uint64_t jl;
+        if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
+            return FZ_ECORRUPT;
+        if (jl) {
+            MDB_val jv = {(size_t)jl, (void *)p};
+            int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND);
+            if (r)
+                return store_lmdb_err(r, "writing a join map", b->emsg, b->emsglen);
+        }
+        p += jl;
+    }
+    return p == end ? FZ_OK : FZ_ECORRUPT;
+}
+
+/* On the main thread between files: writes the entries of the files
+ * worker 0 (which keeps the entries) has finished since the last call, so
+ * that the batch's flush has less to do.  The batch's ids start at the
+ * index's next id, its file ids at the next file id, as flush_batch gives
+ * them. */
+static int write_ready_entries(build *b)
+{
+    if (!b->nw)
+        return FZ_OK;
+    worker *w = &b->w[0];
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        size_t k = w->files_written;
+        int ready = k < w->files_done;
+        wfile f;
+        if (ready)
+            f = w->files[k]; /* its records stay where they are */
+        pthread_mutex_unlock(&b->mu);
+        if (!ready)
+            return FZ_OK;
+        int rc = write_file_entries(b, (uint32_t)b->st.next_id, b->st.next_file + (uint32_t)k, &f);
+        if (rc)
+            return rc;
+        pthread_mutex_lock(&b->mu);
+        fz_buf_free(&w->files[k].recs);
+        w->files_written = k + 1;
+        pthread_mutex_unlock(&b->mu);
+    }
+}
+
+/* Writes one batch: entries, files and lengths, and the postings to a run
+ * file, or with final into the index. */
+static int flush_batch(build *b, int final)
 {
     double t0 = mono();
     wait_idle(b);
@@ -1378,6 +1965,33 @@ static int flush_epoch(build *b, int final)
     int rc = worker_errors(b);
     if (rc)
         return rc;
+    /* the ids of the batch's entries: the worker threads all saw the same
+     * records (worker 0 keeps them), then come the main thread's */
+    uint64_t next = b->st.next_id, sumlen = b->st.sumlen, nent = b->st.nentries;
+    for (int i = 0; i <= b->nw; i++) {
+        worker *w = &b->w[i];
+        if (!w->keeps_entries)
+            continue; /* its base is worker 0's */
+        if (next + w->nent >= UINT32_MAX)
+            return FZ_ELIMIT;
+        w->base = (uint32_t)next;
+        for (int j = 1; j < b->nw && i == 0; j++)
+            b->w[j].base = w->base;
+        next += w->nent;
+        sumlen += w->sumlen;
+        nent += w->nent;
+    }
+    /* a build in one batch: the workers prepare the postings after sorting
+     * (the main thread's worker gathered nothing: no merge) */
+    if (final && !b->nruns && b->nw && !b->mw->nterms) {
+        b->prep = 1;
+        b->prep_abort = 0;
+        b->prep_a0 = avg_of(sumlen, nent);
+        /* the budget's last quarter (build_create) for the streams */
+        b->prep_cap = b->mem_limit / 3 / (size_t)b->nw;
+        if (b->prep_cap < 4 * PS_CHUNK)
+            b->prep_cap = 4 * PS_CHUNK;
+    }
     /* sort every worker's terms, in parallel */
     if (b->nw) {
         pthread_mutex_lock(&b->mu);
@@ -1388,61 +2002,16 @@ static int flush_epoch(build *b, int final)
     }
     if ((rc = sort_worker_terms(b->mw)))
         return rc;
-    if (b->nw) {
-        pthread_mutex_lock(&b->mu);
-        while (b->sorted_n < b->nw)
-            pthread_cond_wait(&b->cv_idle, &b->mu);
-        b->sort_req = 0;
-        pthread_mutex_unlock(&b->mu);
-        if ((rc = worker_errors(b)))
-            return rc;
-    }
-    /* ids, entries, files, lengths: the worker threads all saw the same
-     * records (worker 0 keeps them), then come the main thread's */
+    /* entries, files, lengths, in id order, while the workers sort (they
+     * touch only their terms) */
     for (int i = 0; i <= b->nw && !rc; i++) {
         worker *w = &b->w[i];
         if (!w->keeps_entries)
-            continue; /* its base is worker 0's */
-        w->base = b->st.next_id;
-        for (int j = 1; j < b->nw && i == 0; j++)
-            b->w[j].base = w->base;
-        if ((uint64_t)w->base + w->nent >= UINT32_MAX)
-            return FZ_ELIMIT;
-        const uint8_t *p = (const uint8_t *)w->recs.p, *end = p + w->recs.len;
-        uint32_t fi = 0;
-        for (uint32_t d = 0; d < w->nent; d++) {
-            uint64_t n;
-            if (!(p = fz_varint_get(p, end, &n)) || n > (uint64_t)(end - p))
-                return FZ_ECORRUPT;
-            while (fi < w->nfiles && d >= w->files[fi].local_first + w->files[fi].n)
-                fi++;
-            /* the record's file id is its first varint: re-encode it */
-            fz_buf *rb = &w->enc;
-            rb->len = 0;
-            uint64_t old;
-            const uint8_t *q = fz_varint_get(p, p + n, &old);
-            if (!q || fi >= w->nfiles)
-                return FZ_ECORRUPT;
-            if (fz_buf_varint(rb, b->st.next_file + fi) || fz_buf_append(rb, q, (size_t)(p + n - q)))
-                return FZ_ENOMEM;
-            uint64_t was = b->ew.written;
-            if ((rc = store_entry_add(b->s, b->txn, &b->ew, w->base + d, rb->p, rb->len, b->emsg, b->emsglen)))
+            continue;
+        for (size_t f = w->files_written; f < w->nfiles; f++) {
+            if ((rc = write_file_entries(b, w->base, b->st.next_file + (uint32_t)f, &w->files[f])))
                 return rc;
-            wrote(b, (size_t)(b->ew.written - was));
-            uint8_t kb[4];
-            fz_be32_put(kb, w->base + d);
-            MDB_val k = {4, kb};
-            p += n;
-            uint64_t jl;
-            if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
-                return FZ_ECORRUPT;
-            if (jl) {
-                MDB_val jv = {(size_t)jl, (void *)p};
-                int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND);
-                if (r)
-                    return store_lmdb_err(r, "writing a join map", b->emsg, b->emsglen);
-            }
-            p += jl;
+            fz_buf_free(&w->files[f].recs);
         }
         if ((rc = store_entry_flush(b->s, b->txn, &b->ew, b->emsg, b->emsglen)))
             return rc;
@@ -1470,6 +2039,15 @@ static int flush_epoch(build *b, int final)
         b->added += w->nent;
         b->st.sumlen += w->sumlen;
     }
+    if (b->nw) {
+        pthread_mutex_lock(&b->mu);
+        while (b->sorted_n < b->nw)
+            pthread_cond_wait(&b->cv_idle, &b->mu);
+        b->sort_req = 0;
+        pthread_mutex_unlock(&b->mu);
+        if ((rc = worker_errors(b)))
+            return rc;
+    }
     double t2 = mono();
     /* a batch's postings go to a run file; the last batch merges them all.
      * When there are runs already, the last batch becomes one too and its
@@ -1480,11 +2058,11 @@ static int flush_epoch(build *b, int final)
             return rc;
         drop_postings(b, 1);
     }
-    if ((rc = final ? flush_postings(b) : write_run(b)))
+    if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : write_run(b)))
         return rc;
     store_release_map(b->s);
     if (getenv("FZINDEX_TIMING"))
-        fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, sorted and wrote entries in %.2f s, "
+        fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, wrote entries (and sorted terms) in %.2f s, "
                         "postings in %.2f s (%zu MB gathered)\n",
                 t1 - t0, t2 - t1, mono() - t2, mem_used(b) >> 20);
     /* after the last batch the dictionaries go too, before the commit,
@@ -1493,17 +2071,26 @@ static int flush_epoch(build *b, int final)
     for (int i = 0; i <= b->nw; i++) {
         worker *w = &b->w[i];
         w->nent = 0;
-        w->recs.len = 0;
         w->sumlen = 0;
         for (size_t f = 0; f < w->nfiles; f++) {
             free(w->files[f].path);
             free(w->files[f].volume);
+            fz_buf_free(&w->files[f].recs);
         }
-        w->nfiles = 0;
+        w->nfiles = w->files_done = w->files_written = 0;
     }
     if (final)
         b->bulk = 0;
     return FZ_OK;
+}
+
+/* Writes everything the workers gathered and empties them (see
+ * flush_batch); the workers' preparing is stopped on every way out. */
+static int flush_epoch(build *b, int final)
+{
+    int rc = flush_batch(b, final);
+    prep_stop(b);
+    return rc;
 }
 
 /* ------------------------------------------------------------- lifecycle */
@@ -1529,13 +2116,17 @@ static void worker_free(worker *w)
     free(w->cnt);
     free(w->slot_tid);
     free(w->sorted);
-    fz_buf_free(&w->recs);
     fz_buf_free(&w->join);
     fz_buf_free(&w->enc);
+    fz_buf_free(&w->pj.rec);
+    fz_buf_free(&w->pj.skip);
+    fz_buf_free(&w->pblk);
+    ps_free(w);
     free(w->dlen);
     for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
         free(w->files[f].volume);
+        fz_buf_free(&w->files[f].recs);
     }
     free(w->files);
     free(w->order);
@@ -1574,7 +2165,7 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     b->mw = &b->w[0];
     store_bb_reset(&b->bb);
     if (pthread_mutex_init(&b->mu, NULL) || pthread_cond_init(&b->cv_job, NULL) ||
-        pthread_cond_init(&b->cv_idle, NULL)) {
+        pthread_cond_init(&b->cv_idle, NULL) || pthread_cond_init(&b->cv_prep, NULL)) {
         free(b->w);
         free(b);
         return FZ_ENOMEM;
@@ -1653,7 +2244,7 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
     b->emsg = msg;
     b->emsglen = msglen;
     int rc = worker_errors(b);
-    if (rc)
+    if (rc || (rc = write_ready_entries(b)))
         return b->err = rc;
     store_file old;
     rc = store_file_get(b->s, b->txn, path, &old);
@@ -1809,9 +2400,13 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
 static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t lo,
                             uint32_t hi, store_dlen_cache *dc)
 {
+    /* a packed term: its pack is written again without the documents */
+    int rc = store_tpack_remove(b->s, b->txn, field, term, len, lo, hi, NULL, NULL, b->emsg, b->emsglen);
+    if (rc != FZ_ENOTFOUND)
+        return rc;
     uint8_t key[STORE_KEY_MAX];
     MDB_val k = {store_post_key(key, field, term, len, lo), key}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     /* the block holding lo may start before it: look one back */
     if (rc == MDB_NOTFOUND)
         rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -2101,6 +2696,7 @@ void build_destroy(build *b)
         }
         pthread_cond_destroy(&b->cv_job);
         pthread_cond_destroy(&b->cv_idle);
+        pthread_cond_destroy(&b->cv_prep);
         pthread_mutex_destroy(&b->mu);
     }
     if (b->txn)
@@ -2115,11 +2711,13 @@ void build_destroy(build *b)
     }
     free(b->runs);
     fz_buf_free(&b->blk);
+    fz_buf_free(&b->erec);
     store_entry_writer_free(&b->ew);
     fz_buf_free(&b->jn.rec);
     fz_buf_free(&b->jn.skip);
     fz_buf_free(&b->val);
     store_bb_free(&b->bb);
+    store_tpack_free(&b->tpk);
     free(b->posbuf);
     free(b);
 }

@@ -10,7 +10,10 @@
  * in memory (term -> documents -> positions); when the memory budget is
  * reached they are written, sorted, to a run file beside the index (mode
  * 0600, unlinked as soon as it is open: a killed run leaves none), and at
- * commit the runs are merged into LMDB in key order.  A term's new
+ * commit the runs are merged into LMDB in key order.  A build of one batch
+ * has its worker threads seal the blocks while the calling thread writes
+ * the entries (up to a quarter of the budget in flight); the index written
+ * is the same.  A term's new
  * documents go into new blocks (joined with each other where short).
  * Entry ids are never reused.  The budget counts fangzhi's own memory;
  * LMDB's write transaction keeps up to 512 MB of its own page buffers.

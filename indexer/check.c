@@ -726,6 +726,8 @@ static int check_positions(ck *c, ck_key *key, const store_block *b, const ck_en
     return 0;
 }
 
+static void check_docs(ck *c, ck_key *key, store_block *b, size_t *finger);
+
 /* Checks one block; returns after its first problem. */
 static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, uint32_t *last_out)
 {
@@ -737,6 +739,13 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
     }
     *last_out = b.last;
     c->rep->blocks++;
+    check_docs(c, key, &b, finger);
+}
+
+/* Checks the documents of block b (freshly opened, or a packed term's). */
+static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
+{
+    store_block b = *bp;
     if (store_block_verify_skips(&b)) {
         problem(c, "%s: the block's skip table does not match its documents", where(key));
         return;
@@ -798,11 +807,22 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
         problem(c, "%s: %zu bytes left after the last document", where(key), (size_t)(b.docs_end - tail));
 }
 
-/* Splits a posting key; 0 or -1 (a problem was reported). */
+static int check_term(ck *c, ck_key *key);
+
+/* Splits a posting key (a block's, or with first 0 a pack's); 0 or -1 (a
+ * problem was reported). */
 static int parse_key(ck *c, const MDB_val *k, ck_key *key)
 {
     const uint8_t *p = k->mv_data;
     char b1[400];
+    if (store_key_is_tpack(p, k->mv_size)) {
+        key->field = p[0];
+        key->term = p + 1;
+        key->term_len = k->mv_size - 2;
+        key->first = 0;
+        key->where_made = 0;
+        return check_term(c, key);
+    }
     if (k->mv_size < 7 || p[k->mv_size - 5] != 0) {
         problem(c, "post: malformed key \"%s\"", show(b1, sizeof b1, p, k->mv_size));
         return -1;
@@ -812,6 +832,12 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
     key->term_len = k->mv_size - 6;
     key->first = fz_be32_get(p + k->mv_size - 4);
     key->where_made = 0;
+    return check_term(c, key);
+}
+
+/* The field and term of key are sound; 0 or -1 (a problem was reported). */
+static int check_term(ck *c, ck_key *key)
+{
     if (key->field != STORE_F_TEXT && key->field != STORE_F_AUTHOR && key->field != STORE_F_SECTION &&
         key->field != STORE_F_FILE && key->field != STORE_F_KIND) {
         problem(c, "%s: unknown field 0x%02x", where(key), key->field);
@@ -835,6 +861,64 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
     return 0;
 }
 
+/* Order of the key prefix b (field, term, 0x00) against a, as LMDB sorts
+ * the terms' keys: > 0 when b comes after a. */
+static int term_after(const uint8_t *a, size_t la, const void *b, size_t lb)
+{
+    int r = memcmp(b, a, la < lb ? la : lb);
+    if (r)
+        return r;
+    return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* Checks a term pack: every term as check_term does, in ascending order
+ * after the term before the pack, each term's documents as a block's;
+ * leaves its last term in prev_key. */
+static void check_pack(ck *c, const MDB_val *k, const MDB_val *v, uint8_t *prev_key, size_t *prev_len,
+                       int *prev_packed)
+{
+    store_tpack_iter it;
+    ck_key key;
+    memset(&key, 0, sizeof key);
+    key.field = ((const uint8_t *)k->mv_data)[0];
+    key.term = (const uint8_t *)k->mv_data + 1;
+    key.term_len = k->mv_size - 2;
+    if (*prev_len && term_after(prev_key, *prev_len, k->mv_data, k->mv_size) <= 0)
+        problem(c, "%s: a term pack whose first term sorts inside the pack before it", where(&key));
+    *prev_len = 0;
+    *prev_packed = 1;
+    if (store_tpack_open(&it, k->mv_data, k->mv_size, v->mv_data, v->mv_size)) {
+        problem(c, "%s: term pack does not decode", where(&key));
+        return;
+    }
+    c->rep->packs++;
+    int r;
+    do {
+        key.term = (const uint8_t *)it.term;
+        key.term_len = it.term_len;
+        key.first = it.first;
+        key.where_made = 0;
+        if (check_term(c, &key))
+            return;
+        c->rep->packed++;
+        store_block b;
+        if (store_block_open_tpack(&b, &it)) {
+            problem(c, "%s: packed term does not decode", where(&key));
+            return;
+        }
+        size_t finger = 0;
+        check_docs(c, &key, &b, &finger);
+        prev_key[0] = (uint8_t)it.field;
+        memcpy(prev_key + 1, it.term, it.term_len);
+        prev_key[1 + it.term_len] = 0;
+        *prev_len = it.term_len + 2;
+    } while ((r = store_tpack_next(&it)) == FZ_OK);
+    if (r != FZ_ENOTFOUND) {
+        problem(c, "%s: the term pack's term after this one does not decode (or does not ascend)", where(&key));
+        *prev_len = 0;
+    }
+}
+
 static int check_postings(ck *c)
 {
     MDB_cursor *cur;
@@ -844,6 +928,7 @@ static int check_postings(ck *c)
         return store_lmdb_err(rc, "post", c->msg, c->msglen);
     uint8_t prev_key[STORE_KEY_MAX + 8];
     size_t prev_len = 0; /* key bytes before the doc id; 0: no previous term */
+    int prev_packed = 0; /* the previous term was the last of a pack */
     uint32_t prev_last = 0;
     size_t finger = 0;
     ck_key key;
@@ -852,7 +937,17 @@ static int check_postings(ck *c)
             prev_len = 0;
             continue;
         }
+        if (store_key_is_tpack(k.mv_data, k.mv_size)) {
+            check_pack(c, &k, &v, prev_key, &prev_len, &prev_packed);
+            continue;
+        }
         size_t plen = k.mv_size - 4;
+        if (prev_packed && prev_len && term_after(prev_key, prev_len, k.mv_data, plen) <= 0) {
+            problem(c, "%s: the term is also in the pack before it, or sorts inside it", where(&key));
+            prev_len = 0;
+            continue;
+        }
+        prev_packed = 0;
         if (prev_len == plen && memcmp(prev_key, k.mv_data, plen) == 0) {
             if (key.first <= prev_last)
                 problem(c, "%s: overlaps the term's previous block (which ends at %u)", where(&key), prev_last);

@@ -23,6 +23,7 @@
 
 typedef struct {
     unsigned long long entries, files, blocks, postings, problems;
+    unsigned long long packs, packed;   /* term packs, and the terms in them */
 } check_report;
 
 /* Checks the index.  Each problem found is described in one line on

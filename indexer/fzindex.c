@@ -712,8 +712,10 @@ static int do_check(const char *db, int quiet)
         return 2;
     }
     if (!quiet)
-        fprintf(stderr, PROG ": %s is sound: %llu files, %llu entries, %llu posting blocks, %llu postings\n", db,
-                r.files, r.entries, r.blocks, r.postings);
+        fprintf(stderr,
+                PROG ": %s is sound: %llu files, %llu entries, %llu posting blocks, %llu terms in %llu term packs, "
+                     "%llu postings\n",
+                db, r.files, r.entries, r.blocks, r.packed, r.packs, r.postings);
     return 0;
 }
 

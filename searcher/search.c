@@ -61,6 +61,8 @@ typedef struct {
     size_t prefix;
     store_block blk;
     int valid;
+    int packed;              /* the term is in a pack: pk, its one block */
+    store_tpack_iter pk;
 } keycur;
 
 typedef struct {
@@ -197,10 +199,38 @@ static int kc_open(ctx *x, keycur *c, MDB_val *k, MDB_val *v)
     return 0;
 }
 
+/* Opens a packed term's postings, its one block: its least length from
+ * "dlen", as a block header would give it (the score bounds stay the
+ * same), and the cursor on its first document >= target (invalid when
+ * none). */
+static int kc_open_packed(ctx *x, keycur *c, uint32_t target)
+{
+    c->valid = 0;
+    if (store_block_open_tpack(&c->blk, &c->pk))
+        return x->err = FZ_ECORRUPT;
+    if (c->blk.last < target)
+        return 0;
+    store_block b = c->blk;
+    uint32_t mindl = UINT32_MAX;
+    int rc;
+    do {
+        uint32_t dl = store_dlen_get(x->s->st, x->txn, &x->dc, b.doc);
+        if (dl < mindl)
+            mindl = dl;
+    } while ((rc = store_block_next(&b)) == FZ_OK);
+    if (rc != FZ_ENOTFOUND || store_block_seek(&c->blk, target))
+        return x->err = FZ_ECORRUPT;
+    c->blk.min_dl = mindl;
+    c->valid = 1;
+    return 0;
+}
+
 /* Positions c on the block that may hold target (the last block starting
  * at or before it), or the first block after. */
 static int kc_jump(ctx *x, keycur *c, uint32_t target)
 {
+    if (c->packed)
+        return kc_open_packed(x, c, target);
     fz_be32_put(c->key + c->prefix, target);
     MDB_val k = {c->prefix + 4, c->key}, v;
     int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
@@ -231,6 +261,10 @@ static int kc_jump(ctx *x, keycur *c, uint32_t target)
 static int kc_next_block(ctx *x, keycur *c)
 {
     MDB_val k, v;
+    if (c->packed) {
+        c->valid = 0; /* a packed term has one block */
+        return 0;
+    }
     int rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
     if (rc) {
         c->valid = 0;
@@ -1114,9 +1148,22 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
         }
         l->nk++;
         c->prefix = store_post_key(c->key, field, alts[i], alen[i], 0) - 4;
-        /* document frequency: the sum over the term's block headers */
-        MDB_val k = {c->prefix + 4, c->key}, v;
-        rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
+        /* document frequency: the packed term's, or the sum over the
+         * term's block headers */
+        MDB_val k, v;
+        rc = store_term_find(c->cur, field, alts[i], alen[i], &k, &v, &c->pk);
+        if (rc == STORE_TERM_PACKED) {
+            c->packed = 1;
+            l->df += c->pk.ndocs;
+            continue;
+        }
+        if (rc != STORE_TERM_BLOCKS && rc != FZ_ENOTFOUND) {
+            if (rc == FZ_ELMDB)
+                fz_msg(x->msg, x->msglen, "reading postings: LMDB failed");
+            x->err = rc;
+            return NULL;
+        }
+        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
         while (rc == 0 && kc_same(c, &k)) {
             uint64_t nd;
             if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {

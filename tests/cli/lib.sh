@@ -53,7 +53,7 @@ make_big() {
     done
 }
 # poke_build: compiles tests/cli/poke.c (raw LMDB edits that damage an
-# index: poke DIR get|next|put|del|dels|drop TABLE KEYHEX [VALHEX]) into $T/poke
+# index: poke DIR get|next|prev|put|del|dels|drop TABLE KEYHEX [VALHEX]) into $T/poke
 poke_build() {
     [ -x "$T/poke" ] || ${CC:-cc} -std=c11 -O1 -o "$T/poke" "$ROOT/tests/cli/poke.c" -llmdb 2>"$T/cc.err" ||
         { cat "$T/cc.err" >&2; return 1; }

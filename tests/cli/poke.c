@@ -4,9 +4,10 @@
  * fangzhi's own invariants break (tests/cli/test_corrupt.sh,
  * tests/cli/test_serve.sh; lib.sh's poke_build compiles it):
  *
- *   poke DIR get|next|put|del|dels|drop TABLE KEYHEX [VALHEX]
+ *   poke DIR get|next|prev|put|del|dels|drop TABLE KEYHEX [VALHEX]
  *
- * get prints the value of KEY; next "KEY VALUE" of the first key >= KEY;
+ * get prints the value of KEY; next "KEY VALUE" of the first key >= KEY,
+ * prev of the last key < KEY;
  * put writes VALUE under KEY; del removes KEY; dels every key that starts
  * with KEY; drop the whole table.
  */
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
     if (argc < 5)
         return 2;
     const char *op = argv[2];
-    int ro = !strcmp(op, "get") || !strcmp(op, "next");
+    int ro = !strcmp(op, "get") || !strcmp(op, "next") || !strcmp(op, "prev");
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
@@ -49,6 +50,18 @@ int main(int argc, char **argv)
         return die(rc);
     k.mv_size = unhex(argv[4], kb);
     k.mv_data = kb;
+    if (!strcmp(op, "prev")) {
+        /* prev: "KEY VALUE" of the last key < KEY */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) : rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_PREV);
+        if (rc)
+            return die(rc);
+        hex(&k);
+        printf(" ");
+        hex(&v);
+        printf("\n");
+        return 0;
+    }
     if (!strcmp(op, "get") || !strcmp(op, "next")) {
         /* get: the value of KEY; next: "KEY VALUE" of the first key >= KEY */
         if ((rc = mdb_cursor_get(cur, &k, &v, *op == 'g' ? MDB_SET_KEY : MDB_SET_RANGE)))

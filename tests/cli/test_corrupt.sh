@@ -81,11 +81,12 @@ before=$(sum "$T/new/data.mdb")
 check "newer format: indexing into it fails" status_is 2 "$FZI" --db "$T/new" "$ROOT/corpus"
 check "newer format: indexing says why" says "newer"
 check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb")" = "$before"
+# a format 5 index (before term packs and entry blocks in two parts): the same one line
+fresh "$T/v5"; "$POKE" "$T/v5" put meta "$(hx format)" 05
+both "format 5 index" "$T/v5" "index format 5 is older than this fangzhi's format 6; re-index the sources"
 # a format 4 index has no catalog table: still the format message
 fresh "$T/v4"; "$POKE" "$T/v4" put meta "$(hx format)" 04 && "$POKE" "$T/v4" drop catalog 00
 both "format 4 index (no catalog table)" "$T/v4" "index format 4 is older.*re-index"
-fresh "$T/v5"; "$POKE" "$T/v5" put meta "$(hx format)" 05
-both "format 5 index (entry blocks of whole records)" "$T/v5" "index format 5 is older.*re-index"
 fresh "$T/nofmt"; "$POKE" "$T/nofmt" del meta "$(hx format)"
 both "no format record" "$T/nofmt" "re-index"
 fresh "$T/magic"; "$POKE" "$T/magic" put meta "$(hx magic)" "$(hx sqlite)"
@@ -94,28 +95,39 @@ fresh "$T/nomagic"; "$POKE" "$T/nomagic" del meta "$(hx magic)"
 both "no magic record" "$T/nomagic" "not a fangzhi index"
 
 # --- a damaged posting block: bytes of its value overwritten in data.mdb
-# The first block of the bigram 井长 (key 'b' 井长 0x00 first-id).
-set -- $("$POKE" "$DB" next post "62$(hx 井长)00")
+# The first block of the bigram 下城 (key 'b' 下城 0x00 first-id): in 57
+# entries, it has blocks of its own (a rarer term is in a term pack).
+set -- $("$POKE" "$DB" next post "62$(hx 下城)00")
 key=$1 val=$2
-check "found the posting block of 井长" test -n "$val"
-fresh "$T/flip"
-off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$T/flip/data.mdb" "$val")
-check "its value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
-printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
-    dd of="$T/flip/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
-check "damaged block: fzsearch exits 2" status_is 2 "$FZS" --db "$T/flip" $Q
-check "damaged block: fzsearch one line" one_line
-check "damaged block: fzsearch says damaged" says "damaged"
-check "damaged block: fzsearch says to re-index" says "re-index"
-check "damaged block: other queries still work" status_is 0 "$FZS" --db "$T/flip" 治水
-check "damaged block: --check exits 2" status_is 2 "$FZI" --db "$T/flip" --check
-check "damaged block: --check names the block" says 'post b:"井长" @[0-9]*: block does not decode'
+check "found the posting block of 下城" test "${key%????????}" = "62$(hx 下城)00"
+# overwrite DIR VALHEX WHAT: a fresh copy DIR of the index with the first
+# 12 bytes of the value VALHEX overwritten in its data.mdb
+overwrite() {
+    fresh "$1"
+    off=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); v = bytes.fromhex(sys.argv[2]); print(*[i for i in range(len(d)) if d.startswith(v, i)])' "$1/data.mdb" "$2")
+    check "$3: its value occurs once in data.mdb" test "$(echo "$off" | wc -w)" = 1
+    printf '\377\377\377\377\377\377\377\377\377\377\377\377' |
+        dd of="$1/data.mdb" bs=1 seek="${off:-0}" conv=notrunc 2>/dev/null
+}
+# damaged DESC DIR QUERY OTHER NAMED: on the damaged index DIR, fzsearch
+# QUERY fails with one line saying so, OTHER still works, --check says NAMED
+damaged() {
+    check "$1: fzsearch exits 2" status_is 2 "$FZS" --db "$2" "$3"
+    check "$1: fzsearch one line" one_line
+    check "$1: fzsearch says damaged" says "damaged"
+    check "$1: fzsearch says to re-index" says "re-index"
+    check "$1: other queries still work" status_is 0 "$FZS" --db "$2" "$4"
+    check "$1: --check exits 2" status_is 2 "$FZI" --db "$2" --check
+    check "$1: --check names it" says "$5"
+}
+overwrite "$T/flip" "$val" "damaged block"
+damaged "damaged block" "$T/flip" 下城 治水 'post b:"下城" @[0-9]*: block does not decode'
 check "damaged block: --check ends with one summary line" \
     sh -c "tail -n 1 '$T/err' | grep -q 'index is damaged: 1 problem found; re-index'"
 # indexing more text with that term: either it refuses (one line, index as
 # it was) or it leaves the damaged block alone, and --check still finds it
 before=$(sum "$T/flip/data.mdb")
-printf '【新条目】井长制的推广\n' >"$T/more.txt"
+printf '【新条目】下城的推广\n' >"$T/more.txt"
 "$FZI" --db "$T/flip" "$T/more.txt" >"$T/out" 2>"$T/err"
 st=$?
 if [ $st = 2 ]; then
@@ -124,9 +136,20 @@ if [ $st = 2 ]; then
 else
     check "damaged block: indexing more: exit 0 or 2, got $st" test $st = 0
     check "damaged block: still found after indexing more" status_is 2 "$FZI" --db "$T/flip" --check
-    check "damaged block: still named" says 'post b:"井长" @[0-9]*: block does not decode'
+    check "damaged block: still named" says 'post b:"下城" @[0-9]*: block does not decode'
 fi
 check "damaged block: indexing: no sanitizer report" no_report
+
+# --- a damaged term pack (TERM PACKS in common/store.c): 井长, in two
+# entries, is kept in the pack keyed by the first of its terms ('b', that
+# term, 0x00: the last key before 'b' 井长 0x00)
+set -- $("$POKE" "$DB" prev post "62$(hx 井长)00")
+pkey=$1 pval=$2
+check "found the term pack of 井长" sh -c 'case "$0" in 62*00) test ${#0} -lt 40 ;; *) false ;; esac' "$pkey"
+check "井长 found before the damage" status_is 0 "$FZS" --db "$DB" 井长
+overwrite "$T/pflip" "$pval" "damaged pack"
+damaged "damaged pack" "$T/pflip" 井长 下城 'post b:".*" @0: term pack does not decode'
+check "damaged pack: no sanitizer report" no_report
 
 # --- what --check finds: each damage made through LMDB, so the tables
 # stay readable and only fangzhi's own invariants break
@@ -141,7 +164,7 @@ damage() { # DESC WORD POKE-ARGS...: damage a fresh copy, --check must name it
     check "$desc: --check summary" says "index is damaged"
     check "$desc: no sanitizer report" no_report
 }
-bkey() { printf '62%s00%08x' "$(hx 井长)" "$1"; }
+bkey() { printf '62%s00%08x' "$(hx 下城)" "$1"; }
 # Block values written by hand, following the layout in common/store.c
 # (v ndocs, v last-first, v max_tf_title, v max_tf_body, v min_dl, then
 # per doc v delta, v tf_body<<1|(tf_title>0) [, v tf_title] and its
@@ -155,6 +178,19 @@ damage "trailing bytes in block" "bytes left after the last document" put post "
 damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99999)" 0100000100000200
 damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 0100000100000200
 damage "overlapping blocks" "overlaps" put post "$(bkey $((first + 1)))" 0100000100000200
+# Term packs written by hand (TERM PACKS in common/store.c): per term v
+# shared bytes, v suffix length, the suffix, v ndocs, v first id, the
+# records (the first without id delta).  The pack of 井长 replaced by one
+# term, its own first term (th), of one document, entry 0:
+th=${pkey#62}
+th=${th%00}
+pt=$(printf '00%02x%s' $((${#th} / 2)) "$th")
+damage "packed term: position beyond the entry" "doc 0: position 100000 beyond" put post "$pkey" "${pt}010002a08d06"
+damage "packed terms not ascending" "does not decode (or does not ascend)" put post "$pkey" "${pt}0100020000$(printf '%02x' $((${#th} / 2)))${th}01000200"
+damage "packed term of no documents" "term pack does not decode" put post "$pkey" "${pt}00000200"
+damage "pack of another first term" "term pack does not decode" put post "$pkey" "0006$(hx 井长)01000200"
+damage "a packed term with blocks too" "also in the pack before it" put post "62$(hx 井长)0000000000" 0100000100000200
+damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 井长)00" "0006$(hx 井长)01000200"
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
 # v n, v the metadata's length, the metadata (v file, then per entry
 # v zigzag line delta, v kind, v title_npos, v npos, v shared, and unless

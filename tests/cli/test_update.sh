@@ -54,4 +54,89 @@ same_answers() {
     done
 }
 check "the updated index answers as a fresh build does" same_answers
+# ---- term packs (TERM PACKS in common/store.c): rare terms share pack
+# records; an update takes a term that gains documents out of its pack,
+# puts a new term into the pack before it, drops a removed file's
+# documents from packs; --merge and --pack carry them.  After every step
+# the index answers as a fresh build of the same files does, and is sound.
+P=$T/packs
+mkdir -p "$P/src"
+printf '【甲】龜鶴遐齡之說\n一段正文，龜鶴並見，麟角。\n\n【乙】松柏長青\n正文二，松柏之茂。\n\n【戊】鳳毛\n正文五。\n' >"$P/src/a.txt"
+printf '【丙】龜鶴之圖\n正文三，松柏，鳳毛。\n' >"$P/src/b.txt"
+printf '【丁】麒麟獻瑞\n正文四，鳳毛麟角。\n' >"$P/src/c.txt"
+PQ='龜鶴 松柏 正文 鳳毛 麟角 麒麟 鶴遐 之 龜鶴_OR_麒麟 title:鳳毛 鸞鳳 和鳴'
+# same_as_fresh DESC FILES...: the index $P/db answers as a fresh build of FILES
+same_as_fresh() {
+    sf=$1
+    shift
+    rm -rf "$P/fresh"
+    "$FZI" --db "$P/fresh" --quiet "$@" || { check "$sf: fresh build" false; return; }
+    for q in $PQ; do
+        q=$(echo "$q" | tr _ ' ')
+        "$FZS" --db "$P/db" --json --no-snippet --limit 0 "$q" >"$P/a" 2>&1
+        "$FZS" --db "$P/fresh" --json --no-snippet --limit 0 "$q" >"$P/b" 2>&1
+        "$FZS" --db "$P/db" --count --json "$q" >>"$P/a" 2>&1
+        "$FZS" --db "$P/fresh" --count --json "$q" >>"$P/b" 2>&1
+        # entry ids differ (an update's ids follow the removed ones)
+        sed -i 's/"id":[0-9]*,//' "$P/a" "$P/b"
+        check "$sf: '$q' as a fresh build" cmp -s "$P/a" "$P/b"
+    done
+    check "$sf: --check" "$FZI" --db "$P/db" --check --quiet
+}
+packs_in() { # DB: the number of term packs --check counts
+    "$FZI" --db "$1" --check 2>&1 | sed -n 's/.* terms in \([0-9]*\) term packs.*/\1/p'
+}
+check "packs: a first build" "$FZI" --db "$P/db" --quiet "$P/src/a.txt"
+check "packs: the rare terms are in term packs" test "$(packs_in "$P/db")" -gt 0
+same_as_fresh "packs: built" "$P/src/a.txt"
+check "packs: add a file (packed terms gain documents)" "$FZI" --db "$P/db" --quiet "$P/src/b.txt"
+same_as_fresh "packs: added" "$P/src/a.txt" "$P/src/b.txt"
+check "packs: add a file of new terms" "$FZI" --db "$P/db" --quiet "$P/src/c.txt"
+same_as_fresh "packs: new terms" "$P/src/a.txt" "$P/src/b.txt" "$P/src/c.txt"
+check "packs: remove a file" "$FZI" --db "$P/db" --quiet --remove "$P/src/a.txt"
+same_as_fresh "packs: removed" "$P/src/b.txt" "$P/src/c.txt"
+printf '【丙】龜鶴之圖\n正文三改，松柏。\n\n【己】麟角\n新文。\n' >"$P/src/b.txt"
+check "packs: change a file" "$FZI" --db "$P/db" --quiet "$P/src/b.txt"
+same_as_fresh "packs: changed" "$P/src/b.txt" "$P/src/c.txt"
+# a new term in 20 entries gets blocks, which must not fall inside the pack
+# of the terms around it (鸞鳳 sorts among 鳳毛, 鶴遐, 麟角, 麒麟, 龜鶴)
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    printf '【鸞鳳%s】\n鸞鳳和鳴，其%s。\n\n' "$i" "$i"
+done >"$P/src/d.txt"
+check "packs: add a file with a new frequent term" "$FZI" --db "$P/db" --quiet "$P/src/d.txt"
+same_as_fresh "packs: new frequent term" "$P/src/b.txt" "$P/src/c.txt" "$P/src/d.txt"
+# the same into an index of c.txt alone, whose text terms are one pack
+mv "$P/db" "$P/db.keep"
+"$FZI" --db "$P/db" --quiet "$P/src/c.txt"
+check "packs: c.txt alone: one pack holds 麒麟 and 麟角" test "$(packs_in "$P/db")" -le 4
+check "packs: a new frequent term inside a pack" "$FZI" --db "$P/db" --quiet "$P/src/d.txt"
+same_as_fresh "packs: new frequent term inside a pack" "$P/src/c.txt" "$P/src/d.txt"
+rm -rf "$P/db"
+mv "$P/db.keep" "$P/db"
+check "packs: --pack" "$FZI" --db "$P/db" --pack "$P/db.fz" --quiet
+check "packs: the archive is sound" "$FZI" --db "$P/db.fz" --check --quiet
+mv "$P/db" "$P/db.dir"
+mv "$P/db.fz" "$P/db"
+same_as_fresh "packs: archive" "$P/src/b.txt" "$P/src/c.txt" "$P/src/d.txt"
+# the archive packs again the small terms that the updates left in blocks
+layout() { "$FZI" --db "$1" --check 2>&1 | sed -n 's/.* entries, \(.*\), [0-9]* postings$/\1/p'; }
+check "packs: the updated index keeps small terms in blocks" test "$(layout "$P/db.dir")" != "$(layout "$P/fresh")"
+check "packs: its archive has the blocks and packs of a fresh build" \
+    sh -c 'test -n "$1" && test "$1" = "$2" || { echo "  archive: $1; fresh build: $2" >&2; false; }' sh \
+    "$(layout "$P/db")" "$(layout "$P/fresh")"
+rm -rf "$P/db" "$P/m"
+"$FZI" --db "$P/db" --quiet "$P/src/b.txt"
+"$FZI" --db "$P/m" --quiet "$P/src/a.txt" "$P/src/c.txt"
+check "packs: --merge" "$FZI" --db "$P/db" --merge "$P/m" --quiet
+same_as_fresh "packs: merged" "$P/src/b.txt" "$P/src/a.txt" "$P/src/c.txt"
+# every file indexed again (a run that removes and adds them all): the
+# terms come back in packs, not in blocks of their own
+rm -rf "$P/db"
+"$FZI" --db "$P/db" --quiet "$P/src"
+sleep 1
+touch "$P/src/"*
+check "packs: every file again" "$FZI" --db "$P/db" --quiet "$P/src"
+same_as_fresh "packs: every file again" "$P/src"
+check "packs: every file again: as many terms packed as in a fresh build" \
+    test "$(layout "$P/db" | sed 's/ in [0-9]* term packs//')" = "$(layout "$P/fresh" | sed 's/ in [0-9]* term packs//')"
 finish test_update

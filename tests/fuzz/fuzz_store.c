@@ -7,7 +7,15 @@
  *   even, bit 1 clear: an entry record.  store_entry_decode either fails
  *         or gives strings that encode and decode again to the same entry
  *         (the text code is lossless).
- *   even, bit 1 set: an entry block (zstd or raw) whose last id is the
+ *   even, bits 1 and 2 set: a term pack (TERM PACKS in store.c) keyed
+ *         'b', the next (its first byte mod 24) bytes, 0x00; the rest is
+ *         its value.  store_tpack_open/next either fail or give terms in
+ *         strictly ascending order, each of 1..STORE_TPACK_DOCS documents
+ *         whose block (store_block_open_tpack) fails or walks through
+ *         ascending ids from first to last; the terms added again to a
+ *         store_tpack_builder give a value that decodes to the same terms
+ *         and records.
+ *   even, bit 1 set, bit 2 clear: an entry block (zstd or raw) whose last id is the
  *         next four bytes.  store_entry_block_open either fails or the
  *         block walks with store_entry_block_next through n consecutive
  *         ids ending at last, each record decoding or failing alone.
@@ -157,12 +165,106 @@ static void entry_block(const uint8_t *d, size_t n)
     fz_arena_destroy(a);
 }
 
+/* Walks one pack value; with pb, adds its terms to pb.  Returns the number
+ * of terms decoded before the end (or the first failure, *bad then set). */
+static uint32_t pack_walk(const uint8_t *key, size_t klen, const uint8_t *v, size_t n, store_tpack_builder *pb,
+                          fz_buf *terms, int *bad)
+{
+    store_tpack_iter it;
+    uint32_t count = 0;
+    char prev[STORE_KEY_MAX];
+    size_t prev_len = 0;
+    *bad = 1;
+    if (store_tpack_open(&it, key, klen, v, n))
+        return 0;
+    int rc;
+    do {
+        if (it.term_len == 0 || it.term_len > STORE_KEY_MAX - 6 || memchr(it.term, 0, it.term_len) ||
+            it.ndocs < 1 || it.ndocs > STORE_TPACK_DOCS)
+            abort();
+        if (count) {
+            int c = memcmp(prev, it.term, prev_len < it.term_len ? prev_len : it.term_len);
+            if (c > 0 || (c == 0 && prev_len >= it.term_len))
+                abort(); /* not ascending */
+        }
+        memcpy(prev, it.term, it.term_len);
+        prev_len = it.term_len;
+        store_block b;
+        if (store_block_open_tpack(&b, &it) == FZ_OK) {
+            uint32_t seen = 1, last = b.doc;
+            if (b.doc != it.first)
+                abort();
+            int r;
+            while ((r = store_block_next(&b)) == FZ_OK) {
+                if (b.doc <= last || b.doc > b.last)
+                    abort();
+                last = b.doc;
+                seen++;
+            }
+            if (r != FZ_ENOTFOUND || seen != it.ndocs || last != b.last)
+                abort();
+        }
+        /* what the terms are, to compare with the rebuilt pack's */
+        uint8_t h[3 * FZ_VARINT_MAX];
+        size_t hl = fz_varint_put(h, it.term_len);
+        hl += fz_varint_put(h + hl, it.ndocs);
+        hl += fz_varint_put(h + hl, it.first);
+        if (fz_buf_append(terms, h, hl) || fz_buf_append(terms, it.term, it.term_len) ||
+            fz_buf_varint(terms, it.recs_len) || fz_buf_append(terms, it.recs, it.recs_len))
+            abort();
+        if (pb) {
+            /* a block's records have the first id delta, 0 */
+            fz_buf r = {0};
+            if (fz_buf_putc(&r, 0) || fz_buf_append(&r, it.recs, it.recs_len) ||
+                store_tpack_add(pb, it.field, it.term, it.term_len, it.ndocs, it.first, (const uint8_t *)r.p, r.len))
+                abort();
+            fz_buf_free(&r);
+        }
+        count++;
+    } while ((rc = store_tpack_next(&it)) == FZ_OK);
+    *bad = rc != FZ_ENOTFOUND;
+    return count;
+}
+
+static void tpack(const uint8_t *d, size_t n)
+{
+    if (n < 1)
+        return;
+    size_t tl = d[0] % 24;
+    if (n < 1 + tl)
+        return;
+    uint8_t key[STORE_KEY_MAX];
+    key[0] = 'b';
+    memcpy(key + 1, d + 1, tl);
+    key[1 + tl] = 0;
+    size_t klen = tl + 2;
+    d += 1 + tl;
+    n -= 1 + tl;
+    store_tpack_builder pb = {0};
+    fz_buf t1 = {0}, t2 = {0};
+    int bad, bad2;
+    uint32_t count = pack_walk(key, klen, d, n, &pb, &t1, &bad);
+    if (!bad && count) {
+        /* a sound pack: built again from its terms, the same terms */
+        if (pb.klen != klen || memcmp(pb.key, key, klen) || pb.val.len > n)
+            abort();
+        if (pack_walk(pb.key, pb.klen, (const uint8_t *)pb.val.p, pb.val.len, NULL, &t2, &bad2) != count || bad2 ||
+            t1.len != t2.len || memcmp(t1.p, t2.p, t1.len))
+            abort();
+    }
+    store_tpack_free(&pb);
+    fz_buf_free(&t1);
+    fz_buf_free(&t2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     if (data[0] & 1)
         block(data + 1, size - 1);
+    else if ((data[0] & 6) == 6)
+        tpack(data + 1, size - 1);
     else if (data[0] & 2)
         entry_block(data + 1, size - 1);
     else

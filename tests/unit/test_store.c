@@ -670,6 +670,27 @@ static int test_entry_lists(uint32_t i, const store_entry *d)
            (!author || !strcmp(d->authors[0], "和岘"));
 }
 
+/* A new index in a new directory dir (a mkdtemp template), opened for
+ * writing, with a write transaction begun. */
+static store *tmp_index(char *dir, MDB_txn **txn)
+{
+    char db[256], msg[256] = "";
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/idx", dir);
+    store *s = NULL;
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_begin(s, 1, txn, msg, sizeof msg), 0);
+    return s;
+}
+
+/* Removes the directory tmp_index made. */
+static void tmp_remove(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 /* Entry blocks: written through a store_entry_writer, every entry reads
  * back exactly by id (store_entry_get) and by walking the blocks; a block
  * holds one file's consecutive ids and fills at most a page unless it is
@@ -677,14 +698,9 @@ static int test_entry_lists(uint32_t i, const store_entry *d)
  * entries only; any cut or changed method of a block is damage. */
 TEST(test_entry_blocks)
 {
-    char dir[] = "/tmp/fz-test-eblk-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char db[256], msg[256] = "";
-    snprintf(db, sizeof db, "%s/idx", dir);
-    store *s = NULL;
-    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    char dir[] = "/tmp/fz-test-eblk-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    store *s = tmp_index(dir, &txn);
     static char body[70000];
     store_entry_writer w = {0};
     fz_buf rec = {0};
@@ -850,9 +866,297 @@ TEST(test_entry_blocks)
     CHECK_EQ_INT(store_commit(s, txn, "removing", msg, sizeof msg), 0);
     store_close(s);
     fz_buf_free(&rec);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    tmp_remove(dir);
+}
+
+/* ---- term packs ---- */
+
+/* Records of a term in docs[0..n) (each doc's positions: its id mod 7
+ * and 40 + id; tf_body 2, tf_title 0, except doc 4: title 1), into bb. */
+static void tp_records(store_block_builder *bb, const uint32_t *docs, size_t n)
+{
+    store_bb_reset(bb);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t pos[2] = {docs[i] % 7, 40 + docs[i]};
+        uint32_t tt = docs[i] == 4, tb = docs[i] == 4 ? 1 : 2;
+        CHECK_EQ_INT(store_bb_add(bb, docs[i], 100 + docs[i], pos, tt, tb), 0);
+    }
+}
+
+static void tp_add(store_tpack_builder *pb, store_block_builder *bb, int field, const char *term,
+                   const uint32_t *docs, size_t n)
+{
+    tp_records(bb, docs, n);
+    CHECK_EQ_INT(store_tpack_add(pb, field, term, strlen(term), bb->ndocs, bb->first, (const uint8_t *)bb->docs.p,
+                                 bb->docs.len),
+                 0);
+}
+
+static void tp_put_pack(MDB_txn *txn, MDB_dbi dbi, store_tpack_builder *pb)
+{
+    MDB_val k = {pb->klen, pb->key}, v = {pb->val.len, pb->val.p};
+    CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+    store_tpack_reset(pb);
+}
+
+/* Puts term's block of docs[0..n) (tp_records') under its first id. */
+static void tp_put_block(MDB_txn *txn, MDB_dbi dbi, store_block_builder *bb, fz_buf *val, const char *term,
+                         const uint32_t *docs, size_t n)
+{
+    uint8_t key[STORE_KEY_MAX];
+    tp_records(bb, docs, n);
+    CHECK_EQ_INT(store_bb_finish(bb, 50, val), 0);
+    MDB_val k = {store_post_key(key, STORE_F_TEXT, term, strlen(term), docs[0]), key}, v = {val->len, val->p};
+    CHECK(!store_key_is_tpack(key, k.mv_size));
+    CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+/* Finds term in field: what store_term_find says, and (packed) the ids of
+ * its documents read through the block cursor into ids (count *n). */
+static int tp_find(store *s, MDB_txn *txn, int field, const char *term, uint32_t *ids, size_t *n)
+{
+    MDB_cursor *cur;
+    CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_POST), &cur), 0);
+    MDB_val k, v;
+    store_tpack_iter it;
+    int rc = store_term_find(cur, field, term, strlen(term), &k, &v, &it);
+    *n = 0;
+    if (rc == STORE_TERM_PACKED) {
+        CHECK_EQ_MEM(it.term, it.term_len, term);
+        store_block b;
+        CHECK_EQ_INT(store_block_open_tpack(&b, &it), 0);
+        CHECK_EQ_INT(b.ndocs, it.ndocs);
+        do {
+            uint32_t pos[4];
+            CHECK_EQ_INT(store_block_positions(&b, pos, 4), 2);
+            CHECK_EQ_INT(pos[0], b.doc % 7);
+            CHECK_EQ_INT(pos[1], 40 + b.doc);
+            CHECK_EQ_INT(b.tf_title, b.doc == 4);
+            ids[(*n)++] = b.doc;
+        } while (store_block_next(&b) == FZ_OK);
+        CHECK_EQ_INT(b.last, ids[*n - 1]);
+    } else if (rc == STORE_TERM_BLOCKS) {
+        CHECK_EQ_INT(k.mv_size, strlen(term) + 6);
+        CHECK_EQ_MEM((const char *)k.mv_data + 1, strlen(term), term);
+        store_block b;
+        CHECK_EQ_INT(store_block_open(&b, fz_be32_get((const uint8_t *)k.mv_data + k.mv_size - 4), v.mv_data,
+                                      v.mv_size),
+                     0);
+        do
+            ids[(*n)++] = b.doc;
+        while (store_block_next(&b) == FZ_OK);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+TEST(test_term_packs)
+{
+    char dir[] = "/tmp/fz-test-tpack-XXXXXX", msg[256] = "";
+    MDB_txn *txn;
+    store *s = tmp_index(dir, &txn);
+    MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
+    uint32_t lens[10];
+    for (uint32_t i = 0; i < 10; i++)
+        lens[i] = 100 + i;
+    CHECK_EQ_INT(store_dlen_put(s, txn, 0, lens, 10, msg, sizeof msg), 0);
+    store_tpack_builder pb = {0};
+    store_block_builder bb;
+    memset(&bb, 0, sizeof bb);
+    static const uint32_t d1[] = {3}, d2[] = {1, 4, 9}, d3[] = {2, 5}, d4[] = {6};
+    /* field 'a': one pack */
+    tp_add(&pb, &bb, STORE_F_AUTHOR, "x", d1, 1);
+    tp_put_pack(txn, dbi, &pb);
+    /* field 'b': pack a1 a2 a3, the term b in two blocks, pack c1 c2 c3 */
+    tp_add(&pb, &bb, STORE_F_TEXT, "a1", d1, 1);
+    tp_add(&pb, &bb, STORE_F_TEXT, "a2", d2, 3);
+    /* not after the last term, or of another field: refused */
+    tp_records(&bb, d1, 1);
+    CHECK_EQ_INT(store_tpack_add(&pb, STORE_F_TEXT, "a2", 2, 1, 3, (const uint8_t *)bb.docs.p, bb.docs.len), FZ_EINVAL);
+    CHECK_EQ_INT(store_tpack_add(&pb, STORE_F_AUTHOR, "a9", 2, 1, 3, (const uint8_t *)bb.docs.p, bb.docs.len), FZ_EINVAL);
+    tp_add(&pb, &bb, STORE_F_TEXT, "a3", d3, 2);
+    CHECK_EQ_INT(pb.nterms, 3);
+    CHECK(store_key_is_tpack(pb.key, pb.klen));
+    tp_put_pack(txn, dbi, &pb);
+    fz_buf val = {0};
+    uint8_t key[STORE_KEY_MAX];
+    tp_put_block(txn, dbi, &bb, &val, "b", d3, 2);
+    tp_put_block(txn, dbi, &bb, &val, "b", d4, 1);
+    tp_add(&pb, &bb, STORE_F_TEXT, "c1", d4, 1);
+    tp_add(&pb, &bb, STORE_F_TEXT, "c2", d3, 2);
+    tp_add(&pb, &bb, STORE_F_TEXT, "c3", d1, 1);
+    tp_put_pack(txn, dbi, &pb);
+
+    uint32_t ids[16];
+    size_t n;
+    /* the first, middle and last term of a pack */
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a1", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(ids[0], 3);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a2", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(ids[0], 1);
+    CHECK_EQ_INT(ids[1], 4);
+    CHECK_EQ_INT(ids[2], 9);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a3", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(ids[1], 5);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c3", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_AUTHOR, "x", ids, &n), STORE_TERM_PACKED);
+    /* a term between packs, in blocks */
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "b", ids, &n), STORE_TERM_BLOCKS);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(ids[0], 2);
+    /* absent: inside a pack, before the field's first key (a pack of
+     * another field before it), after a term in blocks, after the last
+     * key, a prefix of a packed term, a packed term of another field */
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a25", ids, &n), FZ_ENOTFOUND);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a0", ids, &n), FZ_ENOTFOUND);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "bb", ids, &n), FZ_ENOTFOUND);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "d", ids, &n), FZ_ENOTFOUND);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a", ids, &n), FZ_ENOTFOUND);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_SECTION, "c1", ids, &n), FZ_ENOTFOUND);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_AUTHOR, "y", ids, &n), FZ_ENOTFOUND);
+
+    /* an update takes a2 (gaining documents) out of its pack into a block:
+     * a1 and a3 are still found, a3 in a pack of its own after a2's block */
+    uint32_t first = 0;
+    CHECK_EQ_INT(store_tpack_remove(s, txn, STORE_F_TEXT, "a2", 2, 0, 0, &val, &first, msg, sizeof msg), 0);
+    CHECK_EQ_INT(first, 1);
+    store_block b;
+    CHECK_EQ_INT(store_block_open(&b, first, val.p, val.len), 0);
+    CHECK_EQ_INT(b.ndocs, 3);
+    CHECK_EQ_INT(b.last, 9);
+    CHECK_EQ_INT(b.min_dl, 101);
+    CHECK_EQ_INT(b.max_tf_title, 1);
+    CHECK_EQ_INT(b.max_tf_body, 2);
+    MDB_val bk = {store_post_key(key, STORE_F_TEXT, "a2", 2, first), key}, bv = {val.len, val.p};
+    CHECK_EQ_INT(mdb_put(txn, dbi, &bk, &bv, 0), 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a2", ids, &n), STORE_TERM_BLOCKS);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(ids[2], 9);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a1", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a3", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 2);
+    /* a term in no pack is not taken */
+    CHECK_EQ_INT(store_tpack_remove(s, txn, STORE_F_TEXT, "a2", 2, 0, 0, &val, &first, msg, sizeof msg),
+                 FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_tpack_remove(s, txn, STORE_F_TEXT, "zz", 2, 0, 9, NULL, NULL, msg, sizeof msg), FZ_ENOTFOUND);
+
+    /* a removed file's documents: c2 loses its first, c1 its only one (the
+     * pack is then keyed by c2) */
+    CHECK_EQ_INT(store_tpack_remove(s, txn, STORE_F_TEXT, "c2", 2, 2, 2, NULL, NULL, msg, sizeof msg), 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c2", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(ids[0], 5);
+    CHECK_EQ_INT(store_tpack_remove(s, txn, STORE_F_TEXT, "c1", 2, 6, 6, NULL, NULL, msg, sizeof msg), 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c1", ids, &n), FZ_ENOTFOUND);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c2", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c3", ids, &n), STORE_TERM_PACKED);
+    MDB_val pk = {store_tpack_key(key, STORE_F_TEXT, "c1", 2), key}, pv;
+    CHECK_EQ_INT(mdb_get(txn, dbi, &pk, &pv), MDB_NOTFOUND);
+    pk.mv_size = store_tpack_key(key, STORE_F_TEXT, "c2", 2);
+    CHECK_EQ_INT(mdb_get(txn, dbi, &pk, &pv), 0);
+
+    /* a new small term goes into the pack before it, in order */
+    tp_records(&bb, d2, 3);
+    CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "c25", 3, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                    msg, sizeof msg),
+                 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c25", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c2", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c3", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "c9", 2, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                    msg, sizeof msg),
+                 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c9", ids, &n), STORE_TERM_PACKED);
+    /* no pack of the field before it (after a term in blocks, before the
+     * field's first key): a pack of its own */
+    CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "bb", 2, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                    msg, sizeof msg),
+                 0);
+    CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "0", 1, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                    msg, sizeof msg),
+                 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "bb", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "0", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "b", ids, &n), STORE_TERM_BLOCKS);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "a1", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c2", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_AUTHOR, "x", ids, &n), STORE_TERM_PACKED);
+    /* terms put in one by one fill packs up to STORE_TPACK_GROW, then
+     * start new ones; one put into a full pack takes that pack's terms
+     * after it into a pack of its own; every term is found */
+    char t[16];
+    for (int i = 0; i < 400; i += 2) {
+        snprintf(t, sizeof t, "e%03d", i);
+        CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, t, 4, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                        msg, sizeof msg),
+                     0);
+    }
+    CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "e001", 4, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                    msg, sizeof msg),
+                 0);
+    int found = 0, packs = 0;
+    for (int i = 0; i < 400; i++) {
+        snprintf(t, sizeof t, "e%03d", i);
+        found += tp_find(s, txn, STORE_F_TEXT, t, ids, &n) == STORE_TERM_PACKED;
+        MDB_val ek = {store_tpack_key(key, STORE_F_TEXT, t, 4), key}, ev;
+        if (mdb_get(txn, dbi, &ek, &ev) == 0) {
+            packs++;
+            CHECK(ev.mv_size < STORE_TPACK_GROW + 64);
+        }
+    }
+    CHECK_EQ_INT(found, 201);
+    CHECK(packs >= 3);
+    /* the same term twice: refused */
+    CHECK_EQ_INT(store_tpack_insert(s, txn, STORE_F_TEXT, "c3", 2, 3, 1, (const uint8_t *)bb.docs.p, bb.docs.len,
+                                    msg, sizeof msg),
+                 FZ_EINVAL);
+
+    /* a new term with blocks of its own, c4, inside the pack c2 .. c9: the
+     * pack is split first, so c9 is still found after c4's block */
+    CHECK_EQ_INT(store_tpack_split(s, txn, STORE_F_TEXT, "c3", 2, msg, sizeof msg), FZ_EINVAL);
+    CHECK_EQ_INT(store_tpack_split(s, txn, STORE_F_TEXT, "c4", 2, msg, sizeof msg), 0);
+    tp_put_block(txn, dbi, &bb, &val, "c4", d4, 1);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c4", ids, &n), STORE_TERM_BLOCKS);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c3", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c9", ids, &n), STORE_TERM_PACKED);
+    CHECK_EQ_INT(n, 3);
+    /* nothing to split after the last packed term, or with no pack before */
+    CHECK_EQ_INT(store_tpack_split(s, txn, STORE_F_TEXT, "d", 1, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_tpack_split(s, txn, STORE_F_TEXT, "bb", 2, msg, sizeof msg), 0);
+    CHECK_EQ_INT(tp_find(s, txn, STORE_F_TEXT, "c9", ids, &n), STORE_TERM_PACKED);
+
+    /* a pack value cut short does not decode, or (cut after one of its
+     * first three terms) holds fewer terms; it is never read past (ASan) */
+    pk.mv_size = store_tpack_key(key, STORE_F_TEXT, "c2", 2);
+    CHECK_EQ_INT(mdb_get(txn, dbi, &pk, &pv), 0);
+    CHECK(pv.mv_size > 0);
+    uint8_t *copy = malloc(pv.mv_size);
+    memcpy(copy, pv.mv_data, pv.mv_size);
+    int whole = 0;
+    for (size_t cut = 0; cut < pv.mv_size; cut++) {
+        uint8_t *c = malloc(cut ? cut : 1);
+        memcpy(c, copy, cut);
+        store_tpack_iter it;
+        int rc = store_tpack_open(&it, key, pk.mv_size, c, cut);
+        while (rc == FZ_OK)
+            rc = store_tpack_next(&it);
+        CHECK(rc == FZ_ECORRUPT || rc == FZ_ENOTFOUND);
+        whole += rc == FZ_ENOTFOUND;
+        free(c);
+    }
+    CHECK_EQ_INT(whole, 2); /* c2, c25, c3 (c9 went to a pack of its own) */
+    free(copy);
+    mdb_txn_abort(txn);
+    store_close(s);
+    store_tpack_free(&pb);
+    store_bb_free(&bb);
+    fz_buf_free(&val);
+    tmp_remove(dir);
 }
 
 int main(void)
@@ -869,5 +1173,6 @@ int main(void)
     t_run(test_default_path);
     t_run(test_update_pages);
     t_run(test_entry_blocks);
+    t_run(test_term_packs);
     return t_done("store");
 }
