@@ -80,12 +80,14 @@ typedef struct slab {
  * weighted frequency tfw = STORE_TITLE_WEIGHT * tf_title + tf_body = 1, 2,
  * 3 and >= 4 (the impact grows with tfw and shrinks with the length, so
  * the largest is at most that of one of these lengths with its level's
- * tfw, the block's largest for the last).  Lengths above 65535 are kept as
- * 65535, which only loosens the bound.  Kept per block as documents are
+ * tfw, the block's largest for the last).  Lengths above 65534 are kept as
+ * 65534, which only loosens the bound.  Kept per block as documents are
  * gathered, carried through run files, joined by taking the least lengths,
  * and turned into the recorded impact (store.h) when the block is written. */
 typedef struct {
-    uint16_t dl[4];      /* 0: no document at that level */
+    uint16_t dl[4];      /* the least length + 1 (an entry may have length 0: a
+                            text of □ and punctuation only); 0: no document
+                            at that level */
 } imp_levels;
 
 static void imp_reset(imp_levels *m) { memset(m, 0, sizeof *m); }
@@ -93,7 +95,7 @@ static void imp_reset(imp_levels *m) { memset(m, 0, sizeof *m); }
 static void imp_add(imp_levels *m, uint32_t tfw, uint32_t dl)
 {
     int l = tfw >= 4 ? 3 : tfw ? (int)tfw - 1 : 0;
-    uint16_t d = dl == 0 ? 1 : dl > 65535 ? 65535 : (uint16_t)dl;
+    uint16_t d = dl >= 65535 ? 65535 : (uint16_t)(dl + 1);
     if (!m->dl[l] || d < m->dl[l])
         m->dl[l] = d;
 }
@@ -113,7 +115,7 @@ static double imp_best(const imp_levels *m, uint32_t max_tfw, uint32_t a0)
     for (int i = 0; i < 4; i++) {
         if (!m->dl[i])
             continue;
-        double im = store_impact_w(i < 3 ? (double)(i + 1) : (double)max_tfw, m->dl[i], a0);
+        double im = store_impact_w(i < 3 ? (double)(i + 1) : (double)max_tfw, m->dl[i] - 1u, a0);
         if (im > best)
             best = im;
     }

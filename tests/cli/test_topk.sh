@@ -44,4 +44,22 @@ for q in 区 的 下城 跨贸小镇 跨境电子商务 "商圈 智慧" "商圈 
     got=$("$FZS" --db "$DB" --count "$q" | sed 's/ entr.*//')
     check "'$q': --count equals the full set ($full)" test "$got" = "$full"
 done
+# An entry of length 0 (a text of □ and punctuation only, common in
+# classical gazetteers where the print is lost) among 40 of one section:
+# the recorded impact of its metadata fields' blocks must bound its score
+# (it was computed as if its length were 1), so the index is sound and the
+# best hit of a section query is the full ranking's first.
+mkdir -p "$T/blank"
+awk 'BEGIN { print "卷一 水师"; print ""; for (i = 1; i <= 40; i++) { if (i == 20) print "□□□：□□□□□（□□□□□）。"; else printf "第%d段所记水师防汛之事甚详，兹录于此以备考查。\n", i; print "" } }' \
+    >"$T/blank/blank.txt"
+DB=$T/dbblank
+"$FZI" --db "$DB" --quiet "$T/blank" || exit 1
+check "an entry of length 0: the index is sound" status_is 0 "$FZI" --check --db "$DB"
+for n in 1 5; do
+    rank "$n" section:水师 >"$T/top"
+    rank 0 section:水师 >"$T/full"
+    head -n "$n" "$T/full" >"$T/all"
+    check "an entry of length 0: section:水师 --limit $n is the first $n of the full ranking" cmp -s "$T/top" "$T/all"
+done
+check "an entry of length 0: 40 hits" test "$(wc -l <"$T/full")" = 40
 finish topk
