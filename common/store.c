@@ -13,7 +13,8 @@
  *             "stats"  -> v nentries, v sumlen, v next_id, v next_file, v nfiles
  *
  * "entry"     be32 last id -> a block of the entries last-n+1 .. last
- *             (ENTRY BLOCKS below), each of them one record:
+ *             (ENTRY BLOCKS below).  An entry's record (store_entry_encode,
+ *             which the block splits in two):
  *               v file_id, v line, v kind, v title_npos, v npos,
  *               v nsection, nsection x (v len, bytes),
  *               v nauthors, nauthors x (v len, bytes),
@@ -36,21 +37,36 @@
  *             ENTRY BLOCKS.  A block holds n (1 <= n <= STORE_ENTRY_BLOCK,
  *             128) entries of consecutive ids, all of one file (a file's
  *             entries are one id range, so removing a file removes whole
- *             blocks): v n, v raw_len, a method byte, then the payload.
- *             raw is n records, each led by v its length, raw_len bytes
- *             in all.  Method 0: the payload is raw; method 1: it is one
- *             zstd frame (level STORE_ENTRY_LEVEL, no dictionary, no
- *             checksum, no content size) that decompresses to raw, and
- *             raw_len <= 255 x the payload's length (a block zstd would
- *             shrink more is stored raw, so a damaged length cannot ask
- *             a reader for more).  Blocks do not overlap.  The writer
- *             makes each block the longest run of a file's entries whose
- *             value fits one LMDB overflow page (page size - 16 bytes,
- *             4080; one entry that does not fit alone takes more pages):
- *             values larger than half a page go to overflow pages, whose
- *             unused end is lost, and smaller ones pack a leaf page only
- *             as well as their size allows.  Chosen by measurement on the
- *             poetry bench (332,905 entries, 54.1 MiB of records in 61.1
+ *             blocks), in two parts: the entries' metadata, stored as it
+ *             is, then their titles and bodies, compressed, so that what
+ *             needs no text reads the metadata without decompressing
+ *             anything (store_entry_meta_get):
+ *               v n, v mlen, mlen bytes of metadata:
+ *                 v file_id, then per entry
+ *                   v line (zigzag, minus the line of the entry before;
+ *                     the first's minus 0), v kind, v title_npos, v npos,
+ *                   v shared: 1 when its sections and authors are the
+ *                     entry before's (never the first's), else 0 followed
+ *                     by them as in the record above (v nsection ...
+ *                     v nauthors ...);
+ *               v raw_len, a method byte, then the text to the value's
+ *               end: raw is n titles and bodies (v title_len, title, v
+ *               body_len, body, as in the record), each led by v its
+ *               length, raw_len bytes in all.  Method 0: the text is
+ *               raw; method 1: it is one zstd frame (level
+ *               STORE_ENTRY_LEVEL, no dictionary, no checksum, no content
+ *               size) that decompresses to raw, and raw_len <= 255 x its
+ *               length (a text zstd would shrink more is stored raw, so
+ *               a damaged length cannot ask a reader for more).
+ *             The metadata of n entries fills its mlen bytes exactly, as
+ *             the n titles and bodies fill raw_len.  Blocks do not
+ *             overlap.  The writer makes each block the longest run of a
+ *             file's entries whose value fits one LMDB overflow page
+ *             (page size - 16 bytes, 4080; one entry that does not fit
+ *             alone takes more pages): values larger than half a page go
+ *             to overflow pages, whose unused end is lost, and smaller
+ *             ones pack a leaf page only as well as their size allows.
+ *             Chosen by measurement on the poetry bench (332,905 entries, 54.1 MiB of records in 61.1
  *             MiB of pages, one record a key): blocks of 4, 8, 16, 32 and
  *             64 records compress to 0.89, 0.83, 0.79, 0.76 and 0.74 of
  *             the records at level 3, but fixed counts of 16 took as many
@@ -59,7 +75,25 @@
  *             brought blocks of 16 only from 0.79 to 0.78, level 9 gave
  *             0.79, and compressing UTF-8 instead of the text code more
  *             bytes (0.60 of 74.5 MiB).  Reading one entry decompresses
- *             its block (about 5 KB).
+ *             its block's text (about 5 KB), about 8.4 us an entry read
+ *             at random; its metadata alone 1.0 us.  The metadata apart
+ *             (version 6), measured on the poetry bench: the entry table
+ *             11,183 pages against 11,165 (+72 KB: the sections and
+ *             authors, 6.6 MB in the text code, are the entry before's
+ *             for 95% of the entries), and the reading room's results
+ *             page, whose side panel reads the metadata of the best 200
+ *             hits, 0.375 ms against 0.92 ms (one client, mean over the
+ *             650 bench queries).  The metadata as its own zstd frame
+ *             instead took 11,147 pages but two decompressions for a
+ *             whole entry (11.5 us against 8.4) and 1.6-2.1 us for the
+ *             metadata; stored raw, one record each as in version 5, it
+ *             took 12,967 pages (+7.3 MB).  Smaller blocks would read
+ *             faster and take more room: values of at most 2000 and 1300
+ *             bytes (leaf pages, not overflow) brought the top 10 with
+ *             snippets of fzsearch --batch --timing from 0.121 to 0.107
+ *             and 0.099 ms mean, and took 12,258 and 13,271 pages (+4.4
+ *             and +8.5 MB); kept at a page, as the searcher's cache of
+ *             the last block (store_entry_cache) gains 4-10% for nothing.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
  *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
@@ -219,6 +253,10 @@
  * (one title occurrence) of posting records and the entry blocks, version
  * 6 the term packs and the blocks' bit-packed streams (which replaced the
  * records and skip tables of blocks).
+ * Version 6 also split each entry block in two parts: the entries'
+ * metadata, not compressed, each entry's sections and authors written only
+ * when they are not the entry before's; then their titles and bodies in
+ * zstd.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -1287,6 +1325,10 @@ static size_t utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
     return len;
 }
 
+/* Zigzag coding of signed numbers as varints. */
+static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
 /* Appends v n, then the n bytes of s, to b (file records). */
 static int put_str(fz_buf *b, const char *s, size_t n)
 {
@@ -1440,83 +1482,193 @@ int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry
     return FZ_OK;
 }
 
+/* Skips what put_text wrote n times after v n (a list of sections or
+ * authors); NULL when it runs past end. */
+static const uint8_t *skip_strs(const uint8_t *p, const uint8_t *end)
+{
+    uint64_t n;
+    if (!(p = fz_varint_get(p, end, &n)))
+        return NULL;
+    for (uint64_t i = 0; i < n && p; i++) {
+        const char *s;
+        size_t len;
+        p = get_str(p, end, &s, &len);
+    }
+    return p;
+}
+
 /* ---- entry blocks (ENTRY BLOCKS above) ---- */
 
-/* Opens a block with the decompression context dc (NULL: zstd makes one
- * for the call, which costs more than decompressing 5 KB). */
-static int entry_block_open(ZSTD_DCtx *dc, const void *val, size_t len, uint32_t last, fz_arena *arena,
-                            store_entry_block *b)
+/* Moves b past the metadata of its next record: b->line and b->lists
+ * become that record's; with e, its numbers go there too.  -1 when the
+ * record runs past the metadata or breaks its rules (a line below 0, a
+ * first record sharing the lists of none). */
+static int entry_meta_step(store_entry_block *b, store_entry *e)
+{
+    const uint8_t *p = b->p;
+    uint64_t x[5]; /* line (zigzag from the record before's), kind, title_npos, npos, shared */
+    for (int i = 0; i < 5; i++)
+        if (!(p = fz_varint_get(p, b->end, &x[i])))
+            return -1;
+    int64_t line = (int64_t)b->line + unzz(x[0]);
+    if (line < 0 || line > (int64_t)UINT32_MAX || x[4] > 1 || (x[4] && !b->lists))
+        return -1;
+    if (!x[4]) {
+        b->lists = p;
+        if (!(p = skip_strs(p, b->end)) || !(p = skip_strs(p, b->end)))
+            return -1;
+    }
+    b->p = p;
+    b->line = (uint32_t)line;
+    if (e) {
+        e->file_id = b->file_id;
+        e->line = b->line;
+        e->kind = (uint8_t)x[1];
+        e->title_npos = (uint32_t)x[2];
+        e->npos = (uint32_t)x[3];
+    }
+    return 0;
+}
+
+/* Opens b on the block value val: its metadata, checked to hold n
+ * entries exactly when all is set (else each step checks what it reads);
+ * *text gets where its text part starts (ENTRY BLOCKS above).  b->t stays
+ * NULL. */
+static int entry_block_meta_open(const void *val, size_t len, uint32_t last, int all, store_entry_block *b,
+                                 const uint8_t **text)
 {
     const uint8_t *p = val, *end = p + len;
-    uint64_t n, rawlen;
-    if (!(p = fz_varint_get(p, end, &n)) || !(p = fz_varint_get(p, end, &rawlen)) || p >= end)
+    uint64_t n, mlen, file;
+    if (!(p = fz_varint_get(p, end, &n)) || n < 1 || n > STORE_ENTRY_BLOCK || n - 1 > last)
+        return FZ_ECORRUPT;
+    if (!(p = fz_varint_get(p, end, &mlen)) || mlen > (uint64_t)(end - p))
+        return FZ_ECORRUPT;
+    const uint8_t *mend = p + mlen;
+    if (!(p = fz_varint_get(p, mend, &file)) || file > UINT32_MAX)
+        return FZ_ECORRUPT;
+    b->file_id = (uint32_t)file;
+    b->n = (uint32_t)n;
+    b->first = last - (uint32_t)(n - 1);
+    b->t = b->tend = NULL;
+    /* n records' metadata fill the part exactly */
+    store_entry_block w = *b;
+    w.p = p;
+    w.end = mend;
+    w.lists = NULL;
+    w.line = 0;
+    for (uint64_t i = 0; i < n && all; i++)
+        if (entry_meta_step(&w, NULL))
+            return FZ_ECORRUPT;
+    if (all && w.p != mend)
+        return FZ_ECORRUPT;
+    b->p = p;
+    b->end = mend;
+    b->lists = NULL;
+    b->line = 0;
+    b->i = 0;
+    *text = mend;
+    return FZ_OK;
+}
+
+/* Opens the text part [p, end) of b's block: v raw_len, the method byte,
+ * the text.  Decompresses it with dc (NULL: zstd makes a context for the
+ * call, which costs more than decompressing 5 KB) into out when out is
+ * given (raw text is copied there too), else into arena (raw text is read
+ * in place). */
+static int entry_text_open(ZSTD_DCtx *dc, const uint8_t *p, const uint8_t *end, fz_arena *arena, fz_buf *out,
+                           store_entry_block *b)
+{
+    uint64_t rawlen;
+    if (!(p = fz_varint_get(p, end, &rawlen)) || p >= end)
         return FZ_ECORRUPT;
     uint8_t method = *p++;
     size_t clen = (size_t)(end - p);
-    if (n < 1 || n > STORE_ENTRY_BLOCK || n - 1 > last)
-        return FZ_ECORRUPT;
     if (method == STORE_ENTRY_RAW) {
         if (rawlen != clen)
             return FZ_ECORRUPT;
-        b->p = p;
+        if (out) {
+            out->len = 0;
+            if (fz_buf_append(out, p, clen))
+                return FZ_ENOMEM;
+            p = (const uint8_t *)out->p;
+        }
+        b->t = p;
     } else if (method == STORE_ENTRY_ZSTD) {
-        /* the writer stores a block raw rather than let it shrink more than
-         * this, so that a damaged length cannot ask for much memory */
+        /* the writer stores the text raw rather than let it shrink more
+         * than this, so that a damaged length cannot ask for much memory */
         if (rawlen > (uint64_t)clen * STORE_ENTRY_MAX_RATIO || rawlen == 0)
             return FZ_ECORRUPT;
-        uint8_t *raw = fz_arena_alloc(arena, (size_t)rawlen);
-        if (!raw)
+        uint8_t *raw;
+        if (out) {
+            out->len = 0;
+            if (fz_buf_reserve(out, (size_t)rawlen))
+                return FZ_ENOMEM;
+            raw = (uint8_t *)out->p;
+        } else if (!(raw = fz_arena_alloc(arena, (size_t)rawlen))) {
             return FZ_ECORRUPT;
+        }
         size_t got = dc ? ZSTD_decompressDCtx(dc, raw, (size_t)rawlen, p, clen)
                         : ZSTD_decompress(raw, (size_t)rawlen, p, clen);
         if (ZSTD_isError(got) || got != rawlen)
             return FZ_ECORRUPT;
-        b->p = raw;
+        if (out)
+            out->len = (size_t)rawlen;
+        b->t = raw;
     } else {
         return FZ_ECORRUPT;
     }
-    b->end = b->p + rawlen;
-    b->n = (uint32_t)n;
-    b->first = last - (uint32_t)(n - 1);
-    b->i = 0;
-    /* n records, each led by its length, fill the bytes exactly */
-    const uint8_t *q = b->p;
-    for (uint64_t i = 0; i < n; i++) {
+    b->tend = b->t + rawlen;
+    /* n titles and bodies, each led by its length, fill the text exactly */
+    const uint8_t *q = b->t;
+    for (uint32_t i = 0; i < b->n; i++) {
         uint64_t rl;
-        if (!(q = fz_varint_get(q, b->end, &rl)) || rl > (uint64_t)(b->end - q))
+        if (!(q = fz_varint_get(q, b->tend, &rl)) || rl > (uint64_t)(b->tend - q))
             return FZ_ECORRUPT;
         q += rl;
     }
-    return q == b->end ? FZ_OK : FZ_ECORRUPT;
+    return q == b->tend ? FZ_OK : FZ_ECORRUPT;
 }
 
 int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b)
 {
-    return entry_block_open(NULL, val, len, last, arena, b);
+    const uint8_t *text;
+    int rc = entry_block_meta_open(val, len, last, 1, b, &text);
+    return rc ? rc : entry_text_open(NULL, text, (const uint8_t *)val + len, arena, NULL, b);
 }
 
-/* Moves b's cursor past its current record without decoding it. */
-static const uint8_t *entry_block_skip(store_entry_block *b, const uint8_t **rec, size_t *rlen)
+/* Moves b's text cursor past its next title and body (checked by open):
+ * *rec, *rlen. */
+static void entry_text_step(store_entry_block *b, const uint8_t **rec, size_t *rlen)
 {
     uint64_t rl;
-    const uint8_t *q = fz_varint_get(b->p, b->end, &rl); /* checked by open */
-    *rec = q;
+    *rec = fz_varint_get(b->t, b->tend, &rl);
     *rlen = (size_t)rl;
-    b->p = q + rl;
-    b->i++;
-    return q;
+    b->t = *rec + rl;
 }
 
+/* Its title and body are empty when b has no text (store_entry_meta_get). */
 int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e)
 {
     if (b->i >= b->n)
         return FZ_ENOTFOUND;
+    e->id = b->first + b->i++;
+    if (entry_meta_step(b, e))
+        return FZ_ECORRUPT;
+    const uint8_t *p = get_strs(b->lists, b->end, arena, &e->nsection, &e->section, &e->section_len);
+    if (!p || !get_strs(p, b->end, arena, &e->nauthors, &e->authors, &e->author_len))
+        return FZ_ECORRUPT;
+    if (!b->t) {
+        e->title = e->body = "";
+        e->title_len = e->body_len = 0;
+        return FZ_OK;
+    }
     const uint8_t *rec;
     size_t rlen;
-    uint32_t id = b->first + b->i;
-    entry_block_skip(b, &rec, &rlen);
-    e->id = id;
-    return store_entry_decode(rec, rlen, arena, e);
+    entry_text_step(b, &rec, &rlen);
+    const uint8_t *end = rec + rlen;
+    if (!(p = get_text(rec, end, arena, &e->title, &e->title_len)) || !get_text(p, end, arena, &e->body, &e->body_len))
+        return FZ_ECORRUPT;
+    return FZ_OK;
 }
 
 /* The block holding id: *last its key, *v its value.  FZ_ENOTFOUND. */
@@ -1553,7 +1705,40 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id)
     return entry_block_find(s, txn, id, &last, &v);
 }
 
-int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)
+struct store_entry_cache {
+    ZSTD_DCtx *dc;
+    fz_buf val;  /* the block value whose text is in text (valid set) */
+    fz_buf text; /* its text, decompressed */
+    uint32_t last;
+    int valid;
+};
+
+int store_entry_cache_create(store_entry_cache **out)
+{
+    store_entry_cache *c = calloc(1, sizeof *c);
+    if (!c || !(c->dc = ZSTD_createDCtx())) {
+        free(c);
+        *out = NULL;
+        return FZ_ENOMEM;
+    }
+    *out = c;
+    return FZ_OK;
+}
+
+void store_entry_cache_destroy(store_entry_cache *c)
+{
+    if (!c)
+        return;
+    ZSTD_freeDCtx(c->dc);
+    fz_buf_free(&c->val);
+    fz_buf_free(&c->text);
+    free(c);
+}
+
+/* store_entry_get through the cache c (NULL: none), or with meta set
+ * store_entry_meta_get. */
+static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, int meta, fz_arena *arena,
+                     store_entry *e)
 {
     uint32_t last;
     MDB_val v;
@@ -1561,45 +1746,129 @@ int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_
     if (rc)
         return rc;
     store_entry_block b;
-    /* the store's spare context, else a new one; given back unless another
-     * thread gave one back meanwhile */
-    ZSTD_DCtx *dc = __atomic_exchange_n(&s->zd, NULL, __ATOMIC_ACQ_REL);
-    if (!dc)
-        dc = ZSTD_createDCtx();
-    rc = entry_block_open(dc, v.mv_data, v.mv_size, last, arena, &b);
-    ZSTD_DCtx *none = NULL;
-    if (dc && !__atomic_compare_exchange_n(&s->zd, &none, dc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        ZSTD_freeDCtx(dc);
-    if (rc)
+    const uint8_t *text, *end = (const uint8_t *)v.mv_data + v.mv_size;
+    /* the steps to id check what they read; the rest of the metadata is
+     * left to --check */
+    if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, 0, &b, &text)))
         return rc;
+    if (meta) {
+        /* no text */
+    } else if (c && c->valid && c->last == last && c->val.len == v.mv_size &&
+               memcmp(c->val.p, v.mv_data, v.mv_size) == 0) {
+        /* the block the cache holds, byte for byte: its text is checked */
+        b.t = (const uint8_t *)c->text.p;
+        b.tend = b.t + c->text.len;
+    } else if (c) {
+        c->valid = 0;
+        if ((rc = entry_text_open(c->dc, text, end, arena, &c->text, &b)))
+            return rc;
+        c->val.len = 0;
+        if (fz_buf_append(&c->val, v.mv_data, v.mv_size) == 0) {
+            c->last = last;
+            c->valid = 1;
+        }
+    } else {
+        /* the store's spare context, else a new one; given back unless
+         * another thread gave one back meanwhile */
+        ZSTD_DCtx *dc = __atomic_exchange_n(&s->zd, NULL, __ATOMIC_ACQ_REL);
+        if (!dc)
+            dc = ZSTD_createDCtx();
+        rc = entry_text_open(dc, text, end, arena, NULL, &b);
+        ZSTD_DCtx *none = NULL;
+        if (dc && !__atomic_compare_exchange_n(&s->zd, &none, dc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ZSTD_freeDCtx(dc);
+        if (rc)
+            return rc;
+    }
     const uint8_t *rec;
     size_t rlen;
-    while (b.first + b.i < id)
-        entry_block_skip(&b, &rec, &rlen);
+    for (; b.first + b.i < id; b.i++) {
+        if (entry_meta_step(&b, NULL))
+            return FZ_ECORRUPT;
+        if (b.t)
+            entry_text_step(&b, &rec, &rlen);
+    }
     return store_entry_block_next(&b, arena, e);
 }
 
-/* Makes w->val the block value of w's first m pending records: zstd, or
- * raw when zstd does not make them smaller or shrinks them past what a
- * reader accepts (store_entry_block_open).  Returns its length, 0 when
- * memory runs out. */
+int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)
+{
+    return entry_get(s, txn, NULL, id, 0, arena, e);
+}
+
+int store_entry_get_cached(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, fz_arena *arena,
+                           store_entry *e)
+{
+    return entry_get(s, txn, c, id, 0, arena, e);
+}
+
+int store_entry_meta_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)
+{
+    return entry_get(s, txn, NULL, id, 1, arena, e);
+}
+
+/* Where a record (store_entry_encode's, len bytes) has its parts: x its
+ * five numbers (file_id .. npos), [*ls, *te) its sections and authors,
+ * then its title and body to the end.  -1 when it is malformed. */
+static int entry_rec_split(const uint8_t *rec, size_t len, uint64_t x[5], size_t *ls, size_t *le)
+{
+    const uint8_t *p = rec, *end = p + len;
+    for (int i = 0; i < 5; i++)
+        if (!(p = fz_varint_get(p, end, &x[i])))
+            return -1;
+    *ls = (size_t)(p - rec);
+    if (x[0] > UINT32_MAX || x[1] > UINT32_MAX || !(p = skip_strs(p, end)) || !(p = skip_strs(p, end)))
+        return -1;
+    *le = (size_t)(p - rec);
+    return 0;
+}
+
+/* Makes w->val the block value of w's first m pending records (ENTRY
+ * BLOCKS above): their metadata, the sections and authors of each written
+ * only when they differ from the record before's, then their titles and
+ * bodies in zstd, or raw when zstd does not make them smaller or shrinks
+ * them past what a reader accepts (entry_block_open).  Returns its
+ * length, 0 when memory runs out. */
 static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m)
 {
     if (!s->zc && !(s->zc = ZSTD_createCCtx()))
         return 0;
-    size_t raw = m < w->n ? w->off[m] : w->raw.len, bound = ZSTD_compressBound(raw);
-    w->val.len = 0;
-    if (fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, raw) ||
+    w->val.len = w->mraw.len = w->traw.len = 0;
+    const uint8_t *lists = NULL;
+    size_t nlists = 0;
+    uint32_t line = 0;
+    int rc = fz_buf_varint(&w->mraw, w->file_id);
+    for (uint32_t i = 0; i < m && !rc; i++) {
+        size_t end = i + 1 < w->n ? w->off[i + 1] : w->raw.len, ls, le;
+        uint64_t rl, x[5];
+        const uint8_t *rec = fz_varint_get((const uint8_t *)w->raw.p + w->off[i], (const uint8_t *)w->raw.p + end, &rl);
+        entry_rec_split(rec, (size_t)rl, x, &ls, &le); /* checked by store_entry_add */
+        int shared = lists && nlists == le - ls && memcmp(lists, rec + ls, nlists) == 0;
+        rc |= fz_buf_varint(&w->mraw, zz((int64_t)x[1] - (int64_t)line));
+        for (int k = 2; k < 5; k++)
+            rc |= fz_buf_varint(&w->mraw, x[k]);
+        rc |= fz_buf_varint(&w->mraw, (uint64_t)shared);
+        if (!shared) {
+            rc |= fz_buf_append(&w->mraw, rec + ls, le - ls);
+            lists = rec + ls;
+            nlists = le - ls;
+        }
+        line = (uint32_t)x[1];
+        rc |= fz_buf_varint(&w->traw, rl - le) || fz_buf_append(&w->traw, rec + le, (size_t)rl - le);
+    }
+    size_t raw = w->traw.len, bound = ZSTD_compressBound(raw);
+    if (rc || fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, w->mraw.len) ||
+        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || fz_buf_varint(&w->val, raw) ||
         fz_buf_reserve(&w->val, 1 + (bound > raw ? bound : raw)))
         return 0;
     uint8_t *v = (uint8_t *)w->val.p + w->val.len;
-    size_t c = ZSTD_compressCCtx(s->zc, v + 1, bound, w->raw.p, raw, STORE_ENTRY_LEVEL);
+    size_t c = ZSTD_compressCCtx(s->zc, v + 1, bound, w->traw.p, raw, STORE_ENTRY_LEVEL);
     if (!ZSTD_isError(c) && c < raw && (uint64_t)c * STORE_ENTRY_MAX_RATIO >= raw) {
         v[0] = STORE_ENTRY_ZSTD;
         w->val.len += 1 + c;
     } else {
         v[0] = STORE_ENTRY_RAW;
-        memcpy(v + 1, w->raw.p, raw);
+        memcpy(v + 1, w->traw.p, raw);
         w->val.len += 1 + raw;
     }
     return w->val.len;
@@ -1619,8 +1888,9 @@ static int entry_block_put(store *s, MDB_txn *txn, store_entry_writer *w, uint32
     size_t cut = m < w->n ? w->off[m] : w->raw.len;
     memmove(w->raw.p, w->raw.p + cut, w->raw.len - cut);
     w->raw.len -= cut;
-    for (uint32_t i = m; i < w->n; i++)
+    for (uint32_t i = m; i < w->n; i++) {
         w->off[i - m] = w->off[i] - (uint32_t)cut;
+    }
     w->n -= m;
     w->first += m;
     return FZ_OK;
@@ -1687,11 +1957,13 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                     char *msg, size_t msglen)
 {
-    uint64_t file;
-    if (!fz_varint_get(rec, (const uint8_t *)rec + len, &file)) {
-        fz_msg(msg, msglen, "writing an entry: its record has no file id");
+    uint64_t x[5];
+    size_t ls, le;
+    if (entry_rec_split(rec, len, x, &ls, &le)) {
+        fz_msg(msg, msglen, "writing an entry: its record does not decode");
         return FZ_EINVAL;
     }
+    uint64_t file = x[0];
     int rc;
     if (w->n && (file != w->file_id || id != w->first + w->n) &&
         (rc = entry_blocks_fit(s, txn, w, 1, msg, msglen)))
@@ -1719,6 +1991,8 @@ void store_entry_writer_free(store_entry_writer *w)
     fz_buf_free(&w->raw);
     fz_buf_free(&w->val);
     fz_buf_free(&w->fit);
+    fz_buf_free(&w->mraw);
+    fz_buf_free(&w->traw);
     w->fit_n = 0;
     w->n = 0;
 }
@@ -1750,8 +2024,6 @@ int store_entry_del_range(store *s, MDB_txn *txn, uint32_t first, uint32_t n, ch
 
 /* ---- files ---- */
 
-static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 /* The value under path in db ("file", "catalog"): FZ_ENOTFOUND, LMDB errors. */
 static int path_get(store *s, MDB_txn *txn, enum store_db db, const char *path, MDB_val *v, const char *what)

@@ -25,7 +25,8 @@
                                    3: skip tables in posting blocks; 4: block impacts,
                                    entry strings in the text code; 5: volume titles and
                                    the catalog, entries in zstd blocks; 6: term packs,
-                                   bit-packed streams in posting blocks, no skip tables) */
+                                   bit-packed streams in posting blocks, no skip tables,
+                                   entry blocks in two parts, metadata and text) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -153,6 +154,25 @@ int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry
  * unused id), FZ_ECORRUPT, FZ_ELMDB.  Searcher snippets, --show, kwic,
  * groupings, --merge and --export read entries through here. */
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
+/* Entry id's metadata only, as store_entry_get reads it but with the title
+ * and body empty ("", length 0): reads only its block's metadata part
+ * (ENTRY BLOCKS in store.c), without decompressing the text.  The same
+ * errors.  For what needs no text: the reading room's side panel, the
+ * reading order of --sort source. */
+int store_entry_meta_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
+/* A reader's cache of the entry block it read last, its text decompressed
+ * (snippets often come from neighbouring entries: on the poetry bench 27%
+ * of the top-10 hits are in the block of the hit before).  One per thread:
+ * a search handle has one.  FZ_ENOMEM. */
+typedef struct store_entry_cache store_entry_cache;
+int store_entry_cache_create(store_entry_cache **out);
+void store_entry_cache_destroy(store_entry_cache *c); /* NULL is safe */
+/* store_entry_get through c: the block's text is decompressed again only
+ * when the block is not the one c holds (its value compared byte for byte,
+ * so a block written since is read anew).  c may be NULL.  The same
+ * results and errors; e's strings are in arena, as ever, not in c. */
+int store_entry_get_cached(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, fz_arena *arena,
+                           store_entry *e);
 /* FZ_OK when a block holds entry id, FZ_ENOTFOUND when none does,
  * FZ_ECORRUPT, FZ_ELMDB.  Decompresses nothing. */
 int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
@@ -166,13 +186,14 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
 #define STORE_ENTRY_BLOCK 128     /* entries a block at most */
 #define STORE_ENTRY_LEVEL 3       /* zstd's compression level */
 #define STORE_ENTRY_MAX_RATIO 255 /* a block shrinks at most this much, else it is stored raw */
-enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* a block's method byte */
+enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* the method byte of a block's text */
 
 /* Pending records of the block being written; {0} to start, ..._free
  * at the end.  written counts the bytes of the block values put. */
 typedef struct {
     fz_buf raw, val;
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
+    fz_buf mraw, traw;                /* a value's metadata and its text, before compression */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw */
     uint32_t first, n, file_id, fit_n;
     size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
@@ -182,7 +203,8 @@ typedef struct {
  * pending block is written first when it is full, or rec is of another
  * file (its first varint), or id does not follow its last: ids must
  * ascend across calls, and all blocks go after the last one in the
- * database (MDB_APPEND).  FZ_EINVAL (a record without a file id),
+ * database (MDB_APPEND).  FZ_EINVAL (a record that does not decode: its
+ * numbers and lists are split from its title and body, ENTRY BLOCKS),
  * FZ_ENOMEM, LMDB errors with msg.  Not for two threads at once: the
  * compression context lives in s. */
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
@@ -197,14 +219,19 @@ int store_entry_del_range(store *s, MDB_txn *txn, uint32_t first, uint32_t n, ch
 
 /* A cursor over the entries of one block value. */
 typedef struct {
-    const uint8_t *p, *end;   /* the records left (in the value or in the arena) */
+    const uint8_t *p, *end;   /* the records' metadata left (in the value) */
+    const uint8_t *lists;     /* the sections and authors of the record before p's (NULL: none yet) */
+    const uint8_t *t, *tend;  /* their titles and bodies left (in the value or in the arena) */
+    uint32_t file_id, line;   /* the block's file; the line of the record before */
     uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
 } store_entry_block;
 /* Opens the block value val whose key is last (the id of its last entry),
- * decompressing it into arena.  FZ_ECORRUPT when it is malformed: a count
- * outside 1..STORE_ENTRY_BLOCK or reaching below id 0, an unknown method,
- * a length that does not match, zstd data that does not decode to it,
- * records that do not fill it exactly. */
+ * decompressing its text into arena.  FZ_ECORRUPT when it is malformed: a
+ * count outside 1..STORE_ENTRY_BLOCK or reaching below id 0, metadata that
+ * is not n entries' exactly (a first entry sharing the lists of none, a
+ * line below 0), an unknown method, a length that does not match, zstd
+ * data that does not decode to it, titles and bodies that do not fill it
+ * exactly.  Their strings are decoded entry by entry (..._next). */
 int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b);
 /* Decodes the next entry (e->id set): FZ_OK, FZ_ENOTFOUND after the last,
  * FZ_ECORRUPT (store_entry_decode's). */

@@ -477,7 +477,6 @@ static int check_entries(ck *c)
             continue;
         }
         next = (uint64_t)last + 1;
-        uint32_t bfile = 0;
         store_entry se;
         int r;
         while ((r = store_entry_block_next(&blk, arena, &se)) != FZ_ENOTFOUND) {
@@ -486,10 +485,6 @@ static int check_entries(ck *c)
                 problem(c, "entry %u: does not decode", id);
                 continue;
             }
-            if (blk.i == 1)
-                bfile = se.file_id;
-            else if (se.file_id != bfile)
-                problem(c, "entry %u: of file %u in a block of file %u's entries", id, se.file_id, bfile);
             if ((err = check_entry(c, id, &se)))
                 break;
         }

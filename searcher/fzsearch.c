@@ -607,6 +607,8 @@ int main(int argc, char **argv)
     /* a concordance and group counts cover every hit unless --limit says */
     a.so.limit = a.mode == MODE_KWIC || a.mode == MODE_BY ? (limit_given ? limit : 0) : limit;
     a.so.count = a.mode == MODE_COUNT;
+    /* counting by anything but the forms written needs no text */
+    a.so.meta_only = a.mode == MODE_BY && by != GROUP_FORM;
     a.so.no_hits = a.mode == MODE_COUNT;
     char dbbuf[PATH_MAX];
     if (!db && !(db = store_default_path(dbbuf, sizeof dbbuf))) {

@@ -45,6 +45,7 @@ struct search {
     store *st;
     int clone;              /* st belongs to the handle this was cloned from */
     tok_analyzer *tok[3];
+    store_entry_cache *cache; /* the last entry block whose text this handle read */
     uint64_t nentries;
     double avgdl;
 };
@@ -402,7 +403,7 @@ static fz_arena *entry_read(ctx *x, uint32_t doc, store_entry *e)
         x->err = FZ_ENOMEM;
         return NULL;
     }
-    int rc = store_entry_get(x->s->st, x->txn, doc, a, e);
+    int rc = store_entry_get_cached(x->s->st, x->txn, x->s->cache, doc, a, e);
     if (rc) {
         fz_arena_destroy(a);
         x->err = rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
@@ -1994,14 +1995,18 @@ static int pm_emit(void *p, const tok_token *t)
     return 0;
 }
 
-static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, search_hit_fn fn,
-                    void *cbctx)
+/* Reads entry sc->doc and calls fn with it as the hit of that rank, with
+ * the spans sp; when meta is set, only its metadata (store_entry_meta_get),
+ * the spans only counted. */
+static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, int meta,
+                    search_hit_fn fn, void *cbctx)
 {
     fz_arena *a = fz_arena_create();
     if (!a)
         return FZ_ENOMEM;
     store_entry e;
-    int rc = store_entry_get(x->s->st, x->txn, sc->doc, a, &e);
+    int rc = meta ? store_entry_meta_get(x->s->st, x->txn, sc->doc, a, &e)
+                  : store_entry_get_cached(x->s->st, x->txn, x->s->cache, sc->doc, a, &e);
     if (rc) {
         fz_arena_destroy(a);
         return rc == FZ_ENOTFOUND ? FZ_ECORRUPT : rc;
@@ -2017,7 +2022,9 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     h.file = h.volume.path;
     h.file_len = h.volume.path_len;
     search_span *spans = NULL;
-    if (nsp) {
+    if (nsp && meta) {
+        h.occurrences = (uint32_t)nsp;
+    } else if (nsp) {
         uint32_t n = e.npos + 2;
         posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
@@ -2090,6 +2097,10 @@ int search_open(const char *db, search **out, char *msg, size_t msglen)
         free(s);
         return rc;
     }
+    if ((rc = store_entry_cache_create(&s->cache))) {
+        search_close(s);
+        return rc;
+    }
     MDB_txn *txn;
     if ((rc = store_begin(s->st, 0, &txn, msg, msglen))) {
         search_close(s);
@@ -2114,6 +2125,10 @@ int search_clone(search *s, search **out)
     search *c = calloc(1, sizeof *c);
     if (!c)
         return FZ_ENOMEM;
+    if (store_entry_cache_create(&c->cache)) {
+        free(c);
+        return FZ_ENOMEM;
+    }
     c->st = s->st;
     c->clone = 1;
     c->nentries = s->nentries;
@@ -2135,6 +2150,7 @@ void search_close(search *s)
         return;
     for (int i = 0; i < 3; i++)
         tok_destroy(s->tok[i]);
+    store_entry_cache_destroy(s->cache);
     if (!s->clone)
         store_close(s->st);
     free(s);
@@ -2179,7 +2195,7 @@ static int source_sort(ctx *x, scored *v, size_t n)
         k[i].path = "";
         k[i].plen = 0;
         k[i].line = 0;
-        if (store_entry_get(x->s->st, x->txn, v[i].doc, a, &e) == 0) {
+        if (store_entry_meta_get(x->s->st, x->txn, v[i].doc, a, &e) == 0) {
             k[i].line = e.line;
             store_file_path(x->s->st, x->txn, e.file_id, &k[i].path, &k[i].plen);
         }
@@ -2231,6 +2247,10 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     }
     /* --sort source takes the first hits in reading order: rank them all */
     size_t k = o->limit && o->sort != SEARCH_SORT_SOURCE ? (size_t)o->limit + o->offset : 0;
+    /* the sample is the best hits by score: a top-k run keeps them too */
+    uint32_t sample = o->sample_fn && !o->no_hits ? o->sample : 0;
+    if (k && k < sample)
+        k = sample;
     /* a k beyond the collection is the whole collection (-n 2147483647
      * must not ask for gigabytes) */
     if (k > x.s->nentries + 1)
@@ -2315,6 +2335,12 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         cnt.entries = root->parts[0]->df; /* exact for a lone term */
     if (!o->no_hits && nall) {
         qsort(all, nall, sizeof *all, cmp_scored);
+        for (size_t i = 0; i < sample && i < nall && !rc; i++) {
+            rc = emit_hit(&x, NULL, 0, &all[i], (uint32_t)(i + 1), 1, o->sample_fn, o->sample_ctx);
+            cnt.sampled++;
+        }
+        if (rc)
+            goto done;
         if (o->sort == SEARCH_SORT_SOURCE && (rc = source_sort(&x, all, nall)))
             goto done;
         size_t first = o->offset < nall ? o->offset : nall;
@@ -2352,7 +2378,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
-            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), fn, cbctx);
+            rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), o->meta_only, fn,
+                          cbctx);
             cnt.returned++;
         }
         free(hs);
@@ -2395,7 +2422,7 @@ int search_show(search *s, uint32_t id, search_hit_fn fn, void *cbctx, char *msg
     x.o = &o;
     x.qtok = get_tok(s, TOK_FOLD_TS);
     scored sc = {0, id};
-    rc = emit_hit(&x, NULL, 0, &sc, 0, fn, cbctx);
+    rc = emit_hit(&x, NULL, 0, &sc, 0, 0, fn, cbctx);
     if (rc == FZ_ECORRUPT) {
         if (store_entry_exists(s->st, txn, id) == FZ_ENOTFOUND) {
             rc = FZ_ENOTFOUND;

@@ -41,6 +41,9 @@ void search_close(search *s); /* NULL is safe */
 
 typedef enum { SEARCH_SORT_SCORE = 0, SEARCH_SORT_SOURCE } search_sort;
 
+typedef struct search_hit search_hit;
+typedef int (*search_hit_fn)(void *ctx, const search_hit *h);
+
 typedef struct {
     tok_fold fold;        /* how much folding the query gets */
     uint32_t limit;       /* hits to return; 0 = all */
@@ -52,9 +55,26 @@ typedef struct {
                            * occurrences not: cheaper than count */
     int no_spans;         /* hits come without spans and occurrences (faster,
                            * for counting hits by group) */
+    int meta_only;        /* hits come with only their entries' metadata
+                           * (store_entry_meta_get: title and body empty)
+                           * and no spans, but their occurrences counted:
+                           * what counting by anything but the forms
+                           * written needs, without decompressing text */
     int one;              /* only the entry one_id: it is the one hit, if it
                            * matches (the entry page's highlights) */
     uint32_t one_id;
+    uint32_t sample;      /* also hand the first `sample` hits of the ranking
+                           * by score (whatever sort, offset and limit say)
+                           * to sample_fn, in rank order and before the
+                           * returned hits: without spans or occurrences,
+                           * and with only their entries' metadata (title
+                           * and body empty), the hits a run with sort
+                           * score, limit `sample` and no_spans would
+                           * return.  The reading room's side panel comes
+                           * so from the run of its page.  0, or sample_fn
+                           * NULL: none */
+    search_hit_fn sample_fn;
+    void *sample_ctx;
     uint64_t deadline_ns; /* CLOCK_MONOTONIC time (search_now_ns) after
                            * which the run stops with FZ_ELIMIT and
                            * counts.timed_out set; 0: no limit */
@@ -67,7 +87,7 @@ typedef struct {
     uint8_t field;
 } search_span;
 
-typedef struct {
+struct search_hit {
     uint32_t rank;            /* 1-based position in the whole ranking (offset
                                * included: --offset 5 starts at 6) */
     double score;
@@ -78,14 +98,14 @@ typedef struct {
     const search_span *spans; /* title spans first, then body, by start */
     size_t nspans;
     uint32_t occurrences;     /* occurrences of the query's text terms */
-} search_hit;
+};
 
-typedef int (*search_hit_fn)(void *ctx, const search_hit *h);
 
 typedef struct {
     uint64_t entries;         /* matching entries (exact with opts.count) */
     uint64_t occurrences;     /* with opts.count */
     uint32_t returned;
+    uint32_t sampled;         /* hits given to opts.sample_fn */
     int timed_out;            /* the run passed opts.deadline_ns */
 } search_counts;
 

@@ -217,34 +217,28 @@ static enum MHD_Result page_search(job *j)
     if (parse_query(j, &res))
         return res;
     html hits = {{0}, 0}, body = {{0}, 0};
+    /* the side panel counts per volume, section and author the best hits
+     * by score, which the page's run hands over before the page's hits */
+    facet_ctx fx = {{group_create(GROUP_VOLUME), group_create(GROUP_SECTION), group_create(GROUP_AUTHOR)}};
+    int ok = fx.by[0] && fx.by[1] && fx.by[2];
     search_opts o;
     opts_for(j, &o);
     o.limit = REQ_PAGE_SIZE;
     o.offset = (j->r.page - 1) * REQ_PAGE_SIZE;
     o.exact_entries = 1;
+    if (ok) {
+        o.sample = SERVE_FACET_SAMPLE;
+        o.sample_fn = on_facet;
+        o.sample_ctx = &fx;
+    }
     const uint32_t offset = o.offset;
     search_counts cnt = {0};
     hits_ctx hx = {&hits, &j->f};
     if (run(j, &o, on_html_hit, &hx, &cnt, &res)) {
+        for (int i = 0; i < NFACETS; i++)
+            group_destroy(fx.by[i]);
         fz_buf_free(&hits.b);
         return res;
-    }
-    /* the side panel: counts per section and author of the best hits */
-    facet_ctx fx = {{group_create(GROUP_VOLUME), group_create(GROUP_SECTION), group_create(GROUP_AUTHOR)}};
-    search_counts fc = {0};
-    int ok = fx.by[0] && fx.by[1] && fx.by[2];
-    if (ok && cnt.entries) {
-        opts_for(j, &o);
-        o.sort = SEARCH_SORT_SCORE;
-        o.limit = SERVE_FACET_SAMPLE;
-        o.no_spans = 1;
-        ok = run(j, &o, on_facet, &fx, &fc, &res) == 0;
-        if (!ok) {
-            for (int i = 0; i < NFACETS; i++)
-                group_destroy(fx.by[i]);
-            fz_buf_free(&hits.b);
-            return res;
-        }
     }
     uint32_t first = offset + 1, last = offset + cnt.returned;
     uint64_t npages64 = (cnt.entries + REQ_PAGE_SIZE - 1) / REQ_PAGE_SIZE;
@@ -264,7 +258,7 @@ static enum MHD_Result page_search(job *j)
     if (ok && cnt.entries) {
         for (int i = 0; i < NFACETS; i++)
             group_sort(fx.by[i]);
-        html_facets_begin(&body, cnt.entries > fc.returned ? fc.returned : 0);
+        html_facets_begin(&body, cnt.entries > cnt.sampled ? cnt.sampled : 0);
         html_facet(&body, "卷册", fx.by[0], "volume", &j->f, FACET_ROWS);
         html_facet(&body, "篇章", fx.by[1], "section", &j->f, FACET_ROWS);
         html_facet(&body, "作者", fx.by[2], "author", &j->f, FACET_ROWS);

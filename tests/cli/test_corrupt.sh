@@ -7,104 +7,9 @@
 DB=$T/db
 "$FZI" --db "$DB" --quiet "$ROOT/corpus" || { echo "$0: cannot build the test index" >&2; exit 1; }
 
-# A tiny raw LMDB tool to damage an index the way a bug or a stray write
-# would: poke DIR get|next|prev|put|del|dels|drop TABLE KEYHEX [VALHEX].
-cat >"$T/poke.c" <<'EOF'
-#include <lmdb.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-static unsigned char kb[4096], vb[1 << 20];
-static size_t unhex(const char *h, unsigned char *out)
-{
-    size_t n = 0;
-    unsigned x;
-    for (; h[0] && h[1] && sscanf(h, "%2x", &x) == 1; h += 2)
-        out[n++] = (unsigned char)x;
-    return n;
-}
-static void hex(const MDB_val *v)
-{
-    for (size_t i = 0; i < v->mv_size; i++)
-        printf("%02x", ((const unsigned char *)v->mv_data)[i]);
-}
-static int die(int rc) { fprintf(stderr, "poke: %s\n", mdb_strerror(rc)); return 1; }
-int main(int argc, char **argv)
-{
-    if (argc < 5)
-        return 2;
-    const char *op = argv[2];
-    int ro = !strcmp(op, "get") || !strcmp(op, "next") || !strcmp(op, "prev");
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = mdb_env_create(&env);
-    mdb_env_set_maxdbs(env, 16);
-    mdb_env_set_mapsize(env, (size_t)1 << 32);
-    if (rc || (rc = mdb_env_open(env, argv[1], ro ? MDB_RDONLY : 0, 0644)) ||
-        (rc = mdb_txn_begin(env, NULL, ro ? MDB_RDONLY : 0, &txn)) || (rc = mdb_dbi_open(txn, argv[3], 0, &dbi)) ||
-        (rc = mdb_cursor_open(txn, dbi, &cur)))
-        return die(rc);
-    k.mv_size = unhex(argv[4], kb);
-    k.mv_data = kb;
-    if (!strcmp(op, "prev")) {
-        /* prev: "KEY VALUE" of the last key < KEY */
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) : rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_PREV);
-        if (rc)
-            return die(rc);
-        hex(&k);
-        printf(" ");
-        hex(&v);
-        printf("\n");
-        return 0;
-    }
-    if (!strcmp(op, "get") || !strcmp(op, "next")) {
-        /* get: the value of KEY; next: "KEY VALUE" of the first key >= KEY */
-        if ((rc = mdb_cursor_get(cur, &k, &v, *op == 'g' ? MDB_SET_KEY : MDB_SET_RANGE)))
-            return die(rc);
-        if (*op == 'n') {
-            hex(&k);
-            printf(" ");
-        }
-        hex(&v);
-        printf("\n");
-        return 0;
-    }
-    if (!strcmp(op, "put") && argc > 5) {
-        v.mv_size = unhex(argv[5], vb);
-        v.mv_data = vb;
-        rc = mdb_put(txn, dbi, &k, &v, 0);
-    } else if (!strcmp(op, "drop")) {
-        mdb_cursor_close(cur);
-        rc = mdb_drop(txn, dbi, 1); /* the whole table, as an older format lacks it */
-    } else if (!strcmp(op, "del")) {
-        rc = mdb_del(txn, dbi, &k, NULL);
-    } else if (!strcmp(op, "dels")) {
-        /* every key that starts with KEY */
-        size_t n = k.mv_size;
-        MDB_val kk = k;
-        while ((rc = mdb_cursor_get(cur, &kk, &v, MDB_SET_RANGE)) == 0 && kk.mv_size >= n &&
-               !memcmp(kk.mv_data, kb, n)) {
-            if ((rc = mdb_cursor_del(cur, 0)))
-                break;
-            kk = k;
-        }
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
-    } else {
-        return 2;
-    }
-    if (rc || (rc = mdb_txn_commit(txn)))
-        return die(rc);
-    mdb_env_close(env);
-    return 0;
-}
-EOF
+# poke (tests/cli/poke.c): raw LMDB edits
+poke_build || exit 1
 POKE=$T/poke
-${CC:-cc} -std=c11 -O1 -o "$POKE" "$T/poke.c" -llmdb 2>"$T/cc.err" || { cat "$T/cc.err" >&2; exit 1; }
 hx() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 sum() { md5sum "$1" | cut -d' ' -f1; }
 fresh() { rm -rf "$1"; cp -r "$DB" "$1"; }
@@ -176,7 +81,7 @@ before=$(sum "$T/new/data.mdb")
 check "newer format: indexing into it fails" status_is 2 "$FZI" --db "$T/new" "$ROOT/corpus"
 check "newer format: indexing says why" says "newer"
 check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb")" = "$before"
-# a format 5 index (before term packs): the same one line
+# a format 5 index (before term packs and entry blocks in two parts): the same one line
 fresh "$T/v5"; "$POKE" "$T/v5" put meta "$(hx format)" 05
 both "format 5 index" "$T/v5" "index format 5 is older than this fangzhi's format 6; re-index the sources"
 # a format 4 index has no catalog table: still the format message
@@ -288,22 +193,35 @@ damage "pack of another first term" "term pack does not decode" put post "$pkey"
 damage "a packed term with blocks too" "also in the pack before it" put post "62$(hx 井长)0000000000" 0100000100000000010000
 damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 井长)00" "0006$(hx 井长)01000200"
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
-# v n, v raw length, method (0 raw, 1 zstd), then n records each led by
-# v length.  rec FILE: a record of file FILE with no strings.
+# v n, v the metadata's length, the metadata (v file, then per entry
+# v zigzag line delta, v kind, v title_npos, v npos, v shared, and unless
+# shared its sections and authors), v the text's raw length, its method
+# (0 raw, 1 zstd), then the text: n titles and bodies, each led by v length.
+# meta1 FILE: one entry of file FILE at line 1 with no sections or authors;
+# SAME: one more like it; TEXT1: an empty title and body.
 ekey=$("$POKE" "$DB" next entry 00000000 | cut -d' ' -f1)
 elast=$(printf '%d' "0x$ekey")
-rec() { printf '09%02x0100000000000000' "$1"; }
+meta1() { printf '%02x02000000000000' "$1"; }
+SAME=0000000001
+TEXT1=020000
+blk1() { printf '0108%s0300%s' "$(meta1 "$1")" "$TEXT1"; }
+blk2() { printf '020d%s%s0600%s%s' "$(meta1 "$1")" "$SAME" "$TEXT1" "$TEXT1"; }
 damage "entry block deleted" "has no entry" del entry "$ekey"
 damage "entry block deleted: file range" "entries are missing" del entry "$ekey"
 damage "entry block does not decode" "entry block $elast: does not decode" put entry "$ekey" ffffffffffffffffffffff
-damage "entry block: unknown method" "entry block $elast: does not decode" put entry "$ekey" "010a02$(rec 0)"
-damage "entry block: raw length wrong" "entry block $elast: does not decode" put entry "$ekey" "010b00$(rec 0)"
-damage "entry block: records short of the count" "entry block $elast: does not decode" put entry "$ekey" "020a00$(rec 0)"
-damage "entry block: zstd data damaged" "entry block $elast: does not decode" put entry "$ekey" "010a0128b52ffd000051000000"
-damage "entry block: count reaches below id 0" "entry block 0: does not decode" put entry 00000000 "021400$(rec 0)$(rec 0)"
-damage "entry block: a record does not decode" "entry $elast: does not decode" put entry "$ekey" "010a00$(printf '09ff')ffffffffffffffff"
-damage "entry blocks overlap" "overlaps the block before it" put entry "$(printf '%08x' $((elast + 1)))" "021400$(rec 0)$(rec 0)"
-damage "entry block of two files" "in a block of file 0's entries" put entry "$(printf '%08x' $((elast + 2)))" "021400$(rec 0)$(rec 1)"
+damage "entry block: unknown method" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0302$TEXT1"
+damage "entry block: raw length wrong" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0400$TEXT1"
+damage "entry block: bytes after the text" "entry block $elast: does not decode" put entry "$ekey" "$(blk1 0)00"
+damage "entry block: text short of the count" "entry block $elast: does not decode" put entry "$ekey" "020d$(meta1 0)${SAME}0300$TEXT1"
+damage "entry block: metadata short of the count" "entry block $elast: does not decode" put entry "$ekey" "0208$(meta1 0)0600$TEXT1$TEXT1"
+damage "entry block: first entry shares lists" "entry block $elast: does not decode" put entry "$ekey" "01060002000000010300$TEXT1"
+damage "entry block: line below 0" "entry block $elast: does not decode" put entry "$ekey" "010800030000000000000300$TEXT1"
+damage "entry block: zstd data damaged" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0a0128b52ffd000051000000"
+damage "entry block: count reaches below id 0" "entry block 0: does not decode" put entry 00000000 "$(blk2 0)"
+damage "entry block: a section does not decode" "entry $elast: does not decode" put entry "$ekey" "010b0002000000000102ff09000300$TEXT1"
+damage "entry block: a title does not decode" "entry $elast: does not decode" put entry "$ekey" "0108$(meta1 0)030002ffff"
+damage "entry blocks overlap" "overlaps the block before it" put entry "$(printf '%08x' $((elast + 1)))" "$(blk2 0)"
+damage "entry block of another file" "entry $((elast + 2))" put entry "$(printf '%08x' $((elast + 2)))" "$(blk1 1)"
 damage "kind list deleted" "in no kind list" dels post "6b"
 damage "dlen changed" "dlen: entry 0 has length" put dlen 00000000 "$(printf '%08192d' 0)"
 damage "dlen chunk short" "dlen: chunk 0 has 4 bytes" put dlen 00000000 01000000

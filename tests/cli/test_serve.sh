@@ -7,7 +7,8 @@
 # & and </mark>); the exports and the API equal fzsearch --format csv|jsonl
 # and --json; a search past --time-limit gets the "too broad" page; load
 # and abuse (tests/serve/abuse.py); a real browser (tests/serve/browser.py,
-# screenshots under build/); SIGTERM and SIGINT stop it cleanly.
+# screenshots under build/); SIGTERM and SIGINT stop it cleanly; a damaged
+# index: refused at the start, or 500 pages, or one line and exit 2.
 . "$(dirname "$0")/lib.sh"
 PID=
 # a server this script started never outlives it, however it ends
@@ -234,6 +235,108 @@ check "past the time limit: the too-broad page" body_has 'too broad'
 get "/export.csv?q=$(enc '区? OR 年? OR 的?')"
 check "past the time limit: exports too" code_is 503
 kill -TERM $PID; wait $PID
+
+# ---- a damaged index (tests/cli/poke.c, lib.sh's damage_bytes): one that
+# cannot be opened is refused at the start with one line and exit 2; a
+# page whose read finds damage is a 500 with the command line's message,
+# and the server goes on answering; damage LMDB itself trips on ends the
+# server with one line and exit 2 (common/guard.h): never a signal, a
+# sanitizer report or a hang
+poke_build || exit 1
+hx() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+mkdir -p "$T/junk"
+head -c 65536 /dev/urandom >"$T/junk/data.mdb"
+check "not an index: exit 2 at the start" status_is 2 "$FZS" --db "$T/junk" --serve 127.0.0.1:0
+check "not an index: one line" one_line
+check "not an index: says so" err_has 'not a fangzhi index'
+rm -rf "$T/dmg"
+cp -r "$T/db" "$T/dmg"
+"$T/poke" "$T/dmg" put meta "$(hx format)" 05
+check "an older format: exit 2 at the start" status_is 2 "$FZS" --db "$T/dmg" --serve 127.0.0.1:0
+check "an older format: one line, re-index" sh -c "[ \$(wc -l <'$T/err') = 1 ] && grep -q 're-index' '$T/err'"
+rm -rf "$T/dmg"
+cp -r "$T/db" "$T/dmg"
+# the entry block holding entry 44 (首创窨井, a hit of 井长制) overwritten
+"$T/poke" "$T/dmg" put entry "$("$T/poke" "$T/dmg" next entry 0000002c | cut -d' ' -f1)" ffffffffffffffff
+SERVE_DB=$T/dmg
+check "a damaged entry block: the server starts" serve --serve 127.0.0.1:0
+SERVE_DB=
+"$FZS" --db "$T/dmg" 井长制 >/dev/null 2>"$T/err"
+for path in "/search?q=$Q" "/search?q=$Q&sort=source" "/entry/44" "/kwic?q=$Q" "/export.csv?q=$Q" "/api/search?q=$Q"; do
+    get "$path"
+    check "a damaged entry block: $path: 500" code_is 500
+    check "a damaged entry block: $path: the command line's message" body_has "$(cat "$T/err")"
+done
+get /entry/1
+check "a damaged entry block: another entry still reads" code_is 200
+get /
+check "a damaged entry block: the home page still answers" code_is 200
+check "a damaged entry block: the server is still alive" kill -0 $PID
+kill -TERM $PID
+wait $PID
+check "a damaged entry block: SIGTERM: exit 0" [ $? = 0 ]
+check "a damaged entry block: nothing on stderr" test ! -s "$T/serve.err"
+# damaged bytes (seeds of test_damage.sh): whatever the server does, it
+# starts or says why not, answers every page with a status or ends with
+# one line and exit 2, and stops on SIGTERM
+bad=0
+for seed in 1 2 3 4 5 6 7 8; do
+    rm -rf "$T/dmg"
+    cp -r "$T/db" "$T/dmg"
+    rm -f "$T/dmg/lock.mdb"
+    damage_bytes $seed "$T/dmg/data.mdb"
+    rm -f "$T/serve.out"
+    "$FZS" --db "$T/dmg" --serve 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+    PID=$!
+    # a server that hangs is killed (status 137: counted below)
+    (
+        trap 'kill $! 2>/dev/null; exit 0' TERM
+        sleep 120 &
+        wait $!
+        kill -KILL $PID 2>/dev/null
+    ) &
+    DOG=$!
+    URL=
+    while [ -z "$URL" ] && kill -0 $PID 2>/dev/null; do
+        URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null)
+        [ -n "$URL" ] || sleep 0.1
+    done
+    if [ -n "$URL" ]; then
+        for path in / "/search?q=$Q" "/search?q=$(enc 城)&page=2" "/search?q=$(enc '区 OR 年')&sort=source" \
+            "/kwic?q=$(enc 社区)" /entry/44 /entry/1 "/export.jsonl?q=$(enc 治水)"; do
+            code=$(curl -s -g -o /dev/null --max-time 30 -w '%{http_code}' "$URL$path")
+            case $code in
+            200 | 400 | 404 | 500 | 503) ;;
+            000)
+                # no answer: the server must be ending (one line, exit 2),
+                # which under ASan takes a moment
+                n=0
+                while [ $n -lt 100 ] && kill -0 $PID 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
+                kill -0 $PID 2>/dev/null && { echo "  seed $seed: $path: no answer" >&2; bad=$((bad + 1)); }
+                break
+                ;;
+            *) echo "  seed $seed: $path: status $code" >&2; bad=$((bad + 1)) ;;
+            esac
+        done
+        kill -TERM $PID 2>/dev/null
+    fi
+    wait $PID
+    st=$?
+    kill $DOG 2>/dev/null
+    wait $DOG 2>/dev/null
+    if ! lmdb_report "$T/serve.err"; then
+        if [ $st != 0 ] && [ $st != 2 ]; then
+            echo "  seed $seed: exit $st: $(head -c 300 "$T/serve.err")" >&2
+            bad=$((bad + 1))
+        elif grep -q 'Sanitizer\|runtime error' "$T/serve.err" || [ "$(wc -l <"$T/serve.err")" -gt 1 ] ||
+            { [ $st = 2 ] && [ ! -s "$T/serve.err" ]; }; then
+            echo "  seed $seed: exit $st, stderr: $(head -c 300 "$T/serve.err")" >&2
+            bad=$((bad + 1))
+        fi
+    fi
+done
+PID=
+check "damaged bytes: the server answered or ended with one line and exit 2 ($bad times not)" test $bad = 0
 
 # ---- addresses
 check "a bad port" status_is 2 "$FZS" --db "$T/db" --serve 127.0.0.1:99999

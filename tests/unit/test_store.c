@@ -857,8 +857,8 @@ static size_t test_body(uint32_t i, char *out)
 
 static store_entry test_entry(uint32_t i, uint32_t file, char *body, size_t blen)
 {
-    static const char *sec[] = {"年度聚焦"};
-    static size_t secl[] = {12};
+    static const char *sec[] = {"年度聚焦", "概况"}, *aut[] = {"和岘"};
+    static size_t secl[] = {12, 6}, autl[] = {6};
     store_entry e = {0};
     e.id = i;
     e.file_id = file;
@@ -873,7 +873,24 @@ static store_entry test_entry(uint32_t i, uint32_t file, char *body, size_t blen
     e.nsection = 1;
     e.section = sec;
     e.section_len = secl;
+    /* a second heading under every 50th, an author for 300..349 */
+    if (i % 50 == 10)
+        e.nsection = 2;
+    if (i >= 300 && i < 350) {
+        e.nauthors = 1;
+        e.authors = aut;
+        e.author_len = autl;
+    }
     return e;
+}
+
+/* What test_entry gave entry i: its sections and authors as written. */
+static int test_entry_lists(uint32_t i, const store_entry *d)
+{
+    int two = i % 50 == 10, author = i >= 300 && i < 350;
+    return d->nsection == (two ? 2u : 1u) && !strcmp(d->section[0], "年度聚焦") &&
+           (!two || !strcmp(d->section[1], "概况")) && d->nauthors == (author ? 1u : 0u) &&
+           (!author || !strcmp(d->authors[0], "和岘"));
 }
 
 /* A new index in a new directory dir (a mkdtemp template), opened for
@@ -920,6 +937,10 @@ TEST(test_entry_blocks)
         rawsum += rec.len;
         CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, msg, sizeof msg), 0);
     }
+    /* a record cut short is refused, and the pending ones stay */
+    uint32_t pending = w.n;
+    CHECK_EQ_INT(store_entry_add(s, txn, &w, 901, rec.p, 3, msg, sizeof msg), FZ_EINVAL);
+    CHECK_EQ_INT(w.n, pending);
     CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
     CHECK_EQ_INT(w.n, 0);
     CHECK(w.written < rawsum * 7 / 10);
@@ -934,11 +955,36 @@ TEST(test_entry_blocks)
         size_t blen = test_body(i, body);
         if (store_entry_get(s, txn, i, a, &d) || d.id != i || d.file_id != (i < 500 ? 0u : i < 900 ? 1u : 2u) || d.line != i * 3 + 1 ||
             d.kind != i % 3 || d.npos != blen || d.body_len != blen || memcmp(d.body, body, blen) ||
-            d.nsection != 1 || strcmp(d.section[0], "年度聚焦") || strcmp(d.title, "标题"))
+            !test_entry_lists(i, &d) || strcmp(d.title, "标题"))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* the metadata alone: the same, with the title and body empty */
+    for (uint32_t i = 100; i <= 900; i++) {
+        store_entry d, m;
+        if (store_entry_get(s, txn, i, a, &d) || store_entry_meta_get(s, txn, i, a, &m) || m.id != i ||
+            m.file_id != d.file_id || m.line != d.line || m.kind != d.kind || m.title_npos != d.title_npos ||
+            m.npos != d.npos || !test_entry_lists(i, &m) ||
+            m.title_len || m.body_len || strcmp(m.title, "") || strcmp(m.body, ""))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* through a cache, in an order that goes back and forth between
+     * blocks and stays in one: the same entries */
+    store_entry_cache *ec;
+    CHECK_EQ_INT(store_entry_cache_create(&ec), 0);
+    for (uint32_t k = 0; k < 3000; k++) {
+        uint32_t i = 100 + (k * 7 + (k / 10) * 13) % 801;
+        store_entry d, c;
+        if (store_entry_get(s, txn, i, a, &d) || store_entry_get_cached(s, txn, ec, i, a, &c) || c.id != i ||
+            c.line != d.line || c.body_len != d.body_len || memcmp(c.body, d.body, d.body_len) ||
+            !test_entry_lists(i, &c) || strcmp(c.title, d.title))
             bad++;
     }
     CHECK_EQ_INT(bad, 0);
     store_entry d;
+    CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 99, a, &d), FZ_ENOTFOUND);
+    CHECK_EQ_INT(store_entry_meta_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_get(s, txn, 901, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_exists(s, txn, 0), FZ_ENOTFOUND);
@@ -959,20 +1005,30 @@ TEST(test_entry_blocks)
         CHECK(b.n >= 1 && b.n <= STORE_ENTRY_BLOCK);
         CHECK(b.n == 1 || v.mv_size <= ms.ms_psize - 16);
         big += v.mv_size > ms.ms_psize - 16;
-        /* the method byte follows two varints */
-        const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &(uint64_t){0});
-        p = fz_varint_get(p, (const uint8_t *)v.mv_data + v.mv_size, &(uint64_t){0});
+        /* v n, v the metadata's length, the metadata, v the text's raw
+         * length, then the method byte */
+        const uint8_t *vend = (const uint8_t *)v.mv_data + v.mv_size, *p;
+        uint64_t mlen;
+        p = fz_varint_get(v.mv_data, vend, &(uint64_t){0});
+        const uint8_t *mp = p;
+        p = fz_varint_get(p, vend, &mlen);
+        p = fz_varint_get(p + mlen, vend, &(uint64_t){0});
         nraw += *p == STORE_ENTRY_RAW;
         if (last == 900)
             CHECK_EQ_INT(*p, STORE_ENTRY_RAW);
         else
             CHECK_EQ_INT(*p, STORE_ENTRY_ZSTD);
+        /* sections and authors are written when they change: each
+         * entry's metadata (line, kind, lengths) takes a few bytes, its
+         * sections and authors 15 to 29 */
+        CHECK(mlen <= 8 * (uint64_t)b.n + 64);
         uint32_t file = 2;
         while (store_entry_block_next(&b, a, &d) == FZ_OK) {
             CHECK_EQ_INT(d.id, next);
             if (file == 2)
                 file = d.file_id;
             CHECK_EQ_INT(d.file_id, file);
+            CHECK(test_entry_lists(next, &d));
             next++;
         }
         /* cut short anywhere, or given another method: damage, never a
@@ -983,6 +1039,9 @@ TEST(test_entry_blocks)
         memcpy(cp, v.mv_data, v.mv_size);
         cp[p - (const uint8_t *)v.mv_data] = 7;
         CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        memcpy(cp, v.mv_data, v.mv_size);
+        cp[mp - (const uint8_t *)v.mv_data]++; /* the metadata one byte longer */
+        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         nblocks++;
     }
     mdb_cursor_close(cur);
@@ -992,6 +1051,34 @@ TEST(test_entry_blocks)
     CHECK_EQ_INT(nraw, 1);
     fz_arena_destroy(a);
     mdb_txn_abort(txn);
+    /* the metadata is read without the text: with the last byte of block
+     * 900's text changed (stored raw: now an escape that does not decode),
+     * the entry is damage and its metadata still reads */
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    {
+        uint8_t kb[4];
+        fz_be32_put(kb, 900);
+        MDB_val bk = {4, kb}, bv;
+        CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &bv), 0);
+        fz_arena *da = fz_arena_create();
+        uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
+        memcpy(cp, bv.mv_data, bv.mv_size);
+        cp[bv.mv_size - 2] = 0xFF; /* an escape of 9 bytes */
+        cp[bv.mv_size - 1] = 9;
+        MDB_val nv = {bv.mv_size, cp};
+        store_entry m;
+        CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 900, da, &m), FZ_OK);
+        CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &nv, 0), 0);
+        /* the cache holds the block as it was: it is not served */
+        CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 900, da, &m), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_get(s, txn, 900, da, &m), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_meta_get(s, txn, 900, da, &m), FZ_OK);
+        CHECK_EQ_INT(m.line, 900 * 3 + 1);
+        fz_arena_destroy(da);
+    }
+    mdb_txn_abort(txn);
+    store_entry_cache_destroy(ec);
+    store_entry_cache_destroy(NULL);
     /* removing file 0's range leaves file 1's entries */
     CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
     CHECK_EQ_INT(store_entry_del_range(s, txn, 100, 400, msg, sizeof msg), 0);
