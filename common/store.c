@@ -3305,26 +3305,27 @@ void store_tpack_free(store_tpack_builder *pb)
     store_tpack_reset(pb);
 }
 
+/* Writes pb's pack under its key (nothing when pb is empty). */
+static int tpack_put(store *s, MDB_txn *txn, const store_tpack_builder *pb, char *msg, size_t msglen)
+{
+    if (!pb->klen)
+        return FZ_OK;
+    MDB_val k = {pb->klen, (void *)pb->key}, v = {pb->val.len, pb->val.p};
+    int rc = mdb_put(txn, s->dbi[STORE_DB_POST], &k, &v, 0);
+    return rc ? store_lmdb_err(rc, "writing a term pack", msg, msglen) : FZ_OK;
+}
+
 /* Replaces the pack at cur (whose walk pb rebuilt) with pb's value: under
  * pb's key, or nothing when pb is empty. */
 static int tpack_replace(store *s, MDB_txn *txn, MDB_cursor *cur, const store_tpack_builder *pb, int same_key,
                          char *msg, size_t msglen)
 {
-    int rc;
-    if (same_key && pb->klen) {
-        MDB_val k = {pb->klen, (void *)pb->key}, v = {pb->val.len, pb->val.p};
-        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &k, &v, 0)))
-            return store_lmdb_err(rc, "rewriting a term pack", msg, msglen);
-        return FZ_OK;
-    }
-    if ((rc = mdb_cursor_del(cur, 0)))
-        return store_lmdb_err(rc, "rewriting a term pack", msg, msglen);
-    if (pb->klen) {
-        MDB_val k = {pb->klen, (void *)pb->key}, v = {pb->val.len, pb->val.p};
-        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &k, &v, 0)))
+    if (!(same_key && pb->klen)) {
+        int rc = mdb_cursor_del(cur, 0);
+        if (rc)
             return store_lmdb_err(rc, "rewriting a term pack", msg, msglen);
     }
-    return FZ_OK;
+    return tpack_put(s, txn, pb, msg, msglen);
 }
 
 /* The current term of it without its documents lo..hi, added to pb (not
@@ -3428,12 +3429,8 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
     if (!rc)
         rc = tpack_replace(s, txn, cur, &pb,
                            pb.klen == k.mv_size && memcmp(pb.key, k.mv_data, pb.klen) == 0, msg, msglen);
-    if (!rc && pb2.klen) {
-        MDB_val k2 = {pb2.klen, pb2.key}, v2 = {pb2.val.len, pb2.val.p};
-        int r = mdb_put(txn, s->dbi[STORE_DB_POST], &k2, &v2, 0);
-        if (r)
-            rc = store_lmdb_err(r, "rewriting a term pack", msg, msglen);
-    }
+    if (!rc)
+        rc = tpack_put(s, txn, &pb2, msg, msglen);
     mdb_cursor_close(cur);
     store_tpack_free(&pb);
     store_tpack_free(&pb2);
@@ -3496,10 +3493,8 @@ int store_tpack_split(store *s, MDB_txn *txn, int field, const char *term, size_
         if (pb2.klen) {
             /* pb holds the pack's first term (it sorts before term) */
             rc = tpack_replace(s, txn, cur, &pb, 1, msg, msglen);
-            MDB_val k2 = {pb2.klen, pb2.key}, v2 = {pb2.val.len, pb2.val.p};
-            int r = rc ? 0 : mdb_put(txn, s->dbi[STORE_DB_POST], &k2, &v2, 0);
-            if (r)
-                rc = store_lmdb_err(r, "rewriting a term pack", msg, msglen);
+            if (!rc)
+                rc = tpack_put(s, txn, &pb2, msg, msglen);
         }
     }
     mdb_cursor_close(cur);
@@ -3554,12 +3549,8 @@ int store_tpack_insert(store *s, MDB_txn *txn, int field, const char *term, size
         if (!rc)
             rc = tpack_replace(s, txn, cur, &pb, 1, msg, msglen);
     }
-    if (!rc && pb2.klen) {
-        MDB_val k2 = {pb2.klen, pb2.key}, v2 = {pb2.val.len, pb2.val.p};
-        int r = mdb_put(txn, s->dbi[STORE_DB_POST], &k2, &v2, 0);
-        if (r)
-            rc = store_lmdb_err(r, "writing a term pack", msg, msglen);
-    }
+    if (!rc)
+        rc = tpack_put(s, txn, &pb2, msg, msglen);
     mdb_cursor_close(cur);
     store_tpack_free(&pb);
     store_tpack_free(&pb2);
