@@ -91,11 +91,16 @@ try:
         check("the box shows the narrowed query", drv.find_element(By.NAME, "q").get_attribute("value") == q)
     drv.get(results_url)
     drv.find_element(By.PARTIAL_LINK_TEXT, "CSV").click()
+    # Chromium creates the file under its final name, empty, as soon as the
+    # download starts, writes a .crdownload beside it and renames that over
+    # it when done: wait until no .crdownload is left and the file has bytes
     got = None
-    for _ in range(100):
-        names = [n for n in os.listdir(downloads) if n.endswith(".csv")]
-        if names:
-            got = os.path.join(downloads, names[0])
+    for _ in range(200):
+        names = os.listdir(downloads)
+        csvs = [n for n in names if n.endswith(".csv")]
+        if csvs and not any(n.endswith(".crdownload") for n in names) \
+                and os.path.getsize(os.path.join(downloads, csvs[0])) > 0:
+            got = os.path.join(downloads, csvs[0])
             break
         time.sleep(0.1)
     check("the CSV downloads", got is not None)
