@@ -63,6 +63,8 @@ typedef struct {
     int valid;
     int packed;              /* the term is in a pack: pk, its one block */
     store_tpack_iter pk;
+    int pk_mindl_known;      /* pk_mindl holds its least length (from "dlen") */
+    uint32_t pk_mindl;
 } keycur;
 
 typedef struct {
@@ -210,17 +212,23 @@ static int kc_open_packed(ctx *x, keycur *c, uint32_t target)
         return x->err = FZ_ECORRUPT;
     if (c->blk.last < target)
         return 0;
-    store_block b = c->blk;
-    uint32_t mindl = UINT32_MAX;
-    int rc;
-    do {
-        uint32_t dl = store_dlen_get(x->s->st, x->txn, &x->dc, b.doc);
-        if (dl < mindl)
-            mindl = dl;
-    } while ((rc = store_block_next(&b)) == FZ_OK);
-    if (rc != FZ_ENOTFOUND || store_block_seek(&c->blk, target))
+    if (!c->pk_mindl_known) { /* once per term, not per jump */
+        store_block b = c->blk;
+        uint32_t mindl = UINT32_MAX;
+        int rc;
+        do {
+            uint32_t dl = store_dlen_get(x->s->st, x->txn, &x->dc, b.doc);
+            if (dl < mindl)
+                mindl = dl;
+        } while ((rc = store_block_next(&b)) == FZ_OK);
+        if (rc != FZ_ENOTFOUND)
+            return x->err = FZ_ECORRUPT;
+        c->pk_mindl = mindl;
+        c->pk_mindl_known = 1;
+    }
+    if (store_block_seek(&c->blk, target))
         return x->err = FZ_ECORRUPT;
-    c->blk.min_dl = mindl;
+    c->blk.min_dl = c->pk_mindl;
     c->valid = 1;
     return 0;
 }
