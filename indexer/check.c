@@ -13,11 +13,14 @@
  *      steps look ids up in;
  *   4. dlen: every chunk holds the entries' lengths, 0 elsewhere; join:
  *      every map belongs to an entry and lies within its length;
- *   5. post: every block decodes completely, blocks of a term are disjoint
- *      and ascending, documents ascend within [first, last] and exist,
- *      positions ascend within the entry's length (title ones below
- *      title_npos, body ones from there), the block maxima and min_dl
- *      bound every document's; every entry is in exactly one kind list;
+ *   5. post, then dpost (the delta tier): every block decodes completely,
+ *      blocks of a term are disjoint and ascending, documents ascend
+ *      within [first, last] and exist, positions ascend within the entry's
+ *      length (title ones below title_npos, body ones from there), the
+ *      block maxima and min_dl bound every document's; the ids of "post"
+ *      are below the delta's base, those of "dpost" from it on, and
+ *      "dpost" holds blocks only; every entry is in exactly one kind list
+ *      (of either);
  *   6. the statistics equal what the records add up to.
  * The entry of each posting is found through a map from ids when the ids
  * are dense, else (since the documents of one term ascend) by galloping
@@ -77,6 +80,7 @@ typedef struct {
 
     int have_stats;
     store_stats st;
+    uint32_t dbase;       /* the delta's base id (UINT32_MAX: no delta tier) */
     uint64_t nfile_records;
     uint64_t sumlen;
     uint32_t max_file_id;
@@ -648,6 +652,8 @@ static int check_join(ck *c)
 /* ---- 5. postings ---- */
 
 typedef struct {
+    const char *table;    /* "post" or "dpost" */
+    int delta;            /* a key of "dpost" */
     int field;
     const uint8_t *term;
     size_t term_len;
@@ -661,7 +667,7 @@ static const char *where(ck_key *key)
 {
     if (!key->where_made) {
         char b1[400];
-        snprintf(key->where, sizeof key->where, "post %c:\"%s\" @%u",
+        snprintf(key->where, sizeof key->where, "%s %c:\"%s\" @%u", key->table,
                  key->field >= 0x20 && key->field < 0x7f ? key->field : '?',
                  show(b1, sizeof b1, key->term, key->term_len), key->first);
         key->where_made = 1;
@@ -763,6 +769,11 @@ static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
         problem(c, "%s: %u documents in a block (at most %d)", where(key), b.ndocs, STORE_BLOCK_DOCS);
         return;
     }
+    if (key->delta ? b.first < c->dbase : b.last >= c->dbase) {
+        problem(c, "%s: ids %u..%u, but the delta's base is %u (ids below it are in \"post\", the others in \"dpost\")",
+                where(key), b.first, b.last, c->dbase);
+        return;
+    }
     uint32_t prev = 0;
     int r = FZ_OK;
     for (; r == FZ_OK; r = store_block_next(&b)) {
@@ -832,7 +843,7 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
         return check_term(c, key);
     }
     if (k->mv_size < 7 || p[k->mv_size - 5] != 0) {
-        problem(c, "post: malformed key \"%s\"", show(b1, sizeof b1, p, k->mv_size));
+        problem(c, "%s: malformed key \"%s\"", key->table, show(b1, sizeof b1, p, k->mv_size));
         return -1;
     }
     key->field = p[0];
@@ -888,6 +899,7 @@ static void check_pack(ck *c, const MDB_val *k, const MDB_val *v, uint8_t *prev_
     store_tpack_iter it;
     ck_key key;
     memset(&key, 0, sizeof key);
+    key.table = "post";
     key.field = ((const uint8_t *)k->mv_data)[0];
     key.term = (const uint8_t *)k->mv_data + 1;
     key.term_len = k->mv_size - 2;
@@ -927,26 +939,33 @@ static void check_pack(ck *c, const MDB_val *k, const MDB_val *v, uint8_t *prev_
     }
 }
 
-static int check_postings(ck *c)
+/* Walks one tree of postings: "post", or the delta tier's "dpost". */
+static int check_tree(ck *c, int delta)
 {
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, STORE_DB_POST), &cur);
+    const char *table = delta ? "dpost" : "post";
+    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, delta ? STORE_DB_DPOST : STORE_DB_POST), &cur);
     if (rc)
-        return store_lmdb_err(rc, "post", c->msg, c->msglen);
+        return store_lmdb_err(rc, table, c->msg, c->msglen);
     uint8_t prev_key[STORE_KEY_MAX + 8];
     size_t prev_len = 0; /* key bytes before the doc id; 0: no previous term */
     int prev_packed = 0; /* the previous term was the last of a pack */
     uint32_t prev_last = 0;
     size_t finger = 0;
     ck_key key;
+    key.table = table;
+    key.delta = delta;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (parse_key(c, &k, &key)) {
             prev_len = 0;
             continue;
         }
         if (store_key_is_tpack(k.mv_data, k.mv_size)) {
-            check_pack(c, &k, &v, prev_key, &prev_len, &prev_packed);
+            if (delta)
+                problem(c, "%s: a term pack in the delta tier (it holds blocks only)", where(&key));
+            else
+                check_pack(c, &k, &v, prev_key, &prev_len, &prev_packed);
             continue;
         }
         size_t plen = k.mv_size - 4;
@@ -965,9 +984,30 @@ static int check_postings(ck *c)
             prev_len = plen;
         }
         check_block(c, &key, &v, &finger, &prev_last);
+        if (delta)
+            c->rep->delta_blocks++;
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, "post")))
+    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, table)))
+        return rc;
+    return FZ_OK;
+}
+
+static int check_postings(ck *c)
+{
+    int rc = store_delta_base(c->s, c->txn, &c->dbase);
+    if (rc == FZ_ECORRUPT) {
+        problem(c, "meta: the delta's base record does not decode");
+        c->dbase = 0; /* every block of "post" is then reported */
+    } else if (rc == FZ_ENOTFOUND) {
+        if (store_delta_records(c->s, c->txn))
+            problem(c, "dpost: the delta tier has postings, but \"meta\" has no base for it");
+    } else if (rc) {
+        return rc;
+    } else if (c->have_stats && c->dbase > c->st.next_id) {
+        problem(c, "meta: the delta's base %u is above next_id %u", c->dbase, c->st.next_id);
+    }
+    if ((rc = check_tree(c, 0)) || (rc = check_tree(c, 1)))
         return rc;
     unsigned long long nokind = 0;
     for (size_t i = 0; i < c->ne; i++)
