@@ -1377,15 +1377,21 @@ int store_pack_verify(const char *path, char *msg, size_t msglen)
 
 /* ---- stats ---- */
 
+/* The "meta" record key into *v: FZ_OK, FZ_ENOTFOUND, FZ_ELMDB. */
+static int meta_get(store *s, MDB_txn *txn, const char *key, MDB_val *v)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, v);
+    return rc == MDB_NOTFOUND ? FZ_ENOTFOUND : rc ? store_lmdb_err(rc, "reading the index's statistics", NULL, 0) : FZ_OK;
+}
+
 int store_stats_get(store *s, MDB_txn *txn, store_stats *st)
 {
     memset(st, 0, sizeof *st);
-    MDB_val k = {5, "stats"}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return FZ_OK;
+    MDB_val v;
+    int rc = meta_get(s, txn, "stats", &v);
     if (rc)
-        return store_lmdb_err(rc, "reading statistics", NULL, 0);
+        return rc == FZ_ENOTFOUND ? FZ_OK : rc;
     const uint8_t *p = v.mv_data, *end = p + v.mv_size;
     uint64_t x[5];
     for (int i = 0; i < 5; i++)
@@ -1418,12 +1424,10 @@ int store_stats_put(store *s, MDB_txn *txn, const store_stats *st)
 int store_delta_base(store *s, MDB_txn *txn, uint32_t *base)
 {
     *base = UINT32_MAX;
-    MDB_val k = {5, "delta"}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return FZ_ENOTFOUND;
+    MDB_val v;
+    int rc = meta_get(s, txn, "delta", &v);
     if (rc)
-        return store_lmdb_err(rc, "reading the delta tier's base", NULL, 0);
+        return rc;
     uint64_t x;
     const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &x);
     if (!p || p != (const uint8_t *)v.mv_data + v.mv_size || x >= UINT32_MAX)

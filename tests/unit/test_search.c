@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "t.h"
+#include "t_build.h"
 #include "build.h"
 #include "search.h"
 #include "query.h"
@@ -45,16 +46,13 @@ static char *file_text(int i)
 static int update(const char *db, int from, int to, int rm)
 {
     char msg[512] = "";
-    store *s = NULL;
-    int rc = store_open_write(db, 0, 0600, &s, msg, sizeof msg);
-    CHECK_EQ_INT(rc, 0);
-    if (rc)
-        return rc;
+    store *s;
+    build *b;
     build_opts o = {0};
     o.threads = 1;
-    build *b = NULL;
-    rc = build_create(s, &o, &b, msg, sizeof msg);
-    CHECK_EQ_INT(rc, 0);
+    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
+    if (rc)
+        return t_build_end(rc, db, s, b, msg, sizeof msg);
     for (int i = from; i < to && !rc; i++) {
         char path[64];
         snprintf(path, sizeof path, "/fz-test/vol-%d.txt", i);
@@ -68,14 +66,7 @@ static int update(const char *db, int from, int to, int rm)
         snprintf(path, sizeof path, "/fz-test/vol-%d.txt", rm);
         rc = build_remove_file(b, path, NULL, msg, sizeof msg);
     }
-    if (!rc)
-        rc = build_commit(b, msg, sizeof msg);
-    if (rc)
-        fprintf(stderr, "update of %s: %s\n", db, msg);
-    CHECK_EQ_INT(rc, 0);
-    build_destroy(b);
-    store_close(s);
-    return rc;
+    return t_build_end(rc, db, s, b, msg, sizeof msg);
 }
 
 /* The delta's records and base of the index at db. */
