@@ -192,6 +192,17 @@ damage "packed term of no documents" "term pack does not decode" put post "$pkey
 damage "pack of another first term" "term pack does not decode" put post "$pkey" "0006$(hx 井长)01000200"
 damage "a packed term with blocks too" "also in the pack before it" put post "62$(hx 井长)0000000000" 0100000100000000010000
 damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 井长)00" "0006$(hx 井长)01000200"
+# The delta tier (DELTA TIER in common/store.c): "dpost" holds blocks only,
+# of ids from the base ("meta" "delta", a varint) on; "post" those below it
+damage "delta postings without a base" "has postings, but \"meta\" has no base" put dpost "$(bkey "$first")" 0100000100000000010000
+damage "main postings above the delta's base" "but the delta's base is 0" put meta "$(hx delta)" 00
+damage "a malformed delta base" "the delta's base record does not decode" put meta "$(hx delta)" ff
+damage "a term pack in the delta tier" "a term pack in the delta tier" put dpost "62$(hx 井长)00" "0006$(hx 井长)01000200"
+fresh "$T/dpack"; "$POKE" "$T/dpack" put meta "$(hx delta)" 3c && "$POKE" "$T/dpack" put dpost "62$(hx 井长)00" "0006$(hx 井长)01000200"
+check "a term pack in the delta tier: fzsearch exits 2" status_is 2 "$FZS" --db "$T/dpack" $Q
+check "a term pack in the delta tier: fzsearch one line" one_line
+check "a term pack in the delta tier: fzsearch says so" says "index is damaged"
+check "a term pack in the delta tier: fzsearch no sanitizer report" no_report
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
 # v n, v the metadata's length, the metadata (v file, then per entry
 # v zigzag line delta, v kind, v title_npos, v npos, v shared, and unless
