@@ -14,7 +14,12 @@
  * has its worker threads seal the blocks while the calling thread writes
  * the entries (up to a quarter of the budget in flight); the index written
  * is the same.  A term's new
- * documents go into new blocks (joined with each other where short).
+ * documents go into new blocks (joined with each other where short): a
+ * fresh build's into "post", an update's into the delta tier ("dpost",
+ * DELTA TIER in store.c), which build_commit merges into "post" when it
+ * has reached a quarter of its pages (FZINDEX_DELTA_SHARE, in percent,
+ * overrides that share; 0 merges at every update).  Removing a file takes
+ * its documents out of the tree its ids are in.
  * Entry ids are never reused.  The budget counts fangzhi's own memory;
  * LMDB's write transaction keeps up to 512 MB of its own page buffers.
  */
