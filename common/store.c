@@ -14,6 +14,11 @@
  *             "delta"  -> v base: the first entry id whose postings are in
  *                         "dpost" (DELTA TIER below); no record when the
  *                         index has no delta tier
+ *             "dead"   -> v n, then n times v gap, v count: the id ranges
+ *                         of removed entries whose postings "post" still
+ *                         holds (DEAD ENTRIES below), ascending, each
+ *                         starting gap ids after the end of the one before
+ *                         (the first after 0); no record when none
  *
  * "entry"     be32 last id -> a block of the entries last-n+1 .. last
  *             (ENTRY BLOCKS below).  An entry's record (store_entry_encode,
@@ -276,6 +281,24 @@
  *             the base.  --pack merges it into the archive's "post" (PACKED
  *             ARCHIVES), so an archive has an empty "dpost" and no base.
  *
+ * "dfix"      DEAD ENTRIES.  Removing a file whose postings are in "post"
+ *             (its ids below the base) leaves them there: an update
+ *             adds the file's id range to "meta" "dead", and for each term
+ *             of its entries (analysed again from their stored text) adds
+ *             the number of its entries that have the term to the term's
+ *             record here: key field, term, 0x00 (a pack key's form), value
+ *             v the term's documents in "post" that are dead.  Readers skip
+ *             the documents in dead ranges and take a term's document
+ *             frequency as its documents in "post" less its "dfix" count,
+ *             plus its documents in "dpost": what a fresh build of the
+ *             files left gives, for BM25 and for counts.  Block maxima and
+ *             impacts stay bounds (a removal only lowers scores).  Why:
+ *             rewriting a removed file's terms' blocks and packs copied a
+ *             page of "post" per term (changing one 279 KB file of the
+ *             poetry bench grew data.mdb by 47%).  --pack leaves the dead
+ *             documents out (an archive has no "dead" and no "dfix"), as
+ *             does nothing else: a merge of the delta keeps them.
+ *
  * Positions (common/tok.h): each CJK character and each word takes one
  * position; punctuation adds an empty one; the body starts at title_npos,
  * one position after the title's last.  The metadata fields have their own
@@ -293,7 +316,7 @@
  * when they are not the entry before's; then their titles and bodies in
  * zstd.
  * Version 7 added the delta tier ("dpost" and the "delta" record of
- * "meta").
+ * "meta") and the dead entries ("dfix" and the "dead" record of "meta").
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -347,8 +370,10 @@
  * from their documents and "dlen", at the index's average length), and
  * the terms of few postings are packed again (TERM PACKS); the delta
  * tier's blocks are merged in, each after its term's main postings (a
- * packed term with delta blocks becomes one term of both), and the
- * archive's "dpost" is empty, its "meta" without "delta".  Adding the
+ * packed term with delta blocks becomes one term of both), the documents
+ * of dead entries are left out (a block keyed by its first live one),
+ * and the archive's "dpost" and "dfix" are empty, its "meta" without
+ * "delta" and "dead".  Adding the
  * last 10 of the poetry bench's 335 files to an index of the others, the
  * archive came to 253,161,496 bytes, a fresh build's to 253,173,784
  * (copied as they were, the records took 261.3 MB; measured before the
@@ -396,7 +421,7 @@ struct store {
 
 static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file",    "fileid",
                                                      "post", "dlen",  "join",    "catalog",
-                                                     "dpost"};
+                                                     "dpost", "dfix"};
 
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
 {
@@ -992,6 +1017,8 @@ typedef struct {
     uint8_t pkbuf[STORE_KEY_MAX]; /* pk's bytes when not in LMDB (a packed term's, see repack_pack_delta) */
     int npend;                /* blocks in the pending group */
     store_block_builder bb;   /* the group's documents (the record form: the first delta 0) */
+    store_range *dead;        /* removed entries, whose documents are left out */
+    size_t ndead;
     uint32_t *pos;            /* one document's positions */
     size_t pcap;
     fz_buf val;
@@ -1020,16 +1047,20 @@ static int repack_small(repack *r, int field, const char *term, size_t len, uint
 /* Writes the pending group as one block (after the pack being filled). */
 static int repack_group(repack *r)
 {
-    if (!r->npend)
+    if (!r->npend || !r->bb.ndocs) { /* none, or only removed entries' documents */
+        r->npend = 0;
         return 0;
+    }
     int rc = repack_flush(r);
     if (rc)
         return rc;
     if ((rc = store_bb_finish(&r->bb, r->a0, &r->val)))
         return rc == FZ_ENOMEM ? ENOMEM : MDB_CORRUPTED;
+    /* keyed by its first document (the first block's, unless removed) */
     uint8_t key[STORE_KEY_MAX];
-    memcpy(key, r->pk.mv_data, r->pk.mv_size);
-    MDB_val k = {r->pk.mv_size, key}, v = {r->val.len, r->val.p};
+    memcpy(key, r->cur, r->cur_len);
+    fz_be32_put(key + r->cur_len, r->bb.first);
+    MDB_val k = {r->cur_len + 4, key}, v = {r->val.len, r->val.p};
     r->npend = 0;
     r->wrote = 1;
     return pack_put(r->o, &k, &v);
@@ -1040,7 +1071,7 @@ static int repack_group(repack *r)
 static int repack_end_term(repack *r)
 {
     int rc = 0;
-    if (r->npend && !r->wrote && store_tpack_fits(r->bb.ndocs, r->bb.docs.len) && r->bb.docs.len >= 1)
+    if (r->npend && !r->wrote && r->bb.ndocs && store_tpack_fits(r->bb.ndocs, r->bb.docs.len) && r->bb.docs.len >= 1)
         rc = repack_small(r, r->cur[0], (const char *)r->cur + 1, r->cur_len - 2, r->bb.ndocs, r->bb.first,
                           (const uint8_t *)r->bb.docs.p + 1, r->bb.docs.len - 1);
     else
@@ -1056,6 +1087,8 @@ static int repack_docs(repack *r, store_block *b)
 {
     int rc;
     do {
+        if (r->ndead && store_dead_end(r->dead, r->ndead, b->doc))
+            continue; /* a removed entry's */
         uint32_t np = b->tf_title + b->tf_body;
         if (np > r->pcap) {
             uint32_t *p = realloc(r->pos, (size_t)np * sizeof *p);
@@ -1071,6 +1104,22 @@ static int repack_docs(repack *r, store_block *b)
             return ENOMEM;
     } while ((rc = store_block_next(b)) == FZ_OK);
     return rc == FZ_ENOTFOUND ? 0 : MDB_CORRUPTED;
+}
+
+/* A packed term without the removed entries' documents (repack_small). */
+static int repack_small_live(repack *r, const store_tpack_iter *it)
+{
+    if (!r->ndead)
+        return repack_small(r, it->field, it->term, it->term_len, it->ndocs, it->first, it->recs, it->recs_len);
+    store_block b;
+    if (store_block_open_tpack(&b, it))
+        return MDB_CORRUPTED;
+    store_bb_reset(&r->bb);
+    int rc = repack_docs(r, &b);
+    if (rc || !r->bb.ndocs)
+        return rc;
+    return repack_small(r, it->field, it->term, it->term_len, r->bb.ndocs, r->bb.first, (const uint8_t *)r->bb.docs.p + 1,
+                        r->bb.docs.len - 1);
 }
 
 /* One block of the current term, added to the pending group (written
@@ -1104,7 +1153,7 @@ static int repack_record(repack *r, MDB_val *k, MDB_val *v)
         if (store_tpack_open(&it, k->mv_data, k->mv_size, v->mv_data, v->mv_size))
             return MDB_CORRUPTED;
         do {
-            if ((rc = repack_small(r, it.field, it.term, it.term_len, it.ndocs, it.first, it.recs, it.recs_len)))
+            if ((rc = repack_small_live(r, &it)))
                 return rc;
         } while ((rc = store_tpack_next(&it)) == FZ_OK);
         return rc == FZ_ENOTFOUND ? 0 : MDB_CORRUPTED;
@@ -1171,7 +1220,7 @@ static int repack_pack_delta(repack *r, MDB_val *k, MDB_val *v, dwalk *d)
         if ((rc = repack_delta_before(r, d, pre, plen)) || (rc = repack_end_term(r)))
             return rc;
         if (!d->has || d->k.mv_size != plen + 4 || memcmp(d->k.mv_data, pre, plen)) {
-            if ((rc = repack_small(r, it.field, it.term, it.term_len, it.ndocs, it.first, it.recs, it.recs_len)))
+            if ((rc = repack_small_live(r, &it)))
                 return rc;
             continue;
         }
@@ -1244,14 +1293,18 @@ static int pack_dense(store *s, const char *path)
         rc = MDB_CORRUPTED;
         goto out;
     }
+    if (store_dead_get(s, rt, &r.dead, &r.ndead)) {
+        rc = MDB_CORRUPTED;
+        goto out;
+    }
     uint64_t a0 = st.nentries ? st.sumlen / st.nentries : 1;
     r.a0 = a0 == 0 ? 1 : a0 > UINT32_MAX ? UINT32_MAX : (uint32_t)a0;
     for (int i = 0; i < STORE_DB_COUNT && !rc; i++) {
         MDB_val k, v;
         if ((rc = mdb_dbi_open(o.wt, db_names[i], MDB_CREATE, &o.d)))
             break;
-        if (i == STORE_DB_DPOST)
-            continue; /* merged into "post": an archive has no delta tier */
+        if (i == STORE_DB_DPOST || i == STORE_DB_DFIX)
+            continue; /* merged into "post", removed entries left out: an archive has no delta tier */
         if ((rc = mdb_cursor_open(rt, s->dbi[i], &rcur)))
             break;
         if (i == STORE_DB_POST) {
@@ -1262,7 +1315,8 @@ static int pack_dense(store *s, const char *path)
             }
         } else {
             for (rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT))
-                if (!(i == STORE_DB_META && k.mv_size == 5 && !memcmp(k.mv_data, "delta", 5)) &&
+                if (!(i == STORE_DB_META && ((k.mv_size == 5 && !memcmp(k.mv_data, "delta", 5)) ||
+                                             (k.mv_size == 4 && !memcmp(k.mv_data, "dead", 4)))) &&
                     (rc = pack_put(&o, &k, &v)))
                     break;
         }
@@ -1286,6 +1340,7 @@ out:
     store_tpack_free(&r.pb);
     store_bb_free(&r.bb);
     free(r.pos);
+    free(r.dead);
     fz_buf_free(&r.val);
     return rc;
 }
@@ -1541,6 +1596,119 @@ static int delta_move_term(store *s, MDB_txn *txn, MDB_cursor *pc, const MDB_val
             return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
     }
     return FZ_OK;
+}
+
+/* ---- dead entries (DEAD ENTRIES above) ---- */
+
+int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n)
+{
+    *r = NULL;
+    *n = 0;
+    MDB_val v;
+    int rc = meta_get(s, txn, "dead", &v);
+    if (rc)
+        return rc == FZ_ENOTFOUND ? FZ_OK : rc;
+    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    uint64_t cnt, prev = 0;
+    if (!(p = fz_varint_get(p, end, &cnt)) || cnt > v.mv_size)
+        return FZ_ECORRUPT;
+    store_range *a = malloc((cnt ? cnt : 1) * sizeof *a);
+    if (!a)
+        return FZ_ENOMEM;
+    for (uint64_t i = 0; i < cnt; i++) {
+        uint64_t gap, len;
+        if (!(p = fz_varint_get(p, end, &gap)) || !(p = fz_varint_get(p, end, &len)) || len == 0 ||
+            prev + gap + len > UINT32_MAX) {
+            free(a);
+            return FZ_ECORRUPT;
+        }
+        a[i].first = (uint32_t)(prev + gap);
+        a[i].n = (uint32_t)len;
+        prev = prev + gap + len;
+    }
+    if (p != end) {
+        free(a);
+        return FZ_ECORRUPT;
+    }
+    *r = a;
+    *n = (size_t)cnt;
+    return FZ_OK;
+}
+
+int store_dead_add(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg, size_t msglen)
+{
+    store_range *r;
+    size_t cnt;
+    int rc = store_dead_get(s, txn, &r, &cnt);
+    if (rc)
+        return rc;
+    fz_buf b = {0};
+    size_t at = 0;
+    while (at < cnt && r[at].first < first)
+        at++;
+    if (!n || (uint64_t)first + n > UINT32_MAX || (at && (uint64_t)r[at - 1].first + r[at - 1].n > first) ||
+        (at < cnt && (uint64_t)first + n > r[at].first)) {
+        free(r);
+        return FZ_EINVAL;
+    }
+    uint64_t prev = 0;
+    rc = fz_buf_varint(&b, cnt + 1);
+    for (size_t i = 0; i <= cnt && !rc; i++) {
+        store_range x = i < at ? r[i] : i == at ? (store_range){first, n} : r[i - 1];
+        rc = fz_buf_varint(&b, x.first - prev) || fz_buf_varint(&b, x.n);
+        prev = (uint64_t)x.first + x.n;
+    }
+    free(r);
+    if (rc) {
+        fz_buf_free(&b);
+        return FZ_ENOMEM;
+    }
+    MDB_val k = {4, "dead"}, v = {b.len, b.p};
+    int r2 = mdb_put(txn, s->dbi[STORE_DB_META], &k, &v, 0);
+    fz_buf_free(&b);
+    return r2 ? store_lmdb_err(r2, "writing the removed entries", msg, msglen) : FZ_OK;
+}
+
+uint32_t store_dead_end(const store_range *r, size_t n, uint32_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first range starting after id */
+        size_t m = lo + (hi - lo) / 2;
+        if (r[m].first <= id)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo && id - r[lo - 1].first < r[lo - 1].n ? r[lo - 1].first + r[lo - 1].n : 0;
+}
+
+int store_dfix_get(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t *n)
+{
+    uint8_t key[STORE_KEY_MAX];
+    *n = 0;
+    if (len > STORE_KEY_MAX - 6)
+        return FZ_OK;
+    MDB_val k = {store_tpack_key(key, field, term, len), key}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_DFIX], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return FZ_OK;
+    if (rc)
+        return store_lmdb_err(rc, "reading the removed entries' counts", NULL, 0);
+    const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, n);
+    return p && p == (const uint8_t *)v.mv_data + v.mv_size ? FZ_OK : FZ_ECORRUPT;
+}
+
+int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t n, char *msg,
+                   size_t msglen)
+{
+    uint64_t old;
+    int rc = store_dfix_get(s, txn, field, term, len, &old);
+    if (rc)
+        return rc;
+    uint8_t key[STORE_KEY_MAX], b[FZ_VARINT_MAX];
+    MDB_val k = {store_tpack_key(key, field, term, len), key}, v = {fz_varint_put(b, old + n), b};
+    rc = mdb_put(txn, s->dbi[STORE_DB_DFIX], &k, &v, 0);
+    return rc ? store_lmdb_err(rc, "writing the removed entries' counts", msg, msglen) : FZ_OK;
 }
 
 int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen)

@@ -40,7 +40,7 @@ enum {
 };
 
 enum store_db { STORE_DB_META, STORE_DB_ENTRY, STORE_DB_FILE, STORE_DB_FILEID, STORE_DB_POST,
-                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_CATALOG, STORE_DB_DPOST, STORE_DB_COUNT };
+                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_CATALOG, STORE_DB_DPOST, STORE_DB_DFIX, STORE_DB_COUNT };
 
 enum {
     STORE_READ = 0,     /* open an existing index read-only */
@@ -160,6 +160,31 @@ int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *p
  * Touches a page of "post" per term of the delta.  FZ_OK, FZ_ECORRUPT,
  * FZ_ENOMEM, LMDB errors with msg. */
 int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen);
+
+/* ---- removed entries of the main tree (DEAD ENTRIES in store.c) ----
+ * An update that removes a file whose postings are in "post" leaves them
+ * there: it records the file's id range as dead and, per term, how many
+ * of its documents are dead ("dfix"), so that readers skip those
+ * documents and count a term's documents as a fresh build would. */
+typedef struct {
+    uint32_t first, n;        /* ids first .. first+n-1 */
+} store_range;
+/* The dead ranges, ascending and disjoint, into *r (malloc'd: the caller
+ * frees it; NULL when there are none) and *n.  FZ_OK, FZ_ECORRUPT (a
+ * malformed record), FZ_ENOMEM, FZ_ELMDB. */
+int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n);
+/* Adds the range first .. first+n-1 (n >= 1, below every dead range's
+ * or above it, disjoint from them).  FZ_OK, FZ_EINVAL, FZ_ENOMEM, LMDB
+ * errors with msg. */
+int store_dead_add(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg, size_t msglen);
+/* The end (last id + 1) of the dead range holding id, 0 when none does. */
+uint32_t store_dead_end(const store_range *r, size_t n, uint32_t id);
+/* The dead documents of term in "post" into *n (0 when it has none).
+ * FZ_OK, FZ_ECORRUPT, FZ_ELMDB. */
+int store_dfix_get(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t *n);
+/* Adds n to them.  FZ_OK, LMDB errors with msg. */
+int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t n, char *msg,
+                   size_t msglen);
 
 /* ---- entries ---- */
 typedef struct {

@@ -2544,6 +2544,12 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
     clear_terms(w);
     w->path = path;
     uint64_t sumlen = 0, live = 0;
+    /* an update removing a file of the main tree leaves its postings
+     * there, dead (DEAD ENTRIES in store.c): per term, the entries that
+     * have it (tcnt; tlast: the last entry counted, + 1) */
+    int dead = b->delta && f.first_id < b->dbase;
+    uint32_t *tcnt = NULL, *tlast = NULL;
+    size_t tcap = 0;
     for (uint32_t i = 0; i < f.nentries && !rc; i++) {
         store_entry e;
         int r = store_entry_get(b->s, b->txn, f.first_id + i, arena, &e);
@@ -2558,12 +2564,45 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
         uint32_t te, np;
         rc = analyze_record(w, e.title, e.title_len, e.body, e.body_len, e.authors, e.author_len, e.nauthors,
                             e.section, e.section_len, e.nsection, e.kind, &te, &np);
+        if (!rc && dead && w->nterms > tcap) {
+            size_t cap = (size_t)w->nterms * 2;
+            uint32_t *c = realloc(tcnt, cap * sizeof *c), *l = c ? realloc(tlast, cap * sizeof *l) : NULL;
+            if (c)
+                tcnt = c;
+            if (l)
+                tlast = l;
+            if (!c || !l)
+                rc = FZ_ENOMEM;
+            else {
+                memset(tcnt + tcap, 0, (cap - tcap) * sizeof *tcnt);
+                memset(tlast + tcap, 0, (cap - tcap) * sizeof *tlast);
+                tcap = cap;
+            }
+        }
+        for (size_t j = 0; !rc && dead && j < w->net; j++) {
+            uint32_t tid = w->et[j].tid;
+            if (tlast[tid] != i + 1) {
+                tlast[tid] = i + 1;
+                tcnt[tid]++;
+            }
+        }
         w->net = 0;
     }
     fz_arena_destroy(arena);
+    if (!rc && dead && f.nentries) {
+        for (uint32_t t = 0; t < w->nterms && !rc; t++) {
+            const term_acc *ta = &w->terms[t];
+            if (tcnt[t])
+                rc = store_dfix_add(b->s, b->txn, ta->field, term_bytes(w, ta), ta->len, tcnt[t], msg, msglen);
+        }
+        if (!rc)
+            rc = store_dead_add(b->s, b->txn, f.first_id, f.nentries, msg, msglen);
+    }
+    free(tcnt);
+    free(tlast);
     /* drop the documents from those terms' blocks, in the tree their ids
      * are in (a file's are all below the delta's base or all from it) */
-    if (!rc && f.nentries) {
+    if (!rc && f.nentries && !dead) {
         int delta = b->delta && f.first_id >= b->dbase;
         MDB_cursor *cur;
         if ((rc = mdb_cursor_open(b->txn, store_dbi(b->s, delta ? STORE_DB_DPOST : STORE_DB_POST), &cur)))

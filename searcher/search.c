@@ -147,6 +147,8 @@ typedef struct {
     store_dlen_cache dc;
     doctoks dt;
     int delta;                /* the index has delta postings ("dpost"): leaves chain them */
+    store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
+    size_t ndead;
     int need_verify;
     /* block-max top-k: while prune_on, phrase_next on prune_node skips the
      * documents whose score bound is at most prune_thr */
@@ -307,12 +309,25 @@ static void kc_seek(ctx *x, keycur *c, uint32_t target)
     }
 }
 
-static void leaf_update(leaf *l)
+/* The leaf's document: the least of its cursors', past the removed
+ * entries whose postings "post" still holds. */
+static void leaf_update(ctx *x, leaf *l)
 {
-    uint32_t d = DOC_END;
-    for (size_t i = 0; i < l->nk; i++)
-        if (l->k[i].valid && l->k[i].blk.doc < d)
-            d = l->k[i].blk.doc;
+    uint32_t d, end;
+    for (;;) {
+        d = DOC_END;
+        for (size_t i = 0; i < l->nk; i++)
+            if (l->k[i].valid && l->k[i].blk.doc < d)
+                d = l->k[i].blk.doc;
+        if (!x->ndead || d == DOC_END || !(end = store_dead_end(x->dead, x->ndead, d)))
+            break;
+        for (size_t i = 0; i < l->nk; i++)
+            kc_seek(x, &l->k[i], end);
+        if (x->err) {
+            d = DOC_END;
+            break;
+        }
+    }
     l->doc = d;
 }
 
@@ -322,7 +337,7 @@ static uint32_t leaf_seek(ctx *x, leaf *l, uint32_t target)
         return l->doc;
     for (size_t i = 0; i < l->nk; i++)
         kc_seek(x, &l->k[i], target);
-    leaf_update(l);
+    leaf_update(x, l);
     return l->doc;
 }
 
@@ -333,7 +348,7 @@ static int leaf_reset(ctx *x, leaf *l)
         if (kc_jump(x, c, 0))
             return x->err ? x->err : FZ_ELMDB;
     }
-    leaf_update(l);
+    leaf_update(x, l);
     l->pos_doc = DOC_END;
     return 0;
 }
@@ -623,7 +638,7 @@ static double phrase_block_bound(ctx *x, node *n, uint32_t target, uint32_t *las
             if (c->blk.last < last)
                 last = c->blk.last;
         }
-        leaf_update(l);
+        leaf_update(x, l);
         if (!any)
             return -1; /* a part has no documents left */
         if (tfi < tf)
@@ -1162,25 +1177,38 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
         x->err = rc;
         return -1;
     }
+    uint64_t df = 0;
     if (rc == STORE_TERM_PACKED) {
         c->packed = 1;
-        l->df += c->pk.ndocs;
-        return 1;
+        df = c->pk.ndocs;
+        rc = MDB_NOTFOUND;
+    } else {
+        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
     }
-    rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
     while (rc == 0 && kc_same(c, &k)) {
         uint64_t nd;
         if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
             x->err = FZ_ECORRUPT;
             return -1;
         }
-        l->df += nd;
+        df += nd;
         rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
     }
     if (rc && rc != MDB_NOTFOUND) {
         x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
         return -1;
     }
+    /* less the removed entries' documents it still holds */
+    uint64_t dead = 0;
+    if (db == STORE_DB_POST && x->ndead && (rc = store_dfix_get(x->s->st, x->txn, field, term, len, &dead))) {
+        x->err = rc;
+        return -1;
+    }
+    if (dead > df) {
+        x->err = FZ_ECORRUPT;
+        return -1;
+    }
+    l->df += df - dead;
     return 1;
 }
 
@@ -1985,6 +2013,8 @@ static void lone_topk_key(ctx *x, keycur *c, double idf, double avgdl, double c0
         int rc;
         do {
             uint32_t doc = c->blk.doc;
+            if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
+                continue; /* removed */
             double tf = SEARCH_TITLE_WEIGHT * c->blk.tf_title + c->blk.tf_body;
             double dl;
             if (*nh == k) {
@@ -2282,6 +2312,11 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         return rc;
     }
     x.delta = store_delta_records(s->st, x.txn) > 0;
+    if ((rc = store_dead_get(s->st, x.txn, &x.dead, &x.ndead))) {
+        mdb_txn_abort(x.txn);
+        fz_arena_destroy(x.a);
+        return rc;
+    }
     scored *all = NULL;
     size_t nall = 0, capall = 0;
     node *root = compile(&x, q, 1);
@@ -2445,6 +2480,7 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
+    free(x.dead);
     free(x.dt.cs);
     free(x.dt.ce);
     free(x.dt.kind);
