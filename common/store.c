@@ -294,8 +294,11 @@
  *             files left gives, for BM25 and for counts.  Block maxima and
  *             impacts stay bounds (a removal only lowers scores).  Why:
  *             rewriting a removed file's terms' blocks and packs copied a
- *             page of "post" per term (changing one 279 KB file of the
- *             poetry bench grew data.mdb by 47%).  --pack leaves the dead
+ *             page of "post" per term: changing one 279 KB file of the
+ *             poetry bench grew data.mdb by 47% (192.4 -> 282.5 MB), with
+ *             its postings left dead by 1.9% (to 196.1 MB), the answers
+ *             to the 650 bench queries the same (ties with the changed
+ *             file's entries aside, whose ids are new).  --pack leaves the dead
  *             documents out (an archive has no "dead" and no "dfix"), as
  *             does nothing else: a merge of the delta keeps them.
  *
