@@ -198,6 +198,11 @@ damage "delta postings without a base" "has postings, but \"meta\" has no base" 
 damage "main postings above the delta's base" "but the delta's base is 0" put meta "$(hx delta)" 00
 damage "a malformed delta base" "the delta's base record does not decode" put meta "$(hx delta)" ff
 damage "a term pack in the delta tier" "a term pack in the delta tier" put dpost "62$(hx 井长)00" "0006$(hx 井长)01000200"
+# removed entries left in "post" (DEAD ENTRIES): meta "dead" (v n, then v
+# gap, v count), "dfix" (key: field, term, 0x00; v dead documents)
+damage "an entry among the removed ones" "among the removed entries" put meta "$(hx dead)" 010001
+damage "a malformed removed entries' record" "removed entries' record does not decode" put meta "$(hx dead)" 0200
+damage "a dead count of a term without dead documents" "documents of removed entries, \"dfix\" says 5" put dfix "62$(hx 下城)00" 05
 fresh "$T/dpack"; "$POKE" "$T/dpack" put meta "$(hx delta)" 3c && "$POKE" "$T/dpack" put dpost "62$(hx 井长)00" "0006$(hx 井长)01000200"
 check "a term pack in the delta tier: fzsearch exits 2" status_is 2 "$FZS" --db "$T/dpack" $Q
 check "a term pack in the delta tier: fzsearch one line" one_line
