@@ -21,12 +21,13 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 6          /* bumped on any incompatible change (2: phrase folding;
+#define STORE_FORMAT 7          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
                                    entry strings in the text code; 5: volume titles and
                                    the catalog, entries in zstd blocks; 6: term packs,
                                    bit-packed streams in posting blocks, no skip tables,
-                                   entry blocks in two parts, metadata and text) */
+                                   entry blocks in two parts, metadata and text;
+                                   7: the ranked text code, join maps in entry blocks) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */

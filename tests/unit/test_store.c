@@ -92,8 +92,20 @@ static int body_roundtrip(const char *s, size_t n, fz_arena *a, store_entry *d, 
 }
 
 /* The text code gives back the exact bytes of any string: every code
- * point, and bytes that are not UTF-8; CJK text takes two bytes a
- * character; malformed codes are damage. */
+ * point, and bytes that are not UTF-8; a ranked character takes one byte
+ * or two, one without rank three (below 0x10000) or four, a byte that is
+ * not UTF-8 two; malformed codes are damage. */
+#include "gen/text_rank.h"
+static size_t code_len(const char *s, size_t n, fz_arena *a)
+{
+    store_entry d;
+    size_t v0, vlen;
+    if (body_roundtrip("", 0, a, &d, &v0) || body_roundtrip(s, n, a, &d, &vlen) || d.body_len != n ||
+        memcmp(d.body, s, n))
+        return 0;
+    return vlen - v0; /* the length's varint stays one byte */
+}
+
 TEST(test_text_code)
 {
     fz_arena *a = fz_arena_create();
@@ -102,7 +114,7 @@ TEST(test_text_code)
     /* every code point, 4096 to a string */
     static char s[4096 * 4];
     int bad = 0;
-    for (uint32_t first = 1; first <= 0x10FFFF; first += 4096) {
+    for (uint32_t first = 0; first <= 0x10FFFF; first += 4096) {
         size_t n = 0;
         for (uint32_t cp = first; cp < first + 4096 && cp <= 0x10FFFF; cp++)
             if (cp < 0xD800 || cp > 0xDFFF)
@@ -124,21 +136,56 @@ TEST(test_text_code)
             bad++;
     }
     CHECK_EQ_INT(bad, 0);
-    /* CJK text, its punctuation and ASCII: 2 bytes for 3 */
+    /* each kind alone and in company: the ranks of the table (the first
+     * 224 one byte, the rest two), the astral ones among them, characters
+     * without rank (U+E000, U+0001, U+10FFFD), NUL, bytes that are not
+     * UTF-8 (a lone continuation, F8 and FF leads, a sequence cut short,
+     * an overlong form) */
+    CHECK(TEXT_RANK_N > 224 && TEXT_ASTRAL_N > 0);
+    for (size_t r = 0; r < TEXT_RANK_N; r++) {
+        const char *u = (const char *)text_rank_utf8[r];
+        size_t want = r < 224 ? 1 : 2;
+        if (code_len(u, text_rank_len[r], a) != want) {
+            bad++;
+            continue;
+        }
+        uint32_t cp;
+        fz_utf8_decode(text_rank_utf8[r], text_rank_len[r], &cp);
+        if (cp < 0x10000 ? text_bmp_rank[cp] != r + 1 : 0)
+            bad++;
+    }
+    for (size_t i = 0; i < TEXT_ASTRAL_N; i++)
+        if (code_len((const char *)text_rank_utf8[text_astral_rank[i]], 4, a) != 2)
+            bad++;
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(text_bmp_rank[0xE000] + text_bmp_rank[1] + text_bmp_rank[0], 0);
+    CHECK_EQ_INT(code_len("\xEE\x80\x80", 3, a), 3);
+    CHECK_EQ_INT(code_len("\x01", 1, a), 3);
+    CHECK_EQ_INT(code_len("\0", 1, a), 3);
+    CHECK_EQ_INT(code_len("\xF4\x8F\xBF\xBD", 4, a), 4);
+    CHECK_EQ_INT(code_len("\x80", 1, a), 2);
+    CHECK_EQ_INT(code_len("\xF8\x88\x80\x80", 4, a), 8);
+    CHECK_EQ_INT(code_len("\xFF", 1, a), 2);
+    CHECK_EQ_INT(code_len("\xE4\xB8", 2, a), 4);
+    CHECK_EQ_INT(code_len("\xC0\xAF", 2, a), 4);
+    const char *mix = "\xE4\xB8\x80\xEE\x80\x80" "a\x80" "\xF0\xA1\x8F\x96\x01\xE4\xB8\xF4\x8F\xBF\xBD\n";
+    CHECK(code_len(mix, strlen(mix), a) > 0);
+    /* CJK text, its punctuation and ASCII: smaller than the two bytes a
+     * character of the code by ranges (version 6) */
     const char *zh = "2017年9月18日，中共中央书记处书记杜青林到下城区调研跨贸小镇建设工作。";
-    size_t v0, nascii = 0, ncjk = 0;
-    CHECK_EQ_INT(body_roundtrip("", 0, a, &d, &v0), 0);
-    CHECK_EQ_INT(body_roundtrip(zh, strlen(zh), a, &d, &vlen), 0);
-    CHECK_EQ_MEM(d.body, d.body_len, zh);
+    size_t nascii = 0, ncjk = 0;
     for (const char *p = zh; *p; p++) {
         nascii += (unsigned char)*p < 0x80;
         ncjk += (unsigned char)*p >= 0xC0;
     }
-    CHECK_EQ_INT(vlen - v0, nascii + 2 * ncjk); /* the length's varint stays one byte */
-    /* malformed: a pair cut short, a number past the table, escapes of 0
-     * and 5 bytes and one cut short */
-    static const uint8_t bad_codes[][4] = {{0x81}, {0xFE, 0xFF}, {0xFF, 0}, {0xFF, 5, 'a', 'b'}, {0xFF, 3, 0xE4}};
-    static const size_t bad_len[] = {1, 2, 2, 4, 3};
+    vlen = code_len(zh, strlen(zh), a);
+    CHECK(vlen > 0 && vlen < nascii + 2 * ncjk);
+    /* malformed: a pair cut short, fallbacks cut short, a surrogate, an
+     * astral code point below 0x10000 and one past 0x10FFFF, a byte escape
+     * cut short */
+    static const uint8_t bad_codes[][4] = {{0xE0}, {0xFE, 0x4E}, {0xFE, 0xD8, 0x00}, {0xFD, 0x00, 0xFF, 0xFF},
+                                           {0xFD, 0x11, 0, 0}, {0xFD, 0x02, 0x00}, {0xFF}};
+    static const size_t bad_len[] = {1, 2, 3, 4, 4, 3, 1};
     for (size_t i = 0; i < sizeof bad_len / sizeof bad_len[0]; i++) {
         uint8_t v[16] = {0, 0, 0, 0, 0, 0, 0, 0};
         /* file, line, kind, title_npos, npos, no sections, no authors, no title */
@@ -1063,8 +1110,8 @@ TEST(test_entry_blocks)
         fz_arena *da = fz_arena_create();
         uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
         memcpy(cp, bv.mv_data, bv.mv_size);
-        cp[bv.mv_size - 2] = 0xFF; /* an escape of 9 bytes */
-        cp[bv.mv_size - 1] = 9;
+        cp[bv.mv_size - 2] = ' '; /* a character of the code, then the */
+        cp[bv.mv_size - 1] = 0xFE; /* fallback of one with no rank, cut short */
         MDB_val nv = {bv.mv_size, cp};
         store_entry m;
         CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 900, da, &m), FZ_OK);
