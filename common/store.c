@@ -65,6 +65,20 @@
  *                     entry before's (never the first's), else 0 followed
  *                     by them as in the record above (v nsection ...
  *                     v nauthors ...);
+ *               v jlen, jlen bytes of join maps (version 7; what the
+ *                 "join" database held before): a method byte, then
+ *                 (method 0) the n entries' maps, each led by v its
+ *                 length (0: no bit set), or (method 1) v their length
+ *                 and one zstd frame of them (level STORE_ENTRY_LEVEL, as
+ *                 below; only when it is smaller, and shrinks them 255x
+ *                 at most).  A map is a bitmap over the entry's text
+ *                 positions, bit p (byte p/8, bit p%8, least significant
+ *                 first) set when position p holds a CJK character
+ *                 joined to the one at p-1 (a bigram starts at p-1);
+ *                 trailing zero bytes dropped.  It answers the ?
+ *                 wildcard and the joins of a phrase's dropped bigrams
+ *                 (store_join_get: the part alone is decompressed, into
+ *                 the reader's cache);
  *               v raw_len, a method byte, then the text to the value's
  *               end: raw is n titles and bodies (v title_len, title, v
  *               body_len, body, as in the record), each led by v its
@@ -110,6 +124,14 @@
  *             and 0.099 ms mean, and took 12,258 and 13,271 pages (+4.4
  *             and +8.5 MB); kept at a page, as the searcher's cache of
  *             the last block (store_entry_cache) gains 4-10% for nothing.
+ *             The join maps (version 7), measured on the poetry bench:
+ *             as the "join" database they took 1,961 pages (8.0 MB for
+ *             3.4 MB of maps, one record each); in the blocks raw, 3.40
+ *             MB (+897 entry pages); compressed a block's part at a time,
+ *             1.50 MB (+393 pages; levels 1, 9, 19: 1.54, 1.44, 1.40 MB),
+ *             read by decompressing that part alone (a few hundred bytes,
+ *             cached per reader); in the text's frame they would take
+ *             1.48 MB, but every read of a map would decompress the text.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
  *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
@@ -135,11 +157,9 @@
  *             id is deleted or unused).  Read in place for BM25.  A chunk
  *             of zeros only (its entries all removed) has no record.
  *
- * "join"      be32 id -> bitmap over the entry's text positions, bit p
- *             (byte p/8, bit p%8, least significant first) set when
- *             position p holds a CJK character joined to the one at p-1
- *             (a bigram starts at p-1); trailing zero bytes dropped, and
- *             no record when no bit is set.  Answers the ? wildcard.
+ * (Up to version 6 a database "join" held each entry's join map under
+ * its be32 id, one record an entry; version 7 keeps them in the entry
+ * blocks, ENTRY BLOCKS above.)
  *
  * "post"      positional postings, in blocks of at most 128 documents:
  *             key   = field byte ('b' title+body, 'a' author, 's' section,
@@ -272,7 +292,8 @@
  * Version 6 also split each entry block in two parts: the entries'
  * metadata, not compressed, each entry's sections and authors written only
  * when they are not the entry before's; then their titles and bodies in
- * zstd.
+ * zstd.  Version 7 coded entry text by rank (the text code) and moved the
+ * join maps into the entry blocks (the "join" database is gone).
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -370,8 +391,8 @@ struct store {
                                 * given back atomically (readers may share the store) */
 };
 
-static const char *const db_names[STORE_DB_COUNT] = {"meta",  "entry", "file", "fileid",
-                                                     "post",  "dlen",  "join", "catalog"};
+static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file",  "fileid",
+                                                     "post", "dlen",  "catalog"};
 
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
 {
@@ -1491,6 +1512,8 @@ int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry
     e->kind = (uint8_t)x[2];
     e->title_npos = (uint32_t)x[3];
     e->npos = (uint32_t)x[4];
+    e->join = NULL;
+    e->join_len = 0;
     if (!(p = get_strs(p, end, arena, &e->nsection, &e->section, &e->section_len)))
         return FZ_ECORRUPT;
     if (!(p = get_strs(p, end, arena, &e->nauthors, &e->authors, &e->author_len)))
@@ -1550,6 +1573,20 @@ static int entry_meta_step(store_entry_block *b, store_entry *e)
     return 0;
 }
 
+/* Moves b past its next join map: *map, *len (NULL, 0 when it has none).
+ * -1 when the map runs past the part. */
+static int entry_join_step(store_entry_block *b, const uint8_t **map, size_t *len)
+{
+    uint64_t l;
+    const uint8_t *p = fz_varint_get(b->j, b->jend, &l);
+    if (!p || l > (uint64_t)(b->jend - p))
+        return -1;
+    *map = l ? p : NULL;
+    *len = (size_t)l;
+    b->j = p + l;
+    return 0;
+}
+
 /* Opens b on the block value val: its metadata, checked to hold n
  * entries exactly when all is set (else each step checks what it reads);
  * *text gets where its text part starts (ENTRY BLOCKS above).  b->t stays
@@ -1581,13 +1618,69 @@ static int entry_block_meta_open(const void *val, size_t len, uint32_t last, int
             return FZ_ECORRUPT;
     if (all && w.p != mend)
         return FZ_ECORRUPT;
+    /* then the join part (opened by entry_joins_open), then the text */
+    uint64_t jlen;
+    const uint8_t *j = fz_varint_get(mend, end, &jlen);
+    if (!j || jlen > (uint64_t)(end - j))
+        return FZ_ECORRUPT;
     b->p = p;
     b->end = mend;
+    b->jz = j;
+    b->jzend = j + jlen;
+    b->j = b->jend = NULL;
     b->lists = NULL;
     b->line = 0;
     b->i = 0;
-    *text = mend;
+    *text = b->jzend;
     return FZ_OK;
+}
+
+/* Opens the join part of b's block (ENTRY BLOCKS above): b->j, b->jend
+ * become its n maps, each led by its length, which fill them exactly: in
+ * the value when they are stored raw, else decompressed with dc (NULL: a
+ * context for the call) into out when given, else into arena. */
+static int entry_joins_open(ZSTD_DCtx *dc, store_entry_block *b, fz_arena *arena, fz_buf *out)
+{
+    const uint8_t *p = b->jz, *end = b->jzend;
+    if (p >= end)
+        return FZ_ECORRUPT;
+    uint8_t method = *p++;
+    if (method == STORE_ENTRY_RAW) {
+        b->j = p;
+        b->jend = end;
+    } else if (method == STORE_ENTRY_ZSTD) {
+        uint64_t rawlen;
+        if (!(p = fz_varint_get(p, end, &rawlen)) || rawlen == 0 ||
+            rawlen > (uint64_t)(end - p) * STORE_ENTRY_MAX_RATIO)
+            return FZ_ECORRUPT;
+        uint8_t *raw;
+        if (out) {
+            out->len = 0;
+            if (fz_buf_reserve(out, (size_t)rawlen))
+                return FZ_ENOMEM;
+            raw = (uint8_t *)out->p;
+        } else if (!(raw = fz_arena_alloc(arena, (size_t)rawlen))) {
+            return FZ_ENOMEM;
+        }
+        size_t got = dc ? ZSTD_decompressDCtx(dc, raw, (size_t)rawlen, p, (size_t)(end - p))
+                        : ZSTD_decompress(raw, (size_t)rawlen, p, (size_t)(end - p));
+        if (ZSTD_isError(got) || got != rawlen)
+            return FZ_ECORRUPT;
+        if (out)
+            out->len = (size_t)rawlen;
+        b->j = raw;
+        b->jend = raw + rawlen;
+    } else {
+        return FZ_ECORRUPT;
+    }
+    store_entry_block w = *b;
+    for (uint32_t i = 0; i < b->n; i++) {
+        const uint8_t *m;
+        size_t ml;
+        if (entry_join_step(&w, &m, &ml))
+            return FZ_ECORRUPT;
+    }
+    return w.j == w.jend ? FZ_OK : FZ_ECORRUPT;
 }
 
 /* Opens the text part [p, end) of b's block: v raw_len, the method byte,
@@ -1653,6 +1746,8 @@ int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena 
 {
     const uint8_t *text;
     int rc = entry_block_meta_open(val, len, last, 1, b, &text);
+    if (!rc)
+        rc = entry_joins_open(NULL, b, arena, NULL);
     return rc ? rc : entry_text_open(NULL, text, (const uint8_t *)val + len, arena, NULL, b);
 }
 
@@ -1672,7 +1767,9 @@ int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e
     if (b->i >= b->n)
         return FZ_ENOTFOUND;
     e->id = b->first + b->i++;
-    if (entry_meta_step(b, e))
+    e->join = NULL;
+    e->join_len = 0;
+    if (entry_meta_step(b, e) || (b->j && entry_join_step(b, &e->join, &e->join_len)))
         return FZ_ECORRUPT;
     const uint8_t *p = get_strs(b->lists, b->end, arena, &e->nsection, &e->section, &e->section_len);
     if (!p || !get_strs(p, b->end, arena, &e->nauthors, &e->authors, &e->author_len))
@@ -1731,6 +1828,10 @@ struct store_entry_cache {
     fz_buf text; /* its text, decompressed */
     uint32_t last;
     int valid;
+    fz_buf jz;   /* the compressed join part of block jlast (jvalid set) */
+    fz_buf joins; /* its join maps, decompressed */
+    uint32_t jlast;
+    int jvalid;
 };
 
 int store_entry_cache_create(store_entry_cache **out)
@@ -1752,6 +1853,8 @@ void store_entry_cache_destroy(store_entry_cache *c)
     ZSTD_freeDCtx(c->dc);
     fz_buf_free(&c->val);
     fz_buf_free(&c->text);
+    fz_buf_free(&c->jz);
+    fz_buf_free(&c->joins);
     free(c);
 }
 
@@ -1843,6 +1946,35 @@ static int entry_rec_split(const uint8_t *rec, size_t len, uint64_t x[5], size_t
     return 0;
 }
 
+/* Appends the join part of w->jraw's maps to w->val: v its length, then
+ * the method byte and the maps raw, or v their length and their zstd
+ * frame when that is smaller and does not shrink them past what a reader
+ * accepts.  FZ_ENOMEM. */
+static int entry_joins_put(store *s, store_entry_writer *w)
+{
+    size_t raw = w->jraw.len, bound = ZSTD_compressBound(raw);
+    uint8_t hdr[1 + FZ_VARINT_MAX];
+    hdr[0] = STORE_ENTRY_ZSTD;
+    size_t hl = 1 + fz_varint_put(hdr + 1, raw);
+    if (fz_buf_reserve(&w->val, 2 * FZ_VARINT_MAX + 1 + (bound > raw ? bound : raw)))
+        return FZ_ENOMEM;
+    /* the frame goes after room for its header, then moves up to follow it */
+    uint8_t *at = (uint8_t *)w->val.p + w->val.len, *z = at + 2 * FZ_VARINT_MAX + 1;
+    size_t c = ZSTD_compressCCtx(s->zc, z, bound, w->jraw.p, raw, STORE_ENTRY_LEVEL);
+    if (!ZSTD_isError(c) && hl + c < 1 + raw && (uint64_t)c * STORE_ENTRY_MAX_RATIO >= raw) {
+        size_t vl = fz_varint_put(at, hl + c);
+        memcpy(at + vl, hdr, hl);
+        memmove(at + vl + hl, z, c);
+        w->val.len += vl + hl + c;
+    } else {
+        size_t vl = fz_varint_put(at, 1 + raw);
+        at[vl] = STORE_ENTRY_RAW;
+        memcpy(at + vl + 1, w->jraw.p, raw);
+        w->val.len += vl + 1 + raw;
+    }
+    return FZ_OK;
+}
+
 /* Makes w->val the block value of w's first m pending records (ENTRY
  * BLOCKS above): their metadata, the sections and authors of each written
  * only when they differ from the record before's, then their titles and
@@ -1853,7 +1985,7 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m)
 {
     if (!s->zc && !(s->zc = ZSTD_createCCtx()))
         return 0;
-    w->val.len = w->mraw.len = w->traw.len = 0;
+    w->val.len = w->mraw.len = w->traw.len = w->jraw.len = 0;
     const uint8_t *lists = NULL;
     size_t nlists = 0;
     uint32_t line = 0;
@@ -1875,10 +2007,14 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m)
         }
         line = (uint32_t)x[1];
         rc |= fz_buf_varint(&w->traw, rl - le) || fz_buf_append(&w->traw, rec + le, (size_t)rl - le);
+        /* the join map after the record, led by its length */
+        uint64_t jl;
+        const uint8_t *jm = fz_varint_get(rec + rl, (const uint8_t *)w->raw.p + end, &jl);
+        rc |= fz_buf_varint(&w->jraw, jl) || fz_buf_append(&w->jraw, jm, (size_t)jl);
     }
     size_t raw = w->traw.len, bound = ZSTD_compressBound(raw);
     if (rc || fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, w->mraw.len) ||
-        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || fz_buf_varint(&w->val, raw) ||
+        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || entry_joins_put(s, w) || fz_buf_varint(&w->val, raw) ||
         fz_buf_reserve(&w->val, 1 + (bound > raw ? bound : raw)))
         return 0;
     uint8_t *v = (uint8_t *)w->val.p + w->val.len;
@@ -1975,7 +2111,7 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
 }
 
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
-                    char *msg, size_t msglen)
+                    const void *join, size_t jlen, char *msg, size_t msglen)
 {
     uint64_t x[5];
     size_t ls, le;
@@ -1992,10 +2128,11 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
         w->first = id;
         w->file_id = (uint32_t)file;
     }
-    if (w->raw.len > UINT32_MAX - FZ_VARINT_MAX - len)
+    if (len > UINT32_MAX || jlen > UINT32_MAX || w->raw.len > UINT32_MAX - 2 * FZ_VARINT_MAX - len - jlen)
         return FZ_ELIMIT;
     w->off[w->n] = (uint32_t)w->raw.len;
-    if (fz_buf_varint(&w->raw, len) || fz_buf_append(&w->raw, rec, len))
+    if (fz_buf_varint(&w->raw, len) || fz_buf_append(&w->raw, rec, len) || fz_buf_varint(&w->raw, jlen) ||
+        fz_buf_append(&w->raw, join, jlen))
         return FZ_ENOMEM;
     w->n++;
     return entry_blocks_fit(s, txn, w, 0, msg, msglen);
@@ -2013,6 +2150,7 @@ void store_entry_writer_free(store_entry_writer *w)
     fz_buf_free(&w->fit);
     fz_buf_free(&w->mraw);
     fz_buf_free(&w->traw);
+    fz_buf_free(&w->jraw);
     w->fit_n = 0;
     w->n = 0;
 }
@@ -2250,22 +2388,41 @@ int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v)
 
 /* ---- joins ---- */
 
-int store_join_get(store *s, MDB_txn *txn, uint32_t id, const uint8_t **map, size_t *len)
+int store_join_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, const uint8_t **map, size_t *len)
 {
-    uint8_t kb[4];
-    fz_be32_put(kb, id);
-    MDB_val k = {4, kb}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_JOIN], &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        *map = NULL;
-        *len = 0;
-        return FZ_ENOTFOUND;
+    *map = NULL;
+    *len = 0;
+    uint32_t last;
+    MDB_val v;
+    int rc = entry_block_find(s, txn, id, &last, &v);
+    if (rc)
+        return rc;
+    store_entry_block b;
+    const uint8_t *text;
+    if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, 0, &b, &text)))
+        return rc;
+    size_t jzlen = (size_t)(b.jzend - b.jz);
+    if (jzlen && b.jz[0] == STORE_ENTRY_RAW) {
+        rc = entry_joins_open(NULL, &b, NULL, NULL);
+    } else if (c->jvalid && c->jlast == last && c->jz.len == jzlen && memcmp(c->jz.p, b.jz, jzlen) == 0) {
+        /* the join part the cache holds, byte for byte: its maps are checked */
+        b.j = (const uint8_t *)c->joins.p;
+        b.jend = b.j + c->joins.len;
+    } else {
+        c->jvalid = 0;
+        rc = entry_joins_open(c->dc, &b, NULL, &c->joins);
+        c->jz.len = 0;
+        if (!rc && fz_buf_append(&c->jz, b.jz, jzlen) == 0) {
+            c->jlast = last;
+            c->jvalid = 1;
+        }
     }
     if (rc)
-        return store_lmdb_err(rc, "reading a join map", NULL, 0);
-    *map = v.mv_data;
-    *len = v.mv_size;
-    return FZ_OK;
+        return rc;
+    for (uint32_t i = b.first; i <= id; i++)
+        if (entry_join_step(&b, map, len))
+            return FZ_ECORRUPT;
+    return *map ? FZ_OK : FZ_ENOTFOUND;
 }
 
 /* ---- dlen ---- */

@@ -961,11 +961,27 @@ static void tmp_remove(const char *dir)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* Entry i's join map in test_entry_blocks: none for every fifth, else
+ * 1 to 24 bytes of a pattern that repeats from entry to entry (as the
+ * maps of verse do), the last byte not zero.  Its length. */
+static size_t test_join(uint32_t i, uint8_t *out)
+{
+    if (i % 5 == 0)
+        return 0;
+    size_t n = 1 + i % 24;
+    for (size_t k = 0; k < n; k++)
+        out[k] = (uint8_t)(k % 3 == 0 ? 0x7C : k % 3 == 1 ? 0xDF : 0x07 + (i & 0x30));
+    out[n - 1] |= 0x80;
+    return n;
+}
+
 /* Entry blocks: written through a store_entry_writer, every entry reads
- * back exactly by id (store_entry_get) and by walking the blocks; a block
+ * back exactly by id (store_entry_get) and by walking the blocks, and so
+ * does its join map (store_join_get, through a cache or not); a block
  * holds one file's consecutive ids and fills at most a page unless it is
- * one entry; text compresses; removing a file's range removes its
- * entries only; any cut or changed method of a block is damage. */
+ * one entry; text and join maps compress; removing a file's range removes
+ * its entries only; any cut or changed method of a block is damage, a
+ * damaged join part leaves the text readable. */
 TEST(test_entry_blocks)
 {
     char dir[] = "/tmp/fz-test-eblk-XXXXXX", msg[256] = "";
@@ -982,11 +998,13 @@ TEST(test_entry_blocks)
         rec.len = 0;
         CHECK_EQ_INT(store_entry_encode(&e, &rec), 0);
         rawsum += rec.len;
-        CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, msg, sizeof msg), 0);
+        uint8_t jm[32];
+        size_t jl = test_join(i, jm);
+        CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, jm, jl, msg, sizeof msg), 0);
     }
     /* a record cut short is refused, and the pending ones stay */
     uint32_t pending = w.n;
-    CHECK_EQ_INT(store_entry_add(s, txn, &w, 901, rec.p, 3, msg, sizeof msg), FZ_EINVAL);
+    CHECK_EQ_INT(store_entry_add(s, txn, &w, 901, rec.p, 3, NULL, 0, msg, sizeof msg), FZ_EINVAL);
     CHECK_EQ_INT(w.n, pending);
     CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
     CHECK_EQ_INT(w.n, 0);
@@ -1029,6 +1047,31 @@ TEST(test_entry_blocks)
             bad++;
     }
     CHECK_EQ_INT(bad, 0);
+    /* the join maps, through one cache in the same order, and through a
+     * fresh cache each */
+    for (uint32_t k = 0; k < 3000; k++) {
+        uint32_t i = 100 + (k * 7 + (k / 10) * 13) % 801;
+        uint8_t jm[32];
+        size_t jl = test_join(i, jm), ml, fl;
+        const uint8_t *map, *fmap;
+        store_entry_cache *fc;
+        int rc = store_join_get(s, txn, ec, i, &map, &ml);
+        if (store_entry_cache_create(&fc))
+            bad++;
+        else if (store_join_get(s, txn, fc, i, &fmap, &fl) != rc || fl != ml || (ml && memcmp(fmap, map, ml)))
+            bad++;
+        store_entry_cache_destroy(fc);
+        if (rc != (jl ? FZ_OK : FZ_ENOTFOUND) || ml != jl || (jl && memcmp(map, jm, jl)) || (!jl && map))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    {
+        const uint8_t *map;
+        size_t ml;
+        CHECK_EQ_INT(store_join_get(s, txn, ec, 99, &map, &ml), FZ_ENOTFOUND);
+        CHECK_EQ_INT(store_join_get(s, txn, ec, 901, &map, &ml), FZ_ENOTFOUND);
+        CHECK(map == NULL && ml == 0);
+    }
     store_entry d;
     CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_meta_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
@@ -1041,7 +1084,7 @@ TEST(test_entry_blocks)
     MDB_cursor *cur;
     CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_ENTRY), &cur), 0);
     MDB_val k, v;
-    uint32_t next = 100, nblocks = 0, nraw = 0, big = 0;
+    uint32_t next = 100, nblocks = 0, nraw = 0, big = 0, njz = 0;
     MDB_stat ms;
     CHECK_EQ_INT(mdb_env_stat(store_env(s), &ms), 0);
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -1052,14 +1095,17 @@ TEST(test_entry_blocks)
         CHECK(b.n >= 1 && b.n <= STORE_ENTRY_BLOCK);
         CHECK(b.n == 1 || v.mv_size <= ms.ms_psize - 16);
         big += v.mv_size > ms.ms_psize - 16;
-        /* v n, v the metadata's length, the metadata, v the text's raw
+        /* v n, v the metadata's length, the metadata, v the join part's
+         * length, its method byte and the rest of it, v the text's raw
          * length, then the method byte */
         const uint8_t *vend = (const uint8_t *)v.mv_data + v.mv_size, *p;
-        uint64_t mlen;
+        uint64_t mlen, jlen;
         p = fz_varint_get(v.mv_data, vend, &(uint64_t){0});
         const uint8_t *mp = p;
         p = fz_varint_get(p, vend, &mlen);
-        p = fz_varint_get(p + mlen, vend, &(uint64_t){0});
+        const uint8_t *jp = fz_varint_get(p + mlen, vend, &jlen);
+        njz += *jp == STORE_ENTRY_ZSTD;
+        p = fz_varint_get(jp + jlen, vend, &(uint64_t){0});
         nraw += *p == STORE_ENTRY_RAW;
         if (last == 900)
             CHECK_EQ_INT(*p, STORE_ENTRY_RAW);
@@ -1076,6 +1122,9 @@ TEST(test_entry_blocks)
                 file = d.file_id;
             CHECK_EQ_INT(d.file_id, file);
             CHECK(test_entry_lists(next, &d));
+            uint8_t jm[32];
+            size_t jl = test_join(next, jm);
+            CHECK(d.join_len == jl && (jl ? memcmp(d.join, jm, jl) == 0 : d.join == NULL));
             next++;
         }
         /* cut short anywhere, or given another method: damage, never a
@@ -1089,6 +1138,9 @@ TEST(test_entry_blocks)
         memcpy(cp, v.mv_data, v.mv_size);
         cp[mp - (const uint8_t *)v.mv_data]++; /* the metadata one byte longer */
         CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        memcpy(cp, v.mv_data, v.mv_size);
+        cp[jp - (const uint8_t *)v.mv_data] = 7; /* the join part's method */
+        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         nblocks++;
     }
     mdb_cursor_close(cur);
@@ -1096,6 +1148,7 @@ TEST(test_entry_blocks)
     CHECK(nblocks > 20 && nblocks < 400);
     CHECK_EQ_INT(big, 16 + 1); /* the 9000-byte entries and entry 900, each alone */
     CHECK_EQ_INT(nraw, 1);
+    CHECK(njz > nblocks / 2);
     fz_arena_destroy(a);
     mdb_txn_abort(txn);
     /* the metadata is read without the text: with the last byte of block
@@ -1121,6 +1174,48 @@ TEST(test_entry_blocks)
         CHECK_EQ_INT(store_entry_get(s, txn, 900, da, &m), FZ_ECORRUPT);
         CHECK_EQ_INT(store_entry_meta_get(s, txn, 900, da, &m), FZ_OK);
         CHECK_EQ_INT(m.line, 900 * 3 + 1);
+        fz_arena_destroy(da);
+    }
+    {
+        /* the join part of the block after 850 with two bytes of its zstd frame changed:
+         * its maps are damage, its entries' text reads as before */
+        uint8_t kb[4];
+        MDB_val bk = {4, kb}, bv;
+        MDB_cursor *c2;
+        CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_ENTRY), &c2), 0);
+        fz_be32_put(kb, 850);
+        CHECK_EQ_INT(mdb_cursor_get(c2, &bk, &bv, MDB_SET_RANGE), 0);
+        mdb_cursor_close(c2);
+        uint32_t blast = fz_be32_get(bk.mv_data);
+        fz_arena *da = fz_arena_create();
+        uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
+        memcpy(cp, bv.mv_data, bv.mv_size);
+        const uint8_t *vend = cp + bv.mv_size, *p;
+        uint64_t mlen, jlen, rl;
+        p = fz_varint_get(cp, vend, &(uint64_t){0});
+        p = fz_varint_get(p, vend, &mlen);
+        p = fz_varint_get(p + mlen, vend, &jlen);
+        CHECK_EQ_INT(*p, STORE_ENTRY_ZSTD);
+        const uint8_t *z = fz_varint_get(p + 1, vend, &rl);
+        cp[z - cp + 6] ^= 0x55; /* the frame's header and first block header */
+        cp[z - cp + 7] ^= 0x55;
+        store_entry m0, m1;
+        const uint8_t *map;
+        size_t ml;
+        CHECK_EQ_INT(store_entry_get(s, txn, blast, da, &m0), FZ_OK);
+        CHECK_EQ_INT(store_join_get(s, txn, ec, blast - 1, &map, &ml), FZ_OK);
+        bk.mv_data = kb;
+        fz_be32_put(kb, blast);
+        MDB_val nv = {bv.mv_size, cp};
+        CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &nv, 0), 0);
+        store_entry_cache *fc;
+        CHECK_EQ_INT(store_entry_cache_create(&fc), 0);
+        CHECK_EQ_INT(store_join_get(s, txn, fc, blast - 1, &map, &ml), FZ_ECORRUPT);
+        /* the cache holds the part as it was: it is not served */
+        CHECK_EQ_INT(store_join_get(s, txn, ec, blast - 1, &map, &ml), FZ_ECORRUPT);
+        store_entry_cache_destroy(fc);
+        CHECK_EQ_INT(store_entry_get(s, txn, blast, da, &m1), FZ_OK);
+        CHECK(m1.body_len == m0.body_len && memcmp(m1.body, m0.body, m0.body_len) == 0);
         fz_arena_destroy(da);
     }
     mdb_txn_abort(txn);
