@@ -69,9 +69,9 @@
  *                 "join" database held before): a method byte, then
  *                 (method 0) the n entries' maps, each led by v its
  *                 length (0: no bit set), or (method 1) v their length
- *                 and one zstd frame of them (level STORE_ENTRY_LEVEL, as
- *                 below; only when it is smaller, and shrinks them 255x
- *                 at most).  A map is a bitmap over the entry's text
+ *                 and one zstd frame of them (level STORE_ENTRY_LEVEL, its
+ *                 literals not Huffman-coded; only when it is smaller,
+ *                 and shrinks them 255x at most).  A map is a bitmap over the entry's text
  *                 positions, bit p (byte p/8, bit p%8, least significant
  *                 first) set when position p holds a CJK character
  *                 joined to the one at p-1 (a bigram starts at p-1);
@@ -127,10 +127,16 @@
  *             The join maps (version 7), measured on the poetry bench:
  *             as the "join" database they took 1,961 pages (8.0 MB for
  *             3.4 MB of maps, one record each); in the blocks raw, 3.40
- *             MB (+897 entry pages); compressed a block's part at a time,
- *             1.50 MB (+393 pages; levels 1, 9, 19: 1.54, 1.44, 1.40 MB),
- *             read by decompressing that part alone (a few hundred bytes,
- *             cached per reader); in the text's frame they would take
+ *             MB (+897 entry pages, data.mdb 178.4 MB); compressed a
+ *             block's part at a time, 1.52 MB (+393 pages; levels 1, 9,
+ *             19: 1.54, 1.44, 1.40 MB), but a part took 1.38 us to
+ *             decompress and phrases that verify joins in many blocks
+ *             paid for it (5-8ch p99 of fzsearch --batch 0.228 ms against
+ *             0.193 before and 0.174 raw); with its literals stored as
+ *             they are (ZSTD_c_literalCompressionMode off: no Huffman
+ *             tables to build) 1.59 MB and 0.33 us (+415 pages, data.mdb
+ *             176.4 MB).  Read by decompressing that part alone, into the
+ *             reader's cache; in the text's frame the maps would take
  *             1.48 MB, but every read of a map would decompress the text.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
@@ -363,6 +369,9 @@
 
 #include <errno.h>
 #include <xxhash.h>
+/* for ZSTD_c_literalCompressionMode (join parts, ENTRY BLOCKS): a parameter
+ * of zstd's advanced API, set through the stable ZSTD_CCtx_setParameter */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <math.h>
 #include <fcntl.h>
@@ -387,6 +396,7 @@ struct store {
     off_t orig_size;           /* writer: data.mdb's length before LMDB's */
     char datafile[4096 + 16];  /* real path of the data file */
     ZSTD_CCtx *zc;             /* writer: compresses entry blocks (made on first use) */
+    ZSTD_CCtx *zjc;            /* writer: compresses their join parts (made on first use) */
     ZSTD_DCtx *zd;             /* a spare context for decompressing entry blocks, taken and
                                 * given back atomically (readers may share the store) */
 };
@@ -807,6 +817,7 @@ void store_close(store *s)
         close(s->lockfd);
     }
     ZSTD_freeCCtx(s->zc);
+    ZSTD_freeCCtx(s->zjc);
     ZSTD_freeDCtx(s->zd);
     free(s);
 }
@@ -1952,6 +1963,17 @@ static int entry_rec_split(const uint8_t *rec, size_t len, uint64_t x[5], size_t
  * accepts.  FZ_ENOMEM. */
 static int entry_joins_put(store *s, store_entry_writer *w)
 {
+    if (!s->zjc) {
+        /* literals stored as they are (no Huffman tables): a part decodes
+         * 4x faster for 4% more bytes (ENTRY BLOCKS above) */
+        ZSTD_CCtx *zjc = ZSTD_createCCtx();
+        if (!zjc || ZSTD_isError(ZSTD_CCtx_setParameter(zjc, ZSTD_c_compressionLevel, STORE_ENTRY_LEVEL)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(zjc, ZSTD_c_literalCompressionMode, ZSTD_ps_disable))) {
+            ZSTD_freeCCtx(zjc);
+            return FZ_ENOMEM;
+        }
+        s->zjc = zjc;
+    }
     size_t raw = w->jraw.len, bound = ZSTD_compressBound(raw);
     uint8_t hdr[1 + FZ_VARINT_MAX];
     hdr[0] = STORE_ENTRY_ZSTD;
@@ -1960,7 +1982,7 @@ static int entry_joins_put(store *s, store_entry_writer *w)
         return FZ_ENOMEM;
     /* the frame goes after room for its header, then moves up to follow it */
     uint8_t *at = (uint8_t *)w->val.p + w->val.len, *z = at + 2 * FZ_VARINT_MAX + 1;
-    size_t c = ZSTD_compressCCtx(s->zc, z, bound, w->jraw.p, raw, STORE_ENTRY_LEVEL);
+    size_t c = ZSTD_compress2(s->zjc, z, bound, w->jraw.p, raw);
     if (!ZSTD_isError(c) && hl + c < 1 + raw && (uint64_t)c * STORE_ENTRY_MAX_RATIO >= raw) {
         size_t vl = fz_varint_put(at, hl + c);
         memcpy(at + vl, hdr, hl);
