@@ -66,19 +66,15 @@
  *                     by them as in the record above (v nsection ...
  *                     v nauthors ...);
  *               v jlen, jlen bytes of join maps (version 7; what the
- *                 "join" database held before): a method byte, then
- *                 (method 0) the n entries' maps, each led by v its
- *                 length (0: no bit set), or (method 1) v their length
- *                 and one zstd frame of them (level STORE_ENTRY_LEVEL, its
- *                 literals not Huffman-coded; only when it is smaller,
- *                 and shrinks them 255x at most).  A map is a bitmap over the entry's text
- *                 positions, bit p (byte p/8, bit p%8, least significant
- *                 first) set when position p holds a CJK character
- *                 joined to the one at p-1 (a bigram starts at p-1);
- *                 trailing zero bytes dropped.  It answers the ?
- *                 wildcard and the joins of a phrase's dropped bigrams
- *                 (store_join_get: the part alone is decompressed, into
- *                 the reader's cache);
+ *                 "join" database held before): the n entries' maps, each
+ *                 led by v its length (0: no bit set).  A map is a bitmap
+ *                 over the entry's text positions, bit p (byte p/8, bit
+ *                 p%8, least significant first) set when position p holds
+ *                 a CJK character joined to the one at p-1 (a bigram
+ *                 starts at p-1); trailing zero bytes dropped.  It answers
+ *                 the ? wildcard and the joins of a phrase's dropped
+ *                 bigrams (store_join_get: read in place, no
+ *                 decompression);
  *               v raw_len, a method byte, then the text to the value's
  *               end: raw is n titles and bodies (v title_len, title, v
  *               body_len, body, as in the record), each led by v its
@@ -127,17 +123,18 @@
  *             The join maps (version 7), measured on the poetry bench:
  *             as the "join" database they took 1,961 pages (8.0 MB for
  *             3.4 MB of maps, one record each); in the blocks raw, 3.40
- *             MB (+897 entry pages, data.mdb 178.4 MB); compressed a
- *             block's part at a time, 1.52 MB (+393 pages; levels 1, 9,
- *             19: 1.54, 1.44, 1.40 MB), but a part took 1.38 us to
- *             decompress and phrases that verify joins in many blocks
- *             paid for it (5-8ch p99 of fzsearch --batch 0.228 ms against
- *             0.193 before and 0.174 raw); with its literals stored as
- *             they are (ZSTD_c_literalCompressionMode off: no Huffman
- *             tables to build) 1.59 MB and 0.33 us (+415 pages, data.mdb
- *             176.4 MB).  Read by decompressing that part alone, into the
- *             reader's cache; in the text's frame the maps would take
- *             1.48 MB, but every read of a map would decompress the text.
+ *             MB (+897 entry pages; data.mdb 178.4 MB).  Compressed a
+ *             block's part at a time they took 1.52 MB (+393 pages), but
+ *             a part took 1.38 us to decompress and phrases that verify
+ *             joins in many blocks paid for it (5-8ch p99 of fzsearch
+ *             --batch 0.228 ms against 0.193 before, 0.174 raw); with
+ *             literals not Huffman-coded 1.59 MB and 0.33 us a part, the
+ *             650 bench queries as fast as raw, but queries with a ?
+ *             (300 of the 3-8 character ones with their second character
+ *             a ?) 3.79 ms at p99 against 2.69 before and 2.73 raw: a
+ *             wildcard verifies joins in a third of all blocks.  In the
+ *             text's frame the maps would take 1.48 MB, and every read of
+ *             a map would decompress the text.  So they are raw.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
  *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
@@ -369,9 +366,6 @@
 
 #include <errno.h>
 #include <xxhash.h>
-/* for ZSTD_c_literalCompressionMode (join parts, ENTRY BLOCKS): a parameter
- * of zstd's advanced API, set through the stable ZSTD_CCtx_setParameter */
-#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <math.h>
 #include <fcntl.h>
@@ -396,7 +390,6 @@ struct store {
     off_t orig_size;           /* writer: data.mdb's length before LMDB's */
     char datafile[4096 + 16];  /* real path of the data file */
     ZSTD_CCtx *zc;             /* writer: compresses entry blocks (made on first use) */
-    ZSTD_CCtx *zjc;            /* writer: compresses their join parts (made on first use) */
     ZSTD_DCtx *zd;             /* a spare context for decompressing entry blocks, taken and
                                 * given back atomically (readers may share the store) */
 };
@@ -817,7 +810,6 @@ void store_close(store *s)
         close(s->lockfd);
     }
     ZSTD_freeCCtx(s->zc);
-    ZSTD_freeCCtx(s->zjc);
     ZSTD_freeDCtx(s->zd);
     free(s);
 }
@@ -1629,69 +1621,30 @@ static int entry_block_meta_open(const void *val, size_t len, uint32_t last, int
             return FZ_ECORRUPT;
     if (all && w.p != mend)
         return FZ_ECORRUPT;
-    /* then the join part (opened by entry_joins_open), then the text */
+    /* then the join maps: n of them fill their part exactly */
     uint64_t jlen;
     const uint8_t *j = fz_varint_get(mend, end, &jlen);
     if (!j || jlen > (uint64_t)(end - j))
         return FZ_ECORRUPT;
-    b->p = p;
-    b->end = mend;
-    b->jz = j;
-    b->jzend = j + jlen;
-    b->j = b->jend = NULL;
-    b->lists = NULL;
-    b->line = 0;
-    b->i = 0;
-    *text = b->jzend;
-    return FZ_OK;
-}
-
-/* Opens the join part of b's block (ENTRY BLOCKS above): b->j, b->jend
- * become its n maps, each led by its length, which fill them exactly: in
- * the value when they are stored raw, else decompressed with dc (NULL: a
- * context for the call) into out when given, else into arena. */
-static int entry_joins_open(ZSTD_DCtx *dc, store_entry_block *b, fz_arena *arena, fz_buf *out)
-{
-    const uint8_t *p = b->jz, *end = b->jzend;
-    if (p >= end)
-        return FZ_ECORRUPT;
-    uint8_t method = *p++;
-    if (method == STORE_ENTRY_RAW) {
-        b->j = p;
-        b->jend = end;
-    } else if (method == STORE_ENTRY_ZSTD) {
-        uint64_t rawlen;
-        if (!(p = fz_varint_get(p, end, &rawlen)) || rawlen == 0 ||
-            rawlen > (uint64_t)(end - p) * STORE_ENTRY_MAX_RATIO)
-            return FZ_ECORRUPT;
-        uint8_t *raw;
-        if (out) {
-            out->len = 0;
-            if (fz_buf_reserve(out, (size_t)rawlen))
-                return FZ_ENOMEM;
-            raw = (uint8_t *)out->p;
-        } else if (!(raw = fz_arena_alloc(arena, (size_t)rawlen))) {
-            return FZ_ENOMEM;
-        }
-        size_t got = dc ? ZSTD_decompressDCtx(dc, raw, (size_t)rawlen, p, (size_t)(end - p))
-                        : ZSTD_decompress(raw, (size_t)rawlen, p, (size_t)(end - p));
-        if (ZSTD_isError(got) || got != rawlen)
-            return FZ_ECORRUPT;
-        if (out)
-            out->len = (size_t)rawlen;
-        b->j = raw;
-        b->jend = raw + rawlen;
-    } else {
-        return FZ_ECORRUPT;
-    }
-    store_entry_block w = *b;
-    for (uint32_t i = 0; i < b->n; i++) {
+    w.j = j;
+    w.jend = j + jlen;
+    for (uint64_t i = 0; i < n && all; i++) {
         const uint8_t *m;
         size_t ml;
         if (entry_join_step(&w, &m, &ml))
             return FZ_ECORRUPT;
     }
-    return w.j == w.jend ? FZ_OK : FZ_ECORRUPT;
+    if (all && w.j != w.jend)
+        return FZ_ECORRUPT;
+    b->p = p;
+    b->end = mend;
+    b->j = j;
+    b->jend = j + jlen;
+    b->lists = NULL;
+    b->line = 0;
+    b->i = 0;
+    *text = b->jend;
+    return FZ_OK;
 }
 
 /* Opens the text part [p, end) of b's block: v raw_len, the method byte,
@@ -1757,8 +1710,6 @@ int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena 
 {
     const uint8_t *text;
     int rc = entry_block_meta_open(val, len, last, 1, b, &text);
-    if (!rc)
-        rc = entry_joins_open(NULL, b, arena, NULL);
     return rc ? rc : entry_text_open(NULL, text, (const uint8_t *)val + len, arena, NULL, b);
 }
 
@@ -1778,9 +1729,7 @@ int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e
     if (b->i >= b->n)
         return FZ_ENOTFOUND;
     e->id = b->first + b->i++;
-    e->join = NULL;
-    e->join_len = 0;
-    if (entry_meta_step(b, e) || (b->j && entry_join_step(b, &e->join, &e->join_len)))
+    if (entry_meta_step(b, e) || entry_join_step(b, &e->join, &e->join_len))
         return FZ_ECORRUPT;
     const uint8_t *p = get_strs(b->lists, b->end, arena, &e->nsection, &e->section, &e->section_len);
     if (!p || !get_strs(p, b->end, arena, &e->nauthors, &e->authors, &e->author_len))
@@ -1839,10 +1788,6 @@ struct store_entry_cache {
     fz_buf text; /* its text, decompressed */
     uint32_t last;
     int valid;
-    fz_buf jz;   /* the compressed join part of block jlast (jvalid set) */
-    fz_buf joins; /* its join maps, decompressed */
-    uint32_t jlast;
-    int jvalid;
 };
 
 int store_entry_cache_create(store_entry_cache **out)
@@ -1864,8 +1809,6 @@ void store_entry_cache_destroy(store_entry_cache *c)
     ZSTD_freeDCtx(c->dc);
     fz_buf_free(&c->val);
     fz_buf_free(&c->text);
-    fz_buf_free(&c->jz);
-    fz_buf_free(&c->joins);
     free(c);
 }
 
@@ -1917,7 +1860,9 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
     const uint8_t *rec;
     size_t rlen;
     for (; b.first + b.i < id; b.i++) {
-        if (entry_meta_step(&b, NULL))
+        const uint8_t *map;
+        size_t ml;
+        if (entry_meta_step(&b, NULL) || entry_join_step(&b, &map, &ml))
             return FZ_ECORRUPT;
         if (b.t)
             entry_text_step(&b, &rec, &rlen);
@@ -1955,46 +1900,6 @@ static int entry_rec_split(const uint8_t *rec, size_t len, uint64_t x[5], size_t
         return -1;
     *le = (size_t)(p - rec);
     return 0;
-}
-
-/* Appends the join part of w->jraw's maps to w->val: v its length, then
- * the method byte and the maps raw, or v their length and their zstd
- * frame when that is smaller and does not shrink them past what a reader
- * accepts.  FZ_ENOMEM. */
-static int entry_joins_put(store *s, store_entry_writer *w)
-{
-    if (!s->zjc) {
-        /* literals stored as they are (no Huffman tables): a part decodes
-         * 4x faster for 4% more bytes (ENTRY BLOCKS above) */
-        ZSTD_CCtx *zjc = ZSTD_createCCtx();
-        if (!zjc || ZSTD_isError(ZSTD_CCtx_setParameter(zjc, ZSTD_c_compressionLevel, STORE_ENTRY_LEVEL)) ||
-            ZSTD_isError(ZSTD_CCtx_setParameter(zjc, ZSTD_c_literalCompressionMode, ZSTD_ps_disable))) {
-            ZSTD_freeCCtx(zjc);
-            return FZ_ENOMEM;
-        }
-        s->zjc = zjc;
-    }
-    size_t raw = w->jraw.len, bound = ZSTD_compressBound(raw);
-    uint8_t hdr[1 + FZ_VARINT_MAX];
-    hdr[0] = STORE_ENTRY_ZSTD;
-    size_t hl = 1 + fz_varint_put(hdr + 1, raw);
-    if (fz_buf_reserve(&w->val, 2 * FZ_VARINT_MAX + 1 + (bound > raw ? bound : raw)))
-        return FZ_ENOMEM;
-    /* the frame goes after room for its header, then moves up to follow it */
-    uint8_t *at = (uint8_t *)w->val.p + w->val.len, *z = at + 2 * FZ_VARINT_MAX + 1;
-    size_t c = ZSTD_compress2(s->zjc, z, bound, w->jraw.p, raw);
-    if (!ZSTD_isError(c) && hl + c < 1 + raw && (uint64_t)c * STORE_ENTRY_MAX_RATIO >= raw) {
-        size_t vl = fz_varint_put(at, hl + c);
-        memcpy(at + vl, hdr, hl);
-        memmove(at + vl + hl, z, c);
-        w->val.len += vl + hl + c;
-    } else {
-        size_t vl = fz_varint_put(at, 1 + raw);
-        at[vl] = STORE_ENTRY_RAW;
-        memcpy(at + vl + 1, w->jraw.p, raw);
-        w->val.len += vl + 1 + raw;
-    }
-    return FZ_OK;
 }
 
 /* Makes w->val the block value of w's first m pending records (ENTRY
@@ -2036,7 +1941,8 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m)
     }
     size_t raw = w->traw.len, bound = ZSTD_compressBound(raw);
     if (rc || fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, w->mraw.len) ||
-        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || entry_joins_put(s, w) || fz_buf_varint(&w->val, raw) ||
+        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || fz_buf_varint(&w->val, w->jraw.len) ||
+        fz_buf_append(&w->val, w->jraw.p, w->jraw.len) || fz_buf_varint(&w->val, raw) ||
         fz_buf_reserve(&w->val, 1 + (bound > raw ? bound : raw)))
         return 0;
     uint8_t *v = (uint8_t *)w->val.p + w->val.len;
@@ -2410,7 +2316,7 @@ int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v)
 
 /* ---- joins ---- */
 
-int store_join_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, const uint8_t **map, size_t *len)
+int store_join_get(store *s, MDB_txn *txn, uint32_t id, const uint8_t **map, size_t *len)
 {
     *map = NULL;
     *len = 0;
@@ -2422,24 +2328,6 @@ int store_join_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, co
     store_entry_block b;
     const uint8_t *text;
     if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, 0, &b, &text)))
-        return rc;
-    size_t jzlen = (size_t)(b.jzend - b.jz);
-    if (jzlen && b.jz[0] == STORE_ENTRY_RAW) {
-        rc = entry_joins_open(NULL, &b, NULL, NULL);
-    } else if (c->jvalid && c->jlast == last && c->jz.len == jzlen && memcmp(c->jz.p, b.jz, jzlen) == 0) {
-        /* the join part the cache holds, byte for byte: its maps are checked */
-        b.j = (const uint8_t *)c->joins.p;
-        b.jend = b.j + c->joins.len;
-    } else {
-        c->jvalid = 0;
-        rc = entry_joins_open(c->dc, &b, NULL, &c->joins);
-        c->jz.len = 0;
-        if (!rc && fz_buf_append(&c->jz, b.jz, jzlen) == 0) {
-            c->jlast = last;
-            c->jvalid = 1;
-        }
-    }
-    if (rc)
         return rc;
     for (uint32_t i = b.first; i <= id; i++)
         if (entry_join_step(&b, map, len))

@@ -142,8 +142,8 @@ typedef struct {
     size_t nsection; const char **section; size_t *section_len;
     size_t nauthors; const char **authors; size_t *author_len;
     const uint8_t *join; size_t join_len; /* its join map (store_join_get), not part of a record:
-                                             set by store_entry_block_next only (NULL, 0
-                                             elsewhere and when it has none) */
+                                             set by the readers of blocks (in the value;
+                                             NULL, 0 when it has none or from a record) */
 } store_entry;
 
 /* Appends e's record to out: its strings in the text code of store.c
@@ -228,9 +228,7 @@ typedef struct {
     const uint8_t *p, *end;   /* the records' metadata left (in the value) */
     const uint8_t *lists;     /* the sections and authors of the record before p's (NULL: none yet) */
     const uint8_t *t, *tend;  /* their titles and bodies left (in the value or in the arena) */
-    const uint8_t *jz, *jzend; /* the block's join part (in the value) */
-    const uint8_t *j, *jend;  /* their join maps left (in the value or in the arena; NULL
-                                 when not opened: store_entry_get reads none) */
+    const uint8_t *j, *jend;  /* their join maps left (in the value) */
     uint32_t file_id, line;   /* the block's file; the line of the record before */
     uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
 } store_entry_block;
@@ -359,16 +357,12 @@ static inline size_t store_tf_put(uint8_t *out, uint32_t tf_title, uint32_t tf_b
  * Bit p of entry id's join map is set when text position p holds a CJK
  * character joined to the one at p-1 (a bigram starts at p-1).  The ?
  * wildcard and the joins a phrase's dropped bigrams leave are answered from
- * it.  It is kept in the entry's block, apart from the text (ENTRY
- * BLOCKS in store.c): its block's join part, a few hundred bytes, is
- * decompressed into the cache c (not NULL; one per thread, as for
- * store_entry_get_cached), and only when c does not hold that part
- * already (compared byte for byte).  *map points into c or into LMDB,
- * valid until the next call with c or the end of the transaction;
- * FZ_ENOTFOUND when the entry has no bit set or does not exist (*map
- * NULL, *len 0); FZ_ECORRUPT when its block's join part does not decode
- * to n maps; FZ_ENOMEM. */
-int store_join_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, const uint8_t **map, size_t *len);
+ * it.  It is kept in the entry's block, outside the compressed text
+ * (ENTRY BLOCKS in store.c), so reading it decompresses nothing.  *map
+ * points into LMDB (valid until the transaction ends); FZ_ENOTFOUND when
+ * the entry has no bit set or does not exist (*map NULL, *len 0);
+ * FZ_ECORRUPT when its block's metadata or maps do not walk to it. */
+int store_join_get(store *s, MDB_txn *txn, uint32_t id, const uint8_t **map, size_t *len);
 static inline int store_join_bit(const uint8_t *map, size_t len, uint32_t pos)
 {
     return pos / 8 < len && (map[pos / 8] >> (pos % 8) & 1);

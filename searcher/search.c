@@ -487,7 +487,7 @@ static int phrase_verify(ctx *x, node *n, uint32_t doc, uint32_t start)
     if (n->nwild || n->njoins) {
         const uint8_t *map;
         size_t len;
-        int rc = store_join_get(x->s->st, x->txn, x->s->cache, doc, &map, &len);
+        int rc = store_join_get(x->s->st, x->txn, doc, &map, &len);
         if (rc && rc != FZ_ENOTFOUND) {
             x->err = rc;
             return 0;

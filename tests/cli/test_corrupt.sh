@@ -198,8 +198,8 @@ damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
 # v n, v the metadata's length, the metadata (v file, then per entry
 # v zigzag line delta, v kind, v title_npos, v npos, v shared, and unless
-# shared its sections and authors), v the join part's length, its method
-# (0 raw, 1 zstd) and n join maps, each led by v length, v the text's raw
+# shared its sections and authors), v the join part's length and n join
+# maps, each led by v length, v the text's raw
 # length, its method, then the text: n titles and bodies, each led by v
 # length.  meta1 FILE: one entry of file FILE at line 1 with no sections or
 # authors; SAME: one more like it; JN1, JN2: the join parts of one and two
@@ -208,8 +208,8 @@ ekey=$("$POKE" "$DB" next entry 00000000 | cut -d' ' -f1)
 elast=$(printf '%d' "0x$ekey")
 meta1() { printf '%02x02000000000000' "$1"; }
 SAME=0000000001
-JN1=020000
-JN2=03000000
+JN1=0100
+JN2=020000
 TEXT1=020000
 blk1() { printf '0108%s%s0300%s' "$(meta1 "$1")" "$JN1" "$TEXT1"; }
 blk2() { printf '020d%s%s%s0600%s%s' "$(meta1 "$1")" "$SAME" "$JN2" "$TEXT1" "$TEXT1"; }
@@ -230,14 +230,13 @@ damage "entry block: a title does not decode" "entry $elast: does not decode" pu
 damage "entry blocks overlap" "overlaps the block before it" put entry "$(printf '%08x' $((elast + 1)))" "$(blk2 0)"
 damage "entry block of another file" "entry $((elast + 2))" put entry "$(printf '%08x' $((elast + 2)))" "$(blk1 1)"
 # join parts: a map that joins beyond the entry's length (0), one that
-# joins position 0, one that ends in a zero byte, one map too many, zstd
-# data that does not decode, an unknown method
-damage "join map beyond the entry" "entry $elast: its join map joins position 1, beyond its length 0" put entry "$ekey" "0108$(meta1 0)030001020300$TEXT1"
-damage "join map of position 0" "entry $elast: its join map joins position 0" put entry "$ekey" "0108$(meta1 0)030001010300$TEXT1"
-damage "join map ends in a zero byte" "entry $elast: its join map ends in a zero byte" put entry "$ekey" "0108$(meta1 0)04000202000300$TEXT1"
-damage "join part: a map too many" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)030000000300$TEXT1"
-damage "join part: zstd data damaged" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)05010228b52f0300$TEXT1"
-damage "join part: unknown method" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0202000300$TEXT1"
+# joins position 0, one that ends in a zero byte, one map too many, a map
+# longer than its part
+damage "join map beyond the entry" "entry $elast: its join map joins position 1, beyond its length 0" put entry "$ekey" "0108$(meta1 0)0201020300$TEXT1"
+damage "join map of position 0" "entry $elast: its join map joins position 0" put entry "$ekey" "0108$(meta1 0)0201010300$TEXT1"
+damage "join map ends in a zero byte" "entry $elast: its join map ends in a zero byte" put entry "$ekey" "0108$(meta1 0)030202000300$TEXT1"
+damage "join part: a map too many" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0200000300$TEXT1"
+damage "join part: a map past its end" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0205000300$TEXT1"
 damage "kind list deleted" "in no kind list" dels post "6b"
 damage "dlen changed" "dlen: entry 0 has length" put dlen 00000000 "$(printf '%08192d' 0)"
 damage "dlen chunk short" "dlen: chunk 0 has 4 bytes" put dlen 00000000 01000000

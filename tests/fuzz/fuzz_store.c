@@ -19,8 +19,7 @@
  *         next four bytes.  store_entry_block_open either fails or the
  *         block walks with store_entry_block_next through n consecutive
  *         ids ending at last, each record decoding or failing alone, each
- *         with its join map (raw or decompressed at open: none, or one of
- *         at least one byte).
+ *         with its join map (none, or one of at least one byte).
  *   odd:  a posting block whose first id is the next four bytes.
  *         store_block_open either fails or the block walks with
  *         store_block_next through ascending ids within [first, last],
