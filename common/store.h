@@ -143,7 +143,8 @@ typedef struct {
     size_t nauthors; const char **authors; size_t *author_len;
     const uint8_t *join; size_t join_len; /* its join map (store_join_get), not part of a record:
                                              set by the readers of blocks (in the value;
-                                             NULL, 0 when it has none or from a record) */
+                                             NULL, 0 when it has none, from a record and
+                                             from store_entry_meta_get) */
 } store_entry;
 
 /* Appends e's record to out: its strings in the text code of store.c
@@ -228,7 +229,7 @@ typedef struct {
     const uint8_t *p, *end;   /* the records' metadata left (in the value) */
     const uint8_t *lists;     /* the sections and authors of the record before p's (NULL: none yet) */
     const uint8_t *t, *tend;  /* their titles and bodies left (in the value or in the arena) */
-    const uint8_t *j, *jend;  /* their join maps left (in the value) */
+    const uint8_t *j, *jend;  /* their join maps left (in the value; NULL: not read) */
     uint32_t file_id, line;   /* the block's file; the line of the record before */
     uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
 } store_entry_block;
