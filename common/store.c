@@ -40,13 +40,15 @@
  *             shared corpus (a yearbook chapter, three classical heads),
  *             each group's shares weighing the same (tools/charrank.py;
  *             printable ASCII, tab and newline always ranked).  Measured
- *             (zstd level 3, blocks of 2,500 characters): on the held-out
- *             odd poetry files 16.08 MB against 20.66 MB in version 6's
- *             code of two bytes by code-point range (0.778), on the
- *             gazetteer samples 0.816; a ranking of the poetry files
- *             alone gave 0.755 on poetry but 1.023 on the gazetteers.
- *             224 one-byte ranks: 192 gave 0.784, 240 0.789 (a shorter
- *             two-byte list).  A static list rather than one per index:
+ *             (store_entry_encode on chunks of 2,500 characters, zstd
+ *             level 3): on the held-out odd poetry files 16.12 MB against
+ *             20.69 MB in version 6's code of two bytes by code-point
+ *             range (0.779; the even files it was counted on 0.779 too),
+ *             on the gazetteer samples 123.0 KB against 150.8 (0.816;
+ *             counted on them, too small to hold out); a ranking of the
+ *             poetry files alone gave 0.755 on poetry but 1.023 on the
+ *             gazetteers.  224 one-byte ranks: 192 gave 0.784, 240 0.789
+ *             (a shorter two-byte list).  A static list rather than one per index:
  *             a reader needs no table from the index, the list costs no
  *             bytes in it and cannot be damaged.
  *
@@ -136,8 +138,8 @@
  *             text's frame the maps would take 1.48 MB, and every read of
  *             a map would decompress the text.  So they are raw.
  *             Reading an entry (version 7): a block now holds 34 entries
- *             on average (30 before) but decompresses to 4.1 KB of text
- *             (4.7 before); a random entry read took 9.7-15.6 us against
+ *             on average (30 before) and decompresses to 3.9 KB of text
+ *             (4.6 before); a random entry read took 9.7-15.6 us against
  *             11.2-18.1 us in version 6 (the same loaded machine, best of
  *             5 x 200,000 reads, alternating).  A frame flushed every 2 KB
  *             (1 KB) of text, so that a reader could stop after its
