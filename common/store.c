@@ -1321,20 +1321,19 @@ int store_stats_put(store *s, MDB_txn *txn, const store_stats *st)
 _Static_assert(TEXT_RANK_N > TEXT_ONE && TEXT_RANK_N <= TEXT_ONE + (TEXT_ASTRAL - TEXT_ONE) * 256,
                "the ranking does not fit the text code");
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* The rank of cp, or -1 when it has none. */
 static int32_t text_rank(uint32_t cp)
 {
     if (cp < 0x10000)
         return (int32_t)text_bmp_rank[cp] - 1;
-    size_t lo = 0, hi = TEXT_ASTRAL_N;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (text_astral_cp[mid] < cp)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return text_astral_cp[lo] == cp ? (int32_t)text_astral_rank[lo] : -1;
+    const uint32_t *at = bsearch(&cp, text_astral_cp, TEXT_ASTRAL_N, sizeof cp, cmp_u32);
+    return at ? (int32_t)text_astral_rank[at - text_astral_cp] : -1;
 }
 
 /* The length of the UTF-8 sequence at p (at most n bytes) when it is a
