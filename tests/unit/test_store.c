@@ -165,6 +165,7 @@ TEST(test_text_code)
     CHECK_EQ_INT(code_len("\xF4\x8F\xBF\xBD", 4, a), 4);
     CHECK_EQ_INT(code_len("\x80", 1, a), 2);
     CHECK_EQ_INT(code_len("\xF8\x88\x80\x80", 4, a), 8);
+    CHECK_EQ_INT(code_len("\xF9\xA7\xA3\x9C", 4, a), 8); /* not U+678DC */
     CHECK_EQ_INT(code_len("\xFF", 1, a), 2);
     CHECK_EQ_INT(code_len("\xE4\xB8", 2, a), 4);
     CHECK_EQ_INT(code_len("\xC0\xAF", 2, a), 4);
