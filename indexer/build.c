@@ -58,7 +58,6 @@ static size_t default_mem(void)
     return m;
 }
 #define BUILD_MAX_WORKERS 4
-#define QUEUE_MAX 4
 #define TERM_INLINE 16
 
 /* Postings gather in chunks carved from large slabs; a document record
@@ -184,16 +183,23 @@ typedef struct {
     char term[256];
 } runrd;
 
-/* A file waiting for a worker. */
-typedef struct {
-    char *path;
-    char *text;
-    size_t len;
-    uint64_t nbytes;
-    int64_t mtime;
-    char encoding[24];
-    int done;                /* workers finished with it */
-} job;
+/* The analysed files on their way to a worker (see route_token): chunks
+ * of items the main thread fills and the worker reads and frees, in order.
+ * An item never straddles two chunks.  Items: R_FILE (a file begins: its
+ * path, size, mtime and encoding), R_TOK (a token of the worker's share:
+ * field, length, hash, position, term bytes), R_ENT (the entry whose
+ * tokens came before ends: its body's first position, its length, and for
+ * worker 0 its encoded record and join map), R_END (the file ends: its
+ * volume title). */
+typedef struct rchunk {
+    struct rchunk *next;
+    size_t len, size;
+    uint8_t data[];
+} rchunk;
+
+enum { R_FILE = 1, R_TOK, R_ENT, R_END };
+#define RCHUNK (256u << 10)      /* bytes of a chunk (more for a longer item) */
+#define RQ_CAP (8u << 20)        /* bytes a worker may have unread before the main thread waits */
 
 /* The block joiner: consecutive blocks of a term (from successive
  * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
@@ -244,9 +250,12 @@ typedef struct worker {
     struct build *b;
     pthread_t th;
     int started;
-    int part, nparts;        /* this worker keeps the terms with hash % nparts == part */
+    int part;                /* this worker keeps the terms with hash % workers == part */
     int keeps_entries;       /* writes the entry records (worker 0, and the main thread's) */
-    uint64_t next_seq;       /* next job to take */
+    int routes;              /* the router (build.rw): analyses files for the workers */
+    rchunk *rq_head, *rq_tail; /* analysed files to read (under the build's mutex) */
+    size_t rq_held;          /* bytes of those chunks */
+    size_t files_ended;      /* files whose R_END it has read */
     tok_analyzer *tok;
     parse_ctx *parse;
     /* term dictionary, cleared at every flush */
@@ -318,9 +327,10 @@ struct build {
     pthread_mutex_t mu;
     pthread_cond_t cv_job, cv_idle;
     int mu_ok;
-    job queue[QUEUE_MAX];    /* every worker handles every job (each keeps its share of terms) */
-    uint64_t head_seq, tail_seq;
-    int busy;                /* workers processing a job */
+    worker *rw;              /* the router: parses and analyses each file once, on the
+                              * main thread, and sends each worker its share */
+    rchunk *fill[BUILD_MAX_WORKERS]; /* the router: the chunk being filled per worker */
+    int busy;                /* workers reading a chunk (or sorting, preparing) */
     int stop;
     int sort_req;            /* workers: sort your terms for a flush */
     int sorted_n;
@@ -478,6 +488,39 @@ static int drain_tokens(worker *w)
     return rc;
 }
 
+/* Queues a token of the worker's share (its hash h) to be interned. */
+static int queue_token(worker *w, int field, const char *term, size_t tn, uint32_t h, uint32_t pos)
+{
+    int rc;
+    if (tn > TERM_INLINE) { /* long words skip the queue, in order */
+        if ((rc = drain_tokens(w)))
+            return rc;
+        return take_token(w, field, term, tn, h, pos);
+    }
+    if (w->pend_n == PEND && (rc = take_oldest(w)))
+        return rc;
+    pend_tok *q = &w->pend[(w->pend_head + w->pend_n) % PEND];
+    q->h = h;
+    q->pos = pos;
+    q->field = (uint8_t)field;
+    q->len = (uint8_t)tn;
+    memcpy(q->term, term, tn);
+    w->pend_n++;
+    if (w->nslots) {
+        __builtin_prefetch(&w->slots[h & (w->nslots - 1)]);
+        /* half the queue back, the slot has arrived: fetch its term */
+        if (w->pend_n > PEND / 2) {
+            const pend_tok *m = &w->pend[(w->pend_head + w->pend_n - 1 - PEND / 2) % PEND];
+            uint64_t sl = w->slots[m->h & (w->nslots - 1)];
+            if (sl && (uint32_t)(sl >> 32) == m->h && (uint32_t)sl - 1 < w->nterms)
+                __builtin_prefetch(&w->terms[(uint32_t)sl - 1]);
+        }
+    }
+    return 0;
+}
+
+static int route_token(worker *r, int field, const char *term, size_t tn, uint32_t h, uint32_t pos);
+
 static int on_token(void *ctx, const tok_token *t)
 {
     worker *w = ctx;
@@ -495,34 +538,9 @@ static int on_token(void *ctx, const tok_token *t)
     }
     size_t tn = t->term_len > 255 ? 255 : t->term_len;
     uint32_t h = hash_term(w->cur_field, t->term, tn);
-    if (w->nparts > 1 && h % (uint32_t)w->nparts != (uint32_t)w->part)
-        return 0;
-    int rc;
-    if (tn > TERM_INLINE) { /* long words skip the queue, in order */
-        if ((rc = drain_tokens(w)))
-            return rc;
-        return take_token(w, w->cur_field, t->term, tn, h, t->pos);
-    }
-    if (w->pend_n == PEND && (rc = take_oldest(w)))
-        return rc;
-    pend_tok *q = &w->pend[(w->pend_head + w->pend_n) % PEND];
-    q->h = h;
-    q->pos = t->pos;
-    q->field = (uint8_t)w->cur_field;
-    q->len = (uint8_t)tn;
-    memcpy(q->term, t->term, tn);
-    w->pend_n++;
-    if (w->nslots) {
-        __builtin_prefetch(&w->slots[h & (w->nslots - 1)]);
-        /* half the queue back, the slot has arrived: fetch its term */
-        if (w->pend_n > PEND / 2) {
-            const pend_tok *m = &w->pend[(w->pend_head + w->pend_n - 1 - PEND / 2) % PEND];
-            uint64_t sl = w->slots[m->h & (w->nslots - 1)];
-            if (sl && (uint32_t)(sl >> 32) == m->h && (uint32_t)sl - 1 < w->nterms)
-                __builtin_prefetch(&w->terms[(uint32_t)sl - 1]);
-        }
-    }
-    return 0;
+    if (w->routes)
+        return route_token(w, w->cur_field, t->term, tn, h, t->pos);
+    return queue_token(w, w->cur_field, t->term, tn, h, t->pos);
 }
 
 /* Memory from the worker's slabs (freed with them). */
@@ -751,44 +769,23 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     return drain_tokens(w);
 }
 
-static int on_record(void *ctx, const parse_entry *pe)
+static int route_entry(worker *r, uint32_t title_end, uint32_t npos);
+
+/* Ends the worker's entry whose tokens it has taken: its postings (as the
+ * next local id), and with keeps_entries its record enc (elen bytes) and
+ * join map (jlen bytes) into the current file's records. */
+static int entry_done(worker *w, uint32_t title_end, uint32_t npos, const void *enc, size_t elen,
+                      const void *join, size_t jlen)
 {
-    worker *w = ctx;
     uint32_t doc = w->nent;
     if (doc >= UINT32_MAX / 2)
         return FZ_ELIMIT;
-    size_t ns = pe->nsection < 64 ? pe->nsection : 64, na = pe->nauthors < 64 ? pe->nauthors : 64;
-    size_t seclen[64], auth_len[64];
-    for (size_t i = 0; i < ns; i++)
-        seclen[i] = strlen(pe->section[i]);
-    for (size_t i = 0; i < na; i++)
-        auth_len[i] = strlen(pe->authors[i]);
-    uint32_t title_end, npos;
-    int rc = analyze_record(w, pe->title, pe->title_len, pe->body, pe->body_len, pe->authors, auth_len, na,
-                            pe->section, seclen, ns, pe->kind, &title_end, &npos);
-    if (rc || (rc = flush_entry_tokens(w, doc, title_end, npos)))
+    int rc = flush_entry_tokens(w, doc, title_end, npos);
+    if (rc)
         return rc;
-    store_entry e = {0};
-    e.file_id = 0; /* set when written */
-    e.line = pe->line;
-    e.kind = (uint8_t)pe->kind;
-    e.title_npos = title_end;
-    e.npos = npos;
-    e.title = pe->title;
-    e.title_len = pe->title_len;
-    e.body = pe->body;
-    e.body_len = pe->body_len;
-    e.nsection = ns;
-    e.section = (const char **)pe->section;
-    e.section_len = seclen;
-    e.nauthors = na;
-    e.authors = (const char **)pe->authors;
-    e.author_len = auth_len;
-    w->enc.len = 0;
     fz_buf *recs = &w->files[w->nfiles - 1].recs;
-    if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(recs, w->enc.len) ||
-                             fz_buf_append(recs, w->enc.p, w->enc.len) || fz_buf_varint(recs, w->join.len) ||
-                             fz_buf_append(recs, w->join.p, w->join.len)))
+    if (w->keeps_entries && (fz_buf_varint(recs, elen) || fz_buf_append(recs, enc, elen) ||
+                             fz_buf_varint(recs, jlen) || fz_buf_append(recs, join, jlen)))
         return FZ_ENOMEM;
     if (w->nent == w->dlen_cap) {
         size_t cap = w->dlen_cap ? w->dlen_cap * 2 : 4096;
@@ -801,8 +798,48 @@ static int on_record(void *ctx, const parse_entry *pe)
     w->dlen[w->nent] = npos;
     __atomic_store_n(&w->nent, w->nent + 1, __ATOMIC_RELAXED); /* read by build_added */
     w->sumlen += npos;
-    __atomic_add_fetch(&w->post_bytes, w->enc.len + 8, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->post_bytes, elen + 8, __ATOMIC_RELAXED);
     return FZ_OK;
+}
+
+static int on_record(void *ctx, const parse_entry *pe)
+{
+    worker *w = ctx;
+    size_t ns = pe->nsection < 64 ? pe->nsection : 64, na = pe->nauthors < 64 ? pe->nauthors : 64;
+    size_t seclen[64], auth_len[64];
+    for (size_t i = 0; i < ns; i++)
+        seclen[i] = strlen(pe->section[i]);
+    for (size_t i = 0; i < na; i++)
+        auth_len[i] = strlen(pe->authors[i]);
+    uint32_t title_end, npos;
+    int rc = analyze_record(w, pe->title, pe->title_len, pe->body, pe->body_len, pe->authors, auth_len, na,
+                            pe->section, seclen, ns, pe->kind, &title_end, &npos);
+    if (rc)
+        return rc;
+    w->enc.len = 0;
+    if (w->keeps_entries) {
+        store_entry e = {0};
+        e.file_id = 0; /* set when written */
+        e.line = pe->line;
+        e.kind = (uint8_t)pe->kind;
+        e.title_npos = title_end;
+        e.npos = npos;
+        e.title = pe->title;
+        e.title_len = pe->title_len;
+        e.body = pe->body;
+        e.body_len = pe->body_len;
+        e.nsection = ns;
+        e.section = (const char **)pe->section;
+        e.section_len = seclen;
+        e.nauthors = na;
+        e.authors = (const char **)pe->authors;
+        e.author_len = auth_len;
+        if (store_entry_encode(&e, &w->enc))
+            return FZ_ENOMEM;
+    }
+    if (w->routes)
+        return route_entry(w, title_end, npos);
+    return entry_done(w, title_end, npos, w->enc.p, w->enc.len, w->join.p, w->join.len);
 }
 
 static int begin_wfile(worker *w, const char *path, uint64_t nbytes, int64_t mtime, const char *enc)
@@ -847,6 +884,193 @@ static int end_wfile(worker *w, const char *volume, size_t len)
 static const char *parsed_volume(const worker *w)
 {
     return parse_volume(w->parse);
+}
+
+/* ------------------------------------------------------------- routing */
+
+/* The router (build.rw, on the main thread) parses and analyses each file
+ * once and sends every worker its share of the tokens (hash % workers, as
+ * the worker would have kept them) with the entries' ends, in the order of
+ * the text: each worker takes the same tokens in the same order as if it
+ * had analysed the file itself, so the index is the same. */
+
+/* Hands the chunk being filled for worker part over to it, first waiting
+ * while that worker has RQ_CAP bytes unread (it reads on, failed or not). */
+static void route_push(build *b, int part)
+{
+    rchunk *c = b->fill[part];
+    if (!c || !c->len)
+        return;
+    b->fill[part] = NULL;
+    worker *w = &b->w[part];
+    pthread_mutex_lock(&b->mu);
+    while (w->rq_held >= RQ_CAP && !b->stop)
+        pthread_cond_wait(&b->cv_idle, &b->mu);
+    if (w->rq_tail)
+        w->rq_tail->next = c;
+    else
+        w->rq_head = c;
+    w->rq_tail = c;
+    w->rq_held += c->size;
+    pthread_cond_broadcast(&b->cv_job);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Room for an item of n bytes for worker part; NULL when out of memory. */
+static uint8_t *route_room(build *b, int part, size_t n)
+{
+    rchunk *c = b->fill[part];
+    if (c && c->size - c->len >= n)
+        return c->data + c->len;
+    route_push(b, part);
+    if (!(c = b->fill[part])) {
+        size_t size = n > RCHUNK ? n : RCHUNK;
+        if (!(c = malloc(sizeof *c + size)))
+            return NULL;
+        c->next = NULL;
+        c->len = 0;
+        c->size = size;
+        b->fill[part] = c;
+    }
+    return c->data + c->len;
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static int route_token(worker *r, int field, const char *term, size_t tn, uint32_t h, uint32_t pos)
+{
+    build *b = r->b;
+    int part = (int)(h % (uint32_t)b->nw);
+    uint8_t *p = route_room(b, part, 11 + tn);
+    if (!p)
+        return FZ_ENOMEM;
+    p[0] = R_TOK;
+    p[1] = (uint8_t)field;
+    p[2] = (uint8_t)tn;
+    put32(p + 3, h);
+    put32(p + 7, pos);
+    memcpy(p + 11, term, tn);
+    b->fill[part]->len += 11 + tn;
+    return FZ_OK;
+}
+
+/* Ends the entry at every worker; worker 0 (which keeps the entries) gets
+ * its record and join map. */
+static int route_entry(worker *r, uint32_t title_end, uint32_t npos)
+{
+    build *b = r->b;
+    for (int i = 0; i < b->nw; i++) {
+        size_t el = i ? 0 : r->enc.len, jl = i ? 0 : r->join.len;
+        uint8_t *p = route_room(b, i, 17 + el + jl);
+        if (!p)
+            return FZ_ENOMEM;
+        p[0] = R_ENT;
+        put32(p + 1, title_end);
+        put32(p + 5, npos);
+        put32(p + 9, (uint32_t)el);
+        put32(p + 13, (uint32_t)jl);
+        if (el)
+            memcpy(p + 17, r->enc.p, el);
+        if (jl)
+            memcpy(p + 17 + el, r->join.p, jl);
+        b->fill[i]->len += 17 + el + jl;
+    }
+    return FZ_OK;
+}
+
+/* Sends every worker an item of type t: a 24-byte head (may be NULL) and
+ * a string s of n bytes, which the item keeps NUL-terminated. */
+static int route_all(build *b, int t, const uint8_t *head, const char *s, size_t n)
+{
+    for (int i = 0; i < b->nw; i++) {
+        uint8_t *p = route_room(b, i, 1 + 24 + 4 + n + 1);
+        if (!p)
+            return FZ_ENOMEM;
+        p[0] = (uint8_t)t;
+        memset(p + 1, 0, 24);
+        if (head)
+            memcpy(p + 1, head, 24);
+        put32(p + 25, (uint32_t)n);
+        memcpy(p + 29, s, n);
+        p[29 + n] = 0;
+        b->fill[i]->len += 29 + n + 1;
+    }
+    return FZ_OK;
+}
+
+/* Parses and analyses a file on the calling thread for the workers. */
+static int route_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes, int64_t mtime,
+                      const char *encoding)
+{
+    worker *r = b->rw;
+    uint8_t head[24] = {0};
+    memcpy(head, &nbytes, 8);
+    memcpy(head + 8, &mtime, 8);
+    /* the encoding's name follows the path */
+    const char *enc = encoding ? encoding : "UTF-8";
+    size_t pl = strlen(path), el = strlen(enc);
+    char *ps = malloc(pl + 1 + el);
+    if (!ps)
+        return FZ_ENOMEM;
+    memcpy(ps, path, pl + 1);
+    memcpy(ps + pl + 1, enc, el);
+    int rc = route_all(b, R_FILE, head, ps, pl + 1 + el);
+    free(ps);
+    r->path = path;
+    if (!rc)
+        rc = parse_text(r->parse, text, len, on_record, r);
+    if (!rc)
+        rc = route_all(b, R_END, NULL, parsed_volume(r), strlen(parsed_volume(r)));
+    r->path = NULL;
+    for (int i = 0; i < b->nw; i++)
+        route_push(b, i); /* the workers finish the file now */
+    return rc;
+}
+
+/* A worker reads a chunk the router sent it. */
+static int read_chunk(worker *w, const rchunk *c)
+{
+    const uint8_t *p = c->data, *end = c->data + c->len;
+    int rc = FZ_OK;
+    while (p < end && !rc) {
+        switch (*p) {
+        case R_TOK:
+            rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
+            p += 11 + p[2];
+            break;
+        case R_ENT: {
+            uint32_t el = get32(p + 9), jl = get32(p + 13);
+            if (!(rc = drain_tokens(w)))
+                rc = entry_done(w, get32(p + 1), get32(p + 5), p + 17, el, p + 17 + el, jl);
+            p += 17 + el + jl;
+            break;
+        }
+        case R_FILE: {
+            uint64_t nbytes;
+            int64_t mtime;
+            memcpy(&nbytes, p + 1, 8);
+            memcpy(&mtime, p + 9, 8);
+            const char *path = (const char *)p + 29;
+            rc = begin_wfile(w, path, nbytes, mtime, path + strlen(path) + 1);
+            p += 29 + get32(p + 25) + 1;
+            break;
+        }
+        case R_END:
+            rc = end_wfile(w, (const char *)p + 29, get32(p + 25));
+            w->files_ended++;
+            p += 29 + get32(p + 25) + 1;
+            break;
+        default:
+            return FZ_EINVAL; /* cannot happen: the router wrote it */
+        }
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------- workers */
@@ -904,21 +1128,6 @@ static int sort_worker_terms(worker *w)
     return FZ_OK;
 }
 
-static void run_job(worker *w, job *j)
-{
-    if (__atomic_load_n(&w->err, __ATOMIC_ACQUIRE))
-        return;
-    int rc = begin_wfile(w, j->path, j->nbytes, j->mtime, j->encoding);
-    if (!rc)
-        rc = parse_text(w->parse, j->text, j->len, on_record, w);
-    if (!rc)
-        rc = end_wfile(w, parsed_volume(w), strlen(parsed_volume(w)));
-    if (rc) {
-        snprintf(w->msg, sizeof w->msg, "indexing %s: %s", j->path, fz_strerror(rc));
-        __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
-    }
-}
-
 static int prep_terms(build *b, worker *w);
 static void ps_end(build *b, worker *w);
 
@@ -928,7 +1137,7 @@ static void *worker_main(void *arg)
     build *b = w->b;
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        while (!b->stop && w->next_seq == b->tail_seq && !(b->sort_req && !w->order))
+        while (!b->stop && !w->rq_head && !(b->sort_req && !w->order))
             pthread_cond_wait(&b->cv_job, &b->mu);
         if (b->sort_req && !w->order) {
             b->busy++;
@@ -956,26 +1165,27 @@ static void *worker_main(void *arg)
             pthread_cond_broadcast(&b->cv_idle);
             continue;
         }
-        if (w->next_seq < b->tail_seq) {
-            job *j = &b->queue[w->next_seq % QUEUE_MAX];
+        if (w->rq_head) {
+            rchunk *c = w->rq_head;
+            if (!(w->rq_head = c->next))
+                w->rq_tail = NULL;
             b->busy++;
             pthread_mutex_unlock(&b->mu);
-            run_job(w, j); /* the job is read-only while any worker has it */
-            pthread_mutex_lock(&b->mu);
-            if (!w->err)
-                w->files_done = w->nfiles; /* for write_ready_entries */
-            w->next_seq++;
-            b->busy--;
-            if (++j->done == b->nw) {
-                /* free finished jobs from the oldest */
-                while (b->head_seq < b->tail_seq && b->queue[b->head_seq % QUEUE_MAX].done == b->nw) {
-                    job *o = &b->queue[b->head_seq % QUEUE_MAX];
-                    free(o->path);
-                    free(o->text);
-                    o->path = o->text = NULL;
-                    b->head_seq++;
+            if (!__atomic_load_n(&w->err, __ATOMIC_ACQUIRE)) {
+                int rc = read_chunk(w, c);
+                if (rc) {
+                    snprintf(w->msg, sizeof w->msg, "indexing %s: %s", w->nfiles ? w->path : "",
+                             fz_strerror(rc));
+                    __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
                 }
-            }
+            } /* after an error it reads on, to free the router */
+            size_t size = c->size;
+            free(c);
+            pthread_mutex_lock(&b->mu);
+            w->rq_held -= size;
+            if (!w->err)
+                w->files_done = w->files_ended; /* for write_ready_entries */
+            b->busy--;
             pthread_cond_broadcast(&b->cv_idle);
             continue;
         }
@@ -986,13 +1196,22 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Waits until every job is done and no worker is busy. */
+/* Whether a worker has chunks to read (under the mutex). */
+static int chunks_queued(const build *b)
+{
+    for (int i = 0; i < b->nw; i++)
+        if (b->w[i].rq_head)
+            return 1;
+    return 0;
+}
+
+/* Waits until every chunk sent is read and no worker is busy. */
 static void wait_idle(build *b)
 {
     if (!b->nw)
         return;
     pthread_mutex_lock(&b->mu);
-    while (b->head_seq != b->tail_seq || b->busy)
+    while (chunks_queued(b) || b->busy)
         pthread_cond_wait(&b->cv_idle, &b->mu);
     pthread_mutex_unlock(&b->mu);
 }
@@ -2091,7 +2310,7 @@ static int flush_batch(build *b, int final)
             free(w->files[f].volume);
             fz_buf_free(&w->files[f].recs);
         }
-        w->nfiles = w->files_done = w->files_written = 0;
+        w->nfiles = w->files_done = w->files_written = w->files_ended = 0;
     }
     if (final)
         b->bulk = 0;
@@ -2195,12 +2414,20 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     b->mw = &b->w[nw];
     for (int i = 0; i < nw; i++) {
         b->w[i].part = i;
-        b->w[i].nparts = nw;
         b->w[i].keeps_entries = i == 0;
     }
     b->mw->part = 0;
-    b->mw->nparts = 1;
     b->mw->keeps_entries = 1;
+    if (nw) {
+        if (!(b->rw = calloc(1, sizeof *b->rw))) {
+            rc = FZ_ENOMEM;
+            goto fail;
+        }
+        if ((rc = worker_init(b, b->rw, msg, msglen)))
+            goto fail;
+        b->rw->routes = 1;
+        b->rw->keeps_entries = 1;
+    }
     if ((rc = store_begin(s, 1, &b->txn, msg, msglen)))
         goto fail;
     if ((rc = store_stats_get(s, b->txn, &b->st)))
@@ -2279,27 +2506,10 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
             *nentries = b->mw->files[b->mw->nfiles - 1].n;
         return FZ_OK;
     }
-    job j = {0};
-    j.path = strdup(path);
-    j.text = malloc(len + 1);
-    if (!j.path || !j.text) {
-        free(j.path);
-        free(j.text);
-        return b->err = FZ_ENOMEM;
+    if ((rc = route_file(b, path, text, len, nbytes, mtime, encoding))) {
+        fz_msg(msg, msglen, "indexing %s: %s", path, fz_strerror(rc));
+        return b->err = rc;
     }
-    memcpy(j.text, text, len);
-    j.text[len] = 0;
-    j.len = len;
-    j.nbytes = nbytes;
-    j.mtime = mtime;
-    snprintf(j.encoding, sizeof j.encoding, "%s", encoding ? encoding : "UTF-8");
-    pthread_mutex_lock(&b->mu);
-    while (b->tail_seq - b->head_seq == QUEUE_MAX)
-        pthread_cond_wait(&b->cv_idle, &b->mu);
-    b->queue[b->tail_seq % QUEUE_MAX] = j;
-    b->tail_seq++;
-    pthread_cond_broadcast(&b->cv_job);
-    pthread_mutex_unlock(&b->mu);
     return FZ_OK;
 }
 
@@ -2704,9 +2914,12 @@ void build_destroy(build *b)
         for (int i = 0; i < b->nw; i++)
             if (b->w[i].started)
                 pthread_join(b->w[i].th, NULL);
-        for (uint64_t q = b->head_seq; q < b->tail_seq; q++) {
-            free(b->queue[q % QUEUE_MAX].path);
-            free(b->queue[q % QUEUE_MAX].text);
+        for (int i = 0; i < b->nw; i++) {
+            for (rchunk *c = b->w[i].rq_head, *n; c; c = n) {
+                n = c->next;
+                free(c);
+            }
+            free(b->fill[i]);
         }
         pthread_cond_destroy(&b->cv_job);
         pthread_cond_destroy(&b->cv_idle);
@@ -2719,6 +2932,9 @@ void build_destroy(build *b)
         for (int i = 0; i <= b->nw; i++)
             worker_free(&b->w[i]);
     free(b->w);
+    if (b->rw)
+        worker_free(b->rw);
+    free(b->rw);
     for (int i = 0; i < b->nruns; i++) {
         if (b->runs[i].f)
             fclose(b->runs[i].f);
