@@ -131,18 +131,23 @@ typedef struct blkdesc {
     imp_levels imp;      /* for the block's impact */
 } blkdesc;
 
+/* A term of a worker's dictionary: two cache lines (the array is aligned
+ * to them), the first what interning a token and the entry's grouping
+ * touch, the second the open block, which the term's record updates. */
 typedef struct {
-    uint64_t sortkey;    /* field and first 7 term bytes, big-endian */
     uint32_t off;        /* term bytes in names when longer than TERM_INLINE */
     uint8_t len;
     uint8_t field;
-    uint8_t has_doc;
+    uint8_t pad[2];
     char inl[TERM_INLINE];
     uint32_t hash;
+    uint32_t eslot;      /* its slot + 1 among the current entry's terms, 0 none */
     chunk *head, *tail;  /* accumulated postings: block records */
-    blkdesc cur;         /* the open block */
     blkdesc *done, *done_tail; /* full blocks */
+    _Alignas(64) blkdesc cur; /* the open block */
 } term_acc;
+_Static_assert(sizeof(term_acc) == 128, "term_acc is two cache lines");
+#define TERM_ALIGN 64
 
 /* A token waiting to be interned: tokens pass through a short queue so
  * that the hash slot and the term of each are fetched from memory (by
@@ -154,9 +159,10 @@ typedef struct {
     char term[TERM_INLINE];
 } pend_tok;
 
-/* One token of the entry being indexed. */
+/* One token of the entry being indexed: the slot of its term among the
+ * entry's terms (slot_tid gives the term), its position. */
 typedef struct {
-    uint32_t tid;
+    uint32_t slot;
     uint32_t pos;
 } etok;
 
@@ -259,11 +265,11 @@ typedef struct worker {
     tok_analyzer *tok;
     parse_ctx *parse;
     /* term dictionary, cleared at every flush */
-    term_acc *terms;
+    term_acc *terms;         /* in terms_mem, on a cache line */
+    char *terms_mem;
     uint32_t nterms, terms_cap;
     uint64_t *slots;         /* hash << 32 | (tid + 1), 0 = empty */
     uint32_t nslots;
-    uint32_t *tid_slot;      /* tid -> local slot + 1 within the current entry */
     fz_buf names;
     slab *slabs;
     size_t post_bytes;       /* read by the main thread: atomic */
@@ -274,7 +280,9 @@ typedef struct worker {
     etok *et;
     size_t net, et_cap;
     int cur_field;
-    uint32_t *cnt, *slot_tid;
+    uint32_t nslot;          /* distinct terms of the entry so far */
+    uint32_t *cnt, *slot_tid; /* per slot: its tokens, its term */
+    size_t slot_cap;
     etok *sorted;
     size_t scratch_cap;
     /* this epoch's output */
@@ -385,7 +393,7 @@ static int grow_slots(worker *w)
     free(w->slots);
     w->slots = s;
     w->nslots = n;
-    __atomic_store_n(&w->dict_bytes, (size_t)w->nslots * 8 + (size_t)w->terms_cap * (sizeof(term_acc) + 4),
+    __atomic_store_n(&w->dict_bytes, (size_t)w->nslots * 8 + (size_t)w->terms_cap * sizeof(term_acc),
                      __ATOMIC_RELAXED);
     return FZ_OK;
 }
@@ -413,15 +421,18 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
     }
     if (w->nterms == w->terms_cap) {
         uint32_t cap = w->terms_cap ? w->terms_cap * 2 : 1u << 15;
-        term_acc *nt = realloc(w->terms, cap * sizeof *nt);
-        if (!nt)
+        /* realloc (which moves large blocks without copying them), and
+         * the terms moved onto a cache line when the block's offset from
+         * one changed */
+        size_t was = w->terms ? (size_t)((char *)w->terms - w->terms_mem) : 0;
+        char *nm = realloc(w->terms_mem, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
+        if (!nm)
             return UINT32_MAX;
-        w->terms = nt;
-        uint32_t *ns = realloc(w->tid_slot, cap * sizeof *ns);
-        if (!ns)
-            return UINT32_MAX;
-        memset(ns + w->terms_cap, 0, (cap - w->terms_cap) * sizeof *ns);
-        w->tid_slot = ns;
+        size_t off = (TERM_ALIGN - (uintptr_t)nm % TERM_ALIGN) % TERM_ALIGN;
+        if (w->nterms && off != was)
+            memmove(nm + off, nm + was, (size_t)w->nterms * sizeof(term_acc));
+        w->terms_mem = nm;
+        w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
     }
     uint32_t tid = w->nterms++;
@@ -437,22 +448,43 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         if (fz_buf_append(&w->names, t, n))
             return UINT32_MAX;
     }
-    uint64_t key = (uint64_t)(uint8_t)field << 56;
-    for (size_t q = 0; q < 7 && q < n; q++)
-        key |= (uint64_t)(uint8_t)t[q] << (48 - 8 * q);
-    ta->sortkey = key;
     w->slots[i] = (uint64_t)h << 32 | (tid + 1);
     if ((size_t)w->nterms * 2 > w->nslots && grow_slots(w))
         return UINT32_MAX;
     return tid;
 }
 
-/* Interns a token's term and appends it to the entry's tokens. */
+/* Interns a token's term and appends it to the entry's tokens, counting
+ * them per term (slot). */
 static int take_token(worker *w, int field, const char *term, size_t n, uint32_t h, uint32_t pos)
 {
     uint32_t tid = intern(w, field, term, n, h);
     if (tid == UINT32_MAX)
         return FZ_ENOMEM;
+    term_acc *ta = &w->terms[tid];
+    if (!ta->eslot) {
+        /* the term's first token in the entry: its block and where its
+         * postings go are fetched while the entry is read */
+        if (w->nslot == w->slot_cap) {
+            size_t cap = w->slot_cap ? w->slot_cap * 2 : 256;
+            uint32_t *c = realloc(w->cnt, cap * sizeof *c);
+            if (c)
+                w->cnt = c;
+            uint32_t *st = realloc(w->slot_tid, cap * sizeof *st);
+            if (st)
+                w->slot_tid = st;
+            if (!c || !st)
+                return FZ_ENOMEM;
+            w->slot_cap = cap;
+        }
+        __builtin_prefetch(&ta->cur, 1);
+        if (ta->tail)
+            __builtin_prefetch(ta->tail, 1);
+        w->slot_tid[w->nslot] = tid;
+        w->cnt[w->nslot] = 0;
+        ta->eslot = ++w->nslot;
+    }
+    w->cnt[ta->eslot - 1]++;
     if (w->net == w->et_cap) {
         size_t cap = w->et_cap ? w->et_cap * 2 : 1024;
         etok *nt = realloc(w->et, cap * sizeof *nt);
@@ -461,7 +493,7 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
         w->et = nt;
         w->et_cap = cap;
     }
-    w->et[w->net].tid = tid;
+    w->et[w->net].slot = ta->eslot - 1;
     w->et[w->net].pos = pos;
     w->net++;
     return 0;
@@ -601,6 +633,8 @@ static void clear_terms(worker *w)
     w->slabs = NULL;
     __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
     w->nterms = 0;
+    w->nslot = 0;
+    w->net = 0;
     w->names.len = 0;
     if (w->slots)
         memset(w->slots, 0, w->nslots * sizeof *w->slots);
@@ -613,31 +647,13 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
     size_t n = w->net;
     if (n > w->scratch_cap) {
         size_t cap = n * 2;
-        uint32_t *c = realloc(w->cnt, cap * sizeof *c);
-        if (c)
-            w->cnt = c;
-        uint32_t *st = realloc(w->slot_tid, cap * sizeof *st);
-        if (st)
-            w->slot_tid = st;
         etok *so = realloc(w->sorted, cap * sizeof *so);
-        if (so)
-            w->sorted = so;
-        if (!c || !st || !so)
+        if (!so)
             return FZ_ENOMEM;
+        w->sorted = so;
         w->scratch_cap = cap;
     }
-    uint32_t nslot = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t tid = w->et[i].tid;
-        if (i + 8 < n) /* the dictionary is large: fetch ahead */
-            __builtin_prefetch(&w->tid_slot[w->et[i + 8].tid], 1);
-        if (!w->tid_slot[tid]) {
-            w->tid_slot[tid] = ++nslot;
-            w->slot_tid[nslot - 1] = tid;
-            w->cnt[nslot - 1] = 0;
-        }
-        w->cnt[w->tid_slot[tid] - 1]++;
-    }
+    uint32_t nslot = w->nslot;
     uint32_t sum = 0;
     for (uint32_t s = 0; s < nslot; s++) {
         uint32_t c = w->cnt[s];
@@ -645,26 +661,23 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         sum += c;
     }
     for (size_t i = 0; i < n; i++) {
-        uint32_t s = w->tid_slot[w->et[i].tid] - 1;
+        uint32_t s = w->et[i].slot;
         w->sorted[w->cnt[s]++] = w->et[i];
     }
     size_t i = 0;
     for (uint32_t s = 0; s < nslot; s++) {
-        /* each term's last chunk is somewhere in memory: fetch the chunk
-         * of the term six ahead, and where that of the term three ahead
-         * is written */
-        if (s + 6 < nslot && w->terms[w->slot_tid[s + 6]].tail)
-            __builtin_prefetch(w->terms[w->slot_tid[s + 6]].tail, 1);
+        /* each term's last chunk is somewhere in memory (take_token
+         * fetched its head): fetch where that of the term three ahead is
+         * written */
         if (s + 3 < nslot) {
             const chunk *pc = w->terms[w->slot_tid[s + 3]].tail;
             if (pc)
                 __builtin_prefetch(pc->data + pc->used, 1);
         }
-        uint32_t tid = w->slot_tid[s];
-        w->tid_slot[tid] = 0;
-        term_acc *ta = &w->terms[tid];
+        term_acc *ta = &w->terms[w->slot_tid[s]];
+        ta->eslot = 0;
         size_t j = i;
-        while (j < n && w->sorted[j].tid == tid)
+        while (j < n && w->sorted[j].slot == s)
             j++;
         uint32_t tf_title = 0;
         while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
@@ -718,7 +731,17 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         i = j;
     }
     w->net = 0;
+    w->nslot = 0;
     return FZ_OK;
+}
+
+/* Forgets the entry's tokens without writing them. */
+static void forget_entry(worker *w)
+{
+    for (uint32_t s = 0; s < w->nslot; s++)
+        w->terms[w->slot_tid[s]].eslot = 0;
+    w->nslot = 0;
+    w->net = 0;
 }
 
 /* --------------------------------------------------------------- records */
@@ -738,7 +761,7 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
 {
     int rc;
     uint32_t title_next = 0, next = 0;
-    w->net = 0;
+    forget_entry(w);
     w->pend_n = 0;
     w->join.len = 0;
     if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
@@ -1075,29 +1098,52 @@ static int read_chunk(worker *w, const rchunk *c)
 
 /* ------------------------------------------------------------- workers */
 
-static int cmp_terms(const worker *w, uint32_t x, uint32_t y)
+/* A term's order up to its first 7 bytes: the field and those bytes,
+ * big-endian. */
+static uint64_t term_key(const worker *w, const term_acc *ta)
 {
-    const term_acc *a = &w->terms[x], *c = &w->terms[y];
-    if (a->sortkey != c->sortkey)
-        return a->sortkey < c->sortkey ? -1 : 1;
+    const char *t = term_bytes(w, ta);
+    uint64_t key = (uint64_t)ta->field << 56;
+    for (size_t q = 0; q < 7 && q < ta->len; q++)
+        key |= (uint64_t)(uint8_t)t[q] << (48 - 8 * q);
+    return key;
+}
+
+/* The order of two terms whose keys are equal: their bytes, then the
+ * shorter first ("ab\0" sorts before "abc\0"). */
+static int cmp_tail(const worker *wa, const term_acc *a, const worker *wc, const term_acc *c)
+{
     size_t n = a->len < c->len ? a->len : c->len;
-    int r = memcmp(term_bytes(w, a), term_bytes(w, c), n);
+    int r = memcmp(term_bytes(wa, a), term_bytes(wc, c), n);
     if (r)
         return r;
-    /* "ab\0" sorts before "abc\0": the shorter term first */
     return a->len < c->len ? -1 : a->len > c->len;
 }
 
-static void sort_tids(const worker *w, uint32_t *v, uint32_t *tmp, size_t n)
+typedef struct {
+    uint64_t key;
+    uint32_t tid;
+} keyed;
+
+static int keyed_le(const worker *w, const keyed *x, const keyed *y)
+{
+    if (x->key != y->key)
+        return x->key < y->key;
+    return cmp_tail(w, &w->terms[x->tid], w, &w->terms[y->tid]) <= 0;
+}
+
+/* A stable merge sort of v by key (the comparisons stay in v and tmp
+ * until two keys are equal). */
+static void sort_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
 {
     if (n < 2)
         return;
     size_t h = n / 2;
-    sort_tids(w, v, tmp, h);
-    sort_tids(w, v + h, tmp, n - h);
+    sort_keyed(w, v, tmp, h);
+    sort_keyed(w, v + h, tmp, n - h);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        tmp[k++] = cmp_terms(w, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+        tmp[k++] = keyed_le(w, &v[i], &v[j]) ? v[i++] : v[j++];
     while (i < h)
         tmp[k++] = v[i++];
     while (j < n)
@@ -1111,23 +1157,28 @@ static int sort_worker_terms(worker *w)
 {
     free(w->order);
     w->order = malloc((w->nterms + 1) * sizeof *w->order);
-    uint32_t *tmp = malloc((w->nterms + 1) * sizeof *tmp);
-    if (!w->order || !tmp) {
+    keyed *kv = malloc((w->nterms + 1) * sizeof *kv), *tmp = malloc((w->nterms + 1) * sizeof *tmp);
+    if (!w->order || !kv || !tmp) {
+        free(kv);
         free(tmp);
         w->norder = 0;
         return FZ_ENOMEM;
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < w->nterms; t++)
-        if (w->terms[t].head)
-            w->order[n++] = t;
-    sort_tids(w, w->order, tmp, n);
+        if (w->terms[t].head) {
+            kv[n].key = term_key(w, &w->terms[t]);
+            kv[n++].tid = t;
+        }
+    sort_keyed(w, kv, tmp, n);
+    for (uint32_t i = 0; i < n; i++)
+        w->order[i] = kv[i].tid;
+    free(kv);
     free(tmp);
     w->norder = n;
     w->cursor = 0;
     return FZ_OK;
 }
-
 static int prep_terms(build *b, worker *w);
 static void ps_end(build *b, worker *w);
 
@@ -1273,15 +1324,8 @@ static int next_worker_term(build *b, int *field, char *term, size_t *len)
             bt = ta;
             continue;
         }
-        int c;
-        if (ta->sortkey != bt->sortkey)
-            c = ta->sortkey < bt->sortkey ? -1 : 1;
-        else {
-            size_t n = ta->len < bt->len ? ta->len : bt->len;
-            c = memcmp(term_bytes(w, ta), term_bytes(best, bt), n);
-            if (!c)
-                c = ta->len < bt->len ? -1 : ta->len > bt->len;
-        }
+        uint64_t ka = term_key(w, ta), kb = term_key(best, bt);
+        int c = ka != kb ? (ka < kb ? -1 : 1) : cmp_tail(w, ta, best, bt);
         if (c < 0) {
             best = w;
             bt = ta;
@@ -2082,14 +2126,13 @@ static double mono(void)
  * last batch: intern must not be called again). */
 static void release_dict(worker *w)
 {
-    free(w->terms);
+    free(w->terms_mem);
+    w->terms_mem = NULL;
     w->terms = NULL;
     w->terms_cap = 0;
     free(w->slots);
     w->slots = NULL;
     w->nslots = 0;
-    free(w->tid_slot);
-    w->tid_slot = NULL;
     fz_buf_free(&w->names);
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
 }
@@ -2341,9 +2384,8 @@ static int worker_init(build *b, worker *w, char *msg, size_t msglen)
 static void worker_free(worker *w)
 {
     clear_terms(w);
-    free(w->terms);
+    free(w->terms_mem);
     free(w->slots);
-    free(w->tid_slot);
     fz_buf_free(&w->names);
     free(w->et);
     free(w->cnt);
