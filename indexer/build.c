@@ -179,9 +179,12 @@ typedef struct {
                               * v length and the join map */
 } wfile;
 
-/* A run file: one batch's postings, sorted by term, and its read state. */
+/* A run file: one batch's postings, sorted by term, and its read state.
+ * A worker's run holds its share of the terms (owner: the worker's part),
+ * a merged run every term (owner -1). */
 typedef struct {
     FILE *f;
+    int owner;
     char path[4200];
     int has;                 /* a term is loaded */
     int field;
@@ -304,6 +307,7 @@ typedef struct worker {
     uint32_t *order;
     uint32_t norder;
     uint32_t cursor;         /* merge position in order */
+    FILE *run;               /* this flush: the run file it writes its terms to */
     joiner pj;               /* prep_terms: the block being prepared */
     fz_buf pblk;             /* prep_terms: one gathered block, serialized */
     pstream ps;              /* prep_terms: the prepared blocks */
@@ -340,7 +344,10 @@ struct build {
     rchunk *fill[BUILD_MAX_WORKERS]; /* the router: the chunk being filled per worker */
     int busy;                /* workers reading a chunk (or sorting, preparing) */
     int stop;
-    int sort_req;            /* workers: sort your terms for a flush */
+    int sort_req;            /* workers: sort your terms for a flush (and write them to
+                              * your run file), or with run_prep prepare the blocks
+                              * of your runs */
+    int run_prep;
     int sorted_n;
 
     fz_buf val;              /* block value scratch */
@@ -1180,6 +1187,8 @@ static int sort_worker_terms(worker *w)
     return FZ_OK;
 }
 static int prep_terms(build *b, worker *w);
+static int prep_runs(build *b, worker *w);
+static int worker_run(worker *w);
 static void ps_end(build *b, worker *w);
 
 static void *worker_main(void *arg)
@@ -1193,7 +1202,13 @@ static void *worker_main(void *arg)
         if (b->sort_req && !w->order) {
             b->busy++;
             pthread_mutex_unlock(&b->mu);
-            int rc = sort_worker_terms(w);
+            int rc = b->run_prep ? 0 : sort_worker_terms(w);
+            if (!rc && w->run) {
+                if ((rc = worker_run(w)))
+                    snprintf(w->msg, sizeof w->msg, "writing a run file: %s",
+                             rc == FZ_EIO ? strerror(errno) : fz_strerror(rc));
+            }
+            w->run = NULL;
             pthread_mutex_lock(&b->mu);
             if (rc && !w->err)
                 __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
@@ -1205,7 +1220,7 @@ static void *worker_main(void *arg)
                 /* the last flush: prepare the blocks while the main
                  * thread writes the entries (its stream ends either way) */
                 pthread_mutex_unlock(&b->mu);
-                rc = rc ? (ps_end(b, w), rc) : prep_terms(b, w);
+                rc = rc ? (ps_end(b, w), rc) : b->run_prep ? prep_runs(b, w) : prep_terms(b, w);
                 pthread_mutex_lock(&b->mu);
                 if (rc && rc != 1 && !w->err) {
                     snprintf(w->msg, sizeof w->msg, "preparing postings: %s", fz_strerror(rc));
@@ -1850,6 +1865,74 @@ static int prep_terms(build *b, worker *w)
     return rc;
 }
 
+static int run_next_term(runrd *r);
+static int run_block(runrd *r, fz_buf *blk, uint32_t *first);
+
+/* On a worker thread at the last flush of a build in several batches,
+ * each written to the workers' own runs: the blocks of its runs (of each
+ * term, the oldest batch's first) joined and sealed as flush_postings
+ * would, into w->ps.  Returns as prep_terms, or FZ_EIO. */
+static int prep_runs(build *b, worker *w)
+{
+    int rc = 0, n = 0;
+    runrd **rs = malloc(((size_t)b->nruns + 1) * sizeof *rs);
+    if (!rs)
+        rc = FZ_ENOMEM;
+    for (int i = 0; i < b->nruns && !rc; i++)
+        if (b->runs[i].owner == w->part) {
+            rs[n++] = &b->runs[i];
+            if (fseek(rs[n - 1]->f, 0, SEEK_SET) || run_next_term(rs[n - 1]) < 0)
+                rc = FZ_EIO;
+        }
+    while (!rc) {
+        const runrd *m = NULL;
+        for (int i = 0; i < n; i++)
+            if (rs[i]->has && (!m || term_cmp(rs[i]->field, rs[i]->term, rs[i]->len, m->field, m->term, m->len) < 0))
+                m = rs[i];
+        if (!m)
+            break;
+        int field = m->field;
+        size_t len = m->len;
+        char term[256];
+        memcpy(term, m->term, len);
+        uint8_t *p = ps_room(b, w, 3 + len, &rc);
+        if (!p)
+            break;
+        p[0] = PI_TERM;
+        p[1] = (uint8_t)field;
+        p[2] = (uint8_t)len;
+        memcpy(p + 3, term, len);
+        w->ps.tail->len += 3 + len;
+        uint32_t nblocks = 0;
+        for (int i = 0; i < n && !rc; i++) {
+            runrd *r = rs[i];
+            if (!r->has || term_cmp(r->field, r->term, r->len, field, term, len))
+                continue;
+            uint32_t first;
+            while ((rc = run_block(r, &w->pblk, &first)) == 1) {
+                blkin bi;
+                if ((rc = blkin_parse(&bi, (const uint8_t *)w->pblk.p, w->pblk.len)))
+                    break;
+                if (joiner_full(&w->pj, &bi)) {
+                    if ((rc = prep_block(b, w, PI_BLOCK, 0)))
+                        break;
+                    nblocks++;
+                }
+                if ((rc = joiner_append(&w->pj, first, &bi)))
+                    break;
+            }
+            if (!rc && run_next_term(r) < 0)
+                rc = FZ_EIO;
+        }
+        if (!rc && w->pj.active)
+            rc = prep_block(b, w, PI_LAST, to_fresh_pack(b, nblocks, w->pj.ndocs, w->pj.rec.len));
+    }
+    w->pj.active = 0;
+    ps_end(b, w);
+    free(rs);
+    return rc;
+}
+
 /* Stops the workers' preparing (when the main thread is done with their
  * streams, or failed), waits for them and frees the streams. */
 static void prep_stop(build *b)
@@ -1863,8 +1946,10 @@ static void prep_stop(build *b)
     wait_idle(b);
     for (int i = 0; i < b->nw; i++)
         ps_free(&b->w[i]);
-    b->prep = b->prep_abort = 0;
+    b->prep = b->prep_abort = b->run_prep = 0;
 }
+
+static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk);
 
 /* Feeds every block the workers hold for this term (in worker = id order)
  * to the joiner, or (run != NULL) writes them to a run file. */
@@ -1878,7 +1963,7 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
         const term_acc *ta = &w->terms[w->order[w->cursor]];
         if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
             continue;
-        for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
+        for (const blkdesc *bd = ta->done; !rc && !run; bd = bd->next) {
             if (!bd) {
                 if (!ta->cur.ndocs)
                     break;
@@ -1886,19 +1971,12 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
             }
             if ((rc = serialize_block(&b->blk, bd)))
                 break;
-            uint32_t first = w->base + bd->first;
-            if (run) {
-                uint8_t vb[FZ_VARINT_MAX];
-                size_t vl = fz_varint_put(vb, b->blk.len);
-                if (fwrite(vb, 1, vl, run) != vl || fwrite(&first, 4, 1, run) != 1 ||
-                    fwrite(b->blk.p, 1, b->blk.len, run) != b->blk.len)
-                    rc = FZ_EIO;
-            } else {
-                rc = join_add(b, cur, field, term, len, first, (const uint8_t *)b->blk.p, b->blk.len);
-            }
+            rc = join_add(b, cur, field, term, len, w->base + bd->first, (const uint8_t *)b->blk.p, b->blk.len);
             if (bd == &ta->cur)
                 break;
         }
+        if (run)
+            rc = run_term_blocks(w, ta, run, &b->blk);
         w->cursor++;
     }
     return rc;
@@ -1907,7 +1985,7 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
 /* Writes this batch's postings to a run file (sorted by term), to be
  * merged into the index at commit: the index then receives every term's
  * blocks once, in key order, however many batches there were. */
-static int write_run(build *b)
+static int open_run(build *b, int owner)
 {
     if (b->nruns == b->runs_cap) {
         int cap = b->runs_cap ? b->runs_cap * 2 : 8;
@@ -1932,9 +2010,68 @@ static int write_run(build *b)
         return FZ_EIO;
     }
     unlink(r->path);
+    r->owner = owner;
     b->nruns++;
     setvbuf(r->f, NULL, _IOFBF, (size_t)1 << 20);
-    int field, rc = 0;
+    return FZ_OK;
+}
+
+/* Writes the blocks of a term gathered by w (serialized in blk) to a run
+ * file: each block's length, first id and bytes, then a zero length. */
+static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk)
+{
+    int rc = 0;
+    for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
+        if (!bd) {
+            if (!ta->cur.ndocs)
+                break;
+            bd = &ta->cur;
+        }
+        if ((rc = serialize_block(blk, bd)))
+            break;
+        uint32_t first = w->base + bd->first;
+        uint8_t vb[FZ_VARINT_MAX];
+        size_t vl = fz_varint_put(vb, blk->len);
+        if (fwrite_unlocked(vb, 1, vl, run) != vl || fwrite_unlocked(&first, 4, 1, run) != 1 ||
+            fwrite_unlocked(blk->p, 1, blk->len, run) != blk->len)
+            rc = FZ_EIO;
+        if (bd == &ta->cur)
+            break;
+    }
+    return rc;
+}
+
+/* On a worker thread, after its terms are sorted: writes them to its run
+ * file (w->run), as write_run would have written them among the others'. */
+static int worker_run(worker *w)
+{
+    int rc = 0;
+    for (uint32_t o = 0; o < w->norder && !rc; o++) {
+        if (o + 8 < w->norder)
+            __builtin_prefetch(&w->terms[w->order[o + 8]]);
+        const term_acc *ta = &w->terms[w->order[o]];
+        uint8_t h[2] = {ta->field, ta->len};
+        if (fwrite_unlocked(h, 1, 2, w->run) != 2 || fwrite_unlocked(term_bytes(w, ta), 1, ta->len, w->run) != ta->len)
+            rc = FZ_EIO;
+        if (!rc)
+            rc = run_term_blocks(w, ta, w->run, &w->pblk);
+        if (!rc && fputc_unlocked(0, w->run) == EOF)
+            rc = FZ_EIO;
+    }
+    if (!rc && fflush(w->run))
+        rc = FZ_EIO;
+    w->cursor = w->norder; /* nothing left for the main thread */
+    return rc;
+}
+
+/* Writes this batch's postings, all workers' terms merged, to a run file. */
+static int write_run(build *b)
+{
+    int rc = open_run(b, -1);
+    if (rc)
+        return rc;
+    runrd *r = &b->runs[b->nruns - 1];
+    int field;
     char term[256];
     size_t len;
     while (!rc && next_worker_term(b, &field, term, &len)) {
@@ -1953,10 +2090,11 @@ static int write_run(build *b)
     return rc;
 }
 
-/* Reads a run's next term header; 0 at its end. */
+/* Reads a run's next term header; 0 at its end.  A run is read by one
+ * thread at a time. */
 static int run_next_term(runrd *r)
 {
-    int f = fgetc(r->f), l = fgetc(r->f);
+    int f = getc_unlocked(r->f), l = getc_unlocked(r->f);
     if (f == EOF || l == EOF) {
         r->has = 0;
         return 0;
@@ -1971,29 +2109,38 @@ static int run_next_term(runrd *r)
     return 1;
 }
 
+/* Reads the next block of a run's current term into blk (serialized)
+ * and *first: 1, or 0 after its last, FZ_EIO, FZ_ENOMEM. */
+static int run_block(runrd *r, fz_buf *blk, uint32_t *first)
+{
+    uint64_t vl = 0;
+    int shift = 0, c;
+    do {
+        if ((c = getc_unlocked(r->f)) == EOF)
+            return FZ_EIO;
+        vl |= (uint64_t)(c & 0x7f) << shift;
+        shift += 7;
+    } while ((c & 0x80) && shift < 64);
+    if (vl == 0)
+        return 0;
+    if (fz_buf_reserve(blk, (size_t)vl))
+        return FZ_ENOMEM;
+    blk->len = 0;
+    if (fread_unlocked(first, 4, 1, r->f) != 1 || fread_unlocked(blk->p, 1, (size_t)vl, r->f) != vl)
+        return FZ_EIO;
+    blk->len = (size_t)vl;
+    return 1;
+}
+
 /* Feeds a run's blocks of its current term to the joiner. */
 static int run_blocks(build *b, MDB_cursor *cur, runrd *r)
 {
     for (;;) {
-        uint64_t vl = 0;
-        int shift = 0, c;
-        do {
-            if ((c = fgetc(r->f)) == EOF)
-                return FZ_EIO;
-            vl |= (uint64_t)(c & 0x7f) << shift;
-            shift += 7;
-        } while ((c & 0x80) && shift < 64);
-        if (vl == 0)
-            return FZ_OK;
         uint32_t first;
-        if (fread(&first, 4, 1, r->f) != 1 || fz_buf_reserve(&b->blk, (size_t)vl))
-            return FZ_EIO;
-        b->blk.len = 0;
-        if (fread(b->blk.p, 1, (size_t)vl, r->f) != vl)
-            return FZ_EIO;
-        b->blk.len = (size_t)vl;
-        int rc = join_add(b, cur, r->field, r->term, r->len, first, (const uint8_t *)b->blk.p, b->blk.len);
-        if (rc)
+        int rc = run_block(r, &b->blk, &first);
+        if (rc <= 0)
+            return rc;
+        if ((rc = join_add(b, cur, r->field, r->term, r->len, first, (const uint8_t *)b->blk.p, b->blk.len)))
             return rc;
     }
 }
@@ -2268,6 +2415,15 @@ static int flush_batch(build *b, int final)
         if (b->prep_cap < 4 * PS_CHUNK)
             b->prep_cap = 4 * PS_CHUNK;
     }
+    /* a batch that goes to run files: each worker writes its own terms to
+     * its own run as it sorts them, when the main thread's worker
+     * gathered none (else write_run merges them all into one) */
+    int wruns = b->nw && !b->prep && !b->mw->nterms && (!final || b->nruns);
+    for (int i = 0; wruns && i < b->nw; i++) {
+        if ((rc = open_run(b, b->w[i].part)))
+            return rc;
+        b->w[i].run = b->runs[b->nruns - 1].f;
+    }
     /* sort every worker's terms, in parallel */
     if (b->nw) {
         pthread_mutex_lock(&b->mu);
@@ -2330,11 +2486,33 @@ static int flush_batch(build *b, int final)
      * memory is freed first, so that the pages of the index the merge
      * touches come on top of little else */
     if (final && b->nruns) {
-        if ((rc = write_run(b)))
+        if (!wruns && (rc = write_run(b)))
             return rc;
         drop_postings(b, 1);
+        /* the workers' runs only: each worker joins and seals the blocks
+         * of its own, and the main thread only puts them */
+        int own = b->nw > 0;
+        for (int i = 0; i < b->nruns; i++)
+            own = own && b->runs[i].owner >= 0;
+        if (own) {
+            b->prep = 1;
+            b->prep_abort = 0;
+            b->prep_a0 = avg_len(b);
+            b->prep_cap = b->mem_limit / 3 / (size_t)b->nw;
+            if (b->prep_cap < 4 * PS_CHUNK)
+                b->prep_cap = 4 * PS_CHUNK;
+            pthread_mutex_lock(&b->mu);
+            b->run_prep = 1;
+            b->sort_req = 1;
+            b->sorted_n = 0;
+            pthread_cond_broadcast(&b->cv_job);
+            while (b->sorted_n < b->nw)
+                pthread_cond_wait(&b->cv_idle, &b->mu);
+            b->sort_req = 0;
+            pthread_mutex_unlock(&b->mu);
+        }
     }
-    if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : write_run(b)))
+    if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : wruns ? FZ_OK : write_run(b)))
         return rc;
     store_release_map(b->s);
     if (getenv("FZINDEX_TIMING"))
