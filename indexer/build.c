@@ -3,25 +3,30 @@
  * written is documented at the top of common/store.c).
  *
  * Threads.  The caller (fzindex's main thread) reads and decodes files and
- * hands them over with build_add_file; every worker thread (one per core,
- * at most BUILD_MAX_WORKERS) parses and analyses every file, and keeps the
- * postings of its share of the terms (hash % workers), so each term lives
- * in one worker and the records come out in the same order everywhere.
+ * hands them over with build_add_file, which parses and analyses each
+ * file once on the calling thread (the router, build.rw) and sends every
+ * worker thread (one per core, at most BUILD_MAX_WORKERS) the tokens of
+ * its share of the terms (hash % workers) and the ends of the entries, in
+ * the order of the text, in chunks (route_token, read_chunk).  So each
+ * term lives in one worker, and every worker numbers the entries alike.
  * Only the main thread touches LMDB.
  *
  * Batches and runs.  When the gathered postings pass the memory budget
  * (--mem), between files, the main thread waits for the workers to go
  * idle, gives the batch's entries the next ids, writes entries, file
- * records, lengths and join maps (appends: ids only grow), and writes the
- * batch's postings, sorted by term, to a run file beside the index.  At
- * commit the runs and the last batch are merged term by term into LMDB,
- * each term's blocks in id order, consecutive short blocks joined (the
- * records are concatenated; only the first id delta is rewritten).  So the
- * index receives every term once, in key order (LMDB appends when the index
- * was empty), however many batches there were; everything is still one
- * write transaction.  The entries are written while the workers sort their
- * terms; a build of one batch has the workers join and seal the blocks too
- * (prep_terms), and the main thread only puts them (flush_prepared).
+ * records, lengths and join maps (appends: ids only grow), while each
+ * worker sorts its terms and writes them to a run file of its own beside
+ * the index.  At commit the runs and the last batch are merged term by
+ * term into LMDB, each term's blocks in id order, consecutive short blocks
+ * joined (the records are concatenated; only the first id delta is
+ * rewritten).  So the index receives every term once, in key order (LMDB
+ * appends when the index was empty), however many batches there were;
+ * everything is still one write transaction.  The joining and sealing is
+ * the workers' (prep_terms from memory in a build of one batch, prep_runs
+ * from their runs after several), and the main thread only puts the
+ * blocks (flush_prepared).  A batch in which the main thread's own worker
+ * gathered terms (build_merge) is written as one run of all terms
+ * (write_run), and then the main thread merges alone (flush_postings).
  *
  * In memory, each worker gives every distinct (field, term) a term id from
  * an open-addressing hash table; its postings accumulate as block records
