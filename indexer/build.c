@@ -165,7 +165,7 @@ typedef struct {
 } pend_tok;
 
 /* One token of the entry being indexed: the slot of its term among the
- * entry's terms (slot_tid gives the term), its position. */
+ * entry's terms (eslots gives the term), its position. */
 typedef struct {
     uint32_t slot;
     uint32_t pos;
@@ -289,8 +289,10 @@ typedef struct worker {
     size_t net, et_cap;
     int cur_field;
     uint32_t nslot;          /* distinct terms of the entry so far */
-    uint32_t *cnt, *slot_tid; /* per slot: its tokens, its term */
-    size_t slot_cap;
+    struct {
+        uint32_t tid, cnt;   /* the term, its tokens (then where they go) */
+    } *es;                   /* the entry's terms, by slot */
+    size_t es_cap;
     etok *sorted;
     size_t scratch_cap;
     /* this epoch's output */
@@ -477,26 +479,16 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
     if (!ta->eslot) {
         /* the term's first token in the entry: its block and where its
          * postings go are fetched while the entry is read */
-        if (w->nslot == w->slot_cap) {
-            size_t cap = w->slot_cap ? w->slot_cap * 2 : 256;
-            uint32_t *c = realloc(w->cnt, cap * sizeof *c);
-            if (c)
-                w->cnt = c;
-            uint32_t *st = realloc(w->slot_tid, cap * sizeof *st);
-            if (st)
-                w->slot_tid = st;
-            if (!c || !st)
-                return FZ_ENOMEM;
-            w->slot_cap = cap;
-        }
+        if (fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
+            return FZ_ENOMEM;
         __builtin_prefetch(&ta->cur, 1);
         if (ta->tail)
             __builtin_prefetch(ta->tail, 1);
-        w->slot_tid[w->nslot] = tid;
-        w->cnt[w->nslot] = 0;
+        w->es[w->nslot].tid = tid;
+        w->es[w->nslot].cnt = 0;
         ta->eslot = ++w->nslot;
     }
-    w->cnt[ta->eslot - 1]++;
+    w->es[ta->eslot - 1].cnt++;
     if (w->net == w->et_cap) {
         size_t cap = w->et_cap ? w->et_cap * 2 : 1024;
         etok *nt = realloc(w->et, cap * sizeof *nt);
@@ -668,13 +660,13 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
     uint32_t nslot = w->nslot;
     uint32_t sum = 0;
     for (uint32_t s = 0; s < nslot; s++) {
-        uint32_t c = w->cnt[s];
-        w->cnt[s] = sum;
+        uint32_t c = w->es[s].cnt;
+        w->es[s].cnt = sum;
         sum += c;
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t s = w->et[i].slot;
-        w->sorted[w->cnt[s]++] = w->et[i];
+        w->sorted[w->es[s].cnt++] = w->et[i];
     }
     size_t i = 0;
     for (uint32_t s = 0; s < nslot; s++) {
@@ -682,11 +674,11 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
          * fetched its head): fetch where that of the term three ahead is
          * written */
         if (s + 3 < nslot) {
-            const chunk *pc = w->terms[w->slot_tid[s + 3]].tail;
+            const chunk *pc = w->terms[w->es[s + 3].tid].tail;
             if (pc)
                 __builtin_prefetch(pc->data + pc->used, 1);
         }
-        term_acc *ta = &w->terms[w->slot_tid[s]];
+        term_acc *ta = &w->terms[w->es[s].tid];
         ta->eslot = 0;
         size_t j = i;
         while (j < n && w->sorted[j].slot == s)
@@ -751,7 +743,7 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
 static void forget_entry(worker *w)
 {
     for (uint32_t s = 0; s < w->nslot; s++)
-        w->terms[w->slot_tid[s]].eslot = 0;
+        w->terms[w->es[s].tid].eslot = 0;
     w->nslot = 0;
     w->net = 0;
 }
@@ -2571,8 +2563,7 @@ static void worker_free(worker *w)
     free(w->slots);
     fz_buf_free(&w->names);
     free(w->et);
-    free(w->cnt);
-    free(w->slot_tid);
+    free(w->es);
     free(w->sorted);
     fz_buf_free(&w->join);
     fz_buf_free(&w->enc);
