@@ -157,7 +157,7 @@ _Static_assert(sizeof(term_acc) == 128, "term_acc is two cache lines");
 /* A token waiting to be interned: tokens pass through a short queue so
  * that the hash slot and the term of each are fetched from memory (by
  * prefetching) while the ones before it are interned. */
-#define PEND 16
+#define PEND 32
 typedef struct {
     uint32_t h, pos;
     uint8_t field, len;
