@@ -2322,24 +2322,15 @@ static int write_file_entries(build *b, uint32_t base, uint32_t file_id, const w
             return FZ_ECORRUPT;
         if (fz_buf_varint(rb, file_id) || fz_buf_append(rb, q, (size_t)(p + n - q)))
             return FZ_ENOMEM;
-        uint64_t was = b->ew.written;
-        int rc = store_entry_add(b->s, b->txn, &b->ew, base + d, rb->p, rb->len, b->emsg, b->emsglen);
-        if (rc)
-            return rc;
-        wrote(b, (size_t)(b->ew.written - was));
-        uint8_t kb[4];
-        fz_be32_put(kb, base + d);
-        MDB_val k = {4, kb};
         p += n;
         uint64_t jl;
         if (!(p = fz_varint_get(p, end, &jl)) || jl > (uint64_t)(end - p))
             return FZ_ECORRUPT;
-        if (jl) {
-            MDB_val jv = {(size_t)jl, (void *)p};
-            int r = mdb_put(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, &jv, MDB_APPEND);
-            if (r)
-                return store_lmdb_err(r, "writing a join map", b->emsg, b->emsglen);
-        }
+        uint64_t was = b->ew.written;
+        int rc = store_entry_add(b->s, b->txn, &b->ew, base + d, rb->p, rb->len, p, (size_t)jl, b->emsg, b->emsglen);
+        if (rc)
+            return rc;
+        wrote(b, (size_t)(b->ew.written - was));
         p += jl;
     }
     return p == end ? FZ_OK : FZ_ECORRUPT;
@@ -2979,14 +2970,6 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
     /* entries, lengths, the file record, statistics */
     if (!rc)
         rc = store_entry_del_range(b->s, b->txn, f.first_id, f.nentries, msg, msglen);
-    for (uint32_t i = 0; i < f.nentries && !rc; i++) {
-        uint8_t kb[4];
-        fz_be32_put(kb, f.first_id + i);
-        MDB_val k = {4, kb};
-        int r = mdb_del(b->txn, store_dbi(b->s, STORE_DB_JOIN), &k, NULL);
-        if (r && r != MDB_NOTFOUND)
-            rc = store_lmdb_err(r, "removing an entry", msg, msglen);
-    }
     if (!rc && f.nentries) {
         uint32_t *zeros = calloc(f.nentries, sizeof *zeros);
         if (!zeros)
