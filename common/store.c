@@ -1022,10 +1022,13 @@ static int repack_block(repack *r, MDB_val *k, MDB_val *v)
         return rc;
     if (!r->npend) {
         store_bb_reset(&r->bb);
+        r->bb.nopos = !store_field_positions(((const uint8_t *)k->mv_data)[0]);
         r->pk = *k;
     }
+    if (b.nopos != r->bb.nopos)
+        return MDB_CORRUPTED;
     do {
-        uint32_t np = b.tf_title + b.tf_body;
+        uint32_t np = b.nopos ? 0 : b.tf_title + b.tf_body;
         if (np > r->pcap) {
             uint32_t *p = realloc(r->pos, (size_t)np * sizeof *p);
             if (!p)
@@ -2756,6 +2759,7 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->ids_done = n == 1;
     b->pofs_done = 0;
     b->npos = 0;
+    b->nopos = p == end; /* every position stream takes a byte at least */
     b->pstream = b->prun_at = p;
     b->prun_bits = NULL;
     b->prun_k = 0;
@@ -2783,8 +2787,8 @@ static int tpack_block_next(store_block *b)
 {
     /* skip the current document's positions */
     const uint8_t *p = b->i == (uint32_t)-1 ? b->doc_next
-                                            : skip_varints(b->doc_pos, b->docs_end,
-                                                           (uint64_t)b->tf_title + b->tf_body);
+                       : b->nopos         ? b->doc_pos
+                                          : skip_varints(b->doc_pos, b->docs_end, (uint64_t)b->tf_title + b->tf_body);
     if (!p)
         return FZ_ECORRUPT;
     b->doc_next = p;
@@ -2896,6 +2900,8 @@ int store_block_positions(store_block *b, uint32_t *out, uint32_t max)
 {
     uint64_t n64 = (uint64_t)b->tf_title + b->tf_body;
     uint32_t n = n64 > max ? max : (uint32_t)n64, pos = 0;
+    if (b->nopos)
+        return n ? FZ_ECORRUPT : 0; /* the field keeps none */
     if (b->packed) {
         const uint8_t *p = b->doc_pos, *end = b->docs_end;
         for (uint32_t i = 0; i < n; i++) {
@@ -2934,6 +2940,8 @@ int store_block_verify(store_block *b)
         return FZ_OK;
     if (block_ids(b) || block_pofs(b))
         return FZ_ECORRUPT;
+    if (b->nopos)
+        return FZ_OK; /* the value ends after the frequencies (open saw to it) */
     const uint8_t *p = b->pstream;
     uint32_t tmp[STORE_RUN];
     for (uint64_t at = 0; at < b->npos; at += STORE_RUN) {
@@ -2973,7 +2981,8 @@ double store_block_impact_bound(const store_block *b, double avgdl)
     return store_impact_value(b->q) / r * (1.0 + 1e-9);
 }
 
-int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out)
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,
+                      fz_buf *out)
 {
     if (ndocs == 0 || ndocs > STORE_BLOCK_DOCS)
         return FZ_ECORRUPT;
@@ -2987,7 +2996,7 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
         if (!(p = get_record(p, end, &d[i], &tb[i], &tt[i])) || (d[i] == 0) != (i == 0))
             return FZ_ECORRUPT;
         at[i] = p;
-        if (!(p = skip_varints(p, end, (uint64_t)tt[i] + tb[i])))
+        if (positions && !(p = skip_varints(p, end, (uint64_t)tt[i] + tb[i])))
             return FZ_ECORRUPT;
     }
     if (p != end)
@@ -2996,6 +3005,8 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
     if ((rc = stream_put(out, d + 1, ndocs - 1)) || (rc = stream_put(out, tt, ndocs)) ||
         (rc = stream_put(out, tb, ndocs)))
         return rc;
+    if (!positions)
+        return FZ_OK;
     uint32_t nrun = 0;
     for (uint32_t i = 0; i < ndocs; i++) {
         p = at[i];
@@ -3044,7 +3055,7 @@ int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint3
     uint8_t tf[STORE_TF_MAX];
     rc |= fz_buf_varint(&bb->docs, doc - bb->last);
     rc |= fz_buf_append(&bb->docs, tf, store_tf_put(tf, tf_title, tf_body));
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n && !bb->nopos; i++) {
         rc |= fz_buf_varint(&bb->docs, positions[i] - prev);
         prev = positions[i];
     }
@@ -3082,7 +3093,7 @@ int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out)
         if (im > best)
             best = im;
     }
-    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, out);
+    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, !bb->nopos, out);
 }
 
 void store_bb_free(store_block_builder *bb)
@@ -3118,13 +3129,13 @@ static int term_order(const char *a, size_t la, const char *b, size_t lb)
 
 /* The end of a packed term's ndocs records at p (NULL when they do not
  * decode). */
-static const uint8_t *tpack_records_end(const uint8_t *p, const uint8_t *end, uint32_t ndocs)
+static const uint8_t *tpack_records_end(const uint8_t *p, const uint8_t *end, uint32_t ndocs, int positions)
 {
     for (uint32_t i = 0; i < ndocs; i++) {
         uint32_t d, tb, tt;
         if (i == 0 ? !(p = get_tf(p, end, &tb, &tt)) : !(p = get_record(p, end, &d, &tb, &tt)))
             return NULL;
-        if ((i > 0 && d == 0) || !(p = skip_varints(p, end, (uint64_t)tt + tb)))
+        if ((i > 0 && d == 0) || (positions && !(p = skip_varints(p, end, (uint64_t)tt + tb))))
             return NULL;
     }
     return p;
@@ -3150,7 +3161,7 @@ int store_tpack_next(store_tpack_iter *it)
         nd > STORE_TPACK_DOCS || first > UINT32_MAX)
         return FZ_ECORRUPT;
     const uint8_t *r = p;
-    if (!(p = tpack_records_end(p, end, (uint32_t)nd)))
+    if (!(p = tpack_records_end(p, end, (uint32_t)nd, store_field_positions(it->field))))
         return FZ_ECORRUPT;
     memcpy(it->term + shared, suf, n);
     it->term_len = shared + n;
@@ -3191,6 +3202,7 @@ int store_block_open_tpack(store_block *b, const store_tpack_iter *it)
     b->docs = b->doc_next = b->doc_pos = it->recs;
     b->docs_end = it->recs + it->recs_len;
     b->packed = 1;
+    b->nopos = !store_field_positions(it->field);
     b->i = (uint32_t)-1;
     int rc;
     while ((rc = store_block_next(b)) == FZ_OK) {
@@ -3342,7 +3354,8 @@ static int tpack_add_filtered(store_tpack_builder *pb, const store_tpack_iter *i
     do {
         if (b.doc >= lo && b.doc <= hi)
             continue;
-        const uint8_t *pend = skip_varints(b.doc_pos, b.docs_end, (uint64_t)b.tf_title + b.tf_body);
+        const uint8_t *pend =
+            b.nopos ? b.doc_pos : skip_varints(b.doc_pos, b.docs_end, (uint64_t)b.tf_title + b.tf_body);
         uint8_t tf[STORE_TF_MAX];
         if (!pend)
             return FZ_ECORRUPT;
@@ -3412,7 +3425,7 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
                             fz_buf_append(&tmp, it.recs, it.recs_len)))
                     rc = FZ_ENOMEM;
                 if (!rc)
-                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, 0, 0, out);
+                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, 0, 0, !b.nopos, out);
                 *first = b.first;
                 dst = &pb2;
             } else {

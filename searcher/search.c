@@ -62,6 +62,8 @@ typedef struct {
     store_block blk;
     int valid;
     int packed;              /* the term is in a pack: pk, its one block */
+    int nopos;               /* a CJK unigram (STORE_F_UNI): its positions come from the
+                              * entry's text (uni_positions) */
     store_tpack_iter pk;
     int pk_mindl_known;      /* pk_mindl holds its least length (from "dlen") */
     uint32_t pk_mindl;
@@ -125,6 +127,7 @@ typedef struct {
                              * and up to the end of its last */
     fz_buf terms;
     size_t cap;
+    uint32_t title_npos;    /* the body's first position */
     /* the tokenizer's walk: a byte offset of the field and the characters
      * before it */
     const char *text;
@@ -145,6 +148,8 @@ typedef struct {
     size_t nscoring;
     store_dlen_cache dc;
     doctoks dt;
+    doctoks ut;               /* the same at the index's folding (TS): the places of lone
+                               * characters, whose postings keep none (uni_positions) */
     int need_verify;
     /* block-max top-k: while prune_on, phrase_next on prune_node skips the
      * documents whose score bound is at most prune_thr */
@@ -342,6 +347,8 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int uni_positions(ctx *x, const keycur *c, uint32_t doc, uint32_t *out);
+
 /* Positions of the leaf in its current doc (title positions first). */
 static int leaf_positions(ctx *x, leaf *l)
 {
@@ -361,8 +368,9 @@ static int leaf_positions(ctx *x, leaf *l)
             l->pos = p;
             l->cap = cap;
         }
-        if (store_block_positions(&c->blk, l->pos + l->npos, n) < 0)
-            return x->err = FZ_ECORRUPT;
+        if (c->nopos ? uni_positions(x, c, l->doc, l->pos + l->npos)
+                     : store_block_positions(&c->blk, l->pos + l->npos, n) < 0)
+            return x->err ? x->err : (x->err = FZ_ECORRUPT);
         l->npos += n;
         l->ntitle += c->blk.tf_title;
     }
@@ -420,11 +428,10 @@ static fz_arena *entry_read(ctx *x, uint32_t doc, store_entry *e)
     return a;
 }
 
-/* Tokens (at fold NONE) of entry doc by position, and their places in
- * characters. */
-static int load_doctoks(ctx *x, uint32_t doc)
+/* Tokens (at fold f) of entry doc by position into dt, and their places
+ * in characters. */
+static int load_toks(ctx *x, doctoks *dt, tok_fold f, uint32_t doc)
 {
-    doctoks *dt = &x->dt;
     if (dt->doc == doc && dt->kind)
         return 0;
     dt->doc = DOC_END; /* until it is loaded */
@@ -456,8 +463,9 @@ static int load_doctoks(ctx *x, uint32_t doc)
     memset(dt->cs, 0, n * sizeof *dt->cs);
     memset(dt->ce, 0, n * sizeof *dt->ce);
     dt->npos = n;
+    dt->title_npos = e.title_npos;
     dt->terms.len = 0;
-    tok_analyzer *t = get_tok(x->s, TOK_FOLD_NONE);
+    tok_analyzer *t = get_tok(x->s, f);
     if (!t) {
         fz_arena_destroy(a);
         return x->err = FZ_EICU;
@@ -476,6 +484,41 @@ static int load_doctoks(ctx *x, uint32_t doc)
         return x->err = rc;
     }
     dt->doc = doc;
+    return 0;
+}
+
+/* Tokens (at fold NONE) of entry doc, for verification and NEAR/N. */
+static int load_doctoks(ctx *x, uint32_t doc) { return load_toks(x, &x->dt, TOK_FOLD_NONE, doc); }
+
+/* The positions of c's unigram (a CJK character; its postings keep none)
+ * in its current document doc, ascending, into out: the entry's title
+ * and body analysed again as the indexer analysed them (TS folding, the
+ * body from title_npos on), and the places of that term taken.  Exactly
+ * the tf_title + tf_body positions the indexer saw, title ones first;
+ * a text that does not give them is damage (FZ_ECORRUPT, x->err set).
+ * Consecutive candidates often share an entry block, which the handle's
+ * entry cache keeps decompressed. */
+static int uni_positions(ctx *x, const keycur *c, uint32_t doc, uint32_t *out)
+{
+    doctoks *ut = &x->ut;
+    if (load_toks(x, ut, TOK_FOLD_TS, doc))
+        return x->err;
+    const char *term = (const char *)c->key + 1;
+    uint32_t tlen = (uint32_t)(c->prefix - 2), n = 0, nt = 0, want = c->blk.tf_title + c->blk.tf_body;
+    for (uint32_t p = 0; p < ut->npos; p++) {
+        if (ut->kind[p] != TOK_UNI || ut->tlen[p] != tlen || memcmp(ut->terms.p + ut->toff[p], term, tlen))
+            continue;
+        if (n == want) {
+            n++;
+            break;
+        }
+        out[n++] = p;
+        nt += p < ut->title_npos;
+    }
+    if (n != want || nt != c->blk.tf_title) {
+        fz_msg(x->msg, x->msglen, "entry %u does not hold the occurrences its postings count; re-index", doc);
+        return x->err = FZ_ECORRUPT;
+    }
     return 0;
 }
 
@@ -1155,6 +1198,7 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
             return NULL;
         }
         l->nk++;
+        c->nopos = !store_field_positions(field);
         c->prefix = store_post_key(c->key, field, alts[i], alen[i], 0) - 4;
         /* document frequency: the packed term's, or the sum over the
          * term's block headers */
@@ -1397,8 +1441,8 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
             l = make_leaf(x, field, t->bi, t->bilen);
         else if (i > from && q->t[i - 1].bigram_next && q->t[i - 1].pos + 1 == t->pos)
             continue; /* joined to the previous character: its bigram covers it */
-        else
-            l = make_leaf(x, field, t->term, t->len);
+        else /* a lone CJK character of the text: its own field, without positions */
+            l = make_leaf(x, t->kind == TOK_UNI && field == STORE_F_TEXT ? STORE_F_UNI : field, t->term, t->len);
         if (!l)
             return NULL;
         n->parts[n->nparts] = l;
@@ -1783,6 +1827,25 @@ static double bm25(double idf, double tf, double dl, double avgdl)
 {
     double norm = SEARCH_K1 * (1.0 - SEARCH_B + SEARCH_B * dl / (avgdl > 0 ? avgdl : 1.0));
     return idf * tf * (SEARCH_K1 + 1.0) / (tf + norm);
+}
+
+/* A phrase of one term without checks: matches where the term occurs, so
+ * its spans in a document are its postings' occurrences there. */
+static int simple_term(const node *n)
+{
+    return n->type == N_PHRASE && n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only;
+}
+
+/* The occurrences of simple_term n's term in document doc, its forms'
+ * together (tf_title + tf_body; two forms never share a position). */
+static uint32_t term_tf(const node *n, uint32_t doc)
+{
+    const leaf *l = n->parts[0];
+    uint32_t tf = 0;
+    for (size_t k = 0; k < l->nk; k++)
+        if (l->k[k].valid && l->k[k].blk.doc == doc)
+            tf += l->k[k].blk.tf_title + l->k[k].blk.tf_body;
+    return tf;
 }
 
 static double score_doc(ctx *x, uint32_t doc)
@@ -2225,6 +2288,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     x.msg = msg;
     x.msglen = msglen;
     x.dt.doc = DOC_END;
+    x.ut.doc = DOC_END;
     search_counts cnt = {0};
     int rc;
     if (!(x.qtok = get_tok(s, TOK_FOLD_TS))) {
@@ -2302,11 +2366,17 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     while (d != DOC_END && !x.err && !past_deadline(&x)) {
         cnt.entries++;
         if (o->count) {
-            if (node_spans(&x, root)) {
+            if (simple_term(root)) {
+                /* its spans are its occurrences: no positions needed (a lone
+                 * character's would come from the entry's text) */
+                if (root->field == STORE_F_TEXT)
+                    cnt.occurrences += term_tf(root, d);
+            } else if (node_spans(&x, root)) {
                 rc = x.err;
                 goto done;
+            } else {
+                cnt.occurrences += text_nspans(root);
             }
-            cnt.occurrences += text_nspans(root);
         }
         if (!o->no_hits && k && nall == k && below(&x, root, d, all[0].score, score_bound)) {
             /* documents come in id order: only a higher score could enter */
@@ -2407,12 +2477,15 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
-    free(x.dt.cs);
-    free(x.dt.ce);
-    free(x.dt.kind);
-    free(x.dt.toff);
-    free(x.dt.tlen);
-    fz_buf_free(&x.dt.terms);
+    for (int i = 0; i < 2; i++) {
+        doctoks *dt = i ? &x.ut : &x.dt;
+        free(dt->cs);
+        free(dt->ce);
+        free(dt->kind);
+        free(dt->toff);
+        free(dt->tlen);
+        fz_buf_free(&dt->terms);
+    }
     fz_arena_destroy(x.a);
     return rc;
 }
