@@ -1,7 +1,7 @@
 /*
  * store.c -- the index on disk (see store.h for the API).
  *
- * ON-DISK FORMAT, version 6
+ * ON-DISK FORMAT, version 7
  * =========================
  * One LMDB environment: a directory holding data.mdb and lock.mdb, or one
  * file (a packed archive, opened with MDB_NOSUBDIR|MDB_RDONLY).  Integers in
@@ -126,9 +126,11 @@
  *             no record when no bit is set.  Answers the ? wildcard.
  *
  * "post"      positional postings, in blocks of at most 128 documents:
- *             key   = field byte ('b' title+body, 'a' author, 's' section,
- *                     'f' file, 'k' kind), term bytes (the analyser's folded
- *                     UTF-8: a CJK unigram, a CJK bigram, or a word),
+ *             key   = field byte ('b' title+body, 'u' title+body CJK
+ *                     unigrams, 'a' author, 's' section, 'f' file, 'k'
+ *                     kind), term bytes (the analyser's folded UTF-8: under
+ *                     'b' a CJK bigram or a word, under 'u' one CJK
+ *                     character, under the others any of the three),
  *                     0x00, be32 id of the block's first document.
  *                     All blocks of a term are adjacent and in id order,
  *                     and never overlap.
@@ -149,6 +151,28 @@
  *                         as deltas from the previous (the first from 0).
  *                     Document i's positions start at the sum of the
  *                     frequencies of the documents before it.
+ *
+ *             WITHOUT POSITIONS ('u', version 7).  The CJK unigrams of
+ *             title and body keep only ids and frequencies: a block's
+ *             value ends after its two tf streams (no position stream; a
+ *             reader tells such a block by that, as every position
+ *             stream takes a byte at least, and fzindex --check that it
+ *             is under 'u' and only there), and their records in the
+ *             record form below (packs, run files, builders) have no
+ *             positions.  A query of one character needs only ids and
+ *             frequencies (BM25); phrases of two or more are answered by
+ *             bigrams.  Where a lone character's places are needed (NEAR
+ *             and EXCEPT with a one-character side, a ? beside a lone
+ *             character, a query split at punctuation into one-character
+ *             pieces, proximity, the highlights of snippets and --kwic,
+ *             --fold=none), the searcher analyses the entry's title and
+ *             body again as the indexer did (TS folding, the body from
+ *             title_npos) and takes that character's positions: exactly
+ *             tf_title + tf_body of them, the first tf_title in the title
+ *             (search.c, uni_positions).  Measured on the poetry bench
+ *             (make bench's corpus, 335 files, 332,905 entries): data.mdb
+ *             192.7 -> 172.0 MB (the unigram class 50.3 -> 29.6 MB; its
+ *             position stream was 20.7 MB), answers identical.
  *
  *             BLOCK STREAMS.  A stream of n values is ceil(n / 128) runs,
  *             each of 128 values but the last (n = 0: no bytes).  A run
@@ -182,8 +206,9 @@
  *             is set, but the code 0 alone when the document's one
  *             occurrence is in its title (tf_title 1, tf_body 0: the
  *             metadata fields' usual case; the long form 1, 1 reads the
- *             same), then its positions as v deltas (the first from 0).
- *             A block is written from them (store_block_extra).
+ *             same), then its positions as v deltas (the first from 0;
+ *             none under 'u').  A block is written from them
+ *             (store_block_extra).
  *
  *             Title positions come before body positions, so the first
  *             tf_title positions of a document are in its title.  The block
@@ -252,7 +277,8 @@
  * volume title of file records, the "catalog" database, the tf code 0
  * (one title occurrence) of posting records and the entry blocks, version
  * 6 the term packs and the blocks' bit-packed streams (which replaced the
- * records and skip tables of blocks).
+ * records and skip tables of blocks), version 7 the field 'u' of the CJK
+ * unigrams of title and body, without positions (they were under 'b').
  * Version 6 also split each entry block in two parts: the entries'
  * metadata, not compressed, each entry's sections and authors written only
  * when they are not the entry before's; then their titles and bodies in
