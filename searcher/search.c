@@ -953,6 +953,48 @@ static int near_spans(ctx *x, node *n)
     return 0;
 }
 
+static uint32_t node_next(ctx *x, node *n, uint32_t target);
+
+/* A phrase of one term without checks: matches where the term occurs, so
+ * its spans in a document are its postings' occurrences there. */
+static int simple_term(const node *n)
+{
+    return n->type == N_PHRASE && n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only;
+}
+
+/* The occurrences of simple_term n's term in document doc, its forms'
+ * together (tf_title + tf_body; two forms never share a position); those
+ * in the title into *title when not NULL. */
+static uint32_t term_tf(const node *n, uint32_t doc, uint32_t *title)
+{
+    const leaf *l = n->parts[0];
+    uint32_t tf = 0, tt = 0;
+    for (size_t k = 0; k < l->nk; k++)
+        if (l->k[k].valid && l->k[k].blk.doc == doc) {
+            tf += l->k[k].blk.tf_title + l->k[k].blk.tf_body;
+            tt += l->k[k].blk.tf_title;
+        }
+    if (title)
+        *title = tt;
+    return tf;
+}
+
+/* Counts the spans of n in its current document doc without listing them,
+ * where the postings tell: an EXCEPT whose left side is a simple_term and
+ * whose right side is not in doc keeps every occurrence of the left (a
+ * lone character's positions would have to come from the entry's text).
+ * 1 with *nsp and *title set, else 0 (list them: node_spans). */
+static int except_count(ctx *x, node *n, uint32_t doc, uint32_t *nsp, uint32_t *title)
+{
+    if (n->type != N_EXCEPT || !simple_term(n->kids[0]) || n->kids[0]->doc != doc ||
+        node_next(x, n->kids[1], doc) == doc || x->err)
+        return 0;
+    *nsp = term_tf(n->kids[0], doc, title);
+    return 1;
+}
+
+
+
 static int except_spans(ctx *x, node *n)
 {
     n->nsp = 0;
@@ -997,6 +1039,11 @@ static uint32_t pair_next(ctx *x, node *n, uint32_t target)
                 return n->doc = DOC_END;
         }
         n->doc = d;
+        uint32_t ns, nt;
+        if (n->type == N_EXCEPT && except_count(x, n, d, &ns, &nt) && ns)
+            return d; /* every occurrence of the left side is kept: spans listed when asked */
+        if (x->err)
+            return n->doc = DOC_END;
         int rc = n->type == N_NEAR ? near_spans(x, n) : except_spans(x, n);
         if (rc)
             return n->doc = DOC_END;
@@ -1829,25 +1876,6 @@ static double bm25(double idf, double tf, double dl, double avgdl)
     return idf * tf * (SEARCH_K1 + 1.0) / (tf + norm);
 }
 
-/* A phrase of one term without checks: matches where the term occurs, so
- * its spans in a document are its postings' occurrences there. */
-static int simple_term(const node *n)
-{
-    return n->type == N_PHRASE && n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only;
-}
-
-/* The occurrences of simple_term n's term in document doc, its forms'
- * together (tf_title + tf_body; two forms never share a position). */
-static uint32_t term_tf(const node *n, uint32_t doc)
-{
-    const leaf *l = n->parts[0];
-    uint32_t tf = 0;
-    for (size_t k = 0; k < l->nk; k++)
-        if (l->k[k].valid && l->k[k].blk.doc == doc)
-            tf += l->k[k].blk.tf_title + l->k[k].blk.tf_body;
-    return tf;
-}
-
 static double score_doc(ctx *x, uint32_t doc)
 {
     double dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc), sc = 0, idfsum = 0;
@@ -1868,12 +1896,16 @@ static double score_doc(ctx *x, uint32_t doc)
                 }
             tf = SEARCH_TITLE_WEIGHT * tt + tb;
         } else {
-            if (node_spans(x, n))
-                return 0;
-            uint32_t tt = 0;
-            for (size_t k = 0; k < n->nsp; k++)
-                tt += n->sp[k].title;
-            tf = SEARCH_TITLE_WEIGHT * tt + (double)(n->nsp - tt);
+            uint32_t ns, tt = 0;
+            if (n->sdoc != doc && except_count(x, n, doc, &ns, &tt)) {
+                tf = SEARCH_TITLE_WEIGHT * tt + (double)(ns - tt);
+            } else {
+                if (node_spans(x, n))
+                    return 0;
+                for (size_t k = 0; k < n->nsp; k++)
+                    tt += n->sp[k].title;
+                tf = SEARCH_TITLE_WEIGHT * tt + (double)(n->nsp - tt);
+            }
         }
         if (tf <= 0)
             continue;
@@ -2366,11 +2398,14 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     while (d != DOC_END && !x.err && !past_deadline(&x)) {
         cnt.entries++;
         if (o->count) {
+            uint32_t ns, nt;
             if (simple_term(root)) {
                 /* its spans are its occurrences: no positions needed (a lone
                  * character's would come from the entry's text) */
                 if (root->field == STORE_F_TEXT)
-                    cnt.occurrences += term_tf(root, d);
+                    cnt.occurrences += term_tf(root, d, NULL);
+            } else if (except_count(&x, root, d, &ns, &nt)) {
+                cnt.occurrences += ns;
             } else if (node_spans(&x, root)) {
                 rc = x.err;
                 goto done;
