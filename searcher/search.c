@@ -2086,6 +2086,10 @@ static int cmp_scored(const void *a, const void *b)
 typedef struct {
     uint32_t *start, *end;
     uint32_t n;
+    /* a lone character's hit (uni): the positions of its forms' terms */
+    const leaf *uni;
+    uint32_t *up;
+    uint32_t nup, upcap;
 } posmap;
 
 static int pm_emit(void *p, const tok_token *t)
@@ -2095,14 +2099,39 @@ static int pm_emit(void *p, const tok_token *t)
         return 0;
     m->start[t->pos] = t->start;
     m->end[t->pos] = t->end;
+    if (m->uni && t->kind == TOK_UNI)
+        for (size_t i = 0; i < m->uni->nk; i++) {
+            const keycur *c = &m->uni->k[i];
+            if (t->term_len == c->prefix - 2 && !memcmp(t->term, c->key + 1, t->term_len)) {
+                if (m->nup < m->upcap)
+                    m->up[m->nup] = t->pos;
+                m->nup++;
+                break;
+            }
+        }
     return 0;
+}
+
+/* A root whose spans are the occurrences of one lone character (a
+ * simple_term of the text whose postings keep no positions): a hit's are
+ * found by emit_hit in the analysis it does anyway for the highlights. */
+static const leaf *uni_root(const node *n)
+{
+    if (!simple_term(n) || n->field != STORE_F_TEXT)
+        return NULL;
+    const leaf *l = n->parts[0];
+    for (size_t i = 0; i < l->nk; i++)
+        if (!l->k[i].nopos)
+            return NULL;
+    return l;
 }
 
 /* Reads entry sc->doc and calls fn with it as the hit of that rank, with
  * the spans sp; when meta is set, only its metadata (store_entry_meta_get),
- * the spans only counted. */
+ * the spans only counted.  With uni (uni_root's leaf), sp is NULL and the
+ * spans are the nsp places of uni's terms in the entry, found here. */
 static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, int meta,
-                    search_hit_fn fn, void *cbctx)
+                    search_hit_fn fn, void *cbctx, const leaf *uni)
 {
     fz_arena *a = fz_arena_create();
     if (!a)
@@ -2129,15 +2158,34 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         h.occurrences = (uint32_t)nsp;
     } else if (nsp) {
         uint32_t n = e.npos + 2;
-        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n};
+        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n,
+                     uni, NULL, 0, (uint32_t)nsp};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
-        if (!pm.start || !pm.end || !spans) {
+        pspan *usp = uni ? fz_arena_alloc(a, nsp * sizeof *usp) : NULL;
+        if (uni)
+            pm.up = fz_arena_alloc(a, nsp * sizeof *pm.up);
+        if (!pm.start || !pm.end || !spans || (uni && (!usp || !pm.up))) {
             fz_arena_destroy(a);
             return FZ_ENOMEM;
         }
         tok_analyzer *t = x->qtok;
         tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
         tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
+        if (uni) {
+            /* the text analysed as the indexer did holds exactly the
+             * occurrences the postings count (uni_positions) */
+            if (pm.nup != nsp) {
+                fz_arena_destroy(a);
+                fz_msg(x->msg, x->msglen, "entry %u does not hold the occurrences its postings count; re-index",
+                       sc->doc);
+                return FZ_ECORRUPT;
+            }
+            for (uint32_t i = 0; i < pm.nup; i++) {
+                usp[i].s = usp[i].e = pm.up[i];
+                usp[i].title = pm.up[i] < e.title_npos;
+            }
+            sp = usp;
+        }
         size_t k = 0;
         for (size_t i = 0; i < nsp; i++) {
             const pspan *p = &sp[i];
@@ -2449,7 +2497,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     if (!o->no_hits && nall) {
         qsort(all, nall, sizeof *all, cmp_scored);
         for (size_t i = 0; i < sample && i < nall && !rc; i++) {
-            rc = emit_hit(&x, NULL, 0, &all[i], (uint32_t)(i + 1), 1, o->sample_fn, o->sample_ctx);
+            rc = emit_hit(&x, NULL, 0, &all[i], (uint32_t)(i + 1), 1, o->sample_fn, o->sample_ctx, NULL);
             cnt.sampled++;
         }
         if (rc)
@@ -2472,9 +2520,17 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             hs[i].nsp = 0;
         }
         qsort(hs, nret, sizeof *hs, cmp_hitspan_doc);
+        const leaf *uni = uni_root(root);
         if (!o->no_spans && (rc = node_reset(&x, root)) == 0) {
             for (size_t i = 0; i < nret && !rc; i++) {
-                if (node_next(&x, root, hs[i].doc) != hs[i].doc || node_spans(&x, root))
+                if (node_next(&x, root, hs[i].doc) != hs[i].doc)
+                    continue;
+                if (uni) {
+                    /* its occurrences, which emit_hit places */
+                    hs[i].nsp = term_tf(root, hs[i].doc, NULL);
+                    continue;
+                }
+                if (node_spans(&x, root))
                     continue;
                 size_t n = text_nspans(root);
                 if (!n)
@@ -2492,7 +2548,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
             rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), o->meta_only, fn,
-                          cbctx);
+                          cbctx, hs[i].sp ? NULL : uni);
             cnt.returned++;
         }
         free(hs);
@@ -2538,7 +2594,7 @@ int search_show(search *s, uint32_t id, search_hit_fn fn, void *cbctx, char *msg
     x.o = &o;
     x.qtok = get_tok(s, TOK_FOLD_TS);
     scored sc = {0, id};
-    rc = emit_hit(&x, NULL, 0, &sc, 0, 0, fn, cbctx);
+    rc = emit_hit(&x, NULL, 0, &sc, 0, 0, fn, cbctx, NULL);
     if (rc == FZ_ECORRUPT) {
         if (store_entry_exists(s->st, txn, id) == FZ_ENOTFOUND) {
             rc = FZ_ENOTFOUND;
