@@ -169,10 +169,20 @@
  *             body again as the indexer did (TS folding, the body from
  *             title_npos) and takes that character's positions: exactly
  *             tf_title + tf_body of them, the first tf_title in the title
- *             (search.c, uni_positions).  Measured on the poetry bench
- *             (make bench's corpus, 335 files, 332,905 entries): data.mdb
- *             192.7 -> 172.0 MB (the unigram class 50.3 -> 29.6 MB; its
- *             position stream was 20.7 MB), answers identical.
+ *             (search.c, uni_positions; a lone character's hits take
+ *             their highlights from the analysis their snippets do
+ *             anyway).  Measured on the poetry bench (make bench's
+ *             corpus, 335 files, 332,905 entries): data.mdb 192,774,144
+ *             -> 170,176,512 bytes, "post" 136.2 -> 113.6 MB (the
+ *             unigram class 50.3 -> 28.5 MB: its position stream was
+ *             20.7 MB, and its records now pack leaf pages better);
+ *             the 650 bench queries' answers byte-identical, their mean
+ *             0.112 -> 0.103 ms (1ch 0.231 -> 0.210).  The price is paid
+ *             where a lone character's places are needed in many entries:
+ *             about 5-10 us an entry (its text read through the entry
+ *             cache and analysed), so a ? between two frequent lone
+ *             characters (其?其: 113,481 candidate entries) takes 0.3-0.7
+ *             s where its positions took 10 ms.
  *
  *             BLOCK STREAMS.  A stream of n values is ceil(n / 128) runs,
  *             each of 128 values but the last (n = 0: no bytes).  A run

@@ -6,7 +6,11 @@
  * first matching document >= target (DOC_END when there is none), and
  * node_spans(n) lists the position spans of its matches in that document.
  *   leaf    one term: one or more posting keys (several when a character
- *           has variant forms), merged
+ *           has variant forms), merged; a lone CJK character's keys (field
+ *           'u') keep no positions: where they are needed, the entry's
+ *           text is analysed again (uni_positions), and a lone term's
+ *           counts, scores and EXCEPT's common case come from its
+ *           frequencies
  *   phrase  leaves at fixed offsets (a CJK run is a chain of bigrams); also
  *           checks ? wildcards and --fold=none against the entry's tokens
  *   and     leapfrog over the positive children, then rejects documents a
