@@ -104,6 +104,12 @@ struct node {
     const char **vterm;  /* --fold=none: the term expected at each offset */
     uint32_t *vlen;
     double idf;
+    /* A?B of two lone characters (chain_wild): the chains of two bigrams
+     * A x, x B whose matches, two characters longer, are its matches */
+    struct node **chain;
+    size_t nchain;
+    uint32_t *cheap;     /* the chains by their current document, a min-heap (chain_first) */
+    int cheap_ok;        /* cheap is built (0 after a reset) */
     /* composite */
     node **kids;
     size_t nkids;
@@ -603,9 +609,78 @@ static int in_sorted(const uint32_t *v, uint32_t n, uint32_t x)
     return lo < n && v[lo] == x;
 }
 
+static uint32_t node_next(ctx *x, node *n, uint32_t target);
+static int node_spans(ctx *x, node *n);
+static void sort_spans(node *n);
+
+static void cheap_down(node *n, size_t i)
+{
+    uint32_t *h = n->cheap;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n->nchain && n->chain[h[l]]->doc < n->chain[h[m]]->doc)
+            m = l;
+        if (r < n->nchain && n->chain[h[r]]->doc < n->chain[h[m]]->doc)
+            m = r;
+        if (m == i)
+            return;
+        uint32_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* The first document >= target where one of n's chains matches (DOC_END:
+ * none); every chain is then on it or after it.  The chains are kept in a
+ * heap by their documents, so that a step moves only those behind. */
+static uint32_t chain_first(ctx *x, node *n, uint32_t target)
+{
+    if (!n->cheap_ok) {
+        for (size_t i = 0; i < n->nchain; i++) {
+            node_next(x, n->chain[i], target);
+            n->cheap[i] = (uint32_t)i;
+        }
+        for (size_t i = n->nchain / 2; i-- > 0;)
+            cheap_down(n, i);
+        n->cheap_ok = 1;
+    }
+    for (;;) {
+        node *c = n->chain[n->cheap[0]];
+        if (c->doc >= target || x->err)
+            return x->err ? DOC_END : c->doc;
+        node_next(x, c, target);
+        cheap_down(n, 0);
+    }
+}
+
+/* Spans of a chained A?B (chain_wild) in its current doc: those of its
+ * chains there, each a character longer. */
+static int chain_spans(ctx *x, node *n)
+{
+    n->nsp = 0;
+    for (size_t i = 0; i < n->nchain; i++) {
+        node *c = n->chain[i];
+        if (c->doc != n->doc) /* every chain is on n->doc or after it (chain_first) */
+            continue;
+        if (node_spans(x, c))
+            return x->err;
+        for (size_t j = 0; j < c->nsp; j++) {
+            if (n->title_only && !c->sp[j].title)
+                continue;
+            if (add_span(x, n, c->sp[j].s, c->sp[j].e + 1, c->sp[j].title))
+                return x->err;
+        }
+    }
+    sort_spans(n);
+    return x->err;
+}
+
 /* Phrase spans in the current doc. */
 static int phrase_spans(ctx *x, node *n)
 {
+    if (n->nchain)
+        return chain_spans(x, n);
     n->nsp = 0;
     for (size_t i = 0; i < n->nparts; i++)
         if (leaf_positions(x, n->parts[i]))
@@ -797,6 +872,15 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
         if (x->prune_on && x->prune_node == n && (target = prune_skip(x, n, target)) >= DOC_END - 1)
             return n->doc = DOC_END;
         uint32_t d = target;
+        if (n->nchain) {
+            /* the first document where a chain matches; its parts are there too */
+            d = chain_first(x, n, target);
+            if (d == DOC_END || x->err)
+                return n->doc = DOC_END;
+            for (size_t i = 0; i < n->nparts; i++)
+                if (leaf_seek(x, n->parts[i], d) != d)
+                    return x->err = FZ_ECORRUPT, n->doc = DOC_END;
+        }
         /* leapfrog until every part is on the same doc */
         for (;;) {
             uint32_t maxd = d;
@@ -1138,6 +1222,10 @@ static int node_reset(ctx *x, node *n)
         for (size_t i = 0; i < n->nparts; i++)
             if (leaf_reset(x, n->parts[i]))
                 return x->err ? x->err : FZ_ELMDB;
+        for (size_t i = 0; i < n->nchain; i++)
+            if (node_reset(x, n->chain[i]))
+                return x->err ? x->err : FZ_ELMDB;
+        n->cheap_ok = 0;
         n->doc = UNPOSITIONED; /* "not positioned": forces the first node_next */
         return 0;
     }
@@ -1222,15 +1310,26 @@ static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_
     return n;
 }
 
-static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
+/* A leaf of term in field: its forms' keys (term_alts); or, with slot, a
+ * chain's (chain_wild): the term's key alone, the leaf not among x->leaves
+ * but in *slot from the start (its node frees it, chain_free, also when
+ * this fails). */
+static leaf *make_leaf_as(ctx *x, int field, const char *term, size_t len, leaf **slot)
 {
+    int exact = slot != NULL;
     char alts[MAX_ALTS][STORE_KEY_MAX];
     size_t alen[MAX_ALTS];
     if (len > STORE_KEY_MAX - 8)
         len = STORE_KEY_MAX - 8;
-    size_t n = term_alts(x, term, len, alts, alen);
+    size_t n = 1;
+    if (exact) {
+        memcpy(alts[0], term, len);
+        alen[0] = len;
+    } else {
+        n = term_alts(x, term, len, alts, alen);
+    }
     leaf *l = fz_arena_calloc(x->a, sizeof *l);
-    if (!l || x->nleaves >= MAX_LEAVES) {
+    if (!l || (!exact && x->nleaves >= MAX_LEAVES)) {
         x->err = l ? FZ_ELIMIT : FZ_ENOMEM;
         return NULL;
     }
@@ -1240,7 +1339,10 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
         return NULL;
     }
     l->pos_doc = DOC_END;
-    x->leaves[x->nleaves++] = l;
+    if (!exact)
+        x->leaves[x->nleaves++] = l;
+    else
+        *slot = l;
     for (size_t i = 0; i < n; i++) {
         keycur *c = &l->k[l->nk];
         int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &c->cur);
@@ -1255,6 +1357,12 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
          * term's block headers */
         MDB_val k, v;
         rc = store_term_find(c->cur, field, alts[i], alen[i], &k, &v, &c->pk);
+        if (exact) {
+            /* a chain's: never scored nor bounded, so no df, and 0 for
+             * a packed term's least length */
+            c->pk_mindl_known = 1;
+            c->pk_mindl = 0;
+        }
         if (rc == STORE_TERM_PACKED) {
             c->packed = 1;
             l->df += c->pk.ndocs;
@@ -1266,7 +1374,7 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
             x->err = rc;
             return NULL;
         }
-        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
+        rc = rc == STORE_TERM_BLOCKS && !exact ? 0 : MDB_NOTFOUND;
         while (rc == 0 && kc_same(c, &k)) {
             uint64_t nd;
             if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
@@ -1288,6 +1396,215 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
     if (l->idf < 0.01)
         l->idf = 0.01;
     return l;
+}
+
+static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
+{
+    return make_leaf_as(x, field, term, len, NULL);
+}
+
+static node *new_node(ctx *x, int type);
+
+#define MAX_CHAINS 3000      /* chains of an A?B at most (two leaves each) */
+#define MAX_SECONDS 8192     /* bigrams A x looked at for them */
+
+/* Order of term t against the terms that start with a: < 0 before them,
+ * 0 one of them, > 0 after them. */
+static int prefix_cmp(const char *t, size_t len, const char *a, size_t alen)
+{
+    int c = memcmp(t, a, len < alen ? len : alen);
+    return c ? c : len < alen ? -1 : 0;
+}
+
+/* Appends the second character of term t (a x, a one character) to xs
+ * when it is one character; FZ_ELIMIT past max. */
+static int add_second(const char *t, size_t len, size_t alen, char (*xs)[8], size_t *n, size_t max)
+{
+    uint32_t cp;
+    int m = len > alen ? fz_utf8_decode((const unsigned char *)t + alen, len - alen, &cp) : 0;
+    if (m <= 0 || (size_t)m != len - alen || m > 4)
+        return 0;
+    if (*n == max)
+        return FZ_ELIMIT;
+    memcpy(xs[*n], t + alen, (size_t)m);
+    xs[*n][m] = 0;
+    (*n)++;
+    return 0;
+}
+
+/* The second characters x of the index's bigram terms a x (a one
+ * character), in key order, appended to xs (UTF-8, NUL-terminated): their
+ * keys are adjacent, and the term pack before the first may hold some.
+ * FZ_ELIMIT when there are more than max; 0, or an FZ_ code. */
+static int bigram_seconds(ctx *x, const char *a, size_t alen, char (*xs)[8], size_t *n, size_t max)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &cur);
+    if (rc)
+        return store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
+    uint8_t pre[STORE_KEY_MAX];
+    pre[0] = STORE_F_TEXT;
+    memcpy(pre + 1, a, alen);
+    MDB_val k = {1 + alen, pre}, v;
+    int r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    int b = r == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) : r ? r : mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    r = b == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : b;
+    char last[STORE_KEY_MAX];
+    size_t last_len = 0;
+    int done = 0;
+    rc = 0;
+    for (; r == 0 && !rc && !done; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *kb = k.mv_data;
+        if (k.mv_size < 3 || kb[0] != STORE_F_TEXT) {
+            done = k.mv_size >= 1 && kb[0] > STORE_F_TEXT;
+            continue;
+        }
+        if (store_key_is_tpack(kb, k.mv_size)) {
+            store_tpack_iter it;
+            int t = store_tpack_open(&it, kb, k.mv_size, v.mv_data, v.mv_size);
+            for (; t == FZ_OK && !rc; t = store_tpack_next(&it)) {
+                int c = prefix_cmp(it.term, it.term_len, a, alen);
+                if (c > 0) {
+                    done = 1;
+                    break;
+                }
+                if (c == 0)
+                    rc = add_second(it.term, it.term_len, alen, xs, n, max);
+            }
+            if (!rc && !done && t != FZ_ENOTFOUND)
+                rc = x->err = FZ_ECORRUPT;
+            continue;
+        }
+        if (k.mv_size < 7)
+            continue;
+        const char *t = (const char *)kb + 1;
+        size_t len = k.mv_size - 6;
+        int c = prefix_cmp(t, len, a, alen);
+        if (c > 0)
+            done = 1;
+        else if (c == 0 && !(len == last_len && !memcmp(t, last, len))) { /* a term's next blocks: once */
+            rc = add_second(t, len, alen, xs, n, max);
+            memcpy(last, t, len);
+            last_len = len;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (!rc && r && r != MDB_NOTFOUND)
+        rc = store_lmdb_err(r, "reading postings", x->msg, x->msglen);
+    return rc;
+}
+
+/* A?B of two lone characters, one wildcard between (phrase n, parts at
+ * offsets 0 and 2): every match is a chain of the bigrams A x and x B (a
+ * ? is a CJK character joined to both neighbours, as a bigram is), so n
+ * is matched as the union of those chains, found in the index's bigram
+ * terms, and its positions come from their postings, not from the text.
+ * The same places, spans and counts; n's parts, idf and bounds stay.
+ * Left as it is (0) when there are more than MAX_CHAINS chains; -1 with
+ * x->err on a failure. */
+static int chain_wild(ctx *x, node *n)
+{
+    if (n->nparts != 2 || n->nwild != 1 || n->len != 3 || n->wild[0] != 1 || n->vterm || n->field != STORE_F_TEXT)
+        return 0;
+    leaf *la = n->offs[0] == 0 ? n->parts[0] : n->parts[1], *lb = n->offs[0] == 0 ? n->parts[1] : n->parts[0];
+    if (n->offs[0] + n->offs[1] != 2)
+        return 0;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < (s ? lb : la)->nk; i++)
+            if (!(s ? lb : la)->k[i].nopos)
+                return 0;
+    char (*xs)[8] = fz_arena_alloc(x->a, MAX_SECONDS * sizeof *xs);
+    node **chain = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *chain);
+    n->cheap = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *n->cheap);
+    char (*ab)[2][16] = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *ab);  /* the chains' two bigrams */
+    uint8_t (*abl)[2] = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *abl);
+    if (!xs || !chain || !ab || !abl || !n->cheap)
+        return x->err = FZ_ENOMEM, -1;
+    size_t nc = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &cur);
+    if (rc)
+        return x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen), -1;
+    for (size_t i = 0; i < la->nk && !rc; i++) {
+        const char *a = (const char *)la->k[i].key + 1;
+        size_t alen = la->k[i].prefix - 2, nx = 0;
+        rc = bigram_seconds(x, a, alen, xs, &nx, MAX_SECONDS);
+        for (size_t j = 0; j < nx && !rc; j++)
+            for (size_t m = 0; m < lb->nk && !rc; m++) {
+                const char *b = (const char *)lb->k[m].key + 1;
+                size_t blen = lb->k[m].prefix - 2, xl = strlen(xs[j]);
+                char xb[16];
+                memcpy(xb, xs[j], xl);
+                memcpy(xb + xl, b, blen);
+                MDB_val k, v;
+                store_tpack_iter it;
+                int f = store_term_find(cur, STORE_F_TEXT, xb, xl + blen, &k, &v, &it);
+                if (f == FZ_ENOTFOUND)
+                    continue;
+                if (f != STORE_TERM_BLOCKS && f != STORE_TERM_PACKED) {
+                    rc = f == FZ_ELMDB ? FZ_ELMDB : FZ_ECORRUPT;
+                    break;
+                }
+                if (nc == MAX_CHAINS) {
+                    rc = FZ_ELIMIT;
+                    break;
+                }
+                memcpy(ab[nc][0], a, alen);
+                memcpy(ab[nc][0] + alen, xs[j], xl);
+                memcpy(ab[nc][1], xb, xl + blen);
+                abl[nc][0] = (uint8_t)(alen + xl);
+                abl[nc][1] = (uint8_t)(xl + blen);
+                nc++;
+            }
+    }
+    mdb_cursor_close(cur);
+    if (rc == FZ_ELIMIT)
+        return 0; /* too many: the entries' text decides */
+    if (rc)
+        return x->err = rc, -1;
+    n->chain = chain;
+    for (size_t i = 0; i < nc; i++) {
+        /* not among x->nodes: n frees its chains (chain_free) */
+        node *c = fz_arena_calloc(x->a, sizeof *c);
+        if (!c)
+            return x->err = FZ_ENOMEM, -1;
+        c->type = N_PHRASE;
+        c->doc = UNPOSITIONED;
+        c->sdoc = DOC_END;
+        c->field = STORE_F_TEXT;
+        chain[i] = c;
+        n->nchain = i + 1;
+        c->parts = fz_arena_calloc(x->a, 2 * sizeof *c->parts);
+        c->offs = fz_arena_alloc(x->a, 2 * sizeof *c->offs);
+        if (!c->parts || !c->offs)
+            return x->err = FZ_ENOMEM, -1;
+        c->nparts = 2;
+        c->offs[0] = 0;
+        c->offs[1] = 1;
+        c->len = 2;
+        if (!make_leaf_as(x, STORE_F_TEXT, ab[i][0], abl[i][0], &c->parts[0]) ||
+            !make_leaf_as(x, STORE_F_TEXT, ab[i][1], abl[i][1], &c->parts[1]))
+            return -1;
+    }
+    return 0;
+}
+
+/* Closes the cursors and frees the buffers of n's chains. */
+static void chain_free(node *n)
+{
+    for (size_t i = 0; i < n->nchain; i++) {
+        node *c = n->chain[i];
+        for (size_t j = 0; j < c->nparts; j++) {
+            leaf *l = c->parts[j];
+            if (!l)
+                continue;
+            for (size_t k = 0; k < l->nk; k++)
+                if (l->k[k].cur)
+                    mdb_cursor_close(l->k[k].cur);
+            free(l->pos);
+        }
+        free(c->sp);
+    }
 }
 
 typedef struct {
@@ -1553,6 +1870,8 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
         }
         x->need_verify = 1;
     }
+    if (nwild && chain_wild(x, n))
+        return NULL;
     return n;
 }
 
@@ -2569,8 +2888,10 @@ done:
             mdb_cursor_close(x.leaves[i]->k[j].cur);
         free(x.leaves[i]->pos);
     }
-    for (size_t i = 0; i < x.nnodes; i++)
+    for (size_t i = 0; i < x.nnodes; i++) {
+        chain_free(x.nodes[i]);
         free(x.nodes[i]->sp);
+    }
     mdb_txn_abort(x.txn);
     for (int i = 0; i < 2; i++) {
         doctoks *dt = i ? &x.ut : &x.dt;
