@@ -180,9 +180,15 @@
  *             0.112 -> 0.103 ms (1ch 0.231 -> 0.210).  The price is paid
  *             where a lone character's places are needed in many entries:
  *             about 5-10 us an entry (its text read through the entry
- *             cache and analysed), so a ? between two frequent lone
- *             characters (其?其: 113,481 candidate entries) takes 0.3-0.7
- *             s where its positions took 10 ms.
+ *             cache and analysed).  Two cases are kept off that path: an
+ *             EXCEPT whose left side is one term keeps all of it where
+ *             the right side is absent (frequencies), and A?B of two lone
+ *             characters is the union of the bigram chains A x, x B
+ *             (search.c, chain_wild): 其?其, 113,481 candidate entries,
+ *             took 0.3-0.7 s through the text, 30-55 ms so, against 7-10
+ *             ms with positions.  NEAR of two frequent characters and a
+ *             query split at punctuation into lone characters still take
+ *             their places from the text (about 2x and 6x the time).
  *
  *             BLOCK STREAMS.  A stream of n values is ceil(n / 128) runs,
  *             each of 128 values but the last (n = 0: no bytes).  A run

@@ -1181,16 +1181,25 @@ static int tp_find(store *s, MDB_txn *txn, int field, const char *term, uint32_t
     return rc;
 }
 
+/* A fresh index for the pack tests (tmp_index), entries 0..9 of lengths
+ * 100..109. */
+static store *tp_index(char *dir, MDB_txn **txn)
+{
+    char msg[256] = "";
+    store *s = tmp_index(dir, txn);
+    uint32_t lens[10];
+    for (uint32_t i = 0; i < 10; i++)
+        lens[i] = 100 + i;
+    CHECK_EQ_INT(store_dlen_put(s, *txn, 0, lens, 10, msg, sizeof msg), 0);
+    return s;
+}
+
 TEST(test_term_packs)
 {
     char dir[] = "/tmp/fz-test-tpack-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    store *s = tmp_index(dir, &txn);
+    store *s = tp_index(dir, &txn);
     MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
-    uint32_t lens[10];
-    for (uint32_t i = 0; i < 10; i++)
-        lens[i] = 100 + i;
-    CHECK_EQ_INT(store_dlen_put(s, txn, 0, lens, 10, msg, sizeof msg), 0);
     store_tpack_builder pb = {0};
     store_block_builder bb;
     memset(&bb, 0, sizeof bb);
@@ -1469,12 +1478,8 @@ TEST(test_tpack_nopos)
 {
     char dir[] = "/tmp/fz-test-tpnopos-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    store *s = tmp_index(dir, &txn);
+    store *s = tp_index(dir, &txn);
     MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
-    uint32_t lens[10];
-    for (uint32_t i = 0; i < 10; i++)
-        lens[i] = 100 + i;
-    CHECK_EQ_INT(store_dlen_put(s, txn, 0, lens, 10, msg, sizeof msg), 0);
     store_tpack_builder pb = {0};
     store_block_builder bb = {0};
     static const char *const terms[] = {"之", "井", "水"};
