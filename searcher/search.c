@@ -109,6 +109,8 @@ struct node {
     struct node **chain;
     size_t nchain;
     uint32_t *cheap;     /* the chains by their current document, a min-heap (chain_first) */
+    int sub;             /* EXCEPT: each span of the right side holds exactly one occurrence
+                          * of the left (except_subtracts) */
     int cheap_ok;        /* cheap is built (0 after a reset) */
     /* composite */
     node **kids;
@@ -1074,11 +1076,73 @@ static uint32_t term_tf(const node *n, uint32_t doc, uint32_t *title)
  * 1 with *nsp and *title set, else 0 (list them: node_spans). */
 static int except_count(ctx *x, node *n, uint32_t doc, uint32_t *nsp, uint32_t *title)
 {
-    if (n->type != N_EXCEPT || !simple_term(n->kids[0]) || n->kids[0]->doc != doc ||
-        node_next(x, n->kids[1], doc) == doc || x->err)
+    if (n->type != N_EXCEPT || !simple_term(n->kids[0]) || n->kids[0]->doc != doc)
+        return 0;
+    int bhere = node_next(x, n->kids[1], doc) == doc;
+    if (x->err || (bhere && !n->sub))
         return 0;
     *nsp = term_tf(n->kids[0], doc, title);
+    if (bhere) {
+        /* each occurrence of the right side holds one of the left's */
+        uint32_t bt, bn = term_tf(n->kids[1], doc, &bt);
+        if (bn > *nsp || bt > *title)
+            return 0; /* cannot be: the spans decide */
+        *nsp -= bn;
+        *title -= bt;
+    }
     return 1;
+}
+
+/* Whether every span of b (a simple_term of a bigram) holds exactly one
+ * occurrence of a (a simple_term of a lone character): the forms of one
+ * of b's characters are a's forms, the other's none of them (b's keys are
+ * the products of its characters' forms, term_alts). */
+static int except_subtracts(const node *a, const node *b)
+{
+    if (!simple_term(a) || !simple_term(b) || a->field != STORE_F_TEXT || b->field != STORE_F_TEXT)
+        return 0;
+    const leaf *la = a->parts[0], *lb = b->parts[0];
+    for (size_t i = 0; i < la->nk; i++)
+        if (!la->k[i].nopos)
+            return 0;
+    int in[2] = {1, 1}, out[2] = {1, 1};
+    for (size_t i = 0; i < lb->nk; i++) {
+        const keycur *c = &lb->k[i];
+        const unsigned char *t = c->key + 1;
+        size_t len = c->prefix - 2;
+        uint32_t cp;
+        int m = fz_utf8_decode(t, len, &cp);
+        if (m <= 0 || (size_t)m >= len || c->nopos)
+            return 0;
+        const unsigned char *ch[2] = {t, t + m};
+        size_t cl[2] = {(size_t)m, len - (size_t)m};
+        for (int j = 0; j < 2; j++) {
+            int found = 0;
+            for (size_t k = 0; k < la->nk && !found; k++)
+                found = la->k[k].prefix - 2 == cl[j] && !memcmp(la->k[k].key + 1, ch[j], cl[j]);
+            in[j] &= found;
+            out[j] &= !found;
+        }
+    }
+    /* one character always a form of a's, the other never; and every form
+     * of a's among b's first (or second) characters */
+    for (int j = 0; j < 2; j++) {
+        if (!in[j] || !out[1 - j])
+            continue;
+        for (size_t k = 0; k < la->nk; k++) {
+            int found = 0;
+            for (size_t i = 0; i < lb->nk && !found; i++) {
+                const unsigned char *t = lb->k[i].key + 1;
+                size_t len = lb->k[i].prefix - 2, lk = la->k[k].prefix - 2;
+                found = j == 0 ? len > lk && !memcmp(t, la->k[k].key + 1, lk)
+                               : len > lk && !memcmp(t + len - lk, la->k[k].key + 1, lk);
+            }
+            if (!found)
+                return 0;
+        }
+        return 1;
+    }
+    return 0;
 }
 
 
@@ -1128,8 +1192,12 @@ static uint32_t pair_next(ctx *x, node *n, uint32_t target)
         }
         n->doc = d;
         uint32_t ns, nt;
-        if (n->type == N_EXCEPT && except_count(x, n, d, &ns, &nt) && ns)
-            return d; /* every occurrence of the left side is kept: spans listed when asked */
+        if (n->type == N_EXCEPT && except_count(x, n, d, &ns, &nt)) {
+            if (ns)
+                return d; /* counted from the frequencies: spans listed when asked */
+            target = d + 1;
+            continue;
+        }
         if (x->err)
             return n->doc = DOC_END;
         int rc = n->type == N_NEAR ? near_spans(x, n) : except_spans(x, n);
@@ -2178,6 +2246,8 @@ static node *compile(ctx *x, const query_node *q, int positive)
                 return NULL;
             n->kids[n->nkids++] = c;
         }
+        if (q->type == QN_EXCEPT)
+            n->sub = except_subtracts(n->kids[0], n->kids[1]);
         if (q->type == QN_EXCEPT && positive) {
             /* the EXCEPT node itself is scored on its remaining spans */
             x->nscoring = before;
