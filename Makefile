@@ -99,6 +99,22 @@ $(BUILD)/gen/tok_table.h: $(BUILD)/gen/gentok
 
 $(BUILD)/common/tok.o: $(BUILD)/gen/tok_table.h
 
+# The text code's ranking (common/store.c, "Text code"): tools/charrank.txt,
+# checked in, is made into const tables by tools/genrank.c.  The list was
+# made by hand with tools/charrank.py (its comment says how it counts) from
+# the poetry bench's even files (bench/.work/corpus, sorted by name, the
+# 1st, 3rd, ...) and the gazetteer samples of /work/shared/corpus
+# (classical/ included), with equal weight:
+#   python3 tools/charrank.py 7648 EVEN... + GAZETTEER... > tools/charrank.txt
+$(BUILD)/gen/genrank: tools/genrank.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
+
+$(BUILD)/gen/text_rank.h: $(BUILD)/gen/genrank tools/charrank.txt
+	$(BUILD)/gen/genrank tools/charrank.txt > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/common/store.o: $(BUILD)/gen/text_rank.h
+
 $(BUILD)/libfz.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
@@ -214,6 +230,7 @@ build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 build-fuzz/common/tok.o: $(BUILD)/gen/tok_table.h
+build-fuzz/common/store.o: $(BUILD)/gen/text_rank.h
 
 build-fuzz/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	@mkdir -p $(dir $@)

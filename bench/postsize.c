@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 {
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi post, join;
+    MDB_dbi post, entry;
     MDB_cursor *c;
     MDB_val k, v;
     MDB_stat st;
@@ -266,7 +266,7 @@ int main(int argc, char **argv)
     }
     if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) || mdb_env_set_mapsize(env, (size_t)1 << 40) ||
         mdb_env_open(env, argv[1], flags | MDB_NOLOCK, 0) || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
-        mdb_dbi_open(txn, "post", 0, &post) || mdb_dbi_open(txn, "join", 0, &join) ||
+        mdb_dbi_open(txn, "post", 0, &post) || mdb_dbi_open(txn, "entry", 0, &entry) ||
         mdb_stat(txn, post, &st) || mdb_env_info(env, &ei)) {
         fprintf(stderr, "postsize: %s: cannot read the index\n", argv[1]);
         return 1;
@@ -274,28 +274,37 @@ int main(int argc, char **argv)
     const size_t psize = st.ms_psize;
     const size_t nodemax = (((psize - 16) / 2) & ~(size_t)1) - 2;   /* LMDB 0.9's me_nodemax */
 
-    /* every entry's join map, by id */
+    /* every entry's join map, by id (kept in the entry blocks) */
     const uint8_t **jmap = NULL;
     size_t *jlen = NULL, nj = 0;
-    if (mdb_cursor_open(txn, join, &c))
-        return fail("cannot read the join database");
+    if (mdb_cursor_open(txn, entry, &c))
+        return fail("cannot read the entry database");
     while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 4)
-            return fail("a malformed join key");
+            return fail("a malformed entry key");
         const uint8_t *kb = k.mv_data;
-        uint32_t id = (uint32_t)kb[0] << 24 | kb[1] << 16 | kb[2] << 8 | kb[3];
-        if (id >= nj) {
-            size_t n = (size_t)id + 1 + 4096;
-            jmap = realloc(jmap, n * sizeof *jmap);
-            jlen = realloc(jlen, n * sizeof *jlen);
-            if (!jmap || !jlen)
-                return fail("out of memory");
-            memset(jmap + nj, 0, (n - nj) * sizeof *jmap);
-            memset(jlen + nj, 0, (n - nj) * sizeof *jlen);
-            nj = n;
+        uint32_t last = (uint32_t)kb[0] << 24 | kb[1] << 16 | kb[2] << 8 | kb[3];
+        fz_arena *a = fz_arena_create();
+        store_entry_block eb;
+        store_entry e;
+        if (!a || store_entry_block_open(v.mv_data, v.mv_size, last, a, &eb))
+            return fail("a malformed entry block");
+        while (store_entry_block_next(&eb, a, &e) == FZ_OK) {
+            uint32_t id = e.id;
+            if (id >= nj) {
+                size_t n = (size_t)id + 1 + 4096;
+                jmap = realloc(jmap, n * sizeof *jmap);
+                jlen = realloc(jlen, n * sizeof *jlen);
+                if (!jmap || !jlen)
+                    return fail("out of memory");
+                memset(jmap + nj, 0, (n - nj) * sizeof *jmap);
+                memset(jlen + nj, 0, (n - nj) * sizeof *jlen);
+                nj = n;
+            }
+            jmap[id] = e.join;
+            jlen[id] = e.join_len;
         }
-        jmap[id] = v.mv_data;
-        jlen[id] = v.mv_size;
+        fz_arena_destroy(a);
     }
     mdb_cursor_close(c);
 

@@ -24,15 +24,33 @@
  *             highlight offsets refer to those bytes; they are stored in
  *             the text code below, and "len" is the coded length.
  *
- *             Text code: a byte below 0x80 stands for itself; a pair b1 b2
- *             with 0x80 <= b1 <= 0xFE stands for the character numbered
- *             (b1 - 0x80) * 256 + b2 in the list of ranges text_ranges[]
- *             (CJK ideographs, extension A, compatibility ideographs, CJK
- *             and general punctuation, fullwidth forms, kana, Latin-1 and
- *             the symbols of OCR'd tables and lists: two bytes where UTF-8
- *             takes three); 0xFF n (1 <= n <= 4) is followed by n bytes
- *             copied as they are: any other character, or one byte that is
- *             not UTF-8.  Decoding gives back the exact bytes encoded.
+ *             Text code (version 7): characters are coded by their rank
+ *             in a fixed list, tools/charrank.txt (7,648 characters,
+ *             most frequent first; compiled into store.o by
+ *             tools/genrank.c).  A byte b < 224 (TEXT_ONE) is the
+ *             character of rank b; a pair b1 b2 with 224 <= b1 <= 0xFC
+ *             the one of rank 224 + (b1 - 224) x 256 + b2; 0xFE hi lo a
+ *             character below 0x10000 without rank (its code point, hi lo
+ *             big-endian; never a surrogate); 0xFD x y z one above 0xFFFF
+ *             without rank (0x10000 .. 0x10FFFF); 0xFF b one byte b that
+ *             does not start a well-formed UTF-8 sequence, copied.
+ *             Decoding gives back the exact bytes encoded.  The list was
+ *             counted on the poetry bench's even files (the 1st, 3rd, ...
+ *             in name order, 168 of 335) and the gazetteer samples of the
+ *             shared corpus (a yearbook chapter, three classical heads),
+ *             each group's shares weighing the same (tools/charrank.py;
+ *             printable ASCII, tab and newline always ranked).  Measured
+ *             (store_entry_encode on chunks of 2,500 characters, zstd
+ *             level 3): on the held-out odd poetry files 16.12 MB against
+ *             20.69 MB in version 6's code of two bytes by code-point
+ *             range (0.779; the even files it was counted on 0.779 too),
+ *             on the gazetteer samples 123.0 KB against 150.8 (0.816;
+ *             counted on them, too small to hold out); a ranking of the
+ *             poetry files alone gave 0.755 on poetry but 1.023 on the
+ *             gazetteers.  224 one-byte ranks: 192 gave 0.784, 240 0.789
+ *             (a shorter two-byte list).  A static list rather than one per index:
+ *             a reader needs no table from the index, the list costs no
+ *             bytes in it and cannot be damaged.
  *
  *             ENTRY BLOCKS.  A block holds n (1 <= n <= STORE_ENTRY_BLOCK,
  *             128) entries of consecutive ids, all of one file (a file's
@@ -49,6 +67,16 @@
  *                     entry before's (never the first's), else 0 followed
  *                     by them as in the record above (v nsection ...
  *                     v nauthors ...);
+ *               v jlen, jlen bytes of join maps (version 7; what the
+ *                 "join" database held before): the n entries' maps, each
+ *                 led by v its length (0: no bit set).  A map is a bitmap
+ *                 over the entry's text positions, bit p (byte p/8, bit
+ *                 p%8, least significant first) set when position p holds
+ *                 a CJK character joined to the one at p-1 (a bigram
+ *                 starts at p-1); trailing zero bytes dropped.  It answers
+ *                 the ? wildcard and the joins of a phrase's dropped
+ *                 bigrams (store_join_get: read in place, no
+ *                 decompression);
  *               v raw_len, a method byte, then the text to the value's
  *               end: raw is n titles and bodies (v title_len, title, v
  *               body_len, body, as in the record), each led by v its
@@ -94,6 +122,32 @@
  *             and 0.099 ms mean, and took 12,258 and 13,271 pages (+4.4
  *             and +8.5 MB); kept at a page, as the searcher's cache of
  *             the last block (store_entry_cache) gains 4-10% for nothing.
+ *             The join maps (version 7), measured on the poetry bench:
+ *             as the "join" database they took 1,961 pages (8.0 MB for
+ *             3.4 MB of maps, one record each); in the blocks raw, 3.40
+ *             MB (+897 entry pages; data.mdb 178.4 MB).  Compressed a
+ *             block's part at a time they took 1.52 MB (+393 pages), but
+ *             a part took 1.38 us to decompress and phrases that verify
+ *             joins in many blocks paid for it (5-8ch p99 of fzsearch
+ *             --batch 0.228 ms against 0.193 before, 0.174 raw); with
+ *             literals not Huffman-coded 1.59 MB and 0.33 us a part, the
+ *             650 bench queries as fast as raw, but queries with a ?
+ *             (300 of the 3-8 character ones with their second character
+ *             a ?) 3.79 ms at p99 against 2.69 before and 2.73 raw: a
+ *             wildcard verifies joins in a third of all blocks.  In the
+ *             text's frame the maps would take 1.48 MB, and every read of
+ *             a map would decompress the text.  So they are raw.
+ *             Reading an entry (version 7): a block now holds 34 entries
+ *             on average (30 before) and decompresses to 3.9 KB of text
+ *             (4.6 before); a random entry read took 9.7-15.6 us against
+ *             11.2-18.1 us in version 6 (the same loaded machine, best of
+ *             5 x 200,000 reads, alternating).  A frame flushed every 2 KB
+ *             (1 KB) of text, so that a reader could stop after its
+ *             entry's part, took 2.1% (5.2%) more bytes and decoded the
+ *             part a random entry needs in 8.2 us (9.8) against 8.4 for
+ *             the whole unflushed frame: streaming and the extra Huffman
+ *             tables cost what the shorter decode saves, so the frame is
+ *             one.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
  *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
@@ -119,11 +173,9 @@
  *             id is deleted or unused).  Read in place for BM25.  A chunk
  *             of zeros only (its entries all removed) has no record.
  *
- * "join"      be32 id -> bitmap over the entry's text positions, bit p
- *             (byte p/8, bit p%8, least significant first) set when
- *             position p holds a CJK character joined to the one at p-1
- *             (a bigram starts at p-1); trailing zero bytes dropped, and
- *             no record when no bit is set.  Answers the ? wildcard.
+ * (Up to version 6 a database "join" held each entry's join map under
+ * its be32 id, one record an entry; version 7 keeps them in the entry
+ * blocks, ENTRY BLOCKS above.)
  *
  * "post"      positional postings, in blocks of at most 128 documents:
  *             key   = field byte ('b' title+body, 'u' title+body CJK
@@ -298,7 +350,8 @@
  * Version 6 also split each entry block in two parts: the entries'
  * metadata, not compressed, each entry's sections and authors written only
  * when they are not the entry before's; then their titles and bodies in
- * zstd.
+ * zstd.  Version 7 coded entry text by rank (the text code) and moved the
+ * join maps into the entry blocks (the "join" database is gone).
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -396,8 +449,8 @@ struct store {
                                 * given back atomically (readers may share the store) */
 };
 
-static const char *const db_names[STORE_DB_COUNT] = {"meta",  "entry", "file", "fileid",
-                                                     "post",  "dlen",  "join", "catalog"};
+static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file",  "fileid",
+                                                     "post", "dlen",  "catalog"};
 
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
 {
@@ -1300,61 +1353,39 @@ int store_stats_put(store *s, MDB_txn *txn, const store_stats *st)
 
 /* ---- entries ---- */
 
-/* The characters the text code writes in two bytes, numbered in this
- * order (first code point, count); at most 127 * 256 in all.  Part of the
- * format: never reorder, only append (and bump STORE_FORMAT). */
-static const struct {
-    uint32_t first, n;
-} text_ranges[] = {
-    {0x4E00, 0x5200}, /* CJK unified ideographs */
-    {0x3400, 0x19C0}, /* extension A */
-    {0x3000, 0x0100}, /* CJK punctuation, kana */
-    {0xFF00, 0x00F0}, /* fullwidth forms */
-    {0x2000, 0x0070}, /* general punctuation */
-    {0xF900, 0x0200}, /* compatibility ideographs */
-    {0x2E80, 0x0160}, /* radicals */
-    {0x00A0, 0x0060}, /* Latin-1 (· ×) */
-    {0x2100, 0x0090}, /* letterlike (℃ №), number forms (Ⅰ) */
-    {0x2190, 0x0070}, /* arrows */
-    {0x2200, 0x0100}, /* mathematical operators */
-    {0x2460, 0x00A0}, /* enclosed alphanumerics (①) */
-    {0x2500, 0x0100}, /* box drawing, blocks, geometric shapes (○ ■) */
-    {0x2600, 0x0100}, /* miscellaneous symbols (★) */
-    {0x3100, 0x00C0}, /* bopomofo, kanbun */
-    {0x3200, 0x0200}, /* enclosed CJK (㈠), compatibility (㎡) */
-    {0xFE30, 0x0040}, /* compatibility and small forms */
-};
-#define TEXT_NRANGES (sizeof text_ranges / sizeof text_ranges[0])
-#define TEXT_ESC 0xFF
+/* The text code (ON-DISK FORMAT above): ranks below TEXT_ONE are one
+ * byte, the rest of the ranking two bytes led by TEXT_ONE .. TEXT_ASTRAL - 1;
+ * TEXT_ASTRAL, TEXT_BMP and TEXT_BYTE lead the fallbacks.  The ranking is
+ * tools/charrank.txt, made into $(BUILD)/gen/text_rank.h by tools/genrank.c.
+ * Part of the format: a change of any of them bumps STORE_FORMAT. */
+#include "gen/text_rank.h"
+#define TEXT_ONE 224
+#define TEXT_ASTRAL 0xFD
+#define TEXT_BMP 0xFE
+#define TEXT_BYTE 0xFF
+_Static_assert(TEXT_RANK_N > TEXT_ONE && TEXT_RANK_N <= TEXT_ONE + (TEXT_ASTRAL - TEXT_ONE) * 256,
+               "the ranking does not fit the text code");
 
-/* The text code's number for cp, or -1 when it has none. */
-static int32_t text_index(uint32_t cp)
+static int cmp_u32(const void *a, const void *b)
 {
-    uint32_t base = 0;
-    for (size_t r = 0; r < TEXT_NRANGES; r++) {
-        if (cp - text_ranges[r].first < text_ranges[r].n)
-            return (int32_t)(base + cp - text_ranges[r].first);
-        base += text_ranges[r].n;
-    }
-    return -1;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
 }
 
-/* The code point numbered i, 0 when none is. */
-static uint32_t text_cp(uint32_t i)
+/* The rank of cp, or -1 when it has none. */
+static int32_t text_rank(uint32_t cp)
 {
-    for (size_t r = 0; r < TEXT_NRANGES; r++) {
-        if (i < text_ranges[r].n)
-            return text_ranges[r].first + i;
-        i -= text_ranges[r].n;
-    }
-    return 0;
+    if (cp < 0x10000)
+        return (int32_t)text_bmp_rank[cp] - 1;
+    const uint32_t *at = bsearch(&cp, text_astral_cp, TEXT_ASTRAL_N, sizeof cp, cmp_u32);
+    return at ? (int32_t)text_astral_rank[at - text_astral_cp] : -1;
 }
 
 /* The length of the UTF-8 sequence at p (at most n bytes) when it is a
  * well-formed one of 2 to 4 bytes, else 0. */
 static size_t utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 {
-    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+    size_t len = p[0] >= 0xF8 ? 0 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
     if (!len || len > n)
         return 0;
     uint32_t c = p[0] & (0x7F >> len);
@@ -1392,37 +1423,54 @@ static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, const char *
     return p + len;
 }
 
-/* Appends v len, then s in the text code (len bytes), to b. */
-static int put_text(fz_buf *b, const char *s, size_t n)
+/* Writes s (n bytes) in the text code to o, which has room for 3 x n
+ * bytes (a byte grows to two at most, a character to no more than its
+ * UTF-8 length but for the fallback of a 2-byte one, which takes 3);
+ * returns the length written. */
+static size_t text_encode(const uint8_t *p, size_t n, uint8_t *o)
 {
-    const uint8_t *p = (const uint8_t *)s, *end = p + n;
-    /* the code goes after room for its length (a byte grows to three at
-     * most), then moves up to follow the length */
-    if (n > (SIZE_MAX - FZ_VARINT_MAX) / 3 || fz_buf_reserve(b, FZ_VARINT_MAX + 3 * n))
-        return FZ_ENOMEM;
-    uint8_t *start = (uint8_t *)b->p + b->len + FZ_VARINT_MAX, *o = start;
+    const uint8_t *end = p + n, *start = o;
     while (p < end) {
         uint32_t cp;
+        size_t k;
         if (*p < 0x80) {
+            cp = *p;
+            k = 1;
+        } else if (!(k = utf8_seq(p, (size_t)(end - p), &cp))) {
+            *o++ = TEXT_BYTE;
             *o++ = *p++;
             continue;
         }
-        size_t k = utf8_seq(p, (size_t)(end - p), &cp);
-        int32_t i = k ? text_index(cp) : -1;
-        if (i >= 0) {
-            *o++ = (uint8_t)(0x80 + (i >> 8));
-            *o++ = (uint8_t)(i & 0xFF);
+        int32_t r = text_rank(cp);
+        if (r >= 0 && r < TEXT_ONE) {
+            *o++ = (uint8_t)r;
+        } else if (r >= 0) {
+            r -= TEXT_ONE;
+            *o++ = (uint8_t)(TEXT_ONE + (r >> 8));
+            *o++ = (uint8_t)(r & 0xFF);
+        } else if (cp < 0x10000) {
+            *o++ = TEXT_BMP;
+            *o++ = (uint8_t)(cp >> 8);
+            *o++ = (uint8_t)(cp & 0xFF);
         } else {
-            if (!k)
-                k = 1;
-            *o++ = TEXT_ESC;
-            *o++ = (uint8_t)k;
-            memcpy(o, p, k);
-            o += k;
+            *o++ = TEXT_ASTRAL;
+            *o++ = (uint8_t)(cp >> 16);
+            *o++ = (uint8_t)(cp >> 8 & 0xFF);
+            *o++ = (uint8_t)(cp & 0xFF);
         }
         p += k;
     }
-    size_t len = (size_t)(o - start);
+    return (size_t)(o - start);
+}
+
+/* Appends v len, then s in the text code (len bytes), to b. */
+static int put_text(fz_buf *b, const char *s, size_t n)
+{
+    /* the code goes after room for its length, then moves up to follow it */
+    if (n > (SIZE_MAX - FZ_VARINT_MAX) / 3 || fz_buf_reserve(b, FZ_VARINT_MAX + 3 * n))
+        return FZ_ENOMEM;
+    uint8_t *start = (uint8_t *)b->p + b->len + FZ_VARINT_MAX;
+    size_t len = text_encode((const uint8_t *)s, n, start);
     uint8_t *at = (uint8_t *)b->p + b->len;
     size_t vl = fz_varint_put(at, len);
     memmove(at + vl, start, len);
@@ -1457,29 +1505,37 @@ static const uint8_t *get_text(const uint8_t *p, const uint8_t *end, fz_arena *a
     if (!(p = fz_varint_get(p, end, &len)) || len > (uint64_t)(end - p))
         return NULL;
     const uint8_t *q = p, *qe = p + len;
-    /* a pair becomes at most three bytes, an escape never grows */
-    uint8_t *out = fz_arena_alloc(a, (size_t)len / 2 * 3 + 2), *o = out;
+    /* a code of one byte is a character of three bytes at most (genrank
+     * keeps the first 256 ranks below 0x10000), longer codes never grow */
+    uint8_t *out = fz_arena_alloc(a, (size_t)len * 3 + 1), *o = out;
     if (!out)
         return NULL;
     while (q < qe) {
-        uint8_t c = *q++;
-        if (c < 0x80) {
-            *o++ = c;
-        } else if (c != TEXT_ESC) {
+        uint32_t c = *q++, r;
+        if (c < TEXT_ONE) {
+            r = c;
+        } else if (c < TEXT_ASTRAL) {
+            if (q >= qe || (r = TEXT_ONE + ((c - TEXT_ONE) << 8 | *q++)) >= TEXT_RANK_N)
+                return NULL;
+        } else if (c == TEXT_BYTE) {
             if (q >= qe)
                 return NULL;
-            uint32_t cp = text_cp((uint32_t)(c - 0x80) << 8 | *q++);
-            if (!cp)
+            *o++ = *q++;
+            continue;
+        } else {
+            /* a character without rank: its code point in 2 or 3 bytes */
+            size_t k = c == TEXT_BMP ? 2 : 3;
+            if ((size_t)(qe - q) < k)
+                return NULL;
+            uint32_t cp = k == 2 ? (uint32_t)q[0] << 8 | q[1] : (uint32_t)q[0] << 16 | (uint32_t)q[1] << 8 | q[2];
+            q += k;
+            if ((k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp < 0xE000))
                 return NULL;
             o += fz_utf8_encode(cp, (char *)o);
-        } else {
-            if (q >= qe || *q < 1 || *q > 4 || *q > qe - q - 1)
-                return NULL;
-            size_t k = *q++;
-            memcpy(o, q, k);
-            o += k;
-            q += k;
+            continue;
         }
+        memcpy(o, text_rank_utf8[r], 4);
+        o += text_rank_len[r];
     }
     *o = 0;
     *s = (const char *)out;
@@ -1516,6 +1572,8 @@ int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry
     e->kind = (uint8_t)x[2];
     e->title_npos = (uint32_t)x[3];
     e->npos = (uint32_t)x[4];
+    e->join = NULL;
+    e->join_len = 0;
     if (!(p = get_strs(p, end, arena, &e->nsection, &e->section, &e->section_len)))
         return FZ_ECORRUPT;
     if (!(p = get_strs(p, end, arena, &e->nauthors, &e->authors, &e->author_len)))
@@ -1575,6 +1633,20 @@ static int entry_meta_step(store_entry_block *b, store_entry *e)
     return 0;
 }
 
+/* Moves b past its next join map: *map, *len (NULL, 0 when it has none).
+ * -1 when the map runs past the part. */
+static int entry_join_step(store_entry_block *b, const uint8_t **map, size_t *len)
+{
+    uint64_t l;
+    const uint8_t *p = fz_varint_get(b->j, b->jend, &l);
+    if (!p || l > (uint64_t)(b->jend - p))
+        return -1;
+    *map = l ? p : NULL;
+    *len = (size_t)l;
+    b->j = p + l;
+    return 0;
+}
+
 /* Opens b on the block value val: its metadata, checked to hold n
  * entries exactly when all is set (else each step checks what it reads);
  * *text gets where its text part starts (ENTRY BLOCKS above).  b->t stays
@@ -1606,12 +1678,29 @@ static int entry_block_meta_open(const void *val, size_t len, uint32_t last, int
             return FZ_ECORRUPT;
     if (all && w.p != mend)
         return FZ_ECORRUPT;
+    /* then the join maps: n of them fill their part exactly */
+    uint64_t jlen;
+    const uint8_t *j = fz_varint_get(mend, end, &jlen);
+    if (!j || jlen > (uint64_t)(end - j))
+        return FZ_ECORRUPT;
+    w.j = j;
+    w.jend = j + jlen;
+    for (uint64_t i = 0; i < n && all; i++) {
+        const uint8_t *m;
+        size_t ml;
+        if (entry_join_step(&w, &m, &ml))
+            return FZ_ECORRUPT;
+    }
+    if (all && w.j != w.jend)
+        return FZ_ECORRUPT;
     b->p = p;
     b->end = mend;
+    b->j = j;
+    b->jend = j + jlen;
     b->lists = NULL;
     b->line = 0;
     b->i = 0;
-    *text = mend;
+    *text = b->jend;
     return FZ_OK;
 }
 
@@ -1697,7 +1786,9 @@ int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e
     if (b->i >= b->n)
         return FZ_ENOTFOUND;
     e->id = b->first + b->i++;
-    if (entry_meta_step(b, e))
+    e->join = NULL;
+    e->join_len = 0;
+    if (entry_meta_step(b, e) || (b->j && entry_join_step(b, &e->join, &e->join_len)))
         return FZ_ECORRUPT;
     const uint8_t *p = get_strs(b->lists, b->end, arena, &e->nsection, &e->section, &e->section_len);
     if (!p || !get_strs(p, b->end, arena, &e->nauthors, &e->authors, &e->author_len))
@@ -1797,7 +1888,8 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
     if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, 0, &b, &text)))
         return rc;
     if (meta) {
-        /* no text */
+        /* no text, no join maps */
+        b.j = b.jend = NULL;
     } else if (c && c->valid && c->last == last && c->val.len == v.mv_size &&
                memcmp(c->val.p, v.mv_data, v.mv_size) == 0) {
         /* the block the cache holds, byte for byte: its text is checked */
@@ -1828,7 +1920,9 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
     const uint8_t *rec;
     size_t rlen;
     for (; b.first + b.i < id; b.i++) {
-        if (entry_meta_step(&b, NULL))
+        const uint8_t *map;
+        size_t ml;
+        if (entry_meta_step(&b, NULL) || (b.j && entry_join_step(&b, &map, &ml)))
             return FZ_ECORRUPT;
         if (b.t)
             entry_text_step(&b, &rec, &rlen);
@@ -1878,7 +1972,7 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m)
 {
     if (!s->zc && !(s->zc = ZSTD_createCCtx()))
         return 0;
-    w->val.len = w->mraw.len = w->traw.len = 0;
+    w->val.len = w->mraw.len = w->traw.len = w->jraw.len = 0;
     const uint8_t *lists = NULL;
     size_t nlists = 0;
     uint32_t line = 0;
@@ -1900,10 +1994,15 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m)
         }
         line = (uint32_t)x[1];
         rc |= fz_buf_varint(&w->traw, rl - le) || fz_buf_append(&w->traw, rec + le, (size_t)rl - le);
+        /* the join map after the record, led by its length */
+        uint64_t jl;
+        const uint8_t *jm = fz_varint_get(rec + rl, (const uint8_t *)w->raw.p + end, &jl);
+        rc |= fz_buf_varint(&w->jraw, jl) || fz_buf_append(&w->jraw, jm, (size_t)jl);
     }
     size_t raw = w->traw.len, bound = ZSTD_compressBound(raw);
     if (rc || fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, w->mraw.len) ||
-        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || fz_buf_varint(&w->val, raw) ||
+        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || fz_buf_varint(&w->val, w->jraw.len) ||
+        fz_buf_append(&w->val, w->jraw.p, w->jraw.len) || fz_buf_varint(&w->val, raw) ||
         fz_buf_reserve(&w->val, 1 + (bound > raw ? bound : raw)))
         return 0;
     uint8_t *v = (uint8_t *)w->val.p + w->val.len;
@@ -2000,7 +2099,7 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
 }
 
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
-                    char *msg, size_t msglen)
+                    const void *join, size_t jlen, char *msg, size_t msglen)
 {
     uint64_t x[5];
     size_t ls, le;
@@ -2017,10 +2116,11 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
         w->first = id;
         w->file_id = (uint32_t)file;
     }
-    if (w->raw.len > UINT32_MAX - FZ_VARINT_MAX - len)
+    if (len > UINT32_MAX || jlen > UINT32_MAX || w->raw.len > UINT32_MAX - 2 * FZ_VARINT_MAX - len - jlen)
         return FZ_ELIMIT;
     w->off[w->n] = (uint32_t)w->raw.len;
-    if (fz_buf_varint(&w->raw, len) || fz_buf_append(&w->raw, rec, len))
+    if (fz_buf_varint(&w->raw, len) || fz_buf_append(&w->raw, rec, len) || fz_buf_varint(&w->raw, jlen) ||
+        fz_buf_append(&w->raw, join, jlen))
         return FZ_ENOMEM;
     w->n++;
     return entry_blocks_fit(s, txn, w, 0, msg, msglen);
@@ -2038,6 +2138,7 @@ void store_entry_writer_free(store_entry_writer *w)
     fz_buf_free(&w->fit);
     fz_buf_free(&w->mraw);
     fz_buf_free(&w->traw);
+    fz_buf_free(&w->jraw);
     w->fit_n = 0;
     w->n = 0;
 }
@@ -2277,20 +2378,21 @@ int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v)
 
 int store_join_get(store *s, MDB_txn *txn, uint32_t id, const uint8_t **map, size_t *len)
 {
-    uint8_t kb[4];
-    fz_be32_put(kb, id);
-    MDB_val k = {4, kb}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_JOIN], &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        *map = NULL;
-        *len = 0;
-        return FZ_ENOTFOUND;
-    }
+    *map = NULL;
+    *len = 0;
+    uint32_t last;
+    MDB_val v;
+    int rc = entry_block_find(s, txn, id, &last, &v);
     if (rc)
-        return store_lmdb_err(rc, "reading a join map", NULL, 0);
-    *map = v.mv_data;
-    *len = v.mv_size;
-    return FZ_OK;
+        return rc;
+    store_entry_block b;
+    const uint8_t *text;
+    if ((rc = entry_block_meta_open(v.mv_data, v.mv_size, last, 0, &b, &text)))
+        return rc;
+    for (uint32_t i = b.first; i <= id; i++)
+        if (entry_join_step(&b, map, len))
+            return FZ_ECORRUPT;
+    return *map ? FZ_OK : FZ_ENOTFOUND;
 }
 
 /* ---- dlen ---- */

@@ -26,8 +26,9 @@
                                    entry strings in the text code; 5: volume titles and
                                    the catalog, entries in zstd blocks; 6: term packs,
                                    bit-packed streams in posting blocks, no skip tables,
-                                   entry blocks in two parts, metadata and text; 7: CJK
-                                   unigrams of title and body under their own field,
+                                   entry blocks in two parts, metadata and text;
+                                   7: the ranked text code, join maps in entry blocks;
+                                   CJK unigrams of title and body under their own field,
                                    without positions) */
 #define STORE_MAGIC "fangzhi-index"
 
@@ -44,7 +45,7 @@ enum {
 };
 
 enum store_db { STORE_DB_META, STORE_DB_ENTRY, STORE_DB_FILE, STORE_DB_FILEID, STORE_DB_POST,
-                STORE_DB_DLEN, STORE_DB_JOIN, STORE_DB_CATALOG, STORE_DB_COUNT };
+                STORE_DB_DLEN, STORE_DB_CATALOG, STORE_DB_COUNT };
 
 enum {
     STORE_READ = 0,     /* open an existing index read-only */
@@ -145,6 +146,10 @@ typedef struct {
     const char *body; size_t body_len;
     size_t nsection; const char **section; size_t *section_len;
     size_t nauthors; const char **authors; size_t *author_len;
+    const uint8_t *join; size_t join_len; /* its join map (store_join_get), not part of a record:
+                                             set by the readers of blocks (in the value;
+                                             NULL, 0 when it has none, from a record and
+                                             from store_entry_meta_get) */
 } store_entry;
 
 /* Appends e's record to out: its strings in the text code of store.c
@@ -198,13 +203,15 @@ enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* the method byte of a bloc
 typedef struct {
     fz_buf raw, val;
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
-    fz_buf mraw, traw;                /* a value's metadata and its text, before compression */
-    uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw */
+    fz_buf mraw, traw, jraw;          /* a value's metadata, its text before compression, its join maps */
+    uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw (v len, the
+                                         record, v len, its join map) */
     uint32_t first, n, file_id, fit_n;
     size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
     uint64_t written;
 } store_entry_writer;
-/* Adds the record rec (store_entry_encode's, len bytes) of entry id.  The
+/* Adds the record rec (store_entry_encode's, len bytes) of entry id and
+ * its join map (jlen bytes, "join" in store_join_get; jlen 0: none).  The
  * pending block is written first when it is full, or rec is of another
  * file (its first varint), or id does not follow its last: ids must
  * ascend across calls, and all blocks go after the last one in the
@@ -213,7 +220,7 @@ typedef struct {
  * FZ_ENOMEM, LMDB errors with msg.  Not for two threads at once: the
  * compression context lives in s. */
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
-                    char *msg, size_t msglen);
+                    const void *join, size_t jlen, char *msg, size_t msglen);
 /* Writes the pending block, if any (before txn commits). */
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
 /* Frees w's buffers (pending records are dropped). */
@@ -227,6 +234,7 @@ typedef struct {
     const uint8_t *p, *end;   /* the records' metadata left (in the value) */
     const uint8_t *lists;     /* the sections and authors of the record before p's (NULL: none yet) */
     const uint8_t *t, *tend;  /* their titles and bodies left (in the value or in the arena) */
+    const uint8_t *j, *jend;  /* their join maps left (in the value; NULL: not read) */
     uint32_t file_id, line;   /* the block's file; the line of the record before */
     uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
 } store_entry_block;
@@ -234,7 +242,8 @@ typedef struct {
  * decompressing its text into arena.  FZ_ECORRUPT when it is malformed: a
  * count outside 1..STORE_ENTRY_BLOCK or reaching below id 0, metadata that
  * is not n entries' exactly (a first entry sharing the lists of none, a
- * line below 0), an unknown method, a length that does not match, zstd
+ * line below 0), join maps that are not n maps exactly (what their bits
+ * say is left to --check), an unknown method, a length that does not match, zstd
  * data that does not decode to it, titles and bodies that do not fill it
  * exactly.  Their strings are decoded entry by entry (..._next). */
 int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b);
@@ -353,8 +362,12 @@ static inline size_t store_tf_put(uint8_t *out, uint32_t tf_title, uint32_t tf_b
 /* ---- joins ----
  * Bit p of entry id's join map is set when text position p holds a CJK
  * character joined to the one at p-1 (a bigram starts at p-1).  The ?
- * wildcard is answered from it.  *map points into LMDB (valid until the
- * transaction ends); FZ_ENOTFOUND when the entry has none (no joins). */
+ * wildcard and the joins a phrase's dropped bigrams leave are answered from
+ * it.  It is kept in the entry's block, outside the compressed text
+ * (ENTRY BLOCKS in store.c), so reading it decompresses nothing.  *map
+ * points into LMDB (valid until the transaction ends); FZ_ENOTFOUND when
+ * the entry has no bit set or does not exist (*map NULL, *len 0);
+ * FZ_ECORRUPT when its block's metadata or maps do not walk to it. */
 int store_join_get(store *s, MDB_txn *txn, uint32_t id, const uint8_t **map, size_t *len);
 static inline int store_join_bit(const uint8_t *map, size_t len, uint32_t pos)
 {

@@ -8,11 +8,12 @@
  *   2. fileid, then file: the two maps agree, ids below next_file, id
  *      ranges below next_id and disjoint;
  *   3. entry: every entry decodes, its lengths are plausible, its file
- *      exists and its id lies in that file's range; the live entries are
+ *      exists and its id lies in that file's range, its join map lies
+ *      within its length (no trailing zero byte, nothing joined to
+ *      position 0); the live entries are
  *      kept in an array sorted by id (a few numbers each), which the later
  *      steps look ids up in;
- *   4. dlen: every chunk holds the entries' lengths, 0 elsewhere; join:
- *      every map belongs to an entry and lies within its length;
+ *   4. dlen: every chunk holds the entries' lengths, 0 elsewhere;
  *   5. post: every block decodes completely, blocks of a term are disjoint
  *      and ascending, documents ascend within [first, last] and exist,
  *      positions ascend within the entry's length (title ones below
@@ -438,6 +439,24 @@ static int check_entry(ck *c, uint32_t id, const store_entry *sp)
         e->file = (uint32_t)(f - c->f);
         f->found++;
     }
+    const uint8_t *map = se.join;
+    size_t ml = se.join_len;
+    if (!map) {
+        /* no bit set */
+    } else if (map[ml - 1] == 0) {
+        problem(c, "entry %u: its join map ends in a zero byte", id);
+    } else if (map[0] & 1) {
+        problem(c, "entry %u: its join map joins position 0 to nothing before it", id);
+    } else {
+        /* the highest bit set is in the last byte */
+        uint32_t hi = 7;
+        while (!(map[ml - 1] & (1u << hi)))
+            hi--;
+        uint64_t top = (uint64_t)(ml - 1) * 8 + hi;
+        if (top >= se.npos)
+            problem(c, "entry %u: its join map joins position %llu, beyond its length %u", id,
+                    (unsigned long long)top, se.npos);
+    }
     return FZ_OK;
 }
 
@@ -601,47 +620,6 @@ static int check_dlen(ck *c)
         return rc;
     for (; ei < c->ne; ei++)
         dlen_expect(c, c->e[ei].id, &c->e[ei], 0);
-    return FZ_OK;
-}
-
-/* ---- 4b. join maps ---- */
-
-static int check_join(ck *c)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, STORE_DB_JOIN), &cur);
-    if (rc)
-        return store_lmdb_err(rc, "join", c->msg, c->msglen);
-    size_t finger = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 4) {
-            problem(c, "join: a key of %zu bytes (want 4)", k.mv_size);
-            continue;
-        }
-        uint32_t id = fz_be32_get(k.mv_data);
-        const ck_entry *e = find_entry(c, id, &finger);
-        const uint8_t *map = v.mv_data;
-        if (!e) {
-            problem(c, "join: entry %u does not exist", id);
-        } else if (v.mv_size == 0 || map[v.mv_size - 1] == 0) {
-            problem(c, "join: entry %u: map %s", id, v.mv_size ? "ends in a zero byte" : "is empty");
-        } else if (map[0] & 1) {
-            problem(c, "join: entry %u: position 0 joined to nothing before it", id);
-        } else {
-            /* the highest bit set is in the last byte */
-            uint32_t hi = 7;
-            while (!(map[v.mv_size - 1] & (1u << hi)))
-                hi--;
-            uint64_t top = (uint64_t)(v.mv_size - 1) * 8 + hi;
-            if (top >= e->npos)
-                problem(c, "join: entry %u: position %llu joined, beyond its length %u", id,
-                        (unsigned long long)top, e->npos);
-        }
-    }
-    mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, "join")))
-        return rc;
     return FZ_OK;
 }
 
@@ -1047,7 +1025,7 @@ int check_index(store *s, FILE *problems, unsigned max_lines, check_report *repo
     if (rc)
         return rc;
     if (!(rc = check_meta(&c)) && !(rc = check_files(&c)) && !(rc = check_entries(&c)) && !(rc = check_dlen(&c)) &&
-        !(rc = check_join(&c)) && !(rc = check_postings(&c)))
+        !(rc = check_postings(&c)))
         check_stats(&c);
     mdb_txn_abort(c.txn);
     free(c.e);

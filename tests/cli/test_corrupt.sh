@@ -81,7 +81,8 @@ before=$(sum "$T/new/data.mdb")
 check "newer format: indexing into it fails" status_is 2 "$FZI" --db "$T/new" "$ROOT/corpus"
 check "newer format: indexing says why" says "newer"
 check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb")" = "$before"
-# a format 6 index (CJK unigrams with positions, under 'b'): the one line
+# a format 6 index (entry text in the code by ranges, a "join" table, CJK
+# unigrams with positions under 'b'): the one line
 fresh "$T/v6"; "$POKE" "$T/v6" put meta "$(hx format)" 06
 both "format 6 index" "$T/v6" "index format 6 is older than this fangzhi's format 7; re-index the sources"
 # a format 5 index (before term packs and entry blocks in two parts): the same one line
@@ -206,41 +207,50 @@ damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
 # v n, v the metadata's length, the metadata (v file, then per entry
 # v zigzag line delta, v kind, v title_npos, v npos, v shared, and unless
-# shared its sections and authors), v the text's raw length, its method
-# (0 raw, 1 zstd), then the text: n titles and bodies, each led by v length.
-# meta1 FILE: one entry of file FILE at line 1 with no sections or authors;
-# SAME: one more like it; TEXT1: an empty title and body.
+# shared its sections and authors), v the join part's length and n join
+# maps, each led by v length, v the text's raw
+# length, its method, then the text: n titles and bodies, each led by v
+# length.  meta1 FILE: one entry of file FILE at line 1 with no sections or
+# authors; SAME: one more like it; JN1, JN2: the join parts of one and two
+# entries without maps; TEXT1: an empty title and body.
 ekey=$("$POKE" "$DB" next entry 00000000 | cut -d' ' -f1)
 elast=$(printf '%d' "0x$ekey")
 meta1() { printf '%02x02000000000000' "$1"; }
 SAME=0000000001
+JN1=0100
+JN2=020000
 TEXT1=020000
-blk1() { printf '0108%s0300%s' "$(meta1 "$1")" "$TEXT1"; }
-blk2() { printf '020d%s%s0600%s%s' "$(meta1 "$1")" "$SAME" "$TEXT1" "$TEXT1"; }
+blk1() { printf '0108%s%s0300%s' "$(meta1 "$1")" "$JN1" "$TEXT1"; }
+blk2() { printf '020d%s%s%s0600%s%s' "$(meta1 "$1")" "$SAME" "$JN2" "$TEXT1" "$TEXT1"; }
 damage "entry block deleted" "has no entry" del entry "$ekey"
 damage "entry block deleted: file range" "entries are missing" del entry "$ekey"
 damage "entry block does not decode" "entry block $elast: does not decode" put entry "$ekey" ffffffffffffffffffffff
-damage "entry block: unknown method" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0302$TEXT1"
-damage "entry block: raw length wrong" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0400$TEXT1"
+damage "entry block: unknown method" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)${JN1}0302$TEXT1"
+damage "entry block: raw length wrong" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)${JN1}0400$TEXT1"
 damage "entry block: bytes after the text" "entry block $elast: does not decode" put entry "$ekey" "$(blk1 0)00"
-damage "entry block: text short of the count" "entry block $elast: does not decode" put entry "$ekey" "020d$(meta1 0)${SAME}0300$TEXT1"
-damage "entry block: metadata short of the count" "entry block $elast: does not decode" put entry "$ekey" "0208$(meta1 0)0600$TEXT1$TEXT1"
-damage "entry block: first entry shares lists" "entry block $elast: does not decode" put entry "$ekey" "01060002000000010300$TEXT1"
-damage "entry block: line below 0" "entry block $elast: does not decode" put entry "$ekey" "010800030000000000000300$TEXT1"
-damage "entry block: zstd data damaged" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0a0128b52ffd000051000000"
+damage "entry block: text short of the count" "entry block $elast: does not decode" put entry "$ekey" "020d$(meta1 0)${SAME}${JN2}0300$TEXT1"
+damage "entry block: metadata short of the count" "entry block $elast: does not decode" put entry "$ekey" "0208$(meta1 0)${JN2}0600$TEXT1$TEXT1"
+damage "entry block: first entry shares lists" "entry block $elast: does not decode" put entry "$ekey" "0106000200000001${JN1}0300$TEXT1"
+damage "entry block: line below 0" "entry block $elast: does not decode" put entry "$ekey" "01080003000000000000${JN1}0300$TEXT1"
+damage "entry block: zstd data damaged" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)${JN1}0a0128b52ffd000051000000"
 damage "entry block: count reaches below id 0" "entry block 0: does not decode" put entry 00000000 "$(blk2 0)"
-damage "entry block: a section does not decode" "entry $elast: does not decode" put entry "$ekey" "010b0002000000000102ff09000300$TEXT1"
-damage "entry block: a title does not decode" "entry $elast: does not decode" put entry "$ekey" "0108$(meta1 0)030002ffff"
+damage "entry block: a section does not decode" "entry $elast: does not decode" put entry "$ekey" "010c0002000000000103fed80000${JN1}0300$TEXT1"
+damage "entry block: a title does not decode" "entry $elast: does not decode" put entry "$ekey" "0108$(meta1 0)${JN1}030002ffff"
 damage "entry blocks overlap" "overlaps the block before it" put entry "$(printf '%08x' $((elast + 1)))" "$(blk2 0)"
 damage "entry block of another file" "entry $((elast + 2))" put entry "$(printf '%08x' $((elast + 2)))" "$(blk1 1)"
+# join parts: a map that joins beyond the entry's length (0), one that
+# joins position 0, one that ends in a zero byte, one map too many, a map
+# longer than its part
+damage "join map beyond the entry" "entry $elast: its join map joins position 1, beyond its length 0" put entry "$ekey" "0108$(meta1 0)0201020300$TEXT1"
+damage "join map of position 0" "entry $elast: its join map joins position 0" put entry "$ekey" "0108$(meta1 0)0201010300$TEXT1"
+damage "join map ends in a zero byte" "entry $elast: its join map ends in a zero byte" put entry "$ekey" "0108$(meta1 0)030202000300$TEXT1"
+damage "join part: a map too many" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0200000300$TEXT1"
+damage "join part: a map past its end" "entry block $elast: does not decode" put entry "$ekey" "0108$(meta1 0)0205000300$TEXT1"
 damage "kind list deleted" "in no kind list" dels post "6b"
 damage "dlen changed" "dlen: entry 0 has length" put dlen 00000000 "$(printf '%08192d' 0)"
 damage "dlen chunk short" "dlen: chunk 0 has 4 bytes" put dlen 00000000 01000000
 damage "statistics: entries" "stats: 61 entries" put meta "$(hx stats)" "$(printf '3d%s' "$("$POKE" "$DB" get meta "$(hx stats)" | cut -c3-)")"
 damage "statistics do not decode" "statistics record does not decode" put meta "$(hx stats)" ff
-damage "join map of a missing entry" "join: entry 99999 does not exist" put join 0001869f 02
-damage "join map beyond the entry" "join: entry 0: position 7992 joined" put join 00000000 "$(printf '%01999d' 0)1"
-damage "join map of position 0" "position 0 joined" put join 00000000 03
 damage "fileid deleted" "no fileid record" del fileid 00000000
 damage "file record deleted" "no file record" dels file 2f
 # catalog rows (common/store.c: v len title, v len place, v flags [, v zigzag year])

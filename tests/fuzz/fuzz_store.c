@@ -19,7 +19,8 @@
  *   even, bit 1 set, bit 2 clear: an entry block (zstd or raw) whose last id is the
  *         next four bytes.  store_entry_block_open either fails or the
  *         block walks with store_entry_block_next through n consecutive
- *         ids ending at last, each record decoding or failing alone.
+ *         ids ending at last, each record decoding or failing alone, each
+ *         with its join map (none, or one of at least one byte).
  *   odd:  a posting block whose first id is the next four bytes.
  *         store_block_open either fails or the block walks with
  *         store_block_next through ascending ids within [first, last],
@@ -155,7 +156,7 @@ static void entry_block(const uint8_t *d, size_t n)
         while ((rc = store_entry_block_next(&b, a, &e)) != FZ_ENOTFOUND) {
             if (rc != FZ_OK && rc != FZ_ECORRUPT)
                 abort();
-            if (rc == FZ_OK && e.id != b.first + count)
+            if (rc == FZ_OK && (e.id != b.first + count || (e.join == NULL) != (e.join_len == 0)))
                 abort();
             count++;
         }

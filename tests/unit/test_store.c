@@ -92,8 +92,20 @@ static int body_roundtrip(const char *s, size_t n, fz_arena *a, store_entry *d, 
 }
 
 /* The text code gives back the exact bytes of any string: every code
- * point, and bytes that are not UTF-8; CJK text takes two bytes a
- * character; malformed codes are damage. */
+ * point, and bytes that are not UTF-8; a ranked character takes one byte
+ * or two, one without rank three (below 0x10000) or four, a byte that is
+ * not UTF-8 two; malformed codes are damage. */
+#include "gen/text_rank.h"
+static size_t code_len(const char *s, size_t n, fz_arena *a)
+{
+    store_entry d;
+    size_t v0, vlen;
+    if (body_roundtrip("", 0, a, &d, &v0) || body_roundtrip(s, n, a, &d, &vlen) || d.body_len != n ||
+        memcmp(d.body, s, n))
+        return 0;
+    return vlen - v0; /* the length's varint stays one byte */
+}
+
 TEST(test_text_code)
 {
     fz_arena *a = fz_arena_create();
@@ -102,7 +114,7 @@ TEST(test_text_code)
     /* every code point, 4096 to a string */
     static char s[4096 * 4];
     int bad = 0;
-    for (uint32_t first = 1; first <= 0x10FFFF; first += 4096) {
+    for (uint32_t first = 0; first <= 0x10FFFF; first += 4096) {
         size_t n = 0;
         for (uint32_t cp = first; cp < first + 4096 && cp <= 0x10FFFF; cp++)
             if (cp < 0xD800 || cp > 0xDFFF)
@@ -124,21 +136,57 @@ TEST(test_text_code)
             bad++;
     }
     CHECK_EQ_INT(bad, 0);
-    /* CJK text, its punctuation and ASCII: 2 bytes for 3 */
+    /* each kind alone and in company: the ranks of the table (the first
+     * 224 one byte, the rest two), the astral ones among them, characters
+     * without rank (U+E000, U+0001, U+10FFFD), NUL, bytes that are not
+     * UTF-8 (a lone continuation, F8 and FF leads, a sequence cut short,
+     * an overlong form) */
+    CHECK(TEXT_RANK_N > 224 && TEXT_ASTRAL_N > 0);
+    for (size_t r = 0; r < TEXT_RANK_N; r++) {
+        const char *u = (const char *)text_rank_utf8[r];
+        size_t want = r < 224 ? 1 : 2;
+        if (code_len(u, text_rank_len[r], a) != want) {
+            bad++;
+            continue;
+        }
+        uint32_t cp;
+        fz_utf8_decode(text_rank_utf8[r], text_rank_len[r], &cp);
+        if (cp < 0x10000 ? text_bmp_rank[cp] != r + 1 : 0)
+            bad++;
+    }
+    for (size_t i = 0; i < TEXT_ASTRAL_N; i++)
+        if (code_len((const char *)text_rank_utf8[text_astral_rank[i]], 4, a) != 2)
+            bad++;
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(text_bmp_rank[0xE000] + text_bmp_rank[1] + text_bmp_rank[0], 0);
+    CHECK_EQ_INT(code_len("\xEE\x80\x80", 3, a), 3);
+    CHECK_EQ_INT(code_len("\x01", 1, a), 3);
+    CHECK_EQ_INT(code_len("\0", 1, a), 3);
+    CHECK_EQ_INT(code_len("\xF4\x8F\xBF\xBD", 4, a), 4);
+    CHECK_EQ_INT(code_len("\x80", 1, a), 2);
+    CHECK_EQ_INT(code_len("\xF8\x88\x80\x80", 4, a), 8);
+    CHECK_EQ_INT(code_len("\xF9\xA7\xA3\x9C", 4, a), 8); /* not U+678DC */
+    CHECK_EQ_INT(code_len("\xFF", 1, a), 2);
+    CHECK_EQ_INT(code_len("\xE4\xB8", 2, a), 4);
+    CHECK_EQ_INT(code_len("\xC0\xAF", 2, a), 4);
+    const char *mix = "\xE4\xB8\x80\xEE\x80\x80" "a\x80" "\xF0\xA1\x8F\x96\x01\xE4\xB8\xF4\x8F\xBF\xBD\n";
+    CHECK(code_len(mix, strlen(mix), a) > 0);
+    /* CJK text, its punctuation and ASCII: smaller than the two bytes a
+     * character of the code by ranges (version 6) */
     const char *zh = "2017年9月18日，中共中央书记处书记杜青林到下城区调研跨贸小镇建设工作。";
-    size_t v0, nascii = 0, ncjk = 0;
-    CHECK_EQ_INT(body_roundtrip("", 0, a, &d, &v0), 0);
-    CHECK_EQ_INT(body_roundtrip(zh, strlen(zh), a, &d, &vlen), 0);
-    CHECK_EQ_MEM(d.body, d.body_len, zh);
+    size_t nascii = 0, ncjk = 0;
     for (const char *p = zh; *p; p++) {
         nascii += (unsigned char)*p < 0x80;
         ncjk += (unsigned char)*p >= 0xC0;
     }
-    CHECK_EQ_INT(vlen - v0, nascii + 2 * ncjk); /* the length's varint stays one byte */
-    /* malformed: a pair cut short, a number past the table, escapes of 0
-     * and 5 bytes and one cut short */
-    static const uint8_t bad_codes[][4] = {{0x81}, {0xFE, 0xFF}, {0xFF, 0}, {0xFF, 5, 'a', 'b'}, {0xFF, 3, 0xE4}};
-    static const size_t bad_len[] = {1, 2, 2, 4, 3};
+    vlen = code_len(zh, strlen(zh), a);
+    CHECK(vlen > 0 && vlen < nascii + 2 * ncjk);
+    /* malformed: a pair cut short, fallbacks cut short, a surrogate, an
+     * astral code point below 0x10000 and one past 0x10FFFF, a byte escape
+     * cut short */
+    static const uint8_t bad_codes[][4] = {{0xE0}, {0xFE, 0x4E}, {0xFE, 0xD8, 0x00}, {0xFD, 0x00, 0xFF, 0xFF},
+                                           {0xFD, 0x11, 0, 0}, {0xFD, 0x02, 0x00}, {0xFF}};
+    static const size_t bad_len[] = {1, 2, 3, 4, 4, 3, 1};
     for (size_t i = 0; i < sizeof bad_len / sizeof bad_len[0]; i++) {
         uint8_t v[16] = {0, 0, 0, 0, 0, 0, 0, 0};
         /* file, line, kind, title_npos, npos, no sections, no authors, no title */
@@ -922,11 +970,26 @@ static void tmp_remove(const char *dir)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* Entry i's join map in test_entry_blocks: none for every fifth, else
+ * 1 to 24 bytes, the last not zero.  Its length. */
+static size_t test_join(uint32_t i, uint8_t *out)
+{
+    if (i % 5 == 0)
+        return 0;
+    size_t n = 1 + i % 24;
+    for (size_t k = 0; k < n; k++)
+        out[k] = (uint8_t)(k % 3 == 0 ? 0x7C : k % 3 == 1 ? 0xDF : 0x07 + (i & 0x30));
+    out[n - 1] |= 0x80;
+    return n;
+}
+
 /* Entry blocks: written through a store_entry_writer, every entry reads
- * back exactly by id (store_entry_get) and by walking the blocks; a block
+ * back exactly by id (store_entry_get) and by walking the blocks, and so
+ * does its join map (store_join_get, and the readers of blocks); a block
  * holds one file's consecutive ids and fills at most a page unless it is
- * one entry; text compresses; removing a file's range removes its
- * entries only; any cut or changed method of a block is damage. */
+ * one entry; text compresses; removing a file's range removes its entries
+ * only; any cut or changed method of a block is damage, and so are join
+ * maps that do not fill their part, which leave the metadata readable. */
 TEST(test_entry_blocks)
 {
     char dir[] = "/tmp/fz-test-eblk-XXXXXX", msg[256] = "";
@@ -942,12 +1005,14 @@ TEST(test_entry_blocks)
         store_entry e = test_entry(i, i < 500 ? 0 : i < 900 ? 1 : 2, body, test_body(i, body));
         rec.len = 0;
         CHECK_EQ_INT(store_entry_encode(&e, &rec), 0);
-        rawsum += rec.len;
-        CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, msg, sizeof msg), 0);
+        uint8_t jm[32];
+        size_t jl = test_join(i, jm);
+        rawsum += rec.len + jl;
+        CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, jm, jl, msg, sizeof msg), 0);
     }
     /* a record cut short is refused, and the pending ones stay */
     uint32_t pending = w.n;
-    CHECK_EQ_INT(store_entry_add(s, txn, &w, 901, rec.p, 3, msg, sizeof msg), FZ_EINVAL);
+    CHECK_EQ_INT(store_entry_add(s, txn, &w, 901, rec.p, 3, NULL, 0, msg, sizeof msg), FZ_EINVAL);
     CHECK_EQ_INT(w.n, pending);
     CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
     CHECK_EQ_INT(w.n, 0);
@@ -990,6 +1055,26 @@ TEST(test_entry_blocks)
             bad++;
     }
     CHECK_EQ_INT(bad, 0);
+    /* the join maps, by id and with the entries read by id */
+    for (uint32_t i = 100; i <= 900; i++) {
+        uint8_t jm[32];
+        size_t jl = test_join(i, jm), ml;
+        const uint8_t *map;
+        store_entry e;
+        int rc = store_join_get(s, txn, i, &map, &ml);
+        if (rc != (jl ? FZ_OK : FZ_ENOTFOUND) || ml != jl || (jl && memcmp(map, jm, jl)) || (!jl && map))
+            bad++;
+        if (store_entry_get_cached(s, txn, ec, i, a, &e) || e.join_len != jl || (jl && memcmp(e.join, jm, jl)))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    {
+        const uint8_t *map;
+        size_t ml;
+        CHECK_EQ_INT(store_join_get(s, txn, 99, &map, &ml), FZ_ENOTFOUND);
+        CHECK_EQ_INT(store_join_get(s, txn, 901, &map, &ml), FZ_ENOTFOUND);
+        CHECK(map == NULL && ml == 0);
+    }
     store_entry d;
     CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_meta_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
@@ -1013,14 +1098,16 @@ TEST(test_entry_blocks)
         CHECK(b.n >= 1 && b.n <= STORE_ENTRY_BLOCK);
         CHECK(b.n == 1 || v.mv_size <= ms.ms_psize - 16);
         big += v.mv_size > ms.ms_psize - 16;
-        /* v n, v the metadata's length, the metadata, v the text's raw
-         * length, then the method byte */
+        /* v n, v the metadata's length, the metadata, v the join part's
+         * length, the join part, v the text's raw length, then the method
+         * byte */
         const uint8_t *vend = (const uint8_t *)v.mv_data + v.mv_size, *p;
-        uint64_t mlen;
+        uint64_t mlen, jlen;
         p = fz_varint_get(v.mv_data, vend, &(uint64_t){0});
         const uint8_t *mp = p;
         p = fz_varint_get(p, vend, &mlen);
-        p = fz_varint_get(p + mlen, vend, &(uint64_t){0});
+        const uint8_t *jp = fz_varint_get(p + mlen, vend, &jlen);
+        p = fz_varint_get(jp + jlen, vend, &(uint64_t){0});
         nraw += *p == STORE_ENTRY_RAW;
         if (last == 900)
             CHECK_EQ_INT(*p, STORE_ENTRY_RAW);
@@ -1037,6 +1124,9 @@ TEST(test_entry_blocks)
                 file = d.file_id;
             CHECK_EQ_INT(d.file_id, file);
             CHECK(test_entry_lists(next, &d));
+            uint8_t jm[32];
+            size_t jl = test_join(next, jm);
+            CHECK(d.join_len == jl && (jl ? memcmp(d.join, jm, jl) == 0 : d.join == NULL));
             next++;
         }
         /* cut short anywhere, or given another method: damage, never a
@@ -1049,6 +1139,9 @@ TEST(test_entry_blocks)
         CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[mp - (const uint8_t *)v.mv_data]++; /* the metadata one byte longer */
+        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        memcpy(cp, v.mv_data, v.mv_size);
+        cp[jp - (const uint8_t *)v.mv_data] += 40; /* the first map longer than the part */
         CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         nblocks++;
     }
@@ -1071,8 +1164,8 @@ TEST(test_entry_blocks)
         fz_arena *da = fz_arena_create();
         uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
         memcpy(cp, bv.mv_data, bv.mv_size);
-        cp[bv.mv_size - 2] = 0xFF; /* an escape of 9 bytes */
-        cp[bv.mv_size - 1] = 9;
+        cp[bv.mv_size - 2] = ' '; /* a character of the code, then the */
+        cp[bv.mv_size - 1] = 0xFE; /* fallback of one with no rank, cut short */
         MDB_val nv = {bv.mv_size, cp};
         store_entry m;
         CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 900, da, &m), FZ_OK);
@@ -1082,6 +1175,43 @@ TEST(test_entry_blocks)
         CHECK_EQ_INT(store_entry_get(s, txn, 900, da, &m), FZ_ECORRUPT);
         CHECK_EQ_INT(store_entry_meta_get(s, txn, 900, da, &m), FZ_OK);
         CHECK_EQ_INT(m.line, 900 * 3 + 1);
+        fz_arena_destroy(da);
+    }
+    {
+        /* the block after 850 with its first join map's length past its
+         * part: its maps are damage, and so are its entries, whose
+         * metadata still reads (it needs no map) */
+        uint8_t kb[4];
+        MDB_val bk = {4, kb}, bv;
+        MDB_cursor *c2;
+        CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_ENTRY), &c2), 0);
+        fz_be32_put(kb, 850);
+        CHECK_EQ_INT(mdb_cursor_get(c2, &bk, &bv, MDB_SET_RANGE), 0);
+        mdb_cursor_close(c2);
+        uint32_t blast = fz_be32_get(bk.mv_data);
+        fz_arena *da = fz_arena_create();
+        uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
+        memcpy(cp, bv.mv_data, bv.mv_size);
+        const uint8_t *vend = cp + bv.mv_size, *p;
+        uint64_t mlen, jlen;
+        p = fz_varint_get(cp, vend, &(uint64_t){0});
+        p = fz_varint_get(p, vend, &mlen);
+        p = fz_varint_get(p + mlen, vend, &jlen);
+        CHECK(jlen > 0 && *p < 0x40);
+        cp[p - cp] = 0x7F;
+        store_entry m0, m1;
+        const uint8_t *map;
+        size_t ml;
+        CHECK_EQ_INT(store_entry_get(s, txn, blast, da, &m0), FZ_OK);
+        CHECK_EQ_INT(store_join_get(s, txn, blast, &map, &ml), FZ_OK);
+        bk.mv_data = kb;
+        fz_be32_put(kb, blast);
+        MDB_val nv = {bv.mv_size, cp};
+        CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &nv, 0), 0);
+        CHECK_EQ_INT(store_join_get(s, txn, blast, &map, &ml), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_get(s, txn, blast, da, &m1), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_meta_get(s, txn, blast, da, &m1), FZ_OK);
+        CHECK(m1.line == m0.line && m1.npos == m0.npos && m1.join == NULL);
         fz_arena_destroy(da);
     }
     mdb_txn_abort(txn);
