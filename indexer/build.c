@@ -1901,6 +1901,7 @@ static int prep_runs(build *b, worker *w)
         size_t len = m->len;
         char term[256];
         memcpy(term, m->term, len);
+        w->pj.positions = store_field_positions(field);
         uint8_t *p = ps_room(b, w, 3 + len, &rc);
         if (!p)
             break;
