@@ -70,6 +70,7 @@ typedef struct {
 typedef struct {
     keycur *k;
     size_t nk;
+    size_t nforms;           /* forms of the term (each a cursor, then one on the delta when it has the form) */
     uint32_t doc;
     uint64_t df;
     double idf;
@@ -145,6 +146,9 @@ typedef struct {
     size_t nscoring;
     store_dlen_cache dc;
     doctoks dt;
+    int delta;                /* the index has delta postings ("dpost"): leaves chain them */
+    store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
+    size_t ndead;
     int need_verify;
     /* block-max top-k: while prune_on, phrase_next on prune_node skips the
      * documents whose score bound is at most prune_thr */
@@ -305,12 +309,25 @@ static void kc_seek(ctx *x, keycur *c, uint32_t target)
     }
 }
 
-static void leaf_update(leaf *l)
+/* The leaf's document: the least of its cursors', past the removed
+ * entries whose postings "post" still holds. */
+static void leaf_update(ctx *x, leaf *l)
 {
-    uint32_t d = DOC_END;
-    for (size_t i = 0; i < l->nk; i++)
-        if (l->k[i].valid && l->k[i].blk.doc < d)
-            d = l->k[i].blk.doc;
+    uint32_t d, end;
+    for (;;) {
+        d = DOC_END;
+        for (size_t i = 0; i < l->nk; i++)
+            if (l->k[i].valid && l->k[i].blk.doc < d)
+                d = l->k[i].blk.doc;
+        if (!x->ndead || d == DOC_END || !(end = store_dead_end(x->dead, x->ndead, d)))
+            break;
+        for (size_t i = 0; i < l->nk; i++)
+            kc_seek(x, &l->k[i], end);
+        if (x->err) {
+            d = DOC_END;
+            break;
+        }
+    }
     l->doc = d;
 }
 
@@ -320,7 +337,7 @@ static uint32_t leaf_seek(ctx *x, leaf *l, uint32_t target)
         return l->doc;
     for (size_t i = 0; i < l->nk; i++)
         kc_seek(x, &l->k[i], target);
-    leaf_update(l);
+    leaf_update(x, l);
     return l->doc;
 }
 
@@ -331,7 +348,7 @@ static int leaf_reset(ctx *x, leaf *l)
         if (kc_jump(x, c, 0))
             return x->err ? x->err : FZ_ELMDB;
     }
-    leaf_update(l);
+    leaf_update(x, l);
     l->pos_doc = DOC_END;
     return 0;
 }
@@ -366,7 +383,7 @@ static int leaf_positions(ctx *x, leaf *l)
         l->npos += n;
         l->ntitle += c->blk.tf_title;
     }
-    if (l->nk > 1)
+    if (l->nforms > 1) /* a form's main and delta cursors never hold the same document */
         qsort(l->pos, l->npos, sizeof *l->pos, cmp_u32);
     l->pos_doc = l->doc;
     return 0;
@@ -621,7 +638,7 @@ static double phrase_block_bound(ctx *x, node *n, uint32_t target, uint32_t *las
             if (c->blk.last < last)
                 last = c->blk.last;
         }
-        leaf_update(l);
+        leaf_update(x, l);
         if (!any)
             return -1; /* a part has no documents left */
         if (tfi < tf)
@@ -1128,6 +1145,73 @@ static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_
     return n;
 }
 
+/* Opens the next cursor of leaf l on the postings of one form of its term
+ * in db ("post", or the delta's "dpost") and adds the form's document
+ * frequency there to l->df: the packed term's, or the sum over its block
+ * headers.  A form the delta does not have gets no cursor there.  Returns
+ * 1 (a cursor added), 0 (none), -1 with x->err set. */
+static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *term, size_t len)
+{
+    keycur *c = &l->k[l->nk];
+    int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, db), &c->cur);
+    if (rc) {
+        x->err = store_lmdb_err(rc, "opening postings", x->msg, x->msglen);
+        return -1;
+    }
+    l->nk++; /* closed with the leaf */
+    c->prefix = store_post_key(c->key, field, term, len, 0) - 4;
+    MDB_val k, v;
+    rc = store_term_find(c->cur, field, term, len, &k, &v, &c->pk);
+    if (db == STORE_DB_DPOST && rc != STORE_TERM_BLOCKS) {
+        mdb_cursor_close(c->cur);
+        c->cur = NULL;
+        l->nk--;
+        if (rc == FZ_ENOTFOUND)
+            return 0;
+        if (rc == STORE_TERM_PACKED)
+            rc = FZ_ECORRUPT; /* the delta tier has no packs */
+    }
+    if (rc != STORE_TERM_BLOCKS && rc != STORE_TERM_PACKED && rc != FZ_ENOTFOUND) {
+        if (rc == FZ_ELMDB)
+            fz_msg(x->msg, x->msglen, "reading postings: LMDB failed");
+        x->err = rc;
+        return -1;
+    }
+    uint64_t df = 0;
+    if (rc == STORE_TERM_PACKED) {
+        c->packed = 1;
+        df = c->pk.ndocs;
+        rc = MDB_NOTFOUND;
+    } else {
+        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
+    }
+    while (rc == 0 && kc_same(c, &k)) {
+        uint64_t nd;
+        if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
+            x->err = FZ_ECORRUPT;
+            return -1;
+        }
+        df += nd;
+        rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
+        return -1;
+    }
+    /* less the removed entries' documents it still holds */
+    uint64_t dead = 0;
+    if (db == STORE_DB_POST && x->ndead && (rc = store_dfix_get(x->s->st, x->txn, field, term, len, &dead))) {
+        x->err = rc;
+        return -1;
+    }
+    if (dead > df) {
+        x->err = FZ_ECORRUPT;
+        return -1;
+    }
+    l->df += df - dead;
+    return 1;
+}
+
 static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
 {
     char alts[MAX_ALTS][STORE_KEY_MAX];
@@ -1140,51 +1224,21 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
         x->err = l ? FZ_ELIMIT : FZ_ENOMEM;
         return NULL;
     }
-    l->k = fz_arena_calloc(x->a, n * sizeof *l->k);
+    l->k = fz_arena_calloc(x->a, (x->delta ? 2 : 1) * n * sizeof *l->k);
     if (!l->k) {
         x->err = FZ_ENOMEM;
         return NULL;
     }
     l->pos_doc = DOC_END;
     x->leaves[x->nleaves++] = l;
+    l->nforms = n;
+    /* each form's postings in the main tree, then (when the index has a
+     * delta tier) in the delta: its ids come after every main one, so a
+     * leaf reads them after the main list as it merges its cursors */
     for (size_t i = 0; i < n; i++) {
-        keycur *c = &l->k[l->nk];
-        int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &c->cur);
-        if (rc) {
-            x->err = store_lmdb_err(rc, "opening postings", x->msg, x->msglen);
+        if (kc_make(x, l, STORE_DB_POST, field, alts[i], alen[i]) < 0 ||
+            (x->delta && kc_make(x, l, STORE_DB_DPOST, field, alts[i], alen[i]) < 0))
             return NULL;
-        }
-        l->nk++;
-        c->prefix = store_post_key(c->key, field, alts[i], alen[i], 0) - 4;
-        /* document frequency: the packed term's, or the sum over the
-         * term's block headers */
-        MDB_val k, v;
-        rc = store_term_find(c->cur, field, alts[i], alen[i], &k, &v, &c->pk);
-        if (rc == STORE_TERM_PACKED) {
-            c->packed = 1;
-            l->df += c->pk.ndocs;
-            continue;
-        }
-        if (rc != STORE_TERM_BLOCKS && rc != FZ_ENOTFOUND) {
-            if (rc == FZ_ELMDB)
-                fz_msg(x->msg, x->msglen, "reading postings: LMDB failed");
-            x->err = rc;
-            return NULL;
-        }
-        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
-        while (rc == 0 && kc_same(c, &k)) {
-            uint64_t nd;
-            if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
-                x->err = FZ_ECORRUPT;
-                return NULL;
-            }
-            l->df += nd;
-            rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
-        }
-        if (rc && rc != MDB_NOTFOUND) {
-            x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
-            return NULL;
-        }
     }
     if (leaf_reset(x, l))
         return NULL;
@@ -1926,12 +1980,23 @@ static void heap_push(scored *h, size_t *n, size_t k, scored v)
  * skipping a block whose bound cannot enter the heap, and scoring each
  * document exactly as score_doc does (same bm25 call, same tf and length),
  * so the result is the same. */
+static void lone_topk_key(ctx *x, keycur *c, double idf, double avgdl, double c0, double c1, scored *heap,
+                          size_t *nh, size_t k);
+
 static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
 {
-    keycur *c = &n->parts[0]->k[0];
     const double idf = n->idf, avgdl = x->s->avgdl;
     /* bm25's length norm as c0 + c1 * dl, for a quick test */
     const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
+    /* the key's main postings, then its delta's (ids above them) */
+    for (size_t j = 0; j < n->parts[0]->nk; j++)
+        lone_topk_key(x, &n->parts[0]->k[j], idf, avgdl, c0, c1, heap, nh, k);
+}
+
+/* lone_topk over the documents of one cursor. */
+static void lone_topk_key(ctx *x, keycur *c, double idf, double avgdl, double c0, double c1, scored *heap,
+                          size_t *nh, size_t k)
+{
     while (c->valid && !x->err && !past_deadline(x)) {
         if (*nh == k) {
             double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
@@ -1948,6 +2013,8 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
         int rc;
         do {
             uint32_t doc = c->blk.doc;
+            if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
+                continue; /* removed */
             double tf = SEARCH_TITLE_WEIGHT * c->blk.tf_title + c->blk.tf_body;
             double dl;
             if (*nh == k) {
@@ -2244,6 +2311,12 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         fz_arena_destroy(x.a);
         return rc;
     }
+    x.delta = store_delta_records(s->st, x.txn) > 0;
+    if ((rc = store_dead_get(s->st, x.txn, &x.dead, &x.ndead))) {
+        mdb_txn_abort(x.txn);
+        fz_arena_destroy(x.a);
+        return rc;
+    }
     scored *all = NULL;
     size_t nall = 0, capall = 0;
     node *root = compile(&x, q, 1);
@@ -2287,7 +2360,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             goto done;
         }
     }
-    int lone = prune && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild && !root->njoins &&
+    int lone = prune && root->nparts == 1 && root->parts[0]->nforms == 1 && !root->nwild && !root->njoins &&
                !root->vterm;
     if (o->exact_entries && !lone)
         prune = 0; /* skipping documents would leave them uncounted */
@@ -2407,6 +2480,7 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
+    free(x.dead);
     free(x.dt.cs);
     free(x.dt.ce);
     free(x.dt.kind);
