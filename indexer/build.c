@@ -161,12 +161,16 @@ _Static_assert(sizeof(term_acc) == 128, "term_acc is two cache lines");
 
 /* A token waiting to be interned: tokens pass through a short queue so
  * that the hash slot and the term of each are fetched from memory (by
- * prefetching) while the ones before it are interned. */
+ * prefetching) while the ones before it are interned.  A worker reading
+ * the router's chunks queues the ends of entries too (ent: the R_ENT item,
+ * in the chunk being read), so the queue runs on from one entry into the
+ * next instead of being drained at every end. */
 #define PEND 32
 typedef struct {
     uint32_t h, pos;
     uint8_t field, len;
     char term[TERM_INLINE];
+    const uint8_t *ent;
 } pend_tok;
 
 /* One token of the entry being indexed: the slot of its term among the
@@ -512,11 +516,13 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
     return 0;
 }
 
-/* Interns the oldest queued token. */
+static int ent_done(worker *w, const uint8_t *p);
+
+/* Interns the oldest queued token (or ends the entry). */
 static int take_oldest(worker *w)
 {
     const pend_tok *p = &w->pend[w->pend_head];
-    int rc = take_token(w, p->field, p->term, p->len, p->h, p->pos);
+    int rc = p->ent ? ent_done(w, p->ent) : take_token(w, p->field, p->term, p->len, p->h, p->pos);
     if (!rc) {
         w->pend_head = (w->pend_head + 1) % PEND;
         w->pend_n--;
@@ -545,6 +551,7 @@ static int queue_token(worker *w, int field, const char *term, size_t tn, uint32
     if (w->pend_n == PEND && (rc = take_oldest(w)))
         return rc;
     pend_tok *q = &w->pend[(w->pend_head + w->pend_n) % PEND];
+    q->ent = NULL;
     q->h = h;
     q->pos = pos;
     q->field = (uint8_t)field;
@@ -556,7 +563,7 @@ static int queue_token(worker *w, int field, const char *term, size_t tn, uint32
         /* half the queue back, the slot has arrived: fetch its term */
         if (w->pend_n > PEND / 2) {
             const pend_tok *m = &w->pend[(w->pend_head + w->pend_n - 1 - PEND / 2) % PEND];
-            uint64_t sl = w->slots[m->h & (w->nslots - 1)];
+            uint64_t sl = m->ent ? 0 : w->slots[m->h & (w->nslots - 1)];
             if (sl && (uint32_t)(sl >> 32) == m->h && (uint32_t)sl - 1 < w->nterms)
                 __builtin_prefetch(&w->terms[(uint32_t)sl - 1]);
         }
@@ -1072,6 +1079,13 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
     return rc;
 }
 
+/* Ends the entry of the R_ENT item at p (its tokens are interned). */
+static int ent_done(worker *w, const uint8_t *p)
+{
+    uint32_t el = get32(p + 9), jl = get32(p + 13);
+    return entry_done(w, get32(p + 1), get32(p + 5), p + 17, el, p + 17 + el, jl);
+}
+
 /* A worker reads a chunk the router sent it. */
 static int read_chunk(worker *w, const rchunk *c)
 {
@@ -1083,25 +1097,29 @@ static int read_chunk(worker *w, const rchunk *c)
             rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
             p += 11 + p[2];
             break;
-        case R_ENT: {
-            uint32_t el = get32(p + 9), jl = get32(p + 13);
-            if (!(rc = drain_tokens(w)))
-                rc = entry_done(w, get32(p + 1), get32(p + 5), p + 17, el, p + 17 + el, jl);
-            p += 17 + el + jl;
+        case R_ENT: /* ends the entry when its tokens are interned */
+            if (w->pend_n == PEND)
+                rc = take_oldest(w);
+            if (!rc) {
+                w->pend[(w->pend_head + w->pend_n) % PEND].ent = p;
+                w->pend_n++;
+            }
+            p += 17 + get32(p + 9) + get32(p + 13);
             break;
-        }
         case R_FILE: {
             uint64_t nbytes;
             int64_t mtime;
             memcpy(&nbytes, p + 1, 8);
             memcpy(&mtime, p + 9, 8);
             const char *path = (const char *)p + 29;
-            rc = begin_wfile(w, path, nbytes, mtime, path + strlen(path) + 1);
+            if (!(rc = drain_tokens(w)))
+                rc = begin_wfile(w, path, nbytes, mtime, path + strlen(path) + 1);
             p += 29 + get32(p + 25) + 1;
             break;
         }
         case R_END:
-            rc = end_wfile(w, (const char *)p + 29, get32(p + 25));
+            if (!(rc = drain_tokens(w)))
+                rc = end_wfile(w, (const char *)p + 29, get32(p + 25));
             w->files_ended++;
             p += 29 + get32(p + 25) + 1;
             break;
@@ -1109,6 +1127,11 @@ static int read_chunk(worker *w, const rchunk *c)
             return FZ_EINVAL; /* cannot happen: the router wrote it */
         }
     }
+    /* the queued ends point into the chunk, which is freed next */
+    if (!rc)
+        rc = drain_tokens(w);
+    if (rc)
+        w->pend_n = 0;
     return rc;
 }
 

@@ -369,7 +369,7 @@ bool parse_is_english(const unsigned char *t, size_t s, size_t e)
 bool parse_page_number(const unsigned char *t, size_t s, size_t e)
 {
     size_t i = s;
-    int digits = 0, other = 0;
+    int digits = 0;
     if (starts_with(t, i, e, "第"))
         i += strlen("第");
     while (i < e) {
@@ -383,10 +383,12 @@ bool parse_page_number(const unsigned char *t, size_t s, size_t e)
             ;
         else if (!(is_space_cp(c) || c == '-' || c == 0xB7 || c == 0x2014 || c == 0x2013 || c == 0x2022 ||
                    c == 0x30FB || c == 0xFF0D))
-            other++;
+            return false; /* most lines: at their first character, not at their end */
+        if (digits > 4)
+            return false;
         i += (size_t)l;
     }
-    return digits >= 1 && digits <= 4 && !other;
+    return digits >= 1;
 }
 
 

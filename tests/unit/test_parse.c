@@ -264,6 +264,29 @@ TEST(test_page_breaks)
     col_free(&c);
 }
 
+static bool page_number(const char *text)
+{
+    return parse_page_number((const unsigned char *)text, 0, strlen(text));
+}
+
+/* Lone page numbers and folios, and lines that only begin like one. */
+TEST(test_page_numbers)
+{
+    CHECK(page_number("25"));
+    CHECK(page_number("· 25 ·"));
+    CHECK(page_number("- 25 -"));
+    CHECK(page_number("第25页"));
+    CHECK(page_number("1204·"));
+    CHECK(page_number("１２３"));
+    CHECK(!page_number("12345"));       /* five digits: a number, not a page */
+    CHECK(!page_number("12345 页"));
+    CHECK(!page_number("25 年"));
+    CHECK(!page_number("2017年"));
+    CHECK(!page_number("页25"));         /* 页 only at the end */
+    CHECK(!page_number("·  ·"));         /* no digit */
+    CHECK(!page_number("下城区"));
+}
+
 TEST(test_attributions)
 {
     tcol c = {0};
@@ -1023,6 +1046,7 @@ int main(void)
     t_run(test_levels);
     t_run(test_entries);
     t_run(test_page_breaks);
+    t_run(test_page_numbers);
     t_run(test_attributions);
     t_run(test_sidebar);
     t_run(test_caption);
