@@ -25,27 +25,6 @@ printf '第一篇 测试\n\n【<script>alert("t")</script> & '"'"'q'"'"' </mark>
 printf 'file,title,place,year\nxiacheng-2017-annual-focus.txt,下城年鉴,杭州,2017\n' >"$T/shelf.csv"
 "$FZI" --db "$T/db" --quiet --catalog "$T/shelf.csv" "$T/src" || exit 1
 
-# serve [OPTIONS...]: starts the server (on $SERVE_DB, else $T/db) in the
-# background and waits for its URL (at most 30 s); sets PID and URL
-serve() {
-    rm -f "$T/serve.out" # not the last server's "serving" line
-    "$FZS" --db "${SERVE_DB:-$T/db}" "$@" >"$T/serve.out" 2>"$T/serve.err" &
-    PID=$!
-    i=0
-    URL=
-    while [ $i -lt 300 ] && [ -z "$URL" ]; do
-        URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null)
-        [ -n "$URL" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    [ -n "$URL" ]
-}
-# get PATH: fetches URL PATH into $T/body, the status into $T/code
-get() { curl -s -g -o "$T/body" -w '%{http_code}' "$URL$1" >"$T/code" 2>/dev/null; }
-code_is() { [ "$(cat "$T/code")" = "$1" ] || { echo "  status $(cat "$T/code"), wanted $1" >&2; return 1; }; }
-body_has() { grep -qF -- "$1" "$T/body" || { echo "  body lacks '$1'" >&2; return 1; }; }
-body_lacks() { ! grep -qF -- "$1" "$T/body" || { echo "  body has '$1'" >&2; return 1; }; }
-enc() { $PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
 Q=$(enc 井长制)
 
 check "serve starts on a free loopback port" serve --serve 127.0.0.1:0
