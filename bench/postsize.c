@@ -148,6 +148,16 @@ typedef struct {
     size_t psize, nodemax;
 } walker;
 
+static walker walker_start(MDB_cursor *c, size_t psize, size_t nodemax)
+{
+    walker w;
+    memset(&w, 0, sizeof w);
+    w.c = c;
+    w.psize = psize;
+    w.nodemax = nodemax;
+    return w;
+}
+
 /* The LMDB share of a record of klen + vlen bytes. */
 static void lmdb_share(const walker *w, size_t klen, size_t vlen, double *node, double *leaf, double *ovp,
                        double *ovb)
@@ -251,11 +261,7 @@ static int delta_line(MDB_txn *txn, MDB_dbi dpost, size_t psize, size_t nodemax)
     MDB_cursor *c;
     if (mdb_stat(txn, dpost, &st) || mdb_cursor_open(txn, dpost, &c))
         return -1;
-    walker w;
-    memset(&w, 0, sizeof w);
-    w.c = c;
-    w.psize = psize;
-    w.nodemax = nodemax;
+    walker w = walker_start(c, psize, nodemax);
     static unit u;
     uint64_t terms = 0, blocks = 0, docs = 0, positions = 0, key = 0, hdr = 0, extra = 0, ids = 0, tfs = 0, pos = 0;
     double node = 0, ovbytes = 0;
@@ -394,11 +400,7 @@ int main(int argc, char **argv)
 
     if (mdb_cursor_open(txn, post, &c))
         return fail("cannot read the post database");
-    walker w;
-    memset(&w, 0, sizeof w);
-    w.c = c;
-    w.psize = psize;
-    w.nodemax = nodemax;
+    walker w = walker_start(c, psize, nodemax);
     static unit u;
     int more = next_unit(&w, &u, 1);
     if (more < 0)
