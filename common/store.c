@@ -18,7 +18,9 @@
  *                         of removed entries whose postings "post" still
  *                         holds (DEAD ENTRIES below), ascending, each
  *                         starting gap ids after the end of the one before
- *                         (the first after 0); no record when none
+ *                         (the first after 0), count >= 1, every range
+ *                         ending within 32 bits (store_dead_decode); no
+ *                         record when none
  *
  * "entry"     be32 last id -> a block of the entries last-n+1 .. last
  *             (ENTRY BLOCKS below).  An entry's record (store_entry_encode,
