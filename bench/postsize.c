@@ -31,6 +31,10 @@
  *   - terms whose whole posting list is one block of one document (hapax
  *     terms): their keys, headers and LMDB overhead, the part that packing
  *     many of them into one record would save.
+ * Then the delta tier ("dpost": an update's postings) on a line of its
+ * own, its bytes by the same parts (all classes together), so that the
+ * breakdown of an updated index is complete; an index without one (format
+ * 6 and before) prints none.  The per-class figures are "post"'s alone.
  * Exit 1 when the index cannot be read.
  */
 #include <lmdb.h>
@@ -146,6 +150,16 @@ typedef struct {
     size_t psize, nodemax;
 } walker;
 
+static walker walker_start(MDB_cursor *c, size_t psize, size_t nodemax)
+{
+    walker w;
+    memset(&w, 0, sizeof w);
+    w.c = c;
+    w.psize = psize;
+    w.nodemax = nodemax;
+    return w;
+}
+
 /* The LMDB share of a record of klen + vlen bytes. */
 static void lmdb_share(const walker *w, size_t klen, size_t vlen, double *node, double *leaf, double *ovp,
                        double *ovb)
@@ -238,6 +252,66 @@ static int next_unit(walker *w, unit *u, int first_call)
     return 1;
 }
 
+/* The delta tier ("dpost", DELTA TIER in common/store.c: blocks only, laid
+ * out as "post"'s) on one line of its own: its records and pages as
+ * mdb_stat gives them, its terms, blocks, documents and positions, and
+ * its bytes by part as "post"'s classes count them (all classes
+ * together).  0, or -1 on a malformed record. */
+static int delta_line(MDB_txn *txn, MDB_dbi dpost, size_t psize, size_t nodemax)
+{
+    MDB_stat st;
+    MDB_cursor *c;
+    if (mdb_stat(txn, dpost, &st) || mdb_cursor_open(txn, dpost, &c))
+        return -1;
+    walker w = walker_start(c, psize, nodemax);
+    static unit u;
+    uint64_t terms = 0, blocks = 0, docs = 0, positions = 0, key = 0, hdr = 0, extra = 0, ids = 0, tfs = 0, pos = 0;
+    double node = 0, ovbytes = 0;
+    uint8_t prev[STORE_KEY_MAX];
+    size_t prev_len = 0;
+    int more;
+    for (int first = 1; (more = next_unit(&w, &u, first)) == 1; first = 0) {
+        if (u.packed) {
+            more = -1; /* "dpost" holds no term packs */
+            break;
+        }
+        size_t tl = u.klen - 4;
+        if (first || tl != prev_len || memcmp(prev, u.key, tl))
+            terms++;
+        memcpy(prev, u.key, tl);
+        prev_len = tl;
+        store_block b = u.b;
+        blocks++;
+        docs += b.ndocs;
+        key += u.keyb;
+        hdr += u.hdrb;
+        extra += u.extrab;
+        ids += (uint64_t)(b.tstream - b.docs);
+        tfs += (uint64_t)(b.pstream - b.tstream);
+        pos += (uint64_t)(b.docs_end - b.pstream);
+        node += u.node;
+        ovbytes += u.ovbytes;
+        do
+            positions += b.tf_title + b.tf_body;
+        while (store_block_next(&b) == FZ_OK);
+    }
+    mdb_cursor_close(c);
+    if (more < 0)
+        return -1;
+    uint64_t pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    printf("dpost (the delta tier): %llu records, %llu pages (branch %llu, leaf %llu, overflow %llu) = %llu "
+           "bytes; %llu terms, %llu blocks, %llu documents, %llu positions; keys %llu, block headers %llu, "
+           "impacts %llu, id stream %llu, tf streams %llu, position stream %llu, LMDB nodes %llu, overflow "
+           "tails %llu bytes\n",
+           (unsigned long long)st.ms_entries, (unsigned long long)pages, (unsigned long long)st.ms_branch_pages,
+           (unsigned long long)st.ms_leaf_pages, (unsigned long long)st.ms_overflow_pages,
+           (unsigned long long)(pages * psize), (unsigned long long)terms, (unsigned long long)blocks,
+           (unsigned long long)docs, (unsigned long long)positions, (unsigned long long)key,
+           (unsigned long long)hdr, (unsigned long long)extra, (unsigned long long)ids, (unsigned long long)tfs,
+           (unsigned long long)pos, (unsigned long long)(node + 0.5), (unsigned long long)(ovbytes + 0.5));
+    return 0;
+}
+
 static void pct(const char *what, uint64_t x, uint64_t total)
 {
     printf("  %-34s %12llu  %5.1f%%\n", what, (unsigned long long)x, total ? 100.0 * x / total : 0.0);
@@ -328,11 +402,7 @@ int main(int argc, char **argv)
 
     if (mdb_cursor_open(txn, post, &c))
         return fail("cannot read the post database");
-    walker w;
-    memset(&w, 0, sizeof w);
-    w.c = c;
-    w.psize = psize;
-    w.nodemax = nodemax;
+    walker w = walker_start(c, psize, nodemax);
     static unit u;
     int more = next_unit(&w, &u, 1);
     if (more < 0)
@@ -494,6 +564,9 @@ int main(int argc, char **argv)
            (unsigned long long)st.ms_overflow_pages, (unsigned long long)(pages * psize),
            (unsigned long long)(ei.me_last_pgno + 1));
     uint64_t all = pages * psize;
+    MDB_dbi dpost;
+    if (!mdb_dbi_open(txn, "dpost", 0, &dpost) && delta_line(txn, dpost, psize, nodemax))
+        return fail("a malformed delta posting record");
     for (int i = 0; i < C_N; i++) {
         cls *x = &cl[i];
         if (!x->terms)

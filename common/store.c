@@ -18,7 +18,9 @@
  *                         of removed entries whose postings "post" still
  *                         holds (DEAD ENTRIES below), ascending, each
  *                         starting gap ids after the end of the one before
- *                         (the first after 0); no record when none
+ *                         (the first after 0), count >= 1, every range
+ *                         ending within 32 bits (store_dead_decode); no
+ *                         record when none
  *
  * "entry"     be32 last id -> a block of the entries last-n+1 .. last
  *             (ENTRY BLOCKS below).  An entry's record (store_entry_encode,
@@ -1580,19 +1582,22 @@ int store_stats_put(store *s, MDB_txn *txn, const store_stats *st)
 
 /* ---- the delta tier (DELTA TIER above) ---- */
 
+int store_delta_base_decode(const uint8_t *v, size_t n, uint32_t *base)
+{
+    uint64_t x;
+    const uint8_t *p = fz_varint_get(v, v + n, &x);
+    if (!p || p != v + n || x >= UINT32_MAX)
+        return FZ_ECORRUPT;
+    *base = (uint32_t)x;
+    return FZ_OK;
+}
+
 int store_delta_base(store *s, MDB_txn *txn, uint32_t *base)
 {
     *base = UINT32_MAX;
     MDB_val v;
     int rc = meta_get(s, txn, "delta", &v);
-    if (rc)
-        return rc;
-    uint64_t x;
-    const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &x);
-    if (!p || p != (const uint8_t *)v.mv_data + v.mv_size || x >= UINT32_MAX)
-        return FZ_ECORRUPT;
-    *base = (uint32_t)x;
-    return FZ_OK;
+    return rc ? rc : store_delta_base_decode(v.mv_data, v.mv_size, base);
 }
 
 int store_delta_base_put(store *s, MDB_txn *txn, uint32_t base, char *msg, size_t msglen)
@@ -1706,31 +1711,28 @@ static int delta_move_term(store *s, MDB_txn *txn, MDB_cursor *pc, const MDB_val
 
 /* ---- dead entries (DEAD ENTRIES above) ---- */
 
-int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n)
+int store_dead_decode(const uint8_t *v, size_t len, store_range **r, size_t *n)
 {
     *r = NULL;
     *n = 0;
-    MDB_val v;
-    int rc = meta_get(s, txn, "dead", &v);
-    if (rc)
-        return rc == FZ_ENOTFOUND ? FZ_OK : rc;
-    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    const uint8_t *p = v, *end = v + len;
     uint64_t cnt, prev = 0;
-    if (!(p = fz_varint_get(p, end, &cnt)) || cnt > v.mv_size)
+    if (!(p = fz_varint_get(p, end, &cnt)) || cnt > len)
         return FZ_ECORRUPT;
     store_range *a = malloc((cnt ? cnt : 1) * sizeof *a);
     if (!a)
         return FZ_ENOMEM;
     for (uint64_t i = 0; i < cnt; i++) {
-        uint64_t gap, len;
-        if (!(p = fz_varint_get(p, end, &gap)) || !(p = fz_varint_get(p, end, &len)) || len == 0 ||
-            prev + gap + len > UINT32_MAX) {
+        uint64_t gap, count;
+        /* each below 2^32 first, so that their sum cannot wrap around */
+        if (!(p = fz_varint_get(p, end, &gap)) || !(p = fz_varint_get(p, end, &count)) || count == 0 ||
+            gap > UINT32_MAX || count > UINT32_MAX || prev + gap + count > UINT32_MAX) {
             free(a);
             return FZ_ECORRUPT;
         }
         a[i].first = (uint32_t)(prev + gap);
-        a[i].n = (uint32_t)len;
-        prev = prev + gap + len;
+        a[i].n = (uint32_t)count;
+        prev = prev + gap + count;
     }
     if (p != end) {
         free(a);
@@ -1741,6 +1743,32 @@ int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n)
     return FZ_OK;
 }
 
+int store_dead_encode(const store_range *r, size_t n, fz_buf *b)
+{
+    uint64_t prev = 0;
+    if (fz_buf_varint(b, n))
+        return FZ_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!r[i].n || r[i].first < prev || (uint64_t)r[i].first + r[i].n > UINT32_MAX)
+            return FZ_EINVAL;
+        if (fz_buf_varint(b, r[i].first - prev) || fz_buf_varint(b, r[i].n))
+            return FZ_ENOMEM;
+        prev = (uint64_t)r[i].first + r[i].n;
+    }
+    return FZ_OK;
+}
+
+int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n)
+{
+    *r = NULL;
+    *n = 0;
+    MDB_val v;
+    int rc = meta_get(s, txn, "dead", &v);
+    if (rc)
+        return rc == FZ_ENOTFOUND ? FZ_OK : rc;
+    return store_dead_decode(v.mv_data, v.mv_size, r, n);
+}
+
 int store_dead_add(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg, size_t msglen)
 {
     store_range *r;
@@ -1748,7 +1776,6 @@ int store_dead_add(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg
     int rc = store_dead_get(s, txn, &r, &cnt);
     if (rc)
         return rc;
-    fz_buf b = {0};
     size_t at = 0;
     while (at < cnt && r[at].first < first)
         at++;
@@ -1757,17 +1784,19 @@ int store_dead_add(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg
         free(r);
         return FZ_EINVAL;
     }
-    uint64_t prev = 0;
-    rc = fz_buf_varint(&b, cnt + 1);
-    for (size_t i = 0; i <= cnt && !rc; i++) {
-        store_range x = i < at ? r[i] : i == at ? (store_range){first, n} : r[i - 1];
-        rc = fz_buf_varint(&b, x.first - prev) || fz_buf_varint(&b, x.n);
-        prev = (uint64_t)x.first + x.n;
+    store_range *w = realloc(r, (cnt + 1) * sizeof *w);
+    if (!w) {
+        free(r);
+        return FZ_ENOMEM;
     }
-    free(r);
+    memmove(w + at + 1, w + at, (cnt - at) * sizeof *w);
+    w[at] = (store_range){first, n};
+    fz_buf b = {0};
+    rc = store_dead_encode(w, cnt + 1, &b);
+    free(w);
     if (rc) {
         fz_buf_free(&b);
-        return FZ_ENOMEM;
+        return rc;
     }
     MDB_val k = {4, "dead"}, v = {b.len, b.p};
     int r2 = mdb_put(txn, s->dbi[STORE_DB_META], &k, &v, 0);
@@ -1788,6 +1817,12 @@ uint32_t store_dead_end(const store_range *r, size_t n, uint32_t id)
     return lo && id - r[lo - 1].first < r[lo - 1].n ? r[lo - 1].first + r[lo - 1].n : 0;
 }
 
+int store_dfix_decode(const uint8_t *v, size_t len, uint64_t *n)
+{
+    const uint8_t *p = fz_varint_get(v, v + len, n);
+    return p && p == v + len ? FZ_OK : FZ_ECORRUPT;
+}
+
 int store_dfix_get(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t *n)
 {
     uint8_t key[STORE_KEY_MAX];
@@ -1800,8 +1835,7 @@ int store_dfix_get(store *s, MDB_txn *txn, int field, const char *term, size_t l
         return FZ_OK;
     if (rc)
         return store_lmdb_err(rc, "reading the removed entries' counts", NULL, 0);
-    const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, n);
-    return p && p == (const uint8_t *)v.mv_data + v.mv_size ? FZ_OK : FZ_ECORRUPT;
+    return store_dfix_decode(v.mv_data, v.mv_size, n);
 }
 
 int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t n, char *msg,

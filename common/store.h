@@ -149,6 +149,10 @@ int store_stats_put(store *s, MDB_txn *txn, const store_stats *st);
  * no delta tier (*base is UINT32_MAX then: every posting is in "post");
  * FZ_ECORRUPT (a malformed record), FZ_ELMDB. */
 int store_delta_base(store *s, MDB_txn *txn, uint32_t *base);
+/* The base record's value v, n bytes (what store_delta_base reads), into
+ * *base (below UINT32_MAX): FZ_OK or FZ_ECORRUPT.  Also for
+ * tests/fuzz/fuzz_store. */
+int store_delta_base_decode(const uint8_t *v, size_t n, uint32_t *base);
 /* Records base as the delta's base id (an update's writer, before its
  * first posting into "dpost", when the index has none).  FZ_OK or an
  * LMDB error with msg. */
@@ -180,6 +184,15 @@ typedef struct {
  * frees it; NULL when there are none) and *n.  FZ_OK, FZ_ECORRUPT (a
  * malformed record), FZ_ENOMEM, FZ_ELMDB. */
 int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n);
+/* The "dead" record's value v, len bytes (what store_dead_get reads),
+ * into *r and *n as store_dead_get gives them: each range of at least one
+ * id, ascending, disjoint, ending at most at UINT32_MAX.  FZ_OK,
+ * FZ_ECORRUPT, FZ_ENOMEM.  Also for tests/fuzz/fuzz_store. */
+int store_dead_decode(const uint8_t *v, size_t len, store_range **r, size_t *n);
+/* Appends the record of the n ranges r (as store_dead_decode gives them)
+ * to b: FZ_OK, FZ_EINVAL (ranges not so), FZ_ENOMEM (b then holds a part:
+ * the caller frees it). */
+int store_dead_encode(const store_range *r, size_t n, fz_buf *b);
 /* Adds the range first .. first+n-1 (n >= 1, below every dead range's
  * or above it, disjoint from them).  FZ_OK, FZ_EINVAL, FZ_ENOMEM, LMDB
  * errors with msg. */
@@ -189,6 +202,9 @@ uint32_t store_dead_end(const store_range *r, size_t n, uint32_t id);
 /* The dead documents of term in "post" into *n (0 when it has none).
  * FZ_OK, FZ_ECORRUPT, FZ_ELMDB. */
 int store_dfix_get(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t *n);
+/* A "dfix" value v, len bytes (one varint, nothing after), into *n:
+ * FZ_OK or FZ_ECORRUPT.  Also for tests/fuzz/fuzz_store. */
+int store_dfix_decode(const uint8_t *v, size_t len, uint64_t *n);
 /* Adds n to them.  FZ_OK, LMDB errors with msg. */
 int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t n, char *msg,
                    size_t msglen);

@@ -2849,7 +2849,13 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         return rc;
     }
     x.delta = store_delta_records(s->st, x.txn) > 0;
-    if ((rc = store_dead_get(s->st, x.txn, &x.dead, &x.ndead))) {
+    /* delta postings without a base, or a base that does not decode: the
+     * ids of the two trees cannot be trusted to follow each other */
+    uint32_t base;
+    rc = store_delta_base(s->st, x.txn, &base);
+    if (rc == FZ_ENOTFOUND)
+        rc = x.delta ? FZ_ECORRUPT : FZ_OK;
+    if (rc || (rc = store_dead_get(s->st, x.txn, &x.dead, &x.ndead))) {
         mdb_txn_abort(x.txn);
         fz_arena_destroy(x.a);
         return rc;

@@ -52,6 +52,30 @@ make_big() {
         i=$((i + 1))
     done
 }
+# The reading room (fzsearch --serve), for test_serve.sh and test_corrupt.sh;
+# the caller's EXIT trap kills $PID, so no server outlives the script.
+# serve [OPTIONS...]: starts the server (on $SERVE_DB, else $T/db) in the
+# background and waits for its URL (at most 30 s); sets PID and URL
+serve() {
+    rm -f "$T/serve.out" # not the last server's "serving" line
+    "$FZS" --db "${SERVE_DB:-$T/db}" "$@" >"$T/serve.out" 2>"$T/serve.err" &
+    PID=$!
+    i=0
+    URL=
+    while [ $i -lt 300 ] && [ -z "$URL" ]; do
+        URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null)
+        [ -n "$URL" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$URL" ]
+}
+# get PATH: fetches URL PATH into $T/body, the status into $T/code
+get() { curl -s -g -o "$T/body" -w '%{http_code}' "$URL$1" >"$T/code" 2>/dev/null; }
+code_is() { [ "$(cat "$T/code")" = "$1" ] || { echo "  status $(cat "$T/code"), wanted $1" >&2; return 1; }; }
+body_has() { grep -qF -- "$1" "$T/body" || { echo "  body lacks '$1'" >&2; return 1; }; }
+# enc TEXT: TEXT percent-encoded for a URL
+enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
+body_lacks() { ! grep -qF -- "$1" "$T/body" || { echo "  body has '$1'" >&2; return 1; }; }
 # poke_build: compiles tests/cli/poke.c (raw LMDB edits that damage an
 # index: poke DIR get|next|prev|put|del|dels|drop TABLE KEYHEX [VALHEX]) into $T/poke
 poke_build() {

@@ -25,27 +25,6 @@ printf '第一篇 测试\n\n【<script>alert("t")</script> & '"'"'q'"'"' </mark>
 printf 'file,title,place,year\nxiacheng-2017-annual-focus.txt,下城年鉴,杭州,2017\n' >"$T/shelf.csv"
 "$FZI" --db "$T/db" --quiet --catalog "$T/shelf.csv" "$T/src" || exit 1
 
-# serve [OPTIONS...]: starts the server (on $SERVE_DB, else $T/db) in the
-# background and waits for its URL (at most 30 s); sets PID and URL
-serve() {
-    rm -f "$T/serve.out" # not the last server's "serving" line
-    "$FZS" --db "${SERVE_DB:-$T/db}" "$@" >"$T/serve.out" 2>"$T/serve.err" &
-    PID=$!
-    i=0
-    URL=
-    while [ $i -lt 300 ] && [ -z "$URL" ]; do
-        URL=$(sed -n 's|^serving .* at \(http://[^ ]*\)/ .*|\1|p' "$T/serve.out" 2>/dev/null)
-        [ -n "$URL" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    [ -n "$URL" ]
-}
-# get PATH: fetches URL PATH into $T/body, the status into $T/code
-get() { curl -s -g -o "$T/body" -w '%{http_code}' "$URL$1" >"$T/code" 2>/dev/null; }
-code_is() { [ "$(cat "$T/code")" = "$1" ] || { echo "  status $(cat "$T/code"), wanted $1" >&2; return 1; }; }
-body_has() { grep -qF -- "$1" "$T/body" || { echo "  body lacks '$1'" >&2; return 1; }; }
-body_lacks() { ! grep -qF -- "$1" "$T/body" || { echo "  body has '$1'" >&2; return 1; }; }
-enc() { $PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
 Q=$(enc 井长制)
 
 check "serve starts on a free loopback port" serve --serve 127.0.0.1:0
@@ -236,14 +215,98 @@ get "/export.csv?q=$(enc '区? OR 年? OR 的?')"
 check "past the time limit: exports too" code_is 503
 kill -TERM $PID; wait $PID
 
+# ---- an updated index (DELTA TIER and DEAD ENTRIES in common/store.c):
+# a.txt, b.txt and c.txt built, then b.txt changed and d.txt added in one
+# update and c.txt removed in another, with no merge of the delta
+# (FZINDEX_DELTA_SHARE), so that "dpost", meta "dead" and "dfix" are all
+# in use.  The reading room's pages (results with their count, hits and
+# side panel; the kwic view, the API, entry pages) and the command line's
+# --by groupings are those of a fresh build of a.txt, b.txt and d.txt,
+# but for the ids of the files indexed again: their entries, 60 a file,
+# came after the 120 ids of b.txt and c.txt as first built (180 and on
+# in the updated index, 60 and on in the fresh one).
+poke_build || exit 1
+hx() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+# variant FILE N: the sample with titles and a place name of its own (new terms)
+variant() { awk -v n="$2" '{ gsub(/号/, "号" n "乙"); gsub(/下城/, "下城" n); print }' "$ROOT/corpus/xiacheng-2017-annual-focus.txt" >"$1"; }
+mkdir -p "$T/u"
+cp "$ROOT/corpus/xiacheng-2017-annual-focus.txt" "$T/u/a.txt"
+variant "$T/u/b.txt" 1
+variant "$T/u/c.txt" 2
+export FZINDEX_DELTA_SHARE=100000
+"$FZI" --db "$T/udb" --quiet "$T/u" || exit 1
+variant "$T/u/b.txt" 3
+variant "$T/u/d.txt" 4
+check "an update: b.txt changed, d.txt added" "$FZI" --db "$T/udb" --quiet "$T/u/b.txt" "$T/u/d.txt"
+rm "$T/u/c.txt"
+check "an update: c.txt removed" "$FZI" --db "$T/udb" --quiet --remove "$T/u/c.txt"
+unset FZINDEX_DELTA_SHARE
+has() { "$T/poke" "$T/udb" "$@" >/dev/null; }
+check "an update: delta postings (\"dpost\")" has next dpost 00
+check "an update: removed entries (meta \"dead\")" has get meta "$(hx dead)"
+check "an update: their counts per term (\"dfix\")" has next dfix 00
+check "an update: the index is sound" "$FZI" --db "$T/udb" --check --quiet
+check "a fresh build of the same files" "$FZI" --db "$T/ufresh" --quiet "$T/u"
+# pages DB DIR: the pages below from a server on DB, into DIR/1, DIR/2 ...
+# (the entry pages last: 5 of a.txt, then of b.txt and d.txt as changed)
+pages() {
+    mkdir -p "$2"
+    SERVE_DB=$1
+    check "$2: the server starts" serve --serve 127.0.0.1:0
+    SERVE_DB=
+    n=0
+    # 下城 is in every file; 下城1 and 下城2 only in the removed entries,
+    # 下城3 in b.txt's new ones, 下城4 in d.txt's (all in the delta)
+    for path in "/search?q=$(enc 下城)" "/search?q=$(enc 下城)&page=2" "/search?q=$(enc 下城)&sort=source" \
+        "/search?q=$(enc 下城1)" "/search?q=$(enc '下城2 OR 下城4')" "/search?q=$(enc 下城3)&page=2" \
+        "/search?q=$(enc '社区 -下城3')" "/search?q=$(enc 井长制)" "/kwic?q=$(enc 治水)" \
+        "/api/search?q=$(enc 下城)&page=3" "/export.jsonl?q=$(enc 下城4)" "$3" "$4" "$5"; do
+        n=$((n + 1))
+        get "$path"
+        check "$2: $path: 200" code_is 200
+        mv "$T/body" "$2/$n"
+    done
+    kill -TERM $PID
+    wait $PID
+    PID=
+}
+pages "$T/udb" "$T/pu" /entry/5 /entry/185 /entry/245
+pages "$T/ufresh" "$T/pf" /entry/5 /entry/65 /entry/125
+# the updated index's ids as the fresh build's
+fresh_ids() {
+    $PY -c '
+import re, sys
+t = open(sys.argv[1], encoding="utf-8").read()
+def f(m):
+    i = int(m.group(2))
+    return m.group(1) + str(i - 120 if i >= 180 else i)
+sys.stdout.write(re.sub(r"(/entry/|\"id\": ?)(\d+)", f, t))' "$1"
+}
+same_page() { fresh_ids "$T/pu/$1" | cmp -s - "$T/pf/$1" || { fresh_ids "$T/pu/$1" | diff - "$T/pf/$1" | head -5 >&2; false; }; }
+for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+    check "updated as fresh: page $n the same" same_page $n
+done
+check "updated as fresh: 下城 finds the 180 entries of a, b and d" grep -q '180' "$T/pf/1"
+check "updated as fresh: 下城1 (removed) finds nothing" sh -c "! grep -q 'href=\"/entry/' '$T/pf/4'"
+SERVE_DB=$T/udb
+check "updated: the server starts again" serve --serve 127.0.0.1:0
+SERVE_DB=
+get /entry/70
+check "updated: a removed entry is not served" code_is 404
+kill -TERM $PID
+wait $PID
+PID=
+for by in section author file kind form; do
+    "$FZS" --db "$T/ufresh" --by $by 下城 >"$T/by.fresh"
+    check "updated as fresh: --by $by the same" sh -c "'$FZS' --db '$T/udb' --by $by 下城 | cmp -s - '$T/by.fresh'"
+done
+
 # ---- a damaged index (tests/cli/poke.c, lib.sh's damage_bytes): one that
 # cannot be opened is refused at the start with one line and exit 2; a
 # page whose read finds damage is a 500 with the command line's message,
 # and the server goes on answering; damage LMDB itself trips on ends the
 # server with one line and exit 2 (common/guard.h): never a signal, a
 # sanitizer report or a hang
-poke_build || exit 1
-hx() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 mkdir -p "$T/junk"
 head -c 65536 /dev/urandom >"$T/junk/data.mdb"
 check "not an index: exit 2 at the start" status_is 2 "$FZS" --db "$T/junk" --serve 127.0.0.1:0

@@ -4,7 +4,7 @@
  * searcher and fzindex --check.
  *
  * The first byte picks the codec; the rest is the value.
- *   even, bit 1 clear: an entry record.  store_entry_decode either fails
+ *   even, bits 1 and 2 clear: an entry record.  store_entry_decode either fails
  *         or gives strings that encode and decode again to the same entry
  *         (the text code is lossless).
  *   even, bits 1 and 2 set: a term pack (TERM PACKS in store.c) keyed
@@ -21,6 +21,18 @@
  *         block walks with store_entry_block_next through n consecutive
  *         ids ending at last, each record decoding or failing alone, each
  *         with its join map (none, or one of at least one byte).
+ *   even, bit 1 clear, bit 2 set: a record of the delta tier and the
+ *         dead entries (DELTA TIER, DEAD ENTRIES in store.c), by
+ *         (first byte >> 3) mod 3: 0, meta "delta" (store_delta_base_decode
+ *         fails or gives a base below UINT32_MAX); 1, meta "dead"
+ *         (store_dead_decode fails or gives ranges of at least one id,
+ *         ascending, disjoint, within 32 bits, that store_dead_encode
+ *         writes back to a record that decodes to the same ranges, and
+ *         store_dead_end, the searcher's and --check's lookup, agrees with
+ *         a walk over them for ids taken from the input and the ranges'
+ *         edges); 2, a "dfix" value (store_dfix_decode fails or reads
+ *         the whole value).  Seeds delta-base, dead-*, dfix-* from an
+ *         updated index (tests/cli/test_update.sh's kind).
  *   odd:  a posting block whose first id is the next four bytes (of
  *         "post" or of the delta tier's "dpost", whose blocks are laid
  *         out alike: seeds delta-block-*).
@@ -260,6 +272,74 @@ static void tpack(const uint8_t *d, size_t n)
     fz_buf_free(&t2);
 }
 
+/* The end of the range holding id by walking r: 0 when none does. */
+static uint32_t dead_walk(const store_range *r, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= r[i].first && id - r[i].first < r[i].n)
+            return r[i].first + r[i].n;
+    return 0;
+}
+
+static void dead(const uint8_t *d, size_t n)
+{
+    store_range *r;
+    size_t cnt;
+    int rc = store_dead_decode(d, n, &r, &cnt);
+    if (rc == FZ_ENOMEM)
+        return;
+    if (rc) {
+        if (rc != FZ_ECORRUPT || r || cnt)
+            abort();
+        return;
+    }
+    uint64_t prev = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        if (!r[i].n || r[i].first < prev || (uint64_t)r[i].first + r[i].n > UINT32_MAX)
+            abort();
+        prev = (uint64_t)r[i].first + r[i].n;
+    }
+    /* written back, the same ranges */
+    fz_buf b = {0};
+    store_range *r2;
+    size_t cnt2;
+    if (store_dead_encode(r, cnt, &b) || store_dead_decode((const uint8_t *)b.p, b.len, &r2, &cnt2) ||
+        cnt2 != cnt || (cnt && memcmp(r, r2, cnt * sizeof *r)))
+        abort();
+    free(r2);
+    fz_buf_free(&b);
+    /* the lookup agrees with a walk: at each range's edges, and at ids from the input */
+    for (size_t i = 0; i < cnt && i < 64; i++) {
+        uint32_t probe[4] = {r[i].first, r[i].first + r[i].n - 1, r[i].first + r[i].n, r[i].first - 1};
+        for (int j = 0; j < 4; j++)
+            if (store_dead_end(r, cnt, probe[j]) != dead_walk(r, cnt, probe[j]))
+                abort();
+    }
+    for (size_t i = 0; i + 4 <= n && i < 64; i += 4) {
+        uint32_t id;
+        memcpy(&id, d + i, 4);
+        if (store_dead_end(r, cnt, id) != dead_walk(r, cnt, id))
+            abort();
+    }
+    free(r);
+}
+
+static void delta_meta(int which, const uint8_t *d, size_t n)
+{
+    if (which == 0) {
+        uint32_t base = 0;
+        if (store_delta_base_decode(d, n, &base) == FZ_OK && base == UINT32_MAX)
+            abort();
+    } else if (which == 1) {
+        dead(d, n);
+    } else {
+        uint64_t x;
+        uint8_t b[FZ_VARINT_MAX];
+        if (store_dfix_decode(d, n, &x) == FZ_OK && fz_varint_put(b, x) > n)
+            abort(); /* more bytes than were read */
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -270,6 +350,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tpack(data + 1, size - 1);
     else if (data[0] & 2)
         entry_block(data + 1, size - 1);
+    else if (data[0] & 4)
+        delta_meta((data[0] >> 3) % 3, data + 1, size - 1);
     else
         entry(data + 1, size - 1);
     return 0;
