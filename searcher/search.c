@@ -1991,13 +1991,18 @@ static int cmp_scored(const void *a, const void *b)
 typedef struct {
     uint32_t *start, *end;
     uint32_t n;
+    uint32_t last; /* the last position a span needs */
 } posmap;
+
+#define PM_DONE 1 /* pm_emit's stop: every position a span needs is mapped */
 
 static int pm_emit(void *p, const tok_token *t)
 {
     posmap *m = p;
-    if (t->kind == TOK_BI || t->pos >= m->n)
+    if (t->kind == TOK_BI)
         return 0;
+    if (t->pos > m->last)
+        return PM_DONE; /* tokens come in position order (tok.h) */
     m->start[t->pos] = t->start;
     m->end[t->pos] = t->end;
     return 0;
@@ -2034,15 +2039,28 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         h.occurrences = (uint32_t)nsp;
     } else if (nsp) {
         uint32_t n = e.npos + 2;
-        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n};
+        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n, 0};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
         if (!pm.start || !pm.end || !spans) {
             fz_arena_destroy(a);
             return FZ_ENOMEM;
         }
+        /* the text is analysed only as far as the last position a span
+         * needs, and a field no span touches not at all */
+        uint32_t first = UINT32_MAX;
+        for (size_t i = 0; i < nsp; i++) {
+            if (sp[i].e >= n || sp[i].s > sp[i].e)
+                continue;
+            if (sp[i].e > pm.last)
+                pm.last = sp[i].e;
+            if (sp[i].s < first)
+                first = sp[i].s;
+        }
         tok_analyzer *t = x->qtok;
-        tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
-        tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
+        if (first < e.title_npos)
+            tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
+        if (first != UINT32_MAX && pm.last >= e.title_npos)
+            tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
         size_t k = 0;
         for (size_t i = 0; i < nsp; i++) {
             const pspan *p = &sp[i];
