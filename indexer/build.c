@@ -3,25 +3,30 @@
  * written is documented at the top of common/store.c).
  *
  * Threads.  The caller (fzindex's main thread) reads and decodes files and
- * hands them over with build_add_file; every worker thread (one per core,
- * at most BUILD_MAX_WORKERS) parses and analyses every file, and keeps the
- * postings of its share of the terms (hash % workers), so each term lives
- * in one worker and the records come out in the same order everywhere.
+ * hands them over with build_add_file, which parses and analyses each
+ * file once on the calling thread (the router, build.rw) and sends every
+ * worker thread (one per core, at most BUILD_MAX_WORKERS) the tokens of
+ * its share of the terms (hash % workers) and the ends of the entries, in
+ * the order of the text, in chunks (route_token, read_chunk).  So each
+ * term lives in one worker, and every worker numbers the entries alike.
  * Only the main thread touches LMDB.
  *
  * Batches and runs.  When the gathered postings pass the memory budget
  * (--mem), between files, the main thread waits for the workers to go
  * idle, gives the batch's entries the next ids, writes entries, file
- * records, lengths and join maps (appends: ids only grow), and writes the
- * batch's postings, sorted by term, to a run file beside the index.  At
- * commit the runs and the last batch are merged term by term into LMDB,
- * each term's blocks in id order, consecutive short blocks joined (the
- * records are concatenated; only the first id delta is rewritten).  So the
- * index receives every term once, in key order (LMDB appends when the index
- * was empty), however many batches there were; everything is still one
- * write transaction.  The entries are written while the workers sort their
- * terms; a build of one batch has the workers join and seal the blocks too
- * (prep_terms), and the main thread only puts them (flush_prepared).
+ * records, lengths and join maps (appends: ids only grow), while each
+ * worker sorts its terms and writes them to a run file of its own beside
+ * the index.  At commit the runs and the last batch are merged term by
+ * term into LMDB, each term's blocks in id order, consecutive short blocks
+ * joined (the records are concatenated; only the first id delta is
+ * rewritten).  So the index receives every term once, in key order (LMDB
+ * appends when the index was empty), however many batches there were;
+ * everything is still one write transaction.  The joining and sealing is
+ * the workers' (prep_terms from memory in a build of one batch, prep_runs
+ * from their runs after several), and the main thread only puts the
+ * blocks (flush_prepared).  A batch in which the main thread's own worker
+ * gathered terms (build_merge) is written as one run of all terms
+ * (write_run), and then the main thread merges alone (flush_postings).
  *
  * In memory, each worker gives every distinct (field, term) a term id from
  * an open-addressing hash table; its postings accumulate as block records
@@ -58,7 +63,6 @@ static size_t default_mem(void)
     return m;
 }
 #define BUILD_MAX_WORKERS 4
-#define QUEUE_MAX 4
 #define TERM_INLINE 16
 
 /* Postings gather in chunks carved from large slabs; a document record
@@ -132,32 +136,38 @@ typedef struct blkdesc {
     imp_levels imp;      /* for the block's impact */
 } blkdesc;
 
+/* A term of a worker's dictionary: two cache lines (the array is aligned
+ * to them), the first what interning a token and the entry's grouping
+ * touch, the second the open block, which the term's record updates. */
 typedef struct {
-    uint64_t sortkey;    /* field and first 7 term bytes, big-endian */
     uint32_t off;        /* term bytes in names when longer than TERM_INLINE */
     uint8_t len;
     uint8_t field;
-    uint8_t has_doc;
+    uint8_t pad[2];
     char inl[TERM_INLINE];
     uint32_t hash;
+    uint32_t eslot;      /* its slot + 1 among the current entry's terms, 0 none */
     chunk *head, *tail;  /* accumulated postings: block records */
-    blkdesc cur;         /* the open block */
     blkdesc *done, *done_tail; /* full blocks */
+    _Alignas(64) blkdesc cur; /* the open block */
 } term_acc;
+_Static_assert(sizeof(term_acc) == 128, "term_acc is two cache lines");
+#define TERM_ALIGN 64
 
 /* A token waiting to be interned: tokens pass through a short queue so
  * that the hash slot and the term of each are fetched from memory (by
  * prefetching) while the ones before it are interned. */
-#define PEND 16
+#define PEND 32
 typedef struct {
     uint32_t h, pos;
     uint8_t field, len;
     char term[TERM_INLINE];
 } pend_tok;
 
-/* One token of the entry being indexed. */
+/* One token of the entry being indexed: the slot of its term among the
+ * entry's terms (eslots gives the term), its position. */
 typedef struct {
-    uint32_t tid;
+    uint32_t slot;
     uint32_t pos;
 } etok;
 
@@ -174,9 +184,12 @@ typedef struct {
                               * v length and the join map */
 } wfile;
 
-/* A run file: one batch's postings, sorted by term, and its read state. */
+/* A run file: one batch's postings, sorted by term, and its read state.
+ * A worker's run holds its share of the terms (owner: the worker's part),
+ * a merged run every term (owner -1). */
 typedef struct {
     FILE *f;
+    int owner;
     char path[4200];
     int has;                 /* a term is loaded */
     int field;
@@ -184,16 +197,23 @@ typedef struct {
     char term[256];
 } runrd;
 
-/* A file waiting for a worker. */
-typedef struct {
-    char *path;
-    char *text;
-    size_t len;
-    uint64_t nbytes;
-    int64_t mtime;
-    char encoding[24];
-    int done;                /* workers finished with it */
-} job;
+/* The analysed files on their way to a worker (see route_token): chunks
+ * of items the main thread fills and the worker reads and frees, in order.
+ * An item never straddles two chunks.  Items: R_FILE (a file begins: its
+ * path, size, mtime and encoding), R_TOK (a token of the worker's share:
+ * field, length, hash, position, term bytes), R_ENT (the entry whose
+ * tokens came before ends: its body's first position, its length, and for
+ * worker 0 its encoded record and join map), R_END (the file ends: its
+ * volume title). */
+typedef struct rchunk {
+    struct rchunk *next;
+    size_t len, size;
+    uint8_t data[];
+} rchunk;
+
+enum { R_FILE = 1, R_TOK, R_ENT, R_END };
+#define RCHUNK (256u << 10)      /* bytes of a chunk (more for a longer item) */
+#define RQ_CAP (8u << 20)        /* bytes a worker may have unread before the main thread waits */
 
 /* The block joiner: consecutive blocks of a term (from successive
  * batches) are joined while they hold at most STORE_BLOCK_DOCS documents
@@ -244,17 +264,20 @@ typedef struct worker {
     struct build *b;
     pthread_t th;
     int started;
-    int part, nparts;        /* this worker keeps the terms with hash % nparts == part */
+    int part;                /* this worker keeps the terms with hash % workers == part */
     int keeps_entries;       /* writes the entry records (worker 0, and the main thread's) */
-    uint64_t next_seq;       /* next job to take */
+    int routes;              /* the router (build.rw): analyses files for the workers */
+    rchunk *rq_head, *rq_tail; /* analysed files to read (under the build's mutex) */
+    size_t rq_held;          /* bytes of those chunks */
+    size_t files_ended;      /* files whose R_END it has read */
     tok_analyzer *tok;
     parse_ctx *parse;
     /* term dictionary, cleared at every flush */
-    term_acc *terms;
+    term_acc *terms;         /* in terms_mem, on a cache line */
+    char *terms_mem;
     uint32_t nterms, terms_cap;
     uint64_t *slots;         /* hash << 32 | (tid + 1), 0 = empty */
     uint32_t nslots;
-    uint32_t *tid_slot;      /* tid -> local slot + 1 within the current entry */
     fz_buf names;
     slab *slabs;
     size_t post_bytes;       /* read by the main thread: atomic */
@@ -265,7 +288,11 @@ typedef struct worker {
     etok *et;
     size_t net, et_cap;
     int cur_field;
-    uint32_t *cnt, *slot_tid;
+    uint32_t nslot;          /* distinct terms of the entry so far */
+    struct {
+        uint32_t tid, cnt;   /* the term, its tokens (then where they go) */
+    } *es;                   /* the entry's terms, by slot */
+    size_t es_cap;
     etok *sorted;
     size_t scratch_cap;
     /* this epoch's output */
@@ -287,6 +314,7 @@ typedef struct worker {
     uint32_t *order;
     uint32_t norder;
     uint32_t cursor;         /* merge position in order */
+    FILE *run;               /* this flush: the run file it writes its terms to */
     joiner pj;               /* prep_terms: the block being prepared */
     fz_buf pblk;             /* prep_terms: one gathered block, serialized */
     pstream ps;              /* prep_terms: the prepared blocks */
@@ -318,11 +346,15 @@ struct build {
     pthread_mutex_t mu;
     pthread_cond_t cv_job, cv_idle;
     int mu_ok;
-    job queue[QUEUE_MAX];    /* every worker handles every job (each keeps its share of terms) */
-    uint64_t head_seq, tail_seq;
-    int busy;                /* workers processing a job */
+    worker *rw;              /* the router: parses and analyses each file once, on the
+                              * main thread, and sends each worker its share */
+    rchunk *fill[BUILD_MAX_WORKERS]; /* the router: the chunk being filled per worker */
+    int busy;                /* workers reading a chunk (or sorting, preparing) */
     int stop;
-    int sort_req;            /* workers: sort your terms for a flush */
+    int sort_req;            /* workers: sort your terms for a flush (and write them to
+                              * your run file), or with run_prep prepare the blocks
+                              * of your runs */
+    int run_prep;
     int sorted_n;
 
     fz_buf val;              /* block value scratch */
@@ -375,7 +407,7 @@ static int grow_slots(worker *w)
     free(w->slots);
     w->slots = s;
     w->nslots = n;
-    __atomic_store_n(&w->dict_bytes, (size_t)w->nslots * 8 + (size_t)w->terms_cap * (sizeof(term_acc) + 4),
+    __atomic_store_n(&w->dict_bytes, (size_t)w->nslots * 8 + (size_t)w->terms_cap * sizeof(term_acc),
                      __ATOMIC_RELAXED);
     return FZ_OK;
 }
@@ -403,15 +435,18 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
     }
     if (w->nterms == w->terms_cap) {
         uint32_t cap = w->terms_cap ? w->terms_cap * 2 : 1u << 15;
-        term_acc *nt = realloc(w->terms, cap * sizeof *nt);
-        if (!nt)
+        /* realloc (which moves large blocks without copying them), and
+         * the terms moved onto a cache line when the block's offset from
+         * one changed */
+        size_t was = w->terms ? (size_t)((char *)w->terms - w->terms_mem) : 0;
+        char *nm = realloc(w->terms_mem, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
+        if (!nm)
             return UINT32_MAX;
-        w->terms = nt;
-        uint32_t *ns = realloc(w->tid_slot, cap * sizeof *ns);
-        if (!ns)
-            return UINT32_MAX;
-        memset(ns + w->terms_cap, 0, (cap - w->terms_cap) * sizeof *ns);
-        w->tid_slot = ns;
+        size_t off = (TERM_ALIGN - (uintptr_t)nm % TERM_ALIGN) % TERM_ALIGN;
+        if (w->nterms && off != was)
+            memmove(nm + off, nm + was, (size_t)w->nterms * sizeof(term_acc));
+        w->terms_mem = nm;
+        w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
     }
     uint32_t tid = w->nterms++;
@@ -427,22 +462,33 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         if (fz_buf_append(&w->names, t, n))
             return UINT32_MAX;
     }
-    uint64_t key = (uint64_t)(uint8_t)field << 56;
-    for (size_t q = 0; q < 7 && q < n; q++)
-        key |= (uint64_t)(uint8_t)t[q] << (48 - 8 * q);
-    ta->sortkey = key;
     w->slots[i] = (uint64_t)h << 32 | (tid + 1);
     if ((size_t)w->nterms * 2 > w->nslots && grow_slots(w))
         return UINT32_MAX;
     return tid;
 }
 
-/* Interns a token's term and appends it to the entry's tokens. */
+/* Interns a token's term and appends it to the entry's tokens, counting
+ * them per term (slot). */
 static int take_token(worker *w, int field, const char *term, size_t n, uint32_t h, uint32_t pos)
 {
     uint32_t tid = intern(w, field, term, n, h);
     if (tid == UINT32_MAX)
         return FZ_ENOMEM;
+    term_acc *ta = &w->terms[tid];
+    if (!ta->eslot) {
+        /* the term's first token in the entry: its block and where its
+         * postings go are fetched while the entry is read */
+        if (fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
+            return FZ_ENOMEM;
+        __builtin_prefetch(&ta->cur, 1);
+        if (ta->tail)
+            __builtin_prefetch(ta->tail, 1);
+        w->es[w->nslot].tid = tid;
+        w->es[w->nslot].cnt = 0;
+        ta->eslot = ++w->nslot;
+    }
+    w->es[ta->eslot - 1].cnt++;
     if (w->net == w->et_cap) {
         size_t cap = w->et_cap ? w->et_cap * 2 : 1024;
         etok *nt = realloc(w->et, cap * sizeof *nt);
@@ -451,7 +497,7 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
         w->et = nt;
         w->et_cap = cap;
     }
-    w->et[w->net].tid = tid;
+    w->et[w->net].slot = ta->eslot - 1;
     w->et[w->net].pos = pos;
     w->net++;
     return 0;
@@ -478,6 +524,39 @@ static int drain_tokens(worker *w)
     return rc;
 }
 
+/* Queues a token of the worker's share (its hash h) to be interned. */
+static int queue_token(worker *w, int field, const char *term, size_t tn, uint32_t h, uint32_t pos)
+{
+    int rc;
+    if (tn > TERM_INLINE) { /* long words skip the queue, in order */
+        if ((rc = drain_tokens(w)))
+            return rc;
+        return take_token(w, field, term, tn, h, pos);
+    }
+    if (w->pend_n == PEND && (rc = take_oldest(w)))
+        return rc;
+    pend_tok *q = &w->pend[(w->pend_head + w->pend_n) % PEND];
+    q->h = h;
+    q->pos = pos;
+    q->field = (uint8_t)field;
+    q->len = (uint8_t)tn;
+    memcpy(q->term, term, tn);
+    w->pend_n++;
+    if (w->nslots) {
+        __builtin_prefetch(&w->slots[h & (w->nslots - 1)]);
+        /* half the queue back, the slot has arrived: fetch its term */
+        if (w->pend_n > PEND / 2) {
+            const pend_tok *m = &w->pend[(w->pend_head + w->pend_n - 1 - PEND / 2) % PEND];
+            uint64_t sl = w->slots[m->h & (w->nslots - 1)];
+            if (sl && (uint32_t)(sl >> 32) == m->h && (uint32_t)sl - 1 < w->nterms)
+                __builtin_prefetch(&w->terms[(uint32_t)sl - 1]);
+        }
+    }
+    return 0;
+}
+
+static int route_token(worker *r, int field, const char *term, size_t tn, uint32_t h, uint32_t pos);
+
 static int on_token(void *ctx, const tok_token *t)
 {
     worker *w = ctx;
@@ -495,34 +574,9 @@ static int on_token(void *ctx, const tok_token *t)
     }
     size_t tn = t->term_len > 255 ? 255 : t->term_len;
     uint32_t h = hash_term(w->cur_field, t->term, tn);
-    if (w->nparts > 1 && h % (uint32_t)w->nparts != (uint32_t)w->part)
-        return 0;
-    int rc;
-    if (tn > TERM_INLINE) { /* long words skip the queue, in order */
-        if ((rc = drain_tokens(w)))
-            return rc;
-        return take_token(w, w->cur_field, t->term, tn, h, t->pos);
-    }
-    if (w->pend_n == PEND && (rc = take_oldest(w)))
-        return rc;
-    pend_tok *q = &w->pend[(w->pend_head + w->pend_n) % PEND];
-    q->h = h;
-    q->pos = t->pos;
-    q->field = (uint8_t)w->cur_field;
-    q->len = (uint8_t)tn;
-    memcpy(q->term, t->term, tn);
-    w->pend_n++;
-    if (w->nslots) {
-        __builtin_prefetch(&w->slots[h & (w->nslots - 1)]);
-        /* half the queue back, the slot has arrived: fetch its term */
-        if (w->pend_n > PEND / 2) {
-            const pend_tok *m = &w->pend[(w->pend_head + w->pend_n - 1 - PEND / 2) % PEND];
-            uint64_t sl = w->slots[m->h & (w->nslots - 1)];
-            if (sl && (uint32_t)(sl >> 32) == m->h && (uint32_t)sl - 1 < w->nterms)
-                __builtin_prefetch(&w->terms[(uint32_t)sl - 1]);
-        }
-    }
-    return 0;
+    if (w->routes)
+        return route_token(w, w->cur_field, t->term, tn, h, t->pos);
+    return queue_token(w, w->cur_field, t->term, tn, h, t->pos);
 }
 
 /* Memory from the worker's slabs (freed with them). */
@@ -583,6 +637,8 @@ static void clear_terms(worker *w)
     w->slabs = NULL;
     __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
     w->nterms = 0;
+    w->nslot = 0;
+    w->net = 0;
     w->names.len = 0;
     if (w->slots)
         memset(w->slots, 0, w->nslots * sizeof *w->slots);
@@ -595,58 +651,37 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
     size_t n = w->net;
     if (n > w->scratch_cap) {
         size_t cap = n * 2;
-        uint32_t *c = realloc(w->cnt, cap * sizeof *c);
-        if (c)
-            w->cnt = c;
-        uint32_t *st = realloc(w->slot_tid, cap * sizeof *st);
-        if (st)
-            w->slot_tid = st;
         etok *so = realloc(w->sorted, cap * sizeof *so);
-        if (so)
-            w->sorted = so;
-        if (!c || !st || !so)
+        if (!so)
             return FZ_ENOMEM;
+        w->sorted = so;
         w->scratch_cap = cap;
     }
-    uint32_t nslot = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t tid = w->et[i].tid;
-        if (i + 8 < n) /* the dictionary is large: fetch ahead */
-            __builtin_prefetch(&w->tid_slot[w->et[i + 8].tid], 1);
-        if (!w->tid_slot[tid]) {
-            w->tid_slot[tid] = ++nslot;
-            w->slot_tid[nslot - 1] = tid;
-            w->cnt[nslot - 1] = 0;
-        }
-        w->cnt[w->tid_slot[tid] - 1]++;
-    }
+    uint32_t nslot = w->nslot;
     uint32_t sum = 0;
     for (uint32_t s = 0; s < nslot; s++) {
-        uint32_t c = w->cnt[s];
-        w->cnt[s] = sum;
+        uint32_t c = w->es[s].cnt;
+        w->es[s].cnt = sum;
         sum += c;
     }
     for (size_t i = 0; i < n; i++) {
-        uint32_t s = w->tid_slot[w->et[i].tid] - 1;
-        w->sorted[w->cnt[s]++] = w->et[i];
+        uint32_t s = w->et[i].slot;
+        w->sorted[w->es[s].cnt++] = w->et[i];
     }
     size_t i = 0;
     for (uint32_t s = 0; s < nslot; s++) {
-        /* each term's last chunk is somewhere in memory: fetch the chunk
-         * of the term six ahead, and where that of the term three ahead
-         * is written */
-        if (s + 6 < nslot && w->terms[w->slot_tid[s + 6]].tail)
-            __builtin_prefetch(w->terms[w->slot_tid[s + 6]].tail, 1);
+        /* each term's last chunk is somewhere in memory (take_token
+         * fetched its head): fetch where that of the term three ahead is
+         * written */
         if (s + 3 < nslot) {
-            const chunk *pc = w->terms[w->slot_tid[s + 3]].tail;
+            const chunk *pc = w->terms[w->es[s + 3].tid].tail;
             if (pc)
                 __builtin_prefetch(pc->data + pc->used, 1);
         }
-        uint32_t tid = w->slot_tid[s];
-        w->tid_slot[tid] = 0;
-        term_acc *ta = &w->terms[tid];
+        term_acc *ta = &w->terms[w->es[s].tid];
+        ta->eslot = 0;
         size_t j = i;
-        while (j < n && w->sorted[j].tid == tid)
+        while (j < n && w->sorted[j].slot == s)
             j++;
         uint32_t tf_title = 0;
         while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
@@ -700,7 +735,17 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         i = j;
     }
     w->net = 0;
+    w->nslot = 0;
     return FZ_OK;
+}
+
+/* Forgets the entry's tokens without writing them. */
+static void forget_entry(worker *w)
+{
+    for (uint32_t s = 0; s < w->nslot; s++)
+        w->terms[w->es[s].tid].eslot = 0;
+    w->nslot = 0;
+    w->net = 0;
 }
 
 /* --------------------------------------------------------------- records */
@@ -720,7 +765,7 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
 {
     int rc;
     uint32_t title_next = 0, next = 0;
-    w->net = 0;
+    forget_entry(w);
     w->pend_n = 0;
     w->join.len = 0;
     if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
@@ -751,44 +796,23 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     return drain_tokens(w);
 }
 
-static int on_record(void *ctx, const parse_entry *pe)
+static int route_entry(worker *r, uint32_t title_end, uint32_t npos);
+
+/* Ends the worker's entry whose tokens it has taken: its postings (as the
+ * next local id), and with keeps_entries its record enc (elen bytes) and
+ * join map (jlen bytes) into the current file's records. */
+static int entry_done(worker *w, uint32_t title_end, uint32_t npos, const void *enc, size_t elen,
+                      const void *join, size_t jlen)
 {
-    worker *w = ctx;
     uint32_t doc = w->nent;
     if (doc >= UINT32_MAX / 2)
         return FZ_ELIMIT;
-    size_t ns = pe->nsection < 64 ? pe->nsection : 64, na = pe->nauthors < 64 ? pe->nauthors : 64;
-    size_t seclen[64], auth_len[64];
-    for (size_t i = 0; i < ns; i++)
-        seclen[i] = strlen(pe->section[i]);
-    for (size_t i = 0; i < na; i++)
-        auth_len[i] = strlen(pe->authors[i]);
-    uint32_t title_end, npos;
-    int rc = analyze_record(w, pe->title, pe->title_len, pe->body, pe->body_len, pe->authors, auth_len, na,
-                            pe->section, seclen, ns, pe->kind, &title_end, &npos);
-    if (rc || (rc = flush_entry_tokens(w, doc, title_end, npos)))
+    int rc = flush_entry_tokens(w, doc, title_end, npos);
+    if (rc)
         return rc;
-    store_entry e = {0};
-    e.file_id = 0; /* set when written */
-    e.line = pe->line;
-    e.kind = (uint8_t)pe->kind;
-    e.title_npos = title_end;
-    e.npos = npos;
-    e.title = pe->title;
-    e.title_len = pe->title_len;
-    e.body = pe->body;
-    e.body_len = pe->body_len;
-    e.nsection = ns;
-    e.section = (const char **)pe->section;
-    e.section_len = seclen;
-    e.nauthors = na;
-    e.authors = (const char **)pe->authors;
-    e.author_len = auth_len;
-    w->enc.len = 0;
     fz_buf *recs = &w->files[w->nfiles - 1].recs;
-    if (w->keeps_entries && (store_entry_encode(&e, &w->enc) || fz_buf_varint(recs, w->enc.len) ||
-                             fz_buf_append(recs, w->enc.p, w->enc.len) || fz_buf_varint(recs, w->join.len) ||
-                             fz_buf_append(recs, w->join.p, w->join.len)))
+    if (w->keeps_entries && (fz_buf_varint(recs, elen) || fz_buf_append(recs, enc, elen) ||
+                             fz_buf_varint(recs, jlen) || fz_buf_append(recs, join, jlen)))
         return FZ_ENOMEM;
     if (w->nent == w->dlen_cap) {
         size_t cap = w->dlen_cap ? w->dlen_cap * 2 : 4096;
@@ -801,8 +825,48 @@ static int on_record(void *ctx, const parse_entry *pe)
     w->dlen[w->nent] = npos;
     __atomic_store_n(&w->nent, w->nent + 1, __ATOMIC_RELAXED); /* read by build_added */
     w->sumlen += npos;
-    __atomic_add_fetch(&w->post_bytes, w->enc.len + 8, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->post_bytes, elen + 8, __ATOMIC_RELAXED);
     return FZ_OK;
+}
+
+static int on_record(void *ctx, const parse_entry *pe)
+{
+    worker *w = ctx;
+    size_t ns = pe->nsection < 64 ? pe->nsection : 64, na = pe->nauthors < 64 ? pe->nauthors : 64;
+    size_t seclen[64], auth_len[64];
+    for (size_t i = 0; i < ns; i++)
+        seclen[i] = strlen(pe->section[i]);
+    for (size_t i = 0; i < na; i++)
+        auth_len[i] = strlen(pe->authors[i]);
+    uint32_t title_end, npos;
+    int rc = analyze_record(w, pe->title, pe->title_len, pe->body, pe->body_len, pe->authors, auth_len, na,
+                            pe->section, seclen, ns, pe->kind, &title_end, &npos);
+    if (rc)
+        return rc;
+    w->enc.len = 0;
+    if (w->keeps_entries) {
+        store_entry e = {0};
+        e.file_id = 0; /* set when written */
+        e.line = pe->line;
+        e.kind = (uint8_t)pe->kind;
+        e.title_npos = title_end;
+        e.npos = npos;
+        e.title = pe->title;
+        e.title_len = pe->title_len;
+        e.body = pe->body;
+        e.body_len = pe->body_len;
+        e.nsection = ns;
+        e.section = (const char **)pe->section;
+        e.section_len = seclen;
+        e.nauthors = na;
+        e.authors = (const char **)pe->authors;
+        e.author_len = auth_len;
+        if (store_entry_encode(&e, &w->enc))
+            return FZ_ENOMEM;
+    }
+    if (w->routes)
+        return route_entry(w, title_end, npos);
+    return entry_done(w, title_end, npos, w->enc.p, w->enc.len, w->join.p, w->join.len);
 }
 
 static int begin_wfile(worker *w, const char *path, uint64_t nbytes, int64_t mtime, const char *enc)
@@ -849,31 +913,241 @@ static const char *parsed_volume(const worker *w)
     return parse_volume(w->parse);
 }
 
+/* ------------------------------------------------------------- routing */
+
+/* The router (build.rw, on the main thread) parses and analyses each file
+ * once and sends every worker its share of the tokens (hash % workers, as
+ * the worker would have kept them) with the entries' ends, in the order of
+ * the text: each worker takes the same tokens in the same order as if it
+ * had analysed the file itself, so the index is the same. */
+
+/* Hands the chunk being filled for worker part over to it, first waiting
+ * while that worker has RQ_CAP bytes unread (it reads on, failed or not). */
+static void route_push(build *b, int part)
+{
+    rchunk *c = b->fill[part];
+    if (!c || !c->len)
+        return;
+    b->fill[part] = NULL;
+    worker *w = &b->w[part];
+    pthread_mutex_lock(&b->mu);
+    while (w->rq_held >= RQ_CAP && !b->stop)
+        pthread_cond_wait(&b->cv_idle, &b->mu);
+    if (w->rq_tail)
+        w->rq_tail->next = c;
+    else
+        w->rq_head = c;
+    w->rq_tail = c;
+    w->rq_held += c->size;
+    pthread_cond_broadcast(&b->cv_job);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Room for an item of n bytes for worker part; NULL when out of memory. */
+static uint8_t *route_room(build *b, int part, size_t n)
+{
+    rchunk *c = b->fill[part];
+    if (c && c->size - c->len >= n)
+        return c->data + c->len;
+    route_push(b, part);
+    if (!(c = b->fill[part])) {
+        size_t size = n > RCHUNK ? n : RCHUNK;
+        if (!(c = malloc(sizeof *c + size)))
+            return NULL;
+        c->next = NULL;
+        c->len = 0;
+        c->size = size;
+        b->fill[part] = c;
+    }
+    return c->data + c->len;
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static int route_token(worker *r, int field, const char *term, size_t tn, uint32_t h, uint32_t pos)
+{
+    build *b = r->b;
+    int part = (int)(h % (uint32_t)b->nw);
+    uint8_t *p = route_room(b, part, 11 + tn);
+    if (!p)
+        return FZ_ENOMEM;
+    p[0] = R_TOK;
+    p[1] = (uint8_t)field;
+    p[2] = (uint8_t)tn;
+    put32(p + 3, h);
+    put32(p + 7, pos);
+    memcpy(p + 11, term, tn);
+    b->fill[part]->len += 11 + tn;
+    return FZ_OK;
+}
+
+/* Ends the entry at every worker; worker 0 (which keeps the entries) gets
+ * its record and join map. */
+static int route_entry(worker *r, uint32_t title_end, uint32_t npos)
+{
+    build *b = r->b;
+    for (int i = 0; i < b->nw; i++) {
+        size_t el = i ? 0 : r->enc.len, jl = i ? 0 : r->join.len;
+        uint8_t *p = route_room(b, i, 17 + el + jl);
+        if (!p)
+            return FZ_ENOMEM;
+        p[0] = R_ENT;
+        put32(p + 1, title_end);
+        put32(p + 5, npos);
+        put32(p + 9, (uint32_t)el);
+        put32(p + 13, (uint32_t)jl);
+        if (el)
+            memcpy(p + 17, r->enc.p, el);
+        if (jl)
+            memcpy(p + 17 + el, r->join.p, jl);
+        b->fill[i]->len += 17 + el + jl;
+    }
+    return FZ_OK;
+}
+
+/* Sends every worker an item of type t: a 24-byte head (may be NULL) and
+ * a string s of n bytes, which the item keeps NUL-terminated. */
+static int route_all(build *b, int t, const uint8_t *head, const char *s, size_t n)
+{
+    for (int i = 0; i < b->nw; i++) {
+        uint8_t *p = route_room(b, i, 1 + 24 + 4 + n + 1);
+        if (!p)
+            return FZ_ENOMEM;
+        p[0] = (uint8_t)t;
+        memset(p + 1, 0, 24);
+        if (head)
+            memcpy(p + 1, head, 24);
+        put32(p + 25, (uint32_t)n);
+        memcpy(p + 29, s, n);
+        p[29 + n] = 0;
+        b->fill[i]->len += 29 + n + 1;
+    }
+    return FZ_OK;
+}
+
+/* Parses and analyses a file on the calling thread for the workers. */
+static int route_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes, int64_t mtime,
+                      const char *encoding)
+{
+    worker *r = b->rw;
+    uint8_t head[24] = {0};
+    memcpy(head, &nbytes, 8);
+    memcpy(head + 8, &mtime, 8);
+    /* the encoding's name follows the path */
+    const char *enc = encoding ? encoding : "UTF-8";
+    size_t pl = strlen(path), el = strlen(enc);
+    char *ps = malloc(pl + 1 + el);
+    if (!ps)
+        return FZ_ENOMEM;
+    memcpy(ps, path, pl + 1);
+    memcpy(ps + pl + 1, enc, el);
+    int rc = route_all(b, R_FILE, head, ps, pl + 1 + el);
+    free(ps);
+    r->path = path;
+    if (!rc)
+        rc = parse_text(r->parse, text, len, on_record, r);
+    if (!rc)
+        rc = route_all(b, R_END, NULL, parsed_volume(r), strlen(parsed_volume(r)));
+    r->path = NULL;
+    for (int i = 0; i < b->nw; i++)
+        route_push(b, i); /* the workers finish the file now */
+    return rc;
+}
+
+/* A worker reads a chunk the router sent it. */
+static int read_chunk(worker *w, const rchunk *c)
+{
+    const uint8_t *p = c->data, *end = c->data + c->len;
+    int rc = FZ_OK;
+    while (p < end && !rc) {
+        switch (*p) {
+        case R_TOK:
+            rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
+            p += 11 + p[2];
+            break;
+        case R_ENT: {
+            uint32_t el = get32(p + 9), jl = get32(p + 13);
+            if (!(rc = drain_tokens(w)))
+                rc = entry_done(w, get32(p + 1), get32(p + 5), p + 17, el, p + 17 + el, jl);
+            p += 17 + el + jl;
+            break;
+        }
+        case R_FILE: {
+            uint64_t nbytes;
+            int64_t mtime;
+            memcpy(&nbytes, p + 1, 8);
+            memcpy(&mtime, p + 9, 8);
+            const char *path = (const char *)p + 29;
+            rc = begin_wfile(w, path, nbytes, mtime, path + strlen(path) + 1);
+            p += 29 + get32(p + 25) + 1;
+            break;
+        }
+        case R_END:
+            rc = end_wfile(w, (const char *)p + 29, get32(p + 25));
+            w->files_ended++;
+            p += 29 + get32(p + 25) + 1;
+            break;
+        default:
+            return FZ_EINVAL; /* cannot happen: the router wrote it */
+        }
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------- workers */
 
-static int cmp_terms(const worker *w, uint32_t x, uint32_t y)
+/* A term's order up to its first 7 bytes: the field and those bytes,
+ * big-endian. */
+static uint64_t term_key(const worker *w, const term_acc *ta)
 {
-    const term_acc *a = &w->terms[x], *c = &w->terms[y];
-    if (a->sortkey != c->sortkey)
-        return a->sortkey < c->sortkey ? -1 : 1;
+    const char *t = term_bytes(w, ta);
+    uint64_t key = (uint64_t)ta->field << 56;
+    for (size_t q = 0; q < 7 && q < ta->len; q++)
+        key |= (uint64_t)(uint8_t)t[q] << (48 - 8 * q);
+    return key;
+}
+
+/* The order of two terms whose keys are equal: their bytes, then the
+ * shorter first ("ab\0" sorts before "abc\0"). */
+static int cmp_tail(const worker *wa, const term_acc *a, const worker *wc, const term_acc *c)
+{
     size_t n = a->len < c->len ? a->len : c->len;
-    int r = memcmp(term_bytes(w, a), term_bytes(w, c), n);
+    int r = memcmp(term_bytes(wa, a), term_bytes(wc, c), n);
     if (r)
         return r;
-    /* "ab\0" sorts before "abc\0": the shorter term first */
     return a->len < c->len ? -1 : a->len > c->len;
 }
 
-static void sort_tids(const worker *w, uint32_t *v, uint32_t *tmp, size_t n)
+typedef struct {
+    uint64_t key;
+    uint32_t tid;
+} keyed;
+
+static int keyed_le(const worker *w, const keyed *x, const keyed *y)
+{
+    if (x->key != y->key)
+        return x->key < y->key;
+    return cmp_tail(w, &w->terms[x->tid], w, &w->terms[y->tid]) <= 0;
+}
+
+/* A stable merge sort of v by key (the comparisons stay in v and tmp
+ * until two keys are equal). */
+static void sort_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
 {
     if (n < 2)
         return;
     size_t h = n / 2;
-    sort_tids(w, v, tmp, h);
-    sort_tids(w, v + h, tmp, n - h);
+    sort_keyed(w, v, tmp, h);
+    sort_keyed(w, v + h, tmp, n - h);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        tmp[k++] = cmp_terms(w, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+        tmp[k++] = keyed_le(w, &v[i], &v[j]) ? v[i++] : v[j++];
     while (i < h)
         tmp[k++] = v[i++];
     while (j < n)
@@ -887,39 +1161,31 @@ static int sort_worker_terms(worker *w)
 {
     free(w->order);
     w->order = malloc((w->nterms + 1) * sizeof *w->order);
-    uint32_t *tmp = malloc((w->nterms + 1) * sizeof *tmp);
-    if (!w->order || !tmp) {
+    keyed *kv = malloc((w->nterms + 1) * sizeof *kv), *tmp = malloc((w->nterms + 1) * sizeof *tmp);
+    if (!w->order || !kv || !tmp) {
+        free(kv);
         free(tmp);
         w->norder = 0;
         return FZ_ENOMEM;
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < w->nterms; t++)
-        if (w->terms[t].head)
-            w->order[n++] = t;
-    sort_tids(w, w->order, tmp, n);
+        if (w->terms[t].head) {
+            kv[n].key = term_key(w, &w->terms[t]);
+            kv[n++].tid = t;
+        }
+    sort_keyed(w, kv, tmp, n);
+    for (uint32_t i = 0; i < n; i++)
+        w->order[i] = kv[i].tid;
+    free(kv);
     free(tmp);
     w->norder = n;
     w->cursor = 0;
     return FZ_OK;
 }
-
-static void run_job(worker *w, job *j)
-{
-    if (__atomic_load_n(&w->err, __ATOMIC_ACQUIRE))
-        return;
-    int rc = begin_wfile(w, j->path, j->nbytes, j->mtime, j->encoding);
-    if (!rc)
-        rc = parse_text(w->parse, j->text, j->len, on_record, w);
-    if (!rc)
-        rc = end_wfile(w, parsed_volume(w), strlen(parsed_volume(w)));
-    if (rc) {
-        snprintf(w->msg, sizeof w->msg, "indexing %s: %s", j->path, fz_strerror(rc));
-        __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
-    }
-}
-
 static int prep_terms(build *b, worker *w);
+static int prep_runs(build *b, worker *w);
+static int worker_run(worker *w);
 static void ps_end(build *b, worker *w);
 
 static void *worker_main(void *arg)
@@ -928,12 +1194,18 @@ static void *worker_main(void *arg)
     build *b = w->b;
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        while (!b->stop && w->next_seq == b->tail_seq && !(b->sort_req && !w->order))
+        while (!b->stop && !w->rq_head && !(b->sort_req && !w->order))
             pthread_cond_wait(&b->cv_job, &b->mu);
         if (b->sort_req && !w->order) {
             b->busy++;
             pthread_mutex_unlock(&b->mu);
-            int rc = sort_worker_terms(w);
+            int rc = b->run_prep ? 0 : sort_worker_terms(w);
+            if (!rc && w->run) {
+                if ((rc = worker_run(w)))
+                    snprintf(w->msg, sizeof w->msg, "writing a run file: %s",
+                             rc == FZ_EIO ? strerror(errno) : fz_strerror(rc));
+            }
+            w->run = NULL;
             pthread_mutex_lock(&b->mu);
             if (rc && !w->err)
                 __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
@@ -945,7 +1217,7 @@ static void *worker_main(void *arg)
                 /* the last flush: prepare the blocks while the main
                  * thread writes the entries (its stream ends either way) */
                 pthread_mutex_unlock(&b->mu);
-                rc = rc ? (ps_end(b, w), rc) : prep_terms(b, w);
+                rc = rc ? (ps_end(b, w), rc) : b->run_prep ? prep_runs(b, w) : prep_terms(b, w);
                 pthread_mutex_lock(&b->mu);
                 if (rc && rc != 1 && !w->err) {
                     snprintf(w->msg, sizeof w->msg, "preparing postings: %s", fz_strerror(rc));
@@ -956,26 +1228,27 @@ static void *worker_main(void *arg)
             pthread_cond_broadcast(&b->cv_idle);
             continue;
         }
-        if (w->next_seq < b->tail_seq) {
-            job *j = &b->queue[w->next_seq % QUEUE_MAX];
+        if (w->rq_head) {
+            rchunk *c = w->rq_head;
+            if (!(w->rq_head = c->next))
+                w->rq_tail = NULL;
             b->busy++;
             pthread_mutex_unlock(&b->mu);
-            run_job(w, j); /* the job is read-only while any worker has it */
-            pthread_mutex_lock(&b->mu);
-            if (!w->err)
-                w->files_done = w->nfiles; /* for write_ready_entries */
-            w->next_seq++;
-            b->busy--;
-            if (++j->done == b->nw) {
-                /* free finished jobs from the oldest */
-                while (b->head_seq < b->tail_seq && b->queue[b->head_seq % QUEUE_MAX].done == b->nw) {
-                    job *o = &b->queue[b->head_seq % QUEUE_MAX];
-                    free(o->path);
-                    free(o->text);
-                    o->path = o->text = NULL;
-                    b->head_seq++;
+            if (!__atomic_load_n(&w->err, __ATOMIC_ACQUIRE)) {
+                int rc = read_chunk(w, c);
+                if (rc) {
+                    snprintf(w->msg, sizeof w->msg, "indexing %s: %s", w->nfiles ? w->path : "",
+                             fz_strerror(rc));
+                    __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
                 }
-            }
+            } /* after an error it reads on, to free the router */
+            size_t size = c->size;
+            free(c);
+            pthread_mutex_lock(&b->mu);
+            w->rq_held -= size;
+            if (!w->err)
+                w->files_done = w->files_ended; /* for write_ready_entries */
+            b->busy--;
             pthread_cond_broadcast(&b->cv_idle);
             continue;
         }
@@ -986,13 +1259,22 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Waits until every job is done and no worker is busy. */
+/* Whether a worker has chunks to read (under the mutex). */
+static int chunks_queued(const build *b)
+{
+    for (int i = 0; i < b->nw; i++)
+        if (b->w[i].rq_head)
+            return 1;
+    return 0;
+}
+
+/* Waits until every chunk sent is read and no worker is busy. */
 static void wait_idle(build *b)
 {
     if (!b->nw)
         return;
     pthread_mutex_lock(&b->mu);
-    while (b->head_seq != b->tail_seq || b->busy)
+    while (chunks_queued(b) || b->busy)
         pthread_cond_wait(&b->cv_idle, &b->mu);
     pthread_mutex_unlock(&b->mu);
 }
@@ -1054,15 +1336,8 @@ static int next_worker_term(build *b, int *field, char *term, size_t *len)
             bt = ta;
             continue;
         }
-        int c;
-        if (ta->sortkey != bt->sortkey)
-            c = ta->sortkey < bt->sortkey ? -1 : 1;
-        else {
-            size_t n = ta->len < bt->len ? ta->len : bt->len;
-            c = memcmp(term_bytes(w, ta), term_bytes(best, bt), n);
-            if (!c)
-                c = ta->len < bt->len ? -1 : ta->len > bt->len;
-        }
+        uint64_t ka = term_key(w, ta), kb = term_key(best, bt);
+        int c = ka != kb ? (ka < kb ? -1 : 1) : cmp_tail(w, ta, best, bt);
         if (c < 0) {
             best = w;
             bt = ta;
@@ -1587,6 +1862,74 @@ static int prep_terms(build *b, worker *w)
     return rc;
 }
 
+static int run_next_term(runrd *r);
+static int run_block(runrd *r, fz_buf *blk, uint32_t *first);
+
+/* On a worker thread at the last flush of a build in several batches,
+ * each written to the workers' own runs: the blocks of its runs (of each
+ * term, the oldest batch's first) joined and sealed as flush_postings
+ * would, into w->ps.  Returns as prep_terms, or FZ_EIO. */
+static int prep_runs(build *b, worker *w)
+{
+    int rc = 0, n = 0;
+    runrd **rs = malloc(((size_t)b->nruns + 1) * sizeof *rs);
+    if (!rs)
+        rc = FZ_ENOMEM;
+    for (int i = 0; i < b->nruns && !rc; i++)
+        if (b->runs[i].owner == w->part) {
+            rs[n++] = &b->runs[i];
+            if (fseek(rs[n - 1]->f, 0, SEEK_SET) || run_next_term(rs[n - 1]) < 0)
+                rc = FZ_EIO;
+        }
+    while (!rc) {
+        const runrd *m = NULL;
+        for (int i = 0; i < n; i++)
+            if (rs[i]->has && (!m || term_cmp(rs[i]->field, rs[i]->term, rs[i]->len, m->field, m->term, m->len) < 0))
+                m = rs[i];
+        if (!m)
+            break;
+        int field = m->field;
+        size_t len = m->len;
+        char term[256];
+        memcpy(term, m->term, len);
+        uint8_t *p = ps_room(b, w, 3 + len, &rc);
+        if (!p)
+            break;
+        p[0] = PI_TERM;
+        p[1] = (uint8_t)field;
+        p[2] = (uint8_t)len;
+        memcpy(p + 3, term, len);
+        w->ps.tail->len += 3 + len;
+        uint32_t nblocks = 0;
+        for (int i = 0; i < n && !rc; i++) {
+            runrd *r = rs[i];
+            if (!r->has || term_cmp(r->field, r->term, r->len, field, term, len))
+                continue;
+            uint32_t first;
+            while ((rc = run_block(r, &w->pblk, &first)) == 1) {
+                blkin bi;
+                if ((rc = blkin_parse(&bi, (const uint8_t *)w->pblk.p, w->pblk.len)))
+                    break;
+                if (joiner_full(&w->pj, &bi)) {
+                    if ((rc = prep_block(b, w, PI_BLOCK, 0)))
+                        break;
+                    nblocks++;
+                }
+                if ((rc = joiner_append(&w->pj, first, &bi)))
+                    break;
+            }
+            if (!rc && run_next_term(r) < 0)
+                rc = FZ_EIO;
+        }
+        if (!rc && w->pj.active)
+            rc = prep_block(b, w, PI_LAST, to_fresh_pack(b, nblocks, w->pj.ndocs, w->pj.rec.len));
+    }
+    w->pj.active = 0;
+    ps_end(b, w);
+    free(rs);
+    return rc;
+}
+
 /* Stops the workers' preparing (when the main thread is done with their
  * streams, or failed), waits for them and frees the streams. */
 static void prep_stop(build *b)
@@ -1600,8 +1943,10 @@ static void prep_stop(build *b)
     wait_idle(b);
     for (int i = 0; i < b->nw; i++)
         ps_free(&b->w[i]);
-    b->prep = b->prep_abort = 0;
+    b->prep = b->prep_abort = b->run_prep = 0;
 }
+
+static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk);
 
 /* Feeds every block the workers hold for this term (in worker = id order)
  * to the joiner, or (run != NULL) writes them to a run file. */
@@ -1615,7 +1960,7 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
         const term_acc *ta = &w->terms[w->order[w->cursor]];
         if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
             continue;
-        for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
+        for (const blkdesc *bd = ta->done; !rc && !run; bd = bd->next) {
             if (!bd) {
                 if (!ta->cur.ndocs)
                     break;
@@ -1623,19 +1968,12 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
             }
             if ((rc = serialize_block(&b->blk, bd)))
                 break;
-            uint32_t first = w->base + bd->first;
-            if (run) {
-                uint8_t vb[FZ_VARINT_MAX];
-                size_t vl = fz_varint_put(vb, b->blk.len);
-                if (fwrite(vb, 1, vl, run) != vl || fwrite(&first, 4, 1, run) != 1 ||
-                    fwrite(b->blk.p, 1, b->blk.len, run) != b->blk.len)
-                    rc = FZ_EIO;
-            } else {
-                rc = join_add(b, cur, field, term, len, first, (const uint8_t *)b->blk.p, b->blk.len);
-            }
+            rc = join_add(b, cur, field, term, len, w->base + bd->first, (const uint8_t *)b->blk.p, b->blk.len);
             if (bd == &ta->cur)
                 break;
         }
+        if (run)
+            rc = run_term_blocks(w, ta, run, &b->blk);
         w->cursor++;
     }
     return rc;
@@ -1644,7 +1982,7 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
 /* Writes this batch's postings to a run file (sorted by term), to be
  * merged into the index at commit: the index then receives every term's
  * blocks once, in key order, however many batches there were. */
-static int write_run(build *b)
+static int open_run(build *b, int owner)
 {
     if (b->nruns == b->runs_cap) {
         int cap = b->runs_cap ? b->runs_cap * 2 : 8;
@@ -1669,9 +2007,68 @@ static int write_run(build *b)
         return FZ_EIO;
     }
     unlink(r->path);
+    r->owner = owner;
     b->nruns++;
     setvbuf(r->f, NULL, _IOFBF, (size_t)1 << 20);
-    int field, rc = 0;
+    return FZ_OK;
+}
+
+/* Writes the blocks of a term gathered by w (serialized in blk) to a run
+ * file: each block's length, first id and bytes, then a zero length. */
+static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk)
+{
+    int rc = 0;
+    for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
+        if (!bd) {
+            if (!ta->cur.ndocs)
+                break;
+            bd = &ta->cur;
+        }
+        if ((rc = serialize_block(blk, bd)))
+            break;
+        uint32_t first = w->base + bd->first;
+        uint8_t vb[FZ_VARINT_MAX];
+        size_t vl = fz_varint_put(vb, blk->len);
+        if (fwrite_unlocked(vb, 1, vl, run) != vl || fwrite_unlocked(&first, 4, 1, run) != 1 ||
+            fwrite_unlocked(blk->p, 1, blk->len, run) != blk->len)
+            rc = FZ_EIO;
+        if (bd == &ta->cur)
+            break;
+    }
+    return rc;
+}
+
+/* On a worker thread, after its terms are sorted: writes them to its run
+ * file (w->run), as write_run would have written them among the others'. */
+static int worker_run(worker *w)
+{
+    int rc = 0;
+    for (uint32_t o = 0; o < w->norder && !rc; o++) {
+        if (o + 8 < w->norder)
+            __builtin_prefetch(&w->terms[w->order[o + 8]]);
+        const term_acc *ta = &w->terms[w->order[o]];
+        uint8_t h[2] = {ta->field, ta->len};
+        if (fwrite_unlocked(h, 1, 2, w->run) != 2 || fwrite_unlocked(term_bytes(w, ta), 1, ta->len, w->run) != ta->len)
+            rc = FZ_EIO;
+        if (!rc)
+            rc = run_term_blocks(w, ta, w->run, &w->pblk);
+        if (!rc && fputc_unlocked(0, w->run) == EOF)
+            rc = FZ_EIO;
+    }
+    if (!rc && fflush(w->run))
+        rc = FZ_EIO;
+    w->cursor = w->norder; /* nothing left for the main thread */
+    return rc;
+}
+
+/* Writes this batch's postings, all workers' terms merged, to a run file. */
+static int write_run(build *b)
+{
+    int rc = open_run(b, -1);
+    if (rc)
+        return rc;
+    runrd *r = &b->runs[b->nruns - 1];
+    int field;
     char term[256];
     size_t len;
     while (!rc && next_worker_term(b, &field, term, &len)) {
@@ -1690,10 +2087,11 @@ static int write_run(build *b)
     return rc;
 }
 
-/* Reads a run's next term header; 0 at its end. */
+/* Reads a run's next term header; 0 at its end.  A run is read by one
+ * thread at a time. */
 static int run_next_term(runrd *r)
 {
-    int f = fgetc(r->f), l = fgetc(r->f);
+    int f = getc_unlocked(r->f), l = getc_unlocked(r->f);
     if (f == EOF || l == EOF) {
         r->has = 0;
         return 0;
@@ -1708,29 +2106,38 @@ static int run_next_term(runrd *r)
     return 1;
 }
 
+/* Reads the next block of a run's current term into blk (serialized)
+ * and *first: 1, or 0 after its last, FZ_EIO, FZ_ENOMEM. */
+static int run_block(runrd *r, fz_buf *blk, uint32_t *first)
+{
+    uint64_t vl = 0;
+    int shift = 0, c;
+    do {
+        if ((c = getc_unlocked(r->f)) == EOF)
+            return FZ_EIO;
+        vl |= (uint64_t)(c & 0x7f) << shift;
+        shift += 7;
+    } while ((c & 0x80) && shift < 64);
+    if (vl == 0)
+        return 0;
+    if (fz_buf_reserve(blk, (size_t)vl))
+        return FZ_ENOMEM;
+    blk->len = 0;
+    if (fread_unlocked(first, 4, 1, r->f) != 1 || fread_unlocked(blk->p, 1, (size_t)vl, r->f) != vl)
+        return FZ_EIO;
+    blk->len = (size_t)vl;
+    return 1;
+}
+
 /* Feeds a run's blocks of its current term to the joiner. */
 static int run_blocks(build *b, MDB_cursor *cur, runrd *r)
 {
     for (;;) {
-        uint64_t vl = 0;
-        int shift = 0, c;
-        do {
-            if ((c = fgetc(r->f)) == EOF)
-                return FZ_EIO;
-            vl |= (uint64_t)(c & 0x7f) << shift;
-            shift += 7;
-        } while ((c & 0x80) && shift < 64);
-        if (vl == 0)
-            return FZ_OK;
         uint32_t first;
-        if (fread(&first, 4, 1, r->f) != 1 || fz_buf_reserve(&b->blk, (size_t)vl))
-            return FZ_EIO;
-        b->blk.len = 0;
-        if (fread(b->blk.p, 1, (size_t)vl, r->f) != vl)
-            return FZ_EIO;
-        b->blk.len = (size_t)vl;
-        int rc = join_add(b, cur, r->field, r->term, r->len, first, (const uint8_t *)b->blk.p, b->blk.len);
-        if (rc)
+        int rc = run_block(r, &b->blk, &first);
+        if (rc <= 0)
+            return rc;
+        if ((rc = join_add(b, cur, r->field, r->term, r->len, first, (const uint8_t *)b->blk.p, b->blk.len)))
             return rc;
     }
 }
@@ -1863,14 +2270,13 @@ static double mono(void)
  * last batch: intern must not be called again). */
 static void release_dict(worker *w)
 {
-    free(w->terms);
+    free(w->terms_mem);
+    w->terms_mem = NULL;
     w->terms = NULL;
     w->terms_cap = 0;
     free(w->slots);
     w->slots = NULL;
     w->nslots = 0;
-    free(w->tid_slot);
-    w->tid_slot = NULL;
     fz_buf_free(&w->names);
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
 }
@@ -1997,6 +2403,15 @@ static int flush_batch(build *b, int final)
         if (b->prep_cap < 4 * PS_CHUNK)
             b->prep_cap = 4 * PS_CHUNK;
     }
+    /* a batch that goes to run files: each worker writes its own terms to
+     * its own run as it sorts them, when the main thread's worker
+     * gathered none (else write_run merges them all into one) */
+    int wruns = b->nw && !b->prep && !b->mw->nterms && (!final || b->nruns);
+    for (int i = 0; wruns && i < b->nw; i++) {
+        if ((rc = open_run(b, b->w[i].part)))
+            return rc;
+        b->w[i].run = b->runs[b->nruns - 1].f;
+    }
     /* sort every worker's terms, in parallel */
     if (b->nw) {
         pthread_mutex_lock(&b->mu);
@@ -2059,11 +2474,33 @@ static int flush_batch(build *b, int final)
      * memory is freed first, so that the pages of the index the merge
      * touches come on top of little else */
     if (final && b->nruns) {
-        if ((rc = write_run(b)))
+        if (!wruns && (rc = write_run(b)))
             return rc;
         drop_postings(b, 1);
+        /* the workers' runs only: each worker joins and seals the blocks
+         * of its own, and the main thread only puts them */
+        int own = b->nw > 0;
+        for (int i = 0; i < b->nruns; i++)
+            own = own && b->runs[i].owner >= 0;
+        if (own) {
+            b->prep = 1;
+            b->prep_abort = 0;
+            b->prep_a0 = avg_len(b);
+            b->prep_cap = b->mem_limit / 3 / (size_t)b->nw;
+            if (b->prep_cap < 4 * PS_CHUNK)
+                b->prep_cap = 4 * PS_CHUNK;
+            pthread_mutex_lock(&b->mu);
+            b->run_prep = 1;
+            b->sort_req = 1;
+            b->sorted_n = 0;
+            pthread_cond_broadcast(&b->cv_job);
+            while (b->sorted_n < b->nw)
+                pthread_cond_wait(&b->cv_idle, &b->mu);
+            b->sort_req = 0;
+            pthread_mutex_unlock(&b->mu);
+        }
     }
-    if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : write_run(b)))
+    if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : wruns ? FZ_OK : write_run(b)))
         return rc;
     store_release_map(b->s);
     if (getenv("FZINDEX_TIMING"))
@@ -2082,7 +2519,7 @@ static int flush_batch(build *b, int final)
             free(w->files[f].volume);
             fz_buf_free(&w->files[f].recs);
         }
-        w->nfiles = w->files_done = w->files_written = 0;
+        w->nfiles = w->files_done = w->files_written = w->files_ended = 0;
     }
     if (final)
         b->bulk = 0;
@@ -2113,13 +2550,11 @@ static int worker_init(build *b, worker *w, char *msg, size_t msglen)
 static void worker_free(worker *w)
 {
     clear_terms(w);
-    free(w->terms);
+    free(w->terms_mem);
     free(w->slots);
-    free(w->tid_slot);
     fz_buf_free(&w->names);
     free(w->et);
-    free(w->cnt);
-    free(w->slot_tid);
+    free(w->es);
     free(w->sorted);
     fz_buf_free(&w->join);
     fz_buf_free(&w->enc);
@@ -2186,12 +2621,20 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     b->mw = &b->w[nw];
     for (int i = 0; i < nw; i++) {
         b->w[i].part = i;
-        b->w[i].nparts = nw;
         b->w[i].keeps_entries = i == 0;
     }
     b->mw->part = 0;
-    b->mw->nparts = 1;
     b->mw->keeps_entries = 1;
+    if (nw) {
+        if (!(b->rw = calloc(1, sizeof *b->rw))) {
+            rc = FZ_ENOMEM;
+            goto fail;
+        }
+        if ((rc = worker_init(b, b->rw, msg, msglen)))
+            goto fail;
+        b->rw->routes = 1;
+        b->rw->keeps_entries = 1;
+    }
     if ((rc = store_begin(s, 1, &b->txn, msg, msglen)))
         goto fail;
     if ((rc = store_stats_get(s, b->txn, &b->st)))
@@ -2270,27 +2713,10 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
             *nentries = b->mw->files[b->mw->nfiles - 1].n;
         return FZ_OK;
     }
-    job j = {0};
-    j.path = strdup(path);
-    j.text = malloc(len + 1);
-    if (!j.path || !j.text) {
-        free(j.path);
-        free(j.text);
-        return b->err = FZ_ENOMEM;
+    if ((rc = route_file(b, path, text, len, nbytes, mtime, encoding))) {
+        fz_msg(msg, msglen, "indexing %s: %s", path, fz_strerror(rc));
+        return b->err = rc;
     }
-    memcpy(j.text, text, len);
-    j.text[len] = 0;
-    j.len = len;
-    j.nbytes = nbytes;
-    j.mtime = mtime;
-    snprintf(j.encoding, sizeof j.encoding, "%s", encoding ? encoding : "UTF-8");
-    pthread_mutex_lock(&b->mu);
-    while (b->tail_seq - b->head_seq == QUEUE_MAX)
-        pthread_cond_wait(&b->cv_idle, &b->mu);
-    b->queue[b->tail_seq % QUEUE_MAX] = j;
-    b->tail_seq++;
-    pthread_cond_broadcast(&b->cv_job);
-    pthread_mutex_unlock(&b->mu);
     return FZ_OK;
 }
 
@@ -2687,9 +3113,12 @@ void build_destroy(build *b)
         for (int i = 0; i < b->nw; i++)
             if (b->w[i].started)
                 pthread_join(b->w[i].th, NULL);
-        for (uint64_t q = b->head_seq; q < b->tail_seq; q++) {
-            free(b->queue[q % QUEUE_MAX].path);
-            free(b->queue[q % QUEUE_MAX].text);
+        for (int i = 0; i < b->nw; i++) {
+            for (rchunk *c = b->w[i].rq_head, *n; c; c = n) {
+                n = c->next;
+                free(c);
+            }
+            free(b->fill[i]);
         }
         pthread_cond_destroy(&b->cv_job);
         pthread_cond_destroy(&b->cv_idle);
@@ -2702,6 +3131,9 @@ void build_destroy(build *b)
         for (int i = 0; i <= b->nw; i++)
             worker_free(&b->w[i]);
     free(b->w);
+    if (b->rw)
+        worker_free(b->rw);
+    free(b->rw);
     for (int i = 0; i < b->nruns; i++) {
         if (b->runs[i].f)
             fclose(b->runs[i].f);

@@ -10,8 +10,8 @@
  * in memory (term -> documents -> positions); when the memory budget is
  * reached they are written, sorted, to a run file beside the index (mode
  * 0600, unlinked as soon as it is open: a killed run leaves none), and at
- * commit the runs are merged into LMDB in key order.  A build of one batch
- * has its worker threads seal the blocks while the calling thread writes
+ * commit the runs are merged into LMDB in key order.  At commit the
+ * worker threads join and seal the blocks while the calling thread writes
  * the entries (up to a quarter of the budget in flight); the index written
  * is the same.  A term's new
  * documents go into new blocks (joined with each other where short).
@@ -52,8 +52,9 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
 /* Indexes one file.  path is the name recorded (callers pass an absolute,
  * canonical path), text its content in UTF-8, nbytes/mtime describe the
  * source, encoding names the encoding it was converted from; text is
- * copied.  A file indexed before under the same path is replaced.  The file
- * is parsed and analysed by a worker thread; *nentries (may be NULL)
+ * read during the call only.  A file indexed before under the same path is
+ * replaced.  The file is parsed and analysed on the calling thread, its
+ * postings gathered by the worker threads; *nentries (may be NULL)
  * receives its number of records when that is known at once (no worker
  * threads), else 0 -- build_added() counts them after build_commit().
  * Errors are sticky: after one, every call returns it and build_commit

@@ -8,7 +8,10 @@
  * several batches, joins them on the main thread.  The first two must
  * write exactly the same keys and values in every database (the file
  * records' indexing time aside); the third the same entries and the same
- * answers (its blocks are cut where the batches ended).
+ * answers (its blocks are cut where the batches ended).  Builds in the
+ * same batches write the same index too, whether the main thread merges
+ * one run per batch (no worker threads) or every worker joins and seals
+ * the blocks of its own runs.
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -180,10 +183,10 @@ TEST(test_same_index)
         return;
     char dir[] = "/tmp/fz-test-build-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char db[4][300];
-    for (int i = 0; i < 4; i++)
+    char db[6][300];
+    for (int i = 0; i < 6; i++)
         snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
-    const char *one = db[0], *two = db[1], *four = db[2], *many = db[3];
+    const char *one = db[0], *two = db[1], *four = db[2], *many = db[3], *many1 = db[4], *many4 = db[5];
     CHECK_EQ_INT(build_index(one, 1, 0, sample, slen), 0);
     CHECK_EQ_INT(build_index(two, 2, 0, sample, slen), 0);
     CHECK_EQ_INT(build_index(four, 4, 0, sample, slen), 0);
@@ -199,6 +202,14 @@ TEST(test_same_index)
      * (the blocks are cut where the batches ended) */
     const char *same[] = {"entry", "file", "fileid", "dlen"};
     CHECK(compare_dbs(one, many, same, 4) > 100);
+    /* a budget this small (below the dictionaries' own tables) makes each
+     * file a batch of its own, however far the workers are: the same
+     * batches by 1, 2 and 4, the same index */
+    CHECK_EQ_INT(build_index(many1, 1, (size_t)1 << 20, sample, slen), 0);
+    CHECK_EQ_INT(build_index(many4, 4, (size_t)1 << 20, sample, slen), 0);
+    long m2 = compare_dbs(many1, many, all, 7), m4 = compare_dbs(many1, many4, all, 7);
+    CHECK(m2 > 1000);
+    CHECK_EQ_INT(m4, m2);
     free(sample);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
