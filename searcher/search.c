@@ -1921,59 +1921,139 @@ static void heap_push(scored *h, size_t *n, size_t k, scored v)
     }
 }
 
-/* Top-k of a lone term with one posting key, the commonest query: the
- * generic loop (node_next, score_doc) in one pass over the key's blocks,
- * skipping a block whose bound cannot enter the heap, and scoring each
- * document exactly as score_doc does (same bm25 call, same tf and length),
- * so the result is the same. */
+/* The bound on the score of any document of block b for a term of this
+ * idf: its largest frequencies at its least length, or its recorded
+ * impact when that is less. */
+static double block_bound(const store_block *b, double idf, double avgdl)
+{
+    double tf = SEARCH_TITLE_WEIGHT * b->max_tf_title + b->max_tf_body;
+    double bound = bm25(idf, tf, b->min_dl, avgdl);
+    double ib = b->q ? idf * store_block_impact_bound(b, avgdl) : HUGE_VAL;
+    return ib < bound ? ib : bound;
+}
+
+/* Scores the documents of the open block b from its cursor on into the
+ * heap, each exactly as score_doc does (same bm25 call, same tf and
+ * length), skipping those that clearly cannot enter it. */
+static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t *nh, size_t k)
+{
+    const double avgdl = x->s->avgdl;
+    /* bm25's length norm as c0 + c1 * dl, for a quick test */
+    const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
+    int rc;
+    do {
+        uint32_t doc = b->doc;
+        double tf = SEARCH_TITLE_WEIGHT * b->tf_title + b->tf_body;
+        double dl;
+        if (*nh == k) {
+            /* a clear loss is seen without the division, first with the
+             * block's least length, then with the document's */
+            double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
+            if (lhs < thr * (tf + c0 + c1 * b->min_dl) * (1.0 - 1e-9))
+                continue;
+            dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+            if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
+                continue;
+        } else {
+            dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+        }
+        scored v = {bm25(idf, tf, dl, avgdl), doc};
+        if (*nh < k || better(&v, &heap[0]))
+            heap_push(heap, nh, k, v);
+    } while ((rc = store_block_next(b)) == FZ_OK);
+    if (rc != FZ_ENOTFOUND)
+        x->err = FZ_ECORRUPT;
+}
+
+typedef struct {
+    double bound;
+    uint32_t first;
+    const void *val; /* the block's value, valid in the transaction */
+    size_t len;
+} blockref;
+
+/* a before b: the higher bound, then the lower ids */
+static int br_before(const blockref *a, const blockref *b)
+{
+    return a->bound > b->bound || (a->bound == b->bound && a->first < b->first);
+}
+
+/* Restores the heap order of h[0..n) (the first block at the top) below
+ * i. */
+static void br_sift(blockref *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && br_before(&h[l], &h[m]))
+            m = l;
+        if (r < n && br_before(&h[r], &h[m]))
+            m = r;
+        if (m == i)
+            return;
+        blockref t = h[m];
+        h[m] = h[i];
+        h[i] = t;
+        i = m;
+    }
+}
+
+/* Top-k of a lone term with one posting key, the commonest query, without
+ * the generic loop (node_next, score_doc): the key's block headers are
+ * read first, then the blocks are scored best bound first, and the rest
+ * are left once the k-th best score is above their bound (the scores
+ * come high early, so most blocks of a frequent term are never decoded).
+ * A block whose bound equals the k-th score is still scored, as one of
+ * its documents could win the tie by a lower id, so the result is the
+ * one the walk in id order gives.  The cursor is left spent. */
 static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
 {
     keycur *c = &n->parts[0]->k[0];
     const double idf = n->idf, avgdl = x->s->avgdl;
-    /* bm25's length norm as c0 + c1 * dl, for a quick test */
-    const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
+    if (c->packed) {
+        if (c->valid)
+            block_topk(x, &c->blk, idf, heap, nh, k);
+        c->valid = 0;
+        return;
+    }
+    blockref *br = NULL;
+    size_t nb = 0, cap = 0;
     while (c->valid && !x->err && !past_deadline(x)) {
-        if (*nh == k) {
-            double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-            double bound = bm25(idf, tf, c->blk.min_dl, avgdl);
-            double ib = c->blk.q ? idf * store_block_impact_bound(&c->blk, avgdl) : HUGE_VAL;
-            if (ib < bound)
-                bound = ib;
-            if (bound <= heap[0].score) {
-                if (kc_next_block(x, c))
-                    x->err = FZ_ELMDB;
-                continue;
-            }
+        MDB_val key, val;
+        if (mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT)) {
+            x->err = FZ_ELMDB;
+            break;
         }
-        int rc;
-        do {
-            uint32_t doc = c->blk.doc;
-            double tf = SEARCH_TITLE_WEIGHT * c->blk.tf_title + c->blk.tf_body;
-            double dl;
-            if (*nh == k) {
-                /* documents come in id order, so only a higher score can
-                 * enter; a clear loss is seen without the division, first
-                 * with the block's least length, then with the document's */
-                double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
-                if (lhs < thr * (tf + c0 + c1 * c->blk.min_dl) * (1.0 - 1e-9))
-                    continue;
-                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
-                if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
-                    continue;
-            } else {
-                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+        if (nb == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            blockref *nbr = realloc(br, ncap * sizeof *nbr);
+            if (!nbr) {
+                x->err = FZ_ENOMEM;
+                break;
             }
-            scored v = {bm25(idf, tf, dl, avgdl), doc};
-            if (*nh < k || better(&v, &heap[0]))
-                heap_push(heap, nh, k, v);
-        } while ((rc = store_block_next(&c->blk)) == FZ_OK);
-        if (rc != FZ_ENOTFOUND) {
-            x->err = FZ_ECORRUPT;
-            return;
+            br = nbr;
+            cap = ncap;
         }
+        br[nb++] = (blockref){block_bound(&c->blk, idf, avgdl), c->blk.first, val.mv_data, val.mv_size};
         if (kc_next_block(x, c) && !x->err)
             x->err = FZ_ELMDB;
     }
+    /* a heap rather than a sort: most blocks are never taken */
+    for (size_t i = nb / 2; i-- > 0;)
+        br_sift(br, nb, i);
+    while (nb && !x->err && !past_deadline(x)) {
+        blockref top = br[0];
+        if (*nh == k && top.bound < heap[0].score)
+            break; /* so are the rest */
+        br[0] = br[--nb];
+        br_sift(br, nb, 0);
+        if (store_block_open(&c->blk, top.first, top.val, top.len)) {
+            x->err = FZ_ECORRUPT;
+            break;
+        }
+        block_topk(x, &c->blk, idf, heap, nh, k);
+    }
+    c->valid = 0;
+    free(br);
 }
 
 static int cmp_scored(const void *a, const void *b)
