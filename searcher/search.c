@@ -2017,10 +2017,13 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
     }
     blockref *br = NULL;
     size_t nb = 0, cap = 0;
-    while (c->valid && !x->err && !past_deadline(x)) {
-        MDB_val key, val;
-        if (mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT)) {
-            x->err = FZ_ELMDB;
+    MDB_val key, val;
+    int mrc = c->valid ? mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT) : MDB_NOTFOUND;
+    /* the key's blocks from the cursor's on, headers only */
+    while (mrc == 0 && kc_same(c, &key) && !x->err && !past_deadline(x)) {
+        store_block h;
+        if (store_block_head(&h, fz_be32_get((uint8_t *)key.mv_data + c->prefix), val.mv_data, val.mv_size)) {
+            x->err = FZ_ECORRUPT;
             break;
         }
         if (nb == cap) {
@@ -2033,10 +2036,11 @@ static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
             br = nbr;
             cap = ncap;
         }
-        br[nb++] = (blockref){block_bound(&c->blk, idf, avgdl), c->blk.first, val.mv_data, val.mv_size};
-        if (kc_next_block(x, c) && !x->err)
-            x->err = FZ_ELMDB;
+        br[nb++] = (blockref){block_bound(&h, idf, avgdl), h.first, val.mv_data, val.mv_size};
+        mrc = mdb_cursor_get(c->cur, &key, &val, MDB_NEXT);
     }
+    if (mrc && mrc != MDB_NOTFOUND && !x->err)
+        x->err = FZ_ELMDB;
     /* a heap rather than a sort: most blocks are never taken */
     for (size_t i = nb / 2; i-- > 0;)
         br_sift(br, nb, i);
