@@ -126,7 +126,7 @@ $(BINDIR)/fzsearch: $(BUILD)/searcher/fzsearch.o $(BUILD)/libfz.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libfz.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/t_build.h $(BUILD)/libfz.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iindexer -Isearcher $< -o $@ $(LDFLAGS) $(BUILD)/libfz.a $(LDLIBS)
 

@@ -11,6 +11,14 @@
  * "meta"      "magic"  -> "fangzhi-index"
  *             "format" -> v format version (STORE_FORMAT); checked on open
  *             "stats"  -> v nentries, v sumlen, v next_id, v next_file, v nfiles
+ *             "delta"  -> v base: the first entry id whose postings are in
+ *                         "dpost" (DELTA TIER below); no record when the
+ *                         index has no delta tier
+ *             "dead"   -> v n, then n times v gap, v count: the id ranges
+ *                         of removed entries whose postings "post" still
+ *                         holds (DEAD ENTRIES below), ascending, each
+ *                         starting gap ids after the end of the one before
+ *                         (the first after 0); no record when none
  *
  * "entry"     be32 last id -> a block of the entries last-n+1 .. last
  *             (ENTRY BLOCKS below).  An entry's record (store_entry_encode,
@@ -293,6 +301,59 @@
  *             leaves more of a leaf page unused and costs a lookup more
  *             terms to walk.
  *
+ * "dpost"     DELTA TIER.  The postings of the entries from the base id
+ *             ("meta" "delta") on: keys and block values as in "post", but
+ *             blocks only, no term packs.  A fresh build and --pack write
+ *             none; an update (fzindex on an index that is not empty,
+ *             --merge into one) writes every posting it makes here, each
+ *             term's new documents in blocks after the term's blocks of
+ *             earlier updates, and records the base (next_id when it
+ *             begins) when there is none.  Ids are never reused and a
+ *             new entry's id is above every existing one, so a term's
+ *             postings are its "post" blocks or pack, then its "dpost"
+ *             blocks: a reader opens a cursor on each and reads them in
+ *             turn, and a term's document frequency is the sum of both
+ *             (store_delta_records: no "dpost" cursor while it is empty).
+ *             The base splits the ids: a block of "post" holds ids below
+ *             it, one of "dpost" ids from it on, and removing a file
+ *             takes its entries' documents out of the tree its ids are
+ *             in (a file's ids are one range, all below or all from the
+ *             base).  Why: a 1 MB update of the 500 MB generated index
+ *             put documents into ~112,000 terms of "post", each in the
+ *             leaf holding its last block, and so copied ~52,000 of its
+ *             pages (and split them, the first time after a build):
+ *             twenty add/change/remove runs grew data.mdb by 54.5%.  In
+ *             "dpost" the same run touches only the small tree's pages.
+ *             When "dpost" reaches a quarter of the pages of "post" at the
+ *             end of an update, the update merges it into "post" as an
+ *             update of the main tree would (store_delta_merge: a term in
+ *             a pack is taken out into a block, a small new term joins a
+ *             pack, a new term's blocks split the pack around it), which
+ *             copies a page of "post" per term of the delta, and drops
+ *             the base.  --pack merges it into the archive's "post" (PACKED
+ *             ARCHIVES), so an archive has an empty "dpost" and no base.
+ *
+ * "dfix"      DEAD ENTRIES.  Removing a file whose postings are in "post"
+ *             (its ids below the base) leaves them there: an update
+ *             adds the file's id range to "meta" "dead", and for each term
+ *             of its entries (analysed again from their stored text) adds
+ *             the number of its entries that have the term to the term's
+ *             record here: key field, term, 0x00 (a pack key's form), value
+ *             v the term's documents in "post" that are dead.  Readers skip
+ *             the documents in dead ranges and take a term's document
+ *             frequency as its documents in "post" less its "dfix" count,
+ *             plus its documents in "dpost": what a fresh build of the
+ *             files left gives, for BM25 and for counts.  Block maxima and
+ *             impacts stay bounds (a removal only lowers scores).  Why:
+ *             rewriting a removed file's terms' blocks and packs copied a
+ *             page of "post" per term: changing one 279 KB file of the
+ *             poetry bench grew data.mdb by 47% (192.4 -> 282.5 MB), with
+ *             its postings left dead by 1.9% (to 196.1 MB), the answers
+ *             to the 650 bench queries the same (ties with the changed
+ *             file's entries aside, whose ids are new).  --pack leaves the dead
+ *             documents out (an archive has no "dead" and no "dfix"), as
+ *             does nothing else: a merge of the delta keeps them.
+ *
  * Positions (common/tok.h): each CJK character and each word takes one
  * position; punctuation adds an empty one; the body starts at title_npos,
  * one position after the title's last.  The metadata fields have their own
@@ -309,7 +370,9 @@
  * metadata, not compressed, each entry's sections and authors written only
  * when they are not the entry before's; then their titles and bodies in
  * zstd.  Version 7 coded entry text by rank (the text code) and moved the
- * join maps into the entry blocks (the "join" database is gone).
+ * join maps into the entry blocks (the "join" database is gone); it also
+ * added the delta tier ("dpost" and the "delta" record of "meta") and the
+ * dead entries ("dfix" and the "dead" record of "meta").
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -361,7 +424,12 @@
  * splits packs): a term's consecutive blocks are joined while they hold
  * at most 128 documents together (header, impact and streams made anew
  * from their documents and "dlen", at the index's average length), and
- * the terms of few postings are packed again (TERM PACKS).  Adding the
+ * the terms of few postings are packed again (TERM PACKS); the delta
+ * tier's blocks are merged in, each after its term's main postings (a
+ * packed term with delta blocks becomes one term of both), the documents
+ * of dead entries are left out (a block keyed by its first live one),
+ * and the archive's "dpost" and "dfix" are empty, its "meta" without
+ * "delta" and "dead".  Adding the
  * last 10 of the poetry bench's 335 files to an index of the others, the
  * archive came to 253,161,496 bytes, a fresh build's to 253,173,784
  * (copied as they were, the records took 261.3 MB; measured before the
@@ -407,8 +475,8 @@ struct store {
                                 * given back atomically (readers may share the store) */
 };
 
-static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file",  "fileid",
-                                                     "post", "dlen",  "catalog"};
+static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file",  "fileid", "post",
+                                                     "dlen", "catalog", "dpost", "dfix"};
 
 int store_lmdb_err(int rc, const char *what, char *msg, size_t msglen)
 {
@@ -1001,8 +1069,11 @@ typedef struct {
     size_t cur_len;           /* the current term (key bytes before the id); 0: none */
     int wrote;                /* a block of it was written */
     MDB_val pk;               /* the key of the pending group's first block */
+    uint8_t pkbuf[STORE_KEY_MAX]; /* pk's bytes when not in LMDB (a packed term's, see repack_pack_delta) */
     int npend;                /* blocks in the pending group */
     store_block_builder bb;   /* the group's documents (the record form: the first delta 0) */
+    store_range *dead;        /* removed entries, whose documents are left out */
+    size_t ndead;
     uint32_t *pos;            /* one document's positions */
     size_t pcap;
     fz_buf val;
@@ -1031,16 +1102,20 @@ static int repack_small(repack *r, int field, const char *term, size_t len, uint
 /* Writes the pending group as one block (after the pack being filled). */
 static int repack_group(repack *r)
 {
-    if (!r->npend)
+    if (!r->npend || !r->bb.ndocs) { /* none, or only removed entries' documents */
+        r->npend = 0;
         return 0;
+    }
     int rc = repack_flush(r);
     if (rc)
         return rc;
     if ((rc = store_bb_finish(&r->bb, r->a0, &r->val)))
         return rc == FZ_ENOMEM ? ENOMEM : MDB_CORRUPTED;
+    /* keyed by its first document (the first block's, unless removed) */
     uint8_t key[STORE_KEY_MAX];
-    memcpy(key, r->pk.mv_data, r->pk.mv_size);
-    MDB_val k = {r->pk.mv_size, key}, v = {r->val.len, r->val.p};
+    memcpy(key, r->cur, r->cur_len);
+    fz_be32_put(key + r->cur_len, r->bb.first);
+    MDB_val k = {r->cur_len + 4, key}, v = {r->val.len, r->val.p};
     r->npend = 0;
     r->wrote = 1;
     return pack_put(r->o, &k, &v);
@@ -1051,7 +1126,7 @@ static int repack_group(repack *r)
 static int repack_end_term(repack *r)
 {
     int rc = 0;
-    if (r->npend && !r->wrote && store_tpack_fits(r->bb.ndocs, r->bb.docs.len) && r->bb.docs.len >= 1)
+    if (r->npend && !r->wrote && r->bb.ndocs && store_tpack_fits(r->bb.ndocs, r->bb.docs.len) && r->bb.docs.len >= 1)
         rc = repack_small(r, r->cur[0], (const char *)r->cur + 1, r->cur_len - 2, r->bb.ndocs, r->bb.first,
                           (const uint8_t *)r->bb.docs.p + 1, r->bb.docs.len - 1);
     else
@@ -1060,6 +1135,46 @@ static int repack_end_term(repack *r)
     r->cur_len = 0;
     r->wrote = 0;
     return rc;
+}
+
+/* The documents of block b (freshly opened) into the pending group. */
+static int repack_docs(repack *r, store_block *b)
+{
+    int rc;
+    do {
+        if (r->ndead && store_dead_end(r->dead, r->ndead, b->doc))
+            continue; /* a removed entry's */
+        uint32_t np = b->tf_title + b->tf_body;
+        if (np > r->pcap) {
+            uint32_t *p = realloc(r->pos, (size_t)np * sizeof *p);
+            if (!p)
+                return ENOMEM;
+            r->pos = p;
+            r->pcap = np;
+        }
+        if (store_block_positions(b, r->pos, np) != (int)np)
+            return MDB_CORRUPTED;
+        if (store_bb_add(&r->bb, b->doc, store_dlen_get(r->s, r->rt, &r->dc, b->doc), r->pos, b->tf_title,
+                         b->tf_body))
+            return ENOMEM;
+    } while ((rc = store_block_next(b)) == FZ_OK);
+    return rc == FZ_ENOTFOUND ? 0 : MDB_CORRUPTED;
+}
+
+/* A packed term without the removed entries' documents (repack_small). */
+static int repack_small_live(repack *r, const store_tpack_iter *it)
+{
+    if (!r->ndead)
+        return repack_small(r, it->field, it->term, it->term_len, it->ndocs, it->first, it->recs, it->recs_len);
+    store_block b;
+    if (store_block_open_tpack(&b, it))
+        return MDB_CORRUPTED;
+    store_bb_reset(&r->bb);
+    int rc = repack_docs(r, &b);
+    if (rc || !r->bb.ndocs)
+        return rc;
+    return repack_small(r, it->field, it->term, it->term_len, r->bb.ndocs, r->bb.first, (const uint8_t *)r->bb.docs.p + 1,
+                        r->bb.docs.len - 1);
 }
 
 /* One block of the current term, added to the pending group (written
@@ -1077,22 +1192,8 @@ static int repack_block(repack *r, MDB_val *k, MDB_val *v)
         store_bb_reset(&r->bb);
         r->pk = *k;
     }
-    do {
-        uint32_t np = b.tf_title + b.tf_body;
-        if (np > r->pcap) {
-            uint32_t *p = realloc(r->pos, (size_t)np * sizeof *p);
-            if (!p)
-                return ENOMEM;
-            r->pos = p;
-            r->pcap = np;
-        }
-        if (store_block_positions(&b, r->pos, np) != (int)np)
-            return MDB_CORRUPTED;
-        if (store_bb_add(&r->bb, b.doc, store_dlen_get(r->s, r->rt, &r->dc, b.doc), r->pos, b.tf_title, b.tf_body))
-            return ENOMEM;
-    } while ((rc = store_block_next(&b)) == FZ_OK);
-    if (rc != FZ_ENOTFOUND)
-        return MDB_CORRUPTED;
+    if ((rc = repack_docs(r, &b)))
+        return rc;
     r->npend++;
     return 0;
 }
@@ -1107,7 +1208,7 @@ static int repack_record(repack *r, MDB_val *k, MDB_val *v)
         if (store_tpack_open(&it, k->mv_data, k->mv_size, v->mv_data, v->mv_size))
             return MDB_CORRUPTED;
         do {
-            if ((rc = repack_small(r, it.field, it.term, it.term_len, it.ndocs, it.first, it.recs, it.recs_len)))
+            if ((rc = repack_small_live(r, &it)))
                 return rc;
         } while ((rc = store_tpack_next(&it)) == FZ_OK);
         return rc == FZ_ENOTFOUND ? 0 : MDB_CORRUPTED;
@@ -1122,6 +1223,105 @@ static int repack_record(repack *r, MDB_val *k, MDB_val *v)
         r->cur_len = plen;
     }
     return repack_block(r, k, v);
+}
+
+/* The delta tier's records, read beside the main tree's: ordered by key
+ * (LMDB's order: bytes, then the shorter first). */
+typedef struct {
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int has;                  /* k, v hold the next record */
+} dwalk;
+
+static int dwalk_get(dwalk *d, MDB_cursor_op op)
+{
+    int rc = mdb_cursor_get(d->cur, &d->k, &d->v, op);
+    d->has = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int bytes_cmp(const void *a, size_t la, const void *b, size_t lb)
+{
+    int c = memcmp(a, b, la < lb ? la : lb);
+    return c ? c : la < lb ? -1 : la > lb;
+}
+
+/* The delta's records of terms before the pack key pre (field, term,
+ * 0x00): terms the main tree does not have, which go before it. */
+static int repack_delta_before(repack *r, dwalk *d, const uint8_t *pre, size_t plen)
+{
+    int rc = 0;
+    while (!rc && d->has && d->k.mv_size >= 7 && bytes_cmp(d->k.mv_data, d->k.mv_size - 4, pre, plen) < 0)
+        if (!(rc = repack_record(r, &d->k, &d->v)))
+            rc = dwalk_get(d, MDB_NEXT);
+    return rc;
+}
+
+/* A pack of the main tree while the delta tier has records: a packed term
+ * that also has delta blocks becomes one term of its documents and those
+ * blocks' (joined, and packed again when few); the delta's terms between
+ * the pack's go in their places. */
+static int repack_pack_delta(repack *r, MDB_val *k, MDB_val *v, dwalk *d)
+{
+    store_tpack_iter it;
+    int rc = repack_end_term(r);
+    if (rc)
+        return rc;
+    if (store_tpack_open(&it, k->mv_data, k->mv_size, v->mv_data, v->mv_size))
+        return MDB_CORRUPTED;
+    do {
+        uint8_t pre[STORE_KEY_MAX];
+        size_t plen = store_tpack_key(pre, it.field, it.term, it.term_len);
+        if ((rc = repack_delta_before(r, d, pre, plen)) || (rc = repack_end_term(r)))
+            return rc;
+        if (!d->has || d->k.mv_size != plen + 4 || memcmp(d->k.mv_data, pre, plen)) {
+            if ((rc = repack_small_live(r, &it)))
+                return rc;
+            continue;
+        }
+        store_block b;
+        if (store_block_open_tpack(&b, &it))
+            return MDB_CORRUPTED;
+        memcpy(r->cur, pre, plen);
+        r->cur_len = plen;
+        r->pk.mv_size = store_post_key(r->pkbuf, it.field, it.term, it.term_len, it.first);
+        r->pk.mv_data = r->pkbuf;
+        store_bb_reset(&r->bb);
+        if ((rc = repack_docs(r, &b)))
+            return rc;
+        r->npend = 1;
+        while (d->has && d->k.mv_size == plen + 4 && !memcmp(d->k.mv_data, pre, plen))
+            if ((rc = repack_record(r, &d->k, &d->v)) || (rc = dwalk_get(d, MDB_NEXT)))
+                return rc;
+    } while ((rc = store_tpack_next(&it)) == FZ_OK);
+    return rc == FZ_ENOTFOUND ? 0 : MDB_CORRUPTED;
+}
+
+/* The archive's "post": the main tree's records and the delta tier's,
+ * merged in key order (a term's delta blocks after its main ones). */
+static int repack_all(repack *r, MDB_cursor *pcur, MDB_cursor *dcur)
+{
+    dwalk d = {dcur, {0, NULL}, {0, NULL}, 0};
+    MDB_val k, v;
+    int rc = dwalk_get(&d, MDB_FIRST);
+    for (int g = rc ? rc : mdb_cursor_get(pcur, &k, &v, MDB_FIRST); !rc; g = mdb_cursor_get(pcur, &k, &v, MDB_NEXT)) {
+        if (g) {
+            rc = g == MDB_NOTFOUND ? 0 : g;
+            break;
+        }
+        while (!rc && d.has && bytes_cmp(d.k.mv_data, d.k.mv_size, k.mv_data, k.mv_size) < 0)
+            if (!(rc = repack_record(r, &d.k, &d.v)))
+                rc = dwalk_get(&d, MDB_NEXT);
+        if (!rc)
+            rc = d.has && store_key_is_tpack(k.mv_data, k.mv_size) ? repack_pack_delta(r, &k, &v, &d)
+                                                                    : repack_record(r, &k, &v);
+    }
+    while (!rc && d.has)
+        if (!(rc = repack_record(r, &d.k, &d.v)))
+            rc = dwalk_get(&d, MDB_NEXT);
+    if (!rc && !(rc = repack_end_term(r)))
+        rc = repack_flush(r);
+    return rc;
 }
 
 static int pack_dense(store *s, const char *path)
@@ -1148,17 +1348,33 @@ static int pack_dense(store *s, const char *path)
         rc = MDB_CORRUPTED;
         goto out;
     }
+    if (store_dead_get(s, rt, &r.dead, &r.ndead)) {
+        rc = MDB_CORRUPTED;
+        goto out;
+    }
     uint64_t a0 = st.nentries ? st.sumlen / st.nentries : 1;
     r.a0 = a0 == 0 ? 1 : a0 > UINT32_MAX ? UINT32_MAX : (uint32_t)a0;
     for (int i = 0; i < STORE_DB_COUNT && !rc; i++) {
         MDB_val k, v;
-        if ((rc = mdb_dbi_open(o.wt, db_names[i], MDB_CREATE, &o.d)) || (rc = mdb_cursor_open(rt, s->dbi[i], &rcur)))
+        if ((rc = mdb_dbi_open(o.wt, db_names[i], MDB_CREATE, &o.d)))
             break;
-        for (rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT))
-            if ((rc = i == STORE_DB_POST ? repack_record(&r, &k, &v) : pack_put(&o, &k, &v)))
-                break;
-        if (rc == MDB_NOTFOUND && i == STORE_DB_POST && !(rc = repack_end_term(&r)))
-            rc = repack_flush(&r);
+        if (i == STORE_DB_DPOST || i == STORE_DB_DFIX)
+            continue; /* merged into "post", removed entries left out: an archive has no delta tier */
+        if ((rc = mdb_cursor_open(rt, s->dbi[i], &rcur)))
+            break;
+        if (i == STORE_DB_POST) {
+            MDB_cursor *dcur;
+            if (!(rc = mdb_cursor_open(rt, s->dbi[STORE_DB_DPOST], &dcur))) {
+                rc = repack_all(&r, rcur, dcur);
+                mdb_cursor_close(dcur);
+            }
+        } else {
+            for (rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT))
+                if (!(i == STORE_DB_META && ((k.mv_size == 5 && !memcmp(k.mv_data, "delta", 5)) ||
+                                             (k.mv_size == 4 && !memcmp(k.mv_data, "dead", 4)))) &&
+                    (rc = pack_put(&o, &k, &v)))
+                    break;
+        }
         if (rc == MDB_NOTFOUND)
             rc = 0;
         mdb_cursor_close(rcur);
@@ -1179,6 +1395,7 @@ out:
     store_tpack_free(&r.pb);
     store_bb_free(&r.bb);
     free(r.pos);
+    free(r.dead);
     fz_buf_free(&r.val);
     return rc;
 }
@@ -1270,15 +1487,21 @@ int store_pack_verify(const char *path, char *msg, size_t msglen)
 
 /* ---- stats ---- */
 
+/* The "meta" record key into *v: FZ_OK, FZ_ENOTFOUND, FZ_ELMDB. */
+static int meta_get(store *s, MDB_txn *txn, const char *key, MDB_val *v)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, v);
+    return rc == MDB_NOTFOUND ? FZ_ENOTFOUND : rc ? store_lmdb_err(rc, "reading the index's statistics", NULL, 0) : FZ_OK;
+}
+
 int store_stats_get(store *s, MDB_txn *txn, store_stats *st)
 {
     memset(st, 0, sizeof *st);
-    MDB_val k = {5, "stats"}, v;
-    int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return FZ_OK;
+    MDB_val v;
+    int rc = meta_get(s, txn, "stats", &v);
     if (rc)
-        return store_lmdb_err(rc, "reading statistics", NULL, 0);
+        return rc == FZ_ENOTFOUND ? FZ_OK : rc;
     const uint8_t *p = v.mv_data, *end = p + v.mv_size;
     uint64_t x[5];
     for (int i = 0; i < 5; i++)
@@ -1304,6 +1527,315 @@ int store_stats_put(store *s, MDB_txn *txn, const store_stats *st)
     MDB_val k = {5, "stats"}, v = {n, b};
     int rc = mdb_put(txn, s->dbi[STORE_DB_META], &k, &v, 0);
     return rc ? store_lmdb_err(rc, "writing statistics", NULL, 0) : FZ_OK;
+}
+
+/* ---- the delta tier (DELTA TIER above) ---- */
+
+int store_delta_base(store *s, MDB_txn *txn, uint32_t *base)
+{
+    *base = UINT32_MAX;
+    MDB_val v;
+    int rc = meta_get(s, txn, "delta", &v);
+    if (rc)
+        return rc;
+    uint64_t x;
+    const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &x);
+    if (!p || p != (const uint8_t *)v.mv_data + v.mv_size || x >= UINT32_MAX)
+        return FZ_ECORRUPT;
+    *base = (uint32_t)x;
+    return FZ_OK;
+}
+
+int store_delta_base_put(store *s, MDB_txn *txn, uint32_t base, char *msg, size_t msglen)
+{
+    uint8_t b[FZ_VARINT_MAX];
+    MDB_val k = {5, "delta"}, v = {fz_varint_put(b, base), b};
+    int rc = mdb_put(txn, s->dbi[STORE_DB_META], &k, &v, 0);
+    return rc ? store_lmdb_err(rc, "writing the delta tier's base", msg, msglen) : FZ_OK;
+}
+
+uint64_t store_delta_records(store *s, MDB_txn *txn)
+{
+    MDB_stat st;
+    return mdb_stat(txn, s->dbi[STORE_DB_DPOST], &st) ? 0 : st.ms_entries;
+}
+
+int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *post_pages)
+{
+    MDB_stat d, p;
+    int rc = mdb_stat(txn, s->dbi[STORE_DB_DPOST], &d);
+    if (!rc)
+        rc = mdb_stat(txn, s->dbi[STORE_DB_POST], &p);
+    if (rc)
+        return store_lmdb_err(rc, "reading the postings' size", NULL, 0);
+    *delta_pages = d.ms_branch_pages + d.ms_leaf_pages + d.ms_overflow_pages;
+    *post_pages = p.ms_branch_pages + p.ms_leaf_pages + p.ms_overflow_pages;
+    return FZ_OK;
+}
+
+/* Moves one term's delta blocks, the n records keys[i], vals[i] (read in
+ * "dpost", in id order), into "post" as an update would put them there
+ * (DELTA TIER above).  bb, pos and buf are the caller's scratch. */
+static int delta_move_term(store *s, MDB_txn *txn, MDB_cursor *pc, const MDB_val *keys, const MDB_val *vals,
+                           size_t n, store_block_builder *bb, uint32_t **pos, size_t *pcap, fz_buf *buf,
+                           char *msg, size_t msglen)
+{
+    const uint8_t *kp = keys[0].mv_data;
+    int field = kp[0];
+    const char *term = (const char *)kp + 1;
+    size_t len = keys[0].mv_size - 6;
+    MDB_val k, v;
+    store_tpack_iter it;
+    int rc = store_term_find(pc, field, term, len, &k, &v, &it);
+    if (rc == STORE_TERM_PACKED) {
+        /* taken out of its pack into a block of its own, as an update does */
+        uint32_t first = 0;
+        if ((rc = store_tpack_remove(s, txn, field, term, len, 0, 0, buf, &first, msg, msglen)))
+            return rc;
+        uint8_t key[STORE_KEY_MAX];
+        MDB_val bk = {store_post_key(key, field, term, len, first), key}, bv = {buf->len, buf->p};
+        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &bk, &bv, 0)))
+            return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
+    } else if (rc == FZ_ENOTFOUND) {
+        /* a term new to the main tree: a small one joins a pack */
+        uint32_t ndocs = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t nd;
+            if (!fz_varint_get(vals[i].mv_data, (const uint8_t *)vals[i].mv_data + vals[i].mv_size, &nd))
+                return FZ_ECORRUPT;
+            ndocs += nd > STORE_BLOCK_DOCS ? STORE_BLOCK_DOCS + 1 : (uint32_t)nd;
+        }
+        if (ndocs <= STORE_TPACK_DOCS) {
+            store_dlen_cache dc = {0};
+            store_bb_reset(bb);
+            for (size_t i = 0; i < n; i++) {
+                store_block b;
+                const uint8_t *ki = keys[i].mv_data;
+                if (store_block_open(&b, fz_be32_get(ki + keys[i].mv_size - 4), vals[i].mv_data, vals[i].mv_size))
+                    return FZ_ECORRUPT;
+                do {
+                    uint32_t np = b.tf_title + b.tf_body;
+                    if (np > *pcap) {
+                        uint32_t *p = realloc(*pos, (size_t)np * sizeof *p);
+                        if (!p)
+                            return FZ_ENOMEM;
+                        *pos = p;
+                        *pcap = np;
+                    }
+                    if (store_block_positions(&b, *pos, np) != (int)np)
+                        return FZ_ECORRUPT;
+                    if (store_bb_add(bb, b.doc, store_dlen_get(s, txn, &dc, b.doc), *pos, b.tf_title, b.tf_body))
+                        return FZ_ENOMEM;
+                } while ((rc = store_block_next(&b)) == FZ_OK);
+                if (rc != FZ_ENOTFOUND)
+                    return FZ_ECORRUPT;
+            }
+            if (store_tpack_fits(bb->ndocs, bb->docs.len)) {
+                rc = store_tpack_insert(s, txn, field, term, len, bb->ndocs, bb->first, (const uint8_t *)bb->docs.p,
+                                        bb->docs.len, msg, msglen);
+                if (rc != FZ_ENOTFOUND)
+                    return rc;
+            }
+        }
+        /* its blocks must not fall inside a pack */
+        if ((rc = store_tpack_split(s, txn, field, term, len, msg, msglen)))
+            return rc;
+    } else if (rc != STORE_TERM_BLOCKS) {
+        if (rc == FZ_ELMDB)
+            fz_msg(msg, msglen, "merging the delta tier: LMDB failed");
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        MDB_val kk = keys[i], vv = vals[i];
+        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &kk, &vv, 0)))
+            return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
+    }
+    return FZ_OK;
+}
+
+/* ---- dead entries (DEAD ENTRIES above) ---- */
+
+int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n)
+{
+    *r = NULL;
+    *n = 0;
+    MDB_val v;
+    int rc = meta_get(s, txn, "dead", &v);
+    if (rc)
+        return rc == FZ_ENOTFOUND ? FZ_OK : rc;
+    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    uint64_t cnt, prev = 0;
+    if (!(p = fz_varint_get(p, end, &cnt)) || cnt > v.mv_size)
+        return FZ_ECORRUPT;
+    store_range *a = malloc((cnt ? cnt : 1) * sizeof *a);
+    if (!a)
+        return FZ_ENOMEM;
+    for (uint64_t i = 0; i < cnt; i++) {
+        uint64_t gap, len;
+        if (!(p = fz_varint_get(p, end, &gap)) || !(p = fz_varint_get(p, end, &len)) || len == 0 ||
+            prev + gap + len > UINT32_MAX) {
+            free(a);
+            return FZ_ECORRUPT;
+        }
+        a[i].first = (uint32_t)(prev + gap);
+        a[i].n = (uint32_t)len;
+        prev = prev + gap + len;
+    }
+    if (p != end) {
+        free(a);
+        return FZ_ECORRUPT;
+    }
+    *r = a;
+    *n = (size_t)cnt;
+    return FZ_OK;
+}
+
+int store_dead_add(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg, size_t msglen)
+{
+    store_range *r;
+    size_t cnt;
+    int rc = store_dead_get(s, txn, &r, &cnt);
+    if (rc)
+        return rc;
+    fz_buf b = {0};
+    size_t at = 0;
+    while (at < cnt && r[at].first < first)
+        at++;
+    if (!n || (uint64_t)first + n > UINT32_MAX || (at && (uint64_t)r[at - 1].first + r[at - 1].n > first) ||
+        (at < cnt && (uint64_t)first + n > r[at].first)) {
+        free(r);
+        return FZ_EINVAL;
+    }
+    uint64_t prev = 0;
+    rc = fz_buf_varint(&b, cnt + 1);
+    for (size_t i = 0; i <= cnt && !rc; i++) {
+        store_range x = i < at ? r[i] : i == at ? (store_range){first, n} : r[i - 1];
+        rc = fz_buf_varint(&b, x.first - prev) || fz_buf_varint(&b, x.n);
+        prev = (uint64_t)x.first + x.n;
+    }
+    free(r);
+    if (rc) {
+        fz_buf_free(&b);
+        return FZ_ENOMEM;
+    }
+    MDB_val k = {4, "dead"}, v = {b.len, b.p};
+    int r2 = mdb_put(txn, s->dbi[STORE_DB_META], &k, &v, 0);
+    fz_buf_free(&b);
+    return r2 ? store_lmdb_err(r2, "writing the removed entries", msg, msglen) : FZ_OK;
+}
+
+uint32_t store_dead_end(const store_range *r, size_t n, uint32_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first range starting after id */
+        size_t m = lo + (hi - lo) / 2;
+        if (r[m].first <= id)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo && id - r[lo - 1].first < r[lo - 1].n ? r[lo - 1].first + r[lo - 1].n : 0;
+}
+
+int store_dfix_get(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t *n)
+{
+    uint8_t key[STORE_KEY_MAX];
+    *n = 0;
+    if (len > STORE_KEY_MAX - 6)
+        return FZ_OK;
+    MDB_val k = {store_tpack_key(key, field, term, len), key}, v;
+    int rc = mdb_get(txn, s->dbi[STORE_DB_DFIX], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return FZ_OK;
+    if (rc)
+        return store_lmdb_err(rc, "reading the removed entries' counts", NULL, 0);
+    const uint8_t *p = fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, n);
+    return p && p == (const uint8_t *)v.mv_data + v.mv_size ? FZ_OK : FZ_ECORRUPT;
+}
+
+int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t n, char *msg,
+                   size_t msglen)
+{
+    uint64_t old;
+    int rc = store_dfix_get(s, txn, field, term, len, &old);
+    if (rc)
+        return rc;
+    uint8_t key[STORE_KEY_MAX], b[FZ_VARINT_MAX];
+    MDB_val k = {store_tpack_key(key, field, term, len), key}, v = {fz_varint_put(b, old + n), b};
+    rc = mdb_put(txn, s->dbi[STORE_DB_DFIX], &k, &v, 0);
+    return rc ? store_lmdb_err(rc, "writing the removed entries' counts", msg, msglen) : FZ_OK;
+}
+
+int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen)
+{
+    MDB_cursor *dc = NULL, *pc = NULL;
+    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_DPOST], &dc);
+    if (!rc)
+        rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &pc);
+    if (rc) {
+        if (dc)
+            mdb_cursor_close(dc);
+        return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
+    }
+    MDB_val *keys = NULL, *vals = NULL;
+    size_t n = 0, cap = 0, pcap = 0;
+    uint32_t *pos = NULL;
+    store_block_builder bb = {0};
+    fz_buf buf = {0};
+    store_bb_reset(&bb);
+    MDB_val k, v;
+    int r = mdb_cursor_get(dc, &k, &v, MDB_FIRST);
+    rc = FZ_OK;
+    /* the values stay where they are while only "post" changes */
+    while (!rc) {
+        int same = !r && n && k.mv_size == keys[0].mv_size && memcmp(k.mv_data, keys[0].mv_data, k.mv_size - 4) == 0;
+        if (n && !same) {
+            rc = delta_move_term(s, txn, pc, keys, vals, n, &bb, &pos, &pcap, &buf, msg, msglen);
+            n = 0;
+            if (rc)
+                break;
+        }
+        if (r)
+            break;
+        if (k.mv_size < 7 || ((const uint8_t *)k.mv_data)[k.mv_size - 5] != 0 || k.mv_size - 6 > STORE_KEY_MAX - 6) {
+            rc = FZ_ECORRUPT;
+            break;
+        }
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            MDB_val *nk = realloc(keys, nc * sizeof *nk), *nv = nk ? realloc(vals, nc * sizeof *nv) : NULL;
+            if (nk)
+                keys = nk;
+            if (nv)
+                vals = nv;
+            if (!nk || !nv) {
+                rc = FZ_ENOMEM;
+                break;
+            }
+            cap = nc;
+        }
+        keys[n] = k;
+        vals[n++] = v;
+        r = mdb_cursor_get(dc, &k, &v, MDB_NEXT);
+    }
+    if (!rc && r != MDB_NOTFOUND)
+        rc = store_lmdb_err(r, "reading the delta tier", msg, msglen);
+    mdb_cursor_close(dc);
+    mdb_cursor_close(pc);
+    free(keys);
+    free(vals);
+    free(pos);
+    store_bb_free(&bb);
+    fz_buf_free(&buf);
+    if (!rc && (r = mdb_drop(txn, s->dbi[STORE_DB_DPOST], 0)))
+        rc = store_lmdb_err(r, "emptying the delta tier", msg, msglen);
+    if (!rc) {
+        MDB_val mk = {5, "delta"};
+        r = mdb_del(txn, s->dbi[STORE_DB_META], &mk, NULL);
+        if (r && r != MDB_NOTFOUND)
+            rc = store_lmdb_err(r, "emptying the delta tier", msg, msglen);
+    }
+    return rc;
 }
 
 /* ---- entries ---- */

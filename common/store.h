@@ -27,7 +27,9 @@
                                    the catalog, entries in zstd blocks; 6: term packs,
                                    bit-packed streams in posting blocks, no skip tables,
                                    entry blocks in two parts, metadata and text;
-                                   7: the ranked text code, join maps in entry blocks) */
+                                   7: the ranked text code, join maps in entry blocks;
+                                   the delta tier, an update's postings apart in "dpost",
+                                   and removed entries left in "post", dead, "dfix") */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -40,7 +42,7 @@ enum {
 };
 
 enum store_db { STORE_DB_META, STORE_DB_ENTRY, STORE_DB_FILE, STORE_DB_FILEID, STORE_DB_POST,
-                STORE_DB_DLEN, STORE_DB_CATALOG, STORE_DB_COUNT };
+                STORE_DB_DLEN, STORE_DB_CATALOG, STORE_DB_DPOST, STORE_DB_DFIX, STORE_DB_COUNT };
 
 enum {
     STORE_READ = 0,     /* open an existing index read-only */
@@ -128,6 +130,63 @@ typedef struct {
 
 int store_stats_get(store *s, MDB_txn *txn, store_stats *st);
 int store_stats_put(store *s, MDB_txn *txn, const store_stats *st);
+
+/* ---- the delta tier (DELTA TIER in store.c) ----
+ * An update (fzindex on an index that is not empty) writes its postings
+ * into "dpost", in blocks laid out as "post"'s, not into the main tree:
+ * the entries from the delta's base id on have their postings there, the
+ * ones below it in "post".  A term's postings are its "post" blocks (or
+ * its pack), then its "dpost" blocks: readers open a cursor on each and
+ * read them one after the other (ids ascend across the two).  Callers:
+ * indexer/build.c (writes, removes, merges), searcher/search.c (reads),
+ * fzindex --check, store_pack (merges into the archive's "post"). */
+/* The delta's base id into *base: FZ_OK; FZ_ENOTFOUND when the index has
+ * no delta tier (*base is UINT32_MAX then: every posting is in "post");
+ * FZ_ECORRUPT (a malformed record), FZ_ELMDB. */
+int store_delta_base(store *s, MDB_txn *txn, uint32_t *base);
+/* Records base as the delta's base id (an update's writer, before its
+ * first posting into "dpost", when the index has none).  FZ_OK or an
+ * LMDB error with msg. */
+int store_delta_base_put(store *s, MDB_txn *txn, uint32_t base, char *msg, size_t msglen);
+/* The records in "dpost" (0 when it is empty or cannot be read): readers
+ * open no delta cursors when it is 0, so an index without a delta tier
+ * costs them nothing. */
+uint64_t store_delta_records(store *s, MDB_txn *txn);
+/* The pages of "dpost" and of "post" (branch, leaf and overflow), for a
+ * writer deciding to merge.  FZ_OK or FZ_ELMDB. */
+int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *post_pages);
+/* Moves every "dpost" block into "post" as an update of the main tree
+ * would put it (a term in a pack taken out into a block, a small new term
+ * into a pack, a new term's blocks after splitting the pack around it),
+ * empties "dpost" and drops the base: the index has no delta tier after.
+ * Touches a page of "post" per term of the delta.  FZ_OK, FZ_ECORRUPT,
+ * FZ_ENOMEM, LMDB errors with msg. */
+int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen);
+
+/* ---- removed entries of the main tree (DEAD ENTRIES in store.c) ----
+ * An update that removes a file whose postings are in "post" leaves them
+ * there: it records the file's id range as dead and, per term, how many
+ * of its documents are dead ("dfix"), so that readers skip those
+ * documents and count a term's documents as a fresh build would. */
+typedef struct {
+    uint32_t first, n;        /* ids first .. first+n-1 */
+} store_range;
+/* The dead ranges, ascending and disjoint, into *r (malloc'd: the caller
+ * frees it; NULL when there are none) and *n.  FZ_OK, FZ_ECORRUPT (a
+ * malformed record), FZ_ENOMEM, FZ_ELMDB. */
+int store_dead_get(store *s, MDB_txn *txn, store_range **r, size_t *n);
+/* Adds the range first .. first+n-1 (n >= 1, below every dead range's
+ * or above it, disjoint from them).  FZ_OK, FZ_EINVAL, FZ_ENOMEM, LMDB
+ * errors with msg. */
+int store_dead_add(store *s, MDB_txn *txn, uint32_t first, uint32_t n, char *msg, size_t msglen);
+/* The end (last id + 1) of the dead range holding id, 0 when none does. */
+uint32_t store_dead_end(const store_range *r, size_t n, uint32_t id);
+/* The dead documents of term in "post" into *n (0 when it has none).
+ * FZ_OK, FZ_ECORRUPT, FZ_ELMDB. */
+int store_dfix_get(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t *n);
+/* Adds n to them.  FZ_OK, LMDB errors with msg. */
+int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t len, uint64_t n, char *msg,
+                   size_t msglen);
 
 /* ---- entries ---- */
 typedef struct {

@@ -63,6 +63,11 @@ static size_t default_mem(void)
     return m;
 }
 #define BUILD_MAX_WORKERS 4
+/* An update merges the delta tier into the main tree when it reaches
+ * this share (percent) of the main tree's pages; FZINDEX_DELTA_SHARE
+ * overrides it (the tests: 0 merges at every update, a large value
+ * never). */
+#define BUILD_DELTA_SHARE 25
 #define TERM_INLINE 16
 
 /* Postings gather in chunks carved from large slabs; a document record
@@ -336,6 +341,8 @@ struct build {
     void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
     void *on_file_ctx;
     int bulk;                /* index was empty and nothing written yet: MDB_APPEND */
+    int delta;               /* an update: postings go to the delta tier ("dpost", DELTA TIER in store.c) */
+    uint32_t dbase;          /* the delta's base id (an update's) */
     size_t since_release;    /* bytes written since the last store_release_map */
     uint64_t added;          /* entries written by this build */
 
@@ -1585,6 +1592,12 @@ static int term_begin(build *b, MDB_cursor *cur, int field, const char *term, si
     b->term_known = 0;
     if (b->bulk)
         return FZ_OK;
+    if (b->delta) {
+        /* the delta tier holds blocks only: a term's new ones go after
+         * its earlier ones */
+        b->term_known = 1;
+        return FZ_OK;
+    }
     MDB_val k, v;
     store_tpack_iter it;
     int rc = store_term_find(cur, field, term, len, &k, &v, &it);
@@ -2148,7 +2161,7 @@ static int run_blocks(build *b, MDB_cursor *cur, runrd *r)
 static int flush_postings(build *b)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
+    int rc = mdb_cursor_open(b->txn, store_dbi(b->s, b->delta ? STORE_DB_DPOST : STORE_DB_POST), &cur);
     if (rc)
         return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
     for (int i = 0; i < b->nruns && !rc; i++) {
@@ -2211,7 +2224,7 @@ static int flush_postings(build *b)
 static int flush_prepared(build *b)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur);
+    int rc = mdb_cursor_open(b->txn, store_dbi(b->s, b->delta ? STORE_DB_DPOST : STORE_DB_POST), &cur);
     if (rc)
         return store_lmdb_err(rc, "writing postings", b->emsg, b->emsglen);
     const uint8_t *head[BUILD_MAX_WORKERS];
@@ -2640,6 +2653,19 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     if ((rc = store_stats_get(s, b->txn, &b->st)))
         goto fail;
     b->bulk = b->st.next_id == 0;
+    /* an update writes its postings apart, above the delta's base */
+    b->delta = !b->bulk;
+    if (b->delta) {
+        rc = store_delta_base(s, b->txn, &b->dbase);
+        if (rc == FZ_ENOTFOUND) {
+            b->dbase = b->st.next_id;
+            rc = store_delta_base_put(s, b->txn, b->dbase, msg, msglen);
+        } else if (rc) {
+            fz_msg(msg, msglen, "reading the delta tier: %s", fz_strerror(rc));
+        }
+        if (rc)
+            goto fail;
+    }
     /* run files go beside the index; ones a killed run left are dropped
      * (this run holds the writer's lock, so no other run owns them) */
     store_dir(s, b->rundir, sizeof b->rundir);
@@ -2828,11 +2854,13 @@ int build_merge(build *b, store *other, uint32_t *nfiles, uint64_t *nentries, ch
 /* Removes docs [lo, hi] from every block of one term.  Blocks never
  * overlap, so after rewriting a block the walk goes on from the first
  * block starting after it. */
-static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *term, size_t len, uint32_t lo,
-                            uint32_t hi, store_dlen_cache *dc)
+static int remove_from_term(build *b, MDB_cursor *cur, int delta, int field, const char *term, size_t len,
+                            uint32_t lo, uint32_t hi, store_dlen_cache *dc)
 {
-    /* a packed term: its pack is written again without the documents */
-    int rc = store_tpack_remove(b->s, b->txn, field, term, len, lo, hi, NULL, NULL, b->emsg, b->emsglen);
+    /* a packed term: its pack is written again without the documents (the
+     * delta tier has no packs) */
+    int rc = delta ? FZ_ENOTFOUND
+                   : store_tpack_remove(b->s, b->txn, field, term, len, lo, hi, NULL, NULL, b->emsg, b->emsglen);
     if (rc != FZ_ENOTFOUND)
         return rc;
     uint8_t key[STORE_KEY_MAX];
@@ -2885,7 +2913,7 @@ static int remove_from_term(build *b, MDB_cursor *cur, int field, const char *te
             uint8_t nk[STORE_KEY_MAX];
             MDB_val kk = {store_post_key(nk, field, term, len, b->bb.first), nk};
             MDB_val vv = {b->val.len, b->val.p};
-            if ((rc = mdb_put(b->txn, store_dbi(b->s, STORE_DB_POST), &kk, &vv, 0)))
+            if ((rc = mdb_put(b->txn, store_dbi(b->s, delta ? STORE_DB_DPOST : STORE_DB_POST), &kk, &vv, 0)))
                 return store_lmdb_err(rc, "rewriting postings", b->emsg, b->emsglen);
             store_bb_reset(&b->bb);
         }
@@ -2933,6 +2961,12 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
     clear_terms(w);
     w->path = path;
     uint64_t sumlen = 0, live = 0;
+    /* an update removing a file of the main tree leaves its postings
+     * there, dead (DEAD ENTRIES in store.c): per term, the entries that
+     * have it (tcnt) */
+    int dead = b->delta && f.first_id < b->dbase;
+    uint32_t *tcnt = NULL;
+    size_t tcap = 0;
     for (uint32_t i = 0; i < f.nentries && !rc; i++) {
         store_entry e;
         int r = store_entry_get(b->s, b->txn, f.first_id + i, arena, &e);
@@ -2947,19 +2981,45 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
         uint32_t te, np;
         rc = analyze_record(w, e.title, e.title_len, e.body, e.body_len, e.authors, e.author_len, e.nauthors,
                             e.section, e.section_len, e.nsection, e.kind, &te, &np);
+        if (!rc && dead && w->nterms > tcap) {
+            size_t cap = (size_t)w->nterms * 2;
+            uint32_t *c = realloc(tcnt, cap * sizeof *c);
+            if (!c)
+                rc = FZ_ENOMEM;
+            else {
+                tcnt = c;
+                memset(tcnt + tcap, 0, (cap - tcap) * sizeof *tcnt);
+                tcap = cap;
+            }
+        }
+        /* the entry's distinct terms: its slots */
+        for (uint32_t j = 0; !rc && dead && j < w->nslot; j++)
+            tcnt[w->es[j].tid]++;
         w->net = 0;
     }
     fz_arena_destroy(arena);
-    /* drop the documents from those terms' blocks */
-    if (!rc && f.nentries) {
+    if (!rc && dead && f.nentries) {
+        for (uint32_t t = 0; t < w->nterms && !rc; t++) {
+            const term_acc *ta = &w->terms[t];
+            if (tcnt[t])
+                rc = store_dfix_add(b->s, b->txn, ta->field, term_bytes(w, ta), ta->len, tcnt[t], msg, msglen);
+        }
+        if (!rc)
+            rc = store_dead_add(b->s, b->txn, f.first_id, f.nentries, msg, msglen);
+    }
+    free(tcnt);
+    /* drop the documents from those terms' blocks, in the tree their ids
+     * are in (a file's are all below the delta's base or all from it) */
+    if (!rc && f.nentries && !dead) {
+        int delta = b->delta && f.first_id >= b->dbase;
         MDB_cursor *cur;
-        if ((rc = mdb_cursor_open(b->txn, store_dbi(b->s, STORE_DB_POST), &cur)))
+        if ((rc = mdb_cursor_open(b->txn, store_dbi(b->s, delta ? STORE_DB_DPOST : STORE_DB_POST), &cur)))
             rc = store_lmdb_err(rc, "removing postings", msg, msglen);
         else {
             store_dlen_cache dc = {0};
             for (uint32_t t = 0; t < w->nterms && !rc; t++) {
                 const term_acc *ta = &w->terms[t];
-                rc = remove_from_term(b, cur, ta->field, term_bytes(w, ta), ta->len, f.first_id,
+                rc = remove_from_term(b, cur, delta, ta->field, term_bytes(w, ta), ta->len, f.first_id,
                                       f.first_id + f.nentries - 1, &dc);
             }
             mdb_cursor_close(cur);
@@ -3071,6 +3131,25 @@ static int apply_catalog(build *b)
     return rc;
 }
 
+/* An update's end: the delta tier is merged into the main tree once it
+ * reaches BUILD_DELTA_SHARE of its pages (DELTA TIER in store.c). */
+static int delta_maybe_merge(build *b)
+{
+    uint64_t dp, pp;
+    int rc = store_delta_share(b->s, b->txn, &dp, &pp);
+    if (rc) {
+        fz_msg(b->emsg, b->emsglen, "reading the postings' size: LMDB failed");
+        return rc;
+    }
+    uint64_t share = BUILD_DELTA_SHARE;
+    const char *e = getenv("FZINDEX_DELTA_SHARE");
+    if (e && *e >= '0' && *e <= '9')
+        share = strtoull(e, NULL, 10);
+    if (dp * 100 < pp * share)
+        return FZ_OK;
+    return store_delta_merge(b->s, b->txn, b->emsg, b->emsglen);
+}
+
 int build_commit(build *b, char *msg, size_t msglen)
 {
     if (b->err)
@@ -3080,6 +3159,8 @@ int build_commit(build *b, char *msg, size_t msglen)
     int rc = flush_epoch(b, 1);
     if (!rc && b->cat)
         rc = apply_catalog(b);
+    if (!rc && b->delta)
+        rc = delta_maybe_merge(b);
     if (!rc)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)

@@ -14,7 +14,13 @@
  * worker threads join and seal the blocks while the calling thread writes
  * the entries (up to a quarter of the budget in flight); the index written
  * is the same.  A term's new
- * documents go into new blocks (joined with each other where short).
+ * documents go into new blocks (joined with each other where short): a
+ * fresh build's into "post", an update's into the delta tier ("dpost",
+ * DELTA TIER in store.c), which build_commit merges into "post" when it
+ * has reached a quarter of its pages (FZINDEX_DELTA_SHARE, in percent,
+ * overrides that share; 0 merges at every update).  Removing a file of
+ * the delta takes its documents out of it; removing one of the main tree
+ * (an update's) leaves them there, dead (DEAD ENTRIES in store.c).
  * Entry ids are never reused.  The budget counts fangzhi's own memory;
  * LMDB's write transaction keeps up to 512 MB of its own page buffers.
  */

@@ -14,11 +14,16 @@
  *      kept in an array sorted by id (a few numbers each), which the later
  *      steps look ids up in;
  *   4. dlen: every chunk holds the entries' lengths, 0 elsewhere;
- *   5. post: every block decodes completely, blocks of a term are disjoint
- *      and ascending, documents ascend within [first, last] and exist,
- *      positions ascend within the entry's length (title ones below
- *      title_npos, body ones from there), the block maxima and min_dl
- *      bound every document's; every entry is in exactly one kind list;
+ *   5. post, then dpost (the delta tier): every block decodes completely,
+ *      blocks of a term are disjoint and ascending, documents ascend
+ *      within [first, last] and exist, positions ascend within the entry's
+ *      length (title ones below title_npos, body ones from there), the
+ *      block maxima and min_dl bound every document's; the ids of "post"
+ *      are below the delta's base, those of "dpost" from it on, and
+ *      "dpost" holds blocks only; the documents of removed entries left in
+ *      "post" (DEAD ENTRIES in store.c) are counted per term as "dfix"
+ *      says, and no entry lies in their ranges; every other entry is in
+ *      exactly one kind list (of either);
  *   6. the statistics equal what the records add up to.
  * The entry of each posting is found through a map from ids when the ids
  * are dense, else (since the documents of one term ascend) by galloping
@@ -78,6 +83,11 @@ typedef struct {
 
     int have_stats;
     store_stats st;
+    uint32_t dbase;       /* the delta's base id (UINT32_MAX: no delta tier) */
+    store_range *dead;    /* removed entries whose postings "post" holds */
+    size_t ndead;
+    uint64_t tdead;       /* the current term's documents in them */
+    uint64_t dfix_seen;   /* "dfix" records that matched a term's */
     uint64_t nfile_records;
     uint64_t sumlen;
     uint32_t max_file_id;
@@ -626,6 +636,8 @@ static int check_dlen(ck *c)
 /* ---- 5. postings ---- */
 
 typedef struct {
+    const char *table;    /* "post" or "dpost" */
+    int delta;            /* a key of "dpost" */
     int field;
     const uint8_t *term;
     size_t term_len;
@@ -639,7 +651,7 @@ static const char *where(ck_key *key)
 {
     if (!key->where_made) {
         char b1[400];
-        snprintf(key->where, sizeof key->where, "post %c:\"%s\" @%u",
+        snprintf(key->where, sizeof key->where, "%s %c:\"%s\" @%u", key->table,
                  key->field >= 0x20 && key->field < 0x7f ? key->field : '?',
                  show(b1, sizeof b1, key->term, key->term_len), key->first);
         key->where_made = 1;
@@ -741,11 +753,24 @@ static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
         problem(c, "%s: %u documents in a block (at most %d)", where(key), b.ndocs, STORE_BLOCK_DOCS);
         return;
     }
+    if (key->delta ? b.first < c->dbase : b.last >= c->dbase) {
+        problem(c, "%s: ids %u..%u, but the delta's base is %u (ids below it are in \"post\", the others in \"dpost\")",
+                where(key), b.first, b.last, c->dbase);
+        return;
+    }
     uint32_t prev = 0;
     int r = FZ_OK;
     for (; r == FZ_OK; r = store_block_next(&b)) {
         c->rep->postings++;
         prev = b.doc; /* ascending within [first, last]: store_block_next checks */
+        if (c->ndead && store_dead_end(c->dead, c->ndead, b.doc)) {
+            if (key->delta) {
+                problem(c, "%s: doc %u is a removed entry's (the delta holds none)", where(key), b.doc);
+                return;
+            }
+            c->tdead++; /* a removed entry's, left in "post": counted in "dfix" */
+            continue;
+        }
         if (b.tf_title > b.max_tf_title || b.tf_body > b.max_tf_body) {
             problem(c, "%s: doc %u: frequencies %u/%u above the block's maxima %u/%u", where(key), b.doc,
                     b.tf_title, b.tf_body, b.max_tf_title, b.max_tf_body);
@@ -810,7 +835,7 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
         return check_term(c, key);
     }
     if (k->mv_size < 7 || p[k->mv_size - 5] != 0) {
-        problem(c, "post: malformed key \"%s\"", show(b1, sizeof b1, p, k->mv_size));
+        problem(c, "%s: malformed key \"%s\"", key->table, show(b1, sizeof b1, p, k->mv_size));
         return -1;
     }
     key->field = p[0];
@@ -857,6 +882,24 @@ static int term_after(const uint8_t *a, size_t la, const void *b, size_t lb)
     return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+/* The term of key is done: its documents of removed entries (c->tdead)
+ * must be what "dfix" says. */
+static void dead_term_end(ck *c, ck_key *key)
+{
+    uint64_t want = 0;
+    if (key->delta)
+        return;
+    int rc = store_dfix_get(c->s, c->txn, key->field, (const char *)key->term, key->term_len, &want);
+    if (rc)
+        problem(c, "%s: its count of removed entries' documents does not decode", where(key));
+    else if (want != c->tdead)
+        problem(c, "%s: %llu documents of removed entries, \"dfix\" says %llu", where(key),
+                (unsigned long long)c->tdead, (unsigned long long)want);
+    if (want)
+        c->dfix_seen++;
+    c->tdead = 0;
+}
+
 /* Checks a term pack: every term as check_term does, in ascending order
  * after the term before the pack, each term's documents as a block's;
  * leaves its last term in prev_key. */
@@ -866,6 +909,7 @@ static void check_pack(ck *c, const MDB_val *k, const MDB_val *v, uint8_t *prev_
     store_tpack_iter it;
     ck_key key;
     memset(&key, 0, sizeof key);
+    key.table = "post";
     key.field = ((const uint8_t *)k->mv_data)[0];
     key.term = (const uint8_t *)k->mv_data + 1;
     key.term_len = k->mv_size - 2;
@@ -893,7 +937,9 @@ static void check_pack(ck *c, const MDB_val *k, const MDB_val *v, uint8_t *prev_
             return;
         }
         size_t finger = 0;
+        c->tdead = 0;
         check_docs(c, &key, &b, &finger);
+        dead_term_end(c, &key);
         prev_key[0] = (uint8_t)it.field;
         memcpy(prev_key + 1, it.term, it.term_len);
         prev_key[1 + it.term_len] = 0;
@@ -905,26 +951,38 @@ static void check_pack(ck *c, const MDB_val *k, const MDB_val *v, uint8_t *prev_
     }
 }
 
-static int check_postings(ck *c)
+/* Walks one tree of postings: "post", or the delta tier's "dpost". */
+static int check_tree(ck *c, int delta)
 {
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, STORE_DB_POST), &cur);
+    const char *table = delta ? "dpost" : "post";
+    int rc = mdb_cursor_open(c->txn, store_dbi(c->s, delta ? STORE_DB_DPOST : STORE_DB_POST), &cur);
     if (rc)
-        return store_lmdb_err(rc, "post", c->msg, c->msglen);
+        return store_lmdb_err(rc, table, c->msg, c->msglen);
     uint8_t prev_key[STORE_KEY_MAX + 8];
     size_t prev_len = 0; /* key bytes before the doc id; 0: no previous term */
     int prev_packed = 0; /* the previous term was the last of a pack */
     uint32_t prev_last = 0;
     size_t finger = 0;
-    ck_key key;
+    ck_key key, tkey;
+    int have_term = 0; /* tkey: the term of the blocks walked last */
+    key.table = table;
+    key.delta = delta;
+    c->tdead = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (parse_key(c, &k, &key)) {
             prev_len = 0;
             continue;
         }
         if (store_key_is_tpack(k.mv_data, k.mv_size)) {
-            check_pack(c, &k, &v, prev_key, &prev_len, &prev_packed);
+            if (have_term) /* the blocks' term before the pack is done */
+                dead_term_end(c, &tkey);
+            have_term = 0;
+            if (delta)
+                problem(c, "%s: a term pack in the delta tier (it holds blocks only)", where(&key));
+            else
+                check_pack(c, &k, &v, prev_key, &prev_len, &prev_packed);
             continue;
         }
         size_t plen = k.mv_size - 4;
@@ -933,20 +991,62 @@ static int check_postings(ck *c)
             prev_len = 0;
             continue;
         }
-        prev_packed = 0;
         if (prev_len == plen && memcmp(prev_key, k.mv_data, plen) == 0) {
             if (key.first <= prev_last)
                 problem(c, "%s: overlaps the term's previous block (which ends at %u)", where(&key), prev_last);
         } else {
+            if (have_term)
+                dead_term_end(c, &tkey);
             finger = 0;
             memcpy(prev_key, k.mv_data, plen);
             prev_len = plen;
         }
+        prev_packed = 0;
+        have_term = 1;
+        tkey = key;
+        tkey.term = prev_key + 1;
         check_block(c, &key, &v, &finger, &prev_last);
+        if (delta)
+            c->rep->delta_blocks++;
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, "post")))
+    if (have_term)
+        dead_term_end(c, &tkey);
+    if (rc != MDB_NOTFOUND && (rc = walk_error(c, rc, table)))
         return rc;
+    return FZ_OK;
+}
+
+static int check_postings(ck *c)
+{
+    int rc = store_delta_base(c->s, c->txn, &c->dbase);
+    if (rc == FZ_ECORRUPT) {
+        problem(c, "meta: the delta's base record does not decode");
+        c->dbase = 0; /* every block of "post" is then reported */
+    } else if (rc == FZ_ENOTFOUND) {
+        if (store_delta_records(c->s, c->txn))
+            problem(c, "dpost: the delta tier has postings, but \"meta\" has no base for it");
+    } else if (rc) {
+        return rc;
+    } else if (c->have_stats && c->dbase > c->st.next_id) {
+        problem(c, "meta: the delta's base %u is above next_id %u", c->dbase, c->st.next_id);
+    }
+    rc = store_dead_get(c->s, c->txn, &c->dead, &c->ndead);
+    if (rc == FZ_ECORRUPT)
+        problem(c, "meta: the removed entries' record does not decode");
+    else if (rc)
+        return rc;
+    for (size_t i = 0; i < c->ne; i++)
+        if (c->ndead && store_dead_end(c->dead, c->ndead, c->e[i].id)) {
+            problem(c, "entry %u: among the removed entries", c->e[i].id);
+            break;
+        }
+    if ((rc = check_tree(c, 0)) || (rc = check_tree(c, 1)))
+        return rc;
+    MDB_stat ds;
+    if (!mdb_stat(c->txn, store_dbi(c->s, STORE_DB_DFIX), &ds) && ds.ms_entries != c->dfix_seen)
+        problem(c, "dfix: %llu counts of removed entries' documents, %llu of them for terms that have such documents",
+                (unsigned long long)ds.ms_entries, (unsigned long long)c->dfix_seen);
     unsigned long long nokind = 0;
     for (size_t i = 0; i < c->ne; i++)
         if (!(c->e[i].flags & E_KIND_SEEN) && nokind++ < 3)
@@ -1010,6 +1110,7 @@ int check_index(store *s, FILE *problems, unsigned max_lines, check_report *repo
     free(c.byid);
     free(c.f);
     free(c.pos);
+    free(c.dead);
     if (rc) {
         if (msg && !msg[0])
             fz_msg(msg, msglen, "%s", fz_strerror(rc));

@@ -24,6 +24,7 @@
 typedef struct {
     unsigned long long entries, files, blocks, postings, problems;
     unsigned long long packs, packed;   /* term packs, and the terms in them */
+    unsigned long long delta_blocks;    /* of blocks, those in the delta tier ("dpost") */
 } check_report;
 
 /* Checks the index.  Each problem found is described in one line on

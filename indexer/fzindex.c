@@ -713,9 +713,9 @@ static int do_check(const char *db, int quiet)
     }
     if (!quiet)
         fprintf(stderr,
-                PROG ": %s is sound: %llu files, %llu entries, %llu posting blocks, %llu terms in %llu term packs, "
-                     "%llu postings\n",
-                db, r.files, r.entries, r.blocks, r.packed, r.packs, r.postings);
+                PROG ": %s is sound: %llu files, %llu entries, %llu posting blocks (%llu of them in the delta tier), "
+                     "%llu terms in %llu term packs, %llu postings\n",
+                db, r.files, r.entries, r.blocks, r.delta_blocks, r.packed, r.packs, r.postings);
     return 0;
 }
 

@@ -70,6 +70,7 @@ typedef struct {
 typedef struct {
     keycur *k;
     size_t nk;
+    size_t nforms;           /* forms of the term (each a cursor, then one on the delta when it has the form) */
     uint32_t doc;
     uint64_t df;
     double idf;
@@ -145,6 +146,9 @@ typedef struct {
     size_t nscoring;
     store_dlen_cache dc;
     doctoks dt;
+    int delta;                /* the index has delta postings ("dpost"): leaves chain them */
+    store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
+    size_t ndead;
     int need_verify;
     /* block-max top-k: while prune_on, phrase_next on prune_node skips the
      * documents whose score bound is at most prune_thr */
@@ -305,12 +309,25 @@ static void kc_seek(ctx *x, keycur *c, uint32_t target)
     }
 }
 
-static void leaf_update(leaf *l)
+/* The leaf's document: the least of its cursors', past the removed
+ * entries whose postings "post" still holds. */
+static void leaf_update(ctx *x, leaf *l)
 {
-    uint32_t d = DOC_END;
-    for (size_t i = 0; i < l->nk; i++)
-        if (l->k[i].valid && l->k[i].blk.doc < d)
-            d = l->k[i].blk.doc;
+    uint32_t d, end;
+    for (;;) {
+        d = DOC_END;
+        for (size_t i = 0; i < l->nk; i++)
+            if (l->k[i].valid && l->k[i].blk.doc < d)
+                d = l->k[i].blk.doc;
+        if (!x->ndead || d == DOC_END || !(end = store_dead_end(x->dead, x->ndead, d)))
+            break;
+        for (size_t i = 0; i < l->nk; i++)
+            kc_seek(x, &l->k[i], end);
+        if (x->err) {
+            d = DOC_END;
+            break;
+        }
+    }
     l->doc = d;
 }
 
@@ -320,7 +337,7 @@ static uint32_t leaf_seek(ctx *x, leaf *l, uint32_t target)
         return l->doc;
     for (size_t i = 0; i < l->nk; i++)
         kc_seek(x, &l->k[i], target);
-    leaf_update(l);
+    leaf_update(x, l);
     return l->doc;
 }
 
@@ -331,7 +348,7 @@ static int leaf_reset(ctx *x, leaf *l)
         if (kc_jump(x, c, 0))
             return x->err ? x->err : FZ_ELMDB;
     }
-    leaf_update(l);
+    leaf_update(x, l);
     l->pos_doc = DOC_END;
     return 0;
 }
@@ -366,7 +383,7 @@ static int leaf_positions(ctx *x, leaf *l)
         l->npos += n;
         l->ntitle += c->blk.tf_title;
     }
-    if (l->nk > 1)
+    if (l->nforms > 1) /* a form's main and delta cursors never hold the same document */
         qsort(l->pos, l->npos, sizeof *l->pos, cmp_u32);
     l->pos_doc = l->doc;
     return 0;
@@ -621,7 +638,7 @@ static double phrase_block_bound(ctx *x, node *n, uint32_t target, uint32_t *las
             if (c->blk.last < last)
                 last = c->blk.last;
         }
-        leaf_update(l);
+        leaf_update(x, l);
         if (!any)
             return -1; /* a part has no documents left */
         if (tfi < tf)
@@ -1128,6 +1145,73 @@ static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_
     return n;
 }
 
+/* Opens the next cursor of leaf l on the postings of one form of its term
+ * in db ("post", or the delta's "dpost") and adds the form's document
+ * frequency there to l->df: the packed term's, or the sum over its block
+ * headers.  A form the delta does not have gets no cursor there.  Returns
+ * 1 (a cursor added), 0 (none), -1 with x->err set. */
+static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *term, size_t len)
+{
+    keycur *c = &l->k[l->nk];
+    int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, db), &c->cur);
+    if (rc) {
+        x->err = store_lmdb_err(rc, "opening postings", x->msg, x->msglen);
+        return -1;
+    }
+    l->nk++; /* closed with the leaf */
+    c->prefix = store_post_key(c->key, field, term, len, 0) - 4;
+    MDB_val k, v;
+    rc = store_term_find(c->cur, field, term, len, &k, &v, &c->pk);
+    if (db == STORE_DB_DPOST && rc != STORE_TERM_BLOCKS) {
+        mdb_cursor_close(c->cur);
+        c->cur = NULL;
+        l->nk--;
+        if (rc == FZ_ENOTFOUND)
+            return 0;
+        if (rc == STORE_TERM_PACKED)
+            rc = FZ_ECORRUPT; /* the delta tier has no packs */
+    }
+    if (rc != STORE_TERM_BLOCKS && rc != STORE_TERM_PACKED && rc != FZ_ENOTFOUND) {
+        if (rc == FZ_ELMDB)
+            fz_msg(x->msg, x->msglen, "reading postings: LMDB failed");
+        x->err = rc;
+        return -1;
+    }
+    uint64_t df = 0;
+    if (rc == STORE_TERM_PACKED) {
+        c->packed = 1;
+        df = c->pk.ndocs;
+        rc = MDB_NOTFOUND;
+    } else {
+        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
+    }
+    while (rc == 0 && kc_same(c, &k)) {
+        uint64_t nd;
+        if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
+            x->err = FZ_ECORRUPT;
+            return -1;
+        }
+        df += nd;
+        rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
+        return -1;
+    }
+    /* less the removed entries' documents it still holds */
+    uint64_t dead = 0;
+    if (db == STORE_DB_POST && x->ndead && (rc = store_dfix_get(x->s->st, x->txn, field, term, len, &dead))) {
+        x->err = rc;
+        return -1;
+    }
+    if (dead > df) {
+        x->err = FZ_ECORRUPT;
+        return -1;
+    }
+    l->df += df - dead;
+    return 1;
+}
+
 static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
 {
     char alts[MAX_ALTS][STORE_KEY_MAX];
@@ -1140,51 +1224,21 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
         x->err = l ? FZ_ELIMIT : FZ_ENOMEM;
         return NULL;
     }
-    l->k = fz_arena_calloc(x->a, n * sizeof *l->k);
+    l->k = fz_arena_calloc(x->a, (x->delta ? 2 : 1) * n * sizeof *l->k);
     if (!l->k) {
         x->err = FZ_ENOMEM;
         return NULL;
     }
     l->pos_doc = DOC_END;
     x->leaves[x->nleaves++] = l;
+    l->nforms = n;
+    /* each form's postings in the main tree, then (when the index has a
+     * delta tier) in the delta: its ids come after every main one, so a
+     * leaf reads them after the main list as it merges its cursors */
     for (size_t i = 0; i < n; i++) {
-        keycur *c = &l->k[l->nk];
-        int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &c->cur);
-        if (rc) {
-            x->err = store_lmdb_err(rc, "opening postings", x->msg, x->msglen);
+        if (kc_make(x, l, STORE_DB_POST, field, alts[i], alen[i]) < 0 ||
+            (x->delta && kc_make(x, l, STORE_DB_DPOST, field, alts[i], alen[i]) < 0))
             return NULL;
-        }
-        l->nk++;
-        c->prefix = store_post_key(c->key, field, alts[i], alen[i], 0) - 4;
-        /* document frequency: the packed term's, or the sum over the
-         * term's block headers */
-        MDB_val k, v;
-        rc = store_term_find(c->cur, field, alts[i], alen[i], &k, &v, &c->pk);
-        if (rc == STORE_TERM_PACKED) {
-            c->packed = 1;
-            l->df += c->pk.ndocs;
-            continue;
-        }
-        if (rc != STORE_TERM_BLOCKS && rc != FZ_ENOTFOUND) {
-            if (rc == FZ_ELMDB)
-                fz_msg(x->msg, x->msglen, "reading postings: LMDB failed");
-            x->err = rc;
-            return NULL;
-        }
-        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
-        while (rc == 0 && kc_same(c, &k)) {
-            uint64_t nd;
-            if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
-                x->err = FZ_ECORRUPT;
-                return NULL;
-            }
-            l->df += nd;
-            rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
-        }
-        if (rc && rc != MDB_NOTFOUND) {
-            x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
-            return NULL;
-        }
     }
     if (leaf_reset(x, l))
         return NULL;
@@ -1934,7 +1988,8 @@ static double block_bound(const store_block *b, double idf, double avgdl)
 
 /* Scores the documents of the open block b from its cursor on into the
  * heap, each exactly as score_doc does (same bm25 call, same tf and
- * length), skipping those that clearly cannot enter it. */
+ * length), skipping the removed ones and those that clearly cannot enter
+ * it. */
 static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t *nh, size_t k)
 {
     const double avgdl = x->s->avgdl;
@@ -1943,6 +1998,8 @@ static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t 
     int rc;
     do {
         uint32_t doc = b->doc;
+        if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
+            continue; /* removed */
         double tf = SEARCH_TITLE_WEIGHT * b->tf_title + b->tf_body;
         double dl;
         if (*nh == k) {
@@ -1997,18 +2054,27 @@ static void br_sift(blockref *h, size_t n, size_t i)
     }
 }
 
+static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *nh, size_t k);
+
 /* Top-k of a lone term with one posting key, the commonest query, without
- * the generic loop (node_next, score_doc): the key's block headers are
- * read first, then the blocks are scored best bound first, and the rest
- * are left once the k-th best score is above their bound (the scores
- * come high early, so most blocks of a frequent term are never decoded).
- * A block whose bound equals the k-th score is still scored, as one of
- * its documents could win the tie by a lower id, so the result is the
- * one the walk in id order gives.  The cursor is left spent. */
+ * the generic loop (node_next, score_doc): the key's main postings, then
+ * its delta's (ids above them), each by lone_topk_key. */
 static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
 {
-    keycur *c = &n->parts[0]->k[0];
-    const double idf = n->idf, avgdl = x->s->avgdl;
+    for (size_t j = 0; j < n->parts[0]->nk && !x->err; j++)
+        lone_topk_key(x, &n->parts[0]->k[j], n->idf, heap, nh, k);
+}
+
+/* lone_topk over the documents of one cursor: its block headers are read
+ * first, then the blocks are scored best bound first, and the rest are
+ * left once the k-th best score is above their bound (the scores come
+ * high early, so most blocks of a frequent term are never decoded).  A
+ * block whose bound equals the k-th score is still scored, as one of its
+ * documents could win the tie by a lower id, so the result is the one the
+ * walk in id order gives.  The cursor is left spent. */
+static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *nh, size_t k)
+{
+    const double avgdl = x->s->avgdl;
     if (c->packed) {
         if (c->valid)
             block_topk(x, &c->blk, idf, heap, nh, k);
@@ -2346,6 +2412,12 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         fz_arena_destroy(x.a);
         return rc;
     }
+    x.delta = store_delta_records(s->st, x.txn) > 0;
+    if ((rc = store_dead_get(s->st, x.txn, &x.dead, &x.ndead))) {
+        mdb_txn_abort(x.txn);
+        fz_arena_destroy(x.a);
+        return rc;
+    }
     scored *all = NULL;
     size_t nall = 0, capall = 0;
     node *root = compile(&x, q, 1);
@@ -2389,7 +2461,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             goto done;
         }
     }
-    int lone = prune && root->nparts == 1 && root->parts[0]->nk == 1 && !root->nwild && !root->njoins &&
+    int lone = prune && root->nparts == 1 && root->parts[0]->nforms == 1 && !root->nwild && !root->njoins &&
                !root->vterm;
     if (o->exact_entries && !lone)
         prune = 0; /* skipping documents would leave them uncounted */
@@ -2509,6 +2581,7 @@ done:
     for (size_t i = 0; i < x.nnodes; i++)
         free(x.nodes[i]->sp);
     mdb_txn_abort(x.txn);
+    free(x.dead);
     free(x.dt.cs);
     free(x.dt.ce);
     free(x.dt.kind);

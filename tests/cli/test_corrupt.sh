@@ -84,8 +84,9 @@ check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb"
 # a format 5 index (before term packs and entry blocks in two parts): the same one line
 fresh "$T/v5"; "$POKE" "$T/v5" put meta "$(hx format)" 05
 both "format 5 index" "$T/v5" "index format 5 is older than this fangzhi's format 7; re-index the sources"
-# a format 6 index (entry text in the code by ranges, a "join" table): the same one line
-fresh "$T/v6"; "$POKE" "$T/v6" put meta "$(hx format)" 06
+# a format 6 index (entry text in the code by ranges, a "join" table, no
+# delta tier: no "dpost" or "dfix" table): the same one line
+fresh "$T/v6"; "$POKE" "$T/v6" put meta "$(hx format)" 06 && "$POKE" "$T/v6" drop dpost 00 && "$POKE" "$T/v6" drop dfix 00
 both "format 6 index" "$T/v6" "index format 6 is older than this fangzhi's format 7; re-index the sources"
 # a format 4 index has no catalog table: still the format message
 fresh "$T/v4"; "$POKE" "$T/v4" put meta "$(hx format)" 04 && "$POKE" "$T/v4" drop catalog 00
@@ -195,6 +196,22 @@ damage "packed term of no documents" "term pack does not decode" put post "$pkey
 damage "pack of another first term" "term pack does not decode" put post "$pkey" "0006$(hx 井长)01000200"
 damage "a packed term with blocks too" "also in the pack before it" put post "62$(hx 井长)0000000000" 0100000100000000010000
 damage "a term in two packs" "sorts inside the pack before it" put post "62$(hx 井长)00" "0006$(hx 井长)01000200"
+# The delta tier (DELTA TIER in common/store.c): "dpost" holds blocks only,
+# of ids from the base ("meta" "delta", a varint) on; "post" those below it
+damage "delta postings without a base" "has postings, but \"meta\" has no base" put dpost "$(bkey "$first")" 0100000100000000010000
+damage "main postings above the delta's base" "but the delta's base is 0" put meta "$(hx delta)" 00
+damage "a malformed delta base" "the delta's base record does not decode" put meta "$(hx delta)" ff
+damage "a term pack in the delta tier" "a term pack in the delta tier" put dpost "62$(hx 井长)00" "0006$(hx 井长)01000200"
+# removed entries left in "post" (DEAD ENTRIES): meta "dead" (v n, then v
+# gap, v count), "dfix" (key: field, term, 0x00; v dead documents)
+damage "an entry among the removed ones" "among the removed entries" put meta "$(hx dead)" 010001
+damage "a malformed removed entries' record" "removed entries' record does not decode" put meta "$(hx dead)" 0200
+damage "a dead count of a term without dead documents" "documents of removed entries, \"dfix\" says 5" put dfix "62$(hx 下城)00" 05
+fresh "$T/dpack"; "$POKE" "$T/dpack" put meta "$(hx delta)" 3c && "$POKE" "$T/dpack" put dpost "62$(hx 井长)00" "0006$(hx 井长)01000200"
+check "a term pack in the delta tier: fzsearch exits 2" status_is 2 "$FZS" --db "$T/dpack" $Q
+check "a term pack in the delta tier: fzsearch one line" one_line
+check "a term pack in the delta tier: fzsearch says so" says "index is damaged"
+check "a term pack in the delta tier: fzsearch no sanitizer report" no_report
 # Entry blocks (ENTRY BLOCKS in common/store.c): key the block's last id;
 # v n, v the metadata's length, the metadata (v file, then per entry
 # v zigzag line delta, v kind, v title_npos, v npos, v shared, and unless

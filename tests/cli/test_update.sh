@@ -129,14 +129,142 @@ rm -rf "$P/db" "$P/m"
 "$FZI" --db "$P/m" --quiet "$P/src/a.txt" "$P/src/c.txt"
 check "packs: --merge" "$FZI" --db "$P/db" --merge "$P/m" --quiet
 same_as_fresh "packs: merged" "$P/src/b.txt" "$P/src/a.txt" "$P/src/c.txt"
-# every file indexed again (a run that removes and adds them all): the
-# terms come back in packs, not in blocks of their own
+# every file indexed again (a run that removes and adds them all: the
+# removed entries' postings stay in the main tree, dead, DEAD ENTRIES in
+# common/store.c): its archive has the terms back in packs, not in blocks
+# of their own
 rm -rf "$P/db"
 "$FZI" --db "$P/db" --quiet "$P/src"
 sleep 1
 touch "$P/src/"*
 check "packs: every file again" "$FZI" --db "$P/db" --quiet "$P/src"
 same_as_fresh "packs: every file again" "$P/src"
-check "packs: every file again: as many terms packed as in a fresh build" \
-    test "$(layout "$P/db" | sed 's/ in [0-9]* term packs//')" = "$(layout "$P/fresh" | sed 's/ in [0-9]* term packs//')"
+rm -f "$P/db.fz"
+check "packs: every file again: --pack" "$FZI" --db "$P/db" --pack "$P/db.fz" --quiet
+check "packs: every file again: its archive has as many terms packed as a fresh build" \
+    test "$(layout "$P/db.fz" | sed 's/ in [0-9]* term packs//')" = "$(layout "$P/fresh" | sed 's/ in [0-9]* term packs//')"
+# ---- the delta tier (DELTA TIER in common/store.c): an update writes its
+# postings into "dpost", not into the main tree, so that a run touches few
+# pages; searches read a term's main postings, then its delta ones; an
+# update merges the delta into the main tree once it reaches a quarter of
+# its pages (FZINDEX_DELTA_SHARE: 0 merges at every update, a large value
+# never), --pack merges it into the archive.
+D=$T/delta
+mkdir -p "$D/u" "$D/src"
+# small FILE N: the sample chapter with titles and years of its own (52 KB)
+small() { awk -v n="$2" '{ gsub(/号/, "号" n "乙"); gsub(/年/, "年" n "丙"); print }' \
+    "$ROOT/corpus/xiacheng-2017-annual-focus.txt" >"$1"; }
+delta_blocks() { "$FZI" --db "$1" --check 2>&1 | sed -n 's/.*posting blocks (\([0-9]*\) of them in the delta tier).*/\1/p'; }
+check "delta: a base index of 3 MB" "$FZI" --db "$D/db" --quiet "$T/base"
+d0=$(stat -c %s "$D/db/data.mdb")
+ok=1
+for r in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    small "$D/u/x.txt" "$r"
+    "$FZI" --db "$D/db" --quiet "$D/u/x.txt" || ok=0
+    small "$D/u/x.txt" "$((r + 100))"
+    touch -d "+1 min" "$D/u/x.txt"
+    "$FZI" --db "$D/db" --quiet "$D/u/x.txt" || ok=0
+    "$FZI" --db "$D/db" --quiet --remove "$D/u/x.txt" || ok=0
+done
+d20=$(stat -c %s "$D/db/data.mdb")
+check "delta: twenty add/change/remove runs succeed" [ "$ok" = 1 ]
+# The first run copies the pages it touches once (the tails of the entry,
+# length and file tables, the delta's pages, LMDB's free list: here 16%
+# of this small index); the later ones reuse the pages the run before
+# freed.  Runs that put their postings into the main tree touched a page
+# per term of the 52 KB file and grew this index by 144%.
+grow_ok() {
+    [ $((d20 * 100)) -le $((d0 * 125)) ] ||
+        { echo "  data.mdb $d0 bytes fresh, $d20 after twenty runs" >&2; return 1; }
+}
+check "delta: twenty runs grow data.mdb by at most 25%" grow_ok
+check "delta: the index is sound after the runs" "$FZI" --db "$D/db" --check --quiet
+# changing a file of the main tree leaves its old postings there, dead
+# (DEAD ENTRIES in common/store.c), instead of rewriting its terms' blocks
+cp "$T/base/part2.txt" "$D/u/"
+rm -rf "$D/db"
+"$FZI" --db "$D/db" --quiet "$T/base/part1.txt" "$D/u/part2.txt"
+small "$D/u/part2.txt" 999
+touch -d "+1 min" "$D/u/part2.txt"
+d0=$(stat -c %s "$D/db/data.mdb")
+check "delta: change a file of the main tree" "$FZI" --db "$D/db" --quiet "$D/u/part2.txt"
+d1=$(stat -c %s "$D/db/data.mdb")
+# Rewriting the removed file's terms' postings grew this 3.3 MB index by
+# 65%; left dead, by 19% (the new text's delta and entries, and the
+# copies of the pages the first update after a build touches).
+change_ok() {
+    [ $((d1 * 100)) -le $((d0 * 130)) ] ||
+        { echo "  data.mdb $d0 bytes before, $d1 after the change" >&2; return 1; }
+}
+check "delta: changing a file of the main tree grows data.mdb by at most 30%" change_ok
+check "delta: sound after the change" "$FZI" --db "$D/db" --check --quiet
+# answers after add, change and remove, with the delta kept apart, as a
+# fresh build of the same files gives them
+KEEP="env FZINDEX_DELTA_SHARE=100000"
+cp "$ROOT/corpus/xiacheng-2017-annual-focus.txt" "$D/src/a.txt"
+printf '【甲】龜鶴遐齡之說\n一段正文，龜鶴並見，麟角。\n\n【乙】松柏長青\n正文二，松柏之茂。\n' >"$D/src/b.txt"
+small "$D/src/c.txt" 7
+{ printf '【丙】龜鶴之圖\n正文三，松柏，鳳毛。\n\n'
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+      printf '【鸞鳳%s】\n鸞鳳和鳴，井长制其%s。\n\n' "$i" "$i"
+  done; } >"$D/src/d.txt"
+DQ='井长制 井 商圈_智慧 杭州_EXCEPT_杭州中心 号7乙 年7丙 龜鶴 松柏 鳳毛 麟角 鸞鳳 和鳴 title:鳳毛 鳳 "智慧_城市"~5 下城'
+# delta_same DESC IDS FILES...: $D/db answers as a fresh build of FILES
+# (IDS 1: entry ids too, FILES given in the order the index got them;
+# 0: not, an update's ids follow the removed ones)
+delta_same() {
+    sf=$1 ids=$2
+    shift 2
+    rm -rf "$D/fresh"
+    "$FZI" --db "$D/fresh" --quiet "$@" || { check "$sf: fresh build" false; return; }
+    for q in $DQ; do
+        q=$(echo "$q" | tr _ ' ')
+        for d in db fresh; do
+            { "$FZS" --db "$D/$d" --json --no-snippet --limit 10 "$q"
+              "$FZS" --db "$D/$d" --json --no-snippet --limit 10 --fold ts "$q"
+              "$FZS" --db "$D/$d" --count --json "$q"
+              "$FZS" --db "$D/$d" --by file --json "$q"; } >"$D/$d.out" 2>&1
+            [ "$ids" = 1 ] || sed -i 's/"id":[0-9]*,//' "$D/$d.out"
+        done
+        check "$sf: '$q' as a fresh build" cmp -s "$D/db.out" "$D/fresh.out"
+    done
+    check "$sf: --check" "$FZI" --db "$D/db" --check --quiet
+}
+rm -rf "$D/db"
+check "delta: a first build" "$FZI" --db "$D/db" --quiet "$D/src/a.txt" "$D/src/b.txt"
+check "delta: a first build has no delta" test "$(delta_blocks "$D/db")" = 0
+check "delta: add two files" $KEEP "$FZI" --db "$D/db" --quiet "$D/src/c.txt" "$D/src/d.txt"
+check "delta: their postings are in the delta" test "$(delta_blocks "$D/db")" -gt 0
+delta_same "delta: added" 1 "$D/src/a.txt" "$D/src/b.txt" "$D/src/c.txt" "$D/src/d.txt"
+printf '【丙】龜鶴之圖\n正文三改，松柏。\n\n【己】麟角\n新文，鳳毛。\n' >"$D/src/d.txt"
+check "delta: change a file of the delta" $KEEP "$FZI" --db "$D/db" --quiet "$D/src/d.txt"
+delta_same "delta: changed" 0 "$D/src/a.txt" "$D/src/b.txt" "$D/src/c.txt" "$D/src/d.txt"
+check "delta: remove a file of the delta" $KEEP "$FZI" --db "$D/db" --quiet --remove "$D/src/c.txt"
+delta_same "delta: removed from the delta" 0 "$D/src/a.txt" "$D/src/b.txt" "$D/src/d.txt"
+check "delta: remove a file of the main tree" $KEEP "$FZI" --db "$D/db" --quiet --remove "$D/src/b.txt"
+delta_same "delta: removed from the main tree" 0 "$D/src/a.txt" "$D/src/d.txt"
+check "delta: still postings in the delta" test "$(delta_blocks "$D/db")" -gt 0
+check "delta: --pack" "$FZI" --db "$D/db" --pack "$D/db.fz" --quiet
+check "delta: the archive is sound" "$FZI" --db "$D/db.fz" --check --quiet
+check "delta: the archive has no delta" test "$(delta_blocks "$D/db.fz")" = 0
+check "delta: the archive has the blocks and packs of a fresh build" \
+    sh -c 'test -n "$1" && test "$1" = "$2" || { echo "  archive: $1; fresh build: $2" >&2; false; }' sh \
+    "$(layout "$D/db.fz")" "$(layout "$D/fresh")"
+mv "$D/db" "$D/db.dir"
+mv "$D/db.fz" "$D/db"
+delta_same "delta: archive" 0 "$D/src/a.txt" "$D/src/d.txt"
+rm -rf "$D/db"
+mv "$D/db.dir" "$D/db"
+# an update past the share merges the delta into the main tree
+check "delta: add a file, merging" env FZINDEX_DELTA_SHARE=0 "$FZI" --db "$D/db" --quiet "$D/src/c.txt"
+check "delta: merged, no delta left" test "$(delta_blocks "$D/db")" = 0
+delta_same "delta: merged" 0 "$D/src/a.txt" "$D/src/d.txt" "$D/src/c.txt"
+# --merge from an index with a delta into one with a delta
+rm -rf "$D/db" "$D/m"
+"$FZI" --db "$D/db" --quiet "$D/src/a.txt"
+$KEEP "$FZI" --db "$D/db" --quiet "$D/src/d.txt"
+"$FZI" --db "$D/m" --quiet "$D/src/b.txt"
+$KEEP "$FZI" --db "$D/m" --quiet "$D/src/c.txt"
+check "delta: --merge" $KEEP "$FZI" --db "$D/db" --merge "$D/m" --quiet
+delta_same "delta: merged from another index" 0 "$D/src/a.txt" "$D/src/d.txt" "$D/src/b.txt" "$D/src/c.txt"
 finish test_update

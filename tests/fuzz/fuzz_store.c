@@ -20,7 +20,9 @@
  *         block walks with store_entry_block_next through n consecutive
  *         ids ending at last, each record decoding or failing alone, each
  *         with its join map (none, or one of at least one byte).
- *   odd:  a posting block whose first id is the next four bytes.
+ *   odd:  a posting block whose first id is the next four bytes (of
+ *         "post" or of the delta tier's "dpost", whose blocks are laid
+ *         out alike: seeds delta-block-*).
  *         store_block_open either fails or (its header read alike by
  *         store_block_head) the block walks with
  *         store_block_next through ascending ids within [first, last],

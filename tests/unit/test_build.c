@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "t.h"
+#include "t_build.h"
 #include "build.h"
 #include "../common/fz.h"
 #include "../common/store.h"
@@ -64,17 +65,14 @@ static char *file_text(const char *sample, size_t slen, int i, size_t *len)
 static int build_index(const char *db, int threads, size_t mem, const char *sample, size_t slen)
 {
     char msg[512] = "";
-    store *s = NULL;
-    int rc = store_open_write(db, 0, 0600, &s, msg, sizeof msg);
-    CHECK_EQ_INT(rc, 0);
-    if (rc)
-        return rc;
+    store *s;
+    build *b;
     build_opts o = {0};
     o.threads = threads;
     o.mem_limit = mem;
-    build *b = NULL;
-    rc = build_create(s, &o, &b, msg, sizeof msg);
-    CHECK_EQ_INT(rc, 0);
+    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
+    if (rc)
+        return t_build_end(rc, db, s, b, msg, sizeof msg);
     for (int i = 0; i < NFILES && !rc; i++) {
         char path[64];
         snprintf(path, sizeof path, "/fz-test/vol-%02d.txt", i);
@@ -83,14 +81,7 @@ static int build_index(const char *db, int threads, size_t mem, const char *samp
         rc = build_add_file(b, path, text, len, len, 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
         free(text);
     }
-    if (!rc)
-        rc = build_commit(b, msg, sizeof msg);
-    if (rc)
-        fprintf(stderr, "build of %s: %s\n", db, msg);
-    CHECK_EQ_INT(rc, 0);
-    build_destroy(b);
-    store_close(s);
-    return rc;
+    return t_build_end(rc, db, s, b, msg, sizeof msg);
 }
 
 /* Compares every named database of two indexes key by key and value by

@@ -1,0 +1,220 @@
+/*
+ * test_search.c -- the search module (searcher/search.c) over an index
+ * with a delta tier (DELTA TIER in common/store.c): a leaf reads a term's
+ * postings in the main tree (its blocks or its pack), then its blocks in
+ * the delta, and the answers -- hits, scores, counts, the top k -- are
+ * those of a fresh build of the same files.  Removing a file of the delta
+ * takes its documents out of the delta; removing one of the main tree
+ * leaves them there, dead (DEAD ENTRIES in common/store.c): leaves skip
+ * them and document frequencies leave them out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "t.h"
+#include "t_build.h"
+#include "build.h"
+#include "search.h"
+#include "query.h"
+#include "../common/fz.h"
+#include "../common/store.h"
+
+#define NF 3
+
+/* File i's text: entries numbered from base, some with 松柏 (frequent:
+ * blocks), 龜鶴 (rare: a term pack in the main tree), 麟角 (only in the
+ * first file), 鸞鳳 and 麒麟 (only in the last). */
+static char *file_text(int i)
+{
+    fz_buf t = {0};
+    for (int e = 0; e < 60; e++) {
+        char line[512];
+        snprintf(line, sizeof line, "【第%d卷第%d條】\n正文%s%s%s%s%s，其%d之%d。\n\n", i, e,
+                 e % 3 == 0 ? "松柏長青，" : "", e % 29 == 1 ? "龜鶴遐齡，" : "",
+                 i == 0 && e % 7 == 2 ? "麟角，" : "", i == NF - 1 && e % 2 ? "鸞鳳和鳴，" : "",
+                 i == NF - 1 && e == 5 ? "麒麟，" : "", i, e);
+        if (fz_buf_append(&t, line, strlen(line)))
+            abort();
+    }
+    if (fz_buf_putc(&t, 0))
+        abort();
+    return t.p;
+}
+
+/* Adds files from .. to-1 to the index at db (created when missing), or
+ * with rm >= 0 removes file rm. */
+static int update(const char *db, int from, int to, int rm)
+{
+    char msg[512] = "";
+    store *s;
+    build *b;
+    build_opts o = {0};
+    o.threads = 1;
+    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
+    if (rc)
+        return t_build_end(rc, db, s, b, msg, sizeof msg);
+    for (int i = from; i < to && !rc; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/fz-test/vol-%d.txt", i);
+        char *text = file_text(i);
+        rc = build_add_file(b, path, text, strlen(text), strlen(text), 1500000000 + i, "UTF-8", NULL, msg,
+                            sizeof msg);
+        free(text);
+    }
+    if (!rc && rm >= 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/fz-test/vol-%d.txt", rm);
+        rc = build_remove_file(b, path, NULL, msg, sizeof msg);
+    }
+    return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+/* The delta's records and base of the index at db. */
+static void delta_of(const char *db, uint64_t *records, uint32_t *base)
+{
+    char msg[256];
+    store *s = NULL;
+    MDB_txn *txn = NULL;
+    *records = 0;
+    *base = 0;
+    if (store_open(db, STORE_READ, &s, msg, sizeof msg) || store_begin(s, 0, &txn, msg, sizeof msg)) {
+        CHECK(0);
+        store_close(s);
+        return;
+    }
+    *records = store_delta_records(s, txn);
+    int rc = store_delta_base(s, txn, base);
+    CHECK(rc == FZ_OK || rc == FZ_ENOTFOUND);
+    mdb_txn_abort(txn);
+    store_close(s);
+}
+
+typedef struct {
+    fz_buf *out;
+    int ids;                  /* with the entries' ids */
+} collector;
+
+static int collect(void *ctx, const search_hit *h)
+{
+    collector *c = ctx;
+    char line[64];
+    if (c->ids)
+        snprintf(line, sizeof line, "%u %.9f %u;", h->e->id, h->score, h->occurrences);
+    else
+        snprintf(line, sizeof line, "%.9f %u;", h->score, h->occurrences);
+    return fz_buf_append(c->out, line, strlen(line));
+}
+
+/* The hits (id, score, occurrences) and counts of q on db, with a limit
+ * (0: all, exact counts) into out. */
+static void answers(const char *db, const char *q, uint32_t limit, int ids, fz_buf *out)
+{
+    collector col = {out, ids};
+    char msg[256] = "";
+    search *s = NULL;
+    out->len = 0;
+    int rc = search_open(db, &s, msg, sizeof msg);
+    CHECK_EQ_INT(rc, 0);
+    fz_arena *a = fz_arena_create();
+    int err = 0;
+    query_node *n = a ? query_parse(q, strlen(q), a, &err, NULL, msg, sizeof msg) : NULL;
+    CHECK(n != NULL);
+    if (!rc && n) {
+        search_opts o = {0};
+        o.fold = TOK_FOLD_TS;
+        o.limit = limit;
+        o.count = limit == 0;
+        search_counts c = {0};
+        rc = search_run(s, n, &o, collect, &col, &c, msg, sizeof msg);
+        CHECK_EQ_INT(rc, 0);
+        char line[64];
+        snprintf(line, sizeof line, "| %llu %llu", (unsigned long long)c.entries, (unsigned long long)c.occurrences);
+        fz_buf_append(out, line, strlen(line));
+    }
+    fz_arena_destroy(a);
+    search_close(s);
+}
+
+static const char *const Q[] = {"松柏",      "龜鶴",           "麟角",  "鸞鳳",          "麒麟", "正文",
+                                "松柏 龜鶴", "\"松柏長青\"", "鸞鳳 OR 麟角", "松柏 -鸞鳳", "其2"};
+
+/* Every query of Q answers the same on both indexes (limit 0 and 3: all
+ * hits and counts; the top 3, block-max pruning on). */
+static void same_answers(const char *what, const char *db, const char *fresh, int ids)
+{
+    fz_buf x = {0}, y = {0};
+    for (size_t i = 0; i < sizeof Q / sizeof *Q; i++) {
+        for (uint32_t limit = 0; limit <= 3; limit += 3) {
+            answers(db, Q[i], limit, ids, &x);
+            answers(fresh, Q[i], limit, ids, &y);
+            int same = x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+            CHECK(same);
+            if (!same)
+                fprintf(stderr, "%s: %s (limit %u):\n  %.*s\n  %.*s\n", what, Q[i], limit, (int)x.len, x.p,
+                        (int)y.len, y.p);
+        }
+    }
+    fz_buf_free(&x);
+    fz_buf_free(&y);
+}
+
+TEST(test_delta_chain)
+{
+    char dir[] = "/tmp/fz-test-search-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char db[300], fresh[300], cmd[400];
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(fresh, sizeof fresh, "%s/fresh", dir);
+    /* the delta kept apart, however large */
+    setenv("FZINDEX_DELTA_SHARE", "100000", 1);
+    update(db, 0, NF - 1, -1);
+    uint64_t recs;
+    uint32_t base;
+    delta_of(db, &recs, &base);
+    CHECK_EQ_INT(recs, 0); /* a fresh build has no delta */
+    update(db, NF - 1, NF, -1);
+    delta_of(db, &recs, &base);
+    CHECK(recs > 0);
+    CHECK_EQ_INT(base, 60 * (NF - 1)); /* the ids of the files before */
+    update(fresh, 0, NF, -1);
+    delta_of(fresh, &recs, &base);
+    CHECK_EQ_INT(recs, 0);
+    /* 松柏 in main blocks and the delta, 龜鶴 in a main pack and the
+     * delta, 麟角 only in the main tree, 鸞鳳 and 麒麟 only in the delta */
+    same_answers("added", db, fresh, 1);
+    fz_buf x = {0};
+    answers(db, "鸞鳳", 0, 1, &x);
+    CHECK(fz_buf_putc(&x, 0) == 0 && strstr(x.p, "| 30 30") != NULL); /* 30 entries, 30 occurrences */
+    fz_buf_free(&x);
+    /* the delta's file removed: its documents leave the delta */
+    update(db, 0, 0, NF - 1);
+    delta_of(db, &recs, &base);
+    CHECK_EQ_INT(recs, 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fresh);
+    CHECK_EQ_INT(system(cmd), 0);
+    update(fresh, 0, NF - 1, -1);
+    same_answers("removed", db, fresh, 1);
+    /* the delta's file again, then a file of the main tree removed: its
+     * documents stay in "post", dead; the answers are a fresh build's of
+     * the others (their ids aside: the update's follow the removed ones) */
+    update(db, NF - 1, NF, -1);
+    update(db, 0, 0, 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fresh);
+    CHECK_EQ_INT(system(cmd), 0);
+    update(fresh, 1, NF, -1);
+    same_answers("removed from the main tree", db, fresh, 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+    unsetenv("FZINDEX_DELTA_SHARE");
+}
+
+int main(void)
+{
+    t_run(test_delta_chain);
+    return t_done("search");
+}
