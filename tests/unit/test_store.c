@@ -250,7 +250,7 @@ TEST(test_block_head)
 {
     store_block_builder bb = {0};
     store_bb_reset(&bb);
-    uint32_t pos[3] = {1, 4, 9};
+    uint32_t pos[4] = {1, 4, 6, 9}; /* up to 1 + 3 occurrences */
     for (uint32_t i = 0; i < 40; i++)
         CHECK_EQ_INT(store_bb_add(&bb, 500 + 3 * i, 10 + i % 7, pos, i == 5 ? 1 : 0, i % 3 + 1), 0);
     fz_buf v = {0};
