@@ -84,6 +84,8 @@ static int classify(const uint8_t *k, size_t len)
 {
     if (len < 6)
         return C_OTHER;
+    if (k[0] == STORE_F_UNI)
+        return C_UNI; /* format 7: the CJK unigrams of the text, without positions */
     if (k[0] != 'b')
         return k[0] == 'a' ? C_AUTHOR : k[0] == 's' ? C_SECTION : k[0] == 'f' ? C_FILE : k[0] == 'k' ? C_KIND : C_OTHER;
     const uint8_t *t = k + 1, *e = k + len - 5;
@@ -412,7 +414,7 @@ int main(int argc, char **argv)
         const uint8_t *r = b.docs;
         int firstdoc = 1;
         do {
-            uint32_t n = b.tf_title + b.tf_body;
+            uint32_t n = b.nopos ? 0 : b.tf_title + b.tf_body; /* a unigram keeps no positions */
             /* bytes of the record head in the record form (a packed
              * term's as stored: its first record has no id delta) */
             uint64_t delta = firstdoc ? 0 : b.doc - prev;
@@ -436,7 +438,7 @@ int main(int argc, char **argv)
             x->positions += n;
             if (b.tf_title == 1 && b.tf_body == 0) {
                 x->title1++;
-                x->title1_at0 += p[0] == 0;
+                x->title1_at0 += n && p[0] == 0;
             }
             if (!u.packed) {
                 uint32_t last = 0;

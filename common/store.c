@@ -186,9 +186,11 @@
  * blocks, ENTRY BLOCKS above.)
  *
  * "post"      positional postings, in blocks of at most 128 documents:
- *             key   = field byte ('b' title+body, 'a' author, 's' section,
- *                     'f' file, 'k' kind), term bytes (the analyser's folded
- *                     UTF-8: a CJK unigram, a CJK bigram, or a word),
+ *             key   = field byte ('b' title+body, 'u' title+body CJK
+ *                     unigrams, 'a' author, 's' section, 'f' file, 'k'
+ *                     kind), term bytes (the analyser's folded UTF-8: under
+ *                     'b' a CJK bigram or a word, under 'u' one CJK
+ *                     character, under the others any of the three),
  *                     0x00, be32 id of the block's first document.
  *                     All blocks of a term are adjacent and in id order,
  *                     and never overlap.
@@ -209,6 +211,46 @@
  *                         as deltas from the previous (the first from 0).
  *                     Document i's positions start at the sum of the
  *                     frequencies of the documents before it.
+ *
+ *             WITHOUT POSITIONS ('u', version 7).  The CJK unigrams of
+ *             title and body keep only ids and frequencies: a block's
+ *             value ends after its two tf streams (no position stream; a
+ *             reader tells such a block by that, as every position
+ *             stream takes a byte at least, and fzindex --check that it
+ *             is under 'u' and only there), and their records in the
+ *             record form below (packs, run files, builders) have no
+ *             positions.  A query of one character needs only ids and
+ *             frequencies (BM25); phrases of two or more are answered by
+ *             bigrams.  Where a lone character's places are needed (NEAR
+ *             and EXCEPT with a one-character side, a ? beside a lone
+ *             character, a query split at punctuation into one-character
+ *             pieces, proximity, the highlights of snippets and --kwic,
+ *             --fold=none), the searcher analyses the entry's title and
+ *             body again as the indexer did (TS folding, the body from
+ *             title_npos) and takes that character's positions: exactly
+ *             tf_title + tf_body of them, the first tf_title in the title
+ *             (search.c, uni_positions; a lone character's hits take
+ *             their highlights from the analysis their snippets do
+ *             anyway).  Measured on the poetry bench (make bench's
+ *             corpus, 335 files, 332,905 entries): data.mdb 192,774,144
+ *             -> 170,176,512 bytes, "post" 136.2 -> 113.6 MB (the
+ *             unigram class 50.3 -> 28.5 MB: its position stream was
+ *             20.7 MB, and its records now pack leaf pages better);
+ *             merged with h13t's entry blocks, 155,787,264 bytes (178.4
+ *             MB for those alone, as their commit measured them); the
+ *             650 bench queries' answers byte-identical, their mean
+ *             0.112 -> 0.103 ms (1ch 0.231 -> 0.210).  The price is paid
+ *             where a lone character's places are needed in many entries:
+ *             about 5-10 us an entry (its text read through the entry
+ *             cache and analysed).  Two cases are kept off that path: an
+ *             EXCEPT whose left side is one term keeps all of it where
+ *             the right side is absent (frequencies), and A?B of two lone
+ *             characters is the union of the bigram chains A x, x B
+ *             (search.c, chain_wild): 其?其, 113,481 candidate entries,
+ *             took 0.3-0.7 s through the text, 30-55 ms so, against 7-10
+ *             ms with positions.  NEAR of two frequent characters and a
+ *             query split at punctuation into lone characters still take
+ *             their places from the text (about 2x and 6x the time).
  *
  *             BLOCK STREAMS.  A stream of n values is ceil(n / 128) runs,
  *             each of 128 values but the last (n = 0: no bytes).  A run
@@ -242,8 +284,9 @@
  *             is set, but the code 0 alone when the document's one
  *             occurrence is in its title (tf_title 1, tf_body 0: the
  *             metadata fields' usual case; the long form 1, 1 reads the
- *             same), then its positions as v deltas (the first from 0).
- *             A block is written from them (store_block_extra).
+ *             same), then its positions as v deltas (the first from 0;
+ *             none under 'u').  A block is written from them
+ *             (store_block_extra).
  *
  *             Title positions come before body positions, so the first
  *             tf_title positions of a document are in its title.  The block
@@ -365,7 +408,8 @@
  * volume title of file records, the "catalog" database, the tf code 0
  * (one title occurrence) of posting records and the entry blocks, version
  * 6 the term packs and the blocks' bit-packed streams (which replaced the
- * records and skip tables of blocks).
+ * records and skip tables of blocks), version 7 the field 'u' of the CJK
+ * unigrams of title and body, without positions (they were under 'b').
  * Version 6 also split each entry block in two parts: the entries'
  * metadata, not compressed, each entry's sections and authors written only
  * when they are not the entry before's; then their titles and bodies in
@@ -1144,7 +1188,7 @@ static int repack_docs(repack *r, store_block *b)
     do {
         if (r->ndead && store_dead_end(r->dead, r->ndead, b->doc))
             continue; /* a removed entry's */
-        uint32_t np = b->tf_title + b->tf_body;
+        uint32_t np = b->nopos ? 0 : b->tf_title + b->tf_body;
         if (np > r->pcap) {
             uint32_t *p = realloc(r->pos, (size_t)np * sizeof *p);
             if (!p)
@@ -1170,6 +1214,7 @@ static int repack_small_live(repack *r, const store_tpack_iter *it)
     if (store_block_open_tpack(&b, it))
         return MDB_CORRUPTED;
     store_bb_reset(&r->bb);
+    r->bb.nopos = b.nopos;
     int rc = repack_docs(r, &b);
     if (rc || !r->bb.ndocs)
         return rc;
@@ -1190,8 +1235,11 @@ static int repack_block(repack *r, MDB_val *k, MDB_val *v)
         return rc;
     if (!r->npend) {
         store_bb_reset(&r->bb);
+        r->bb.nopos = !store_field_positions(((const uint8_t *)k->mv_data)[0]);
         r->pk = *k;
     }
+    if (b.nopos != r->bb.nopos)
+        return MDB_CORRUPTED;
     if ((rc = repack_docs(r, &b)))
         return rc;
     r->npend++;
@@ -3409,6 +3457,7 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     b->ids_done = n == 1;
     b->pofs_done = 0;
     b->npos = 0;
+    b->nopos = p == end; /* every position stream takes a byte at least */
     b->pstream = b->prun_at = p;
     b->prun_bits = NULL;
     b->prun_k = 0;
@@ -3436,8 +3485,8 @@ static int tpack_block_next(store_block *b)
 {
     /* skip the current document's positions */
     const uint8_t *p = b->i == (uint32_t)-1 ? b->doc_next
-                                            : skip_varints(b->doc_pos, b->docs_end,
-                                                           (uint64_t)b->tf_title + b->tf_body);
+                       : b->nopos         ? b->doc_pos
+                                          : skip_varints(b->doc_pos, b->docs_end, (uint64_t)b->tf_title + b->tf_body);
     if (!p)
         return FZ_ECORRUPT;
     b->doc_next = p;
@@ -3549,6 +3598,8 @@ int store_block_positions(store_block *b, uint32_t *out, uint32_t max)
 {
     uint64_t n64 = (uint64_t)b->tf_title + b->tf_body;
     uint32_t n = n64 > max ? max : (uint32_t)n64, pos = 0;
+    if (b->nopos)
+        return n ? FZ_ECORRUPT : 0; /* the field keeps none */
     if (b->packed) {
         const uint8_t *p = b->doc_pos, *end = b->docs_end;
         for (uint32_t i = 0; i < n; i++) {
@@ -3587,6 +3638,8 @@ int store_block_verify(store_block *b)
         return FZ_OK;
     if (block_ids(b) || block_pofs(b))
         return FZ_ECORRUPT;
+    if (b->nopos)
+        return FZ_OK; /* the value ends after the frequencies (open saw to it) */
     const uint8_t *p = b->pstream;
     uint32_t tmp[STORE_RUN];
     for (uint64_t at = 0; at < b->npos; at += STORE_RUN) {
@@ -3626,7 +3679,8 @@ double store_block_impact_bound(const store_block *b, double avgdl)
     return store_impact_value(b->q) / r * (1.0 + 1e-9);
 }
 
-int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out)
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,
+                      fz_buf *out)
 {
     if (ndocs == 0 || ndocs > STORE_BLOCK_DOCS)
         return FZ_ECORRUPT;
@@ -3640,7 +3694,7 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
         if (!(p = get_record(p, end, &d[i], &tb[i], &tt[i])) || (d[i] == 0) != (i == 0))
             return FZ_ECORRUPT;
         at[i] = p;
-        if (!(p = skip_varints(p, end, (uint64_t)tt[i] + tb[i])))
+        if (positions && !(p = skip_varints(p, end, (uint64_t)tt[i] + tb[i])))
             return FZ_ECORRUPT;
     }
     if (p != end)
@@ -3649,6 +3703,8 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
     if ((rc = stream_put(out, d + 1, ndocs - 1)) || (rc = stream_put(out, tt, ndocs)) ||
         (rc = stream_put(out, tb, ndocs)))
         return rc;
+    if (!positions)
+        return FZ_OK;
     uint32_t nrun = 0;
     for (uint32_t i = 0; i < ndocs; i++) {
         p = at[i];
@@ -3697,7 +3753,7 @@ int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint3
     uint8_t tf[STORE_TF_MAX];
     rc |= fz_buf_varint(&bb->docs, doc - bb->last);
     rc |= fz_buf_append(&bb->docs, tf, store_tf_put(tf, tf_title, tf_body));
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n && !bb->nopos; i++) {
         rc |= fz_buf_varint(&bb->docs, positions[i] - prev);
         prev = positions[i];
     }
@@ -3735,7 +3791,7 @@ int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out)
         if (im > best)
             best = im;
     }
-    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, out);
+    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, !bb->nopos, out);
 }
 
 void store_bb_free(store_block_builder *bb)
@@ -3771,13 +3827,13 @@ static int term_order(const char *a, size_t la, const char *b, size_t lb)
 
 /* The end of a packed term's ndocs records at p (NULL when they do not
  * decode). */
-static const uint8_t *tpack_records_end(const uint8_t *p, const uint8_t *end, uint32_t ndocs)
+static const uint8_t *tpack_records_end(const uint8_t *p, const uint8_t *end, uint32_t ndocs, int positions)
 {
     for (uint32_t i = 0; i < ndocs; i++) {
         uint32_t d, tb, tt;
         if (i == 0 ? !(p = get_tf(p, end, &tb, &tt)) : !(p = get_record(p, end, &d, &tb, &tt)))
             return NULL;
-        if ((i > 0 && d == 0) || !(p = skip_varints(p, end, (uint64_t)tt + tb)))
+        if ((i > 0 && d == 0) || (positions && !(p = skip_varints(p, end, (uint64_t)tt + tb))))
             return NULL;
     }
     return p;
@@ -3803,7 +3859,7 @@ int store_tpack_next(store_tpack_iter *it)
         nd > STORE_TPACK_DOCS || first > UINT32_MAX)
         return FZ_ECORRUPT;
     const uint8_t *r = p;
-    if (!(p = tpack_records_end(p, end, (uint32_t)nd)))
+    if (!(p = tpack_records_end(p, end, (uint32_t)nd, store_field_positions(it->field))))
         return FZ_ECORRUPT;
     memcpy(it->term + shared, suf, n);
     it->term_len = shared + n;
@@ -3844,6 +3900,7 @@ int store_block_open_tpack(store_block *b, const store_tpack_iter *it)
     b->docs = b->doc_next = b->doc_pos = it->recs;
     b->docs_end = it->recs + it->recs_len;
     b->packed = 1;
+    b->nopos = !store_field_positions(it->field);
     b->i = (uint32_t)-1;
     int rc;
     while ((rc = store_block_next(b)) == FZ_OK) {
@@ -3995,7 +4052,8 @@ static int tpack_add_filtered(store_tpack_builder *pb, const store_tpack_iter *i
     do {
         if (b.doc >= lo && b.doc <= hi)
             continue;
-        const uint8_t *pend = skip_varints(b.doc_pos, b.docs_end, (uint64_t)b.tf_title + b.tf_body);
+        const uint8_t *pend =
+            b.nopos ? b.doc_pos : skip_varints(b.doc_pos, b.docs_end, (uint64_t)b.tf_title + b.tf_body);
         uint8_t tf[STORE_TF_MAX];
         if (!pend)
             return FZ_ECORRUPT;
@@ -4065,7 +4123,7 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
                             fz_buf_append(&tmp, it.recs, it.recs_len)))
                     rc = FZ_ENOMEM;
                 if (!rc)
-                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, 0, 0, out);
+                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, 0, 0, !b.nopos, out);
                 *first = b.first;
                 dst = &pb2;
             } else {

@@ -29,12 +29,17 @@
                                    entry blocks in two parts, metadata and text;
                                    7: the ranked text code, join maps in entry blocks;
                                    the delta tier, an update's postings apart in "dpost",
-                                   and removed entries left in "post", dead, "dfix") */
+                                   and removed entries left in "post", dead, "dfix";
+                                   CJK unigrams of title and body under their own field,
+                                   without positions) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
 enum {
-    STORE_F_TEXT = 'b',    /* title and body (title positions come first) */
+    STORE_F_TEXT = 'b',    /* title and body (title positions come first): words and CJK bigrams */
+    STORE_F_UNI = 'u',     /* the CJK unigrams of title and body: ids and frequencies, no
+                            * positions (a reader that needs a lone character's places takes
+                            * them from the entry's text, analysed again) */
     STORE_F_AUTHOR = 'a',
     STORE_F_SECTION = 's',
     STORE_F_FILE = 'f',
@@ -431,6 +436,10 @@ static inline int store_join_bit(const uint8_t *map, size_t len, uint32_t pos)
 /* ---- postings ----
  * A posting key is field byte, term bytes, 0x00, first doc id (BE32).
  * STORE_BLOCK_DOCS documents a block at the most. */
+/* 1 when the postings of field hold positions: every field but
+ * STORE_F_UNI.  Its blocks have no position stream and its records (the
+ * record form, in packs, run files and builders) no positions. */
+static inline int store_field_positions(int field) { return field != STORE_F_UNI; }
 #define STORE_BLOCK_DOCS 128
 #define STORE_KEY_MAX 80  /* 1 + TOK_TERM_MAX + 1 + 4, rounded up */
 
@@ -472,6 +481,8 @@ typedef struct {
     uint32_t doc;             /* current doc id */
     uint32_t tf_title, tf_body;
     int packed;               /* a packed term's records: the first has no id delta */
+    int nopos;                /* no positions (STORE_F_UNI): a block whose value ends after
+                               * its frequency streams, a pack of that field */
     const uint8_t *docs, *docs_end;   /* packed: the records; a block: its streams (docs_end = end of value) */
     /* packed */
     const uint8_t *doc_next;  /* next doc's record */
@@ -506,18 +517,23 @@ double store_block_impact_bound(const store_block *b, double avgdl);
  * delta 0: store_bb's, the joiner's): v a0, v q when ndocs >
  * STORE_IMPACT_DOCS (best: the largest impact of its documents at average
  * length a0, rounded up to 255ths), then the streams of ids, frequencies
- * and positions (BLOCK STREAMS in store.c), appended to out.  FZ_ECORRUPT
- * when the records do not hold ndocs documents (or more than
- * STORE_BLOCK_DOCS), FZ_ENOMEM. */
-int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, fz_buf *out);
+ * and (with positions; 0 for a field without them, store_field_positions,
+ * whose records hold none) positions (BLOCK STREAMS in store.c), appended
+ * to out.  FZ_ECORRUPT when the records do not hold ndocs documents (or
+ * more than STORE_BLOCK_DOCS), FZ_ENOMEM. */
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,
+                      fz_buf *out);
 /* FZ_OK when block b (freshly opened; a packed term: FZ_OK) decodes whole:
  * its ids ascend within [first, last], every document has an occurrence,
  * and its position stream holds what the frequencies call for and ends
- * the value; else FZ_ECORRUPT.  For fzindex --check. */
+ * the value (a block without positions, b->nopos: its value ends after
+ * the frequencies); else FZ_ECORRUPT.  For fzindex --check, which also
+ * checks that b->nopos is what the key's field calls for. */
 int store_block_verify(store_block *b);
 
 /* Decodes a block value's header and finds its streams; positions the
- * cursor on its first document.  FZ_ECORRUPT on a malformed block (more
+ * cursor on its first document.  A value that ends after its frequency
+ * streams is a block without positions (b->nopos, STORE_F_UNI's).  FZ_ECORRUPT on a malformed block (more
  * than STORE_BLOCK_DOCS documents, a stream that does not decode); the
  * cursor functions below return it for what they decode later (ids that
  * do not ascend within [first, last]: next and seek; a document without
@@ -538,8 +554,9 @@ int store_block_next(store_block *b);
  * store_block_next until then, without a call per document. */
 int store_block_seek(store_block *b, uint32_t target);
 /* Decodes the current document's positions (tf_title + tf_body of them,
- * at most max, ascending) into out; returns how many, or FZ_ECORRUPT.
- * Keeps the last run of positions it decoded in b. */
+ * at most max, ascending) into out; returns how many, or FZ_ECORRUPT
+ * (also for a block or pack without positions, b->nopos).  Keeps the last
+ * run of positions it decoded in b. */
 int store_block_positions(store_block *b, uint32_t *out, uint32_t max);
 
 /* ---- term packs ----
@@ -585,7 +602,8 @@ int store_tpack_open(store_tpack_iter *it, const void *key, size_t klen, const v
 int store_tpack_next(store_tpack_iter *it);
 /* Opens the current term of it as a block (store_block_open's cursor):
  * first and last from its records, the tf maxima its documents', min_dl
- * 0 (a reader that bounds scores with it takes the lengths from "dlen").
+ * 0 (a reader that bounds scores with it takes the lengths from "dlen"),
+ * nopos when its field has no positions (store_field_positions).
  * FZ_ECORRUPT when the records do not decode. */
 int store_block_open_tpack(store_block *b, const store_tpack_iter *it);
 
@@ -650,10 +668,14 @@ int store_tpack_insert(store *s, MDB_txn *txn, int field, const char *term, size
 
 /* Builds one block: add documents in ascending id order (at most
  * STORE_BLOCK_DOCS; kept in the record form), then finish: the value,
- * header and streams (store_block_extra).  FZ_ENOMEM, FZ_ECORRUPT. */
+ * header and streams (store_block_extra).  FZ_ENOMEM, FZ_ECORRUPT.
+ * nopos (0 in a {0} builder; store_bb_reset keeps it): a block of a field
+ * without positions (STORE_F_UNI), store_bb_add's positions unused (may
+ * be NULL). */
 typedef struct {
     fz_buf docs, pos;         /* docs: the records; pos: (tf', dl) per document */
     uint32_t first, last, ndocs, max_tf_title, max_tf_body, min_dl;
+    int nopos;
 } store_block_builder;
 void store_bb_reset(store_block_builder *bb);
 int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint32_t *positions,

@@ -229,6 +229,8 @@ enum { R_FILE = 1, R_TOK, R_ENT, R_END };
  * prepares (prep_terms). */
 typedef struct {
     int active;
+    int positions;       /* the term's field keeps positions (store_field_positions): set
+                          * before sealing */
     uint32_t first, last, ndocs, mtt, mtb, mindl;
     imp_levels imp;
     fz_buf rec;
@@ -580,10 +582,12 @@ static int on_token(void *ctx, const tok_token *t)
         w->join.p[bit / 8] |= (char)(1u << (bit % 8));
     }
     size_t tn = t->term_len > 255 ? 255 : t->term_len;
-    uint32_t h = hash_term(w->cur_field, t->term, tn);
+    /* the CJK unigrams of title and body have a field of their own, without positions */
+    int field = t->kind == TOK_UNI && w->cur_field == STORE_F_TEXT ? STORE_F_UNI : w->cur_field;
+    uint32_t h = hash_term(field, t->term, tn);
     if (w->routes)
-        return route_token(w, w->cur_field, t->term, tn, h, t->pos);
-    return queue_token(w, w->cur_field, t->term, tn, h, t->pos);
+        return route_token(w, field, t->term, tn, h, t->pos);
+    return queue_token(w, field, t->term, tn, h, t->pos);
 }
 
 /* Memory from the worker's slabs (freed with them). */
@@ -724,7 +728,8 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         p += fz_varint_put(p, doc - bd->last);
         p += store_tf_put(p, tf_title, tf_body);
         uint32_t prev = 0;
-        for (size_t q = i; q < j; q++) {
+        /* a CJK unigram keeps no positions (STORE_F_UNI) */
+        for (size_t q = store_field_positions(ta->field) ? i : j; q < j; q++) {
             p += fz_varint_put(p, w->sorted[q].pos - prev);
             prev = w->sorted[q].pos;
         }
@@ -1461,7 +1466,8 @@ static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv, int re
     bv->plen[0] = store_block_header(hdr, jn->ndocs, jn->last - jn->first, jn->mtt, jn->mtb, jn->mindl);
     jn->skip.len = 0;
     int rc = store_block_extra((const uint8_t *)jn->rec.p, jn->rec.len, jn->ndocs, a0,
-                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0), &jn->skip);
+                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0),
+                               jn->positions, &jn->skip);
     bv->part[1] = (const uint8_t *)jn->skip.p;
     bv->plen[1] = jn->skip.len;
     return rc;
@@ -1564,6 +1570,7 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
         return FZ_OK;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
+    b->jn.positions = store_field_positions(field);
     int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, 0);
     if (!rc)
         rc = put_block(b, cur, field, term, len, &bv);
@@ -1661,6 +1668,7 @@ static int join_end(build *b, MDB_cursor *cur, int field, const char *term, size
         return FZ_OK;
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
+    b->jn.positions = store_field_positions(field);
     int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, to_fresh_pack(b, b->term_blocks, b->jn.ndocs, b->jn.rec.len));
     if (!rc)
         rc = term_end(b, cur, field, term, len, &bv);
@@ -1840,6 +1848,7 @@ static int prep_terms(build *b, worker *w)
         }
         const term_acc *ta = &w->terms[w->order[o]];
         uint32_t nblocks = 0;
+        w->pj.positions = store_field_positions(ta->field);
         uint8_t *p = ps_room(b, w, 3 + ta->len, &rc);
         if (!p)
             break;
@@ -1905,6 +1914,7 @@ static int prep_runs(build *b, worker *w)
         size_t len = m->len;
         char term[256];
         memcpy(term, m->term, len);
+        w->pj.positions = store_field_positions(field);
         uint8_t *p = ps_room(b, w, 3 + len, &rc);
         if (!p)
             break;
@@ -2881,18 +2891,19 @@ static int remove_from_term(build *b, MDB_cursor *cur, int delta, int field, con
         if (first > hi)
             return FZ_OK;
         store_block blk;
-        if (store_block_open(&blk, first, v.mv_data, v.mv_size))
+        if (store_block_open(&blk, first, v.mv_data, v.mv_size) || blk.nopos == store_field_positions(field))
             return FZ_ECORRUPT;
         if (blk.last < lo) {
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
             continue;
         }
         store_bb_reset(&b->bb);
+        b->bb.nopos = blk.nopos;
         int r;
         do {
             if (blk.doc >= lo && blk.doc <= hi)
                 continue;
-            uint32_t np = blk.tf_title + blk.tf_body;
+            uint32_t np = blk.nopos ? 0 : blk.tf_title + blk.tf_body;
             if (ensure_posbuf(b, np))
                 return FZ_ENOMEM;
             if (store_block_positions(&blk, b->posbuf, np) < 0)

@@ -671,6 +671,14 @@ static int check_positions(ck *c, ck_key *key, store_block *b, const ck_entry *e
     }
     uint64_t bound;
     switch (key->field) {
+    case STORE_F_UNI:
+        /* no positions: the frequencies fit the title and the entry */
+        if (b->tf_title > e->title_npos || n > e->npos) {
+            problem(c, "%s: doc %u: %u title and %u body occurrences cannot fit in the entry's lengths %u/%u",
+                    where(key), b->doc, b->tf_title, b->tf_body, e->title_npos, e->npos);
+            return -1;
+        }
+        return 0;
     case STORE_F_TEXT: bound = e->npos; break;
     case STORE_F_AUTHOR: bound = e->abound; break;
     case STORE_F_SECTION: bound = e->sbound; break;
@@ -744,6 +752,11 @@ static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, ui
 static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
 {
     store_block b = *bp;
+    if (b.nopos == store_field_positions(key->field)) {
+        problem(c, "%s: %s", where(key),
+                b.nopos ? "no positions, but the field keeps them" : "positions, but the field keeps none (CJK unigrams)");
+        return;
+    }
     if (store_block_verify(&b)) {
         problem(c, "%s: block does not decode (ids out of order or beyond the block's last, a document without "
                    "occurrences, positions cut short, or bytes left after the last document)", where(key));
@@ -849,8 +862,8 @@ static int parse_key(ck *c, const MDB_val *k, ck_key *key)
 /* The field and term of key are sound; 0 or -1 (a problem was reported). */
 static int check_term(ck *c, ck_key *key)
 {
-    if (key->field != STORE_F_TEXT && key->field != STORE_F_AUTHOR && key->field != STORE_F_SECTION &&
-        key->field != STORE_F_FILE && key->field != STORE_F_KIND) {
+    if (key->field != STORE_F_TEXT && key->field != STORE_F_UNI && key->field != STORE_F_AUTHOR &&
+        key->field != STORE_F_SECTION && key->field != STORE_F_FILE && key->field != STORE_F_KIND) {
         problem(c, "%s: unknown field 0x%02x", where(key), key->field);
         return -1;
     }
@@ -858,6 +871,15 @@ static int check_term(ck *c, ck_key *key)
         fz_utf8_check(key->term, key->term_len) != key->term_len) {
         problem(c, "%s: malformed term", where(key));
         return -1;
+    }
+    if (key->field == STORE_F_UNI) {
+        /* one CJK character, the analyser's unigram */
+        uint32_t cp;
+        int n = fz_utf8_decode(key->term, key->term_len, &cp);
+        if (n <= 0 || (size_t)n != key->term_len || tok_classify(cp) != TOK_C_CJK) {
+            problem(c, "%s: not one CJK character", where(key));
+            return -1;
+        }
     }
     key->kind = -1;
     if (key->field == STORE_F_KIND) {

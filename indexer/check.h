@@ -11,7 +11,10 @@
  * sum of lengths, files, next ids) equal what the records add up to; every
  * posting block decodes, its documents ascend within [first, last], every
  * document exists, its positions ascend and lie within the entry's length
- * (title positions below title_npos), the block maxima and min_dl hold.
+ * (title positions below title_npos), the block maxima and min_dl hold;
+ * the CJK unigrams' postings (field 'u') are one CJK character each and
+ * keep no positions (every other field's keep them), and their
+ * frequencies fit the entry's title and length.
  */
 #ifndef CHECK_H
 #define CHECK_H

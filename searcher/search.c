@@ -6,7 +6,11 @@
  * first matching document >= target (DOC_END when there is none), and
  * node_spans(n) lists the position spans of its matches in that document.
  *   leaf    one term: one or more posting keys (several when a character
- *           has variant forms), merged
+ *           has variant forms), merged; a lone CJK character's keys (field
+ *           'u') keep no positions: where they are needed, the entry's
+ *           text is analysed again (uni_positions), and a lone term's
+ *           counts, scores and EXCEPT's common case come from its
+ *           frequencies
  *   phrase  leaves at fixed offsets (a CJK run is a chain of bigrams); also
  *           checks ? wildcards and --fold=none against the entry's tokens
  *   and     leapfrog over the positive children, then rejects documents a
@@ -62,6 +66,8 @@ typedef struct {
     store_block blk;
     int valid;
     int packed;              /* the term is in a pack: pk, its one block */
+    int nopos;               /* a CJK unigram (STORE_F_UNI): its positions come from the
+                              * entry's text (uni_positions) */
     store_tpack_iter pk;
     int pk_mindl_known;      /* pk_mindl holds its least length (from "dlen") */
     uint32_t pk_mindl;
@@ -99,6 +105,14 @@ struct node {
     const char **vterm;  /* --fold=none: the term expected at each offset */
     uint32_t *vlen;
     double idf;
+    /* A?B of two lone characters (chain_wild): the chains of two bigrams
+     * A x, x B whose matches, two characters longer, are its matches */
+    struct node **chain;
+    size_t nchain;
+    uint32_t *cheap;     /* the chains by their current document, a min-heap (chain_first) */
+    int sub;             /* EXCEPT: each span of the right side holds exactly one occurrence
+                          * of the left (except_subtracts) */
+    int cheap_ok;        /* cheap is built (0 after a reset) */
     /* composite */
     node **kids;
     size_t nkids;
@@ -126,6 +140,7 @@ typedef struct {
                              * and up to the end of its last */
     fz_buf terms;
     size_t cap;
+    uint32_t title_npos;    /* the body's first position */
     /* the tokenizer's walk: a byte offset of the field and the characters
      * before it */
     const char *text;
@@ -149,6 +164,8 @@ typedef struct {
     int delta;                /* the index has delta postings ("dpost"): leaves chain them */
     store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
     size_t ndead;
+    doctoks ut;               /* the same at the index's folding (TS): the places of lone
+                               * characters, whose postings keep none (uni_positions) */
     int need_verify;
     /* block-max top-k: while prune_on, phrase_next on prune_node skips the
      * documents whose score bound is at most prune_thr */
@@ -359,6 +376,8 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int uni_positions(ctx *x, const keycur *c, uint32_t doc, uint32_t *out);
+
 /* Positions of the leaf in its current doc (title positions first). */
 static int leaf_positions(ctx *x, leaf *l)
 {
@@ -378,8 +397,9 @@ static int leaf_positions(ctx *x, leaf *l)
             l->pos = p;
             l->cap = cap;
         }
-        if (store_block_positions(&c->blk, l->pos + l->npos, n) < 0)
-            return x->err = FZ_ECORRUPT;
+        if (c->nopos ? uni_positions(x, c, l->doc, l->pos + l->npos)
+                     : store_block_positions(&c->blk, l->pos + l->npos, n) < 0)
+            return x->err ? x->err : (x->err = FZ_ECORRUPT);
         l->npos += n;
         l->ntitle += c->blk.tf_title;
     }
@@ -437,11 +457,10 @@ static fz_arena *entry_read(ctx *x, uint32_t doc, store_entry *e)
     return a;
 }
 
-/* Tokens (at fold NONE) of entry doc by position, and their places in
- * characters. */
-static int load_doctoks(ctx *x, uint32_t doc)
+/* Tokens (at fold f) of entry doc by position into dt, and their places
+ * in characters. */
+static int load_toks(ctx *x, doctoks *dt, tok_fold f, uint32_t doc)
 {
-    doctoks *dt = &x->dt;
     if (dt->doc == doc && dt->kind)
         return 0;
     dt->doc = DOC_END; /* until it is loaded */
@@ -473,8 +492,9 @@ static int load_doctoks(ctx *x, uint32_t doc)
     memset(dt->cs, 0, n * sizeof *dt->cs);
     memset(dt->ce, 0, n * sizeof *dt->ce);
     dt->npos = n;
+    dt->title_npos = e.title_npos;
     dt->terms.len = 0;
-    tok_analyzer *t = get_tok(x->s, TOK_FOLD_NONE);
+    tok_analyzer *t = get_tok(x->s, f);
     if (!t) {
         fz_arena_destroy(a);
         return x->err = FZ_EICU;
@@ -493,6 +513,41 @@ static int load_doctoks(ctx *x, uint32_t doc)
         return x->err = rc;
     }
     dt->doc = doc;
+    return 0;
+}
+
+/* Tokens (at fold NONE) of entry doc, for verification and NEAR/N. */
+static int load_doctoks(ctx *x, uint32_t doc) { return load_toks(x, &x->dt, TOK_FOLD_NONE, doc); }
+
+/* The positions of c's unigram (a CJK character; its postings keep none)
+ * in its current document doc, ascending, into out: the entry's title
+ * and body analysed again as the indexer analysed them (TS folding, the
+ * body from title_npos on), and the places of that term taken.  Exactly
+ * the tf_title + tf_body positions the indexer saw, title ones first;
+ * a text that does not give them is damage (FZ_ECORRUPT, x->err set).
+ * Consecutive candidates often share an entry block, which the handle's
+ * entry cache keeps decompressed. */
+static int uni_positions(ctx *x, const keycur *c, uint32_t doc, uint32_t *out)
+{
+    doctoks *ut = &x->ut;
+    if (load_toks(x, ut, TOK_FOLD_TS, doc))
+        return x->err;
+    const char *term = (const char *)c->key + 1;
+    uint32_t tlen = (uint32_t)(c->prefix - 2), n = 0, nt = 0, want = c->blk.tf_title + c->blk.tf_body;
+    for (uint32_t p = 0; p < ut->npos; p++) {
+        if (ut->kind[p] != TOK_UNI || ut->tlen[p] != tlen || memcmp(ut->terms.p + ut->toff[p], term, tlen))
+            continue;
+        if (n == want) {
+            n++;
+            break;
+        }
+        out[n++] = p;
+        nt += p < ut->title_npos;
+    }
+    if (n != want || nt != c->blk.tf_title) {
+        fz_msg(x->msg, x->msglen, "entry %u does not hold the occurrences its postings count; re-index", doc);
+        return x->err = FZ_ECORRUPT;
+    }
     return 0;
 }
 
@@ -573,9 +628,78 @@ static int in_sorted(const uint32_t *v, uint32_t n, uint32_t x)
     return lo < n && v[lo] == x;
 }
 
+static uint32_t node_next(ctx *x, node *n, uint32_t target);
+static int node_spans(ctx *x, node *n);
+static void sort_spans(node *n);
+
+static void cheap_down(node *n, size_t i)
+{
+    uint32_t *h = n->cheap;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n->nchain && n->chain[h[l]]->doc < n->chain[h[m]]->doc)
+            m = l;
+        if (r < n->nchain && n->chain[h[r]]->doc < n->chain[h[m]]->doc)
+            m = r;
+        if (m == i)
+            return;
+        uint32_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* The first document >= target where one of n's chains matches (DOC_END:
+ * none); every chain is then on it or after it.  The chains are kept in a
+ * heap by their documents, so that a step moves only those behind. */
+static uint32_t chain_first(ctx *x, node *n, uint32_t target)
+{
+    if (!n->cheap_ok) {
+        for (size_t i = 0; i < n->nchain; i++) {
+            node_next(x, n->chain[i], target);
+            n->cheap[i] = (uint32_t)i;
+        }
+        for (size_t i = n->nchain / 2; i-- > 0;)
+            cheap_down(n, i);
+        n->cheap_ok = 1;
+    }
+    for (;;) {
+        node *c = n->chain[n->cheap[0]];
+        if (c->doc >= target || x->err)
+            return x->err ? DOC_END : c->doc;
+        node_next(x, c, target);
+        cheap_down(n, 0);
+    }
+}
+
+/* Spans of a chained A?B (chain_wild) in its current doc: those of its
+ * chains there, each a character longer. */
+static int chain_spans(ctx *x, node *n)
+{
+    n->nsp = 0;
+    for (size_t i = 0; i < n->nchain; i++) {
+        node *c = n->chain[i];
+        if (c->doc != n->doc) /* every chain is on n->doc or after it (chain_first) */
+            continue;
+        if (node_spans(x, c))
+            return x->err;
+        for (size_t j = 0; j < c->nsp; j++) {
+            if (n->title_only && !c->sp[j].title)
+                continue;
+            if (add_span(x, n, c->sp[j].s, c->sp[j].e + 1, c->sp[j].title))
+                return x->err;
+        }
+    }
+    sort_spans(n);
+    return x->err;
+}
+
 /* Phrase spans in the current doc. */
 static int phrase_spans(ctx *x, node *n)
 {
+    if (n->nchain)
+        return chain_spans(x, n);
     n->nsp = 0;
     for (size_t i = 0; i < n->nparts; i++)
         if (leaf_positions(x, n->parts[i]))
@@ -767,6 +891,15 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
         if (x->prune_on && x->prune_node == n && (target = prune_skip(x, n, target)) >= DOC_END - 1)
             return n->doc = DOC_END;
         uint32_t d = target;
+        if (n->nchain) {
+            /* the first document where a chain matches; its parts are there too */
+            d = chain_first(x, n, target);
+            if (d == DOC_END || x->err)
+                return n->doc = DOC_END;
+            for (size_t i = 0; i < n->nparts; i++)
+                if (leaf_seek(x, n->parts[i], d) != d)
+                    return x->err = FZ_ECORRUPT, n->doc = DOC_END;
+        }
         /* leapfrog until every part is on the same doc */
         for (;;) {
             uint32_t maxd = d;
@@ -927,6 +1060,110 @@ static int near_spans(ctx *x, node *n)
     return 0;
 }
 
+static uint32_t node_next(ctx *x, node *n, uint32_t target);
+
+/* A phrase of one term without checks: matches where the term occurs, so
+ * its spans in a document are its postings' occurrences there. */
+static int simple_term(const node *n)
+{
+    return n->type == N_PHRASE && n->nparts == 1 && !n->nwild && !n->njoins && !n->vterm && !n->title_only;
+}
+
+/* The occurrences of simple_term n's term in document doc, its forms'
+ * together (tf_title + tf_body; two forms never share a position); those
+ * in the title into *title when not NULL. */
+static uint32_t term_tf(const node *n, uint32_t doc, uint32_t *title)
+{
+    const leaf *l = n->parts[0];
+    uint32_t tf = 0, tt = 0;
+    for (size_t k = 0; k < l->nk; k++)
+        if (l->k[k].valid && l->k[k].blk.doc == doc) {
+            tf += l->k[k].blk.tf_title + l->k[k].blk.tf_body;
+            tt += l->k[k].blk.tf_title;
+        }
+    if (title)
+        *title = tt;
+    return tf;
+}
+
+/* Counts the spans of n in its current document doc without listing them,
+ * where the postings tell: an EXCEPT whose left side is a simple_term and
+ * whose right side is not in doc keeps every occurrence of the left (a
+ * lone character's positions would have to come from the entry's text).
+ * 1 with *nsp and *title set, else 0 (list them: node_spans). */
+static int except_count(ctx *x, node *n, uint32_t doc, uint32_t *nsp, uint32_t *title)
+{
+    if (n->type != N_EXCEPT || !simple_term(n->kids[0]) || n->kids[0]->doc != doc)
+        return 0;
+    int bhere = node_next(x, n->kids[1], doc) == doc;
+    if (x->err || (bhere && !n->sub))
+        return 0;
+    *nsp = term_tf(n->kids[0], doc, title);
+    if (bhere) {
+        /* each occurrence of the right side holds one of the left's */
+        uint32_t bt, bn = term_tf(n->kids[1], doc, &bt);
+        if (bn > *nsp || bt > *title)
+            return 0; /* cannot be: the spans decide */
+        *nsp -= bn;
+        *title -= bt;
+    }
+    return 1;
+}
+
+/* Whether every span of b (a simple_term of a bigram) holds exactly one
+ * occurrence of a (a simple_term of a lone character): the forms of one
+ * of b's characters are a's forms, the other's none of them (b's keys are
+ * the products of its characters' forms, term_alts). */
+static int except_subtracts(const node *a, const node *b)
+{
+    if (!simple_term(a) || !simple_term(b) || a->field != STORE_F_TEXT || b->field != STORE_F_TEXT)
+        return 0;
+    const leaf *la = a->parts[0], *lb = b->parts[0];
+    for (size_t i = 0; i < la->nk; i++)
+        if (!la->k[i].nopos)
+            return 0;
+    int in[2] = {1, 1}, out[2] = {1, 1};
+    for (size_t i = 0; i < lb->nk; i++) {
+        const keycur *c = &lb->k[i];
+        const unsigned char *t = c->key + 1;
+        size_t len = c->prefix - 2;
+        uint32_t cp;
+        int m = fz_utf8_decode(t, len, &cp);
+        if (m <= 0 || (size_t)m >= len || c->nopos)
+            return 0;
+        const unsigned char *ch[2] = {t, t + m};
+        size_t cl[2] = {(size_t)m, len - (size_t)m};
+        for (int j = 0; j < 2; j++) {
+            int found = 0;
+            for (size_t k = 0; k < la->nk && !found; k++)
+                found = la->k[k].prefix - 2 == cl[j] && !memcmp(la->k[k].key + 1, ch[j], cl[j]);
+            in[j] &= found;
+            out[j] &= !found;
+        }
+    }
+    /* one character always a form of a's, the other never; and every form
+     * of a's among b's first (or second) characters */
+    for (int j = 0; j < 2; j++) {
+        if (!in[j] || !out[1 - j])
+            continue;
+        for (size_t k = 0; k < la->nk; k++) {
+            int found = 0;
+            for (size_t i = 0; i < lb->nk && !found; i++) {
+                const unsigned char *t = lb->k[i].key + 1;
+                size_t len = lb->k[i].prefix - 2, lk = la->k[k].prefix - 2;
+                found = j == 0 ? len > lk && !memcmp(t, la->k[k].key + 1, lk)
+                               : len > lk && !memcmp(t + len - lk, la->k[k].key + 1, lk);
+            }
+            if (!found)
+                return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+
+
 static int except_spans(ctx *x, node *n)
 {
     n->nsp = 0;
@@ -971,6 +1208,15 @@ static uint32_t pair_next(ctx *x, node *n, uint32_t target)
                 return n->doc = DOC_END;
         }
         n->doc = d;
+        uint32_t ns, nt;
+        if (n->type == N_EXCEPT && except_count(x, n, d, &ns, &nt)) {
+            if (ns)
+                return d; /* counted from the frequencies: spans listed when asked */
+            target = d + 1;
+            continue;
+        }
+        if (x->err)
+            return n->doc = DOC_END;
         int rc = n->type == N_NEAR ? near_spans(x, n) : except_spans(x, n);
         if (rc)
             return n->doc = DOC_END;
@@ -1061,6 +1307,10 @@ static int node_reset(ctx *x, node *n)
         for (size_t i = 0; i < n->nparts; i++)
             if (leaf_reset(x, n->parts[i]))
                 return x->err ? x->err : FZ_ELMDB;
+        for (size_t i = 0; i < n->nchain; i++)
+            if (node_reset(x, n->chain[i]))
+                return x->err ? x->err : FZ_ELMDB;
+        n->cheap_ok = 0;
         n->doc = UNPOSITIONED; /* "not positioned": forces the first node_next */
         return 0;
     }
@@ -1149,8 +1399,10 @@ static size_t term_alts(ctx *x, const char *term, size_t len, char alts[][STORE_
  * in db ("post", or the delta's "dpost") and adds the form's document
  * frequency there to l->df: the packed term's, or the sum over its block
  * headers.  A form the delta does not have gets no cursor there.  Returns
- * 1 (a cursor added), 0 (none), -1 with x->err set. */
-static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *term, size_t len)
+ * 1 (a cursor added), 0 (none), -1 with x->err set.  exact: a chain's
+ * leaf (make_leaf_as), never scored nor bounded: no document frequency
+ * walked, and 0 for a packed term's least length. */
+static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *term, size_t len, int exact)
 {
     keycur *c = &l->k[l->nk];
     int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, db), &c->cur);
@@ -1159,9 +1411,14 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
         return -1;
     }
     l->nk++; /* closed with the leaf */
+    c->nopos = !store_field_positions(field);
     c->prefix = store_post_key(c->key, field, term, len, 0) - 4;
     MDB_val k, v;
     rc = store_term_find(c->cur, field, term, len, &k, &v, &c->pk);
+    if (exact) {
+        c->pk_mindl_known = 1;
+        c->pk_mindl = 0;
+    }
     if (db == STORE_DB_DPOST && rc != STORE_TERM_BLOCKS) {
         mdb_cursor_close(c->cur);
         c->cur = NULL;
@@ -1183,7 +1440,7 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
         df = c->pk.ndocs;
         rc = MDB_NOTFOUND;
     } else {
-        rc = rc == STORE_TERM_BLOCKS ? 0 : MDB_NOTFOUND;
+        rc = rc == STORE_TERM_BLOCKS && !exact ? 0 : MDB_NOTFOUND;
     }
     while (rc == 0 && kc_same(c, &k)) {
         uint64_t nd;
@@ -1212,15 +1469,26 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
     return 1;
 }
 
-static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
+/* A leaf of term in field: its forms' keys (term_alts); or, with slot, a
+ * chain's (chain_wild): the term's key alone, the leaf not among x->leaves
+ * but in *slot from the start (its node frees it, chain_free, also when
+ * this fails). */
+static leaf *make_leaf_as(ctx *x, int field, const char *term, size_t len, leaf **slot)
 {
+    int exact = slot != NULL;
     char alts[MAX_ALTS][STORE_KEY_MAX];
     size_t alen[MAX_ALTS];
     if (len > STORE_KEY_MAX - 8)
         len = STORE_KEY_MAX - 8;
-    size_t n = term_alts(x, term, len, alts, alen);
+    size_t n = 1;
+    if (exact) {
+        memcpy(alts[0], term, len);
+        alen[0] = len;
+    } else {
+        n = term_alts(x, term, len, alts, alen);
+    }
     leaf *l = fz_arena_calloc(x->a, sizeof *l);
-    if (!l || x->nleaves >= MAX_LEAVES) {
+    if (!l || (!exact && x->nleaves >= MAX_LEAVES)) {
         x->err = l ? FZ_ELIMIT : FZ_ENOMEM;
         return NULL;
     }
@@ -1230,14 +1498,17 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
         return NULL;
     }
     l->pos_doc = DOC_END;
-    x->leaves[x->nleaves++] = l;
+    if (!exact)
+        x->leaves[x->nleaves++] = l;
+    else
+        *slot = l;
     l->nforms = n;
     /* each form's postings in the main tree, then (when the index has a
      * delta tier) in the delta: its ids come after every main one, so a
      * leaf reads them after the main list as it merges its cursors */
     for (size_t i = 0; i < n; i++) {
-        if (kc_make(x, l, STORE_DB_POST, field, alts[i], alen[i]) < 0 ||
-            (x->delta && kc_make(x, l, STORE_DB_DPOST, field, alts[i], alen[i]) < 0))
+        if (kc_make(x, l, STORE_DB_POST, field, alts[i], alen[i], exact) < 0 ||
+            (x->delta && kc_make(x, l, STORE_DB_DPOST, field, alts[i], alen[i], exact) < 0))
             return NULL;
     }
     if (leaf_reset(x, l))
@@ -1247,6 +1518,215 @@ static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
     if (l->idf < 0.01)
         l->idf = 0.01;
     return l;
+}
+
+static leaf *make_leaf(ctx *x, int field, const char *term, size_t len)
+{
+    return make_leaf_as(x, field, term, len, NULL);
+}
+
+static node *new_node(ctx *x, int type);
+
+#define MAX_CHAINS 3000      /* chains of an A?B at most (two leaves each) */
+#define MAX_SECONDS 8192     /* bigrams A x looked at for them */
+
+/* Order of term t against the terms that start with a: < 0 before them,
+ * 0 one of them, > 0 after them. */
+static int prefix_cmp(const char *t, size_t len, const char *a, size_t alen)
+{
+    int c = memcmp(t, a, len < alen ? len : alen);
+    return c ? c : len < alen ? -1 : 0;
+}
+
+/* Appends the second character of term t (a x, a one character) to xs
+ * when it is one character; FZ_ELIMIT past max. */
+static int add_second(const char *t, size_t len, size_t alen, char (*xs)[8], size_t *n, size_t max)
+{
+    uint32_t cp;
+    int m = len > alen ? fz_utf8_decode((const unsigned char *)t + alen, len - alen, &cp) : 0;
+    if (m <= 0 || (size_t)m != len - alen || m > 4)
+        return 0;
+    if (*n == max)
+        return FZ_ELIMIT;
+    memcpy(xs[*n], t + alen, (size_t)m);
+    xs[*n][m] = 0;
+    (*n)++;
+    return 0;
+}
+
+/* The second characters x of the index's bigram terms a x (a one
+ * character), in key order, appended to xs (UTF-8, NUL-terminated): their
+ * keys are adjacent, and the term pack before the first may hold some.
+ * FZ_ELIMIT when there are more than max; 0, or an FZ_ code. */
+static int bigram_seconds(ctx *x, const char *a, size_t alen, char (*xs)[8], size_t *n, size_t max)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &cur);
+    if (rc)
+        return store_lmdb_err(rc, "reading postings", x->msg, x->msglen);
+    uint8_t pre[STORE_KEY_MAX];
+    pre[0] = STORE_F_TEXT;
+    memcpy(pre + 1, a, alen);
+    MDB_val k = {1 + alen, pre}, v;
+    int r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    int b = r == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) : r ? r : mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    r = b == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : b;
+    char last[STORE_KEY_MAX];
+    size_t last_len = 0;
+    int done = 0;
+    rc = 0;
+    for (; r == 0 && !rc && !done; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *kb = k.mv_data;
+        if (k.mv_size < 3 || kb[0] != STORE_F_TEXT) {
+            done = k.mv_size >= 1 && kb[0] > STORE_F_TEXT;
+            continue;
+        }
+        if (store_key_is_tpack(kb, k.mv_size)) {
+            store_tpack_iter it;
+            int t = store_tpack_open(&it, kb, k.mv_size, v.mv_data, v.mv_size);
+            for (; t == FZ_OK && !rc; t = store_tpack_next(&it)) {
+                int c = prefix_cmp(it.term, it.term_len, a, alen);
+                if (c > 0) {
+                    done = 1;
+                    break;
+                }
+                if (c == 0)
+                    rc = add_second(it.term, it.term_len, alen, xs, n, max);
+            }
+            if (!rc && !done && t != FZ_ENOTFOUND)
+                rc = x->err = FZ_ECORRUPT;
+            continue;
+        }
+        if (k.mv_size < 7)
+            continue;
+        const char *t = (const char *)kb + 1;
+        size_t len = k.mv_size - 6;
+        int c = prefix_cmp(t, len, a, alen);
+        if (c > 0)
+            done = 1;
+        else if (c == 0 && !(len == last_len && !memcmp(t, last, len))) { /* a term's next blocks: once */
+            rc = add_second(t, len, alen, xs, n, max);
+            memcpy(last, t, len);
+            last_len = len;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (!rc && r && r != MDB_NOTFOUND)
+        rc = store_lmdb_err(r, "reading postings", x->msg, x->msglen);
+    return rc;
+}
+
+/* A?B of two lone characters, one wildcard between (phrase n, parts at
+ * offsets 0 and 2): every match is a chain of the bigrams A x and x B (a
+ * ? is a CJK character joined to both neighbours, as a bigram is), so n
+ * is matched as the union of those chains, found in the index's bigram
+ * terms, and its positions come from their postings, not from the text.
+ * The same places, spans and counts; n's parts, idf and bounds stay.
+ * Left as it is (0) when there are more than MAX_CHAINS chains; -1 with
+ * x->err on a failure. */
+static int chain_wild(ctx *x, node *n)
+{
+    if (n->nparts != 2 || n->nwild != 1 || n->len != 3 || n->wild[0] != 1 || n->vterm || n->field != STORE_F_TEXT)
+        return 0;
+    leaf *la = n->offs[0] == 0 ? n->parts[0] : n->parts[1], *lb = n->offs[0] == 0 ? n->parts[1] : n->parts[0];
+    if (n->offs[0] + n->offs[1] != 2)
+        return 0;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < (s ? lb : la)->nk; i++)
+            if (!(s ? lb : la)->k[i].nopos)
+                return 0;
+    char (*xs)[8] = fz_arena_alloc(x->a, MAX_SECONDS * sizeof *xs);
+    node **chain = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *chain);
+    n->cheap = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *n->cheap);
+    char (*ab)[2][16] = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *ab);  /* the chains' two bigrams */
+    uint8_t (*abl)[2] = fz_arena_alloc(x->a, MAX_CHAINS * sizeof *abl);
+    if (!xs || !chain || !ab || !abl || !n->cheap)
+        return x->err = FZ_ENOMEM, -1;
+    size_t nc = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(x->txn, store_dbi(x->s->st, STORE_DB_POST), &cur);
+    if (rc)
+        return x->err = store_lmdb_err(rc, "reading postings", x->msg, x->msglen), -1;
+    for (size_t i = 0; i < la->nk && !rc; i++) {
+        const char *a = (const char *)la->k[i].key + 1;
+        size_t alen = la->k[i].prefix - 2, nx = 0;
+        rc = bigram_seconds(x, a, alen, xs, &nx, MAX_SECONDS);
+        for (size_t j = 0; j < nx && !rc; j++)
+            for (size_t m = 0; m < lb->nk && !rc; m++) {
+                const char *b = (const char *)lb->k[m].key + 1;
+                size_t blen = lb->k[m].prefix - 2, xl = strlen(xs[j]);
+                char xb[16];
+                memcpy(xb, xs[j], xl);
+                memcpy(xb + xl, b, blen);
+                MDB_val k, v;
+                store_tpack_iter it;
+                int f = store_term_find(cur, STORE_F_TEXT, xb, xl + blen, &k, &v, &it);
+                if (f == FZ_ENOTFOUND)
+                    continue;
+                if (f != STORE_TERM_BLOCKS && f != STORE_TERM_PACKED) {
+                    rc = f == FZ_ELMDB ? FZ_ELMDB : FZ_ECORRUPT;
+                    break;
+                }
+                if (nc == MAX_CHAINS) {
+                    rc = FZ_ELIMIT;
+                    break;
+                }
+                memcpy(ab[nc][0], a, alen);
+                memcpy(ab[nc][0] + alen, xs[j], xl);
+                memcpy(ab[nc][1], xb, xl + blen);
+                abl[nc][0] = (uint8_t)(alen + xl);
+                abl[nc][1] = (uint8_t)(xl + blen);
+                nc++;
+            }
+    }
+    mdb_cursor_close(cur);
+    if (rc == FZ_ELIMIT)
+        return 0; /* too many: the entries' text decides */
+    if (rc)
+        return x->err = rc, -1;
+    n->chain = chain;
+    for (size_t i = 0; i < nc; i++) {
+        /* not among x->nodes: n frees its chains (chain_free) */
+        node *c = fz_arena_calloc(x->a, sizeof *c);
+        if (!c)
+            return x->err = FZ_ENOMEM, -1;
+        c->type = N_PHRASE;
+        c->doc = UNPOSITIONED;
+        c->sdoc = DOC_END;
+        c->field = STORE_F_TEXT;
+        chain[i] = c;
+        n->nchain = i + 1;
+        c->parts = fz_arena_calloc(x->a, 2 * sizeof *c->parts);
+        c->offs = fz_arena_alloc(x->a, 2 * sizeof *c->offs);
+        if (!c->parts || !c->offs)
+            return x->err = FZ_ENOMEM, -1;
+        c->nparts = 2;
+        c->offs[0] = 0;
+        c->offs[1] = 1;
+        c->len = 2;
+        if (!make_leaf_as(x, STORE_F_TEXT, ab[i][0], abl[i][0], &c->parts[0]) ||
+            !make_leaf_as(x, STORE_F_TEXT, ab[i][1], abl[i][1], &c->parts[1]))
+            return -1;
+    }
+    return 0;
+}
+
+/* Closes the cursors and frees the buffers of n's chains. */
+static void chain_free(node *n)
+{
+    for (size_t i = 0; i < n->nchain; i++) {
+        node *c = n->chain[i];
+        for (size_t j = 0; j < c->nparts; j++) {
+            leaf *l = c->parts[j];
+            if (!l)
+                continue;
+            for (size_t k = 0; k < l->nk; k++)
+                if (l->k[k].cur)
+                    mdb_cursor_close(l->k[k].cur);
+            free(l->pos);
+        }
+        free(c->sp);
+    }
 }
 
 typedef struct {
@@ -1451,8 +1931,8 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
             l = make_leaf(x, field, t->bi, t->bilen);
         else if (i > from && q->t[i - 1].bigram_next && q->t[i - 1].pos + 1 == t->pos)
             continue; /* joined to the previous character: its bigram covers it */
-        else
-            l = make_leaf(x, field, t->term, t->len);
+        else /* a lone CJK character of the text: its own field, without positions */
+            l = make_leaf(x, t->kind == TOK_UNI && field == STORE_F_TEXT ? STORE_F_UNI : field, t->term, t->len);
         if (!l)
             return NULL;
         n->parts[n->nparts] = l;
@@ -1512,6 +1992,8 @@ static node *make_phrase(ctx *x, int field, int title_only, qtoks *q, size_t fro
         }
         x->need_verify = 1;
     }
+    if (nwild && chain_wild(x, n))
+        return NULL;
     return n;
 }
 
@@ -1818,6 +2300,8 @@ static node *compile(ctx *x, const query_node *q, int positive)
                 return NULL;
             n->kids[n->nkids++] = c;
         }
+        if (q->type == QN_EXCEPT)
+            n->sub = except_subtracts(n->kids[0], n->kids[1]);
         if (q->type == QN_EXCEPT && positive) {
             /* the EXCEPT node itself is scored on its remaining spans */
             x->nscoring = before;
@@ -1859,12 +2343,16 @@ static double score_doc(ctx *x, uint32_t doc)
                 }
             tf = SEARCH_TITLE_WEIGHT * tt + tb;
         } else {
-            if (node_spans(x, n))
-                return 0;
-            uint32_t tt = 0;
-            for (size_t k = 0; k < n->nsp; k++)
-                tt += n->sp[k].title;
-            tf = SEARCH_TITLE_WEIGHT * tt + (double)(n->nsp - tt);
+            uint32_t ns, tt = 0;
+            if (n->sdoc != doc && except_count(x, n, doc, &ns, &tt)) {
+                tf = SEARCH_TITLE_WEIGHT * tt + (double)(ns - tt);
+            } else {
+                if (node_spans(x, n))
+                    return 0;
+                for (size_t k = 0; k < n->nsp; k++)
+                    tt += n->sp[k].title;
+                tf = SEARCH_TITLE_WEIGHT * tt + (double)(n->nsp - tt);
+            }
         }
         if (tf <= 0)
             continue;
@@ -2142,6 +2630,10 @@ typedef struct {
     uint32_t *start, *end;
     uint32_t n;
     uint32_t last; /* the last position a span needs */
+    /* a lone character's hit (uni): the positions of its forms' terms */
+    const leaf *uni;
+    uint32_t *up;
+    uint32_t nup, upcap;
 } posmap;
 
 #define PM_DONE 1 /* pm_emit's stop: every position a span needs is mapped */
@@ -2155,14 +2647,39 @@ static int pm_emit(void *p, const tok_token *t)
         return PM_DONE; /* tokens come in position order (tok.h) */
     m->start[t->pos] = t->start;
     m->end[t->pos] = t->end;
+    if (m->uni && t->kind == TOK_UNI)
+        for (size_t i = 0; i < m->uni->nk; i++) {
+            const keycur *c = &m->uni->k[i];
+            if (t->term_len == c->prefix - 2 && !memcmp(t->term, c->key + 1, t->term_len)) {
+                if (m->nup < m->upcap)
+                    m->up[m->nup] = t->pos;
+                m->nup++;
+                break;
+            }
+        }
     return 0;
+}
+
+/* A root whose spans are the occurrences of one lone character (a
+ * simple_term of the text whose postings keep no positions): a hit's are
+ * found by emit_hit in the analysis it does anyway for the highlights. */
+static const leaf *uni_root(const node *n)
+{
+    if (!simple_term(n) || n->field != STORE_F_TEXT)
+        return NULL;
+    const leaf *l = n->parts[0];
+    for (size_t i = 0; i < l->nk; i++)
+        if (!l->k[i].nopos)
+            return NULL;
+    return l;
 }
 
 /* Reads entry sc->doc and calls fn with it as the hit of that rank, with
  * the spans sp; when meta is set, only its metadata (store_entry_meta_get),
- * the spans only counted. */
+ * the spans only counted.  With uni (uni_root's leaf), sp is NULL and the
+ * spans are the nsp places of uni's terms in the entry, found here. */
 static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint32_t rank, int meta,
-                    search_hit_fn fn, void *cbctx)
+                    search_hit_fn fn, void *cbctx, const leaf *uni)
 {
     fz_arena *a = fz_arena_create();
     if (!a)
@@ -2189,16 +2706,25 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         h.occurrences = (uint32_t)nsp;
     } else if (nsp) {
         uint32_t n = e.npos + 2;
-        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n, 0};
+        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n, 0,
+                     uni, NULL, 0, (uint32_t)nsp};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
-        if (!pm.start || !pm.end || !spans) {
+        pspan *usp = uni ? fz_arena_alloc(a, nsp * sizeof *usp) : NULL;
+        if (uni)
+            pm.up = fz_arena_alloc(a, nsp * sizeof *pm.up);
+        if (!pm.start || !pm.end || !spans || (uni && (!usp || !pm.up))) {
             fz_arena_destroy(a);
             return FZ_ENOMEM;
         }
         /* the text is analysed only as far as the last position a span
-         * needs, and a field no span touches not at all */
+         * needs, and a field no span touches not at all; a lone
+         * character's occurrences are found in all of it */
         uint32_t first = UINT32_MAX;
-        for (size_t i = 0; i < nsp; i++) {
+        if (uni) {
+            first = 0;
+            pm.last = n - 1;
+        }
+        for (size_t i = 0; i < nsp && !uni; i++) {
             if (sp[i].e >= n || sp[i].s > sp[i].e)
                 continue;
             if (sp[i].e > pm.last)
@@ -2211,6 +2737,21 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
             tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
         if (first != UINT32_MAX && pm.last >= e.title_npos)
             tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
+        if (uni) {
+            /* the text analysed as the indexer did holds exactly the
+             * occurrences the postings count (uni_positions) */
+            if (pm.nup != nsp) {
+                fz_arena_destroy(a);
+                fz_msg(x->msg, x->msglen, "entry %u does not hold the occurrences its postings count; re-index",
+                       sc->doc);
+                return FZ_ECORRUPT;
+            }
+            for (uint32_t i = 0; i < pm.nup; i++) {
+                usp[i].s = usp[i].e = pm.up[i];
+                usp[i].title = pm.up[i] < e.title_npos;
+            }
+            sp = usp;
+        }
         size_t k = 0;
         for (size_t i = 0; i < nsp; i++) {
             const pspan *p = &sp[i];
@@ -2393,6 +2934,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     x.msg = msg;
     x.msglen = msglen;
     x.dt.doc = DOC_END;
+    x.ut.doc = DOC_END;
     search_counts cnt = {0};
     int rc;
     if (!(x.qtok = get_tok(s, TOK_FOLD_TS))) {
@@ -2476,11 +3018,20 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     while (d != DOC_END && !x.err && !past_deadline(&x)) {
         cnt.entries++;
         if (o->count) {
-            if (node_spans(&x, root)) {
+            uint32_t ns, nt;
+            if (simple_term(root)) {
+                /* its spans are its occurrences: no positions needed (a lone
+                 * character's would come from the entry's text) */
+                if (root->field == STORE_F_TEXT)
+                    cnt.occurrences += term_tf(root, d, NULL);
+            } else if (except_count(&x, root, d, &ns, &nt)) {
+                cnt.occurrences += ns;
+            } else if (node_spans(&x, root)) {
                 rc = x.err;
                 goto done;
+            } else {
+                cnt.occurrences += text_nspans(root);
             }
-            cnt.occurrences += text_nspans(root);
         }
         if (!o->no_hits && k && nall == k && below(&x, root, d, all[0].score, score_bound)) {
             /* documents come in id order: only a higher score could enter */
@@ -2518,7 +3069,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     if (!o->no_hits && nall) {
         qsort(all, nall, sizeof *all, cmp_scored);
         for (size_t i = 0; i < sample && i < nall && !rc; i++) {
-            rc = emit_hit(&x, NULL, 0, &all[i], (uint32_t)(i + 1), 1, o->sample_fn, o->sample_ctx);
+            rc = emit_hit(&x, NULL, 0, &all[i], (uint32_t)(i + 1), 1, o->sample_fn, o->sample_ctx, NULL);
             cnt.sampled++;
         }
         if (rc)
@@ -2541,9 +3092,17 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             hs[i].nsp = 0;
         }
         qsort(hs, nret, sizeof *hs, cmp_hitspan_doc);
+        const leaf *uni = uni_root(root);
         if (!o->no_spans && (rc = node_reset(&x, root)) == 0) {
             for (size_t i = 0; i < nret && !rc; i++) {
-                if (node_next(&x, root, hs[i].doc) != hs[i].doc || node_spans(&x, root))
+                if (node_next(&x, root, hs[i].doc) != hs[i].doc)
+                    continue;
+                if (uni) {
+                    /* its occurrences, which emit_hit places */
+                    hs[i].nsp = term_tf(root, hs[i].doc, NULL);
+                    continue;
+                }
+                if (node_spans(&x, root))
                     continue;
                 size_t n = text_nspans(root);
                 if (!n)
@@ -2561,7 +3120,7 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
             rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), o->meta_only, fn,
-                          cbctx);
+                          cbctx, hs[i].sp ? NULL : uni);
             cnt.returned++;
         }
         free(hs);
@@ -2578,16 +3137,21 @@ done:
             mdb_cursor_close(x.leaves[i]->k[j].cur);
         free(x.leaves[i]->pos);
     }
-    for (size_t i = 0; i < x.nnodes; i++)
+    for (size_t i = 0; i < x.nnodes; i++) {
+        chain_free(x.nodes[i]);
         free(x.nodes[i]->sp);
+    }
     mdb_txn_abort(x.txn);
     free(x.dead);
-    free(x.dt.cs);
-    free(x.dt.ce);
-    free(x.dt.kind);
-    free(x.dt.toff);
-    free(x.dt.tlen);
-    fz_buf_free(&x.dt.terms);
+    for (int i = 0; i < 2; i++) {
+        doctoks *dt = i ? &x.ut : &x.dt;
+        free(dt->cs);
+        free(dt->ce);
+        free(dt->kind);
+        free(dt->toff);
+        free(dt->tlen);
+        fz_buf_free(&dt->terms);
+    }
     fz_arena_destroy(x.a);
     return rc;
 }
@@ -2605,7 +3169,7 @@ int search_show(search *s, uint32_t id, search_hit_fn fn, void *cbctx, char *msg
     x.o = &o;
     x.qtok = get_tok(s, TOK_FOLD_TS);
     scored sc = {0, id};
-    rc = emit_hit(&x, NULL, 0, &sc, 0, 0, fn, cbctx);
+    rc = emit_hit(&x, NULL, 0, &sc, 0, 0, fn, cbctx, NULL);
     if (rc == FZ_ECORRUPT) {
         if (store_entry_exists(s->st, txn, id) == FZ_ENOTFOUND) {
             rc = FZ_ENOTFOUND;

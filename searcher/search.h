@@ -8,7 +8,13 @@
  * Matching never scans the stored text, except to confirm a candidate
  * where the postings cannot decide: the ? wildcard (is that position a CJK
  * character?) and --fold=none (the index holds traditional->simplified
- * folded terms).
+ * folded terms); and to place a lone CJK character, whose postings keep
+ * no positions (format 7), where a query needs its places: NEAR, EXCEPT,
+ * a ? beside it, a phrase of lone characters across punctuation, the
+ * proximity bonus and the highlights (the entry's text analysed again as
+ * the indexer did; a lone character's counts, scores and top-k come from
+ * its frequencies, a ? between two lone characters from the bigrams, and
+ * EXCEPT from the frequencies where they tell).
  *
  * Ranking.  score = sum over the query's positive text terms t of
  *   idf(t) * tf'(t) (k1 + 1) / (tf'(t) + k1 (1 - b + b dl / avgdl))

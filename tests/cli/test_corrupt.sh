@@ -84,8 +84,9 @@ check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb"
 # a format 5 index (before term packs and entry blocks in two parts): the same one line
 fresh "$T/v5"; "$POKE" "$T/v5" put meta "$(hx format)" 05
 both "format 5 index" "$T/v5" "index format 5 is older than this fangzhi's format 7; re-index the sources"
-# a format 6 index (entry text in the code by ranges, a "join" table, no
-# delta tier: no "dpost" or "dfix" table): the same one line
+# a format 6 index (entry text in the code by ranges, a "join" table, CJK
+# unigrams with positions under 'b', no delta tier: no "dpost" or "dfix"
+# table): the same one line
 fresh "$T/v6"; "$POKE" "$T/v6" put meta "$(hx format)" 06 && "$POKE" "$T/v6" drop dpost 00 && "$POKE" "$T/v6" drop dfix 00
 both "format 6 index" "$T/v6" "index format 6 is older than this fangzhi's format 7; re-index the sources"
 # a format 4 index has no catalog table: still the format message
@@ -183,6 +184,14 @@ damage "trailing bytes in block" "bytes left after the last document" put post "
 damage "posting of a missing entry" "doc 99999 has no entry" put post "$(bkey 99999)" 0100000100000000010000
 damage "unknown field byte" "unknown field" put post "7a$(hx x)0000000000" 0100000100000000010000
 damage "overlapping blocks" "overlaps" put post "$(bkey $((first + 1)))" 0100000100000000010000
+# CJK unigrams (field 'u', WITHOUT POSITIONS in common/store.c): a block
+# ends after its tf streams.  Positions under 'u', none under 'b', a 'u'
+# term of two characters, frequencies the entry cannot hold:
+ukey() { printf '75%s00%08x' "$(hx "$1")" "$2"; }
+damage "unigram block with positions" "positions, but the field keeps none" put post "$(ukey 城 "$first")" 0100000100000000014003
+damage "bigram block without positions" "no positions, but the field keeps them" put post "$(bkey "$first")" 010000010000000001
+damage "unigram key of two characters" "not one CJK character" put post "$(ukey 下城 "$first")" 010000010000000001
+damage "unigram frequency beyond the entry" "cannot fit in the entry's lengths" put post "$(ukey 城 "$first")" 010000a08d0600000000a08d06
 # Term packs written by hand (TERM PACKS in common/store.c): per term v
 # shared bytes, v suffix length, the suffix, v ndocs, v first id, the
 # records (the first without id delta).  The pack of 井长 replaced by one

@@ -124,6 +124,11 @@ for line in open(sys.argv[1], encoding="utf-8"):
 assert len(cols) == 1, cols
 EOF
 check "--kwic: the matches line up" python3 "$T/align.py" "$T/out" 井长制
+# a lone character keeps no positions in the index (format 7): its places
+# come from the entry's text analysed again, and must be exactly its own
+check "--kwic of one character: exit 0" status_is 0 "$FZS" --db "$DB" --kwic --color=never --limit 0 井
+check "--kwic of one character: one line per occurrence (10 in 2 entries)" sh -c 'test "$(wc -l <"$1")" -eq 10' sh "$T/out"
+check "--kwic of one character: the character at the centre of every line" python3 "$T/align.py" "$T/out" 井
 check "--kwic --color=always: the match coloured" status_is 0 "$FZS" --db "$DB" --kwic --color=always 井长制
 check "--kwic --color=always: escapes around the match" has_esc "$T/out"
 check "--kwic covers every hit, not 10 entries (23 occurrences in 12 entries)" \

@@ -8,8 +8,9 @@
  *         or gives strings that encode and decode again to the same entry
  *         (the text code is lossless).
  *   even, bits 1 and 2 set: a term pack (TERM PACKS in store.c) keyed
- *         'b', the next (its first byte mod 24) bytes, 0x00; the rest is
- *         its value.  store_tpack_open/next either fail or give terms in
+ *         'b' (records with positions) or, when its first byte / 24 is
+ *         odd, 'u' (CJK unigrams: records without positions), the next
+ *         (its first byte mod 24) bytes, 0x00; the rest is its value.  store_tpack_open/next either fail or give terms in
  *         strictly ascending order, each of 1..STORE_TPACK_DOCS documents
  *         whose block (store_block_open_tpack) fails or walks through
  *         ascending ids from first to last; the terms added again to a
@@ -26,8 +27,8 @@
  *         store_block_open either fails or (its header read alike by
  *         store_block_head) the block walks with
  *         store_block_next through ascending ids within [first, last],
- *         each with its positions decoded or found damaged, ndocs of
- *         them; store_block_verify walks its position stream whole; a
+ *         each with its positions decoded or found damaged (a block
+ *         without positions, nopos, refuses them), ndocs of them; store_block_verify walks its position stream whole; a
  *         block that opens lands store_block_seek where walking does,
  *         for targets taken from the input.
  * Either way nothing reads outside the value (ASan) and nothing crashes.
@@ -111,7 +112,7 @@ static void block(const uint8_t *d, size_t n)
         if (b.doc < b.first || b.doc > b.last)
             abort();
         int np = store_block_positions(&b, pos, 64);
-        if (np > 64)
+        if (np > 64 || (b.nopos && np > 0))
             abort();
         int rc = store_block_next(&b);
         if (rc == FZ_ENOTFOUND)
@@ -241,7 +242,7 @@ static void tpack(const uint8_t *d, size_t n)
     if (n < 1 + tl)
         return;
     uint8_t key[STORE_KEY_MAX];
-    key[0] = 'b';
+    key[0] = (d[0] / 24) & 1 ? STORE_F_UNI : STORE_F_TEXT;
     memcpy(key + 1, d + 1, tl);
     key[1 + tl] = 0;
     size_t klen = tl + 2;

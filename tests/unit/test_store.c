@@ -337,14 +337,14 @@ TEST(test_block_title_one)
     /* the long form in the records makes the same block */
     static const uint8_t shortf[] = {0, 0, 5}, longf[] = {0, 1, 1, 5};
     fz_buf s1 = {0}, s2 = {0};
-    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 1, 50, 0, &s1), 0);
-    CHECK_EQ_INT(store_block_extra(longf, sizeof longf, 1, 50, 0, &s2), 0);
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 1, 50, 0, 1, &s1), 0);
+    CHECK_EQ_INT(store_block_extra(longf, sizeof longf, 1, 50, 0, 1, &s2), 0);
     CHECK(s1.len == s2.len && memcmp(s1.p, s2.p, s1.len) == 0);
     /* code 0 whose position is missing is a damaged record */
     s2.len = 0;
-    CHECK_EQ_INT(store_block_extra(shortf, 2, 1, 50, 0, &s2), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra(shortf, 2, 1, 50, 0, 1, &s2), FZ_ECORRUPT);
     /* records that hold more documents than said, or fewer */
-    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 2, 50, 0, &s2), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 2, 50, 0, 1, &s2), FZ_ECORRUPT);
     fz_buf_free(&s1);
     fz_buf_free(&s2);
     fz_buf_free(&v);
@@ -565,9 +565,17 @@ TEST(test_block_seek)
     CHECK_EQ_INT(store_block_open(&b, ids[0], v.p, v.len), 0);
     CHECK_EQ_INT(store_block_verify(&b), FZ_ECORRUPT);
     CHECK_EQ_INT(store_block_positions(&b, got, 20), FZ_ECORRUPT);
-    /* truncated anywhere: open fails, or a walk with positions does */
+    /* truncated anywhere: open fails, or a walk with positions does; cut
+     * where the position stream starts, the value reads as a block
+     * without positions (STORE_F_UNI's), which refuses positions and
+     * which fzindex --check finds under a field that keeps them */
     for (size_t n = 0; n < v.len; n++) {
         int rc = store_block_open(&b, ids[0], v.p, n);
+        if (rc == 0 && n == ps) {
+            CHECK_EQ_INT(b.nopos, 1);
+            CHECK_EQ_INT(store_block_positions(&b, got, 20), FZ_ECORRUPT);
+            continue;
+        }
         if (rc == 0)
             rc = store_block_verify(&b);
         CHECK_EQ_INT(rc, FZ_ECORRUPT);
@@ -1343,16 +1351,25 @@ static int tp_find(store *s, MDB_txn *txn, int field, const char *term, uint32_t
     return rc;
 }
 
+/* A fresh index for the pack tests (tmp_index), entries 0..9 of lengths
+ * 100..109. */
+static store *tp_index(char *dir, MDB_txn **txn)
+{
+    char msg[256] = "";
+    store *s = tmp_index(dir, txn);
+    uint32_t lens[10];
+    for (uint32_t i = 0; i < 10; i++)
+        lens[i] = 100 + i;
+    CHECK_EQ_INT(store_dlen_put(s, *txn, 0, lens, 10, msg, sizeof msg), 0);
+    return s;
+}
+
 TEST(test_term_packs)
 {
     char dir[] = "/tmp/fz-test-tpack-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    store *s = tmp_index(dir, &txn);
+    store *s = tp_index(dir, &txn);
     MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
-    uint32_t lens[10];
-    for (uint32_t i = 0; i < 10; i++)
-        lens[i] = 100 + i;
-    CHECK_EQ_INT(store_dlen_put(s, txn, 0, lens, 10, msg, sizeof msg), 0);
     store_tpack_builder pb = {0};
     store_block_builder bb;
     memset(&bb, 0, sizeof bb);
@@ -1552,6 +1569,165 @@ TEST(test_term_packs)
     tmp_remove(dir);
 }
 
+/* The CJK unigrams of the text (STORE_F_UNI, format 7) keep no positions:
+ * a builder with nopos writes ids and frequencies only, the block opens
+ * as nopos (its value ends after the frequency streams), reads the same
+ * documents and frequencies as the block with positions, refuses
+ * positions, verifies, and is smaller. */
+TEST(test_block_nopos)
+{
+    store_block_builder bp = {0}, bn = {0};
+    store_bb_reset(&bp);
+    store_bb_reset(&bn);
+    bn.nopos = 1;
+    uint32_t ids[40], tt[40], tb[40], pos[64];
+    for (uint32_t i = 0; i < 64; i++)
+        pos[i] = 3 * i + 1;
+    for (uint32_t i = 0; i < 40; i++) {
+        ids[i] = 7 + 5 * i + (i > 20 ? 300 : 0);
+        tt[i] = i % 3 == 0;
+        tb[i] = 1 + i % 4;
+        CHECK_EQ_INT(store_bb_add(&bp, ids[i], 60 + i, pos, tt[i], tb[i]), 0);
+        CHECK_EQ_INT(store_bb_add(&bn, ids[i], 60 + i, NULL, tt[i], tb[i]), 0);
+    }
+    store_bb_reset(&bn); /* keeps nopos */
+    CHECK_EQ_INT(bn.nopos, 1);
+    for (uint32_t i = 0; i < 40; i++)
+        CHECK_EQ_INT(store_bb_add(&bn, ids[i], 60 + i, NULL, tt[i], tb[i]), 0);
+    fz_buf vp = {0}, vn = {0};
+    CHECK_EQ_INT(store_bb_finish(&bp, 50, &vp), 0);
+    CHECK_EQ_INT(store_bb_finish(&bn, 50, &vn), 0);
+    CHECK(vn.len < vp.len);
+    store_block a, b;
+    CHECK_EQ_INT(store_block_open(&a, ids[0], vp.p, vp.len), 0);
+    CHECK_EQ_INT(store_block_open(&b, ids[0], vn.p, vn.len), 0);
+    CHECK_EQ_INT(a.nopos, 0);
+    CHECK_EQ_INT(b.nopos, 1);
+    CHECK_EQ_INT(store_block_verify(&a), 0);
+    CHECK_EQ_INT(store_block_verify(&b), 0);
+    CHECK_EQ_INT(store_block_open(&b, ids[0], vn.p, vn.len), 0);
+    CHECK(b.q == a.q && b.a0 == a.a0 && b.last == a.last && b.max_tf_title == 1 && b.max_tf_body == 4);
+    for (uint32_t i = 0; i < 40; i++) {
+        CHECK_EQ_INT(b.doc, ids[i]);
+        CHECK_EQ_INT(b.tf_title, tt[i]);
+        CHECK_EQ_INT(b.tf_body, tb[i]);
+        uint32_t got[8];
+        CHECK_EQ_INT(store_block_positions(&b, got, 8), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_block_next(&b), i < 39 ? 0 : FZ_ENOTFOUND);
+    }
+    /* seek as on the block with positions */
+    CHECK_EQ_INT(store_block_open(&b, ids[0], vn.p, vn.len), 0);
+    CHECK_EQ_INT(store_block_seek(&b, ids[25] - 1), 0);
+    CHECK_EQ_INT(b.doc, ids[25]);
+    CHECK_EQ_INT(b.tf_body, tb[25]);
+    /* records with positions are not a nopos block's, nor the reverse */
+    fz_buf x = {0};
+    CHECK_EQ_INT(store_block_extra((const uint8_t *)bp.docs.p, bp.docs.len, 40, 50, 1.0, 0, &x), FZ_ECORRUPT);
+    x.len = 0;
+    CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, 50, 1.0, 1, &x), FZ_ECORRUPT);
+    /* cut short: fails cleanly, never reads past the value */
+    for (size_t n = 0; n < vn.len; n++) {
+        int rc = store_block_open(&b, ids[0], vn.p, n);
+        if (rc == 0)
+            rc = store_block_verify(&b);
+        while (rc == 0)
+            rc = store_block_next(&b);
+        CHECK(rc == FZ_ECORRUPT || rc == FZ_ENOTFOUND);
+    }
+    fz_buf_free(&x);
+    fz_buf_free(&vp);
+    fz_buf_free(&vn);
+    store_bb_free(&bp);
+    store_bb_free(&bn);
+}
+
+/* A pack of STORE_F_UNI terms holds records without positions: its terms
+ * walk and open as nopos blocks with their ids and frequencies; taken out
+ * of the pack (an update), the term becomes a nopos block. */
+TEST(test_tpack_nopos)
+{
+    char dir[] = "/tmp/fz-test-tpnopos-XXXXXX", msg[256] = "";
+    MDB_txn *txn;
+    store *s = tp_index(dir, &txn);
+    MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
+    store_tpack_builder pb = {0};
+    store_block_builder bb = {0};
+    static const char *const terms[] = {"之", "井", "水"};
+    static const uint32_t docs[3][3] = {{1, 4, 9}, {2, 3, 0}, {5, 0, 0}};
+    static const uint32_t nd[3] = {3, 2, 1};
+    for (int t = 0; t < 3; t++) {
+        store_bb_reset(&bb);
+        bb.nopos = 1;
+        for (uint32_t i = 0; i < nd[t]; i++)
+            CHECK_EQ_INT(store_bb_add(&bb, docs[t][i], 100 + docs[t][i], NULL, i == 1, 2 + i), 0);
+        CHECK_EQ_INT(bb.docs.len, 2 * nd[t] + (nd[t] > 1)); /* delta, tf code, (tf_title): no positions */
+        CHECK_EQ_INT(store_tpack_add(&pb, STORE_F_UNI, terms[t], strlen(terms[t]), bb.ndocs, bb.first,
+                                     (const uint8_t *)bb.docs.p, bb.docs.len),
+                     0);
+    }
+    MDB_val k = {pb.klen, pb.key}, v = {pb.val.len, pb.val.p};
+    CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+    /* the same bytes read as a pack of a field with positions do not decode */
+    {
+        uint8_t bk[STORE_KEY_MAX];
+        size_t bl = store_tpack_key(bk, STORE_F_TEXT, terms[0], strlen(terms[0]));
+        store_tpack_iter it;
+        int rc = store_tpack_open(&it, bk, bl, pb.val.p, pb.val.len);
+        while (rc == FZ_OK)
+            rc = store_tpack_next(&it);
+        CHECK_EQ_INT(rc, FZ_ECORRUPT);
+    }
+    MDB_cursor *cur;
+    CHECK_EQ_INT(mdb_cursor_open(txn, dbi, &cur), 0);
+    for (int t = 0; t < 3; t++) {
+        MDB_val fk, fv;
+        store_tpack_iter it;
+        CHECK_EQ_INT(store_term_find(cur, STORE_F_UNI, terms[t], strlen(terms[t]), &fk, &fv, &it), STORE_TERM_PACKED);
+        store_block b;
+        CHECK_EQ_INT(store_block_open_tpack(&b, &it), 0);
+        CHECK_EQ_INT(b.nopos, 1);
+        CHECK_EQ_INT(b.last, docs[t][nd[t] - 1]);
+        for (uint32_t i = 0; i < nd[t]; i++) {
+            uint32_t got[4];
+            CHECK_EQ_INT(b.doc, docs[t][i]);
+            CHECK_EQ_INT(b.tf_title, i == 1);
+            CHECK_EQ_INT(b.tf_body, 2 + i);
+            CHECK_EQ_INT(store_block_positions(&b, got, 4), FZ_ECORRUPT);
+            CHECK_EQ_INT(store_block_next(&b), i + 1 < nd[t] ? FZ_OK : FZ_ENOTFOUND);
+        }
+    }
+    mdb_cursor_close(cur);
+    /* taken out whole: a block without positions */
+    fz_buf out = {0};
+    uint32_t first = 0;
+    CHECK_EQ_INT(store_tpack_remove(s, txn, STORE_F_UNI, "井", strlen("井"), 0, 0, &out, &first, msg, sizeof msg), 0);
+    CHECK_EQ_INT(first, 2);
+    store_block b;
+    CHECK_EQ_INT(store_block_open(&b, first, out.p, out.len), 0);
+    CHECK_EQ_INT(b.nopos, 1);
+    CHECK_EQ_INT(store_block_verify(&b), 0);
+    CHECK_EQ_INT(store_block_open(&b, first, out.p, out.len), 0);
+    CHECK(b.doc == 2 && b.tf_title == 0 && b.tf_body == 2);
+    CHECK(store_block_next(&b) == 0 && b.doc == 3 && b.tf_title == 1 && b.tf_body == 3);
+    /* a document dropped from a packed term: the others stay, without positions */
+    CHECK_EQ_INT(store_tpack_remove(s, txn, STORE_F_UNI, "之", strlen("之"), 4, 4, NULL, NULL, msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_cursor_open(txn, dbi, &cur), 0);
+    MDB_val fk, fv;
+    store_tpack_iter it;
+    CHECK_EQ_INT(store_term_find(cur, STORE_F_UNI, "之", strlen("之"), &fk, &fv, &it), STORE_TERM_PACKED);
+    CHECK_EQ_INT(it.ndocs, 2);
+    CHECK_EQ_INT(store_block_open_tpack(&b, &it), 0);
+    CHECK(b.doc == 1 && b.tf_body == 2 && store_block_next(&b) == 0 && b.doc == 9 && b.tf_body == 4);
+    CHECK_EQ_INT(store_term_find(cur, STORE_F_UNI, "水", strlen("水"), &fk, &fv, &it), STORE_TERM_PACKED);
+    mdb_cursor_close(cur);
+    fz_buf_free(&out);
+    store_tpack_free(&pb);
+    store_bb_free(&bb);
+    mdb_txn_abort(txn);
+    store_close(s);
+    tmp_remove(dir);
+}
+
 int main(void)
 {
     t_run(test_varint);
@@ -1571,5 +1747,7 @@ int main(void)
     t_run(test_update_pages);
     t_run(test_entry_blocks);
     t_run(test_term_packs);
+    t_run(test_block_nopos);
+    t_run(test_tpack_nopos);
     return t_done("store");
 }
