@@ -1335,6 +1335,7 @@ static int repack_pack_delta(repack *r, MDB_val *k, MDB_val *v, dwalk *d)
         r->pk.mv_size = store_post_key(r->pkbuf, it.field, it.term, it.term_len, it.first);
         r->pk.mv_data = r->pkbuf;
         store_bb_reset(&r->bb);
+        r->bb.nopos = b.nopos;
         if ((rc = repack_docs(r, &b)))
             return rc;
         r->npend = 1;
@@ -1656,13 +1657,15 @@ static int delta_move_term(store *s, MDB_txn *txn, MDB_cursor *pc, const MDB_val
         if (ndocs <= STORE_TPACK_DOCS) {
             store_dlen_cache dc = {0};
             store_bb_reset(bb);
+            bb->nopos = !store_field_positions(field);
             for (size_t i = 0; i < n; i++) {
                 store_block b;
                 const uint8_t *ki = keys[i].mv_data;
-                if (store_block_open(&b, fz_be32_get(ki + keys[i].mv_size - 4), vals[i].mv_data, vals[i].mv_size))
+                if (store_block_open(&b, fz_be32_get(ki + keys[i].mv_size - 4), vals[i].mv_data, vals[i].mv_size) ||
+                    b.nopos != bb->nopos)
                     return FZ_ECORRUPT;
                 do {
-                    uint32_t np = b.tf_title + b.tf_body;
+                    uint32_t np = b.nopos ? 0 : b.tf_title + b.tf_body;
                     if (np > *pcap) {
                         uint32_t *p = realloc(*pos, (size_t)np * sizeof *p);
                         if (!p)
