@@ -3437,15 +3437,17 @@ static int block_pofs(store_block *b)
     return FZ_OK;
 }
 
-int store_block_open(store_block *b, uint32_t first, const void *val, size_t len)
+/* The header and the recorded impact of a block value: sets b's fields
+ * down to q; the streams start at the return (NULL: malformed). */
+static const uint8_t *block_head(store_block *b, uint32_t first, const void *val, size_t len)
 {
     const uint8_t *p = val, *end = p + len;
     uint32_t x[5];
     for (int i = 0; i < 5; i++)
         if (!(p = get_u32(p, end, &x[i])))
-            return FZ_ECORRUPT;
+            return NULL;
     if (x[0] == 0 || x[0] > STORE_BLOCK_DOCS || x[1] > UINT32_MAX - first)
-        return FZ_ECORRUPT;
+        return NULL;
     b->first = first;
     b->ndocs = x[0];
     b->last = first + x[1];
@@ -3457,10 +3459,27 @@ int store_block_open(store_block *b, uint32_t first, const void *val, size_t len
     if (b->ndocs > STORE_IMPACT_DOCS) {
         if (!(p = get_u32(p, end, &x[0])) || !(p = get_u32(p, end, &x[1])) || x[0] == 0 || x[1] == 0 ||
             x[1] > 255)
-            return FZ_ECORRUPT;
+            return NULL;
         b->a0 = x[0];
         b->q = x[1];
     }
+    return p;
+}
+
+int store_block_head(store_block *b, uint32_t first, const void *val, size_t len)
+{
+    if (!block_head(b, first, val, len))
+        return FZ_ECORRUPT;
+    b->i = b->ndocs; /* no cursor */
+    b->docs = b->docs_end = NULL;
+    return FZ_OK;
+}
+
+int store_block_open(store_block *b, uint32_t first, const void *val, size_t len)
+{
+    const uint8_t *p = block_head(b, first, val, len), *end = (const uint8_t *)val + len;
+    if (!p)
+        return FZ_ECORRUPT;
     b->docs = p;
     b->docs_end = end;
     uint32_t n = b->ndocs;

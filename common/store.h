@@ -555,6 +555,12 @@ int store_block_verify(store_block *b);
  * do not ascend within [first, last]: next and seek; a document without
  * occurrences or positions cut short: positions). */
 int store_block_open(store_block *b, uint32_t first, const void *val, size_t len);
+/* Decodes only a block value's header (first, last, ndocs, the largest
+ * frequencies, the least length, the recorded impact a0 and q), for a
+ * bound, without its streams: the cursor functions are not to be called
+ * on b until store_block_open.  FZ_ECORRUPT as store_block_open for a
+ * malformed header (the streams are checked when the block is opened). */
+int store_block_head(store_block *b, uint32_t first, const void *val, size_t len);
 /* Moves to the next document; returns 0, or FZ_ENOTFOUND at the end, or
  * FZ_ECORRUPT. */
 int store_block_next(store_block *b);

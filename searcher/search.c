@@ -2463,72 +2463,155 @@ static void heap_push(scored *h, size_t *n, size_t k, scored v)
     }
 }
 
-/* Top-k of a lone term with one posting key, the commonest query: the
- * generic loop (node_next, score_doc) in one pass over the key's blocks,
- * skipping a block whose bound cannot enter the heap, and scoring each
- * document exactly as score_doc does (same bm25 call, same tf and length),
- * so the result is the same. */
-static void lone_topk_key(ctx *x, keycur *c, double idf, double avgdl, double c0, double c1, scored *heap,
-                          size_t *nh, size_t k);
-
-static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
+/* The bound on the score of any document of block b for a term of this
+ * idf: its largest frequencies at its least length, or its recorded
+ * impact when that is less. */
+static double block_bound(const store_block *b, double idf, double avgdl)
 {
-    const double idf = n->idf, avgdl = x->s->avgdl;
-    /* bm25's length norm as c0 + c1 * dl, for a quick test */
-    const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
-    /* the key's main postings, then its delta's (ids above them) */
-    for (size_t j = 0; j < n->parts[0]->nk; j++)
-        lone_topk_key(x, &n->parts[0]->k[j], idf, avgdl, c0, c1, heap, nh, k);
+    double tf = SEARCH_TITLE_WEIGHT * b->max_tf_title + b->max_tf_body;
+    double bound = bm25(idf, tf, b->min_dl, avgdl);
+    double ib = b->q ? idf * store_block_impact_bound(b, avgdl) : HUGE_VAL;
+    return ib < bound ? ib : bound;
 }
 
-/* lone_topk over the documents of one cursor. */
-static void lone_topk_key(ctx *x, keycur *c, double idf, double avgdl, double c0, double c1, scored *heap,
-                          size_t *nh, size_t k)
+/* Scores the documents of the open block b from its cursor on into the
+ * heap, each exactly as score_doc does (same bm25 call, same tf and
+ * length), skipping the removed ones and those that clearly cannot enter
+ * it. */
+static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t *nh, size_t k)
 {
-    while (c->valid && !x->err && !past_deadline(x)) {
+    const double avgdl = x->s->avgdl;
+    /* bm25's length norm as c0 + c1 * dl, for a quick test */
+    const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
+    int rc;
+    do {
+        uint32_t doc = b->doc;
+        if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
+            continue; /* removed */
+        double tf = SEARCH_TITLE_WEIGHT * b->tf_title + b->tf_body;
+        double dl;
         if (*nh == k) {
-            double tf = SEARCH_TITLE_WEIGHT * c->blk.max_tf_title + c->blk.max_tf_body;
-            double bound = bm25(idf, tf, c->blk.min_dl, avgdl);
-            double ib = c->blk.q ? idf * store_block_impact_bound(&c->blk, avgdl) : HUGE_VAL;
-            if (ib < bound)
-                bound = ib;
-            if (bound <= heap[0].score) {
-                if (kc_next_block(x, c))
-                    x->err = FZ_ELMDB;
+            /* a clear loss is seen without the division, first with the
+             * block's least length, then with the document's */
+            double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
+            if (lhs < thr * (tf + c0 + c1 * b->min_dl) * (1.0 - 1e-9))
                 continue;
-            }
+            dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+            if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
+                continue;
+        } else {
+            dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
         }
-        int rc;
-        do {
-            uint32_t doc = c->blk.doc;
-            if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
-                continue; /* removed */
-            double tf = SEARCH_TITLE_WEIGHT * c->blk.tf_title + c->blk.tf_body;
-            double dl;
-            if (*nh == k) {
-                /* documents come in id order, so only a higher score can
-                 * enter; a clear loss is seen without the division, first
-                 * with the block's least length, then with the document's */
-                double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
-                if (lhs < thr * (tf + c0 + c1 * c->blk.min_dl) * (1.0 - 1e-9))
-                    continue;
-                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
-                if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
-                    continue;
-            } else {
-                dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
-            }
-            scored v = {bm25(idf, tf, dl, avgdl), doc};
-            if (*nh < k || better(&v, &heap[0]))
-                heap_push(heap, nh, k, v);
-        } while ((rc = store_block_next(&c->blk)) == FZ_OK);
-        if (rc != FZ_ENOTFOUND) {
-            x->err = FZ_ECORRUPT;
+        scored v = {bm25(idf, tf, dl, avgdl), doc};
+        if (*nh < k || better(&v, &heap[0]))
+            heap_push(heap, nh, k, v);
+    } while ((rc = store_block_next(b)) == FZ_OK);
+    if (rc != FZ_ENOTFOUND)
+        x->err = FZ_ECORRUPT;
+}
+
+typedef struct {
+    double bound;
+    uint32_t first;
+    const void *val; /* the block's value, valid in the transaction */
+    size_t len;
+} blockref;
+
+/* a before b: the higher bound, then the lower ids */
+static int br_before(const blockref *a, const blockref *b)
+{
+    return a->bound > b->bound || (a->bound == b->bound && a->first < b->first);
+}
+
+/* Restores the heap order of h[0..n) (the first block at the top) below
+ * i. */
+static void br_sift(blockref *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && br_before(&h[l], &h[m]))
+            m = l;
+        if (r < n && br_before(&h[r], &h[m]))
+            m = r;
+        if (m == i)
             return;
-        }
-        if (kc_next_block(x, c) && !x->err)
-            x->err = FZ_ELMDB;
+        blockref t = h[m];
+        h[m] = h[i];
+        h[i] = t;
+        i = m;
     }
+}
+
+static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *nh, size_t k);
+
+/* Top-k of a lone term with one posting key, the commonest query, without
+ * the generic loop (node_next, score_doc): the key's main postings, then
+ * its delta's (ids above them), each by lone_topk_key. */
+static void lone_topk(ctx *x, node *n, scored *heap, size_t *nh, size_t k)
+{
+    for (size_t j = 0; j < n->parts[0]->nk && !x->err; j++)
+        lone_topk_key(x, &n->parts[0]->k[j], n->idf, heap, nh, k);
+}
+
+/* lone_topk over the documents of one cursor: its block headers are read
+ * first, then the blocks are scored best bound first, and the rest are
+ * left once the k-th best score is above their bound (the scores come
+ * high early, so most blocks of a frequent term are never decoded).  A
+ * block whose bound equals the k-th score is still scored, as one of its
+ * documents could win the tie by a lower id, so the result is the one the
+ * walk in id order gives.  The cursor is left spent. */
+static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *nh, size_t k)
+{
+    const double avgdl = x->s->avgdl;
+    if (c->packed) {
+        if (c->valid)
+            block_topk(x, &c->blk, idf, heap, nh, k);
+        c->valid = 0;
+        return;
+    }
+    blockref *br = NULL;
+    size_t nb = 0, cap = 0;
+    MDB_val key, val;
+    int mrc = c->valid ? mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT) : MDB_NOTFOUND;
+    /* the key's blocks from the cursor's on, headers only */
+    while (mrc == 0 && kc_same(c, &key) && !x->err && !past_deadline(x)) {
+        store_block h;
+        if (store_block_head(&h, fz_be32_get((uint8_t *)key.mv_data + c->prefix), val.mv_data, val.mv_size)) {
+            x->err = FZ_ECORRUPT;
+            break;
+        }
+        if (nb == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            blockref *nbr = realloc(br, ncap * sizeof *nbr);
+            if (!nbr) {
+                x->err = FZ_ENOMEM;
+                break;
+            }
+            br = nbr;
+            cap = ncap;
+        }
+        br[nb++] = (blockref){block_bound(&h, idf, avgdl), h.first, val.mv_data, val.mv_size};
+        mrc = mdb_cursor_get(c->cur, &key, &val, MDB_NEXT);
+    }
+    if (mrc && mrc != MDB_NOTFOUND && !x->err)
+        x->err = FZ_ELMDB;
+    /* a heap rather than a sort: most blocks are never taken */
+    for (size_t i = nb / 2; i-- > 0;)
+        br_sift(br, nb, i);
+    while (nb && !x->err && !past_deadline(x)) {
+        blockref top = br[0];
+        if (*nh == k && top.bound < heap[0].score)
+            break; /* so are the rest */
+        br[0] = br[--nb];
+        br_sift(br, nb, 0);
+        if (store_block_open(&c->blk, top.first, top.val, top.len)) {
+            x->err = FZ_ECORRUPT;
+            break;
+        }
+        block_topk(x, &c->blk, idf, heap, nh, k);
+    }
+    c->valid = 0;
+    free(br);
 }
 
 static int cmp_scored(const void *a, const void *b)
@@ -2546,17 +2629,22 @@ static int cmp_scored(const void *a, const void *b)
 typedef struct {
     uint32_t *start, *end;
     uint32_t n;
+    uint32_t last; /* the last position a span needs */
     /* a lone character's hit (uni): the positions of its forms' terms */
     const leaf *uni;
     uint32_t *up;
     uint32_t nup, upcap;
 } posmap;
 
+#define PM_DONE 1 /* pm_emit's stop: every position a span needs is mapped */
+
 static int pm_emit(void *p, const tok_token *t)
 {
     posmap *m = p;
-    if (t->kind == TOK_BI || t->pos >= m->n)
+    if (t->kind == TOK_BI)
         return 0;
+    if (t->pos > m->last)
+        return PM_DONE; /* tokens come in position order (tok.h) */
     m->start[t->pos] = t->start;
     m->end[t->pos] = t->end;
     if (m->uni && t->kind == TOK_UNI)
@@ -2618,7 +2706,7 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         h.occurrences = (uint32_t)nsp;
     } else if (nsp) {
         uint32_t n = e.npos + 2;
-        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n,
+        posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n, 0,
                      uni, NULL, 0, (uint32_t)nsp};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
         pspan *usp = uni ? fz_arena_alloc(a, nsp * sizeof *usp) : NULL;
@@ -2628,9 +2716,27 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
             fz_arena_destroy(a);
             return FZ_ENOMEM;
         }
+        /* the text is analysed only as far as the last position a span
+         * needs, and a field no span touches not at all; a lone
+         * character's occurrences are found in all of it */
+        uint32_t first = UINT32_MAX;
+        if (uni) {
+            first = 0;
+            pm.last = n - 1;
+        }
+        for (size_t i = 0; i < nsp && !uni; i++) {
+            if (sp[i].e >= n || sp[i].s > sp[i].e)
+                continue;
+            if (sp[i].e > pm.last)
+                pm.last = sp[i].e;
+            if (sp[i].s < first)
+                first = sp[i].s;
+        }
         tok_analyzer *t = x->qtok;
-        tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
-        tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
+        if (first < e.title_npos)
+            tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
+        if (first != UINT32_MAX && pm.last >= e.title_npos)
+            tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
         if (uni) {
             /* the text analysed as the indexer did holds exactly the
              * occurrences the postings count (uni_positions) */

@@ -62,4 +62,21 @@ for n in 1 5; do
     check "an entry of length 0: section:水师 --limit $n is the first $n of the full ranking" cmp -s "$T/top" "$T/all"
 done
 check "an entry of length 0: 40 hits" test "$(wc -l <"$T/full")" = 40
+# Ties across blocks: 400 entries alike (one 山 each, the same length:
+# the same score) over four posting blocks, then one with 山 twice in the
+# last block, whose bound is the highest, so a lone term's top-k takes that
+# block first.  The first block's bound equals the k-th best score then,
+# and its lower ids must still win the ties: the best 5 are the full
+# ranking's (the one with two, then the first four), not the last block's.
+mkdir -p "$T/tie"
+awk 'BEGIN { for (i = 1; i <= 400; i++) printf "【同分%d】 江山如画。\n\n", i; print "【同分末】 山外青山。" }' >"$T/tie/tie.txt"
+DB=$T/dbtie
+"$FZI" --db "$DB" --quiet "$T/tie" || exit 1
+for n in 1 5 20; do
+    rank "$n" 山 >"$T/top"
+    rank 0 山 >"$T/full"
+    head -n "$n" "$T/full" >"$T/all"
+    check "ties across blocks: 山 --limit $n is the first $n of the full ranking" cmp -s "$T/top" "$T/all"
+done
+check "ties across blocks: 401 hits" test "$(wc -l <"$T/full")" = 401
 finish topk

@@ -36,7 +36,8 @@
  *   odd:  a posting block whose first id is the next four bytes (of
  *         "post" or of the delta tier's "dpost", whose blocks are laid
  *         out alike: seeds delta-block-*).
- *         store_block_open either fails or the block walks with
+ *         store_block_open either fails or (its header read alike by
+ *         store_block_head) the block walks with
  *         store_block_next through ascending ids within [first, last],
  *         each with its positions decoded or found damaged (a block
  *         without positions, nopos, refuses them), ndocs of them; store_block_verify walks its position stream whole; a
@@ -108,9 +109,13 @@ static void block(const uint8_t *d, size_t n)
     memcpy(&first, d, 4);
     d += 4;
     n -= 4;
-    static store_block b, fresh, s; /* large: not on the stack */
+    static store_block b, fresh, s, h; /* large: not on the stack */
+    int hrc = store_block_head(&h, first, d, n);
     if (store_block_open(&b, first, d, n))
         return;
+    /* what opens has a header that reads alone, the same */
+    if (hrc || h.ndocs != b.ndocs || h.last != b.last || h.q != b.q || h.a0 != b.a0 || h.min_dl != b.min_dl)
+        abort();
     (void)store_block_verify(&b);
     uint32_t pos[64], count = 1, prev = b.doc;
     if (b.doc != first || b.last < b.first)

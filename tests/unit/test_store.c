@@ -242,6 +242,46 @@ TEST(test_block_roundtrip)
     store_bb_free(&bb);
 }
 
+/* store_block_head reads what store_block_open reads of a header, the
+ * recorded impact of a block of more than STORE_IMPACT_DOCS documents
+ * included (a lone term's top-k bounds every block by it and opens only
+ * the best), and fails on a value cut inside the header. */
+TEST(test_block_head)
+{
+    store_block_builder bb = {0};
+    store_bb_reset(&bb);
+    uint32_t pos[4] = {1, 4, 6, 9}; /* up to 1 + 3 occurrences */
+    for (uint32_t i = 0; i < 40; i++)
+        CHECK_EQ_INT(store_bb_add(&bb, 500 + 3 * i, 10 + i % 7, pos, i == 5 ? 1 : 0, i % 3 + 1), 0);
+    fz_buf v = {0};
+    CHECK_EQ_INT(store_bb_finish(&bb, 12, &v), 0);
+    store_block o, h;
+    CHECK_EQ_INT(store_block_open(&o, 500, v.p, v.len), 0);
+    CHECK_EQ_INT(store_block_head(&h, 500, v.p, v.len), 0);
+    CHECK_EQ_INT(h.first, 500);
+    CHECK_EQ_INT(h.last, 500 + 3 * 39);
+    CHECK_EQ_INT(h.ndocs, 40);
+    CHECK_EQ_INT(h.max_tf_title, 1);
+    CHECK_EQ_INT(h.max_tf_body, 3);
+    CHECK_EQ_INT(h.min_dl, 10);
+    CHECK(o.q > 0);
+    CHECK_EQ_INT(h.a0, o.a0);
+    CHECK_EQ_INT(h.q, o.q);
+    CHECK(store_block_impact_bound(&h, 12.0) == store_block_impact_bound(&o, 12.0));
+    /* a value cut short: the header fails where open fails in it */
+    CHECK_EQ_INT(store_block_head(&h, 500, v.p, 0), FZ_ECORRUPT);
+    for (size_t n = 0; n < v.len; n++) {
+        int rh = store_block_head(&h, 500, v.p, n), ro = store_block_open(&o, 500, v.p, n);
+        CHECK(rh == 0 || rh == FZ_ECORRUPT);
+        if (ro == 0)
+            CHECK_EQ_INT(rh, 0);
+    }
+    /* a first id that the last would overflow */
+    CHECK_EQ_INT(store_block_head(&h, UINT32_MAX - 10, v.p, v.len), FZ_ECORRUPT);
+    fz_buf_free(&v);
+    store_bb_free(&bb);
+}
+
 /* A document whose one occurrence is in its title (every single-valued
  * metadata field) takes the tf code 0 alone in the record form (packs,
  * store_bb), a byte less than the long form 1, 1, which still reads the
@@ -1694,6 +1734,7 @@ int main(void)
     t_run(test_entry_roundtrip);
     t_run(test_text_code);
     t_run(test_block_roundtrip);
+    t_run(test_block_head);
     t_run(test_block_title_one);
     t_run(test_block_seek);
     t_run(test_block_widths);
