@@ -1186,25 +1186,8 @@ static int repack_end_term(repack *r)
 /* The documents of block b (freshly opened) into the pending group. */
 static int repack_docs(repack *r, store_block *b)
 {
-    int rc;
-    do {
-        if (r->ndead && store_dead_end(r->dead, r->ndead, b->doc))
-            continue; /* a removed entry's */
-        uint32_t np = b->nopos ? 0 : b->tf_title + b->tf_body;
-        if (np > r->pcap) {
-            uint32_t *p = realloc(r->pos, (size_t)np * sizeof *p);
-            if (!p)
-                return ENOMEM;
-            r->pos = p;
-            r->pcap = np;
-        }
-        if (store_block_positions(b, r->pos, np) != (int)np)
-            return MDB_CORRUPTED;
-        if (store_bb_add(&r->bb, b->doc, store_dlen_get(r->s, r->rt, &r->dc, b->doc), r->pos, b->tf_title,
-                         b->tf_body))
-            return ENOMEM;
-    } while ((rc = store_block_next(b)) == FZ_OK);
-    return rc == FZ_ENOTFOUND ? 0 : MDB_CORRUPTED;
+    int rc = store_bb_add_block(r->s, r->rt, &r->dc, b, &r->bb, &r->pos, &r->pcap, r->dead, r->ndead);
+    return rc == FZ_ENOMEM ? ENOMEM : rc ? MDB_CORRUPTED : 0;
 }
 
 /* A packed term without the removed entries' documents (repack_small). */
@@ -1215,8 +1198,7 @@ static int repack_small_live(repack *r, const store_tpack_iter *it)
     store_block b;
     if (store_block_open_tpack(&b, it))
         return MDB_CORRUPTED;
-    store_bb_reset(&r->bb);
-    r->bb.nopos = b.nopos;
+    store_bb_begin(&r->bb, it->field);
     int rc = repack_docs(r, &b);
     if (rc || !r->bb.ndocs)
         return rc;
@@ -1236,12 +1218,9 @@ static int repack_block(repack *r, MDB_val *k, MDB_val *v)
     if (r->npend && r->bb.ndocs + b.ndocs > STORE_BLOCK_DOCS && (rc = repack_group(r)))
         return rc;
     if (!r->npend) {
-        store_bb_reset(&r->bb);
-        r->bb.nopos = !store_field_positions(((const uint8_t *)k->mv_data)[0]);
+        store_bb_begin(&r->bb, ((const uint8_t *)k->mv_data)[0]);
         r->pk = *k;
     }
-    if (b.nopos != r->bb.nopos)
-        return MDB_CORRUPTED;
     if ((rc = repack_docs(r, &b)))
         return rc;
     r->npend++;
@@ -1336,8 +1315,7 @@ static int repack_pack_delta(repack *r, MDB_val *k, MDB_val *v, dwalk *d)
         r->cur_len = plen;
         r->pk.mv_size = store_post_key(r->pkbuf, it.field, it.term, it.term_len, it.first);
         r->pk.mv_data = r->pkbuf;
-        store_bb_reset(&r->bb);
-        r->bb.nopos = b.nopos;
+        store_bb_begin(&r->bb, it.field);
         if ((rc = repack_docs(r, &b)))
             return rc;
         r->npend = 1;
@@ -1661,30 +1639,14 @@ static int delta_move_term(store *s, MDB_txn *txn, MDB_cursor *pc, const MDB_val
         }
         if (ndocs <= STORE_TPACK_DOCS) {
             store_dlen_cache dc = {0};
-            store_bb_reset(bb);
-            bb->nopos = !store_field_positions(field);
+            store_bb_begin(bb, field);
             for (size_t i = 0; i < n; i++) {
                 store_block b;
                 const uint8_t *ki = keys[i].mv_data;
-                if (store_block_open(&b, fz_be32_get(ki + keys[i].mv_size - 4), vals[i].mv_data, vals[i].mv_size) ||
-                    b.nopos != bb->nopos)
+                if (store_block_open(&b, fz_be32_get(ki + keys[i].mv_size - 4), vals[i].mv_data, vals[i].mv_size))
                     return FZ_ECORRUPT;
-                do {
-                    uint32_t np = b.nopos ? 0 : b.tf_title + b.tf_body;
-                    if (np > *pcap) {
-                        uint32_t *p = realloc(*pos, (size_t)np * sizeof *p);
-                        if (!p)
-                            return FZ_ENOMEM;
-                        *pos = p;
-                        *pcap = np;
-                    }
-                    if (store_block_positions(&b, *pos, np) != (int)np)
-                        return FZ_ECORRUPT;
-                    if (store_bb_add(bb, b.doc, store_dlen_get(s, txn, &dc, b.doc), *pos, b.tf_title, b.tf_body))
-                        return FZ_ENOMEM;
-                } while ((rc = store_block_next(&b)) == FZ_OK);
-                if (rc != FZ_ENOTFOUND)
-                    return FZ_ECORRUPT;
+                if ((rc = store_bb_add_block(s, txn, &dc, &b, bb, pos, pcap, NULL, 0)))
+                    return rc;
             }
             if (store_tpack_fits(bb->ndocs, bb->docs.len)) {
                 rc = store_tpack_insert(s, txn, field, term, len, bb->ndocs, bb->first, (const uint8_t *)bb->docs.p,
@@ -3778,6 +3740,37 @@ void store_bb_reset(store_block_builder *bb)
     bb->first = bb->last = bb->ndocs = 0;
     bb->max_tf_title = bb->max_tf_body = 0;
     bb->min_dl = UINT32_MAX;
+}
+
+void store_bb_begin(store_block_builder *bb, int field)
+{
+    store_bb_reset(bb);
+    bb->nopos = !store_field_positions(field);
+}
+
+int store_bb_add_block(store *s, MDB_txn *txn, store_dlen_cache *dc, store_block *b, store_block_builder *bb,
+                       uint32_t **pos, size_t *pcap, const store_range *skip, size_t nskip)
+{
+    if (b->nopos != bb->nopos)
+        return FZ_ECORRUPT;
+    int rc;
+    do {
+        if (nskip && store_dead_end(skip, nskip, b->doc))
+            continue;
+        uint32_t np = b->nopos ? 0 : b->tf_title + b->tf_body;
+        if (np > *pcap) {
+            uint32_t *p = realloc(*pos, (size_t)np * sizeof *p);
+            if (!p)
+                return FZ_ENOMEM;
+            *pos = p;
+            *pcap = np;
+        }
+        if (store_block_positions(b, *pos, np) != (int)np)
+            return FZ_ECORRUPT;
+        if (store_bb_add(bb, b->doc, store_dlen_get(s, txn, dc, b->doc), *pos, b->tf_title, b->tf_body))
+            return FZ_ENOMEM;
+    } while ((rc = store_block_next(b)) == FZ_OK);
+    return rc == FZ_ENOTFOUND ? FZ_OK : FZ_ECORRUPT;
 }
 
 int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint32_t *positions,

@@ -694,6 +694,18 @@ typedef struct {
     int nopos;
 } store_block_builder;
 void store_bb_reset(store_block_builder *bb);
+/* store_bb_reset, and the builder takes field's form: nopos set when the
+ * field keeps no positions (store_field_positions).  Call it before the
+ * first document of a term's block. */
+void store_bb_begin(store_block_builder *bb, int field);
+/* Adds the documents of block b (freshly opened, walked to its end) to bb,
+ * less those in the ranges skip[0..nskip) (sorted, as store_dead_end
+ * takes them): each with its positions and its length from "dlen" (read
+ * in txn through dc).  *pos (*pcap long) is the caller's scratch, grown
+ * with realloc.  FZ_OK; FZ_ENOMEM; FZ_ECORRUPT when b does not decode or
+ * is not of bb's form (nopos). */
+int store_bb_add_block(store *s, MDB_txn *txn, store_dlen_cache *dc, store_block *b, store_block_builder *bb,
+                       uint32_t **pos, size_t *pcap, const store_range *skip, size_t nskip);
 int store_bb_add(store_block_builder *bb, uint32_t doc, uint32_t dl, const uint32_t *positions,
                  uint32_t tf_title, uint32_t tf_body);
 int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out); /* out receives the value;

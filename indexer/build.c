@@ -1336,19 +1336,6 @@ static size_t mem_used(build *b)
 
 /* ---------------------------------------------------------------- flush */
 
-static int ensure_posbuf(build *b, size_t n)
-{
-    if (n <= b->posbuf_cap)
-        return FZ_OK;
-    size_t cap = n * 2;
-    uint32_t *p = realloc(b->posbuf, cap * sizeof *p);
-    if (!p)
-        return FZ_ENOMEM;
-    b->posbuf = p;
-    b->posbuf_cap = cap;
-    return FZ_OK;
-}
-
 static int same_term(const MDB_val *k, int field, const char *term, size_t len)
 {
     const uint8_t *kp = k->mv_data;
@@ -2920,23 +2907,10 @@ static int remove_from_term(build *b, MDB_cursor *cur, int delta, int field, con
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
             continue;
         }
-        store_bb_reset(&b->bb);
-        b->bb.nopos = blk.nopos;
-        int r;
-        do {
-            if (blk.doc >= lo && blk.doc <= hi)
-                continue;
-            uint32_t np = blk.nopos ? 0 : blk.tf_title + blk.tf_body;
-            if (ensure_posbuf(b, np))
-                return FZ_ENOMEM;
-            if (store_block_positions(&blk, b->posbuf, np) < 0)
-                return FZ_ECORRUPT;
-            if (store_bb_add(&b->bb, blk.doc, store_dlen_get(b->s, b->txn, dc, blk.doc), b->posbuf,
-                             blk.tf_title, blk.tf_body))
-                return FZ_ENOMEM;
-        } while ((r = store_block_next(&blk)) == 0);
-        if (r != FZ_ENOTFOUND)
-            return FZ_ECORRUPT;
+        store_bb_begin(&b->bb, field);
+        store_range gone = {lo, hi - lo + 1};
+        if ((rc = store_bb_add_block(b->s, b->txn, dc, &blk, &b->bb, &b->posbuf, &b->posbuf_cap, &gone, 1)))
+            return rc;
         uint32_t last = blk.last;
         if ((rc = mdb_cursor_del(cur, 0)))
             return store_lmdb_err(rc, "removing postings", b->emsg, b->emsglen);
