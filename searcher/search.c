@@ -45,6 +45,32 @@
 #define MAX_ALTS 16
 #define MAX_LEAVES 4096
 
+/* HEAP_DOWN(name, T, C, before) defines the sift-down of the binary heaps
+ * of this file (the chains of an A?B by document, the top-k by score, a
+ * lone term's blocks by bound), once for each element type:
+ *   static void name(T *h, size_t n, size_t i, C c)
+ * restores the heap order of h[0..n) below i, given that it holds
+ * elsewhere: the element at the top of each subheap is one that no other
+ * element of it comes before, where before(c, &a, &b) says whether a comes
+ * before b (c is the heap's context, passed through). */
+#define HEAP_DOWN(name, T, C, before)                                          \
+    static void name(T *h, size_t n, size_t i, C c)                            \
+    {                                                                          \
+        for (;;) {                                                             \
+            size_t l_ = 2 * i + 1, r_ = l_ + 1, m_ = i;                        \
+            if (l_ < n && before(c, &h[l_], &h[m_]))                           \
+                m_ = l_;                                                       \
+            if (r_ < n && before(c, &h[r_], &h[m_]))                           \
+                m_ = r_;                                                       \
+            if (m_ == i)                                                       \
+                return;                                                        \
+            T t_ = h[m_];                                                      \
+            h[m_] = h[i];                                                      \
+            h[i] = t_;                                                         \
+            i = m_;                                                            \
+        }                                                                      \
+    }
+
 struct search {
     store *st;
     int clone;              /* st belongs to the handle this was cloned from */
@@ -632,23 +658,13 @@ static uint32_t node_next(ctx *x, node *n, uint32_t target);
 static int node_spans(ctx *x, node *n);
 static void sort_spans(node *n);
 
-static void cheap_down(node *n, size_t i)
+/* chain a before chain b in n's heap of chains: the lower document */
+static int chain_before(const node *n, const uint32_t *a, const uint32_t *b)
 {
-    uint32_t *h = n->cheap;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n->nchain && n->chain[h[l]]->doc < n->chain[h[m]]->doc)
-            m = l;
-        if (r < n->nchain && n->chain[h[r]]->doc < n->chain[h[m]]->doc)
-            m = r;
-        if (m == i)
-            return;
-        uint32_t t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
+    return n->chain[*a]->doc < n->chain[*b]->doc;
 }
+
+HEAP_DOWN(chain_down, uint32_t, const node *, chain_before)
 
 /* The first document >= target where one of n's chains matches (DOC_END:
  * none); every chain is then on it or after it.  The chains are kept in a
@@ -661,7 +677,7 @@ static uint32_t chain_first(ctx *x, node *n, uint32_t target)
             n->cheap[i] = (uint32_t)i;
         }
         for (size_t i = n->nchain / 2; i-- > 0;)
-            cheap_down(n, i);
+            chain_down(n->cheap, n->nchain, i, n);
         n->cheap_ok = 1;
     }
     for (;;) {
@@ -669,7 +685,7 @@ static uint32_t chain_first(ctx *x, node *n, uint32_t target)
         if (c->doc >= target || x->err)
             return x->err ? DOC_END : c->doc;
         node_next(x, c, target);
-        cheap_down(n, 0);
+        chain_down(n->cheap, n->nchain, 0, n);
     }
 }
 
@@ -2427,6 +2443,15 @@ static int better(const scored *a, const scored *b)
     return a->score > b->score || (a->score == b->score && a->doc < b->doc);
 }
 
+/* a before b in the top-k's heap: the worse (the worst at the top) */
+static int worse(const void *unused, const scored *a, const scored *b)
+{
+    (void)unused;
+    return better(b, a);
+}
+
+HEAP_DOWN(worst_down, scored, const void *, worse)
+
 /* min-heap by "better" reversed: the worst at the top */
 static void heap_push(scored *h, size_t *n, size_t k, scored v)
 {
@@ -2447,20 +2472,7 @@ static void heap_push(scored *h, size_t *n, size_t k, scored v)
     if (!better(&v, &h[0]))
         return;
     h[0] = v;
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < *n && better(&h[m], &h[l]))
-            m = l;
-        if (r < *n && better(&h[m], &h[r]))
-            m = r;
-        if (m == i)
-            break;
-        scored t = h[m];
-        h[m] = h[i];
-        h[i] = t;
-        i = m;
-    }
+    worst_down(h, *n, 0, NULL);
 }
 
 /* The bound on the score of any document of block b for a term of this
@@ -2518,29 +2530,14 @@ typedef struct {
 } blockref;
 
 /* a before b: the higher bound, then the lower ids */
-static int br_before(const blockref *a, const blockref *b)
+static int br_before(const void *unused, const blockref *a, const blockref *b)
 {
+    (void)unused;
     return a->bound > b->bound || (a->bound == b->bound && a->first < b->first);
 }
 
-/* Restores the heap order of h[0..n) (the first block at the top) below
- * i. */
-static void br_sift(blockref *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && br_before(&h[l], &h[m]))
-            m = l;
-        if (r < n && br_before(&h[r], &h[m]))
-            m = r;
-        if (m == i)
-            return;
-        blockref t = h[m];
-        h[m] = h[i];
-        h[i] = t;
-        i = m;
-    }
-}
+/* the first block at the top */
+HEAP_DOWN(br_sift, blockref, const void *, br_before)
 
 static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *nh, size_t k);
 
@@ -2597,13 +2594,13 @@ static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *n
         x->err = FZ_ELMDB;
     /* a heap rather than a sort: most blocks are never taken */
     for (size_t i = nb / 2; i-- > 0;)
-        br_sift(br, nb, i);
+        br_sift(br, nb, i, NULL);
     while (nb && !x->err && !past_deadline(x)) {
         blockref top = br[0];
         if (*nh == k && top.bound < heap[0].score)
             break; /* so are the rest */
         br[0] = br[--nb];
-        br_sift(br, nb, 0);
+        br_sift(br, nb, 0, NULL);
         if (store_block_open(&c->blk, top.first, top.val, top.len)) {
             x->err = FZ_ECORRUPT;
             break;
