@@ -186,7 +186,7 @@ size_t fz_varint_put(uint8_t *dst, uint64_t v)
     return i;
 }
 
-const uint8_t *fz_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
+const uint8_t *fz_varint_get_long(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
     uint64_t r = 0;
     for (int shift = 0; shift < 70; shift += 7) {
