@@ -3520,6 +3520,26 @@ int store_block_next(store_block *b)
     return b->i < b->ndocs ? FZ_OK : FZ_ENOTFOUND;
 }
 
+int store_block_arrays(store_block *b, const uint32_t **id, const uint32_t **tt, const uint32_t **tb)
+{
+    if (b->packed || block_ids(b))
+        return FZ_ECORRUPT;
+    /* a frequency stream read in place is decoded into its array, which
+     * tf_value reads from then on */
+    if (b->tt_bits) {
+        bits_get(b->tt_bits, b->docs_end, b->tt, b->ndocs, b->tt_w, b->tt_lo);
+        b->tt_bits = NULL;
+    }
+    if (b->tb_bits) {
+        bits_get(b->tb_bits, b->docs_end, b->tb, b->ndocs, b->tb_w, b->tb_lo);
+        b->tb_bits = NULL;
+    }
+    *id = b->id;
+    *tt = b->tt;
+    *tb = b->tb;
+    return FZ_OK;
+}
+
 int store_block_seek(store_block *b, uint32_t target)
 {
     if (b->i < b->ndocs && b->doc >= target)

@@ -569,6 +569,14 @@ int store_block_next(store_block *b);
  * cursor is then past its end), FZ_ECORRUPT.  Same result as calling
  * store_block_next until then, without a call per document. */
 int store_block_seek(store_block *b, uint32_t target);
+/* The documents of block b (opened by store_block_open: not a packed
+ * term's), decoded at once for a caller that walks them in a loop of its
+ * own rather than a call per document: *id, *tt and *tb get b's arrays of
+ * its b->ndocs ids, title and body frequencies, which stay valid while b
+ * is open (the cursor is not moved; later moves read the same arrays).
+ * FZ_OK, or FZ_ECORRUPT when the ids do not ascend within the block's
+ * range. */
+int store_block_arrays(store_block *b, const uint32_t **id, const uint32_t **tt, const uint32_t **tb);
 /* Decodes the current document's positions (tf_title + tf_body of them,
  * at most max, ascending) into out; returns how many, or FZ_ECORRUPT
  * (also for a block or pack without positions, b->nopos).  Keeps the last
