@@ -2935,17 +2935,25 @@ uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id
 {
     uint32_t chunk = id / STORE_DLEN_CHUNK;
     if (!c->lens || c->chunk != chunk) {
-        uint8_t kb[4];
-        fz_be32_put(kb, chunk);
-        MDB_val k = {4, kb}, v;
+        store_dlen_slot *sl = c->slots ? &c->slots[chunk & (c->nslots - 1)] : NULL;
         c->chunk = chunk;
-        if (mdb_get(txn, s->dbi[STORE_DB_DLEN], &k, &v) || v.mv_size % 4) {
-            c->lens = NULL;
-            c->n = 0;
-            return 0;
+        if (sl && sl->lens && sl->chunk == chunk) {
+            c->lens = sl->lens;
+            c->n = sl->n;
+        } else {
+            uint8_t kb[4];
+            fz_be32_put(kb, chunk);
+            MDB_val k = {4, kb}, v;
+            if (mdb_get(txn, s->dbi[STORE_DB_DLEN], &k, &v) || v.mv_size % 4) {
+                c->lens = NULL;
+                c->n = 0;
+                return 0;
+            }
+            c->lens = v.mv_data;
+            c->n = v.mv_size / 4;
+            if (sl)
+                *sl = (store_dlen_slot){c->lens, chunk, (uint32_t)c->n};
         }
-        c->lens = v.mv_data;
-        c->n = v.mv_size / 4;
     }
     uint32_t i = id % STORE_DLEN_CHUNK, x;
     if (!c->lens || i >= c->n)

@@ -394,11 +394,24 @@ void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n)
 
 /* ---- entry lengths (dlen) ----
  * Length of entry id in positions, 0 for a deleted or unknown id.  The
- * cache remembers the last chunk; it is valid within one transaction. */
+ * cache remembers the last chunk; it is valid within one transaction.
+ * Zeroed ({0}) it is empty.  A reader that goes back and forth between
+ * chunks (a lone term's top-k takes its blocks best bound first, not in
+ * id order) may give it slots: an array of nslots (a power of two) zeroed
+ * store_dlen_slot, which it owns and keeps as long as the cache; chunk c
+ * is then remembered in slot c % nslots too, and going back to it looks
+ * nothing up in LMDB. */
+typedef struct {
+    const uint32_t *lens; /* NULL: empty */
+    uint32_t chunk;
+    uint32_t n;
+} store_dlen_slot;
 typedef struct {
     uint32_t chunk;
     const uint32_t *lens;
     size_t n;
+    store_dlen_slot *slots; /* NULL: the last chunk only */
+    size_t nslots;
 } store_dlen_cache;
 uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id);
 /* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry;

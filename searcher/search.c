@@ -44,6 +44,7 @@
 #define UNPOSITIONED (UINT32_MAX - 1)
 #define MAX_ALTS 16
 #define MAX_LEAVES 4096
+#define SEARCH_DLEN_SLOTS 256 /* a power of two; 4 KB of the query's context */
 
 /* HEAP_DOWN(name, T, C, before) defines the sift-down of the binary heaps
  * of this file (the chains of an A?B by document, the top-k by score, a
@@ -186,6 +187,9 @@ typedef struct {
     node **scoring;
     size_t nscoring;
     store_dlen_cache dc;
+    /* dc's slots: a lone term's top-k, which takes its blocks best bound
+     * first, then looks each chunk of lengths up once in the query */
+    store_dlen_slot dslots[SEARCH_DLEN_SLOTS];
     doctoks dt;
     int delta;                /* the index has delta postings ("dpost"): leaves chain them */
     store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
@@ -2950,6 +2954,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     x.msglen = msglen;
     x.dt.doc = DOC_END;
     x.ut.doc = DOC_END;
+    x.dc.slots = x.dslots;
+    x.dc.nslots = SEARCH_DLEN_SLOTS;
     search_counts cnt = {0};
     int rc;
     if (!(x.qtok = get_tok(s, TOK_FOLD_TS))) {
