@@ -1,0 +1,113 @@
+/*
+ * test_fz.c -- common/fz.c's varints and JSON strings: every --json line
+ * and every index record goes through them.  Each case states the exact
+ * bytes a reader of the output or of the index relies on.
+ */
+#include "fz.h"
+#include "t.h"
+
+#include <stdint.h>
+
+/* s[0..n) as fz_buf_json writes it, appended after "x" so that an append
+ * that writes over what was there shows. */
+static const char *json(fz_buf *b, const char *s, size_t n)
+{
+    b->len = 0;
+    fz_buf_putc(b, 'x');
+    CHECK_EQ_INT(fz_buf_json(b, s, n), 0);
+    CHECK_EQ_INT(b->p[b->len], 0);
+    return b->p;
+}
+
+TEST(json_plain_and_escaped)
+{
+    fz_buf b = {0};
+    CHECK_EQ_STR(json(&b, "", 0), "x\"\"");
+    CHECK_EQ_STR(json(&b, "abc 1/2", 7), "x\"abc 1/2\"");
+    CHECK_EQ_STR(json(&b, "a\"b\\c", 5), "x\"a\\\"b\\\\c\"");
+    CHECK_EQ_STR(json(&b, "\n\r\t", 3), "x\"\\n\\r\\t\"");
+    /* the other controls, NUL and DEL as \u00xx, lower-case hex */
+    CHECK_EQ_STR(json(&b, "\x01\x1f\x7f\x1b", 4), "x\"\\u0001\\u001f\\u007f\\u001b\"");
+    CHECK_EQ_STR(json(&b, "a\0b", 3), "x\"a\\u0000b\"");
+    fz_buf_free(&b);
+}
+
+TEST(json_utf8)
+{
+    fz_buf b = {0};
+    /* two-, three- (CJK, the fast path, and beside it) and four-byte
+     * sequences are copied */
+    CHECK_EQ_STR(json(&b, "\xc2\xa0", 2), "x\"\xc2\xa0\"");
+    CHECK_EQ_STR(json(&b, "井长制", strlen("井长制")), "x\"井长制\"");
+    CHECK_EQ_STR(json(&b, "\xe0\xa4\x85\xee\x80\x80\xef\xbf\xbd", 9), "x\"\xe0\xa4\x85\xee\x80\x80\xef\xbf\xbd\"");
+    CHECK_EQ_STR(json(&b, "\xf0\xa0\x80\x80", 4), "x\"\xf0\xa0\x80\x80\"");
+    /* anything else is U+FFFD, one for each byte that starts nothing */
+    CHECK_EQ_STR(json(&b, "\xff", 1), "x\"\\ufffd\"");
+    CHECK_EQ_STR(json(&b, "\xe4\xba", 2), "x\"\\ufffd\\ufffd\"");          /* cut short */
+    CHECK_EQ_STR(json(&b, "\xe4\x41\x42", 3), "x\"\\ufffdAB\"");             /* not a continuation */
+    CHECK_EQ_STR(json(&b, "\xe0\x80\x80", 3), "x\"\\ufffd\\ufffd\\ufffd\""); /* overlong */
+    CHECK_EQ_STR(json(&b, "\xed\xa0\x80", 3), "x\"\\ufffd\\ufffd\\ufffd\""); /* a surrogate */
+    CHECK_EQ_STR(json(&b, "\xf4\x90\x80\x80", 4), "x\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    CHECK_EQ_STR(json(&b, "\x80", 1), "x\"\\ufffd\"");
+    /* a CJK character cut at the end of the string */
+    CHECK_EQ_STR(json(&b, "a\xe4\xba\xba\xe4", 5), "x\"a\xe4\xba\xba\\ufffd\"");
+    fz_buf_free(&b);
+}
+
+TEST(json_worst_case_room)
+{
+    /* every byte takes six: the buffer grows to hold them all */
+    fz_buf b = {0};
+    char in[1000];
+    memset(in, 0x01, sizeof in);
+    json(&b, in, sizeof in);
+    CHECK_EQ_INT(b.len, 1 + 2 + 6 * sizeof in);
+    memset(in, 0xff, sizeof in);
+    json(&b, in, sizeof in);
+    CHECK_EQ_INT(b.len, 1 + 2 + 6 * sizeof in);
+    CHECK(memcmp(b.p + b.len - 7, "\\ufffd\"", 7) == 0);
+    fz_buf_free(&b);
+}
+
+TEST(varints)
+{
+    static const uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)1 << 63, UINT64_MAX};
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+        uint8_t buf[FZ_VARINT_MAX + 1];
+        size_t n = fz_varint_put(buf, vals[i]);
+        uint64_t v = 12345;
+        const uint8_t *p = fz_varint_get(buf, buf + n, &v);
+        CHECK(p == buf + n);
+        CHECK(v == vals[i]);
+        /* the one-byte form is decoded inline, the rest by the long form:
+         * both take the same input */
+        CHECK_EQ_INT(n == 1, vals[i] < 128);
+        v = 12345;
+        CHECK(fz_varint_get_long(buf, buf + n, &v) == buf + n && v == vals[i]);
+        /* cut short: NULL, wherever it is cut */
+        for (size_t k = 0; k < n; k++)
+            CHECK(fz_varint_get(buf, buf + k, &v) == NULL);
+    }
+    /* eleven bytes with the high bit set is not a varint */
+    uint8_t bad[11];
+    memset(bad, 0x80, sizeof bad);
+    uint64_t v;
+    CHECK(fz_varint_get(bad, bad + sizeof bad, &v) == NULL);
+    /* a run of one-byte varints, as postings and entry blocks hold them */
+    const uint8_t run[] = {5, 0, 127, 0x81, 0x01, 9};
+    const uint8_t *p = run, *end = run + sizeof run;
+    uint64_t got[5];
+    for (int i = 0; i < 5; i++)
+        p = fz_varint_get(p, end, &got[i]);
+    CHECK(p == end);
+    CHECK(got[0] == 5 && got[1] == 0 && got[2] == 127 && got[3] == 129 && got[4] == 9);
+}
+
+int main(void)
+{
+    t_run(json_plain_and_escaped);
+    t_run(json_utf8);
+    t_run(json_worst_case_room);
+    t_run(varints);
+    return t_done("test_fz");
+}
