@@ -100,6 +100,15 @@ int fz_buf_printf(fz_buf *b, const char *fmt, ...)
     return FZ_OK;
 }
 
+int fz_buf_uint(fz_buf *b, uint64_t v)
+{
+    char tmp[20], *e = tmp + sizeof tmp, *p = e;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return fz_buf_append(b, p, (size_t)(e - p));
+}
+
 void fz_buf_free(fz_buf *b)
 {
     free(b->p);

@@ -67,6 +67,9 @@ int fz_buf_append(fz_buf *b, const void *data, size_t n);
 int fz_buf_puts(fz_buf *b, const char *s);
 int fz_buf_putc(fz_buf *b, int c);
 int fz_buf_printf(fz_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal, as printf's %llu would (without its cost, which
+ * a --json line paid for each of its numbers).  0 or FZ_ENOMEM. */
+int fz_buf_uint(fz_buf *b, uint64_t v);
 void fz_buf_free(fz_buf *b);
 
 /* ---- arena ----------------------------------------------------------------

@@ -69,6 +69,22 @@ TEST(json_worst_case_room)
     fz_buf_free(&b);
 }
 
+TEST(decimal)
+{
+    /* as printf's %llu writes them, appended to what is there */
+    static const uint64_t vals[] = {0, 7, 10, 99, 100, 4294967295u, 4294967296u, UINT64_MAX};
+    fz_buf b = {0};
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "[%llu", (unsigned long long)vals[i]);
+        b.len = 0;
+        fz_buf_putc(&b, '[');
+        CHECK_EQ_INT(fz_buf_uint(&b, vals[i]), 0);
+        CHECK_EQ_STR(b.p, want);
+    }
+    fz_buf_free(&b);
+}
+
 TEST(varints)
 {
     static const uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)1 << 63, UINT64_MAX};
@@ -108,6 +124,7 @@ int main(void)
     t_run(json_plain_and_escaped);
     t_run(json_utf8);
     t_run(json_worst_case_room);
+    t_run(decimal);
     t_run(varints);
     return t_done("test_fz");
 }
