@@ -3700,10 +3700,20 @@ double store_block_impact_bound(const store_block *b, double avgdl)
 {
     if (!b->q)
         return 0;
-    /* at a larger average length every length norm shrinks, by at most
-     * the ratio of the two averages */
-    double r = avgdl > b->a0 ? b->a0 / avgdl : 1.0;
-    return store_impact_value(b->q) / r * (1.0 + 1e-9);
+    double v = store_impact_value(b->q);
+    if (avgdl <= b->a0)
+        return v * (1.0 + 1e-9); /* every length norm grows: no impact rises */
+    /* At a larger average length only the length's part of a document's
+     * norm shrinks, by e = 1 - a0/avgdl: its denominator D = tf' + k1 (1 -
+     * b) + k1 b dl/a0 becomes D (1 - e) + (tf' + k1 (1 - b)) e, at least
+     * D (1 - e) + e D i/(k1 + 1) for an impact i = tf' (k1 + 1)/D at a0;
+     * so the impact is at most i/((1 - e) + e i/(k1 + 1)), which grows
+     * with i, and i <= v.  (Dividing by 1 - e alone, as before, took the
+     * whole denominator as the length's part: 0.33 % above v on the
+     * poetry bench, where a0 is the average rounded down, against 0.02 %
+     * now; a frequent character's top-k scores 3 % fewer blocks.) */
+    double e = 1.0 - b->a0 / avgdl;
+    return v / ((1.0 - e) + e * v / (STORE_BM25_K1 + 1.0)) * (1.0 + 1e-9);
 }
 
 int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,

@@ -537,8 +537,9 @@ typedef struct {
 } store_block;
 
 /* A bound on the impact of any document of block b at average length
- * avgdl (0 when b records none): the recorded one, loosened by a0/avgdl
- * when the index has grown longer on average since. */
+ * avgdl (0 when b records none): the recorded one, loosened where the
+ * index has grown longer on average since a0 (only the length's part of
+ * the norm shrinks: the derivation is in store.c). */
 double store_block_impact_bound(const store_block *b, double avgdl);
 
 /* What follows a block's header (store_block_header), made from its ndocs
