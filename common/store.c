@@ -2377,7 +2377,16 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id)
 
 struct store_entry_cache {
     ZSTD_DCtx *dc;
-    fz_buf val;  /* the block value whose text is in text (valid set) */
+    /* the block value whose text is in text (valid set): where it was in
+     * the map of store s, in the snapshot txnid.  LMDB changes no page of
+     * a snapshot while a reader of it (the same txnid) is open, so the
+     * same place in the same snapshot is the same value, without a copy
+     * to compare (a write transaction's dirty pages would not be: readers
+     * only, store.h) */
+    const store *s;
+    size_t txnid;
+    const void *vp;
+    size_t vlen;
     fz_buf text; /* its text, decompressed */
     uint32_t last;
     int valid;
@@ -2400,7 +2409,6 @@ void store_entry_cache_destroy(store_entry_cache *c)
     if (!c)
         return;
     ZSTD_freeDCtx(c->dc);
-    fz_buf_free(&c->val);
     fz_buf_free(&c->text);
     free(c);
 }
@@ -2424,20 +2432,21 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
     if (meta) {
         /* no text, no join maps */
         b.j = b.jend = NULL;
-    } else if (c && c->valid && c->last == last && c->val.len == v.mv_size &&
-               memcmp(c->val.p, v.mv_data, v.mv_size) == 0) {
-        /* the block the cache holds, byte for byte: its text is checked */
+    } else if (c && c->valid && c->last == last && c->vp == v.mv_data && c->vlen == v.mv_size && c->s == s &&
+               c->txnid == mdb_txn_id(txn)) {
+        /* the block the cache holds: its text is checked */
         b.t = (const uint8_t *)c->text.p;
         b.tend = b.t + c->text.len;
     } else if (c) {
         c->valid = 0;
         if ((rc = entry_text_open(c->dc, text, end, arena, &c->text, &b)))
             return rc;
-        c->val.len = 0;
-        if (fz_buf_append(&c->val, v.mv_data, v.mv_size) == 0) {
-            c->last = last;
-            c->valid = 1;
-        }
+        c->s = s;
+        c->txnid = mdb_txn_id(txn);
+        c->vp = v.mv_data;
+        c->vlen = v.mv_size;
+        c->last = last;
+        c->valid = 1;
     } else {
         /* the store's spare context, else a new one; given back unless
          * another thread gave one back meanwhile */

@@ -253,9 +253,11 @@ typedef struct store_entry_cache store_entry_cache;
 int store_entry_cache_create(store_entry_cache **out);
 void store_entry_cache_destroy(store_entry_cache *c); /* NULL is safe */
 /* store_entry_get through c: the block's text is decompressed again only
- * when the block is not the one c holds (its value compared byte for byte,
- * so a block written since is read anew).  c may be NULL.  The same
- * results and errors; e's strings are in arena, as ever, not in c. */
+ * when the block is not the one c holds (the same value in the same LMDB
+ * snapshot: a block written since is read anew).  txn is a read
+ * transaction (a write transaction changes its pages in place).  c may be
+ * NULL.  The same results and errors; e's strings are in arena, as ever,
+ * not in c. */
 int store_entry_get_cached(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, fz_arena *arena,
                            store_entry *e);
 /* FZ_OK when a block holds entry id, FZ_ENOTFOUND when none does,
