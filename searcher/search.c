@@ -2533,8 +2533,23 @@ static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t 
             x->err = FZ_ECORRUPT;
             return;
         }
-        for (uint32_t i = b->i; i < b->ndocs; i++)
+        /* once the heap is full, a document whose weighted frequency is
+         * below wmin loses even at the block's least length (doc_topk's
+         * first test, solved for tf, with a margin far above its
+         * rounding): it is passed over here, the rest tested there */
+        const double avgdl = x->s->avgdl, c0 = SEARCH_K1 * (1.0 - SEARCH_B),
+                     c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0), a = idf * (SEARCH_K1 + 1.0);
+        double seen = -1, wmin = 0;
+        for (uint32_t i = b->i; i < b->ndocs; i++) {
+            if (*nh == k && heap[0].score != seen) {
+                seen = heap[0].score;
+                double t = seen * (1.0 - 1e-9);
+                wmin = a > t * (1.0 + 1e-6) ? t * (c0 + c1 * b->min_dl) / (a - t) * (1.0 - 1e-6) : 0;
+            }
+            if (SEARCH_TITLE_WEIGHT * tt[i] + tb[i] < wmin)
+                continue;
             doc_topk(x, b, idf, id[i], tt[i], tb[i], heap, nh, k);
+        }
         return;
     }
     do
