@@ -3387,13 +3387,10 @@ static int block_ids(store_block *b)
 
 /* Where each document's positions start (on the first positions asked
  * for): FZ_OK, or FZ_ECORRUPT for a document without occurrences. */
-static int block_pofs(store_block *b)
+/* Decodes b's frequency streams that are read in place (a frame of
+ * reference) into its arrays, which tf_value reads from then on. */
+static void block_tfs(store_block *b)
 {
-    if (b->pofs_done)
-        return b->pofs_done > 0 ? FZ_OK : FZ_ECORRUPT;
-    b->pofs_done = -1;
-    /* the frequencies read in place decoded now, for the sums and the
-     * cursor's moves after */
     if (b->tt_bits) {
         bits_get(b->tt_bits, b->docs_end, b->tt, b->ndocs, b->tt_w, b->tt_lo);
         b->tt_bits = NULL;
@@ -3402,6 +3399,16 @@ static int block_pofs(store_block *b)
         bits_get(b->tb_bits, b->docs_end, b->tb, b->ndocs, b->tb_w, b->tb_lo);
         b->tb_bits = NULL;
     }
+}
+
+static int block_pofs(store_block *b)
+{
+    if (b->pofs_done)
+        return b->pofs_done > 0 ? FZ_OK : FZ_ECORRUPT;
+    b->pofs_done = -1;
+    /* the frequencies read in place decoded now, for the sums and the
+     * cursor's moves after */
+    block_tfs(b);
     uint64_t s = 0;
     for (uint32_t i = 0; i < b->ndocs; i++) {
         b->pofs[i] = s;
@@ -3541,16 +3548,7 @@ int store_block_arrays(store_block *b, const uint32_t **id, const uint32_t **tt,
 {
     if (b->packed || block_ids(b))
         return FZ_ECORRUPT;
-    /* a frequency stream read in place is decoded into its array, which
-     * tf_value reads from then on */
-    if (b->tt_bits) {
-        bits_get(b->tt_bits, b->docs_end, b->tt, b->ndocs, b->tt_w, b->tt_lo);
-        b->tt_bits = NULL;
-    }
-    if (b->tb_bits) {
-        bits_get(b->tb_bits, b->docs_end, b->tb, b->ndocs, b->tb_w, b->tb_lo);
-        b->tb_bits = NULL;
-    }
+    block_tfs(b);
     *id = b->id;
     *tt = b->tt;
     *tb = b->tb;

@@ -19,39 +19,56 @@ static const char *json(fz_buf *b, const char *s, size_t n)
     return b->p;
 }
 
-TEST(json_plain_and_escaped)
+/* inputs and what fz_buf_json appends for them */
+typedef struct {
+    const char *in;
+    size_t n;
+    const char *want;
+} json_case;
+
+static void json_cases(const json_case *c, size_t n)
 {
     fz_buf b = {0};
-    CHECK_EQ_STR(json(&b, "", 0), "x\"\"");
-    CHECK_EQ_STR(json(&b, "abc 1/2", 7), "x\"abc 1/2\"");
-    CHECK_EQ_STR(json(&b, "a\"b\\c", 5), "x\"a\\\"b\\\\c\"");
-    CHECK_EQ_STR(json(&b, "\n\r\t", 3), "x\"\\n\\r\\t\"");
-    /* the other controls, NUL and DEL as \u00xx, lower-case hex */
-    CHECK_EQ_STR(json(&b, "\x01\x1f\x7f\x1b", 4), "x\"\\u0001\\u001f\\u007f\\u001b\"");
-    CHECK_EQ_STR(json(&b, "a\0b", 3), "x\"a\\u0000b\"");
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_STR(json(&b, c[i].in, c[i].n), c[i].want);
     fz_buf_free(&b);
+}
+
+TEST(json_plain_and_escaped)
+{
+    static const json_case c[] = {
+        {"", 0, "x\"\""},
+        {"abc 1/2", 7, "x\"abc 1/2\""},
+        {"a\"b\\c", 5, "x\"a\\\"b\\\\c\""},
+        {"\n\r\t", 3, "x\"\\n\\r\\t\""},
+        /* the other controls, NUL and DEL as \u00xx, lower-case hex */
+        {"\x01\x1f\x7f\x1b", 4, "x\"\\u0001\\u001f\\u007f\\u001b\""},
+        {"a\0b", 3, "x\"a\\u0000b\""},
+    };
+    json_cases(c, sizeof c / sizeof *c);
 }
 
 TEST(json_utf8)
 {
-    fz_buf b = {0};
-    /* two-, three- (CJK, the fast path, and beside it) and four-byte
-     * sequences are copied */
-    CHECK_EQ_STR(json(&b, "\xc2\xa0", 2), "x\"\xc2\xa0\"");
-    CHECK_EQ_STR(json(&b, "井长制", strlen("井长制")), "x\"井长制\"");
-    CHECK_EQ_STR(json(&b, "\xe0\xa4\x85\xee\x80\x80\xef\xbf\xbd", 9), "x\"\xe0\xa4\x85\xee\x80\x80\xef\xbf\xbd\"");
-    CHECK_EQ_STR(json(&b, "\xf0\xa0\x80\x80", 4), "x\"\xf0\xa0\x80\x80\"");
-    /* anything else is U+FFFD, one for each byte that starts nothing */
-    CHECK_EQ_STR(json(&b, "\xff", 1), "x\"\\ufffd\"");
-    CHECK_EQ_STR(json(&b, "\xe4\xba", 2), "x\"\\ufffd\\ufffd\"");          /* cut short */
-    CHECK_EQ_STR(json(&b, "\xe4\x41\x42", 3), "x\"\\ufffdAB\"");             /* not a continuation */
-    CHECK_EQ_STR(json(&b, "\xe0\x80\x80", 3), "x\"\\ufffd\\ufffd\\ufffd\""); /* overlong */
-    CHECK_EQ_STR(json(&b, "\xed\xa0\x80", 3), "x\"\\ufffd\\ufffd\\ufffd\""); /* a surrogate */
-    CHECK_EQ_STR(json(&b, "\xf4\x90\x80\x80", 4), "x\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
-    CHECK_EQ_STR(json(&b, "\x80", 1), "x\"\\ufffd\"");
-    /* a CJK character cut at the end of the string */
-    CHECK_EQ_STR(json(&b, "a\xe4\xba\xba\xe4", 5), "x\"a\xe4\xba\xba\\ufffd\"");
-    fz_buf_free(&b);
+    static const json_case c[] = {
+        /* two-, three- (CJK, the fast path, and beside it) and four-byte
+         * sequences are copied */
+        {"\xc2\xa0", 2, "x\"\xc2\xa0\""},
+        {"井长制", 9, "x\"井长制\""},
+        {"\xe0\xa4\x85\xee\x80\x80\xef\xbf\xbd", 9, "x\"\xe0\xa4\x85\xee\x80\x80\xef\xbf\xbd\""},
+        {"\xf0\xa0\x80\x80", 4, "x\"\xf0\xa0\x80\x80\""},
+        /* anything else is U+FFFD, one for each byte that starts nothing */
+        {"\xff", 1, "x\"\\ufffd\""},
+        {"\xe4\xba", 2, "x\"\\ufffd\\ufffd\""},             /* cut short */
+        {"\xe4\x41\x42", 3, "x\"\\ufffdAB\""},                /* not a continuation */
+        {"\xe0\x80\x80", 3, "x\"\\ufffd\\ufffd\\ufffd\""},    /* overlong */
+        {"\xed\xa0\x80", 3, "x\"\\ufffd\\ufffd\\ufffd\""},    /* a surrogate */
+        {"\xf4\x90\x80\x80", 4, "x\"\\ufffd\\ufffd\\ufffd\\ufffd\""},
+        {"\x80", 1, "x\"\\ufffd\""},
+        /* a CJK character cut at the end of the string */
+        {"a\xe4\xba\xba\xe4", 5, "x\"a\xe4\xba\xba\\ufffd\""},
+    };
+    json_cases(c, sizeof c / sizeof *c);
 }
 
 TEST(json_worst_case_room)

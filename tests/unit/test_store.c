@@ -1119,6 +1119,23 @@ static size_t test_join(uint32_t i, uint8_t *out)
  * one entry; text compresses; removing a file's range removes its entries
  * only; any cut or changed method of a block is damage, and so are join
  * maps that do not fill their part, which leave the metadata readable. */
+/* In test_entry_blocks's index, the last byte of block 900's text (stored
+ * raw) changed: a character of the code, then the fallback of one with no
+ * rank, cut short.  The copy is in arena a. */
+static void damage_block_900(store *s, MDB_txn *txn, fz_arena *a)
+{
+    uint8_t kb[4];
+    fz_be32_put(kb, 900);
+    MDB_val bk = {4, kb}, bv;
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &bv), 0);
+    uint8_t *cp = fz_arena_alloc(a, bv.mv_size);
+    memcpy(cp, bv.mv_data, bv.mv_size);
+    cp[bv.mv_size - 2] = ' ';
+    cp[bv.mv_size - 1] = 0xFE;
+    MDB_val nv = {bv.mv_size, cp};
+    CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &nv, 0), 0);
+}
+
 TEST(test_entry_blocks)
 {
     char dir[] = "/tmp/fz-test-eblk-XXXXXX", msg[256] = "";
@@ -1286,19 +1303,10 @@ TEST(test_entry_blocks)
      * the entry is damage and its metadata still reads */
     CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
     {
-        uint8_t kb[4];
-        fz_be32_put(kb, 900);
-        MDB_val bk = {4, kb}, bv;
-        CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &bv), 0);
         fz_arena *da = fz_arena_create();
-        uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
-        memcpy(cp, bv.mv_data, bv.mv_size);
-        cp[bv.mv_size - 2] = ' '; /* a character of the code, then the */
-        cp[bv.mv_size - 1] = 0xFE; /* fallback of one with no rank, cut short */
-        MDB_val nv = {bv.mv_size, cp};
         store_entry m;
         CHECK_EQ_INT(store_entry_get(s, txn, 900, da, &m), FZ_OK);
-        CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &nv, 0), 0);
+        damage_block_900(s, txn, da);
         CHECK_EQ_INT(store_entry_get(s, txn, 900, da, &m), FZ_ECORRUPT);
         CHECK_EQ_INT(store_entry_meta_get(s, txn, 900, da, &m), FZ_OK);
         CHECK_EQ_INT(m.line, 900 * 3 + 1);
@@ -1355,16 +1363,7 @@ TEST(test_entry_blocks)
         CHECK_EQ_INT(m.id, 900);
         mdb_txn_abort(rt);
         CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
-        uint8_t kb[4];
-        fz_be32_put(kb, 900);
-        MDB_val bk = {4, kb}, bv;
-        CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &bv), 0);
-        uint8_t *cp = fz_arena_alloc(da, bv.mv_size);
-        memcpy(cp, bv.mv_data, bv.mv_size);
-        cp[bv.mv_size - 2] = ' ';
-        cp[bv.mv_size - 1] = 0xFE;
-        MDB_val nv = {bv.mv_size, cp};
-        CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &nv, 0), 0);
+        damage_block_900(s, txn, da);
         CHECK_EQ_INT(store_commit(s, txn, "damaging", msg, sizeof msg), 0);
         CHECK_EQ_INT(store_begin(s, 0, &rt, msg, sizeof msg), 0);
         CHECK_EQ_INT(store_entry_get_cached(s, rt, ec, 900, da, &m), FZ_ECORRUPT);
