@@ -40,7 +40,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/fold_table.o
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BINDIR   := $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
 
-.PHONY: all deps demo test unit e2e eval bench bench-scale bench-serve postsize fuzz fuzz-build valgrind install uninstall clean
+.PHONY: all deps demo test unit e2e eval bench bench-scale bench-serve postsize entryframes fuzz fuzz-build valgrind install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BINDIR)/fzindex $(BINDIR)/fzsearch
@@ -192,6 +192,15 @@ $(BUILD)/bench/postsize: bench/postsize.c $(BUILD)/libfz.a
 	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(BUILD)/libfz.a $(LDLIBS)
 
 postsize: $(BUILD)/bench/postsize
+
+# make entryframes: bench/entryframes.c, what small zstd frames with a
+# dictionary would make of the entry blocks' text (HACKING.md, "Reading one
+# entry"): $(BUILD)/bench/entryframes DB [IDS]
+$(BUILD)/bench/entryframes: bench/entryframes.c $(BUILD)/libfz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(BUILD)/libfz.a $(LDLIBS)
+
+entryframes: $(BUILD)/bench/entryframes
 
 bench: deps
 	$(MAKE) all
