@@ -39,7 +39,6 @@
  * Exit 1 when the index cannot be read.
  */
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_c_format, ZSTD_d_format: frames without magic number */
-#include <lmdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,14 +85,11 @@ static int fail(const char *why)
     return 1;
 }
 
+/* The bytes of v as a varint. */
 static unsigned vlen(uint64_t v)
 {
-    unsigned n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
+    uint8_t b[FZ_VARINT_MAX];
+    return (unsigned)fz_varint_put(b, v);
 }
 
 static double now_ns(void)
@@ -255,6 +251,49 @@ typedef struct {
     size_t zlen, rawlen;
 } group;
 
+/* Prints zstd's times for groups g (ng of them; e2g: each entry's group)
+ * read with dc: an entry's group, a block's groups, and with IDS a
+ * query's hits, the last group kept.  -1 when a frame does not decode. */
+static int timed(const group *g, size_t ng, const size_t *e2g, ZSTD_DCtx *dc, const size_t *pick)
+{
+    double *ts = grow(NULL, NTIMES * sizeof *ts);
+    int bad = 0;
+    for (size_t i = 0; i < NTIMES; i++) {
+        const group *x = &g[e2g[pick[i]]];
+        double t1 = now_ns();
+        bad |= x->z && ZSTD_decompressDCtx(dc, out, outcap, x->z, x->zlen) != x->rawlen;
+        ts[i] = now_ns() - t1;
+    }
+    printf("; an entry %.2f us", median_us(ts, NTIMES));
+    for (size_t i = 0; i < NTIMES; i++) {
+        uint32_t b = eblk[pick[i]];
+        double t1 = now_ns();
+        for (size_t k = e2g[B[b].e0]; k < ng && eblk[g[k].first] == b; k++)
+            bad |= g[k].z && ZSTD_decompressDCtx(dc, out, outcap, g[k].z, g[k].zlen) != g[k].rawlen;
+        ts[i] = now_ns() - t1;
+    }
+    printf(", a block %.2f us", median_us(ts, NTIMES));
+    if (nq) {
+        double best = 1e30;
+        for (int r = 0; r < 7; r++) {
+            size_t last = SIZE_MAX;
+            double t1 = now_ns();
+            for (size_t i = 0; i < qstart[nq]; i++) {
+                size_t k = e2g[qe[i]];
+                bad |= k != last && g[k].z && ZSTD_decompressDCtx(dc, out, outcap, g[k].z, g[k].zlen) != g[k].rawlen;
+                last = k;
+            }
+            double t = now_ns() - t1;
+            best = t < best ? t : best;
+        }
+        printf(", a query's hits %.2f us", best / 1e3 / (double)nq);
+    }
+    printf("\n");
+    fflush(stdout);
+    free(ts);
+    return bad ? -1 : 0;
+}
+
 static void variant(size_t dict_size, size_t gmax, size_t base_blocks, size_t base_text, const size_t *pick)
 {
     /* groups of at most gmax bytes of text within a block */
@@ -326,53 +365,17 @@ static void variant(size_t dict_size, size_t gmax, size_t base_blocks, size_t ba
             e2g[i] = k;
         }
     size_t nblk = estimate_blocks(text);
-    /* an entry at random */
-    double *ts = grow(NULL, NTIMES * sizeof *ts);
-    int bad = 0;
-    for (size_t i = 0; i < NTIMES; i++) {
-        const group *x = &g[e2g[pick[i]]];
-        double t1 = now_ns();
-        if (x->z && ZSTD_decompressDCtx(dc, out, outcap, x->z, x->zlen) != x->rawlen)
-            bad++;
-        ts[i] = now_ns() - t1;
-    }
-    double one = median_us(ts, NTIMES);
-    /* a whole block */
-    for (size_t i = 0; i < NTIMES; i++) {
-        uint32_t b = eblk[pick[i]];
-        double t1 = now_ns();
-        for (size_t k = e2g[B[b].e0]; k < ng && eblk[g[k].first] == b; k++)
-            if (g[k].z && ZSTD_decompressDCtx(dc, out, outcap, g[k].z, g[k].zlen) != g[k].rawlen)
-                bad++;
-        ts[i] = now_ns() - t1;
-    }
-    double whole = median_us(ts, NTIMES);
     printf("dictionary %3zu KiB, groups of %4zu: trained in %.2f s, compressed in %.2f s; %zu groups (%zu raw), "
-           "text %.2f MB (%+.2f MB); blocks %zu (%+.2f MiB of pages); an entry %.2f us, a block %.2f us",
+           "text %.2f MB (%+.2f MB); blocks %zu (%+.2f MiB of pages)",
            dict_size >> 10, gmax, train, comp, ng, nraw, stored / 1e6, ((double)stored - (double)base_text) / 1e6,
-           nblk, ((double)nblk - (double)base_blocks) * 4096 / 1048576.0, one, whole);
-    if (nq) {
-        double best = 1e30;
-        for (int r = 0; r < 7; r++) {
-            size_t last = SIZE_MAX;
-            double t1 = now_ns();
-            for (size_t i = 0; i < qstart[nq]; i++) {
-                size_t k = e2g[qe[i]];
-                if (k != last && g[k].z && ZSTD_decompressDCtx(dc, out, outcap, g[k].z, g[k].zlen) != g[k].rawlen)
-                    bad++;
-                last = k;
-            }
-            double t = now_ns() - t1;
-            best = t < best ? t : best;
-        }
-        printf("; a query's hits %.2f us", best / 1e3 / (double)nq);
+           nblk, ((double)nblk - (double)base_blocks) * 4096 / 1048576.0);
+    if (timed(g, ng, e2g, dc, pick)) {
+        fprintf(stderr, "entryframes: a frame does not decode\n");
+        exit(1);
     }
-    printf("%s\n", bad ? " (FRAMES THAT DO NOT DECODE)" : "");
-    fflush(stdout);
     for (size_t k = 0; k < ng; k++)
         free(g[k].z);
     free(zbuf);
-    free(ts);
     free(text);
     free(e2g);
     ZSTD_freeCDict(cd);
@@ -388,57 +391,38 @@ done:
 
 int main(int argc, char **argv)
 {
-    MDB_env *env;
+    store *st;
     MDB_txn *txn;
-    MDB_dbi entry;
-    unsigned flags = MDB_RDONLY;
+    char msg[512];
     if (argc < 2 || argc > 3) {
         fprintf(stderr, "usage: entryframes DB [IDS]\n");
         return 2;
     }
-    FILE *probe = fopen(argv[1], "rb"); /* a file: a packed archive */
-    if (probe) {
-        char c;
-        if (fread(&c, 1, 1, probe) == 1)
-            flags |= MDB_NOSUBDIR;
-        fclose(probe);
+    if (store_open(argv[1], STORE_READ, &st, msg, sizeof msg) || store_begin(st, 0, &txn, msg, sizeof msg)) {
+        fprintf(stderr, "entryframes: %s\n", msg);
+        return 1;
     }
-    if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) || mdb_env_set_mapsize(env, (size_t)1 << 40) ||
-        mdb_env_open(env, argv[1], flags | MDB_NOLOCK, 0) || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
-        mdb_dbi_open(txn, "entry", 0, &entry))
-        return fail("cannot read the index");
-    if (load(txn, entry) || (argc == 3 && load_ids(argv[2])))
+    if (load(txn, store_dbi(st, STORE_DB_ENTRY)) || (argc == 3 && load_ids(argv[2])))
         return 1;
     if (!ne)
         return fail("the index has no entries");
+    /* today: a block one group, its frame without dictionary */
+    group *g = grow(NULL, nb * sizeof *g);
     size_t base_text = 0, nz = 0;
+    for (size_t k = 0; k < nb; k++) {
+        g[k] = (group){B[k].e0, B[k].n, (uint8_t *)B[k].z, B[k].zlen, B[k].rawlen};
+        base_text += B[k].zlen;
+        nz += B[k].z != NULL;
+    }
+    size_t *e2g = grow(NULL, ne * sizeof *e2g);
     double *text = grow(NULL, ne * sizeof *text);
     for (size_t i = 0; i < ne; i++) {
         const blk *b = &B[eblk[i]];
         text[i] = (double)b->zlen * elen[i] / b->rawlen;
-    }
-    for (size_t k = 0; k < nb; k++) {
-        base_text += B[k].zlen;
-        nz += B[k].z != NULL;
+        e2g[i] = eblk[i];
     }
     size_t base_blocks = estimate_blocks(text);
     free(text);
-    /* the block of an entry at random, one context */
-    srand(12);
-    size_t *pick = grow(NULL, NTIMES * sizeof *pick);
-    for (size_t i = 0; i < NTIMES; i++)
-        pick[i] = (size_t)(((uint64_t)rand() * ((uint64_t)RAND_MAX + 1) + (uint64_t)rand()) % ne);
-    ZSTD_DCtx *dc = ZSTD_createDCtx();
-    double *ts = grow(NULL, NTIMES * sizeof *ts);
-    if (!dc)
-        return fail("out of memory");
-    for (size_t i = 0; i < NTIMES; i++) {
-        const blk *b = &B[eblk[pick[i]]];
-        double t1 = now_ns();
-        if (b->z && ZSTD_decompressDCtx(dc, out, outcap, b->z, b->zlen) != b->rawlen)
-            return fail("a block's text does not decompress");
-        ts[i] = now_ns() - t1;
-    }
     /* each block's text compressed again as the writer does (one frame, no dictionary) */
     ZSTD_CCtx *cc = ZSTD_createCCtx();
     size_t zcap = ZSTD_compressBound(outcap);
@@ -452,35 +436,29 @@ int main(int argc, char **argv)
     double comp = (now_ns() - t0) / 1e9;
     ZSTD_freeCCtx(cc);
     free(zbuf);
+    srand(12);
+    size_t *pick = grow(NULL, NTIMES * sizeof *pick);
+    for (size_t i = 0; i < NTIMES; i++)
+        pick[i] = (size_t)(((uint64_t)rand() * ((uint64_t)RAND_MAX + 1) + (uint64_t)rand()) % ne);
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    if (!dc)
+        return fail("out of memory");
     printf("%zu blocks (%zu in zstd), estimated %zu; %zu entries; text %.2f MB in the text code, %.2f MB stored, "
-           "compressed in %.2f s; an entry %.2f us",
-           nb, nz, base_blocks, ne, tlen / 1e6, base_text / 1e6, comp, median_us(ts, NTIMES));
-    if (nq) {
-        double best = 1e30;
-        for (int r = 0; r < 7; r++) {
-            size_t last = SIZE_MAX;
-            double t1 = now_ns();
-            for (size_t i = 0; i < qstart[nq]; i++) {
-                const blk *b = &B[eblk[qe[i]]];
-                if (eblk[qe[i]] != last && b->z)
-                    ZSTD_decompressDCtx(dc, out, outcap, b->z, b->zlen);
-                last = eblk[qe[i]];
-            }
-            double t = now_ns() - t1;
-            best = t < best ? t : best;
-        }
-        printf("; %zu queries, %zu hits, a query's hits %.2f us", nq, qstart[nq], best / 1e3 / (double)nq);
-    }
-    printf("\n");
-    fflush(stdout);
+           "compressed in %.2f s",
+           nb, nz, base_blocks, ne, tlen / 1e6, base_text / 1e6, comp);
+    if (nq)
+        printf("; %zu queries, %zu hits", nq, qstart[nq]);
+    if (timed(g, nb, e2g, dc, pick))
+        return fail("a block's text does not decompress");
     ZSTD_freeDCtx(dc);
-    free(ts);
+    free(g);
+    free(e2g);
     static const size_t dicts[] = {32 << 10, 64 << 10, 112 << 10};
     static const size_t groups[] = {0, 256, 384, 512, 768};
     for (size_t d = 0; d < sizeof dicts / sizeof *dicts; d++)
         for (size_t k = 0; k < sizeof groups / sizeof *groups; k++)
             variant(dicts[d], groups[k], base_blocks, base_text, pick);
     mdb_txn_abort(txn);
-    mdb_env_close(env);
+    store_close(st);
     return 0;
 }
