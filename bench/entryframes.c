@@ -4,18 +4,18 @@
  * instead of one frame a block (issue 12; the figures are in HACKING.md,
  * "Reading one entry").
  *
- *   entryframes DB [IDS]   (DB: an index directory or a packed archive of
- *                           format 7; IDS: a file of entry ids, a line a
+ *   entryframes DB [IDS]   (DB: an index directory or a packed archive;
+ *                           IDS: a file of entry ids, a line a
  *                           query, the ids of its hits in the order the
  *                           searcher reads them, e.g. its top 10)
  *
  * Reads every block of the "entry" database (store_entry_block_open) and
  * keeps each entry's title and body in the text code as the block holds
- * them (v length, the record).  Prints the blocks, entries, their text and
- * the text's zstd frames as stored, and the time zstd takes to decompress
- * the block of an entry read at random (median of 100,000, one context
- * kept as the searcher's cache keeps one) and to compress every block's
- * text again as the writer does.  Then for each dictionary size
+ * them (v length, the record), whatever the method of its block.  Prints
+ * the blocks, entries, their text and the text compressed as one zstd
+ * frame a block, as format 7 stored it (the time that takes), and the time
+ * zstd takes to decompress the block of an entry read at random (median of
+ * 100,000, one context kept as the searcher's cache keeps one).  Then for each dictionary size
  * and group size: the entries of a block go in groups of consecutive
  * entries of at most G bytes of text (at least one entry; G 0: one entry
  * a group), each group one zstd frame of level STORE_ENTRY_LEVEL with a
@@ -56,7 +56,7 @@
 typedef struct {
     uint32_t file, n, e0;   /* its file, its entries, the index of its first */
     size_t fixed;           /* its bytes other than the text's frame */
-    const uint8_t *z;       /* its text's zstd frame (NULL: stored raw) */
+    uint8_t *z;             /* its text as one zstd frame, as format 7 stored it (NULL: raw) */
     size_t zlen, rawlen;
 } blk;
 
@@ -111,20 +111,20 @@ static double median_us(double *t, size_t n)
     return t[n / 2] / 1e3;
 }
 
-/* Reads the entry database of env into B, T and the entry arrays. */
-static int load(MDB_txn *txn, MDB_dbi entry)
+/* Reads the entry database of st into B, T and the entry arrays. */
+static int load(store *st, MDB_txn *txn)
 {
     MDB_cursor *c;
     MDB_val k, v;
     size_t bcap = 0, ecap = 0, tcap = 0;
-    if (mdb_cursor_open(txn, entry, &c))
+    if (mdb_cursor_open(txn, store_dbi(st, STORE_DB_ENTRY), &c))
         return fail("cannot read the entry database");
     while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 4)
             return fail("a malformed entry key");
         fz_arena *a = fz_arena_create();
         store_entry_block b;
-        if (!a || store_entry_block_open(v.mv_data, v.mv_size, fz_be32_get(k.mv_data), a, &b))
+        if (!a || store_entry_block_open(store_tdict_of(st), v.mv_data, v.mv_size, fz_be32_get(k.mv_data), a, &b))
             return fail("a block does not decode");
         /* the text part (ENTRY BLOCKS): v raw_len, the method byte, the text */
         const uint8_t *end = (const uint8_t *)v.mv_data + v.mv_size, *p;
@@ -138,9 +138,9 @@ static int load(MDB_txn *txn, MDB_dbi entry)
         x->n = b.n;
         x->e0 = (uint32_t)ne;
         x->rawlen = (size_t)rawlen;
-        x->zlen = (size_t)(end - p - 1);
-        x->fixed = v.mv_size - x->zlen;
-        x->z = *p == STORE_ENTRY_ZSTD ? p + 1 : NULL;
+        x->fixed = (size_t)(p + 1 - (const uint8_t *)v.mv_data); /* what precedes the text */
+        x->z = NULL;                                              /* made by main */
+        x->zlen = x->rawlen;
         if (tlen + x->rawlen > tcap)
             T = grow(T, tcap = (tlen + x->rawlen) * 2);
         memcpy(T + tlen, b.t, x->rawlen);
@@ -402,15 +402,36 @@ int main(int argc, char **argv)
         fprintf(stderr, "entryframes: %s\n", msg);
         return 1;
     }
-    if (load(txn, store_dbi(st, STORE_DB_ENTRY)) || (argc == 3 && load_ids(argv[2])))
+    if (load(st, txn) || (argc == 3 && load_ids(argv[2])))
         return 1;
     if (!ne)
         return fail("the index has no entries");
-    /* today: a block one group, its frame without dictionary */
+    /* each block's text as one frame, no dictionary, as format 7's writer
+     * stored it (raw when zstd does not shrink it) */
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    size_t zcap = ZSTD_compressBound(outcap);
+    uint8_t *zbuf = grow(NULL, zcap);
+    if (!cc)
+        return fail("out of memory");
+    double t0 = now_ns();
+    for (size_t k = 0; k < nb; k++) {
+        size_t c = ZSTD_compressCCtx(cc, zbuf, zcap, T + eoff[B[k].e0], B[k].rawlen, STORE_ENTRY_LEVEL);
+        if (ZSTD_isError(c))
+            return fail("zstd failed");
+        if (c < B[k].rawlen) {
+            B[k].z = grow(NULL, c);
+            memcpy(B[k].z, zbuf, c);
+            B[k].zlen = c;
+        }
+    }
+    double comp = (now_ns() - t0) / 1e9;
+    ZSTD_freeCCtx(cc);
+    free(zbuf);
+    /* a block one group, its frame without dictionary */
     group *g = grow(NULL, nb * sizeof *g);
     size_t base_text = 0, nz = 0;
     for (size_t k = 0; k < nb; k++) {
-        g[k] = (group){B[k].e0, B[k].n, (uint8_t *)B[k].z, B[k].zlen, B[k].rawlen};
+        g[k] = (group){B[k].e0, B[k].n, B[k].z, B[k].zlen, B[k].rawlen};
         base_text += B[k].zlen;
         nz += B[k].z != NULL;
     }
@@ -423,19 +444,6 @@ int main(int argc, char **argv)
     }
     size_t base_blocks = estimate_blocks(text);
     free(text);
-    /* each block's text compressed again as the writer does (one frame, no dictionary) */
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
-    size_t zcap = ZSTD_compressBound(outcap);
-    uint8_t *zbuf = grow(NULL, zcap);
-    if (!cc)
-        return fail("out of memory");
-    double t0 = now_ns();
-    for (size_t k = 0; k < nb; k++)
-        if (ZSTD_isError(ZSTD_compressCCtx(cc, zbuf, zcap, T + eoff[B[k].e0], B[k].rawlen, STORE_ENTRY_LEVEL)))
-            return fail("zstd failed");
-    double comp = (now_ns() - t0) / 1e9;
-    ZSTD_freeCCtx(cc);
-    free(zbuf);
     srand(12);
     size_t *pick = grow(NULL, NTIMES * sizeof *pick);
     for (size_t i = 0; i < NTIMES; i++)

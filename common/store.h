@@ -21,7 +21,7 @@
 
 #include "fz.h"
 
-#define STORE_FORMAT 7          /* bumped on any incompatible change (2: phrase folding;
+#define STORE_FORMAT 8          /* bumped on any incompatible change (2: phrase folding;
                                    3: skip tables in posting blocks; 4: block impacts,
                                    entry strings in the text code; 5: volume titles and
                                    the catalog, entries in zstd blocks; 6: term packs,
@@ -31,7 +31,8 @@
                                    the delta tier, an update's postings apart in "dpost",
                                    and removed entries left in "post", dead, "dfix";
                                    CJK unigrams of title and body under their own field,
-                                   without positions) */
+                                   without positions; 8: entry text in groups of small
+                                   zstd frames with the index's dictionary) */
 #define STORE_MAGIC "fangzhi-index"
 
 /* Field codes: the first byte of every posting key. */
@@ -234,8 +235,8 @@ int store_entry_encode(const store_entry *e, fz_buf *out);
  * allocated from arena and live as long as it does.  FZ_ECORRUPT when val
  * is malformed (or memory runs out). */
 int store_entry_decode(const void *val, size_t len, fz_arena *arena, store_entry *e);
-/* Entry id, decoded as store_entry_decode does (its block decompressed
- * into arena too).  FZ_ENOTFOUND when no block holds it (a removed or
+/* Entry id, decoded as store_entry_decode does (its block's text, or of a
+ * block of groups its group's, decompressed into arena too).  FZ_ENOTFOUND when no block holds it (a removed or
  * unused id), FZ_ECORRUPT, FZ_ELMDB.  Searcher snippets, --show, kwic,
  * groupings, --merge and --export read entries through here. */
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
@@ -252,9 +253,10 @@ int store_entry_meta_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, s
 typedef struct store_entry_cache store_entry_cache;
 int store_entry_cache_create(store_entry_cache **out);
 void store_entry_cache_destroy(store_entry_cache *c); /* NULL is safe */
-/* store_entry_get through c: the block's text is decompressed again only
- * when the block is not the one c holds (the same value in the same LMDB
- * snapshot: a block written since is read anew).  txn is a read
+/* store_entry_get through c: the block's text (of a block of groups, the
+ * group's) is decompressed again only when the block (group) is not the
+ * one c holds (the same value in the same LMDB snapshot: a block written
+ * since is read anew).  txn is a read
  * transaction (a write transaction changes its pages in place).  c may be
  * NULL.  The same results and errors; e's strings are in arena, as ever,
  * not in c. */
@@ -266,19 +268,49 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
 
 /* ---- entry blocks ----
  * Entries are stored in blocks of up to STORE_ENTRY_BLOCK consecutive ids
- * of one file, compressed with zstd (ENTRY BLOCKS in store.c), keyed by
- * the last id.  Writers add records in id order through a
+ * of one file, their text compressed with zstd, in groups of a few entries
+ * with the index's text dictionary when it has one (ENTRY BLOCKS in
+ * store.c), keyed by the last id.  Writers add records in id order through a
  * store_entry_writer; fzindex --check walks the blocks with
  * store_entry_block_open/next. */
 #define STORE_ENTRY_BLOCK 128     /* entries a block at most */
 #define STORE_ENTRY_LEVEL 3       /* zstd's compression level */
 #define STORE_ENTRY_MAX_RATIO 255 /* a block shrinks at most this much, else it is stored raw */
-enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1 }; /* the method byte of a block's text */
+#define STORE_ENTRY_GROUP 512     /* bytes of text a group of entries at most (but for one
+                                   * entry alone), one zstd frame with the dictionary */
+#define STORE_TDICT_SIZE 65536    /* the text dictionary's bytes at most */
+#define STORE_TDICT_TRAIN (4u << 20) /* text a writer gathers to train one */
+#define STORE_TDICT_MIN (1u << 20)   /* text it needs at least, else no dictionary */
+/* the method byte of a block's text: raw, one zstd frame, groups of frames
+ * with the index's dictionary (ENTRY BLOCKS in store.c) */
+enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1, STORE_ENTRY_GROUPS = 2 };
+
+/* The index's text dictionary (meta "tdict", ENTRY BLOCKS in store.c),
+ * ready for decompression: made from its bytes by store_tdict_create
+ * (FZ_ECORRUPT when zstd refuses them, FZ_ENOMEM), freed by
+ * store_tdict_destroy (NULL is safe).  A store has one when its index has
+ * a dictionary (store_tdict: NULL when none; valid until store_close). */
+typedef struct store_tdict store_tdict;
+int store_tdict_create(const void *dict, size_t len, store_tdict **out);
+void store_tdict_destroy(store_tdict *d);
+const store_tdict *store_tdict_of(const store *s);
+/* FZ_OK when the index of txn has no text dictionary or one that loads;
+ * FZ_ECORRUPT with msg when it does not load (fzindex --check), FZ_ELMDB. */
+int store_tdict_check(store *s, MDB_txn *txn, char *msg, size_t msglen);
 
 /* Pending records of the block being written; {0} to start, ..._free
- * at the end.  written counts the bytes of the block values put. */
+ * at the end.  written counts the bytes of the block values put.  While
+ * the index has no text dictionary, the first STORE_TDICT_TRAIN bytes of
+ * text a writer is given are held (hold) until they train one, then
+ * written (ENTRY BLOCKS in store.c). */
 typedef struct {
     fz_buf raw, val;
+    fz_buf hold, grp;                 /* held records (v id, v len, record, v len, join map);
+                                       * a group's frame */
+    size_t hold_text;                 /* the titles and bodies held, bytes */
+    int hold_state;                   /* 0: not asked yet; 1: holding; 2: not holding (the
+                                       * index has a dictionary, or the writer trained one
+                                       * or had too little text) */
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
     fz_buf mraw, traw, jraw;          /* a value's metadata, its text before compression, its join maps */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw (v len, the
@@ -298,7 +330,9 @@ typedef struct {
  * compression context lives in s. */
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                     const void *join, size_t jlen, char *msg, size_t msglen);
-/* Writes the pending block, if any (before txn commits). */
+/* Writes the held records, training the text dictionary on them first
+ * when they are STORE_TDICT_MIN bytes of text or more, and the pending
+ * block, if any (before txn commits). */
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
 /* Frees w's buffers (pending records are dropped). */
 void store_entry_writer_free(store_entry_writer *w);
@@ -316,14 +350,16 @@ typedef struct {
     uint32_t first, n, i;     /* ids first .. first+n-1; i: the next one's index */
 } store_entry_block;
 /* Opens the block value val whose key is last (the id of its last entry),
- * decompressing its text into arena.  FZ_ECORRUPT when it is malformed: a
+ * decompressing its text into arena with the dictionary d (store_tdict_of;
+ * NULL: none, and a block of groups is FZ_ECORRUPT).  FZ_ECORRUPT when it is malformed: a
  * count outside 1..STORE_ENTRY_BLOCK or reaching below id 0, metadata that
  * is not n entries' exactly (a first entry sharing the lists of none, a
  * line below 0), join maps that are not n maps exactly (what their bits
  * say is left to --check), an unknown method, a length that does not match, zstd
  * data that does not decode to it, titles and bodies that do not fill it
  * exactly.  Their strings are decoded entry by entry (..._next). */
-int store_entry_block_open(const void *val, size_t len, uint32_t last, fz_arena *arena, store_entry_block *b);
+int store_entry_block_open(const store_tdict *d, const void *val, size_t len, uint32_t last, fz_arena *arena,
+                           store_entry_block *b);
 /* Decodes the next entry (e->id set): FZ_OK, FZ_ENOTFOUND after the last,
  * FZ_ECORRUPT (store_entry_decode's). */
 int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e);

@@ -167,6 +167,14 @@ static int check_meta(ck *c)
         return walk_error(c, rc, "meta");
     if (rc || !fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &fmt) || fmt != STORE_FORMAT)
         problem(c, "meta: missing or wrong format record (want %d)", STORE_FORMAT);
+    /* the text dictionary, when there is one (ENTRY BLOCKS in store.c):
+     * the blocks' frames are checked with it below */
+    char why[256];
+    rc = store_tdict_check(c->s, c->txn, why, sizeof why);
+    if (rc == FZ_ECORRUPT)
+        problem(c, "meta: %s", why);
+    else if (rc)
+        return rc;
     k.mv_size = 5;
     k.mv_data = "stats";
     rc = mdb_get(c->txn, meta, &k, &v);
@@ -496,7 +504,7 @@ static int check_entries(ck *c)
             }
         }
         store_entry_block blk;
-        if (store_entry_block_open(v.mv_data, v.mv_size, last, arena, &blk)) {
+        if (store_entry_block_open(store_tdict_of(c->s), v.mv_data, v.mv_size, last, arena, &blk)) {
             problem(c, "entry block %u: does not decode", last);
             continue;
         }

@@ -86,12 +86,16 @@ check "newer format: indexing says why" says "newer"
 check "newer format: indexing leaves it as it was" test "$(sum "$T/new/data.mdb")" = "$before"
 # a format 5 index (before term packs and entry blocks in two parts): the same one line
 fresh "$T/v5"; "$POKE" "$T/v5" put meta "$(hx format)" 05
-both "format 5 index" "$T/v5" "index format 5 is older than this fangzhi's format 7; re-index the sources"
+both "format 5 index" "$T/v5" "index format 5 is older than this fangzhi's format 8; re-index the sources"
 # a format 6 index (entry text in the code by ranges, a "join" table, CJK
 # unigrams with positions under 'b', no delta tier: no "dpost" or "dfix"
 # table): the same one line
 fresh "$T/v6"; "$POKE" "$T/v6" put meta "$(hx format)" 06 && "$POKE" "$T/v6" drop dpost 00 && "$POKE" "$T/v6" drop dfix 00
-both "format 6 index" "$T/v6" "index format 6 is older than this fangzhi's format 7; re-index the sources"
+both "format 6 index" "$T/v6" "index format 6 is older than this fangzhi's format 8; re-index the sources"
+# a format 7 index (entry text in one zstd frame a block, no text
+# dictionary): the same one line
+fresh "$T/v7"; "$POKE" "$T/v7" put meta "$(hx format)" 07
+both "format 7 index" "$T/v7" "index format 7 is older than this fangzhi's format 8; re-index the sources"
 # a format 4 index has no catalog table: still the format message
 fresh "$T/v4"; "$POKE" "$T/v4" put meta "$(hx format)" 04 && "$POKE" "$T/v4" drop catalog 00
 both "format 4 index (no catalog table)" "$T/v4" "index format 4 is older.*re-index"

@@ -16,7 +16,9 @@
  *         ascending ids from first to last; the terms added again to a
  *         store_tpack_builder give a value that decodes to the same terms
  *         and records.
- *   even, bit 1 set, bit 2 clear: an entry block (zstd or raw) whose last id is the
+ *   even, bit 1 set, bit 2 clear: an entry block (raw, one zstd frame, or
+ *         groups of frames with a dictionary: a fixed one of raw content)
+ *         whose last id is the
  *         next four bytes.  store_entry_block_open either fails or the
  *         block walks with store_entry_block_next through n consecutive
  *         ids ending at last, each record decoding or failing alone, each
@@ -166,7 +168,15 @@ static void entry_block(const uint8_t *d, size_t n)
     if (!a)
         return;
     store_entry_block b;
-    if (store_entry_block_open(d + 4, n - 4, last, a, &b) == FZ_OK) {
+    /* groups of frames decompress with a dictionary of raw content (any
+     * bytes without zstd's dictionary magic are one) */
+    static const char words[] = "\x03\x01\x02\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f";
+    store_tdict *td = NULL;
+    if (store_tdict_create(words, sizeof words - 1, &td)) {
+        fz_arena_destroy(a);
+        return;
+    }
+    if (store_entry_block_open(td, d + 4, n - 4, last, a, &b) == FZ_OK) {
         if (b.n < 1 || b.n > STORE_ENTRY_BLOCK || b.first + (b.n - 1) != last)
             abort();
         uint32_t count = 0;
@@ -182,6 +192,7 @@ static void entry_block(const uint8_t *d, size_t n)
         if (count != b.n)
             abort();
     }
+    store_tdict_destroy(td);
     fz_arena_destroy(a);
 }
 

@@ -1163,6 +1163,7 @@ TEST(test_entry_blocks)
     CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
     CHECK_EQ_INT(w.n, 0);
     CHECK(w.written < rawsum * 7 / 10);
+    CHECK(store_tdict_of(s) == NULL); /* too little text to train a dictionary on */
     CHECK_EQ_INT(store_commit(s, txn, "writing", msg, sizeof msg), 0);
     store_entry_writer_free(&w);
 
@@ -1239,7 +1240,7 @@ TEST(test_entry_blocks)
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         store_entry_block b;
         uint32_t last = fz_be32_get(k.mv_data);
-        CHECK_EQ_INT(store_entry_block_open(v.mv_data, v.mv_size, last, a, &b), 0);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), v.mv_data, v.mv_size, last, a, &b), 0);
         CHECK_EQ_INT(b.first, next);
         CHECK(b.n >= 1 && b.n <= STORE_ENTRY_BLOCK);
         CHECK(b.n == 1 || v.mv_size <= ms.ms_psize - 16);
@@ -1278,17 +1279,17 @@ TEST(test_entry_blocks)
         /* cut short anywhere, or given another method: damage, never a
          * read past the value */
         for (size_t n = 0; n < v.mv_size; n += 1 + v.mv_size / 64)
-            CHECK_EQ_INT(store_entry_block_open(v.mv_data, n, last, a, &b), FZ_ECORRUPT);
+            CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), v.mv_data, n, last, a, &b), FZ_ECORRUPT);
         uint8_t *cp = fz_arena_alloc(a, v.mv_size);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[p - (const uint8_t *)v.mv_data] = 7;
-        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[mp - (const uint8_t *)v.mv_data]++; /* the metadata one byte longer */
-        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[jp - (const uint8_t *)v.mv_data] += 40; /* the first map longer than the part */
-        CHECK_EQ_INT(store_entry_block_open(cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         nblocks++;
     }
     mdb_cursor_close(cur);
@@ -1478,6 +1479,180 @@ static store *tp_index(char *dir, MDB_txn **txn)
         lens[i] = 100 + i;
     CHECK_EQ_INT(store_dlen_put(s, *txn, 0, lens, 10, msg, sizeof msg), 0);
     return s;
+}
+
+/* Entry i's body in test_entry_groups (test_body's, of another i for
+ * most, so that the text varies), in body; its length. */
+static size_t test_group_body(uint32_t i, char *body)
+{
+    return test_body(i % 7 == 0 ? i : 100 + i % 797, body);
+}
+
+/* Reads every entry from..to of test_entry_groups back, by id, through a
+ * cache in an order that jumps between blocks and groups and stays in
+ * them, and by walking the blocks; the number that differ. */
+static int test_groups_read(store *s, MDB_txn *txn, uint32_t from, uint32_t to, char *body, fz_arena *a)
+{
+    int bad = 0;
+    store_entry_cache *ec;
+    CHECK_EQ_INT(store_entry_cache_create(&ec), 0);
+    for (uint32_t k = 0; k < 2 * (to - from + 1); k++) {
+        uint32_t i = k < to - from + 1 ? from + k : from + (k * 7919u + (k / 5) * 31u) % (to - from + 1);
+        size_t blen = test_group_body(i, body);
+        store_entry d, c;
+        if (store_entry_get(s, txn, i, a, &d) || store_entry_get_cached(s, txn, ec, i, a, &c) || d.id != i ||
+            c.id != i || d.body_len != blen || memcmp(d.body, body, blen) || c.body_len != blen ||
+            memcmp(c.body, body, blen) || strcmp(d.title, "标题") || strcmp(c.title, "标题") ||
+            !test_entry_lists(i, &c) || d.line != i * 3 + 1 || c.line != d.line)
+            bad++;
+    }
+    store_entry_cache_destroy(ec);
+    MDB_cursor *cur;
+    CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_ENTRY), &cur), 0);
+    MDB_val k, v;
+    uint32_t next = from;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        store_entry_block b;
+        store_entry d;
+        if (store_entry_block_open(store_tdict_of(s), v.mv_data, v.mv_size, fz_be32_get(k.mv_data), a, &b)) {
+            bad++;
+            continue;
+        }
+        while (store_entry_block_next(&b, a, &d) == FZ_OK) {
+            size_t blen = test_group_body(next, body);
+            if (d.id != next++ || d.body_len != blen || memcmp(d.body, body, blen))
+                bad++;
+        }
+    }
+    mdb_cursor_close(cur);
+    return bad + (next != to + 1);
+}
+
+/* The method byte of a block value, v. */
+static uint8_t test_block_method(const MDB_val *v, const uint8_t **at)
+{
+    const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+    uint64_t x;
+    p = fz_varint_get(p, end, &x);
+    p = fz_varint_get(p, end, &x);
+    p = fz_varint_get(p + x, end, &x);
+    p = fz_varint_get(p + x, end, &x);
+    *at = p;
+    return *p;
+}
+
+/* Entry text of more than STORE_TDICT_TRAIN bytes: the writer holds the
+ * first, trains a text dictionary on them and puts it in the index, and
+ * writes every block as groups of frames with it (or raw); every entry
+ * reads back, by id (one group decompressed), through a cache and by
+ * walking the blocks, in this handle and in a new one; an update adds
+ * entries with the same dictionary; a block cut short, or read without
+ * the dictionary, is damage; a dictionary zstd refuses is found by
+ * store_tdict_check.  (test_entry_blocks: too little text, no
+ * dictionary.) */
+TEST(test_entry_groups)
+{
+    char dir[] = "/tmp/fz-test-egrp-XXXXXX", msg[256] = "", db[300];
+    MDB_txn *txn;
+    store *s = tmp_index(dir, &txn);
+    snprintf(db, sizeof db, "%s/idx", dir);
+    static char body[70000];
+    store_entry_writer w = {0};
+    fz_buf rec = {0};
+    const uint32_t first = 1000, last = 21999, more = 23000;
+    for (uint32_t i = first; i <= last; i++) {
+        store_entry e = test_entry(i, (i - first) / 3000, body, test_group_body(i, body));
+        rec.len = 0;
+        CHECK_EQ_INT(store_entry_encode(&e, &rec), 0);
+        uint8_t jm[32];
+        size_t jl = test_join(i, jm);
+        CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, jm, jl, msg, sizeof msg), 0);
+    }
+    CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_commit(s, txn, "writing", msg, sizeof msg), 0);
+    store_entry_writer_free(&w);
+    CHECK(store_tdict_of(s) != NULL);
+
+    CHECK_EQ_INT(store_begin(s, 0, &txn, msg, sizeof msg), 0);
+    MDB_val dk = {5, "tdict"}, dv;
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_META), &dk, &dv), 0);
+    CHECK(dv.mv_size > 0 && dv.mv_size <= STORE_TDICT_SIZE);
+    char *dict = malloc(dv.mv_size);
+    size_t dlen = dv.mv_size;
+    memcpy(dict, dv.mv_data, dlen);
+    CHECK_EQ_INT(store_tdict_check(s, txn, msg, sizeof msg), 0);
+    fz_arena *a = fz_arena_create();
+    CHECK_EQ_INT(test_groups_read(s, txn, first, last, body, a), 0);
+    /* the blocks: groups of frames (or raw), none a frame of its own */
+    MDB_cursor *cur;
+    CHECK_EQ_INT(mdb_cursor_open(txn, store_dbi(s, STORE_DB_ENTRY), &cur), 0);
+    MDB_val k, v;
+    int ngroups = 0, nzstd = 0, nblocks = 0, damaged = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *at;
+        uint8_t m = test_block_method(&v, &at);
+        uint32_t bl = fz_be32_get(k.mv_data);
+        ngroups += m == STORE_ENTRY_GROUPS;
+        nzstd += m == STORE_ENTRY_ZSTD;
+        nblocks++;
+        if (m != STORE_ENTRY_GROUPS || nblocks % 10)
+            continue;
+        store_entry_block b;
+        CHECK_EQ_INT(store_entry_block_open(NULL, v.mv_data, v.mv_size, bl, a, &b), FZ_ECORRUPT);
+        for (size_t n = 0; n < v.mv_size; n += 1 + v.mv_size / 50)
+            damaged += store_entry_block_open(store_tdict_of(s), v.mv_data, n, bl, a, &b) != FZ_ECORRUPT;
+        /* one group more than there are */
+        uint8_t *cp = fz_arena_alloc(a, v.mv_size);
+        memcpy(cp, v.mv_data, v.mv_size);
+        cp[at + 1 - (const uint8_t *)v.mv_data]++;
+        damaged += store_entry_block_open(store_tdict_of(s), cp, v.mv_size, bl, a, &b) != FZ_ECORRUPT;
+    }
+    mdb_cursor_close(cur);
+    CHECK_EQ_INT(damaged, 0);
+    CHECK_EQ_INT(nzstd, 0);
+    CHECK(ngroups > nblocks * 9 / 10);
+    mdb_txn_abort(txn);
+    store_close(s);
+
+    /* a new handle reads the dictionary from the index; an update adds
+     * entries with it */
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    CHECK(store_tdict_of(s) != NULL);
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    for (uint32_t i = last + 1; i <= more; i++) {
+        store_entry e = test_entry(i, 9, body, test_group_body(i, body));
+        rec.len = 0;
+        CHECK_EQ_INT(store_entry_encode(&e, &rec), 0);
+        CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, NULL, 0, msg, sizeof msg), 0);
+    }
+    CHECK_EQ_INT(w.hold.len, 0); /* nothing held: the index has a dictionary */
+    CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_commit(s, txn, "updating", msg, sizeof msg), 0);
+    store_entry_writer_free(&w);
+    CHECK_EQ_INT(store_begin(s, 0, &txn, msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_META), &dk, &dv), 0);
+    CHECK(dv.mv_size == dlen && memcmp(dv.mv_data, dict, dlen) == 0);
+    CHECK_EQ_INT(test_groups_read(s, txn, first, more, body, a), 0);
+    uint8_t kb[4];
+    fz_be32_put(kb, more);
+    MDB_val bk = {4, kb};
+    CHECK_EQ_INT(mdb_get(txn, store_dbi(s, STORE_DB_ENTRY), &bk, &v), 0);
+    const uint8_t *at;
+    CHECK_EQ_INT(test_block_method(&v, &at), STORE_ENTRY_GROUPS);
+    mdb_txn_abort(txn);
+    /* a dictionary whose tables do not decode (zstd's magic number, then
+     * junk) */
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    MDB_val bad = {12, "\x37\xA4\x30\xEC" "junkjunk"};
+    CHECK_EQ_INT(mdb_put(txn, store_dbi(s, STORE_DB_META), &dk, &bad, 0), 0);
+    CHECK_EQ_INT(store_tdict_check(s, txn, msg, sizeof msg), FZ_ECORRUPT);
+    CHECK(strstr(msg, "text dictionary") != NULL);
+    mdb_txn_abort(txn);
+    free(dict);
+    fz_buf_free(&rec);
+    fz_arena_destroy(a);
+    store_close(s);
+    tmp_remove(dir);
 }
 
 TEST(test_term_packs)
@@ -1863,6 +2038,7 @@ int main(void)
     t_run(test_default_path);
     t_run(test_update_pages);
     t_run(test_entry_blocks);
+    t_run(test_entry_groups);
     t_run(test_term_packs);
     t_run(test_block_nopos);
     t_run(test_tpack_nopos);
