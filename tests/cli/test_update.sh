@@ -172,12 +172,15 @@ check "delta: twenty add/change/remove runs succeed" [ "$ok" = 1 ]
 # length and file tables, the delta's pages, LMDB's free list: here 16%
 # of this small index); the later ones reuse the pages the run before
 # freed.  Runs that put their postings into the main tree touched a page
-# per term of the 52 KB file and grew this index by 144%.
+# per term of the 52 KB file and grew this index by 144%.  (Format 8: the
+# base's twenty copies of one chapter compress against the text dictionary
+# trained on them, 2.33 MB against format 7's 3.48; the twenty runs grow
+# it by 672 KB, 29%, where format 7 grew by 709 KB, 20%.)
 grow_ok() {
-    [ $((d20 * 100)) -le $((d0 * 125)) ] ||
+    [ $((d20 * 100)) -le $((d0 * 135)) ] ||
         { echo "  data.mdb $d0 bytes fresh, $d20 after twenty runs" >&2; return 1; }
 }
-check "delta: twenty runs grow data.mdb by at most 25%" grow_ok
+check "delta: twenty runs grow data.mdb by at most 35%" grow_ok
 check "delta: the index is sound after the runs" "$FZI" --db "$D/db" --check --quiet
 # changing a file of the main tree leaves its old postings there, dead
 # (DEAD ENTRIES in common/store.c), instead of rewriting its terms' blocks
@@ -191,12 +194,14 @@ check "delta: change a file of the main tree" "$FZI" --db "$D/db" --quiet "$D/u/
 d1=$(stat -c %s "$D/db/data.mdb")
 # Rewriting the removed file's terms' postings grew this 3.3 MB index by
 # 65%; left dead, by 19% (the new text's delta and entries, and the
-# copies of the pages the first update after a build touches).
+# copies of the pages the first update after a build touches).  (Format 8:
+# 1.68 MB, the text against its dictionary, grown by 549 KB, 33%, where
+# format 7's 2.43 MB grew by 578 KB, 24%.)
 change_ok() {
-    [ $((d1 * 100)) -le $((d0 * 130)) ] ||
+    [ $((d1 * 100)) -le $((d0 * 140)) ] ||
         { echo "  data.mdb $d0 bytes before, $d1 after the change" >&2; return 1; }
 }
-check "delta: changing a file of the main tree grows data.mdb by at most 30%" change_ok
+check "delta: changing a file of the main tree grows data.mdb by at most 40%" change_ok
 check "delta: sound after the change" "$FZI" --db "$D/db" --check --quiet
 # answers after add, change and remove, with the delta kept apart, as a
 # fresh build of the same files gives them
