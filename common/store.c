@@ -1073,11 +1073,17 @@ typedef struct {
     MDB_cursor *wcur;
     MDB_dbi d;
     size_t since;
+    fz_buf *sink;             /* set: the records go here instead (a merge step, MERGING above) */
 } pack_out;
 
 static int pack_put(pack_out *o, MDB_val *k, MDB_val *v)
 {
     int rc;
+    if (o->sink)
+        return fz_buf_varint(o->sink, k->mv_size) || fz_buf_varint(o->sink, v->mv_size) ||
+                       fz_buf_append(o->sink, k->mv_data, k->mv_size) || fz_buf_append(o->sink, v->mv_data, v->mv_size)
+                   ? ENOMEM
+                   : 0;
     if (o->since >= ((size_t)64 << 20) || !o->wcur) {
         if (o->wcur) {
             mdb_cursor_close(o->wcur);
@@ -1400,6 +1406,7 @@ static int pack_dense(store *s, const char *path)
         } else {
             for (rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT))
                 if (!(i == STORE_DB_META && ((k.mv_size == 5 && !memcmp(k.mv_data, "delta", 5)) ||
+                                             (k.mv_size == 5 && !memcmp(k.mv_data, "merge", 5)) ||
                                              (k.mv_size == 4 && !memcmp(k.mv_data, "dead", 4)))) &&
                     (rc = pack_put(&o, &k, &v)))
                     break;
@@ -1605,72 +1612,6 @@ int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *p
     return FZ_OK;
 }
 
-/* Moves one term's delta blocks, the n records keys[i], vals[i] (read in
- * "dpost", in id order), into "post" as an update would put them there
- * (DELTA TIER above).  bb, pos and buf are the caller's scratch. */
-static int delta_move_term(store *s, MDB_txn *txn, MDB_cursor *pc, const MDB_val *keys, const MDB_val *vals,
-                           size_t n, store_block_builder *bb, uint32_t **pos, size_t *pcap, fz_buf *buf,
-                           char *msg, size_t msglen)
-{
-    const uint8_t *kp = keys[0].mv_data;
-    int field = kp[0];
-    const char *term = (const char *)kp + 1;
-    size_t len = keys[0].mv_size - 6;
-    MDB_val k, v;
-    store_tpack_iter it;
-    int rc = store_term_find(pc, field, term, len, &k, &v, &it);
-    if (rc == STORE_TERM_PACKED) {
-        /* taken out of its pack into a block of its own, as an update does */
-        uint32_t first = 0;
-        if ((rc = store_tpack_remove(s, txn, field, term, len, 0, 0, buf, &first, msg, msglen)))
-            return rc;
-        uint8_t key[STORE_KEY_MAX];
-        MDB_val bk = {store_post_key(key, field, term, len, first), key}, bv = {buf->len, buf->p};
-        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &bk, &bv, 0)))
-            return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
-    } else if (rc == FZ_ENOTFOUND) {
-        /* a term new to the main tree: a small one joins a pack */
-        uint32_t ndocs = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t nd;
-            if (!fz_varint_get(vals[i].mv_data, (const uint8_t *)vals[i].mv_data + vals[i].mv_size, &nd))
-                return FZ_ECORRUPT;
-            ndocs += nd > STORE_BLOCK_DOCS ? STORE_BLOCK_DOCS + 1 : (uint32_t)nd;
-        }
-        if (ndocs <= STORE_TPACK_DOCS) {
-            store_dlen_cache dc = {0};
-            store_bb_begin(bb, field);
-            for (size_t i = 0; i < n; i++) {
-                store_block b;
-                const uint8_t *ki = keys[i].mv_data;
-                if (store_block_open(&b, fz_be32_get(ki + keys[i].mv_size - 4), vals[i].mv_data, vals[i].mv_size))
-                    return FZ_ECORRUPT;
-                if ((rc = store_bb_add_block(s, txn, &dc, &b, bb, pos, pcap, NULL, 0)))
-                    return rc;
-            }
-            if (store_tpack_fits(bb->ndocs, bb->docs.len)) {
-                rc = store_tpack_insert(s, txn, field, term, len, bb->ndocs, bb->first, (const uint8_t *)bb->docs.p,
-                                        bb->docs.len, msg, msglen);
-                if (rc != FZ_ENOTFOUND)
-                    return rc;
-            }
-        }
-        /* its blocks must not fall inside a pack */
-        if ((rc = store_tpack_split(s, txn, field, term, len, msg, msglen)))
-            return rc;
-    } else if (rc != STORE_TERM_BLOCKS) {
-        if (rc == FZ_ELMDB)
-            fz_msg(msg, msglen, "merging the delta tier: LMDB failed");
-        return rc;
-    }
-    for (size_t i = 0; i < n; i++) {
-        MDB_val kk = keys[i], vv = vals[i];
-        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &kk, &vv, 0)))
-            return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
-    }
-    return FZ_OK;
-}
-
 /* ---- dead entries (DEAD ENTRIES above) ---- */
 
 int store_dead_decode(const uint8_t *v, size_t len, store_range **r, size_t *n)
@@ -1813,75 +1754,200 @@ int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t l
     return rc ? store_lmdb_err(rc, "writing the removed entries' counts", msg, msglen) : FZ_OK;
 }
 
-int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen)
+int store_delta_merging(store *s, MDB_txn *txn, uint8_t *key, size_t *klen)
 {
-    MDB_cursor *dc = NULL, *pc = NULL;
-    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_DPOST], &dc);
-    if (!rc)
-        rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &pc);
-    if (rc) {
-        if (dc)
-            mdb_cursor_close(dc);
-        return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
+    MDB_val v;
+    int rc = meta_get(s, txn, "merge", &v);
+    if (rc)
+        return rc == FZ_ENOTFOUND ? 0 : rc;
+    if (v.mv_size < 2 || v.mv_size > STORE_KEY_MAX)
+        return FZ_ECORRUPT;
+    memcpy(key, v.mv_data, v.mv_size);
+    *klen = v.mv_size;
+    return 1;
+}
+
+/* The length of key k's term part (field, term, 0x00): a pack key is all
+ * of it, a block key has the id after it. */
+static size_t key_term_len(const MDB_val *k)
+{
+    return store_key_is_tpack(k->mv_data, k->mv_size) || k->mv_size < 5 ? k->mv_size : k->mv_size - 4;
+}
+
+/* Deletes the records of db from the first at or after lo (the first of
+ * all when lo is NULL) while they sort below hi (to the end when hi is
+ * NULL), comparing only key_term_len bytes of keys and lo when terms is
+ * set ("dfix" keys against the range's terms). */
+static int delete_range(MDB_txn *txn, MDB_dbi db, const MDB_val *lo, const MDB_val *hi, int terms)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db, &c);
+    if (rc)
+        return rc;
+    size_t hl = hi ? (terms ? key_term_len(hi) : hi->mv_size) : 0;
+    for (;;) {
+        MDB_val k = lo ? *lo : (MDB_val){0, NULL}, v;
+        if (lo && terms)
+            k.mv_size = key_term_len(lo);
+        if ((rc = mdb_cursor_get(c, &k, &v, lo ? MDB_SET_RANGE : MDB_FIRST)))
+            break;
+        if (hi && bytes_cmp(k.mv_data, terms ? key_term_len(&k) : k.mv_size, hi->mv_data, hl) >= 0)
+            break;
+        if ((rc = mdb_cursor_del(c, 0)))
+            break;
     }
-    MDB_val *keys = NULL, *vals = NULL;
-    size_t n = 0, cap = 0, pcap = 0;
-    uint32_t *pos = NULL;
-    store_block_builder bb = {0};
-    fz_buf buf = {0};
-    store_bb_reset(&bb);
-    MDB_val k, v;
-    int r = mdb_cursor_get(dc, &k, &v, MDB_FIRST);
-    rc = FZ_OK;
-    /* the values stay where they are while only "post" changes */
-    while (!rc) {
-        int same = !r && n && k.mv_size == keys[0].mv_size && memcmp(k.mv_data, keys[0].mv_data, k.mv_size - 4) == 0;
-        if (n && !same) {
-            rc = delta_move_term(s, txn, pc, keys, vals, n, &bb, &pos, &pcap, &buf, msg, msglen);
-            n = 0;
-            if (rc)
-                break;
-        }
-        if (r)
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* One step of the merge (MERGING above): the records of "post" from lo
+ * (its first when lo has no bytes) and the delta's before the step's end
+ * laid out again by the packer's rules into o's sink; *hi receives the
+ * first record of "post" left for the next step (mv_data NULL: none, the
+ * step went to the end and took the whole delta). */
+static int merge_range(repack *r, MDB_cursor *pcur, MDB_cursor *dcur, const MDB_val *lo, uint64_t max_bytes,
+                       size_t psize, MDB_val *hi)
+{
+    dwalk d = {dcur, {0, NULL}, {0, NULL}, 0};
+    MDB_val k = lo->mv_size ? *lo : (MDB_val){0, NULL}, v;
+    uint64_t done = 0;
+    uintptr_t page = 0;
+    size_t plen = 0;          /* the term part of the last record of "post" taken */
+    uint8_t prev[STORE_KEY_MAX];
+    hi->mv_data = NULL;
+    hi->mv_size = 0;
+    int rc = dwalk_get(&d, MDB_FIRST);
+    for (int g = rc ? rc : mdb_cursor_get(pcur, &k, &v, lo->mv_size ? MDB_SET_RANGE : MDB_FIRST); !rc;
+         g = mdb_cursor_get(pcur, &k, &v, MDB_NEXT)) {
+        if (g) {
+            rc = g == MDB_NOTFOUND ? 0 : g;
             break;
-        if (k.mv_size < 7 || ((const uint8_t *)k.mv_data)[k.mv_size - 5] != 0 || k.mv_size - 6 > STORE_KEY_MAX - 6) {
+        }
+        while (!rc && d.has && bytes_cmp(d.k.mv_data, d.k.mv_size, k.mv_data, k.mv_size) < 0) {
+            done += d.k.mv_size + d.v.mv_size;
+            if (!(rc = repack_record(r, &d.k, &d.v)))
+                rc = dwalk_get(&d, MDB_NEXT);
+        }
+        if (rc)
+            break;
+        /* the step ends before a term that starts a leaf page once it has
+         * read max_bytes (four times that: before any term), so that its
+         * records go in at the end of a page and fill it (LMDB splits a
+         * page at its end when a record is added there) */
+        size_t tl = key_term_len(&k);
+        uintptr_t pg = (uintptr_t)k.mv_data / psize;
+        int starts = !plen || tl != plen || memcmp(prev, k.mv_data, tl) || store_key_is_tpack(k.mv_data, k.mv_size);
+        if (max_bytes && plen && starts && done >= max_bytes && (pg != page || done >= 4 * max_bytes)) {
+            *hi = k;
+            break;
+        }
+        page = pg;
+        memcpy(prev, k.mv_data, tl);
+        plen = tl;
+        done += k.mv_size + v.mv_size;
+        rc = d.has && store_key_is_tpack(k.mv_data, k.mv_size) ? repack_pack_delta(r, &k, &v, &d)
+                                                                : repack_record(r, &k, &v);
+    }
+    while (!rc && !hi->mv_data && d.has)
+        if (!(rc = repack_record(r, &d.k, &d.v)))
+            rc = dwalk_get(&d, MDB_NEXT);
+    if (!rc && !(rc = repack_end_term(r)))
+        rc = repack_flush(r);
+    return rc;
+}
+
+int store_delta_merge(store *s, MDB_txn *txn, uint64_t max_bytes, int *done, char *msg, size_t msglen)
+{
+    *done = 0;
+    uint8_t lob[STORE_KEY_MAX], hib[STORE_KEY_MAX];
+    MDB_val lo = {0, lob}, hi = {0, NULL};
+    int rc = store_delta_merging(s, txn, lob, &lo.mv_size);
+    if (rc < 0)
+        return rc;
+    store_stats st;
+    if ((rc = store_stats_get(s, txn, &st)))
+        return rc;
+    MDB_stat es;
+    mdb_env_stat(s->env, &es);
+    fz_buf sink = {0};
+    pack_out o = {0};
+    o.sink = &sink;
+    repack r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    r.s = s;
+    r.rt = txn;
+    uint64_t a0 = st.nentries ? st.sumlen / st.nentries : 1;
+    r.a0 = a0 == 0 ? 1 : a0 > UINT32_MAX ? UINT32_MAX : (uint32_t)a0;
+    MDB_cursor *pcur = NULL, *dcur = NULL;
+    if (!(rc = store_dead_get(s, txn, &r.dead, &r.ndead))) {
+        int lr = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &pcur);
+        if (!lr)
+            lr = mdb_cursor_open(txn, s->dbi[STORE_DB_DPOST], &dcur);
+        if (!lr) {
+            /* read everything first: the values stay where they are while nothing is written */
+            lr = merge_range(&r, pcur, dcur, &lo, max_bytes, es.ms_psize ? es.ms_psize : 4096, &hi);
+            if (!lr && hi.mv_data) {
+                memcpy(hib, hi.mv_data, hi.mv_size);
+                hi.mv_data = hib;
+            }
+        }
+        if (lr == ENOMEM)
+            rc = FZ_ENOMEM;
+        else if (lr == MDB_CORRUPTED)
             rc = FZ_ECORRUPT;
-            break;
-        }
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            MDB_val *nk = realloc(keys, nc * sizeof *nk), *nv = nk ? realloc(vals, nc * sizeof *nv) : NULL;
-            if (nk)
-                keys = nk;
-            if (nv)
-                vals = nv;
-            if (!nk || !nv) {
-                rc = FZ_ENOMEM;
+        else if (lr)
+            rc = store_lmdb_err(lr, "merging the delta tier", msg, msglen);
+    }
+    if (pcur)
+        mdb_cursor_close(pcur);
+    if (dcur)
+        mdb_cursor_close(dcur);
+    store_tpack_free(&r.pb);
+    store_bb_free(&r.bb);
+    free(r.pos);
+    free(r.dead);
+    fz_buf_free(&r.val);
+    const MDB_val *lp = lo.mv_size ? &lo : NULL, *hp = hi.mv_data ? &hi : NULL;
+    int lr = 0;
+    /* the range's old records out, its new ones in (ascending: each at the
+     * end of a page), its terms' counts of removed entries with them (the
+     * new records hold none) */
+    if (!rc && !(lr = delete_range(txn, s->dbi[STORE_DB_POST], lp, hp, 0)) &&
+        !(lr = delete_range(txn, s->dbi[STORE_DB_DPOST], NULL, hp, 0)) &&
+        !(lr = delete_range(txn, s->dbi[STORE_DB_DFIX], lp, hp, 1))) {
+        const uint8_t *p = (const uint8_t *)sink.p, *end = p + sink.len;
+        while (p < end && !lr) {
+            uint64_t kl, vl;
+            p = fz_varint_get(p, end, &kl);
+            p = p ? fz_varint_get(p, end, &vl) : NULL;
+            if (!p || kl + vl > (uint64_t)(end - p)) {
+                rc = FZ_ECORRUPT;
                 break;
             }
-            cap = nc;
+            MDB_val k = {kl, (void *)p}, v = {vl, (void *)(p + kl)};
+            p += kl + vl;
+            lr = mdb_put(txn, s->dbi[STORE_DB_POST], &k, &v, 0);
         }
-        keys[n] = k;
-        vals[n++] = v;
-        r = mdb_cursor_get(dc, &k, &v, MDB_NEXT);
     }
-    if (!rc && r != MDB_NOTFOUND)
-        rc = store_lmdb_err(r, "reading the delta tier", msg, msglen);
-    mdb_cursor_close(dc);
-    mdb_cursor_close(pc);
-    free(keys);
-    free(vals);
-    free(pos);
-    store_bb_free(&bb);
-    fz_buf_free(&buf);
-    if (!rc && (r = mdb_drop(txn, s->dbi[STORE_DB_DPOST], 0)))
-        rc = store_lmdb_err(r, "emptying the delta tier", msg, msglen);
-    if (!rc) {
-        MDB_val mk = {5, "delta"};
-        r = mdb_del(txn, s->dbi[STORE_DB_META], &mk, NULL);
-        if (r && r != MDB_NOTFOUND)
-            rc = store_lmdb_err(r, "emptying the delta tier", msg, msglen);
+    fz_buf_free(&sink);
+    MDB_val mk = {5, "merge"};
+    if (!rc && !lr && hp) {
+        /* under way: the next step (or the next writer) goes on from hi */
+        MDB_val mv = hi;
+        lr = mdb_put(txn, s->dbi[STORE_DB_META], &mk, &mv, 0);
+    } else if (!rc && !lr) {
+        /* every term rewritten: no delta, no removed entries left */
+        MDB_val bk = {5, "delta"}, dk = {4, "dead"};
+        if (!(lr = mdb_drop(txn, s->dbi[STORE_DB_DPOST], 0)) && !(lr = mdb_drop(txn, s->dbi[STORE_DB_DFIX], 0)) &&
+            ((lr = mdb_del(txn, s->dbi[STORE_DB_META], &bk, NULL)) == 0 || lr == MDB_NOTFOUND) &&
+            ((lr = mdb_del(txn, s->dbi[STORE_DB_META], &dk, NULL)) == 0 || lr == MDB_NOTFOUND) &&
+            ((lr = mdb_del(txn, s->dbi[STORE_DB_META], &mk, NULL)) == 0 || lr == MDB_NOTFOUND))
+            lr = 0;
+        *done = !lr;
     }
+    if (!rc && lr)
+        rc = store_lmdb_err(lr, "merging the delta tier", msg, msglen);
     return rc;
 }
 

@@ -164,13 +164,31 @@ uint64_t store_delta_records(store *s, MDB_txn *txn);
 /* The pages of "dpost" and of "post" (branch, leaf and overflow), for a
  * writer deciding to merge.  FZ_OK or FZ_ELMDB. */
 int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *post_pages);
-/* Moves every "dpost" block into "post" as an update of the main tree
- * would put it (a term in a pack taken out into a block, a small new term
- * into a pack, a new term's blocks after splitting the pack around it),
- * empties "dpost" and drops the base: the index has no delta tier after.
- * Touches a page of "post" per term of the delta.  FZ_OK, FZ_ECORRUPT,
- * FZ_ENOMEM, LMDB errors with msg. */
-int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen);
+/* One step of the merge of the delta tier into the main tree, in this
+ * write transaction (MERGING in store.c): the records of "post" from where
+ * the step before stopped (its first when no merge is under way) to about
+ * max_bytes of records read (0: to the end), and the delta's records of
+ * the terms among them, are laid out again as --pack lays them out (a
+ * term's blocks joined, small terms packed, removed entries' documents
+ * left out, their "dfix" counts dropped); the delta's records moved are
+ * deleted from "dpost".  Then either more is left (the "merge" record of
+ * "meta" says where the next step goes on: every writer finishes the
+ * merge before it writes anything else, see build_create), or the index
+ * has no delta tier and no removed entries left (*done = 1).  Every step
+ * leaves an index that answers as before, so that readers may read
+ * between steps and a run killed between them loses nothing; the pages a
+ * step frees are reused by the step after next (FREE PAGES in store.c),
+ * so a merge in steps of max_bytes grows the file by about two steps'
+ * pages, not by a copy of "post".  FZ_OK, FZ_ECORRUPT, FZ_ENOMEM, LMDB
+ * errors with msg. */
+int store_delta_merge(store *s, MDB_txn *txn, uint64_t max_bytes, int *done, char *msg, size_t msglen);
+/* 1 when a merge of the delta tier is under way, with the key of "post"
+ * where its next step begins copied to key (STORE_KEY_MAX bytes) and its
+ * length to *klen: "post" holds the delta's postings of the terms before
+ * it (with ids from the delta's base on), "dpost" those of the terms from
+ * it on.  0 when no merge is under way; FZ_ECORRUPT (a malformed record),
+ * FZ_ELMDB. */
+int store_delta_merging(store *s, MDB_txn *txn, uint8_t *key, size_t *klen);
 
 /* ---- removed entries of the main tree (DEAD ENTRIES in store.c) ----
  * An update that removes a file whose postings are in "post" leaves them

@@ -68,6 +68,11 @@ static size_t default_mem(void)
  * overrides it (the tests: 0 merges at every update, a large value
  * never). */
 #define BUILD_DELTA_SHARE 25
+/* Each transaction of the merge of the delta reads about this share (per
+ * mille) of the bytes of both trees' pages, and at least BUILD_MERGE_MIN
+ * bytes (MERGING in store.c). */
+#define BUILD_MERGE_STEP 20
+#define BUILD_MERGE_MIN (256 << 10)
 #define TERM_INLINE 16
 
 /* Postings gather in chunks carved from large slabs; a document record
@@ -2607,6 +2612,8 @@ static void worker_free(worker *w)
     tok_destroy(w->tok);
 }
 
+static int delta_merge_steps(store *s, unsigned long stop, char *msg, size_t msglen);
+
 int build_create(store *s, const build_opts *opts, build **out, char *msg, size_t msglen)
 {
     *out = NULL;
@@ -2667,6 +2674,24 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
             goto fail;
         b->rw->routes = 1;
         b->rw->keeps_entries = 1;
+    }
+    /* a merge of the delta a run left under way (killed, or stopped by a
+     * full disk) is finished first: until it is, the delta's base does
+     * not split the ids of the two trees (MERGING in store.c) */
+    {
+        MDB_txn *rt;
+        uint8_t at[STORE_KEY_MAX];
+        size_t atlen;
+        if ((rc = store_begin(s, 0, &rt, msg, msglen)))
+            goto fail;
+        rc = store_delta_merging(s, rt, at, &atlen);
+        mdb_txn_abort(rt);
+        if (rc < 0)
+            fz_msg(msg, msglen, "reading the delta tier: %s", fz_strerror(rc));
+        else if (rc)
+            rc = delta_merge_steps(s, 0, msg, msglen);
+        if (rc)
+            goto fail;
     }
     if ((rc = store_begin(s, 1, &b->txn, msg, msglen)))
         goto fail;
@@ -3139,9 +3164,10 @@ static int apply_catalog(build *b)
     return rc;
 }
 
-/* An update's end: the delta tier is merged into the main tree once it
- * reaches BUILD_DELTA_SHARE of its pages (DELTA TIER in store.c). */
-static int delta_maybe_merge(build *b)
+/* An update's end: whether the delta tier has reached BUILD_DELTA_SHARE
+ * of the main tree's pages (DELTA TIER in store.c), so that build_commit
+ * merges it once the update is committed. */
+static int delta_wants_merge(build *b, int *yes)
 {
     uint64_t dp, pp;
     int rc = store_delta_share(b->s, b->txn, &dp, &pp);
@@ -3153,9 +3179,44 @@ static int delta_maybe_merge(build *b)
     const char *e = getenv("FZINDEX_DELTA_SHARE");
     if (e && *e >= '0' && *e <= '9')
         share = strtoull(e, NULL, 10);
-    if (dp * 100 < pp * share)
-        return FZ_OK;
-    return store_delta_merge(b->s, b->txn, b->emsg, b->emsglen);
+    *yes = dp && dp * 100 >= pp * share;
+    return FZ_OK;
+}
+
+/* Merges the delta tier into the main tree in transactions of their own
+ * (MERGING in store.c), each reading about BUILD_MERGE_STEP per mille of
+ * the bytes of the two trees (FZINDEX_MERGE_STEP overrides it), until it
+ * is done, or until stop transactions are done (0: no such limit; the
+ * tests' FZINDEX_MERGE_STOP, which leaves the merge under way as a
+ * killed run would). */
+static int delta_merge_steps(store *s, unsigned long stop, char *msg, size_t msglen)
+{
+    uint64_t step = BUILD_MERGE_STEP;
+    const char *e = getenv("FZINDEX_MERGE_STEP");
+    if (e && *e >= '0' && *e <= '9')
+        step = strtoull(e, NULL, 10);
+    for (unsigned long i = 0; !stop || i < stop; i++) {
+        MDB_txn *txn;
+        uint64_t dp, pp;
+        int done = 0;
+        int rc = store_begin(s, 1, &txn, msg, msglen);
+        if (rc)
+            return rc;
+        if ((rc = store_delta_share(s, txn, &dp, &pp))) {
+            fz_msg(msg, msglen, "reading the postings' size: LMDB failed");
+        } else {
+            /* pages of 4 KB: a share of the bytes of both trees' pages */
+            uint64_t bytes = (pp + dp) * 4096 / 1000 * step;
+            rc = store_delta_merge(s, txn, bytes > BUILD_MERGE_MIN ? bytes : BUILD_MERGE_MIN, &done, msg, msglen);
+        }
+        if (rc) {
+            mdb_txn_abort(txn);
+            return rc;
+        }
+        if ((rc = store_commit(s, txn, "merging the delta tier", msg, msglen)) || done)
+            return rc;
+    }
+    return FZ_OK;
 }
 
 int build_commit(build *b, char *msg, size_t msglen)
@@ -3164,17 +3225,25 @@ int build_commit(build *b, char *msg, size_t msglen)
         return b->err;
     b->emsg = msg;
     b->emsglen = msglen;
+    int merge = 0;
     int rc = flush_epoch(b, 1);
     if (!rc && b->cat)
         rc = apply_catalog(b);
     if (!rc && b->delta)
-        rc = delta_maybe_merge(b);
+        rc = delta_wants_merge(b, &merge);
     if (!rc)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)
         return b->err = rc;
     rc = store_commit(b->s, b->txn, "committing the index", msg, msglen);
     b->txn = NULL;
+    if (rc)
+        return b->err = rc;
+    /* the update is durable; the merge follows in steps */
+    if (merge) {
+        const char *e = getenv("FZINDEX_MERGE_STOP");
+        rc = delta_merge_steps(b->s, e && *e >= '1' && *e <= '9' ? strtoul(e, NULL, 10) : 0, msg, msglen);
+    }
     return rc ? (b->err = rc) : FZ_OK;
 }
 
