@@ -392,10 +392,19 @@
  *             then "meta" "merge" records the key where the next step
  *             begins (the first record of "post" it did not take).  A
  *             step ends before a term (never inside one: a term's
- *             postings are all merged or none) whose first record starts
- *             a leaf page, so that its records are added at the end of a
- *             page, which LMDB then splits full and not in halves (four
- *             times the share read: before any term).  Between two steps
+ *             postings are all merged or none), one of blocks whose first
+ *             record starts a leaf page if it can (twice the share read:
+ *             any term), so that the pack being filled ends where a fresh
+ *             build ends it (before a term of blocks).  The new records
+ *             are put so that each goes in at the end of a page
+ *             (put_at_ends: LMDB routes a record by the keys of the branch
+ *             pages, which keep a page's first key after that record is
+ *             deleted, so a record may land at the start of a page; the
+ *             records after it there are then taken out and put back
+ *             after the step's), and LMDB, which splits a page at its
+ *             end so that the page stays full, lays them out densely: put
+ *             in order as they came, they filled their pages by half.
+ *             Between two steps
  *             the index is valid and answers every query as before: a
  *             term before the "merge" key has all its postings in "post"
  *             (ids from the base on among them: the base splits the ids
@@ -410,12 +419,16 @@
  *             Why: the merge in the update's transaction copied a page of
  *             "post" per term of the delta and split the pages it added
  *             to in halves: on the poetry bench (300 files, then 35 in the
- *             delta, 24.7% of the pages of "post") the merging update
- *             grew data.mdb from 171.5 to 378.5 MB (+120.7%); in steps,
- *             whose pages freed are reused by the step after next (FREE
- *             PAGES), to 187.5 MB (+9.4%), with "post" as dense as a
- *             fresh build's (its archive byte for byte the same size),
- *             in 3.9 s instead of 2.0.
+ *             delta, 24.7% of the pages of "post"), an update of one
+ *             52 KB file grew data.mdb from 171.5 MB to 187.5 MB
+ *             (+9.4%: the pages of "dpost" it copied) without the merge,
+ *             to 378.5 MB (+120.7%) with it; in steps, whose freed pages
+ *             the step after next reuses (FREE PAGES), to 187.5 MB, as
+ *             without it, with "post" denser than before (29,387 leaf
+ *             pages for the 31,377 of "post" and "dpost"; 36,801 when the
+ *             records were put in order as they came) and its archive of
+ *             the same size as the single merge's; 3.9-5.4 s instead of
+ *             2.0 on a loaded machine.
  *
  * "dfix"      DEAD ENTRIES.  Removing a file whose postings are in "post"
  *             (its ids below the base) leaves them there: an update
@@ -1847,6 +1860,107 @@ static int delete_range(MDB_txn *txn, MDB_dbi db, const MDB_val *lo, const MDB_v
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The next record of a list as o's sink holds them (v key length, v value
+ * length, key, value) at *at in b, into k and v: 1, or 0 at its end, -1
+ * when malformed. */
+static int rec_next(const fz_buf *b, size_t *at, MDB_val *k, MDB_val *v)
+{
+    const uint8_t *p = (const uint8_t *)b->p + *at, *end = (const uint8_t *)b->p + b->len;
+    uint64_t kl, vl;
+    if (p >= end)
+        return 0;
+    if (!(p = fz_varint_get(p, end, &kl)) || !(p = fz_varint_get(p, end, &vl)) || kl + vl > (uint64_t)(end - p))
+        return -1;
+    k->mv_size = kl;
+    k->mv_data = (void *)p;
+    v->mv_size = vl;
+    v->mv_data = (void *)(p + kl);
+    *at = (size_t)(p + kl + vl - (const uint8_t *)b->p);
+    return 1;
+}
+
+/* Puts the records of recs (ascending, all below the records of db after
+ * them) into db so that each goes in at the end of a leaf page.  LMDB
+ * routes a record to a page by the keys of the branch pages, which keep a
+ * page's first key after that record is deleted (and its rebalancing of
+ * the pages a step emptied may leave records of the step's end in such a
+ * page): a record routed to the start of a page, before the records after
+ * it, would split the page in halves, and so would the next, one half
+ * page after the other.  So when a record goes in before others on its
+ * page, those are taken out and put back after the step's records (they
+ * sort after them), by the same rule, at most 64 pages of them; a record
+ * at the end of a page fills it before LMDB splits it (a page split at
+ * its end is left full).  Returns 0 or an LMDB error. */
+static int put_at_ends(MDB_txn *txn, MDB_dbi db, const fz_buf *recs, size_t psize)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db, &c);
+    if (rc)
+        return rc;
+    fz_buf q = {0};           /* records taken out, to put back after */
+    size_t at = 0, qat = 0;
+    int moves = 64, from_q = 0;
+    uint8_t first[STORE_KEY_MAX], next[STORE_KEY_MAX];
+    for (;;) {
+        MDB_val k, v;
+        int r = from_q ? 0 : rec_next(recs, &at, &k, &v);
+        if (r == 0) {
+            from_q = 1;
+            r = rec_next(&q, &qat, &k, &v);
+        }
+        if (r <= 0) {
+            rc = r ? MDB_CORRUPTED : 0;
+            break;
+        }
+        if ((rc = mdb_cursor_put(c, &k, &v, 0)))
+            break;
+        if (!moves)
+            continue;
+        MDB_val a, b;
+        if ((rc = mdb_cursor_get(c, &a, &b, MDB_GET_CURRENT)))
+            break;
+        uintptr_t pg = (uintptr_t)a.mv_data / psize;
+        rc = mdb_cursor_get(c, &a, &b, MDB_NEXT);
+        if (rc == MDB_NOTFOUND || (!rc && (uintptr_t)a.mv_data / psize != pg)) {
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            break;
+        /* records after it on its page: out, to be put back after */
+        moves--;
+        if (a.mv_size > sizeof first) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(first, a.mv_data, a.mv_size);
+        MDB_val lo = {a.mv_size, first}, hi = {0, next};
+        while (!rc && (uintptr_t)a.mv_data / psize == pg) {
+            if (fz_buf_varint(&q, a.mv_size) || fz_buf_varint(&q, b.mv_size) || fz_buf_append(&q, a.mv_data, a.mv_size) ||
+                fz_buf_append(&q, b.mv_data, b.mv_size))
+                rc = ENOMEM;
+            else
+                rc = mdb_cursor_get(c, &a, &b, MDB_NEXT);
+        }
+        int last = rc == MDB_NOTFOUND;
+        if (rc && !last)
+            break;
+        if (!last) {
+            if (a.mv_size > sizeof next) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            memcpy(next, a.mv_data, a.mv_size);
+            hi.mv_size = a.mv_size;
+        }
+        if ((rc = delete_range(txn, db, &lo, last ? NULL : &hi, 0)))
+            break;
+    }
+    mdb_cursor_close(c);
+    fz_buf_free(&q);
+    return rc;
+}
+
 /* One step of the merge (MERGING above): the records of "post" from lo
  * (its first when lo has no bytes) and the delta's before the step's end
  * laid out again by the packer's rules into o's sink; *hi receives the
@@ -1877,14 +1991,17 @@ static int merge_range(repack *r, MDB_cursor *pcur, MDB_cursor *dcur, const MDB_
         }
         if (rc)
             break;
-        /* the step ends before a term that starts a leaf page once it has
-         * read max_bytes (four times that: before any term), so that its
-         * records go in at the end of a page and fill it (LMDB splits a
-         * page at its end when a record is added there) */
+        /* the step ends before a term of blocks whose first starts a leaf
+         * page once it has read max_bytes (twice that: before any term;
+         * page_tail then moves the rest of that page), so that the pack
+         * being filled ends where a fresh build ends it (a term of blocks
+         * ends it) and no page is left to split */
         size_t tl = key_term_len(&k);
         uintptr_t pg = (uintptr_t)k.mv_data / psize;
-        int starts = !plen || tl != plen || memcmp(prev, k.mv_data, tl) || store_key_is_tpack(k.mv_data, k.mv_size);
-        if (max_bytes && plen && starts && done >= max_bytes && (pg != page || done >= 4 * max_bytes)) {
+        int pack = store_key_is_tpack(k.mv_data, k.mv_size);
+        int starts = !plen || tl != plen || memcmp(prev, k.mv_data, tl) || pack;
+        if (max_bytes && plen && starts && done >= max_bytes &&
+            ((pg != page && !pack) || done >= 2 * max_bytes)) {
             *hi = k;
             break;
         }
@@ -1957,26 +2074,12 @@ int store_delta_merge(store *s, MDB_txn *txn, uint64_t max_bytes, int *done, cha
     fz_buf_free(&r.val);
     const MDB_val *lp = lo.mv_size ? &lo : NULL, *hp = hi.mv_data ? &hi : NULL;
     int lr = 0;
-    /* the range's old records out, its new ones in (ascending: each at the
-     * end of a page), its terms' counts of removed entries with them (the
-     * new records hold none) */
     if (!rc && !(lr = delete_range(txn, s->dbi[STORE_DB_POST], lp, hp, 0)) &&
         !(lr = delete_range(txn, s->dbi[STORE_DB_DPOST], NULL, hp, 0)) &&
-        !(lr = delete_range(txn, s->dbi[STORE_DB_DFIX], lp, hp, 1))) {
-        const uint8_t *p = (const uint8_t *)sink.p, *end = p + sink.len;
-        while (p < end && !lr) {
-            uint64_t kl, vl;
-            p = fz_varint_get(p, end, &kl);
-            p = p ? fz_varint_get(p, end, &vl) : NULL;
-            if (!p || kl + vl > (uint64_t)(end - p)) {
-                rc = FZ_ECORRUPT;
-                break;
-            }
-            MDB_val k = {kl, (void *)p}, v = {vl, (void *)(p + kl)};
-            p += kl + vl;
-            lr = mdb_put(txn, s->dbi[STORE_DB_POST], &k, &v, 0);
-        }
-    }
+        !(lr = delete_range(txn, s->dbi[STORE_DB_DFIX], lp, hp, 1)))
+        lr = put_at_ends(txn, s->dbi[STORE_DB_POST], &sink, es.ms_psize ? es.ms_psize : 4096);
+    if (lr == MDB_CORRUPTED)
+        rc = FZ_ECORRUPT;
     fz_buf_free(&sink);
     MDB_val mk = {5, "merge"};
     if (!rc && !lr && hp) {

@@ -72,7 +72,7 @@ static size_t default_mem(void)
  * mille) of the bytes of both trees' pages, and at least BUILD_MERGE_MIN
  * bytes (MERGING in store.c). */
 #define BUILD_MERGE_STEP 20
-#define BUILD_MERGE_MIN (256 << 10)
+#define BUILD_MERGE_MIN (16 << 10)
 #define TERM_INLINE 16
 
 /* Postings gather in chunks carved from large slabs; a document record
