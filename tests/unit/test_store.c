@@ -1352,8 +1352,9 @@ static int tp_find(store *s, MDB_txn *txn, int field, const char *term, uint32_t
 }
 
 /* A fresh index for the pack tests (tmp_index), entries 0..9 of lengths
- * 100..109. */
-static store *tp_index(char *dir, MDB_txn **txn)
+ * 100..109, in its write transaction *txn; *dbi its "post", *pb and *bb
+ * empty builders.  tp_done frees them all. */
+static store *tp_index(char *dir, MDB_txn **txn, MDB_dbi *dbi, store_tpack_builder *pb, store_block_builder *bb)
 {
     char msg[256] = "";
     store *s = tmp_index(dir, txn);
@@ -1361,18 +1362,29 @@ static store *tp_index(char *dir, MDB_txn **txn)
     for (uint32_t i = 0; i < 10; i++)
         lens[i] = 100 + i;
     CHECK_EQ_INT(store_dlen_put(s, *txn, 0, lens, 10, msg, sizeof msg), 0);
+    *dbi = store_dbi(s, STORE_DB_POST);
+    memset(pb, 0, sizeof *pb);
+    memset(bb, 0, sizeof *bb);
     return s;
+}
+
+static void tp_done(store *s, MDB_txn *txn, store_tpack_builder *pb, store_block_builder *bb, const char *dir)
+{
+    mdb_txn_abort(txn);
+    store_close(s);
+    store_tpack_free(pb);
+    store_bb_free(bb);
+    tmp_remove(dir);
 }
 
 TEST(test_term_packs)
 {
     char dir[] = "/tmp/fz-test-tpack-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    store *s = tp_index(dir, &txn);
-    MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
-    store_tpack_builder pb = {0};
+    MDB_dbi dbi;
+    store_tpack_builder pb;
     store_block_builder bb;
-    memset(&bb, 0, sizeof bb);
+    store *s = tp_index(dir, &txn, &dbi, &pb, &bb);
     static const uint32_t d1[] = {3}, d2[] = {1, 4, 9}, d3[] = {2, 5}, d4[] = {6};
     /* field 'a': one pack */
     tp_add(&pb, &bb, STORE_F_AUTHOR, "x", d1, 1);
@@ -1561,12 +1573,8 @@ TEST(test_term_packs)
     }
     CHECK_EQ_INT(whole, 2); /* c2, c25, c3 (c9 went to a pack of its own) */
     free(copy);
-    mdb_txn_abort(txn);
-    store_close(s);
-    store_tpack_free(&pb);
-    store_bb_free(&bb);
     fz_buf_free(&val);
-    tmp_remove(dir);
+    tp_done(s, txn, &pb, &bb, dir);
 }
 
 /* The CJK unigrams of the text (STORE_F_UNI, format 7) keep no positions:
@@ -1648,10 +1656,10 @@ TEST(test_tpack_nopos)
 {
     char dir[] = "/tmp/fz-test-tpnopos-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    store *s = tp_index(dir, &txn);
-    MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
-    store_tpack_builder pb = {0};
-    store_block_builder bb = {0};
+    MDB_dbi dbi;
+    store_tpack_builder pb;
+    store_block_builder bb;
+    store *s = tp_index(dir, &txn, &dbi, &pb, &bb);
     static const char *const terms[] = {"之", "井", "水"};
     static const uint32_t docs[3][3] = {{1, 4, 9}, {2, 3, 0}, {5, 0, 0}};
     static const uint32_t nd[3] = {3, 2, 1};
@@ -1721,11 +1729,7 @@ TEST(test_tpack_nopos)
     CHECK_EQ_INT(store_term_find(cur, STORE_F_UNI, "水", strlen("水"), &fk, &fv, &it), STORE_TERM_PACKED);
     mdb_cursor_close(cur);
     fz_buf_free(&out);
-    store_tpack_free(&pb);
-    store_bb_free(&bb);
-    mdb_txn_abort(txn);
-    store_close(s);
-    tmp_remove(dir);
+    tp_done(s, txn, &pb, &bb, dir);
 }
 
 int main(void)
