@@ -386,7 +386,10 @@
  *             of the terms among them (those below the step's end), lays
  *             them out again as --pack does (PACKED ARCHIVES: a term's
  *             blocks joined, small terms packed, the documents of dead
- *             entries left out), deletes the old records of that range
+ *             entries left out; a block of a term without delta records
+ *             and dead documents, and a pack none of whose terms has
+ *             delta records when there are no dead entries, are copied as
+ *             they are), deletes the old records of that range
  *             from "post", the moved ones from "dpost" and the range's
  *             terms' "dfix" records, and puts the new ones in, ascending;
  *             then "meta" "merge" records the key where the next step
@@ -1961,6 +1964,82 @@ static int put_at_ends(MDB_txn *txn, MDB_dbi db, const fz_buf *recs, size_t psiz
     return rc;
 }
 
+/* Whether a dead range of r (ascending) holds an id of first .. last. */
+static int dead_within(const store_range *r, size_t n, uint32_t first, uint32_t last)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first range ending after first */
+        size_t m = lo + (hi - lo) / 2;
+        if ((uint64_t)r[m].first + r[m].n <= first)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo < n && r[lo].first <= last;
+}
+
+/* A record of "post" that a merge step copies as it is, its layout being
+ * the same as --pack would give it: a block of a term without delta
+ * records and without removed entries' documents in its id range, or a
+ * pack (when the index has no removed entries) none of whose terms the
+ * delta sorts among.  Laying such records out again only cost the time
+ * (decoding and encoding every block).  The pack being filled ends before
+ * it; a block written so keeps its term in blocks (r->wrote).  Sets
+ * *copied; returns 0 or an LMDB error code. */
+static int merge_as_is(repack *r, const dwalk *d, MDB_val *k, MDB_val *v, int *copied)
+{
+    int rc;
+    *copied = 0;
+    if (store_key_is_tpack(k->mv_data, k->mv_size)) {
+        if (r->ndead)
+            return 0;
+        if (d->has) {
+            store_tpack_iter it;
+            uint8_t last[STORE_KEY_MAX];
+            size_t ll = 0;
+            if (store_tpack_open(&it, k->mv_data, k->mv_size, v->mv_data, v->mv_size))
+                return MDB_CORRUPTED;
+            do
+                ll = store_tpack_key(last, it.field, it.term, it.term_len);
+            while ((rc = store_tpack_next(&it)) == FZ_OK);
+            if (rc != FZ_ENOTFOUND)
+                return MDB_CORRUPTED;
+            if (bytes_cmp(d->k.mv_data, key_term_len(&d->k), last, ll) <= 0)
+                return 0; /* a delta term among or at its terms */
+        }
+        if ((rc = repack_end_term(r)) || (rc = repack_flush(r)))
+            return rc;
+        *copied = 1;
+        return pack_put(r->o, k, v);
+    }
+    if (k->mv_size < 7 || k->mv_size - 4 > sizeof r->cur)
+        return MDB_CORRUPTED;
+    size_t plen = k->mv_size - 4;
+    if (d->has && key_term_len(&d->k) == plen && !memcmp(d->k.mv_data, k->mv_data, plen))
+        return 0; /* the term has delta blocks, to be joined after its own */
+    if (r->ndead) {
+        store_block b;
+        if (store_block_open(&b, fz_be32_get((const uint8_t *)k->mv_data + plen), v->mv_data, v->mv_size))
+            return MDB_CORRUPTED;
+        if (dead_within(r->dead, r->ndead, b.first, b.last))
+            return 0;
+    }
+    if (r->cur_len == plen && !memcmp(r->cur, k->mv_data, plen)) {
+        if ((rc = repack_group(r))) /* the term's documents before it, as a block */
+            return rc;
+    } else {
+        if ((rc = repack_end_term(r)))
+            return rc;
+        memcpy(r->cur, k->mv_data, plen);
+        r->cur_len = plen;
+    }
+    if ((rc = repack_flush(r)))
+        return rc;
+    r->wrote = 1;
+    *copied = 1;
+    return pack_put(r->o, k, v);
+}
+
 /* One step of the merge (MERGING above): the records of "post" from lo
  * (its first when lo has no bytes) and the delta's before the step's end
  * laid out again by the packer's rules into o's sink; *hi receives the
@@ -1992,10 +2071,9 @@ static int merge_range(repack *r, MDB_cursor *pcur, MDB_cursor *dcur, const MDB_
         if (rc)
             break;
         /* the step ends before a term of blocks whose first starts a leaf
-         * page once it has read max_bytes (twice that: before any term;
-         * page_tail then moves the rest of that page), so that the pack
-         * being filled ends where a fresh build ends it (a term of blocks
-         * ends it) and no page is left to split */
+         * page once it has read max_bytes (twice that: before any term),
+         * so that the pack being filled ends where a fresh build ends it
+         * (a term of blocks ends it) */
         size_t tl = key_term_len(&k);
         uintptr_t pg = (uintptr_t)k.mv_data / psize;
         int pack = store_key_is_tpack(k.mv_data, k.mv_size);
@@ -2009,8 +2087,9 @@ static int merge_range(repack *r, MDB_cursor *pcur, MDB_cursor *dcur, const MDB_
         memcpy(prev, k.mv_data, tl);
         plen = tl;
         done += k.mv_size + v.mv_size;
-        rc = d.has && store_key_is_tpack(k.mv_data, k.mv_size) ? repack_pack_delta(r, &k, &v, &d)
-                                                                : repack_record(r, &k, &v);
+        int copied;
+        if (!(rc = merge_as_is(r, &d, &k, &v, &copied)) && !copied)
+            rc = d.has && pack ? repack_pack_delta(r, &k, &v, &d) : repack_record(r, &k, &v);
     }
     while (!rc && !hi->mv_data && d.has)
         if (!(rc = repack_record(r, &d.k, &d.v)))

@@ -170,7 +170,8 @@ int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *p
  * max_bytes of records read (0: to the end), and the delta's records of
  * the terms among them, are laid out again as --pack lays them out (a
  * term's blocks joined, small terms packed, removed entries' documents
- * left out, their "dfix" counts dropped); the delta's records moved are
+ * left out, their "dfix" counts dropped; records it would lay out the
+ * same are copied); the delta's records moved are
  * deleted from "dpost".  Then either more is left (the "merge" record of
  * "meta" says where the next step goes on: every writer finishes the
  * merge before it writes anything else, see build_create), or the index
