@@ -2063,6 +2063,10 @@ static int merge_range(repack *r, MDB_cursor *pcur, MDB_cursor *dcur, const MDB_
             rc = g == MDB_NOTFOUND ? 0 : g;
             break;
         }
+        if (k.mv_size < 2 || k.mv_size > STORE_KEY_MAX) {
+            rc = MDB_CORRUPTED; /* no key of "post" is so (a damaged page) */
+            break;
+        }
         while (!rc && d.has && bytes_cmp(d.k.mv_data, d.k.mv_size, k.mv_data, k.mv_size) < 0) {
             done += d.k.mv_size + d.v.mv_size;
             if (!(rc = repack_record(r, &d.k, &d.v)))
