@@ -386,10 +386,11 @@
  *             of the terms among them (those below the step's end), lays
  *             them out again as --pack does (PACKED ARCHIVES: a term's
  *             blocks joined, small terms packed, the documents of dead
- *             entries left out; a block of a term without delta records
- *             and dead documents, and a pack none of whose terms has
- *             delta records when there are no dead entries, are copied as
- *             they are), deletes the old records of that range
+ *             entries left out; a block without dead documents, of a
+ *             term without delta records or full, and a pack none of
+ *             whose terms has delta records when there are no dead
+ *             entries, are copied as they are), deletes the old records
+ *             of that range
  *             from "post", the moved ones from "dpost" and the range's
  *             terms' "dfix" records, and puts the new ones in, ascending;
  *             then "meta" "merge" records the key where the next step
@@ -1979,11 +1980,12 @@ static int dead_within(const store_range *r, size_t n, uint32_t first, uint32_t 
 }
 
 /* A record of "post" that a merge step copies as it is, its layout being
- * the same as --pack would give it: a block of a term without delta
- * records and without removed entries' documents in its id range, or a
+ * the same as --pack would give it: a block without removed entries'
+ * documents in its id range, of a term without delta records, or a
  * pack (when the index has no removed entries) none of whose terms the
  * delta sorts among.  Laying such records out again only cost the time
- * (decoding and encoding every block).  The pack being filled ends before
+ * (decoding and encoding every block); so does a full block (it joins no
+ * other) of a term with delta blocks.  The pack being filled ends before
  * it; a block written so keeps its term in blocks (r->wrote).  Sets
  * *copied; returns 0 or an LMDB error code. */
 static int merge_as_is(repack *r, const dwalk *d, MDB_val *k, MDB_val *v, int *copied)
@@ -2015,13 +2017,14 @@ static int merge_as_is(repack *r, const dwalk *d, MDB_val *k, MDB_val *v, int *c
     if (k->mv_size < 7 || k->mv_size - 4 > sizeof r->cur)
         return MDB_CORRUPTED;
     size_t plen = k->mv_size - 4;
-    if (d->has && key_term_len(&d->k) == plen && !memcmp(d->k.mv_data, k->mv_data, plen))
-        return 0; /* the term has delta blocks, to be joined after its own */
-    if (r->ndead) {
+    /* a term with delta blocks: those are joined with its last blocks, but
+     * a full block joins no other */
+    int delta = d->has && key_term_len(&d->k) == plen && !memcmp(d->k.mv_data, k->mv_data, plen);
+    if (delta || r->ndead) {
         store_block b;
         if (store_block_open(&b, fz_be32_get((const uint8_t *)k->mv_data + plen), v->mv_data, v->mv_size))
             return MDB_CORRUPTED;
-        if (dead_within(r->dead, r->ndead, b.first, b.last))
+        if ((delta && b.ndocs < STORE_BLOCK_DOCS) || (r->ndead && dead_within(r->dead, r->ndead, b.first, b.last)))
             return 0;
     }
     if (r->cur_len == plen && !memcmp(r->cur, k->mv_data, plen)) {
