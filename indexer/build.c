@@ -1171,15 +1171,15 @@ static int keyed_le(const worker *w, const keyed *x, const keyed *y)
     return cmp_tail(w, &w->terms[x->tid], w, &w->terms[y->tid]) <= 0;
 }
 
-/* A stable merge sort of v by key (the comparisons stay in v and tmp
- * until two keys are equal). */
-static void sort_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
+/* A stable merge sort of v by key, then bytes (for terms whose keys are
+ * equal: sort_keyed). */
+static void merge_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
 {
     if (n < 2)
         return;
     size_t h = n / 2;
-    sort_keyed(w, v, tmp, h);
-    sort_keyed(w, v + h, tmp, n - h);
+    merge_keyed(w, v, tmp, h);
+    merge_keyed(w, v + h, tmp, n - h);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
         tmp[k++] = keyed_le(w, &v[i], &v[j]) ? v[i++] : v[j++];
@@ -1188,6 +1188,47 @@ static void sort_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
     while (j < n)
         tmp[k++] = v[j++];
     memcpy(v, tmp, n * sizeof *v);
+}
+
+/* Sorts v (tmp: as many of scratch) in term order: a radix sort by key,
+ * least significant digit first (a digit all keys share costs no pass),
+ * then each run of equal keys (terms alike in their first 7 bytes) by
+ * their bytes. */
+#define SORT_BITS 11
+#define SORT_PASSES ((64 + SORT_BITS - 1) / SORT_BITS)
+static void sort_keyed(const worker *w, keyed *v, keyed *tmp, uint32_t n)
+{
+    if (n < 2)
+        return;
+    uint32_t cnt[SORT_PASSES][1u << SORT_BITS];
+    memset(cnt, 0, sizeof cnt);
+    for (uint32_t i = 0; i < n; i++)
+        for (int d = 0; d < SORT_PASSES; d++)
+            cnt[d][(v[i].key >> (d * SORT_BITS)) & ((1u << SORT_BITS) - 1)]++;
+    keyed *src = v, *dst = tmp;
+    for (int d = 0; d < SORT_PASSES; d++) {
+        uint32_t *c = cnt[d];
+        if (c[(v[0].key >> (d * SORT_BITS)) & ((1u << SORT_BITS) - 1)] == n)
+            continue;
+        uint32_t sum = 0;
+        for (uint32_t x = 0; x < (1u << SORT_BITS); x++) {
+            uint32_t k = c[x];
+            c[x] = sum;
+            sum += k;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            dst[c[(src[i].key >> (d * SORT_BITS)) & ((1u << SORT_BITS) - 1)]++] = src[i];
+        keyed *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, (size_t)n * sizeof *v);
+    for (uint32_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && v[j].key == v[i].key; j++)
+            ;
+        merge_keyed(w, v + i, tmp, j - i);
+    }
 }
 
 /* Lists the worker's terms with postings, sorted by key (this runs in
@@ -1514,9 +1555,9 @@ static int joiner_full(const joiner *jn, const blkin *bi)
     return jn->active && jn->ndocs + bi->x[0] > STORE_BLOCK_DOCS;
 }
 
-/* Appends bi's block (of first id first) to the joined block, opening it
- * when none is.  FZ_ENOMEM. */
-static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
+/* Opens the joined block at a block of first id first when none is
+ * open, and appends that block's first id delta.  FZ_ENOMEM. */
+static int joiner_begin(joiner *jn, uint32_t first)
 {
     uint8_t vb[FZ_VARINT_MAX];
     if (!jn->active) {
@@ -1529,18 +1570,58 @@ static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
         imp_reset(&jn->imp);
         jn->rec.len = 0;
     }
-    if (fz_buf_append(&jn->rec, vb, fz_varint_put(vb, first - jn->last)) ||
-        fz_buf_append(&jn->rec, bi->rest, (size_t)(bi->end - bi->rest)))
+    return fz_buf_append(&jn->rec, vb, fz_varint_put(vb, first - jn->last)) ? FZ_ENOMEM : FZ_OK;
+}
+
+/* Takes the header of a block appended (of first id first, its header's
+ * fields x[0..4]: documents, span, largest title and body frequencies,
+ * least length; its impact levels lv) into the joined block's. */
+static void joiner_note(joiner *jn, uint32_t first, const uint64_t *x, const imp_levels *lv)
+{
+    jn->last = first + (uint32_t)x[1];
+    jn->ndocs += (uint32_t)x[0];
+    if (x[2] > jn->mtt)
+        jn->mtt = (uint32_t)x[2];
+    if (x[3] > jn->mtb)
+        jn->mtb = (uint32_t)x[3];
+    if (x[4] < jn->mindl)
+        jn->mindl = (uint32_t)x[4];
+    imp_join(&jn->imp, lv);
+}
+
+/* Appends bi's block (of first id first) to the joined block, opening it
+ * when none is.  FZ_ENOMEM. */
+static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
+{
+    if (joiner_begin(jn, first) || fz_buf_append(&jn->rec, bi->rest, (size_t)(bi->end - bi->rest)))
         return FZ_ENOMEM;
-    jn->last = first + (uint32_t)bi->x[1];
-    jn->ndocs += (uint32_t)bi->x[0];
-    if (bi->x[2] > jn->mtt)
-        jn->mtt = (uint32_t)bi->x[2];
-    if (bi->x[3] > jn->mtb)
-        jn->mtb = (uint32_t)bi->x[3];
-    if (bi->x[4] < jn->mindl)
-        jn->mindl = (uint32_t)bi->x[4];
-    imp_join(&jn->imp, &bi->lv);
+    joiner_note(jn, first, bi->x, &bi->lv);
+    return FZ_OK;
+}
+
+/* joiner_append for a gathered block (of first id first) read from the
+ * term's chunks in place, as serialize_block and blkin_parse would give it
+ * (its first record's id delta, 0, is one byte).  FZ_ENOMEM, FZ_ECORRUPT. */
+static int joiner_take(joiner *jn, uint32_t first, const blkdesc *bd)
+{
+    if (!bd->ndocs || !bd->nbytes || joiner_begin(jn, first) || fz_buf_reserve(&jn->rec, bd->nbytes))
+        return bd->ndocs && bd->nbytes ? FZ_ENOMEM : FZ_ECORRUPT;
+    const chunk *c = bd->c;
+    uint32_t off = bd->off + 1, left = bd->nbytes - 1;
+    while (left) {
+        if (!c)
+            return FZ_ECORRUPT;
+        if (off < c->used) {
+            uint32_t n = c->used - off < left ? c->used - off : left;
+            fz_buf_append(&jn->rec, c->data + off, n);
+            left -= n;
+        }
+        c = c->next;
+        off = 0;
+    }
+    uint64_t x[5] = {bd->ndocs, bd->last - bd->first, bd->max_tt, bd->max_tb,
+                     bd->min_dl == UINT32_MAX ? 0 : bd->min_dl};
+    joiner_note(jn, first, x, &bd->imp);
     return FZ_OK;
 }
 
@@ -1873,16 +1954,14 @@ static int prep_terms(build *b, worker *w)
                     break;
                 bd = &ta->cur;
             }
-            blkin bi;
-            if ((rc = serialize_block(&w->pblk, bd)) ||
-                (rc = blkin_parse(&bi, (const uint8_t *)w->pblk.p, w->pblk.len)))
-                break;
-            if (joiner_full(&w->pj, &bi)) {
+            /* the block's records straight from its chunks (what
+             * serialize_block and blkin_parse would give the joiner) */
+            if (w->pj.active && w->pj.ndocs + bd->ndocs > STORE_BLOCK_DOCS) {
                 if ((rc = prep_block(b, w, PI_BLOCK, 0)))
                     break;
                 nblocks++;
             }
-            rc = joiner_append(&w->pj, w->base + bd->first, &bi);
+            rc = joiner_take(&w->pj, w->base + bd->first, bd);
             if (bd == &ta->cur)
                 break;
         }

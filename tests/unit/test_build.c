@@ -251,9 +251,86 @@ TEST(test_entries_across_chunks)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* Whether every word of words (n of them) is found in the index at db
+ * (store_term_find, field STORE_F_TEXT). */
+static int all_found(const char *db, char (*words)[32], int n)
+{
+    char msg[256];
+    store *s;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (store_open(db, 0, &s, msg, sizeof msg))
+        return 0;
+    int found = 0;
+    if (!store_begin(s, 0, &txn, msg, sizeof msg)) {
+        if (!mdb_cursor_open(txn, store_dbi(s, STORE_DB_POST), &cur)) {
+            for (int i = 0; i < n; i++) {
+                MDB_val k, v;
+                store_tpack_iter it;
+                int rc = store_term_find(cur, STORE_F_TEXT, words[i], strlen(words[i]), &k, &v, &it);
+                found += rc == STORE_TERM_BLOCKS || rc == STORE_TERM_PACKED;
+            }
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
+    }
+    store_close(s);
+    return found == n;
+}
+
+/* Terms alike in their first 7 bytes (the sort's key) are put in order
+ * by their other bytes, the shorter first: words first seen in reverse
+ * order, in packs and in blocks, are all found, by 1 and 2 workers. */
+TEST(test_terms_alike_in_prefix)
+{
+    enum { NW = 300 };
+    static char words[NW][32];
+    for (int i = 0; i < NW; i++) {
+        int k = NW - 1 - i; /* descending: the reverse of key order */
+        if (k == 0)
+            snprintf(words[i], sizeof words[i], "abcdefg");
+        else if (k % 3 == 0)
+            snprintf(words[i], sizeof words[i], "abcdefg%c%c", 'a' + k / 26 % 26, 'a' + k % 26);
+        else
+            snprintf(words[i], sizeof words[i], "abcdefg%c%cx", 'a' + k / 26 % 26, 'a' + k % 26);
+    }
+    fz_buf t = {0};
+    int oom = 0;
+    for (int e = 0; e < 400; e++) {
+        char line[64];
+        snprintf(line, sizeof line, "【第%d条】", e);
+        oom |= fz_buf_append(&t, line, strlen(line));
+        /* the first 20 words in every entry (blocks), the others in one each (packs) */
+        for (int i = 0; i < NW; i++)
+            if (i < 20 || i % 150 == e % 150) {
+                oom |= fz_buf_append(&t, words[i], strlen(words[i]));
+                oom |= fz_buf_append(&t, " ", 1);
+            }
+        oom |= fz_buf_append(&t, "\n", 1);
+    }
+    CHECK_EQ_INT(oom, 0);
+    char dir[] = "/tmp/fz-test-build-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char one[300], two[300];
+    snprintf(one, sizeof one, "%s/1", dir);
+    snprintf(two, sizeof two, "%s/2", dir);
+    CHECK_EQ_INT(build_one(one, 1, t.p, t.len), 0);
+    CHECK_EQ_INT(build_one(two, 2, t.p, t.len), 0);
+    CHECK(all_found(one, words, NW));
+    CHECK(all_found(two, words, NW));
+    CHECK(post_keys(one, words[0]) >= 3); /* the test covers blocks */
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    CHECK(compare_dbs(one, two, all, 7) > 100);
+    fz_buf_free(&t);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     t_run(test_same_index);
     t_run(test_entries_across_chunks);
+    t_run(test_terms_alike_in_prefix);
     return t_done("build");
 }
