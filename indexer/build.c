@@ -141,23 +141,33 @@ typedef struct blkdesc {
     imp_levels imp;      /* for the block's impact */
 } blkdesc;
 
-/* A term of a worker's dictionary: two cache lines (the array is aligned
- * to them), the first what interning a token and the entry's grouping
- * touch, the second the open block, which the term's record updates. */
+/* A term of a worker's dictionary: one cache line (the array is aligned
+ * to them) with all that interning a token and the entry's record touch:
+ * its bytes, its slot in the entry, where its postings end and the open
+ * block's header.  The rest (term_cold, at the same index of its own
+ * array) is touched when a block or the term's first chunk begins. */
 typedef struct {
-    uint32_t off;        /* term bytes in names when longer than TERM_INLINE */
+    uint32_t eslot;      /* its slot + 1 among the current entry's terms, 0 none */
     uint8_t len;
     uint8_t field;
-    uint8_t pad[2];
-    char inl[TERM_INLINE];
-    uint32_t hash;
-    uint32_t eslot;      /* its slot + 1 among the current entry's terms, 0 none */
-    chunk *head, *tail;  /* accumulated postings: block records */
-    blkdesc *done, *done_tail; /* full blocks */
-    _Alignas(64) blkdesc cur; /* the open block */
+    uint16_t ndocs;      /* documents of the open block */
+    union {
+        char inl[TERM_INLINE]; /* the term's bytes, up to TERM_INLINE */
+        uint32_t off;        /* else their offset in names */
+    };
+    chunk *tail;         /* the last chunk of its postings (block records) */
+    uint32_t nbytes, first, last, max_tt, max_tb, min_dl; /* the open block's (blkdesc) */
+    imp_levels imp;
 } term_acc;
-_Static_assert(sizeof(term_acc) == 128, "term_acc is two cache lines");
+_Static_assert(sizeof(term_acc) == 64, "term_acc is a cache line");
 #define TERM_ALIGN 64
+
+typedef struct {
+    chunk *head;         /* the first chunk of its postings */
+    blkdesc *done, *done_tail; /* full blocks */
+    chunk *c;            /* where the open block's records begin */
+    uint32_t off;
+} term_cold;
 
 /* A token waiting to be interned: tokens pass through a short queue so
  * that the hash slot and the term of each are fetched from memory (by
@@ -286,6 +296,7 @@ typedef struct worker {
     /* term dictionary, cleared at every flush */
     term_acc *terms;         /* in terms_mem, on a cache line */
     char *terms_mem;
+    term_cold *cold;         /* as many as terms_cap */
     uint32_t nterms, terms_cap;
     uint64_t *slots;         /* hash << 32 | (tid + 1), 0 = empty */
     uint32_t nslots;
@@ -411,16 +422,20 @@ static int grow_slots(worker *w)
     uint64_t *s = calloc(n, sizeof *s);
     if (!s)
         return FZ_ENOMEM;
-    for (uint32_t t = 0; t < w->nterms; t++) {
-        uint32_t i = w->terms[t].hash & (n - 1);
+    for (uint32_t o = 0; o < w->nslots; o++) {
+        uint64_t v = w->slots[o];
+        if (!v)
+            continue;
+        uint32_t i = (uint32_t)(v >> 32) & (n - 1);
         while (s[i])
             i = (i + 1) & (n - 1);
-        s[i] = (uint64_t)w->terms[t].hash << 32 | (t + 1);
+        s[i] = v;
     }
     free(w->slots);
     w->slots = s;
     w->nslots = n;
-    __atomic_store_n(&w->dict_bytes, (size_t)w->nslots * 8 + (size_t)w->terms_cap * sizeof(term_acc),
+    __atomic_store_n(&w->dict_bytes,
+                     (size_t)w->nslots * 8 + (size_t)w->terms_cap * (sizeof(term_acc) + sizeof(term_cold)),
                      __ATOMIC_RELAXED);
     return FZ_OK;
 }
@@ -452,6 +467,10 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
          * the terms moved onto a cache line when the block's offset from
          * one changed */
         size_t was = w->terms ? (size_t)((char *)w->terms - w->terms_mem) : 0;
+        term_cold *nc = realloc(w->cold, (size_t)cap * sizeof *nc);
+        if (!nc)
+            return UINT32_MAX;
+        w->cold = nc;
         char *nm = realloc(w->terms_mem, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
         if (!nm)
             return UINT32_MAX;
@@ -465,9 +484,9 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
     uint32_t tid = w->nterms++;
     term_acc *ta = &w->terms[tid];
     memset(ta, 0, sizeof *ta);
+    memset(&w->cold[tid], 0, sizeof w->cold[tid]);
     ta->len = (uint8_t)n;
     ta->field = (uint8_t)field;
-    ta->hash = h;
     if (n <= TERM_INLINE) {
         memcpy(ta->inl, t, n);
     } else {
@@ -490,11 +509,10 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
         return FZ_ENOMEM;
     term_acc *ta = &w->terms[tid];
     if (!ta->eslot) {
-        /* the term's first token in the entry: its block and where its
-         * postings go are fetched while the entry is read */
+        /* the term's first token in the entry: where its postings go is
+         * fetched while the entry is read */
         if (fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
             return FZ_ENOMEM;
-        __builtin_prefetch(&ta->cur, 1);
         if (ta->tail)
             __builtin_prefetch(ta->tail, 1);
         w->es[w->nslot].tid = tid;
@@ -618,8 +636,8 @@ static void *slab_alloc(worker *w, size_t size)
     return p;
 }
 
-/* Room for n more bytes at the end of the term's postings. */
-static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
+/* Room for n more bytes at the end of the postings of term tid (ta). */
+static uint8_t *acc_reserve(worker *w, uint32_t tid, term_acc *ta, size_t n)
 {
     chunk *c = ta->tail;
     if (c && c->size - c->used >= n)
@@ -638,9 +656,42 @@ static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
     if (c)
         c->next = nc;
     else
-        ta->head = nc;
+        w->cold[tid].head = nc;
     ta->tail = nc;
     return nc->data;
+}
+
+/* The open block of term tid as a block descriptor (next NULL). */
+static void open_desc(const worker *w, uint32_t tid, blkdesc *bd)
+{
+    const term_acc *ta = &w->terms[tid];
+    bd->next = NULL;
+    bd->c = w->cold[tid].c;
+    bd->off = w->cold[tid].off;
+    bd->nbytes = ta->nbytes;
+    bd->first = ta->first;
+    bd->last = ta->last;
+    bd->ndocs = ta->ndocs;
+    bd->max_tt = ta->max_tt;
+    bd->max_tb = ta->max_tb;
+    bd->min_dl = ta->min_dl;
+    bd->imp = ta->imp;
+}
+
+/* The gathered blocks of term tid in order, the full ones, then the open
+ * one when it has documents (made in *cur): the first with bd NULL, else
+ * the one after bd; NULL after the last. */
+static const blkdesc *next_desc(const worker *w, uint32_t tid, const blkdesc *bd, blkdesc *cur)
+{
+    if (bd == cur)
+        return NULL;
+    bd = bd ? bd->next : w->cold[tid].done;
+    if (bd)
+        return bd;
+    if (!w->terms[tid].ndocs)
+        return NULL;
+    open_desc(w, tid, cur);
+    return cur;
 }
 
 /* Forgets every term and frees the postings (after a flush). */
@@ -696,7 +747,8 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
             if (pc)
                 __builtin_prefetch(pc->data + pc->used, 1);
         }
-        term_acc *ta = &w->terms[w->es[s].tid];
+        uint32_t tid = w->es[s].tid;
+        term_acc *ta = &w->terms[tid];
         ta->eslot = 0;
         size_t j = i;
         while (j < n && w->sorted[j].slot == s)
@@ -705,27 +757,27 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
             tf_title++;
         uint32_t tf_body = (uint32_t)(j - i) - tf_title;
-        blkdesc *bd = &ta->cur;
+        term_acc *bd = ta; /* the open block */
         if (bd->ndocs == STORE_BLOCK_DOCS) {
             /* the open block is full: keep it, open the next */
             blkdesc *full = slab_alloc(w, sizeof *full);
             if (!full)
                 return FZ_ENOMEM;
-            *full = *bd;
-            full->next = NULL;
-            if (ta->done_tail)
-                ta->done_tail->next = full;
+            term_cold *tc = &w->cold[tid];
+            open_desc(w, tid, full);
+            if (tc->done_tail)
+                tc->done_tail->next = full;
             else
-                ta->done = full;
-            ta->done_tail = full;
+                tc->done = full;
+            tc->done_tail = full;
             bd->ndocs = 0;
         }
-        uint8_t *p = acc_reserve(w, ta, 3 * 5 + (j - i) * 5), *p0 = p;
+        uint8_t *p = acc_reserve(w, tid, ta, 3 * 5 + (j - i) * 5), *p0 = p;
         if (!p)
             return FZ_ENOMEM;
         if (bd->ndocs == 0) {
-            bd->c = ta->tail;
-            bd->off = ta->tail->used;
+            w->cold[tid].c = ta->tail;
+            w->cold[tid].off = ta->tail->used;
             bd->nbytes = 0;
             bd->first = bd->last = doc;
             bd->max_tt = bd->max_tb = 0;
@@ -1246,7 +1298,7 @@ static int sort_worker_terms(worker *w)
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < w->nterms; t++)
-        if (w->terms[t].head) {
+        if (w->cold[t].head) {
             kv[n].key = term_key(w, &w->terms[t]);
             kv[n++].tid = t;
         }
@@ -1929,15 +1981,18 @@ static int prep_terms(build *b, worker *w)
     for (uint32_t o = 0; o < w->norder && !rc; o++) {
         /* terms in key order are all over memory: fetch the term eight
          * ahead, and the first records of the one four ahead */
-        if (o + 8 < w->norder)
+        if (o + 8 < w->norder) {
             __builtin_prefetch(&w->terms[w->order[o + 8]]);
-        if (o + 4 < w->norder) {
-            const term_acc *na = &w->terms[w->order[o + 4]];
-            const blkdesc *nb = na->done ? na->done : &na->cur;
-            if (nb->c)
-                __builtin_prefetch(nb->c->data + nb->off);
+            __builtin_prefetch(&w->cold[w->order[o + 8]]);
         }
-        const term_acc *ta = &w->terms[w->order[o]];
+        if (o + 4 < w->norder) {
+            const term_cold *nc = &w->cold[w->order[o + 4]];
+            const chunk *c = nc->done ? nc->done->c : nc->c;
+            if (c)
+                __builtin_prefetch(c->data + (nc->done ? nc->done->off : nc->off));
+        }
+        uint32_t tid = w->order[o];
+        const term_acc *ta = &w->terms[tid];
         uint32_t nblocks = 0;
         w->pj.positions = store_field_positions(ta->field);
         uint8_t *p = ps_room(b, w, 3 + ta->len, &rc);
@@ -1948,12 +2003,8 @@ static int prep_terms(build *b, worker *w)
         p[2] = ta->len;
         memcpy(p + 3, term_bytes(w, ta), ta->len);
         w->ps.tail->len += 3 + (size_t)ta->len;
-        for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
-            if (!bd) {
-                if (!ta->cur.ndocs)
-                    break;
-                bd = &ta->cur;
-            }
+        blkdesc cur;
+        for (const blkdesc *bd = next_desc(w, tid, NULL, &cur); bd && !rc; bd = next_desc(w, tid, bd, &cur)) {
             /* the block's records straight from its chunks (what
              * serialize_block and blkin_parse would give the joiner) */
             if (w->pj.active && w->pj.ndocs + bd->ndocs > STORE_BLOCK_DOCS) {
@@ -1962,8 +2013,6 @@ static int prep_terms(build *b, worker *w)
                 nblocks++;
             }
             rc = joiner_take(&w->pj, w->base + bd->first, bd);
-            if (bd == &ta->cur)
-                break;
         }
         if (!rc && w->pj.active)
             rc = prep_block(b, w, PI_LAST, to_fresh_pack(b, nblocks, w->pj.ndocs, w->pj.rec.len));
@@ -2058,7 +2107,7 @@ static void prep_stop(build *b)
     b->prep = b->prep_abort = b->run_prep = 0;
 }
 
-static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk);
+static int run_term_blocks(const worker *w, uint32_t tid, FILE *run, fz_buf *blk);
 
 /* Feeds every block the workers hold for this term (in worker = id order)
  * to the joiner, or (run != NULL) writes them to a run file. */
@@ -2069,23 +2118,18 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
         worker *w = &b->w[i];
         if (w->cursor >= w->norder)
             continue;
-        const term_acc *ta = &w->terms[w->order[w->cursor]];
+        uint32_t tid = w->order[w->cursor];
+        const term_acc *ta = &w->terms[tid];
         if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
             continue;
-        for (const blkdesc *bd = ta->done; !rc && !run; bd = bd->next) {
-            if (!bd) {
-                if (!ta->cur.ndocs)
-                    break;
-                bd = &ta->cur;
-            }
+        blkdesc oc;
+        for (const blkdesc *bd = run ? NULL : next_desc(w, tid, NULL, &oc); bd && !rc; bd = next_desc(w, tid, bd, &oc)) {
             if ((rc = serialize_block(&b->blk, bd)))
                 break;
             rc = join_add(b, cur, field, term, len, w->base + bd->first, (const uint8_t *)b->blk.p, b->blk.len);
-            if (bd == &ta->cur)
-                break;
         }
         if (run)
-            rc = run_term_blocks(w, ta, run, &b->blk);
+            rc = run_term_blocks(w, tid, run, &b->blk);
         w->cursor++;
     }
     return rc;
@@ -2127,15 +2171,11 @@ static int open_run(build *b, int owner)
 
 /* Writes the blocks of a term gathered by w (serialized in blk) to a run
  * file: each block's length, first id and bytes, then a zero length. */
-static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk)
+static int run_term_blocks(const worker *w, uint32_t tid, FILE *run, fz_buf *blk)
 {
     int rc = 0;
-    for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
-        if (!bd) {
-            if (!ta->cur.ndocs)
-                break;
-            bd = &ta->cur;
-        }
+    blkdesc cur;
+    for (const blkdesc *bd = next_desc(w, tid, NULL, &cur); bd && !rc; bd = next_desc(w, tid, bd, &cur)) {
         if ((rc = serialize_block(blk, bd)))
             break;
         uint32_t first = w->base + bd->first;
@@ -2144,8 +2184,6 @@ static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_bu
         if (fwrite_unlocked(vb, 1, vl, run) != vl || fwrite_unlocked(&first, 4, 1, run) != 1 ||
             fwrite_unlocked(blk->p, 1, blk->len, run) != blk->len)
             rc = FZ_EIO;
-        if (bd == &ta->cur)
-            break;
     }
     return rc;
 }
@@ -2163,7 +2201,7 @@ static int worker_run(worker *w)
         if (fwrite_unlocked(h, 1, 2, w->run) != 2 || fwrite_unlocked(term_bytes(w, ta), 1, ta->len, w->run) != ta->len)
             rc = FZ_EIO;
         if (!rc)
-            rc = run_term_blocks(w, ta, w->run, &w->pblk);
+            rc = run_term_blocks(w, w->order[o], w->run, &w->pblk);
         if (!rc && fputc_unlocked(0, w->run) == EOF)
             rc = FZ_EIO;
     }
@@ -2385,6 +2423,8 @@ static void release_dict(worker *w)
     free(w->terms_mem);
     w->terms_mem = NULL;
     w->terms = NULL;
+    free(w->cold);
+    w->cold = NULL;
     w->terms_cap = 0;
     free(w->slots);
     w->slots = NULL;
@@ -2663,6 +2703,7 @@ static void worker_free(worker *w)
 {
     clear_terms(w);
     free(w->terms_mem);
+    free(w->cold);
     free(w->slots);
     fz_buf_free(&w->names);
     free(w->et);
