@@ -495,7 +495,7 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
             return UINT32_MAX;
     }
     w->slots[i] = (uint64_t)h << 32 | (tid + 1);
-    if ((size_t)w->nterms * 2 > w->nslots && grow_slots(w))
+    if ((size_t)w->nterms * 4 > (size_t)w->nslots * 3 && grow_slots(w))
         return UINT32_MAX;
     return tid;
 }
