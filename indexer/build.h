@@ -37,7 +37,7 @@
 typedef struct build build;
 
 typedef struct {
-    size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = an
+    size_t mem_limit;      /* memory budget (postings gather up to 5/8 of it); 0 = an
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
     parse_layout layout;   /* how every file is read; PARSE_AUTO: each decides */
