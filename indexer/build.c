@@ -12,7 +12,9 @@
  * Only the main thread touches LMDB.
  *
  * Batches and runs.  When the gathered postings pass the memory budget
- * (--mem), between files, the main thread waits for the workers to go
+ * (--mem) -- as they were when the file before the last ended, which
+ * depends on the input alone (batch_full) --, between files, the main
+ * thread waits for the workers to go
  * idle, gives the batch's entries the next ids, writes entries, file
  * records, lengths and join maps (appends: ids only grow), while each
  * worker sorts its terms and writes them to a run file of its own beside
@@ -199,6 +201,8 @@ typedef struct {
     char encoding[24];
     char *volume;        /* the book title of its first line ("" none), set by end_wfile */
     int merged;              /* from build_merge: not reported to on_file */
+    size_t mem;              /* the worker's gathered memory when the file ended
+                              * (end_wfile): where batches end (batch_full) */
     fz_buf recs;             /* its encoded entry records, each led by v length, then
                               * v length and the join map */
 } wfile;
@@ -355,6 +359,7 @@ struct build {
     int err;                 /* sticky error */
     parse_layout layout; /* build_opts.layout, for every worker's parser */
     size_t budget;           /* build_opts.mem_limit, or its default */
+    size_t epoch_files;      /* files given to build_add_file since the last batch ended */
     size_t mem_limit;        /* the postings' share of it */
     void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
     void *on_file_ctx;
@@ -976,6 +981,7 @@ static int end_wfile(worker *w, const char *volume, size_t len)
 {
     wfile *f = &w->files[w->nfiles - 1];
     f->n = w->nent - f->local_first;
+    f->mem = __atomic_load_n(&w->post_bytes, __ATOMIC_RELAXED) + __atomic_load_n(&w->dict_bytes, __ATOMIC_RELAXED);
     return (f->volume = strndup(volume, len)) ? FZ_OK : FZ_ENOMEM;
 }
 
@@ -2674,6 +2680,7 @@ static int flush_batch(build *b, int final)
         }
         w->nfiles = w->files_done = w->files_written = w->files_ended = 0;
     }
+    b->epoch_files = 0;
     if (final)
         b->bulk = 0;
     return FZ_OK;
@@ -2856,6 +2863,36 @@ static int add_inline(build *b, worker *w, const char *path, const char *text, s
 
 static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *nentries, char *msg, size_t msglen);
 
+/* Whether the batch is full before the next file: the memory the workers
+ * had gathered when the last file but one of this batch ended is past
+ * the budget.  That file's, not the memory now: the workers read on
+ * behind the main thread, so what they hold now depends on timing, and
+ * where batches end (hence the blocks written) would differ from run to
+ * run.  The memory at a file's end depends on the input alone; the main
+ * thread waits for it only when the workers are more than a file behind.
+ * Each batch thus holds at least two files.  0 or 1, or a worker's
+ * error. */
+static int batch_full(build *b)
+{
+    size_t n = b->epoch_files;
+    if (n < 2)
+        return 0;
+    if (!b->nw)
+        return b->mw->nfiles >= n - 1 && b->mw->files[n - 2].mem > b->mem_limit;
+    size_t mem = 0;
+    pthread_mutex_lock(&b->mu);
+    for (int i = 0; i < b->nw; i++) {
+        worker *w = &b->w[i];
+        while (w->files_done < n - 1 && !__atomic_load_n(&w->err, __ATOMIC_ACQUIRE))
+            pthread_cond_wait(&b->cv_idle, &b->mu);
+        if (w->files_done >= n - 1)
+            mem += w->files[n - 2].mem;
+    }
+    pthread_mutex_unlock(&b->mu);
+    int rc = worker_errors(b);
+    return rc ? rc : mem > b->mem_limit;
+}
+
 int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
                    int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen)
 {
@@ -2874,8 +2911,9 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
     } else if (rc != FZ_ENOTFOUND) {
         return b->err = rc;
     }
-    if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b, 0)))
+    if ((rc = batch_full(b)) < 0 || (rc && (rc = flush_epoch(b, 0))))
         return b->err = rc;
+    b->epoch_files++;
     if (nentries)
         *nentries = 0; /* counted at commit when threads do the work */
     if (!b->nw) {

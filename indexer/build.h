@@ -8,7 +8,10 @@
  * everything it did is committed by build_commit(), or nothing is (a killed
  * or failed run leaves the index exactly as it was).  Postings are gathered
  * in memory (term -> documents -> positions); when the memory budget is
- * reached they are written, sorted, to a run file beside the index (mode
+ * reached (checked before each file against what was gathered when the
+ * file before the last ended, so that where batches end depends on the
+ * input alone: a build in batches, too, writes the same index from run
+ * to run) they are written, sorted, to a run file beside the index (mode
  * 0600, unlinked as soon as it is open: a killed run leaves none), and at
  * commit the runs are merged into LMDB in key order.  At commit the
  * worker threads join and seal the blocks while the calling thread writes

@@ -193,9 +193,10 @@ TEST(test_same_index)
      * (the blocks are cut where the batches ended) */
     const char *same[] = {"entry", "file", "fileid", "dlen"};
     CHECK(compare_dbs(one, many, same, 4) > 100);
-    /* a budget this small (below the dictionaries' own tables) makes each
-     * file a batch of its own, however far the workers are: the same
-     * batches by 1, 2 and 4, the same index */
+    /* a budget this small (below the dictionaries' own tables) makes
+     * every batch two files (the least: a batch ends once the memory at
+     * its last file but one's end is past the budget): the same batches
+     * by 1, 2 and 4, the same index */
     CHECK_EQ_INT(build_index(many1, 1, (size_t)1 << 20, sample, slen), 0);
     CHECK_EQ_INT(build_index(many4, 4, (size_t)1 << 20, sample, slen), 0);
     long m2 = compare_dbs(many1, many, all, 7), m4 = compare_dbs(many1, many4, all, 7);
@@ -327,9 +328,44 @@ TEST(test_terms_alike_in_prefix)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* A build in several batches writes the same index from run to run:
+ * where a batch ends depends on the input alone (the memory gathered
+ * when a file ended), not on how far the workers were behind the main
+ * thread when it looked.  Four builds by 2 workers with a budget of
+ * several files a batch. */
+TEST(test_same_batches)
+{
+    size_t slen;
+    char *sample = read_sample(&slen);
+    CHECK(sample != NULL);
+    if (!sample)
+        return;
+    char dir[] = "/tmp/fz-test-build-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[5][300];
+    for (int i = 0; i < 5; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    const char *post[] = {"post"};
+    CHECK_EQ_INT(build_index(db[4], 2, 0, sample, slen), 0);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_INT(build_index(db[i], 2, (size_t)6 << 20, sample, slen), 0);
+        if (i)
+            CHECK(compare_dbs(db[0], db[i], all, 7) > 1000);
+    }
+    /* the test covers what it says: several batches (their blocks are cut
+     * where the batches ended, unlike one batch's) */
+    CHECK(compare_dbs(db[4], db[0], post, 1) < 0);
+    free(sample);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     t_run(test_same_index);
+    t_run(test_same_batches);
     t_run(test_entries_across_chunks);
     t_run(test_terms_alike_in_prefix);
     return t_done("build");
