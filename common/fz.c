@@ -100,6 +100,15 @@ int fz_buf_printf(fz_buf *b, const char *fmt, ...)
     return FZ_OK;
 }
 
+int fz_buf_uint(fz_buf *b, uint64_t v)
+{
+    char tmp[20], *e = tmp + sizeof tmp, *p = e;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return fz_buf_append(b, p, (size_t)(e - p));
+}
+
 void fz_buf_free(fz_buf *b)
 {
     free(b->p);
@@ -186,7 +195,7 @@ size_t fz_varint_put(uint8_t *dst, uint64_t v)
     return i;
 }
 
-const uint8_t *fz_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
+const uint8_t *fz_varint_get_long(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
     uint64_t r = 0;
     for (int shift = 0; shift < 70; shift += 7) {
@@ -296,36 +305,59 @@ int fz_cp_width(uint32_t cp)
 
 int fz_buf_json(fz_buf *b, const char *s, size_t n)
 {
-    int rc = fz_buf_putc(b, '"');
-    for (size_t i = 0; i < n && !rc;) {
-        unsigned char c = (unsigned char)s[i];
+    /* each byte of s takes 6 bytes at the most ("\u001f", "\ufffd"): the
+     * room is made once and the loop writes in place */
+    if (n > (SIZE_MAX - 3) / 6 || fz_buf_reserve(b, n * 6 + 2))
+        return FZ_ENOMEM;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    char *o = b->p + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
         if (c < 0x80) {
+            *o++ = '\\';
             switch (c) {
-            case '"': rc = fz_buf_puts(b, "\\\""); break;
-            case '\\': rc = fz_buf_puts(b, "\\\\"); break;
-            case '\n': rc = fz_buf_puts(b, "\\n"); break;
-            case '\r': rc = fz_buf_puts(b, "\\r"); break;
-            case '\t': rc = fz_buf_puts(b, "\\t"); break;
-            default:
-                if (c < 0x20 || c == 0x7f)
-                    rc = fz_buf_printf(b, "\\u%04x", c);
-                else
-                    rc = fz_buf_putc(b, c);
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default: /* the other controls and DEL */
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 15];
+                o += 5;
             }
             i++;
             continue;
         }
+        /* a well-formed sequence is copied, anything else is U+FFFD */
         uint32_t cp;
-        int k = fz_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        int k;
+        if (c >= 0xE1 && c <= 0xEC && i + 2 < n && (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80)
+            k = 3; /* the commonest: U+1000 .. U+CFFF, never overlong nor a surrogate */
+        else
+            k = fz_utf8_decode(p + i, n - i, &cp);
         if (k < 0) {
-            rc = fz_buf_puts(b, "\\ufffd");
+            memcpy(o, "\\ufffd", 6);
+            o += 6;
             i++;
         } else {
-            rc = fz_buf_append(b, s + i, (size_t)k);
+            memcpy(o, p + i, (size_t)k);
+            o += k;
             i += (size_t)k;
         }
     }
-    return rc ? rc : fz_buf_putc(b, '"');
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = 0;
+    return FZ_OK;
 }
 
 const char *fz_display_path(const char *path, size_t len, char *buf, size_t bufsize)

@@ -253,9 +253,11 @@ typedef struct store_entry_cache store_entry_cache;
 int store_entry_cache_create(store_entry_cache **out);
 void store_entry_cache_destroy(store_entry_cache *c); /* NULL is safe */
 /* store_entry_get through c: the block's text is decompressed again only
- * when the block is not the one c holds (its value compared byte for byte,
- * so a block written since is read anew).  c may be NULL.  The same
- * results and errors; e's strings are in arena, as ever, not in c. */
+ * when the block is not the one c holds (the same value in the same LMDB
+ * snapshot: a block written since is read anew).  txn is a read
+ * transaction (a write transaction changes its pages in place).  c may be
+ * NULL.  The same results and errors; e's strings are in arena, as ever,
+ * not in c. */
 int store_entry_get_cached(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, fz_arena *arena,
                            store_entry *e);
 /* FZ_OK when a block holds entry id, FZ_ENOTFOUND when none does,
@@ -394,11 +396,24 @@ void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n)
 
 /* ---- entry lengths (dlen) ----
  * Length of entry id in positions, 0 for a deleted or unknown id.  The
- * cache remembers the last chunk; it is valid within one transaction. */
+ * cache remembers the last chunk; it is valid within one transaction.
+ * Zeroed ({0}) it is empty.  A reader that goes back and forth between
+ * chunks (a lone term's top-k takes its blocks best bound first, not in
+ * id order) may give it slots: an array of nslots (a power of two) zeroed
+ * store_dlen_slot, which it owns and keeps as long as the cache; chunk c
+ * is then remembered in slot c % nslots too, and going back to it looks
+ * nothing up in LMDB. */
+typedef struct {
+    const uint32_t *lens; /* NULL: empty */
+    uint32_t chunk;
+    uint32_t n;
+} store_dlen_slot;
 typedef struct {
     uint32_t chunk;
     const uint32_t *lens;
     size_t n;
+    store_dlen_slot *slots; /* NULL: the last chunk only */
+    size_t nslots;
 } store_dlen_cache;
 uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id);
 /* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry;
@@ -524,8 +539,9 @@ typedef struct {
 } store_block;
 
 /* A bound on the impact of any document of block b at average length
- * avgdl (0 when b records none): the recorded one, loosened by a0/avgdl
- * when the index has grown longer on average since. */
+ * avgdl (0 when b records none): the recorded one, loosened where the
+ * index has grown longer on average since a0 (only the length's part of
+ * the norm shrinks: the derivation is in store.c). */
 double store_block_impact_bound(const store_block *b, double avgdl);
 
 /* What follows a block's header (store_block_header), made from its ndocs
@@ -569,6 +585,14 @@ int store_block_next(store_block *b);
  * cursor is then past its end), FZ_ECORRUPT.  Same result as calling
  * store_block_next until then, without a call per document. */
 int store_block_seek(store_block *b, uint32_t target);
+/* The documents of block b (opened by store_block_open: not a packed
+ * term's), decoded at once for a caller that walks them in a loop of its
+ * own rather than a call per document: *id, *tt and *tb get b's arrays of
+ * its b->ndocs ids, title and body frequencies, which stay valid while b
+ * is open (the cursor is not moved; later moves read the same arrays).
+ * FZ_OK, or FZ_ECORRUPT when the ids do not ascend within the block's
+ * range. */
+int store_block_arrays(store_block *b, const uint32_t **id, const uint32_t **tt, const uint32_t **tb);
 /* Decodes the current document's positions (tf_title + tf_body of them,
  * at most max, ascending) into out; returns how many, or FZ_ECORRUPT
  * (also for a block or pack without positions, b->nopos).  Keeps the last

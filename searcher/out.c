@@ -221,6 +221,16 @@ static int hit_snippet(out *o, const search_hit *h, snip_range *hl)
     return snip_make(e->body, e->body_len, h->spans, h->nspans, 1, o->width, &o->snip, hl, MAXHL);
 }
 
+/* [s,e] of a highlight, after a comma when comma is set */
+static void json_range(fz_buf *b, int comma, size_t s, size_t e)
+{
+    fz_buf_puts(b, comma ? ",[" : "[");
+    fz_buf_uint(b, s);
+    fz_buf_putc(b, ',');
+    fz_buf_uint(b, e);
+    fz_buf_putc(b, ']');
+}
+
 static int json_hit(out *o, const search_hit *h, uint32_t query_no)
 {
     const store_entry *e = h->e;
@@ -231,24 +241,35 @@ static int json_hit(out *o, const search_hit *h, uint32_t query_no)
     if (nhl < 0)
         return nhl;
     fz_buf_putc(b, '{');
-    if (query_no)
-        fz_buf_printf(b, "\"query\":%u,", query_no);
-    fz_buf_printf(b, "\"rank\":%u,\"score\":%.4f,\"id\":%u,\"file\":", h->rank, h->score, e->id);
+    if (query_no) {
+        fz_buf_puts(b, "\"query\":");
+        fz_buf_uint(b, query_no);
+        fz_buf_putc(b, ',');
+    }
+    fz_buf_puts(b, "\"rank\":");
+    fz_buf_uint(b, h->rank);
+    fz_buf_printf(b, ",\"score\":%.4f,\"id\":", h->score);
+    fz_buf_uint(b, e->id);
+    fz_buf_puts(b, ",\"file\":");
     out_json_str(b, h->file, h->file_len);
     json_volume(b, &h->volume);
-    fz_buf_printf(b, ",\"line\":%u,\"section\":", e->line);
+    fz_buf_puts(b, ",\"line\":");
+    fz_buf_uint(b, e->line);
+    fz_buf_puts(b, ",\"section\":");
     json_strs(b, e->section, e->section_len, e->nsection);
     fz_buf_puts(b, ",\"title\":");
     out_json_str(b, e->title, e->title_len);
     fz_buf_puts(b, ",\"authors\":");
     json_strs(b, e->authors, e->author_len, e->nauthors);
-    fz_buf_printf(b, ",\"kind\":\"%s\",\"snippet\":", kind_name(e->kind));
+    fz_buf_puts(b, ",\"kind\":\"");
+    fz_buf_puts(b, kind_name(e->kind));
+    fz_buf_puts(b, "\",\"snippet\":");
     out_json_str(b, o->snip.p ? o->snip.p : "", o->snip.len);
     fz_buf_puts(b, ",\"highlights\":[");
     for (int i = 0; i < nhl; i++) {
         size_t s = snip_cplen(o->snip.p, hl[i].start);
         size_t n = snip_cplen(o->snip.p + hl[i].start, hl[i].end - hl[i].start);
-        fz_buf_printf(b, "%s[%zu,%zu]", i ? "," : "", s, s + n);
+        json_range(b, i > 0, s, s + n);
     }
     fz_buf_puts(b, "],\"title_highlights\":[");
     int first = 1;
@@ -257,10 +278,12 @@ static int json_hit(out *o, const search_hit *h, uint32_t query_no)
             continue;
         size_t s = snip_cplen(e->title, h->spans[i].start);
         size_t n = snip_cplen(e->title + h->spans[i].start, h->spans[i].end - h->spans[i].start);
-        fz_buf_printf(b, "%s[%zu,%zu]", first ? "" : ",", s, s + n);
+        json_range(b, !first, s, s + n);
         first = 0;
     }
-    fz_buf_printf(b, "],\"matches\":%u}\n", h->occurrences);
+    fz_buf_puts(b, "],\"matches\":");
+    fz_buf_uint(b, h->occurrences);
+    fz_buf_puts(b, "}\n");
     return fwrite(b->p, 1, b->len, o->f) == b->len ? 0 : FZ_EIO;
 }
 

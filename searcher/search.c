@@ -44,6 +44,33 @@
 #define UNPOSITIONED (UINT32_MAX - 1)
 #define MAX_ALTS 16
 #define MAX_LEAVES 4096
+#define SEARCH_DLEN_SLOTS 256 /* a power of two; 4 KB of the query's context */
+
+/* HEAP_DOWN(name, T, C, before) defines the sift-down of the binary heaps
+ * of this file (the chains of an A?B by document, the top-k by score, a
+ * lone term's blocks by bound), once for each element type:
+ *   static void name(T *h, size_t n, size_t i, C c)
+ * restores the heap order of h[0..n) below i, given that it holds
+ * elsewhere: the element at the top of each subheap is one that no other
+ * element of it comes before, where before(c, &a, &b) says whether a comes
+ * before b (c is the heap's context, passed through). */
+#define HEAP_DOWN(name, T, C, before)                                          \
+    static void name(T *h, size_t n, size_t i, C c)                            \
+    {                                                                          \
+        for (;;) {                                                             \
+            size_t l_ = 2 * i + 1, r_ = l_ + 1, m_ = i;                        \
+            if (l_ < n && before(c, &h[l_], &h[m_]))                           \
+                m_ = l_;                                                       \
+            if (r_ < n && before(c, &h[r_], &h[m_]))                           \
+                m_ = r_;                                                       \
+            if (m_ == i)                                                       \
+                return;                                                        \
+            T t_ = h[m_];                                                      \
+            h[m_] = h[i];                                                      \
+            h[i] = t_;                                                         \
+            i = m_;                                                            \
+        }                                                                      \
+    }
 
 struct search {
     store *st;
@@ -160,6 +187,9 @@ typedef struct {
     node **scoring;
     size_t nscoring;
     store_dlen_cache dc;
+    /* dc's slots: a lone term's top-k, which takes its blocks best bound
+     * first, then looks each chunk of lengths up once in the query */
+    store_dlen_slot dslots[SEARCH_DLEN_SLOTS];
     doctoks dt;
     int delta;                /* the index has delta postings ("dpost"): leaves chain them */
     store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
@@ -632,23 +662,13 @@ static uint32_t node_next(ctx *x, node *n, uint32_t target);
 static int node_spans(ctx *x, node *n);
 static void sort_spans(node *n);
 
-static void cheap_down(node *n, size_t i)
+/* chain a before chain b in n's heap of chains: the lower document */
+static int chain_before(const node *n, const uint32_t *a, const uint32_t *b)
 {
-    uint32_t *h = n->cheap;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n->nchain && n->chain[h[l]]->doc < n->chain[h[m]]->doc)
-            m = l;
-        if (r < n->nchain && n->chain[h[r]]->doc < n->chain[h[m]]->doc)
-            m = r;
-        if (m == i)
-            return;
-        uint32_t t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
+    return n->chain[*a]->doc < n->chain[*b]->doc;
 }
+
+HEAP_DOWN(chain_down, uint32_t, const node *, chain_before)
 
 /* The first document >= target where one of n's chains matches (DOC_END:
  * none); every chain is then on it or after it.  The chains are kept in a
@@ -661,7 +681,7 @@ static uint32_t chain_first(ctx *x, node *n, uint32_t target)
             n->cheap[i] = (uint32_t)i;
         }
         for (size_t i = n->nchain / 2; i-- > 0;)
-            cheap_down(n, i);
+            chain_down(n->cheap, n->nchain, i, n);
         n->cheap_ok = 1;
     }
     for (;;) {
@@ -669,7 +689,7 @@ static uint32_t chain_first(ctx *x, node *n, uint32_t target)
         if (c->doc >= target || x->err)
             return x->err ? DOC_END : c->doc;
         node_next(x, c, target);
-        cheap_down(n, 0);
+        chain_down(n->cheap, n->nchain, 0, n);
     }
 }
 
@@ -2427,6 +2447,15 @@ static int better(const scored *a, const scored *b)
     return a->score > b->score || (a->score == b->score && a->doc < b->doc);
 }
 
+/* a before b in the top-k's heap: the worse (the worst at the top) */
+static int worse(const void *unused, const scored *a, const scored *b)
+{
+    (void)unused;
+    return better(b, a);
+}
+
+HEAP_DOWN(worst_down, scored, const void *, worse)
+
 /* min-heap by "better" reversed: the worst at the top */
 static void heap_push(scored *h, size_t *n, size_t k, scored v)
 {
@@ -2447,20 +2476,7 @@ static void heap_push(scored *h, size_t *n, size_t k, scored v)
     if (!better(&v, &h[0]))
         return;
     h[0] = v;
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < *n && better(&h[m], &h[l]))
-            m = l;
-        if (r < *n && better(&h[m], &h[r]))
-            m = r;
-        if (m == i)
-            break;
-        scored t = h[m];
-        h[m] = h[i];
-        h[i] = t;
-        i = m;
-    }
+    worst_down(h, *n, 0, NULL);
 }
 
 /* The bound on the score of any document of block b for a term of this
@@ -2474,38 +2490,71 @@ static double block_bound(const store_block *b, double idf, double avgdl)
     return ib < bound ? ib : bound;
 }
 
-/* Scores the documents of the open block b from its cursor on into the
- * heap, each exactly as score_doc does (same bm25 call, same tf and
- * length), skipping the removed ones and those that clearly cannot enter
- * it. */
-static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t *nh, size_t k)
+/* Scores document doc of a lone term's block b (its frequencies tt, tb)
+ * into the heap, exactly as score_doc does (same bm25 call, same tf and
+ * length), unless it is removed or clearly cannot enter it. */
+static inline void doc_topk(ctx *x, const store_block *b, double idf, uint32_t doc, uint32_t tt, uint32_t tb,
+                            scored *heap, size_t *nh, size_t k)
 {
     const double avgdl = x->s->avgdl;
     /* bm25's length norm as c0 + c1 * dl, for a quick test */
     const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
+    if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
+        return; /* removed */
+    double tf = SEARCH_TITLE_WEIGHT * tt + tb;
+    double dl;
+    if (*nh == k) {
+        /* a clear loss is seen without the division, first with the
+         * block's least length, then with the document's */
+        double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
+        if (lhs < thr * (tf + c0 + c1 * b->min_dl) * (1.0 - 1e-9))
+            return;
+        dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+        if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
+            return;
+    } else {
+        dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+    }
+    scored v = {bm25(idf, tf, dl, avgdl), doc};
+    if (*nh < k || better(&v, &heap[0]))
+        heap_push(heap, nh, k, v);
+}
+
+/* Scores the documents of the open block b from its cursor on into the
+ * heap (doc_topk).  A block's are decoded at once and walked here (a
+ * frequent character's top-k walks some 5,600 documents of 44 blocks);
+ * a packed term's by its cursor, which is left spent. */
+static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t *nh, size_t k)
+{
     int rc;
-    do {
-        uint32_t doc = b->doc;
-        if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
-            continue; /* removed */
-        double tf = SEARCH_TITLE_WEIGHT * b->tf_title + b->tf_body;
-        double dl;
-        if (*nh == k) {
-            /* a clear loss is seen without the division, first with the
-             * block's least length, then with the document's */
-            double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
-            if (lhs < thr * (tf + c0 + c1 * b->min_dl) * (1.0 - 1e-9))
-                continue;
-            dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
-            if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
-                continue;
-        } else {
-            dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
+    if (!b->packed) {
+        const uint32_t *id, *tt, *tb;
+        if (store_block_arrays(b, &id, &tt, &tb)) {
+            x->err = FZ_ECORRUPT;
+            return;
         }
-        scored v = {bm25(idf, tf, dl, avgdl), doc};
-        if (*nh < k || better(&v, &heap[0]))
-            heap_push(heap, nh, k, v);
-    } while ((rc = store_block_next(b)) == FZ_OK);
+        /* once the heap is full, a document whose weighted frequency is
+         * below wmin loses even at the block's least length (doc_topk's
+         * first test, solved for tf, with a margin far above its
+         * rounding): it is passed over here, the rest tested there */
+        const double avgdl = x->s->avgdl, c0 = SEARCH_K1 * (1.0 - SEARCH_B),
+                     c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0), a = idf * (SEARCH_K1 + 1.0);
+        double seen = -1, wmin = 0;
+        for (uint32_t i = b->i; i < b->ndocs; i++) {
+            if (*nh == k && heap[0].score != seen) {
+                seen = heap[0].score;
+                double t = seen * (1.0 - 1e-9);
+                wmin = a > t * (1.0 + 1e-6) ? t * (c0 + c1 * b->min_dl) / (a - t) * (1.0 - 1e-6) : 0;
+            }
+            if (SEARCH_TITLE_WEIGHT * tt[i] + tb[i] < wmin)
+                continue;
+            doc_topk(x, b, idf, id[i], tt[i], tb[i], heap, nh, k);
+        }
+        return;
+    }
+    do
+        doc_topk(x, b, idf, b->doc, b->tf_title, b->tf_body, heap, nh, k);
+    while ((rc = store_block_next(b)) == FZ_OK);
     if (rc != FZ_ENOTFOUND)
         x->err = FZ_ECORRUPT;
 }
@@ -2518,29 +2567,14 @@ typedef struct {
 } blockref;
 
 /* a before b: the higher bound, then the lower ids */
-static int br_before(const blockref *a, const blockref *b)
+static int br_before(const void *unused, const blockref *a, const blockref *b)
 {
+    (void)unused;
     return a->bound > b->bound || (a->bound == b->bound && a->first < b->first);
 }
 
-/* Restores the heap order of h[0..n) (the first block at the top) below
- * i. */
-static void br_sift(blockref *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && br_before(&h[l], &h[m]))
-            m = l;
-        if (r < n && br_before(&h[r], &h[m]))
-            m = r;
-        if (m == i)
-            return;
-        blockref t = h[m];
-        h[m] = h[i];
-        h[i] = t;
-        i = m;
-    }
-}
+/* the first block at the top */
+HEAP_DOWN(br_sift, blockref, const void *, br_before)
 
 static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *nh, size_t k);
 
@@ -2597,13 +2631,13 @@ static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *n
         x->err = FZ_ELMDB;
     /* a heap rather than a sort: most blocks are never taken */
     for (size_t i = nb / 2; i-- > 0;)
-        br_sift(br, nb, i);
+        br_sift(br, nb, i, NULL);
     while (nb && !x->err && !past_deadline(x)) {
         blockref top = br[0];
         if (*nh == k && top.bound < heap[0].score)
             break; /* so are the rest */
         br[0] = br[--nb];
-        br_sift(br, nb, 0);
+        br_sift(br, nb, 0, NULL);
         if (store_block_open(&c->blk, top.first, top.val, top.len)) {
             x->err = FZ_ECORRUPT;
             break;
@@ -2935,6 +2969,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     x.msglen = msglen;
     x.dt.doc = DOC_END;
     x.ut.doc = DOC_END;
+    x.dc.slots = x.dslots;
+    x.dc.nslots = SEARCH_DLEN_SLOTS;
     search_counts cnt = {0};
     int rc;
     if (!(x.qtok = get_tok(s, TOK_FOLD_TS))) {
