@@ -422,6 +422,14 @@ static uint32_t hash_term(int field, const char *t, size_t n)
     return h ^ (h >> 15);
 }
 
+/* The dictionary's tables, counted in the budget at their capacity. */
+static void count_dict(worker *w)
+{
+    __atomic_store_n(&w->dict_bytes,
+                     (size_t)w->nslots * 8 + (size_t)w->terms_cap * (sizeof(term_acc) + sizeof(term_cold)),
+                     __ATOMIC_RELAXED);
+}
+
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
@@ -440,9 +448,7 @@ static int grow_slots(worker *w)
     free(w->slots);
     w->slots = s;
     w->nslots = n;
-    __atomic_store_n(&w->dict_bytes,
-                     (size_t)w->nslots * 8 + (size_t)w->terms_cap * (sizeof(term_acc) + sizeof(term_cold)),
-                     __ATOMIC_RELAXED);
+    count_dict(w);
     return FZ_OK;
 }
 
@@ -486,6 +492,7 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         w->terms_mem = nm;
         w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
+        count_dict(w);
     }
     uint32_t tid = w->nterms++;
     term_acc *ta = &w->terms[tid];
@@ -2743,11 +2750,11 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
         return FZ_ENOMEM;
     b->s = s;
     /* postings get 5/8 of the budget: the rest is for the files in the
-     * queue, what the workers gather before the next check (a file's),
+     * queue, what the workers gather before the next check (two files'),
      * what the allocator keeps of a batch's freed slabs, and slack.
-     * Measured: 100 MB of bench/gen text with --mem 512M peaks at about
-     * 390 MiB of anonymous memory (3/4 peaked at 460 once the
-     * dictionaries took less room a term) */
+     * Measured (peak anonymous memory): 100 MB of bench/gen text with
+     * --mem 512M 370 MiB, the poetry bench with --mem 256M 135 MiB (3/4
+     * gave 370 and 195) */
     b->budget = opts && opts->mem_limit ? opts->mem_limit : default_mem();
     b->mem_limit = b->budget / 8 * 5;
     b->layout = opts ? opts->layout : PARSE_AUTO;
