@@ -3428,9 +3428,13 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
     size_t psize = SIZE_MAX;
     uint32_t pw = 0, nexc = 0;
     if (n >= 8 && w > 0) {
-        uint32_t nb[33] = {0}, ne = 0;
+        /* four histograms in turn: most values have the same width, and
+         * one counter's increments would wait on each other */
+        uint32_t nb[33], nb4[4][33] = {{0}}, ne = 0;
         for (uint32_t i = 0; i < n; i++)
-            nb[bits32(v[i] - lo)]++;
+            nb4[i % 4][bits32(v[i] - lo)]++;
+        for (uint32_t x = 0; x <= w; x++)
+            nb[x] = nb4[0][x] + nb4[1][x] + nb4[2][x] + nb4[3][x];
         for (uint32_t x = w; x-- > 0;) {
             ne += nb[x + 1];
             if (ne * 4 > n)

@@ -9,7 +9,10 @@
  * or failed run leaves the index exactly as it was).  The merge of the
  * delta (below) follows that commit in transactions of its own.  Postings are gathered
  * in memory (term -> documents -> positions); when the memory budget is
- * reached they are written, sorted, to a run file beside the index (mode
+ * reached (checked before each file against what was gathered when the
+ * file before the last ended, so that where batches end depends on the
+ * input alone: a build in batches, too, writes the same index from run
+ * to run) they are written, sorted, to a run file beside the index (mode
  * 0600, unlinked as soon as it is open: a killed run leaves none), and at
  * commit the runs are merged into LMDB in key order.  At commit the
  * worker threads join and seal the blocks while the calling thread writes
@@ -45,7 +48,7 @@
 typedef struct build build;
 
 typedef struct {
-    size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = an
+    size_t mem_limit;      /* memory budget (postings gather up to 5/8 of it); 0 = an
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
     parse_layout layout;   /* how every file is read; PARSE_AUTO: each decides */
