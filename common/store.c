@@ -204,7 +204,11 @@
  *                     (STORE_IMPACT_DOCS), v a0 (the index's average
  *                     length when written) and v q (the largest impact of
  *                     the block's documents at a0, in 255ths of k1+1,
- *                     rounded up; store.h); then four streams (BLOCK
+ *                     rounded up; store.h; a bound of it where a build
+ *                     joins blocks of several batches, from the least
+ *                     length per frequency level, imp_levels in
+ *                     indexer/build.c: readers take q as a bound only);
+ *                     then four streams (BLOCK
  *                     STREAMS below):
  *                       the id deltas of documents 1 .. ndocs-1 (each
  *                         from the previous document, at least 1; the
@@ -4029,14 +4033,11 @@ double store_block_impact_bound(const store_block *b, double avgdl)
     return v / ((1.0 - e) + e * v / (STORE_BM25_K1 + 1.0)) * (1.0 + 1e-9);
 }
 
-int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,
-                      fz_buf *out)
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t first, uint32_t a0, double best,
+                      const store_dl_span *dls, int positions, fz_buf *out)
 {
     if (ndocs == 0 || ndocs > STORE_BLOCK_DOCS)
         return FZ_ECORRUPT;
-    if (ndocs > STORE_IMPACT_DOCS &&
-        (fz_buf_varint(out, a0 ? a0 : 1) || fz_buf_varint(out, store_impact_q(best))))
-        return FZ_ENOMEM;
     /* the records once for ids and frequencies, once more for positions */
     uint32_t d[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS], run[STORE_RUN];
     const uint8_t *at[STORE_BLOCK_DOCS], *p = recs, *end = recs + len;
@@ -4049,6 +4050,24 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
     }
     if (p != end)
         return FZ_ECORRUPT;
+    if (ndocs > STORE_IMPACT_DOCS) {
+        /* the exact largest impact where every length is at hand */
+        uint64_t id = first;
+        double exact = 0;
+        uint32_t i = 0;
+        for (; dls && i < ndocs; i++) {
+            id += d[i];
+            if (id < dls->base || id - dls->base >= dls->n)
+                break;
+            double im = store_impact(tt[i], tb[i], dls->dl[id - dls->base], a0);
+            if (im > exact)
+                exact = im;
+        }
+        if (dls && i == ndocs)
+            best = exact;
+        if (fz_buf_varint(out, a0 ? a0 : 1) || fz_buf_varint(out, store_impact_q(best)))
+            return FZ_ENOMEM;
+    }
     int rc;
     if ((rc = stream_put(out, d + 1, ndocs - 1)) || (rc = stream_put(out, tt, ndocs)) ||
         (rc = stream_put(out, tb, ndocs)))
@@ -4172,7 +4191,8 @@ int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out)
         if (im > best)
             best = im;
     }
-    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, !bb->nopos, out);
+    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, bb->first, a0, best, NULL, !bb->nopos,
+                             out);
 }
 
 void store_bb_free(store_block_builder *bb)
@@ -4504,7 +4524,7 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
                             fz_buf_append(&tmp, it.recs, it.recs_len)))
                     rc = FZ_ENOMEM;
                 if (!rc)
-                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, 0, 0, !b.nopos, out);
+                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, b.first, 0, 0, NULL, !b.nopos, out);
                 *first = b.first;
                 dst = &pb2;
             } else {

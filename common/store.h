@@ -563,17 +563,27 @@ typedef struct {
  * the norm shrinks: the derivation is in store.c). */
 double store_block_impact_bound(const store_block *b, double avgdl);
 
+/* The lengths of a run of entries: dl[i] is that of entry base + i, for
+ * i < n.  The caller's array, read only during the call it is given to. */
+typedef struct {
+    const uint32_t *dl;
+    uint32_t base, n;
+} store_dl_span;
+
 /* What follows a block's header (store_block_header), made from its ndocs
  * records in the record form recs[0..len) (a term pack's, the first id
- * delta 0: store_bb's, the joiner's): v a0, v q when ndocs >
- * STORE_IMPACT_DOCS (best: the largest impact of its documents at average
- * length a0, rounded up to 255ths), then the streams of ids, frequencies
- * and (with positions; 0 for a field without them, store_field_positions,
+ * delta 0: store_bb's, the joiner's), of first id first: v a0, v q when
+ * ndocs > STORE_IMPACT_DOCS, then the streams of ids, frequencies and
+ * (with positions; 0 for a field without them, store_field_positions,
  * whose records hold none) positions (BLOCK STREAMS in store.c), appended
- * to out.  FZ_ECORRUPT when the records do not hold ndocs documents (or
- * more than STORE_BLOCK_DOCS), FZ_ENOMEM. */
-int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,
-                      fz_buf *out);
+ * to out.  q is the largest impact of the block's documents at average
+ * length a0, rounded up to 255ths: computed from the records and the
+ * lengths in dls when dls (may be NULL) holds every document's, else the
+ * caller's best, which must bound every document's impact at a0.
+ * FZ_ECORRUPT when the records do not hold ndocs documents (or more than
+ * STORE_BLOCK_DOCS), FZ_ENOMEM. */
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t first, uint32_t a0, double best,
+                      const store_dl_span *dls, int positions, fz_buf *out);
 /* FZ_OK when block b (freshly opened; a packed term: FZ_OK) decodes whole:
  * its ids ascend within [first, last], every document has an occurrence,
  * and its position stream holds what the frequencies call for and ends

@@ -1571,7 +1571,8 @@ static int tpack_flush(build *b, MDB_cursor *cur)
  * into hdr and jn, valid until either changes), its records too when a
  * term pack could take them.  With records_only (the block goes to a term
  * pack, see term_end) only its records. */
-static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv, int records_only)
+static int joiner_seal(joiner *jn, uint32_t a0, const store_dl_span *dls, uint8_t *hdr, blkval *bv,
+                       int records_only)
 {
     bv->first = jn->first;
     bv->ndocs = jn->ndocs;
@@ -1587,8 +1588,10 @@ static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv, int re
     bv->part[0] = hdr;
     bv->plen[0] = store_block_header(hdr, jn->ndocs, jn->last - jn->first, jn->mtt, jn->mtb, jn->mindl);
     jn->skip.len = 0;
-    int rc = store_block_extra((const uint8_t *)jn->rec.p, jn->rec.len, jn->ndocs, a0,
-                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0),
+    /* the impact exact where the batch's lengths cover the block, else
+     * what the levels bound */
+    int rc = store_block_extra((const uint8_t *)jn->rec.p, jn->rec.len, jn->ndocs, jn->first, a0,
+                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0), dls,
                                jn->positions, &jn->skip);
     bv->part[1] = (const uint8_t *)jn->skip.p;
     bv->plen[1] = jn->skip.len;
@@ -1726,6 +1729,17 @@ static int put_block(build *b, MDB_cursor *cur, int field, const char *term, siz
     return FZ_OK;
 }
 
+/* The lengths of the batch's entries, as the worker that keeps them
+ * counted them (its base set by flush_batch); blocks with documents of
+ * earlier batches get the levels' bound (joiner_seal). */
+static store_dl_span batch_lengths(const build *b)
+{
+    for (int i = 0; i <= b->nw; i++)
+        if (b->w[i].keeps_entries)
+            return (store_dl_span){b->w[i].dlen, b->w[i].base, b->w[i].nent};
+    return (store_dl_span){NULL, 0, 0};
+}
+
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
 {
     if (!b->jn.active)
@@ -1733,7 +1747,8 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
     b->jn.positions = store_field_positions(field);
-    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, 0);
+    store_dl_span dls = batch_lengths(b);
+    int rc = joiner_seal(&b->jn, avg_len(b), &dls, hdr, &bv, 0);
     if (!rc)
         rc = put_block(b, cur, field, term, len, &bv);
     b->jn.active = 0;
@@ -1831,7 +1846,9 @@ static int join_end(build *b, MDB_cursor *cur, int field, const char *term, size
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
     b->jn.positions = store_field_positions(field);
-    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, to_fresh_pack(b, b->term_blocks, b->jn.ndocs, b->jn.rec.len));
+    store_dl_span dls = batch_lengths(b);
+    int rc = joiner_seal(&b->jn, avg_len(b), &dls, hdr, &bv,
+                         to_fresh_pack(b, b->term_blocks, b->jn.ndocs, b->jn.rec.len));
     if (!rc)
         rc = term_end(b, cur, field, term, len, &bv);
     b->jn.active = 0;
@@ -1951,7 +1968,9 @@ static int prep_block(build *b, worker *w, int tag, int records_only)
 {
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
-    int rc = joiner_seal(&w->pj, b->prep_a0, hdr, &bv, records_only);
+    /* every worker counted the batch's entries (entry_done) */
+    store_dl_span dls = {w->dlen, w->base, w->nent};
+    int rc = joiner_seal(&w->pj, b->prep_a0, &dls, hdr, &bv, records_only);
     w->pj.active = 0;
     if (rc)
         return rc;

@@ -337,14 +337,14 @@ TEST(test_block_title_one)
     /* the long form in the records makes the same block */
     static const uint8_t shortf[] = {0, 0, 5}, longf[] = {0, 1, 1, 5};
     fz_buf s1 = {0}, s2 = {0};
-    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 1, 50, 0, 1, &s1), 0);
-    CHECK_EQ_INT(store_block_extra(longf, sizeof longf, 1, 50, 0, 1, &s2), 0);
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 1, 0, 50, 0, NULL, 1, &s1), 0);
+    CHECK_EQ_INT(store_block_extra(longf, sizeof longf, 1, 0, 50, 0, NULL, 1, &s2), 0);
     CHECK(s1.len == s2.len && memcmp(s1.p, s2.p, s1.len) == 0);
     /* code 0 whose position is missing is a damaged record */
     s2.len = 0;
-    CHECK_EQ_INT(store_block_extra(shortf, 2, 1, 50, 0, 1, &s2), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra(shortf, 2, 1, 0, 50, 0, NULL, 1, &s2), FZ_ECORRUPT);
     /* records that hold more documents than said, or fewer */
-    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 2, 50, 0, 1, &s2), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 2, 0, 50, 0, NULL, 1, &s2), FZ_ECORRUPT);
     fz_buf_free(&s1);
     fz_buf_free(&s2);
     fz_buf_free(&v);
@@ -1746,9 +1746,34 @@ TEST(test_block_nopos)
     CHECK_EQ_INT(b.tf_body, tb[25]);
     /* records with positions are not a nopos block's, nor the reverse */
     fz_buf x = {0};
-    CHECK_EQ_INT(store_block_extra((const uint8_t *)bp.docs.p, bp.docs.len, 40, 50, 1.0, 0, &x), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra((const uint8_t *)bp.docs.p, bp.docs.len, 40, 0, 50, 1.0, NULL, 0, &x), FZ_ECORRUPT);
     x.len = 0;
-    CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, 50, 1.0, 1, &x), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, 0, 50, 1.0, NULL, 1, &x), FZ_ECORRUPT);
+    /* the impact from the entries' lengths when they are all at hand (a
+     * build's batch): the exact largest, as a builder records it, not the
+     * caller's looser bound; one length missing: the caller's */
+    {
+        uint32_t dl[512] = {0};
+        for (uint32_t i = 0; i < 40; i++)
+            dl[ids[i] - ids[0]] = 60 + i;
+        store_dl_span all = {dl, ids[0], ids[39] - ids[0] + 1}, short_ = {dl, ids[0], ids[39] - ids[0]};
+        CHECK(ids[39] - ids[0] + 1 <= 512);
+        CHECK(store_impact_q(2.0) != b.q);
+        fz_buf y = {0};
+        const uint8_t *yp;
+        uint64_t a0, q;
+        CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, ids[0], 50, 2.0, &all, 0, &y), 0);
+        yp = fz_varint_get((const uint8_t *)y.p, (const uint8_t *)y.p + y.len, &a0);
+        CHECK(yp && fz_varint_get(yp, (const uint8_t *)y.p + y.len, &q));
+        CHECK_EQ_INT(a0, 50);
+        CHECK_EQ_INT(q, b.q);
+        y.len = 0;
+        CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, ids[0], 50, 2.0, &short_, 0, &y), 0);
+        yp = fz_varint_get((const uint8_t *)y.p, (const uint8_t *)y.p + y.len, &a0);
+        CHECK(yp && fz_varint_get(yp, (const uint8_t *)y.p + y.len, &q));
+        CHECK_EQ_INT(q, store_impact_q(2.0));
+        fz_buf_free(&y);
+    }
     /* cut short: fails cleanly, never reads past the value */
     for (size_t n = 0; n < vn.len; n++) {
         int rc = store_block_open(&b, ids[0], vn.p, n);
