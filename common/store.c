@@ -14,6 +14,9 @@
  *             "delta"  -> v base: the first entry id whose postings are in
  *                         "dpost" (DELTA TIER below); no record when the
  *                         index has no delta tier
+ *             "merge"  -> a key of "post": a merge of the delta tier is
+ *                         under way and its next step begins at that key
+ *                         (MERGING below); no record when none is
  *             "dead"   -> v n, then n times v gap, v count: the id ranges
  *                         of removed entries whose postings "post" still
  *                         holds (DEAD ENTRIES below), ascending, each
@@ -242,7 +245,11 @@
  *                     (STORE_IMPACT_DOCS), v a0 (the index's average
  *                     length when written) and v q (the largest impact of
  *                     the block's documents at a0, in 255ths of k1+1,
- *                     rounded up; store.h); then four streams (BLOCK
+ *                     rounded up; store.h; a bound of it where a build
+ *                     joins blocks of several batches, from the least
+ *                     length per frequency level, imp_levels in
+ *                     indexer/build.c: readers take q as a bound only);
+ *                     then four streams (BLOCK
  *                     STREAMS below):
  *                       the id deltas of documents 1 .. ndocs-1 (each
  *                         from the previous document, at least 1; the
@@ -411,13 +418,66 @@
  *             twenty add/change/remove runs grew data.mdb by 54.5%.  In
  *             "dpost" the same run touches only the small tree's pages.
  *             When "dpost" reaches a quarter of the pages of "post" at the
- *             end of an update, the update merges it into "post" as an
- *             update of the main tree would (store_delta_merge: a term in
- *             a pack is taken out into a block, a small new term joins a
- *             pack, a new term's blocks split the pack around it), which
- *             copies a page of "post" per term of the delta, and drops
- *             the base.  --pack merges it into the archive's "post" (PACKED
- *             ARCHIVES), so an archive has an empty "dpost" and no base.
+ *             end of an update, the update merges it into "post" once its
+ *             own transaction is committed (MERGING).  --pack merges it
+ *             into the archive's "post" (PACKED ARCHIVES), so an archive
+ *             has an empty "dpost" and no base.
+ *
+ *             MERGING.  The merge runs in steps, each a write transaction
+ *             of its own (store_delta_merge, called by indexer/build.c):
+ *             a step takes the records of "post" from where the step
+ *             before stopped (the first, for the first step) to about a
+ *             fiftieth of the two trees' bytes, and the delta's records
+ *             of the terms among them (those below the step's end), lays
+ *             them out again as --pack does (PACKED ARCHIVES: a term's
+ *             blocks joined, small terms packed, the documents of dead
+ *             entries left out; a block without dead documents, of a
+ *             term without delta records or full, and a pack none of
+ *             whose terms has delta records when there are no dead
+ *             entries, are copied as they are), deletes the old records
+ *             of that range
+ *             from "post", the moved ones from "dpost" and the range's
+ *             terms' "dfix" records, and puts the new ones in, ascending;
+ *             then "meta" "merge" records the key where the next step
+ *             begins (the first record of "post" it did not take).  A
+ *             step ends before a term (never inside one: a term's
+ *             postings are all merged or none), one of blocks whose first
+ *             record starts a leaf page if it can (twice the share read:
+ *             any term), so that the pack being filled ends where a fresh
+ *             build ends it (before a term of blocks).  The new records
+ *             are put so that each goes in at the end of a page
+ *             (put_at_ends: LMDB routes a record by the keys of the branch
+ *             pages, which keep a page's first key after that record is
+ *             deleted, so a record may land at the start of a page; the
+ *             records after it there are then taken out and put back
+ *             after the step's), and LMDB, which splits a page at its
+ *             end so that the page stays full, lays them out densely: put
+ *             in order as they came, they filled their pages by half.
+ *             Between two steps
+ *             the index is valid and answers every query as before: a
+ *             term before the "merge" key has all its postings in "post"
+ *             (ids from the base on among them: the base splits the ids
+ *             only of the terms from the key on) and no dead documents,
+ *             a term from the key on is as before the merge.  The last
+ *             step, which reaches the end of "post" and takes the rest of
+ *             the delta, empties "dpost" and "dfix" and drops "delta",
+ *             "dead" and "merge": every term has been rewritten.  A run
+ *             killed between steps leaves the merge under way; the next
+ *             writer finishes it before it writes anything else (so a
+ *             file's removal always finds the base splitting the ids).
+ *             Why: the merge in the update's transaction copied a page of
+ *             "post" per term of the delta and split the pages it added
+ *             to in halves: on the poetry bench (300 files, then 35 in the
+ *             delta, 24.7% of the pages of "post"), an update of one
+ *             52 KB file grew data.mdb from 171.5 MB to 187.5 MB
+ *             (+9.4%: the pages of "dpost" it copied) without the merge,
+ *             to 378.5 MB (+120.7%) with it; in steps, whose freed pages
+ *             the step after next reuses (FREE PAGES), to 187.5 MB, as
+ *             without it, with "post" denser than before (29,414 leaf
+ *             pages for the 31,377 of "post" and "dpost"; 36,801 when the
+ *             records were put in order as they came) and its archive of
+ *             the same size as the single merge's; 2.6 s (2.05 s of CPU)
+ *             instead of 2.0.
  *
  * "dfix"      DEAD ENTRIES.  Removing a file whose postings are in "post"
  *             (its ids below the base) leaves them there: an update
@@ -437,8 +497,9 @@
  *             its postings left dead by 1.9% (to 196.1 MB), the answers
  *             to the 650 bench queries the same (ties with the changed
  *             file's entries aside, whose ids are new).  --pack leaves the dead
- *             documents out (an archive has no "dead" and no "dfix"), as
- *             does nothing else: a merge of the delta keeps them.
+ *             documents out (an archive has no "dead" and no "dfix"), and
+ *             so does a merge of the delta (MERGING above): it rewrites
+ *             every term of "post" and drops "dead" and "dfix" at its end.
  *
  * Positions (common/tok.h): each CJK character and each word takes one
  * position; punctuation adds an empty one; the body starts at title_npos,
@@ -459,9 +520,16 @@
  * zstd.  Version 7 coded entry text by rank (the text code) and moved the
  * join maps into the entry blocks (the "join" database is gone); it also
  * added the delta tier ("dpost" and the "delta" record of "meta") and the
- * dead entries ("dfix" and the "dead" record of "meta").  Version 8 added
- * the text dictionary ("tdict" in "meta") and the entry blocks of method
- * 2, their text in groups of small frames with it.
+ * dead entries ("dfix" and the "dead" record of "meta"), and later the
+ * "merge" record of "meta" (a merge of the delta in steps, MERGING above),
+ * which readers of version 7 need not know: a term's postings are still
+ * its "post" ones, then its "dpost" ones, ids ascending.  Only a writer
+ * must not write into an index whose merge is under way without finishing
+ * it (an fzindex built before it would take a removed file's postings out
+ * of "dpost" only); such an index exists only after a run was killed
+ * between two steps.  Version 8 added the text dictionary ("tdict" in
+ * "meta") and the entry blocks of method 2, their text in groups of small
+ * frames with it.
  *
  * WRITERS.  The one process writing (fzindex) holds an exclusive flock on
  * data.mdb from open to close, so writers queue in order of arrival, and
@@ -1187,11 +1255,17 @@ typedef struct {
     MDB_cursor *wcur;
     MDB_dbi d;
     size_t since;
+    fz_buf *sink;             /* set: the records go here instead (a merge step, MERGING above) */
 } pack_out;
 
 static int pack_put(pack_out *o, MDB_val *k, MDB_val *v)
 {
     int rc;
+    if (o->sink)
+        return fz_buf_varint(o->sink, k->mv_size) || fz_buf_varint(o->sink, v->mv_size) ||
+                       fz_buf_append(o->sink, k->mv_data, k->mv_size) || fz_buf_append(o->sink, v->mv_data, v->mv_size)
+                   ? ENOMEM
+                   : 0;
     if (o->since >= ((size_t)64 << 20) || !o->wcur) {
         if (o->wcur) {
             mdb_cursor_close(o->wcur);
@@ -1514,6 +1588,7 @@ static int pack_dense(store *s, const char *path)
         } else {
             for (rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT))
                 if (!(i == STORE_DB_META && ((k.mv_size == 5 && !memcmp(k.mv_data, "delta", 5)) ||
+                                             (k.mv_size == 5 && !memcmp(k.mv_data, "merge", 5)) ||
                                              (k.mv_size == 4 && !memcmp(k.mv_data, "dead", 4)))) &&
                     (rc = pack_put(&o, &k, &v)))
                     break;
@@ -1719,72 +1794,6 @@ int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *p
     return FZ_OK;
 }
 
-/* Moves one term's delta blocks, the n records keys[i], vals[i] (read in
- * "dpost", in id order), into "post" as an update would put them there
- * (DELTA TIER above).  bb, pos and buf are the caller's scratch. */
-static int delta_move_term(store *s, MDB_txn *txn, MDB_cursor *pc, const MDB_val *keys, const MDB_val *vals,
-                           size_t n, store_block_builder *bb, uint32_t **pos, size_t *pcap, fz_buf *buf,
-                           char *msg, size_t msglen)
-{
-    const uint8_t *kp = keys[0].mv_data;
-    int field = kp[0];
-    const char *term = (const char *)kp + 1;
-    size_t len = keys[0].mv_size - 6;
-    MDB_val k, v;
-    store_tpack_iter it;
-    int rc = store_term_find(pc, field, term, len, &k, &v, &it);
-    if (rc == STORE_TERM_PACKED) {
-        /* taken out of its pack into a block of its own, as an update does */
-        uint32_t first = 0;
-        if ((rc = store_tpack_remove(s, txn, field, term, len, 0, 0, buf, &first, msg, msglen)))
-            return rc;
-        uint8_t key[STORE_KEY_MAX];
-        MDB_val bk = {store_post_key(key, field, term, len, first), key}, bv = {buf->len, buf->p};
-        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &bk, &bv, 0)))
-            return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
-    } else if (rc == FZ_ENOTFOUND) {
-        /* a term new to the main tree: a small one joins a pack */
-        uint32_t ndocs = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t nd;
-            if (!fz_varint_get(vals[i].mv_data, (const uint8_t *)vals[i].mv_data + vals[i].mv_size, &nd))
-                return FZ_ECORRUPT;
-            ndocs += nd > STORE_BLOCK_DOCS ? STORE_BLOCK_DOCS + 1 : (uint32_t)nd;
-        }
-        if (ndocs <= STORE_TPACK_DOCS) {
-            store_dlen_cache dc = {0};
-            store_bb_begin(bb, field);
-            for (size_t i = 0; i < n; i++) {
-                store_block b;
-                const uint8_t *ki = keys[i].mv_data;
-                if (store_block_open(&b, fz_be32_get(ki + keys[i].mv_size - 4), vals[i].mv_data, vals[i].mv_size))
-                    return FZ_ECORRUPT;
-                if ((rc = store_bb_add_block(s, txn, &dc, &b, bb, pos, pcap, NULL, 0)))
-                    return rc;
-            }
-            if (store_tpack_fits(bb->ndocs, bb->docs.len)) {
-                rc = store_tpack_insert(s, txn, field, term, len, bb->ndocs, bb->first, (const uint8_t *)bb->docs.p,
-                                        bb->docs.len, msg, msglen);
-                if (rc != FZ_ENOTFOUND)
-                    return rc;
-            }
-        }
-        /* its blocks must not fall inside a pack */
-        if ((rc = store_tpack_split(s, txn, field, term, len, msg, msglen)))
-            return rc;
-    } else if (rc != STORE_TERM_BLOCKS) {
-        if (rc == FZ_ELMDB)
-            fz_msg(msg, msglen, "merging the delta tier: LMDB failed");
-        return rc;
-    }
-    for (size_t i = 0; i < n; i++) {
-        MDB_val kk = keys[i], vv = vals[i];
-        if ((rc = mdb_put(txn, s->dbi[STORE_DB_POST], &kk, &vv, 0)))
-            return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
-    }
-    return FZ_OK;
-}
-
 /* ---- dead entries (DEAD ENTRIES above) ---- */
 
 int store_dead_decode(const uint8_t *v, size_t len, store_range **r, size_t *n)
@@ -1927,75 +1936,372 @@ int store_dfix_add(store *s, MDB_txn *txn, int field, const char *term, size_t l
     return rc ? store_lmdb_err(rc, "writing the removed entries' counts", msg, msglen) : FZ_OK;
 }
 
-int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen)
+int store_delta_merging(store *s, MDB_txn *txn, uint8_t *key, size_t *klen)
 {
-    MDB_cursor *dc = NULL, *pc = NULL;
-    int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_DPOST], &dc);
-    if (!rc)
-        rc = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &pc);
-    if (rc) {
-        if (dc)
-            mdb_cursor_close(dc);
-        return store_lmdb_err(rc, "merging the delta tier", msg, msglen);
+    MDB_val v;
+    int rc = meta_get(s, txn, "merge", &v);
+    if (rc)
+        return rc == FZ_ENOTFOUND ? 0 : rc;
+    if (v.mv_size < 2 || v.mv_size > STORE_KEY_MAX)
+        return FZ_ECORRUPT;
+    memcpy(key, v.mv_data, v.mv_size);
+    *klen = v.mv_size;
+    return 1;
+}
+
+/* The length of key k's term part (field, term, 0x00): a pack key is all
+ * of it, a block key has the id after it. */
+static size_t key_term_len(const MDB_val *k)
+{
+    return store_key_is_tpack(k->mv_data, k->mv_size) || k->mv_size < 5 ? k->mv_size : k->mv_size - 4;
+}
+
+/* Deletes the records of db from the first at or after lo (the first of
+ * all when lo is NULL) while they sort below hi (to the end when hi is
+ * NULL), comparing only key_term_len bytes of keys and lo when terms is
+ * set ("dfix" keys against the range's terms). */
+static int delete_range(MDB_txn *txn, MDB_dbi db, const MDB_val *lo, const MDB_val *hi, int terms)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db, &c);
+    if (rc)
+        return rc;
+    size_t hl = hi ? (terms ? key_term_len(hi) : hi->mv_size) : 0;
+    for (;;) {
+        MDB_val k = lo ? *lo : (MDB_val){0, NULL}, v;
+        if (lo && terms)
+            k.mv_size = key_term_len(lo);
+        if ((rc = mdb_cursor_get(c, &k, &v, lo ? MDB_SET_RANGE : MDB_FIRST)))
+            break;
+        if (hi && bytes_cmp(k.mv_data, terms ? key_term_len(&k) : k.mv_size, hi->mv_data, hl) >= 0)
+            break;
+        if ((rc = mdb_cursor_del(c, 0)))
+            break;
     }
-    MDB_val *keys = NULL, *vals = NULL;
-    size_t n = 0, cap = 0, pcap = 0;
-    uint32_t *pos = NULL;
-    store_block_builder bb = {0};
-    fz_buf buf = {0};
-    store_bb_reset(&bb);
-    MDB_val k, v;
-    int r = mdb_cursor_get(dc, &k, &v, MDB_FIRST);
-    rc = FZ_OK;
-    /* the values stay where they are while only "post" changes */
-    while (!rc) {
-        int same = !r && n && k.mv_size == keys[0].mv_size && memcmp(k.mv_data, keys[0].mv_data, k.mv_size - 4) == 0;
-        if (n && !same) {
-            rc = delta_move_term(s, txn, pc, keys, vals, n, &bb, &pos, &pcap, &buf, msg, msglen);
-            n = 0;
-            if (rc)
-                break;
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The next record of a list as o's sink holds them (v key length, v value
+ * length, key, value) at *at in b, into k and v: 1, or 0 at its end, -1
+ * when malformed. */
+static int rec_next(const fz_buf *b, size_t *at, MDB_val *k, MDB_val *v)
+{
+    const uint8_t *p = (const uint8_t *)b->p + *at, *end = (const uint8_t *)b->p + b->len;
+    uint64_t kl, vl;
+    if (p >= end)
+        return 0;
+    if (!(p = fz_varint_get(p, end, &kl)) || !(p = fz_varint_get(p, end, &vl)) || kl + vl > (uint64_t)(end - p))
+        return -1;
+    k->mv_size = kl;
+    k->mv_data = (void *)p;
+    v->mv_size = vl;
+    v->mv_data = (void *)(p + kl);
+    *at = (size_t)(p + kl + vl - (const uint8_t *)b->p);
+    return 1;
+}
+
+/* Puts the records of recs (ascending, all below the records of db after
+ * them) into db so that each goes in at the end of a leaf page.  LMDB
+ * routes a record to a page by the keys of the branch pages, which keep a
+ * page's first key after that record is deleted (and its rebalancing of
+ * the pages a step emptied may leave records of the step's end in such a
+ * page): a record routed to the start of a page, before the records after
+ * it, would split the page in halves, and so would the next, one half
+ * page after the other.  So when a record goes in before others on its
+ * page, those are taken out and put back after the step's records (they
+ * sort after them), by the same rule, at most 64 pages of them; a record
+ * at the end of a page fills it before LMDB splits it (a page split at
+ * its end is left full).  Returns 0 or an LMDB error. */
+static int put_at_ends(MDB_txn *txn, MDB_dbi db, const fz_buf *recs, size_t psize)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db, &c);
+    if (rc)
+        return rc;
+    fz_buf q = {0};           /* records taken out, to put back after */
+    size_t at = 0, qat = 0;
+    int moves = 64, from_q = 0;
+    uint8_t first[STORE_KEY_MAX], next[STORE_KEY_MAX];
+    for (;;) {
+        MDB_val k, v;
+        int r = from_q ? 0 : rec_next(recs, &at, &k, &v);
+        if (r == 0) {
+            from_q = 1;
+            r = rec_next(&q, &qat, &k, &v);
         }
-        if (r)
-            break;
-        if (k.mv_size < 7 || ((const uint8_t *)k.mv_data)[k.mv_size - 5] != 0 || k.mv_size - 6 > STORE_KEY_MAX - 6) {
-            rc = FZ_ECORRUPT;
+        if (r <= 0) {
+            rc = r ? MDB_CORRUPTED : 0;
             break;
         }
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            MDB_val *nk = realloc(keys, nc * sizeof *nk), *nv = nk ? realloc(vals, nc * sizeof *nv) : NULL;
-            if (nk)
-                keys = nk;
-            if (nv)
-                vals = nv;
-            if (!nk || !nv) {
-                rc = FZ_ENOMEM;
+        if ((rc = mdb_cursor_put(c, &k, &v, 0)))
+            break;
+        if (!moves)
+            continue;
+        MDB_val a, b;
+        if ((rc = mdb_cursor_get(c, &a, &b, MDB_GET_CURRENT)))
+            break;
+        uintptr_t pg = (uintptr_t)a.mv_data / psize;
+        rc = mdb_cursor_get(c, &a, &b, MDB_NEXT);
+        if (rc == MDB_NOTFOUND || (!rc && (uintptr_t)a.mv_data / psize != pg)) {
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            break;
+        /* records after it on its page: out, to be put back after */
+        moves--;
+        if (a.mv_size > sizeof first) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(first, a.mv_data, a.mv_size);
+        MDB_val lo = {a.mv_size, first}, hi = {0, next};
+        while (!rc && (uintptr_t)a.mv_data / psize == pg) {
+            if (fz_buf_varint(&q, a.mv_size) || fz_buf_varint(&q, b.mv_size) || fz_buf_append(&q, a.mv_data, a.mv_size) ||
+                fz_buf_append(&q, b.mv_data, b.mv_size))
+                rc = ENOMEM;
+            else
+                rc = mdb_cursor_get(c, &a, &b, MDB_NEXT);
+        }
+        int last = rc == MDB_NOTFOUND;
+        if (rc && !last)
+            break;
+        if (!last) {
+            if (a.mv_size > sizeof next) {
+                rc = MDB_CORRUPTED;
                 break;
             }
-            cap = nc;
+            memcpy(next, a.mv_data, a.mv_size);
+            hi.mv_size = a.mv_size;
         }
-        keys[n] = k;
-        vals[n++] = v;
-        r = mdb_cursor_get(dc, &k, &v, MDB_NEXT);
+        if ((rc = delete_range(txn, db, &lo, last ? NULL : &hi, 0)))
+            break;
     }
-    if (!rc && r != MDB_NOTFOUND)
-        rc = store_lmdb_err(r, "reading the delta tier", msg, msglen);
-    mdb_cursor_close(dc);
-    mdb_cursor_close(pc);
-    free(keys);
-    free(vals);
-    free(pos);
-    store_bb_free(&bb);
-    fz_buf_free(&buf);
-    if (!rc && (r = mdb_drop(txn, s->dbi[STORE_DB_DPOST], 0)))
-        rc = store_lmdb_err(r, "emptying the delta tier", msg, msglen);
-    if (!rc) {
-        MDB_val mk = {5, "delta"};
-        r = mdb_del(txn, s->dbi[STORE_DB_META], &mk, NULL);
-        if (r && r != MDB_NOTFOUND)
-            rc = store_lmdb_err(r, "emptying the delta tier", msg, msglen);
+    mdb_cursor_close(c);
+    fz_buf_free(&q);
+    return rc;
+}
+
+/* Whether a dead range of r (ascending) holds an id of first .. last. */
+static int dead_within(const store_range *r, size_t n, uint32_t first, uint32_t last)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first range ending after first */
+        size_t m = lo + (hi - lo) / 2;
+        if ((uint64_t)r[m].first + r[m].n <= first)
+            lo = m + 1;
+        else
+            hi = m;
     }
+    return lo < n && r[lo].first <= last;
+}
+
+/* A record of "post" that a merge step copies as it is, its layout being
+ * the same as --pack would give it: a block without removed entries'
+ * documents in its id range, of a term without delta records, or a
+ * pack (when the index has no removed entries) none of whose terms the
+ * delta sorts among.  Laying such records out again only cost the time
+ * (decoding and encoding every block); so does a full block (it joins no
+ * other) of a term with delta blocks.  The pack being filled ends before
+ * it; a block written so keeps its term in blocks (r->wrote).  Sets
+ * *copied; returns 0 or an LMDB error code. */
+static int merge_as_is(repack *r, const dwalk *d, MDB_val *k, MDB_val *v, int *copied)
+{
+    int rc;
+    *copied = 0;
+    if (store_key_is_tpack(k->mv_data, k->mv_size)) {
+        if (r->ndead)
+            return 0;
+        if (d->has) {
+            store_tpack_iter it;
+            uint8_t last[STORE_KEY_MAX];
+            size_t ll = 0;
+            if (store_tpack_open(&it, k->mv_data, k->mv_size, v->mv_data, v->mv_size))
+                return MDB_CORRUPTED;
+            do
+                ll = store_tpack_key(last, it.field, it.term, it.term_len);
+            while ((rc = store_tpack_next(&it)) == FZ_OK);
+            if (rc != FZ_ENOTFOUND)
+                return MDB_CORRUPTED;
+            if (bytes_cmp(d->k.mv_data, key_term_len(&d->k), last, ll) <= 0)
+                return 0; /* a delta term among or at its terms */
+        }
+        if ((rc = repack_end_term(r)) || (rc = repack_flush(r)))
+            return rc;
+        *copied = 1;
+        return pack_put(r->o, k, v);
+    }
+    if (k->mv_size < 7 || k->mv_size - 4 > sizeof r->cur)
+        return MDB_CORRUPTED;
+    size_t plen = k->mv_size - 4;
+    /* a term with delta blocks: those are joined with its last blocks, but
+     * a full block joins no other */
+    int delta = d->has && key_term_len(&d->k) == plen && !memcmp(d->k.mv_data, k->mv_data, plen);
+    if (delta || r->ndead) {
+        store_block b;
+        if (store_block_open(&b, fz_be32_get((const uint8_t *)k->mv_data + plen), v->mv_data, v->mv_size))
+            return MDB_CORRUPTED;
+        if ((delta && b.ndocs < STORE_BLOCK_DOCS) || (r->ndead && dead_within(r->dead, r->ndead, b.first, b.last)))
+            return 0;
+    }
+    if (r->cur_len == plen && !memcmp(r->cur, k->mv_data, plen)) {
+        if ((rc = repack_group(r))) /* the term's documents before it, as a block */
+            return rc;
+    } else {
+        if ((rc = repack_end_term(r)))
+            return rc;
+        memcpy(r->cur, k->mv_data, plen);
+        r->cur_len = plen;
+    }
+    if ((rc = repack_flush(r)))
+        return rc;
+    r->wrote = 1;
+    *copied = 1;
+    return pack_put(r->o, k, v);
+}
+
+/* One step of the merge (MERGING above): the records of "post" from lo
+ * (its first when lo has no bytes) and the delta's before the step's end
+ * laid out again by the packer's rules into o's sink; *hi receives the
+ * first record of "post" left for the next step (mv_data NULL: none, the
+ * step went to the end and took the whole delta). */
+static int merge_range(repack *r, MDB_cursor *pcur, MDB_cursor *dcur, const MDB_val *lo, uint64_t max_bytes,
+                       size_t psize, MDB_val *hi)
+{
+    dwalk d = {dcur, {0, NULL}, {0, NULL}, 0};
+    MDB_val k = lo->mv_size ? *lo : (MDB_val){0, NULL}, v;
+    uint64_t done = 0;
+    uintptr_t page = 0;
+    size_t plen = 0;          /* the term part of the last record of "post" taken */
+    uint8_t prev[STORE_KEY_MAX];
+    hi->mv_data = NULL;
+    hi->mv_size = 0;
+    int rc = dwalk_get(&d, MDB_FIRST);
+    for (int g = rc ? rc : mdb_cursor_get(pcur, &k, &v, lo->mv_size ? MDB_SET_RANGE : MDB_FIRST); !rc;
+         g = mdb_cursor_get(pcur, &k, &v, MDB_NEXT)) {
+        if (g) {
+            rc = g == MDB_NOTFOUND ? 0 : g;
+            break;
+        }
+        if (k.mv_size < 2 || k.mv_size > STORE_KEY_MAX) {
+            rc = MDB_CORRUPTED; /* no key of "post" is so (a damaged page) */
+            break;
+        }
+        while (!rc && d.has && bytes_cmp(d.k.mv_data, d.k.mv_size, k.mv_data, k.mv_size) < 0) {
+            done += d.k.mv_size + d.v.mv_size;
+            if (!(rc = repack_record(r, &d.k, &d.v)))
+                rc = dwalk_get(&d, MDB_NEXT);
+        }
+        if (rc)
+            break;
+        /* the step ends before a term of blocks whose first starts a leaf
+         * page once it has read max_bytes (twice that: before any term),
+         * so that the pack being filled ends where a fresh build ends it
+         * (a term of blocks ends it) */
+        size_t tl = key_term_len(&k);
+        uintptr_t pg = (uintptr_t)k.mv_data / psize;
+        int pack = store_key_is_tpack(k.mv_data, k.mv_size);
+        int starts = !plen || tl != plen || memcmp(prev, k.mv_data, tl) || pack;
+        if (max_bytes && plen && starts && done >= max_bytes &&
+            ((pg != page && !pack) || done >= 2 * max_bytes)) {
+            *hi = k;
+            break;
+        }
+        page = pg;
+        memcpy(prev, k.mv_data, tl);
+        plen = tl;
+        done += k.mv_size + v.mv_size;
+        int copied;
+        if (!(rc = merge_as_is(r, &d, &k, &v, &copied)) && !copied)
+            rc = d.has && pack ? repack_pack_delta(r, &k, &v, &d) : repack_record(r, &k, &v);
+    }
+    while (!rc && !hi->mv_data && d.has)
+        if (!(rc = repack_record(r, &d.k, &d.v)))
+            rc = dwalk_get(&d, MDB_NEXT);
+    if (!rc && !(rc = repack_end_term(r)))
+        rc = repack_flush(r);
+    return rc;
+}
+
+int store_delta_merge(store *s, MDB_txn *txn, uint64_t max_bytes, int *done, char *msg, size_t msglen)
+{
+    *done = 0;
+    uint8_t lob[STORE_KEY_MAX], hib[STORE_KEY_MAX];
+    MDB_val lo = {0, lob}, hi = {0, NULL};
+    int rc = store_delta_merging(s, txn, lob, &lo.mv_size);
+    if (rc < 0)
+        return rc;
+    store_stats st;
+    if ((rc = store_stats_get(s, txn, &st)))
+        return rc;
+    MDB_stat es;
+    mdb_env_stat(s->env, &es);
+    fz_buf sink = {0};
+    pack_out o = {0};
+    o.sink = &sink;
+    repack r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    r.s = s;
+    r.rt = txn;
+    uint64_t a0 = st.nentries ? st.sumlen / st.nentries : 1;
+    r.a0 = a0 == 0 ? 1 : a0 > UINT32_MAX ? UINT32_MAX : (uint32_t)a0;
+    MDB_cursor *pcur = NULL, *dcur = NULL;
+    if (!(rc = store_dead_get(s, txn, &r.dead, &r.ndead))) {
+        int lr = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &pcur);
+        if (!lr)
+            lr = mdb_cursor_open(txn, s->dbi[STORE_DB_DPOST], &dcur);
+        if (!lr) {
+            /* read everything first: the values stay where they are while nothing is written */
+            lr = merge_range(&r, pcur, dcur, &lo, max_bytes, es.ms_psize ? es.ms_psize : 4096, &hi);
+            if (!lr && hi.mv_data) {
+                memcpy(hib, hi.mv_data, hi.mv_size);
+                hi.mv_data = hib;
+            }
+        }
+        if (lr == ENOMEM)
+            rc = FZ_ENOMEM;
+        else if (lr == MDB_CORRUPTED)
+            rc = FZ_ECORRUPT;
+        else if (lr)
+            rc = store_lmdb_err(lr, "merging the delta tier", msg, msglen);
+    }
+    if (pcur)
+        mdb_cursor_close(pcur);
+    if (dcur)
+        mdb_cursor_close(dcur);
+    store_tpack_free(&r.pb);
+    store_bb_free(&r.bb);
+    free(r.pos);
+    free(r.dead);
+    fz_buf_free(&r.val);
+    const MDB_val *lp = lo.mv_size ? &lo : NULL, *hp = hi.mv_data ? &hi : NULL;
+    int lr = 0;
+    if (!rc && !(lr = delete_range(txn, s->dbi[STORE_DB_POST], lp, hp, 0)) &&
+        !(lr = delete_range(txn, s->dbi[STORE_DB_DPOST], NULL, hp, 0)) &&
+        !(lr = delete_range(txn, s->dbi[STORE_DB_DFIX], lp, hp, 1)))
+        lr = put_at_ends(txn, s->dbi[STORE_DB_POST], &sink, es.ms_psize ? es.ms_psize : 4096);
+    if (lr == MDB_CORRUPTED)
+        rc = FZ_ECORRUPT;
+    fz_buf_free(&sink);
+    MDB_val mk = {5, "merge"};
+    if (!rc && !lr && hp) {
+        /* under way: the next step (or the next writer) goes on from hi */
+        MDB_val mv = hi;
+        lr = mdb_put(txn, s->dbi[STORE_DB_META], &mk, &mv, 0);
+    } else if (!rc && !lr) {
+        /* every term rewritten: no delta, no removed entries left */
+        MDB_val bk = {5, "delta"}, dk = {4, "dead"};
+        if (!(lr = mdb_drop(txn, s->dbi[STORE_DB_DPOST], 0)) && !(lr = mdb_drop(txn, s->dbi[STORE_DB_DFIX], 0)) &&
+            ((lr = mdb_del(txn, s->dbi[STORE_DB_META], &bk, NULL)) == 0 || lr == MDB_NOTFOUND) &&
+            ((lr = mdb_del(txn, s->dbi[STORE_DB_META], &dk, NULL)) == 0 || lr == MDB_NOTFOUND) &&
+            ((lr = mdb_del(txn, s->dbi[STORE_DB_META], &mk, NULL)) == 0 || lr == MDB_NOTFOUND))
+            lr = 0;
+        *done = !lr;
+    }
+    if (!rc && lr)
+        rc = store_lmdb_err(lr, "merging the delta tier", msg, msglen);
     return rc;
 }
 
@@ -3618,9 +3924,13 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
     size_t psize = SIZE_MAX;
     uint32_t pw = 0, nexc = 0;
     if (n >= 8 && w > 0) {
-        uint32_t nb[33] = {0}, ne = 0;
+        /* four histograms in turn: most values have the same width, and
+         * one counter's increments would wait on each other */
+        uint32_t nb[33], nb4[4][33] = {{0}}, ne = 0;
         for (uint32_t i = 0; i < n; i++)
-            nb[bits32(v[i] - lo)]++;
+            nb4[i % 4][bits32(v[i] - lo)]++;
+        for (uint32_t x = 0; x <= w; x++)
+            nb[x] = nb4[0][x] + nb4[1][x] + nb4[2][x] + nb4[3][x];
         for (uint32_t x = w; x-- > 0;) {
             ne += nb[x + 1];
             if (ne * 4 > n)
@@ -4215,14 +4525,11 @@ double store_block_impact_bound(const store_block *b, double avgdl)
     return v / ((1.0 - e) + e * v / (STORE_BM25_K1 + 1.0)) * (1.0 + 1e-9);
 }
 
-int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,
-                      fz_buf *out)
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t first, uint32_t a0, double best,
+                      const store_dl_span *dls, int positions, fz_buf *out)
 {
     if (ndocs == 0 || ndocs > STORE_BLOCK_DOCS)
         return FZ_ECORRUPT;
-    if (ndocs > STORE_IMPACT_DOCS &&
-        (fz_buf_varint(out, a0 ? a0 : 1) || fz_buf_varint(out, store_impact_q(best))))
-        return FZ_ENOMEM;
     /* the records once for ids and frequencies, once more for positions */
     uint32_t d[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS], run[STORE_RUN];
     const uint8_t *at[STORE_BLOCK_DOCS], *p = recs, *end = recs + len;
@@ -4235,6 +4542,24 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
     }
     if (p != end)
         return FZ_ECORRUPT;
+    if (ndocs > STORE_IMPACT_DOCS) {
+        /* the exact largest impact where every length is at hand */
+        uint64_t id = first;
+        double exact = 0;
+        uint32_t i = 0;
+        for (; dls && i < ndocs; i++) {
+            id += d[i];
+            if (id < dls->base || id - dls->base >= dls->n)
+                break;
+            double im = store_impact(tt[i], tb[i], dls->dl[id - dls->base], a0);
+            if (im > exact)
+                exact = im;
+        }
+        if (dls && i == ndocs)
+            best = exact;
+        if (fz_buf_varint(out, a0 ? a0 : 1) || fz_buf_varint(out, store_impact_q(best)))
+            return FZ_ENOMEM;
+    }
     int rc;
     if ((rc = stream_put(out, d + 1, ndocs - 1)) || (rc = stream_put(out, tt, ndocs)) ||
         (rc = stream_put(out, tb, ndocs)))
@@ -4358,7 +4683,8 @@ int store_bb_finish(store_block_builder *bb, uint32_t a0, fz_buf *out)
         if (im > best)
             best = im;
     }
-    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, a0, best, !bb->nopos, out);
+    return store_block_extra((const uint8_t *)bb->docs.p, bb->docs.len, bb->ndocs, bb->first, a0, best, NULL, !bb->nopos,
+                             out);
 }
 
 void store_bb_free(store_block_builder *bb)
@@ -4690,7 +5016,7 @@ int store_tpack_remove(store *s, MDB_txn *txn, int field, const char *term, size
                             fz_buf_append(&tmp, it.recs, it.recs_len)))
                     rc = FZ_ENOMEM;
                 if (!rc)
-                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, 0, 0, !b.nopos, out);
+                    rc = store_block_extra((const uint8_t *)tmp.p, tmp.len, b.ndocs, b.first, 0, 0, NULL, !b.nopos, out);
                 *first = b.first;
                 dst = &pb2;
             } else {

@@ -165,13 +165,32 @@ uint64_t store_delta_records(store *s, MDB_txn *txn);
 /* The pages of "dpost" and of "post" (branch, leaf and overflow), for a
  * writer deciding to merge.  FZ_OK or FZ_ELMDB. */
 int store_delta_share(store *s, MDB_txn *txn, uint64_t *delta_pages, uint64_t *post_pages);
-/* Moves every "dpost" block into "post" as an update of the main tree
- * would put it (a term in a pack taken out into a block, a small new term
- * into a pack, a new term's blocks after splitting the pack around it),
- * empties "dpost" and drops the base: the index has no delta tier after.
- * Touches a page of "post" per term of the delta.  FZ_OK, FZ_ECORRUPT,
- * FZ_ENOMEM, LMDB errors with msg. */
-int store_delta_merge(store *s, MDB_txn *txn, char *msg, size_t msglen);
+/* One step of the merge of the delta tier into the main tree, in this
+ * write transaction (MERGING in store.c): the records of "post" from where
+ * the step before stopped (its first when no merge is under way) to about
+ * max_bytes of records read (0: to the end), and the delta's records of
+ * the terms among them, are laid out again as --pack lays them out (a
+ * term's blocks joined, small terms packed, removed entries' documents
+ * left out, their "dfix" counts dropped; records it would lay out the
+ * same are copied); the delta's records moved are
+ * deleted from "dpost".  Then either more is left (the "merge" record of
+ * "meta" says where the next step goes on: every writer finishes the
+ * merge before it writes anything else, see build_create), or the index
+ * has no delta tier and no removed entries left (*done = 1).  Every step
+ * leaves an index that answers as before, so that readers may read
+ * between steps and a run killed between them loses nothing; the pages a
+ * step frees are reused by the step after next (FREE PAGES in store.c),
+ * so a merge in steps of max_bytes grows the file by about two steps'
+ * pages, not by a copy of "post".  FZ_OK, FZ_ECORRUPT, FZ_ENOMEM, LMDB
+ * errors with msg. */
+int store_delta_merge(store *s, MDB_txn *txn, uint64_t max_bytes, int *done, char *msg, size_t msglen);
+/* 1 when a merge of the delta tier is under way, with the key of "post"
+ * where its next step begins copied to key (STORE_KEY_MAX bytes) and its
+ * length to *klen: "post" holds the delta's postings of the terms before
+ * it (with ids from the delta's base on), "dpost" those of the terms from
+ * it on.  0 when no merge is under way; FZ_ECORRUPT (a malformed record),
+ * FZ_ELMDB. */
+int store_delta_merging(store *s, MDB_txn *txn, uint8_t *key, size_t *klen);
 
 /* ---- removed entries of the main tree (DEAD ENTRIES in store.c) ----
  * An update that removes a file whose postings are in "post" leaves them
@@ -580,17 +599,27 @@ typedef struct {
  * the norm shrinks: the derivation is in store.c). */
 double store_block_impact_bound(const store_block *b, double avgdl);
 
+/* The lengths of a run of entries: dl[i] is that of entry base + i, for
+ * i < n.  The caller's array, read only during the call it is given to. */
+typedef struct {
+    const uint32_t *dl;
+    uint32_t base, n;
+} store_dl_span;
+
 /* What follows a block's header (store_block_header), made from its ndocs
  * records in the record form recs[0..len) (a term pack's, the first id
- * delta 0: store_bb's, the joiner's): v a0, v q when ndocs >
- * STORE_IMPACT_DOCS (best: the largest impact of its documents at average
- * length a0, rounded up to 255ths), then the streams of ids, frequencies
- * and (with positions; 0 for a field without them, store_field_positions,
+ * delta 0: store_bb's, the joiner's), of first id first: v a0, v q when
+ * ndocs > STORE_IMPACT_DOCS, then the streams of ids, frequencies and
+ * (with positions; 0 for a field without them, store_field_positions,
  * whose records hold none) positions (BLOCK STREAMS in store.c), appended
- * to out.  FZ_ECORRUPT when the records do not hold ndocs documents (or
- * more than STORE_BLOCK_DOCS), FZ_ENOMEM. */
-int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t a0, double best, int positions,
-                      fz_buf *out);
+ * to out.  q is the largest impact of the block's documents at average
+ * length a0, rounded up to 255ths: computed from the records and the
+ * lengths in dls when dls (may be NULL) holds every document's, else the
+ * caller's best, which must bound every document's impact at a0.
+ * FZ_ECORRUPT when the records do not hold ndocs documents (or more than
+ * STORE_BLOCK_DOCS), FZ_ENOMEM. */
+int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t first, uint32_t a0, double best,
+                      const store_dl_span *dls, int positions, fz_buf *out);
 /* FZ_OK when block b (freshly opened; a packed term: FZ_OK) decodes whole:
  * its ids ascend within [first, last], every document has an occurrence,
  * and its position stream holds what the frequencies call for and ends

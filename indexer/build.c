@@ -12,7 +12,9 @@
  * Only the main thread touches LMDB.
  *
  * Batches and runs.  When the gathered postings pass the memory budget
- * (--mem), between files, the main thread waits for the workers to go
+ * (--mem) -- as they were when the file before the last ended, which
+ * depends on the input alone (batch_full) --, between files, the main
+ * thread waits for the workers to go
  * idle, gives the batch's entries the next ids, writes entries, file
  * records, lengths and join maps (appends: ids only grow), while each
  * worker sorts its terms and writes them to a run file of its own beside
@@ -68,6 +70,11 @@ static size_t default_mem(void)
  * overrides it (the tests: 0 merges at every update, a large value
  * never). */
 #define BUILD_DELTA_SHARE 25
+/* Each transaction of the merge of the delta reads about this share (per
+ * mille) of the bytes of both trees' pages, and at least BUILD_MERGE_MIN
+ * bytes (MERGING in store.c). */
+#define BUILD_MERGE_STEP 20
+#define BUILD_MERGE_MIN (16 << 10)
 #define TERM_INLINE 16
 
 /* Postings gather in chunks carved from large slabs; a document record
@@ -141,23 +148,33 @@ typedef struct blkdesc {
     imp_levels imp;      /* for the block's impact */
 } blkdesc;
 
-/* A term of a worker's dictionary: two cache lines (the array is aligned
- * to them), the first what interning a token and the entry's grouping
- * touch, the second the open block, which the term's record updates. */
+/* A term of a worker's dictionary: one cache line (the array is aligned
+ * to them) with all that interning a token and the entry's record touch:
+ * its bytes, its slot in the entry, where its postings end and the open
+ * block's header.  The rest (term_cold, at the same index of its own
+ * array) is touched when a block or the term's first chunk begins. */
 typedef struct {
-    uint32_t off;        /* term bytes in names when longer than TERM_INLINE */
+    uint32_t eslot;      /* its slot + 1 among the current entry's terms, 0 none */
     uint8_t len;
     uint8_t field;
-    uint8_t pad[2];
-    char inl[TERM_INLINE];
-    uint32_t hash;
-    uint32_t eslot;      /* its slot + 1 among the current entry's terms, 0 none */
-    chunk *head, *tail;  /* accumulated postings: block records */
-    blkdesc *done, *done_tail; /* full blocks */
-    _Alignas(64) blkdesc cur; /* the open block */
+    uint16_t ndocs;      /* documents of the open block */
+    union {
+        char inl[TERM_INLINE]; /* the term's bytes, up to TERM_INLINE */
+        uint32_t off;        /* else their offset in names */
+    };
+    chunk *tail;         /* the last chunk of its postings (block records) */
+    uint32_t nbytes, first, last, max_tt, max_tb, min_dl; /* the open block's (blkdesc) */
+    imp_levels imp;
 } term_acc;
-_Static_assert(sizeof(term_acc) == 128, "term_acc is two cache lines");
+_Static_assert(sizeof(term_acc) == 64, "term_acc is a cache line");
 #define TERM_ALIGN 64
+
+typedef struct {
+    chunk *head;         /* the first chunk of its postings */
+    blkdesc *done, *done_tail; /* full blocks */
+    chunk *c;            /* where the open block's records begin */
+    uint32_t off;
+} term_cold;
 
 /* A token waiting to be interned: tokens pass through a short queue so
  * that the hash slot and the term of each are fetched from memory (by
@@ -189,6 +206,8 @@ typedef struct {
     char encoding[24];
     char *volume;        /* the book title of its first line ("" none), set by end_wfile */
     int merged;              /* from build_merge: not reported to on_file */
+    size_t mem;              /* the worker's gathered memory when the file ended
+                              * (end_wfile): where batches end (batch_full) */
     fz_buf recs;             /* its encoded entry records, each led by v length, then
                               * v length and the join map */
 } wfile;
@@ -286,6 +305,7 @@ typedef struct worker {
     /* term dictionary, cleared at every flush */
     term_acc *terms;         /* in terms_mem, on a cache line */
     char *terms_mem;
+    term_cold *cold;         /* as many as terms_cap */
     uint32_t nterms, terms_cap;
     uint64_t *slots;         /* hash << 32 | (tid + 1), 0 = empty */
     uint32_t nslots;
@@ -343,7 +363,9 @@ struct build {
     store_stats st;
     int err;                 /* sticky error */
     parse_layout layout; /* build_opts.layout, for every worker's parser */
-    size_t mem_limit;
+    size_t budget;           /* build_opts.mem_limit, or its default */
+    size_t epoch_files;      /* files given to build_add_file since the last batch ended */
+    size_t mem_limit;        /* the postings' share of it */
     void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
     void *on_file_ctx;
     int bulk;                /* index was empty and nothing written yet: MDB_APPEND */
@@ -405,23 +427,33 @@ static uint32_t hash_term(int field, const char *t, size_t n)
     return h ^ (h >> 15);
 }
 
+/* The dictionary's tables, counted in the budget at their capacity. */
+static void count_dict(worker *w)
+{
+    __atomic_store_n(&w->dict_bytes,
+                     (size_t)w->nslots * 8 + (size_t)w->terms_cap * (sizeof(term_acc) + sizeof(term_cold)),
+                     __ATOMIC_RELAXED);
+}
+
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
     uint64_t *s = calloc(n, sizeof *s);
     if (!s)
         return FZ_ENOMEM;
-    for (uint32_t t = 0; t < w->nterms; t++) {
-        uint32_t i = w->terms[t].hash & (n - 1);
+    for (uint32_t o = 0; o < w->nslots; o++) {
+        uint64_t v = w->slots[o];
+        if (!v)
+            continue;
+        uint32_t i = (uint32_t)(v >> 32) & (n - 1);
         while (s[i])
             i = (i + 1) & (n - 1);
-        s[i] = (uint64_t)w->terms[t].hash << 32 | (t + 1);
+        s[i] = v;
     }
     free(w->slots);
     w->slots = s;
     w->nslots = n;
-    __atomic_store_n(&w->dict_bytes, (size_t)w->nslots * 8 + (size_t)w->terms_cap * sizeof(term_acc),
-                     __ATOMIC_RELAXED);
+    count_dict(w);
     return FZ_OK;
 }
 
@@ -452,6 +484,10 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
          * the terms moved onto a cache line when the block's offset from
          * one changed */
         size_t was = w->terms ? (size_t)((char *)w->terms - w->terms_mem) : 0;
+        term_cold *nc = realloc(w->cold, (size_t)cap * sizeof *nc);
+        if (!nc)
+            return UINT32_MAX;
+        w->cold = nc;
         char *nm = realloc(w->terms_mem, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
         if (!nm)
             return UINT32_MAX;
@@ -461,13 +497,14 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         w->terms_mem = nm;
         w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
+        count_dict(w);
     }
     uint32_t tid = w->nterms++;
     term_acc *ta = &w->terms[tid];
     memset(ta, 0, sizeof *ta);
+    memset(&w->cold[tid], 0, sizeof w->cold[tid]);
     ta->len = (uint8_t)n;
     ta->field = (uint8_t)field;
-    ta->hash = h;
     if (n <= TERM_INLINE) {
         memcpy(ta->inl, t, n);
     } else {
@@ -476,7 +513,7 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
             return UINT32_MAX;
     }
     w->slots[i] = (uint64_t)h << 32 | (tid + 1);
-    if ((size_t)w->nterms * 2 > w->nslots && grow_slots(w))
+    if ((size_t)w->nterms * 4 > (size_t)w->nslots * 3 && grow_slots(w))
         return UINT32_MAX;
     return tid;
 }
@@ -490,11 +527,10 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
         return FZ_ENOMEM;
     term_acc *ta = &w->terms[tid];
     if (!ta->eslot) {
-        /* the term's first token in the entry: its block and where its
-         * postings go are fetched while the entry is read */
+        /* the term's first token in the entry: where its postings go is
+         * fetched while the entry is read */
         if (fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
             return FZ_ENOMEM;
-        __builtin_prefetch(&ta->cur, 1);
         if (ta->tail)
             __builtin_prefetch(ta->tail, 1);
         w->es[w->nslot].tid = tid;
@@ -618,8 +654,8 @@ static void *slab_alloc(worker *w, size_t size)
     return p;
 }
 
-/* Room for n more bytes at the end of the term's postings. */
-static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
+/* Room for n more bytes at the end of the postings of term tid (ta). */
+static uint8_t *acc_reserve(worker *w, uint32_t tid, term_acc *ta, size_t n)
 {
     chunk *c = ta->tail;
     if (c && c->size - c->used >= n)
@@ -638,9 +674,42 @@ static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
     if (c)
         c->next = nc;
     else
-        ta->head = nc;
+        w->cold[tid].head = nc;
     ta->tail = nc;
     return nc->data;
+}
+
+/* The open block of term tid as a block descriptor (next NULL). */
+static void open_desc(const worker *w, uint32_t tid, blkdesc *bd)
+{
+    const term_acc *ta = &w->terms[tid];
+    bd->next = NULL;
+    bd->c = w->cold[tid].c;
+    bd->off = w->cold[tid].off;
+    bd->nbytes = ta->nbytes;
+    bd->first = ta->first;
+    bd->last = ta->last;
+    bd->ndocs = ta->ndocs;
+    bd->max_tt = ta->max_tt;
+    bd->max_tb = ta->max_tb;
+    bd->min_dl = ta->min_dl;
+    bd->imp = ta->imp;
+}
+
+/* The gathered blocks of term tid in order, the full ones, then the open
+ * one when it has documents (made in *cur): the first with bd NULL, else
+ * the one after bd; NULL after the last. */
+static const blkdesc *next_desc(const worker *w, uint32_t tid, const blkdesc *bd, blkdesc *cur)
+{
+    if (bd == cur)
+        return NULL;
+    bd = bd ? bd->next : w->cold[tid].done;
+    if (bd)
+        return bd;
+    if (!w->terms[tid].ndocs)
+        return NULL;
+    open_desc(w, tid, cur);
+    return cur;
 }
 
 /* Forgets every term and frees the postings (after a flush). */
@@ -696,7 +765,8 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
             if (pc)
                 __builtin_prefetch(pc->data + pc->used, 1);
         }
-        term_acc *ta = &w->terms[w->es[s].tid];
+        uint32_t tid = w->es[s].tid;
+        term_acc *ta = &w->terms[tid];
         ta->eslot = 0;
         size_t j = i;
         while (j < n && w->sorted[j].slot == s)
@@ -705,27 +775,27 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
             tf_title++;
         uint32_t tf_body = (uint32_t)(j - i) - tf_title;
-        blkdesc *bd = &ta->cur;
+        term_acc *bd = ta; /* the open block */
         if (bd->ndocs == STORE_BLOCK_DOCS) {
             /* the open block is full: keep it, open the next */
             blkdesc *full = slab_alloc(w, sizeof *full);
             if (!full)
                 return FZ_ENOMEM;
-            *full = *bd;
-            full->next = NULL;
-            if (ta->done_tail)
-                ta->done_tail->next = full;
+            term_cold *tc = &w->cold[tid];
+            open_desc(w, tid, full);
+            if (tc->done_tail)
+                tc->done_tail->next = full;
             else
-                ta->done = full;
-            ta->done_tail = full;
+                tc->done = full;
+            tc->done_tail = full;
             bd->ndocs = 0;
         }
-        uint8_t *p = acc_reserve(w, ta, 3 * 5 + (j - i) * 5), *p0 = p;
+        uint8_t *p = acc_reserve(w, tid, ta, 3 * 5 + (j - i) * 5), *p0 = p;
         if (!p)
             return FZ_ENOMEM;
         if (bd->ndocs == 0) {
-            bd->c = ta->tail;
-            bd->off = ta->tail->used;
+            w->cold[tid].c = ta->tail;
+            w->cold[tid].off = ta->tail->used;
             bd->nbytes = 0;
             bd->first = bd->last = doc;
             bd->max_tt = bd->max_tb = 0;
@@ -923,6 +993,7 @@ static int end_wfile(worker *w, const char *volume, size_t len)
 {
     wfile *f = &w->files[w->nfiles - 1];
     f->n = w->nent - f->local_first;
+    f->mem = __atomic_load_n(&w->post_bytes, __ATOMIC_RELAXED) + __atomic_load_n(&w->dict_bytes, __ATOMIC_RELAXED);
     return (f->volume = strndup(volume, len)) ? FZ_OK : FZ_ENOMEM;
 }
 
@@ -1171,15 +1242,15 @@ static int keyed_le(const worker *w, const keyed *x, const keyed *y)
     return cmp_tail(w, &w->terms[x->tid], w, &w->terms[y->tid]) <= 0;
 }
 
-/* A stable merge sort of v by key (the comparisons stay in v and tmp
- * until two keys are equal). */
-static void sort_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
+/* A stable merge sort of v by key, then bytes (for terms whose keys are
+ * equal: sort_keyed). */
+static void merge_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
 {
     if (n < 2)
         return;
     size_t h = n / 2;
-    sort_keyed(w, v, tmp, h);
-    sort_keyed(w, v + h, tmp, n - h);
+    merge_keyed(w, v, tmp, h);
+    merge_keyed(w, v + h, tmp, n - h);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
         tmp[k++] = keyed_le(w, &v[i], &v[j]) ? v[i++] : v[j++];
@@ -1188,6 +1259,47 @@ static void sort_keyed(const worker *w, keyed *v, keyed *tmp, size_t n)
     while (j < n)
         tmp[k++] = v[j++];
     memcpy(v, tmp, n * sizeof *v);
+}
+
+/* Sorts v (tmp: as many of scratch) in term order: a radix sort by key,
+ * least significant digit first (a digit all keys share costs no pass),
+ * then each run of equal keys (terms alike in their first 7 bytes) by
+ * their bytes. */
+#define SORT_BITS 11
+#define SORT_PASSES ((64 + SORT_BITS - 1) / SORT_BITS)
+static void sort_keyed(const worker *w, keyed *v, keyed *tmp, uint32_t n)
+{
+    if (n < 2)
+        return;
+    uint32_t cnt[SORT_PASSES][1u << SORT_BITS];
+    memset(cnt, 0, sizeof cnt);
+    for (uint32_t i = 0; i < n; i++)
+        for (int d = 0; d < SORT_PASSES; d++)
+            cnt[d][(v[i].key >> (d * SORT_BITS)) & ((1u << SORT_BITS) - 1)]++;
+    keyed *src = v, *dst = tmp;
+    for (int d = 0; d < SORT_PASSES; d++) {
+        uint32_t *c = cnt[d];
+        if (c[(v[0].key >> (d * SORT_BITS)) & ((1u << SORT_BITS) - 1)] == n)
+            continue;
+        uint32_t sum = 0;
+        for (uint32_t x = 0; x < (1u << SORT_BITS); x++) {
+            uint32_t k = c[x];
+            c[x] = sum;
+            sum += k;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            dst[c[(src[i].key >> (d * SORT_BITS)) & ((1u << SORT_BITS) - 1)]++] = src[i];
+        keyed *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, (size_t)n * sizeof *v);
+    for (uint32_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && v[j].key == v[i].key; j++)
+            ;
+        merge_keyed(w, v + i, tmp, j - i);
+    }
 }
 
 /* Lists the worker's terms with postings, sorted by key (this runs in
@@ -1205,7 +1317,7 @@ static int sort_worker_terms(worker *w)
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < w->nterms; t++)
-        if (w->terms[t].head) {
+        if (w->cold[t].head) {
             kv[n].key = term_key(w, &w->terms[t]);
             kv[n++].tid = t;
         }
@@ -1459,7 +1571,8 @@ static int tpack_flush(build *b, MDB_cursor *cur)
  * into hdr and jn, valid until either changes), its records too when a
  * term pack could take them.  With records_only (the block goes to a term
  * pack, see term_end) only its records. */
-static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv, int records_only)
+static int joiner_seal(joiner *jn, uint32_t a0, const store_dl_span *dls, uint8_t *hdr, blkval *bv,
+                       int records_only)
 {
     bv->first = jn->first;
     bv->ndocs = jn->ndocs;
@@ -1475,8 +1588,10 @@ static int joiner_seal(joiner *jn, uint32_t a0, uint8_t *hdr, blkval *bv, int re
     bv->part[0] = hdr;
     bv->plen[0] = store_block_header(hdr, jn->ndocs, jn->last - jn->first, jn->mtt, jn->mtb, jn->mindl);
     jn->skip.len = 0;
-    int rc = store_block_extra((const uint8_t *)jn->rec.p, jn->rec.len, jn->ndocs, a0,
-                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0),
+    /* the impact exact where the batch's lengths cover the block, else
+     * what the levels bound */
+    int rc = store_block_extra((const uint8_t *)jn->rec.p, jn->rec.len, jn->ndocs, jn->first, a0,
+                               imp_best(&jn->imp, (uint32_t)STORE_TITLE_WEIGHT * jn->mtt + jn->mtb, a0), dls,
                                jn->positions, &jn->skip);
     bv->part[1] = (const uint8_t *)jn->skip.p;
     bv->plen[1] = jn->skip.len;
@@ -1514,9 +1629,9 @@ static int joiner_full(const joiner *jn, const blkin *bi)
     return jn->active && jn->ndocs + bi->x[0] > STORE_BLOCK_DOCS;
 }
 
-/* Appends bi's block (of first id first) to the joined block, opening it
- * when none is.  FZ_ENOMEM. */
-static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
+/* Opens the joined block at a block of first id first when none is
+ * open, and appends that block's first id delta.  FZ_ENOMEM. */
+static int joiner_begin(joiner *jn, uint32_t first)
 {
     uint8_t vb[FZ_VARINT_MAX];
     if (!jn->active) {
@@ -1529,18 +1644,58 @@ static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
         imp_reset(&jn->imp);
         jn->rec.len = 0;
     }
-    if (fz_buf_append(&jn->rec, vb, fz_varint_put(vb, first - jn->last)) ||
-        fz_buf_append(&jn->rec, bi->rest, (size_t)(bi->end - bi->rest)))
+    return fz_buf_append(&jn->rec, vb, fz_varint_put(vb, first - jn->last)) ? FZ_ENOMEM : FZ_OK;
+}
+
+/* Takes the header of a block appended (of first id first, its header's
+ * fields x[0..4]: documents, span, largest title and body frequencies,
+ * least length; its impact levels lv) into the joined block's. */
+static void joiner_note(joiner *jn, uint32_t first, const uint64_t *x, const imp_levels *lv)
+{
+    jn->last = first + (uint32_t)x[1];
+    jn->ndocs += (uint32_t)x[0];
+    if (x[2] > jn->mtt)
+        jn->mtt = (uint32_t)x[2];
+    if (x[3] > jn->mtb)
+        jn->mtb = (uint32_t)x[3];
+    if (x[4] < jn->mindl)
+        jn->mindl = (uint32_t)x[4];
+    imp_join(&jn->imp, lv);
+}
+
+/* Appends bi's block (of first id first) to the joined block, opening it
+ * when none is.  FZ_ENOMEM. */
+static int joiner_append(joiner *jn, uint32_t first, const blkin *bi)
+{
+    if (joiner_begin(jn, first) || fz_buf_append(&jn->rec, bi->rest, (size_t)(bi->end - bi->rest)))
         return FZ_ENOMEM;
-    jn->last = first + (uint32_t)bi->x[1];
-    jn->ndocs += (uint32_t)bi->x[0];
-    if (bi->x[2] > jn->mtt)
-        jn->mtt = (uint32_t)bi->x[2];
-    if (bi->x[3] > jn->mtb)
-        jn->mtb = (uint32_t)bi->x[3];
-    if (bi->x[4] < jn->mindl)
-        jn->mindl = (uint32_t)bi->x[4];
-    imp_join(&jn->imp, &bi->lv);
+    joiner_note(jn, first, bi->x, &bi->lv);
+    return FZ_OK;
+}
+
+/* joiner_append for a gathered block (of first id first) read from the
+ * term's chunks in place, as serialize_block and blkin_parse would give it
+ * (its first record's id delta, 0, is one byte).  FZ_ENOMEM, FZ_ECORRUPT. */
+static int joiner_take(joiner *jn, uint32_t first, const blkdesc *bd)
+{
+    if (!bd->ndocs || !bd->nbytes || joiner_begin(jn, first) || fz_buf_reserve(&jn->rec, bd->nbytes))
+        return bd->ndocs && bd->nbytes ? FZ_ENOMEM : FZ_ECORRUPT;
+    const chunk *c = bd->c;
+    uint32_t off = bd->off + 1, left = bd->nbytes - 1;
+    while (left) {
+        if (!c)
+            return FZ_ECORRUPT;
+        if (off < c->used) {
+            uint32_t n = c->used - off < left ? c->used - off : left;
+            fz_buf_append(&jn->rec, c->data + off, n);
+            left -= n;
+        }
+        c = c->next;
+        off = 0;
+    }
+    uint64_t x[5] = {bd->ndocs, bd->last - bd->first, bd->max_tt, bd->max_tb,
+                     bd->min_dl == UINT32_MAX ? 0 : bd->min_dl};
+    joiner_note(jn, first, x, &bd->imp);
     return FZ_OK;
 }
 
@@ -1574,6 +1729,17 @@ static int put_block(build *b, MDB_cursor *cur, int field, const char *term, siz
     return FZ_OK;
 }
 
+/* The lengths of the batch's entries, as the worker that keeps them
+ * counted them (its base set by flush_batch); blocks with documents of
+ * earlier batches get the levels' bound (joiner_seal). */
+static store_dl_span batch_lengths(const build *b)
+{
+    for (int i = 0; i <= b->nw; i++)
+        if (b->w[i].keeps_entries)
+            return (store_dl_span){b->w[i].dlen, b->w[i].base, b->w[i].nent};
+    return (store_dl_span){NULL, 0, 0};
+}
+
 static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, size_t len)
 {
     if (!b->jn.active)
@@ -1581,7 +1747,8 @@ static int join_flush(build *b, MDB_cursor *cur, int field, const char *term, si
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
     b->jn.positions = store_field_positions(field);
-    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, 0);
+    store_dl_span dls = batch_lengths(b);
+    int rc = joiner_seal(&b->jn, avg_len(b), &dls, hdr, &bv, 0);
     if (!rc)
         rc = put_block(b, cur, field, term, len, &bv);
     b->jn.active = 0;
@@ -1679,7 +1846,9 @@ static int join_end(build *b, MDB_cursor *cur, int field, const char *term, size
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
     b->jn.positions = store_field_positions(field);
-    int rc = joiner_seal(&b->jn, avg_len(b), hdr, &bv, to_fresh_pack(b, b->term_blocks, b->jn.ndocs, b->jn.rec.len));
+    store_dl_span dls = batch_lengths(b);
+    int rc = joiner_seal(&b->jn, avg_len(b), &dls, hdr, &bv,
+                         to_fresh_pack(b, b->term_blocks, b->jn.ndocs, b->jn.rec.len));
     if (!rc)
         rc = term_end(b, cur, field, term, len, &bv);
     b->jn.active = 0;
@@ -1799,7 +1968,9 @@ static int prep_block(build *b, worker *w, int tag, int records_only)
 {
     uint8_t hdr[STORE_BLOCK_HDR_MAX];
     blkval bv;
-    int rc = joiner_seal(&w->pj, b->prep_a0, hdr, &bv, records_only);
+    /* every worker counted the batch's entries (entry_done) */
+    store_dl_span dls = {w->dlen, w->base, w->nent};
+    int rc = joiner_seal(&w->pj, b->prep_a0, &dls, hdr, &bv, records_only);
     w->pj.active = 0;
     if (rc)
         return rc;
@@ -1848,15 +2019,18 @@ static int prep_terms(build *b, worker *w)
     for (uint32_t o = 0; o < w->norder && !rc; o++) {
         /* terms in key order are all over memory: fetch the term eight
          * ahead, and the first records of the one four ahead */
-        if (o + 8 < w->norder)
+        if (o + 8 < w->norder) {
             __builtin_prefetch(&w->terms[w->order[o + 8]]);
-        if (o + 4 < w->norder) {
-            const term_acc *na = &w->terms[w->order[o + 4]];
-            const blkdesc *nb = na->done ? na->done : &na->cur;
-            if (nb->c)
-                __builtin_prefetch(nb->c->data + nb->off);
+            __builtin_prefetch(&w->cold[w->order[o + 8]]);
         }
-        const term_acc *ta = &w->terms[w->order[o]];
+        if (o + 4 < w->norder) {
+            const term_cold *nc = &w->cold[w->order[o + 4]];
+            const chunk *c = nc->done ? nc->done->c : nc->c;
+            if (c)
+                __builtin_prefetch(c->data + (nc->done ? nc->done->off : nc->off));
+        }
+        uint32_t tid = w->order[o];
+        const term_acc *ta = &w->terms[tid];
         uint32_t nblocks = 0;
         w->pj.positions = store_field_positions(ta->field);
         uint8_t *p = ps_room(b, w, 3 + ta->len, &rc);
@@ -1867,24 +2041,16 @@ static int prep_terms(build *b, worker *w)
         p[2] = ta->len;
         memcpy(p + 3, term_bytes(w, ta), ta->len);
         w->ps.tail->len += 3 + (size_t)ta->len;
-        for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
-            if (!bd) {
-                if (!ta->cur.ndocs)
-                    break;
-                bd = &ta->cur;
-            }
-            blkin bi;
-            if ((rc = serialize_block(&w->pblk, bd)) ||
-                (rc = blkin_parse(&bi, (const uint8_t *)w->pblk.p, w->pblk.len)))
-                break;
-            if (joiner_full(&w->pj, &bi)) {
+        blkdesc cur;
+        for (const blkdesc *bd = next_desc(w, tid, NULL, &cur); bd && !rc; bd = next_desc(w, tid, bd, &cur)) {
+            /* the block's records straight from its chunks (what
+             * serialize_block and blkin_parse would give the joiner) */
+            if (w->pj.active && w->pj.ndocs + bd->ndocs > STORE_BLOCK_DOCS) {
                 if ((rc = prep_block(b, w, PI_BLOCK, 0)))
                     break;
                 nblocks++;
             }
-            rc = joiner_append(&w->pj, w->base + bd->first, &bi);
-            if (bd == &ta->cur)
-                break;
+            rc = joiner_take(&w->pj, w->base + bd->first, bd);
         }
         if (!rc && w->pj.active)
             rc = prep_block(b, w, PI_LAST, to_fresh_pack(b, nblocks, w->pj.ndocs, w->pj.rec.len));
@@ -1979,7 +2145,7 @@ static void prep_stop(build *b)
     b->prep = b->prep_abort = b->run_prep = 0;
 }
 
-static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk);
+static int run_term_blocks(const worker *w, uint32_t tid, FILE *run, fz_buf *blk);
 
 /* Feeds every block the workers hold for this term (in worker = id order)
  * to the joiner, or (run != NULL) writes them to a run file. */
@@ -1990,23 +2156,18 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
         worker *w = &b->w[i];
         if (w->cursor >= w->norder)
             continue;
-        const term_acc *ta = &w->terms[w->order[w->cursor]];
+        uint32_t tid = w->order[w->cursor];
+        const term_acc *ta = &w->terms[tid];
         if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
             continue;
-        for (const blkdesc *bd = ta->done; !rc && !run; bd = bd->next) {
-            if (!bd) {
-                if (!ta->cur.ndocs)
-                    break;
-                bd = &ta->cur;
-            }
+        blkdesc oc;
+        for (const blkdesc *bd = run ? NULL : next_desc(w, tid, NULL, &oc); bd && !rc; bd = next_desc(w, tid, bd, &oc)) {
             if ((rc = serialize_block(&b->blk, bd)))
                 break;
             rc = join_add(b, cur, field, term, len, w->base + bd->first, (const uint8_t *)b->blk.p, b->blk.len);
-            if (bd == &ta->cur)
-                break;
         }
         if (run)
-            rc = run_term_blocks(w, ta, run, &b->blk);
+            rc = run_term_blocks(w, tid, run, &b->blk);
         w->cursor++;
     }
     return rc;
@@ -2048,15 +2209,11 @@ static int open_run(build *b, int owner)
 
 /* Writes the blocks of a term gathered by w (serialized in blk) to a run
  * file: each block's length, first id and bytes, then a zero length. */
-static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_buf *blk)
+static int run_term_blocks(const worker *w, uint32_t tid, FILE *run, fz_buf *blk)
 {
     int rc = 0;
-    for (const blkdesc *bd = ta->done; !rc; bd = bd->next) {
-        if (!bd) {
-            if (!ta->cur.ndocs)
-                break;
-            bd = &ta->cur;
-        }
+    blkdesc cur;
+    for (const blkdesc *bd = next_desc(w, tid, NULL, &cur); bd && !rc; bd = next_desc(w, tid, bd, &cur)) {
         if ((rc = serialize_block(blk, bd)))
             break;
         uint32_t first = w->base + bd->first;
@@ -2065,8 +2222,6 @@ static int run_term_blocks(const worker *w, const term_acc *ta, FILE *run, fz_bu
         if (fwrite_unlocked(vb, 1, vl, run) != vl || fwrite_unlocked(&first, 4, 1, run) != 1 ||
             fwrite_unlocked(blk->p, 1, blk->len, run) != blk->len)
             rc = FZ_EIO;
-        if (bd == &ta->cur)
-            break;
     }
     return rc;
 }
@@ -2084,7 +2239,7 @@ static int worker_run(worker *w)
         if (fwrite_unlocked(h, 1, 2, w->run) != 2 || fwrite_unlocked(term_bytes(w, ta), 1, ta->len, w->run) != ta->len)
             rc = FZ_EIO;
         if (!rc)
-            rc = run_term_blocks(w, ta, w->run, &w->pblk);
+            rc = run_term_blocks(w, w->order[o], w->run, &w->pblk);
         if (!rc && fputc_unlocked(0, w->run) == EOF)
             rc = FZ_EIO;
     }
@@ -2306,6 +2461,8 @@ static void release_dict(worker *w)
     free(w->terms_mem);
     w->terms_mem = NULL;
     w->terms = NULL;
+    free(w->cold);
+    w->cold = NULL;
     w->terms_cap = 0;
     free(w->slots);
     w->slots = NULL;
@@ -2431,8 +2588,8 @@ static int flush_batch(build *b, int final)
         b->prep = 1;
         b->prep_abort = 0;
         b->prep_a0 = avg_of(sumlen, nent);
-        /* the budget's last quarter (build_create) for the streams */
-        b->prep_cap = b->mem_limit / 3 / (size_t)b->nw;
+        /* the budget's last quarter for the streams */
+        b->prep_cap = b->budget / 4 / (size_t)b->nw;
         if (b->prep_cap < 4 * PS_CHUNK)
             b->prep_cap = 4 * PS_CHUNK;
     }
@@ -2519,7 +2676,7 @@ static int flush_batch(build *b, int final)
             b->prep = 1;
             b->prep_abort = 0;
             b->prep_a0 = avg_len(b);
-            b->prep_cap = b->mem_limit / 3 / (size_t)b->nw;
+            b->prep_cap = b->budget / 4 / (size_t)b->nw;
             if (b->prep_cap < 4 * PS_CHUNK)
                 b->prep_cap = 4 * PS_CHUNK;
             pthread_mutex_lock(&b->mu);
@@ -2554,6 +2711,7 @@ static int flush_batch(build *b, int final)
         }
         w->nfiles = w->files_done = w->files_written = w->files_ended = 0;
     }
+    b->epoch_files = 0;
     if (final)
         b->bulk = 0;
     return FZ_OK;
@@ -2584,6 +2742,7 @@ static void worker_free(worker *w)
 {
     clear_terms(w);
     free(w->terms_mem);
+    free(w->cold);
     free(w->slots);
     fz_buf_free(&w->names);
     free(w->et);
@@ -2607,6 +2766,8 @@ static void worker_free(worker *w)
     tok_destroy(w->tok);
 }
 
+static int delta_merge_steps(store *s, unsigned long stop, char *msg, size_t msglen);
+
 int build_create(store *s, const build_opts *opts, build **out, char *msg, size_t msglen)
 {
     *out = NULL;
@@ -2614,9 +2775,14 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     if (!b)
         return FZ_ENOMEM;
     b->s = s;
-    /* postings get 3/4 of the budget: the rest is for the files in the
-     * queue, what the workers gather before the next check, and slack */
-    b->mem_limit = (opts && opts->mem_limit ? opts->mem_limit : default_mem()) / 4 * 3;
+    /* postings get 5/8 of the budget: the rest is for the files in the
+     * queue, what the workers gather before the next check (two files'),
+     * what the allocator keeps of a batch's freed slabs, and slack.
+     * Measured (peak anonymous memory): 100 MB of bench/gen text with
+     * --mem 512M 370 MiB, the poetry bench with --mem 256M 135 MiB (3/4
+     * gave 370 and 195) */
+    b->budget = opts && opts->mem_limit ? opts->mem_limit : default_mem();
+    b->mem_limit = b->budget / 8 * 5;
     b->layout = opts ? opts->layout : PARSE_AUTO;
     if (opts) {
         b->on_file = opts->on_file;
@@ -2667,6 +2833,24 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
             goto fail;
         b->rw->routes = 1;
         b->rw->keeps_entries = 1;
+    }
+    /* a merge of the delta a run left under way (killed, or stopped by a
+     * full disk) is finished first: until it is, the delta's base does
+     * not split the ids of the two trees (MERGING in store.c) */
+    {
+        MDB_txn *rt;
+        uint8_t at[STORE_KEY_MAX];
+        size_t atlen;
+        if ((rc = store_begin(s, 0, &rt, msg, msglen)))
+            goto fail;
+        rc = store_delta_merging(s, rt, at, &atlen);
+        mdb_txn_abort(rt);
+        if (rc < 0)
+            fz_msg(msg, msglen, "reading the delta tier: %s", fz_strerror(rc));
+        else if (rc)
+            rc = delta_merge_steps(s, 0, msg, msglen);
+        if (rc)
+            goto fail;
     }
     if ((rc = store_begin(s, 1, &b->txn, msg, msglen)))
         goto fail;
@@ -2730,6 +2914,36 @@ static int add_inline(build *b, worker *w, const char *path, const char *text, s
 
 static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *nentries, char *msg, size_t msglen);
 
+/* Whether the batch is full before the next file: the memory the workers
+ * had gathered when the last file but one of this batch ended is past
+ * the budget.  That file's, not the memory now: the workers read on
+ * behind the main thread, so what they hold now depends on timing, and
+ * where batches end (hence the blocks written) would differ from run to
+ * run.  The memory at a file's end depends on the input alone; the main
+ * thread waits for it only when the workers are more than a file behind.
+ * Each batch thus holds at least two files.  0 or 1, or a worker's
+ * error. */
+static int batch_full(build *b)
+{
+    size_t n = b->epoch_files;
+    if (n < 2)
+        return 0;
+    if (!b->nw)
+        return b->mw->nfiles >= n - 1 && b->mw->files[n - 2].mem > b->mem_limit;
+    size_t mem = 0;
+    pthread_mutex_lock(&b->mu);
+    for (int i = 0; i < b->nw; i++) {
+        worker *w = &b->w[i];
+        while (w->files_done < n - 1 && !__atomic_load_n(&w->err, __ATOMIC_ACQUIRE))
+            pthread_cond_wait(&b->cv_idle, &b->mu);
+        if (w->files_done >= n - 1)
+            mem += w->files[n - 2].mem;
+    }
+    pthread_mutex_unlock(&b->mu);
+    int rc = worker_errors(b);
+    return rc ? rc : mem > b->mem_limit;
+}
+
 int build_add_file(build *b, const char *path, const char *text, size_t len, uint64_t nbytes,
                    int64_t mtime, const char *encoding, uint32_t *nentries, char *msg, size_t msglen)
 {
@@ -2748,8 +2962,9 @@ int build_add_file(build *b, const char *path, const char *text, size_t len, uin
     } else if (rc != FZ_ENOTFOUND) {
         return b->err = rc;
     }
-    if (mem_used(b) > b->mem_limit && (rc = flush_epoch(b, 0)))
+    if ((rc = batch_full(b)) < 0 || (rc && (rc = flush_epoch(b, 0))))
         return b->err = rc;
+    b->epoch_files++;
     if (nentries)
         *nentries = 0; /* counted at commit when threads do the work */
     if (!b->nw) {
@@ -3139,9 +3354,10 @@ static int apply_catalog(build *b)
     return rc;
 }
 
-/* An update's end: the delta tier is merged into the main tree once it
- * reaches BUILD_DELTA_SHARE of its pages (DELTA TIER in store.c). */
-static int delta_maybe_merge(build *b)
+/* An update's end: whether the delta tier has reached BUILD_DELTA_SHARE
+ * of the main tree's pages (DELTA TIER in store.c), so that build_commit
+ * merges it once the update is committed. */
+static int delta_wants_merge(build *b, int *yes)
 {
     uint64_t dp, pp;
     int rc = store_delta_share(b->s, b->txn, &dp, &pp);
@@ -3153,9 +3369,44 @@ static int delta_maybe_merge(build *b)
     const char *e = getenv("FZINDEX_DELTA_SHARE");
     if (e && *e >= '0' && *e <= '9')
         share = strtoull(e, NULL, 10);
-    if (dp * 100 < pp * share)
-        return FZ_OK;
-    return store_delta_merge(b->s, b->txn, b->emsg, b->emsglen);
+    *yes = dp && dp * 100 >= pp * share;
+    return FZ_OK;
+}
+
+/* Merges the delta tier into the main tree in transactions of their own
+ * (MERGING in store.c), each reading about BUILD_MERGE_STEP per mille of
+ * the bytes of the two trees (FZINDEX_MERGE_STEP overrides it), until it
+ * is done, or until stop transactions are done (0: no such limit; the
+ * tests' FZINDEX_MERGE_STOP, which leaves the merge under way as a
+ * killed run would). */
+static int delta_merge_steps(store *s, unsigned long stop, char *msg, size_t msglen)
+{
+    uint64_t step = BUILD_MERGE_STEP;
+    const char *e = getenv("FZINDEX_MERGE_STEP");
+    if (e && *e >= '0' && *e <= '9')
+        step = strtoull(e, NULL, 10);
+    for (unsigned long i = 0; !stop || i < stop; i++) {
+        MDB_txn *txn;
+        uint64_t dp, pp;
+        int done = 0;
+        int rc = store_begin(s, 1, &txn, msg, msglen);
+        if (rc)
+            return rc;
+        if ((rc = store_delta_share(s, txn, &dp, &pp))) {
+            fz_msg(msg, msglen, "reading the postings' size: LMDB failed");
+        } else {
+            /* pages of 4 KB: a share of the bytes of both trees' pages */
+            uint64_t bytes = (pp + dp) * 4096 / 1000 * step;
+            rc = store_delta_merge(s, txn, bytes > BUILD_MERGE_MIN ? bytes : BUILD_MERGE_MIN, &done, msg, msglen);
+        }
+        if (rc) {
+            mdb_txn_abort(txn);
+            return rc;
+        }
+        if ((rc = store_commit(s, txn, "merging the delta tier", msg, msglen)) || done)
+            return rc;
+    }
+    return FZ_OK;
 }
 
 int build_commit(build *b, char *msg, size_t msglen)
@@ -3164,17 +3415,25 @@ int build_commit(build *b, char *msg, size_t msglen)
         return b->err;
     b->emsg = msg;
     b->emsglen = msglen;
+    int merge = 0;
     int rc = flush_epoch(b, 1);
     if (!rc && b->cat)
         rc = apply_catalog(b);
     if (!rc && b->delta)
-        rc = delta_maybe_merge(b);
+        rc = delta_wants_merge(b, &merge);
     if (!rc)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)
         return b->err = rc;
     rc = store_commit(b->s, b->txn, "committing the index", msg, msglen);
     b->txn = NULL;
+    if (rc)
+        return b->err = rc;
+    /* the update is durable; the merge follows in steps */
+    if (merge) {
+        const char *e = getenv("FZINDEX_MERGE_STOP");
+        rc = delta_merge_steps(b->s, e && *e >= '1' && *e <= '9' ? strtoul(e, NULL, 10) : 0, msg, msglen);
+    }
     return rc ? (b->err = rc) : FZ_OK;
 }
 

@@ -6,9 +6,13 @@
  *
  * A build holds the single write transaction of one fzindex run: either
  * everything it did is committed by build_commit(), or nothing is (a killed
- * or failed run leaves the index exactly as it was).  Postings are gathered
+ * or failed run leaves the index exactly as it was).  The merge of the
+ * delta (below) follows that commit in transactions of its own.  Postings are gathered
  * in memory (term -> documents -> positions); when the memory budget is
- * reached they are written, sorted, to a run file beside the index (mode
+ * reached (checked before each file against what was gathered when the
+ * file before the last ended, so that where batches end depends on the
+ * input alone: a build in batches, too, writes the same index from run
+ * to run) they are written, sorted, to a run file beside the index (mode
  * 0600, unlinked as soon as it is open: a killed run leaves none), and at
  * commit the runs are merged into LMDB in key order.  At commit the
  * worker threads join and seal the blocks while the calling thread writes
@@ -18,9 +22,16 @@
  * fresh build's into "post", an update's into the delta tier ("dpost",
  * DELTA TIER in store.c), which build_commit merges into "post" when it
  * has reached a quarter of its pages (FZINDEX_DELTA_SHARE, in percent,
- * overrides that share; 0 merges at every update).  Removing a file of
- * the delta takes its documents out of it; removing one of the main tree
- * (an update's) leaves them there, dead (DEAD ENTRIES in store.c).
+ * overrides that share; 0 merges at every update), after it has committed
+ * the update: in steps of about a fiftieth of the postings' bytes, each
+ * its own transaction (MERGING in store.c; FZINDEX_MERGE_STEP, in per
+ * mille, overrides the share; FZINDEX_MERGE_STOP=k, for the tests, stops
+ * after k steps as a killed run would), which leave the postings as dense
+ * as --pack does and without removed entries.  A merge that a run left
+ * under way is finished by build_create before anything else.  Removing a
+ * file of the delta takes its documents out of it; removing one of the
+ * main tree (an update's) leaves them there, dead (DEAD ENTRIES in
+ * store.c), until the next merge.
  * Entry ids are never reused.  The budget counts fangzhi's own memory;
  * LMDB's write transaction keeps up to 512 MB of its own page buffers.
  */
@@ -37,7 +48,7 @@
 typedef struct build build;
 
 typedef struct {
-    size_t mem_limit;      /* memory budget (postings gather up to 3/4 of it); 0 = an
+    size_t mem_limit;      /* memory budget (postings gather up to 5/8 of it); 0 = an
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
     parse_layout layout;   /* how every file is read; PARSE_AUTO: each decides */
@@ -50,9 +61,11 @@ typedef struct {
     void *on_file_ctx;
 } build_opts;
 
-/* Starts a build on an index opened for writing.  Errors: FZ_ENOMEM,
- * FZ_EBUSY (another fzindex is writing), FZ_ELMDB.  On failure nothing is
- * left open. */
+/* Starts a build on an index opened for writing; first finishes a merge
+ * of the delta that a run left under way (committed step by step: it
+ * stays done when the build fails).  Errors: FZ_ENOMEM, FZ_EBUSY (another
+ * fzindex is writing), FZ_ECORRUPT, FZ_ELMDB.  On failure nothing is left
+ * open. */
 int build_create(store *s, const build_opts *opts, build **out, char *msg, size_t msglen);
 
 /* Indexes one file.  path is the name recorded (callers pass an absolute,
@@ -89,7 +102,10 @@ typedef void (*build_catalog_warn_fn)(void *ctx, const catalog_row *row, uint32_
  * build_commit returns; warn (may be NULL) is called from build_commit. */
 void build_set_catalog(build *b, const catalog *c, build_catalog_warn_fn warn, void *ctx);
 
-/* Writes the remaining postings and the statistics and commits. */
+/* Writes the remaining postings and the statistics and commits; then
+ * merges the delta when it has reached its share (in steps, each
+ * committed: an error there, returned with msg, leaves the update
+ * committed and the merge under way, which the next build finishes). */
 int build_commit(build *b, char *msg, size_t msglen);
 
 /* Aborts if not committed and frees everything.  NULL is safe. */

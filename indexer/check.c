@@ -20,7 +20,10 @@
  *      length (title ones below title_npos, body ones from there), the
  *      block maxima and min_dl bound every document's; the ids of "post"
  *      are below the delta's base, those of "dpost" from it on, and
- *      "dpost" holds blocks only; the documents of removed entries left in
+ *      "dpost" holds blocks only; while a merge of the delta is under way
+ *      (MERGING in store.c) the terms of "post" before the key where it
+ *      goes on may hold ids from the base on, and "dpost" holds none of
+ *      them; the documents of removed entries left in
  *      "post" (DEAD ENTRIES in store.c) are counted per term as "dfix"
  *      says, and no entry lies in their ranges; every other entry is in
  *      exactly one kind list (of either);
@@ -84,6 +87,8 @@ typedef struct {
     int have_stats;
     store_stats st;
     uint32_t dbase;       /* the delta's base id (UINT32_MAX: no delta tier) */
+    uint8_t mkey[STORE_KEY_MAX]; /* where the merge under way goes on (MERGING in store.c) */
+    size_t mlen;          /* the term part of mkey; 0: no merge under way */
     store_range *dead;    /* removed entries whose postings "post" holds */
     size_t ndead;
     uint64_t tdead;       /* the current term's documents in them */
@@ -742,6 +747,21 @@ static int check_positions(ck *c, ck_key *key, store_block *b, const ck_entry *e
 
 static void check_docs(ck *c, ck_key *key, store_block *b, size_t *finger);
 
+/* Whether key's term comes before the key where the merge under way goes
+ * on: the merge has moved its delta postings into "post". */
+static int merged_term(const ck *c, const ck_key *key)
+{
+    if (!c->mlen || key->term_len + 2 > STORE_KEY_MAX)
+        return 0;
+    uint8_t t[STORE_KEY_MAX];
+    t[0] = (uint8_t)key->field;
+    memcpy(t + 1, key->term, key->term_len);
+    t[key->term_len + 1] = 0;
+    size_t n = key->term_len + 2, m = n < c->mlen ? n : c->mlen;
+    int d = memcmp(t, c->mkey, m);
+    return d < 0 || (d == 0 && n < c->mlen);
+}
+
 /* Checks one block; returns after its first problem. */
 static void check_block(ck *c, ck_key *key, const MDB_val *v, size_t *finger, uint32_t *last_out)
 {
@@ -774,7 +794,11 @@ static void check_docs(ck *c, ck_key *key, store_block *bp, size_t *finger)
         problem(c, "%s: %u documents in a block (at most %d)", where(key), b.ndocs, STORE_BLOCK_DOCS);
         return;
     }
-    if (key->delta ? b.first < c->dbase : b.last >= c->dbase) {
+    if (key->delta && merged_term(c, key)) {
+        problem(c, "%s: in the delta, but before the key where the merge under way goes on", where(key));
+        return;
+    }
+    if (key->delta ? b.first < c->dbase : b.last >= c->dbase && !merged_term(c, key)) {
         problem(c, "%s: ids %u..%u, but the delta's base is %u (ids below it are in \"post\", the others in \"dpost\")",
                 where(key), b.first, b.last, c->dbase);
         return;
@@ -1060,6 +1084,22 @@ static int check_postings(ck *c)
         return rc;
     } else if (c->have_stats && c->dbase > c->st.next_id) {
         problem(c, "meta: the delta's base %u is above next_id %u", c->dbase, c->st.next_id);
+    }
+    rc = store_delta_merging(c->s, c->txn, c->mkey, &c->mlen);
+    if (rc == FZ_ECORRUPT) {
+        problem(c, "meta: the record of the merge under way does not decode");
+    } else if (rc < 0) {
+        return rc;
+    } else if (rc) {
+        MDB_val mk = {c->mlen, c->mkey};
+        if (c->dbase == UINT32_MAX)
+            problem(c, "meta: a merge of the delta under way, but no delta's base");
+        if (!store_delta_records(c->s, c->txn))
+            problem(c, "meta: a merge of the delta under way, but the delta tier is empty");
+        /* its term part: the terms before it are merged */
+        c->mlen = store_key_is_tpack(mk.mv_data, mk.mv_size) || mk.mv_size < 7 ? mk.mv_size : mk.mv_size - 4;
+    } else {
+        c->mlen = 0;
     }
     rc = store_dead_get(c->s, c->txn, &c->dead, &c->ndead);
     if (rc == FZ_ECORRUPT)

@@ -263,6 +263,20 @@ damage "a term pack in the delta tier" "a term pack in the delta tier" put dpost
 searched "a term pack in the delta tier" "$T/d" $Q 2
 fresh "$T/dpack"; "$POKE" "$T/dpack" put meta "$(hx delta)" 3c && "$POKE" "$T/dpack" put dpost "62$(hx 井长)00" "0006$(hx 井长)01000200"
 searched "a term pack in the delta tier, with a base" "$T/dpack" $Q 2
+# a merge of the delta under way (MERGING in common/store.c): meta "merge"
+# holds the key of "post" where its next step goes on.  Without a delta
+# tier, or not a key, --check names it; searches do not read it; a writer,
+# which finishes a merge under way before anything else, refuses a record
+# it cannot read and leaves the index as it was
+damage "a merge under way without a delta" "a merge of the delta under way, but no delta's base" put meta "$(hx merge)" "62$(hx 下城)00"
+searched "a merge under way without a delta" "$T/d" 下城 same
+damage "a malformed merge record" "the record of the merge under way does not decode" put meta "$(hx merge)" 62
+searched "a malformed merge record" "$T/d" 下城 same
+before=$(sum "$T/d/data.mdb")
+check "a malformed merge record: an update exits 2" status_is 2 "$FZI" --db "$T/d" --quiet "$ROOT/corpus/xiacheng-2017-annual-focus.txt"
+check "a malformed merge record: one line" one_line
+check "a malformed merge record: says what" says "reading the delta tier: index is damaged"
+check "a malformed merge record: the index is left as it was" test "$(sum "$T/d/data.mdb")" = "$before"
 # removed entries left in "post" (DEAD ENTRIES): meta "dead" (v n, then v
 # gap, v count), "dfix" (key: field, term, 0x00; v dead documents).  An
 # entry among the removed ones is skipped as the record says (finding it

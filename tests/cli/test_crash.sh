@@ -96,6 +96,54 @@ state "$T/db" "$T/state.now"
 check "kill during --remove: before or after the removal" \
     sh -c "cmp -s '$T/state.now' '$T/state.after' || cmp -s '$T/state.now' '$T/state.before'"
 
+# kills during a merge of the delta (MERGING in common/store.c), which
+# follows the update's commit in steps of their own: the index is sound and
+# answers as after the update, whichever step the kill came after, and the
+# next run finishes the merge before it writes anything else
+merge_blocks() { "$FZI" --db "$1" --check 2>&1 | sed -n 's/.*(\([0-9]*\) of them in the delta tier).*/\1/p'; }
+rm -rf "$T/m0"
+cp -r "$T/base" "$T/m0"
+FZINDEX_DELTA_SHARE=100000 "$FZI" --db "$T/m0" --quiet "$T/big" || { echo "$0: cannot build the delta" >&2; exit 1; }
+MERGING="env FZINDEX_DELTA_SHARE=0 FZINDEX_MERGE_STEP=5"
+SAMPLE=$ROOT/corpus/xiacheng-2017-annual-focus.txt
+state "$T/m0" "$T/state.m0"
+rm -rf "$T/m1"
+cp -r "$T/m0" "$T/m1"
+t0=$(date +%s.%N)
+$MERGING "$FZI" --db "$T/m1" --quiet --remove "$SAMPLE" || { echo "$0: the merging run fails" >&2; exit 1; }
+t1=$(date +%s.%N)
+MRUN=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+state "$T/m1" "$T/state.m1"
+check "merge: the reference run merged the delta" test "$(merge_blocks "$T/m1")" = 0
+"$FZI" --db "$T/m1" --quiet --remove "$T/big/part16.txt"
+state "$T/m1" "$T/state.m2"
+under_way=0
+for f in 0.2 0.4 0.6; do
+    rm -rf "$T/db"
+    cp -r "$T/m0" "$T/db"
+    delay=$(awk -v t="$MRUN" -v f=$f 'BEGIN { printf "%.3f", t * f }')
+    $MERGING "$FZI" --db "$T/db" --quiet --remove "$SAMPLE" 2>"$T/run.err" &
+    pid=$!
+    sleep "$delay"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    check "merge: kill after ${delay}s of ${MRUN}s: passes --check" status_is 0 "$FZI" --db "$T/db" --check
+    state "$T/db" "$T/state.now"
+    if cmp -s "$T/state.now" "$T/state.m0"; then
+        continue # before the update's commit
+    fi
+    check "merge: kill after ${delay}s: answers as after the update" cmp -s "$T/state.now" "$T/state.m1"
+    n=$(merge_blocks "$T/db")
+    [ "$n" -gt 0 ] && under_way=$((under_way + 1))
+    echo "merge kill after ${delay}s of ${MRUN}s: $n delta blocks left" >>"$T/log"
+    check "merge: kill after ${delay}s: the next run completes" status_is 0 "$FZI" --db "$T/db" --quiet --remove "$T/big/part16.txt"
+    check "merge: kill after ${delay}s: the merge is finished" test "$(merge_blocks "$T/db")" = 0
+    state "$T/db" "$T/state.now"
+    check "merge: kill after ${delay}s: then answers as after both runs" cmp -s "$T/state.now" "$T/state.m2"
+    check "merge: kill after ${delay}s: then sound" status_is 0 "$FZI" --db "$T/db" --check
+done
+check "merge: at least one kill landed between two steps of the merge" test $under_way -ge 1
+
 # a kill during the very first run into a new index: the index is absent
 # or empty (searches say so without crashing), and the next run works
 "$FZI" --db "$T/new" --quiet "$T/big" &
@@ -112,6 +160,6 @@ check "kill during the first run: then sound" status_is 0 "$FZI" --db "$T/new" -
 state "$T/new" "$T/state.now"
 check "kill during the first run: then answers as a fresh index" cmp -s "$T/state.now" "$T/state.before"
 
-echo "crash: full run ${RUN}s; $KILLS kills: $before_n left the index as before, $after_n as after (+2 re-runs)"
+echo "crash: full run ${RUN}s; $KILLS kills: $before_n left the index as before, $after_n as after (+2 re-runs); $under_way of 3 kills during a merge of ${MRUN}s left it under way"
 [ -n "$VERBOSE" ] && cat "$T/log"
 finish crash

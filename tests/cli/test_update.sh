@@ -118,9 +118,13 @@ check "packs: the archive is sound" "$FZI" --db "$P/db.fz" --check --quiet
 mv "$P/db" "$P/db.dir"
 mv "$P/db.fz" "$P/db"
 same_as_fresh "packs: archive" "$P/src/b.txt" "$P/src/c.txt" "$P/src/d.txt"
-# the archive packs again the small terms that the updates left in blocks
+# the archive packs again the small terms that updates put in blocks, and
+# so did the merge of their delta (the last update here merged it: MERGING
+# in common/store.c lays the terms out as --pack does)
 layout() { "$FZI" --db "$1" --check 2>&1 | sed -n 's/.* entries, \(.*\), [0-9]* postings$/\1/p'; }
-check "packs: the updated index keeps small terms in blocks" test "$(layout "$P/db.dir")" != "$(layout "$P/fresh")"
+check "packs: the updated index, its delta merged, has the blocks and packs of a fresh build" \
+    sh -c 'test -n "$1" && test "$1" = "$2" || { echo "  updated: $1; fresh build: $2" >&2; false; }' sh \
+    "$(layout "$P/db.dir")" "$(layout "$P/fresh")"
 check "packs: its archive has the blocks and packs of a fresh build" \
     sh -c 'test -n "$1" && test "$1" = "$2" || { echo "  archive: $1; fresh build: $2" >&2; false; }' sh \
     "$(layout "$P/db")" "$(layout "$P/fresh")"
@@ -264,6 +268,66 @@ mv "$D/db.dir" "$D/db"
 check "delta: add a file, merging" env FZINDEX_DELTA_SHARE=0 "$FZI" --db "$D/db" --quiet "$D/src/c.txt"
 check "delta: merged, no delta left" test "$(delta_blocks "$D/db")" = 0
 delta_same "delta: merged" 0 "$D/src/a.txt" "$D/src/d.txt" "$D/src/c.txt"
+# ---- the merge in steps (MERGING in common/store.c): after the update's
+# own transaction, each step a transaction of its own, rewriting a range of
+# the main postings with the delta's terms in it as --pack writes them.
+# FZINDEX_MERGE_STOP=k stops after k steps, as a run killed between two
+# would: the index is sound and answers as before, and the next run
+# finishes the merge before it writes (a removal of a file the merge has
+# half moved takes all of its postings out); a finished merge leaves the
+# blocks and packs of a fresh build, without the removed entries' postings.
+MS="env FZINDEX_DELTA_SHARE=0 FZINDEX_MERGE_STEP=1"
+postings() { "$FZI" --db "$1" --check 2>&1 | sed -n 's/.* \([0-9]*\) postings$/\1/p'; }
+rm -rf "$D/db" "$D/keep"
+"$FZI" --db "$D/db" --quiet "$D/src/a.txt" "$D/src/b.txt"
+$KEEP "$FZI" --db "$D/db" --quiet "$D/src/c.txt"
+$KEEP "$FZI" --db "$D/db" --quiet --remove "$D/src/b.txt"
+cp -r "$D/db" "$D/keep"
+$KEEP "$FZI" --db "$D/keep" --quiet "$D/src/d.txt"
+check "merge steps: two steps, then stopped" $MS FZINDEX_MERGE_STOP=2 "$FZI" --db "$D/db" --quiet "$D/src/d.txt"
+nk=$(delta_blocks "$D/keep") n2=$(delta_blocks "$D/db")
+check "merge steps: under way, part of the delta moved ($n2 of $nk blocks left)" test "$n2" -gt 0 -a "$n2" -lt "$nk"
+delta_same "merge steps: under way" 0 "$D/src/a.txt" "$D/src/c.txt" "$D/src/d.txt"
+check "merge steps: the next run (removing a half-moved file)" $KEEP "$FZI" --db "$D/db" --quiet --remove "$D/src/c.txt"
+check "merge steps: it finished the merge first" test "$(delta_blocks "$D/db")" = 0
+delta_same "merge steps: finished, then removed" 0 "$D/src/a.txt" "$D/src/d.txt"
+check "merge steps: a merge in steps" $MS "$FZI" --db "$D/db" --quiet "$D/src/c.txt"
+delta_same "merge steps: merged" 0 "$D/src/a.txt" "$D/src/d.txt" "$D/src/c.txt"
+check "merge steps: the blocks and packs of a fresh build" \
+    sh -c 'test -n "$1" && test "$1" = "$2" || { echo "  merged: $1; fresh build: $2" >&2; false; }' sh \
+    "$(layout "$D/db")" "$(layout "$D/fresh")"
+check "merge steps: the removed entries' postings dropped" test "$(postings "$D/db")" = "$(postings "$D/fresh")"
+# readers during a merge of many steps answer as before or as after it
+rm -rf "$D/db" "$D/after"
+"$FZI" --db "$D/db" --quiet "$T/base"
+for i in 1 2 3 4 5 6; do small "$D/u/s$i.txt" "$i"; done
+$KEEP "$FZI" --db "$D/db" --quiet "$D/u"
+cp -r "$D/db" "$D/after"
+$MS "$FZI" --db "$D/after" --quiet --remove "$D/u/s1.txt"
+RQ=$(printf '%s\n' 井长制 号3乙 年5丙 下城 '"智慧 城市"~5')
+answers() { printf '%s\n' "$RQ" | "$FZS" --db "$1" --batch - --count 2>&1; }
+answers "$D/db" >"$D/before.out"
+answers "$D/after" >"$D/after.out"
+check "merge steps: the run changes the answers" sh -c "! cmp -s '$D/before.out' '$D/after.out'"
+$MS "$FZI" --db "$D/db" --quiet --remove "$D/u/s1.txt" &
+mpid=$!
+reads=0 odd=0
+# each query of the batch reads its own snapshot: each answers as before
+# the run's commit or as after it
+while kill -0 $mpid 2>/dev/null; do
+    answers "$D/db" >"$D/now.out"
+    n=$(paste "$D/now.out" "$D/before.out" "$D/after.out" |
+        awk -F '\t' '!($1 == $4 && $2 == $5 && $3 == $6) && !($1 == $7 && $2 == $8 && $3 == $9) { n++ } END { print n + 0 }')
+    [ "$(wc -l <"$D/now.out")" = "$(wc -l <"$D/before.out")" ] || n=1
+    odd=$((odd + n))
+    reads=$((reads + 1))
+done
+wait $mpid
+check "merge steps: the merging run succeeds" [ $? = 0 ]
+check "merge steps: $reads reads during it, each as before or after ($odd other)" test "$reads" -ge 1 -a "$odd" = 0
+answers "$D/db" >"$D/now.out"
+check "merge steps: then as after" cmp -s "$D/now.out" "$D/after.out"
+check "merge steps: then sound" "$FZI" --db "$D/db" --check --quiet
 # --merge from an index with a delta into one with a delta
 rm -rf "$D/db" "$D/m"
 "$FZI" --db "$D/db" --quiet "$D/src/a.txt"

@@ -162,9 +162,20 @@ static int post_keys(const char *db, const char *t)
     return n;
 }
 
+/* Removes the directory dir and what it holds (checked). */
+static void remove_dir(const char *dir)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 /* One batch by 1 (no worker threads), 2 and 4 workers, and batches of a
  * file or so by 2 (run files, merged and joined by the main thread at
- * commit). */
+ * commit).  And a build in batches of several files writes the same index
+ * from run to run: where a batch ends depends on the input alone (the
+ * memory gathered when a file ended), not on how far the workers were
+ * behind the main thread when it looked. */
 TEST(test_same_index)
 {
     size_t slen;
@@ -174,8 +185,8 @@ TEST(test_same_index)
         return;
     char dir[] = "/tmp/fz-test-build-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char db[6][300];
-    for (int i = 0; i < 6; i++)
+    char db[10][300];
+    for (int i = 0; i < 10; i++)
         snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
     const char *one = db[0], *two = db[1], *four = db[2], *many = db[3], *many1 = db[4], *many4 = db[5];
     CHECK_EQ_INT(build_index(one, 1, 0, sample, slen), 0);
@@ -193,18 +204,27 @@ TEST(test_same_index)
      * (the blocks are cut where the batches ended) */
     const char *same[] = {"entry", "file", "fileid", "dlen"};
     CHECK(compare_dbs(one, many, same, 4) > 100);
-    /* a budget this small (below the dictionaries' own tables) makes each
-     * file a batch of its own, however far the workers are: the same
-     * batches by 1, 2 and 4, the same index */
+    /* a budget this small (below the dictionaries' own tables) makes
+     * every batch two files (the least: a batch ends once the memory at
+     * its last file but one's end is past the budget): the same batches
+     * by 1, 2 and 4, the same index */
     CHECK_EQ_INT(build_index(many1, 1, (size_t)1 << 20, sample, slen), 0);
     CHECK_EQ_INT(build_index(many4, 4, (size_t)1 << 20, sample, slen), 0);
     long m2 = compare_dbs(many1, many, all, 7), m4 = compare_dbs(many1, many4, all, 7);
     CHECK(m2 > 1000);
     CHECK_EQ_INT(m4, m2);
+    /* four builds by 2 in batches of several files: the same index */
+    for (int i = 6; i < 10; i++) {
+        CHECK_EQ_INT(build_index(db[i], 2, (size_t)6 << 20, sample, slen), 0);
+        if (i > 6)
+            CHECK(compare_dbs(db[6], db[i], all, 7) > 1000);
+    }
+    /* (several batches: their blocks are cut where the batches ended,
+     * unlike one batch's) */
+    const char *post[] = {"post"};
+    CHECK(compare_dbs(two, db[6], post, 1) < 0);
     free(sample);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_dir(dir);
 }
 
 /* Builds one file of text into a new index at db with threads workers. */
@@ -219,6 +239,21 @@ static int build_one(const char *db, int threads, const char *text, size_t len)
     if (!rc)
         rc = build_add_file(b, "/fz-test/long.txt", text, len, len, 1500000000, "UTF-8", NULL, msg, sizeof msg);
     return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+/* Builds the text t as one file into a new directory made from the
+ * template dir: one (dir/1) without worker threads, two (dir/2) by 2
+ * workers (one and two: 300 bytes each).  Returns compare_dbs's count of
+ * their records, -1 when they differ (or a build failed: checked). */
+static long build_by_1_and_2(const fz_buf *t, char *dir, char *one, char *two)
+{
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(one, 300, "%s/1", dir);
+    snprintf(two, 300, "%s/2", dir);
+    CHECK_EQ_INT(build_one(one, 1, t->p, t->len), 0);
+    CHECK_EQ_INT(build_one(two, 2, t->p, t->len), 0);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    return compare_dbs(one, two, all, 7);
 }
 
 /* A file of many short entries whose tokens fill several of a worker's
@@ -236,24 +271,83 @@ TEST(test_entries_across_chunks)
         oom |= fz_buf_append(&t, line, strlen(line));
     }
     CHECK_EQ_INT(oom, 0);
-    char dir[] = "/tmp/fz-test-build-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char one[300], two[300];
-    snprintf(one, sizeof one, "%s/1", dir);
-    snprintf(two, sizeof two, "%s/2", dir);
-    CHECK_EQ_INT(build_one(one, 1, t.p, t.len), 0);
-    CHECK_EQ_INT(build_one(two, 2, t.p, t.len), 0);
-    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
-    CHECK(compare_dbs(one, two, all, 7) > 1000);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", one[300], two[300];
+    CHECK(build_by_1_and_2(&t, dir, one, two) > 1000);
     fz_buf_free(&t);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_dir(dir);
+}
+
+/* Whether every word of words (n of them) is found in the index at db
+ * (store_term_find, field STORE_F_TEXT). */
+static int all_found(const char *db, char (*words)[32], int n)
+{
+    char msg[256];
+    store *s;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (store_open(db, 0, &s, msg, sizeof msg))
+        return 0;
+    int found = 0;
+    if (!store_begin(s, 0, &txn, msg, sizeof msg)) {
+        if (!mdb_cursor_open(txn, store_dbi(s, STORE_DB_POST), &cur)) {
+            for (int i = 0; i < n; i++) {
+                MDB_val k, v;
+                store_tpack_iter it;
+                int rc = store_term_find(cur, STORE_F_TEXT, words[i], strlen(words[i]), &k, &v, &it);
+                found += rc == STORE_TERM_BLOCKS || rc == STORE_TERM_PACKED;
+            }
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
+    }
+    store_close(s);
+    return found == n;
+}
+
+/* Terms alike in their first 7 bytes (the sort's key) are put in order
+ * by their other bytes, the shorter first: words first seen in reverse
+ * order, in packs and in blocks, are all found, by 1 and 2 workers. */
+TEST(test_terms_alike_in_prefix)
+{
+    enum { NW = 300 };
+    static char words[NW][32];
+    for (int i = 0; i < NW; i++) {
+        int k = NW - 1 - i; /* descending: the reverse of key order */
+        if (k == 0)
+            snprintf(words[i], sizeof words[i], "abcdefg");
+        else if (k % 3 == 0)
+            snprintf(words[i], sizeof words[i], "abcdefg%c%c", 'a' + k / 26 % 26, 'a' + k % 26);
+        else
+            snprintf(words[i], sizeof words[i], "abcdefg%c%cx", 'a' + k / 26 % 26, 'a' + k % 26);
+    }
+    fz_buf t = {0};
+    int oom = 0;
+    for (int e = 0; e < 400; e++) {
+        char line[64];
+        snprintf(line, sizeof line, "【第%d条】", e);
+        oom |= fz_buf_append(&t, line, strlen(line));
+        /* the first 20 words in every entry (blocks), the others in one each (packs) */
+        for (int i = 0; i < NW; i++)
+            if (i < 20 || i % 150 == e % 150) {
+                oom |= fz_buf_append(&t, words[i], strlen(words[i]));
+                oom |= fz_buf_append(&t, " ", 1);
+            }
+        oom |= fz_buf_append(&t, "\n", 1);
+    }
+    CHECK_EQ_INT(oom, 0);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", one[300], two[300];
+    CHECK(build_by_1_and_2(&t, dir, one, two) > 100);
+    CHECK(all_found(one, words, NW));
+    CHECK(all_found(two, words, NW));
+    CHECK(post_keys(one, words[0]) >= 3); /* the test covers blocks */
+    fz_buf_free(&t);
+    remove_dir(dir);
 }
 
 int main(void)
 {
     t_run(test_same_index);
     t_run(test_entries_across_chunks);
+    t_run(test_terms_alike_in_prefix);
     return t_done("build");
 }

@@ -16,6 +16,7 @@
 #include "t.h"
 #include "t_build.h"
 #include "build.h"
+#include "check.h"
 #include "search.h"
 #include "query.h"
 #include "../common/fz.h"
@@ -208,6 +209,61 @@ TEST(test_delta_chain)
     CHECK_EQ_INT(system(cmd), 0);
     update(fresh, 1, NF, -1);
     same_answers("removed from the main tree", db, fresh, 0);
+    /* the merge in steps (MERGING in store.c), here of 512 bytes each, a
+     * writer opened and closed for each (as runs stopped between steps):
+     * after every step the index is sound and answers as before; the last
+     * step leaves no delta and no dead entries */
+    int done = 0, steps = 0;
+    uint64_t recs0;
+    delta_of(db, &recs0, &base);
+    CHECK(recs0 > 0);
+    while (!done && steps < 1000) {
+        char msg[256] = "";
+        store *s = NULL;
+        MDB_txn *txn = NULL;
+        check_report rep = {0};
+        int rc = store_open_write(db, 0, 0644, &s, msg, sizeof msg);
+        if (!rc && !(rc = store_begin(s, 1, &txn, msg, sizeof msg))) {
+            rc = store_delta_merge(s, txn, 512, &done, msg, sizeof msg);
+            if (rc)
+                mdb_txn_abort(txn);
+            else
+                rc = store_commit(s, txn, "merging", msg, sizeof msg);
+        }
+        store_close(s);
+        CHECK_EQ_INT(rc, 0);
+        if (rc) {
+            fprintf(stderr, "merge step %d: %s\n", steps, msg);
+            break;
+        }
+        steps++;
+        s = NULL;
+        rc = store_open(db, STORE_READ, &s, msg, sizeof msg);
+        CHECK_EQ_INT(rc ? rc : check_index(s, stderr, 5, &rep, msg, sizeof msg), 0);
+        store_close(s);
+        delta_of(db, &recs, &base);
+        CHECK(done ? recs == 0 : recs > 0);
+        same_answers("merging in steps", db, fresh, 0);
+    }
+    CHECK(done && steps >= 3);
+    {
+        char msg[256] = "";
+        store *s = NULL;
+        MDB_txn *txn = NULL;
+        store_range *dead = NULL;
+        size_t ndead = 9;
+        CHECK_EQ_INT(store_open(db, STORE_READ, &s, msg, sizeof msg), 0);
+        CHECK_EQ_INT(s ? store_begin(s, 0, &txn, msg, sizeof msg) : -1, 0);
+        if (txn) {
+            CHECK_EQ_INT(store_dead_get(s, txn, &dead, &ndead), 0);
+            CHECK_EQ_INT(ndead, 0); /* the removed file's postings are gone */
+            CHECK_EQ_INT(store_delta_base(s, txn, &base), FZ_ENOTFOUND);
+            mdb_txn_abort(txn);
+        }
+        free(dead);
+        store_close(s);
+    }
+    same_answers("merged in steps", db, fresh, 0);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_EQ_INT(system(cmd), 0);
     unsetenv("FZINDEX_DELTA_SHARE");

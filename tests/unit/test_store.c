@@ -337,14 +337,14 @@ TEST(test_block_title_one)
     /* the long form in the records makes the same block */
     static const uint8_t shortf[] = {0, 0, 5}, longf[] = {0, 1, 1, 5};
     fz_buf s1 = {0}, s2 = {0};
-    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 1, 50, 0, 1, &s1), 0);
-    CHECK_EQ_INT(store_block_extra(longf, sizeof longf, 1, 50, 0, 1, &s2), 0);
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 1, 0, 50, 0, NULL, 1, &s1), 0);
+    CHECK_EQ_INT(store_block_extra(longf, sizeof longf, 1, 0, 50, 0, NULL, 1, &s2), 0);
     CHECK(s1.len == s2.len && memcmp(s1.p, s2.p, s1.len) == 0);
     /* code 0 whose position is missing is a damaged record */
     s2.len = 0;
-    CHECK_EQ_INT(store_block_extra(shortf, 2, 1, 50, 0, 1, &s2), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra(shortf, 2, 1, 0, 50, 0, NULL, 1, &s2), FZ_ECORRUPT);
     /* records that hold more documents than said, or fewer */
-    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 2, 50, 0, 1, &s2), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra(shortf, sizeof shortf, 2, 0, 50, 0, NULL, 1, &s2), FZ_ECORRUPT);
     fz_buf_free(&s1);
     fz_buf_free(&s2);
     fz_buf_free(&v);
@@ -1469,8 +1469,9 @@ static int tp_find(store *s, MDB_txn *txn, int field, const char *term, uint32_t
 }
 
 /* A fresh index for the pack tests (tmp_index), entries 0..9 of lengths
- * 100..109. */
-static store *tp_index(char *dir, MDB_txn **txn)
+ * 100..109, in its write transaction *txn; *dbi its "post", *pb and *bb
+ * empty builders.  tp_done frees them all. */
+static store *tp_index(char *dir, MDB_txn **txn, MDB_dbi *dbi, store_tpack_builder *pb, store_block_builder *bb)
 {
     char msg[256] = "";
     store *s = tmp_index(dir, txn);
@@ -1478,6 +1479,9 @@ static store *tp_index(char *dir, MDB_txn **txn)
     for (uint32_t i = 0; i < 10; i++)
         lens[i] = 100 + i;
     CHECK_EQ_INT(store_dlen_put(s, *txn, 0, lens, 10, msg, sizeof msg), 0);
+    *dbi = store_dbi(s, STORE_DB_POST);
+    memset(pb, 0, sizeof *pb);
+    memset(bb, 0, sizeof *bb);
     return s;
 }
 
@@ -1655,15 +1659,23 @@ TEST(test_entry_groups)
     tmp_remove(dir);
 }
 
+static void tp_done(store *s, MDB_txn *txn, store_tpack_builder *pb, store_block_builder *bb, const char *dir)
+{
+    mdb_txn_abort(txn);
+    store_close(s);
+    store_tpack_free(pb);
+    store_bb_free(bb);
+    tmp_remove(dir);
+}
+
 TEST(test_term_packs)
 {
     char dir[] = "/tmp/fz-test-tpack-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    store *s = tp_index(dir, &txn);
-    MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
-    store_tpack_builder pb = {0};
+    MDB_dbi dbi;
+    store_tpack_builder pb;
     store_block_builder bb;
-    memset(&bb, 0, sizeof bb);
+    store *s = tp_index(dir, &txn, &dbi, &pb, &bb);
     static const uint32_t d1[] = {3}, d2[] = {1, 4, 9}, d3[] = {2, 5}, d4[] = {6};
     /* field 'a': one pack */
     tp_add(&pb, &bb, STORE_F_AUTHOR, "x", d1, 1);
@@ -1852,12 +1864,8 @@ TEST(test_term_packs)
     }
     CHECK_EQ_INT(whole, 2); /* c2, c25, c3 (c9 went to a pack of its own) */
     free(copy);
-    mdb_txn_abort(txn);
-    store_close(s);
-    store_tpack_free(&pb);
-    store_bb_free(&bb);
     fz_buf_free(&val);
-    tmp_remove(dir);
+    tp_done(s, txn, &pb, &bb, dir);
 }
 
 /* The CJK unigrams of the text (STORE_F_UNI, format 7) keep no positions:
@@ -1913,9 +1921,34 @@ TEST(test_block_nopos)
     CHECK_EQ_INT(b.tf_body, tb[25]);
     /* records with positions are not a nopos block's, nor the reverse */
     fz_buf x = {0};
-    CHECK_EQ_INT(store_block_extra((const uint8_t *)bp.docs.p, bp.docs.len, 40, 50, 1.0, 0, &x), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra((const uint8_t *)bp.docs.p, bp.docs.len, 40, 0, 50, 1.0, NULL, 0, &x), FZ_ECORRUPT);
     x.len = 0;
-    CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, 50, 1.0, 1, &x), FZ_ECORRUPT);
+    CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, 0, 50, 1.0, NULL, 1, &x), FZ_ECORRUPT);
+    /* the impact from the entries' lengths when they are all at hand (a
+     * build's batch): the exact largest, as a builder records it, not the
+     * caller's looser bound; one length missing: the caller's */
+    {
+        uint32_t dl[512] = {0};
+        for (uint32_t i = 0; i < 40; i++)
+            dl[ids[i] - ids[0]] = 60 + i;
+        store_dl_span all = {dl, ids[0], ids[39] - ids[0] + 1}, short_ = {dl, ids[0], ids[39] - ids[0]};
+        CHECK(ids[39] - ids[0] + 1 <= 512);
+        CHECK(store_impact_q(2.0) != b.q);
+        fz_buf y = {0};
+        const uint8_t *yp;
+        uint64_t a0, q;
+        CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, ids[0], 50, 2.0, &all, 0, &y), 0);
+        yp = fz_varint_get((const uint8_t *)y.p, (const uint8_t *)y.p + y.len, &a0);
+        CHECK(yp && fz_varint_get(yp, (const uint8_t *)y.p + y.len, &q));
+        CHECK_EQ_INT(a0, 50);
+        CHECK_EQ_INT(q, b.q);
+        y.len = 0;
+        CHECK_EQ_INT(store_block_extra((const uint8_t *)bn.docs.p, bn.docs.len, 40, ids[0], 50, 2.0, &short_, 0, &y), 0);
+        yp = fz_varint_get((const uint8_t *)y.p, (const uint8_t *)y.p + y.len, &a0);
+        CHECK(yp && fz_varint_get(yp, (const uint8_t *)y.p + y.len, &q));
+        CHECK_EQ_INT(q, store_impact_q(2.0));
+        fz_buf_free(&y);
+    }
     /* cut short: fails cleanly, never reads past the value */
     for (size_t n = 0; n < vn.len; n++) {
         int rc = store_block_open(&b, ids[0], vn.p, n);
@@ -1939,10 +1972,10 @@ TEST(test_tpack_nopos)
 {
     char dir[] = "/tmp/fz-test-tpnopos-XXXXXX", msg[256] = "";
     MDB_txn *txn;
-    store *s = tp_index(dir, &txn);
-    MDB_dbi dbi = store_dbi(s, STORE_DB_POST);
-    store_tpack_builder pb = {0};
-    store_block_builder bb = {0};
+    MDB_dbi dbi;
+    store_tpack_builder pb;
+    store_block_builder bb;
+    store *s = tp_index(dir, &txn, &dbi, &pb, &bb);
     static const char *const terms[] = {"之", "井", "水"};
     static const uint32_t docs[3][3] = {{1, 4, 9}, {2, 3, 0}, {5, 0, 0}};
     static const uint32_t nd[3] = {3, 2, 1};
@@ -2012,11 +2045,7 @@ TEST(test_tpack_nopos)
     CHECK_EQ_INT(store_term_find(cur, STORE_F_UNI, "水", strlen("水"), &fk, &fv, &it), STORE_TERM_PACKED);
     mdb_cursor_close(cur);
     fz_buf_free(&out);
-    store_tpack_free(&pb);
-    store_bb_free(&bb);
-    mdb_txn_abort(txn);
-    store_close(s);
-    tmp_remove(dir);
+    tp_done(s, txn, &pb, &bb, dir);
 }
 
 int main(void)
