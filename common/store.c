@@ -200,8 +200,9 @@
  *             as 384 in fzsearch --batch (the searcher's cache keeps the
  *             last group) and take 0.4 MiB less.  Built by fzindex (the
  *             dictionary trained on the first 4 MiB of text): data.mdb
- *             157.7 MB against 156.1 MB, fzsearch --batch's mean 0.070 ms
- *             against 0.083 (11 interleaved rounds, every class faster).
+ *             157.7 MB against 156.1 MB, fzsearch --batch's mean 0.066 ms
+ *             against 0.078 (11 interleaved rounds, every class's mean
+ *             and p99 lower), the build ~0.5 s of CPU longer.
  *
  * "file"      path bytes -> v file_id, v first_id, v nentries, v nbytes,
  *               v mtime (zigzag), v indexed_at (zigzag), v len, encoding name,
