@@ -1570,8 +1570,7 @@ static int pack_dense(store *s, const char *path)
         rc = MDB_CORRUPTED;
         goto out;
     }
-    uint64_t a0 = st.nentries ? st.sumlen / st.nentries : 1;
-    r.a0 = a0 == 0 ? 1 : a0 > UINT32_MAX ? UINT32_MAX : (uint32_t)a0;
+    r.a0 = store_avg_len(st.sumlen, st.nentries);
     for (int i = 0; i < STORE_DB_COUNT && !rc; i++) {
         MDB_val k, v;
         if ((rc = mdb_dbi_open(o.wt, db_names[i], MDB_CREATE, &o.d)))
@@ -1712,6 +1711,12 @@ static int meta_get(store *s, MDB_txn *txn, const char *key, MDB_val *v)
     MDB_val k = {strlen(key), (void *)key};
     int rc = mdb_get(txn, s->dbi[STORE_DB_META], &k, v);
     return rc == MDB_NOTFOUND ? FZ_ENOTFOUND : rc ? store_lmdb_err(rc, "reading the index's statistics", NULL, 0) : FZ_OK;
+}
+
+uint32_t store_avg_len(uint64_t sumlen, uint64_t n)
+{
+    uint64_t a = n ? sumlen / n : 1;
+    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
 }
 
 int store_stats_get(store *s, MDB_txn *txn, store_stats *st)
@@ -2246,8 +2251,7 @@ int store_delta_merge(store *s, MDB_txn *txn, uint64_t max_bytes, int *done, cha
     r.o = &o;
     r.s = s;
     r.rt = txn;
-    uint64_t a0 = st.nentries ? st.sumlen / st.nentries : 1;
-    r.a0 = a0 == 0 ? 1 : a0 > UINT32_MAX ? UINT32_MAX : (uint32_t)a0;
+    r.a0 = store_avg_len(st.sumlen, st.nentries);
     MDB_cursor *pcur = NULL, *dcur = NULL;
     if (!(rc = store_dead_get(s, txn, &r.dead, &r.ndead))) {
         int lr = mdb_cursor_open(txn, s->dbi[STORE_DB_POST], &pcur);

@@ -137,6 +137,10 @@ typedef struct {
 int store_stats_get(store *s, MDB_txn *txn, store_stats *st);
 int store_stats_put(store *s, MDB_txn *txn, const store_stats *st);
 
+/* The average entry length of sumlen over n entries as a block records
+ * it for its impact (a0: whole, at least 1, at most UINT32_MAX). */
+uint32_t store_avg_len(uint64_t sumlen, uint64_t n);
+
 /* ---- the delta tier (DELTA TIER in store.c) ----
  * An update (fzindex on an index that is not empty) writes its postings
  * into "dpost", in blocks laid out as "post"'s, not into the main tree:

@@ -1537,18 +1537,10 @@ static void wrote(build *b, size_t n)
     }
 }
 
-/* The average entry length of sumlen over n entries (for block impacts),
- * at least 1. */
-static uint32_t avg_of(uint64_t sumlen, uint64_t n)
-{
-    uint64_t a = n ? sumlen / n : 1;
-    return a ? (uint32_t)(a > UINT32_MAX ? UINT32_MAX : a) : 1;
-}
-
 /* The index's average entry length. */
 static uint32_t avg_len(const build *b)
 {
-    return avg_of(b->st.sumlen, b->st.nentries);
+    return store_avg_len(b->st.sumlen, b->st.nentries);
 }
 
 /* Writes the term pack being filled, if any (before any key after its
@@ -2587,7 +2579,7 @@ static int flush_batch(build *b, int final)
     if (final && !b->nruns && b->nw && !b->mw->nterms) {
         b->prep = 1;
         b->prep_abort = 0;
-        b->prep_a0 = avg_of(sumlen, nent);
+        b->prep_a0 = store_avg_len(sumlen, nent);
         /* the budget's last quarter for the streams */
         b->prep_cap = b->budget / 4 / (size_t)b->nw;
         if (b->prep_cap < 4 * PS_CHUNK)
@@ -3354,6 +3346,14 @@ static int apply_catalog(build *b)
     return rc;
 }
 
+/* The number an environment variable (the tests' and benchmarks' knobs)
+ * starts with, or dflt when it is unset or does not start with a digit. */
+static uint64_t env_number(const char *name, uint64_t dflt)
+{
+    const char *e = getenv(name);
+    return e && *e >= '0' && *e <= '9' ? strtoull(e, NULL, 10) : dflt;
+}
+
 /* An update's end: whether the delta tier has reached BUILD_DELTA_SHARE
  * of the main tree's pages (DELTA TIER in store.c), so that build_commit
  * merges it once the update is committed. */
@@ -3365,10 +3365,7 @@ static int delta_wants_merge(build *b, int *yes)
         fz_msg(b->emsg, b->emsglen, "reading the postings' size: LMDB failed");
         return rc;
     }
-    uint64_t share = BUILD_DELTA_SHARE;
-    const char *e = getenv("FZINDEX_DELTA_SHARE");
-    if (e && *e >= '0' && *e <= '9')
-        share = strtoull(e, NULL, 10);
+    uint64_t share = env_number("FZINDEX_DELTA_SHARE", BUILD_DELTA_SHARE);
     *yes = dp && dp * 100 >= pp * share;
     return FZ_OK;
 }
@@ -3381,10 +3378,7 @@ static int delta_wants_merge(build *b, int *yes)
  * killed run would). */
 static int delta_merge_steps(store *s, unsigned long stop, char *msg, size_t msglen)
 {
-    uint64_t step = BUILD_MERGE_STEP;
-    const char *e = getenv("FZINDEX_MERGE_STEP");
-    if (e && *e >= '0' && *e <= '9')
-        step = strtoull(e, NULL, 10);
+    uint64_t step = env_number("FZINDEX_MERGE_STEP", BUILD_MERGE_STEP);
     for (unsigned long i = 0; !stop || i < stop; i++) {
         MDB_txn *txn;
         uint64_t dp, pp;
@@ -3430,10 +3424,8 @@ int build_commit(build *b, char *msg, size_t msglen)
     if (rc)
         return b->err = rc;
     /* the update is durable; the merge follows in steps */
-    if (merge) {
-        const char *e = getenv("FZINDEX_MERGE_STOP");
-        rc = delta_merge_steps(b->s, e && *e >= '1' && *e <= '9' ? strtoul(e, NULL, 10) : 0, msg, msglen);
-    }
+    if (merge)
+        rc = delta_merge_steps(b->s, (unsigned long)env_number("FZINDEX_MERGE_STOP", 0), msg, msglen);
     return rc ? (b->err = rc) : FZ_OK;
 }
 
