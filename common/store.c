@@ -4362,6 +4362,19 @@ int store_block_arrays(store_block *b, const uint32_t **id, const uint32_t **tt,
     return FZ_OK;
 }
 
+int store_block_ids(store_block *b, const uint32_t **id)
+{
+    if (b->packed || block_ids(b))
+        return FZ_ECORRUPT;
+    *id = b->id;
+    return FZ_OK;
+}
+
+void store_block_move(store_block *b, uint32_t i)
+{
+    block_at(b, i);
+}
+
 int store_block_seek(store_block *b, uint32_t target)
 {
     if (b->i < b->ndocs && b->doc >= target)

@@ -757,6 +757,174 @@ static void kc_cover(ctx *x, keycur *c, uint32_t target)
         kc_jump(x, c, target);
 }
 
+/* A cursor of an intersection (leaves_meet): its keycur and, while the
+ * walk moves in a block's decoded ids without reading frequencies, its
+ * place there (the keycur's block cursor is set to it at the end). */
+typedef struct {
+    keycur *c;
+    const uint32_t *id;   /* the block's ids (NULL: not decoded yet, or the cursor is set) */
+    uint32_t i, n;        /* the place in id[], the block's documents */
+    uint32_t doc;         /* the document there, DOC_END when none is left */
+    int moved;            /* the block cursor is behind i */
+} meetcur;
+
+/* Sets m's keycur on the document the walk found for it. */
+static void meet_settle(meetcur *m)
+{
+    if (m->moved)
+        store_block_move(&m->c->blk, m->i);
+    m->moved = 0;
+}
+
+/* Moves m to its first document >= d and returns it (DOC_END: none):
+ * blocks ending before d are passed by their headers (kc_cover), within a
+ * block the ids are galloped over, no frequency read. */
+static uint32_t meet_advance(ctx *x, meetcur *m, uint32_t d)
+{
+    if (m->doc >= d)
+        return m->doc;
+    keycur *c = m->c;
+    if (d > c->blk.last) {
+        m->moved = 0; /* the block is left: its cursor no longer matters */
+        m->id = NULL;
+        kc_cover(x, c, d);
+        if (!c->valid || x->err)
+            return m->doc = DOC_END;
+        if (c->blk.doc >= d)
+            return m->doc = c->blk.doc;
+    }
+    if (c->blk.packed) {
+        int rc = store_block_seek(&c->blk, d);
+        if (rc == FZ_ENOTFOUND) { /* its records end before the range its key says */
+            kc_seek(x, c, d);
+            return m->doc = c->valid && !x->err ? c->blk.doc : DOC_END;
+        }
+        if (rc) {
+            x->err = FZ_ECORRUPT;
+            c->valid = 0;
+            return m->doc = DOC_END;
+        }
+        return m->doc = c->blk.doc;
+    }
+    if (!m->id) {
+        if (store_block_ids(&c->blk, &m->id)) {
+            x->err = FZ_ECORRUPT;
+            c->valid = 0;
+            return m->doc = DOC_END;
+        }
+        m->i = c->blk.i;
+        m->n = c->blk.ndocs;
+    }
+    /* gallop: a[lo - 1] < d; probe lo, lo + 1, lo + 3, lo + 7, ... */
+    const uint32_t *a = m->id;
+    uint32_t n = m->n, lo = m->i + 1, hi = lo, step = 1;
+    while (hi < n && a[hi] < d) {
+        lo = hi + 1;
+        hi += step;
+        step <<= 1;
+    }
+    /* the first id >= d is in [lo, hi] (or there is none when hi >= n) */
+    uint32_t len = (hi < n ? hi + 1 : n) - lo;
+    const uint32_t *p = a + lo;
+    while (len > 0) {
+        uint32_t half = len / 2;
+        if (p[half] < d) {
+            p += half + 1;
+            len -= half + 1;
+        } else
+            len = half;
+    }
+    uint32_t j = (uint32_t)(p - a);
+    if (j >= n) { /* the block's ids end before its recorded last: the next block */
+        m->id = NULL;
+        m->moved = 0;
+        store_block_move(&c->blk, n - 1);
+        kc_seek(x, c, d);
+        return m->doc = c->valid && !x->err ? c->blk.doc : DOC_END;
+    }
+    m->i = j;
+    m->moved = 1;
+    return m->doc = a[j];
+}
+
+#define MEET_MAX 16
+
+/* Whether leaves_meet can walk the leaves ls[0..n): at most MEET_MAX,
+ * each of one cursor (one form, no delta postings of it). */
+static int meet_ok(leaf *const *ls, size_t n)
+{
+    if (n > MEET_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (ls[i]->nk != 1)
+            return 0;
+    return 1;
+}
+
+/* The first document >= target that every leaf of ls[0..n) (meet_ok)
+ * holds, every leaf then on it, or DOC_END; the same as seeking each leaf
+ * in turn (leaf_seek) until they agree, without a call or a frequency
+ * read per document passed: the cursors, rarest first, leapfrog over
+ * their blocks' decoded ids, and only the agreed document's cursors are
+ * set.  Removed entries are passed over as leaf_update does. */
+static uint32_t leaves_meet(ctx *x, leaf *const *ls, size_t n, uint32_t target)
+{
+    meetcur m[MEET_MAX];
+    uint64_t df[MEET_MAX];
+    for (size_t i = 0; i < n; i++) {
+        /* rarest first: it proposes the fewest candidates */
+        size_t j = i;
+        for (; j > 0 && ls[i]->df < df[j - 1]; j--) {
+            m[j] = m[j - 1];
+            df[j] = df[j - 1];
+        }
+        keycur *c = &ls[i]->k[0];
+        df[j] = ls[i]->df;
+        m[j].c = c;
+        m[j].id = NULL;
+        m[j].i = m[j].n = 0;
+        m[j].moved = 0;
+        m[j].doc = c->valid ? c->blk.doc : DOC_END;
+    }
+    for (;;) {
+        uint32_t d = target;
+        size_t agree = 0, i = 0;
+        while (agree < n) {
+            uint32_t di = meet_advance(x, &m[i], d);
+            if (di == DOC_END)
+                break;
+            if (di == d)
+                agree++;
+            else {
+                d = di;
+                agree = 1;
+            }
+            i = i + 1 == n ? 0 : i + 1;
+        }
+        for (size_t k = 0; k < n; k++)
+            meet_settle(&m[k]);
+        uint32_t maxd = 0;
+        int same = 1;
+        for (size_t k = 0; k < n; k++) {
+            leaf_update(x, ls[k]);
+            if (ls[k]->doc != ls[0]->doc)
+                same = 0;
+            if (ls[k]->doc > maxd)
+                maxd = ls[k]->doc;
+        }
+        if (x->err || maxd == DOC_END)
+            return DOC_END;
+        if (same)
+            return maxd;
+        /* a removed entry was passed over: meet again past it */
+        target = maxd;
+        for (size_t k = 0; k < n; k++) {
+            m[k].id = NULL;
+            m[k].doc = m[k].c->valid ? m[k].c->blk.doc : DOC_END;
+        }
+    }
+}
+
 /* The block bound of phrase n for the documents from target to *last
  * (see prune_skip); -1 when a part has no documents left. */
 static double phrase_block_bound(ctx *x, node *n, uint32_t target, uint32_t *last_out)
@@ -921,6 +1089,11 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
                     return x->err = FZ_ECORRUPT, n->doc = DOC_END;
         }
         /* leapfrog until every part is on the same doc */
+        if (meet_ok(n->parts, n->nparts)) {
+            d = leaves_meet(x, n->parts, n->nparts, d);
+            if (d == DOC_END)
+                return n->doc = DOC_END;
+        } else
         for (;;) {
             uint32_t maxd = d;
             int same = 1;
@@ -985,12 +1158,41 @@ static size_t text_nspans(const node *n)
     return n->type == N_PHRASE && n->field != STORE_F_TEXT ? 0 : n->nsp;
 }
 
+static int simple_term(const node *n);
+
+/* The leaves of AND n's positive kids into ls, when each kid is one term
+ * (simple_term) that leaves_meet can walk with the others (meet_ok);
+ * returns how many, 0 when not so. */
+static size_t and_leaves(const node *n, leaf **ls)
+{
+    size_t nl = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        if (n->neg[i])
+            continue;
+        if (nl == MEET_MAX || !simple_term(n->kids[i]))
+            return 0;
+        ls[nl++] = n->kids[i]->parts[0];
+    }
+    return meet_ok(ls, nl) ? nl : 0;
+}
+
 static uint32_t and_next(ctx *x, node *n, uint32_t target)
 {
     for (;;) {
         if (x->prune_on && x->prune_node == n && (target = and_skip(x, n, target)) >= DOC_END - 1)
             return n->doc = DOC_END;
         uint32_t d = target;
+        leaf *ls[MEET_MAX];
+        size_t nl = and_leaves(n, ls);
+        if (nl) {
+            /* every positive kid one term: their leaves meet */
+            d = leaves_meet(x, ls, nl, d);
+            for (size_t i = 0, j = 0; i < n->nkids; i++)
+                if (!n->neg[i])
+                    n->kids[i]->doc = ls[j++]->doc;
+            if (d == DOC_END)
+                return n->doc = DOC_END;
+        } else
         for (;;) {
             uint32_t maxd = d;
             int same = 1;
