@@ -44,7 +44,7 @@
 #define UNPOSITIONED (UINT32_MAX - 1)
 #define MAX_ALTS 16
 #define MAX_LEAVES 4096
-#define SEARCH_DLEN_SLOTS 256 /* a power of two; 4 KB of the query's context */
+#define SEARCH_DLEN_SLOTS 512 /* a power of two; 8 KB of the handle */
 
 /* HEAP_DOWN(name, T, C, before) defines the sift-down of the binary heaps
  * of this file (the chains of an A?B by document, the top-k by score, a
@@ -79,6 +79,12 @@ struct search {
     store_entry_cache *cache; /* the last entry block whose text this handle read */
     uint64_t nentries;
     double avgdl;
+    /* the chunks of entry lengths its queries looked up (store_dlen_cache's
+     * slots), in the LMDB snapshot dl_txnid: a query of the same snapshot
+     * reads them again without a lookup (LMDB changes no page of the
+     * newest snapshot, and a query's transaction holds it) */
+    store_dlen_slot dslots[SEARCH_DLEN_SLOTS];
+    size_t dl_txnid;
 };
 
 typedef struct {
@@ -186,10 +192,10 @@ typedef struct {
     size_t nnodes;
     node **scoring;
     size_t nscoring;
+    /* its slots are the handle's (search.dslots): a lone term's top-k,
+     * which takes its blocks best bound first, and every query after the
+     * first of a snapshot look each chunk of lengths up once */
     store_dlen_cache dc;
-    /* dc's slots: a lone term's top-k, which takes its blocks best bound
-     * first, then looks each chunk of lengths up once in the query */
-    store_dlen_slot dslots[SEARCH_DLEN_SLOTS];
     doctoks dt;
     int delta;                /* the index has delta postings ("dpost"): leaves chain them */
     store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
@@ -3171,8 +3177,6 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     x.msglen = msglen;
     x.dt.doc = DOC_END;
     x.ut.doc = DOC_END;
-    x.dc.slots = x.dslots;
-    x.dc.nslots = SEARCH_DLEN_SLOTS;
     search_counts cnt = {0};
     int rc;
     if (!(x.qtok = get_tok(s, TOK_FOLD_TS))) {
@@ -3192,6 +3196,12 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         fz_arena_destroy(x.a);
         return rc;
     }
+    if (s->dl_txnid != mdb_txn_id(x.txn)) {
+        memset(s->dslots, 0, sizeof s->dslots);
+        s->dl_txnid = mdb_txn_id(x.txn);
+    }
+    x.dc.slots = s->dslots;
+    x.dc.nslots = SEARCH_DLEN_SLOTS;
     x.delta = store_delta_records(s->st, x.txn) > 0;
     /* delta postings without a base, or a base that does not decode: the
      * ids of the two trees cannot be trusted to follow each other */
