@@ -461,7 +461,12 @@ void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n)
  * id order) may give it slots: an array of nslots (a power of two) zeroed
  * store_dlen_slot, which it owns and keeps as long as the cache; chunk c
  * is then remembered in slot c % nslots too, and going back to it looks
- * nothing up in LMDB. */
+ * nothing up in LMDB.  Slots filled in one read transaction may be given
+ * to the cache of a later one of the same snapshot (mdb_txn_id equal: no
+ * write committed between them, so the pages they point to are the
+ * newest snapshot's, which LMDB does not reuse while a reader holds it);
+ * of another snapshot they must be zeroed first (the search handle
+ * keeps them so from query to query). */
 typedef struct {
     const uint32_t *lens; /* NULL: empty */
     uint32_t chunk;
