@@ -829,18 +829,19 @@ static uint32_t meet_advance(ctx *x, meetcur *m, uint32_t d)
         hi += step;
         step <<= 1;
     }
-    /* the first id >= d is in [lo, hi] (or there is none when hi >= n) */
-    uint32_t len = (hi < n ? hi + 1 : n) - lo;
-    const uint32_t *p = a + lo;
-    while (len > 0) {
-        uint32_t half = len / 2;
-        if (p[half] < d) {
-            p += half + 1;
-            len -= half + 1;
-        } else
-            len = half;
+    /* the first id >= d is in [lo, hi] (or there is none when hi >= n):
+     * a bisection without branches (their mispredictions cost more than
+     * the steps) */
+    uint32_t len = (hi < n ? hi + 1 : n) - lo, j = lo;
+    if (len > 0) {
+        const uint32_t *p = a + lo;
+        while (len > 1) {
+            uint32_t half = len / 2;
+            p = p[half] < d ? p + half : p;
+            len -= half;
+        }
+        j = (uint32_t)(p - a) + (*p < d);
     }
-    uint32_t j = (uint32_t)(p - a);
     if (j >= n) { /* the block's ids end before its recorded last: the next block */
         m->id = NULL;
         m->moved = 0;
