@@ -92,8 +92,22 @@ typedef struct {
     uint8_t title;
 } pspan;
 
+/* A block of a term's postings as the term's lookup found it (the value
+ * in the map, valid while the query's transaction is). */
+typedef struct {
+    const void *val;
+    size_t len;
+    uint32_t first;
+} kc_block;
+
 typedef struct {
     MDB_cursor *cur;
+    /* the term's blocks in id order, found by the lookup that summed its
+     * document frequency (kc_make): moves between them read no LMDB
+     * (NULL: an exact leaf's, or a pack's; the cursor moves); malloc'd,
+     * freed where the cursor is closed */
+    kc_block *dir;
+    uint32_t ndir, at;       /* at: the block open */
     uint8_t key[STORE_KEY_MAX];
     size_t prefix;
     store_block blk;
@@ -292,10 +306,44 @@ static int kc_open_packed(ctx *x, keycur *c, uint32_t target)
 
 /* Positions c on the block that may hold target (the last block starting
  * at or before it), or the first block after. */
+/* Opens block i of c's directory. */
+static int kc_open_dir(ctx *x, keycur *c, uint32_t i)
+{
+    const kc_block *b = &c->dir[i];
+    c->at = i;
+    if (store_block_open(&c->blk, b->first, b->val, b->len)) {
+        x->err = FZ_ECORRUPT;
+        c->valid = 0;
+        return FZ_ECORRUPT;
+    }
+    c->valid = 1;
+    return 0;
+}
+
 static int kc_jump(ctx *x, keycur *c, uint32_t target)
 {
     if (c->packed)
         return kc_open_packed(x, c, target);
+    if (c->dir) {
+        /* the last block starting at or before target, else the first */
+        uint32_t lo = 0, hi = c->ndir;
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (c->dir[mid].first <= target)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        if (kc_open_dir(x, c, lo))
+            return FZ_ECORRUPT;
+        if (c->blk.last >= target || target < c->dir[lo].first)
+            return 0;
+        if (lo + 1 == c->ndir) {
+            c->valid = 0;
+            return 0;
+        }
+        return kc_open_dir(x, c, lo + 1);
+    }
     fz_be32_put(c->key + c->prefix, target);
     MDB_val k = {c->prefix + 4, c->key}, v;
     int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
@@ -328,6 +376,12 @@ static int kc_next_block(ctx *x, keycur *c)
     MDB_val k, v;
     if (c->packed) {
         c->valid = 0; /* a packed term has one block */
+        return 0;
+    }
+    if (c->dir) {
+        if (c->at + 1 < c->ndir)
+            return kc_open_dir(x, c, c->at + 1);
+        c->valid = 0;
         return 0;
     }
     int rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
@@ -1671,6 +1725,7 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
     } else {
         rc = rc == STORE_TERM_BLOCKS && !exact ? 0 : MDB_NOTFOUND;
     }
+    uint32_t cap = 0;
     while (rc == 0 && kc_same(c, &k)) {
         uint64_t nd;
         if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
@@ -1678,6 +1733,17 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
             return -1;
         }
         df += nd;
+        /* the block into the directory (freed with the leaf's cursors) */
+        if (c->ndir == cap) {
+            cap = cap ? cap * 2 : 16;
+            kc_block *d = realloc(c->dir, cap * sizeof *d);
+            if (!d) {
+                x->err = FZ_ENOMEM;
+                return -1;
+            }
+            c->dir = d;
+        }
+        c->dir[c->ndir++] = (kc_block){v.mv_data, v.mv_size, fz_be32_get((uint8_t *)k.mv_data + c->prefix)};
         rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
     }
     if (rc && rc != MDB_NOTFOUND) {
@@ -1949,9 +2015,11 @@ static void chain_free(node *n)
             leaf *l = c->parts[j];
             if (!l)
                 continue;
-            for (size_t k = 0; k < l->nk; k++)
+            for (size_t k = 0; k < l->nk; k++) {
                 if (l->k[k].cur)
                     mdb_cursor_close(l->k[k].cur);
+                free(l->k[k].dir); /* none: an exact leaf's lookup sums nothing */
+            }
             free(l->pos);
         }
         free(c->sp);
@@ -2815,11 +2883,20 @@ static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *n
     blockref *br = NULL;
     size_t nb = 0, cap = 0;
     MDB_val key, val;
-    int mrc = c->valid ? mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT) : MDB_NOTFOUND;
+    uint32_t di = c->at;
+    int mrc = !c->valid ? MDB_NOTFOUND
+              : c->dir  ? (di < c->ndir ? 0 : MDB_NOTFOUND)
+                        : mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT);
+    if (mrc == 0 && c->dir) {
+        key.mv_data = NULL; /* the directory's block di: its first id apart */
+        val.mv_data = (void *)c->dir[di].val;
+        val.mv_size = c->dir[di].len;
+    }
     /* the key's blocks from the cursor's on, headers only */
-    while (mrc == 0 && kc_same(c, &key) && !x->err && !past_deadline(x)) {
+    while (mrc == 0 && (c->dir || kc_same(c, &key)) && !x->err && !past_deadline(x)) {
         store_block h;
-        if (store_block_head(&h, fz_be32_get((uint8_t *)key.mv_data + c->prefix), val.mv_data, val.mv_size)) {
+        uint32_t first = c->dir ? c->dir[di].first : fz_be32_get((uint8_t *)key.mv_data + c->prefix);
+        if (store_block_head(&h, first, val.mv_data, val.mv_size)) {
             x->err = FZ_ECORRUPT;
             break;
         }
@@ -2834,7 +2911,14 @@ static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *n
             cap = ncap;
         }
         br[nb++] = (blockref){block_bound(&h, idf, avgdl), h.first, val.mv_data, val.mv_size};
-        mrc = mdb_cursor_get(c->cur, &key, &val, MDB_NEXT);
+        if (!c->dir) {
+            mrc = mdb_cursor_get(c->cur, &key, &val, MDB_NEXT);
+        } else if (++di < c->ndir) {
+            val.mv_data = (void *)c->dir[di].val;
+            val.mv_size = c->dir[di].len;
+        } else {
+            mrc = MDB_NOTFOUND;
+        }
     }
     if (mrc && mrc != MDB_NOTFOUND && !x->err)
         x->err = FZ_ELMDB;
@@ -3388,8 +3472,10 @@ done:
         *counts = cnt;
     free(all);
     for (size_t i = 0; i < x.nleaves; i++) {
-        for (size_t j = 0; j < x.leaves[i]->nk; j++)
+        for (size_t j = 0; j < x.leaves[i]->nk; j++) {
             mdb_cursor_close(x.leaves[i]->k[j].cur);
+            free(x.leaves[i]->k[j].dir);
+        }
         free(x.leaves[i]->pos);
     }
     for (size_t i = 0; i < x.nnodes; i++) {
