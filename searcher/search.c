@@ -15,6 +15,8 @@
  *           checks ? wildcards and --fold=none against the entry's tokens
  *   and     leapfrog over the positive children, then rejects documents a
  *           negative child matches
+ * The leaves of a phrase, and those of an AND of lone terms, meet over
+ * their blocks' decoded ids (leaves_meet) when each is one cursor.
  *   or      the smallest document of its children
  *   near    and-match, then keeps the spans that have a partner within N
  *           characters (the entry's text is tokenized again to place

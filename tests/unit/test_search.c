@@ -44,9 +44,10 @@ static char *file_text(int i)
     return t.p;
 }
 
-/* Adds files from .. to-1 to the index at db (created when missing), or
- * with rm >= 0 removes file rm. */
-static int update(const char *db, int from, int to, int rm)
+/* Adds the files from .. to-1 named by the format name (its %d the
+ * file's number) with the texts text(i) to the index at db (created when
+ * missing), or with rm >= 0 removes file rm. */
+static int build_files(const char *db, const char *name, char *(*text)(int), int from, int to, int rm)
 {
     char msg[512] = "";
     store *s;
@@ -58,18 +59,23 @@ static int update(const char *db, int from, int to, int rm)
         return t_build_end(rc, db, s, b, msg, sizeof msg);
     for (int i = from; i < to && !rc; i++) {
         char path[64];
-        snprintf(path, sizeof path, "/fz-test/vol-%d.txt", i);
-        char *text = file_text(i);
-        rc = build_add_file(b, path, text, strlen(text), strlen(text), 1500000000 + i, "UTF-8", NULL, msg,
-                            sizeof msg);
-        free(text);
+        snprintf(path, sizeof path, name, i);
+        char *t = text(i);
+        rc = build_add_file(b, path, t, strlen(t), strlen(t), 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
+        free(t);
     }
     if (!rc && rm >= 0) {
         char path[64];
-        snprintf(path, sizeof path, "/fz-test/vol-%d.txt", rm);
+        snprintf(path, sizeof path, name, rm);
         rc = build_remove_file(b, path, NULL, msg, sizeof msg);
     }
     return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+/* build_files of file_text's files. */
+static int update(const char *db, int from, int to, int rm)
+{
+    return build_files(db, "/fz-test/vol-%d.txt", file_text, from, to, rm);
 }
 
 /* The delta's records and base of the index at db. */
@@ -161,15 +167,31 @@ static void same_answers(const char *what, const char *db, const char *fresh, in
     fz_buf_free(&y);
 }
 
-TEST(test_delta_chain)
+/* Makes a directory from the template dir (its XXXXXX replaced) and the
+ * path of an index in it into db (300 bytes): 0, or -1 (checked). */
+static int test_dir(char *dir, char *db)
 {
-    char dir[] = "/tmp/fz-test-search-XXXXXX";
     if (!mkdtemp(dir)) {
         CHECK(0);
-        return;
+        return -1;
     }
-    char db[300], fresh[300], cmd[400];
-    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(db, 300, "%s/db", dir);
+    return 0;
+}
+
+/* Removes path and what is in it (checked). */
+static void remove_tree(const char *path)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+TEST(test_delta_chain)
+{
+    char dir[] = "/tmp/fz-test-search-XXXXXX", db[300], fresh[300];
+    if (test_dir(dir, db))
+        return;
     snprintf(fresh, sizeof fresh, "%s/fresh", dir);
     /* the delta kept apart, however large */
     setenv("FZINDEX_DELTA_SHARE", "100000", 1);
@@ -196,8 +218,7 @@ TEST(test_delta_chain)
     update(db, 0, 0, NF - 1);
     delta_of(db, &recs, &base);
     CHECK_EQ_INT(recs, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fresh);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(fresh);
     update(fresh, 0, NF - 1, -1);
     same_answers("removed", db, fresh, 1);
     /* the delta's file again, then a file of the main tree removed: its
@@ -205,8 +226,7 @@ TEST(test_delta_chain)
      * the others (their ids aside: the update's follow the removed ones) */
     update(db, NF - 1, NF, -1);
     update(db, 0, 0, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fresh);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(fresh);
     update(fresh, 1, NF, -1);
     same_answers("removed from the main tree", db, fresh, 0);
     /* the merge in steps (MERGING in store.c), here of 512 bytes each, a
@@ -264,8 +284,7 @@ TEST(test_delta_chain)
         store_close(s);
     }
     same_answers("merged in steps", db, fresh, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(dir);
     unsetenv("FZINDEX_DELTA_SHARE");
 }
 
@@ -304,35 +323,6 @@ static char *mw_text(int f)
     if (fz_buf_putc(&t, 0))
         abort();
     return t.p;
-}
-
-/* Adds the files of mask (bit f: file f) to db, or removes file rm. */
-static int mw_update(const char *db, unsigned mask, int rm)
-{
-    char msg[512] = "";
-    store *s;
-    build *b;
-    build_opts o = {0};
-    o.threads = 1;
-    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
-    if (rc)
-        return t_build_end(rc, db, s, b, msg, sizeof msg);
-    for (int f = 0; f < MW_FILES && !rc; f++) {
-        if (!(mask >> f & 1))
-            continue;
-        char path[64];
-        snprintf(path, sizeof path, "/fz-test/mw-%d.txt", f);
-        char *text = mw_text(f);
-        rc = build_add_file(b, path, text, strlen(text), strlen(text), 1500000000 + f, "UTF-8", NULL, msg,
-                            sizeof msg);
-        free(text);
-    }
-    if (!rc && rm >= 0) {
-        char path[64];
-        snprintf(path, sizeof path, "/fz-test/mw-%d.txt", rm);
-        rc = build_remove_file(b, path, NULL, msg, sizeof msg);
-    }
-    return t_build_end(rc, db, s, b, msg, sizeof msg);
 }
 
 /* The entries of the files of mask that hold every item of want (mw_has
@@ -393,20 +383,15 @@ static void mw_check(const char *what, const char *db, unsigned mask)
  * middle of the ids, dead in "post") passed over. */
 TEST(test_meet_walk)
 {
-    char dir[] = "/tmp/fz-test-meet-XXXXXX";
-    if (!mkdtemp(dir)) {
-        CHECK(0);
+    char dir[] = "/tmp/fz-test-meet-XXXXXX", db[300];
+    if (test_dir(dir, db))
         return;
-    }
-    char db[300], cmd[400];
-    snprintf(db, sizeof db, "%s/db", dir);
     unsigned mask = (1u << MW_FILES) - 1;
-    mw_update(db, mask, -1);
+    build_files(db, "/fz-test/mw-%d.txt", mw_text, 0, MW_FILES, -1);
     mw_check("built", db, mask);
-    mw_update(db, 0, 1); /* file 1's entries dead in the main tree */
+    build_files(db, "/fz-test/mw-%d.txt", mw_text, 0, 0, 1); /* file 1's entries dead in the main tree */
     mw_check("file 1 removed", db, mask & ~2u);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(dir);
 }
 
 /* Indexes text as the one file of test_lengths_after_update (replacing
@@ -430,13 +415,9 @@ static void dlen_file(const char *db, const char *text, char *msg, size_t msglen
  * length), the handle opened before answers as one opened after. */
 TEST(test_lengths_after_update)
 {
-    char dir[] = "/tmp/fz-test-dlen-XXXXXX";
-    if (!mkdtemp(dir)) {
-        CHECK(0);
+    char dir[] = "/tmp/fz-test-dlen-XXXXXX", db[300], msg[512] = "";
+    if (test_dir(dir, db))
         return;
-    }
-    char db[300], cmd[400], msg[512] = "";
-    snprintf(db, sizeof db, "%s/db", dir);
     static const char *const text[2] = {"【甲】\n松柏長青，天地久長，日月同光。\n\n【乙】\n松柏。\n\n",
                                         "【甲】\n松柏。\n\n【乙】\n松柏長青，天地久長，日月同光。\n\n"};
     dlen_file(db, text[0], msg, sizeof msg);
@@ -473,8 +454,7 @@ TEST(test_lengths_after_update)
     fz_buf_free(&before);
     fz_buf_free(&after);
     fz_buf_free(&fresh);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(dir);
 }
 
 int main(void)
