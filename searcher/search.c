@@ -2769,6 +2769,20 @@ static double block_bound(const store_block *b, double idf, double avgdl)
     return ib < bound ? ib : bound;
 }
 
+/* Scores document doc of weighted frequency tf and length dl into the
+ * heap (doc_topk's last step), unless it clearly cannot enter it. */
+static inline void doc_put(ctx *x, double idf, uint32_t doc, double tf, double dl, scored *heap, size_t *nh,
+                           size_t k)
+{
+    const double avgdl = x->s->avgdl;
+    const double c0 = SEARCH_K1 * (1.0 - SEARCH_B), c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0);
+    if (*nh == k && idf * tf * (SEARCH_K1 + 1.0) < heap[0].score * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
+        return; /* a clear loss, seen without the division */
+    scored v = {bm25(idf, tf, dl, avgdl), doc};
+    if (*nh < k || better(&v, &heap[0]))
+        heap_push(heap, nh, k, v);
+}
+
 /* Scores document doc of a lone term's block b (its frequencies tt, tb)
  * into the heap, exactly as score_doc does (same bm25 call, same tf and
  * length), unless it is removed or clearly cannot enter it. */
@@ -2781,28 +2795,18 @@ static inline void doc_topk(ctx *x, const store_block *b, double idf, uint32_t d
     if (x->ndead && store_dead_end(x->dead, x->ndead, doc))
         return; /* removed */
     double tf = SEARCH_TITLE_WEIGHT * tt + tb;
-    double dl;
-    if (*nh == k) {
-        /* a clear loss is seen without the division, first with the
-         * block's least length, then with the document's */
-        double thr = heap[0].score, lhs = idf * tf * (SEARCH_K1 + 1.0);
-        if (lhs < thr * (tf + c0 + c1 * b->min_dl) * (1.0 - 1e-9))
-            return;
-        dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
-        if (lhs < thr * (tf + c0 + c1 * dl) * (1.0 - 1e-9))
-            return;
-    } else {
-        dl = store_dlen_get(x->s->st, x->txn, &x->dc, doc);
-    }
-    scored v = {bm25(idf, tf, dl, avgdl), doc};
-    if (*nh < k || better(&v, &heap[0]))
-        heap_push(heap, nh, k, v);
+    /* a clear loss is seen without the division, first with the block's
+     * least length, then (doc_put) with the document's */
+    if (*nh == k && idf * tf * (SEARCH_K1 + 1.0) < heap[0].score * (tf + c0 + c1 * b->min_dl) * (1.0 - 1e-9))
+        return;
+    doc_put(x, idf, doc, tf, store_dlen_get(x->s->st, x->txn, &x->dc, doc), heap, nh, k);
 }
 
 /* Scores the documents of the open block b from its cursor on into the
- * heap (doc_topk).  A block's are decoded at once and walked here (a
- * frequent character's top-k walks some 5,600 documents of 44 blocks);
- * a packed term's by its cursor, which is left spent. */
+ * heap, as doc_topk does.  A block's are decoded at once and walked here
+ * (a frequent character's top-k walks some 5,600 documents of 44 blocks),
+ * the lengths of those that may enter the heap loaded in a first pass;
+ * a packed term's by its cursor (doc_topk), which is left spent. */
 static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t *nh, size_t k)
 {
     int rc;
@@ -2819,15 +2823,36 @@ static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t 
         const double avgdl = x->s->avgdl, c0 = SEARCH_K1 * (1.0 - SEARCH_B),
                      c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0), a = idf * (SEARCH_K1 + 1.0);
         double seen = -1, wmin = 0;
-        for (uint32_t i = b->i; i < b->ndocs; i++) {
-            if (*nh == k && heap[0].score != seen) {
-                seen = heap[0].score;
-                double t = seen * (1.0 - 1e-9);
-                wmin = a > t * (1.0 + 1e-6) ? t * (c0 + c1 * b->min_dl) / (a - t) * (1.0 - 1e-6) : 0;
+        /* the lengths of the documents that pass the least as the heap
+         * is now are loaded first, in a loop of their own: the loads
+         * (cache misses over the table of lengths) overlap rather than
+         * wait one for another between the scores; a document passed
+         * later by a higher least does not need its length, one that
+         * was not loaded is (dl NO_DL) when it does */
+        enum { NO_DL = UINT32_MAX };
+        uint32_t dl[STORE_BLOCK_DOCS];
+        if (b->ndocs > STORE_BLOCK_DOCS) {
+            x->err = FZ_ECORRUPT;
+            return;
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            for (uint32_t i = b->i; i < b->ndocs; i++) {
+                if (*nh == k && heap[0].score != seen) {
+                    seen = heap[0].score;
+                    double t = seen * (1.0 - 1e-9);
+                    wmin = a > t * (1.0 + 1e-6) ? t * (c0 + c1 * b->min_dl) / (a - t) * (1.0 - 1e-6) : 0;
+                }
+                double tf = SEARCH_TITLE_WEIGHT * tt[i] + tb[i];
+                if (!pass) {
+                    dl[i] = tf < wmin ? NO_DL : store_dlen_get(x->s->st, x->txn, &x->dc, id[i]);
+                    continue;
+                }
+                if (tf < wmin || (x->ndead && store_dead_end(x->dead, x->ndead, id[i])))
+                    continue; /* a clear loss, or removed */
+                if (dl[i] == NO_DL)
+                    dl[i] = store_dlen_get(x->s->st, x->txn, &x->dc, id[i]);
+                doc_put(x, idf, id[i], tf, dl[i], heap, nh, k);
             }
-            if (SEARCH_TITLE_WEIGHT * tt[i] + tb[i] < wmin)
-                continue;
-            doc_topk(x, b, idf, id[i], tt[i], tb[i], heap, nh, k);
         }
         return;
     }
