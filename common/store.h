@@ -285,6 +285,15 @@ void store_entry_cache_destroy(store_entry_cache *c); /* NULL is safe */
  * not in c. */
 int store_entry_get_cached(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, fz_arena *arena,
                            store_entry *e);
+/* Looks up the block of entry id and has the CPU bring its value into its
+ * cache, so that a read of id through c soon after (store_entry_get_cached)
+ * neither looks it up again nor waits for memory: c remembers the places
+ * of the last STORE_ENTRY_PREFETCH blocks so found (the same snapshot
+ * only), nothing decompressed.  A searcher calls it for the next hits while
+ * it works on the one before.  No result: an id it cannot find is left to
+ * the read, which reports it.  txn is a read transaction, as above. */
+#define STORE_ENTRY_PREFETCH 16
+void store_entry_cache_prefetch(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id);
 /* FZ_OK when a block holds entry id, FZ_ENOTFOUND when none does,
  * FZ_ECORRUPT, FZ_ELMDB.  Decompresses nothing. */
 int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);

@@ -3133,6 +3133,11 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             hs[i].sp = NULL;
             hs[i].nsp = 0;
         }
+        /* the blocks of the first hits are looked up and brought into the
+         * CPU's cache while their spans are found: a block's 4 KB read
+         * cold cost more than its lookup and decompression */
+        for (size_t i = 0; i < nret && i < STORE_ENTRY_PREFETCH && !o->meta_only; i++)
+            store_entry_cache_prefetch(x.s->st, x.txn, x.s->cache, all[first + i].doc);
         qsort(hs, nret, sizeof *hs, cmp_hitspan_doc);
         const leaf *uni = uni_root(root);
         if (!o->no_spans && (rc = node_reset(&x, root)) == 0) {
@@ -3161,6 +3166,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
+            if (i + STORE_ENTRY_PREFETCH < nret && !o->meta_only)
+                store_entry_cache_prefetch(x.s->st, x.txn, x.s->cache, all[first + i + STORE_ENTRY_PREFETCH].doc);
             rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), o->meta_only, fn,
                           cbctx, hs[i].sp ? NULL : uni);
             cnt.returned++;
