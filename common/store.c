@@ -2916,8 +2916,10 @@ int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e
     return FZ_OK;
 }
 
-/* The block holding id: *last its key, *v its value.  FZ_ENOTFOUND. */
-static int entry_block_find(store *s, MDB_txn *txn, uint32_t id, uint32_t *last, MDB_val *v)
+/* The block of the least key (last id) at or above id: *last its key, *v
+ * its value, whose count is not read (it may hold ids above id only).
+ * FZ_ENOTFOUND when there is none. */
+static int entry_block_seek(store *s, MDB_txn *txn, uint32_t id, uint32_t *last, MDB_val *v)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_ENTRY], &cur);
@@ -2935,12 +2937,30 @@ static int entry_block_find(store *s, MDB_txn *txn, uint32_t id, uint32_t *last,
     if (k.mv_size != 4)
         return FZ_ECORRUPT;
     *last = fz_be32_get(k.mv_data);
-    /* the block's count is its first varint */
+    return FZ_OK;
+}
+
+/* The first id of the block (last, v): from its count, the block's first
+ * varint; -1 when the count is out of bounds. */
+static int64_t entry_block_first(uint32_t last, const MDB_val *v)
+{
     uint64_t n;
     if (!fz_varint_get(v->mv_data, (const uint8_t *)v->mv_data + v->mv_size, &n) || n < 1 ||
-        n > STORE_ENTRY_BLOCK || n - 1 > *last)
+        n > STORE_ENTRY_BLOCK || n - 1 > last)
+        return -1;
+    return (int64_t)last - (int64_t)(n - 1);
+}
+
+/* The block holding id: *last its key, *v its value.  FZ_ENOTFOUND. */
+static int entry_block_find(store *s, MDB_txn *txn, uint32_t id, uint32_t *last, MDB_val *v)
+{
+    int rc = entry_block_seek(s, txn, id, last, v);
+    if (rc)
+        return rc;
+    int64_t first = entry_block_first(*last, v);
+    if (first < 0)
         return FZ_ECORRUPT;
-    return id >= *last - (uint32_t)(n - 1) ? FZ_OK : FZ_ENOTFOUND;
+    return id >= first ? FZ_OK : FZ_ENOTFOUND;
 }
 
 int store_entry_exists(store *s, MDB_txn *txn, uint32_t id)
@@ -2964,6 +2984,8 @@ typedef struct {
     uint32_t first, last;
 } entry_place;
 
+#define PLACE_UNCOUNTED UINT32_MAX /* a first id not read yet (cache_place) */
+
 struct store_entry_cache {
     ZSTD_DCtx *dc;
     entry_place at; /* the block whose text is in text (valid set) */
@@ -2984,14 +3006,25 @@ static int place_holds(const entry_place *p, const store *s, size_t txnid, uint3
     return p->s == s && p->txnid == txnid && id >= p->first && id <= p->last;
 }
 
-/* The block of id that c knows of without a lookup: its place, or NULL. */
-static const entry_place *cache_place(const store_entry_cache *c, const store *s, size_t txnid, uint32_t id)
+/* The block of id that c knows of without a lookup: its place, or NULL.
+ * A place found ahead learns its first id here, from the block's count
+ * (entry_block_find checked it), when the value is in the CPU's cache. */
+static const entry_place *cache_place(store_entry_cache *c, const store *s, size_t txnid, uint32_t id)
 {
     if (c->valid && place_holds(&c->at, s, txnid, id))
         return &c->at;
-    for (unsigned i = 0; i < STORE_ENTRY_PREFETCH; i++)
-        if (place_holds(&c->pre[i], s, txnid, id))
-            return &c->pre[i];
+    for (unsigned i = 0; i < STORE_ENTRY_PREFETCH; i++) {
+        entry_place *p = &c->pre[i];
+        if (p->first == PLACE_UNCOUNTED && p->s == s && p->txnid == txnid && id <= p->last) {
+            int64_t first = entry_block_first(p->last, &(MDB_val){p->vlen, (void *)p->vp});
+            if (first < 0)
+                p->s = NULL; /* left to entry_block_find, which reports it */
+            else
+                p->first = (uint32_t)first;
+        }
+        if (place_holds(p, s, txnid, id))
+            return p;
+    }
     return NULL;
 }
 
@@ -3117,13 +3150,12 @@ void store_entry_cache_prefetch(store *s, MDB_txn *txn, store_entry_cache *c, ui
         return;
     uint32_t last;
     MDB_val v;
-    uint64_t n;
-    /* entry_block_find checked the count; a lookup that fails is left to
-     * the read, which reports it */
-    if (entry_block_find(s, txn, id, &last, &v) ||
-        !fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &n))
+    /* a lookup that fails is left to the read, which reports it; the
+     * block's first id is read when a read asks for it (cache_place), not
+     * here, where the value is not in the CPU's cache yet */
+    if (entry_block_seek(s, txn, id, &last, &v))
         return;
-    c->pre[c->npre] = (entry_place){s, txnid, v.mv_data, v.mv_size, last - (uint32_t)(n - 1), last};
+    c->pre[c->npre] = (entry_place){s, txnid, v.mv_data, v.mv_size, PLACE_UNCOUNTED, last};
     c->npre = (c->npre + 1) % STORE_ENTRY_PREFETCH;
     /* the reads to come touch most of a block's value: its metadata, join
      * maps and group heads, and its group's frame */
