@@ -2668,6 +2668,7 @@ typedef struct {
     const leaf *uni;
     uint32_t *up;
     uint32_t nup, upcap;
+    int done; /* pm_emit stopped: every position a span needs is mapped */
 } posmap;
 
 #define PM_DONE 1 /* pm_emit's stop: every position a span needs is mapped */
@@ -2677,8 +2678,10 @@ static int pm_emit(void *p, const tok_token *t)
     posmap *m = p;
     if (t->kind == TOK_BI)
         return 0;
-    if (t->pos > m->last)
+    if (t->pos > m->last) {
+        m->done = 1;
         return PM_DONE; /* tokens come in position order (tok.h) */
+    }
     m->start[t->pos] = t->start;
     m->end[t->pos] = t->end;
     if (m->uni && t->kind == TOK_UNI)
@@ -2687,7 +2690,12 @@ static int pm_emit(void *p, const tok_token *t)
             if (t->term_len == c->prefix - 2 && !memcmp(t->term, c->key + 1, t->term_len)) {
                 if (m->nup < m->upcap)
                     m->up[m->nup] = t->pos;
-                m->nup++;
+                /* the last of the occurrences its postings count: the
+                 * rest of the text maps nothing a span needs */
+                if (++m->nup == m->upcap) {
+                    m->done = 1;
+                    return PM_DONE;
+                }
                 break;
             }
         }
@@ -2741,7 +2749,7 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     } else if (nsp) {
         uint32_t n = e.npos + 2;
         posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n, 0,
-                     uni, NULL, 0, (uint32_t)nsp};
+                     uni, NULL, 0, (uint32_t)nsp, 0};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
         pspan *usp = uni ? fz_arena_alloc(a, nsp * sizeof *usp) : NULL;
         if (uni)
@@ -2752,7 +2760,9 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         }
         /* the text is analysed only as far as the last position a span
          * needs, and a field no span touches not at all; a lone
-         * character's occurrences are found in all of it */
+         * character's occurrences as far as the last its postings count
+         * (fewer are damage; more, in a damaged index, are not looked
+         * for) */
         uint32_t first = UINT32_MAX;
         if (uni) {
             first = 0;
@@ -2769,7 +2779,7 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         tok_analyzer *t = x->qtok;
         if (first < e.title_npos)
             tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
-        if (first != UINT32_MAX && pm.last >= e.title_npos)
+        if (first != UINT32_MAX && pm.last >= e.title_npos && !pm.done)
             tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
         if (uni) {
             /* the text analysed as the indexer did holds exactly the
