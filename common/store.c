@@ -3145,6 +3145,8 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
 
 void store_entry_cache_prefetch(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id)
 {
+    if (!c)
+        return;
     size_t txnid = mdb_txn_id(txn);
     if (cache_place(c, s, txnid, id))
         return;
