@@ -2776,11 +2776,15 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
             if (sp[i].s < first)
                 first = sp[i].s;
         }
+        /* a lone character's occurrences are known by their folded
+         * terms; the rest needs only the places (tok_places) */
         tok_analyzer *t = x->qtok;
+        int (*an)(tok_analyzer *, const char *, size_t, uint32_t, tok_emit_fn, void *, uint32_t *) =
+            uni ? tok_analyze : tok_places;
         if (first < e.title_npos)
-            tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
+            an(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
         if (first != UINT32_MAX && pm.last >= e.title_npos && !pm.done)
-            tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
+            an(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
         if (uni) {
             /* the text analysed as the indexer did holds exactly the
              * occurrences the postings count (uni_positions) */
