@@ -3154,14 +3154,20 @@ void store_entry_cache_prefetch(store *s, MDB_txn *txn, store_entry_cache *c, ui
     MDB_val v;
     /* a lookup that fails is left to the read, which reports it; the
      * block's first id is read when a read asks for it (cache_place), not
-     * here, where the value is not in the CPU's cache yet */
+     * here, where the value is not in the CPU's cache yet: nothing waits
+     * for the first byte's load below */
     if (entry_block_seek(s, txn, id, &last, &v))
         return;
     c->pre[c->npre] = (entry_place){s, txnid, v.mv_data, v.mv_size, PLACE_UNCOUNTED, last};
     c->npre = (c->npre + 1) % STORE_ENTRY_PREFETCH;
     /* the reads to come touch most of a block's value: its metadata, join
-     * maps and group heads, and its group's frame */
-    for (size_t i = 0; i < v.mv_size; i += 64)
+     * maps and group heads, and its group's frame.  Its first byte is
+     * read, so that a page the process has not touched yet is mapped here
+     * (a read would fault on it anyway), not skipped by every prefetch
+     * after a walk of the page tables: a query early in a process took
+     * 0.22 ms instead of 0.20 */
+    (void)*(const volatile uint8_t *)v.mv_data;
+    for (size_t i = 64; i < v.mv_size; i += 64)
         __builtin_prefetch((const char *)v.mv_data + i);
 }
 
