@@ -2802,6 +2802,16 @@ static inline void doc_topk(ctx *x, const store_block *b, double idf, uint32_t d
     doc_put(x, idf, doc, tf, store_dlen_get(x->s->st, x->txn, &x->dc, doc), heap, nh, k);
 }
 
+/* The least weighted frequency with which a document can score above
+ * thr at the length norm base (c0 + c1 * dl, bm25's) with a = idf * (k1 +
+ * 1): doc_topk's first test solved for tf, with a margin far above its
+ * rounding; 0 (no least) when thr is near a. */
+static inline double least_tf(double thr, double a, double base)
+{
+    double t = thr * (1.0 - 1e-9);
+    return a > t * (1.0 + 1e-6) ? t * base / (a - t) * (1.0 - 1e-6) : 0;
+}
+
 /* Scores the documents of the open block b from its cursor on into the
  * heap, as doc_topk does.  A block's are decoded at once and walked here
  * (a frequent character's top-k walks some 5,600 documents of 44 blocks),
@@ -2817,42 +2827,39 @@ static void block_topk(ctx *x, store_block *b, double idf, scored *heap, size_t 
             return;
         }
         /* once the heap is full, a document whose weighted frequency is
-         * below wmin loses even at the block's least length (doc_topk's
-         * first test, solved for tf, with a margin far above its
-         * rounding): it is passed over here, the rest tested there */
+         * below wmin (least_tf) loses even at the block's least length:
+         * it is passed over here, the rest tested with their lengths
+         * (doc_put) */
         const double avgdl = x->s->avgdl, c0 = SEARCH_K1 * (1.0 - SEARCH_B),
                      c1 = SEARCH_K1 * SEARCH_B / (avgdl > 0 ? avgdl : 1.0), a = idf * (SEARCH_K1 + 1.0);
         double seen = -1, wmin = 0;
-        /* the lengths of the documents that pass the least as the heap
-         * is now are loaded first, in a loop of their own: the loads
+        /* the documents that pass the least as the heap is now (the
+         * heap's k-th score only rises, so no other can enter) are listed
+         * with their lengths first, in a loop of their own: the loads
          * (cache misses over the table of lengths) overlap rather than
-         * wait one for another between the scores; a document passed
-         * later by a higher least does not need its length, one that
-         * was not loaded is (dl NO_DL) when it does */
-        enum { NO_DL = UINT32_MAX };
-        uint32_t dl[STORE_BLOCK_DOCS];
+         * wait one for another between the scores; then they are scored,
+         * passed over when a higher least has come */
+        uint32_t cand[STORE_BLOCK_DOCS], dl[STORE_BLOCK_DOCS], nc = 0;
         if (b->ndocs > STORE_BLOCK_DOCS) {
             x->err = FZ_ECORRUPT;
             return;
         }
-        for (int pass = 0; pass < 2; pass++) {
-            for (uint32_t i = b->i; i < b->ndocs; i++) {
-                if (*nh == k && heap[0].score != seen) {
-                    seen = heap[0].score;
-                    double t = seen * (1.0 - 1e-9);
-                    wmin = a > t * (1.0 + 1e-6) ? t * (c0 + c1 * b->min_dl) / (a - t) * (1.0 - 1e-6) : 0;
-                }
-                double tf = SEARCH_TITLE_WEIGHT * tt[i] + tb[i];
-                if (!pass) {
-                    dl[i] = tf < wmin ? NO_DL : store_dlen_get(x->s->st, x->txn, &x->dc, id[i]);
-                    continue;
-                }
-                if (tf < wmin || (x->ndead && store_dead_end(x->dead, x->ndead, id[i])))
-                    continue; /* a clear loss, or removed */
-                if (dl[i] == NO_DL)
-                    dl[i] = store_dlen_get(x->s->st, x->txn, &x->dc, id[i]);
-                doc_put(x, idf, id[i], tf, dl[i], heap, nh, k);
+        const double base = c0 + c1 * b->min_dl;
+        if (*nh == k)
+            wmin = least_tf(seen = heap[0].score, a, base);
+        for (uint32_t i = b->i; i < b->ndocs; i++)
+            if (SEARCH_TITLE_WEIGHT * tt[i] + tb[i] >= wmin) {
+                cand[nc] = i;
+                dl[nc++] = store_dlen_get(x->s->st, x->txn, &x->dc, id[i]);
             }
+        for (uint32_t j = 0; j < nc; j++) {
+            uint32_t i = cand[j];
+            if (*nh == k && heap[0].score != seen)
+                wmin = least_tf(seen = heap[0].score, a, base);
+            double tf = SEARCH_TITLE_WEIGHT * tt[i] + tb[i];
+            if (tf < wmin || (x->ndead && store_dead_end(x->dead, x->ndead, id[i])))
+                continue; /* a clear loss, or removed */
+            doc_put(x, idf, id[i], tf, dl[j], heap, nh, k);
         }
         return;
     }
