@@ -3284,12 +3284,22 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m, int
     if (groups) {
         /* groups of consecutive records of at most STORE_ENTRY_GROUP bytes
          * (one record alone may be more), each its own frame, or raw when
-         * zstd does not shrink it */
+         * zstd does not shrink it.  The groups are cut from the first
+         * pending record on, so those of a value made before for the same
+         * records (a shorter or longer run while fitting a page) are the
+         * same frames where they end at the same record: kept in grp, they
+         * are not compressed again, only the groups from the first that
+         * differs. */
         uint32_t ng = 0;
         w->grp.len = 0;
         for (uint32_t i = 0, j; i < m; i = j) {
             for (j = i + 1; j < m && toff[j + 1] - toff[i] <= STORE_ENTRY_GROUP; j++)
                 ;
+            if (ng < w->grp_n && w->grp_end[ng] == j) {
+                w->grp.len = w->grp_off[++ng];
+                continue;
+            }
+            w->grp_n = ng;
             const uint8_t *src = (const uint8_t *)w->traw.p + toff[i];
             size_t len = toff[j] - toff[i], gb = ZSTD_compressBound(len);
             if (fz_buf_varint(&w->grp, j - i) || fz_buf_reserve(&w->grp, 2 * FZ_VARINT_MAX + (gb > len ? gb : len)))
@@ -3305,7 +3315,9 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m, int
             size_t hl = fz_varint_put((uint8_t *)w->grp.p + w->grp.len, (uint64_t)c * 2 + (uint64_t)stored_raw);
             memmove(w->grp.p + w->grp.len + hl, z, c);
             w->grp.len += hl + c;
-            ng++;
+            w->grp_end[ng++] = j;
+            w->grp_off[ng] = (uint32_t)w->grp.len;
+            w->grp_n = ng;
         }
         uint8_t nb[FZ_VARINT_MAX];
         size_t c = fz_varint_put(nb, ng) + w->grp.len;
@@ -3350,6 +3362,7 @@ static int entry_block_put(store *s, MDB_txn *txn, store_entry_writer *w, uint32
     }
     w->n -= m;
     w->first += m;
+    w->grp_n = 0;
     return FZ_OK;
 }
 
@@ -3484,6 +3497,7 @@ void store_entry_writer_free(store_entry_writer *w)
     fz_buf_free(&w->jraw);
     fz_buf_free(&w->hold);
     fz_buf_free(&w->grp);
+    w->grp_n = 0;
     w->hold_text = 0;
     w->fit_n = 0;
     w->n = 0;

@@ -329,7 +329,7 @@ int store_tdict_check(store *s, MDB_txn *txn, char *msg, size_t msglen);
 typedef struct {
     fz_buf raw, val;
     fz_buf hold, grp;                 /* held records (v id, v len, record, v len, join map);
-                                       * a group's frame */
+                                       * the groups' frames of the last value made */
     size_t hold_text;                 /* the titles and bodies held, bytes */
     int hold_state;                   /* 0: not asked yet; 1: holding; 2: not holding (the
                                        * index has a dictionary, or the writer trained one
@@ -338,6 +338,11 @@ typedef struct {
     fz_buf mraw, traw, jraw;          /* a value's metadata, its text before compression, its join maps */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw (v len, the
                                          record, v len, its join map) */
+    uint32_t grp_end[STORE_ENTRY_BLOCK]; /* group k of grp ends before pending record
+                                          * grp_end[k] ... */
+    uint32_t grp_off[STORE_ENTRY_BLOCK + 1]; /* ... and starts at grp.p + grp_off[k] */
+    uint32_t grp_n;                   /* groups in grp that a value of the pending records
+                                       * reuses (0 after a block is put) */
     uint32_t first, n, file_id, fit_n;
     size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
     uint64_t written;
