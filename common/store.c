@@ -609,6 +609,7 @@
 #include <zdict.h>
 #include <zstd.h>
 #include <math.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -3166,65 +3167,172 @@ static const uint8_t *hold_next(const uint8_t *p, const uint8_t *end, uint32_t *
     return p + v;
 }
 
-/* Trains the text dictionary on the titles and bodies of w's held
- * records, in groups as the writer makes them (of one file, at most
- * STORE_ENTRY_GROUP bytes), puts it in txn's index and makes it s's.
- * Text zstd cannot train on leaves the index without one (FZ_OK). */
-static int entry_dict_train(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
+/* A text dictionary being trained on a thread of its own, while the
+ * writer holds on (hold_state 3): its samples, the titles and bodies of
+ * the records held when it started in groups as the writer makes them, are
+ * a copy, so the thread touches nothing of the writer's. */
+typedef struct store_trainer store_trainer;
+struct store_trainer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    int done;        /* the thread has finished (under mu) */
+    fz_buf smp;      /* the samples, one after another */
+    size_t *sizes, ns;
+    void *dict;      /* STORE_TDICT_SIZE bytes */
+    size_t dlen;     /* ZDICT_trainFromBuffer's answer: the length, or an error code */
+};
+
+/* The held text past which the writer waits for its trainer rather than
+ * hold more (memory). */
+#define TDICT_HOLD_MAX (4 * (size_t)STORE_TDICT_TRAIN)
+
+static void trainer_free(store_trainer *tr)
 {
-    fz_buf smp = {0};
-    size_t *sizes = malloc((w->hold_text / 2 + 1) * sizeof *sizes), ns = 0, glen = 0;
-    void *dict = malloc(STORE_TDICT_SIZE);
-    int rc = sizes && dict ? FZ_OK : FZ_ENOMEM;
+    if (!tr)
+        return;
+    fz_buf_free(&tr->smp);
+    free(tr->sizes);
+    free(tr->dict);
+    free(tr);
+}
+
+/* A trainer with the samples of w's held records (none started); NULL
+ * when memory runs out. */
+static store_trainer *trainer_create(const store_entry_writer *w)
+{
+    store_trainer *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return NULL;
+    tr->sizes = malloc((w->hold_text / 2 + 1) * sizeof *tr->sizes);
+    tr->dict = malloc(STORE_TDICT_SIZE);
+    int rc = tr->sizes && tr->dict ? FZ_OK : FZ_ENOMEM;
     const uint8_t *p = (const uint8_t *)w->hold.p, *end = p + w->hold.len, *rec, *join;
     uint32_t id;
-    size_t len, jlen, ls, le;
+    size_t len, jlen, ls, le, glen = 0;
     uint64_t file = UINT64_MAX, x[5];
     while (!rc && (p = hold_next(p, end, &id, &rec, &len, &join, &jlen))) {
         entry_rec_split(rec, len, x, &ls, &le);
-        size_t before = smp.len;
-        if (fz_buf_varint(&smp, len - le) || fz_buf_append(&smp, rec + le, len - le)) {
+        size_t before = tr->smp.len;
+        if (fz_buf_varint(&tr->smp, len - le) || fz_buf_append(&tr->smp, rec + le, len - le)) {
             rc = FZ_ENOMEM;
             break;
         }
-        size_t add = smp.len - before;
-        if (ns && x[0] == file && glen + add <= STORE_ENTRY_GROUP) {
-            sizes[ns - 1] += add;
+        size_t add = tr->smp.len - before;
+        if (tr->ns && x[0] == file && glen + add <= STORE_ENTRY_GROUP) {
+            tr->sizes[tr->ns - 1] += add;
             glen += add;
         } else {
-            sizes[ns++] = add;
+            tr->sizes[tr->ns++] = add;
             glen = add;
         }
         file = x[0];
     }
-    size_t dlen = rc ? 0 : ZDICT_trainFromBuffer(dict, STORE_TDICT_SIZE, smp.p, sizes, (unsigned)ns);
-    if (!rc && !ZDICT_isError(dlen)) {
-        MDB_val dk = {5, "tdict"}, dv = {dlen, dict};
-        store_tdict *td = NULL;
-        int r = mdb_put(txn, s->dbi[STORE_DB_META], &dk, &dv, 0);
-        if (r)
-            rc = store_lmdb_err(r, "writing the text dictionary", msg, msglen);
-        else if (!(rc = store_tdict_create(dict, dlen, &td))) {
-            store_tdict_destroy(s->td);
-            s->td = td;
-            s->td_bad = 0;
-            rc = entry_dict_ready(s, txn, msg, msglen) < 0 ? FZ_ENOMEM : FZ_OK;
-        }
+    if (rc) {
+        trainer_free(tr);
+        return NULL;
     }
-    fz_buf_free(&smp);
-    free(sizes);
-    free(dict);
-    return rc;
+    return tr;
 }
 
-/* Ends w's holding: trains the dictionary when the held text is enough,
- * then writes the held records as store_entry_add writes any. */
+static void trainer_run(store_trainer *tr)
+{
+    tr->dlen = ZDICT_trainFromBuffer(tr->dict, STORE_TDICT_SIZE, tr->smp.p, tr->sizes, (unsigned)tr->ns);
+}
+
+static void *trainer_main(void *arg)
+{
+    store_trainer *tr = arg;
+    trainer_run(tr);
+    pthread_mutex_lock(&tr->mu);
+    tr->done = 1;
+    pthread_mutex_unlock(&tr->mu);
+    return NULL;
+}
+
+static int trainer_done(store_trainer *tr)
+{
+    pthread_mutex_lock(&tr->mu);
+    int d = tr->done;
+    pthread_mutex_unlock(&tr->mu);
+    return d;
+}
+
+/* Waits for w's trainer thread, if any, and takes the trainer from w. */
+static store_trainer *trainer_join(store_entry_writer *w)
+{
+    store_trainer *tr = w->trainer;
+    w->trainer = NULL;
+    if (tr) {
+        pthread_join(tr->th, NULL);
+        pthread_mutex_destroy(&tr->mu);
+    }
+    return tr;
+}
+
+/* Puts the dictionary tr trained in txn's index and makes it s's.  Text
+ * zstd could not train on leaves the index without one (FZ_OK). */
+static int trainer_install(store *s, MDB_txn *txn, store_trainer *tr, char *msg, size_t msglen)
+{
+    if (ZDICT_isError(tr->dlen))
+        return FZ_OK;
+    MDB_val dk = {5, "tdict"}, dv = {tr->dlen, tr->dict};
+    store_tdict *td = NULL;
+    int rc, r = mdb_put(txn, s->dbi[STORE_DB_META], &dk, &dv, 0);
+    if (r)
+        return store_lmdb_err(r, "writing the text dictionary", msg, msglen);
+    if ((rc = store_tdict_create(tr->dict, tr->dlen, &td)))
+        return rc;
+    store_tdict_destroy(s->td);
+    s->td = td;
+    s->td_bad = 0;
+    return entry_dict_ready(s, txn, msg, msglen) < 0 ? FZ_ENOMEM : FZ_OK;
+}
+
+/* Starts training the text dictionary on w's held records (their titles
+ * and bodies, in groups of one file of at most STORE_ENTRY_GROUP bytes, as
+ * the writer makes them) on a thread of its own: the writer holds on
+ * (hold_state 3) until it is done.  When no thread starts it trains here
+ * (the same dictionary).  FZ_OK or FZ_ENOMEM. */
+static int entry_hold_release(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
+static int entry_train_start(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
+{
+    store_trainer *tr = trainer_create(w);
+    if (!tr)
+        return FZ_ENOMEM;
+    w->trainer = tr;
+    w->hold_state = 3;
+    if (pthread_mutex_init(&tr->mu, NULL) == 0) {
+        if (pthread_create(&tr->th, NULL, trainer_main, tr) == 0)
+            return FZ_OK;
+        pthread_mutex_destroy(&tr->mu);
+    }
+    w->trainer = NULL;
+    trainer_run(tr);
+    int rc = trainer_install(s, txn, tr, msg, msglen);
+    trainer_free(tr);
+    w->hold_state = 2;
+    return rc ? rc : entry_hold_release(s, txn, w, msg, msglen);
+}
+
+/* Ends w's holding: takes the dictionary its trainer made, or trains one
+ * here when none was started and the held text is enough, then writes the
+ * held records as store_entry_add writes any. */
 static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                          const void *join, size_t jlen, char *msg, size_t msglen);
 static int entry_hold_release(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
 {
+    int rc = FZ_OK;
+    store_trainer *tr = trainer_join(w);
+    if (!tr && w->hold_state == 1 && w->hold_text >= STORE_TDICT_MIN) {
+        if (!(tr = trainer_create(w)))
+            rc = FZ_ENOMEM;
+        else
+            trainer_run(tr);
+    }
     w->hold_state = 2;
-    int rc = w->hold_text >= STORE_TDICT_MIN ? entry_dict_train(s, txn, w, msg, msglen) : FZ_OK;
+    if (tr && !rc)
+        rc = trainer_install(s, txn, tr, msg, msglen);
+    trainer_free(tr);
     const uint8_t *p = (const uint8_t *)w->hold.p, *end = p + w->hold.len, *rec, *join;
     uint32_t id;
     size_t len, jlen;
@@ -3443,14 +3551,19 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
             return r;
         w->hold_state = r ? 2 : 1;
     }
-    if (w->hold_state == 1) {
+    if (w->hold_state == 1 || w->hold_state == 3) {
         if (len > UINT32_MAX || jlen > UINT32_MAX)
             return FZ_ELIMIT;
         if (fz_buf_varint(&w->hold, id) || fz_buf_varint(&w->hold, len) || fz_buf_append(&w->hold, rec, len) ||
             fz_buf_varint(&w->hold, jlen) || fz_buf_append(&w->hold, join, jlen))
             return FZ_ENOMEM;
         w->hold_text += len - le;
-        return w->hold_text >= STORE_TDICT_TRAIN ? entry_hold_release(s, txn, w, msg, msglen) : FZ_OK;
+        if (w->hold_state == 1)
+            return w->hold_text >= STORE_TDICT_TRAIN ? entry_train_start(s, txn, w, msg, msglen) : FZ_OK;
+        /* the dictionary is the first STORE_TDICT_TRAIN bytes' however
+         * long it takes: what is held meanwhile waits for it */
+        return trainer_done(w->trainer) || w->hold_text >= TDICT_HOLD_MAX ? entry_hold_release(s, txn, w, msg, msglen)
+                                                                          : FZ_OK;
     }
     return entry_add_now(s, txn, w, id, rec, len, join, jlen, msg, msglen);
 }
@@ -3483,12 +3596,15 @@ static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t
 
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
 {
-    int rc = w->hold_state == 1 ? entry_hold_release(s, txn, w, msg, msglen) : FZ_OK;
+    int rc = w->hold_state == 1 || w->hold_state == 3 ? entry_hold_release(s, txn, w, msg, msglen) : FZ_OK;
     return rc ? rc : entry_blocks_fit(s, txn, w, 1, msg, msglen);
 }
 
 void store_entry_writer_free(store_entry_writer *w)
 {
+    trainer_free(trainer_join(w));
+    if (w->hold_state == 3)
+        w->hold_state = 0;
     fz_buf_free(&w->raw);
     fz_buf_free(&w->val);
     fz_buf_free(&w->fit);

@@ -325,7 +325,10 @@ int store_tdict_check(store *s, MDB_txn *txn, char *msg, size_t msglen);
  * at the end.  written counts the bytes of the block values put.  While
  * the index has no text dictionary, the first STORE_TDICT_TRAIN bytes of
  * text a writer is given are held (hold) until they train one, then
- * written (ENTRY BLOCKS in store.c). */
+ * written (ENTRY BLOCKS in store.c).  The training runs on a thread of
+ * the writer's own while the records that come meanwhile are held too
+ * (up to four times as much text, then store_entry_add waits for it); the
+ * dictionary is the first bytes' whenever it is done. */
 typedef struct {
     fz_buf raw, val;
     fz_buf hold, grp;                 /* held records (v id, v len, record, v len, join map);
@@ -333,7 +336,10 @@ typedef struct {
     size_t hold_text;                 /* the titles and bodies held, bytes */
     int hold_state;                   /* 0: not asked yet; 1: holding; 2: not holding (the
                                        * index has a dictionary, or the writer trained one
-                                       * or had too little text) */
+                                       * or had too little text); 3: holding while trainer
+                                       * trains one */
+    struct store_trainer *trainer;    /* the dictionary being trained on a thread of its own
+                                       * (hold_state 3), else NULL */
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
     fz_buf mraw, traw, jraw;          /* a value's metadata, its text before compression, its join maps */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw (v len, the
@@ -362,7 +368,8 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
  * when they are STORE_TDICT_MIN bytes of text or more, and the pending
  * block, if any (before txn commits). */
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
-/* Frees w's buffers (pending records are dropped). */
+/* Frees w's buffers (pending and held records are dropped), after
+ * waiting for its training thread, if any. */
 void store_entry_writer_free(store_entry_writer *w);
 /* Deletes the blocks of entries first .. first+n-1: a file's entries,
  * whose blocks hold no other file's.  0 also when there were none. */
