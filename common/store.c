@@ -3453,15 +3453,23 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m, int
 
 /* Puts w->val as the block of w's first m pending records, which leave
  * the pending ones. */
+typedef struct store_packer store_packer;
+static int packer_out(store_packer *pk, uint32_t last, const fz_buf *val);
 static int entry_block_put(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t m, char *msg, size_t msglen)
 {
-    uint8_t kb[4];
-    fz_be32_put(kb, w->first + m - 1);
-    MDB_val k = {4, kb}, v = {w->val.len, w->val.p};
-    int rc = mdb_put(txn, s->dbi[STORE_DB_ENTRY], &k, &v, MDB_APPEND);
-    if (rc)
-        return store_lmdb_err(rc, "writing an entry", msg, msglen);
-    w->written += v.mv_size;
+    if (w->packer) {
+        /* on the packer's thread: the main thread puts it */
+        if (packer_out(w->packer, w->first + m - 1, &w->val))
+            return FZ_ENOMEM;
+    } else {
+        uint8_t kb[4];
+        fz_be32_put(kb, w->first + m - 1);
+        MDB_val k = {4, kb}, v = {w->val.len, w->val.p};
+        int rc = mdb_put(txn, s->dbi[STORE_DB_ENTRY], &k, &v, MDB_APPEND);
+        if (rc)
+            return store_lmdb_err(rc, "writing an entry", msg, msglen);
+        w->written += v.mv_size;
+    }
     size_t cut = m < w->n ? w->off[m] : w->raw.len;
     memmove(w->raw.p, w->raw.p + cut, w->raw.len - cut);
     w->raw.len -= cut;
@@ -3488,7 +3496,7 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
     while (w->n) {
         if (!all && w->n < STORE_ENTRY_BLOCK && w->raw.len < w->try_at)
             return FZ_OK;
-        int groups = entry_dict_ready(s, txn, msg, msglen);
+        int groups = w->packer ? 1 : entry_dict_ready(s, txn, msg, msglen);
         if (groups < 0)
             return groups;
         size_t len = entry_block_value(s, w, w->n, groups);
@@ -3535,6 +3543,195 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
     return FZ_OK;
 }
 
+/* The packer: a thread of the writer's own that makes the block values
+ * (the fitting of a page, zstd) of an index with a text dictionary, while
+ * the caller's thread goes on and puts the values it made, in order, in
+ * LMDB (store_entry_add, store_entry_flush).  The blocks are those the
+ * writer makes without it (entry_add_now, entry_blocks_fit): only where
+ * they are put from differs. */
+struct store_packer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_in, cv_out;
+    store *s;
+    store_entry_writer *w;
+    fz_buf in, in2;   /* records given (v id, v len, record, v len, join map); the packer's */
+    fz_buf out, out2; /* values made (be32 last id, v len, value); the caller's */
+    fz_buf mine;      /* values the packer made since it last handed them over */
+    int flush;        /* the caller asks for the pending block too (all) */
+    int flushed;      /* the packer has made every value asked for */
+    int quit;
+    int rc;           /* the packer's first error (FZ_ENOMEM, FZ_ELIMIT) */
+};
+
+/* Records the caller may have given beyond what the packer has taken
+ * before it waits (memory). */
+#define PACKER_IN_MAX ((size_t)8 << 20)
+
+static int packer_out(store_packer *pk, uint32_t last, const fz_buf *val)
+{
+    uint8_t kb[4];
+    fz_be32_put(kb, last);
+    return fz_buf_append(&pk->mine, kb, 4) || fz_buf_varint(&pk->mine, val->len) ||
+           fz_buf_append(&pk->mine, val->p, val->len);
+}
+
+static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
+                         const void *join, size_t jlen, char *msg, size_t msglen);
+static void *packer_main(void *arg)
+{
+    store_packer *pk = arg;
+    store_entry_writer *w = pk->w;
+    char msg[256];
+    pthread_mutex_lock(&pk->mu);
+    for (;;) {
+        while (!pk->quit && !pk->in.len && !pk->flush)
+            pthread_cond_wait(&pk->cv_in, &pk->mu);
+        if (pk->quit)
+            break;
+        fz_buf t = pk->in;
+        pk->in = pk->in2;
+        pk->in2 = t;
+        pk->in.len = 0;
+        int flush = pk->flush, rc = pk->rc;
+        pk->flush = 0;
+        pthread_cond_broadcast(&pk->cv_out); /* room in in */
+        pthread_mutex_unlock(&pk->mu);
+        const uint8_t *p = (const uint8_t *)pk->in2.p, *end = p + pk->in2.len, *rec, *join;
+        uint32_t id;
+        size_t len, jlen;
+        while (!rc && (p = hold_next(p, end, &id, &rec, &len, &join, &jlen)))
+            rc = entry_add_now(pk->s, NULL, w, id, rec, len, join, jlen, msg, sizeof msg);
+        if (!rc && flush)
+            rc = entry_blocks_fit(pk->s, NULL, w, 1, msg, sizeof msg);
+        pthread_mutex_lock(&pk->mu);
+        if (rc && !pk->rc)
+            pk->rc = rc;
+        if (pk->mine.len && fz_buf_append(&pk->out, pk->mine.p, pk->mine.len) && !pk->rc)
+            pk->rc = FZ_ENOMEM;
+        pk->mine.len = 0;
+        if (flush && !pk->flush && !pk->in.len)
+            pk->flushed = 1;
+        pthread_cond_broadcast(&pk->cv_out);
+    }
+    pthread_mutex_unlock(&pk->mu);
+    return NULL;
+}
+
+/* Starts w's packer (w has no pending records, s a text dictionary);
+ * nothing when no thread starts (the writer makes its blocks itself). */
+static void packer_start(store *s, store_entry_writer *w)
+{
+    store_packer *pk = calloc(1, sizeof *pk);
+    if (!pk)
+        return;
+    pk->s = s;
+    pk->w = w;
+    if (pthread_mutex_init(&pk->mu, NULL)) {
+        free(pk);
+        return;
+    }
+    if (pthread_cond_init(&pk->cv_in, NULL) == 0) {
+        if (pthread_cond_init(&pk->cv_out, NULL) == 0) {
+            w->packer = pk;
+            if (pthread_create(&pk->th, NULL, packer_main, pk) == 0)
+                return;
+            w->packer = NULL;
+            pthread_cond_destroy(&pk->cv_out);
+        }
+        pthread_cond_destroy(&pk->cv_in);
+    }
+    pthread_mutex_destroy(&pk->mu);
+    free(pk);
+}
+
+/* Stops w's packer, if any (its values not put are dropped). */
+static void packer_stop(store_entry_writer *w)
+{
+    store_packer *pk = w->packer;
+    if (!pk)
+        return;
+    pthread_mutex_lock(&pk->mu);
+    pk->quit = 1;
+    pthread_cond_broadcast(&pk->cv_in);
+    pthread_mutex_unlock(&pk->mu);
+    pthread_join(pk->th, NULL);
+    w->packer = NULL;
+    pthread_cond_destroy(&pk->cv_in);
+    pthread_cond_destroy(&pk->cv_out);
+    pthread_mutex_destroy(&pk->mu);
+    fz_buf_free(&pk->in);
+    fz_buf_free(&pk->in2);
+    fz_buf_free(&pk->out);
+    fz_buf_free(&pk->out2);
+    fz_buf_free(&pk->mine);
+    free(pk);
+}
+
+/* Puts the values pk has made so far, in order; with wait, first waits
+ * until it has made all that was asked (flush).  The packer's error, or
+ * LMDB's with msg. */
+static int packer_drain(store *s, MDB_txn *txn, store_entry_writer *w, int wait, char *msg, size_t msglen)
+{
+    store_packer *pk = w->packer;
+    pthread_mutex_lock(&pk->mu);
+    while (wait && !pk->flushed && !pk->rc)
+        pthread_cond_wait(&pk->cv_out, &pk->mu);
+    fz_buf t = pk->out;
+    pk->out = pk->out2;
+    pk->out2 = t;
+    pk->out.len = 0;
+    int rc = pk->rc;
+    pthread_mutex_unlock(&pk->mu);
+    const uint8_t *p = (const uint8_t *)pk->out2.p, *end = p + pk->out2.len;
+    while (!rc && p < end) {
+        uint64_t vl;
+        MDB_val k = {4, (void *)p}, v;
+        p = fz_varint_get(p + 4, end, &vl);
+        v.mv_size = (size_t)vl;
+        v.mv_data = (void *)p;
+        p += vl;
+        int r = mdb_put(txn, s->dbi[STORE_DB_ENTRY], &k, &v, MDB_APPEND);
+        if (r)
+            rc = store_lmdb_err(r, "writing an entry", msg, msglen);
+        w->written += v.mv_size;
+    }
+    pk->out2.len = 0;
+    if (rc == FZ_ENOMEM || rc == FZ_ELIMIT)
+        fz_msg(msg, msglen, "writing an entry: %s", fz_strerror(rc));
+    return rc;
+}
+
+/* Gives w's packer a record, and puts the values it has made. */
+static int packer_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
+                      const void *join, size_t jlen, char *msg, size_t msglen)
+{
+    store_packer *pk = w->packer;
+    pthread_mutex_lock(&pk->mu);
+    while (pk->in.len >= PACKER_IN_MAX && !pk->rc)
+        pthread_cond_wait(&pk->cv_out, &pk->mu);
+    int rc = fz_buf_varint(&pk->in, id) || fz_buf_varint(&pk->in, len) || fz_buf_append(&pk->in, rec, len) ||
+                     fz_buf_varint(&pk->in, jlen) || fz_buf_append(&pk->in, join, jlen)
+                 ? FZ_ENOMEM
+                 : FZ_OK;
+    pk->flushed = 0;
+    pthread_cond_signal(&pk->cv_in);
+    pthread_mutex_unlock(&pk->mu);
+    return rc ? rc : packer_drain(s, txn, w, 0, msg, msglen);
+}
+
+/* Has w's packer make the pending block too, and puts every value. */
+static int packer_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
+{
+    store_packer *pk = w->packer;
+    pthread_mutex_lock(&pk->mu);
+    pk->flush = 1;
+    pk->flushed = 0;
+    pthread_cond_signal(&pk->cv_in);
+    pthread_mutex_unlock(&pk->mu);
+    return packer_drain(s, txn, w, 1, msg, msglen);
+}
+
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                     const void *join, size_t jlen, char *msg, size_t msglen)
 {
@@ -3568,10 +3765,26 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
     return entry_add_now(s, txn, w, id, rec, len, join, jlen, msg, msglen);
 }
 
-/* store_entry_add without holding. */
+/* store_entry_add without holding: w's packer makes the blocks when the
+ * index has a text dictionary (started here), else the writer itself. */
 static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                          const void *join, size_t jlen, char *msg, size_t msglen)
 {
+    if (txn && !w->packer && !w->n && !w->packer_off) {
+        int r = entry_dict_ready(s, txn, msg, msglen);
+        if (r < 0)
+            return r;
+        if (r) {
+            if (!w->target) {
+                MDB_stat st;
+                w->target = mdb_env_stat(s->env, &st) == 0 && st.ms_psize > 1024 ? st.ms_psize - 16 : 4080;
+            }
+            packer_start(s, w);
+        }
+        w->packer_off = !w->packer;
+    }
+    if (txn && w->packer)
+        return packer_add(s, txn, w, id, rec, len, join, jlen, msg, msglen);
     uint64_t x[5];
     size_t ls, le;
     entry_rec_split(rec, len, x, &ls, &le); /* checked by store_entry_add */
@@ -3597,12 +3810,16 @@ static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
 {
     int rc = w->hold_state == 1 || w->hold_state == 3 ? entry_hold_release(s, txn, w, msg, msglen) : FZ_OK;
+    if (!rc && w->packer)
+        return packer_flush(s, txn, w, msg, msglen);
     return rc ? rc : entry_blocks_fit(s, txn, w, 1, msg, msglen);
 }
 
 void store_entry_writer_free(store_entry_writer *w)
 {
     trainer_free(trainer_join(w));
+    packer_stop(w);
+    w->packer_off = 0;
     if (w->hold_state == 3)
         w->hold_state = 0;
     fz_buf_free(&w->raw);

@@ -340,6 +340,9 @@ typedef struct {
                                        * trains one */
     struct store_trainer *trainer;    /* the dictionary being trained on a thread of its own
                                        * (hold_state 3), else NULL */
+    struct store_packer *packer;      /* the thread making the block values, else NULL */
+    int packer_off;                   /* the writer makes them itself (no dictionary, or
+                                       * no thread) */
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
     fz_buf mraw, traw, jraw;          /* a value's metadata, its text before compression, its join maps */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw (v len, the
