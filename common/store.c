@@ -3566,7 +3566,7 @@ struct store_packer {
 
 /* Records the caller may have given beyond what the packer has taken
  * before it waits (memory). */
-#define PACKER_IN_MAX ((size_t)8 << 20)
+#define PACKER_IN_MAX ((size_t)2 << 20)
 
 static int packer_out(store_packer *pk, uint32_t last, const fz_buf *val)
 {

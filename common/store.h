@@ -364,12 +364,17 @@ typedef struct {
  * database (MDB_APPEND).  FZ_EINVAL (a record that does not decode: its
  * numbers and lists are split from its title and body, ENTRY BLOCKS),
  * FZ_ENOMEM, LMDB errors with msg.  Not for two threads at once: the
- * compression context lives in s. */
+ * compression context lives in s.  In an index with a text dictionary the
+ * blocks are made by w's packer thread and put by the next call (or
+ * store_entry_flush), so an error of the packer's (FZ_ENOMEM, FZ_ELIMIT)
+ * may come from a later call than the record's; after an error the
+ * caller aborts the transaction. */
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                     const void *join, size_t jlen, char *msg, size_t msglen);
 /* Writes the held records, training the text dictionary on them first
- * when they are STORE_TDICT_MIN bytes of text or more, and the pending
- * block, if any (before txn commits). */
+ * when they are STORE_TDICT_MIN bytes of text or more (or waiting for the
+ * training under way), and the pending block, if any, waiting for the
+ * packer to make every block (before txn commits). */
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
 /* Frees w's buffers (pending and held records are dropped), after
  * waiting for its training thread, if any. */
