@@ -608,6 +608,7 @@
 #define ZSTD_STATIC_LINKING_ONLY /* frames without magic number: ZSTD_c_format, ZSTD_d_format */
 #include <zdict.h>
 #include <zstd.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -3184,7 +3185,7 @@ struct store_trainer {
 
 /* The held text past which the writer waits for its trainer rather than
  * hold more (memory). */
-#define TDICT_HOLD_MAX (4 * (size_t)STORE_TDICT_TRAIN)
+#define TDICT_HOLD_MAX (2 * (size_t)STORE_TDICT_TRAIN)
 
 static void trainer_free(store_trainer *tr)
 {
@@ -3333,6 +3334,12 @@ static int entry_hold_release(store *s, MDB_txn *txn, store_entry_writer *w, cha
     if (tr && !rc)
         rc = trainer_install(s, txn, tr, msg, msglen);
     trainer_free(tr);
+#ifdef __GLIBC__
+    /* zstd's tables for training (some 20 MB), freed in the trainer's
+     * malloc arena, which keeps what it is given back */
+    if (tr)
+        malloc_trim(0);
+#endif
     const uint8_t *p = (const uint8_t *)w->hold.p, *end = p + w->hold.len, *rec, *join;
     uint32_t id;
     size_t len, jlen;
@@ -3566,7 +3573,7 @@ struct store_packer {
 
 /* Records the caller may have given beyond what the packer has taken
  * before it waits (memory). */
-#define PACKER_IN_MAX ((size_t)2 << 20)
+#define PACKER_IN_MAX ((size_t)1 << 20)
 
 static int packer_out(store_packer *pk, uint32_t last, const fz_buf *val)
 {
@@ -3729,7 +3736,19 @@ static int packer_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg
     pk->flushed = 0;
     pthread_cond_signal(&pk->cv_in);
     pthread_mutex_unlock(&pk->mu);
-    return packer_drain(s, txn, w, 1, msg, msglen);
+    int rc = packer_drain(s, txn, w, 1, msg, msglen);
+    /* the packer waits for records: its buffers go back (a batch's end,
+     * when a build holds the most memory) */
+    pthread_mutex_lock(&pk->mu);
+    if (pk->flushed) {
+        fz_buf_free(&pk->in);
+        fz_buf_free(&pk->in2);
+        fz_buf_free(&pk->mine);
+        fz_buf_free(&pk->out);
+    }
+    pthread_mutex_unlock(&pk->mu);
+    fz_buf_free(&pk->out2);
+    return rc;
 }
 
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
