@@ -3185,7 +3185,7 @@ struct store_trainer {
 
 /* The held text past which the writer waits for its trainer rather than
  * hold more (memory). */
-#define TDICT_HOLD_MAX (2 * (size_t)STORE_TDICT_TRAIN)
+#define TDICT_HOLD_MAX (4 * (size_t)STORE_TDICT_TRAIN)
 
 static void trainer_free(store_trainer *tr)
 {

@@ -327,7 +327,7 @@ int store_tdict_check(store *s, MDB_txn *txn, char *msg, size_t msglen);
  * text a writer is given are held (hold) until they train one, then
  * written (ENTRY BLOCKS in store.c).  The training runs on a thread of
  * the writer's own while the records that come meanwhile are held too
- * (up to twice as much text, then store_entry_add waits for it); the
+ * (up to four times as much text, then store_entry_add waits for it); the
  * dictionary is the first bytes' whenever it is done. */
 typedef struct {
     fz_buf raw, val;
