@@ -4261,7 +4261,25 @@ static const uint8_t *bits_get(const uint8_t *p, const uint8_t *end, uint32_t *v
     uint64_t mask = ((uint64_t)1 << w) - 1;
     size_t room = (size_t)(end - p);
     uint32_t i = 0;
-    for (size_t o = 0; i < n && (o >> 3) + 8 <= room; i++, o += w)
+    /* groups of 8 values, w bytes each: the places of a group's values in
+     * it are the same for every group, so none is counted on from the one
+     * before (while a group's last load has 8 bytes before end) */
+    uint32_t gat[8], sh[8];
+    for (uint32_t k = 0; k < 8; k++) {
+        gat[k] = k * w >> 3;
+        sh[k] = k * w & 7;
+    }
+    if (room >= (size_t)gat[7] + 8) {
+        size_t groups = (room - gat[7] - 8) / w + 1;
+        if (groups > n / 8)
+            groups = n / 8;
+        for (size_t g = 0; g < groups; g++, i += 8) {
+            const uint8_t *q = p + g * w;
+            for (uint32_t k = 0; k < 8; k++)
+                v[i + k] = lo + (uint32_t)((load_le64(q + gat[k]) >> sh[k]) & mask);
+        }
+    }
+    for (size_t o = (size_t)i * w; i < n && (o >> 3) + 8 <= room; i++, o += w)
         v[i] = lo + (uint32_t)((load_le64(p + (o >> 3)) >> (o & 7)) & mask);
     for (size_t o = (size_t)i * w; i < n; i++, o += w) {
         uint64_t x = 0;
@@ -4726,6 +4744,19 @@ int store_block_arrays(store_block *b, const uint32_t **id, const uint32_t **tt,
     *tt = b->tt;
     *tb = b->tb;
     return FZ_OK;
+}
+
+int store_block_ids(store_block *b, const uint32_t **id)
+{
+    if (b->packed || block_ids(b))
+        return FZ_ECORRUPT;
+    *id = b->id;
+    return FZ_OK;
+}
+
+void store_block_move(store_block *b, uint32_t i)
+{
+    block_at(b, i);
 }
 
 int store_block_seek(store_block *b, uint32_t target)

@@ -481,7 +481,12 @@ void store_volume_basename(const char *path, size_t len, size_t *off, size_t *n)
  * id order) may give it slots: an array of nslots (a power of two) zeroed
  * store_dlen_slot, which it owns and keeps as long as the cache; chunk c
  * is then remembered in slot c % nslots too, and going back to it looks
- * nothing up in LMDB. */
+ * nothing up in LMDB.  Slots filled in one read transaction may be given
+ * to the cache of a later one of the same snapshot (mdb_txn_id equal: no
+ * write committed between them, so the pages they point to are the
+ * newest snapshot's, which LMDB does not reuse while a reader holds it);
+ * of another snapshot they must be zeroed first (the search handle
+ * keeps them so from query to query). */
 typedef struct {
     const uint32_t *lens; /* NULL: empty */
     uint32_t chunk;
@@ -682,6 +687,16 @@ int store_block_seek(store_block *b, uint32_t target);
  * FZ_OK, or FZ_ECORRUPT when the ids do not ascend within the block's
  * range. */
 int store_block_arrays(store_block *b, const uint32_t **id, const uint32_t **tt, const uint32_t **tb);
+/* The ids of block b (opened by store_block_open: not a packed term's),
+ * decoded without its frequencies, for a caller that finds its own way
+ * through them (an intersection of lists): *id gets b's array of b->ndocs
+ * ascending ids, valid while b is open; the cursor is not moved.  FZ_OK,
+ * or FZ_ECORRUPT as store_block_arrays. */
+int store_block_ids(store_block *b, const uint32_t **id);
+/* Moves the cursor of block b (its ids decoded: store_block_ids or a
+ * move) to its document i < b->ndocs, its frequencies read: the same
+ * state as store_block_seek to that document's id. */
+void store_block_move(store_block *b, uint32_t i);
 /* Decodes the current document's positions (tf_title + tf_body of them,
  * at most max, ascending) into out; returns how many, or FZ_ECORRUPT
  * (also for a block or pack without positions, b->nopos).  Keeps the last

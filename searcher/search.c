@@ -15,6 +15,8 @@
  *           checks ? wildcards and --fold=none against the entry's tokens
  *   and     leapfrog over the positive children, then rejects documents a
  *           negative child matches
+ * The leaves of a phrase, and those of an AND of lone terms, meet over
+ * their blocks' decoded ids (leaves_meet) when each is one cursor.
  *   or      the smallest document of its children
  *   near    and-match, then keeps the spans that have a partner within N
  *           characters (the entry's text is tokenized again to place
@@ -44,7 +46,7 @@
 #define UNPOSITIONED (UINT32_MAX - 1)
 #define MAX_ALTS 16
 #define MAX_LEAVES 4096
-#define SEARCH_DLEN_SLOTS 256 /* a power of two; 4 KB of the query's context */
+#define SEARCH_DLEN_SLOTS 512 /* a power of two; 8 KB of the handle */
 
 /* HEAP_DOWN(name, T, C, before) defines the sift-down of the binary heaps
  * of this file (the chains of an A?B by document, the top-k by score, a
@@ -79,6 +81,12 @@ struct search {
     store_entry_cache *cache; /* the last entry block whose text this handle read */
     uint64_t nentries;
     double avgdl;
+    /* the chunks of entry lengths its queries looked up (store_dlen_cache's
+     * slots), in the LMDB snapshot dl_txnid: a query of the same snapshot
+     * reads them again without a lookup (LMDB changes no page of the
+     * newest snapshot, and a query's transaction holds it) */
+    store_dlen_slot dslots[SEARCH_DLEN_SLOTS];
+    size_t dl_txnid;
 };
 
 typedef struct {
@@ -86,8 +94,22 @@ typedef struct {
     uint8_t title;
 } pspan;
 
+/* A block of a term's postings as the term's lookup found it (the value
+ * in the map, valid while the query's transaction is). */
+typedef struct {
+    const void *val;
+    size_t len;
+    uint32_t first;
+} kc_block;
+
 typedef struct {
     MDB_cursor *cur;
+    /* the term's blocks in id order, found by the lookup that summed its
+     * document frequency (kc_make): moves between them read no LMDB
+     * (NULL: an exact leaf's, or a pack's; the cursor moves); malloc'd,
+     * freed where the cursor is closed */
+    kc_block *dir;
+    uint32_t ndir, at;       /* at: the block open */
     uint8_t key[STORE_KEY_MAX];
     size_t prefix;
     store_block blk;
@@ -186,10 +208,10 @@ typedef struct {
     size_t nnodes;
     node **scoring;
     size_t nscoring;
+    /* its slots are the handle's (search.dslots): a lone term's top-k,
+     * which takes its blocks best bound first, and every query after the
+     * first of a snapshot look each chunk of lengths up once */
     store_dlen_cache dc;
-    /* dc's slots: a lone term's top-k, which takes its blocks best bound
-     * first, then looks each chunk of lengths up once in the query */
-    store_dlen_slot dslots[SEARCH_DLEN_SLOTS];
     doctoks dt;
     int delta;                /* the index has delta postings ("dpost"): leaves chain them */
     store_range *dead;        /* removed entries still in "post" (DEAD ENTRIES in store.c): skipped */
@@ -286,10 +308,44 @@ static int kc_open_packed(ctx *x, keycur *c, uint32_t target)
 
 /* Positions c on the block that may hold target (the last block starting
  * at or before it), or the first block after. */
+/* Opens block i of c's directory. */
+static int kc_open_dir(ctx *x, keycur *c, uint32_t i)
+{
+    const kc_block *b = &c->dir[i];
+    c->at = i;
+    if (store_block_open(&c->blk, b->first, b->val, b->len)) {
+        x->err = FZ_ECORRUPT;
+        c->valid = 0;
+        return FZ_ECORRUPT;
+    }
+    c->valid = 1;
+    return 0;
+}
+
 static int kc_jump(ctx *x, keycur *c, uint32_t target)
 {
     if (c->packed)
         return kc_open_packed(x, c, target);
+    if (c->dir) {
+        /* the last block starting at or before target, else the first */
+        uint32_t lo = 0, hi = c->ndir;
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (c->dir[mid].first <= target)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        if (kc_open_dir(x, c, lo))
+            return FZ_ECORRUPT;
+        if (c->blk.last >= target || target < c->dir[lo].first)
+            return 0;
+        if (lo + 1 == c->ndir) {
+            c->valid = 0;
+            return 0;
+        }
+        return kc_open_dir(x, c, lo + 1);
+    }
     fz_be32_put(c->key + c->prefix, target);
     MDB_val k = {c->prefix + 4, c->key}, v;
     int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
@@ -322,6 +378,12 @@ static int kc_next_block(ctx *x, keycur *c)
     MDB_val k, v;
     if (c->packed) {
         c->valid = 0; /* a packed term has one block */
+        return 0;
+    }
+    if (c->dir) {
+        if (c->at + 1 < c->ndir)
+            return kc_open_dir(x, c, c->at + 1);
+        c->valid = 0;
         return 0;
     }
     int rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
@@ -757,6 +819,175 @@ static void kc_cover(ctx *x, keycur *c, uint32_t target)
         kc_jump(x, c, target);
 }
 
+/* A cursor of an intersection (leaves_meet): its keycur and, while the
+ * walk moves in a block's decoded ids without reading frequencies, its
+ * place there (the keycur's block cursor is set to it at the end). */
+typedef struct {
+    keycur *c;
+    const uint32_t *id;   /* the block's ids (NULL: not decoded yet, or the cursor is set) */
+    uint32_t i, n;        /* the place in id[], the block's documents */
+    uint32_t doc;         /* the document there, DOC_END when none is left */
+    int moved;            /* the block cursor is behind i */
+} meetcur;
+
+/* Sets m's keycur on the document the walk found for it. */
+static void meet_settle(meetcur *m)
+{
+    if (m->moved)
+        store_block_move(&m->c->blk, m->i);
+    m->moved = 0;
+}
+
+/* Moves m to its first document >= d and returns it (DOC_END: none):
+ * blocks ending before d are passed by their headers (kc_cover), within a
+ * block the ids are galloped over, no frequency read. */
+static uint32_t meet_advance(ctx *x, meetcur *m, uint32_t d)
+{
+    if (m->doc >= d)
+        return m->doc;
+    keycur *c = m->c;
+    if (d > c->blk.last) {
+        m->moved = 0; /* the block is left: its cursor no longer matters */
+        m->id = NULL;
+        kc_cover(x, c, d);
+        if (!c->valid || x->err)
+            return m->doc = DOC_END;
+        if (c->blk.doc >= d)
+            return m->doc = c->blk.doc;
+    }
+    if (c->blk.packed) {
+        int rc = store_block_seek(&c->blk, d);
+        if (rc == FZ_ENOTFOUND) { /* its records end before the range its key says */
+            kc_seek(x, c, d);
+            return m->doc = c->valid && !x->err ? c->blk.doc : DOC_END;
+        }
+        if (rc) {
+            x->err = FZ_ECORRUPT;
+            c->valid = 0;
+            return m->doc = DOC_END;
+        }
+        return m->doc = c->blk.doc;
+    }
+    if (!m->id) {
+        if (store_block_ids(&c->blk, &m->id)) {
+            x->err = FZ_ECORRUPT;
+            c->valid = 0;
+            return m->doc = DOC_END;
+        }
+        m->i = c->blk.i;
+        m->n = c->blk.ndocs;
+    }
+    /* gallop: a[lo - 1] < d; probe lo, lo + 1, lo + 3, lo + 7, ... */
+    const uint32_t *a = m->id;
+    uint32_t n = m->n, lo = m->i + 1, hi = lo, step = 1;
+    while (hi < n && a[hi] < d) {
+        lo = hi + 1;
+        hi += step;
+        step <<= 1;
+    }
+    /* the first id >= d is in [lo, hi] (or there is none when hi >= n):
+     * a bisection without branches (their mispredictions cost more than
+     * the steps) */
+    uint32_t len = (hi < n ? hi + 1 : n) - lo, j = lo;
+    if (len > 0) {
+        const uint32_t *p = a + lo;
+        while (len > 1) {
+            uint32_t half = len / 2;
+            p = p[half] < d ? p + half : p;
+            len -= half;
+        }
+        j = (uint32_t)(p - a) + (*p < d);
+    }
+    if (j >= n) { /* the block's ids end before its recorded last: the next block */
+        m->id = NULL;
+        m->moved = 0;
+        store_block_move(&c->blk, n - 1);
+        kc_seek(x, c, d);
+        return m->doc = c->valid && !x->err ? c->blk.doc : DOC_END;
+    }
+    m->i = j;
+    m->moved = 1;
+    return m->doc = a[j];
+}
+
+#define MEET_MAX 16
+
+/* Whether leaves_meet can walk the leaves ls[0..n): at most MEET_MAX,
+ * each of one cursor (one form, no delta postings of it). */
+static int meet_ok(leaf *const *ls, size_t n)
+{
+    if (n > MEET_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (ls[i]->nk != 1)
+            return 0;
+    return 1;
+}
+
+/* The first document >= target that every leaf of ls[0..n) (meet_ok)
+ * holds, every leaf then on it, or DOC_END; the same as seeking each leaf
+ * in turn (leaf_seek) until they agree, without a call or a frequency
+ * read per document passed: the cursors, rarest first, leapfrog over
+ * their blocks' decoded ids, and only the agreed document's cursors are
+ * set.  Removed entries are passed over as leaf_update does. */
+static uint32_t leaves_meet(ctx *x, leaf *const *ls, size_t n, uint32_t target)
+{
+    meetcur m[MEET_MAX];
+    uint64_t df[MEET_MAX];
+    for (size_t i = 0; i < n; i++) {
+        /* rarest first: it proposes the fewest candidates */
+        size_t j = i;
+        for (; j > 0 && ls[i]->df < df[j - 1]; j--) {
+            m[j] = m[j - 1];
+            df[j] = df[j - 1];
+        }
+        keycur *c = &ls[i]->k[0];
+        df[j] = ls[i]->df;
+        m[j].c = c;
+        m[j].id = NULL;
+        m[j].i = m[j].n = 0;
+        m[j].moved = 0;
+        m[j].doc = c->valid ? c->blk.doc : DOC_END;
+    }
+    for (;;) {
+        uint32_t d = target;
+        size_t agree = 0, i = 0;
+        while (agree < n) {
+            uint32_t di = meet_advance(x, &m[i], d);
+            if (di == DOC_END)
+                break;
+            if (di == d)
+                agree++;
+            else {
+                d = di;
+                agree = 1;
+            }
+            i = i + 1 == n ? 0 : i + 1;
+        }
+        for (size_t k = 0; k < n; k++)
+            meet_settle(&m[k]);
+        uint32_t maxd = 0;
+        int same = 1;
+        for (size_t k = 0; k < n; k++) {
+            leaf_update(x, ls[k]);
+            if (ls[k]->doc != ls[0]->doc)
+                same = 0;
+            if (ls[k]->doc > maxd)
+                maxd = ls[k]->doc;
+        }
+        if (x->err || maxd == DOC_END)
+            return DOC_END;
+        if (same)
+            return maxd;
+        /* a removed entry was passed over: meet again past it */
+        target = maxd;
+        for (size_t k = 0; k < n; k++) {
+            m[k].id = NULL;
+            m[k].doc = m[k].c->valid ? m[k].c->blk.doc : DOC_END;
+        }
+    }
+}
+
 /* The block bound of phrase n for the documents from target to *last
  * (see prune_skip); -1 when a part has no documents left. */
 static double phrase_block_bound(ctx *x, node *n, uint32_t target, uint32_t *last_out)
@@ -921,6 +1152,11 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
                     return x->err = FZ_ECORRUPT, n->doc = DOC_END;
         }
         /* leapfrog until every part is on the same doc */
+        if (meet_ok(n->parts, n->nparts)) {
+            d = leaves_meet(x, n->parts, n->nparts, d);
+            if (d == DOC_END)
+                return n->doc = DOC_END;
+        } else
         for (;;) {
             uint32_t maxd = d;
             int same = 1;
@@ -985,12 +1221,41 @@ static size_t text_nspans(const node *n)
     return n->type == N_PHRASE && n->field != STORE_F_TEXT ? 0 : n->nsp;
 }
 
+static int simple_term(const node *n);
+
+/* The leaves of AND n's positive kids into ls, when each kid is one term
+ * (simple_term) that leaves_meet can walk with the others (meet_ok);
+ * returns how many, 0 when not so. */
+static size_t and_leaves(const node *n, leaf **ls)
+{
+    size_t nl = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        if (n->neg[i])
+            continue;
+        if (nl == MEET_MAX || !simple_term(n->kids[i]))
+            return 0;
+        ls[nl++] = n->kids[i]->parts[0];
+    }
+    return meet_ok(ls, nl) ? nl : 0;
+}
+
 static uint32_t and_next(ctx *x, node *n, uint32_t target)
 {
     for (;;) {
         if (x->prune_on && x->prune_node == n && (target = and_skip(x, n, target)) >= DOC_END - 1)
             return n->doc = DOC_END;
         uint32_t d = target;
+        leaf *ls[MEET_MAX];
+        size_t nl = and_leaves(n, ls);
+        if (nl) {
+            /* every positive kid one term: their leaves meet */
+            d = leaves_meet(x, ls, nl, d);
+            for (size_t i = 0, j = 0; i < n->nkids; i++)
+                if (!n->neg[i])
+                    n->kids[i]->doc = ls[j++]->doc;
+            if (d == DOC_END)
+                return n->doc = DOC_END;
+        } else
         for (;;) {
             uint32_t maxd = d;
             int same = 1;
@@ -1462,6 +1727,7 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
     } else {
         rc = rc == STORE_TERM_BLOCKS && !exact ? 0 : MDB_NOTFOUND;
     }
+    uint32_t cap = 0;
     while (rc == 0 && kc_same(c, &k)) {
         uint64_t nd;
         if (!fz_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &nd)) {
@@ -1469,6 +1735,17 @@ static int kc_make(ctx *x, leaf *l, enum store_db db, int field, const char *ter
             return -1;
         }
         df += nd;
+        /* the block into the directory (freed with the leaf's cursors) */
+        if (c->ndir == cap) {
+            cap = cap ? cap * 2 : 16;
+            kc_block *d = realloc(c->dir, cap * sizeof *d);
+            if (!d) {
+                x->err = FZ_ENOMEM;
+                return -1;
+            }
+            c->dir = d;
+        }
+        c->dir[c->ndir++] = (kc_block){v.mv_data, v.mv_size, fz_be32_get((uint8_t *)k.mv_data + c->prefix)};
         rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
     }
     if (rc && rc != MDB_NOTFOUND) {
@@ -1740,9 +2017,11 @@ static void chain_free(node *n)
             leaf *l = c->parts[j];
             if (!l)
                 continue;
-            for (size_t k = 0; k < l->nk; k++)
+            for (size_t k = 0; k < l->nk; k++) {
                 if (l->k[k].cur)
                     mdb_cursor_close(l->k[k].cur);
+                free(l->k[k].dir); /* none: an exact leaf's lookup sums nothing */
+            }
             free(l->pos);
         }
         free(c->sp);
@@ -2606,11 +2885,20 @@ static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *n
     blockref *br = NULL;
     size_t nb = 0, cap = 0;
     MDB_val key, val;
-    int mrc = c->valid ? mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT) : MDB_NOTFOUND;
+    uint32_t di = c->at;
+    int mrc = !c->valid ? MDB_NOTFOUND
+              : c->dir  ? (di < c->ndir ? 0 : MDB_NOTFOUND)
+                        : mdb_cursor_get(c->cur, &key, &val, MDB_GET_CURRENT);
+    if (mrc == 0 && c->dir) {
+        key.mv_data = NULL; /* the directory's block di: its first id apart */
+        val.mv_data = (void *)c->dir[di].val;
+        val.mv_size = c->dir[di].len;
+    }
     /* the key's blocks from the cursor's on, headers only */
-    while (mrc == 0 && kc_same(c, &key) && !x->err && !past_deadline(x)) {
+    while (mrc == 0 && (c->dir || kc_same(c, &key)) && !x->err && !past_deadline(x)) {
         store_block h;
-        if (store_block_head(&h, fz_be32_get((uint8_t *)key.mv_data + c->prefix), val.mv_data, val.mv_size)) {
+        uint32_t first = c->dir ? c->dir[di].first : fz_be32_get((uint8_t *)key.mv_data + c->prefix);
+        if (store_block_head(&h, first, val.mv_data, val.mv_size)) {
             x->err = FZ_ECORRUPT;
             break;
         }
@@ -2625,7 +2913,14 @@ static void lone_topk_key(ctx *x, keycur *c, double idf, scored *heap, size_t *n
             cap = ncap;
         }
         br[nb++] = (blockref){block_bound(&h, idf, avgdl), h.first, val.mv_data, val.mv_size};
-        mrc = mdb_cursor_get(c->cur, &key, &val, MDB_NEXT);
+        if (!c->dir) {
+            mrc = mdb_cursor_get(c->cur, &key, &val, MDB_NEXT);
+        } else if (++di < c->ndir) {
+            val.mv_data = (void *)c->dir[di].val;
+            val.mv_size = c->dir[di].len;
+        } else {
+            mrc = MDB_NOTFOUND;
+        }
     }
     if (mrc && mrc != MDB_NOTFOUND && !x->err)
         x->err = FZ_ELMDB;
@@ -2969,8 +3264,6 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
     x.msglen = msglen;
     x.dt.doc = DOC_END;
     x.ut.doc = DOC_END;
-    x.dc.slots = x.dslots;
-    x.dc.nslots = SEARCH_DLEN_SLOTS;
     search_counts cnt = {0};
     int rc;
     if (!(x.qtok = get_tok(s, TOK_FOLD_TS))) {
@@ -2990,6 +3283,12 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         fz_arena_destroy(x.a);
         return rc;
     }
+    if (s->dl_txnid != mdb_txn_id(x.txn)) {
+        memset(s->dslots, 0, sizeof s->dslots);
+        s->dl_txnid = mdb_txn_id(x.txn);
+    }
+    x.dc.slots = s->dslots;
+    x.dc.nslots = SEARCH_DLEN_SLOTS;
     x.delta = store_delta_records(s->st, x.txn) > 0;
     /* delta postings without a base, or a base that does not decode: the
      * ids of the two trees cannot be trusted to follow each other */
@@ -3175,8 +3474,10 @@ done:
         *counts = cnt;
     free(all);
     for (size_t i = 0; i < x.nleaves; i++) {
-        for (size_t j = 0; j < x.leaves[i]->nk; j++)
+        for (size_t j = 0; j < x.leaves[i]->nk; j++) {
             mdb_cursor_close(x.leaves[i]->k[j].cur);
+            free(x.leaves[i]->k[j].dir);
+        }
         free(x.leaves[i]->pos);
     }
     for (size_t i = 0; i < x.nnodes; i++) {

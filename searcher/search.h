@@ -41,7 +41,11 @@
 
 typedef struct search search;
 
-/* Opens the index read-only.  Errors as store_open. */
+/* Opens the index read-only.  Errors as store_open.  The handle keeps,
+ * from one search_run to the next, the last entry block whose text it
+ * read and the chunks of entry lengths it looked up, each used again only
+ * in the same LMDB snapshot (no write committed since); a run in a newer
+ * one reads them anew. */
 int search_open(const char *db, search **out, char *msg, size_t msglen);
 void search_close(search *s); /* NULL is safe */
 

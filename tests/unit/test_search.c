@@ -44,9 +44,10 @@ static char *file_text(int i)
     return t.p;
 }
 
-/* Adds files from .. to-1 to the index at db (created when missing), or
- * with rm >= 0 removes file rm. */
-static int update(const char *db, int from, int to, int rm)
+/* Adds the files from .. to-1 named by the format name (its %d the
+ * file's number) with the texts text(i) to the index at db (created when
+ * missing), or with rm >= 0 removes file rm. */
+static int build_files(const char *db, const char *name, char *(*text)(int), int from, int to, int rm)
 {
     char msg[512] = "";
     store *s;
@@ -58,18 +59,23 @@ static int update(const char *db, int from, int to, int rm)
         return t_build_end(rc, db, s, b, msg, sizeof msg);
     for (int i = from; i < to && !rc; i++) {
         char path[64];
-        snprintf(path, sizeof path, "/fz-test/vol-%d.txt", i);
-        char *text = file_text(i);
-        rc = build_add_file(b, path, text, strlen(text), strlen(text), 1500000000 + i, "UTF-8", NULL, msg,
-                            sizeof msg);
-        free(text);
+        snprintf(path, sizeof path, name, i);
+        char *t = text(i);
+        rc = build_add_file(b, path, t, strlen(t), strlen(t), 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
+        free(t);
     }
     if (!rc && rm >= 0) {
         char path[64];
-        snprintf(path, sizeof path, "/fz-test/vol-%d.txt", rm);
+        snprintf(path, sizeof path, name, rm);
         rc = build_remove_file(b, path, NULL, msg, sizeof msg);
     }
     return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+/* build_files of file_text's files. */
+static int update(const char *db, int from, int to, int rm)
+{
+    return build_files(db, "/fz-test/vol-%d.txt", file_text, from, to, rm);
 }
 
 /* The delta's records and base of the index at db. */
@@ -161,15 +167,31 @@ static void same_answers(const char *what, const char *db, const char *fresh, in
     fz_buf_free(&y);
 }
 
-TEST(test_delta_chain)
+/* Makes a directory from the template dir (its XXXXXX replaced) and the
+ * path of an index in it into db (300 bytes): 0, or -1 (checked). */
+static int test_dir(char *dir, char *db)
 {
-    char dir[] = "/tmp/fz-test-search-XXXXXX";
     if (!mkdtemp(dir)) {
         CHECK(0);
-        return;
+        return -1;
     }
-    char db[300], fresh[300], cmd[400];
-    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(db, 300, "%s/db", dir);
+    return 0;
+}
+
+/* Removes path and what is in it (checked). */
+static void remove_tree(const char *path)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+TEST(test_delta_chain)
+{
+    char dir[] = "/tmp/fz-test-search-XXXXXX", db[300], fresh[300];
+    if (test_dir(dir, db))
+        return;
     snprintf(fresh, sizeof fresh, "%s/fresh", dir);
     /* the delta kept apart, however large */
     setenv("FZINDEX_DELTA_SHARE", "100000", 1);
@@ -196,8 +218,7 @@ TEST(test_delta_chain)
     update(db, 0, 0, NF - 1);
     delta_of(db, &recs, &base);
     CHECK_EQ_INT(recs, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fresh);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(fresh);
     update(fresh, 0, NF - 1, -1);
     same_answers("removed", db, fresh, 1);
     /* the delta's file again, then a file of the main tree removed: its
@@ -205,8 +226,7 @@ TEST(test_delta_chain)
      * the others (their ids aside: the update's follow the removed ones) */
     update(db, NF - 1, NF, -1);
     update(db, 0, 0, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fresh);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(fresh);
     update(fresh, 1, NF, -1);
     same_answers("removed from the main tree", db, fresh, 0);
     /* the merge in steps (MERGING in store.c), here of 512 bytes each, a
@@ -264,13 +284,183 @@ TEST(test_delta_chain)
         store_close(s);
     }
     same_answers("merged in steps", db, fresh, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    remove_tree(dir);
     unsetenv("FZINDEX_DELTA_SHARE");
+}
+
+/* ---- the meeting walk: ANDs of terms and phrases over many blocks ---- */
+
+#define MW_FILES 4
+#define MW_ENTRIES 400
+
+/* Entry g (file g / MW_ENTRIES) holds 甲乙 when g % 2 == 0, 丙丁 when
+ * g % 3 == 0 (the phrase 甲乙丙丁 when both and g % 12 == 0), 戊己 when
+ * g % 50 == 0 and 庚辛 (a term pack: two documents) when g is 10 or
+ * 1210. */
+static int mw_has(uint32_t g, int what)
+{
+    switch (what) {
+    case 0: return g % 2 == 0;
+    case 1: return g % 3 == 0;
+    case 2: return g % 12 == 0;
+    case 3: return g % 50 == 0;
+    default: return g == 10 || g == 1210;
+    }
+}
+
+static char *mw_text(int f)
+{
+    fz_buf t = {0};
+    for (uint32_t e = 0; e < MW_ENTRIES; e++) {
+        uint32_t g = (uint32_t)f * MW_ENTRIES + e;
+        char line[512];
+        snprintf(line, sizeof line, "【條%u】\n正文%s%s%s%s%s之%u。\n\n", g, mw_has(g, 2) ? "甲乙丙丁，" : "",
+                 mw_has(g, 0) && !mw_has(g, 2) ? "甲乙，" : "", mw_has(g, 1) && !mw_has(g, 2) ? "丙丁，" : "",
+                 mw_has(g, 3) ? "戊己，" : "", mw_has(g, 4) ? "庚辛，" : "", g);
+        if (fz_buf_append(&t, line, strlen(line)))
+            abort();
+    }
+    if (fz_buf_putc(&t, 0))
+        abort();
+    return t.p;
+}
+
+/* The entries of the files of mask that hold every item of want (mw_has
+ * numbers, ended by -1). */
+static unsigned long long mw_count(unsigned mask, const int *want)
+{
+    unsigned long long n = 0;
+    for (uint32_t g = 0; g < MW_FILES * MW_ENTRIES; g++) {
+        int ok = mask >> (g / MW_ENTRIES) & 1;
+        for (const int *w = want; ok && *w >= 0; w++)
+            ok = mw_has(g, *w);
+        n += ok;
+    }
+    return n;
+}
+
+/* Each query's count of entries is the entries that hold its terms (its
+ * phrase), the hits listed are as many, and the top 3 are the first 3 of
+ * all the hits ranked (block-max pruning on). */
+static void mw_check(const char *what, const char *db, unsigned mask)
+{
+    static const struct {
+        const char *q;
+        int want[4];
+    } C[] = {{"甲乙 丙丁", {0, 1, -1}},      {"丙丁 甲乙", {0, 1, -1}},  {"\"甲乙丙丁\"", {2, -1}},
+             {"甲乙 丙丁 戊己", {0, 1, 3, -1}}, {"甲乙 庚辛", {0, 4, -1}}, {"庚辛 丙丁", {1, 4, -1}},
+             {"戊己 甲乙", {0, 3, -1}}};
+    fz_buf all = {0}, top = {0};
+    for (size_t i = 0; i < sizeof C / sizeof *C; i++) {
+        answers(db, C[i].q, 0, 1, &all);
+        answers(db, C[i].q, 3, 1, &top);
+        unsigned long long want = mw_count(mask, C[i].want), entries = ~0ULL, hits = 0;
+        CHECK(fz_buf_putc(&all, 0) == 0 && fz_buf_putc(&top, 0) == 0);
+        const char *bar = strchr(all.p, '|');
+        if (bar)
+            entries = strtoull(bar + 1, NULL, 10);
+        for (const char *p = all.p; p < bar; p++)
+            hits += *p == ';';
+        /* the top 3 are the first three hits of all (ranked the same) */
+        const char *t3 = all.p;
+        for (int k = 0; k < 3 && t3 && *t3 != '|'; k++)
+            t3 = strchr(t3, ';') ? strchr(t3, ';') + 1 : NULL;
+        const char *tbar = strchr(top.p, '|');
+        int same_top = t3 && tbar && (size_t)(tbar - top.p) == (size_t)(t3 - all.p) &&
+                       memcmp(top.p, all.p, (size_t)(tbar - top.p)) == 0;
+        CHECK(entries == want && hits == want && same_top);
+        if (entries != want || hits != want || !same_top)
+            fprintf(stderr, "%s: %s: %llu entries, %llu hits, want %llu; top 3 %s\n  all %s\n", what, C[i].q,
+                    entries, hits, want, top.p, all.p);
+    }
+    fz_buf_free(&all);
+    fz_buf_free(&top);
+}
+
+/* An AND of terms and a phrase whose terms have several blocks each (800
+ * and 534 documents), a term pack among them: every entry found,
+ * whichever term leads; then with the entries of a removed file (in the
+ * middle of the ids, dead in "post") passed over. */
+TEST(test_meet_walk)
+{
+    char dir[] = "/tmp/fz-test-meet-XXXXXX", db[300];
+    if (test_dir(dir, db))
+        return;
+    unsigned mask = (1u << MW_FILES) - 1;
+    build_files(db, "/fz-test/mw-%d.txt", mw_text, 0, MW_FILES, -1);
+    mw_check("built", db, mask);
+    build_files(db, "/fz-test/mw-%d.txt", mw_text, 0, 0, 1); /* file 1's entries dead in the main tree */
+    mw_check("file 1 removed", db, mask & ~2u);
+    remove_tree(dir);
+}
+
+/* Indexes text as the one file of test_lengths_after_update (replacing
+ * the version before). */
+static void dlen_file(const char *db, const char *text, char *msg, size_t msglen)
+{
+    store *s;
+    build *b;
+    build_opts o = {0};
+    o.threads = 1;
+    int rc = t_build_begin(db, &o, &s, &b, msg, msglen);
+    if (!rc)
+        rc = build_add_file(b, "/fz-test/dlen.txt", text, strlen(text), strlen(text), 1500000000, "UTF-8", NULL,
+                            msg, msglen);
+    t_build_end(rc, db, s, b, msg, msglen);
+}
+
+/* Entry lengths a search handle keeps from one query to the next are
+ * those of the index the next query reads: after an update that swaps
+ * two entries' lengths (the same number of entries, the same total
+ * length), the handle opened before answers as one opened after. */
+TEST(test_lengths_after_update)
+{
+    char dir[] = "/tmp/fz-test-dlen-XXXXXX", db[300], msg[512] = "";
+    if (test_dir(dir, db))
+        return;
+    static const char *const text[2] = {"【甲】\n松柏長青，天地久長，日月同光。\n\n【乙】\n松柏。\n\n",
+                                        "【甲】\n松柏。\n\n【乙】\n松柏長青，天地久長，日月同光。\n\n"};
+    dlen_file(db, text[0], msg, sizeof msg);
+    /* a handle that has read the lengths of the first version */
+    search *early = NULL;
+    CHECK_EQ_INT(search_open(db, &early, msg, sizeof msg), 0);
+    fz_arena *a = fz_arena_create();
+    int err = 0;
+    query_node *n = a ? query_parse("松柏", strlen("松柏"), a, &err, NULL, msg, sizeof msg) : NULL;
+    CHECK(n != NULL);
+    fz_buf before = {0}, after = {0}, fresh = {0};
+    search_opts o = {0};
+    o.fold = TOK_FOLD_TS;
+    o.limit = 10;
+    collector cb = {&before, 1}, ca = {&after, 1}, cf = {&fresh, 1};
+    if (early && n)
+        CHECK_EQ_INT(search_run(early, n, &o, collect, &cb, NULL, msg, sizeof msg), 0);
+    /* the file changed: its two entries' texts swapped */
+    dlen_file(db, text[1], msg, sizeof msg);
+    search *late = NULL;
+    CHECK_EQ_INT(search_open(db, &late, msg, sizeof msg), 0);
+    if (early && late && n) {
+        CHECK_EQ_INT(search_run(early, n, &o, collect, &ca, NULL, msg, sizeof msg), 0);
+        CHECK_EQ_INT(search_run(late, n, &o, collect, &cf, NULL, msg, sizeof msg), 0);
+        CHECK(after.len > 0 && after.len == fresh.len && memcmp(after.p, fresh.p, after.len) == 0);
+        CHECK(before.len > 0 && (before.len != after.len || memcmp(before.p, after.p, after.len) != 0));
+        if (after.len != fresh.len || memcmp(after.p, fresh.p, after.len))
+            fprintf(stderr, "lengths after an update: before %.*s\n  kept handle %.*s\n  new handle %.*s\n",
+                    (int)before.len, before.p, (int)after.len, after.p, (int)fresh.len, fresh.p);
+    }
+    search_close(early);
+    search_close(late);
+    fz_arena_destroy(a);
+    fz_buf_free(&before);
+    fz_buf_free(&after);
+    fz_buf_free(&fresh);
+    remove_tree(dir);
 }
 
 int main(void)
 {
     t_run(test_delta_chain);
+    t_run(test_meet_walk);
+    t_run(test_lengths_after_update);
     return t_done("search");
 }

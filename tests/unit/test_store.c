@@ -578,6 +578,31 @@ TEST(test_block_seek)
         CHECK_EQ_INT(diff, 0);
         CHECK_EQ_INT(store_block_next(&w), FZ_ENOTFOUND);
     }
+    /* the ids alone, then moves to any document, backwards too: each
+     * leaves the cursor as a seek to its id would (frequencies, positions) */
+    {
+        static store_block w;
+        CHECK_EQ_INT(store_block_open(&w, ids[0], v.p, v.len), 0);
+        const uint32_t *aid;
+        CHECK_EQ_INT(store_block_ids(&w, &aid), FZ_OK);
+        int diff = 0;
+        for (uint32_t i = 0; i < STORE_BLOCK_DOCS; i++)
+            diff += aid[i] != ids[i];
+        CHECK_EQ_INT(diff, 0);
+        CHECK_EQ_INT(w.i, 0);
+        for (uint32_t k = 0; k < 2 * STORE_BLOCK_DOCS; k++) {
+            uint32_t i = (k * 37 + 11) % STORE_BLOCK_DOCS, got[20];
+            store_block_move(&w, i);
+            int np = store_block_positions(&w, got, 20);
+            diff += w.i != i || w.doc != ids[i] || w.tf_title != i % 3 || w.tf_body != 1 + i % 17 ||
+                    np != (int)(i % 3 + 1 + i % 17) || got[np - 1] != 3 * (uint32_t)(np - 1);
+        }
+        CHECK_EQ_INT(diff, 0);
+        store_block_move(&w, STORE_BLOCK_DOCS - 2);
+        CHECK_EQ_INT(store_block_next(&w), FZ_OK);
+        CHECK_EQ_INT(w.doc, ids[STORE_BLOCK_DOCS - 1]);
+        CHECK_EQ_INT(store_block_next(&w), FZ_ENOTFOUND);
+    }
     int bad = 0;
     for (uint32_t from = 0; from < STORE_BLOCK_DOCS; from++)
         for (uint32_t t = ids[from]; t <= ids[STORE_BLOCK_DOCS - 1] + 1; t += 13) {
