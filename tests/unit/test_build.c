@@ -89,6 +89,21 @@ static int build_index(const char *db, int threads, size_t mem, const char *samp
     return build_files(db, threads, mem, sample, slen, NFILES);
 }
 
+/* The sample chapter (read_sample; NULL when it does not read), and the
+ * temporary directory dir (a mkdtemp template) made, with the names of n
+ * indexes in it. */
+static char *sample_and_dirs(size_t *slen, char *dir, char (*db)[300], int n)
+{
+    char *sample = read_sample(slen);
+    CHECK(sample != NULL);
+    if (!sample)
+        return NULL;
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < n; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    return sample;
+}
+
 /* Compares every named database of two indexes key by key and value by
  * value (the file records' values: keys only, they hold the time of
  * indexing).  Returns the number of records compared, -1 on a
@@ -184,15 +199,10 @@ static void remove_dir(const char *dir)
 TEST(test_same_index)
 {
     size_t slen;
-    char *sample = read_sample(&slen);
-    CHECK(sample != NULL);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[10][300];
+    char *sample = sample_and_dirs(&slen, dir, db, 10);
     if (!sample)
         return;
-    char dir[] = "/tmp/fz-test-build-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char db[10][300];
-    for (int i = 0; i < 10; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
     const char *one = db[0], *two = db[1], *four = db[2], *many = db[3], *many1 = db[4], *many4 = db[5];
     CHECK_EQ_INT(build_index(one, 1, 0, sample, slen), 0);
     CHECK_EQ_INT(build_index(two, 2, 0, sample, slen), 0);
@@ -357,15 +367,10 @@ TEST(test_terms_alike_in_prefix)
 TEST(test_same_index_tdict)
 {
     size_t slen;
-    char *sample = read_sample(&slen);
-    CHECK(sample != NULL);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[4][300];
+    char *sample = sample_and_dirs(&slen, dir, db, 4);
     if (!sample)
         return;
-    char dir[] = "/tmp/fz-test-build-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char db[4][300];
-    for (int i = 0; i < 4; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
     const int n = 150;
     CHECK_EQ_INT(build_files(db[0], 1, 0, sample, slen, n), 0);
     CHECK_EQ_INT(build_files(db[1], 2, 0, sample, slen, n), 0);
