@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <math.h>
 #include <unistd.h>
 
 const char *fz_strerror(int code)
@@ -107,6 +108,28 @@ int fz_buf_uint(fz_buf *b, uint64_t v)
         *--p = (char)('0' + v % 10);
     while ((v /= 10) != 0);
     return fz_buf_append(b, p, (size_t)(e - p));
+}
+
+int fz_buf_fixed4(fz_buf *b, double v)
+{
+    /* x is v x 10^4 rounded once: below 10^13 its error is at most 2^-10,
+     * so away from a tie (a fraction of .5) rounding it to the nearest
+     * integer rounds the exact product as printf does; a tie, a negative
+     * zero, NaN and large values go to printf */
+    if (!(v >= 0 && v < 1e9) || signbit(v))
+        return fz_buf_printf(b, "%.4f", v);
+    double x = v * 10000.0, fl = floor(x), d = x - fl;
+    if (d > 0.49 && d < 0.51)
+        return fz_buf_printf(b, "%.4f", v);
+    uint64_t r = (uint64_t)fl + (d > 0.5);
+    char tmp[5];
+    uint64_t f = r % 10000;
+    for (int i = 3; i >= 0; i--, f /= 10)
+        tmp[i] = (char)('0' + f % 10);
+    int rc = fz_buf_uint(b, r / 10000);
+    rc |= fz_buf_putc(b, '.');
+    rc |= fz_buf_append(b, tmp, 4);
+    return rc ? FZ_ENOMEM : FZ_OK;
 }
 
 void fz_buf_free(fz_buf *b)

@@ -70,6 +70,11 @@ int fz_buf_printf(fz_buf *b, const char *fmt, ...) __attribute__((format(printf,
 /* Appends v in decimal, as printf's %llu would (without its cost, which
  * a --json line paid for each of its numbers).  0 or FZ_ENOMEM. */
 int fz_buf_uint(fz_buf *b, uint64_t v);
+/* Appends v with four decimals, as printf's %.4f writes it (a --json
+ * line's score; printf took a tenth of a hit's JSON): the common values
+ * (0 <= v < 1e9, not within a hundredth of a unit of the last digit from
+ * a tie) by integer arithmetic, the rest by printf.  0 or FZ_ENOMEM. */
+int fz_buf_fixed4(fz_buf *b, double v);
 void fz_buf_free(fz_buf *b);
 
 /* ---- arena ----------------------------------------------------------------

@@ -2918,8 +2918,10 @@ int store_entry_block_next(store_entry_block *b, fz_arena *arena, store_entry *e
     return FZ_OK;
 }
 
-/* The block holding id: *last its key, *v its value.  FZ_ENOTFOUND. */
-static int entry_block_find(store *s, MDB_txn *txn, uint32_t id, uint32_t *last, MDB_val *v)
+/* The block of the least key (last id) at or above id: *last its key, *v
+ * its value, whose count is not read (it may hold ids above id only).
+ * FZ_ENOTFOUND when there is none. */
+static int entry_block_seek(store *s, MDB_txn *txn, uint32_t id, uint32_t *last, MDB_val *v)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->dbi[STORE_DB_ENTRY], &cur);
@@ -2937,12 +2939,30 @@ static int entry_block_find(store *s, MDB_txn *txn, uint32_t id, uint32_t *last,
     if (k.mv_size != 4)
         return FZ_ECORRUPT;
     *last = fz_be32_get(k.mv_data);
-    /* the block's count is its first varint */
+    return FZ_OK;
+}
+
+/* The first id of the block (last, v): from its count, the block's first
+ * varint; -1 when the count is out of bounds. */
+static int64_t entry_block_first(uint32_t last, const MDB_val *v)
+{
     uint64_t n;
     if (!fz_varint_get(v->mv_data, (const uint8_t *)v->mv_data + v->mv_size, &n) || n < 1 ||
-        n > STORE_ENTRY_BLOCK || n - 1 > *last)
+        n > STORE_ENTRY_BLOCK || n - 1 > last)
+        return -1;
+    return (int64_t)last - (int64_t)(n - 1);
+}
+
+/* The block holding id: *last its key, *v its value.  FZ_ENOTFOUND. */
+static int entry_block_find(store *s, MDB_txn *txn, uint32_t id, uint32_t *last, MDB_val *v)
+{
+    int rc = entry_block_seek(s, txn, id, last, v);
+    if (rc)
+        return rc;
+    int64_t first = entry_block_first(*last, v);
+    if (first < 0)
         return FZ_ECORRUPT;
-    return id >= *last - (uint32_t)(n - 1) ? FZ_OK : FZ_ENOTFOUND;
+    return id >= first ? FZ_OK : FZ_ENOTFOUND;
 }
 
 int store_entry_exists(store *s, MDB_txn *txn, uint32_t id)
@@ -2952,25 +2972,63 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id)
     return entry_block_find(s, txn, id, &last, &v);
 }
 
-struct store_entry_cache {
-    ZSTD_DCtx *dc;
-    /* the block value whose text is in text (valid set): where it was in
-     * the map of store s, in the snapshot txnid.  LMDB changes no page of
-     * a snapshot while a reader of it (the same txnid) is open, so the
-     * same place in the same snapshot is the same value, without a copy
-     * to compare (a write transaction's dirty pages would not be: readers
-     * only, store.h) */
+/* Where a block of entries is: the value (vp, vlen) of store s in the
+ * snapshot txnid, holding ids first .. last.  LMDB changes no page of a
+ * snapshot while a reader of it (the same txnid) is open, so the same
+ * place in the same snapshot is the same value, and an id in first .. last
+ * needs no lookup (a write transaction's dirty pages would not be: readers
+ * only, store.h). */
+typedef struct {
     const store *s;
     size_t txnid;
     const void *vp;
     size_t vlen;
+    uint32_t first, last;
+} entry_place;
+
+#define PLACE_UNCOUNTED UINT32_MAX /* a first id not read yet (cache_place) */
+
+struct store_entry_cache {
+    ZSTD_DCtx *dc;
+    entry_place at; /* the block whose text is in text (valid set) */
     fz_buf text;         /* its text, decompressed: the whole block's, or of a block of
                           * groups the one group's at gp in the value */
     const uint8_t *gp;   /* NULL: the whole block's */
     uint32_t g0, gn;     /* the index of the group's first entry, its entries */
-    uint32_t last;
     int valid;
+    /* blocks store_entry_cache_prefetch found, the next slot to fill
+     * (round robin); a slot whose s is NULL is empty */
+    entry_place pre[STORE_ENTRY_PREFETCH];
+    unsigned npre;
 };
+
+/* Whether p is the place of id's block in store s's snapshot txnid. */
+static int place_holds(const entry_place *p, const store *s, size_t txnid, uint32_t id)
+{
+    return p->s == s && p->txnid == txnid && id >= p->first && id <= p->last;
+}
+
+/* The block of id that c knows of without a lookup: its place, or NULL.
+ * A place found ahead learns its first id here, from the block's count
+ * (entry_block_find checked it), when the value is in the CPU's cache. */
+static const entry_place *cache_place(store_entry_cache *c, const store *s, size_t txnid, uint32_t id)
+{
+    if (c->valid && place_holds(&c->at, s, txnid, id))
+        return &c->at;
+    for (unsigned i = 0; i < STORE_ENTRY_PREFETCH; i++) {
+        entry_place *p = &c->pre[i];
+        if (p->first == PLACE_UNCOUNTED && p->s == s && p->txnid == txnid && id <= p->last) {
+            int64_t first = entry_block_first(p->last, &(MDB_val){p->vlen, (void *)p->vp});
+            if (first < 0)
+                p->s = NULL; /* left to entry_block_find, which reports it */
+            else
+                p->first = (uint32_t)first;
+        }
+        if (place_holds(p, s, txnid, id))
+            return p;
+    }
+    return NULL;
+}
 
 int store_entry_cache_create(store_entry_cache **out)
 {
@@ -3017,9 +3075,17 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
 {
     uint32_t last;
     MDB_val v;
-    int rc = entry_block_find(s, txn, id, &last, &v);
-    if (rc)
+    int rc;
+    size_t txnid = c ? mdb_txn_id(txn) : 0;
+    const entry_place *pl = c ? cache_place(c, s, txnid, id) : NULL;
+    if (pl) {
+        /* a block c holds or found: the same value in the same snapshot */
+        v.mv_data = (void *)pl->vp;
+        v.mv_size = pl->vlen;
+        last = pl->last;
+    } else if ((rc = entry_block_find(s, txn, id, &last, &v))) {
         return rc;
+    }
     store_entry_block b;
     const uint8_t *text, *end = (const uint8_t *)v.mv_data + v.mv_size;
     /* the steps to id check what they read; the rest of the metadata is
@@ -3035,8 +3101,7 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
         b.j = b.jend = NULL;
     } else if ((rc = entry_text_head(text, end, &rawlen, &method, &t))) {
         return rc;
-    } else if (c && c->valid && c->last == last && c->vp == v.mv_data && c->vlen == v.mv_size && c->s == s &&
-               c->txnid == mdb_txn_id(txn) &&
+    } else if (c && c->valid && place_holds(&c->at, s, txnid, id) && c->at.vp == v.mv_data &&
                (!c->gp || (id - b.first >= c->g0 && id - b.first - c->g0 < c->gn))) {
         /* the block (the group) the cache holds: its text is checked */
         b.t = (const uint8_t *)c->text.p;
@@ -3060,11 +3125,7 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
         if (rc)
             return rc;
         if (c) {
-            c->s = s;
-            c->txnid = mdb_txn_id(txn);
-            c->vp = v.mv_data;
-            c->vlen = v.mv_size;
-            c->last = last;
+            c->at = (entry_place){s, txnid, v.mv_data, v.mv_size, b.first, last};
             c->gp = gp;
             c->g0 = g0;
             c->gn = gn;
@@ -3082,6 +3143,34 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
             entry_text_step(&b, &rec, &rlen);
     }
     return store_entry_block_next(&b, arena, e);
+}
+
+void store_entry_cache_prefetch(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id)
+{
+    if (!c)
+        return;
+    size_t txnid = mdb_txn_id(txn);
+    if (cache_place(c, s, txnid, id))
+        return;
+    uint32_t last;
+    MDB_val v;
+    /* a lookup that fails is left to the read, which reports it; the
+     * block's first id is read when a read asks for it (cache_place), not
+     * here, where the value is not in the CPU's cache yet: nothing waits
+     * for the first byte's load below */
+    if (entry_block_seek(s, txn, id, &last, &v))
+        return;
+    c->pre[c->npre] = (entry_place){s, txnid, v.mv_data, v.mv_size, PLACE_UNCOUNTED, last};
+    c->npre = (c->npre + 1) % STORE_ENTRY_PREFETCH;
+    /* the reads to come touch most of a block's value: its metadata, join
+     * maps and group heads, and its group's frame.  Its first byte is
+     * read, so that a page the process has not touched yet is mapped here
+     * (a read would fault on it anyway), not skipped by every prefetch
+     * after a walk of the page tables: a query early in a process took
+     * 0.22 ms instead of 0.20 */
+    (void)*(const volatile uint8_t *)v.mv_data;
+    for (size_t i = 64; i < v.mv_size; i += 64)
+        __builtin_prefetch((const char *)v.mv_data + i);
 }
 
 int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e)

@@ -271,7 +271,8 @@ int store_entry_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_
 int store_entry_meta_get(store *s, MDB_txn *txn, uint32_t id, fz_arena *arena, store_entry *e);
 /* A reader's cache of the entry block it read last, its text decompressed
  * (snippets often come from neighbouring entries: on the poetry bench 27%
- * of the top-10 hits are in the block of the hit before).  One per thread:
+ * of the top-10 hits are in the block of the hit before), and of the
+ * places of the blocks store_entry_cache_prefetch found.  One per thread:
  * a search handle has one.  FZ_ENOMEM. */
 typedef struct store_entry_cache store_entry_cache;
 int store_entry_cache_create(store_entry_cache **out);
@@ -279,12 +280,24 @@ void store_entry_cache_destroy(store_entry_cache *c); /* NULL is safe */
 /* store_entry_get through c: the block's text (of a block of groups, the
  * group's) is decompressed again only when the block (group) is not the
  * one c holds (the same value in the same LMDB snapshot: a block written
- * since is read anew).  txn is a read
+ * since is read anew), and a block c holds or found is not looked up
+ * again (in the same snapshot).  txn is a read
  * transaction (a write transaction changes its pages in place).  c may be
  * NULL.  The same results and errors; e's strings are in arena, as ever,
  * not in c. */
 int store_entry_get_cached(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, fz_arena *arena,
                            store_entry *e);
+/* Looks up the block of entry id and has the CPU bring its value (a 4 KB
+ * page, most of which a read touches) into its cache, so that a read of
+ * id through c soon after (store_entry_get_cached) neither looks it up
+ * again nor waits for memory: c remembers the places of the last
+ * STORE_ENTRY_PREFETCH blocks so found (in that snapshot only), nothing
+ * decompressed.  A searcher calls it for its hits before it reads them
+ * (search.c: while it finds their spans).  No result: an id it cannot find
+ * is left to the read, which reports it.  txn is a read transaction, as
+ * above; c NULL does nothing. */
+#define STORE_ENTRY_PREFETCH 16
+void store_entry_cache_prefetch(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id);
 /* FZ_OK when a block holds entry id, FZ_ENOTFOUND when none does,
  * FZ_ECORRUPT, FZ_ELMDB.  Decompresses nothing. */
 int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);

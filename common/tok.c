@@ -298,6 +298,7 @@ static inline unsigned as_written(const tok_analyzer *a, uint32_t cp, const unsi
 struct run {
     tok_emit_fn emit;
     void *ctx;
+    int places;   /* tok_places: no bigrams, CJK terms as written */
     uint32_t pos; /* the next position to give out */
     int gap;      /* punctuation since the last token */
     int any;      /* a token was emitted */
@@ -370,7 +371,7 @@ static inline int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t 
     tok_token t;
     char bi[8];
     uint32_t pos = take_pos(s);
-    if (s->have_prev) {
+    if (s->have_prev && !s->places) {
         memcpy(bi, s->prev, s->prev_len);
         memcpy(bi + s->prev_len, cur, n);
         t.term = bi;
@@ -506,8 +507,13 @@ static uint32_t fold_in_text(tok_fold fold, struct phrase_state *ph, const unsig
     return fold == TOK_FOLD_VARIANTS ? fold_variant(r) : r;
 }
 
-int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
-                tok_emit_fn emit, void *ctx, uint32_t *next_pos)
+/* tok_analyze, or with places set tok_places: a CJK character's folding
+ * (fold_in_text) is skipped, which changes its term only (one CJK
+ * character in, one out: the phrase rules map keys to values of the same
+ * length), never its class, position or bytes; the path a character takes
+ * (the table, the URO's, the general one) gives it the same class. */
+static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base, tok_emit_fn emit,
+                          void *ctx, uint32_t *next_pos, const int places)
 {
     if (len > UINT32_MAX)
         return FZ_ELIMIT;
@@ -515,6 +521,7 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
     memset(&s, 0, sizeof s);
     s.emit = emit;
     s.ctx = ctx;
+    s.places = places;
     s.pos = pos_base;
     const unsigned char *p = (const unsigned char *)text;
     const tok_fold fold = a->fold;
@@ -572,9 +579,13 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
             }
             /* The URO: NFKC leaves it alone; only folding may change it. */
             if (cp - 0x4E00u < 0x5200u) {
-                if (fold != TOK_FOLD_NONE)
-                    cp = fold_in_text(fold, &ph, p, len, end, cp);
-                if ((rc = cjk(&s, cp, start, end)) != 0)
+                if (places)
+                    rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
+                else if (fold != TOK_FOLD_NONE)
+                    rc = cjk(&s, fold_in_text(fold, &ph, p, len, end, cp), start, end);
+                else
+                    rc = cjk(&s, cp, start, end);
+                if (rc)
                     return rc;
                 i = end;
                 continue;
@@ -585,7 +596,7 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
         if (n < 0)
             return FZ_ENOMEM;
         size_t first;
-        if (n == 1 && fold != TOK_FOLD_NONE && U_CLS(u[0]) == TOK_C_CJK &&
+        if (n == 1 && fold != TOK_FOLD_NONE && !places && U_CLS(u[0]) == TOK_C_CJK &&
             (ph.at < ph.n || fold_phrases(cp, &first)))
             u[0] = U_MAKE(fold_in_text(fold, &ph, p, len, end, cp), TOK_C_CJK);
         for (int j = 0; j < n; j++) {
@@ -609,4 +620,16 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
     if (next_pos)
         *next_pos = s.pos + (s.gap ? 1 : 0);
     return 0;
+}
+
+int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
+                tok_emit_fn emit, void *ctx, uint32_t *next_pos)
+{
+    return analyze(a, text, len, pos_base, emit, ctx, next_pos, 0);
+}
+
+int tok_places(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
+               tok_emit_fn emit, void *ctx, uint32_t *next_pos)
+{
+    return analyze(a, text, len, pos_base, emit, ctx, next_pos, 1);
 }

@@ -106,6 +106,14 @@ tok_fold tok_get_fold(const tok_analyzer *a);
  * or the first non-zero value of emit (then *next_pos is not set). */
 int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
                 tok_emit_fn emit, void *ctx, uint32_t *next_pos);
+/* Where tok_analyze's tokens are, for a caller that needs no terms (the
+ * searcher placing a hit's matches in its text): the same calls and
+ * results but that it gives no bigrams (TOK_BI) and a CJK character's
+ * term is its bytes as written, not folded; every other token, position,
+ * byte range and *next_pos as tok_analyze gives them.  Cheaper: no
+ * folding, half the calls of emit in CJK text. */
+int tok_places(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
+               tok_emit_fn emit, void *ctx, uint32_t *next_pos);
 
 /* Class of a code point after normalisation, as used above.  Thread-safe;
  * calls ICU for code points outside ASCII and the URO. */

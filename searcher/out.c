@@ -248,7 +248,9 @@ static int json_hit(out *o, const search_hit *h, uint32_t query_no)
     }
     fz_buf_puts(b, "\"rank\":");
     fz_buf_uint(b, h->rank);
-    fz_buf_printf(b, ",\"score\":%.4f,\"id\":", h->score);
+    fz_buf_puts(b, ",\"score\":");
+    fz_buf_fixed4(b, h->score);
+    fz_buf_puts(b, ",\"id\":");
     fz_buf_uint(b, e->id);
     fz_buf_puts(b, ",\"file\":");
     out_json_str(b, h->file, h->file_len);

@@ -2963,6 +2963,7 @@ typedef struct {
     const leaf *uni;
     uint32_t *up;
     uint32_t nup, upcap;
+    int done; /* pm_emit stopped: every position a span needs is mapped */
 } posmap;
 
 #define PM_DONE 1 /* pm_emit's stop: every position a span needs is mapped */
@@ -2972,8 +2973,10 @@ static int pm_emit(void *p, const tok_token *t)
     posmap *m = p;
     if (t->kind == TOK_BI)
         return 0;
-    if (t->pos > m->last)
+    if (t->pos > m->last) {
+        m->done = 1;
         return PM_DONE; /* tokens come in position order (tok.h) */
+    }
     m->start[t->pos] = t->start;
     m->end[t->pos] = t->end;
     if (m->uni && t->kind == TOK_UNI)
@@ -2982,7 +2985,12 @@ static int pm_emit(void *p, const tok_token *t)
             if (t->term_len == c->prefix - 2 && !memcmp(t->term, c->key + 1, t->term_len)) {
                 if (m->nup < m->upcap)
                     m->up[m->nup] = t->pos;
-                m->nup++;
+                /* the last of the occurrences its postings count: the
+                 * rest of the text maps nothing a span needs */
+                if (++m->nup == m->upcap) {
+                    m->done = 1;
+                    return PM_DONE;
+                }
                 break;
             }
         }
@@ -3036,7 +3044,7 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     } else if (nsp) {
         uint32_t n = e.npos + 2;
         posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n, 0,
-                     uni, NULL, 0, (uint32_t)nsp};
+                     uni, NULL, 0, (uint32_t)nsp, 0};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
         pspan *usp = uni ? fz_arena_alloc(a, nsp * sizeof *usp) : NULL;
         if (uni)
@@ -3047,7 +3055,9 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         }
         /* the text is analysed only as far as the last position a span
          * needs, and a field no span touches not at all; a lone
-         * character's occurrences are found in all of it */
+         * character's occurrences as far as the last its postings count
+         * (fewer are damage; more, in a damaged index, are not looked
+         * for) */
         uint32_t first = UINT32_MAX;
         if (uni) {
             first = 0;
@@ -3061,11 +3071,15 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
             if (sp[i].s < first)
                 first = sp[i].s;
         }
+        /* a lone character's occurrences are known by their folded
+         * terms; the rest needs only the places (tok_places) */
         tok_analyzer *t = x->qtok;
+        int (*an)(tok_analyzer *, const char *, size_t, uint32_t, tok_emit_fn, void *, uint32_t *) =
+            uni ? tok_analyze : tok_places;
         if (first < e.title_npos)
-            tok_analyze(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
-        if (first != UINT32_MAX && pm.last >= e.title_npos)
-            tok_analyze(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
+            an(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
+        if (first != UINT32_MAX && pm.last >= e.title_npos && !pm.done)
+            an(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
         if (uni) {
             /* the text analysed as the indexer did holds exactly the
              * occurrences the postings count (uni_positions) */
@@ -3432,6 +3446,11 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             hs[i].sp = NULL;
             hs[i].nsp = 0;
         }
+        /* the blocks of the first hits are looked up and brought into the
+         * CPU's cache while their spans are found: a block's 4 KB read
+         * cold cost more than its lookup and decompression */
+        for (size_t i = 0; i < nret && i < STORE_ENTRY_PREFETCH && !o->meta_only; i++)
+            store_entry_cache_prefetch(x.s->st, x.txn, x.s->cache, all[first + i].doc);
         qsort(hs, nret, sizeof *hs, cmp_hitspan_doc);
         const leaf *uni = uni_root(root);
         if (!o->no_spans && (rc = node_reset(&x, root)) == 0) {
@@ -3460,6 +3479,8 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
             rc = x.err;
         qsort(hs, nret, sizeof *hs, cmp_hitspan_rank);
         for (size_t i = 0; i < nret && !rc; i++) {
+            if (i + STORE_ENTRY_PREFETCH < nret && !o->meta_only)
+                store_entry_cache_prefetch(x.s->st, x.txn, x.s->cache, all[first + i + STORE_ENTRY_PREFETCH].doc);
             rc = emit_hit(&x, hs[i].sp, hs[i].nsp, &all[first + i], (uint32_t)(first + i + 1), o->meta_only, fn,
                           cbctx, hs[i].sp ? NULL : uni);
             cnt.returned++;

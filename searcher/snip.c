@@ -80,17 +80,25 @@ int snip_make(const char *text, size_t len, const search_span *spans, size_t nsp
         if (s < we && e > we && snip_cplen(text + we, e - we) <= width / 4)
             we = e;
     }
-    if (fz_buf_reserve(out, (we - ws) + 8))
+    /* room for the window and two ellipses, written in place */
+    if (fz_buf_reserve(out, (we - ws) + 2 * (sizeof ELLIPSIS - 1)))
         return FZ_ENOMEM;
-    if (ws > 0)
-        fz_buf_puts(out, ELLIPSIS);
-    size_t base = out->len;
+    char *o = out->p;
+    if (ws > 0) {
+        memcpy(o, ELLIPSIS, sizeof ELLIPSIS - 1);
+        o += sizeof ELLIPSIS - 1;
+    }
+    size_t base = (size_t)(o - out->p);
     for (size_t i = ws; i < we; i++) {
         char c = text[i];
-        fz_buf_putc(out, c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+        *o++ = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
     }
-    if (we < len)
-        fz_buf_puts(out, ELLIPSIS);
+    if (we < len) {
+        memcpy(o, ELLIPSIS, sizeof ELLIPSIS - 1);
+        o += sizeof ELLIPSIS - 1;
+    }
+    out->len = (size_t)(o - out->p);
+    out->p[out->len] = 0;
     size_t nh = 0;
     for (size_t i = first; i < last && nh < maxhl; i++) {
         uint32_t s = spans[i].start, e = spans[i].end;

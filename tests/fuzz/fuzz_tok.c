@@ -9,7 +9,9 @@
  * TOK_TERM_MAX bytes of valid UTF-8, *next_pos beyond the last token.
  * The analyser's fast paths must give what its general path gives
  * (tok_create_reference): every token's kind, term, position and bytes,
- * and *next_pos.  The first code points also go through tok_fold_cp.
+ * and *next_pos; tok_places the same places (tokens but bigrams, their
+ * positions and bytes, words' terms) and *next_pos.  The first code
+ * points also go through tok_fold_cp.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +27,19 @@ typedef struct {
     tok_kind last_kind;
     unsigned long sum;
 } state;
+
+/* A token's place for tok_places: kind, position and bytes, and the term
+ * of a word (a CJK character's is not folded there); no bigrams. */
+static int on_place(void *ctx, const tok_token *t)
+{
+    unsigned long *sum = ctx;
+    if (t->kind == TOK_BI)
+        return 0;
+    for (uint32_t i = 0; t->kind == TOK_WORD && i < t->term_len; i++)
+        *sum = *sum * 31 + (unsigned char)t->term[i];
+    *sum = ((*sum * 31 + t->pos) * 31 + t->start) * 31 + t->end + (unsigned long)t->kind;
+    return 0;
+}
 
 static int on_token(void *ctx, const tok_token *t)
 {
@@ -84,6 +99,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == FZ_ENOMEM)
             continue;
         if (rc != 0 || rs.sum != st.sum || rs.any != st.any || rs.last_pos != st.last_pos || rnext != next)
+            abort();
+        /* tok_places places the tokens as tok_analyze does */
+        unsigned long ps = 0, as = 0;
+        uint32_t pnext = 0;
+        if (tok_analyze(a[f], text, size, base, on_place, &as, NULL) ||
+            tok_places(a[f], text, size, base, on_place, &ps, &pnext))
+            continue; /* out of memory: the same run gave 0 above */
+        if (ps != as || pnext != next)
             abort();
     }
     /* tok_fold_cp on the first few code points */

@@ -102,6 +102,38 @@ TEST(decimal)
     fz_buf_free(&b);
 }
 
+TEST(fixed4)
+{
+    /* as printf's %.4f writes them, appended: scores, ties in decimal
+     * (whose binary values lie either side), and what goes to printf */
+    static const double vals[] = {0, 1, 0.00005, 0.00015, 0.00025, 1.23445, 1.23455, 2.5, 9.99995, 9.99994999,
+                                  12.34565, 0.99995, 999999999.99995, 1e9, 1e300, -0.0, -1.5};
+    fz_buf b = {0};
+    char want[400];
+    int bad = 0;
+    uint64_t r = 88172645463325252u;
+    for (size_t i = 0; i < sizeof vals / sizeof *vals + 2000000; i++) {
+        double v;
+        if (i < sizeof vals / sizeof *vals) {
+            v = vals[i];
+        } else {
+            /* xorshift: values from 0 to ~100 with every kind of fraction,
+             * and decimals of five places (ties in decimal) */
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            v = i % 2 ? (double)(r >> 11) / (double)(1ull << 46) : (double)(r % 10000000u) / 100000.0;
+        }
+        snprintf(want, sizeof want, "[%.4f", v);
+        b.len = 0;
+        fz_buf_putc(&b, '[');
+        if (fz_buf_fixed4(&b, v) || strcmp(b.p, want))
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    fz_buf_free(&b);
+}
+
 TEST(varints)
 {
     static const uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)1 << 63, UINT64_MAX};
@@ -142,6 +174,7 @@ int main(void)
     t_run(json_utf8);
     t_run(json_worst_case_room);
     t_run(decimal);
+    t_run(fixed4);
     t_run(varints);
     return t_done("test_fz");
 }

@@ -1248,7 +1248,22 @@ TEST(test_entry_blocks)
         CHECK_EQ_INT(store_join_get(s, txn, 901, &map, &ml), FZ_ENOTFOUND);
         CHECK(map == NULL && ml == 0);
     }
+    /* a block found ahead serves its own ids only: each id found ahead by
+     * a new cache, then the one below it read (at a block's first id, the
+     * last of the block before) */
+    for (uint32_t i = 101; i <= 900; i++) {
+        store_entry d, c;
+        store_entry_cache *pc;
+        CHECK_EQ_INT(store_entry_cache_create(&pc), 0);
+        store_entry_cache_prefetch(s, txn, pc, i);
+        if (store_entry_get(s, txn, i - 1, a, &d) || store_entry_get_cached(s, txn, pc, i - 1, a, &c) ||
+            c.id != i - 1 || c.line != d.line || c.body_len != d.body_len || memcmp(c.body, d.body, d.body_len))
+            bad++;
+        store_entry_cache_destroy(pc);
+    }
+    CHECK_EQ_INT(bad, 0);
     store_entry d;
+    store_entry_cache_prefetch(s, txn, ec, 99);
     CHECK_EQ_INT(store_entry_get_cached(s, txn, ec, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_meta_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
     CHECK_EQ_INT(store_entry_get(s, txn, 99, a, &d), FZ_ENOTFOUND);
@@ -1388,6 +1403,10 @@ TEST(test_entry_blocks)
         CHECK_EQ_INT(store_entry_get_cached(s, rt, ec, 900, da, &m), FZ_OK);
         CHECK_EQ_INT(store_entry_get_cached(s, rt, ec, 900, da, &m), FZ_OK); /* from the cache */
         CHECK_EQ_INT(m.id, 900);
+        /* and found ahead of a read (store_entry_cache_prefetch) while
+         * another block is the one read: not served in a new snapshot */
+        CHECK_EQ_INT(store_entry_get_cached(s, rt, ec, 100, da, &m), FZ_OK);
+        store_entry_cache_prefetch(s, rt, ec, 900);
         mdb_txn_abort(rt);
         CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
         damage_block_900(s, txn, da);
@@ -1526,8 +1545,15 @@ static int test_groups_read(store *s, MDB_txn *txn, uint32_t from, uint32_t to, 
     int bad = 0;
     store_entry_cache *ec;
     CHECK_EQ_INT(store_entry_cache_create(&ec), 0);
-    for (uint32_t k = 0; k < 2 * (to - from + 1); k++) {
-        uint32_t i = k < to - from + 1 ? from + k : from + (k * 7919u + (k / 5) * 31u) % (to - from + 1);
+    uint32_t n = to - from + 1;
+    for (uint32_t k = 0; k < 2 * n; k++) {
+        uint32_t i = k < n ? from + k : from + (k * 7919u + (k / 5) * 31u) % n;
+        /* in the second pass, the blocks of the reads to come found and
+         * fetched ahead (as the searcher does), ids outside too: the same */
+        if (k >= n && k % 3 == 0)
+            store_entry_cache_prefetch(s, txn, ec, from + ((k + 5) * 7919u + ((k + 5) / 5) * 31u) % n);
+        if (k >= n && k % 17 == 0)
+            store_entry_cache_prefetch(s, txn, ec, to + 1 + k);
         size_t blen = test_group_body(i, body);
         store_entry d, c;
         if (store_entry_get(s, txn, i, a, &d) || store_entry_get_cached(s, txn, ec, i, a, &c) || d.id != i ||

@@ -485,22 +485,50 @@ static void dump(tok_analyzer *a, const char *text, size_t len, fz_buf *out)
     fz_buf_printf(out, "rc=%d next=%u", rc, next);
 }
 
-/* Analyses text at every level with and without the fast paths; returns
- * the number of levels where they differ (and shows the first few). */
+/* A token as tok_places gives it: no bigrams, a CJK character's term
+ * left out (tok_places gives it as written), the rest as dump_cb. */
+static int places_cb(void *ctx, const tok_token *t)
+{
+    if (t->kind == TOK_BI)
+        return 0;
+    int n = t->kind == TOK_UNI ? 0 : (int)t->term_len;
+    fz_buf_printf(ctx, "%d:%.*s@%u[%u,%u) ", (int)t->kind, n, t->term, t->pos, t->start, t->end);
+    return 0;
+}
+
+/* Every token as places_cb shows it, the return code and the next
+ * position: of tok_places with places set, else of tok_analyze. */
+static void dump_places(tok_analyzer *a, const char *text, size_t len, int places, fz_buf *out)
+{
+    uint32_t next = 0;
+    out->len = 0;
+    int rc = (places ? tok_places : tok_analyze)(a, text, len, 5, places_cb, out, &next);
+    fz_buf_printf(out, "rc=%d next=%u", rc, next);
+}
+
+/* Analyses text at every level with and without the fast paths, and with
+ * tok_places against tok_analyze; returns the number of levels where they
+ * differ (and shows the first few). */
 static int differ(const char *what, const char *text, size_t len)
 {
     static int shown;
     tok_analyzer *fast[3] = {A_NONE, A_TS, A_VAR}, *ref[3] = {R_NONE, R_TS, R_VAR};
     fz_buf f = {0}, r = {0};
     int bad = 0;
-    for (int l = 0; l < 3; l++) {
-        dump(fast[l], text, len, &f);
-        dump(ref[l], text, len, &r);
+    for (int l = 0; l < 6; l++) {
+        const char *how = l < 3 ? "general" : "tok_places";
+        if (l < 3) {
+            dump(fast[l], text, len, &f);
+            dump(ref[l], text, len, &r);
+        } else {
+            dump_places(fast[l - 3], text, len, 0, &f);
+            dump_places(fast[l - 3], text, len, 1, &r);
+        }
         if (f.len != r.len || memcmp(f.p, r.p, f.len)) {
             bad++;
             if (shown++ < 5)
-                fprintf(stderr, "%s, level %d: fast %.*s\n  general %.*s\n", what, l, (int)(f.len > 600 ? 600 : f.len),
-                        f.p, (int)(r.len > 600 ? 600 : r.len), r.p);
+                fprintf(stderr, "%s, level %d: fast %.*s\n  %s %.*s\n", what, l % 3, (int)(f.len > 600 ? 600 : f.len),
+                        f.p, how, (int)(r.len > 600 ? 600 : r.len), r.p);
         }
     }
     fz_buf_free(&f);
