@@ -608,7 +608,9 @@
 #define ZSTD_STATIC_LINKING_ONLY /* frames without magic number: ZSTD_c_format, ZSTD_d_format */
 #include <zdict.h>
 #include <zstd.h>
+#include <malloc.h>
 #include <math.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -3255,65 +3257,178 @@ static const uint8_t *hold_next(const uint8_t *p, const uint8_t *end, uint32_t *
     return p + v;
 }
 
-/* Trains the text dictionary on the titles and bodies of w's held
- * records, in groups as the writer makes them (of one file, at most
- * STORE_ENTRY_GROUP bytes), puts it in txn's index and makes it s's.
- * Text zstd cannot train on leaves the index without one (FZ_OK). */
-static int entry_dict_train(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
+/* A text dictionary being trained on a thread of its own, while the
+ * writer holds on (hold_state 3): its samples, the titles and bodies of
+ * the records held when it started in groups as the writer makes them, are
+ * a copy, so the thread touches nothing of the writer's. */
+typedef struct store_trainer store_trainer;
+struct store_trainer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    int done;        /* the thread has finished (under mu) */
+    fz_buf smp;      /* the samples, one after another */
+    size_t *sizes, ns;
+    void *dict;      /* STORE_TDICT_SIZE bytes */
+    size_t dlen;     /* ZDICT_trainFromBuffer's answer: the length, or an error code */
+};
+
+/* The held text past which the writer waits for its trainer rather than
+ * hold more (memory). */
+#define TDICT_HOLD_MAX (4 * (size_t)STORE_TDICT_TRAIN)
+
+static void trainer_free(store_trainer *tr)
 {
-    fz_buf smp = {0};
-    size_t *sizes = malloc((w->hold_text / 2 + 1) * sizeof *sizes), ns = 0, glen = 0;
-    void *dict = malloc(STORE_TDICT_SIZE);
-    int rc = sizes && dict ? FZ_OK : FZ_ENOMEM;
+    if (!tr)
+        return;
+    fz_buf_free(&tr->smp);
+    free(tr->sizes);
+    free(tr->dict);
+    free(tr);
+}
+
+/* A trainer with the samples of w's held records (none started); NULL
+ * when memory runs out. */
+static store_trainer *trainer_create(const store_entry_writer *w)
+{
+    store_trainer *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return NULL;
+    tr->sizes = malloc((w->hold_text / 2 + 1) * sizeof *tr->sizes);
+    tr->dict = malloc(STORE_TDICT_SIZE);
+    int rc = tr->sizes && tr->dict ? FZ_OK : FZ_ENOMEM;
     const uint8_t *p = (const uint8_t *)w->hold.p, *end = p + w->hold.len, *rec, *join;
     uint32_t id;
-    size_t len, jlen, ls, le;
+    size_t len, jlen, ls, le, glen = 0;
     uint64_t file = UINT64_MAX, x[5];
     while (!rc && (p = hold_next(p, end, &id, &rec, &len, &join, &jlen))) {
         entry_rec_split(rec, len, x, &ls, &le);
-        size_t before = smp.len;
-        if (fz_buf_varint(&smp, len - le) || fz_buf_append(&smp, rec + le, len - le)) {
+        size_t before = tr->smp.len;
+        if (fz_buf_varint(&tr->smp, len - le) || fz_buf_append(&tr->smp, rec + le, len - le)) {
             rc = FZ_ENOMEM;
             break;
         }
-        size_t add = smp.len - before;
-        if (ns && x[0] == file && glen + add <= STORE_ENTRY_GROUP) {
-            sizes[ns - 1] += add;
+        size_t add = tr->smp.len - before;
+        if (tr->ns && x[0] == file && glen + add <= STORE_ENTRY_GROUP) {
+            tr->sizes[tr->ns - 1] += add;
             glen += add;
         } else {
-            sizes[ns++] = add;
+            tr->sizes[tr->ns++] = add;
             glen = add;
         }
         file = x[0];
     }
-    size_t dlen = rc ? 0 : ZDICT_trainFromBuffer(dict, STORE_TDICT_SIZE, smp.p, sizes, (unsigned)ns);
-    if (!rc && !ZDICT_isError(dlen)) {
-        MDB_val dk = {5, "tdict"}, dv = {dlen, dict};
-        store_tdict *td = NULL;
-        int r = mdb_put(txn, s->dbi[STORE_DB_META], &dk, &dv, 0);
-        if (r)
-            rc = store_lmdb_err(r, "writing the text dictionary", msg, msglen);
-        else if (!(rc = store_tdict_create(dict, dlen, &td))) {
-            store_tdict_destroy(s->td);
-            s->td = td;
-            s->td_bad = 0;
-            rc = entry_dict_ready(s, txn, msg, msglen) < 0 ? FZ_ENOMEM : FZ_OK;
-        }
+    if (rc) {
+        trainer_free(tr);
+        return NULL;
     }
-    fz_buf_free(&smp);
-    free(sizes);
-    free(dict);
-    return rc;
+    return tr;
 }
 
-/* Ends w's holding: trains the dictionary when the held text is enough,
- * then writes the held records as store_entry_add writes any. */
+static void trainer_run(store_trainer *tr)
+{
+    tr->dlen = ZDICT_trainFromBuffer(tr->dict, STORE_TDICT_SIZE, tr->smp.p, tr->sizes, (unsigned)tr->ns);
+}
+
+static void *trainer_main(void *arg)
+{
+    store_trainer *tr = arg;
+    trainer_run(tr);
+    pthread_mutex_lock(&tr->mu);
+    tr->done = 1;
+    pthread_mutex_unlock(&tr->mu);
+    return NULL;
+}
+
+static int trainer_done(store_trainer *tr)
+{
+    pthread_mutex_lock(&tr->mu);
+    int d = tr->done;
+    pthread_mutex_unlock(&tr->mu);
+    return d;
+}
+
+/* Waits for w's trainer thread, if any, and takes the trainer from w. */
+static store_trainer *trainer_join(store_entry_writer *w)
+{
+    store_trainer *tr = w->trainer;
+    w->trainer = NULL;
+    if (tr) {
+        pthread_join(tr->th, NULL);
+        pthread_mutex_destroy(&tr->mu);
+    }
+    return tr;
+}
+
+/* Puts the dictionary tr trained in txn's index and makes it s's.  Text
+ * zstd could not train on leaves the index without one (FZ_OK). */
+static int trainer_install(store *s, MDB_txn *txn, store_trainer *tr, char *msg, size_t msglen)
+{
+    if (ZDICT_isError(tr->dlen))
+        return FZ_OK;
+    MDB_val dk = {5, "tdict"}, dv = {tr->dlen, tr->dict};
+    store_tdict *td = NULL;
+    int rc, r = mdb_put(txn, s->dbi[STORE_DB_META], &dk, &dv, 0);
+    if (r)
+        return store_lmdb_err(r, "writing the text dictionary", msg, msglen);
+    if ((rc = store_tdict_create(tr->dict, tr->dlen, &td)))
+        return rc;
+    store_tdict_destroy(s->td);
+    s->td = td;
+    s->td_bad = 0;
+    return entry_dict_ready(s, txn, msg, msglen) < 0 ? FZ_ENOMEM : FZ_OK;
+}
+
+/* Starts training the text dictionary on w's held records (their titles
+ * and bodies, in groups of one file of at most STORE_ENTRY_GROUP bytes, as
+ * the writer makes them) on a thread of its own: the writer holds on
+ * (hold_state 3) until it is done.  When no thread starts it trains here
+ * (the same dictionary).  FZ_OK or FZ_ENOMEM. */
+static int entry_hold_release(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
+static int entry_train_start(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
+{
+    store_trainer *tr = trainer_create(w);
+    if (!tr)
+        return FZ_ENOMEM;
+    w->trainer = tr;
+    w->hold_state = 3;
+    if (pthread_mutex_init(&tr->mu, NULL) == 0) {
+        if (pthread_create(&tr->th, NULL, trainer_main, tr) == 0)
+            return FZ_OK;
+        pthread_mutex_destroy(&tr->mu);
+    }
+    w->trainer = NULL;
+    trainer_run(tr);
+    int rc = trainer_install(s, txn, tr, msg, msglen);
+    trainer_free(tr);
+    w->hold_state = 2;
+    return rc ? rc : entry_hold_release(s, txn, w, msg, msglen);
+}
+
+/* Ends w's holding: takes the dictionary its trainer made, or trains one
+ * here when none was started and the held text is enough, then writes the
+ * held records as store_entry_add writes any. */
 static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                          const void *join, size_t jlen, char *msg, size_t msglen);
 static int entry_hold_release(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
 {
+    int rc = FZ_OK;
+    store_trainer *tr = trainer_join(w);
+    if (!tr && w->hold_state == 1 && w->hold_text >= STORE_TDICT_MIN) {
+        if (!(tr = trainer_create(w)))
+            rc = FZ_ENOMEM;
+        else
+            trainer_run(tr);
+    }
     w->hold_state = 2;
-    int rc = w->hold_text >= STORE_TDICT_MIN ? entry_dict_train(s, txn, w, msg, msglen) : FZ_OK;
+    if (tr && !rc)
+        rc = trainer_install(s, txn, tr, msg, msglen);
+    trainer_free(tr);
+#ifdef __GLIBC__
+    /* zstd's tables for training (some 20 MB), freed in the trainer's
+     * malloc arena, which keeps what it is given back */
+    if (tr)
+        malloc_trim(0);
+#endif
     const uint8_t *p = (const uint8_t *)w->hold.p, *end = p + w->hold.len, *rec, *join;
     uint32_t id;
     size_t len, jlen;
@@ -3373,12 +3488,22 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m, int
     if (groups) {
         /* groups of consecutive records of at most STORE_ENTRY_GROUP bytes
          * (one record alone may be more), each its own frame, or raw when
-         * zstd does not shrink it */
+         * zstd does not shrink it.  The groups are cut from the first
+         * pending record on, so those of a value made before for the same
+         * records (a shorter or longer run while fitting a page) are the
+         * same frames where they end at the same record: kept in grp, they
+         * are not compressed again, only the groups from the first that
+         * differs. */
         uint32_t ng = 0;
         w->grp.len = 0;
         for (uint32_t i = 0, j; i < m; i = j) {
             for (j = i + 1; j < m && toff[j + 1] - toff[i] <= STORE_ENTRY_GROUP; j++)
                 ;
+            if (ng < w->grp_n && w->grp_end[ng] == j) {
+                w->grp.len = w->grp_off[++ng];
+                continue;
+            }
+            w->grp_n = ng;
             const uint8_t *src = (const uint8_t *)w->traw.p + toff[i];
             size_t len = toff[j] - toff[i], gb = ZSTD_compressBound(len);
             if (fz_buf_varint(&w->grp, j - i) || fz_buf_reserve(&w->grp, 2 * FZ_VARINT_MAX + (gb > len ? gb : len)))
@@ -3394,7 +3519,9 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m, int
             size_t hl = fz_varint_put((uint8_t *)w->grp.p + w->grp.len, (uint64_t)c * 2 + (uint64_t)stored_raw);
             memmove(w->grp.p + w->grp.len + hl, z, c);
             w->grp.len += hl + c;
-            ng++;
+            w->grp_end[ng++] = j;
+            w->grp_off[ng] = (uint32_t)w->grp.len;
+            w->grp_n = ng;
         }
         uint8_t nb[FZ_VARINT_MAX];
         size_t c = fz_varint_put(nb, ng) + w->grp.len;
@@ -3422,15 +3549,23 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m, int
 
 /* Puts w->val as the block of w's first m pending records, which leave
  * the pending ones. */
+typedef struct store_packer store_packer;
+static int packer_out(store_packer *pk, uint32_t last, const fz_buf *val);
 static int entry_block_put(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t m, char *msg, size_t msglen)
 {
-    uint8_t kb[4];
-    fz_be32_put(kb, w->first + m - 1);
-    MDB_val k = {4, kb}, v = {w->val.len, w->val.p};
-    int rc = mdb_put(txn, s->dbi[STORE_DB_ENTRY], &k, &v, MDB_APPEND);
-    if (rc)
-        return store_lmdb_err(rc, "writing an entry", msg, msglen);
-    w->written += v.mv_size;
+    if (w->packer) {
+        /* on the packer's thread: the main thread puts it */
+        if (packer_out(w->packer, w->first + m - 1, &w->val))
+            return FZ_ENOMEM;
+    } else {
+        uint8_t kb[4];
+        fz_be32_put(kb, w->first + m - 1);
+        MDB_val k = {4, kb}, v = {w->val.len, w->val.p};
+        int rc = mdb_put(txn, s->dbi[STORE_DB_ENTRY], &k, &v, MDB_APPEND);
+        if (rc)
+            return store_lmdb_err(rc, "writing an entry", msg, msglen);
+        w->written += v.mv_size;
+    }
     size_t cut = m < w->n ? w->off[m] : w->raw.len;
     memmove(w->raw.p, w->raw.p + cut, w->raw.len - cut);
     w->raw.len -= cut;
@@ -3439,6 +3574,7 @@ static int entry_block_put(store *s, MDB_txn *txn, store_entry_writer *w, uint32
     }
     w->n -= m;
     w->first += m;
+    w->grp_n = 0;
     return FZ_OK;
 }
 
@@ -3456,7 +3592,7 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
     while (w->n) {
         if (!all && w->n < STORE_ENTRY_BLOCK && w->raw.len < w->try_at)
             return FZ_OK;
-        int groups = entry_dict_ready(s, txn, msg, msglen);
+        int groups = w->packer ? 1 : entry_dict_ready(s, txn, msg, msglen);
         if (groups < 0)
             return groups;
         size_t len = entry_block_value(s, w, w->n, groups);
@@ -3503,6 +3639,207 @@ static int entry_blocks_fit(store *s, MDB_txn *txn, store_entry_writer *w, int a
     return FZ_OK;
 }
 
+/* The packer: a thread of the writer's own that makes the block values
+ * (the fitting of a page, zstd) of an index with a text dictionary, while
+ * the caller's thread goes on and puts the values it made, in order, in
+ * LMDB (store_entry_add, store_entry_flush).  The blocks are those the
+ * writer makes without it (entry_add_now, entry_blocks_fit): only where
+ * they are put from differs. */
+struct store_packer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_in, cv_out;
+    store *s;
+    store_entry_writer *w;
+    fz_buf in, in2;   /* records given (v id, v len, record, v len, join map); the packer's */
+    fz_buf out, out2; /* values made (be32 last id, v len, value); the caller's */
+    fz_buf mine;      /* values the packer made since it last handed them over */
+    int flush;        /* the caller asks for the pending block too (all) */
+    int flushed;      /* the packer has made every value asked for */
+    int quit;
+    int rc;           /* the packer's first error (FZ_ENOMEM, FZ_ELIMIT) */
+};
+
+/* Records the caller may have given beyond what the packer has taken
+ * before it waits (memory). */
+#define PACKER_IN_MAX ((size_t)1 << 20)
+
+static int packer_out(store_packer *pk, uint32_t last, const fz_buf *val)
+{
+    uint8_t kb[4];
+    fz_be32_put(kb, last);
+    return fz_buf_append(&pk->mine, kb, 4) || fz_buf_varint(&pk->mine, val->len) ||
+           fz_buf_append(&pk->mine, val->p, val->len);
+}
+
+static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
+                         const void *join, size_t jlen, char *msg, size_t msglen);
+static void *packer_main(void *arg)
+{
+    store_packer *pk = arg;
+    store_entry_writer *w = pk->w;
+    char msg[256];
+    pthread_mutex_lock(&pk->mu);
+    for (;;) {
+        while (!pk->quit && !pk->in.len && !pk->flush)
+            pthread_cond_wait(&pk->cv_in, &pk->mu);
+        if (pk->quit)
+            break;
+        fz_buf t = pk->in;
+        pk->in = pk->in2;
+        pk->in2 = t;
+        pk->in.len = 0;
+        int flush = pk->flush, rc = pk->rc;
+        pk->flush = 0;
+        pthread_cond_broadcast(&pk->cv_out); /* room in in */
+        pthread_mutex_unlock(&pk->mu);
+        const uint8_t *p = (const uint8_t *)pk->in2.p, *end = p + pk->in2.len, *rec, *join;
+        uint32_t id;
+        size_t len, jlen;
+        while (!rc && (p = hold_next(p, end, &id, &rec, &len, &join, &jlen)))
+            rc = entry_add_now(pk->s, NULL, w, id, rec, len, join, jlen, msg, sizeof msg);
+        if (!rc && flush)
+            rc = entry_blocks_fit(pk->s, NULL, w, 1, msg, sizeof msg);
+        pthread_mutex_lock(&pk->mu);
+        if (rc && !pk->rc)
+            pk->rc = rc;
+        if (pk->mine.len && fz_buf_append(&pk->out, pk->mine.p, pk->mine.len) && !pk->rc)
+            pk->rc = FZ_ENOMEM;
+        pk->mine.len = 0;
+        if (flush && !pk->flush && !pk->in.len)
+            pk->flushed = 1;
+        pthread_cond_broadcast(&pk->cv_out);
+    }
+    pthread_mutex_unlock(&pk->mu);
+    return NULL;
+}
+
+/* Starts w's packer (w has no pending records, s a text dictionary);
+ * nothing when no thread starts (the writer makes its blocks itself). */
+static void packer_start(store *s, store_entry_writer *w)
+{
+    store_packer *pk = calloc(1, sizeof *pk);
+    if (!pk)
+        return;
+    pk->s = s;
+    pk->w = w;
+    if (pthread_mutex_init(&pk->mu, NULL)) {
+        free(pk);
+        return;
+    }
+    if (pthread_cond_init(&pk->cv_in, NULL) == 0) {
+        if (pthread_cond_init(&pk->cv_out, NULL) == 0) {
+            w->packer = pk;
+            if (pthread_create(&pk->th, NULL, packer_main, pk) == 0)
+                return;
+            w->packer = NULL;
+            pthread_cond_destroy(&pk->cv_out);
+        }
+        pthread_cond_destroy(&pk->cv_in);
+    }
+    pthread_mutex_destroy(&pk->mu);
+    free(pk);
+}
+
+/* Stops w's packer, if any (its values not put are dropped). */
+static void packer_stop(store_entry_writer *w)
+{
+    store_packer *pk = w->packer;
+    if (!pk)
+        return;
+    pthread_mutex_lock(&pk->mu);
+    pk->quit = 1;
+    pthread_cond_broadcast(&pk->cv_in);
+    pthread_mutex_unlock(&pk->mu);
+    pthread_join(pk->th, NULL);
+    w->packer = NULL;
+    pthread_cond_destroy(&pk->cv_in);
+    pthread_cond_destroy(&pk->cv_out);
+    pthread_mutex_destroy(&pk->mu);
+    fz_buf_free(&pk->in);
+    fz_buf_free(&pk->in2);
+    fz_buf_free(&pk->out);
+    fz_buf_free(&pk->out2);
+    fz_buf_free(&pk->mine);
+    free(pk);
+}
+
+/* Puts the values pk has made so far, in order; with wait, first waits
+ * until it has made all that was asked (flush).  The packer's error, or
+ * LMDB's with msg. */
+static int packer_drain(store *s, MDB_txn *txn, store_entry_writer *w, int wait, char *msg, size_t msglen)
+{
+    store_packer *pk = w->packer;
+    pthread_mutex_lock(&pk->mu);
+    while (wait && !pk->flushed && !pk->rc)
+        pthread_cond_wait(&pk->cv_out, &pk->mu);
+    fz_buf t = pk->out;
+    pk->out = pk->out2;
+    pk->out2 = t;
+    pk->out.len = 0;
+    int rc = pk->rc;
+    pthread_mutex_unlock(&pk->mu);
+    const uint8_t *p = (const uint8_t *)pk->out2.p, *end = p + pk->out2.len;
+    while (!rc && p < end) {
+        uint64_t vl;
+        MDB_val k = {4, (void *)p}, v;
+        p = fz_varint_get(p + 4, end, &vl);
+        v.mv_size = (size_t)vl;
+        v.mv_data = (void *)p;
+        p += vl;
+        int r = mdb_put(txn, s->dbi[STORE_DB_ENTRY], &k, &v, MDB_APPEND);
+        if (r)
+            rc = store_lmdb_err(r, "writing an entry", msg, msglen);
+        w->written += v.mv_size;
+    }
+    pk->out2.len = 0;
+    if (rc == FZ_ENOMEM || rc == FZ_ELIMIT)
+        fz_msg(msg, msglen, "writing an entry: %s", fz_strerror(rc));
+    return rc;
+}
+
+/* Gives w's packer a record, and puts the values it has made. */
+static int packer_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
+                      const void *join, size_t jlen, char *msg, size_t msglen)
+{
+    store_packer *pk = w->packer;
+    pthread_mutex_lock(&pk->mu);
+    while (pk->in.len >= PACKER_IN_MAX && !pk->rc)
+        pthread_cond_wait(&pk->cv_out, &pk->mu);
+    int rc = fz_buf_varint(&pk->in, id) || fz_buf_varint(&pk->in, len) || fz_buf_append(&pk->in, rec, len) ||
+                     fz_buf_varint(&pk->in, jlen) || fz_buf_append(&pk->in, join, jlen)
+                 ? FZ_ENOMEM
+                 : FZ_OK;
+    pk->flushed = 0;
+    pthread_cond_signal(&pk->cv_in);
+    pthread_mutex_unlock(&pk->mu);
+    return rc ? rc : packer_drain(s, txn, w, 0, msg, msglen);
+}
+
+/* Has w's packer make the pending block too, and puts every value. */
+static int packer_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
+{
+    store_packer *pk = w->packer;
+    pthread_mutex_lock(&pk->mu);
+    pk->flush = 1;
+    pk->flushed = 0;
+    pthread_cond_signal(&pk->cv_in);
+    pthread_mutex_unlock(&pk->mu);
+    int rc = packer_drain(s, txn, w, 1, msg, msglen);
+    /* the packer waits for records: its buffers go back (a batch's end,
+     * when a build holds the most memory) */
+    pthread_mutex_lock(&pk->mu);
+    if (pk->flushed) {
+        fz_buf_free(&pk->in);
+        fz_buf_free(&pk->in2);
+        fz_buf_free(&pk->mine);
+        fz_buf_free(&pk->out);
+    }
+    pthread_mutex_unlock(&pk->mu);
+    fz_buf_free(&pk->out2);
+    return rc;
+}
+
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                     const void *join, size_t jlen, char *msg, size_t msglen)
 {
@@ -3519,22 +3856,43 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
             return r;
         w->hold_state = r ? 2 : 1;
     }
-    if (w->hold_state == 1) {
+    if (w->hold_state == 1 || w->hold_state == 3) {
         if (len > UINT32_MAX || jlen > UINT32_MAX)
             return FZ_ELIMIT;
         if (fz_buf_varint(&w->hold, id) || fz_buf_varint(&w->hold, len) || fz_buf_append(&w->hold, rec, len) ||
             fz_buf_varint(&w->hold, jlen) || fz_buf_append(&w->hold, join, jlen))
             return FZ_ENOMEM;
         w->hold_text += len - le;
-        return w->hold_text >= STORE_TDICT_TRAIN ? entry_hold_release(s, txn, w, msg, msglen) : FZ_OK;
+        if (w->hold_state == 1)
+            return w->hold_text >= STORE_TDICT_TRAIN ? entry_train_start(s, txn, w, msg, msglen) : FZ_OK;
+        /* the dictionary is the first STORE_TDICT_TRAIN bytes' however
+         * long it takes: what is held meanwhile waits for it */
+        return trainer_done(w->trainer) || w->hold_text >= TDICT_HOLD_MAX ? entry_hold_release(s, txn, w, msg, msglen)
+                                                                          : FZ_OK;
     }
     return entry_add_now(s, txn, w, id, rec, len, join, jlen, msg, msglen);
 }
 
-/* store_entry_add without holding. */
+/* store_entry_add without holding: w's packer makes the blocks when the
+ * index has a text dictionary (started here), else the writer itself. */
 static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                          const void *join, size_t jlen, char *msg, size_t msglen)
 {
+    if (txn && !w->packer && !w->n && !w->packer_off) {
+        int r = entry_dict_ready(s, txn, msg, msglen);
+        if (r < 0)
+            return r;
+        if (r) {
+            if (!w->target) {
+                MDB_stat st;
+                w->target = mdb_env_stat(s->env, &st) == 0 && st.ms_psize > 1024 ? st.ms_psize - 16 : 4080;
+            }
+            packer_start(s, w);
+        }
+        w->packer_off = !w->packer;
+    }
+    if (txn && w->packer)
+        return packer_add(s, txn, w, id, rec, len, join, jlen, msg, msglen);
     uint64_t x[5];
     size_t ls, le;
     entry_rec_split(rec, len, x, &ls, &le); /* checked by store_entry_add */
@@ -3559,12 +3917,19 @@ static int entry_add_now(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t
 
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen)
 {
-    int rc = w->hold_state == 1 ? entry_hold_release(s, txn, w, msg, msglen) : FZ_OK;
+    int rc = w->hold_state == 1 || w->hold_state == 3 ? entry_hold_release(s, txn, w, msg, msglen) : FZ_OK;
+    if (!rc && w->packer)
+        return packer_flush(s, txn, w, msg, msglen);
     return rc ? rc : entry_blocks_fit(s, txn, w, 1, msg, msglen);
 }
 
 void store_entry_writer_free(store_entry_writer *w)
 {
+    trainer_free(trainer_join(w));
+    packer_stop(w);
+    w->packer_off = 0;
+    if (w->hold_state == 3)
+        w->hold_state = 0;
     fz_buf_free(&w->raw);
     fz_buf_free(&w->val);
     fz_buf_free(&w->fit);
@@ -3573,6 +3938,7 @@ void store_entry_writer_free(store_entry_writer *w)
     fz_buf_free(&w->jraw);
     fz_buf_free(&w->hold);
     fz_buf_free(&w->grp);
+    w->grp_n = 0;
     w->hold_text = 0;
     w->fit_n = 0;
     w->n = 0;

@@ -338,19 +338,33 @@ int store_tdict_check(store *s, MDB_txn *txn, char *msg, size_t msglen);
  * at the end.  written counts the bytes of the block values put.  While
  * the index has no text dictionary, the first STORE_TDICT_TRAIN bytes of
  * text a writer is given are held (hold) until they train one, then
- * written (ENTRY BLOCKS in store.c). */
+ * written (ENTRY BLOCKS in store.c).  The training runs on a thread of
+ * the writer's own while the records that come meanwhile are held too
+ * (up to four times as much text, then store_entry_add waits for it); the
+ * dictionary is the first bytes' whenever it is done. */
 typedef struct {
     fz_buf raw, val;
     fz_buf hold, grp;                 /* held records (v id, v len, record, v len, join map);
-                                       * a group's frame */
+                                       * the groups' frames of the last value made */
     size_t hold_text;                 /* the titles and bodies held, bytes */
     int hold_state;                   /* 0: not asked yet; 1: holding; 2: not holding (the
                                        * index has a dictionary, or the writer trained one
-                                       * or had too little text) */
+                                       * or had too little text); 3: holding while trainer
+                                       * trains one */
+    struct store_trainer *trainer;    /* the dictionary being trained on a thread of its own
+                                       * (hold_state 3), else NULL */
+    struct store_packer *packer;      /* the thread making the block values, else NULL */
+    int packer_off;                   /* the writer makes them itself (no dictionary, or
+                                       * no thread) */
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
     fz_buf mraw, traw, jraw;          /* a value's metadata, its text before compression, its join maps */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw (v len, the
                                          record, v len, its join map) */
+    uint32_t grp_end[STORE_ENTRY_BLOCK]; /* group k of grp ends before pending record
+                                          * grp_end[k] ... */
+    uint32_t grp_off[STORE_ENTRY_BLOCK + 1]; /* ... and starts at grp.p + grp_off[k] */
+    uint32_t grp_n;                   /* groups in grp that a value of the pending records
+                                       * reuses (0 after a block is put) */
     uint32_t first, n, file_id, fit_n;
     size_t try_at, target;            /* compress when raw reaches try_at; fit target bytes */
     uint64_t written;
@@ -363,14 +377,20 @@ typedef struct {
  * database (MDB_APPEND).  FZ_EINVAL (a record that does not decode: its
  * numbers and lists are split from its title and body, ENTRY BLOCKS),
  * FZ_ENOMEM, LMDB errors with msg.  Not for two threads at once: the
- * compression context lives in s. */
+ * compression context lives in s.  In an index with a text dictionary the
+ * blocks are made by w's packer thread and put by the next call (or
+ * store_entry_flush), so an error of the packer's (FZ_ENOMEM, FZ_ELIMIT)
+ * may come from a later call than the record's; after an error the
+ * caller aborts the transaction. */
 int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, const void *rec, size_t len,
                     const void *join, size_t jlen, char *msg, size_t msglen);
 /* Writes the held records, training the text dictionary on them first
- * when they are STORE_TDICT_MIN bytes of text or more, and the pending
- * block, if any (before txn commits). */
+ * when they are STORE_TDICT_MIN bytes of text or more (or waiting for the
+ * training under way), and the pending block, if any, waiting for the
+ * packer to make every block (before txn commits). */
 int store_entry_flush(store *s, MDB_txn *txn, store_entry_writer *w, char *msg, size_t msglen);
-/* Frees w's buffers (pending records are dropped). */
+/* Frees w's buffers (pending and held records are dropped), after
+ * waiting for its training thread, if any. */
 void store_entry_writer_free(store_entry_writer *w);
 /* Deletes the blocks of entries first .. first+n-1: a file's entries,
  * whose blocks hold no other file's.  0 also when there were none. */

@@ -9,7 +9,10 @@
  * its share of the terms (hash % workers) and the ends of the entries, in
  * the order of the text, in chunks (route_token, read_chunk).  So each
  * term lives in one worker, and every worker numbers the entries alike.
- * Only the main thread touches LMDB.
+ * Only the main thread touches LMDB.  It writes the entries of finished
+ * files between files (write_ready_entries) through the store's entry
+ * writer, whose own threads train the text dictionary and make the
+ * compressed blocks (store.h, store_entry_writer): it only puts them.
  *
  * Batches and runs.  When the gathered postings pass the memory budget
  * (--mem) -- as they were when the file before the last ended, which

@@ -60,9 +60,9 @@ static char *file_text(const char *sample, size_t slen, int i, size_t *len)
     return t.p;
 }
 
-/* Builds the files into a new index at db with threads workers (1: none)
- * and a budget of mem bytes (0: the default). */
-static int build_index(const char *db, int threads, size_t mem, const char *sample, size_t slen)
+/* Builds nfiles files into a new index at db with threads workers (1:
+ * none) and a budget of mem bytes (0: the default). */
+static int build_files(const char *db, int threads, size_t mem, const char *sample, size_t slen, int nfiles)
 {
     char msg[512] = "";
     store *s;
@@ -73,7 +73,7 @@ static int build_index(const char *db, int threads, size_t mem, const char *samp
     int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
     if (rc)
         return t_build_end(rc, db, s, b, msg, sizeof msg);
-    for (int i = 0; i < NFILES && !rc; i++) {
+    for (int i = 0; i < nfiles && !rc; i++) {
         char path[64];
         snprintf(path, sizeof path, "/fz-test/vol-%02d.txt", i);
         size_t len;
@@ -82,6 +82,26 @@ static int build_index(const char *db, int threads, size_t mem, const char *samp
         free(text);
     }
     return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+static int build_index(const char *db, int threads, size_t mem, const char *sample, size_t slen)
+{
+    return build_files(db, threads, mem, sample, slen, NFILES);
+}
+
+/* The sample chapter (read_sample; NULL when it does not read), and the
+ * temporary directory dir (a mkdtemp template) made, with the names of n
+ * indexes in it. */
+static char *sample_and_dirs(size_t *slen, char *dir, char (*db)[300], int n)
+{
+    char *sample = read_sample(slen);
+    CHECK(sample != NULL);
+    if (!sample)
+        return NULL;
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < n; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    return sample;
 }
 
 /* Compares every named database of two indexes key by key and value by
@@ -179,15 +199,10 @@ static void remove_dir(const char *dir)
 TEST(test_same_index)
 {
     size_t slen;
-    char *sample = read_sample(&slen);
-    CHECK(sample != NULL);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[10][300];
+    char *sample = sample_and_dirs(&slen, dir, db, 10);
     if (!sample)
         return;
-    char dir[] = "/tmp/fz-test-build-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char db[10][300];
-    for (int i = 0; i < 10; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
     const char *one = db[0], *two = db[1], *four = db[2], *many = db[3], *many1 = db[4], *many4 = db[5];
     CHECK_EQ_INT(build_index(one, 1, 0, sample, slen), 0);
     CHECK_EQ_INT(build_index(two, 2, 0, sample, slen), 0);
@@ -344,9 +359,47 @@ TEST(test_terms_alike_in_prefix)
     remove_dir(dir);
 }
 
+/* Text enough for a text dictionary (more than STORE_TDICT_TRAIN bytes:
+ * it trains on a thread while the records that follow are held, and the
+ * entry blocks are made by the writer's packer thread): the same index by
+ * 1 and 2 workers, and from run to run in batches, however the threads
+ * ran. */
+TEST(test_same_index_tdict)
+{
+    size_t slen;
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[4][300];
+    char *sample = sample_and_dirs(&slen, dir, db, 4);
+    if (!sample)
+        return;
+    const int n = 150;
+    CHECK_EQ_INT(build_files(db[0], 1, 0, sample, slen, n), 0);
+    CHECK_EQ_INT(build_files(db[1], 2, 0, sample, slen, n), 0);
+    CHECK_EQ_INT(build_files(db[2], 2, (size_t)6 << 20, sample, slen, n), 0);
+    CHECK_EQ_INT(build_files(db[3], 2, (size_t)6 << 20, sample, slen, n), 0);
+    /* the test covers what it says: a dictionary, blocks of its groups */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    MDB_val k = {5, "tdict"}, v;
+    CHECK(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 32) == 0 && mdb_env_open(env, db[0], MDB_RDONLY, 0) == 0 &&
+          mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0 && mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+    CHECK_EQ_INT(mdb_get(txn, meta, &k, &v), 0);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    CHECK(compare_dbs(db[0], db[1], all, 7) > 1000);
+    CHECK(compare_dbs(db[2], db[3], all, 7) > 1000);
+    /* (a build in batches of less text than the dictionary's sample
+     * trains it at its first batch's end, on what that batch held: its
+     * entry blocks are not one batch's) */
+    free(sample);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     t_run(test_same_index);
+    t_run(test_same_index_tdict);
     t_run(test_entries_across_chunks);
     t_run(test_terms_alike_in_prefix);
     return t_done("build");

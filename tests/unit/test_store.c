@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zdict.h>
 
 #include "fz.h"
 #include "store.h"
@@ -1596,8 +1597,29 @@ static uint8_t test_block_method(const MDB_val *v, const uint8_t **at)
     return *p;
 }
 
+/* Where the title and body of a record (store_entry_encode's) start: after
+ * its five numbers and its two lists of strings. */
+static size_t test_rec_text(const uint8_t *rec, size_t len)
+{
+    const uint8_t *p = rec, *end = rec + len;
+    uint64_t v;
+    for (int i = 0; i < 5; i++)
+        p = fz_varint_get(p, end, &v);
+    for (int l = 0; l < 2; l++) {
+        uint64_t n;
+        p = fz_varint_get(p, end, &n);
+        while (n--) {
+            p = fz_varint_get(p, end, &v);
+            p += v;
+        }
+    }
+    return (size_t)(p - rec);
+}
+
 /* Entry text of more than STORE_TDICT_TRAIN bytes: the writer holds the
- * first, trains a text dictionary on them and puts it in the index, and
+ * first, trains a text dictionary on them (on a thread, holding the
+ * records that come meanwhile: the dictionary is still that of the first
+ * STORE_TDICT_TRAIN bytes, as zstd trains it) and puts it in the index, and
  * writes every block as groups of frames with it (or raw); every entry
  * reads back, by id (one group decompressed), through a cache and by
  * walking the blocks, in this handle and in a new one; an update adds
@@ -1615,10 +1637,32 @@ TEST(test_entry_groups)
     store_entry_writer w = {0};
     fz_buf rec = {0};
     const uint32_t first = 1000, last = 21999, more = 23000;
+    /* the samples the dictionary must be trained on: the titles and
+     * bodies of the records up to the first STORE_TDICT_TRAIN bytes of
+     * them, in groups as the writer makes them (it trains on a thread
+     * while more records come) */
+    fz_buf smp = {0};
+    size_t held = 0, ns = 0, glen = 0, *sizes = calloc(last - first + 1, sizeof *sizes);
+    uint32_t after = 0; /* records given after the first STORE_TDICT_TRAIN bytes */
     for (uint32_t i = first; i <= last; i++) {
         store_entry e = test_entry(i, (i - first) / 3000, body, test_group_body(i, body));
         rec.len = 0;
         CHECK_EQ_INT(store_entry_encode(&e, &rec), 0);
+        if (held < STORE_TDICT_TRAIN) {
+            size_t le = test_rec_text((const uint8_t *)rec.p, rec.len), was = smp.len;
+            fz_buf_varint(&smp, rec.len - le);
+            fz_buf_append(&smp, rec.p + le, rec.len - le);
+            size_t add = smp.len - was;
+            if (ns && (i - first) / 3000 == (i - 1 - first) / 3000 && glen + add <= STORE_ENTRY_GROUP) {
+                sizes[ns - 1] += add;
+                glen += add;
+            } else {
+                sizes[ns++] = add;
+                glen = add;
+            }
+            held += rec.len - le;
+        } else
+            after++;
         uint8_t jm[32];
         size_t jl = test_join(i, jm);
         CHECK_EQ_INT(store_entry_add(s, txn, &w, i, rec.p, rec.len, jm, jl, msg, sizeof msg), 0);
@@ -1635,6 +1679,13 @@ TEST(test_entry_groups)
     char *dict = malloc(dv.mv_size);
     size_t dlen = dv.mv_size;
     memcpy(dict, dv.mv_data, dlen);
+    CHECK(held >= STORE_TDICT_TRAIN && after > 1000);
+    char *want = malloc(STORE_TDICT_SIZE);
+    size_t wlen = ZDICT_trainFromBuffer(want, STORE_TDICT_SIZE, smp.p, sizes, (unsigned)ns);
+    CHECK(!ZDICT_isError(wlen) && wlen == dlen && memcmp(want, dict, dlen) == 0);
+    free(want);
+    free(sizes);
+    fz_buf_free(&smp);
     CHECK_EQ_INT(store_tdict_check(s, txn, msg, sizeof msg), 0);
     fz_arena *a = fz_arena_create();
     CHECK_EQ_INT(test_groups_read(s, txn, first, last, body, a), 0);
