@@ -99,7 +99,7 @@ $(BUILD)/gen/tok_table.h: $(BUILD)/gen/gentok
 
 $(BUILD)/common/tok.o: $(BUILD)/gen/tok_table.h
 
-# The text code's ranking (common/store.c, "Text code"): tools/charrank.txt,
+# The text code's ranking (common/store.c, "Text code"; coded by common/store_entry.c): tools/charrank.txt,
 # checked in, is made into const tables by tools/genrank.c.  The list was
 # made by hand with tools/charrank.py (its comment says how it counts) from
 # the poetry bench's even files (bench/.work/corpus, sorted by name, the
@@ -113,7 +113,7 @@ $(BUILD)/gen/genrank: tools/genrank.c
 $(BUILD)/gen/text_rank.h: $(BUILD)/gen/genrank tools/charrank.txt
 	$(BUILD)/gen/genrank tools/charrank.txt > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/common/store.o: $(BUILD)/gen/text_rank.h
+$(BUILD)/common/store_entry.o: $(BUILD)/gen/text_rank.h
 
 $(BUILD)/libfz.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -229,7 +229,7 @@ FUZZ_TARGETS := parse tok query enc store catalog req
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(PKG_CFLAGS) -Icommon -I$(BUILD) -Iindexer \
                 -Isearcher -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ     := $(patsubst %.c,build-fuzz/%.o,common/fz.c common/kind.c common/esc.c common/guard.c common/tok.c \
-                common/enc.c common/store.c indexer/parse.c indexer/parse_lines.c indexer/parse_build.c \
+                common/enc.c common/store.c common/store_entry.c common/store_post.c indexer/parse.c indexer/parse_lines.c indexer/parse_build.c \
                 indexer/parse_yearbook.c indexer/parse_classical.c indexer/catalog.c searcher/query.c searcher/req.c \
                 searcher/html.c searcher/snip.c searcher/group.c searcher/kwic.c searcher/out.c) build-fuzz/gen/fold_table.o
 
@@ -239,7 +239,7 @@ build-fuzz/%.o: %.c $(wildcard common/*.h indexer/*.h searcher/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 build-fuzz/common/tok.o: $(BUILD)/gen/tok_table.h
-build-fuzz/common/store.o: $(BUILD)/gen/text_rank.h
+build-fuzz/common/store_entry.o: $(BUILD)/gen/text_rank.h
 
 build-fuzz/gen/fold_table.o: $(BUILD)/gen/fold_table.c common/fold.h
 	@mkdir -p $(dir $@)

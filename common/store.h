@@ -1,7 +1,9 @@
 /*
  * store.h -- the index on disk: one LMDB environment, its named databases,
  * and the codecs of every record kept in them.  The layout itself is
- * written down at the top of store.c.
+ * written down at the top of store.c.  Implemented by store.c,
+ * store_entry.c (entries) and store_post.c (postings); store_int.h is
+ * their private header.
  *
  * Callers: the indexer (indexer/build.c writes entries, postings and
  * statistics), the searcher (searcher/search.c reads them), fzindex --check,
