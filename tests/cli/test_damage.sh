@@ -76,8 +76,9 @@ check "damaged archives: fzsearch ended with 0, 1 or 2, nothing merged ($bad fai
 check "damaged archives: --check and --merge refused all $N on the checksum ($caught of $((2 * N)))" \
     test $caught = $((2 * N))
 # one flipped byte in the trailer, an archive cut short, one without a trailer
-# (the byte's complement: the checksum holds the indexing time, so a fixed
-# byte would be the one already there in one run of 256)
+# (the byte's complement: the checksum covers the file records' indexing
+# times, so it differs from run to run, and a fixed byte would be the one
+# already there in one run of 256)
 cp "$T/a.fz" "$T/t.fz"
 at=$(($(stat -c %s "$T/t.fz") - 12))
 was=$(od -An -tu1 -j "$at" -N1 "$T/t.fz" | tr -d ' ')
