@@ -306,8 +306,6 @@ static int kc_open_packed(ctx *x, keycur *c, uint32_t target)
     return 0;
 }
 
-/* Positions c on the block that may hold target (the last block starting
- * at or before it), or the first block after. */
 /* Opens block i of c's directory. */
 static int kc_open_dir(ctx *x, keycur *c, uint32_t i)
 {
@@ -322,6 +320,8 @@ static int kc_open_dir(ctx *x, keycur *c, uint32_t i)
     return 0;
 }
 
+/* Positions c on the block that may hold target (the last block starting
+ * at or before it), or the first block after. */
 static int kc_jump(ctx *x, keycur *c, uint32_t target)
 {
     if (c->packed)
@@ -1121,6 +1121,30 @@ static double doc_bound(ctx *x, node *n, uint32_t d, const uint32_t *dl_exact)
     return bm25(n->idf, tf, dl_exact ? *dl_exact : dl, x->s->avgdl);
 }
 
+/* The first document >= d that every part of phrase n holds, each part
+ * seeking in turn (leaf_seek) until they agree, or DOC_END: the walk of a
+ * phrase whose parts leaves_meet cannot take. */
+static uint32_t parts_agree(ctx *x, node *n, uint32_t d)
+{
+    for (;;) {
+        uint32_t maxd = d;
+        int same = 1;
+        for (size_t i = 0; i < n->nparts; i++) {
+            uint32_t di = leaf_seek(x, n->parts[i], maxd);
+            if (di == DOC_END)
+                return DOC_END;
+            if (di != maxd) {
+                same = 0;
+                if (di > maxd)
+                    maxd = di;
+            }
+        }
+        if (same)
+            return d;
+        d = maxd;
+    }
+}
+
 /* Whether document d surely scores at most thr by bound(x, n, d, dl): the
  * cheap bound first, then with d's length, looked up only if needed. */
 static int below(ctx *x, node *n, uint32_t d, double thr,
@@ -1152,28 +1176,9 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
                     return x->err = FZ_ECORRUPT, n->doc = DOC_END;
         }
         /* leapfrog until every part is on the same doc */
-        if (meet_ok(n->parts, n->nparts)) {
-            d = leaves_meet(x, n->parts, n->nparts, d);
-            if (d == DOC_END)
-                return n->doc = DOC_END;
-        } else
-        for (;;) {
-            uint32_t maxd = d;
-            int same = 1;
-            for (size_t i = 0; i < n->nparts; i++) {
-                uint32_t di = leaf_seek(x, n->parts[i], maxd);
-                if (di == DOC_END)
-                    return n->doc = DOC_END;
-                if (di != maxd) {
-                    same = 0;
-                    if (di > maxd)
-                        maxd = di;
-                }
-            }
-            if (same)
-                break;
-            d = maxd;
-        }
+        d = meet_ok(n->parts, n->nparts) ? leaves_meet(x, n->parts, n->nparts, d) : parts_agree(x, n, d);
+        if (d == DOC_END)
+            return n->doc = DOC_END;
         n->doc = d;
         if (x->err)
             return n->doc = DOC_END;
@@ -1239,6 +1244,32 @@ static size_t and_leaves(const node *n, leaf **ls)
     return meet_ok(ls, nl) ? nl : 0;
 }
 
+/* The first document >= d that every positive kid of AND n matches, each
+ * kid moving in turn (node_next) until they agree, or DOC_END: the walk of
+ * an AND whose kids leaves_meet cannot take. */
+static uint32_t kids_agree(ctx *x, node *n, uint32_t d)
+{
+    for (;;) {
+        uint32_t maxd = d;
+        int same = 1;
+        for (size_t i = 0; i < n->nkids; i++) {
+            if (n->neg[i])
+                continue;
+            uint32_t di = node_next(x, n->kids[i], maxd);
+            if (di == DOC_END)
+                return DOC_END;
+            if (di != maxd) {
+                same = 0;
+                if (di > maxd)
+                    maxd = di;
+            }
+        }
+        if (same)
+            return d;
+        d = maxd;
+    }
+}
+
 static uint32_t and_next(ctx *x, node *n, uint32_t target)
 {
     for (;;) {
@@ -1253,29 +1284,10 @@ static uint32_t and_next(ctx *x, node *n, uint32_t target)
             for (size_t i = 0, j = 0; i < n->nkids; i++)
                 if (!n->neg[i])
                     n->kids[i]->doc = ls[j++]->doc;
-            if (d == DOC_END)
-                return n->doc = DOC_END;
-        } else
-        for (;;) {
-            uint32_t maxd = d;
-            int same = 1;
-            for (size_t i = 0; i < n->nkids; i++) {
-                if (n->neg[i])
-                    continue;
-                uint32_t di = node_next(x, n->kids[i], maxd);
-                if (di == DOC_END)
-                    return n->doc = DOC_END;
-                if (di != maxd) {
-                    same = 0;
-                    if (di > maxd)
-                        maxd = di;
-                }
-            }
-            if (same)
-                break;
-            d = maxd;
+        } else {
+            d = kids_agree(x, n, d);
         }
-        if (x->err)
+        if (d == DOC_END || x->err)
             return n->doc = DOC_END;
         int rejected = 0;
         for (size_t i = 0; i < n->nkids && !rejected; i++)
@@ -2995,7 +3007,6 @@ typedef struct {
     const leaf *uni;
     uint32_t *up;
     uint32_t nup, upcap;
-    int done; /* pm_emit stopped: every position a span needs is mapped */
 } posmap;
 
 #define PM_DONE 1 /* pm_emit's stop: every position a span needs is mapped */
@@ -3005,10 +3016,8 @@ static int pm_emit(void *p, const tok_token *t)
     posmap *m = p;
     if (t->kind == TOK_BI)
         return 0;
-    if (t->pos > m->last) {
-        m->done = 1;
+    if (t->pos > m->last)
         return PM_DONE; /* tokens come in position order (tok.h) */
-    }
     m->start[t->pos] = t->start;
     m->end[t->pos] = t->end;
     if (m->uni && t->kind == TOK_UNI)
@@ -3019,10 +3028,8 @@ static int pm_emit(void *p, const tok_token *t)
                     m->up[m->nup] = t->pos;
                 /* the last of the occurrences its postings count: the
                  * rest of the text maps nothing a span needs */
-                if (++m->nup == m->upcap) {
-                    m->done = 1;
+                if (++m->nup == m->upcap)
                     return PM_DONE;
-                }
                 break;
             }
         }
@@ -3076,7 +3083,7 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
     } else if (nsp) {
         uint32_t n = e.npos + 2;
         posmap pm = {fz_arena_calloc(a, n * sizeof(uint32_t)), fz_arena_calloc(a, n * sizeof(uint32_t)), n, 0,
-                     uni, NULL, 0, (uint32_t)nsp, 0};
+                     uni, NULL, 0, (uint32_t)nsp};
         spans = fz_arena_alloc(a, nsp * sizeof *spans);
         pspan *usp = uni ? fz_arena_alloc(a, nsp * sizeof *usp) : NULL;
         if (uni)
@@ -3108,9 +3115,8 @@ static int emit_hit(ctx *x, const pspan *sp, size_t nsp, const scored *sc, uint3
         tok_analyzer *t = x->qtok;
         int (*an)(tok_analyzer *, const char *, size_t, uint32_t, tok_emit_fn, void *, uint32_t *) =
             uni ? tok_analyze : tok_places;
-        if (first < e.title_npos)
-            an(t, e.title, e.title_len, 0, pm_emit, &pm, NULL);
-        if (first != UINT32_MAX && pm.last >= e.title_npos && !pm.done)
+        int stop = first < e.title_npos ? an(t, e.title, e.title_len, 0, pm_emit, &pm, NULL) : 0;
+        if (first != UINT32_MAX && pm.last >= e.title_npos && stop != PM_DONE)
             an(t, e.body, e.body_len, e.title_npos, pm_emit, &pm, NULL);
         if (uni) {
             /* the text analysed as the indexer did holds exactly the
