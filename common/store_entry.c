@@ -919,6 +919,17 @@ static int entry_dict_ready(store *s, MDB_txn *txn, char *msg, size_t msglen)
     return 1;
 }
 
+/* Appends a record as the writer holds it and gives it to its packer (v
+ * id, v len, the record, v len, its join map), which hold_next reads:
+ * FZ_OK or FZ_ENOMEM. */
+static int hold_put(fz_buf *b, uint32_t id, const void *rec, size_t len, const void *join, size_t jlen)
+{
+    return fz_buf_varint(b, id) || fz_buf_varint(b, len) || fz_buf_append(b, rec, len) || fz_buf_varint(b, jlen) ||
+                   fz_buf_append(b, join, jlen)
+               ? FZ_ENOMEM
+               : FZ_OK;
+}
+
 /* Walks the held records of w: the next one's id, record and join map;
  * NULL at the end.  (store_entry_add checked them as it held them.) */
 static const uint8_t *hold_next(const uint8_t *p, const uint8_t *end, uint32_t *id, const uint8_t **rec, size_t *len,
@@ -974,12 +985,11 @@ static store_trainer *trainer_create(const store_entry_writer *w)
     store_trainer *tr = calloc(1, sizeof *tr);
     if (!tr)
         return NULL;
-    tr->sizes = malloc((w->hold_text / 2 + 1) * sizeof *tr->sizes);
     tr->dict = malloc(STORE_TDICT_SIZE);
-    int rc = tr->sizes && tr->dict ? FZ_OK : FZ_ENOMEM;
+    int rc = tr->dict ? FZ_OK : FZ_ENOMEM;
     const uint8_t *p = (const uint8_t *)w->hold.p, *end = p + w->hold.len, *rec, *join;
     uint32_t id;
-    size_t len, jlen, ls, le, glen = 0;
+    size_t len, jlen, ls, le, glen = 0, cap = 0;
     uint64_t file = UINT64_MAX, x[5];
     while (!rc && (p = hold_next(p, end, &id, &rec, &len, &join, &jlen))) {
         entry_rec_split(rec, len, x, &ls, &le);
@@ -993,6 +1003,12 @@ static store_trainer *trainer_create(const store_entry_writer *w)
             tr->sizes[tr->ns - 1] += add;
             glen += add;
         } else {
+            /* a group per file at least: the text held does not bound
+             * how many */
+            if (fz_grow(&tr->sizes, &cap, tr->ns + 1, sizeof *tr->sizes, 1024)) {
+                rc = FZ_ENOMEM;
+                break;
+            }
             tr->sizes[tr->ns++] = add;
             glen = add;
         }
@@ -1487,10 +1503,7 @@ static int packer_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id
     pthread_mutex_lock(&pk->mu);
     while (pk->in.len >= PACKER_IN_MAX && !pk->rc)
         pthread_cond_wait(&pk->cv_out, &pk->mu);
-    int rc = fz_buf_varint(&pk->in, id) || fz_buf_varint(&pk->in, len) || fz_buf_append(&pk->in, rec, len) ||
-                     fz_buf_varint(&pk->in, jlen) || fz_buf_append(&pk->in, join, jlen)
-                 ? FZ_ENOMEM
-                 : FZ_OK;
+    int rc = hold_put(&pk->in, id, rec, len, join, jlen);
     pk->flushed = 0;
     pthread_cond_signal(&pk->cv_in);
     pthread_mutex_unlock(&pk->mu);
@@ -1540,8 +1553,7 @@ int store_entry_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id, 
     if (w->hold_state == 1 || w->hold_state == 3) {
         if (len > UINT32_MAX || jlen > UINT32_MAX)
             return FZ_ELIMIT;
-        if (fz_buf_varint(&w->hold, id) || fz_buf_varint(&w->hold, len) || fz_buf_append(&w->hold, rec, len) ||
-            fz_buf_varint(&w->hold, jlen) || fz_buf_append(&w->hold, join, jlen))
+        if (hold_put(&w->hold, id, rec, len, join, jlen))
             return FZ_ENOMEM;
         w->hold_text += len - le;
         if (w->hold_state == 1)
