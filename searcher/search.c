@@ -1121,16 +1121,20 @@ static double doc_bound(ctx *x, node *n, uint32_t d, const uint32_t *dl_exact)
     return bm25(n->idf, tf, dl_exact ? *dl_exact : dl, x->s->avgdl);
 }
 
-/* The first document >= d that every part of phrase n holds, each part
- * seeking in turn (leaf_seek) until they agree, or DOC_END: the walk of a
- * phrase whose parts leaves_meet cannot take. */
-static uint32_t parts_agree(ctx *x, node *n, uint32_t d)
+/* The first document >= d that every positive kid of AND n matches, or
+ * with parts set every part of phrase n holds, each moving in turn
+ * (node_next, leaf_seek) until they agree, or DOC_END: the walk of the
+ * kids or parts that leaves_meet cannot take. */
+static uint32_t kids_agree(ctx *x, node *n, uint32_t d, int parts)
 {
+    size_t nk = parts ? n->nparts : n->nkids;
     for (;;) {
         uint32_t maxd = d;
         int same = 1;
-        for (size_t i = 0; i < n->nparts; i++) {
-            uint32_t di = leaf_seek(x, n->parts[i], maxd);
+        for (size_t i = 0; i < nk; i++) {
+            if (!parts && n->neg[i])
+                continue;
+            uint32_t di = parts ? leaf_seek(x, n->parts[i], maxd) : node_next(x, n->kids[i], maxd);
             if (di == DOC_END)
                 return DOC_END;
             if (di != maxd) {
@@ -1144,6 +1148,7 @@ static uint32_t parts_agree(ctx *x, node *n, uint32_t d)
         d = maxd;
     }
 }
+
 
 /* Whether document d surely scores at most thr by bound(x, n, d, dl): the
  * cheap bound first, then with d's length, looked up only if needed. */
@@ -1176,7 +1181,7 @@ static uint32_t phrase_next(ctx *x, node *n, uint32_t target)
                     return x->err = FZ_ECORRUPT, n->doc = DOC_END;
         }
         /* leapfrog until every part is on the same doc */
-        d = meet_ok(n->parts, n->nparts) ? leaves_meet(x, n->parts, n->nparts, d) : parts_agree(x, n, d);
+        d = meet_ok(n->parts, n->nparts) ? leaves_meet(x, n->parts, n->nparts, d) : kids_agree(x, n, d, 1);
         if (d == DOC_END)
             return n->doc = DOC_END;
         n->doc = d;
@@ -1244,31 +1249,6 @@ static size_t and_leaves(const node *n, leaf **ls)
     return meet_ok(ls, nl) ? nl : 0;
 }
 
-/* The first document >= d that every positive kid of AND n matches, each
- * kid moving in turn (node_next) until they agree, or DOC_END: the walk of
- * an AND whose kids leaves_meet cannot take. */
-static uint32_t kids_agree(ctx *x, node *n, uint32_t d)
-{
-    for (;;) {
-        uint32_t maxd = d;
-        int same = 1;
-        for (size_t i = 0; i < n->nkids; i++) {
-            if (n->neg[i])
-                continue;
-            uint32_t di = node_next(x, n->kids[i], maxd);
-            if (di == DOC_END)
-                return DOC_END;
-            if (di != maxd) {
-                same = 0;
-                if (di > maxd)
-                    maxd = di;
-            }
-        }
-        if (same)
-            return d;
-        d = maxd;
-    }
-}
 
 static uint32_t and_next(ctx *x, node *n, uint32_t target)
 {
@@ -1285,7 +1265,7 @@ static uint32_t and_next(ctx *x, node *n, uint32_t target)
                 if (!n->neg[i])
                     n->kids[i]->doc = ls[j++]->doc;
         } else {
-            d = kids_agree(x, n, d);
+            d = kids_agree(x, n, d, 0);
         }
         if (d == DOC_END || x->err)
             return n->doc = DOC_END;
