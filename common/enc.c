@@ -309,6 +309,8 @@ static int looks_binary(const unsigned char *p, size_t n, int at_end)
  * reports where).  GB18030 and Big5 text is far from 1 in 20. */
 static int looks_utf8(const unsigned char *s, size_t n, int truncated, size_t per)
 {
+    if (fz_utf8_check(s, n) == n)
+        return 1; /* valid: bad == 0 below, found faster */
     size_t i = 0, valid = 0, bad = 0;
     while (i < n) {
         if (s[i] < 0x80) {

@@ -293,14 +293,27 @@ int fz_utf8_encode(uint32_t cp, char *out)
     return 4;
 }
 
+/* The text is mostly ASCII or three-byte characters (CJK): eight bytes
+ * of ASCII are passed over at once, and a three-byte sequence whose lead
+ * rules out overlongs and surrogates (E1..EC, EE, EF) is checked in
+ * place; everything else goes to fz_utf8_decode, which decides. */
 size_t fz_utf8_check(const unsigned char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
         if (p[i] < 0x80) {
-            i++;
+            uint64_t w;
+            while (i + 8 <= n && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull)))
+                i += 8;
+            while (i < n && p[i] < 0x80)
+                i++;
             continue;
         }
+        while (i + 3 <= n && p[i] - 0xE1u <= 0xEFu - 0xE1u && p[i] != 0xED &&
+               (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80)
+            i += 3;
+        if (i >= n || p[i] < 0x80)
+            continue;
         uint32_t cp;
         int k = fz_utf8_decode(p + i, n - i, &cp);
         if (k < 0)

@@ -78,6 +78,12 @@ static size_t text_encode(const uint8_t *p, size_t n, uint8_t *o)
         if (*p < 0x80) {
             cp = *p;
             k = 1;
+        } else if (p[0] - 0xE1u <= 0xEFu - 0xE1u && p[0] != 0xED && end - p >= 3 && (p[1] & 0xC0) == 0x80 &&
+                   (p[2] & 0xC0) == 0x80) {
+            /* most characters: three bytes whose lead rules out overlongs
+             * and surrogates; utf8_seq decides the rest */
+            cp = (p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
+            k = 3;
         } else if (!(k = utf8_seq(p, (size_t)(end - p), &cp))) {
             *o++ = TEXT_BYTE;
             *o++ = *p++;
@@ -108,14 +114,18 @@ static size_t text_encode(const uint8_t *p, size_t n, uint8_t *o)
 /* Appends v len, then s in the text code (len bytes), to b. */
 static int put_text(fz_buf *b, const char *s, size_t n)
 {
-    /* the code goes after room for its length, then moves up to follow it */
+    /* the code goes after room for its length as a guess makes it (a
+     * CJK character of three bytes takes one or two), and moves only when
+     * the length's varint is of another size */
     if (n > (SIZE_MAX - FZ_VARINT_MAX) / 3 || fz_buf_reserve(b, FZ_VARINT_MAX + 3 * n))
         return FZ_ENOMEM;
-    uint8_t *start = (uint8_t *)b->p + b->len + FZ_VARINT_MAX;
-    size_t len = text_encode((const uint8_t *)s, n, start);
-    uint8_t *at = (uint8_t *)b->p + b->len;
-    size_t vl = fz_varint_put(at, len);
-    memmove(at + vl, start, len);
+    uint8_t *at = (uint8_t *)b->p + b->len, lb[FZ_VARINT_MAX];
+    size_t guess = fz_varint_put(lb, n / 2);
+    size_t len = text_encode((const uint8_t *)s, n, at + guess);
+    size_t vl = fz_varint_put(lb, len);
+    if (vl != guess)
+        memmove(at + vl, at + guess, len);
+    memcpy(at, lb, vl);
     b->len += vl + len;
     return FZ_OK;
 }

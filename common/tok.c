@@ -362,6 +362,20 @@ static inline void word_add(struct run *s, uint32_t cp, uint32_t start, uint32_t
     s->word_len += (uint32_t)n;
 }
 
+/* Copies one character's UTF-8 (n = 1..4 bytes) without a call: memcpy
+ * of a length not known here is a call into the C library, once or twice
+ * for every CJK character. */
+static inline void put_char(char *to, const char *from, uint32_t n)
+{
+    to[0] = from[0];
+    if (n > 1)
+        to[1] = from[1];
+    if (n > 2)
+        to[2] = from[2];
+    if (n > 3)
+        to[3] = from[3];
+}
+
 /* A CJK character whose folded form is the n bytes of UTF-8 at cur. */
 static inline int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t start, uint32_t end)
 {
@@ -372,8 +386,8 @@ static inline int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t 
     char bi[8];
     uint32_t pos = take_pos(s);
     if (s->have_prev && !s->places) {
-        memcpy(bi, s->prev, s->prev_len);
-        memcpy(bi + s->prev_len, cur, n);
+        memcpy(bi, s->prev, sizeof s->prev); /* prev_len bytes of it count */
+        put_char(bi + s->prev_len, cur, n);
         t.term = bi;
         t.term_len = s->prev_len + n;
         t.pos = s->prev_pos;
@@ -392,7 +406,7 @@ static inline int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t 
     if ((rc = s->emit(s->ctx, &t)) != 0)
         return rc;
     s->have_prev = 1;
-    memcpy(s->prev, cur, n);
+    put_char(s->prev, cur, n);
     s->prev_len = n;
     s->prev_start = start;
     s->prev_pos = pos;

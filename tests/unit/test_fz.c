@@ -168,6 +168,66 @@ TEST(varints)
     CHECK(got[0] == 5 && got[1] == 0 && got[2] == 127 && got[3] == 129 && got[4] == 9);
 }
 
+/* fz_utf8_check as one fz_utf8_decode per character would give it: the
+ * offset of the first sequence that does not decode. */
+static size_t check_ref(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int k = fz_utf8_decode(p + i, n - i, &cp);
+        if (k < 0)
+            return i;
+        i += (size_t)k;
+    }
+    return n;
+}
+
+TEST(utf8_check)
+{
+    /* the offset of the first bad sequence, past runs of ASCII (eight at
+     * a time) and of three-byte characters (one at a time in place) */
+    static const struct {
+        const char *in;
+        size_t n, want;
+    } c[] = {
+        {"", 0, 0},
+        {"abcdefghijklmnopq", 17, 17},
+        {"abcdefghijklmno\x80", 16, 15},
+        {"井长制井长制", 18, 18},
+        {"井长制\xe4\xb8", 11, 9},             /* cut at the end */
+        {"井长\xe0\x80\x80", 9, 6},           /* overlong */
+        {"井长\xed\xa0\x80", 9, 6},           /* surrogate */
+        {"井长\xed\x9f\xbf制", 12, 12},       /* U+D7FF */
+        {"井长\xe0\xa4\x85制", 12, 12},       /* E0 beside the fast path */
+        {"井\xe4\x41\x41" "abcdefgh", 14, 3},    /* a bad continuation */
+        {"abcdefgh井\xf0\xa0\x80\x80\xc2\xa0", 17, 17},
+        {"abcdefgh井\xf4\x90\x80\x80", 15, 11}, /* > U+10FFFF */
+        {"\xc2\xa0" "abcdefgh\xff", 11, 10},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        CHECK_EQ_INT(fz_utf8_check((const unsigned char *)c[i].in, c[i].n), c[i].want);
+    /* and a mixed text with every byte in turn set to each of a few values
+     * that break or begin a sequence, against the reference */
+    const char *mix = "abc 1234567 井长制，2017年 \xc2\xa0\xf0\xa0\x80\x80 xyzwvuts 区政府\xe0\xa4\x85\xed\x9f\xbf" ".";
+    size_t n = strlen(mix);
+    unsigned char buf[128];
+    static const unsigned char vals[] = {0x41, 0x80, 0xbf, 0xc2, 0xe0, 0xe4, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
+    size_t bad = 0;
+    for (size_t at = 0; at < n; at++)
+        for (size_t v = 0; v < sizeof vals; v++)
+            for (size_t len = at + 1; len <= n; len += n - at) { /* the byte last, then inside */
+                memcpy(buf, mix, n);
+                buf[at] = vals[v];
+                size_t got = fz_utf8_check(buf, len), want = check_ref(buf, len);
+                if (got != want) {
+                    bad++;
+                    fprintf(stderr, "utf8_check: byte %zu = %#x, %zu bytes: %zu, not %zu\n", at, vals[v], len, got,
+                            want);
+                }
+            }
+    CHECK_EQ_INT(bad, 0);
+}
+
 int main(void)
 {
     t_run(json_plain_and_escaped);
@@ -176,5 +236,6 @@ int main(void)
     t_run(decimal);
     t_run(fixed4);
     t_run(varints);
+    t_run(utf8_check);
     return t_done("test_fz");
 }
