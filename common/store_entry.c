@@ -90,12 +90,14 @@ static size_t text_encode(const uint8_t *p, size_t n, uint8_t *o)
             continue;
         }
         int32_t r = text_rank(cp);
-        if (r >= 0 && r < TEXT_ONE) {
-            *o++ = (uint8_t)r;
-        } else if (r >= 0) {
-            r -= TEXT_ONE;
-            *o++ = (uint8_t)(TEXT_ONE + (r >> 8));
-            *o++ = (uint8_t)(r & 0xFF);
+        if (r >= 0) {
+            /* one byte or two, without a branch on which (in CJK text the
+             * two are mixed as the characters come): the second byte is
+             * written either way, and kept only for a rank of two */
+            uint32_t two = r >= TEXT_ONE, v = (uint32_t)r - (two ? TEXT_ONE : 0);
+            o[0] = (uint8_t)(two ? TEXT_ONE + (v >> 8) : v);
+            o[1] = (uint8_t)(v & 0xFF);
+            o += 1 + two;
         } else if (cp < 0x10000) {
             *o++ = TEXT_BMP;
             *o++ = (uint8_t)(cp >> 8);

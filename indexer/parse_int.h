@@ -310,6 +310,16 @@ static inline bool line_at(const parse_ctx *p, size_t pos, uint32_t no, line *ln
     if (pos >= n)
         return false;
     size_t e = pos;
+    /* eight bytes at a time while none of them is LF or CR (a word has
+     * a zero byte iff (w - 0x01..) & ~w & 0x80.. is not zero) */
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (uint64_t w, a, b; e + 8 <= n; e += 8) {
+        memcpy(&w, t + e, 8);
+        a = w ^ (ones * '\n');
+        b = w ^ (ones * '\r');
+        if (((a - ones) & ~a & highs) | ((b - ones) & ~b & highs))
+            break;
+    }
     while (e < n && t[e] != '\n' && t[e] != '\r')
         e++;
     ln->s = pos;

@@ -794,35 +794,49 @@ static int fact_line(parse_ctx *p, const line *ln, parse_fact *f)
         f->blank = 1;
         return FZ_OK;
     }
-    if (parse_page_number(t, s, e) || folio_with_head(t, s, e)) {
-        f->folio = 1;
-        return FZ_OK;
-    }
-    int n = count_chars(t, s, e);
-    f->width = (uint16_t)(n > 65535 ? 65535 : n);
+    /* the marker, then one walk over the line: its width, sentence
+     * punctuation after the marker, and whether it has a space and a
+     * middle dot, without which it is no folio with a running head */
     int l, l2;
     uint32_t c0 = cp_at(t, s, e, &l);
     int mr = marker_rank(c0);
+    size_t hs = s;
     if (mr && s + (size_t)l < e && cp_at(t, s + (size_t)l, e, &l2) == 0x3008)
         mr = 0; /* ■〈属鸟〉: a character the typesetter lacked, described */
     if (mr) {
-        size_t hs = skip_spaces(t, s + (size_t)l, e);
-        if (hs < e) {
-            f->marker = (uint8_t)mr;
-            f->hs = hs;
+        hs = skip_spaces(t, s + (size_t)l, e);
+        if (hs == e) {
+            mr = 0;
+            hs = s;
         }
     }
+    int n = 0;
+    bool punct = false, space = false, dot = false;
+    for (size_t i = s; i < e;) {
+        uint32_t c = cp_at(t, i, e, &l);
+        if (is_space_cp(c)) {
+            space = true;
+        } else {
+            n++;
+            if (i >= hs && is_head_punct(c) && c != 0x3001)
+                punct = true;
+            dot |= c == 0xB7 || c == 0x2022 || c == 0x30FB; /* has_middle_dot's */
+        }
+        i += (size_t)l;
+    }
+    if (parse_page_number(t, s, e) || (space && dot && folio_with_head(t, s, e))) {
+        f->folio = 1;
+        return FZ_OK;
+    }
+    f->width = (uint16_t)(n > 65535 ? 65535 : n);
+    f->marker = (uint8_t)mr;
+    f->hs = hs;
+    f->punct = punct;
     size_t st;
     uint32_t last = cp_before(t, s, e, &st);
     if (is_close_quote(last) && st > s)
         last = cp_before(t, s, st, &st);
     f->final = is_final(last);
-    for (size_t i = f->hs; i < e;) {
-        uint32_t c = cp_at(t, i, e, &l);
-        if (is_head_punct(c) && c != 0x3001)
-            f->punct = 1;
-        i += (size_t)l;
-    }
     if (starts_with(t, s, e, "〔") || starts_with(t, s, e, "[")) {
         size_t i = s + (t[s] == '[' ? 1 : strlen("〔"));
         int nd = 0;
