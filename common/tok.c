@@ -266,6 +266,24 @@ static inline int decode(const unsigned char *p, size_t len, size_t i, uint32_t 
     return fz_utf8_decode(p + i, len - i, cp);
 }
 
+/* Whether a phrase rule may begin at cp, whose bytes end at p[end]: the
+ * table's filter of the rules' first two characters (every rule has two
+ * or more) has the pair of cp and the character that follows.  0 means
+ * that no rule begins there. */
+static inline int pair_may_begin(uint32_t cp, const unsigned char *p, size_t len, size_t end)
+{
+#ifdef TOK_GENERATOR
+    (void)cp, (void)p, (void)len, (void)end;
+    return 1;
+#else
+    uint32_t next;
+    if (end >= len || decode(p, len, end, &next) < 0)
+        return 0;
+    uint32_t h = TOKT_PAIR_HASH(cp, next), b1 = TOKT_PAIR_BIT1(h), b2 = TOKT_PAIR_BIT2(h);
+    return (tokt_pairs[b1 / 8] >> (b1 % 8) & 1) && (tokt_pairs[b2 / 8] >> (b2 % 8) & 1);
+#endif
+}
+
 /* Whether the analysis at a's level leaves cp, whose bytes end at p[end],
  * as written (the table of tools/gentok.c, and for a character that
  * begins a phrase rule, its filter of the rules' first two characters
@@ -283,12 +301,8 @@ static inline unsigned as_written(const tok_analyzer *a, uint32_t cp, const unsi
     unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
     if (!(e & a->fast))
         return 0;
-    uint32_t next;
-    if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE && end < len && decode(p, len, end, &next) > 0) {
-        uint32_t h = TOKT_PAIR_HASH(cp, next), b1 = TOKT_PAIR_BIT1(h), b2 = TOKT_PAIR_BIT2(h);
-        if ((tokt_pairs[b1 / 8] >> (b1 % 8) & 1) && (tokt_pairs[b2 / 8] >> (b2 % 8) & 1))
-            return 0; /* a rule may begin here */
-    }
+    if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE && pair_may_begin(cp, p, len, end))
+        return 0; /* a rule may begin here */
     return (e & 3u) + 1;
 #endif
 }
@@ -377,7 +391,7 @@ static inline void put_char(char *to, const char *from, uint32_t n)
 }
 
 /* A CJK character whose folded form is the n bytes of UTF-8 at cur. */
-static inline int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t start, uint32_t end)
+static inline __attribute__((always_inline)) int cjk_utf8(struct run *s, const char *cur, uint32_t n, uint32_t start, uint32_t end)
 {
     int rc;
     if (s->in_word && (rc = word_flush(s)) != 0)
@@ -595,6 +609,9 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
             if (cp - 0x4E00u < 0x5200u) {
                 if (places)
                     rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
+                else if (fold != TOK_FOLD_NONE && ph.at >= ph.n && !pair_may_begin(cp, p, len, end))
+                    /* no rule begins here: fold_in_text would fold it alone */
+                    rc = cjk(&s, fold == TOK_FOLD_VARIANTS ? fold_variant(fold_ts(cp)) : fold_ts(cp), start, end);
                 else if (fold != TOK_FOLD_NONE)
                     rc = cjk(&s, fold_in_text(fold, &ph, p, len, end, cp), start, end);
                 else
