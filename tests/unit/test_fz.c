@@ -7,6 +7,7 @@
 #include "t.h"
 
 #include <stdint.h>
+#include <unicode/utf8.h>
 
 /* s[0..n) as fz_buf_json writes it, appended after "x" so that an append
  * that writes over what was there shows. */
@@ -168,16 +169,17 @@ TEST(varints)
     CHECK(got[0] == 5 && got[1] == 0 && got[2] == 127 && got[3] == 129 && got[4] == 9);
 }
 
-/* fz_utf8_check as one fz_utf8_decode per character would give it: the
- * offset of the first sequence that does not decode. */
+/* The offset of the first ill-formed sequence in p[0..n) as ICU's U8_NEXT
+ * finds it, the reference fz_utf8_check is held to. */
 static size_t check_ref(const unsigned char *p, size_t n)
 {
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        int k = fz_utf8_decode(p + i, n - i, &cp);
-        if (k < 0)
-            return i;
-        i += (size_t)k;
+    int32_t i = 0, len = (int32_t)n;
+    while (i < len) {
+        int32_t at = i;
+        UChar32 c;
+        U8_NEXT(p, i, len, c);
+        if (c < 0)
+            return (size_t)at;
     }
     return n;
 }
@@ -215,7 +217,7 @@ TEST(utf8_check)
     size_t bad = 0;
     for (size_t at = 0; at < n; at++)
         for (size_t v = 0; v < sizeof vals; v++)
-            for (size_t len = at + 1; len <= n; len += n - at) { /* the byte last, then inside */
+            for (size_t len = at + 1; len <= n; len = len < n ? n : n + 1) { /* the byte last, then inside */
                 memcpy(buf, mix, n);
                 buf[at] = vals[v];
                 size_t got = fz_utf8_check(buf, len), want = check_ref(buf, len);

@@ -124,6 +124,24 @@ TEST(test_text_code)
             bad++;
     }
     CHECK_EQ_INT(bad, 0);
+    /* a code whose length takes a varint of another size than the text's
+     * half (put_text writes the code after room for that guess, and moves
+     * it when it was wrong): runs of ASCII (as long as the text), of a
+     * one-byte CJK rank (a third of it), of bytes that are not UTF-8
+     * (twice it), across 128 and 16384 */
+    static const char *const unit[] = {"a", "\xE7\x9A\x84" /* 的 */, "\xFF"};
+    bad = 0;
+    for (size_t k = 0; k < 3; k++)
+        for (size_t n = 1; n < 5000 * 3; n += n < 400 ? 1 : 97) {
+            size_t ul = strlen(unit[k]), m = 0;
+            while (m + ul <= n && m + ul <= sizeof s) {
+                memcpy(s + m, unit[k], ul);
+                m += ul;
+            }
+            if (body_roundtrip(s, m, a, &d, &vlen) || d.body_len != m || memcmp(d.body, s, m))
+                bad++;
+        }
+    CHECK_EQ_INT(bad, 0);
     /* random bytes, mostly not UTF-8 */
     uint32_t x = 12345;
     bad = 0;
