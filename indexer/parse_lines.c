@@ -845,7 +845,10 @@ static int fact_line(parse_ctx *p, const line *ln, parse_fact *f)
         if (nd && (starts_with(t, i, e, "〕") || starts_with(t, i, e, "]")))
             f->noteitem = 1;
     }
-    if (parse_heading_like(t, f->hs, e) && !parse_credit_at_end(t, f->hs, e, NULL, NULL, NULL)) {
+    /* more than HEAD_MAX non-space characters after the marker (which is
+     * one): parse_heading_like says no before it looks at the rest */
+    if (n - (hs != s) <= HEAD_MAX && parse_heading_like(t, f->hs, e) &&
+        !parse_credit_at_end(t, f->hs, e, NULL, NULL, NULL)) {
         f->head = 1;
         f->level = (int8_t)word_level(f, t, f->hs, e);
     }
