@@ -2027,21 +2027,43 @@ static size_t pi_block(const uint8_t *p, blkval *bv)
  * sealed as flush_postings would, with the average length the index has
  * after this batch (b->prep_a0), into w->ps.  Returns 0, FZ_ENOMEM or
  * FZ_ECORRUPT, or 1 when the main thread stopped reading. */
+#ifndef PF_TERM
+#define PF_TERM 16
+#endif
+#ifndef PF_DESC
+#define PF_DESC 8
+#endif
+#ifndef PF_DONE
+#define PF_DONE 4
+#endif
 static int prep_terms(build *b, worker *w)
 {
     int rc = 0;
     for (uint32_t o = 0; o < w->norder && !rc; o++) {
-        /* terms in key order are all over memory: fetch the term eight
-         * ahead, and the first records of the one four ahead */
-        if (o + 8 < w->norder) {
-            __builtin_prefetch(&w->terms[w->order[o + 8]]);
-            __builtin_prefetch(&w->cold[w->order[o + 8]]);
+        /* terms in key order are all over memory: fetch the term PF_TERM
+         * ahead; PF_DESC ahead, with its cold part there, its first full
+         * block's descriptor, or the chunk where its open block begins
+         * (the header, which joiner_take reads, and the records); PF_DONE
+         * ahead the chunk of that first full block */
+        if (o + PF_TERM < w->norder) {
+            __builtin_prefetch(&w->terms[w->order[o + PF_TERM]]);
+            __builtin_prefetch(&w->cold[w->order[o + PF_TERM]]);
         }
-        if (o + 4 < w->norder) {
-            const term_cold *nc = &w->cold[w->order[o + 4]];
-            const chunk *c = nc->done ? nc->done->c : nc->c;
-            if (c)
-                __builtin_prefetch(c->data + (nc->done ? nc->done->off : nc->off));
+        if (o + PF_DESC < w->norder) {
+            const term_cold *nc = &w->cold[w->order[o + PF_DESC]];
+            if (nc->done)
+                __builtin_prefetch(nc->done);
+            else if (nc->c) {
+                __builtin_prefetch(nc->c);
+                __builtin_prefetch(nc->c->data + nc->off);
+            }
+        }
+        if (o + PF_DONE < w->norder) {
+            const term_cold *nc = &w->cold[w->order[o + PF_DONE]];
+            if (nc->done && nc->done->c) {
+                __builtin_prefetch(nc->done->c);
+                __builtin_prefetch(nc->done->c->data + nc->done->off);
+            }
         }
         uint32_t tid = w->order[o];
         const term_acc *ta = &w->terms[tid];
