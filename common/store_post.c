@@ -780,9 +780,16 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
     /* the records once for ids and frequencies, once more for positions */
     uint32_t d[STORE_BLOCK_DOCS], tt[STORE_BLOCK_DOCS], tb[STORE_BLOCK_DOCS], run[STORE_RUN];
     const uint8_t *at[STORE_BLOCK_DOCS], *p = recs, *end = recs + len;
+    /* the documents' lengths for the exact impact below are all over
+     * dls: fetched as the ids come */
+    const uint32_t *pf = ndocs > STORE_IMPACT_DOCS && dls ? dls->dl : NULL;
+    uint64_t pid = (uint64_t)first - (dls ? dls->base : 0);
     for (uint32_t i = 0; i < ndocs; i++) {
         if (!(p = get_record(p, end, &d[i], &tb[i], &tt[i])) || (d[i] == 0) != (i == 0))
             return FZ_ECORRUPT;
+        pid += d[i];
+        if (pf && pid < dls->n)
+            __builtin_prefetch(pf + pid);
         at[i] = p;
         if (positions && !(p = skip_varints(p, end, (uint64_t)tt[i] + tb[i])))
             return FZ_ECORRUPT;
