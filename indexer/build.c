@@ -1355,6 +1355,7 @@ static double thread_cpu(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void release_dict(worker *w);
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -1387,6 +1388,11 @@ static void *worker_main(void *arg)
                 double c0 = thread_cpu();
                 rc = rc ? (ps_end(b, w), rc) : b->run_prep ? prep_runs(b, w) : prep_terms(b, w);
                 w->prep_cpu = thread_cpu() - c0;
+                /* the last flush: this worker's postings and dictionary
+                 * are in its stream now, and go while the main thread
+                 * still puts (drop_postings would free them after, alone) */
+                release_dict(w);
+                clear_terms(w);
                 pthread_mutex_lock(&b->mu);
                 if (rc && rc != 1 && !w->err) {
                     snprintf(w->msg, sizeof w->msg, "preparing postings: %s", fz_strerror(rc));
@@ -2719,13 +2725,14 @@ static int flush_batch(build *b, int final)
         }
     }
     int prepped = b->prep;
+    size_t gathered = mem_used(b); /* the workers free theirs as they finish preparing */
     if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : wruns ? FZ_OK : write_run(b)))
         return rc;
     store_release_map(b->s);
     if (getenv("FZINDEX_TIMING")) {
         fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, wrote entries (and sorted terms) in %.2f s, "
                         "postings in %.2f s (%zu MB gathered)",
-                t1 - t0, t2 - t1, mono() - t2, mem_used(b) >> 20);
+                t1 - t0, t2 - t1, mono() - t2, gathered >> 20);
         for (int i = 0; prepped && i < b->nw; i++)
             fprintf(stderr, "%s%.2f", i ? ", " : "; the workers' CPU preparing them: ", b->w[i].prep_cpu);
         fprintf(stderr, "\n");
