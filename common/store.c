@@ -29,8 +29,8 @@
  *                         ending within 32 bits (store_dead_decode); no
  *                         record when none
  *             "tdict"  -> the text dictionary (version 8): a zstd dictionary
- *                         (ZDICT_trainFromBuffer's, at most
- *                         STORE_TDICT_SIZE bytes) with which the entry
+ *                         (zstd's fastCover with STORE_TDICT_K and
+ *                         STORE_TDICT_D, at most STORE_TDICT_SIZE bytes) with which the entry
  *                         blocks of method 2 compress their text (ENTRY
  *                         BLOCKS below); no record when the index has none.
  *                         Written once, by the first writer that is given

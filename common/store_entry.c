@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 
 /* ---- entries ---- */
@@ -973,7 +974,7 @@ struct store_trainer {
     fz_buf smp;      /* the samples, one after another */
     size_t *sizes, ns;
     void *dict;      /* STORE_TDICT_SIZE bytes */
-    size_t dlen;     /* ZDICT_trainFromBuffer's answer: the length, or an error code */
+    size_t dlen;     /* zstd's answer: the length, or an error code */
 };
 
 /* The held text past which the writer waits for its trainer rather than
@@ -1033,9 +1034,16 @@ static store_trainer *trainer_create(const store_entry_writer *w)
     return tr;
 }
 
+/* Trains tr's dictionary (STORE_TDICT_K in store.h says how). */
 static void trainer_run(store_trainer *tr)
 {
-    tr->dlen = ZDICT_trainFromBuffer(tr->dict, STORE_TDICT_SIZE, tr->smp.p, tr->sizes, (unsigned)tr->ns);
+    ZDICT_fastCover_params_t p;
+    memset(&p, 0, sizeof p);
+    p.k = STORE_TDICT_K;
+    p.d = STORE_TDICT_D;
+    p.zParams.compressionLevel = STORE_ENTRY_LEVEL;
+    tr->dlen = ZDICT_optimizeTrainFromBuffer_fastCover(tr->dict, STORE_TDICT_SIZE, tr->smp.p, tr->sizes,
+                                                       (unsigned)tr->ns, &p);
 }
 
 static void *trainer_main(void *arg)

@@ -352,6 +352,7 @@ typedef struct worker {
     joiner pj;               /* prep_terms: the block being prepared */
     fz_buf pblk;             /* prep_terms: one gathered block, serialized */
     pstream ps;              /* prep_terms: the prepared blocks */
+    double prep_cpu;         /* seconds of this thread's CPU preparing them (FZINDEX_TIMING) */
 
     int err;
     char msg[512];
@@ -1338,6 +1339,23 @@ static int prep_runs(build *b, worker *w);
 static int worker_run(worker *w);
 static void ps_end(build *b, worker *w);
 
+/* Seconds on a monotonic clock, and of the calling thread's CPU
+ * (FZINDEX_TIMING). */
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void release_dict(worker *w);
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -1367,7 +1385,14 @@ static void *worker_main(void *arg)
                 /* the last flush: prepare the blocks while the main
                  * thread writes the entries (its stream ends either way) */
                 pthread_mutex_unlock(&b->mu);
+                double c0 = thread_cpu();
                 rc = rc ? (ps_end(b, w), rc) : b->run_prep ? prep_runs(b, w) : prep_terms(b, w);
+                w->prep_cpu = thread_cpu() - c0;
+                /* the last flush: this worker's postings and dictionary
+                 * are in its stream now, and go while the main thread
+                 * still puts (drop_postings would free them after, alone) */
+                release_dict(w);
+                clear_terms(w);
                 pthread_mutex_lock(&b->mu);
                 if (rc && rc != 1 && !w->err) {
                     snprintf(w->msg, sizeof w->msg, "preparing postings: %s", fz_strerror(rc));
@@ -2008,21 +2033,43 @@ static size_t pi_block(const uint8_t *p, blkval *bv)
  * sealed as flush_postings would, with the average length the index has
  * after this batch (b->prep_a0), into w->ps.  Returns 0, FZ_ENOMEM or
  * FZ_ECORRUPT, or 1 when the main thread stopped reading. */
+#ifndef PF_TERM
+#define PF_TERM 16
+#endif
+#ifndef PF_DESC
+#define PF_DESC 8
+#endif
+#ifndef PF_DONE
+#define PF_DONE 4
+#endif
 static int prep_terms(build *b, worker *w)
 {
     int rc = 0;
     for (uint32_t o = 0; o < w->norder && !rc; o++) {
-        /* terms in key order are all over memory: fetch the term eight
-         * ahead, and the first records of the one four ahead */
-        if (o + 8 < w->norder) {
-            __builtin_prefetch(&w->terms[w->order[o + 8]]);
-            __builtin_prefetch(&w->cold[w->order[o + 8]]);
+        /* terms in key order are all over memory: fetch the term PF_TERM
+         * ahead; PF_DESC ahead, with its cold part there, its first full
+         * block's descriptor, or the chunk where its open block begins
+         * (the header, which joiner_take reads, and the records); PF_DONE
+         * ahead the chunk of that first full block */
+        if (o + PF_TERM < w->norder) {
+            __builtin_prefetch(&w->terms[w->order[o + PF_TERM]]);
+            __builtin_prefetch(&w->cold[w->order[o + PF_TERM]]);
         }
-        if (o + 4 < w->norder) {
-            const term_cold *nc = &w->cold[w->order[o + 4]];
-            const chunk *c = nc->done ? nc->done->c : nc->c;
-            if (c)
-                __builtin_prefetch(c->data + (nc->done ? nc->done->off : nc->off));
+        if (o + PF_DESC < w->norder) {
+            const term_cold *nc = &w->cold[w->order[o + PF_DESC]];
+            if (nc->done)
+                __builtin_prefetch(nc->done);
+            else if (nc->c) {
+                __builtin_prefetch(nc->c);
+                __builtin_prefetch(nc->c->data + nc->off);
+            }
+        }
+        if (o + PF_DONE < w->norder) {
+            const term_cold *nc = &w->cold[w->order[o + PF_DONE]];
+            if (nc->done && nc->done->c) {
+                __builtin_prefetch(nc->done->c);
+                __builtin_prefetch(nc->done->c->data + nc->done->off);
+            }
         }
         uint32_t tid = w->order[o];
         const term_acc *ta = &w->terms[tid];
@@ -2441,14 +2488,6 @@ static int flush_prepared(build *b)
     return we ? we : rc;
 }
 
-/* Seconds on a monotonic clock (FZINDEX_TIMING). */
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Frees a worker's term dictionary and entry buffers for good (after the
  * last batch: intern must not be called again). */
 static void release_dict(worker *w)
@@ -2685,13 +2724,19 @@ static int flush_batch(build *b, int final)
             pthread_mutex_unlock(&b->mu);
         }
     }
+    int prepped = b->prep;
+    size_t gathered = mem_used(b); /* the workers free theirs as they finish preparing */
     if ((rc = b->prep ? flush_prepared(b) : final ? flush_postings(b) : wruns ? FZ_OK : write_run(b)))
         return rc;
     store_release_map(b->s);
-    if (getenv("FZINDEX_TIMING"))
+    if (getenv("FZINDEX_TIMING")) {
         fprintf(stderr, "fzindex: epoch: waited %.2f s for the workers, wrote entries (and sorted terms) in %.2f s, "
-                        "postings in %.2f s (%zu MB gathered)\n",
-                t1 - t0, t2 - t1, mono() - t2, mem_used(b) >> 20);
+                        "postings in %.2f s (%zu MB gathered)",
+                t1 - t0, t2 - t1, mono() - t2, gathered >> 20);
+        for (int i = 0; prepped && i < b->nw; i++)
+            fprintf(stderr, "%s%.2f", i ? ", " : "; the workers' CPU preparing them: ", b->w[i].prep_cpu);
+        fprintf(stderr, "\n");
+    }
     /* after the last batch the dictionaries go too, before the commit,
      * which touches up to LMDB's dirty-page limit of written pages */
     drop_postings(b, final);
@@ -3422,8 +3467,11 @@ int build_commit(build *b, char *msg, size_t msglen)
         rc = store_stats_put(b->s, b->txn, &b->st);
     if (rc)
         return b->err = rc;
+    double t0 = mono();
     rc = store_commit(b->s, b->txn, "committing the index", msg, msglen);
     b->txn = NULL;
+    if (getenv("FZINDEX_TIMING"))
+        fprintf(stderr, "fzindex: committed in %.2f s\n", mono() - t0);
     if (rc)
         return b->err = rc;
     /* the update is durable; the merge follows in steps */

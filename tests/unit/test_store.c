@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 
 #include "fz.h"
@@ -1699,7 +1700,13 @@ TEST(test_entry_groups)
     memcpy(dict, dv.mv_data, dlen);
     CHECK(held >= STORE_TDICT_TRAIN && after > 1000);
     char *want = malloc(STORE_TDICT_SIZE);
-    size_t wlen = ZDICT_trainFromBuffer(want, STORE_TDICT_SIZE, smp.p, sizes, (unsigned)ns);
+    /* trained as store.h says (STORE_TDICT_K) */
+    ZDICT_fastCover_params_t zp;
+    memset(&zp, 0, sizeof zp);
+    zp.k = STORE_TDICT_K;
+    zp.d = STORE_TDICT_D;
+    zp.zParams.compressionLevel = STORE_ENTRY_LEVEL;
+    size_t wlen = ZDICT_optimizeTrainFromBuffer_fastCover(want, STORE_TDICT_SIZE, smp.p, sizes, (unsigned)ns, &zp);
     CHECK(!ZDICT_isError(wlen) && wlen == dlen && memcmp(want, dict, dlen) == 0);
     free(want);
     free(sizes);
