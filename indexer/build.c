@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -418,6 +419,49 @@ struct build {
     size_t emsglen;
 };
 
+/* ---------------------------------------------------------------- memory */
+
+/* Memory of len bytes (a multiple of HUGE_PAGE) mapped on its own,
+ * aligned to a huge page and advised to be backed by huge pages
+ * (MADV_HUGEPAGE: transparent huge pages are often in madvise mode), for
+ * the big tables read and written at random (the slots, the postings'
+ * slabs): with small pages each access to them was a TLB miss too.  Only
+ * what is touched is memory; unmapped, it goes back to the system at
+ * once.  NULL when out of memory. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *huge_map(size_t len)
+{
+    /* map a huge page more than needed and trim it to an aligned span */
+    uint8_t *m = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    size_t lead = (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
+    if (lead)
+        munmap(m, lead);
+    if (HUGE_PAGE - lead)
+        munmap(m + lead + len, HUGE_PAGE - lead);
+#ifdef MADV_HUGEPAGE
+    madvise(m + lead, len, MADV_HUGEPAGE); /* advice: without it, small pages */
+#endif
+    return m + lead;
+}
+
+/* Advises huge pages for the huge pages wholly inside [p, p + len) (an
+ * array from malloc). */
+static void advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 /* ------------------------------------------------------------ dictionary */
 
 static uint32_t hash_term(int field, const char *t, size_t n)
@@ -438,12 +482,30 @@ static void count_dict(worker *w)
                      __ATOMIC_RELAXED);
 }
 
+/* Bytes mapped for a slot table of n slots. */
+static size_t slots_len(uint32_t n)
+{
+    return ((size_t)n * sizeof(uint64_t) + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+static void free_slots(worker *w)
+{
+    if (w->slots)
+        munmap(w->slots, slots_len(w->nslots));
+    w->slots = NULL;
+    w->nslots = 0;
+}
+
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
-    uint64_t *s = calloc(n, sizeof *s);
+    uint64_t *s = huge_map(slots_len(n));
     if (!s)
         return FZ_ENOMEM;
+    /* written before it is read: a page first read is the shared zero
+     * page, and the write after it a copy and a TLB flush on every core
+     * the build runs on */
+    memset(s, 0, (size_t)n * sizeof *s);
     for (uint32_t o = 0; o < w->nslots; o++) {
         uint64_t v = w->slots[o];
         if (!v)
@@ -453,7 +515,7 @@ static int grow_slots(worker *w)
             i = (i + 1) & (n - 1);
         s[i] = v;
     }
-    free(w->slots);
+    free_slots(w);
     w->slots = s;
     w->nslots = n;
     count_dict(w);
@@ -500,6 +562,8 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         w->terms_mem = nm;
         w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
+        advise_huge(nm, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
+        advise_huge(nc, (size_t)cap * sizeof *nc);
         count_dict(w);
     }
     uint32_t tid = w->nterms++;
@@ -636,21 +700,34 @@ static int on_token(void *ctx, const tok_token *t)
     return queue_token(w, field, t->term, tn, h, t->pos);
 }
 
+/* A slab: a huge page (more for a larger request). */
+static slab *slab_map(size_t size)
+{
+    size_t len = (sizeof(slab) + size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    slab *sl = huge_map(len);
+    if (!sl)
+        return NULL;
+    sl->size = len - sizeof *sl;
+    sl->used = 0;
+    return sl;
+}
+
+static void slab_unmap(slab *sl)
+{
+    munmap(sl, sizeof *sl + sl->size);
+}
+
 /* Memory from the worker's slabs (freed with them). */
 static void *slab_alloc(worker *w, size_t size)
 {
     size = (size + 15) & ~(size_t)15;
     slab *sl = w->slabs;
     if (!sl || sl->size - sl->used < size) {
-        size_t ss = size > ((size_t)1 << 20) ? size : ((size_t)1 << 20);
-        sl = malloc(sizeof *sl + ss);
-        if (!sl)
+        if (!(sl = slab_map(size)))
             return NULL;
-        sl->size = ss;
-        sl->used = 0;
         sl->next = w->slabs;
         w->slabs = sl;
-        __atomic_add_fetch(&w->post_bytes, ss, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&w->post_bytes, sizeof *sl + sl->size, __ATOMIC_RELAXED);
     }
     void *p = sl->data + sl->used;
     sl->used += size;
@@ -721,7 +798,7 @@ static void clear_terms(worker *w)
     slab *sl = w->slabs;
     while (sl) {
         slab *n = sl->next;
-        free(sl);
+        slab_unmap(sl);
         sl = n;
     }
     w->slabs = NULL;
@@ -2459,9 +2536,7 @@ static void release_dict(worker *w)
     free(w->cold);
     w->cold = NULL;
     w->terms_cap = 0;
-    free(w->slots);
-    w->slots = NULL;
-    w->nslots = 0;
+    free_slots(w);
     fz_buf_free(&w->names);
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
 }
@@ -2738,7 +2813,7 @@ static void worker_free(worker *w)
     clear_terms(w);
     free(w->terms_mem);
     free(w->cold);
-    free(w->slots);
+    free_slots(w);
     fz_buf_free(&w->names);
     free(w->et);
     free(w->es);
