@@ -187,6 +187,9 @@ typedef struct {
  * in the chunk being read), so the queue runs on from one entry into the
  * next instead of being drained at every end. */
 #define PEND 32
+/* A token's field with TOK_BODY: a CJK unigram (STORE_F_UNI) of the body,
+ * without it one of the title (the fields are ASCII letters). */
+#define TOK_BODY 0x80
 typedef struct {
     uint32_t h, pos;
     uint8_t field, len;
@@ -233,7 +236,7 @@ typedef struct {
  * of items the main thread fills and the worker reads and frees, in order.
  * An item never straddles two chunks.  Items: R_FILE (a file begins: its
  * path, size, mtime and encoding), R_TOK (a token of the worker's share:
- * field, length, hash, position, term bytes), R_ENT (the entry whose
+ * field (with TOK_BODY), length, position, term bytes: 7 + length bytes), R_ENT (the entry whose
  * tokens came before ends: its body's first position, its length, and for
  * worker 0 its encoded record and join map), R_END (the file ends: its
  * volume title). */
@@ -323,9 +326,12 @@ typedef struct worker {
     etok *et;
     size_t net, et_cap;
     int cur_field;
+    int in_body;             /* the text field's tokens are the body's (else the title's) */
     uint32_t nslot;          /* distinct terms of the entry so far */
     struct {
-        uint32_t tid, cnt;   /* the term, its tokens (then where they go) */
+        uint32_t tid, cnt;   /* the term, its tokens in et (then where they go) */
+        uint32_t ut, ub;     /* a CJK unigram's tokens in the title, in the body
+                              * (they are counted, not kept in et: no positions) */
     } *es;                   /* the entry's terms, by slot */
     size_t es_cap;
     etok *sorted;
@@ -464,8 +470,65 @@ static void advise_huge(void *p, size_t len)
 
 /* ------------------------------------------------------------ dictionary */
 
+/* A term of up to TERM_INLINE bytes as two words, zero-padded (how a
+ * term_acc and a queued token keep it, so that terms compare as words). */
+typedef struct {
+    uint64_t w[2];
+} term_words;
+_Static_assert(sizeof(term_words) == TERM_INLINE, "a term_words holds TERM_INLINE bytes");
+
+static term_words pad_term(const char *t, size_t n)
+{
+    term_words tw = {{0, 0}};
+    memcpy(tw.w, t, n);
+    return tw;
+}
+
+static int same_words(const char *a, const term_words *b)
+{
+    uint64_t x[2];
+    memcpy(x, a, sizeof x);
+    return ((x[0] ^ b->w[0]) | (x[1] ^ b->w[1])) == 0;
+}
+
+static uint64_t load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint64_t load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The hash of (field, term): it picks the term's worker and slot.  A term
+ * of up to 16 bytes (nearly every token: a CJK unigram is 3 bytes, a
+ * bigram 6) is read in two overlapping loads (its length tells them apart)
+ * and mixed by multiplying, without a loop over its bytes or a copy
+ * (bytes copied to the stack and read back as words stall the load). */
 static uint32_t hash_term(int field, const char *t, size_t n)
 {
+    if (n <= 16) {
+        uint64_t a, c;
+        if (n >= 8) {
+            a = load64(t);
+            c = load64(t + n - 8);
+        } else if (n >= 4) {
+            a = load32(t);
+            c = load32(t + n - 4);
+        } else {
+            a = n ? (uint64_t)(uint8_t)t[0] | (uint64_t)(uint8_t)t[n / 2] << 8 | (uint64_t)(uint8_t)t[n - 1] << 16 : 0;
+            c = 0;
+        }
+        uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (c + ((uint64_t)n << 8 | (uint64_t)field)) * 0xC2B2AE3D27D4EB4Full;
+        x ^= x >> 29;
+        x *= 0xBF58476D1CE4E5B9ull;
+        return (uint32_t)(x ^ x >> 32);
+    }
     uint32_t h = 2166136261u ^ (uint32_t)field;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)t[i];
@@ -527,9 +590,11 @@ static const char *term_bytes(const worker *w, const term_acc *ta)
     return ta->len <= TERM_INLINE ? ta->inl : w->names.p + ta->off;
 }
 
-/* Term id of (field, term), creating it; UINT32_MAX when out of memory. */
+/* Term id of (field, term), creating it; UINT32_MAX when out of memory.
+ * A term of up to TERM_INLINE bytes is given zero-padded to TERM_INLINE. */
 static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h)
 {
+    term_words tw = pad_term(t, n <= TERM_INLINE ? TERM_INLINE : 0);
     uint32_t i = h & (w->nslots - 1);
     for (;;) {
         uint64_t s = w->slots[i];
@@ -538,7 +603,8 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         if ((uint32_t)(s >> 32) == h) {
             uint32_t tid = (uint32_t)s - 1;
             term_acc *ta = &w->terms[tid];
-            if (ta->len == n && ta->field == field && memcmp(term_bytes(w, ta), t, n) == 0)
+            if (ta->len == n && ta->field == field &&
+                (n <= TERM_INLINE ? same_words(ta->inl, &tw) : memcmp(w->names.p + ta->off, t, n) == 0))
                 return tid;
         }
         i = (i + 1) & (w->nslots - 1);
@@ -573,7 +639,7 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
     ta->len = (uint8_t)n;
     ta->field = (uint8_t)field;
     if (n <= TERM_INLINE) {
-        memcpy(ta->inl, t, n);
+        memcpy(ta->inl, tw.w, TERM_INLINE);
     } else {
         ta->off = (uint32_t)w->names.len;
         if (fz_buf_append(&w->names, t, n))
@@ -589,6 +655,8 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
  * them per term (slot). */
 static int take_token(worker *w, int field, const char *term, size_t n, uint32_t h, uint32_t pos)
 {
+    int body = field & TOK_BODY;
+    field &= ~TOK_BODY;
     uint32_t tid = intern(w, field, term, n, h);
     if (tid == UINT32_MAX)
         return FZ_ENOMEM;
@@ -602,7 +670,17 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
             __builtin_prefetch(ta->tail, 1);
         w->es[w->nslot].tid = tid;
         w->es[w->nslot].cnt = 0;
+        w->es[w->nslot].ut = 0;
+        w->es[w->nslot].ub = 0;
         ta->eslot = ++w->nslot;
+    }
+    if (field == STORE_F_UNI) {
+        /* its record has no positions: only the counts */
+        if (body)
+            w->es[ta->eslot - 1].ub++;
+        else
+            w->es[ta->eslot - 1].ut++;
+        return 0;
     }
     w->es[ta->eslot - 1].cnt++;
     if (w->net == w->et_cap) {
@@ -659,6 +737,7 @@ static int queue_token(worker *w, int field, const char *term, size_t tn, uint32
     q->pos = pos;
     q->field = (uint8_t)field;
     q->len = (uint8_t)tn;
+    memset(q->term, 0, TERM_INLINE); /* zero-padded: compared as words */
     memcpy(q->term, term, tn);
     w->pend_n++;
     if (w->nslots) {
@@ -695,6 +774,8 @@ static int on_token(void *ctx, const tok_token *t)
     /* the CJK unigrams of title and body have a field of their own, without positions */
     int field = t->kind == TOK_UNI && w->cur_field == STORE_F_TEXT ? STORE_F_UNI : w->cur_field;
     uint32_t h = hash_term(field, t->term, tn);
+    if (field == STORE_F_UNI && w->in_body)
+        field |= TOK_BODY; /* the worker counts it as the body's */
     if (w->routes)
         return route_token(w, field, t->term, tn, h, t->pos);
     return queue_token(w, field, t->term, tn, h, t->pos);
@@ -851,10 +932,15 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         size_t j = i;
         while (j < n && w->sorted[j].slot == s)
             j++;
-        uint32_t tf_title = 0;
-        while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
-            tf_title++;
-        uint32_t tf_body = (uint32_t)(j - i) - tf_title;
+        uint32_t tf_title = 0, tf_body;
+        if (ta->field == STORE_F_UNI) {
+            tf_title = w->es[s].ut;
+            tf_body = w->es[s].ub;
+        } else {
+            while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
+                tf_title++;
+            tf_body = (uint32_t)(j - i) - tf_title;
+        }
         term_acc *bd = ta; /* the open block */
         if (bd->ndocs == STORE_BLOCK_DOCS) {
             /* the open block is full: keep it, open the next */
@@ -937,10 +1023,14 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     forget_entry(w);
     w->pend_n = 0;
     w->join.len = 0;
+    w->in_body = 0;
     if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
         return rc;
     uint32_t body_base = title_next ? title_next + 1 : 0;
-    if ((rc = analyze_field(w, STORE_F_TEXT, body, body_len, body_base, &next)))
+    w->in_body = 1;
+    rc = analyze_field(w, STORE_F_TEXT, body, body_len, body_base, &next);
+    w->in_body = 0;
+    if (rc)
         return rc;
     *title_end = body_base;
     *npos = next > body_base ? next : body_base;
@@ -1144,16 +1234,15 @@ static int route_token(worker *r, int field, const char *term, size_t tn, uint32
 {
     build *b = r->b;
     int part = (int)(h % (uint32_t)b->nw);
-    uint8_t *p = route_room(b, part, 11 + tn);
+    uint8_t *p = route_room(b, part, 7 + tn);
     if (!p)
         return FZ_ENOMEM;
     p[0] = R_TOK;
     p[1] = (uint8_t)field;
     p[2] = (uint8_t)tn;
-    put32(p + 3, h);
-    put32(p + 7, pos);
-    memcpy(p + 11, term, tn);
-    b->fill[part]->len += 11 + tn;
+    put32(p + 3, pos);
+    memcpy(p + 7, term, tn);
+    b->fill[part]->len += 7 + tn;
     return FZ_OK;
 }
 
@@ -1245,8 +1334,11 @@ static int read_chunk(worker *w, const rchunk *c)
     while (p < end && !rc) {
         switch (*p) {
         case R_TOK:
-            rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
-            p += 11 + p[2];
+            /* the worker hashes the term again (hash_words: a few
+             * multiplies) rather than read 4 more bytes a token */
+            rc = queue_token(w, p[1], (const char *)p + 7, p[2],
+                             hash_term(p[1] & ~TOK_BODY, (const char *)p + 7, p[2]), get32(p + 3));
+            p += 7 + p[2];
             break;
         case R_ENT: /* ends the entry when its tokens are interned */
             if (w->pend_n == PEND)
