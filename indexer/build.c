@@ -236,7 +236,7 @@ typedef struct {
  * of items the main thread fills and the worker reads and frees, in order.
  * An item never straddles two chunks.  Items: R_FILE (a file begins: its
  * path, size, mtime and encoding), R_TOK (a token of the worker's share:
- * field (with TOK_BODY), length, position, term bytes: 7 + length bytes), R_ENT (the entry whose
+ * field (with TOK_BODY), length, hash, position, term bytes), R_ENT (the entry whose
  * tokens came before ends: its body's first position, its length, and for
  * worker 0 its encoded record and join map), R_END (the file ends: its
  * volume title). */
@@ -491,44 +491,8 @@ static int same_words(const char *a, const term_words *b)
     return ((x[0] ^ b->w[0]) | (x[1] ^ b->w[1])) == 0;
 }
 
-static uint64_t load64(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static uint64_t load32(const char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* The hash of (field, term): it picks the term's worker and slot.  A term
- * of up to 16 bytes (nearly every token: a CJK unigram is 3 bytes, a
- * bigram 6) is read in two overlapping loads (its length tells them apart)
- * and mixed by multiplying, without a loop over its bytes or a copy
- * (bytes copied to the stack and read back as words stall the load). */
 static uint32_t hash_term(int field, const char *t, size_t n)
 {
-    if (n <= 16) {
-        uint64_t a, c;
-        if (n >= 8) {
-            a = load64(t);
-            c = load64(t + n - 8);
-        } else if (n >= 4) {
-            a = load32(t);
-            c = load32(t + n - 4);
-        } else {
-            a = n ? (uint64_t)(uint8_t)t[0] | (uint64_t)(uint8_t)t[n / 2] << 8 | (uint64_t)(uint8_t)t[n - 1] << 16 : 0;
-            c = 0;
-        }
-        uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (c + ((uint64_t)n << 8 | (uint64_t)field)) * 0xC2B2AE3D27D4EB4Full;
-        x ^= x >> 29;
-        x *= 0xBF58476D1CE4E5B9ull;
-        return (uint32_t)(x ^ x >> 32);
-    }
     uint32_t h = 2166136261u ^ (uint32_t)field;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)t[i];
@@ -664,7 +628,7 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
     if (!ta->eslot) {
         /* the term's first token in the entry: where its postings go is
          * fetched while the entry is read */
-        if (fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
+        if (w->nslot == w->es_cap && fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
             return FZ_ENOMEM;
         if (ta->tail)
             __builtin_prefetch(ta->tail, 1);
@@ -1234,15 +1198,16 @@ static int route_token(worker *r, int field, const char *term, size_t tn, uint32
 {
     build *b = r->b;
     int part = (int)(h % (uint32_t)b->nw);
-    uint8_t *p = route_room(b, part, 7 + tn);
+    uint8_t *p = route_room(b, part, 11 + tn);
     if (!p)
         return FZ_ENOMEM;
     p[0] = R_TOK;
     p[1] = (uint8_t)field;
     p[2] = (uint8_t)tn;
-    put32(p + 3, pos);
-    memcpy(p + 7, term, tn);
-    b->fill[part]->len += 7 + tn;
+    put32(p + 3, h);
+    put32(p + 7, pos);
+    memcpy(p + 11, term, tn);
+    b->fill[part]->len += 11 + tn;
     return FZ_OK;
 }
 
@@ -1334,11 +1299,8 @@ static int read_chunk(worker *w, const rchunk *c)
     while (p < end && !rc) {
         switch (*p) {
         case R_TOK:
-            /* the worker hashes the term again (hash_words: a few
-             * multiplies) rather than read 4 more bytes a token */
-            rc = queue_token(w, p[1], (const char *)p + 7, p[2],
-                             hash_term(p[1] & ~TOK_BODY, (const char *)p + 7, p[2]), get32(p + 3));
-            p += 7 + p[2];
+            rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
+            p += 11 + p[2];
             break;
         case R_ENT: /* ends the entry when its tokens are interned */
             if (w->pend_n == PEND)
