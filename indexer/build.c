@@ -236,10 +236,10 @@ typedef struct {
  * of items the main thread fills and the worker reads and frees, in order.
  * An item never straddles two chunks.  Items: R_FILE (a file begins: its
  * path, size, mtime and encoding), R_TOK (a token of the worker's share:
- * field (with TOK_BODY), length, hash, position, term bytes), R_ENT (the entry whose
- * tokens came before ends: its body's first position, its length, and for
- * worker 0 its encoded record and join map), R_END (the file ends: its
- * volume title). */
+ * field (with TOK_BODY), length, hash, position, term bytes), R_ENT (the
+ * entry whose tokens came before ends: its body's first position, its
+ * length, and for worker 0 its encoded record and join map), R_END (the
+ * file ends: its volume title). */
 typedef struct rchunk {
     struct rchunk *next;
     size_t len, size;
