@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,6 +187,9 @@ typedef struct {
  * in the chunk being read), so the queue runs on from one entry into the
  * next instead of being drained at every end. */
 #define PEND 32
+/* A token's field with TOK_BODY: a CJK unigram (STORE_F_UNI) of the body,
+ * without it one of the title (the fields are ASCII letters). */
+#define TOK_BODY 0x80
 typedef struct {
     uint32_t h, pos;
     uint8_t field, len;
@@ -232,10 +236,10 @@ typedef struct {
  * of items the main thread fills and the worker reads and frees, in order.
  * An item never straddles two chunks.  Items: R_FILE (a file begins: its
  * path, size, mtime and encoding), R_TOK (a token of the worker's share:
- * field, length, hash, position, term bytes), R_ENT (the entry whose
- * tokens came before ends: its body's first position, its length, and for
- * worker 0 its encoded record and join map), R_END (the file ends: its
- * volume title). */
+ * field (with TOK_BODY), length, hash, position, term bytes), R_ENT (the
+ * entry whose tokens came before ends: its body's first position, its
+ * length, and for worker 0 its encoded record and join map), R_END (the
+ * file ends: its volume title). */
 typedef struct rchunk {
     struct rchunk *next;
     size_t len, size;
@@ -322,9 +326,12 @@ typedef struct worker {
     etok *et;
     size_t net, et_cap;
     int cur_field;
+    int in_body;             /* the text field's tokens are the body's (else the title's) */
     uint32_t nslot;          /* distinct terms of the entry so far */
     struct {
-        uint32_t tid, cnt;   /* the term, its tokens (then where they go) */
+        uint32_t tid, cnt;   /* the term, its tokens in et (then where they go) */
+        uint32_t ut, ub;     /* a CJK unigram's tokens in the title, in the body
+                              * (they are counted, not kept in et: no positions) */
     } *es;                   /* the entry's terms, by slot */
     size_t es_cap;
     etok *sorted;
@@ -419,7 +426,71 @@ struct build {
     size_t emsglen;
 };
 
+/* ---------------------------------------------------------------- memory */
+
+/* Memory of len bytes (a multiple of HUGE_PAGE) mapped on its own,
+ * aligned to a huge page and advised to be backed by huge pages
+ * (MADV_HUGEPAGE: transparent huge pages are often in madvise mode), for
+ * the big tables read and written at random (the slots, the postings'
+ * slabs): with small pages each access to them was a TLB miss too.  Only
+ * what is touched is memory; unmapped, it goes back to the system at
+ * once.  NULL when out of memory. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *huge_map(size_t len)
+{
+    /* map a huge page more than needed and trim it to an aligned span */
+    uint8_t *m = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    size_t lead = (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
+    if (lead)
+        munmap(m, lead);
+    if (HUGE_PAGE - lead)
+        munmap(m + lead + len, HUGE_PAGE - lead);
+#ifdef MADV_HUGEPAGE
+    madvise(m + lead, len, MADV_HUGEPAGE); /* advice: without it, small pages */
+#endif
+    return m + lead;
+}
+
+/* Advises huge pages for the huge pages wholly inside [p, p + len) (an
+ * array from malloc). */
+static void advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 /* ------------------------------------------------------------ dictionary */
+
+/* A term of up to TERM_INLINE bytes as two words, zero-padded (how a
+ * term_acc and a queued token keep it, so that terms compare as words). */
+typedef struct {
+    uint64_t w[2];
+} term_words;
+_Static_assert(sizeof(term_words) == TERM_INLINE, "a term_words holds TERM_INLINE bytes");
+
+static term_words pad_term(const char *t, size_t n)
+{
+    term_words tw = {{0, 0}};
+    memcpy(tw.w, t, n);
+    return tw;
+}
+
+static int same_words(const char *a, const term_words *b)
+{
+    uint64_t x[2];
+    memcpy(x, a, sizeof x);
+    return ((x[0] ^ b->w[0]) | (x[1] ^ b->w[1])) == 0;
+}
 
 static uint32_t hash_term(int field, const char *t, size_t n)
 {
@@ -439,12 +510,30 @@ static void count_dict(worker *w)
                      __ATOMIC_RELAXED);
 }
 
+/* Bytes mapped for a slot table of n slots. */
+static size_t slots_len(uint32_t n)
+{
+    return ((size_t)n * sizeof(uint64_t) + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+static void free_slots(worker *w)
+{
+    if (w->slots)
+        munmap(w->slots, slots_len(w->nslots));
+    w->slots = NULL;
+    w->nslots = 0;
+}
+
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
-    uint64_t *s = calloc(n, sizeof *s);
+    uint64_t *s = huge_map(slots_len(n));
     if (!s)
         return FZ_ENOMEM;
+    /* written before it is read: a page first read is the shared zero
+     * page, and the write after it a copy and a TLB flush on every core
+     * the build runs on */
+    memset(s, 0, (size_t)n * sizeof *s);
     for (uint32_t o = 0; o < w->nslots; o++) {
         uint64_t v = w->slots[o];
         if (!v)
@@ -454,7 +543,7 @@ static int grow_slots(worker *w)
             i = (i + 1) & (n - 1);
         s[i] = v;
     }
-    free(w->slots);
+    free_slots(w);
     w->slots = s;
     w->nslots = n;
     count_dict(w);
@@ -466,9 +555,11 @@ static const char *term_bytes(const worker *w, const term_acc *ta)
     return ta->len <= TERM_INLINE ? ta->inl : w->names.p + ta->off;
 }
 
-/* Term id of (field, term), creating it; UINT32_MAX when out of memory. */
+/* Term id of (field, term), creating it; UINT32_MAX when out of memory.
+ * A term of up to TERM_INLINE bytes is given zero-padded to TERM_INLINE. */
 static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h)
 {
+    term_words tw = pad_term(t, n <= TERM_INLINE ? TERM_INLINE : 0);
     uint32_t i = h & (w->nslots - 1);
     for (;;) {
         uint64_t s = w->slots[i];
@@ -477,7 +568,8 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         if ((uint32_t)(s >> 32) == h) {
             uint32_t tid = (uint32_t)s - 1;
             term_acc *ta = &w->terms[tid];
-            if (ta->len == n && ta->field == field && memcmp(term_bytes(w, ta), t, n) == 0)
+            if (ta->len == n && ta->field == field &&
+                (n <= TERM_INLINE ? same_words(ta->inl, &tw) : memcmp(w->names.p + ta->off, t, n) == 0))
                 return tid;
         }
         i = (i + 1) & (w->nslots - 1);
@@ -501,6 +593,8 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         w->terms_mem = nm;
         w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
+        advise_huge(nm, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
+        advise_huge(nc, (size_t)cap * sizeof *nc);
         count_dict(w);
     }
     uint32_t tid = w->nterms++;
@@ -510,7 +604,7 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
     ta->len = (uint8_t)n;
     ta->field = (uint8_t)field;
     if (n <= TERM_INLINE) {
-        memcpy(ta->inl, t, n);
+        memcpy(ta->inl, tw.w, TERM_INLINE);
     } else {
         ta->off = (uint32_t)w->names.len;
         if (fz_buf_append(&w->names, t, n))
@@ -526,6 +620,8 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
  * them per term (slot). */
 static int take_token(worker *w, int field, const char *term, size_t n, uint32_t h, uint32_t pos)
 {
+    int body = field & TOK_BODY;
+    field &= ~TOK_BODY;
     uint32_t tid = intern(w, field, term, n, h);
     if (tid == UINT32_MAX)
         return FZ_ENOMEM;
@@ -533,13 +629,23 @@ static int take_token(worker *w, int field, const char *term, size_t n, uint32_t
     if (!ta->eslot) {
         /* the term's first token in the entry: where its postings go is
          * fetched while the entry is read */
-        if (fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
+        if (w->nslot == w->es_cap && fz_grow(&w->es, &w->es_cap, (size_t)w->nslot + 1, sizeof *w->es, 256))
             return FZ_ENOMEM;
         if (ta->tail)
             __builtin_prefetch(ta->tail, 1);
         w->es[w->nslot].tid = tid;
         w->es[w->nslot].cnt = 0;
+        w->es[w->nslot].ut = 0;
+        w->es[w->nslot].ub = 0;
         ta->eslot = ++w->nslot;
+    }
+    if (field == STORE_F_UNI) {
+        /* its record has no positions: only the counts */
+        if (body)
+            w->es[ta->eslot - 1].ub++;
+        else
+            w->es[ta->eslot - 1].ut++;
+        return 0;
     }
     w->es[ta->eslot - 1].cnt++;
     if (w->net == w->et_cap) {
@@ -596,6 +702,7 @@ static int queue_token(worker *w, int field, const char *term, size_t tn, uint32
     q->pos = pos;
     q->field = (uint8_t)field;
     q->len = (uint8_t)tn;
+    memset(q->term, 0, TERM_INLINE); /* zero-padded: compared as words */
     memcpy(q->term, term, tn);
     w->pend_n++;
     if (w->nslots) {
@@ -632,9 +739,28 @@ static int on_token(void *ctx, const tok_token *t)
     /* the CJK unigrams of title and body have a field of their own, without positions */
     int field = t->kind == TOK_UNI && w->cur_field == STORE_F_TEXT ? STORE_F_UNI : w->cur_field;
     uint32_t h = hash_term(field, t->term, tn);
+    if (field == STORE_F_UNI && w->in_body)
+        field |= TOK_BODY; /* the worker counts it as the body's */
     if (w->routes)
         return route_token(w, field, t->term, tn, h, t->pos);
     return queue_token(w, field, t->term, tn, h, t->pos);
+}
+
+/* A slab: a huge page (more for a larger request). */
+static slab *slab_map(size_t size)
+{
+    size_t len = (sizeof(slab) + size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    slab *sl = huge_map(len);
+    if (!sl)
+        return NULL;
+    sl->size = len - sizeof *sl;
+    sl->used = 0;
+    return sl;
+}
+
+static void slab_unmap(slab *sl)
+{
+    munmap(sl, sizeof *sl + sl->size);
 }
 
 /* Memory from the worker's slabs (freed with them). */
@@ -643,15 +769,11 @@ static void *slab_alloc(worker *w, size_t size)
     size = (size + 15) & ~(size_t)15;
     slab *sl = w->slabs;
     if (!sl || sl->size - sl->used < size) {
-        size_t ss = size > ((size_t)1 << 20) ? size : ((size_t)1 << 20);
-        sl = malloc(sizeof *sl + ss);
-        if (!sl)
+        if (!(sl = slab_map(size)))
             return NULL;
-        sl->size = ss;
-        sl->used = 0;
         sl->next = w->slabs;
         w->slabs = sl;
-        __atomic_add_fetch(&w->post_bytes, ss, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&w->post_bytes, sizeof *sl + sl->size, __ATOMIC_RELAXED);
     }
     void *p = sl->data + sl->used;
     sl->used += size;
@@ -722,7 +844,7 @@ static void clear_terms(worker *w)
     slab *sl = w->slabs;
     while (sl) {
         slab *n = sl->next;
-        free(sl);
+        slab_unmap(sl);
         sl = n;
     }
     w->slabs = NULL;
@@ -775,10 +897,15 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
         size_t j = i;
         while (j < n && w->sorted[j].slot == s)
             j++;
-        uint32_t tf_title = 0;
-        while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
-            tf_title++;
-        uint32_t tf_body = (uint32_t)(j - i) - tf_title;
+        uint32_t tf_title = 0, tf_body;
+        if (ta->field == STORE_F_UNI) {
+            tf_title = w->es[s].ut;
+            tf_body = w->es[s].ub;
+        } else {
+            while (i + tf_title < j && w->sorted[i + tf_title].pos < title_end)
+                tf_title++;
+            tf_body = (uint32_t)(j - i) - tf_title;
+        }
         term_acc *bd = ta; /* the open block */
         if (bd->ndocs == STORE_BLOCK_DOCS) {
             /* the open block is full: keep it, open the next */
@@ -861,10 +988,14 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     forget_entry(w);
     w->pend_n = 0;
     w->join.len = 0;
+    w->in_body = 0;
     if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
         return rc;
     uint32_t body_base = title_next ? title_next + 1 : 0;
-    if ((rc = analyze_field(w, STORE_F_TEXT, body, body_len, body_base, &next)))
+    w->in_body = 1;
+    rc = analyze_field(w, STORE_F_TEXT, body, body_len, body_base, &next);
+    w->in_body = 0;
+    if (rc)
         return rc;
     *title_end = body_base;
     *npos = next > body_base ? next : body_base;
@@ -2498,9 +2629,7 @@ static void release_dict(worker *w)
     free(w->cold);
     w->cold = NULL;
     w->terms_cap = 0;
-    free(w->slots);
-    w->slots = NULL;
-    w->nslots = 0;
+    free_slots(w);
     fz_buf_free(&w->names);
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
 }
@@ -2783,7 +2912,7 @@ static void worker_free(worker *w)
     clear_terms(w);
     free(w->terms_mem);
     free(w->cold);
-    free(w->slots);
+    free_slots(w);
     fz_buf_free(&w->names);
     free(w->et);
     free(w->es);

@@ -157,9 +157,9 @@ static long compare_dbs(const char *da, const char *dbb, const char *const *name
     return n;
 }
 
-/* Postings records of a term pack or block of field 0 and term t in db,
- * by a scan (the number of 'post' keys that start with it). */
-static int post_keys(const char *db, const char *t)
+/* Postings records of a term pack or block of field field and term t in
+ * db, by a scan (the number of 'post' keys that start with it). */
+static int post_keys_field(const char *db, int field, const char *t)
 {
     MDB_env *env;
     MDB_txn *txn;
@@ -170,7 +170,7 @@ static int post_keys(const char *db, const char *t)
         mdb_dbi_open(txn, "post", 0, &dbi) || mdb_cursor_open(txn, dbi, &c))
         return -1;
     uint8_t key[STORE_KEY_MAX];
-    size_t kl = store_post_key(key, STORE_F_TEXT, t, strlen(t), 0) - 4;
+    size_t kl = store_post_key(key, field, t, strlen(t), 0) - 4;
     MDB_val k = {kl, key}, v;
     int n = 0;
     for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc && k.mv_size >= kl && !memcmp(k.mv_data, key, kl);
@@ -180,6 +180,11 @@ static int post_keys(const char *db, const char *t)
     mdb_txn_abort(txn);
     mdb_env_close(env);
     return n;
+}
+
+static int post_keys(const char *db, const char *t)
+{
+    return post_keys_field(db, STORE_F_TEXT, t);
 }
 
 /* Removes the directory dir and what it holds (checked). */
@@ -359,6 +364,92 @@ TEST(test_terms_alike_in_prefix)
     remove_dir(dir);
 }
 
+/* The title and body frequencies of a CJK unigram's documents (field
+ * STORE_F_UNI, counted by the workers without positions) in the index at
+ * db: the sums over its documents into *tt and *tb, and how many
+ * documents; -1 when the term is missing or does not decode. */
+static long uni_tfs(const char *db, const char *term, uint64_t *tt, uint64_t *tb)
+{
+    char msg[256];
+    store *s;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    *tt = *tb = 0;
+    if (store_open(db, 0, &s, msg, sizeof msg))
+        return -1;
+    long n = -1;
+    if (!store_begin(s, 0, &txn, msg, sizeof msg)) {
+        if (!mdb_cursor_open(txn, store_dbi(s, STORE_DB_POST), &cur)) {
+            MDB_val k, v;
+            store_tpack_iter it;
+            static store_block blk;
+            uint8_t key[STORE_KEY_MAX];
+            size_t kl = store_post_key(key, STORE_F_UNI, term, strlen(term), 0) - 4;
+            int rc = store_term_find(cur, STORE_F_UNI, term, strlen(term), &k, &v, &it);
+            if (rc == STORE_TERM_PACKED && !store_block_open_tpack(&blk, &it)) {
+                n = 0;
+                do { /* an opened block is on its first document */
+                    *tt += blk.tf_title;
+                    *tb += blk.tf_body;
+                    n++;
+                } while (store_block_next(&blk) == FZ_OK);
+            } else if (rc == STORE_TERM_BLOCKS) {
+                n = 0;
+                for (rc = 0; !rc && k.mv_size == kl + 4 && !memcmp(k.mv_data, key, kl);
+                     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                    if (store_block_open(&blk, fz_be32_get((uint8_t *)k.mv_data + kl), v.mv_data, v.mv_size)) {
+                        n = -1;
+                        break;
+                    }
+                    do {
+                        *tt += blk.tf_title;
+                        *tb += blk.tf_body;
+                        n++;
+                    } while (store_block_next(&blk) == FZ_OK);
+                }
+            }
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
+    }
+    store_close(s);
+    return n;
+}
+
+/* A CJK unigram's title and body frequencies: a worker counts its tokens
+ * by the field they came in (the router marks the body's), without
+ * positions.  Every entry has 甲 twice in its title and three times in
+ * its body, 乙 once in its body only, 丙 in the title only: the same
+ * frequencies by 1 and 2 workers, in blocks and in packs. */
+TEST(test_unigram_title_body)
+{
+    fz_buf t = {0};
+    int oom = 0;
+    const int ne = 400;
+    for (int e = 0; e < ne; e++) {
+        char line[160];
+        /* 丙 in few entries: its postings are packed */
+        snprintf(line, sizeof line, "【甲第%d条甲%s】甲下城区乙甲年甲\n", e, e % 100 ? "" : "丙");
+        oom |= fz_buf_append(&t, line, strlen(line));
+    }
+    CHECK_EQ_INT(oom, 0);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", one[300], two[300];
+    CHECK(build_by_1_and_2(&t, dir, one, two) > 100);
+    const char *dbs[] = {one, two};
+    for (int i = 0; i < 2; i++) {
+        uint64_t tt, tb;
+        CHECK_EQ_INT(uni_tfs(dbs[i], "甲", &tt, &tb), ne);
+        CHECK(tt == 2u * ne && tb == 3u * ne);
+        CHECK_EQ_INT(uni_tfs(dbs[i], "乙", &tt, &tb), ne);
+        CHECK(tt == 0 && tb == (uint64_t)ne);
+        CHECK_EQ_INT(uni_tfs(dbs[i], "丙", &tt, &tb), ne / 100);
+        CHECK(tt == (uint64_t)ne / 100 && tb == 0);
+    }
+    CHECK(post_keys_field(one, STORE_F_UNI, "甲") >= 3); /* the test covers blocks */
+    fz_buf_free(&t);
+    remove_dir(dir);
+}
+
 /* Text enough for a text dictionary (more than STORE_TDICT_TRAIN bytes:
  * it trains on a thread while the records that follow are held, and the
  * entry blocks are made by the writer's packer thread): the same index by
@@ -402,5 +493,6 @@ int main(void)
     t_run(test_same_index_tdict);
     t_run(test_entries_across_chunks);
     t_run(test_terms_alike_in_prefix);
+    t_run(test_unigram_title_body);
     return t_done("build");
 }
