@@ -146,6 +146,9 @@ static double imp_best(const imp_levels *m, uint32_t max_tfw, uint32_t a0)
  * (c, off) on, nbytes of them, across the term's chunks. */
 typedef struct blkdesc {
     struct blkdesc *next;
+    struct blkdesc *tail; /* in a term's first full block: its last full block
+                           * (kept here, not in term_cold: a blkdesc was 56
+                           * bytes, 64 from slab_alloc anyway) */
     chunk *c;
     uint32_t off, nbytes;
     uint32_t first, last, ndocs, max_tt, max_tb, min_dl;
@@ -156,7 +159,8 @@ typedef struct blkdesc {
  * to them) with all that interning a token and the entry's record touch:
  * its bytes, its slot in the entry, where its postings end and the open
  * block's header.  The rest (term_cold, at the same index of its own
- * array) is touched when a block or the term's first chunk begins. */
+ * array) is touched when a block begins.  A term has postings when its
+ * tail is set (their first chunk is where its first block begins). */
 typedef struct {
     uint32_t eslot;      /* its slot + 1 among the current entry's terms, 0 none */
     uint8_t len;
@@ -173,9 +177,10 @@ typedef struct {
 _Static_assert(sizeof(term_acc) == 64, "term_acc is a cache line");
 #define TERM_ALIGN 64
 
+/* 24 bytes a term (40 with a pointer to the first chunk and one to the
+ * last full block: 18 MB a worker on the poetry bench) */
 typedef struct {
-    chunk *head;         /* the first chunk of its postings */
-    blkdesc *done, *done_tail; /* full blocks */
+    blkdesc *done;       /* its full blocks (the first's tail: the last) */
     chunk *c;            /* where the open block's records begin */
     uint32_t off;
 } term_cold;
@@ -780,13 +785,15 @@ static void *slab_alloc(worker *w, size_t size)
     return p;
 }
 
-/* Room for n more bytes at the end of the postings of term tid (ta). */
-static uint8_t *acc_reserve(worker *w, uint32_t tid, term_acc *ta, size_t n)
+/* Room for n more bytes at the end of the postings of term ta. */
+static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
 {
     chunk *c = ta->tail;
     if (c && c->size - c->used >= n)
         return c->data + c->used;
-    size_t size = c ? (size_t)c->size * 2 : 24;
+    /* a first chunk of 32 bytes: with its header, 48 (slab_alloc's
+     * rounding to 16 left 8 bytes of a 24-byte one unused) */
+    size_t size = c ? (size_t)c->size * 2 : 32;
     if (size > 4096)
         size = 4096;
     if (size < n)
@@ -799,8 +806,6 @@ static uint8_t *acc_reserve(worker *w, uint32_t tid, term_acc *ta, size_t n)
     nc->size = (uint32_t)size;
     if (c)
         c->next = nc;
-    else
-        w->cold[tid].head = nc;
     ta->tail = nc;
     return nc->data;
 }
@@ -914,14 +919,14 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
                 return FZ_ENOMEM;
             term_cold *tc = &w->cold[tid];
             open_desc(w, tid, full);
-            if (tc->done_tail)
-                tc->done_tail->next = full;
+            if (tc->done)
+                tc->done->tail->next = full;
             else
                 tc->done = full;
-            tc->done_tail = full;
+            tc->done->tail = full;
             bd->ndocs = 0;
         }
-        uint8_t *p = acc_reserve(w, tid, ta, 3 * 5 + (j - i) * 5), *p0 = p;
+        uint8_t *p = acc_reserve(w, ta, 3 * 5 + (j - i) * 5), *p0 = p;
         if (!p)
             return FZ_ENOMEM;
         if (bd->ndocs == 0) {
@@ -1452,7 +1457,7 @@ static int sort_worker_terms(worker *w)
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < w->nterms; t++)
-        if (w->cold[t].head) {
+        if (w->terms[t].tail) {
             kv[n].key = term_key(w, &w->terms[t]);
             kv[n++].tid = t;
         }
