@@ -926,10 +926,31 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
             tc->done->tail = full;
             bd->ndocs = 0;
         }
-        uint8_t *p = acc_reserve(w, ta, 3 * 5 + (j - i) * 5), *p0 = p;
+        /* a record of up to SMALL_POS positions is written here first
+         * and given its exact room: a chunk is filled to its end, not to
+         * the worst case's (3 * 5 + positions * 5 bytes) */
+        enum { SMALL_POS = 16 };
+        uint8_t small[3 * 5 + SMALL_POS * 5];
+        size_t npos = store_field_positions(ta->field) ? j - i : 0;
+        uint8_t *p = npos <= SMALL_POS ? small : acc_reserve(w, ta, 3 * 5 + npos * 5), *p0 = p;
         if (!p)
             return FZ_ENOMEM;
-        if (bd->ndocs == 0) {
+        int opens = bd->ndocs == 0;
+        p += fz_varint_put(p, opens ? 0 : doc - bd->last);
+        p += store_tf_put(p, tf_title, tf_body);
+        uint32_t prev = 0;
+        /* a CJK unigram keeps no positions (STORE_F_UNI) */
+        for (size_t q = j - npos; q < j; q++) {
+            p += fz_varint_put(p, w->sorted[q].pos - prev);
+            prev = w->sorted[q].pos;
+        }
+        if (p0 == small) {
+            uint8_t *room = acc_reserve(w, ta, (size_t)(p - p0));
+            if (!room)
+                return FZ_ENOMEM;
+            memcpy(room, small, (size_t)(p - p0));
+        }
+        if (opens) {
             w->cold[tid].c = ta->tail;
             w->cold[tid].off = ta->tail->used;
             bd->nbytes = 0;
@@ -937,14 +958,6 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
             bd->max_tt = bd->max_tb = 0;
             bd->min_dl = UINT32_MAX;
             imp_reset(&bd->imp);
-        }
-        p += fz_varint_put(p, doc - bd->last);
-        p += store_tf_put(p, tf_title, tf_body);
-        uint32_t prev = 0;
-        /* a CJK unigram keeps no positions (STORE_F_UNI) */
-        for (size_t q = store_field_positions(ta->field) ? i : j; q < j; q++) {
-            p += fz_varint_put(p, w->sorted[q].pos - prev);
-            prev = w->sorted[q].pos;
         }
         ta->tail->used += (uint32_t)(p - p0);
         bd->nbytes += (uint32_t)(p - p0);
