@@ -294,9 +294,9 @@ int fz_utf8_encode(uint32_t cp, char *out)
 }
 
 /* The text is mostly ASCII or three-byte characters (CJK): eight bytes
- * of ASCII are passed over at once, and a three-byte sequence whose lead
- * rules out overlongs and surrogates (E1..EC, EE, EF) is checked in
- * place; everything else goes to fz_utf8_decode, which decides. */
+ * of ASCII are passed over at once, and most three-byte sequences are
+ * checked in place (fz_utf8_plain3); everything else goes to
+ * fz_utf8_decode, which decides. */
 size_t fz_utf8_check(const unsigned char *p, size_t n)
 {
     size_t i = 0;
@@ -309,8 +309,7 @@ size_t fz_utf8_check(const unsigned char *p, size_t n)
                 i++;
             continue;
         }
-        while (i + 3 <= n && p[i] - 0xE1u <= 0xEFu - 0xE1u && p[i] != 0xED &&
-               (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80)
+        while (fz_utf8_plain3(p + i, n - i))
             i += 3;
         if (i >= n || p[i] < 0x80)
             continue;

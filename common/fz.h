@@ -134,6 +134,20 @@ static inline uint32_t fz_be32_get(const uint8_t *p)
  * truncated sequence (overlongs, surrogates, > U+10FFFF included) stores
  * 0xFFFD and returns -1: the caller skips one byte.  n must be > 0. */
 int fz_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Whether p (n bytes there) begins a three-byte sequence that is valid
+ * whatever its two continuation bytes hold: a lead of E1..EC, EE or EF
+ * (no overlong, no surrogate) -- most characters of Chinese text.  Its
+ * code point is then fz_utf8_plain3_cp(p); fz_utf8_decode decides the
+ * rest.  The fast path of the decoders and checks over whole texts. */
+static inline int fz_utf8_plain3(const unsigned char *p, size_t n)
+{
+    return n >= 3 && p[0] - 0xE1u <= 0xEFu - 0xE1u && p[0] != 0xED && (p[1] & 0xC0) == 0x80 &&
+           (p[2] & 0xC0) == 0x80;
+}
+static inline uint32_t fz_utf8_plain3_cp(const unsigned char *p)
+{
+    return (p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
+}
 /* Encodes cp into out (4 bytes room); returns the length 1-4. */
 int fz_utf8_encode(uint32_t cp, char *out);
 /* Byte offset of the first invalid sequence in [p, p+n), or n if valid. */

@@ -79,11 +79,9 @@ static size_t text_encode(const uint8_t *p, size_t n, uint8_t *o)
         if (*p < 0x80) {
             cp = *p;
             k = 1;
-        } else if (p[0] - 0xE1u <= 0xEFu - 0xE1u && p[0] != 0xED && end - p >= 3 && (p[1] & 0xC0) == 0x80 &&
-                   (p[2] & 0xC0) == 0x80) {
-            /* most characters: three bytes whose lead rules out overlongs
-             * and surrogates; utf8_seq decides the rest */
-            cp = (p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
+        } else if (fz_utf8_plain3(p, (size_t)(end - p))) {
+            /* most characters; utf8_seq decides the rest */
+            cp = fz_utf8_plain3_cp(p);
             k = 3;
         } else if (!(k = utf8_seq(p, (size_t)(end - p), &cp))) {
             *o++ = TEXT_BYTE;

@@ -254,14 +254,12 @@ void tok_destroy(tok_analyzer *a)
 tok_fold tok_get_fold(const tok_analyzer *a) { return a->fold; }
 
 /* Decodes the code point at p[i..len) into *cp and returns its length, -1
- * for an invalid byte: three-byte sequences whose lead (E1..EC, EE, EF)
- * rules out overlongs and surrogates here, the rest by fz_utf8_decode. */
+ * for an invalid byte: most three-byte sequences here (fz_utf8_plain3),
+ * the rest by fz_utf8_decode. */
 static inline int decode(const unsigned char *p, size_t len, size_t i, uint32_t *cp)
 {
-    unsigned c0 = p[i];
-    if (c0 - 0xE1u <= 0xEFu - 0xE1u && c0 != 0xED && len - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
-        (p[i + 2] & 0xC0) == 0x80) {
-        *cp = ((c0 & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+    if (fz_utf8_plain3(p + i, len - i)) {
+        *cp = fz_utf8_plain3_cp(p + i);
         return 3;
     }
     return fz_utf8_decode(p + i, len - i, cp);
@@ -504,7 +502,9 @@ struct phrase_state {
 /* The folded form of the CJK character cp whose bytes end at text offset
  * next, with ICU's phrase rules: a pending result when inside a matched
  * key, else the first rule beginning with cp whose key matches the text
- * that follows, else cp folded on its own.  fold is TS or VARIANTS. */
+ * that follows, else cp folded on its own.  fold is TS or VARIANTS.  The
+ * rules are searched only where the table's pair filter says one may
+ * begin (pair_may_begin): for most characters it says none does. */
 static uint32_t fold_in_text(tok_fold fold, struct phrase_state *ph, const unsigned char *p,
                              size_t len, size_t next, uint32_t cp)
 {
@@ -512,7 +512,7 @@ static uint32_t fold_in_text(tok_fold fold, struct phrase_state *ph, const unsig
     size_t first, nr;
     if (ph->at < ph->n) {
         r = ph->val[ph->at++];
-    } else if ((nr = fold_phrases(cp, &first)) != 0) {
+    } else if (pair_may_begin(cp, p, len, next) && (nr = fold_phrases(cp, &first)) != 0) {
         r = fold_ts(cp); /* unless a rule matches */
         for (size_t j = first; j < first + nr; j++) {
             const uint32_t *key, *val;
@@ -612,9 +612,6 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
             if (cp - 0x4E00u < 0x5200u) {
                 if (places)
                     rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
-                else if (fold != TOK_FOLD_NONE && ph.at >= ph.n && !pair_may_begin(cp, p, len, end))
-                    /* no rule begins here: fold_in_text would fold it alone */
-                    rc = cjk(&s, fold == TOK_FOLD_VARIANTS ? fold_variant(fold_ts(cp)) : fold_ts(cp), start, end);
                 else if (fold != TOK_FOLD_NONE)
                     rc = cjk(&s, fold_in_text(fold, &ph, p, len, end, cp), start, end);
                 else

@@ -1569,21 +1569,16 @@ static int prep_runs(build *b, worker *w);
 static int worker_run(worker *w);
 static void ps_end(build *b, worker *w);
 
-/* Seconds on a monotonic clock, and of the calling thread's CPU
- * (FZINDEX_TIMING). */
-static double mono(void)
+/* Seconds on clock id (FZINDEX_TIMING): mono() a monotonic clock,
+ * thread_cpu() the calling thread's CPU. */
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+static double mono(void) { return clock_s(CLOCK_MONOTONIC); }
+static double thread_cpu(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
 
 static void release_dict(worker *w);
 static void *worker_main(void *arg)
@@ -2270,15 +2265,7 @@ static size_t pi_block(const uint8_t *p, blkval *bv)
  * sealed as flush_postings would, with the average length the index has
  * after this batch (b->prep_a0), into w->ps.  Returns 0, FZ_ENOMEM or
  * FZ_ECORRUPT, or 1 when the main thread stopped reading. */
-#ifndef PF_TERM
-#define PF_TERM 16
-#endif
-#ifndef PF_DESC
-#define PF_DESC 8
-#endif
-#ifndef PF_DONE
-#define PF_DONE 4
-#endif
+enum { PF_TERM = 16, PF_DESC = 8, PF_DONE = 4 }; /* how far ahead prep_terms fetches */
 static int prep_terms(build *b, worker *w)
 {
     int rc = 0;

@@ -731,13 +731,16 @@ bool parse_signature(const unsigned char *t, size_t s, size_t e, size_t *ns, siz
     return true;
 }
 
-/* Whether [s, e) holds a middle dot (·, •, ・). */
+/* Whether c is a middle dot (·, •, ・). */
+static bool is_middle_dot(uint32_t c) { return c == 0xB7 || c == 0x2022 || c == 0x30FB; }
+
+/* Whether [s, e) holds a middle dot. */
 static bool has_middle_dot(const unsigned char *t, size_t s, size_t e)
 {
     for (size_t i = s; i < e;) {
         int l;
         uint32_t c = cp_at(t, i, e, &l);
-        if (c == 0xB7 || c == 0x2022 || c == 0x30FB)
+        if (is_middle_dot(c))
             return true;
         i += (size_t)l;
     }
@@ -820,7 +823,7 @@ static int fact_line(parse_ctx *p, const line *ln, parse_fact *f)
             n++;
             if (i >= hs && is_head_punct(c) && c != 0x3001)
                 punct = true;
-            dot |= c == 0xB7 || c == 0x2022 || c == 0x30FB; /* has_middle_dot's */
+            dot |= is_middle_dot(c);
         }
         i += (size_t)l;
     }
