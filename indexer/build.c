@@ -349,11 +349,16 @@ typedef struct worker {
     size_t es_cap;
     etok *sorted;
     size_t scratch_cap;
+    /* this batch's CJK bigrams of the text field (flush_bigrams) */
+    struct bgbucket *bg;     /* BG_NB buckets, NULL until the first record */
+    slab *bslabs;            /* their blocks' memory */
+    size_t bg_bytes;         /* its size (counted in post_bytes) */
     /* this epoch's output */
     uint32_t nent;           /* entries, local ids 0 .. nent-1 */
     size_t files_done;       /* files whose records are complete (under the build's mutex) */
     size_t files_written;    /* files whose entries the main thread wrote (write_ready_entries) */
     uint32_t *dlen;
+    uint32_t *tend;          /* per local entry, its title's end (flush_bigrams) */
     size_t dlen_cap;
     uint64_t sumlen;
     fz_buf join;             /* the current entry's join map */
@@ -884,6 +889,8 @@ static const blkdesc *next_desc(const worker *w, uint32_t tid, const blkdesc *bd
     return cur;
 }
 
+static void drop_bigrams(worker *w);
+
 /* Forgets every term and frees the postings (after a flush). */
 static void clear_terms(worker *w)
 {
@@ -894,6 +901,7 @@ static void clear_terms(worker *w)
         sl = n;
     }
     w->slabs = NULL;
+    drop_bigrams(w);
     __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
     w->nterms = 0;
     w->nslot = 0;
@@ -901,6 +909,76 @@ static void clear_terms(worker *w)
     w->names.len = 0;
     if (w->slots)
         memset(w->slots, 0, w->nslots * sizeof *w->slots);
+}
+
+/* Appends document doc's record to term tid's postings: tf_title and
+ * tf_body tokens, its length dl, and (for a field that keeps them,
+ * store_field_positions) its npos positions, ascending, at pos[0],
+ * pos[stride], ...  The one writer of a record, for the entry's tokens
+ * (flush_entry_tokens) and the sorted bigrams (flush_bigrams).
+ * FZ_ENOMEM. */
+static int put_doc(worker *w, uint32_t tid, uint32_t doc, uint32_t tf_title, uint32_t tf_body, uint32_t dl,
+                   const uint32_t *pos, size_t npos, size_t stride)
+{
+    term_acc *ta = &w->terms[tid];
+    term_acc *bd = ta; /* the open block */
+    if (bd->ndocs == STORE_BLOCK_DOCS) {
+        /* the open block is full: keep it, open the next */
+        blkdesc *full = slab_alloc(w, sizeof *full);
+        if (!full)
+            return FZ_ENOMEM;
+        term_cold *tc = &w->cold[tid];
+        open_desc(w, tid, full);
+        if (tc->done)
+            tc->done->tail->next = full;
+        else
+            tc->done = full;
+        tc->done->tail = full;
+        bd->ndocs = 0;
+    }
+    /* a record of up to SMALL_POS positions is written here first
+     * and given its exact room: a chunk is filled to its end, not to
+     * the worst case's (3 * 5 + positions * 5 bytes) */
+    enum { SMALL_POS = 16 };
+    uint8_t small[3 * 5 + SMALL_POS * 5];
+    uint8_t *p = npos <= SMALL_POS ? small : acc_reserve(w, ta, 3 * 5 + npos * 5), *p0 = p;
+    if (!p)
+        return FZ_ENOMEM;
+    int opens = bd->ndocs == 0;
+    p += fz_varint_put(p, opens ? 0 : doc - bd->last);
+    p += store_tf_put(p, tf_title, tf_body);
+    uint32_t prev = 0;
+    for (size_t q = 0; q < npos; q++) {
+        p += fz_varint_put(p, pos[q * stride] - prev);
+        prev = pos[q * stride];
+    }
+    if (p0 == small) {
+        uint8_t *room = acc_reserve(w, ta, (size_t)(p - p0));
+        if (!room)
+            return FZ_ENOMEM;
+        memcpy(room, small, (size_t)(p - p0));
+    }
+    if (opens) {
+        w->cold[tid].c = ta->tail;
+        w->cold[tid].off = ta->tail->used;
+        bd->nbytes = 0;
+        bd->first = bd->last = doc;
+        bd->max_tt = bd->max_tb = 0;
+        bd->min_dl = UINT32_MAX;
+        imp_reset(&bd->imp);
+    }
+    ta->tail->used += (uint32_t)(p - p0);
+    bd->nbytes += (uint32_t)(p - p0);
+    bd->last = doc;
+    bd->ndocs++;
+    if (tf_title > bd->max_tt)
+        bd->max_tt = tf_title;
+    if (tf_body > bd->max_tb)
+        bd->max_tb = tf_body;
+    if (dl < bd->min_dl)
+        bd->min_dl = dl;
+    imp_add(&bd->imp, (uint32_t)STORE_TITLE_WEIGHT * tf_title + tf_body, dl);
+    return FZ_OK;
 }
 
 /* Groups the entry's tokens by term (stable, so positions stay ascending)
@@ -952,65 +1030,12 @@ static int flush_entry_tokens(worker *w, uint32_t doc, uint32_t title_end, uint3
                 tf_title++;
             tf_body = (uint32_t)(j - i) - tf_title;
         }
-        term_acc *bd = ta; /* the open block */
-        if (bd->ndocs == STORE_BLOCK_DOCS) {
-            /* the open block is full: keep it, open the next */
-            blkdesc *full = slab_alloc(w, sizeof *full);
-            if (!full)
-                return FZ_ENOMEM;
-            term_cold *tc = &w->cold[tid];
-            open_desc(w, tid, full);
-            if (tc->done)
-                tc->done->tail->next = full;
-            else
-                tc->done = full;
-            tc->done->tail = full;
-            bd->ndocs = 0;
-        }
-        /* a record of up to SMALL_POS positions is written here first
-         * and given its exact room: a chunk is filled to its end, not to
-         * the worst case's (3 * 5 + positions * 5 bytes) */
-        enum { SMALL_POS = 16 };
-        uint8_t small[3 * 5 + SMALL_POS * 5];
-        size_t npos = store_field_positions(ta->field) ? j - i : 0;
-        uint8_t *p = npos <= SMALL_POS ? small : acc_reserve(w, ta, 3 * 5 + npos * 5), *p0 = p;
-        if (!p)
-            return FZ_ENOMEM;
-        int opens = bd->ndocs == 0;
-        p += fz_varint_put(p, opens ? 0 : doc - bd->last);
-        p += store_tf_put(p, tf_title, tf_body);
-        uint32_t prev = 0;
         /* a CJK unigram keeps no positions (STORE_F_UNI) */
-        for (size_t q = j - npos; q < j; q++) {
-            p += fz_varint_put(p, w->sorted[q].pos - prev);
-            prev = w->sorted[q].pos;
-        }
-        if (p0 == small) {
-            uint8_t *room = acc_reserve(w, ta, (size_t)(p - p0));
-            if (!room)
-                return FZ_ENOMEM;
-            memcpy(room, small, (size_t)(p - p0));
-        }
-        if (opens) {
-            w->cold[tid].c = ta->tail;
-            w->cold[tid].off = ta->tail->used;
-            bd->nbytes = 0;
-            bd->first = bd->last = doc;
-            bd->max_tt = bd->max_tb = 0;
-            bd->min_dl = UINT32_MAX;
-            imp_reset(&bd->imp);
-        }
-        ta->tail->used += (uint32_t)(p - p0);
-        bd->nbytes += (uint32_t)(p - p0);
-        bd->last = doc;
-        bd->ndocs++;
-        if (tf_title > bd->max_tt)
-            bd->max_tt = tf_title;
-        if (tf_body > bd->max_tb)
-            bd->max_tb = tf_body;
-        if (dl < bd->min_dl)
-            bd->min_dl = dl;
-        imp_add(&bd->imp, (uint32_t)STORE_TITLE_WEIGHT * tf_title + tf_body, dl);
+        size_t npos = store_field_positions(ta->field) ? j - i : 0;
+        int rc = put_doc(w, tid, doc, tf_title, tf_body, dl, npos ? &w->sorted[j - npos].pos : NULL, npos,
+                         sizeof(etok) / sizeof(uint32_t));
+        if (rc)
+            return rc;
         i = j;
     }
     w->net = 0;
@@ -1103,9 +1128,14 @@ static int entry_done(worker *w, uint32_t title_end, uint32_t npos, const void *
         if (!nd)
             return FZ_ENOMEM;
         w->dlen = nd;
+        uint32_t *nt = realloc(w->tend, cap * sizeof *nt);
+        if (!nt)
+            return FZ_ENOMEM;
+        w->tend = nt;
         w->dlen_cap = cap;
     }
     w->dlen[w->nent] = npos;
+    w->tend[w->nent] = title_end;
     __atomic_store_n(&w->nent, w->nent + 1, __ATOMIC_RELAXED); /* read by build_added */
     w->sumlen += npos;
     __atomic_add_fetch(&w->post_bytes, elen + 8, __ATOMIC_RELAXED);
@@ -1384,6 +1414,206 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
     return rc;
 }
 
+/* ------------------------------------------------------ sorted bigrams */
+
+/* A worker thread's CJK bigrams of the text field (a term of two
+ * three-byte characters, fz_utf8_plain3: half of all tokens) skip the
+ * dictionary while a batch is read: each is appended as a record (bgrec)
+ * to one of BG_NB buckets, and at the batch's end (flush_bigrams) each
+ * bucket is sorted by term, stably, and each of its terms interned once
+ * and given its documents' records in order (put_doc).  The decision is
+ * the term's bytes alone, so a term takes one path or the other, never
+ * both, and the dictionary holds the same postings as if every token had
+ * been interned.  The term is kept as key = cp1 << 16 | cp2, mixed by a
+ * multiply by an odd constant (a bijection of 32 bits): the mix's top
+ * BG_BITS bits choose the bucket (so the buckets fill evenly), its low
+ * 32 - BG_BITS bits are what a bucket is sorted by. */
+#define BG_BITS 10
+#define BG_NB (1u << BG_BITS)
+#define BG_MIX 0x9E3779B1u
+#define BG_UNMIX 0x0E8B2F51u /* BG_MIX's inverse modulo 2^32 */
+_Static_assert((uint32_t)(BG_MIX * BG_UNMIX) == 1u, "BG_UNMIX undoes BG_MIX");
+#define BG_DIGIT 11          /* bits of a radix digit: two digits cover a bucket's 22 */
+#define BG_BLOCK (16u << 10) /* bytes of a bucket's block */
+
+typedef struct {
+    uint32_t m;          /* the term's key, mixed */
+    uint32_t doc, pos;   /* the local entry, the position */
+} bgrec;
+
+typedef struct bgblk {
+    struct bgblk *next;
+    uint32_t n;
+    bgrec r[];
+} bgblk;
+#define BG_RECS ((BG_BLOCK - sizeof(bgblk)) / sizeof(bgrec))
+
+typedef struct bgbucket {
+    bgblk *head, *tail;
+    uint32_t n;          /* records */
+} bgbucket;
+
+/* Whether the 6 bytes at t are a bigram of the sorted path: *key its code
+ * points' key. */
+static inline int bigram_key(const uint8_t *t, uint32_t *key)
+{
+    if (!fz_utf8_plain3(t, 3) || !fz_utf8_plain3(t + 3, 3))
+        return 0;
+    *key = fz_utf8_plain3_cp(t) << 16 | fz_utf8_plain3_cp(t + 3);
+    return 1;
+}
+
+/* Appends a bigram token (key, its entry doc, position pos).  FZ_ENOMEM. */
+static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
+{
+    if (__builtin_expect(!w->bg, 0) && !(w->bg = calloc(BG_NB, sizeof *w->bg)))
+        return FZ_ENOMEM;
+    uint32_t m = key * BG_MIX;
+    bgbucket *bk = &w->bg[m >> (32 - BG_BITS)];
+    bgblk *k = bk->tail;
+    if (__builtin_expect(!k || k->n == BG_RECS, 0)) {
+        slab *sl = w->bslabs;
+        if (!sl || sl->size - sl->used < BG_BLOCK) {
+            if (!(sl = slab_map(BG_BLOCK)))
+                return FZ_ENOMEM;
+            sl->next = w->bslabs;
+            w->bslabs = sl;
+            w->bg_bytes += sizeof *sl + sl->size;
+            __atomic_add_fetch(&w->post_bytes, sizeof *sl + sl->size, __ATOMIC_RELAXED);
+        }
+        bgblk *nk = (bgblk *)(sl->data + sl->used);
+        sl->used += BG_BLOCK;
+        nk->next = NULL;
+        nk->n = 0;
+        if (k)
+            k->next = nk;
+        else
+            bk->head = nk;
+        bk->tail = k = nk;
+    }
+    bgrec *r = &k->r[k->n++];
+    r->m = m;
+    r->doc = doc;
+    r->pos = pos;
+    bk->n++;
+    return FZ_OK;
+}
+
+/* Frees the bigram records (after flush_bigrams, or with the batch). */
+static void drop_bigrams(worker *w)
+{
+    slab *sl = w->bslabs;
+    while (sl) {
+        slab *n = sl->next;
+        slab_unmap(sl);
+        sl = n;
+    }
+    w->bslabs = NULL;
+    __atomic_sub_fetch(&w->post_bytes, w->bg_bytes, __ATOMIC_RELAXED);
+    w->bg_bytes = 0;
+    if (w->bg)
+        memset(w->bg, 0, BG_NB * sizeof *w->bg);
+}
+
+/* Sorts bucket bk's n records into out by their key's low 32 - BG_BITS
+ * bits (the top ones are the bucket's), stably: two passes of a radix
+ * sort, least significant digit first, through tmp. */
+static void sort_bucket(const bgbucket *bk, bgrec *tmp, bgrec *out)
+{
+    enum { R = 1u << BG_DIGIT, MASK = R - 1 };
+    uint32_t c0[R], c1[R];
+    memset(c0, 0, sizeof c0);
+    memset(c1, 0, sizeof c1);
+    for (const bgblk *k = bk->head; k; k = k->next)
+        for (uint32_t i = 0; i < k->n; i++) {
+            c0[k->r[i].m & MASK]++;
+            c1[(k->r[i].m >> BG_DIGIT) & MASK]++;
+        }
+    uint32_t s0 = 0, s1 = 0;
+    for (uint32_t d = 0; d < R; d++) {
+        uint32_t x = c0[d], y = c1[d];
+        c0[d] = s0;
+        c1[d] = s1;
+        s0 += x;
+        s1 += y;
+    }
+    for (const bgblk *k = bk->head; k; k = k->next)
+        for (uint32_t i = 0; i < k->n; i++)
+            tmp[c0[k->r[i].m & MASK]++] = k->r[i];
+    for (uint32_t i = 0; i < bk->n; i++)
+        out[c1[(tmp[i].m >> BG_DIGIT) & MASK]++] = tmp[i];
+}
+
+/* The bytes of the bigram of mixed key m (6). */
+static void bigram_bytes(uint32_t m, char *t)
+{
+    uint32_t key = m * BG_UNMIX;
+    fz_utf8_encode(key >> 16, t);
+    fz_utf8_encode(key & 0xFFFF, t + 3);
+}
+
+/* At a batch's end, before the terms are sorted: every bucket of bigram
+ * records sorted by term, each term interned and given its documents'
+ * records, in the order of the local ids and positions, as
+ * flush_entry_tokens would have; then the records are freed.  FZ_ENOMEM. */
+static int flush_bigrams(worker *w)
+{
+    if (!w->bg)
+        return FZ_OK;
+    uint32_t most = 0;
+    for (uint32_t b = 0; b < BG_NB; b++)
+        if (w->bg[b].n > most)
+            most = w->bg[b].n;
+    bgrec *tmp = malloc(((size_t)most + 1) * sizeof *tmp), *rec = malloc(((size_t)most + 1) * sizeof *rec);
+    /* per term of a bucket: its first record, its hash */
+    uint32_t *first = malloc(((size_t)most + 1) * sizeof *first), *hash = malloc(((size_t)most + 1) * sizeof *hash);
+    int rc = tmp && rec && first && hash ? FZ_OK : FZ_ENOMEM;
+    for (uint32_t b = 0; b < BG_NB && !rc; b++) {
+        uint32_t n = w->bg[b].n;
+        if (!n)
+            continue;
+        sort_bucket(&w->bg[b], tmp, rec);
+        uint32_t nt = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (!i || rec[i].m != rec[i - 1].m) {
+                char t[6];
+                bigram_bytes(rec[i].m, t);
+                first[nt] = i;
+                hash[nt++] = hash_term(STORE_F_TEXT, t, 6);
+            }
+        first[nt] = n;
+        /* a term's slot is fetched while the ones before it are interned */
+        enum { AHEAD = 8 };
+        for (uint32_t q = 0; q < nt && q < AHEAD; q++)
+            __builtin_prefetch(&w->slots[hash[q] & (w->nslots - 1)]);
+        for (uint32_t q = 0; q < nt && !rc; q++) {
+            if (q + AHEAD < nt)
+                __builtin_prefetch(&w->slots[hash[q + AHEAD] & (w->nslots - 1)]);
+            char t[6];
+            bigram_bytes(rec[first[q]].m, t);
+            uint32_t tid = intern(w, STORE_F_TEXT, t, 6, hash[q]);
+            if (tid == UINT32_MAX) {
+                rc = FZ_ENOMEM;
+                break;
+            }
+            /* its documents, each a run of records of one entry */
+            for (uint32_t i = first[q], j; i < first[q + 1] && !rc; i = j) {
+                uint32_t doc = rec[i].doc, tf_title = 0;
+                for (j = i; j < first[q + 1] && rec[j].doc == doc; j++)
+                    tf_title += rec[j].pos < w->tend[doc];
+                rc = put_doc(w, tid, doc, tf_title, j - i - tf_title, w->dlen[doc], &rec[i].pos, j - i,
+                             sizeof(bgrec) / sizeof(uint32_t));
+            }
+        }
+    }
+    free(tmp);
+    free(rec);
+    free(first);
+    free(hash);
+    drop_bigrams(w);
+    return rc;
+}
+
 /* Ends the entry of the R_ENT item at p (its tokens are interned). */
 static int ent_done(worker *w, const uint8_t *p)
 {
@@ -1396,13 +1626,22 @@ static int read_chunk(worker *w, const rchunk *c)
 {
     const uint8_t *p = c->data, *end = c->data + c->len;
     int rc = FZ_OK;
+    /* the local id of the entry being read: the queue is empty here (the
+     * last chunk's drained it), and every R_ENT read is the next */
+    uint32_t doc = w->nent;
     while (p < end && !rc) {
         switch (*p) {
-        case R_TOK:
-            rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
+        case R_TOK: {
+            uint32_t key;
+            if (p[1] == STORE_F_TEXT && p[2] == 6 && bigram_key(p + 11, &key))
+                rc = put_bigram(w, key, doc, get32(p + 7));
+            else
+                rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
             p += 11 + p[2];
             break;
+        }
         case R_ENT: /* ends the entry when its tokens are interned */
+            doc++;
             if (w->pend_n == PEND)
                 rc = take_oldest(w);
             if (!rc) {
@@ -1592,7 +1831,9 @@ static void *worker_main(void *arg)
         if (b->sort_req && !w->order) {
             b->busy++;
             pthread_mutex_unlock(&b->mu);
-            int rc = b->run_prep ? 0 : sort_worker_terms(w);
+            int rc = b->run_prep ? 0 : flush_bigrams(w);
+            if (!rc && !b->run_prep)
+                rc = sort_worker_terms(w);
             if (!rc && w->run) {
                 if ((rc = worker_run(w)))
                     snprintf(w->msg, sizeof w->msg, "writing a run file: %s",
@@ -3017,6 +3258,8 @@ static void worker_free(worker *w)
     fz_buf_free(&w->pblk);
     ps_free(w);
     free(w->dlen);
+    free(w->tend);
+    free(w->bg);
     for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
         free(w->files[f].volume);
