@@ -351,8 +351,13 @@ typedef struct worker {
     size_t scratch_cap;
     /* this batch's CJK bigrams of the text field (flush_bigrams) */
     struct bgbucket *bg;     /* BG_NB buckets, NULL until the first record */
-    slab *bslabs;            /* their blocks' memory */
+    struct bgblk *bg_free;   /* blocks free for them */
+    slab *bslabs;            /* the blocks' memory */
     size_t bg_bytes;         /* its size (counted in post_bytes) */
+    size_t bg_blocks;        /* blocks holding records */
+    uint32_t bg_cap;         /* records room of the four below */
+    struct bgrec *bg_tmp, *bg_rec; /* flush_bigrams: a bucket's records, sorting and sorted */
+    uint32_t *bg_first, *bg_hash; /* flush_bigrams: a bucket's terms' first records, hashes */
     /* this epoch's output */
     uint32_t nent;           /* entries, local ids 0 .. nent-1 */
     size_t files_done;       /* files whose records are complete (under the build's mutex) */
@@ -416,6 +421,7 @@ struct build {
     rchunk *spare;           /* chunks of RCHUNK bytes the workers have read, for the
                               * router to fill again (under the mutex) */
     uint32_t nw_mask;        /* nw - 1 when nw is a power of two, else 0 */
+    size_t bg_drain;         /* bytes of bigram records a worker drains at (flush_bigrams) */
     int busy;                /* workers reading a chunk (or sorting, preparing) */
     int stop;
     int sort_req;            /* workers: sort your terms for a flush (and write them to
@@ -1418,25 +1424,36 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
 
 /* A worker thread's CJK bigrams of the text field (a term of two
  * three-byte characters, fz_utf8_plain3: half of all tokens) skip the
- * dictionary while a batch is read: each is appended as a record (bgrec)
- * to one of BG_NB buckets, and at the batch's end (flush_bigrams) each
- * bucket is sorted by term, stably, and each of its terms interned once
- * and given its documents' records in order (put_doc).  The decision is
- * the term's bytes alone, so a term takes one path or the other, never
- * both, and the dictionary holds the same postings as if every token had
- * been interned.  The term is kept as key = cp1 << 16 | cp2, mixed by a
- * multiply by an odd constant (a bijection of 32 bits): the mix's top
- * BG_BITS bits choose the bucket (so the buckets fill evenly), its low
- * 32 - BG_BITS bits are what a bucket is sorted by. */
+ * dictionary while they are read: each is appended as a record (bgrec:
+ * its term, entry and position) to one of BG_NB buckets.  When the records
+ * pass BG_DRAIN bytes at the end of a chunk, and at the batch's end,
+ * flush_bigrams sorts each bucket by term, stably, interns each of its
+ * terms once and appends its documents' records in order (put_doc, as
+ * flush_entry_tokens does for the other tokens); the records of the entry
+ * still being read stay for the next time.  The decision is the term's
+ * bytes alone, so a term takes one path or the other, never both, and
+ * the dictionary ends up with the same postings as if every token had
+ * been interned: the index is the same.  The term is kept as key = cp1 <<
+ * 16 | cp2, mixed by a multiply by an odd constant (a bijection of 32
+ * bits): the mix's top BG_BITS bits choose the bucket (so the buckets
+ * fill evenly), its low 32 - BG_BITS bits are what a bucket is sorted by
+ * (two passes of a radix sort in cache). */
 #define BG_BITS 10
 #define BG_NB (1u << BG_BITS)
 #define BG_MIX 0x9E3779B1u
 #define BG_UNMIX 0x0E8B2F51u /* BG_MIX's inverse modulo 2^32 */
 _Static_assert((uint32_t)(BG_MIX * BG_UNMIX) == 1u, "BG_UNMIX undoes BG_MIX");
 #define BG_DIGIT 11          /* bits of a radix digit: two digits cover a bucket's 22 */
-#define BG_BLOCK (16u << 10) /* bytes of a bucket's block */
+#define BG_BLOCK (4u << 10)  /* bytes of a bucket's block */
+/* Record bytes a worker drains at a chunk's end (flush_bigrams), or an
+ * eighth of its share of the postings' budget when that is less: each
+ * drain costs a term seen before a lookup of its slot, line and last
+ * chunk (drains of 16, 32, 64 MB and one at the batch's end: task-clock
+ * 6.47, 6.10, 6.38 and 6.3-6.7 s on the poetry bench, against 6.60 s
+ * for the dictionary; peak RSS +40, +75, +150 and +230 MiB). */
+#define BG_DRAIN ((size_t)32 << 20)
 
-typedef struct {
+typedef struct bgrec {
     uint32_t m;          /* the term's key, mixed */
     uint32_t doc, pos;   /* the local entry, the position */
 } bgrec;
@@ -1449,8 +1466,9 @@ typedef struct bgblk {
 #define BG_RECS ((BG_BLOCK - sizeof(bgblk)) / sizeof(bgrec))
 
 typedef struct bgbucket {
+    bgrec *at, *end;     /* where the next record goes in the last block, its end */
     bgblk *head, *tail;
-    uint32_t n;          /* records */
+    uint32_t n;          /* records in the blocks before tail (tail's: at) */
 } bgbucket;
 
 /* Whether the 6 bytes at t are a bigram of the sorted path: *key its code
@@ -1463,15 +1481,14 @@ static inline int bigram_key(const uint8_t *t, uint32_t *key)
     return 1;
 }
 
-/* Appends a bigram token (key, its entry doc, position pos).  FZ_ENOMEM. */
-static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
+/* put_rec when bucket bk's last block is full (or it has none): a block
+ * from the free list or the record slabs.  FZ_ENOMEM. */
+static __attribute__((noinline)) int bg_new_block(worker *w, bgbucket *bk)
 {
-    if (__builtin_expect(!w->bg, 0) && !(w->bg = calloc(BG_NB, sizeof *w->bg)))
-        return FZ_ENOMEM;
-    uint32_t m = key * BG_MIX;
-    bgbucket *bk = &w->bg[m >> (32 - BG_BITS)];
-    bgblk *k = bk->tail;
-    if (__builtin_expect(!k || k->n == BG_RECS, 0)) {
+    bgblk *nk = w->bg_free;
+    if (nk) {
+        w->bg_free = nk->next;
+    } else {
         slab *sl = w->bslabs;
         if (!sl || sl->size - sl->used < BG_BLOCK) {
             if (!(sl = slab_map(BG_BLOCK)))
@@ -1481,25 +1498,47 @@ static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
             w->bg_bytes += sizeof *sl + sl->size;
             __atomic_add_fetch(&w->post_bytes, sizeof *sl + sl->size, __ATOMIC_RELAXED);
         }
-        bgblk *nk = (bgblk *)(sl->data + sl->used);
+        nk = (bgblk *)(sl->data + sl->used);
         sl->used += BG_BLOCK;
-        nk->next = NULL;
-        nk->n = 0;
-        if (k)
-            k->next = nk;
-        else
-            bk->head = nk;
-        bk->tail = k = nk;
     }
-    bgrec *r = &k->r[k->n++];
-    r->m = m;
-    r->doc = doc;
-    r->pos = pos;
-    bk->n++;
+    nk->next = NULL;
+    nk->n = 0;
+    w->bg_blocks++;
+    if (bk->tail) {
+        bk->tail->n = (uint32_t)(bk->at - bk->tail->r);
+        bk->n += bk->tail->n;
+        bk->tail->next = nk;
+    } else {
+        bk->head = nk;
+    }
+    bk->tail = nk;
+    bk->at = nk->r;
+    bk->end = nk->r + BG_RECS;
     return FZ_OK;
 }
 
-/* Frees the bigram records (after flush_bigrams, or with the batch). */
+/* Appends a record of mixed key m.  FZ_ENOMEM. */
+static inline int put_rec(worker *w, uint32_t m, uint32_t doc, uint32_t pos)
+{
+    bgbucket *bk = &w->bg[m >> (32 - BG_BITS)];
+    if (__builtin_expect(bk->at == bk->end, 0) && bg_new_block(w, bk))
+        return FZ_ENOMEM;
+    bgrec *r = bk->at++;
+    r->m = m;
+    r->doc = doc;
+    r->pos = pos;
+    return FZ_OK;
+}
+
+/* Appends a bigram token (key, its entry doc, position pos).  FZ_ENOMEM. */
+static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
+{
+    if (__builtin_expect(!w->bg, 0) && !(w->bg = calloc(BG_NB, sizeof *w->bg)))
+        return FZ_ENOMEM;
+    return put_rec(w, key * BG_MIX, doc, pos);
+}
+
+/* Frees the bigram records (with the batch's postings). */
 static void drop_bigrams(worker *w)
 {
     slab *sl = w->bslabs;
@@ -1509,6 +1548,8 @@ static void drop_bigrams(worker *w)
         sl = n;
     }
     w->bslabs = NULL;
+    w->bg_free = NULL;
+    w->bg_blocks = 0;
     __atomic_sub_fetch(&w->post_bytes, w->bg_bytes, __ATOMIC_RELAXED);
     w->bg_bytes = 0;
     if (w->bg)
@@ -1518,7 +1559,7 @@ static void drop_bigrams(worker *w)
 /* Sorts bucket bk's n records into out by their key's low 32 - BG_BITS
  * bits (the top ones are the bucket's), stably: two passes of a radix
  * sort, least significant digit first, through tmp. */
-static void sort_bucket(const bgbucket *bk, bgrec *tmp, bgrec *out)
+static void sort_bucket(const bgbucket *bk, bgrec *tmp, bgrec *out, uint32_t n)
 {
     enum { R = 1u << BG_DIGIT, MASK = R - 1 };
     uint32_t c0[R], c1[R];
@@ -1540,7 +1581,7 @@ static void sort_bucket(const bgbucket *bk, bgrec *tmp, bgrec *out)
     for (const bgblk *k = bk->head; k; k = k->next)
         for (uint32_t i = 0; i < k->n; i++)
             tmp[c0[k->r[i].m & MASK]++] = k->r[i];
-    for (uint32_t i = 0; i < bk->n; i++)
+    for (uint32_t i = 0; i < n; i++)
         out[c1[(tmp[i].m >> BG_DIGIT) & MASK]++] = tmp[i];
 }
 
@@ -1552,27 +1593,56 @@ static void bigram_bytes(uint32_t m, char *t)
     fz_utf8_encode(key & 0xFFFF, t + 3);
 }
 
-/* At a batch's end, before the terms are sorted: every bucket of bigram
- * records sorted by term, each term interned and given its documents'
- * records, in the order of the local ids and positions, as
- * flush_entry_tokens would have; then the records are freed.  FZ_ENOMEM. */
-static int flush_bigrams(worker *w)
+/* Interns the terms of the bigram records of the entries before local id
+ * limit (those entries are done: their lengths are known) and appends
+ * their documents' records in the order of the ids and positions; the
+ * records of later entries stay.  At a chunk's end (limit: the entry being
+ * read) and at the batch's end, before the terms are sorted (UINT32_MAX).
+ * FZ_ENOMEM. */
+static int flush_bigrams(worker *w, uint32_t limit)
 {
     if (!w->bg)
         return FZ_OK;
     uint32_t most = 0;
-    for (uint32_t b = 0; b < BG_NB; b++)
-        if (w->bg[b].n > most)
-            most = w->bg[b].n;
-    bgrec *tmp = malloc(((size_t)most + 1) * sizeof *tmp), *rec = malloc(((size_t)most + 1) * sizeof *rec);
-    /* per term of a bucket: its first record, its hash */
-    uint32_t *first = malloc(((size_t)most + 1) * sizeof *first), *hash = malloc(((size_t)most + 1) * sizeof *hash);
-    int rc = tmp && rec && first && hash ? FZ_OK : FZ_ENOMEM;
+    for (uint32_t b = 0; b < BG_NB; b++) {
+        bgbucket *bk = &w->bg[b];
+        if (bk->tail) { /* the last block's count */
+            bk->tail->n = (uint32_t)(bk->at - bk->tail->r);
+            bk->n += bk->tail->n;
+            if (bk->n > most)
+                most = bk->n;
+        }
+    }
+    if (most > w->bg_cap) {
+        size_t cap = (size_t)most + most / 2;
+        free(w->bg_tmp);
+        free(w->bg_rec);
+        free(w->bg_first);
+        free(w->bg_hash);
+        w->bg_tmp = malloc(cap * sizeof *w->bg_tmp);
+        w->bg_rec = malloc(cap * sizeof *w->bg_rec);
+        w->bg_first = malloc((cap + 1) * sizeof *w->bg_first);
+        w->bg_hash = malloc((cap + 1) * sizeof *w->bg_hash);
+        w->bg_cap = w->bg_tmp && w->bg_rec && w->bg_first && w->bg_hash ? (uint32_t)cap : 0;
+        if (!w->bg_cap)
+            return FZ_ENOMEM;
+    }
+    bgrec *rec = w->bg_rec;
+    uint32_t *first = w->bg_first, *hash = w->bg_hash; /* per term of a bucket: its first record, its hash */
+    int rc = FZ_OK;
     for (uint32_t b = 0; b < BG_NB && !rc; b++) {
-        uint32_t n = w->bg[b].n;
-        if (!n)
+        bgbucket *bk = &w->bg[b];
+        uint32_t n = bk->n;
+        if (!bk->head)
             continue;
-        sort_bucket(&w->bg[b], tmp, rec);
+        sort_bucket(bk, w->bg_tmp, rec, n);
+        /* its blocks are free again; the records of the entries from
+         * limit on go back into it below, in their order within a term */
+        for (bgblk *k = bk->head; k; k = k->next)
+            w->bg_blocks--;
+        bk->tail->next = w->bg_free;
+        w->bg_free = bk->head;
+        memset(bk, 0, sizeof *bk);
         uint32_t nt = 0;
         for (uint32_t i = 0; i < n; i++)
             if (!i || rec[i].m != rec[i - 1].m) {
@@ -1582,35 +1652,69 @@ static int flush_bigrams(worker *w)
                 hash[nt++] = hash_term(STORE_F_TEXT, t, 6);
             }
         first[nt] = n;
-        /* a term's slot is fetched while the ones before it are interned */
-        enum { AHEAD = 8 };
-        for (uint32_t q = 0; q < nt && q < AHEAD; q++)
-            __builtin_prefetch(&w->slots[hash[q] & (w->nslots - 1)]);
-        for (uint32_t q = 0; q < nt && !rc; q++) {
-            if (q + AHEAD < nt)
-                __builtin_prefetch(&w->slots[hash[q + AHEAD] & (w->nslots - 1)]);
-            char t[6];
-            bigram_bytes(rec[first[q]].m, t);
-            uint32_t tid = intern(w, STORE_F_TEXT, t, 6, hash[q]);
-            if (tid == UINT32_MAX) {
-                rc = FZ_ENOMEM;
-                break;
+        /* a term's slot is fetched while the ones before it are interned,
+         * an entry's length and title's end while the records before it
+         * are written */
+        enum { AHEAD = 12, RAHEAD = 16 };
+        for (uint32_t i = 0; i < n && i < RAHEAD; i++)
+            if (rec[i].doc < limit) {
+                __builtin_prefetch(&w->dlen[rec[i].doc]);
+                __builtin_prefetch(&w->tend[rec[i].doc]);
             }
-            /* its documents, each a run of records of one entry */
-            for (uint32_t i = first[q], j; i < first[q + 1] && !rc; i = j) {
+        for (uint32_t q = 0; q < nt && !rc; q++) {
+            /* a term seen in an earlier drain: its slot, then its line,
+             * then its last chunk, then where that is written, each
+             * fetched a few terms before it is needed */
+            for (uint32_t a = q ? AHEAD : 0; a <= AHEAD; a++) {
+                if (q + a >= nt)
+                    break;
+                uint32_t hq = hash[q + a];
+                const uint64_t *sl = &w->slots[hq & (w->nslots - 1)];
+                if (a == AHEAD) {
+                    __builtin_prefetch(sl);
+                    continue;
+                }
+                if (a != AHEAD * 2 / 3 && a != AHEAD / 3 && a != 1)
+                    continue;
+                uint32_t st = (uint32_t)(*sl >> 32) == hq ? (uint32_t)*sl : 0;
+                if (!st || st - 1 >= w->nterms)
+                    continue;
+                const term_acc *tq = &w->terms[st - 1];
+                if (a == AHEAD * 2 / 3)
+                    __builtin_prefetch(tq);
+                else if (tq->tail && a == AHEAD / 3)
+                    __builtin_prefetch(tq->tail);
+                else if (tq->tail)
+                    __builtin_prefetch(tq->tail->data + tq->tail->used, 1);
+            }
+            uint32_t i = first[q], e = first[q + 1], tid = UINT32_MAX;
+            for (uint32_t j; i < e && !rc; i = j) {
                 uint32_t doc = rec[i].doc, tf_title = 0;
-                for (j = i; j < first[q + 1] && rec[j].doc == doc; j++)
+                if (doc >= limit) { /* the entry being read: later */
+                    for (j = i; j < e && !rc; j++)
+                        rc = put_rec(w, rec[j].m, rec[j].doc, rec[j].pos);
+                    break;
+                }
+                if (tid == UINT32_MAX) {
+                    char t[TERM_INLINE] = {0}; /* intern: zero-padded */
+                    bigram_bytes(rec[i].m, t);
+                    if ((tid = intern(w, STORE_F_TEXT, t, 6, hash[q])) == UINT32_MAX) {
+                        rc = FZ_ENOMEM;
+                        break;
+                    }
+                }
+                for (j = i; j < e && rec[j].doc == doc; j++) {
+                    if (j + RAHEAD < n && rec[j + RAHEAD].doc < limit) {
+                        __builtin_prefetch(&w->dlen[rec[j + RAHEAD].doc]);
+                        __builtin_prefetch(&w->tend[rec[j + RAHEAD].doc]);
+                    }
                     tf_title += rec[j].pos < w->tend[doc];
+                }
                 rc = put_doc(w, tid, doc, tf_title, j - i - tf_title, w->dlen[doc], &rec[i].pos, j - i,
                              sizeof(bgrec) / sizeof(uint32_t));
             }
         }
     }
-    free(tmp);
-    free(rec);
-    free(first);
-    free(hash);
-    drop_bigrams(w);
     return rc;
 }
 
@@ -1674,6 +1778,8 @@ static int read_chunk(worker *w, const rchunk *c)
     /* the queued ends point into the chunk, which is freed next */
     if (!rc)
         rc = drain_tokens(w);
+    if (!rc && w->bg_blocks * BG_BLOCK >= w->b->bg_drain)
+        rc = flush_bigrams(w, w->nent);
     if (rc)
         w->pend_n = 0;
     return rc;
@@ -1831,7 +1937,7 @@ static void *worker_main(void *arg)
         if (b->sort_req && !w->order) {
             b->busy++;
             pthread_mutex_unlock(&b->mu);
-            int rc = b->run_prep ? 0 : flush_bigrams(w);
+            int rc = b->run_prep ? 0 : flush_bigrams(w, UINT32_MAX);
             if (!rc && !b->run_prep)
                 rc = sort_worker_terms(w);
             if (!rc && w->run) {
@@ -3260,6 +3366,10 @@ static void worker_free(worker *w)
     free(w->dlen);
     free(w->tend);
     free(w->bg);
+    free(w->bg_tmp);
+    free(w->bg_rec);
+    free(w->bg_first);
+    free(w->bg_hash);
     for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
         free(w->files[f].volume);
@@ -3323,6 +3433,7 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
         }
     b->nw = nw;
     b->nw_mask = nw && !(nw & (nw - 1)) ? (uint32_t)nw - 1 : 0;
+    b->bg_drain = nw && b->mem_limit / 8 / (size_t)nw < BG_DRAIN ? b->mem_limit / 8 / (size_t)nw : BG_DRAIN;
     b->mw = &b->w[nw];
     for (int i = 0; i < nw; i++) {
         b->w[i].part = i;
