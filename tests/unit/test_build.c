@@ -487,6 +487,90 @@ TEST(test_same_index_tdict)
     remove_dir(dir);
 }
 
+/* File i of test_sorted_bigrams: entries of characters drawn from twelve,
+ * so that every bigram repeats within entries and across them, in titles
+ * and bodies (each title begins 甲乙, the body often has it too), and in
+ * file 1 an entry so long that its tokens fill more than one of a
+ * worker's chunks. */
+static char *bigram_text(int i, size_t *len)
+{
+    static const char *const cs[] = {"甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸", "子", "丑"};
+    fz_buf t = {0};
+    uint32_t r = 12345u + (uint32_t)i * 7919u;
+    int oom = 0;
+    for (int e = 0; e < 160; e++) {
+        oom |= fz_buf_append(&t, "【甲乙", strlen("【甲乙"));
+        for (int k = 0, n = 1 + e % 5; k < n; k++) {
+            r = r * 1103515245u + 12345u;
+            oom |= fz_buf_append(&t, cs[(r >> 16) % 12], 3);
+        }
+        oom |= fz_buf_append(&t, "】", strlen("】"));
+        int n = e == 80 && i == 1 ? 60000 : 10 + e % 50;
+        for (int k = 0; k < n; k++) {
+            r = r * 1103515245u + 12345u;
+            oom |= fz_buf_append(&t, cs[(r >> 16) % 12], 3);
+            if (k % 37 == 36)
+                oom |= fz_buf_append(&t, "，", strlen("，"));
+        }
+        oom |= fz_buf_append(&t, "\n", 1);
+    }
+    CHECK_EQ_INT(oom, 0);
+    *len = t.len;
+    return t.p;
+}
+
+/* Builds the files of test_sorted_bigrams (4) into a new index at db. */
+static int build_bigrams(const char *db, int threads, size_t mem)
+{
+    char msg[512] = "";
+    store *s;
+    build *b;
+    build_opts o = {0};
+    o.threads = threads;
+    o.mem_limit = mem;
+    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
+    for (int i = 0; i < 4 && !rc; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/fz-test/bigrams-%d.txt", i);
+        size_t len;
+        char *text = bigram_text(i, &len);
+        rc = build_add_file(b, path, text, len, len, 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
+        free(text);
+    }
+    return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+/* The worker threads gather the CJK bigrams of the text as records sorted
+ * by term (at a chunk's end past a share of the budget, and at the
+ * batch's end), the main thread's worker (a build without threads) term
+ * by term in its dictionary: the same postings, every record in its
+ * document and every position, in title and body, whether the records of
+ * an entry are taken in one go or in two (an entry read across a drain),
+ * in one batch or in several. */
+TEST(test_sorted_bigrams)
+{
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[6][300];
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < 6; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    size_t small = (size_t)1 << 20; /* batches of two files; drains at every chunk's end */
+    CHECK_EQ_INT(build_bigrams(db[0], 1, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[1], 2, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[2], 4, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[3], 1, small), 0);
+    CHECK_EQ_INT(build_bigrams(db[4], 2, small), 0);
+    CHECK_EQ_INT(build_bigrams(db[5], 4, small), 0);
+    /* the test covers what it says: bigrams in more than STORE_BLOCK_DOCS
+     * documents */
+    CHECK(post_keys(db[0], "甲乙") >= 4);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    for (int i = 1; i < 3; i++) {
+        CHECK(compare_dbs(db[0], db[i], all, 7) > 300);
+        CHECK(compare_dbs(db[3], db[3 + i], all, 7) > 300);
+    }
+    remove_dir(dir);
+}
+
 int main(void)
 {
     t_run(test_same_index);
@@ -494,5 +578,6 @@ int main(void)
     t_run(test_entries_across_chunks);
     t_run(test_terms_alike_in_prefix);
     t_run(test_unigram_title_body);
+    t_run(test_sorted_bigrams);
     return t_done("build");
 }
