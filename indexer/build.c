@@ -505,10 +505,16 @@ typedef struct {
 } term_words;
 _Static_assert(sizeof(term_words) == TERM_INLINE, "a term_words holds TERM_INLINE bytes");
 
+/* The term t of n bytes as intern compares it: its TERM_INLINE bytes (t
+ * zero-padded to them) when n is up to that, else zero words.  A copy of
+ * a fixed size, two loads: with n's (a call to memcpy), the loads of the
+ * words that followed waited on its bytes' stores (half of intern's
+ * samples in flush_bigrams). */
 static term_words pad_term(const char *t, size_t n)
 {
     term_words tw = {{0, 0}};
-    memcpy(tw.w, t, n);
+    if (n <= TERM_INLINE)
+        memcpy(tw.w, t, TERM_INLINE);
     return tw;
 }
 
@@ -594,7 +600,7 @@ static const char *term_bytes(const worker *w, const term_acc *ta)
  * A term of up to TERM_INLINE bytes is given zero-padded to TERM_INLINE. */
 static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h)
 {
-    term_words tw = pad_term(t, n <= TERM_INLINE ? TERM_INLINE : 0);
+    term_words tw = pad_term(t, n);
     uint32_t i = h & (w->nslots - 1);
     for (;;) {
         uint64_t s = w->slots[i];
@@ -1593,6 +1599,24 @@ static void bigram_bytes(uint32_t m, char *t)
     fz_utf8_encode(key & 0xFFFF, t + 3);
 }
 
+/* flush_bigrams' fetching ahead of the term of hash h (if its home slot
+ * holds it): stage 1 its line, 2 its last chunk's head, 3 where that
+ * chunk is written next. */
+static inline void bg_fetch(const worker *w, uint32_t h, int stage)
+{
+    uint64_t sl = w->slots[h & (w->nslots - 1)];
+    uint32_t st = (uint32_t)(sl >> 32) == h ? (uint32_t)sl : 0;
+    if (!st || st - 1 >= w->nterms)
+        return;
+    const term_acc *ta = &w->terms[st - 1];
+    if (stage == 1)
+        __builtin_prefetch(ta);
+    else if (ta->tail && stage == 2)
+        __builtin_prefetch(ta->tail);
+    else if (ta->tail)
+        __builtin_prefetch(ta->tail->data + ta->tail->used, 1);
+}
+
 /* Interns the terms of the bigram records of the entries before local id
  * limit (those entries are done: their lengths are known) and appends
  * their documents' records in the order of the ids and positions; the
@@ -1656,6 +1680,8 @@ static int flush_bigrams(worker *w, uint32_t limit)
          * an entry's length and title's end while the records before it
          * are written */
         enum { AHEAD = 12, RAHEAD = 16 };
+        for (uint32_t q = 0; q < nt && q < AHEAD; q++)
+            __builtin_prefetch(&w->slots[hash[q] & (w->nslots - 1)]);
         for (uint32_t i = 0; i < n && i < RAHEAD; i++)
             if (rec[i].doc < limit) {
                 __builtin_prefetch(&w->dlen[rec[i].doc]);
@@ -1664,29 +1690,15 @@ static int flush_bigrams(worker *w, uint32_t limit)
         for (uint32_t q = 0; q < nt && !rc; q++) {
             /* a term seen in an earlier drain: its slot, then its line,
              * then its last chunk, then where that is written, each
-             * fetched a few terms before it is needed */
-            for (uint32_t a = q ? AHEAD : 0; a <= AHEAD; a++) {
-                if (q + a >= nt)
-                    break;
-                uint32_t hq = hash[q + a];
-                const uint64_t *sl = &w->slots[hq & (w->nslots - 1)];
-                if (a == AHEAD) {
-                    __builtin_prefetch(sl);
-                    continue;
-                }
-                if (a != AHEAD * 2 / 3 && a != AHEAD / 3 && a != 1)
-                    continue;
-                uint32_t st = (uint32_t)(*sl >> 32) == hq ? (uint32_t)*sl : 0;
-                if (!st || st - 1 >= w->nterms)
-                    continue;
-                const term_acc *tq = &w->terms[st - 1];
-                if (a == AHEAD * 2 / 3)
-                    __builtin_prefetch(tq);
-                else if (tq->tail && a == AHEAD / 3)
-                    __builtin_prefetch(tq->tail);
-                else if (tq->tail)
-                    __builtin_prefetch(tq->tail->data + tq->tail->used, 1);
-            }
+             * fetched some terms before it is needed */
+            if (q + AHEAD < nt)
+                __builtin_prefetch(&w->slots[hash[q + AHEAD] & (w->nslots - 1)]);
+            if (q + AHEAD * 2 / 3 < nt)
+                bg_fetch(w, hash[q + AHEAD * 2 / 3], 1);
+            if (q + AHEAD / 3 < nt)
+                bg_fetch(w, hash[q + AHEAD / 3], 2);
+            if (q + 1 < nt)
+                bg_fetch(w, hash[q + 1], 3);
             uint32_t i = first[q], e = first[q + 1], tid = UINT32_MAX;
             for (uint32_t j; i < e && !rc; i = j) {
                 uint32_t doc = rec[i].doc, tf_title = 0;
