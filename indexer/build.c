@@ -254,7 +254,7 @@ typedef struct rchunk {
     uint8_t data[];
 } rchunk;
 
-enum { R_FILE = 1, R_TOK, R_ENT, R_END };
+enum { R_FILE = 1, R_TOK, R_ENT, R_END, R_BI };
 #define RCHUNK (256u << 10)      /* bytes of a chunk (more for a longer item) */
 #define RQ_CAP (8u << 20)        /* bytes a worker may have unread before the main thread waits */
 
@@ -760,6 +760,8 @@ static int queue_token(worker *w, int field, const char *term, size_t tn, uint32
 }
 
 static int route_token(worker *r, int field, const char *term, size_t tn, uint32_t h, uint32_t pos);
+static int route_bigram(worker *r, uint32_t key, uint32_t pos);
+static inline int bigram_key(const uint8_t *t, uint32_t *key);
 
 static int on_token(void *ctx, const tok_token *t)
 {
@@ -777,6 +779,9 @@ static int on_token(void *ctx, const tok_token *t)
         w->join.p[bit / 8] |= (char)(1u << (bit % 8));
     }
     size_t tn = t->term_len > 255 ? 255 : t->term_len;
+    uint32_t key;
+    if (tn == 6 && w->routes && w->cur_field == STORE_F_TEXT && bigram_key((const uint8_t *)t->term, &key))
+        return route_bigram(w, key, t->pos); /* no hash: its worker is chosen by its key */
     /* the CJK unigrams of title and body have a field of their own, without positions */
     int field = t->kind == TOK_UNI && w->cur_field == STORE_F_TEXT ? STORE_F_UNI : w->cur_field;
     uint32_t h, first = 0;
@@ -1599,6 +1604,23 @@ static void bigram_bytes(uint32_t m, char *t)
     fz_utf8_encode(key & 0xFFFF, t + 3);
 }
 
+/* Sends a CJK bigram of the text field (the sorted path: bigram_key) to
+ * the worker its key chooses: its key and position. */
+static int route_bigram(worker *r, uint32_t key, uint32_t pos)
+{
+    build *b = r->b;
+    uint32_t m = (key * BG_MIX) >> 8; /* bits apart from the bucket's */
+    int part = (int)(b->nw_mask ? m & b->nw_mask : m % (uint32_t)b->nw);
+    uint8_t *p = route_room(b, part, 9);
+    if (!p)
+        return FZ_ENOMEM;
+    p[0] = R_BI;
+    put32(p + 1, key);
+    put32(p + 5, pos);
+    b->fill[part]->len += 9;
+    return FZ_OK;
+}
+
 /* flush_bigrams' fetching ahead of the term of hash h (if its home slot
  * holds it): stage 1 its line, 2 its last chunk's head, 3 where that
  * chunk is written next. */
@@ -1747,15 +1769,14 @@ static int read_chunk(worker *w, const rchunk *c)
     uint32_t doc = w->nent;
     while (p < end && !rc) {
         switch (*p) {
-        case R_TOK: {
-            uint32_t key;
-            if (p[1] == STORE_F_TEXT && p[2] == 6 && bigram_key(p + 11, &key))
-                rc = put_bigram(w, key, doc, get32(p + 7));
-            else
-                rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
+        case R_TOK:
+            rc = queue_token(w, p[1], (const char *)p + 11, p[2], get32(p + 3), get32(p + 7));
             p += 11 + p[2];
             break;
-        }
+        case R_BI:
+            rc = put_bigram(w, get32(p + 1), doc, get32(p + 5));
+            p += 9;
+            break;
         case R_ENT: /* ends the entry when its tokens are interned */
             doc++;
             if (w->pend_n == PEND)
