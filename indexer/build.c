@@ -38,6 +38,25 @@
  * (the on-disk record format, with local ids) in chunks carved from large
  * slabs, with a small descriptor per block of STORE_BLOCK_DOCS documents.
  * A record never straddles two chunks; a block may.
+ *
+ * Sorted bigrams.  A CJK bigram of the text (two three-byte characters:
+ * half of all tokens, nearly all of them distinct within their entry, a
+ * million distinct terms a worker on the poetry bench) would cost a worker
+ * three random accesses a token (its slot, its term, its last chunk).  So
+ * the router sends it as a small item (R_BI: the term's code points as a
+ * key, its position) to the worker the key chooses, and that worker
+ * appends it, with its entry's local id, to one of BG_NB buckets (the
+ * key's mix chooses it) without touching the dictionary.  Past BG_DRAIN
+ * bytes of records at a chunk's end, and at the batch's end before the
+ * terms are sorted, flush_bigrams sorts each bucket by key (a radix sort in
+ * cache, stable: a term's records stay in entry and position order),
+ * interns each term once and appends its documents' records with put_doc,
+ * the writer flush_entry_tokens uses too; the records of the entry still
+ * being read wait for the next drain.  Whether a term takes this path is
+ * decided by its bytes alone, so the dictionary holds the same postings
+ * as if every token had been interned, and the index is the same.  The
+ * main thread's own worker (a build without threads, merges) interns
+ * every token.
  */
 #include "build.h"
 
@@ -241,7 +260,8 @@ typedef struct {
  * of items the main thread fills and the worker reads and frees, in order.
  * An item never straddles two chunks.  Items: R_FILE (a file begins: its
  * path, size, mtime and encoding), R_TOK (a token of the worker's share:
- * field (with TOK_BODY), length, hash, position, term bytes), R_ENT (the
+ * field (with TOK_BODY), length, hash, position, term bytes), R_BI (a CJK
+ * bigram of the text: its key and position, see "Sorted bigrams"), R_ENT (the
  * entry whose tokens came before ends: its body's first position, its
  * length, and for worker 0 its encoded record and join map), R_END (the
  * file ends: its volume title).  A chunk of RCHUNK bytes, once read, goes
@@ -1448,7 +1468,10 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
  * 16 | cp2, mixed by a multiply by an odd constant (a bijection of 32
  * bits): the mix's top BG_BITS bits choose the bucket (so the buckets
  * fill evenly), its low 32 - BG_BITS bits are what a bucket is sorted by
- * (two passes of a radix sort in cache). */
+ * (two passes of a radix sort in cache).  A worker never abandons an
+ * entry it has taken tokens of (forget_entry is for the records the
+ * main thread analyses; a record that fails in the router fails the
+ * build), so no record is ever dropped but with the batch. */
 #define BG_BITS 10
 #define BG_NB (1u << BG_BITS)
 #define BG_MIX 0x9E3779B1u
