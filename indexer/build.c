@@ -372,8 +372,7 @@ typedef struct worker {
     /* this batch's CJK bigrams of the text field (flush_bigrams) */
     struct bgbucket *bg;     /* BG_NB buckets, NULL until the first record */
     struct bgblk *bg_free;   /* blocks free for them */
-    slab *bslabs;            /* the blocks' memory */
-    size_t bg_bytes;         /* its size (counted in post_bytes) */
+    slab *bslabs;            /* the blocks' memory (counted in post_bytes) */
     size_t bg_blocks;        /* blocks holding records */
     uint32_t bg_cap;         /* records room of the four below */
     struct bgrec *bg_tmp, *bg_rec; /* flush_bigrams: a bucket's records, sorting and sorted */
@@ -851,21 +850,28 @@ static void slab_unmap(slab *sl)
     munmap(sl, sizeof *sl + sl->size);
 }
 
-/* Memory from the worker's slabs (freed with them). */
-static void *slab_alloc(worker *w, size_t size)
+/* size bytes (a multiple of 16) from the first slab of the list *l, or
+ * from a new slab put first in it (counted in the worker's post_bytes);
+ * NULL when out of memory. */
+static void *slab_carve(worker *w, slab **l, size_t size)
 {
-    size = (size + 15) & ~(size_t)15;
-    slab *sl = w->slabs;
+    slab *sl = *l;
     if (!sl || sl->size - sl->used < size) {
         if (!(sl = slab_map(size)))
             return NULL;
-        sl->next = w->slabs;
-        w->slabs = sl;
+        sl->next = *l;
+        *l = sl;
         __atomic_add_fetch(&w->post_bytes, sizeof *sl + sl->size, __ATOMIC_RELAXED);
     }
     void *p = sl->data + sl->used;
     sl->used += size;
     return p;
+}
+
+/* Memory from the worker's slabs (freed with them). */
+static void *slab_alloc(worker *w, size_t size)
+{
+    return slab_carve(w, &w->slabs, (size + 15) & ~(size_t)15);
 }
 
 /* Room for n more bytes at the end of the postings of term ta. */
@@ -926,18 +932,28 @@ static const blkdesc *next_desc(const worker *w, uint32_t tid, const blkdesc *bd
     return cur;
 }
 
+/* Unmaps the slabs of the list *l and empties it; returns the bytes they
+ * mapped. */
+static size_t unmap_slabs(slab **l)
+{
+    size_t bytes = 0;
+    slab *sl = *l;
+    while (sl) {
+        slab *n = sl->next;
+        bytes += sizeof *sl + sl->size;
+        slab_unmap(sl);
+        sl = n;
+    }
+    *l = NULL;
+    return bytes;
+}
+
 static void drop_bigrams(worker *w);
 
 /* Forgets every term and frees the postings (after a flush). */
 static void clear_terms(worker *w)
 {
-    slab *sl = w->slabs;
-    while (sl) {
-        slab *n = sl->next;
-        slab_unmap(sl);
-        sl = n;
-    }
-    w->slabs = NULL;
+    unmap_slabs(&w->slabs);
     drop_bigrams(w);
     __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
     w->nterms = 0;
@@ -1522,18 +1538,8 @@ static __attribute__((noinline)) int bg_new_block(worker *w, bgbucket *bk)
     bgblk *nk = w->bg_free;
     if (nk) {
         w->bg_free = nk->next;
-    } else {
-        slab *sl = w->bslabs;
-        if (!sl || sl->size - sl->used < BG_BLOCK) {
-            if (!(sl = slab_map(BG_BLOCK)))
-                return FZ_ENOMEM;
-            sl->next = w->bslabs;
-            w->bslabs = sl;
-            w->bg_bytes += sizeof *sl + sl->size;
-            __atomic_add_fetch(&w->post_bytes, sizeof *sl + sl->size, __ATOMIC_RELAXED);
-        }
-        nk = (bgblk *)(sl->data + sl->used);
-        sl->used += BG_BLOCK;
+    } else if (!(nk = slab_carve(w, &w->bslabs, BG_BLOCK))) {
+        return FZ_ENOMEM;
     }
     nk->next = NULL;
     nk->n = 0;
@@ -1575,17 +1581,10 @@ static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
 /* Frees the bigram records (with the batch's postings). */
 static void drop_bigrams(worker *w)
 {
-    slab *sl = w->bslabs;
-    while (sl) {
-        slab *n = sl->next;
-        slab_unmap(sl);
-        sl = n;
-    }
-    w->bslabs = NULL;
+    size_t bytes = unmap_slabs(&w->bslabs);
     w->bg_free = NULL;
     w->bg_blocks = 0;
-    __atomic_sub_fetch(&w->post_bytes, w->bg_bytes, __ATOMIC_RELAXED);
-    w->bg_bytes = 0;
+    __atomic_sub_fetch(&w->post_bytes, bytes, __ATOMIC_RELAXED);
     if (w->bg)
         memset(w->bg, 0, BG_NB * sizeof *w->bg);
 }

@@ -61,8 +61,10 @@ static char *file_text(const char *sample, size_t slen, int i, size_t *len)
 }
 
 /* Builds nfiles files into a new index at db with threads workers (1:
- * none) and a budget of mem bytes (0: the default). */
-static int build_files(const char *db, int threads, size_t mem, const char *sample, size_t slen, int nfiles)
+ * none) and a budget of mem bytes (0: the default), file i's text made by
+ * gen(ctx, i, &len) (malloc'd). */
+static int build_gen(const char *db, int threads, size_t mem, int nfiles,
+                     char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
 {
     char msg[512] = "";
     store *s;
@@ -77,11 +79,29 @@ static int build_files(const char *db, int threads, size_t mem, const char *samp
         char path[64];
         snprintf(path, sizeof path, "/fz-test/vol-%02d.txt", i);
         size_t len;
-        char *text = file_text(sample, slen, i, &len);
+        char *text = gen(ctx, i, &len);
         rc = build_add_file(b, path, text, len, len, 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
         free(text);
     }
     return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+typedef struct {
+    const char *sample;
+    size_t slen;
+} sample_ctx;
+
+static char *sample_gen(const void *ctx, int i, size_t *len)
+{
+    const sample_ctx *c = ctx;
+    return file_text(c->sample, c->slen, i, len);
+}
+
+/* build_gen with file_text's files. */
+static int build_files(const char *db, int threads, size_t mem, const char *sample, size_t slen, int nfiles)
+{
+    sample_ctx c = {sample, slen};
+    return build_gen(db, threads, mem, nfiles, sample_gen, &c);
 }
 
 static int build_index(const char *db, int threads, size_t mem, const char *sample, size_t slen)
@@ -519,25 +539,16 @@ static char *bigram_text(int i, size_t *len)
     return t.p;
 }
 
+static char *bigram_gen(const void *ctx, int i, size_t *len)
+{
+    (void)ctx;
+    return bigram_text(i, len);
+}
+
 /* Builds the files of test_sorted_bigrams (4) into a new index at db. */
 static int build_bigrams(const char *db, int threads, size_t mem)
 {
-    char msg[512] = "";
-    store *s;
-    build *b;
-    build_opts o = {0};
-    o.threads = threads;
-    o.mem_limit = mem;
-    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
-    for (int i = 0; i < 4 && !rc; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "/fz-test/bigrams-%d.txt", i);
-        size_t len;
-        char *text = bigram_text(i, &len);
-        rc = build_add_file(b, path, text, len, len, 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
-        free(text);
-    }
-    return t_build_end(rc, db, s, b, msg, sizeof msg);
+    return build_gen(db, threads, mem, 4, bigram_gen, NULL);
 }
 
 /* The worker threads gather the CJK bigrams of the text as records sorted
