@@ -1993,6 +1993,7 @@ static void *worker_main(void *arg)
             b->busy++;
             pthread_mutex_unlock(&b->mu);
             int rc = b->run_prep ? 0 : flush_bigrams(w, UINT32_MAX);
+            drop_bigrams(w); /* their memory goes before the terms are sorted and written */
             if (!rc && !b->run_prep)
                 rc = sort_worker_terms(w);
             if (!rc && w->run) {
