@@ -801,6 +801,9 @@ static int on_token(void *ctx, const tok_token *t)
     uint32_t key;
     if (tn == 6 && w->routes && w->cur_field == STORE_F_TEXT && bigram_key((const uint8_t *)t->term, &key))
         return route_bigram(w, key, t->pos); /* no hash: its worker is chosen by its key */
+    if (tn == 3 && w->routes && t->kind == TOK_UNI && w->cur_field == STORE_F_TEXT &&
+        fz_utf8_plain3((const unsigned char *)t->term, 3)) /* a CJK unigram: its code point, title or body */
+        return route_bigram(w, fz_utf8_plain3_cp((const unsigned char *)t->term), (uint32_t)w->in_body);
     /* the CJK unigrams of title and body have a field of their own, without positions */
     int field = t->kind == TOK_UNI && w->cur_field == STORE_F_TEXT ? STORE_F_UNI : w->cur_field;
     uint32_t h, first = 0;
@@ -1619,11 +1622,14 @@ static void sort_bucket(const bgbucket *bk, bgrec *tmp, bgrec *out, uint32_t n)
 }
 
 /* The bytes of the bigram of mixed key m (6). */
-static void bigram_bytes(uint32_t m, char *t)
+static size_t bigram_bytes(uint32_t m, char *t)
 {
     uint32_t key = m * BG_UNMIX;
+    if (!(key >> 16))
+        return (size_t)fz_utf8_encode(key, t); /* a unigram */
     fz_utf8_encode(key >> 16, t);
     fz_utf8_encode(key & 0xFFFF, t + 3);
+    return 6;
 }
 
 /* Sends a CJK bigram of the text field (the sorted path: bigram_key) to
@@ -1715,9 +1721,9 @@ static int flush_bigrams(worker *w, uint32_t limit)
         for (uint32_t i = 0; i < n; i++)
             if (!i || rec[i].m != rec[i - 1].m) {
                 char t[6];
-                bigram_bytes(rec[i].m, t);
+                size_t tn = bigram_bytes(rec[i].m, t);
                 first[nt] = i;
-                hash[nt++] = hash_term(STORE_F_TEXT, t, 6);
+                hash[nt++] = hash_term(tn == 6 ? STORE_F_TEXT : STORE_F_UNI, t, tn);
             }
         first[nt] = n;
         /* a term's slot is fetched while the ones before it are interned,
@@ -1744,6 +1750,7 @@ static int flush_bigrams(worker *w, uint32_t limit)
             if (q + 1 < nt)
                 bg_fetch(w, hash[q + 1], 3);
             uint32_t i = first[q], e = first[q + 1], tid = UINT32_MAX;
+            int uni = 0;
             for (uint32_t j; i < e && !rc; i = j) {
                 uint32_t doc = rec[i].doc, tf_title = 0;
                 if (doc >= limit) { /* the entry being read: later */
@@ -1753,8 +1760,9 @@ static int flush_bigrams(worker *w, uint32_t limit)
                 }
                 if (tid == UINT32_MAX) {
                     char t[TERM_INLINE] = {0}; /* intern: zero-padded */
-                    bigram_bytes(rec[i].m, t);
-                    if ((tid = intern(w, STORE_F_TEXT, t, 6, hash[q])) == UINT32_MAX) {
+                    size_t tn = bigram_bytes(rec[i].m, t);
+                    uni = tn != 6;
+                    if ((tid = intern(w, uni ? STORE_F_UNI : STORE_F_TEXT, t, tn, hash[q])) == UINT32_MAX) {
                         rc = FZ_ENOMEM;
                         break;
                     }
@@ -1764,9 +1772,11 @@ static int flush_bigrams(worker *w, uint32_t limit)
                         __builtin_prefetch(&w->dlen[rec[j + RAHEAD].doc]);
                         __builtin_prefetch(&w->tend[rec[j + RAHEAD].doc]);
                     }
-                    tf_title += rec[j].pos < w->tend[doc];
+                    /* a unigram's record has its body bit for a position */
+                    tf_title += uni ? !rec[j].pos : rec[j].pos < w->tend[doc];
                 }
-                rc = put_doc(w, tid, doc, tf_title, j - i - tf_title, w->dlen[doc], &rec[i].pos, j - i,
+                /* a CJK unigram keeps no positions (STORE_F_UNI) */
+                rc = put_doc(w, tid, doc, tf_title, j - i - tf_title, w->dlen[doc], &rec[i].pos, uni ? 0 : j - i,
                              sizeof(bgrec) / sizeof(uint32_t));
             }
         }
