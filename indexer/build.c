@@ -42,11 +42,14 @@
  * Sorted bigrams.  A CJK bigram of the text (two three-byte characters:
  * half of all tokens, nearly all of them distinct within their entry, a
  * million distinct terms a worker on the poetry bench) would cost a worker
- * three random accesses a token (its slot, its term, its last chunk).  So
- * the router sends it as a small item (R_BI: the term's code points as a
- * key, its position) to the worker the key chooses, and that worker
- * appends it, with its entry's local id, to one of BG_NB buckets (the
- * key's mix chooses it) without touching the dictionary.  Past BG_DRAIN
+ * three random accesses a token (its slot, its term, its last chunk), and
+ * a CJK unigram (STORE_F_UNI, the other half) its place among the entry's
+ * terms and a record in a chunk not in cache.  So the router sends either
+ * as a small item (R_BI: the term's code points as a key, its position,
+ * or for a unigram whether it is the body's) to the worker the key
+ * chooses, and that worker appends it, with its entry's local id, to one
+ * of BG_NB buckets (the key's mix chooses it) without touching the
+ * dictionary.  Past BG_DRAIN
  * bytes of records at a chunk's end, and at the batch's end before the
  * terms are sorted, flush_bigrams sorts each bucket by key (a radix sort in
  * cache, stable: a term's records stay in entry and position order),
@@ -261,7 +264,8 @@ typedef struct {
  * An item never straddles two chunks.  Items: R_FILE (a file begins: its
  * path, size, mtime and encoding), R_TOK (a token of the worker's share:
  * field (with TOK_BODY), length, hash, position, term bytes), R_BI (a CJK
- * bigram of the text: its key and position, see "Sorted bigrams"), R_ENT (the
+ * bigram or unigram of the text: its key and position or body bit, see
+ * "Sorted bigrams"), R_ENT (the
  * entry whose tokens came before ends: its body's first position, its
  * length, and for worker 0 its encoded record and join map), R_END (the
  * file ends: its volume title).  A chunk of RCHUNK bytes, once read, goes
@@ -1473,9 +1477,11 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
 /* ------------------------------------------------------ sorted bigrams */
 
 /* A worker thread's CJK bigrams of the text field (a term of two
- * three-byte characters, fz_utf8_plain3: half of all tokens) skip the
+ * three-byte characters, fz_utf8_plain3: half of all tokens) and its CJK
+ * unigrams (STORE_F_UNI, one such character: the other half) skip the
  * dictionary while they are read: each is appended as a record (bgrec:
- * its term, entry and position) to one of BG_NB buckets.  When the records
+ * its term, entry and position, or for a unigram 1 if it is the body's,
+ * 0 the title's) to one of BG_NB buckets.  When the records
  * pass BG_DRAIN bytes at the end of a chunk, and at the batch's end,
  * flush_bigrams sorts each bucket by term, stably, interns each of its
  * terms once and appends its documents' records in order (put_doc, as
@@ -1484,7 +1490,7 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
  * bytes alone, so a term takes one path or the other, never both, and
  * the dictionary ends up with the same postings as if every token had
  * been interned: the index is the same.  The term is kept as key = cp1 <<
- * 16 | cp2, mixed by a multiply by an odd constant (a bijection of 32
+ * 16 | cp2 (a unigram's: its cp, less than 1 << 16), mixed by a multiply by an odd constant (a bijection of 32
  * bits): the mix's top BG_BITS bits choose the bucket (so the buckets
  * fill evenly), its low 32 - BG_BITS bits are what a bucket is sorted by
  * (two passes of a radix sort in cache).  A worker never abandons an
@@ -1573,7 +1579,8 @@ static inline int put_rec(worker *w, uint32_t m, uint32_t doc, uint32_t pos)
     return FZ_OK;
 }
 
-/* Appends a bigram token (key, its entry doc, position pos).  FZ_ENOMEM. */
+/* Appends a bigram or unigram token (key, its entry doc, position pos or
+ * body bit).  FZ_ENOMEM. */
 static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
 {
     if (__builtin_expect(!w->bg, 0) && !(w->bg = calloc(BG_NB, sizeof *w->bg)))
@@ -1632,8 +1639,9 @@ static size_t bigram_bytes(uint32_t m, char *t)
     return 6;
 }
 
-/* Sends a CJK bigram of the text field (the sorted path: bigram_key) to
- * the worker its key chooses: its key and position. */
+/* Sends a CJK bigram of the text field (the sorted path: bigram_key) or a
+ * CJK unigram (key its code point) to the worker its key chooses: its key
+ * and position (a unigram's: 1 in the body, 0 in the title). */
 static int route_bigram(worker *r, uint32_t key, uint32_t pos)
 {
     build *b = r->b;
