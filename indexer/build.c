@@ -378,6 +378,7 @@ typedef struct worker {
     struct bgblk *bg_free;   /* blocks free for them */
     slab *bslabs;            /* the blocks' memory (counted in post_bytes) */
     size_t bg_blocks;        /* blocks holding records */
+    uint32_t bg_next;        /* the first bucket drain_some drains next */
     uint32_t bg_cap;         /* records room of the four below */
     struct bgrec *bg_tmp, *bg_rec; /* flush_bigrams: a bucket's records, sorting and sorted */
     uint32_t *bg_first, *bg_hash; /* flush_bigrams: a bucket's terms' first records, hashes */
@@ -1675,18 +1676,19 @@ static inline void bg_fetch(const worker *w, uint32_t h, int stage)
         __builtin_prefetch(ta->tail->data + ta->tail->used, 1);
 }
 
-/* Interns the terms of the bigram records of the entries before local id
- * limit (those entries are done: their lengths are known) and appends
- * their documents' records in the order of the ids and positions; the
- * records of later entries stay.  At a chunk's end (limit: the entry being
- * read) and at the batch's end, before the terms are sorted (UINT32_MAX).
- * FZ_ENOMEM. */
-static int flush_bigrams(worker *w, uint32_t limit)
+/* Interns the terms of the records in buckets from .. from + count - 1
+ * of the entries before local id limit (those entries are done: their
+ * lengths are known) and appends their documents' records in the order of
+ * the ids and positions; the records of later entries stay.  At a chunk's
+ * end (drain_some: limit the entry being read) and for every bucket at the
+ * batch's end, before the terms are sorted (UINT32_MAX).  A term lives in
+ * one bucket, so buckets drain apart.  FZ_ENOMEM. */
+static int flush_bigrams(worker *w, uint32_t limit, uint32_t from, uint32_t count)
 {
     if (!w->bg)
         return FZ_OK;
     uint32_t most = 0;
-    for (uint32_t b = 0; b < BG_NB; b++) {
+    for (uint32_t b = from; b < from + count; b++) {
         bgbucket *bk = &w->bg[b];
         if (bk->tail) { /* the last block's count */
             bk->tail->n = (uint32_t)(bk->at - bk->tail->r);
@@ -1712,7 +1714,7 @@ static int flush_bigrams(worker *w, uint32_t limit)
     bgrec *rec = w->bg_rec;
     uint32_t *first = w->bg_first, *hash = w->bg_hash; /* per term of a bucket: its first record, its hash */
     int rc = FZ_OK;
-    for (uint32_t b = 0; b < BG_NB && !rc; b++) {
+    for (uint32_t b = from; b < from + count && !rc; b++) {
         bgbucket *bk = &w->bg[b];
         uint32_t n = bk->n;
         if (!bk->head)
@@ -1799,6 +1801,19 @@ static int ent_done(worker *w, const uint8_t *p)
     return entry_done(w, get32(p + 1), get32(p + 5), p + 17, el, p + 17 + el, jl);
 }
 
+/* At a chunk's end with the records past bg_drain: the next BG_SLICE
+ * buckets in turn are drained, a slice at a chunk's end while they stay
+ * past it, not all at once: a worker draining every bucket read nothing
+ * for a tenth of a second, the router waited on it with its queue full,
+ * and the other worker starved (a core idle). */
+#define BG_SLICE (BG_NB / 16)
+static int drain_some(worker *w)
+{
+    uint32_t from = w->bg_next;
+    w->bg_next = (from + BG_SLICE) % BG_NB;
+    return flush_bigrams(w, w->nent, from, BG_SLICE);
+}
+
 /* A worker reads a chunk the router sent it. */
 static int read_chunk(worker *w, const rchunk *c)
 {
@@ -1852,7 +1867,7 @@ static int read_chunk(worker *w, const rchunk *c)
     if (!rc)
         rc = drain_tokens(w);
     if (!rc && w->bg_blocks * BG_BLOCK >= w->b->bg_drain)
-        rc = flush_bigrams(w, w->nent);
+        rc = drain_some(w);
     if (rc)
         w->pend_n = 0;
     return rc;
@@ -2010,7 +2025,7 @@ static void *worker_main(void *arg)
         if (b->sort_req && !w->order) {
             b->busy++;
             pthread_mutex_unlock(&b->mu);
-            int rc = b->run_prep ? 0 : flush_bigrams(w, UINT32_MAX);
+            int rc = b->run_prep ? 0 : flush_bigrams(w, UINT32_MAX, 0, BG_NB);
             drop_bigrams(w); /* their memory goes before the terms are sorted and written */
             if (!rc && !b->run_prep)
                 rc = sort_worker_terms(w);
