@@ -20,9 +20,13 @@
  * characters has the pair there.  Everything else in the BMP is normalised, folded and
  * classified once per analyzer and kept in a lazily filled 64K-entry
  * cache; code points beyond the BMP that the table does not cover are
- * computed each time.  tok_create_reference's analyzer uses none of the
- * last three (the tests compare the two).  Tokens are built in fixed
- * buffers: no allocation per token.
+ * computed each time.  After a CJK character a fast path took, the run of
+ * Chinese text that follows (characters of three bytes: CJK as written,
+ * the URO folded where no phrase rule begins, punctuation) is taken by
+ * cjk_run, one loop without the general state's tests.
+ * tok_create_reference's analyzer uses none of the last four (the tests
+ * compare the two).  Tokens are built in fixed buffers: no allocation per
+ * token.
  */
 #include "tok.h"
 
@@ -428,6 +432,105 @@ static inline __attribute__((always_inline)) int cjk_utf8(struct run *s, const c
     return 0;
 }
 
+/* The rest of a run of Chinese text from p[i] on, right after a CJK
+ * character that a fast path gave cjk_utf8: no word is open, no gap is
+ * pending, no phrase is matched and s->prev holds that character.  Takes
+ * characters of three bytes while each is one of
+ *   - a CJK character the table leaves as written (its bytes are its
+ *     term), with as_written's test of the phrase rules;
+ *   - a character of the URO that folding changes and that begins no
+ *     phrase rule (the table's TOKT_PHRASE, exact for the URO, which every
+ *     level's bit or none leaves alone): its term is fold_ts (and at
+ *     TOK_FOLD_VARIANTS fold_variant) of it, as fold_in_text gives when no
+ *     rule begins there, or its bytes for places;
+ *   - punctuation the table leaves as written: a gap, as punct gives;
+ * and emits the tokens of each as cjk_utf8 would, without its tests of
+ * the state.  Returns where the run ends, at the first character it does
+ * not take, which analyze's loop takes the general way; or with *rc set,
+ * where an emit failed. */
+static inline __attribute__((always_inline)) size_t cjk_run(const tok_analyzer *a, struct run *s,
+                                                            const unsigned char *p, size_t len, size_t i,
+                                                            const int places, int *rc)
+{
+#ifdef TOK_GENERATOR
+    (void)a, (void)s, (void)p, (void)len, (void)places, (void)rc;
+    return i;
+#else
+    uint32_t pos = s->pos;
+    int gap = 0, have_prev = 1;
+    tok_token t;
+    while (i < len && fz_utf8_plain3(p + i, len - i)) {
+        uint32_t cp = fz_utf8_plain3_cp(p + i), end = (uint32_t)i + 3;
+        unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+        const char *cur = (const char *)p + i;
+        char f[4];
+        if (e & a->fast) {
+            if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE && pair_may_begin(cp, p, len, end))
+                break; /* a rule may begin here */
+            if ((e & 3u) == TOK_C_PUNCT) {
+                gap = 1;
+                have_prev = 0;
+                i = end;
+                continue;
+            }
+            if ((e & 3u) != TOK_C_CJK)
+                break;
+        } else if (e && cp - 0x4E00u < 0x5200u) {
+            if (!places) {
+                if (e & TOKT_PHRASE)
+                    break;
+                uint32_t r = fold_ts(cp);
+                if (a->fold == TOK_FOLD_VARIANTS)
+                    r = fold_variant(r);
+                if (r - 0x800u >= 0x10000u - 0x800u)
+                    break; /* not of three bytes: fz_utf8_encode's */
+                f[0] = (char)(0xE0 | r >> 12);
+                f[1] = (char)(0x80 | (r >> 6 & 0x3F));
+                f[2] = (char)(0x80 | (r & 0x3F));
+                cur = f;
+            }
+        } else {
+            break;
+        }
+        if (gap) {
+            pos++;
+            gap = 0;
+        }
+        if (have_prev && !places) {
+            char bi[8];
+            memcpy(bi, s->prev, sizeof s->prev); /* prev_len bytes of it count */
+            memcpy(bi + s->prev_len, cur, 3);
+            t.term = bi;
+            t.term_len = s->prev_len + 3;
+            t.pos = s->prev_pos;
+            t.start = s->prev_start;
+            t.end = end;
+            t.kind = TOK_BI;
+            if ((*rc = s->emit(s->ctx, &t)) != 0)
+                return i;
+        }
+        t.term = cur;
+        t.term_len = 3;
+        t.pos = pos;
+        t.start = (uint32_t)i;
+        t.end = end;
+        t.kind = TOK_UNI;
+        if ((*rc = s->emit(s->ctx, &t)) != 0)
+            return i;
+        memcpy(s->prev, cur, 3);
+        s->prev_len = 3;
+        s->prev_start = (uint32_t)i;
+        s->prev_pos = pos++;
+        have_prev = 1;
+        i = end;
+    }
+    s->pos = pos;
+    s->gap = gap;
+    s->have_prev = have_prev;
+    return i;
+#endif
+}
+
 static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
 {
     char cur[4];
@@ -599,13 +702,19 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
              * table's class decides. */
             unsigned w = ph.at >= ph.n ? as_written(a, cp, p, len, end) : 0;
             if (w) {
-                if (w - 1 == TOK_C_CJK) /* as written: its folded form is its bytes */
-                    rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
-                else /* never '.', which is ASCII */
-                    rc = unit(&s, cp, w - 1, start, end);
+                if (w - 1 != TOK_C_CJK) { /* never '.', which is ASCII */
+                    if ((rc = unit(&s, cp, w - 1, start, end)) != 0)
+                        return rc;
+                    i = end;
+                    continue;
+                }
+                /* as written: its folded form is its bytes, and so is
+                 * that of the run of such characters that follows */
+                if ((rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end)) != 0)
+                    return rc;
+                i = cjk_run(a, &s, p, len, end, places, &rc);
                 if (rc)
                     return rc;
-                i = end;
                 continue;
             }
             /* The URO: NFKC leaves it alone; only folding may change it. */
@@ -619,6 +728,8 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
                 if (rc)
                     return rc;
                 i = end;
+                if (ph.at >= ph.n && (i = cjk_run(a, &s, p, len, i, places, &rc), rc))
+                    return rc;
                 continue;
             }
         }
