@@ -91,10 +91,13 @@ static size_t text_encode(const uint8_t *p, size_t n, uint8_t *o)
         int32_t r = text_rank(cp);
         if (r >= 0) {
             /* one byte or two, without a branch on which (in CJK text the
-             * two are mixed as the characters come): the second byte is
-             * written either way, and kept only for a rank of two */
-            uint32_t two = r >= TEXT_ONE, v = (uint32_t)r - (two ? TEXT_ONE : 0);
-            o[0] = (uint8_t)(two ? TEXT_ONE + (v >> 8) : v);
+             * two are mixed as the characters come, and a branch missed
+             * one time in three): the second byte is written either way,
+             * and kept only for a rank of two; m selects by masks, which
+             * the compiler does not turn back into a branch as it did the
+             * conditional expressions */
+            uint32_t two = r >= TEXT_ONE, m = 0u - two, v = (uint32_t)r - (TEXT_ONE & m);
+            o[0] = (uint8_t)((v & ~m) | ((TEXT_ONE + (v >> 8)) & m));
             o[1] = (uint8_t)(v & 0xFF);
             o += 1 + two;
         } else if (cp < 0x10000) {
