@@ -61,11 +61,23 @@
 #define E_EMPTY 0x20000000u
 #define E_OFF(e) ((e) & 0xFFFFFFu)
 
+/* An entry of the URO's table for cjk_run (uro_fill), for U+4E00 + i: 0 =
+ * not filled yet; else U_DONE, the three bytes of UTF-8 of the
+ * character's term at the analyzer's level in bits 0-23 (its own when
+ * the level leaves it as written, else its fold), U_RULE when a phrase
+ * rule begins with it at this level, U_SLOW when cjk_run leaves it to the
+ * general path. */
+#define URO_N 0x5200u
+#define U_DONE 0x80000000u
+#define U_RULE 0x40000000u
+#define U_SLOW 0x20000000u
+
 struct tok_analyzer {
     tok_fold fold;
     unsigned fast;            /* the table's bit for this level; 0: no fast paths */
     const UNormalizer2 *nfkc; /* owned by ICU */
     uint32_t *bmp;            /* 0x10000 entries */
+    uint32_t *uro;            /* URO_N entries (uro_fill), with the fast paths */
     uint32_t *pool;
     size_t pool_len, pool_cap;
 };
@@ -219,9 +231,15 @@ static tok_analyzer *create(tok_fold fold, int fast, char *msg, size_t msglen)
         return NULL;
     }
     tok_analyzer *a = calloc(1, sizeof *a);
-    if (a)
+    if (a) {
         a->bmp = calloc(0x10000, sizeof *a->bmp);
-    if (!a || !a->bmp) {
+        a->uro = fast ? calloc(URO_N, sizeof *a->uro) : NULL;
+    }
+    if (!a || !a->bmp || (fast && !a->uro)) {
+        if (a) {
+            free(a->bmp);
+            free(a->uro);
+        }
         free(a);
         fz_msg(msg, msglen, "%s", fz_strerror(FZ_ENOMEM));
         return NULL;
@@ -251,6 +269,7 @@ void tok_destroy(tok_analyzer *a)
     if (!a)
         return;
     free(a->bmp);
+    free(a->uro);
     free(a->pool);
     free(a);
 }
@@ -432,23 +451,56 @@ static inline __attribute__((always_inline)) int cjk_utf8(struct run *s, const c
     return 0;
 }
 
+#ifndef TOK_GENERATOR
+/* Fills and returns the entry of the URO character cp in a->uro (URO_N):
+ * its term as the general path gives it where no phrase rule matches --
+ * as written when the table's bit for the level says so, else fold_ts
+ * and at TOK_FOLD_VARIANTS fold_variant of it, as fold_in_text folds a
+ * character where no rule begins -- and whether a rule may begin with it
+ * (TOKT_PHRASE, exact for the URO since every level or none leaves each
+ * of it as written).  A character the table does not cover, or whose
+ * fold is not of three bytes, is left to the general path. */
+static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
+{
+    unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+    uint32_t r = cp, v = U_DONE;
+    if (!(e & a->fast)) {
+        if (!e || a->fold == TOK_FOLD_NONE) /* neither happens in the URO */
+            v |= U_SLOW;
+        r = fold_ts(cp);
+        if (a->fold == TOK_FOLD_VARIANTS)
+            r = fold_variant(r);
+    }
+    if (r - 0x800u >= 0x10000u - 0x800u)
+        v |= U_SLOW; /* not of three bytes */
+    if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE)
+        v |= U_RULE;
+    v |= (0xE0u | r >> 12) | (0x80u | (r >> 6 & 0x3Fu)) << 8 | (0x80u | (r & 0x3Fu)) << 16;
+    a->uro[cp - 0x4E00u] = v;
+    return v;
+}
+#endif
+
 /* The rest of a run of Chinese text from p[i] on, right after a CJK
  * character that a fast path gave cjk_utf8: no word is open, no gap is
  * pending, no phrase is matched and s->prev holds that character.  Takes
  * characters of three bytes while each is one of
- *   - a CJK character the table leaves as written (its bytes are its
- *     term), with as_written's test of the phrase rules;
- *   - a character of the URO that folding changes and that begins no
- *     phrase rule (the table's TOKT_PHRASE, exact for the URO, which every
- *     level's bit or none leaves alone): its term is fold_ts (and at
- *     TOK_FOLD_VARIANTS fold_variant) of it, as fold_in_text gives when no
- *     rule begins there, or its bytes for places;
- *   - punctuation the table leaves as written: a gap, as punct gives;
+ *   - a character of the URO, its term from a->uro (uro_fill: as written
+ *     or folded at the level; for places its bytes), unless a phrase rule
+ *     begins with it and the table's filter of the rules' first two
+ *     characters has it and the character after it (pair_may_begin; here
+ *     the filter is read for every character, and a next character that
+ *     is not of three bytes counts as passing it, so that the only branch
+ *     on it is on the rare pass);
+ *   - another CJK character the table leaves as written (its bytes are
+ *     its term), with as_written's test of the phrase rules;
+ *   - punctuation the table leaves as written, or that the cache of the
+ *     BMP has as one unit of punctuation: a gap, as punct gives;
  * and emits the tokens of each as cjk_utf8 would, without its tests of
  * the state.  Returns where the run ends, at the first character it does
  * not take, which analyze's loop takes the general way; or with *rc set,
  * where an emit failed. */
-static inline __attribute__((always_inline)) size_t cjk_run(const tok_analyzer *a, struct run *s,
+static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, struct run *s,
                                                             const unsigned char *p, size_t len, size_t i,
                                                             const int places, int *rc)
 {
@@ -461,10 +513,43 @@ static inline __attribute__((always_inline)) size_t cjk_run(const tok_analyzer *
     tok_token t;
     while (i < len && fz_utf8_plain3(p + i, len - i)) {
         uint32_t cp = fz_utf8_plain3_cp(p + i), end = (uint32_t)i + 3;
-        unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
         const char *cur = (const char *)p + i;
         char f[4];
-        if (e & a->fast) {
+        if (cp - 0x4E00u < URO_N) {
+            if (!places) {
+                uint32_t v = a->uro[cp - 0x4E00u];
+                if (!v)
+                    v = uro_fill(a, cp);
+                /* the pair filter, read whether or not a rule begins here */
+                uint32_t pass;
+                if (fz_utf8_plain3(p + end, len - end)) {
+                    uint32_t h = TOKT_PAIR_HASH(cp, fz_utf8_plain3_cp(p + end));
+                    pass = tokt_pairs[TOKT_PAIR_BIT1(h) / 8] >> (TOKT_PAIR_BIT1(h) % 8) &
+                           tokt_pairs[TOKT_PAIR_BIT2(h) / 8] >> (TOKT_PAIR_BIT2(h) % 8) & 1u;
+                } else {
+                    pass = end < len; /* perhaps: the general path decides */
+                }
+                if ((v & U_SLOW) || ((v >> 30 & 1u) & pass))
+                    break;
+                f[0] = (char)(v & 0xFF);
+                f[1] = (char)(v >> 8 & 0xFF);
+                f[2] = (char)(v >> 16 & 0xFF);
+                cur = f;
+            }
+        } else {
+            unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+            if (!(e & a->fast)) {
+                /* punctuation that normalises to one punctuation unit
+                 * (，！？： to ASCII), as the cache has it once the general
+                 * path met it: a gap too */
+                uint32_t b = a->bmp[cp];
+                if ((b & (E_DONE | E_MULTI | E_EMPTY)) != E_DONE || U_CLS(b) != TOK_C_PUNCT)
+                    break;
+                gap = 1;
+                have_prev = 0;
+                i = end;
+                continue;
+            }
             if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE && pair_may_begin(cp, p, len, end))
                 break; /* a rule may begin here */
             if ((e & 3u) == TOK_C_PUNCT) {
@@ -475,22 +560,6 @@ static inline __attribute__((always_inline)) size_t cjk_run(const tok_analyzer *
             }
             if ((e & 3u) != TOK_C_CJK)
                 break;
-        } else if (e && cp - 0x4E00u < 0x5200u) {
-            if (!places) {
-                if (e & TOKT_PHRASE)
-                    break;
-                uint32_t r = fold_ts(cp);
-                if (a->fold == TOK_FOLD_VARIANTS)
-                    r = fold_variant(r);
-                if (r - 0x800u >= 0x10000u - 0x800u)
-                    break; /* not of three bytes: fz_utf8_encode's */
-                f[0] = (char)(0xE0 | r >> 12);
-                f[1] = (char)(0x80 | (r >> 6 & 0x3F));
-                f[2] = (char)(0x80 | (r & 0x3F));
-                cur = f;
-            }
-        } else {
-            break;
         }
         if (gap) {
             pos++;
