@@ -523,7 +523,10 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
                 /* the pair filter, read whether or not a rule begins here */
                 uint32_t pass;
                 if (fz_utf8_plain3(p + end, len - end)) {
-                    uint32_t h = TOKT_PAIR_HASH(cp, fz_utf8_plain3_cp(p + end));
+                    uint32_t nx = fz_utf8_plain3_cp(p + end), h = TOKT_PAIR_HASH(cp, nx);
+                    /* the next character's entry, read after this one's
+                     * tokens: a miss in 84 KB without it */
+                    __builtin_prefetch(a->uro + (nx - 0x4E00u < URO_N ? nx - 0x4E00u : 0));
                     pass = tokt_pairs[TOKT_PAIR_BIT1(h) / 8] >> (TOKT_PAIR_BIT1(h) % 8) &
                            tokt_pairs[TOKT_PAIR_BIT2(h) / 8] >> (TOKT_PAIR_BIT2(h) % 8) & 1u;
                 } else {
