@@ -532,7 +532,7 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
                 } else {
                     pass = end < len; /* perhaps: the general path decides */
                 }
-                if ((v & U_SLOW) || ((v >> 30 & 1u) & pass))
+                if ((v & U_SLOW) || ((uint32_t)((v & U_RULE) != 0) & pass))
                     break;
                 f[0] = (char)(v & 0xFF);
                 f[1] = (char)(v >> 8 & 0xFF);
@@ -780,8 +780,8 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
                     i = end;
                     continue;
                 }
-                /* as written: its folded form is its bytes, and so is
-                 * that of the run of such characters that follows */
+                /* as written: its folded form is its bytes; then the
+                 * run of Chinese text that follows */
                 if ((rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end)) != 0)
                     return rc;
                 i = cjk_run(a, &s, p, len, end, places, &rc);
