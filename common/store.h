@@ -367,7 +367,14 @@ typedef struct {
     int packer_off;                   /* the writer makes them itself (no dictionary, or
                                        * no thread) */
     fz_buf fit;                       /* the value of the first fit_n records, which fits */
-    fz_buf mraw, traw, jraw;          /* a value's metadata, its text before compression, its join maps */
+    fz_buf mraw, traw, jraw;          /* the metadata, the text before compression and the
+                                       * join maps of the first ser_n pending records, as a
+                                       * value of any first m <= ser_n of them begins: record
+                                       * i's end at moff, toff, joff[i + 1] */
+    uint32_t moff[STORE_ENTRY_BLOCK + 1], toff[STORE_ENTRY_BLOCK + 1], joff[STORE_ENTRY_BLOCK + 1];
+    uint32_t ser_n, ser_line;         /* (0 after a block is put); the line of record ser_n - 1 */
+    size_t ser_lists, ser_nlists;     /* where in raw the sections and authors last written in
+                                       * mraw are (ser_nlists + 1 bytes; 0: none yet) */
     uint32_t off[STORE_ENTRY_BLOCK];  /* where each pending record starts in raw (v len, the
                                          record, v len, its join map) */
     uint32_t grp_end[STORE_ENTRY_BLOCK]; /* group k of grp ends before pending record

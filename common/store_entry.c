@@ -91,10 +91,13 @@ static size_t text_encode(const uint8_t *p, size_t n, uint8_t *o)
         int32_t r = text_rank(cp);
         if (r >= 0) {
             /* one byte or two, without a branch on which (in CJK text the
-             * two are mixed as the characters come): the second byte is
-             * written either way, and kept only for a rank of two */
-            uint32_t two = r >= TEXT_ONE, v = (uint32_t)r - (two ? TEXT_ONE : 0);
-            o[0] = (uint8_t)(two ? TEXT_ONE + (v >> 8) : v);
+             * two are mixed as the characters come, and a branch missed
+             * one time in three): the second byte is written either way,
+             * and kept only for a rank of two; m selects by masks, which
+             * the compiler does not turn back into a branch as it did the
+             * conditional expressions */
+            uint32_t two = r >= TEXT_ONE, m = 0u - two, v = (uint32_t)r - (TEXT_ONE & m);
+            o[0] = (uint8_t)((v & ~m) | ((TEXT_ONE + (v >> 8)) & m));
             o[1] = (uint8_t)(v & 0xFF);
             o += 1 + two;
         } else if (cp < 0x10000) {
@@ -1164,42 +1167,57 @@ static size_t entry_block_value(store *s, store_entry_writer *w, uint32_t m, int
 {
     if (!s->zc && !(s->zc = ZSTD_createCCtx()))
         return 0;
-    uint32_t toff[STORE_ENTRY_BLOCK + 1]; /* where each record's title and body start in traw */
-    w->val.len = w->mraw.len = w->traw.len = w->jraw.len = 0;
-    const uint8_t *lists = NULL;
-    size_t nlists = 0;
-    uint32_t line = 0;
-    int rc = fz_buf_varint(&w->mraw, w->file_id);
-    for (uint32_t i = 0; i < m && !rc; i++) {
+    /* the records' parts: those of a value made before for the same
+     * first records are kept (fitting a page tries longer and shorter
+     * runs), only the records after them are added */
+    int rc = 0;
+    if (!w->ser_n) {
+        w->mraw.len = w->traw.len = w->jraw.len = 0;
+        rc = fz_buf_varint(&w->mraw, w->file_id);
+        w->moff[0] = (uint32_t)w->mraw.len;
+        w->toff[0] = w->joff[0] = 0;
+        w->ser_line = 0;
+        w->ser_nlists = 0;
+    }
+    for (uint32_t i = w->ser_n; i < m && !rc; i++) {
         size_t end = i + 1 < w->n ? w->off[i + 1] : w->raw.len, ls, le;
         uint64_t rl, x[5];
         const uint8_t *rec = fz_varint_get((const uint8_t *)w->raw.p + w->off[i], (const uint8_t *)w->raw.p + end, &rl);
         entry_rec_split(rec, (size_t)rl, x, &ls, &le); /* checked by store_entry_add */
-        int shared = lists && nlists == le - ls && memcmp(lists, rec + ls, nlists) == 0;
-        rc |= fz_buf_varint(&w->mraw, store_zz((int64_t)x[1] - (int64_t)line));
+        int shared = w->ser_nlists && w->ser_nlists - 1 == le - ls &&
+                     memcmp(w->raw.p + w->ser_lists, rec + ls, le - ls) == 0;
+        rc |= fz_buf_varint(&w->mraw, store_zz((int64_t)x[1] - (int64_t)w->ser_line));
         for (int k = 2; k < 5; k++)
             rc |= fz_buf_varint(&w->mraw, x[k]);
         rc |= fz_buf_varint(&w->mraw, (uint64_t)shared);
         if (!shared) {
             rc |= fz_buf_append(&w->mraw, rec + ls, le - ls);
-            lists = rec + ls;
-            nlists = le - ls;
+            w->ser_lists = (size_t)(rec + ls - (const uint8_t *)w->raw.p);
+            w->ser_nlists = le - ls + 1;
         }
-        line = (uint32_t)x[1];
-        toff[i] = (uint32_t)w->traw.len;
+        w->ser_line = (uint32_t)x[1];
         rc |= fz_buf_varint(&w->traw, rl - le) || fz_buf_append(&w->traw, rec + le, (size_t)rl - le);
         /* the join map after the record, led by its length */
         uint64_t jl;
         const uint8_t *jm = fz_varint_get(rec + rl, (const uint8_t *)w->raw.p + end, &jl);
         rc |= fz_buf_varint(&w->jraw, jl) || fz_buf_append(&w->jraw, jm, (size_t)jl);
+        if (!rc) {
+            w->moff[i + 1] = (uint32_t)w->mraw.len;
+            w->toff[i + 1] = (uint32_t)w->traw.len;
+            w->joff[i + 1] = (uint32_t)w->jraw.len;
+            w->ser_n = i + 1;
+        }
     }
-    size_t raw = w->traw.len, bound = ZSTD_compressBound(raw);
-    if (rc || fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, w->mraw.len) ||
-        fz_buf_append(&w->val, w->mraw.p, w->mraw.len) || fz_buf_varint(&w->val, w->jraw.len) ||
-        fz_buf_append(&w->val, w->jraw.p, w->jraw.len) || fz_buf_varint(&w->val, raw) ||
+    if (rc)
+        return 0;
+    const uint32_t *toff = w->toff; /* where each record's title and body start in traw */
+    size_t mlen = w->moff[m], jlen = w->joff[m];
+    w->val.len = 0;
+    size_t raw = toff[m], bound = ZSTD_compressBound(raw);
+    if (fz_buf_varint(&w->val, m) || fz_buf_varint(&w->val, mlen) || fz_buf_append(&w->val, w->mraw.p, mlen) ||
+        fz_buf_varint(&w->val, jlen) || fz_buf_append(&w->val, w->jraw.p, jlen) || fz_buf_varint(&w->val, raw) ||
         fz_buf_reserve(&w->val, 1 + (bound > raw ? bound : raw)))
         return 0;
-    toff[m] = (uint32_t)raw;
     if (groups) {
         /* groups of consecutive records of at most STORE_ENTRY_GROUP bytes
          * (one record alone may be more), each its own frame, or raw when
@@ -1290,6 +1308,7 @@ static int entry_block_put(store *s, MDB_txn *txn, store_entry_writer *w, uint32
     w->n -= m;
     w->first += m;
     w->grp_n = 0;
+    w->ser_n = 0;
     return FZ_OK;
 }
 
@@ -1650,6 +1669,7 @@ void store_entry_writer_free(store_entry_writer *w)
     fz_buf_free(&w->hold);
     fz_buf_free(&w->grp);
     w->grp_n = 0;
+    w->ser_n = 0;
     w->hold_text = 0;
     w->fit_n = 0;
     w->n = 0;

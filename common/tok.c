@@ -20,9 +20,13 @@
  * characters has the pair there.  Everything else in the BMP is normalised, folded and
  * classified once per analyzer and kept in a lazily filled 64K-entry
  * cache; code points beyond the BMP that the table does not cover are
- * computed each time.  tok_create_reference's analyzer uses none of the
- * last three (the tests compare the two).  Tokens are built in fixed
- * buffers: no allocation per token.
+ * computed each time.  After a CJK character a fast path took, the run of
+ * Chinese text that follows (characters of three bytes: CJK as written,
+ * the URO folded where no phrase rule begins, punctuation) is taken by
+ * cjk_run, one loop without the general state's tests.
+ * tok_create_reference's analyzer uses none of the last four (the tests
+ * compare the two).  Tokens are built in fixed buffers: no allocation per
+ * token.
  */
 #include "tok.h"
 
@@ -57,11 +61,23 @@
 #define E_EMPTY 0x20000000u
 #define E_OFF(e) ((e) & 0xFFFFFFu)
 
+/* An entry of the URO's table for cjk_run (uro_fill), for U+4E00 + i: 0 =
+ * not filled yet; else U_DONE, the three bytes of UTF-8 of the
+ * character's term at the analyzer's level in bits 0-23 (its own when
+ * the level leaves it as written, else its fold), U_RULE when a phrase
+ * rule begins with it at this level, U_SLOW when cjk_run leaves it to the
+ * general path. */
+#define URO_N 0x5200u
+#define U_DONE 0x80000000u
+#define U_RULE 0x40000000u
+#define U_SLOW 0x20000000u
+
 struct tok_analyzer {
     tok_fold fold;
     unsigned fast;            /* the table's bit for this level; 0: no fast paths */
     const UNormalizer2 *nfkc; /* owned by ICU */
     uint32_t *bmp;            /* 0x10000 entries */
+    uint32_t *uro;            /* URO_N entries (uro_fill), with the fast paths */
     uint32_t *pool;
     size_t pool_len, pool_cap;
 };
@@ -215,9 +231,15 @@ static tok_analyzer *create(tok_fold fold, int fast, char *msg, size_t msglen)
         return NULL;
     }
     tok_analyzer *a = calloc(1, sizeof *a);
-    if (a)
+    if (a) {
         a->bmp = calloc(0x10000, sizeof *a->bmp);
-    if (!a || !a->bmp) {
+        a->uro = fast ? calloc(URO_N, sizeof *a->uro) : NULL;
+    }
+    if (!a || !a->bmp || (fast && !a->uro)) {
+        if (a) {
+            free(a->bmp);
+            free(a->uro);
+        }
         free(a);
         fz_msg(msg, msglen, "%s", fz_strerror(FZ_ENOMEM));
         return NULL;
@@ -247,6 +269,7 @@ void tok_destroy(tok_analyzer *a)
     if (!a)
         return;
     free(a->bmp);
+    free(a->uro);
     free(a->pool);
     free(a);
 }
@@ -428,6 +451,158 @@ static inline __attribute__((always_inline)) int cjk_utf8(struct run *s, const c
     return 0;
 }
 
+#ifndef TOK_GENERATOR
+/* Fills and returns the entry of the URO character cp in a->uro (URO_N):
+ * its term as the general path gives it where no phrase rule matches --
+ * as written when the table's bit for the level says so, else fold_ts
+ * and at TOK_FOLD_VARIANTS fold_variant of it, as fold_in_text folds a
+ * character where no rule begins -- and whether a rule may begin with it
+ * (TOKT_PHRASE, exact for the URO since every level or none leaves each
+ * of it as written).  A character the table does not cover, or whose
+ * fold is not of three bytes, is left to the general path. */
+static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
+{
+    unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+    uint32_t r = cp, v = U_DONE;
+    if (!(e & a->fast)) {
+        if (!e || a->fold == TOK_FOLD_NONE) /* neither happens in the URO */
+            v |= U_SLOW;
+        r = fold_ts(cp);
+        if (a->fold == TOK_FOLD_VARIANTS)
+            r = fold_variant(r);
+    }
+    if (r - 0x800u >= 0x10000u - 0x800u)
+        v |= U_SLOW; /* not of three bytes */
+    if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE)
+        v |= U_RULE;
+    v |= (0xE0u | r >> 12) | (0x80u | (r >> 6 & 0x3Fu)) << 8 | (0x80u | (r & 0x3Fu)) << 16;
+    a->uro[cp - 0x4E00u] = v;
+    return v;
+}
+#endif
+
+/* The rest of a run of Chinese text from p[i] on, right after a CJK
+ * character that a fast path gave cjk_utf8: no word is open, no gap is
+ * pending, no phrase is matched and s->prev holds that character.  Takes
+ * characters of three bytes while each is one of
+ *   - a character of the URO, its term from a->uro (uro_fill: as written
+ *     or folded at the level; for places its bytes), unless a phrase rule
+ *     begins with it and the table's filter of the rules' first two
+ *     characters has it and the character after it (pair_may_begin; here
+ *     the filter is read for every character, and a next character that
+ *     is not of three bytes counts as passing it, so that the only branch
+ *     on it is on the rare pass);
+ *   - another CJK character the table leaves as written (its bytes are
+ *     its term), with as_written's test of the phrase rules;
+ *   - punctuation the table leaves as written, or that the cache of the
+ *     BMP has as one unit of punctuation: a gap, as punct gives;
+ * and emits the tokens of each as cjk_utf8 would, without its tests of
+ * the state.  Returns where the run ends, at the first character it does
+ * not take, which analyze's loop takes the general way; or with *rc set,
+ * where an emit failed. */
+static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, struct run *s,
+                                                            const unsigned char *p, size_t len, size_t i,
+                                                            const int places, int *rc)
+{
+#ifdef TOK_GENERATOR
+    (void)a, (void)s, (void)p, (void)len, (void)places, (void)rc;
+    return i;
+#else
+    uint32_t pos = s->pos;
+    int gap = 0, have_prev = 1;
+    tok_token t;
+    while (i < len && fz_utf8_plain3(p + i, len - i)) {
+        uint32_t cp = fz_utf8_plain3_cp(p + i), end = (uint32_t)i + 3;
+        const char *cur = (const char *)p + i;
+        char f[4];
+        if (cp - 0x4E00u < URO_N) {
+            if (!places) {
+                uint32_t v = a->uro[cp - 0x4E00u];
+                if (!v)
+                    v = uro_fill(a, cp);
+                /* the pair filter, read whether or not a rule begins here */
+                uint32_t pass;
+                if (fz_utf8_plain3(p + end, len - end)) {
+                    uint32_t nx = fz_utf8_plain3_cp(p + end), h = TOKT_PAIR_HASH(cp, nx);
+                    /* the next character's entry, read after this one's
+                     * tokens: a miss in 84 KB without it */
+                    __builtin_prefetch(a->uro + (nx - 0x4E00u < URO_N ? nx - 0x4E00u : 0));
+                    pass = tokt_pairs[TOKT_PAIR_BIT1(h) / 8] >> (TOKT_PAIR_BIT1(h) % 8) &
+                           tokt_pairs[TOKT_PAIR_BIT2(h) / 8] >> (TOKT_PAIR_BIT2(h) % 8) & 1u;
+                } else {
+                    pass = end < len; /* perhaps: the general path decides */
+                }
+                if ((v & U_SLOW) || ((uint32_t)((v & U_RULE) != 0) & pass))
+                    break;
+                f[0] = (char)(v & 0xFF);
+                f[1] = (char)(v >> 8 & 0xFF);
+                f[2] = (char)(v >> 16 & 0xFF);
+                cur = f;
+            }
+        } else {
+            unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
+            if (!(e & a->fast)) {
+                /* punctuation that normalises to one punctuation unit
+                 * (，！？： to ASCII), as the cache has it once the general
+                 * path met it: a gap too */
+                uint32_t b = a->bmp[cp];
+                if ((b & (E_DONE | E_MULTI | E_EMPTY)) != E_DONE || U_CLS(b) != TOK_C_PUNCT)
+                    break;
+                gap = 1;
+                have_prev = 0;
+                i = end;
+                continue;
+            }
+            if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE && pair_may_begin(cp, p, len, end))
+                break; /* a rule may begin here */
+            if ((e & 3u) == TOK_C_PUNCT) {
+                gap = 1;
+                have_prev = 0;
+                i = end;
+                continue;
+            }
+            if ((e & 3u) != TOK_C_CJK)
+                break;
+        }
+        if (gap) {
+            pos++;
+            gap = 0;
+        }
+        if (have_prev && !places) {
+            char bi[8];
+            memcpy(bi, s->prev, sizeof s->prev); /* prev_len bytes of it count */
+            memcpy(bi + s->prev_len, cur, 3);
+            t.term = bi;
+            t.term_len = s->prev_len + 3;
+            t.pos = s->prev_pos;
+            t.start = s->prev_start;
+            t.end = end;
+            t.kind = TOK_BI;
+            if ((*rc = s->emit(s->ctx, &t)) != 0)
+                return i;
+        }
+        t.term = cur;
+        t.term_len = 3;
+        t.pos = pos;
+        t.start = (uint32_t)i;
+        t.end = end;
+        t.kind = TOK_UNI;
+        if ((*rc = s->emit(s->ctx, &t)) != 0)
+            return i;
+        memcpy(s->prev, cur, 3);
+        s->prev_len = 3;
+        s->prev_start = (uint32_t)i;
+        s->prev_pos = pos++;
+        have_prev = 1;
+        i = end;
+    }
+    s->pos = pos;
+    s->gap = gap;
+    s->have_prev = have_prev;
+    return i;
+#endif
+}
+
 static inline int cjk(struct run *s, uint32_t cp, uint32_t start, uint32_t end)
 {
     char cur[4];
@@ -599,13 +774,19 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
              * table's class decides. */
             unsigned w = ph.at >= ph.n ? as_written(a, cp, p, len, end) : 0;
             if (w) {
-                if (w - 1 == TOK_C_CJK) /* as written: its folded form is its bytes */
-                    rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end);
-                else /* never '.', which is ASCII */
-                    rc = unit(&s, cp, w - 1, start, end);
+                if (w - 1 != TOK_C_CJK) { /* never '.', which is ASCII */
+                    if ((rc = unit(&s, cp, w - 1, start, end)) != 0)
+                        return rc;
+                    i = end;
+                    continue;
+                }
+                /* as written: its folded form is its bytes; then the
+                 * run of Chinese text that follows */
+                if ((rc = cjk_utf8(&s, (const char *)p + i, (uint32_t)k, start, end)) != 0)
+                    return rc;
+                i = cjk_run(a, &s, p, len, end, places, &rc);
                 if (rc)
                     return rc;
-                i = end;
                 continue;
             }
             /* The URO: NFKC leaves it alone; only folding may change it. */
@@ -619,6 +800,8 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
                 if (rc)
                     return rc;
                 i = end;
+                if (ph.at >= ph.n && (i = cjk_run(a, &s, p, len, i, places, &rc), rc))
+                    return rc;
                 continue;
             }
         }

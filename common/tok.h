@@ -84,8 +84,9 @@ typedef struct tok_analyzer tok_analyzer;
  * msg when ICU's normaliser cannot be had, the level is unknown or memory
  * runs out.  Cheap (no transliterator is opened: folding uses tables
  * generated at build time; the 256 KB cache of normalised BMP code points
- * is filled lazily).  One analyzer per thread: tok_analyze and tok_fold_cp
- * fill that cache.  Free it with tok_destroy. */
+ * and the 84 KB one of the URO's terms are filled lazily).  One analyzer
+ * per thread: tok_analyze and tok_fold_cp fill those caches.  Free it
+ * with tok_destroy. */
 tok_analyzer *tok_create(tok_fold fold, char *msg, size_t msglen);
 /* The same analysis without its fast paths but ASCII's: every other code
  * point goes through ICU's normaliser (cached for the BMP as above) and the

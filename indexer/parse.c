@@ -183,7 +183,8 @@ static int front(parse_ctx *p, size_t *pos, uint32_t *no)
 
 /*
  * The layout detector: scores the layouts from the line facts (see
- * parse_lines.c) and says why in p->why.
+ * parse_lines.c; parse_facts_build has just read them from pos and no,
+ * and detect takes their lines before it reads on) and says why in p->why.
  *
  *   yearbook    lines opening 【title】 (a heading-like title) or (author)
  *               lines anywhere in the file, more of them than classical
@@ -201,8 +202,11 @@ static void detect(parse_ctx *p, size_t pos, uint32_t no)
 {
     size_t entries = 0, attrs = 0, markers = 0, vols = 0, mens = 0, tocs = 0, nums = 0, folios = 0;
     const unsigned char *t = p->t;
-    line ln; /* the yearbook's lines anywhere in the file */
-    while (line_at(p, pos, no, &ln)) {
+    line ln; /* the yearbook's lines anywhere in the file: those of the
+              * facts (from pos, as parse_facts_build read them), then on */
+    for (size_t k = 0; k < p->nfacts || line_at(p, pos, no, &ln); k++) {
+        if (k < p->nfacts)
+            ln = p->facts[k].ln;
         size_t s = ln.ts, e = ln.te;
         pos = ln.next;
         no = ln.no + 1;

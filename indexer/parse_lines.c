@@ -816,6 +816,14 @@ static int fact_line(parse_ctx *p, const line *ln, parse_fact *f)
     int n = 0;
     bool punct = false, space = false, dot = false;
     for (size_t i = s; i < e;) {
+        if (t[i] - 0xE4u <= 0xE9u - 0xE4u && e - i >= 3 && (t[i + 1] & 0xC0) == 0x80 &&
+            (t[i + 2] & 0xC0) == 0x80) {
+            /* U+4000..U+9FFF, most of a Chinese line: no space, sentence
+             * punctuation or middle dot, one character of width */
+            n++;
+            i += 3;
+            continue;
+        }
         uint32_t c = cp_at(t, i, e, &l);
         if (is_space_cp(c)) {
             space = true;
