@@ -804,7 +804,11 @@ static int on_token(void *ctx, const tok_token *t)
     }
     size_t tn = t->term_len > 255 ? 255 : t->term_len;
     uint32_t key;
-    if (tn == 6 && w->routes && w->cur_field == STORE_F_TEXT && bigram_key((const uint8_t *)t->term, &key))
+    /* a term of two three-byte characters in the text field is the dictionary's
+     * STORE_F_TEXT term of the same bytes (a bigram, or a word of two letters)
+     * unless it is a unigram (STORE_F_UNI) */
+    if (tn == 6 && w->routes && t->kind != TOK_UNI && w->cur_field == STORE_F_TEXT &&
+        bigram_key((const uint8_t *)t->term, &key))
         return route_bigram(w, key, t->pos); /* no hash: its worker is chosen by its key */
     if (tn == 3 && w->routes && t->kind == TOK_UNI && w->cur_field == STORE_F_TEXT &&
         fz_utf8_plain3((const unsigned char *)t->term, 3)) /* a CJK unigram: its code point, title or body */
