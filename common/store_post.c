@@ -27,7 +27,8 @@ size_t store_post_key(uint8_t *key, int field, const char *term, size_t term_len
 /* Run modes: the first byte of a run. */
 enum { RUN_FOR_MAX = 32, RUN_VARINT = 0x40, RUN_PFOR = 0x80 };
 
-static inline uint32_t bits32(uint32_t v) { return v ? 32 - (uint32_t)__builtin_clz(v) : 0; }
+/* (without a branch: 2v + 1 has one bit more than v, and 0 has none) */
+static inline uint32_t bits32(uint32_t v) { return 63 - (uint32_t)__builtin_clzll((uint64_t)v << 1 | 1); }
 static inline uint32_t vlen32(uint32_t v) { return v < 0x80 ? 1 : (bits32(v) + 6) / 7; }
 
 /* Packs n values minus lo, each masked to w bits (LSB first), at p;
@@ -143,11 +144,9 @@ _Static_assert((STORE_RUN + 3) / 4 <= UINT8_MAX, "run_put's histograms count in 
 static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
 {
     uint32_t lo = v[0], hi = v[0];
-    size_t vsize = 1;
     for (uint32_t i = 0; i < n; i++) {
         lo = v[i] < lo ? v[i] : lo;
         hi = v[i] > hi ? v[i] : hi;
-        vsize += vlen32(v[i]);
     }
     uint32_t w = bits32(hi - lo);
     size_t fsize = 1 + vlen32(lo) + packed_bytes(n, w);
@@ -178,6 +177,14 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
                 nexc = ne;
             }
         }
+    }
+    /* varints: at least a byte a value, so counted only where that
+     * bound does not already lose to the other modes (ties included) */
+    size_t vsize = SIZE_MAX;
+    if (!(1 + (size_t)n >= fsize && fsize <= psize) && !(1 + (size_t)n > psize)) {
+        vsize = 1;
+        for (uint32_t i = 0; i < n; i++)
+            vsize += vlen32(v[i]);
     }
     size_t size = fsize <= vsize && fsize <= psize ? fsize : vsize <= psize ? vsize : psize;
     /* room for the largest run (every value an exception), whatever
