@@ -143,11 +143,23 @@ static const uint8_t *bits_get(const uint8_t *p, const uint8_t *end, uint32_t *v
 _Static_assert((STORE_RUN + 3) / 4 <= UINT8_MAX, "run_put's histograms count in bytes");
 static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
 {
-    uint32_t lo = v[0], hi = v[0];
-    for (uint32_t i = 0; i < n; i++) {
-        lo = v[i] < lo ? v[i] : lo;
-        hi = v[i] > hi ? v[i] : hi;
+    /* the least and greatest, four values a turn */
+    uint32_t lo = v[0], hi = v[0], lo2 = v[0], hi2 = v[0];
+    uint32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        uint32_t a = v[k] < v[k + 1] ? v[k] : v[k + 1], b = v[k] < v[k + 1] ? v[k + 1] : v[k];
+        uint32_t c = v[k + 2] < v[k + 3] ? v[k + 2] : v[k + 3], d = v[k + 2] < v[k + 3] ? v[k + 3] : v[k + 2];
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+        lo2 = c < lo2 ? c : lo2;
+        hi2 = d > hi2 ? d : hi2;
     }
+    for (; k < n; k++) {
+        lo = v[k] < lo ? v[k] : lo;
+        hi = v[k] > hi ? v[k] : hi;
+    }
+    lo = lo2 < lo ? lo2 : lo;
+    hi = hi2 > hi ? hi2 : hi;
     uint32_t w = bits32(hi - lo);
     size_t fsize = 1 + vlen32(lo) + packed_bytes(n, w);
     /* PFOR: the width below w whose exceptions cost least, among those
@@ -160,7 +172,14 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
         uint32_t nb[33], ne = 0;
         uint8_t nb4[4][33] = {{0}}; /* a quarter of n <= STORE_RUN values counts in a byte:
                                      * a quarter of the bytes to clear */
-        for (uint32_t i = 0; i < n; i++)
+        uint32_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            nb4[0][bits32(v[i] - lo)]++;
+            nb4[1][bits32(v[i + 1] - lo)]++;
+            nb4[2][bits32(v[i + 2] - lo)]++;
+            nb4[3][bits32(v[i + 3] - lo)]++;
+        }
+        for (; i < n; i++)
             nb4[i % 4][bits32(v[i] - lo)]++;
         for (uint32_t x = 0; x <= w; x++)
             nb[x] = nb4[0][x] + nb4[1][x] + nb4[2][x] + nb4[3][x];
