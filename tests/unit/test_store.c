@@ -510,6 +510,41 @@ TEST(test_block_exceptions)
     CHECK(len > 0 && len < 100);
 }
 
+/* Each run in its smallest mode.  Varints where they are: one
+ * document of eight positions, its deltas 1 and 100000 in turn, takes 17
+ * bytes as varints (a mode byte, four of one byte, four of three) where
+ * a frame of reference would take 19 (a mode byte, the least, 8 x 17
+ * bits) and PFOR none (half the run 17 bits wide above the least); the
+ * same document with every delta 100000 takes 4 (width 0), the rest of
+ * the block alike. */
+TEST(test_block_run_modes)
+{
+    uint32_t ids[1] = {42}, tt[1] = {0}, tb[1] = {8}, mixed[8], even[8];
+    for (uint32_t i = 0, m = 0; i < 8; i++) {
+        m += i % 2 ? 100000 : 1;
+        mixed[i] = m;
+        even[i] = 100000 * (i + 1);
+    }
+    size_t lm = block_roundtrip(ids, tt, tb, mixed, 1), le = block_roundtrip(ids, tt, tb, even, 1);
+    CHECK(lm > 0 && le > 0);
+    CHECK_EQ_INT((int)(lm - le), 17 - 4);
+    /* eleven (not a multiple of four), the last the only exception: deltas
+     * 1, 2, 3 in turn, then 1000000; PFOR of width 2 takes 10 bytes (mode,
+     * least, exceptions, 11 x 2 bits, the exception's index and its high
+     * bits 249999) where varints take 14 and FOR 30; every delta 100000
+     * takes 4 */
+    uint32_t tb11[1] = {11}, tail[11], even11[11];
+    for (uint32_t i = 0, m = 0; i < 11; i++) {
+        m += i == 10 ? 1000000 : 1 + i % 3;
+        tail[i] = m;
+        even11[i] = 100000 * (i + 1);
+    }
+    lm = block_roundtrip(ids, tt, tb11, tail, 1);
+    le = block_roundtrip(ids, tt, tb11, even11, 1);
+    CHECK(lm > 0 && le > 0);
+    CHECK_EQ_INT((int)(lm - le), 10 - 4);
+}
+
 /* The bound on a block's impacts where the index has grown longer on
  * average since the block recorded them (avgdl > a0): above the impact
  * at avgdl of every document the recorded q admits, and tighter than the
@@ -2187,6 +2222,7 @@ int main(void)
     t_run(test_block_seek);
     t_run(test_block_widths);
     t_run(test_block_exceptions);
+    t_run(test_block_run_modes);
     t_run(test_block_damaged_streams);
     t_run(test_keys_sort_by_term_then_id);
     t_run(test_open_write_read);
