@@ -2047,6 +2047,14 @@ static int idle_drain(const worker *w)
            !__atomic_load_n(&w->err, __ATOMIC_ACQUIRE) && w->bg_blocks * BG_BLOCK >= b->bg_drain - b->bg_drain / BG_IDLE;
 }
 
+/* Records error rc of a worker reading its files (sticky: the main
+ * thread reports it at the next batch or commit). */
+static void worker_fail(worker *w, int rc)
+{
+    snprintf(w->msg, sizeof w->msg, "indexing %s: %s", w->nfiles ? w->path : "", fz_strerror(rc));
+    __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
+}
+
 static void release_dict(worker *w);
 static void *worker_main(void *arg)
 {
@@ -2104,10 +2112,8 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&b->mu);
             int rc = drain_some(w);
             pthread_mutex_lock(&b->mu);
-            if (rc && !w->err) {
-                snprintf(w->msg, sizeof w->msg, "indexing %s: %s", w->nfiles ? w->path : "", fz_strerror(rc));
-                __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
-            }
+            if (rc && !w->err)
+                worker_fail(w, rc);
             b->busy--;
             pthread_cond_broadcast(&b->cv_idle);
             continue;
@@ -2120,11 +2126,8 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&b->mu);
             if (!__atomic_load_n(&w->err, __ATOMIC_ACQUIRE)) {
                 int rc = read_chunk(w, c);
-                if (rc) {
-                    snprintf(w->msg, sizeof w->msg, "indexing %s: %s", w->nfiles ? w->path : "",
-                             fz_strerror(rc));
-                    __atomic_store_n(&w->err, rc, __ATOMIC_RELEASE);
-                }
+                if (rc)
+                    worker_fail(w, rc);
             } /* after an error it reads on, to free the router */
             size_t size = c->size;
             if (size != RCHUNK) {
