@@ -916,7 +916,7 @@ static int entry_dict_ready(store *s, MDB_txn *txn, char *msg, size_t msglen)
         return 1;
     ZSTD_freeCDict(s->tcd);
     s->tcd_len = 0;
-    if (!(s->tcd = ZSTD_createCDict(dv.mv_data, dv.mv_size, STORE_ENTRY_LEVEL))) {
+    if (!(s->tcd = ZSTD_createCDict(dv.mv_data, dv.mv_size, STORE_ENTRY_GROUP_LEVEL))) {
         fz_msg(msg, msglen, "the text dictionary (%zu bytes) does not load", dv.mv_size);
         return FZ_ECORRUPT;
     }
