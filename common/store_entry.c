@@ -1397,6 +1397,10 @@ struct store_packer {
 /* Records the caller may have given beyond what the packer has taken
  * before it waits (memory). */
 #define PACKER_IN_MAX ((size_t)1 << 20)
+/* Records the caller gathers before it wakes a waiting packer: woken at
+ * every record, the packer took a few each time and the two threads
+ * switched some 17,000 times in a build of the poetry bench. */
+#define PACKER_WAKE ((size_t)64 << 10)
 
 static int packer_out(store_packer *pk, uint32_t last, const fz_buf *val)
 {
@@ -1542,7 +1546,8 @@ static int packer_add(store *s, MDB_txn *txn, store_entry_writer *w, uint32_t id
         pthread_cond_wait(&pk->cv_out, &pk->mu);
     int rc = hold_put(&pk->in, id, rec, len, join, jlen);
     pk->flushed = 0;
-    pthread_cond_signal(&pk->cv_in);
+    if (pk->in.len >= PACKER_WAKE)
+        pthread_cond_signal(&pk->cv_in);
     pthread_mutex_unlock(&pk->mu);
     return rc ? rc : packer_drain(s, txn, w, 0, msg, msglen);
 }
