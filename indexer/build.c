@@ -53,9 +53,10 @@
  * bytes of records at a chunk's end, and at the batch's end before the
  * terms are sorted, flush_bigrams sorts each bucket by key (a radix sort in
  * cache, stable: a term's records stay in entry and position order),
- * interns each term once and appends its documents' records with put_doc,
- * the writer flush_entry_tokens uses too; the records of the entry still
- * being read wait for the next drain.  Whether a term takes this path is
+ * interns each term once and appends its documents' records of the drain
+ * together (put_docs: the bytes put_doc, flush_entry_tokens' writer, would
+ * append a document at a time); the records of the entry still being read
+ * wait for the next drain.  Whether a term takes this path is
  * decided by its bytes alone, so the dictionary holds the same postings
  * as if every token had been interned, and the index is the same.  The
  * main thread's own worker (a build without threads, merges) interns
@@ -1028,9 +1029,9 @@ static int close_block(worker *w, uint32_t tid)
 /* Appends document doc's record to term tid's postings: tf_title and
  * tf_body tokens, its length dl, and (for a field that keeps them,
  * store_field_positions) its npos positions, ascending, at pos[0],
- * pos[stride], ...  The one writer of a record, for the entry's tokens
- * (flush_entry_tokens) and the sorted bigrams (flush_bigrams).
- * FZ_ENOMEM. */
+ * pos[stride], ...  The writer of the entry's tokens (flush_entry_tokens);
+ * put_docs writes the same bytes for the sorted bigrams (flush_bigrams),
+ * a term's documents of a drain at once.  FZ_ENOMEM. */
 static int put_doc(worker *w, uint32_t tid, uint32_t doc, uint32_t tf_title, uint32_t tf_body, uint32_t dl,
                    const uint32_t *pos, size_t npos, size_t stride)
 {
@@ -1528,8 +1529,8 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
  * 0 the title's) to one of BG_NB buckets.  When the records
  * pass BG_DRAIN bytes at the end of a chunk, and at the batch's end,
  * flush_bigrams sorts each bucket by term, stably, interns each of its
- * terms once and appends its documents' records in order (put_doc, as
- * flush_entry_tokens does for the other tokens); the records of the entry
+ * terms once and appends its documents' records in order (put_docs, the
+ * bytes put_doc writes for the other tokens); the records of the entry
  * still being read stay for the next time.  The decision is the term's
  * bytes alone, so a term takes one path or the other, never both, and
  * the dictionary ends up with the same postings as if every token had
@@ -1748,14 +1749,30 @@ static inline uint8_t *vput32(uint8_t *p, uint32_t v)
     return p;
 }
 
-/* Bytes store_tf_put writes for tf_title tt and tf_body tb. */
+/* A record's frequencies as store_tf_put writes them (tf_title tt,
+ * tf_body tb: the code tb << 1 | (tt > 0) of up to 33 bits, then tt when
+ * set; a lone occurrence in the title the code 0 alone), inline (its
+ * varints are calls): their bytes, and them written at p, returning the
+ * byte after them.  test_build's builds without worker threads write
+ * them with store_tf_put. */
 static inline uint32_t tf_len(uint32_t tt, uint32_t tb)
 {
     if (tt == 1 && tb == 0)
         return 1;
-    uint64_t code = (uint64_t)tb << 1 | (tt > 0);
-    uint32_t n = code >> 32 ? 5u + vlen32((uint32_t)(code >> 35)) : vlen32((uint32_t)code);
-    return n + (tt ? vlen32(tt) : 0);
+    return (tb >> 31 ? 5u : vlen32(tb << 1)) + (tt ? vlen32(tt) : 0);
+}
+
+static inline uint8_t *tf_put(uint8_t *p, uint32_t tt, uint32_t tb)
+{
+    if (tt == 1 && tb == 0) {
+        *p = 0;
+        return p + 1;
+    }
+    if (tb >> 31)
+        p += fz_varint_put(p, (uint64_t)tb << 1 | (tt > 0));
+    else
+        p = vput32(p, tb << 1 | (tt > 0));
+    return tt ? vput32(p, tt) : p;
 }
 
 /* A document of a term's records in a drain (put_docs): the index after
@@ -1769,12 +1786,16 @@ typedef struct bgdoc {
  * before w->nent's end; uni: a CJK unigram, no positions), the bytes
  * put_doc would write a document at a time.  But the records of a drain
  * are known together: their sizes are counted first (into w->bg_doc,
- * room for e - i), and they are written in place, into the room left in
- * the term's last chunk, then into a chunk sized to the records that
- * follow (up to CHUNK_MAX, or one record's), where put_doc's chunks
- * double from 32 bytes (a worker's chunks on the poetry bench: 125 MB for
- * 61 MB of records).  Records rec[..n) of entries before limit have
- * their entries' lengths fetched RAHEAD records ahead.  FZ_ENOMEM. */
+ * room for e - i), and they are written in place (no call, no copy from
+ * the stack, no acc_reserve a document), into the room left in the
+ * term's last chunk, then into a new one of twice the last one's size
+ * (32 bytes the first) or the bytes left to write if more, up to
+ * CHUNK_MAX (or one record's).  Chunks of the bytes of each drain alone
+ * took 86 MB a worker on the poetry bench instead of 113, but 1.9 M of
+ * them instead of 1.34 M, each a miss more where prep_terms joins a block
+ * (joiner_take's samples 86 -> 425).  Records rec[..n) of entries before
+ * limit have their entries' lengths fetched RAHEAD records ahead.
+ * FZ_ENOMEM. */
 enum { RAHEAD = 16 };
 static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint32_t e, int uni, uint32_t n,
                     uint32_t limit)
@@ -1844,7 +1865,7 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
             imp_reset(&ta->imp);
         }
         p = vput32(p, opens ? 0 : doc - ta->last);
-        p += store_tf_put(p, tt, tb);
+        p = tf_put(p, tt, tb);
         if (!uni)
             for (uint32_t prev = 0; i < j; i++) {
                 p = vput32(p, rec[i].pos - prev);
