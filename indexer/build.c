@@ -1026,6 +1026,36 @@ static int close_block(worker *w, uint32_t tid)
     return FZ_OK;
 }
 
+/* Term tid's open block begins with document doc, whose record is at
+ * (c, off). */
+static inline void open_block(worker *w, uint32_t tid, chunk *c, uint32_t off, uint32_t doc)
+{
+    term_acc *ta = &w->terms[tid];
+    w->cold[tid].c = c;
+    w->cold[tid].off = off;
+    ta->nbytes = 0;
+    ta->first = ta->last = doc;
+    ta->max_tt = ta->max_tb = 0;
+    ta->min_dl = UINT32_MAX;
+    imp_reset(&ta->imp);
+}
+
+/* Counts in term ta's open block document doc's record of n bytes:
+ * tf_title tt, tf_body tb, length dl. */
+static inline void note_doc(term_acc *ta, uint32_t doc, uint32_t n, uint32_t tt, uint32_t tb, uint32_t dl)
+{
+    ta->nbytes += n;
+    ta->last = doc;
+    ta->ndocs++;
+    if (tt > ta->max_tt)
+        ta->max_tt = tt;
+    if (tb > ta->max_tb)
+        ta->max_tb = tb;
+    if (dl < ta->min_dl)
+        ta->min_dl = dl;
+    imp_add(&ta->imp, (uint32_t)STORE_TITLE_WEIGHT * tt + tb, dl);
+}
+
 /* Appends document doc's record to term tid's postings: tf_title and
  * tf_body tokens, its length dl, and (for a field that keeps them,
  * store_field_positions) its npos positions, ascending, at pos[0],
@@ -1061,26 +1091,10 @@ static int put_doc(worker *w, uint32_t tid, uint32_t doc, uint32_t tf_title, uin
             return FZ_ENOMEM;
         memcpy(room, small, (size_t)(p - p0));
     }
-    if (opens) {
-        w->cold[tid].c = ta->tail;
-        w->cold[tid].off = ta->tail->used;
-        bd->nbytes = 0;
-        bd->first = bd->last = doc;
-        bd->max_tt = bd->max_tb = 0;
-        bd->min_dl = UINT32_MAX;
-        imp_reset(&bd->imp);
-    }
+    if (opens)
+        open_block(w, tid, ta->tail, ta->tail->used, doc);
     ta->tail->used += (uint32_t)(p - p0);
-    bd->nbytes += (uint32_t)(p - p0);
-    bd->last = doc;
-    bd->ndocs++;
-    if (tf_title > bd->max_tt)
-        bd->max_tt = tf_title;
-    if (tf_body > bd->max_tb)
-        bd->max_tb = tf_body;
-    if (dl < bd->min_dl)
-        bd->min_dl = dl;
-    imp_add(&bd->imp, (uint32_t)STORE_TITLE_WEIGHT * tf_title + tf_body, dl);
+    note_doc(ta, doc, (uint32_t)(p - p0), tf_title, tf_body, dl);
     return FZ_OK;
 }
 
@@ -1855,15 +1869,8 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
             p = c->data;
             room = c->size;
         }
-        if (opens) {
-            w->cold[tid].c = c;
-            w->cold[tid].off = (uint32_t)(p - c->data);
-            ta->nbytes = 0;
-            ta->first = doc;
-            ta->max_tt = ta->max_tb = 0;
-            ta->min_dl = UINT32_MAX;
-            imp_reset(&ta->imp);
-        }
+        if (opens)
+            open_block(w, tid, c, (uint32_t)(p - c->data), doc);
         p = vput32(p, opens ? 0 : doc - ta->last);
         p = tf_put(p, tt, tb);
         if (!uni)
@@ -1874,16 +1881,7 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
         i = j;
         room -= r;
         total -= r;
-        ta->nbytes += r;
-        ta->last = doc;
-        ta->ndocs++;
-        if (tt > ta->max_tt)
-            ta->max_tt = tt;
-        if (tb > ta->max_tb)
-            ta->max_tb = tb;
-        if (dl < ta->min_dl)
-            ta->min_dl = dl;
-        imp_add(&ta->imp, (uint32_t)STORE_TITLE_WEIGHT * tt + tb, dl);
+        note_doc(ta, doc, r, tt, tb, dl);
     }
     if (c)
         c->used = c->size - room;
