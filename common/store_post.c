@@ -29,7 +29,8 @@ enum { RUN_FOR_MAX = 32, RUN_VARINT = 0x40, RUN_PFOR = 0x80 };
 
 /* (without a branch: 2v + 1 has one bit more than v, and 0 has none) */
 static inline uint32_t bits32(uint32_t v) { return 63 - (uint32_t)__builtin_clzll((uint64_t)v << 1 | 1); }
-static inline uint32_t vlen32(uint32_t v) { return v < 0x80 ? 1 : (bits32(v) + 6) / 7; }
+/* a varint's bytes: its value's bits, at least one, in 7s (no branch) */
+static inline uint32_t vlen32(uint32_t v) { return (bits32(v | 1) + 6) / 7; }
 
 /* Packs n values minus lo, each masked to w bits (LSB first), at p;
  * returns the end.  Four bytes are stored at a time while 32 bits are
@@ -224,11 +225,18 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
         p += fz_varint_put(p, lo);
         p += fz_varint_put(p, nexc);
         p = bits_put(p, v, n, pw, lo);
-        for (uint32_t i = 0; i < n; i++)
-            if ((v[i] - lo) >> pw) {
-                *p++ = (uint8_t)i;
-                p += fz_varint_put(p, (v[i] - lo) >> pw);
-            }
+        /* the exceptions' indexes gathered without a branch (where they
+         * fall in the run is not predictable), then written */
+        uint8_t exc[STORE_RUN];
+        uint32_t ne = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            exc[ne] = (uint8_t)i;
+            ne += ((v[i] - lo) >> pw) != 0;
+        }
+        for (uint32_t e = 0; e < ne; e++) {
+            *p++ = exc[e];
+            p += fz_varint_put(p, (v[exc[e]] - lo) >> pw);
+        }
     }
     out->len += (size_t)(p - p0);
     out->p[out->len] = 0; /* fz_buf keeps its bytes NUL-terminated */

@@ -543,6 +543,19 @@ TEST(test_block_run_modes)
     le = block_roundtrip(ids, tt, tb11, even11, 1);
     CHECK(lm > 0 && le > 0);
     CHECK_EQ_INT((int)(lm - le), 10 - 4);
+    /* a varint of 0 takes a byte too: eight documents whose one position
+     * is 0 but two at 100000 take a PFOR run of width 0 (11 bytes: mode,
+     * least, exceptions, two of an index and three bytes) where varints
+     * would take 13, and 9 more than all at 0 (a mode byte and the least) */
+    uint32_t id8[8], tt8[8] = {0}, tb8[8], zero8[8] = {0}, two8[8] = {0};
+    for (uint32_t i = 0; i < 8; i++) {
+        id8[i] = 10 + i;
+        tb8[i] = 1;
+    }
+    two8[2] = two8[6] = 100000;
+    size_t lz = block_roundtrip(id8, tt8, tb8, zero8, 8), l2 = block_roundtrip(id8, tt8, tb8, two8, 8);
+    CHECK(lz > 0 && l2 > 0);
+    CHECK_EQ_INT((int)(l2 - lz), 11 - 2);
 }
 
 /* The bound on a block's impacts where the index has grown longer on
