@@ -836,20 +836,21 @@ int store_block_extra(const uint8_t *recs, size_t len, uint32_t ndocs, uint32_t 
     if (ndocs > STORE_IMPACT_DOCS) {
         /* the exact largest impact where every length is at hand */
         uint64_t id = first;
-        double exact = 0, btw = 0; /* the weighted frequency and length of the document of exact */
+        double exact = 0;
+        uint64_t btw = 0; /* the weighted frequency and length of the document of exact */
         uint32_t i = 0, bdl = UINT32_MAX;
         for (; dls && i < ndocs; i++) {
             id += d[i];
             if (id < dls->base || id - dls->base >= dls->n)
                 break;
             uint32_t dl = dls->dl[id - dls->base];
-            double tw = STORE_TITLE_WEIGHT * tt[i] + tb[i];
+            uint64_t tw = (uint64_t)STORE_TITLE_WEIGHT * tt[i] + tb[i]; /* a whole weight: exact */
             /* the impact grows with tw and shrinks with dl, so a document
              * of no more tw and no less dl than the best's has no more
              * (in doubles too: the same tw gives a quotient of the same
              * numerator and no less denominator; a smaller tw, below
              * 2^20, one at least 2.7e-13 less, far more than rounding) */
-            if (dl >= bdl && (tw == btw || (tw < btw && btw <= 1048576.0)))
+            if (dl >= bdl && (tw == btw || (tw < btw && btw <= 1048576)))
                 continue;
             double im = store_impact(tt[i], tb[i], dl, a0);
             if (im > exact) {

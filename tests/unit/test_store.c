@@ -487,6 +487,32 @@ TEST(test_block_widths)
     }
 }
 
+/* A block's exact largest impact weighs title occurrences: of 20
+ * documents of one length, one of two title occurrences (weight 6) has a
+ * larger impact than the first one's three in the body, though fewer. */
+TEST(test_block_extra_title_weight)
+{
+    store_block_builder bb = {0};
+    store_bb_reset(&bb);
+    uint32_t dl[20], pos[3] = {1, 2, 3};
+    for (uint32_t i = 0; i < 20; i++) {
+        dl[i] = 10;
+        uint32_t tt = i == 7 ? 2 : 0, tb = i == 0 ? 3 : i == 7 ? 0 : 1;
+        CHECK_EQ_INT(store_bb_add(&bb, 100 + i, dl[i], pos, tt, tb), 0);
+    }
+    store_dl_span all = {dl, 100, 20};
+    fz_buf y = {0};
+    uint64_t a0 = 0, q = 0;
+    CHECK_EQ_INT(store_block_extra((const uint8_t *)bb.docs.p, bb.docs.len, 20, 100, 10, 0, &all, 1, &y), 0);
+    const uint8_t *yp = fz_varint_get((const uint8_t *)y.p, (const uint8_t *)y.p + y.len, &a0);
+    CHECK(yp && fz_varint_get(yp, (const uint8_t *)y.p + y.len, &q));
+    CHECK_EQ_INT(a0, 10);
+    CHECK(store_impact_q(store_impact(2, 0, 10, 10)) > store_impact_q(store_impact(0, 3, 10, 10)));
+    CHECK_EQ_INT(q, store_impact_q(store_impact(2, 0, 10, 10)));
+    fz_buf_free(&y);
+    store_bb_free(&bb);
+}
+
 /* Exceptions: a run of small values with a few large ones is patched
  * (PFOR) and takes far fewer bytes than one frame of reference wide
  * enough for the large ones; it reads back exactly. */
@@ -2234,6 +2260,7 @@ int main(void)
     t_run(test_impact_bound_longer);
     t_run(test_block_seek);
     t_run(test_block_widths);
+    t_run(test_block_extra_title_weight);
     t_run(test_block_exceptions);
     t_run(test_block_run_modes);
     t_run(test_block_damaged_streams);
