@@ -799,6 +799,7 @@ static int queue_token(worker *w, int field, const char *term, size_t tn, uint32
 
 static int route_token(worker *r, int field, const char *term, size_t tn, uint32_t h, uint32_t pos);
 static int route_bigram(worker *r, uint32_t key, uint32_t pos);
+static int on_run(void *ctx, const tok_cjk *c, size_t n);
 static inline int bigram_key(const uint8_t *t, uint32_t *key);
 
 static int on_token(void *ctx, const tok_token *t)
@@ -1136,6 +1137,8 @@ static void forget_entry(worker *w)
 static int analyze_field(worker *w, int field, const char *text, size_t len, uint32_t base, uint32_t *next)
 {
     w->cur_field = field;
+    if (w->routes && field == STORE_F_TEXT) /* its CJK runs at once (on_run) */
+        return tok_analyze_runs(w->tok, text, len, base, on_token, on_run, w, next);
     return tok_analyze(w->tok, text, len, base, on_token, w, next);
 }
 
@@ -1662,11 +1665,16 @@ static size_t bigram_bytes(uint32_t m, char *t)
 /* Sends a CJK bigram of the text field (the sorted path: bigram_key) or a
  * CJK unigram (key its code point) to the worker its key chooses: its key
  * and position (a unigram's: 1 in the body, 0 in the title). */
+static inline int bg_part(const build *b, uint32_t key)
+{
+    uint32_t m = (key * BG_MIX) >> 8; /* bits apart from the bucket's */
+    return (int)(b->nw_mask ? m & b->nw_mask : m % (uint32_t)b->nw);
+}
+
 static int route_bigram(worker *r, uint32_t key, uint32_t pos)
 {
     build *b = r->b;
-    uint32_t m = (key * BG_MIX) >> 8; /* bits apart from the bucket's */
-    int part = (int)(b->nw_mask ? m & b->nw_mask : m % (uint32_t)b->nw);
+    int part = bg_part(b, key);
     uint8_t *p = route_room(b, part, 9);
     if (!p)
         return FZ_ENOMEM;
@@ -1674,6 +1682,100 @@ static int route_bigram(worker *r, uint32_t key, uint32_t pos)
     put32(p + 1, key);
     put32(p + 5, pos);
     b->fill[part]->len += 9;
+    return FZ_OK;
+}
+
+/* A run's tokens one by one through on_token (tok_run_fn's meaning). */
+static int run_tokens(worker *w, const tok_cjk *c, size_t n)
+{
+    char t[6];
+    for (size_t k = 1; k < n; k++) {
+        uint32_t a = c[k - 1].cp & ~TOK_CJK_JOIN, z = c[k].cp & ~TOK_CJK_JOIN;
+        fz_utf8_encode(a, t);
+        fz_utf8_encode(z, t + 3);
+        tok_token tk = {t, 6, c[k - 1].pos, 0, 0, TOK_BI};
+        int rc = c[k].cp & TOK_CJK_JOIN ? on_token(w, &tk) : 0;
+        if (rc)
+            return rc;
+        tk.term = t + 3;
+        tk.term_len = 3;
+        tk.pos = c[k].pos;
+        tk.kind = TOK_UNI;
+        if ((rc = on_token(w, &tk)))
+            return rc;
+    }
+    return FZ_OK;
+}
+
+/* The router's tokens of a run of CJK characters of the text field
+ * (tok_analyze_runs): every bigram and unigram of it is of the sorted path
+ * (two characters, or one, of three bytes) when each code point's UTF-8 is
+ * fz_utf8_plain3, and goes out as on_token would send it (route_bigram's
+ * items, the join map's bits), in the same order; room for the whole run
+ * is looked for once a worker. */
+static int on_run(void *ctx, const tok_cjk *c, size_t n)
+{
+    worker *w = ctx;
+    build *b = w->b;
+    uint32_t last_join = 0; /* the join map's last bit this run sets + 1 */
+    for (size_t k = 1; k < n; k++) {
+        uint32_t cp = c[k].cp & ~TOK_CJK_JOIN;
+        if (cp < 0x1000 || cp >> 12 == 0xD) /* not fz_utf8_plain3 */
+            return run_tokens(w, c, n);
+        if (c[k].cp & TOK_CJK_JOIN)
+            last_join = c[k - 1].pos + 2;
+    }
+    if (last_join && w->keeps_entries) {
+        uint32_t bytes = (last_join - 1) / 8 + 1;
+        if (w->join.len < bytes) {
+            size_t old = w->join.len;
+            if (fz_buf_reserve(&w->join, bytes - old))
+                return FZ_ENOMEM;
+            memset(w->join.p + old, 0, bytes - old);
+            w->join.len = bytes;
+        }
+        for (size_t k = 1; k < n; k++)
+            if (c[k].cp & TOK_CJK_JOIN) {
+                uint32_t bit = c[k - 1].pos + 1;
+                w->join.p[bit / 8] |= (char)(1u << (bit % 8));
+            }
+    }
+    uint8_t *q[BUILD_MAX_WORKERS];
+    size_t need = 18 * (n - 1);
+    int room = 1;
+    for (int i = 0; i < b->nw; i++) {
+        rchunk *ch = b->fill[i];
+        room &= ch && ch->size - ch->len >= need;
+        q[i] = ch ? ch->data + ch->len : NULL;
+    }
+    uint32_t body = (uint32_t)w->in_body;
+    if (!room) { /* one item at a time, a chunk handed over when full */
+        for (size_t k = 1; k < n; k++) {
+            uint32_t cp = c[k].cp & ~TOK_CJK_JOIN;
+            int rc = c[k].cp & TOK_CJK_JOIN ? route_bigram(w, (c[k - 1].cp & 0xFFFFu) << 16 | cp, c[k - 1].pos) : 0;
+            if (rc || (rc = route_bigram(w, cp, body)))
+                return rc;
+        }
+        return FZ_OK;
+    }
+    for (size_t k = 1; k < n; k++) {
+        uint32_t cp = c[k].cp & ~TOK_CJK_JOIN;
+        if (c[k].cp & TOK_CJK_JOIN) {
+            uint32_t key = (c[k - 1].cp & 0xFFFFu) << 16 | cp;
+            int i = bg_part(b, key);
+            q[i][0] = R_BI;
+            put32(q[i] + 1, key);
+            put32(q[i] + 5, c[k - 1].pos);
+            q[i] += 9;
+        }
+        int i = bg_part(b, cp);
+        q[i][0] = R_BI;
+        put32(q[i] + 1, cp);
+        put32(q[i] + 5, body);
+        q[i] += 9;
+    }
+    for (int i = 0; i < b->nw; i++)
+        b->fill[i]->len = (size_t)(q[i] - b->fill[i]->data);
     return FZ_OK;
 }
 
