@@ -317,6 +317,37 @@ TEST(test_entries_across_chunks)
     remove_dir(dir);
 }
 
+/* The router sends an entry's metadata fields (authors, sections, file,
+ * kind) that repeat the entry before's as it sent them then (meta_field):
+ * a gazetteer whose sections repeat at the same level and first position
+ * (entries under one heading), whose chapter of one text comes next at
+ * another position (第一章 概况 under parts of names of other lengths)
+ * or at another level (概况 as a part and as a chapter), and whose
+ * second author repeats after a first of another length: the index is the
+ * same as one built without worker threads (no router). */
+TEST(test_meta_repeats)
+{
+    static const char *const parts[] = {"第一编 建置", "第二编 经济发展", "第三编 概况", "第四编 社会"};
+    static const char *const authors[] = {"(张三)", "(张三 王五)", "(欧阳修 王五)", "(李四 王五)"};
+    fz_buf t = {0};
+    int oom = 0;
+    for (int p = 0; p < 4; p++) {
+        char line[256];
+        snprintf(line, sizeof line, "%s\n\n第一章 概况\n\n", parts[p]);
+        oom |= fz_buf_append(&t, line, strlen(line));
+        for (int e = 0; e < 3; e++) {
+            snprintf(line, sizeof line, "【第%d条】 下城区%d年，全区%d个街道。\n\n%s\n\n", p * 3 + e, 2000 + p, e + 7,
+                     authors[(p + e) % 4]);
+            oom |= fz_buf_append(&t, line, strlen(line));
+        }
+    }
+    CHECK_EQ_INT(oom, 0);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", one[300], two[300];
+    CHECK(build_by_1_and_2(&t, dir, one, two) > 10);
+    fz_buf_free(&t);
+    remove_dir(dir);
+}
+
 /* Whether every word of words (n of them) is found in the index at db
  * (store_term_find, field STORE_F_TEXT). */
 static int all_found(const char *db, char (*words)[32], int n)
@@ -587,6 +618,7 @@ int main(void)
     t_run(test_same_index);
     t_run(test_same_index_tdict);
     t_run(test_entries_across_chunks);
+    t_run(test_meta_repeats);
     t_run(test_terms_alike_in_prefix);
     t_run(test_unigram_title_body);
     t_run(test_sorted_bigrams);
