@@ -460,7 +460,8 @@ static inline __attribute__((always_inline)) int cjk_utf8(struct run *s, const c
  * character where no rule begins -- and whether a rule may begin with it
  * (TOKT_PHRASE, exact for the URO since every level or none leaves each
  * of it as written).  A character the table does not cover, or whose
- * fold is not of three bytes, is left to the general path. */
+ * fold is not of three bytes that fz_utf8_plain3 takes (U+1000..U+FFFF
+ * but U+D000..U+DFFF: tok_cjk's), is left to the general path. */
 static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
 {
     unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
@@ -472,8 +473,8 @@ static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
         if (a->fold == TOK_FOLD_VARIANTS)
             r = fold_variant(r);
     }
-    if (r - 0x800u >= 0x10000u - 0x800u)
-        v |= U_SLOW; /* not of three bytes */
+    if (r - 0x1000u >= 0x10000u - 0x1000u || r >> 12 == 0xD)
+        v |= U_SLOW; /* not of three bytes that fz_utf8_plain3 takes (tok_cjk) */
     if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE)
         v |= U_RULE;
     v |= r & 0xFFFFu;
@@ -498,8 +499,8 @@ static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
  *   - punctuation the table leaves as written, or that the cache of the
  *     BMP has as one unit of punctuation: a gap, as punct gives;
  * and emits the tokens of each as cjk_utf8 would, without its tests of
- * the state; with s->run (tok_analyze_runs) and s->prev of three bytes,
- * it gathers the characters in cj (tok_cjk, cj[0] the one before) and
+ * the state; with s->run (tok_analyze_runs) and s->prev of three bytes
+ * that fz_utf8_plain3 takes (as every character cjk_run takes), it gathers the characters in cj (tok_cjk, cj[0] the one before) and
  * hands them to s->run when TOK_RUN_MAX are gathered and at the run's
  * end, before any other token.  Returns where the run ends, at the first
  * character it does not take, which analyze's loop takes the general way;
@@ -516,7 +517,7 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
     int gap = 0, have_prev = 1;
     tok_token t;
     /* batches for s->run: cj[0..nb) */
-    const int batch = !places && s->run && s->prev_len == 3;
+    const int batch = !places && s->run && s->prev_len == 3 && fz_utf8_plain3((const unsigned char *)s->prev, 3);
     tok_cjk cj[TOK_RUN_MAX];
     size_t nb = 1;
     uint32_t last_start = s->prev_start;
@@ -524,8 +525,13 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
         cj[0].cp = fz_utf8_plain3_cp((const unsigned char *)s->prev);
         cj[0].pos = s->prev_pos;
     }
-    while (i < len && fz_utf8_plain3(p + i, len - i)) {
-        uint32_t cp = fz_utf8_plain3_cp(p + i), end = (uint32_t)i + 3;
+    /* each character is decoded once: the next one (ok, nx) is read ahead */
+    int ok = fz_utf8_plain3(p + i, len - i);
+    uint32_t nx = ok ? fz_utf8_plain3_cp(p + i) : 0;
+    while (ok) {
+        uint32_t cp = nx, end = (uint32_t)i + 3;
+        ok = fz_utf8_plain3(p + end, len - end);
+        nx = ok ? fz_utf8_plain3_cp(p + end) : 0;
         const char *cur = (const char *)p + i;
         char f[4];
         uint32_t term = cp; /* its term's code point */
@@ -536,8 +542,8 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
                     v = uro_fill(a, cp);
                 /* the pair filter, read whether or not a rule begins here */
                 uint32_t pass;
-                if (fz_utf8_plain3(p + end, len - end)) {
-                    uint32_t nx = fz_utf8_plain3_cp(p + end), h = TOKT_PAIR_HASH(cp, nx);
+                if (ok) {
+                    uint32_t h = TOKT_PAIR_HASH(cp, nx);
                     /* the next character's entry, read after this one's
                      * tokens: a miss in 84 KB without it */
                     __builtin_prefetch(a->uro + (nx - 0x4E00u < URO_N ? nx - 0x4E00u : 0));

@@ -111,7 +111,8 @@ int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base
  * character just before the run's first (its tokens were given already),
  * c[1..n) the run's characters in order.  Each cp is the character's
  * term, folded at the analyzer's level: a BMP code point of three bytes of
- * UTF-8 (U+0800..U+FFFF, no surrogate), with TOK_CJK_JOIN set when a
+ * UTF-8 that fz_utf8_plain3 takes (U+1000..U+FFFF but U+D000..U+DFFF),
+ * with TOK_CJK_JOIN set when a
  * bigram joins it to the element before it (no punctuation between). */
 typedef struct {
     uint32_t cp;  /* the code point, | TOK_CJK_JOIN */

@@ -1790,13 +1790,11 @@ static int run_tokens(worker *w, const tok_cjk *c, size_t n)
 
 /* The router's tokens of a run of CJK characters of the text field
  * (tok_analyze_runs): every bigram and unigram of it is of the sorted path
- * (two characters, or one, of three bytes) when each code point's UTF-8 is
- * fz_utf8_plain3, and goes out as on_token would send it (route_bigram's
- * items, the join map's bits), in the same order, in one loop: room for
- * the whole run is looked for once a worker, the items are written past
- * the chunks' lengths and count once all are there.  Else (a chunk
- * without the room, a code point of U+0800..U+0FFF or U+D000..U+DFFF)
- * the tokens go one by one through on_token (run_tokens). */
+ * (two characters, or one, whose UTF-8 fz_utf8_plain3 takes: tok_cjk's)
+ * and goes out as on_token would send it (route_bigram's items, the join
+ * map's bits), in the same order, in one loop, with one test for room a
+ * worker; when a chunk has not the room for the whole run, one by one
+ * through on_token (run_tokens). */
 static int on_run(void *ctx, const tok_cjk *c, size_t n)
 {
     worker *w = ctx;
@@ -1819,11 +1817,10 @@ static int on_run(void *ctx, const tok_cjk *c, size_t n)
         memset(w->join.p + jl, 0, jn - jl);
     }
     uint8_t *jm = (uint8_t *)w->join.p;
-    uint32_t body = (uint32_t)w->in_body, odd = 0, top = 0;
+    uint32_t body = (uint32_t)w->in_body, top = 0;
     uint32_t prev = c[0].cp & ~TOK_CJK_JOIN, ppos = c[0].pos;
     for (size_t k = 1; k < n; k++) {
         uint32_t x = c[k].cp, cp = x & ~TOK_CJK_JOIN;
-        odd |= (cp - 0x1000u >= 0xF000u) | (cp >> 12 == 0xD);
         if (x & TOK_CJK_JOIN) {
             uint32_t key = prev << 16 | cp, bit = ppos + 1;
             jm[bit / 8] |= (uint8_t)(1u << (bit % 8));
@@ -1842,8 +1839,6 @@ static int on_run(void *ctx, const tok_cjk *c, size_t n)
         prev = cp;
         ppos = c[k].pos;
     }
-    if (odd) /* nothing counted yet; the bits set are run_tokens' too */
-        return run_tokens(w, c, n);
     for (int i = 0; i < b->nw; i++)
         b->fill[i]->len = (size_t)(q[i] - b->fill[i]->data);
     if (top && (top - 1) / 8 + 1 > w->join.len)

@@ -323,8 +323,10 @@ TEST(test_entries_across_chunks)
  * (entries under one heading), whose chapter of one text comes next at
  * another position (第一章 概况 under parts of names of other lengths)
  * or at another level (概况 as a part and as a chapter), and whose
- * second author repeats after a first of another length: the index is the
- * same as one built without worker threads (no router). */
+ * second author repeats after a first of another length, with CJK runs
+ * after hangul of U+D000.. (whose bigrams are not of the sorted path):
+ * the index is the same as one built without worker threads (no
+ * router). */
 TEST(test_meta_repeats)
 {
     static const char *const parts[] = {"第一编 建置", "第二编 经济发展", "第三编 概况", "第四编 社会"};
@@ -336,7 +338,7 @@ TEST(test_meta_repeats)
         snprintf(line, sizeof line, "%s\n\n第一章 概况\n\n", parts[p]);
         oom |= fz_buf_append(&t, line, strlen(line));
         for (int e = 0; e < 3; e++) {
-            snprintf(line, sizeof line, "【第%d条】 下城区%d年，全区%d个街道。\n\n%s\n\n", p * 3 + e, 2000 + p, e + 7,
+            snprintf(line, sizeof line, "【第%d条】 下城区%d年，全区%d个街道，한국어中文。\n\n%s\n\n", p * 3 + e, 2000 + p, e + 7,
                      authors[(p + e) % 4]);
             oom |= fz_buf_append(&t, line, strlen(line));
         }

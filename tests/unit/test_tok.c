@@ -537,7 +537,7 @@ static int rd_run(void *ctx, const tok_cjk *c, size_t n)
     for (size_t k = 0; k < n; k++) {
         uint32_t cp = c[k].cp & ~TOK_CJK_JOIN;
         char b[8];
-        if (cp < 0x800 || cp > 0xFFFF || (cp >= 0xD800 && cp <= 0xDFFF) || (k == 0 && (c[k].cp & TOK_CJK_JOIN)) ||
+        if (cp < 0x1000 || cp > 0xFFFF || (cp >= 0xD000 && cp <= 0xDFFF) || (k == 0 && (c[k].cp & TOK_CJK_JOIN)) ||
             (k && c[k].pos <= c[k - 1].pos)) {
             d->bad++;
             return 0;
