@@ -9,11 +9,13 @@
  * or failed run leaves the index exactly as it was).  The merge of the
  * delta (below) follows that commit in transactions of its own.  Postings are gathered
  * in memory (term -> documents -> positions); when the memory budget is
- * reached (checked before each file against what was gathered when the
- * file before the last ended, so that where batches end depends on the
- * input alone: a build in batches, too, writes the same index from run
- * to run) they are written, sorted, to a run file beside the index (mode
- * 0600, unlinked as soon as it is open: a killed run leaves none), and at
+ * reached (checked before each file against what was gathered when an
+ * earlier file ended -- the file before the last, or an older one when
+ * the files since hold less than 2 MB of text, less under a small
+ * budget --, so that where batches end depends on the input alone: a
+ * build in batches, too, writes the same index from run to run) they are
+ * written, sorted, to a run file beside the index (mode 0600, unlinked as
+ * soon as it is open: a killed run leaves none), and at
  * commit the runs are merged into LMDB in key order.  At commit the
  * worker threads join and seal the blocks while the calling thread writes
  * the entries (up to a quarter of the budget in flight); the index written

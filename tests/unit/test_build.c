@@ -246,8 +246,9 @@ TEST(test_same_index)
     CHECK(compare_dbs(one, many, same, 4) > 100);
     /* a budget this small (below the dictionaries' own tables) makes
      * every batch two files (the least: a batch ends once the memory at
-     * its last file but one's end is past the budget): the same batches
-     * by 1, 2 and 4, the same index */
+     * its last file but one's end is past the budget, these files each
+     * holding more text than batch_full lets the workers lag behind):
+     * the same batches by 1, 2 and 4, the same index */
     CHECK_EQ_INT(build_index(many1, 1, (size_t)1 << 20, sample, slen), 0);
     CHECK_EQ_INT(build_index(many4, 4, (size_t)1 << 20, sample, slen), 0);
     long m2 = compare_dbs(many1, many, all, 7), m4 = compare_dbs(many1, many4, all, 7);
@@ -263,6 +264,38 @@ TEST(test_same_index)
      * unlike one batch's) */
     const char *post[] = {"post"};
     CHECK(compare_dbs(two, db[6], post, 1) < 0);
+    free(sample);
+    remove_dir(dir);
+}
+
+/* Files of less text than batch_full lets the workers lag behind (a
+ * 128th of the postings' budget): the batches end at the memory of a
+ * file several before the last, still where the input alone says, and
+ * they do end (the budget holds): builds by 1, 2 and 4 write the same
+ * index, which is not one batch's. */
+TEST(test_small_files_batches)
+{
+    size_t slen;
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[5][300];
+    char *sample = sample_and_dirs(&slen, dir, db, 5);
+    if (!sample)
+        return;
+    size_t cut = 1500; /* each file: its first entries, some 2 KB with file_text's */
+    while (cut < slen && sample[cut] != '\n')
+        cut++;
+    CHECK_EQ_INT(build_files(db[0], 1, (size_t)1 << 20, sample, cut, 60), 0);
+    CHECK_EQ_INT(build_files(db[1], 2, (size_t)1 << 20, sample, cut, 60), 0);
+    CHECK_EQ_INT(build_files(db[2], 4, (size_t)1 << 20, sample, cut, 60), 0);
+    CHECK_EQ_INT(build_files(db[3], 2, (size_t)6 << 20, sample, cut, 60), 0);
+    CHECK_EQ_INT(build_files(db[4], 2, 0, sample, cut, 60), 0);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    long n2 = compare_dbs(db[0], db[1], all, 7);
+    CHECK(n2 > 500);
+    CHECK_EQ_INT(compare_dbs(db[0], db[2], all, 7), n2);
+    const char *post[] = {"post"}, *same[] = {"entry", "file", "fileid", "dlen"};
+    CHECK(compare_dbs(db[4], db[1], post, 1) < 0);
+    CHECK(compare_dbs(db[4], db[3], post, 1) < 0);
+    CHECK(compare_dbs(db[4], db[3], same, 4) > 100);
     free(sample);
     remove_dir(dir);
 }
@@ -623,6 +656,7 @@ TEST(test_sorted_bigrams)
 int main(void)
 {
     t_run(test_same_index);
+    t_run(test_small_files_batches);
     t_run(test_same_index_tdict);
     t_run(test_entries_across_chunks);
     t_run(test_meta_repeats);
