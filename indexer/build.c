@@ -9,6 +9,10 @@
  * its share of the terms (hash % workers) and the ends of the entries, in
  * the order of the text, in chunks (route_token, read_chunk).  So each
  * term lives in one worker, and every worker numbers the entries alike.
+ * The analyser hands the router a run of Chinese text in batches
+ * (tok_analyze_runs, on_run), and a metadata field that repeats the last
+ * one of its place is sent as its items were then (meta_field): the
+ * workers read what token by token would have sent them.
  * Only the main thread touches LMDB.  It writes the entries of finished
  * files between files (write_ready_entries) through the store's entry
  * writer, whose own threads train the text dictionary and make the
