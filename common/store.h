@@ -313,12 +313,14 @@ int store_entry_exists(store *s, MDB_txn *txn, uint32_t id);
  * store_entry_block_open/next. */
 #define STORE_ENTRY_BLOCK 128     /* entries a block at most */
 #define STORE_ENTRY_LEVEL 3       /* zstd's compression level (a block's one frame) */
-#define STORE_ENTRY_GROUP_LEVEL 1 /* the groups' level, with the text dictionary: on
-                                   * groups this small, 1 writes what 3 did to 0.1 %
-                                   * (the poetry bench's entries: 9,909 overflow
-                                   * pages against 9,897) for 5.7 % less of the
-                                   * build's CPU (task-clock, medians of 5 builds:
-                                   * 4,577 against 4,855 ms) */
+#define STORE_ENTRY_GROUP_LEVEL 2 /* the groups' level, with the text dictionary: on
+                                   * groups this small, 2 writes a little less than
+                                   * 3 (the poetry bench's index 157,728,768 bytes
+                                   * against 157,736,960, 100 MB of bench/gen text
+                                   * 213,676,032 against 214,413,312; 1: 157,769,728
+                                   * and 216,928,256) for 5 % less of the build's CPU
+                                   * (task-clock medians of 5 interleaved builds:
+                                   * 5,233 against 5,495 ms) */
 #define STORE_ENTRY_MAX_RATIO 255 /* a block shrinks at most this much, else it is stored raw */
 #define STORE_ENTRY_GROUP 512     /* bytes of text a group of entries at most (but for one
                                    * entry alone), one zstd frame with the dictionary */

@@ -57,9 +57,10 @@
  * bytes of records at a chunk's end, and at the batch's end before the
  * terms are sorted, flush_bigrams sorts each bucket by key (a radix sort in
  * cache, stable: a term's records stay in entry and position order),
- * interns each term once and appends its documents' records with put_doc,
- * the writer flush_entry_tokens uses too; the records of the entry still
- * being read wait for the next drain.  Whether a term takes this path is
+ * interns each term once and appends its documents' records of the drain
+ * together (put_docs: the bytes put_doc, flush_entry_tokens' writer, would
+ * append a document at a time); the records of the entry still being read
+ * wait for the next drain.  Whether a term takes this path is
  * decided by its bytes alone, so the dictionary holds the same postings
  * as if every token had been interned, and the index is the same.  The
  * main thread's own worker (a build without threads, merges) interns
@@ -414,12 +415,14 @@ typedef struct worker {
     uint32_t bg_cap;         /* records room of the four below */
     struct bgrec *bg_tmp, *bg_rec; /* flush_bigrams: a bucket's records, sorting and sorted */
     uint32_t *bg_first, *bg_hash; /* flush_bigrams: a bucket's terms' first records, hashes */
+    struct bgdoc *bg_doc;    /* put_docs: a term's documents in a drain */
     /* this epoch's output */
     uint32_t nent;           /* entries, local ids 0 .. nent-1 */
     size_t files_done;       /* files whose records are complete (under the build's mutex) */
     size_t files_written;    /* files whose entries the main thread wrote (write_ready_entries) */
     uint32_t *dlen;
-    uint32_t *tend;          /* per local entry, its title's end (flush_bigrams) */
+    uint32_t (*dt)[2];       /* per local entry, its length and its title's end, side by
+                              * side: flush_bigrams reads both (a miss, not two) */
     size_t dlen_cap;
     uint64_t sumlen;
     fz_buf join;             /* the current entry's join map */
@@ -925,7 +928,30 @@ static void *slab_alloc(worker *w, size_t size)
     return slab_carve(w, &w->slabs, (size + 15) & ~(size_t)15);
 }
 
-/* Room for n more bytes at the end of the postings of term ta. */
+/* A chunk's room at most, unless one record needs more. */
+#define CHUNK_MAX 4096
+
+/* A new last chunk of term ta's postings with room for size bytes at
+ * least (all that a rounding to 8 bytes leaves: a chunk's alignment),
+ * linked after its last one; NULL when out of memory. */
+static chunk *new_chunk(worker *w, term_acc *ta, size_t size)
+{
+    size_t len = (sizeof(chunk) + size + 7) & ~(size_t)7;
+    chunk *nc = slab_carve(w, &w->slabs, len);
+    if (!nc)
+        return NULL;
+    nc->next = NULL;
+    nc->used = 0;
+    nc->size = (uint32_t)(len - sizeof(chunk));
+    if (ta->tail)
+        ta->tail->next = nc;
+    ta->tail = nc;
+    return nc;
+}
+
+/* Room for n more bytes at the end of the postings of term ta (the
+ * dictionary's terms: a record at a time, in chunks doubling from 32
+ * bytes to CHUNK_MAX). */
 static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
 {
     chunk *c = ta->tail;
@@ -934,20 +960,12 @@ static uint8_t *acc_reserve(worker *w, term_acc *ta, size_t n)
     /* a first chunk of 32 bytes: with its header, 48 (slab_alloc's
      * rounding to 16 left 8 bytes of a 24-byte one unused) */
     size_t size = c ? (size_t)c->size * 2 : 32;
-    if (size > 4096)
-        size = 4096;
+    if (size > CHUNK_MAX)
+        size = CHUNK_MAX;
     if (size < n)
         size = n;
-    chunk *nc = slab_alloc(w, sizeof(chunk) + size);
-    if (!nc)
-        return NULL;
-    nc->next = NULL;
-    nc->used = 0;
-    nc->size = (uint32_t)size;
-    if (c)
-        c->next = nc;
-    ta->tail = nc;
-    return nc->data;
+    chunk *nc = new_chunk(w, ta, size);
+    return nc ? nc->data : NULL;
 }
 
 /* The open block of term tid as a block descriptor (next NULL). */
@@ -1015,31 +1033,67 @@ static void clear_terms(worker *w)
         memset(w->slots, 0, w->nslots * sizeof *w->slots);
 }
 
+/* Term tid's open block is full (STORE_BLOCK_DOCS documents): it is
+ * kept as its last full block, and none is open.  FZ_ENOMEM. */
+static int close_block(worker *w, uint32_t tid)
+{
+    blkdesc *full = slab_alloc(w, sizeof *full);
+    if (!full)
+        return FZ_ENOMEM;
+    term_cold *tc = &w->cold[tid];
+    open_desc(w, tid, full);
+    if (tc->done)
+        tc->done->tail->next = full;
+    else
+        tc->done = full;
+    tc->done->tail = full;
+    w->terms[tid].ndocs = 0;
+    return FZ_OK;
+}
+
+/* Term tid's open block begins with document doc, whose record is at
+ * (c, off). */
+static inline void open_block(worker *w, uint32_t tid, chunk *c, uint32_t off, uint32_t doc)
+{
+    term_acc *ta = &w->terms[tid];
+    w->cold[tid].c = c;
+    w->cold[tid].off = off;
+    ta->nbytes = 0;
+    ta->first = ta->last = doc;
+    ta->max_tt = ta->max_tb = 0;
+    ta->min_dl = UINT32_MAX;
+    imp_reset(&ta->imp);
+}
+
+/* Counts in term ta's open block document doc's record of n bytes:
+ * tf_title tt, tf_body tb, length dl. */
+static inline void note_doc(term_acc *ta, uint32_t doc, uint32_t n, uint32_t tt, uint32_t tb, uint32_t dl)
+{
+    ta->nbytes += n;
+    ta->last = doc;
+    ta->ndocs++;
+    if (tt > ta->max_tt)
+        ta->max_tt = tt;
+    if (tb > ta->max_tb)
+        ta->max_tb = tb;
+    if (dl < ta->min_dl)
+        ta->min_dl = dl;
+    imp_add(&ta->imp, (uint32_t)STORE_TITLE_WEIGHT * tt + tb, dl);
+}
+
 /* Appends document doc's record to term tid's postings: tf_title and
  * tf_body tokens, its length dl, and (for a field that keeps them,
  * store_field_positions) its npos positions, ascending, at pos[0],
- * pos[stride], ...  The one writer of a record, for the entry's tokens
- * (flush_entry_tokens) and the sorted bigrams (flush_bigrams).
- * FZ_ENOMEM. */
+ * pos[stride], ...  The writer of the entry's tokens (flush_entry_tokens);
+ * put_docs writes the same bytes for the sorted bigrams (flush_bigrams),
+ * a term's documents of a drain at once.  FZ_ENOMEM. */
 static int put_doc(worker *w, uint32_t tid, uint32_t doc, uint32_t tf_title, uint32_t tf_body, uint32_t dl,
                    const uint32_t *pos, size_t npos, size_t stride)
 {
     term_acc *ta = &w->terms[tid];
     term_acc *bd = ta; /* the open block */
-    if (bd->ndocs == STORE_BLOCK_DOCS) {
-        /* the open block is full: keep it, open the next */
-        blkdesc *full = slab_alloc(w, sizeof *full);
-        if (!full)
-            return FZ_ENOMEM;
-        term_cold *tc = &w->cold[tid];
-        open_desc(w, tid, full);
-        if (tc->done)
-            tc->done->tail->next = full;
-        else
-            tc->done = full;
-        tc->done->tail = full;
-        bd->ndocs = 0;
-    }
+    if (bd->ndocs == STORE_BLOCK_DOCS && close_block(w, tid))
+        return FZ_ENOMEM;
     /* a record of up to SMALL_POS positions is written here first
      * and given its exact room: a chunk is filled to its end, not to
      * the worst case's (3 * 5 + positions * 5 bytes) */
@@ -1062,26 +1116,10 @@ static int put_doc(worker *w, uint32_t tid, uint32_t doc, uint32_t tf_title, uin
             return FZ_ENOMEM;
         memcpy(room, small, (size_t)(p - p0));
     }
-    if (opens) {
-        w->cold[tid].c = ta->tail;
-        w->cold[tid].off = ta->tail->used;
-        bd->nbytes = 0;
-        bd->first = bd->last = doc;
-        bd->max_tt = bd->max_tb = 0;
-        bd->min_dl = UINT32_MAX;
-        imp_reset(&bd->imp);
-    }
+    if (opens)
+        open_block(w, tid, ta->tail, ta->tail->used, doc);
     ta->tail->used += (uint32_t)(p - p0);
-    bd->nbytes += (uint32_t)(p - p0);
-    bd->last = doc;
-    bd->ndocs++;
-    if (tf_title > bd->max_tt)
-        bd->max_tt = tf_title;
-    if (tf_body > bd->max_tb)
-        bd->max_tb = tf_body;
-    if (dl < bd->min_dl)
-        bd->min_dl = dl;
-    imp_add(&bd->imp, (uint32_t)STORE_TITLE_WEIGHT * tf_title + tf_body, dl);
+    note_doc(ta, doc, (uint32_t)(p - p0), tf_title, tf_body, dl);
     return FZ_OK;
 }
 
@@ -1246,17 +1284,18 @@ static int entry_done(worker *w, uint32_t title_end, uint32_t npos, const void *
         if (!nd)
             return FZ_ENOMEM;
         w->dlen = nd;
-        uint32_t *nt = realloc(w->tend, cap * sizeof *nt);
+        uint32_t(*nt)[2] = realloc(w->dt, cap * sizeof *nt);
         if (!nt)
             return FZ_ENOMEM;
-        w->tend = nt;
+        w->dt = nt;
         w->dlen_cap = cap;
     }
     w->dlen[w->nent] = npos;
-    w->tend[w->nent] = title_end;
+    w->dt[w->nent][0] = npos;
+    w->dt[w->nent][1] = title_end;
     __atomic_store_n(&w->nent, w->nent + 1, __ATOMIC_RELAXED); /* read by build_added */
     w->sumlen += npos;
-    __atomic_add_fetch(&w->post_bytes, elen + 8, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->post_bytes, elen + 12, __ATOMIC_RELAXED);
     return FZ_OK;
 }
 
@@ -1592,8 +1631,8 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
  * 0 the title's) to one of BG_NB buckets.  When the records
  * pass BG_DRAIN bytes at the end of a chunk, and at the batch's end,
  * flush_bigrams sorts each bucket by term, stably, interns each of its
- * terms once and appends its documents' records in order (put_doc, as
- * flush_entry_tokens does for the other tokens); the records of the entry
+ * terms once and appends its documents' records in order (put_docs, the
+ * bytes put_doc writes for the other tokens); the records of the entry
  * still being read stay for the next time.  The decision is the term's
  * bytes alone, so a term takes one path or the other, never both, and
  * the dictionary ends up with the same postings as if every token had
@@ -1850,14 +1889,25 @@ static int on_run(void *ctx, const tok_cjk *c, size_t n)
     return FZ_OK;
 }
 
-/* flush_bigrams' fetching ahead of the term of hash h (if its home slot
- * holds it): stage 1 its line, 2 its last chunk's head, 3 where that
- * chunk is written next. */
+/* flush_bigrams' fetching ahead of the term of hash h (if a slot of its
+ * home slot's cache line, from the home slot on, holds it: the line is
+ * the one fetched): stage 1 its line, 2 its last chunk's head, 3 where
+ * that chunk is written next. */
 static inline void bg_fetch(const worker *w, uint32_t h, int stage)
 {
-    uint64_t sl = w->slots[h & (w->nslots - 1)];
-    uint32_t st = (uint32_t)(sl >> 32) == h ? (uint32_t)sl : 0;
-    if (!st || st - 1 >= w->nterms)
+    uint32_t i = h & (w->nslots - 1), st = 0;
+    for (;;) {
+        uint64_t sl = w->slots[i];
+        if (!sl)
+            return;
+        if ((uint32_t)(sl >> 32) == h) {
+            st = (uint32_t)sl;
+            break;
+        }
+        if (++i % 8 == 0) /* the next line (the table is aligned to lines) */
+            return;
+    }
+    if (st - 1 >= w->nterms)
         return;
     const term_acc *ta = &w->terms[st - 1];
     if (stage == 1)
@@ -1866,6 +1916,149 @@ static inline void bg_fetch(const worker *w, uint32_t h, int stage)
         __builtin_prefetch(ta->tail);
     else if (ta->tail)
         __builtin_prefetch(ta->tail->data + ta->tail->used, 1);
+}
+
+/* Bytes of v as a varint (fz_varint_put's), and v written so, returning
+ * the byte after it: inline, for put_docs (a call a value was 0.6 % of a
+ * worker's CPU). */
+static inline uint32_t vlen32(uint32_t v)
+{
+    return 1u + (v >= 1u << 7) + (v >= 1u << 14) + (v >= 1u << 21) + (v >= 1u << 28);
+}
+
+static inline uint8_t *vput32(uint8_t *p, uint32_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* A record's frequencies as store_tf_put writes them (tf_title tt,
+ * tf_body tb: the code tb << 1 | (tt > 0) of up to 33 bits, then tt when
+ * set; a lone occurrence in the title the code 0 alone), inline (its
+ * varints are calls): their bytes, and them written at p, returning the
+ * byte after them.  test_build's builds without worker threads write
+ * them with store_tf_put. */
+static inline uint32_t tf_len(uint32_t tt, uint32_t tb)
+{
+    if (tt == 1 && tb == 0)
+        return 1;
+    return (tb >> 31 ? 5u : vlen32(tb << 1)) + (tt ? vlen32(tt) : 0);
+}
+
+static inline uint8_t *tf_put(uint8_t *p, uint32_t tt, uint32_t tb)
+{
+    if (tt == 1 && tb == 0) {
+        *p = 0;
+        return p + 1;
+    }
+    if (tb >> 31)
+        p += fz_varint_put(p, (uint64_t)tb << 1 | (tt > 0));
+    else
+        p = vput32(p, tb << 1 | (tt > 0));
+    return tt ? vput32(p, tt) : p;
+}
+
+/* A document of a term's records in a drain (put_docs): the index after
+ * its records, its tokens in the title, its record's bytes, its length. */
+typedef struct bgdoc {
+    uint32_t end, tt, len, dl;
+} bgdoc;
+
+/* flush_bigrams' writer: appends to term tid's postings the records of
+ * its documents in rec[i..e) (sorted by entry and position, entries
+ * before w->nent's end; uni: a CJK unigram, no positions), the bytes
+ * put_doc would write a document at a time.  But the records of a drain
+ * are known together: their sizes are counted first (into w->bg_doc,
+ * room for e - i), and they are written in place (no call, no copy from
+ * the stack, no acc_reserve a document), into the room left in the
+ * term's last chunk, then into a new one of twice the last one's size
+ * (32 bytes the first) or the bytes left to write if more, up to
+ * CHUNK_MAX (or one record's).  Chunks of the bytes of each drain alone
+ * took 86 MB a worker on the poetry bench instead of 113, but 1.9 M of
+ * them instead of 1.34 M, each a miss more where prep_terms joins a block
+ * (joiner_take's samples 86 -> 425).  Records rec[..n) of entries before
+ * limit have their entries' lengths fetched RAHEAD records ahead.
+ * FZ_ENOMEM. */
+enum { RAHEAD = 16 };
+static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint32_t e, int uni, uint32_t n,
+                    uint32_t limit)
+{
+    term_acc *ta = &w->terms[tid];
+    bgdoc *dd = w->bg_doc;
+    uint32_t nd = 0, blk = ta->ndocs, last = ta->last;
+    size_t total = 0;
+    for (uint32_t j = i; j < e; nd++) {
+        uint32_t doc = rec[j].doc, t = 0, pb = 0;
+        if (j + RAHEAD < n && rec[j + RAHEAD].doc < limit)
+            __builtin_prefetch(&w->dt[rec[j + RAHEAD].doc]);
+        const uint32_t *dt = w->dt[doc];
+        uint32_t j0 = j;
+        if (uni) {
+            for (; j < e && rec[j].doc == doc; j++)
+                t += !rec[j].pos; /* a unigram's record has its body bit for a position */
+        } else {
+            for (uint32_t prev = 0; j < e && rec[j].doc == doc; j++) {
+                t += rec[j].pos < dt[1];
+                pb += vlen32(rec[j].pos - prev);
+                prev = rec[j].pos;
+            }
+        }
+        /* its id's delta: 0 where a block opens (put_doc's) */
+        uint32_t delta = 0;
+        if (blk == STORE_BLOCK_DOCS)
+            blk = 0;
+        if (blk++)
+            delta = doc - last;
+        last = doc;
+        dd[nd].end = j;
+        dd[nd].tt = t;
+        dd[nd].len = vlen32(delta) + tf_len(t, j - j0 - t) + pb;
+        dd[nd].dl = dt[0];
+        total += dd[nd].len;
+    }
+    chunk *c = ta->tail;
+    uint8_t *p = c ? c->data + c->used : NULL;
+    uint32_t room = c ? c->size - c->used : 0;
+    for (uint32_t g = 0; g < nd; g++) {
+        uint32_t doc = rec[i].doc, j = dd[g].end, tt = dd[g].tt, tb = j - i - tt, r = dd[g].len, dl = dd[g].dl;
+        if (ta->ndocs == STORE_BLOCK_DOCS && close_block(w, tid))
+            return FZ_ENOMEM;
+        int opens = ta->ndocs == 0;
+        if (r > room) {
+            /* a chunk for this record and those after it */
+            size_t need = c ? 2 * (size_t)c->size : 32;
+            if (need < total)
+                need = total;
+            if (need > CHUNK_MAX)
+                need = r > CHUNK_MAX ? r : CHUNK_MAX;
+            if (c)
+                c->used = c->size - room;
+            if (!(c = new_chunk(w, ta, need)))
+                return FZ_ENOMEM;
+            p = c->data;
+            room = c->size;
+        }
+        if (opens)
+            open_block(w, tid, c, (uint32_t)(p - c->data), doc);
+        p = vput32(p, opens ? 0 : doc - ta->last);
+        p = tf_put(p, tt, tb);
+        if (!uni)
+            for (uint32_t prev = 0; i < j; i++) {
+                p = vput32(p, rec[i].pos - prev);
+                prev = rec[i].pos;
+            }
+        i = j;
+        room -= r;
+        total -= r;
+        note_doc(ta, doc, r, tt, tb, dl);
+    }
+    if (c)
+        c->used = c->size - room;
+    return FZ_OK;
 }
 
 /* Interns the terms of the records in buckets from .. from + count - 1
@@ -1895,11 +2088,13 @@ static int flush_bigrams(worker *w, uint32_t limit, uint32_t from, uint32_t coun
         free(w->bg_rec);
         free(w->bg_first);
         free(w->bg_hash);
+        free(w->bg_doc);
+        w->bg_doc = malloc(cap * sizeof *w->bg_doc);
         w->bg_tmp = malloc(cap * sizeof *w->bg_tmp);
         w->bg_rec = malloc(cap * sizeof *w->bg_rec);
         w->bg_first = malloc((cap + 1) * sizeof *w->bg_first);
         w->bg_hash = malloc((cap + 1) * sizeof *w->bg_hash);
-        w->bg_cap = w->bg_tmp && w->bg_rec && w->bg_first && w->bg_hash ? (uint32_t)cap : 0;
+        w->bg_cap = w->bg_tmp && w->bg_rec && w->bg_first && w->bg_hash && w->bg_doc ? (uint32_t)cap : 0;
         if (!w->bg_cap)
             return FZ_ENOMEM;
     }
@@ -1931,13 +2126,12 @@ static int flush_bigrams(worker *w, uint32_t limit, uint32_t from, uint32_t coun
         /* a term's slot is fetched while the ones before it are interned,
          * an entry's length and title's end while the records before it
          * are written */
-        enum { AHEAD = 12, RAHEAD = 16 };
+        enum { AHEAD = 12 };
         for (uint32_t q = 0; q < nt && q < AHEAD; q++)
             __builtin_prefetch(&w->slots[hash[q] & (w->nslots - 1)]);
         for (uint32_t i = 0; i < n && i < RAHEAD; i++)
             if (rec[i].doc < limit) {
-                __builtin_prefetch(&w->dlen[rec[i].doc]);
-                __builtin_prefetch(&w->tend[rec[i].doc]);
+                __builtin_prefetch(&w->dt[rec[i].doc]);
             }
         for (uint32_t q = 0; q < nt && !rc; q++) {
             /* a term seen in an earlier drain: its slot, then its line,
@@ -1951,36 +2145,20 @@ static int flush_bigrams(worker *w, uint32_t limit, uint32_t from, uint32_t coun
                 bg_fetch(w, hash[q + AHEAD / 3], 2);
             if (q + 1 < nt)
                 bg_fetch(w, hash[q + 1], 3);
-            uint32_t i = first[q], e = first[q + 1], tid = UINT32_MAX;
-            int uni = 0;
-            for (uint32_t j; i < e && !rc; i = j) {
-                uint32_t doc = rec[i].doc, tf_title = 0;
-                if (doc >= limit) { /* the entry being read: later */
-                    for (j = i; j < e && !rc; j++)
-                        rc = put_rec(w, rec[j].m, rec[j].doc, rec[j].pos);
-                    break;
-                }
-                if (tid == UINT32_MAX) {
-                    char t[TERM_INLINE] = {0}; /* intern: zero-padded */
-                    size_t tn = bigram_bytes(rec[i].m, t);
-                    uni = tn != 6;
-                    if ((tid = intern(w, uni ? STORE_F_UNI : STORE_F_TEXT, t, tn, hash[q])) == UINT32_MAX) {
-                        rc = FZ_ENOMEM;
-                        break;
-                    }
-                }
-                for (j = i; j < e && rec[j].doc == doc; j++) {
-                    if (j + RAHEAD < n && rec[j + RAHEAD].doc < limit) {
-                        __builtin_prefetch(&w->dlen[rec[j + RAHEAD].doc]);
-                        __builtin_prefetch(&w->tend[rec[j + RAHEAD].doc]);
-                    }
-                    /* a unigram's record has its body bit for a position */
-                    tf_title += uni ? !rec[j].pos : rec[j].pos < w->tend[doc];
-                }
-                /* a CJK unigram keeps no positions (STORE_F_UNI) */
-                rc = put_doc(w, tid, doc, tf_title, j - i - tf_title, w->dlen[doc], &rec[i].pos, uni ? 0 : j - i,
-                             sizeof(bgrec) / sizeof(uint32_t));
+            /* a term's records in entry order: those of the entry being
+             * read (from limit on), the last, wait for a later drain */
+            uint32_t i = first[q], e = first[q + 1], d = e;
+            while (d > i && rec[d - 1].doc >= limit)
+                d--;
+            if (d > i) {
+                char t[TERM_INLINE] = {0}; /* intern: zero-padded */
+                size_t tn = bigram_bytes(rec[i].m, t);
+                int uni = tn != 6; /* a CJK unigram keeps no positions (STORE_F_UNI) */
+                uint32_t tid = intern(w, uni ? STORE_F_UNI : STORE_F_TEXT, t, tn, hash[q]);
+                rc = tid == UINT32_MAX ? FZ_ENOMEM : put_docs(w, tid, rec, i, d, uni, n, limit);
             }
+            for (uint32_t j = d; j < e && !rc; j++)
+                rc = put_rec(w, rec[j].m, rec[j].doc, rec[j].pos);
         }
     }
     return rc;
@@ -3694,12 +3872,13 @@ static void worker_free(worker *w)
     fz_buf_free(&w->pblk);
     ps_free(w);
     free(w->dlen);
-    free(w->tend);
+    free(w->dt);
     free(w->bg);
     free(w->bg_tmp);
     free(w->bg_rec);
     free(w->bg_first);
     free(w->bg_hash);
+    free(w->bg_doc);
     for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
         free(w->files[f].volume);

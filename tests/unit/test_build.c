@@ -653,6 +653,55 @@ TEST(test_sorted_bigrams)
     remove_dir(dir);
 }
 
+/* File i of test_sorted_long_runs: in file 0, 20,000 entries that all
+ * hold 甲乙 in their title and body (some 80 KB of its records in one
+ * drain: more than a chunk, CHUNK_MAX, and many blocks) and 丙丁 in one
+ * entry in 130 (ids 130 apart: two-byte deltas, but for the first
+ * document of a block); in file 1, between short entries, one whose body
+ * is 甲乙 6,000 times (a record of some 6 KB, larger than a chunk). */
+static char *long_run_text(const void *ctx, int i, size_t *len)
+{
+    (void)ctx;
+    fz_buf t = {0};
+    int oom = 0;
+    for (int e = 0; e < (i ? 40 : 20000); e++) {
+        oom |= fz_buf_append(&t, "【甲乙】戊", strlen("【甲乙】戊"));
+        if (e % 130 == 7)
+            oom |= fz_buf_append(&t, "丙丁", strlen("丙丁"));
+        for (int k = 0, n = i && e == 20 ? 6000 : 1 + e % 3; k < n; k++)
+            oom |= fz_buf_append(&t, "甲乙", strlen("甲乙"));
+        oom |= fz_buf_append(&t, "己\n", strlen("己\n"));
+    }
+    CHECK_EQ_INT(oom, 0);
+    *len = t.len;
+    return t.p;
+}
+
+/* A worker writes a term's records of one drain together, in chunks sized
+ * to them (put_docs): records of one drain that fill several chunks and
+ * open several blocks, a record larger than a chunk, deltas of one and
+ * two bytes give the index a build without worker threads (whose
+ * dictionary writes a record at a time) gives, in one batch or in
+ * several. */
+TEST(test_sorted_long_runs)
+{
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[4][300];
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < 4; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    size_t small = (size_t)1 << 20;
+    CHECK_EQ_INT(build_gen(db[0], 1, 0, 2, long_run_text, NULL), 0);
+    CHECK_EQ_INT(build_gen(db[1], 2, 0, 2, long_run_text, NULL), 0);
+    CHECK_EQ_INT(build_gen(db[2], 1, small, 2, long_run_text, NULL), 0);
+    CHECK_EQ_INT(build_gen(db[3], 2, small, 2, long_run_text, NULL), 0);
+    /* the test covers what it says: blocks of STORE_BLOCK_DOCS */
+    CHECK(post_keys(db[0], "甲乙") >= 100 && post_keys(db[0], "丙丁") >= 2);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    CHECK(compare_dbs(db[0], db[1], all, 7) > 100);
+    CHECK(compare_dbs(db[2], db[3], all, 7) > 100);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     t_run(test_same_index);
@@ -663,5 +712,6 @@ int main(void)
     t_run(test_terms_alike_in_prefix);
     t_run(test_unigram_title_body);
     t_run(test_sorted_bigrams);
+    t_run(test_sorted_long_runs);
     return t_done("build");
 }
