@@ -62,9 +62,9 @@
 #define E_OFF(e) ((e) & 0xFFFFFFu)
 
 /* An entry of the URO's table for cjk_run (uro_fill), for U+4E00 + i: 0 =
- * not filled yet; else U_DONE, the three bytes of UTF-8 of the
- * character's term at the analyzer's level in bits 0-23 (its own when
- * the level leaves it as written, else its fold), U_RULE when a phrase
+ * not filled yet; else U_DONE, the code point of the character's term at
+ * the analyzer's level in bits 0-15 (its own when the level leaves it as
+ * written, else its fold; of three bytes of UTF-8), U_RULE when a phrase
  * rule begins with it at this level, U_SLOW when cjk_run leaves it to the
  * general path. */
 #define URO_N 0x5200u
@@ -333,6 +333,7 @@ static inline unsigned as_written(const tok_analyzer *a, uint32_t cp, const unsi
 
 struct run {
     tok_emit_fn emit;
+    tok_run_fn run; /* tok_analyze_runs: cjk_run's tokens, in batches */
     void *ctx;
     int places;   /* tok_places: no bigrams, CJK terms as written */
     uint32_t pos; /* the next position to give out */
@@ -459,7 +460,8 @@ static inline __attribute__((always_inline)) int cjk_utf8(struct run *s, const c
  * character where no rule begins -- and whether a rule may begin with it
  * (TOKT_PHRASE, exact for the URO since every level or none leaves each
  * of it as written).  A character the table does not cover, or whose
- * fold is not of three bytes, is left to the general path. */
+ * fold is not of three bytes that fz_utf8_plain3 takes (U+1000..U+FFFF
+ * but U+D000..U+DFFF: tok_cjk's), is left to the general path. */
 static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
 {
     unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
@@ -471,11 +473,11 @@ static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
         if (a->fold == TOK_FOLD_VARIANTS)
             r = fold_variant(r);
     }
-    if (r - 0x800u >= 0x10000u - 0x800u)
-        v |= U_SLOW; /* not of three bytes */
+    if (r - 0x1000u >= 0x10000u - 0x1000u || r >> 12 == 0xD)
+        v |= U_SLOW; /* not of three bytes that fz_utf8_plain3 takes (tok_cjk) */
     if ((e & TOKT_PHRASE) && a->fold != TOK_FOLD_NONE)
         v |= U_RULE;
-    v |= (0xE0u | r >> 12) | (0x80u | (r >> 6 & 0x3Fu)) << 8 | (0x80u | (r & 0x3Fu)) << 16;
+    v |= r & 0xFFFFu;
     a->uro[cp - 0x4E00u] = v;
     return v;
 }
@@ -497,9 +499,12 @@ static uint32_t uro_fill(tok_analyzer *a, uint32_t cp)
  *   - punctuation the table leaves as written, or that the cache of the
  *     BMP has as one unit of punctuation: a gap, as punct gives;
  * and emits the tokens of each as cjk_utf8 would, without its tests of
- * the state.  Returns where the run ends, at the first character it does
- * not take, which analyze's loop takes the general way; or with *rc set,
- * where an emit failed. */
+ * the state; with s->run (tok_analyze_runs) and s->prev of three bytes
+ * that fz_utf8_plain3 takes (as every character cjk_run takes), it gathers the characters in cj (tok_cjk, cj[0] the one before) and
+ * hands them to s->run when TOK_RUN_MAX are gathered and at the run's
+ * end, before any other token.  Returns where the run ends, at the first
+ * character it does not take, which analyze's loop takes the general way;
+ * or with *rc set, where an emit failed. */
 static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, struct run *s,
                                                             const unsigned char *p, size_t len, size_t i,
                                                             const int places, int *rc)
@@ -511,10 +516,25 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
     uint32_t pos = s->pos;
     int gap = 0, have_prev = 1;
     tok_token t;
-    while (i < len && fz_utf8_plain3(p + i, len - i)) {
-        uint32_t cp = fz_utf8_plain3_cp(p + i), end = (uint32_t)i + 3;
+    /* batches for s->run: cj[0..nb) */
+    const int batch = !places && s->run && s->prev_len == 3 && fz_utf8_plain3((const unsigned char *)s->prev, 3);
+    tok_cjk cj[TOK_RUN_MAX];
+    size_t nb = 1;
+    uint32_t last_start = s->prev_start;
+    if (batch) {
+        cj[0].cp = fz_utf8_plain3_cp((const unsigned char *)s->prev);
+        cj[0].pos = s->prev_pos;
+    }
+    /* each character is decoded once: the next one (ok, nx) is read ahead */
+    int ok = fz_utf8_plain3(p + i, len - i);
+    uint32_t nx = ok ? fz_utf8_plain3_cp(p + i) : 0;
+    while (ok) {
+        uint32_t cp = nx, end = (uint32_t)i + 3;
+        ok = fz_utf8_plain3(p + end, len - end);
+        nx = ok ? fz_utf8_plain3_cp(p + end) : 0;
         const char *cur = (const char *)p + i;
         char f[4];
+        uint32_t term = cp; /* its term's code point */
         if (cp - 0x4E00u < URO_N) {
             if (!places) {
                 uint32_t v = a->uro[cp - 0x4E00u];
@@ -522,8 +542,8 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
                     v = uro_fill(a, cp);
                 /* the pair filter, read whether or not a rule begins here */
                 uint32_t pass;
-                if (fz_utf8_plain3(p + end, len - end)) {
-                    uint32_t nx = fz_utf8_plain3_cp(p + end), h = TOKT_PAIR_HASH(cp, nx);
+                if (ok) {
+                    uint32_t h = TOKT_PAIR_HASH(cp, nx);
                     /* the next character's entry, read after this one's
                      * tokens: a miss in 84 KB without it */
                     __builtin_prefetch(a->uro + (nx - 0x4E00u < URO_N ? nx - 0x4E00u : 0));
@@ -534,10 +554,13 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
                 }
                 if ((v & U_SLOW) || ((uint32_t)((v & U_RULE) != 0) & pass))
                     break;
-                f[0] = (char)(v & 0xFF);
-                f[1] = (char)(v >> 8 & 0xFF);
-                f[2] = (char)(v >> 16 & 0xFF);
-                cur = f;
+                term = v & 0xFFFFu;
+                if (!batch) {
+                    f[0] = (char)(0xE0u | term >> 12);
+                    f[1] = (char)(0x80u | (term >> 6 & 0x3Fu));
+                    f[2] = (char)(0x80u | (term & 0x3Fu));
+                    cur = f;
+                }
             }
         } else {
             unsigned e = tokt_blocks[(size_t)tokt_index[cp >> TOKT_SHIFT] << TOKT_SHIFT | (cp & ((1u << TOKT_SHIFT) - 1))];
@@ -568,6 +591,22 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
             pos++;
             gap = 0;
         }
+        if (batch) {
+            if (nb == TOK_RUN_MAX) {
+                if ((*rc = s->run(s->ctx, cj, nb)) != 0)
+                    return i;
+                cj[0].cp = cj[nb - 1].cp & ~TOK_CJK_JOIN;
+                cj[0].pos = cj[nb - 1].pos;
+                nb = 1;
+            }
+            cj[nb].cp = term | (have_prev ? TOK_CJK_JOIN : 0);
+            cj[nb].pos = pos++;
+            nb++;
+            last_start = (uint32_t)i;
+            have_prev = 1;
+            i = end;
+            continue;
+        }
         if (have_prev && !places) {
             char bi[8];
             memcpy(bi, s->prev, sizeof s->prev); /* prev_len bytes of it count */
@@ -595,6 +634,17 @@ static inline __attribute__((always_inline)) size_t cjk_run(tok_analyzer *a, str
         s->prev_pos = pos++;
         have_prev = 1;
         i = end;
+    }
+    if (batch && nb > 1) {
+        if ((*rc = s->run(s->ctx, cj, nb)) != 0)
+            return i;
+        /* the last character is the one before what follows */
+        uint32_t c = cj[nb - 1].cp & ~TOK_CJK_JOIN;
+        s->prev[0] = (char)(0xE0u | c >> 12);
+        s->prev[1] = (char)(0x80u | (c >> 6 & 0x3Fu));
+        s->prev[2] = (char)(0x80u | (c & 0x3Fu));
+        s->prev_start = last_start;
+        s->prev_pos = cj[nb - 1].pos;
     }
     s->pos = pos;
     s->gap = gap;
@@ -719,13 +769,14 @@ static uint32_t fold_in_text(tok_fold fold, struct phrase_state *ph, const unsig
  * length), never its class, position or bytes; the path a character takes
  * (the table, the URO's, the general one) gives it the same class. */
 static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base, tok_emit_fn emit,
-                          void *ctx, uint32_t *next_pos, const int places)
+                          tok_run_fn run, void *ctx, uint32_t *next_pos, const int places)
 {
     if (len > UINT32_MAX)
         return FZ_ELIMIT;
     struct run s;
     memset(&s, 0, sizeof s);
     s.emit = emit;
+    s.run = run;
     s.ctx = ctx;
     s.places = places;
     s.pos = pos_base;
@@ -839,11 +890,17 @@ static inline int analyze(tok_analyzer *a, const char *text, size_t len, uint32_
 int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
                 tok_emit_fn emit, void *ctx, uint32_t *next_pos)
 {
-    return analyze(a, text, len, pos_base, emit, ctx, next_pos, 0);
+    return analyze(a, text, len, pos_base, emit, NULL, ctx, next_pos, 0);
+}
+
+int tok_analyze_runs(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
+                     tok_emit_fn emit, tok_run_fn run, void *ctx, uint32_t *next_pos)
+{
+    return analyze(a, text, len, pos_base, emit, run, ctx, next_pos, 0);
 }
 
 int tok_places(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
                tok_emit_fn emit, void *ctx, uint32_t *next_pos)
 {
-    return analyze(a, text, len, pos_base, emit, ctx, next_pos, 1);
+    return analyze(a, text, len, pos_base, emit, NULL, ctx, next_pos, 1);
 }

@@ -107,6 +107,34 @@ tok_fold tok_get_fold(const tok_analyzer *a);
  * or the first non-zero value of emit (then *next_pos is not set). */
 int tok_analyze(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
                 tok_emit_fn emit, void *ctx, uint32_t *next_pos);
+/* A run of CJK characters as tok_analyze_runs hands it over: c[0] is the
+ * character just before the run's first (its tokens were given already),
+ * c[1..n) the run's characters in order.  Each cp is the character's
+ * term, folded at the analyzer's level: a BMP code point of three bytes of
+ * UTF-8 that fz_utf8_plain3 takes (U+1000..U+FFFF but U+D000..U+DFFF),
+ * with TOK_CJK_JOIN set when a
+ * bigram joins it to the element before it (no punctuation between). */
+typedef struct {
+    uint32_t cp;  /* the code point, | TOK_CJK_JOIN */
+    uint32_t pos; /* its position */
+} tok_cjk;
+#define TOK_CJK_JOIN 0x80000000u
+/* The tokens of c[1..n): for each k in order, when c[k].cp has
+ * TOK_CJK_JOIN the bigram (TOK_BI) of c[k-1] and c[k] at c[k-1].pos, then
+ * the unigram (TOK_UNI) of c[k] at c[k].pos.  n >= 2.  c is valid during
+ * the call.  Return 0 to go on; any other value stops the analysis, which
+ * returns it. */
+typedef int (*tok_run_fn)(void *ctx, const tok_cjk *c, size_t n);
+/* tok_analyze, but the tokens of runs of Chinese text that its fast path
+ * takes (most CJK characters of a text) go to run in batches of up to
+ * TOK_RUN_MAX characters instead of one call of emit a token: the same
+ * tokens in the same order, interleaved with emit's as tok_analyze gives
+ * them, without their byte ranges (a caller that needs start and end uses
+ * tok_analyze).  For the indexer's router: one call where there were two
+ * a character.  Returns as tok_analyze. */
+#define TOK_RUN_MAX 256
+int tok_analyze_runs(tok_analyzer *a, const char *text, size_t len, uint32_t pos_base,
+                     tok_emit_fn emit, tok_run_fn run, void *ctx, uint32_t *next_pos);
 /* Where tok_analyze's tokens are, for a caller that needs no terms (the
  * searcher placing a hit's matches in its text): the same calls and
  * results but that it gives no bigrams (TOK_BI) and a CJK character's

@@ -9,6 +9,10 @@
  * its share of the terms (hash % workers) and the ends of the entries, in
  * the order of the text, in chunks (route_token, read_chunk).  So each
  * term lives in one worker, and every worker numbers the entries alike.
+ * The analyser hands the router a run of Chinese text in batches
+ * (tok_analyze_runs, on_run), and a metadata field that repeats the last
+ * one of its place is sent as its items were then (meta_field): the
+ * workers read what token by token would have sent them.
  * Only the main thread touches LMDB.  It writes the entries of finished
  * files between files (write_ready_entries) through the store's entry
  * writer, whose own threads train the text dictionary and make the
@@ -337,6 +341,24 @@ typedef struct {
     int done;                /* the worker wrote its last chunk (or gave up) */
 } pstream;
 
+/* The router's tokens of a metadata field (the first META_AUTHORS
+ * authors and META_SECTIONS sections of an entry, each of its place in
+ * the list, the file, the kind) as it last analysed it (meta_field): the
+ * field's text and first
+ * position, the position after it, and the R_TOK items it sent, by
+ * worker (a worker's in their order: all that it reads of them).  Most
+ * entries repeat the last one's: the file's path and the kind always,
+ * the section and the author often. */
+#define META_AUTHORS 4
+#define META_SECTIONS 8
+#define META_SLOTS (META_AUTHORS + META_SECTIONS + 2)
+typedef struct {
+    int ok;
+    uint32_t base, next;
+    fz_buf text;
+    fz_buf items[BUILD_MAX_WORKERS];
+} meta_cache;
+
 typedef struct worker {
     struct build *b;
     pthread_t th;
@@ -372,6 +394,8 @@ typedef struct worker {
     uint32_t pre_h, pre_pos, pre_len, pre_bytes;
     int pre_field;
     int in_body;             /* the text field's tokens are the body's (else the title's) */
+    meta_cache meta[META_SLOTS]; /* the router: see meta_field */
+    fz_buf *rec;             /* the router: route_token appends its items to rec[worker] too */
     uint32_t nslot;          /* distinct terms of the entry so far */
     struct {
         uint32_t tid, cnt;   /* the term, its tokens in et (then where they go) */
@@ -802,6 +826,7 @@ static int queue_token(worker *w, int field, const char *term, size_t tn, uint32
 
 static int route_token(worker *r, int field, const char *term, size_t tn, uint32_t h, uint32_t pos);
 static int route_bigram(worker *r, uint32_t key, uint32_t pos);
+static int on_run(void *ctx, const tok_cjk *c, size_t n);
 static inline int bigram_key(const uint8_t *t, uint32_t *key);
 
 static int on_token(void *ctx, const tok_token *t)
@@ -1171,9 +1196,23 @@ static void forget_entry(worker *w)
 
 /* --------------------------------------------------------------- records */
 
-static int analyze_field(worker *w, int field, const char *text, size_t len, uint32_t base, uint32_t *next)
+static int meta_field(worker *w, meta_cache *mc, int field, const char *text, size_t len, uint32_t base,
+                      uint32_t *next);
+
+/* Analyses a field; the i-th of its kind in the entry (authors, sections). */
+static int analyze_field(worker *w, int field, size_t i, const char *text, size_t len, uint32_t base,
+                         uint32_t *next)
 {
+    if (w->routes && field != STORE_F_TEXT) {
+        meta_cache *mc = field == STORE_F_AUTHOR ? (i < META_AUTHORS ? &w->meta[i] : NULL)
+                         : field == STORE_F_SECTION ? (i < META_SECTIONS ? &w->meta[META_AUTHORS + i] : NULL)
+                         : &w->meta[META_AUTHORS + META_SECTIONS + (field == STORE_F_KIND)];
+        if (mc)
+            return meta_field(w, mc, field, text, len, base, next);
+    }
     w->cur_field = field;
+    if (w->routes && field == STORE_F_TEXT) /* its CJK runs at once (on_run) */
+        return tok_analyze_runs(w->tok, text, len, base, on_token, on_run, w, next);
     return tok_analyze(w->tok, text, len, base, on_token, w, next);
 }
 
@@ -1190,11 +1229,11 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     w->pend_n = 0;
     w->join.len = 0;
     w->in_body = 0;
-    if ((rc = analyze_field(w, STORE_F_TEXT, title, title_len, 0, &title_next)))
+    if ((rc = analyze_field(w, STORE_F_TEXT, 0, title, title_len, 0, &title_next)))
         return rc;
     uint32_t body_base = title_next ? title_next + 1 : 0;
     w->in_body = 1;
-    rc = analyze_field(w, STORE_F_TEXT, body, body_len, body_base, &next);
+    rc = analyze_field(w, STORE_F_TEXT, 0, body, body_len, body_base, &next);
     w->in_body = 0;
     if (rc)
         return rc;
@@ -1203,20 +1242,20 @@ static int analyze_record(worker *w, const char *title, size_t title_len, const 
     /* metadata fields, each in its own position space */
     uint32_t p = 0;
     for (size_t i = 0; i < nauthors; i++) {
-        if ((rc = analyze_field(w, STORE_F_AUTHOR, authors[i], alen[i], p, &p)))
+        if ((rc = analyze_field(w, STORE_F_AUTHOR, i, authors[i], alen[i], p, &p)))
             return rc;
         p++;
     }
     p = 0;
     for (size_t i = 0; i < nsection; i++) {
-        if ((rc = analyze_field(w, STORE_F_SECTION, sections[i], slen[i], p, &p)))
+        if ((rc = analyze_field(w, STORE_F_SECTION, i, sections[i], slen[i], p, &p)))
             return rc;
         p++;
     }
-    if ((rc = analyze_field(w, STORE_F_FILE, w->path, strlen(w->path), 0, NULL)))
+    if ((rc = analyze_field(w, STORE_F_FILE, 0, w->path, strlen(w->path), 0, NULL)))
         return rc;
     const char *kn = fz_kind_name(kind);
-    if ((rc = analyze_field(w, STORE_F_KIND, kn, strlen(kn), 0, NULL)))
+    if ((rc = analyze_field(w, STORE_F_KIND, 0, kn, strlen(kn), 0, NULL)))
         return rc;
     return drain_tokens(w);
 }
@@ -1457,6 +1496,55 @@ static int route_token(worker *r, int field, const char *term, size_t tn, uint32
     put32(p + 7, pos);
     copy_term(p + 11, term, tn);
     b->fill[part]->len += 11 + tn;
+    if (r->rec && fz_buf_append(&r->rec[part], p, 11 + tn))
+        return FZ_ENOMEM;
+    return FZ_OK;
+}
+
+/* The router's analysis of a metadata field, kept in mc: when mc
+ * holds the same text at the same first position, the items it sent
+ * then are sent again, each worker's in one copy, without analysing and
+ * hashing; else the field is analysed and its items kept.
+ * The items are a function of the field, text and position alone
+ * (on_token's kept hash state only spares work), so the workers read the
+ * same. */
+static int meta_field(worker *w, meta_cache *mc, int field, const char *text, size_t len, uint32_t base,
+                      uint32_t *next)
+{
+    build *b = w->b;
+    if (mc->ok && mc->base == base && mc->text.len == len && (!len || !memcmp(mc->text.p, text, len))) {
+        for (int i = 0; i < b->nw; i++) {
+            size_t n = mc->items[i].len;
+            if (!n)
+                continue;
+            uint8_t *p = route_room(b, i, n);
+            if (!p)
+                return FZ_ENOMEM;
+            memcpy(p, mc->items[i].p, n);
+            b->fill[i]->len += n;
+        }
+        if (next)
+            *next = mc->next;
+        return FZ_OK;
+    }
+    mc->ok = 0;
+    mc->text.len = 0;
+    for (int i = 0; i < b->nw; i++)
+        mc->items[i].len = 0;
+    w->cur_field = field;
+    w->rec = mc->items;
+    uint32_t nx = 0;
+    int rc = tok_analyze(w->tok, text, len, base, on_token, w, &nx);
+    w->rec = NULL;
+    if (rc)
+        return rc;
+    if (len && fz_buf_append(&mc->text, text, len))
+        return FZ_ENOMEM;
+    mc->base = base;
+    mc->next = nx;
+    mc->ok = 1;
+    if (next)
+        *next = nx;
     return FZ_OK;
 }
 
@@ -1701,11 +1789,16 @@ static size_t bigram_bytes(uint32_t m, char *t)
 /* Sends a CJK bigram of the text field (the sorted path: bigram_key) or a
  * CJK unigram (key its code point) to the worker its key chooses: its key
  * and position (a unigram's: 1 in the body, 0 in the title). */
+static inline int bg_part(const build *b, uint32_t key)
+{
+    uint32_t m = (key * BG_MIX) >> 8; /* bits apart from the bucket's */
+    return (int)(b->nw_mask ? m & b->nw_mask : m % (uint32_t)b->nw);
+}
+
 static int route_bigram(worker *r, uint32_t key, uint32_t pos)
 {
     build *b = r->b;
-    uint32_t m = (key * BG_MIX) >> 8; /* bits apart from the bucket's */
-    int part = (int)(b->nw_mask ? m & b->nw_mask : m % (uint32_t)b->nw);
+    int part = bg_part(b, key);
     uint8_t *p = route_room(b, part, 9);
     if (!p)
         return FZ_ENOMEM;
@@ -1713,6 +1806,86 @@ static int route_bigram(worker *r, uint32_t key, uint32_t pos)
     put32(p + 1, key);
     put32(p + 5, pos);
     b->fill[part]->len += 9;
+    return FZ_OK;
+}
+
+/* A run's tokens one by one through on_token (tok_run_fn's meaning). */
+static int run_tokens(worker *w, const tok_cjk *c, size_t n)
+{
+    char t[6];
+    for (size_t k = 1; k < n; k++) {
+        uint32_t a = c[k - 1].cp & ~TOK_CJK_JOIN, z = c[k].cp & ~TOK_CJK_JOIN;
+        fz_utf8_encode(a, t);
+        fz_utf8_encode(z, t + 3);
+        tok_token tk = {t, 6, c[k - 1].pos, 0, 0, TOK_BI};
+        int rc = c[k].cp & TOK_CJK_JOIN ? on_token(w, &tk) : 0;
+        if (rc)
+            return rc;
+        tk.term = t + 3;
+        tk.term_len = 3;
+        tk.pos = c[k].pos;
+        tk.kind = TOK_UNI;
+        if ((rc = on_token(w, &tk)))
+            return rc;
+    }
+    return FZ_OK;
+}
+
+/* The router's tokens of a run of CJK characters of the text field
+ * (tok_analyze_runs): every bigram and unigram of it is of the sorted path
+ * (two characters, or one, whose UTF-8 fz_utf8_plain3 takes: tok_cjk's)
+ * and goes out as on_token would send it (route_bigram's items, the join
+ * map's bits), in the same order, in one loop, with one test for room a
+ * worker; when a chunk has not the room for the whole run, one by one
+ * through on_token (run_tokens). */
+static int on_run(void *ctx, const tok_cjk *c, size_t n)
+{
+    worker *w = ctx;
+    build *b = w->b;
+    uint8_t *q[BUILD_MAX_WORKERS];
+    size_t need = 18 * (n - 1);
+    int room = w->keeps_entries;
+    for (int i = 0; i < b->nw; i++) {
+        rchunk *ch = b->fill[i];
+        room &= ch && ch->size - ch->len >= need;
+        q[i] = ch ? ch->data + ch->len : NULL;
+    }
+    if (!room)
+        return run_tokens(w, c, n);
+    /* the join map: a bigram at pos sets bit pos + 1, at most c[n-1].pos */
+    size_t jn = c[n - 1].pos / 8 + 1, jl = w->join.len;
+    if (jn > jl) {
+        if (fz_buf_reserve(&w->join, jn - jl))
+            return FZ_ENOMEM;
+        memset(w->join.p + jl, 0, jn - jl);
+    }
+    uint8_t *jm = (uint8_t *)w->join.p;
+    uint32_t body = (uint32_t)w->in_body, top = 0;
+    uint32_t prev = c[0].cp & ~TOK_CJK_JOIN, ppos = c[0].pos;
+    for (size_t k = 1; k < n; k++) {
+        uint32_t x = c[k].cp, cp = x & ~TOK_CJK_JOIN;
+        if (x & TOK_CJK_JOIN) {
+            uint32_t key = prev << 16 | cp, bit = ppos + 1;
+            jm[bit / 8] |= (uint8_t)(1u << (bit % 8));
+            top = bit + 1;
+            int i = bg_part(b, key);
+            q[i][0] = R_BI;
+            put32(q[i] + 1, key);
+            put32(q[i] + 5, ppos);
+            q[i] += 9;
+        }
+        int i = bg_part(b, cp);
+        q[i][0] = R_BI;
+        put32(q[i] + 1, cp);
+        put32(q[i] + 5, body);
+        q[i] += 9;
+        prev = cp;
+        ppos = c[k].pos;
+    }
+    for (int i = 0; i < b->nw; i++)
+        b->fill[i]->len = (size_t)(q[i] - b->fill[i]->data);
+    if (top && (top - 1) / 8 + 1 > w->join.len)
+        w->join.len = (top - 1) / 8 + 1;
     return FZ_OK;
 }
 
@@ -3688,6 +3861,11 @@ static void worker_free(worker *w)
     free(w->es);
     free(w->sorted);
     fz_buf_free(&w->join);
+    for (int i = 0; i < META_SLOTS; i++) {
+        fz_buf_free(&w->meta[i].text);
+        for (int k = 0; k < BUILD_MAX_WORKERS; k++)
+            fz_buf_free(&w->meta[i].items[k]);
+    }
     fz_buf_free(&w->enc);
     fz_buf_free(&w->pj.rec);
     fz_buf_free(&w->pj.skip);

@@ -10,8 +10,10 @@
  * The analyser's fast paths must give what its general path gives
  * (tok_create_reference): every token's kind, term, position and bytes,
  * and *next_pos; tok_places the same places (tokens but bigrams, their
- * positions and bytes, words' terms) and *next_pos.  The first code
- * points also go through tok_fold_cp.
+ * positions and bytes, words' terms) and *next_pos; tok_analyze_runs
+ * the same tokens but their bytes (its runs' code points as tok_cjk
+ * says: of three bytes that fz_utf8_plain3 takes, positions rising) and
+ * *next_pos.  The first code points also go through tok_fold_cp.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +40,40 @@ static int on_place(void *ctx, const tok_token *t)
     for (uint32_t i = 0; t->kind == TOK_WORD && i < t->term_len; i++)
         *sum = *sum * 31 + (unsigned char)t->term[i];
     *sum = ((*sum * 31 + t->pos) * 31 + t->start) * 31 + t->end + (unsigned long)t->kind;
+    return 0;
+}
+
+/* A token's kind, term and position (tok_analyze_runs gives no bytes). */
+static void sum_term(unsigned long *sum, int kind, const char *term, size_t n, uint32_t pos)
+{
+    for (size_t i = 0; i < n; i++)
+        *sum = *sum * 31 + (unsigned char)term[i];
+    *sum = (*sum * 31 + pos) * 31 + (unsigned long)kind;
+}
+
+static int on_term(void *ctx, const tok_token *t)
+{
+    sum_term(ctx, (int)t->kind, t->term, t->term_len, t->pos);
+    return 0;
+}
+
+static int on_run(void *ctx, const tok_cjk *c, size_t n)
+{
+    if (n < 2 || (c[0].cp & TOK_CJK_JOIN))
+        abort();
+    for (size_t k = 0; k < n; k++) {
+        uint32_t cp = c[k].cp & ~TOK_CJK_JOIN;
+        char b[6];
+        if (cp < 0x1000 || cp > 0xFFFF || cp >> 12 == 0xD || (k && c[k].pos <= c[k - 1].pos))
+            abort();
+        if (!k)
+            continue;
+        fz_utf8_encode(c[k - 1].cp & ~TOK_CJK_JOIN, b);
+        fz_utf8_encode(cp, b + 3);
+        if (c[k].cp & TOK_CJK_JOIN)
+            sum_term(ctx, TOK_BI, b, 6, c[k - 1].pos);
+        sum_term(ctx, TOK_UNI, b + 3, 3, c[k].pos);
+    }
     return 0;
 }
 
@@ -107,6 +143,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tok_places(a[f], text, size, base, on_place, &ps, &pnext))
             continue; /* out of memory: the same run gave 0 above */
         if (ps != as || pnext != next)
+            abort();
+        /* tok_analyze_runs gives the same tokens */
+        unsigned long rsum = 0, tsum = 0;
+        uint32_t runs_next = 0;
+        if (tok_analyze(a[f], text, size, base, on_term, &tsum, NULL) ||
+            tok_analyze_runs(a[f], text, size, base, on_term, on_run, &rsum, &runs_next))
+            continue;
+        if (rsum != tsum || runs_next != next)
             abort();
     }
     /* tok_fold_cp on the first few code points */

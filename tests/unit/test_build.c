@@ -329,6 +329,17 @@ static long build_by_1_and_2(const fz_buf *t, char *dir, char *one, char *two)
     return compare_dbs(one, two, all, 7);
 }
 
+/* build_by_1_and_2's count for t in a directory of its own, removed
+ * after; frees t. */
+static long built_alike(fz_buf *t)
+{
+    char dir[] = "/tmp/fz-test-build-XXXXXX", one[300], two[300];
+    long n = build_by_1_and_2(t, dir, one, two);
+    fz_buf_free(t);
+    remove_dir(dir);
+    return n;
+}
+
 /* A file of many short entries whose tokens fill several of a worker's
  * chunks: an entry's end that a worker has queued behind its tokens when
  * a chunk ends is kept until they are interned (a worker reading it from
@@ -344,10 +355,37 @@ TEST(test_entries_across_chunks)
         oom |= fz_buf_append(&t, line, strlen(line));
     }
     CHECK_EQ_INT(oom, 0);
-    char dir[] = "/tmp/fz-test-build-XXXXXX", one[300], two[300];
-    CHECK(build_by_1_and_2(&t, dir, one, two) > 1000);
-    fz_buf_free(&t);
-    remove_dir(dir);
+    CHECK(built_alike(&t) > 1000);
+}
+
+/* The router sends an entry's metadata fields (authors, sections, file,
+ * kind) that repeat the entry before's as it sent them then (meta_field):
+ * a gazetteer whose sections repeat at the same level and first position
+ * (entries under one heading), whose chapter of one text comes next at
+ * another position (第一章 概况 under parts of names of other lengths)
+ * or at another level (概况 as a part and as a chapter), and whose
+ * second author repeats after a first of another length, with CJK runs
+ * after hangul of U+D000.. (whose bigrams are not of the sorted path):
+ * the index is the same as one built without worker threads (no
+ * router). */
+TEST(test_meta_repeats)
+{
+    static const char *const parts[] = {"第一编 建置", "第二编 经济发展", "第三编 概况", "第四编 社会"};
+    static const char *const authors[] = {"(张三)", "(张三 王五)", "(欧阳修 王五)", "(李四 王五)"};
+    fz_buf t = {0};
+    int oom = 0;
+    for (int p = 0; p < 4; p++) {
+        char line[256];
+        snprintf(line, sizeof line, "%s\n\n第一章 概况\n\n", parts[p]);
+        oom |= fz_buf_append(&t, line, strlen(line));
+        for (int e = 0; e < 3; e++) {
+            snprintf(line, sizeof line, "【第%d条】 下城区%d年，全区%d个街道，한국어中文。\n\n%s\n\n", p * 3 + e, 2000 + p, e + 7,
+                     authors[(p + e) % 4]);
+            oom |= fz_buf_append(&t, line, strlen(line));
+        }
+    }
+    CHECK_EQ_INT(oom, 0);
+    CHECK(built_alike(&t) > 10);
 }
 
 /* Whether every word of words (n of them) is found in the index at db
@@ -670,6 +708,7 @@ int main(void)
     t_run(test_small_files_batches);
     t_run(test_same_index_tdict);
     t_run(test_entries_across_chunks);
+    t_run(test_meta_repeats);
     t_run(test_terms_alike_in_prefix);
     t_run(test_unigram_title_body);
     t_run(test_sorted_bigrams);

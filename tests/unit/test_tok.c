@@ -506,23 +506,93 @@ static void dump_places(tok_analyzer *a, const char *text, size_t len, int place
     fz_buf_printf(out, "rc=%d next=%u", rc, next);
 }
 
-/* Analyses text at every level with and without the fast paths, and with
- * tok_places against tok_analyze; returns the number of levels where they
- * differ (and shows the first few). */
+/* tok_analyze's tokens, or tok_analyze_runs' with the runs' tokens
+ * spelled out as tok_run_fn says, as text without byte ranges (the runs
+ * give none); the callbacks return 7 at token stop_at (1-based, 0 never). */
+struct rdump {
+    fz_buf *out;
+    int n, stop_at;
+    int runs, bad;   /* run calls; code points out of the contract */
+    int emits;       /* emit calls */
+};
+
+static int rd_tok(struct rdump *d, int kind, const char *term, size_t n, uint32_t pos)
+{
+    fz_buf_printf(d->out, "%d:%.*s@%u ", kind, (int)n, term, pos);
+    return ++d->n == d->stop_at ? 7 : 0;
+}
+
+static int rd_emit(void *ctx, const tok_token *t)
+{
+    ((struct rdump *)ctx)->emits++;
+    return rd_tok(ctx, (int)t->kind, t->term, t->term_len, t->pos);
+}
+
+static int rd_run(void *ctx, const tok_cjk *c, size_t n)
+{
+    struct rdump *d = ctx;
+    d->runs++;
+    if (n < 2)
+        d->bad++;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t cp = c[k].cp & ~TOK_CJK_JOIN;
+        char b[8];
+        if (cp < 0x1000 || cp > 0xFFFF || (cp >= 0xD000 && cp <= 0xDFFF) || (k == 0 && (c[k].cp & TOK_CJK_JOIN)) ||
+            (k && c[k].pos <= c[k - 1].pos)) {
+            d->bad++;
+            return 0;
+        }
+        if (k == 0)
+            continue;
+        int rc;
+        fz_utf8_encode(c[k - 1].cp & ~TOK_CJK_JOIN, b);
+        fz_utf8_encode(cp, b + 3);
+        if ((c[k].cp & TOK_CJK_JOIN) && (rc = rd_tok(d, TOK_BI, b, 6, c[k - 1].pos)))
+            return rc;
+        if ((rc = rd_tok(d, TOK_UNI, b + 3, 3, c[k].pos)))
+            return rc;
+    }
+    return 0;
+}
+
+/* The tokens of text as rd_tok shows them, the return code and the next
+ * position: of tok_analyze_runs with runs set, else of tok_analyze. */
+static void dump_runs(tok_analyzer *a, const char *text, size_t len, int runs, int stop_at, fz_buf *out,
+                      int *nruns, int *bad)
+{
+    uint32_t next = 0;
+    struct rdump d = {out, 0, stop_at, 0, 0, 0};
+    out->len = 0;
+    int rc = runs ? tok_analyze_runs(a, text, len, 5, rd_emit, rd_run, &d, &next)
+                  : tok_analyze(a, text, len, 5, rd_emit, &d, &next);
+    fz_buf_printf(out, "rc=%d next=%u", rc, rc ? 0 : next);
+    *nruns += d.runs;
+    *bad += d.bad;
+}
+
+/* Analyses text at every level with and without the fast paths, with
+ * tok_places against tok_analyze, and with tok_analyze_runs against
+ * tok_analyze; returns the number of levels where they differ (and shows
+ * the first few). */
 static int differ(const char *what, const char *text, size_t len)
 {
     static int shown;
     tok_analyzer *fast[3] = {A_NONE, A_TS, A_VAR}, *ref[3] = {R_NONE, R_TS, R_VAR};
     fz_buf f = {0}, r = {0};
     int bad = 0;
-    for (int l = 0; l < 6; l++) {
-        const char *how = l < 3 ? "general" : "tok_places";
+    for (int l = 0; l < 9; l++) {
+        const char *how = l < 3 ? "general" : l < 6 ? "tok_places" : "tok_analyze_runs";
         if (l < 3) {
             dump(fast[l], text, len, &f);
             dump(ref[l], text, len, &r);
-        } else {
+        } else if (l < 6) {
             dump_places(fast[l - 3], text, len, 0, &f);
             dump_places(fast[l - 3], text, len, 1, &r);
+        } else {
+            int nruns = 0, nbad = 0;
+            dump_runs(fast[l - 6], text, len, 0, 0, &f, &nruns, &nbad);
+            dump_runs(fast[l - 6], text, len, 1, 0, &r, &nruns, &nbad);
+            bad += nbad;
         }
         if (f.len != r.len || memcmp(f.p, r.p, f.len)) {
             bad++;
@@ -650,6 +720,73 @@ TEST(test_fast_fixtures)
     CHECK_EQ_INT(bad, 0);
 }
 
+/* tok_analyze_runs against tok_analyze on texts whose CJK runs are broken
+ * by punctuation (ASCII, full-width, CJK), letters, digits, spaces,
+ * characters beyond the BMP, hangul of U+D000.. (three bytes, not in the
+ * URO), a phrase rule's key, characters that fold to another, and runs
+ * longer than a batch (TOK_RUN_MAX): the same tokens in the same order,
+ * the same positions, the same code when a callback stops the analysis
+ * at any token; and the runs are taken (most of the CJK tokens go to
+ * run). */
+TEST(test_runs)
+{
+    static const char *const texts[] = {
+        "中华人民共和国",
+        "望江南，風角。山水",
+        "中文abc中文 中文123中文",
+        "𠀀中文𠀁文字𪛖",
+        "中文한국어중文",
+        "沈澱物中沈澱",
+        "長江黃河，東西南北。",
+        "一二三 四五六　七八九",
+        "中「文」字《书》名、国",
+        "汉字\xff\xfe混合",
+        "文。",
+        "中",
+    };
+    fz_buf t = {0}, f = {0}, r = {0};
+    tok_analyzer *lv[3] = {A_NONE, A_TS, A_VAR};
+    int nruns = 0, bad = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0] + 1; i++) {
+        t.len = 0;
+        if (i < sizeof texts / sizeof texts[0]) {
+            fz_buf_append(&t, texts[i], strlen(texts[i]));
+        } else { /* runs longer than a batch, with and without gaps */
+            for (uint32_t k = 0; k < 3 * TOK_RUN_MAX + 7; k++) {
+                put_cp(&t, 0x4E00 + (k * 2654435761u >> 7) % 0x5200);
+                if (k % 300 == 299)
+                    put_cp(&t, 0x3002);
+            }
+        }
+        for (int l = 0; l < 3; l++) {
+            /* whole, then stopped at each of the first tokens */
+            for (int stop = 0; stop < 40; stop++) {
+                dump_runs(lv[l], t.p, t.len, 0, stop, &f, &nruns, &bad);
+                dump_runs(lv[l], t.p, t.len, 1, stop, &r, &nruns, &bad);
+                if (f.len != r.len || memcmp(f.p, r.p, f.len)) {
+                    bad++;
+                    fprintf(stderr, "text %zu, level %d, stop %d:\n  tok_analyze      %.*s\n  tok_analyze_runs %.*s\n", i, l,
+                            stop, (int)(f.len > 400 ? 400 : f.len), f.p, (int)(r.len > 400 ? 400 : r.len), r.p);
+                }
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(nruns > 100);
+    /* a text of Chinese: nearly all its tokens come from run calls */
+    int b0 = 0;
+    struct rdump d = {&f, 0, 0, 0, 0, 0};
+    f.len = 0;
+    const char *poem = "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。";
+    CHECK_EQ_INT(tok_analyze_runs(A_TS, poem, strlen(poem), 0, rd_emit, rd_run, &d, NULL), 0);
+    CHECK_EQ_INT(d.n, 36); /* 20 unigrams, 4 x 4 bigrams */
+    CHECK(d.emits <= 2);   /* the first character's unigram, perhaps one more */
+    CHECK_EQ_INT(b0, 0);
+    fz_buf_free(&t);
+    fz_buf_free(&f);
+    fz_buf_free(&r);
+}
+
 /* ---- phrase rules -------------------------------------------------------- */
 
 static int uni_cb(void *ctx, const tok_token *t)
@@ -766,6 +903,7 @@ int main(void)
     t_run(test_fast_every_code_point);
     t_run(test_fast_random);
     t_run(test_fast_fixtures);
+    t_run(test_runs);
     tok_destroy(R_NONE);
     tok_destroy(R_TS);
     tok_destroy(R_VAR);
