@@ -108,6 +108,23 @@ static inline const uint8_t *fz_varint_get(const uint8_t *p, const uint8_t *end,
     return fz_varint_get_long(p, end, v);
 }
 int fz_buf_varint(fz_buf *b, uint64_t v);
+/* A 32-bit value's varint inline, for the writers of postings that write
+ * one a value (a call each cost them more than the bytes): its length
+ * (1-5, without a branch), and it written at p, returning the byte after
+ * it.  The same bytes as fz_varint_put. */
+static inline uint32_t fz_varint_len32(uint32_t v)
+{
+    return 1u + (v >= 1u << 7) + (v >= 1u << 14) + (v >= 1u << 21) + (v >= 1u << 28);
+}
+static inline uint8_t *fz_varint_put32(uint8_t *p, uint32_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
 
 /* A path for display, in buf (bufsize > 0): relative to the working
  * directory when below it, else as given; cut to bufsize - 1 bytes. */

@@ -555,9 +555,11 @@ size_t store_block_header(uint8_t *out, uint32_t ndocs, uint32_t span, uint32_t 
  * store_bb; the layout in store.c), after its id delta: the tf code
  * tf_body << 1 | (tf_title > 0), then tf_title when that bit is set; but
  * a lone occurrence in the title (tf_title 1, tf_body 0: every
- * single-valued metadata field) is the code 0 alone.  Writes them
- * to out (STORE_TF_MAX bytes of room), returns their length.  Both
- * writers of records (indexer/build.c, store_bb_add) use it. */
+ * single-valued metadata field) is the code 0 alone.  store_tf_put writes
+ * them to out (STORE_TF_MAX bytes of room) and returns their length,
+ * store_tf_len only counts it.  Every writer of records (indexer/build.c,
+ * store_bb_add) uses them; inline, as a record's other varints are
+ * (fz_varint_put32). */
 #define STORE_TF_MAX (2 * FZ_VARINT_MAX)
 static inline size_t store_tf_put(uint8_t *out, uint32_t tf_title, uint32_t tf_body)
 {
@@ -565,10 +567,20 @@ static inline size_t store_tf_put(uint8_t *out, uint32_t tf_title, uint32_t tf_b
         out[0] = 0;
         return 1;
     }
-    size_t n = fz_varint_put(out, (uint64_t)tf_body << 1 | (tf_title > 0));
+    uint8_t *p = out;
+    if (tf_body >> 31) /* the code needs 33 bits */
+        p += fz_varint_put(p, (uint64_t)tf_body << 1 | (tf_title > 0));
+    else
+        p = fz_varint_put32(p, tf_body << 1 | (tf_title > 0));
     if (tf_title)
-        n += fz_varint_put(out + n, tf_title);
-    return n;
+        p = fz_varint_put32(p, tf_title);
+    return (size_t)(p - out);
+}
+static inline uint32_t store_tf_len(uint32_t tf_title, uint32_t tf_body)
+{
+    if (tf_title == 1 && tf_body == 0)
+        return 1;
+    return (tf_body >> 31 ? 5u : fz_varint_len32(tf_body << 1)) + (tf_title ? fz_varint_len32(tf_title) : 0);
 }
 
 /* ---- joins ----

@@ -30,7 +30,6 @@ enum { RUN_FOR_MAX = 32, RUN_VARINT = 0x40, RUN_PFOR = 0x80 };
 /* (without a branch: 2v + 1 has one bit more than v, and 0 has none) */
 static inline uint32_t bits32(uint32_t v) { return 63 - (uint32_t)__builtin_clzll((uint64_t)v << 1 | 1); }
 /* a varint's bytes: its value's bits, at least one, in 7s (no branch) */
-static inline uint32_t vlen32(uint32_t v) { return (bits32(v | 1) + 6) / 7; }
 
 /* Packs n values minus lo, each masked to w bits (LSB first), at p;
  * returns the end.  Four bytes are stored at a time while 32 bits are
@@ -162,7 +161,7 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
     lo = lo2 < lo ? lo2 : lo;
     hi = hi2 > hi ? hi2 : hi;
     uint32_t w = bits32(hi - lo);
-    size_t fsize = 1 + vlen32(lo) + packed_bytes(n, w);
+    size_t fsize = 1 + fz_varint_len32(lo) + packed_bytes(n, w);
     /* PFOR: the width below w whose exceptions cost least, among those
      * that leave at most a quarter of the run exceptions */
     size_t psize = SIZE_MAX;
@@ -188,7 +187,7 @@ static int run_put(fz_buf *out, const uint32_t *v, uint32_t n)
             ne += nb[x + 1];
             if (ne * 4 > n)
                 break;
-            size_t sz = 1 + vlen32(lo) + vlen32(ne) + packed_bytes(n, x);
+            size_t sz = 1 + fz_varint_len32(lo) + fz_varint_len32(ne) + packed_bytes(n, x);
             for (uint32_t b = x + 1; b <= w; b++)
                 sz += (size_t)nb[b] * (1 + (b - x + 6) / 7);
             if (sz < psize) {

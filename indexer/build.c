@@ -1918,50 +1918,6 @@ static inline void bg_fetch(const worker *w, uint32_t h, int stage)
         __builtin_prefetch(ta->tail->data + ta->tail->used, 1);
 }
 
-/* Bytes of v as a varint (fz_varint_put's), and v written so, returning
- * the byte after it: inline, for put_docs (a call a value was 0.6 % of a
- * worker's CPU). */
-static inline uint32_t vlen32(uint32_t v)
-{
-    return 1u + (v >= 1u << 7) + (v >= 1u << 14) + (v >= 1u << 21) + (v >= 1u << 28);
-}
-
-static inline uint8_t *vput32(uint8_t *p, uint32_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
-/* A record's frequencies as store_tf_put writes them (tf_title tt,
- * tf_body tb: the code tb << 1 | (tt > 0) of up to 33 bits, then tt when
- * set; a lone occurrence in the title the code 0 alone), inline (its
- * varints are calls): their bytes, and them written at p, returning the
- * byte after them.  test_build's builds without worker threads write
- * them with store_tf_put. */
-static inline uint32_t tf_len(uint32_t tt, uint32_t tb)
-{
-    if (tt == 1 && tb == 0)
-        return 1;
-    return (tb >> 31 ? 5u : vlen32(tb << 1)) + (tt ? vlen32(tt) : 0);
-}
-
-static inline uint8_t *tf_put(uint8_t *p, uint32_t tt, uint32_t tb)
-{
-    if (tt == 1 && tb == 0) {
-        *p = 0;
-        return p + 1;
-    }
-    if (tb >> 31)
-        p += fz_varint_put(p, (uint64_t)tb << 1 | (tt > 0));
-    else
-        p = vput32(p, tb << 1 | (tt > 0));
-    return tt ? vput32(p, tt) : p;
-}
-
 /* A document of a term's records in a drain (put_docs): the index after
  * its records, its tokens in the title, its record's bytes, its length. */
 typedef struct bgdoc {
@@ -2003,7 +1959,7 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
         } else {
             for (uint32_t prev = 0; j < e && rec[j].doc == doc; j++) {
                 t += rec[j].pos < dt[1];
-                pb += vlen32(rec[j].pos - prev);
+                pb += fz_varint_len32(rec[j].pos - prev);
                 prev = rec[j].pos;
             }
         }
@@ -2016,7 +1972,7 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
         last = doc;
         dd[nd].end = j;
         dd[nd].tt = t;
-        dd[nd].len = vlen32(delta) + tf_len(t, j - j0 - t) + pb;
+        dd[nd].len = fz_varint_len32(delta) + store_tf_len(t, j - j0 - t) + pb;
         dd[nd].dl = dt[0];
         total += dd[nd].len;
     }
@@ -2044,11 +2000,11 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
         }
         if (opens)
             open_block(w, tid, c, (uint32_t)(p - c->data), doc);
-        p = vput32(p, opens ? 0 : doc - ta->last);
-        p = tf_put(p, tt, tb);
+        p = fz_varint_put32(p, opens ? 0 : doc - ta->last);
+        p += store_tf_put(p, tt, tb);
         if (!uni)
             for (uint32_t prev = 0; i < j; i++) {
-                p = vput32(p, rec[i].pos - prev);
+                p = fz_varint_put32(p, rec[i].pos - prev);
                 prev = rec[i].pos;
             }
         i = j;
