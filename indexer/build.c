@@ -520,46 +520,24 @@ struct build {
 
 /* ---------------------------------------------------------------- memory */
 
-/* Memory of len bytes (a multiple of HUGE_PAGE) mapped on its own,
- * aligned to a huge page and advised to be backed by huge pages
- * (MADV_HUGEPAGE: transparent huge pages are often in madvise mode), for
- * the big tables read and written at random (the slots, the postings'
- * slabs): with small pages each access to them was a TLB miss too.  Only
- * what is touched is memory; unmapped, it goes back to the system at
- * once.  NULL when out of memory. */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static void *huge_map(size_t len)
+/* Memory of len bytes (a multiple of the page size) mapped on its own,
+ * for the big tables read and written at random (the slots, the postings'
+ * slabs): only what is touched is memory, and unmapped it goes back to
+ * the system at once.  Not advised to be backed by transparent huge
+ * pages (MADV_HUGEPAGE): on a virtual machine that hands free memory back
+ * to its host (free page reporting), a fresh huge page cost 2-6 times as
+ * much to zero as its small pages, more than the TLB misses it saved
+ * (HACKING.md, h21a).  NULL when out of memory. */
+static void *page_map(size_t len)
 {
-    /* map a huge page more than needed and trim it to an aligned span */
-    uint8_t *m = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    size_t lead = (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
-    if (lead)
-        munmap(m, lead);
-    if (HUGE_PAGE - lead)
-        munmap(m + lead + len, HUGE_PAGE - lead);
-#ifdef MADV_HUGEPAGE
-    madvise(m + lead, len, MADV_HUGEPAGE); /* advice: without it, small pages */
-#endif
-    return m + lead;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
 }
 
-/* Advises huge pages for the huge pages wholly inside [p, p + len) (an
- * array from malloc). */
-static void advise_huge(void *p, size_t len)
-{
-#ifdef MADV_HUGEPAGE
-    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (hi > lo)
-        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)len;
-#endif
-}
+/* The bytes of a slab (more for a larger request): what the budget counts
+ * at once when a worker's postings need more room. */
+#define SLAB_BYTES ((size_t)2 << 20)
+#define PAGE_BYTES ((size_t)4 << 10)
 
 /* ------------------------------------------------------------ dictionary */
 
@@ -619,7 +597,7 @@ static void count_dict(worker *w)
 /* Bytes mapped for a slot table of n slots. */
 static size_t slots_len(uint32_t n)
 {
-    return ((size_t)n * sizeof(uint64_t) + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    return ((size_t)n * sizeof(uint64_t) + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
 }
 
 static void free_slots(worker *w)
@@ -633,7 +611,7 @@ static void free_slots(worker *w)
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
-    uint64_t *s = huge_map(slots_len(n));
+    uint64_t *s = page_map(slots_len(n));
     if (!s)
         return FZ_ENOMEM;
     /* written before it is read: a page first read is the shared zero
@@ -699,8 +677,6 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         w->terms_mem = nm;
         w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
-        advise_huge(nm, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
-        advise_huge(nc, (size_t)cap * sizeof *nc);
         count_dict(w);
     }
     uint32_t tid = w->nterms++;
@@ -887,11 +863,11 @@ static int on_token(void *ctx, const tok_token *t)
     return queue_token(w, field, t->term, tn, h, t->pos);
 }
 
-/* A slab: a huge page (more for a larger request). */
+/* A slab: SLAB_BYTES (more, in whole slabs, for a larger request). */
 static slab *slab_map(size_t size)
 {
-    size_t len = (sizeof(slab) + size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    slab *sl = huge_map(len);
+    size_t len = (sizeof(slab) + size + SLAB_BYTES - 1) & ~(SLAB_BYTES - 1);
+    slab *sl = page_map(len);
     if (!sl)
         return NULL;
     sl->size = len - sizeof *sl;
