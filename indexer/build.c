@@ -409,6 +409,8 @@ typedef struct worker {
     struct bgbucket *bg;     /* BG_NB buckets, NULL until the first record */
     struct bgblk *bg_free;   /* blocks free for them */
     slab *bslabs;            /* the blocks' memory (counted in post_bytes) */
+    slab *spare;             /* slabs of SLAB_BYTES an earlier batch used, for
+                              * this one's (slab_carve; not counted) */
     size_t bg_blocks;        /* blocks holding records */
     uint32_t bg_next;        /* the first bucket drain_some drains next */
     uint32_t bg_idle;        /* slices idle_drain may drain before the next chunk */
@@ -462,6 +464,7 @@ struct build {
                               * file i (batch_full); epoch_files + 1 of them */
     size_t epoch_text_cap;
     size_t batch_lag;        /* bytes of text batch_full lets the workers lag behind */
+    int huge;                /* huge pages for the workers' tables (page_map) */
     size_t mem_limit;        /* the postings' share of it */
     void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
     void *on_file_ctx;
@@ -520,18 +523,58 @@ struct build {
 
 /* ---------------------------------------------------------------- memory */
 
-/* Memory of len bytes (a multiple of the page size) mapped on its own,
- * for the big tables read and written at random (the slots, the postings'
- * slabs): only what is touched is memory, and unmapped it goes back to
- * the system at once.  Not advised to be backed by transparent huge
- * pages (MADV_HUGEPAGE): on a virtual machine that hands free memory back
- * to its host (free page reporting), a fresh huge page cost 2-6 times as
- * much to zero as its small pages, more than the TLB misses it saved
- * (HACKING.md, h21a).  NULL when out of memory. */
-static void *page_map(size_t len)
+/* Huge pages (transparent, MADV_HUGEPAGE: they are often in madvise
+ * mode) for the big tables read and written at random -- the slots, the
+ * term arrays, the postings' slabs -- save TLB misses, but a fresh one
+ * costs more to fault in than its small pages: on a virtual machine that
+ * hands free memory back to its host (free page reporting), 2-6 times as
+ * much.  They pay where the memory is used again and again, in a build of
+ * several batches (the slabs go from one batch to the next, spare_slabs),
+ * not in a build of one: build_create decides (b->huge) from the size of
+ * the input against the budget (HACKING.md, h21a and h21b). */
+#define HUGE_PAGE ((size_t)2 << 20)
+/* Bytes of gathered postings and dictionary a byte of input text makes,
+ * about (9.4 on the poetry bench, 11 on bench/gen text): an input larger
+ * than the postings' budget over this takes several batches. */
+#define GATHER_PER_BYTE 8
+
+/* Memory of len bytes (a multiple of the page size) mapped on its own:
+ * only what is touched is memory, and unmapped it goes back to the system
+ * at once; with huge, aligned to a huge page and advised to be backed by
+ * them.  NULL when out of memory. */
+static void *page_map(size_t len, int huge)
 {
-    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return m == MAP_FAILED ? NULL : m;
+    uint8_t *m = mmap(NULL, len + (huge ? HUGE_PAGE : 0), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (!huge)
+        return m;
+    /* a huge page more than needed, trimmed to an aligned span */
+    size_t lead = (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
+    if (lead)
+        munmap(m, lead);
+    munmap(m + lead + len, HUGE_PAGE - lead);
+#ifdef MADV_HUGEPAGE
+    madvise(m + lead, len, MADV_HUGEPAGE); /* advice: without it, small pages */
+#endif
+    return m + lead;
+}
+
+/* With huge, advises huge pages for those wholly inside [p, p + len) (an
+ * array from malloc). */
+static void advise_huge(int huge, void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (huge && hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)huge;
+    (void)p;
+    (void)len;
+#endif
 }
 
 /* The bytes of a slab (more for a larger request): what the budget counts
@@ -611,7 +654,7 @@ static void free_slots(worker *w)
 static int grow_slots(worker *w)
 {
     uint32_t n = w->nslots ? w->nslots * 2 : 1u << 16;
-    uint64_t *s = page_map(slots_len(n));
+    uint64_t *s = page_map(slots_len(n), w->b->huge);
     if (!s)
         return FZ_ENOMEM;
     /* written before it is read: a page first read is the shared zero
@@ -677,6 +720,8 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         w->terms_mem = nm;
         w->terms = (term_acc *)(nm + off);
         w->terms_cap = cap;
+        advise_huge(w->b->huge, nm, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
+        advise_huge(w->b->huge, nc, (size_t)cap * sizeof *nc);
         count_dict(w);
     }
     uint32_t tid = w->nterms++;
@@ -864,10 +909,10 @@ static int on_token(void *ctx, const tok_token *t)
 }
 
 /* A slab: SLAB_BYTES (more, in whole slabs, for a larger request). */
-static slab *slab_map(size_t size)
+static slab *slab_map(size_t size, int huge)
 {
     size_t len = (sizeof(slab) + size + SLAB_BYTES - 1) & ~(SLAB_BYTES - 1);
-    slab *sl = page_map(len);
+    slab *sl = page_map(len, huge);
     if (!sl)
         return NULL;
     sl->size = len - sizeof *sl;
@@ -881,14 +926,19 @@ static void slab_unmap(slab *sl)
 }
 
 /* size bytes (a multiple of 16) from the first slab of the list *l, or
- * from a new slab put first in it (counted in the worker's post_bytes);
- * NULL when out of memory. */
+ * from a new slab put first in it (counted in the worker's post_bytes):
+ * a spare one when it fits, else a fresh one; NULL when out of memory. */
 static void *slab_carve(worker *w, slab **l, size_t size)
 {
     slab *sl = *l;
     if (!sl || sl->size - sl->used < size) {
-        if (!(sl = slab_map(size)))
+        if (w->spare && w->spare->size >= size) {
+            sl = w->spare;
+            w->spare = sl->next;
+            sl->used = 0;
+        } else if (!(sl = slab_map(size, w->b->huge))) {
             return NULL;
+        }
         sl->next = *l;
         *l = sl;
         __atomic_add_fetch(&w->post_bytes, sizeof *sl + sl->size, __ATOMIC_RELAXED);
@@ -993,13 +1043,40 @@ static size_t unmap_slabs(slab **l)
     return bytes;
 }
 
-static void drop_bigrams(worker *w);
-
-/* Forgets every term and frees the postings (after a flush). */
-static void clear_terms(worker *w)
+/* Moves the slabs of the list *l of SLAB_BYTES to the spare ones, and
+ * unmaps the larger. */
+static void spare_slabs(worker *w, slab **l)
 {
-    unmap_slabs(&w->slabs);
-    drop_bigrams(w);
+    slab *sl = *l;
+    while (sl) {
+        slab *n = sl->next;
+        if (sizeof *sl + sl->size == SLAB_BYTES) {
+            sl->next = w->spare;
+            w->spare = sl;
+        } else {
+            slab_unmap(sl);
+        }
+        sl = n;
+    }
+    *l = NULL;
+}
+
+static void drop_bigrams(worker *w, int keep);
+
+/* Forgets every term and frees the postings (after a flush).  With keep
+ * (a batch follows) the postings' slabs stay mapped as spare ones for the
+ * next batch: their pages are resident already, where fresh ones would
+ * each be faulted in and zeroed again, some 200 MB a batch (h21b);
+ * without, the spare ones go too. */
+static void clear_terms(worker *w, int keep)
+{
+    if (keep) {
+        spare_slabs(w, &w->slabs);
+    } else {
+        unmap_slabs(&w->slabs);
+        unmap_slabs(&w->spare);
+    }
+    drop_bigrams(w, keep);
     __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
     w->nterms = 0;
     w->nslot = 0;
@@ -1712,9 +1789,15 @@ static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
 }
 
 /* Frees the bigram records (with the batch's postings). */
-static void drop_bigrams(worker *w)
+static void drop_bigrams(worker *w, int keep)
 {
-    size_t bytes = unmap_slabs(&w->bslabs);
+    size_t bytes = 0;
+    for (const slab *sl = w->bslabs; sl; sl = sl->next)
+        bytes += sizeof *sl + sl->size;
+    if (keep)
+        spare_slabs(w, &w->bslabs);
+    else
+        unmap_slabs(&w->bslabs);
     w->bg_free = NULL;
     w->bg_blocks = 0;
     __atomic_sub_fetch(&w->post_bytes, bytes, __ATOMIC_RELAXED);
@@ -2362,7 +2445,9 @@ static void *worker_main(void *arg)
             b->busy++;
             pthread_mutex_unlock(&b->mu);
             int rc = b->run_prep ? 0 : flush_bigrams(w, UINT32_MAX, 0, BG_NB);
-            drop_bigrams(w); /* their memory goes before the terms are sorted and written */
+            /* their memory goes before the terms are sorted and written,
+             * or (a run: a batch follows) to the spare slabs */
+            drop_bigrams(w, w->run != NULL);
             if (!rc && !b->run_prep)
                 rc = sort_worker_terms(w);
             if (!rc && w->run) {
@@ -2389,7 +2474,7 @@ static void *worker_main(void *arg)
                  * are in its stream now, and go while the main thread
                  * still puts (drop_postings would free them after, alone) */
                 release_dict(w);
-                clear_terms(w);
+                clear_terms(w, 0);
                 pthread_mutex_lock(&b->mu);
                 if (rc && rc != 1 && !w->err) {
                     snprintf(w->msg, sizeof w->msg, "preparing postings: %s", fz_strerror(rc));
@@ -3516,7 +3601,7 @@ static void drop_postings(build *b, int dict)
 {
     for (int i = 0; i <= b->nw; i++) {
         worker *w = &b->w[i];
-        clear_terms(w);
+        clear_terms(w, !dict);
         free(w->order);
         w->order = NULL;
         w->norder = w->cursor = 0;
@@ -3784,7 +3869,7 @@ static int worker_init(build *b, worker *w, char *msg, size_t msglen)
 
 static void worker_free(worker *w)
 {
-    clear_terms(w);
+    clear_terms(w, 0);
     free(w->terms_mem);
     free(w->cold);
     free_slots(w);
@@ -3839,6 +3924,7 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
      * gave 370 and 195) */
     b->budget = opts && opts->mem_limit ? opts->mem_limit : default_mem();
     b->mem_limit = b->budget / 8 * 5;
+    b->huge = opts && opts->input_bytes > b->mem_limit / GATHER_PER_BYTE;
     b->batch_lag = b->mem_limit / 128 < BATCH_LAG ? b->mem_limit / 128 : BATCH_LAG;
     b->layout = opts ? opts->layout : PARSE_AUTO;
     if (opts) {
@@ -4258,7 +4344,7 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
     fz_arena *arena = fz_arena_create();
     if (!arena)
         return b->err = FZ_ENOMEM;
-    clear_terms(w);
+    clear_terms(w, 0);
     w->path = path;
     uint64_t sumlen = 0, live = 0;
     /* an update removing a file of the main tree leaves its postings
@@ -4325,7 +4411,7 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
             mdb_cursor_close(cur);
         }
     }
-    clear_terms(w);
+    clear_terms(w, 0);
     w->path = NULL;
     /* entries, lengths, the file record, statistics */
     if (!rc)

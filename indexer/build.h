@@ -54,6 +54,10 @@ typedef struct {
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
     parse_layout layout;   /* how every file is read; PARSE_AUTO: each decides */
+    uint64_t input_bytes;  /* the size of the files to come, about (0: unknown,
+                            * taken as small): whether the build takes one
+                            * batch or several, which decides how its tables
+                            * are mapped (page_map in build.c) */
     /* Called (may be NULL) on the thread calling build_add_file and
      * build_commit when the entries of a file given to build_add_file are
      * written to the index: at the end of each batch (see --mem) and in

@@ -1183,7 +1183,11 @@ static int run_write(const run_opts *ro, file_list *fl)
         goto out;
     }
     file_report fr = {&pg, ro->verbose};
-    build_opts bo = {.mem_limit = ro->mem, .layout = ro->layout, .on_file = on_file, .on_file_ctx = &fr};
+    build_opts bo = {.mem_limit = ro->mem,
+                     .layout = ro->layout,
+                     .input_bytes = fl->total,
+                     .on_file = on_file,
+                     .on_file_ctx = &fr};
     if ((rc = build_create(s, &bo, &b, msg, sizeof msg))) {
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         status = 2;

@@ -62,9 +62,9 @@ static char *file_text(const char *sample, size_t slen, int i, size_t *len)
 
 /* Builds nfiles files into a new index at db with threads workers (1:
  * none) and a budget of mem bytes (0: the default), file i's text made by
- * gen(ctx, i, &len) (malloc'd). */
-static int build_gen(const char *db, int threads, size_t mem, int nfiles,
-                     char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
+ * gen(ctx, i, &len) (malloc'd); input_bytes is build_opts'. */
+static int build_gen_sized(const char *db, int threads, size_t mem, uint64_t input_bytes, int nfiles,
+                           char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
 {
     char msg[512] = "";
     store *s;
@@ -72,6 +72,7 @@ static int build_gen(const char *db, int threads, size_t mem, int nfiles,
     build_opts o = {0};
     o.threads = threads;
     o.mem_limit = mem;
+    o.input_bytes = input_bytes;
     int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
     if (rc)
         return t_build_end(rc, db, s, b, msg, sizeof msg);
@@ -84,6 +85,12 @@ static int build_gen(const char *db, int threads, size_t mem, int nfiles,
         free(text);
     }
     return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+static int build_gen(const char *db, int threads, size_t mem, int nfiles,
+                     char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
+{
+    return build_gen_sized(db, threads, mem, 0, nfiles, gen, ctx);
 }
 
 typedef struct {
@@ -616,10 +623,11 @@ static char *bigram_gen(const void *ctx, int i, size_t *len)
     return bigram_text(i, len);
 }
 
-/* Builds the files of test_sorted_bigrams (4) into a new index at db. */
-static int build_bigrams(const char *db, int threads, size_t mem)
+/* Builds the files of test_sorted_bigrams (4) into a new index at db
+ * (input_bytes: build_opts'). */
+static int build_bigrams(const char *db, int threads, size_t mem, uint64_t input_bytes)
 {
-    return build_gen(db, threads, mem, 4, bigram_gen, NULL);
+    return build_gen_sized(db, threads, mem, input_bytes, 4, bigram_gen, NULL);
 }
 
 /* The worker threads gather the CJK bigrams of the text as records sorted
@@ -628,20 +636,25 @@ static int build_bigrams(const char *db, int threads, size_t mem)
  * by term in its dictionary: the same postings, every record in its
  * document and every position, in title and body, whether the records of
  * an entry are taken in one go or in two (an entry read across a drain),
- * in one batch or in several. */
+ * in one batch or in several (the later batches' postings in the slabs
+ * the earlier ones used, spare_slabs), with the tables on huge pages or
+ * not (an input of several batches, build_opts.input_bytes, or of one). */
 TEST(test_sorted_bigrams)
 {
-    char dir[] = "/tmp/fz-test-build-XXXXXX", db[6][300];
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[8][300];
     CHECK(mkdtemp(dir) != NULL);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
     size_t small = (size_t)1 << 20; /* batches of two files; drains at every chunk's end */
-    CHECK_EQ_INT(build_bigrams(db[0], 1, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[1], 2, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[2], 4, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[3], 1, small), 0);
-    CHECK_EQ_INT(build_bigrams(db[4], 2, small), 0);
-    CHECK_EQ_INT(build_bigrams(db[5], 4, small), 0);
+    uint64_t large = (uint64_t)1 << 30;
+    CHECK_EQ_INT(build_bigrams(db[0], 1, 0, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[1], 2, 0, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[2], 4, 0, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[3], 1, small, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[4], 2, small, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[5], 4, small, 0), 0);
+    CHECK_EQ_INT(build_bigrams(db[6], 2, small, large), 0);
+    CHECK_EQ_INT(build_bigrams(db[7], 2, 0, large), 0);
     /* the test covers what it says: bigrams in more than STORE_BLOCK_DOCS
      * documents */
     CHECK(post_keys(db[0], "甲乙") >= 4);
@@ -649,6 +662,20 @@ TEST(test_sorted_bigrams)
     for (int i = 1; i < 3; i++) {
         CHECK(compare_dbs(db[0], db[i], all, 7) > 300);
         CHECK(compare_dbs(db[3], db[3 + i], all, 7) > 300);
+    }
+    CHECK(compare_dbs(db[4], db[6], all, 7) > 300);
+    CHECK(compare_dbs(db[1], db[7], all, 7) > 300);
+    /* the batches' postings hold what one batch's do: each unigram's
+     * documents and frequencies */
+    static const char *const cs[] = {"甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸", "子", "丑"};
+    for (int c = 0; c < 12; c++) {
+        uint64_t tt0, tb0, tt, tb;
+        long n0 = uni_tfs(db[0], cs[c], &tt0, &tb0);
+        CHECK(n0 > 0);
+        for (int i = 3; i < 7; i++) {
+            CHECK_EQ_INT(uni_tfs(db[i], cs[c], &tt, &tb), n0);
+            CHECK(tt == tt0 && tb == tb0);
+        }
     }
     remove_dir(dir);
 }
