@@ -19,8 +19,8 @@
  * compressed blocks (store.h, store_entry_writer): it only puts them.
  *
  * Batches and runs.  When the gathered postings pass the memory budget
- * (--mem) -- as they were when the file before the last ended, which
- * depends on the input alone (batch_full) --, between files, the main
+ * (--mem) -- as they were when an earlier file ended (batch_full) --,
+ * between files, the main
  * thread waits for the workers to go
  * idle, gives the batch's entries the next ids, writes entries, file
  * records, lengths and join maps (appends: ids only grow), while each
@@ -4064,8 +4064,11 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
  * the budget.  That file's, not the memory now: the workers read on
  * behind the main thread, so what they hold now depends on timing, and
  * where batches end (hence the blocks written) would differ from run to
- * run.  The memory at a file's end depends on the input alone, and so
- * does which file m is: the newest but one or older, the newest whose
+ * run.  The memory at a file's end depends on the input alone but for
+ * the buckets a worker drained while idle (idle_drain), which a build of
+ * several batches does see: its blocks, not its answers, may differ from
+ * run to run (HACKING.md, h21a).  Which file m is depends on the input
+ * alone: the newest but one or older, the newest whose
  * successors before the next file hold at least batch_lag bytes of text
  * (none yet: the batch goes on).  The main thread waits for it only when
  * the workers are that far behind; with m the last file but one it waited
