@@ -1066,7 +1066,8 @@ static void drop_bigrams(worker *w, int keep);
 /* Forgets every term and frees the postings (after a flush).  With keep
  * (a batch follows) the postings' slabs stay mapped as spare ones for the
  * next batch: their pages are resident already, where fresh ones would
- * each be faulted in and zeroed again, some 200 MB a batch (h21b);
+ * each be faulted in and zeroed again (some 160 MB a batch of bench/gen
+ * text with --mem 512M, HACKING.md h21b);
  * without, the spare ones go too. */
 static void clear_terms(worker *w, int keep)
 {
