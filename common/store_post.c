@@ -29,7 +29,6 @@ enum { RUN_FOR_MAX = 32, RUN_VARINT = 0x40, RUN_PFOR = 0x80 };
 
 /* (without a branch: 2v + 1 has one bit more than v, and 0 has none) */
 static inline uint32_t bits32(uint32_t v) { return 63 - (uint32_t)__builtin_clzll((uint64_t)v << 1 | 1); }
-/* a varint's bytes: its value's bits, at least one, in 7s (no branch) */
 
 /* Packs n values minus lo, each masked to w bits (LSB first), at p;
  * returns the end.  Four bytes are stored at a time while 32 bits are

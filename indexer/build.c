@@ -529,7 +529,7 @@ struct build {
  * costs more to fault in than its small pages: on a virtual machine that
  * hands free memory back to its host (free page reporting), 2-6 times as
  * much.  They pay where the memory is used again and again, in a build of
- * several batches (the slabs go from one batch to the next, spare_slabs),
+ * several batches (the slabs go from one batch to the next, release_slabs),
  * not in a build of one: build_create decides (b->huge) from the size of
  * the input against the budget (HACKING.md, h21a and h21b). */
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -1027,30 +1027,17 @@ static const blkdesc *next_desc(const worker *w, uint32_t tid, const blkdesc *bd
     return cur;
 }
 
-/* Unmaps the slabs of the list *l and empties it; returns the bytes they
- * mapped. */
-static size_t unmap_slabs(slab **l)
+/* Empties the list *l and returns the bytes its slabs mapped: with keep,
+ * those of SLAB_BYTES become w's spare ones (slab_carve takes them again)
+ * and the larger are unmapped; without, all are unmapped. */
+static size_t release_slabs(worker *w, slab **l, int keep)
 {
     size_t bytes = 0;
     slab *sl = *l;
     while (sl) {
         slab *n = sl->next;
         bytes += sizeof *sl + sl->size;
-        slab_unmap(sl);
-        sl = n;
-    }
-    *l = NULL;
-    return bytes;
-}
-
-/* Moves the slabs of the list *l of SLAB_BYTES to the spare ones, and
- * unmaps the larger. */
-static void spare_slabs(worker *w, slab **l)
-{
-    slab *sl = *l;
-    while (sl) {
-        slab *n = sl->next;
-        if (sizeof *sl + sl->size == SLAB_BYTES) {
+        if (keep && sizeof *sl + sl->size == SLAB_BYTES) {
             sl->next = w->spare;
             w->spare = sl;
         } else {
@@ -1059,6 +1046,7 @@ static void spare_slabs(worker *w, slab **l)
         sl = n;
     }
     *l = NULL;
+    return bytes;
 }
 
 static void drop_bigrams(worker *w, int keep);
@@ -1071,12 +1059,9 @@ static void drop_bigrams(worker *w, int keep);
  * without, the spare ones go too. */
 static void clear_terms(worker *w, int keep)
 {
-    if (keep) {
-        spare_slabs(w, &w->slabs);
-    } else {
-        unmap_slabs(&w->slabs);
-        unmap_slabs(&w->spare);
-    }
+    release_slabs(w, &w->slabs, keep);
+    if (!keep)
+        release_slabs(w, &w->spare, 0);
     drop_bigrams(w, keep);
     __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
     w->nterms = 0;
@@ -1792,13 +1777,7 @@ static int put_bigram(worker *w, uint32_t key, uint32_t doc, uint32_t pos)
 /* Frees the bigram records (with the batch's postings). */
 static void drop_bigrams(worker *w, int keep)
 {
-    size_t bytes = 0;
-    for (const slab *sl = w->bslabs; sl; sl = sl->next)
-        bytes += sizeof *sl + sl->size;
-    if (keep)
-        spare_slabs(w, &w->bslabs);
-    else
-        unmap_slabs(&w->bslabs);
+    size_t bytes = release_slabs(w, &w->bslabs, keep);
     w->bg_free = NULL;
     w->bg_blocks = 0;
     __atomic_sub_fetch(&w->post_bytes, bytes, __ATOMIC_RELAXED);

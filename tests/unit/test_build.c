@@ -637,7 +637,7 @@ static int build_bigrams(const char *db, int threads, size_t mem, uint64_t input
  * document and every position, in title and body, whether the records of
  * an entry are taken in one go or in two (an entry read across a drain),
  * in one batch or in several (the later batches' postings in the slabs
- * the earlier ones used, spare_slabs), with the tables on huge pages or
+ * the earlier ones used, release_slabs), with the tables on huge pages or
  * not (an input of several batches, build_opts.input_bytes, or of one). */
 TEST(test_sorted_bigrams)
 {
