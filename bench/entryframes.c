@@ -124,7 +124,7 @@ static int load(store *st, MDB_txn *txn)
             return fail("a malformed entry key");
         fz_arena *a = fz_arena_create();
         store_entry_block b;
-        if (!a || store_entry_block_open(store_tdict_of(st), v.mv_data, v.mv_size, fz_be32_get(k.mv_data), a, &b))
+        if (!a || store_entry_block_open(store_tdict_of(st, txn), v.mv_data, v.mv_size, fz_be32_get(k.mv_data), a, &b))
             return fail("a block does not decode");
         /* the text part (ENTRY BLOCKS): v raw_len, the method byte, the text */
         const uint8_t *end = (const uint8_t *)v.mv_data + v.mv_size, *p;

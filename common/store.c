@@ -651,9 +651,20 @@ void store_tdict_destroy(store_tdict *d)
     free(d);
 }
 
-const store_tdict *store_tdict_of(const store *s)
+const store_tdict *store_tdict_of(store *s, MDB_txn *txn)
 {
-    return s ? s->td : NULL;
+    store_tdict *d = s ? __atomic_load_n(&s->td, __ATOMIC_ACQUIRE) : NULL;
+    if (d || !s || s->td_bad || !txn)
+        return d;
+    /* none when s was opened: a writer may have committed one since */
+    MDB_val dk = {5, "tdict"}, dv;
+    store_tdict *none = NULL;
+    if (mdb_get(txn, s->dbi[STORE_DB_META], &dk, &dv) || store_tdict_create(dv.mv_data, dv.mv_size, &d))
+        return NULL;
+    if (__atomic_compare_exchange_n(&s->td, &none, d, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return d;
+    store_tdict_destroy(d); /* another thread loaded it first */
+    return none;
 }
 
 static const char *const db_names[STORE_DB_COUNT] = {"meta", "entry", "file",  "fileid", "post",

@@ -342,12 +342,18 @@ enum { STORE_ENTRY_RAW = 0, STORE_ENTRY_ZSTD = 1, STORE_ENTRY_GROUPS = 2 };
 /* The index's text dictionary (meta "tdict", ENTRY BLOCKS in store.c),
  * ready for decompression: made from its bytes by store_tdict_create
  * (FZ_ECORRUPT when zstd refuses them, FZ_ENOMEM), freed by
- * store_tdict_destroy (NULL is safe).  A store has one when its index has
- * a dictionary (store_tdict: NULL when none; valid until store_close). */
+ * store_tdict_destroy (NULL is safe). */
 typedef struct store_tdict store_tdict;
 int store_tdict_create(const void *dict, size_t len, store_tdict **out);
 void store_tdict_destroy(store_tdict *d);
-const store_tdict *store_tdict_of(const store *s);
+/* The dictionary of txn's snapshot of s's index, for store_entry_block_open:
+ * NULL when that snapshot has none or it does not load (its blocks of
+ * groups are then FZ_ECORRUPT).  An index gets its dictionary once and
+ * keeps it, so a store opened before a writer committed the first one
+ * loads it here, from the first transaction that sees it, and keeps it
+ * (threads sharing s may call this at once).  txn NULL: the one s has
+ * loaded, if any.  Valid until store_close. */
+const store_tdict *store_tdict_of(store *s, MDB_txn *txn);
 /* FZ_OK when the index of txn has no text dictionary or one that loads;
  * FZ_ECORRUPT with msg when it does not load (fzindex --check), FZ_ELMDB. */
 int store_tdict_check(store *s, MDB_txn *txn, char *msg, size_t msglen);

@@ -811,10 +811,10 @@ static int entry_get(store *s, MDB_txn *txn, store_entry_cache *c, uint32_t id, 
         if (!dc)
             rc = FZ_ENOMEM;
         else if (method == STORE_ENTRY_GROUPS)
-            rc = entry_group_open(dc, s->td, t, end, rawlen, id - b.first, arena, c ? &c->text : NULL, &b, &g0, &gn,
-                                  &gp);
-        else
-            rc = entry_text_open(dc, s->td, text, end, arena, c ? &c->text : NULL, &b);
+            rc = entry_group_open(dc, store_tdict_of(s, txn), t, end, rawlen, id - b.first, arena,
+                                  c ? &c->text : NULL, &b, &g0, &gn, &gp);
+        else /* methods 0 and 1 use no dictionary */
+            rc = entry_text_open(dc, NULL, text, end, arena, c ? &c->text : NULL, &b);
         if (!c)
             dc_give(s, dc);
         if (rc)

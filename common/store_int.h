@@ -40,8 +40,9 @@ struct store {
     ZSTD_CCtx *zc;             /* writer: compresses entry blocks (made on first use) */
     ZSTD_DCtx *zd;             /* a spare context for decompressing entry blocks, taken and
                                 * given back atomically (readers may share the store) */
-    store_tdict *td;           /* the index's text dictionary as it was opened or trained
-                                * (NULL: none, or damaged: td_bad) */
+    store_tdict *td;           /* the index's text dictionary as it was opened, trained or
+                                * later committed (NULL: none, or damaged: td_bad);
+                                * readers set it once, atomically (store_tdict_of) */
     int td_bad;
     ZSTD_CDict *tcd;           /* writer: the dictionary for compressing (made on first use) */
     size_t tcd_len;            /* the length of the dictionary it was made from */

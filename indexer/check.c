@@ -509,7 +509,7 @@ static int check_entries(ck *c)
             }
         }
         store_entry_block blk;
-        if (store_entry_block_open(store_tdict_of(c->s), v.mv_data, v.mv_size, last, arena, &blk)) {
+        if (store_entry_block_open(store_tdict_of(c->s, c->txn), v.mv_data, v.mv_size, last, arena, &blk)) {
             problem(c, "entry block %u: does not decode", last);
             continue;
         }

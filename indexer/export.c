@@ -26,7 +26,7 @@ int export_entries(store *st, FILE *f, uint64_t *n, char *msg, size_t msglen)
         /* a block of entries (ENTRY BLOCKS in common/store.c) */
         store_entry_block b;
         uint32_t last = k.mv_size == 4 ? fz_be32_get(k.mv_data) : 0;
-        if (k.mv_size != 4 || store_entry_block_open(store_tdict_of(st), v.mv_data, v.mv_size, last, a, &b)) {
+        if (k.mv_size != 4 || store_entry_block_open(store_tdict_of(st, txn), v.mv_data, v.mv_size, last, a, &b)) {
             fz_msg(msg, msglen, "entry block %u is damaged (fzindex --check tells more)", last);
             rc = FZ_ECORRUPT;
             break;

@@ -79,12 +79,14 @@ struct search {
     int clone;              /* st belongs to the handle this was cloned from */
     tok_analyzer *tok[3];
     store_entry_cache *cache; /* the last entry block whose text this handle read */
-    uint64_t nentries;
-    double avgdl;
-    /* the chunks of entry lengths its queries looked up (store_dlen_cache's
+    /* the entries and their mean length (BM25's N and avgdl) and the
+     * chunks of entry lengths its queries looked up (store_dlen_cache's
      * slots), in the LMDB snapshot dl_txnid: a query of the same snapshot
      * reads them again without a lookup (LMDB changes no page of the
-     * newest snapshot, and a query's transaction holds it) */
+     * newest snapshot, and a query's transaction holds it); a query of a
+     * later one (an fzindex run committed meanwhile) reads them anew */
+    uint64_t nentries;
+    double avgdl;
     store_dlen_slot dslots[SEARCH_DLEN_SLOTS];
     size_t dl_txnid;
 };
@@ -3162,6 +3164,20 @@ static int cmp_hitspan_rank(const void *a, const void *b)
     return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
+/* s's nentries and avgdl from txn's snapshot. */
+static int stats_read(search *s, MDB_txn *txn, char *msg, size_t msglen)
+{
+    store_stats st;
+    int rc = store_stats_get(s->st, txn, &st);
+    if (rc) {
+        fz_msg(msg, msglen, "index statistics are damaged; re-index");
+        return rc;
+    }
+    s->nentries = st.nentries;
+    s->avgdl = st.nentries ? (double)st.sumlen / (double)st.nentries : 1.0;
+    return FZ_OK;
+}
+
 /* ------------------------------------------------------------------ public */
 
 int search_open(const char *db, search **out, char *msg, size_t msglen)
@@ -3184,16 +3200,12 @@ int search_open(const char *db, search **out, char *msg, size_t msglen)
         search_close(s);
         return rc;
     }
-    store_stats st;
-    rc = store_stats_get(s->st, txn, &st);
+    rc = stats_read(s, txn, msg, msglen);
     mdb_txn_abort(txn);
     if (rc) {
-        fz_msg(msg, msglen, "index statistics are damaged; re-index");
         search_close(s);
         return rc;
     }
-    s->nentries = st.nentries;
-    s->avgdl = st.nentries ? (double)st.sumlen / (double)st.nentries : 1.0;
     *out = s;
     return FZ_OK;
 }
@@ -3234,7 +3246,17 @@ void search_close(search *s)
     free(s);
 }
 
-uint64_t search_entries(search *s) { return s->nentries; }
+uint64_t search_entries(search *s)
+{
+    MDB_txn *txn;
+    store_stats st;
+    char msg[16];
+    if (store_begin(s->st, 0, &txn, msg, sizeof msg))
+        return s->nentries;
+    int rc = store_stats_get(s->st, txn, &st);
+    mdb_txn_abort(txn);
+    return rc ? s->nentries : st.nentries;
+}
 
 typedef struct {
     scored s;
@@ -3316,6 +3338,11 @@ int search_run(search *s, const query_node *q, const search_opts *o, search_hit_
         return rc;
     }
     if (s->dl_txnid != mdb_txn_id(x.txn)) {
+        if ((rc = stats_read(s, x.txn, msg, msglen))) {
+            mdb_txn_abort(x.txn);
+            fz_arena_destroy(x.a);
+            return rc;
+        }
         memset(s->dslots, 0, sizeof s->dslots);
         s->dl_txnid = mdb_txn_id(x.txn);
     }

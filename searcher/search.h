@@ -142,7 +142,10 @@ int search_clone(search *s, search **out);
 /* The clock of opts.deadline_ns: CLOCK_MONOTONIC in nanoseconds. */
 uint64_t search_now_ns(void);
 
-/* Collection size, for --version and messages. */
+/* The entries in the index's newest snapshot, what the next query
+ * searches (an fzindex run may have added or removed some since s was
+ * opened); the count when s was opened if the index cannot be read now.
+ * Threads sharing s may call it at once. */
 uint64_t search_entries(search *s);
 
 #endif

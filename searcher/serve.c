@@ -36,7 +36,6 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint64_t time_limit_ns;
-    uint64_t nentries;
 } server;
 
 static search *take(server *sv)
@@ -98,7 +97,7 @@ static enum MHD_Result send_page(struct MHD_Connection *c, server *sv, unsigned 
     html p = {{0}, 0};
     html_begin(&p, title, tlen, f);
     html_raw(&p, body->b.p ? body->b.p : "", body->b.len);
-    html_end(&p, sv->nentries);
+    html_end(&p, search_entries(sv->base));
     int err = p.err || body->err;
     fz_buf_free(&body->b);
     if (err) {
@@ -211,7 +210,7 @@ static enum MHD_Result page_search(job *j)
     enum MHD_Result res;
     if (!j->r.q || !j->r.qlen) {
         html body = {{0}, 0};
-        html_home(&body, j->sv->nentries);
+        html_home(&body, search_entries(j->sv->base));
         return send_page(j->c, j->sv, MHD_HTTP_OK, NULL, 0, &j->f, &body);
     }
     if (parse_query(j, &res))
@@ -513,7 +512,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (j.r.route == REQ_HOME || j.r.route == REQ_HELP) {
         html body = {{0}, 0};
         if (j.r.route == REQ_HOME)
-            html_home(&body, sv->nentries);
+            html_home(&body, search_entries(sv->base));
         else
             html_help(&body);
         return send_page(c, sv, MHD_HTTP_OK, j.r.route == REQ_HELP ? "检索语法" : NULL,
@@ -604,7 +603,6 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
     }
     server sv = {0};
     sv.base = s;
-    sv.nentries = search_entries(s);
     sv.time_limit_ns = (uint64_t)(o->time_limit_ms ? o->time_limit_ms : SERVE_TIME_LIMIT_MS) * 1000000u;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     /* more threads than cores: a slow search then delays the pages behind it

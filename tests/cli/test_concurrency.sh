@@ -54,6 +54,29 @@ counts "$T/db" >"$T/counts.now"
 check "after the run: the same answers as one run" cmp -s "$T/counts.now" "$T/counts.after"
 check "after the run: sound" status_is 0 "$FZI" --db "$T/db" --check
 
+# --- a reader that stays open while a run installs the index's first text
+# dictionary (the base index has too little text to train one): its later
+# queries read entries compressed with that dictionary
+rm -rf "$T/db"
+cp -r "$T/base" "$T/db"
+mkfifo "$T/q"
+"$FZS" --db "$T/db" --batch - --json --limit 0 <"$T/q" >"$T/long.out" 2>"$T/long.err" &
+pl=$!
+exec 3>"$T/q"
+echo 井长制 >&3
+i=0
+while [ $i -lt 300 ] && ! grep -q '井长制' "$T/long.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+check "long reader: first answer before the run" grep -q '井长制' "$T/long.out"
+check "long reader: the run completes" status_is 0 "$FZI" --db "$T/db" --quiet "$T/big"
+echo 治水 >&3
+exec 3>&-
+wait $pl
+check "long reader: exits 0 after the run" test $? = 0
+check "long reader: no message" test ! -s "$T/long.err"
+"$FZS" --db "$T/db" --json --limit 0 治水 >"$T/fresh.out"
+check "long reader: its answer after the run is a new search's" \
+    sh -c "sed -n 's/^{\"query\":2,/{/p' '$T/long.out' | cmp -s - '$T/fresh.out'"
+
 # --- two fzindex runs at once on the same index
 rm -rf "$T/db"
 cp -r "$T/base" "$T/db"

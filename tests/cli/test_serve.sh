@@ -301,6 +301,30 @@ for by in section author file kind form; do
     check "updated as fresh: --by $by the same" sh -c "'$FZS' --db '$T/udb' --by $by 下城 | cmp -s - '$T/by.fresh'"
 done
 
+# ---- a server that stays up while fzindex adds to its index: its pages
+# count the entries now in the index, and its searches rank them as a new
+# process does (BM25's entry count and mean length of the newest snapshot)
+rm -rf "$T/live"
+cp -r "$T/db" "$T/live"
+SERVE_DB=$T/live
+check "live: the server starts" serve --serve 127.0.0.1:0
+SERVE_DB=
+nent() { "$FZI" --db "$T/live" --list | awk 'NR > 1 { n += $1 } END { print n }'; }
+n0=$(nent)
+get /
+check "live: / counts the entries" body_has "本库收 $n0 条"
+awk '{ gsub(/井长制/, "井长"); print }' "$ROOT/corpus/xiacheng-2017-annual-focus.txt" >"$T/live.txt"
+check "live: fzindex adds a file meanwhile" status_is 0 "$FZI" --db "$T/live" --quiet "$T/live.txt"
+n1=$(nent)
+get /
+check "live: / counts the added entries ($n0 -> $n1)" sh -c "[ '$n1' -gt '$n0' ] && grep -qF '本库收 $n1 条' '$T/body'"
+"$FZS" --db "$T/live" --json 井长 >"$T/live.fresh"
+get "/api/search?q=$(enc 井长)"
+check "live: the API's hits and scores are a new process's" cmp -s "$T/body" "$T/live.fresh"
+kill -TERM $PID
+wait $PID
+PID=
+
 # ---- a damaged index (tests/cli/poke.c, lib.sh's damage_bytes): one that
 # cannot be opened is refused at the start with one line and exit 2; a
 # page whose read finds damage is a 500 with the command line's message,

@@ -1282,7 +1282,7 @@ TEST(test_entry_blocks)
     CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
     CHECK_EQ_INT(w.n, 0);
     CHECK(w.written < rawsum * 7 / 10);
-    CHECK(store_tdict_of(s) == NULL); /* too little text to train a dictionary on */
+    CHECK(store_tdict_of(s, txn) == NULL); /* too little text to train a dictionary on */
     CHECK_EQ_INT(store_commit(s, txn, "writing", msg, sizeof msg), 0);
     store_entry_writer_free(&w);
 
@@ -1374,7 +1374,7 @@ TEST(test_entry_blocks)
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         store_entry_block b;
         uint32_t last = fz_be32_get(k.mv_data);
-        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), v.mv_data, v.mv_size, last, a, &b), 0);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s, txn), v.mv_data, v.mv_size, last, a, &b), 0);
         CHECK_EQ_INT(b.first, next);
         CHECK(b.n >= 1 && b.n <= STORE_ENTRY_BLOCK);
         CHECK(b.n == 1 || v.mv_size <= ms.ms_psize - 16);
@@ -1413,17 +1413,17 @@ TEST(test_entry_blocks)
         /* cut short anywhere, or given another method: damage, never a
          * read past the value */
         for (size_t n = 0; n < v.mv_size; n += 1 + v.mv_size / 64)
-            CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), v.mv_data, n, last, a, &b), FZ_ECORRUPT);
+            CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s, txn), v.mv_data, n, last, a, &b), FZ_ECORRUPT);
         uint8_t *cp = fz_arena_alloc(a, v.mv_size);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[p - (const uint8_t *)v.mv_data] = 7;
-        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s, txn), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[mp - (const uint8_t *)v.mv_data]++; /* the metadata one byte longer */
-        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s, txn), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[jp - (const uint8_t *)v.mv_data] += 40; /* the first map longer than the part */
-        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
+        CHECK_EQ_INT(store_entry_block_open(store_tdict_of(s, txn), cp, v.mv_size, last, a, &b), FZ_ECORRUPT);
         nblocks++;
     }
     mdb_cursor_close(cur);
@@ -1663,7 +1663,7 @@ static int test_groups_read(store *s, MDB_txn *txn, uint32_t from, uint32_t to, 
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         store_entry_block b;
         store_entry d;
-        if (store_entry_block_open(store_tdict_of(s), v.mv_data, v.mv_size, fz_be32_get(k.mv_data), a, &b)) {
+        if (store_entry_block_open(store_tdict_of(s, txn), v.mv_data, v.mv_size, fz_be32_get(k.mv_data), a, &b)) {
             bad++;
             continue;
         }
@@ -1763,7 +1763,7 @@ TEST(test_entry_groups)
     CHECK_EQ_INT(store_entry_flush(s, txn, &w, msg, sizeof msg), 0);
     CHECK_EQ_INT(store_commit(s, txn, "writing", msg, sizeof msg), 0);
     store_entry_writer_free(&w);
-    CHECK(store_tdict_of(s) != NULL);
+    CHECK(store_tdict_of(s, txn) != NULL);
 
     CHECK_EQ_INT(store_begin(s, 0, &txn, msg, sizeof msg), 0);
     MDB_val dk = {5, "tdict"}, dv;
@@ -1805,12 +1805,12 @@ TEST(test_entry_groups)
         store_entry_block b;
         CHECK_EQ_INT(store_entry_block_open(NULL, v.mv_data, v.mv_size, bl, a, &b), FZ_ECORRUPT);
         for (size_t n = 0; n < v.mv_size; n += 1 + v.mv_size / 50)
-            damaged += store_entry_block_open(store_tdict_of(s), v.mv_data, n, bl, a, &b) != FZ_ECORRUPT;
+            damaged += store_entry_block_open(store_tdict_of(s, txn), v.mv_data, n, bl, a, &b) != FZ_ECORRUPT;
         /* one group more than there are */
         uint8_t *cp = fz_arena_alloc(a, v.mv_size);
         memcpy(cp, v.mv_data, v.mv_size);
         cp[at + 1 - (const uint8_t *)v.mv_data]++;
-        damaged += store_entry_block_open(store_tdict_of(s), cp, v.mv_size, bl, a, &b) != FZ_ECORRUPT;
+        damaged += store_entry_block_open(store_tdict_of(s, txn), cp, v.mv_size, bl, a, &b) != FZ_ECORRUPT;
     }
     mdb_cursor_close(cur);
     CHECK_EQ_INT(damaged, 0);
@@ -1822,7 +1822,7 @@ TEST(test_entry_groups)
     /* a new handle reads the dictionary from the index; an update adds
      * entries with it */
     CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
-    CHECK(store_tdict_of(s) != NULL);
+    CHECK(store_tdict_of(s, NULL) != NULL);
     CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
     for (uint32_t i = last + 1; i <= more; i++) {
         store_entry e = test_entry(i, 9, body, test_group_body(i, body));
