@@ -250,8 +250,9 @@
  *                     (STORE_IMPACT_DOCS), v a0 (the index's average
  *                     length when written) and v q (the largest impact of
  *                     the block's documents at a0, in 255ths of k1+1,
- *                     rounded up; store.h; a bound of it where a build
- *                     joins blocks of several batches, from the least
+ *                     rounded up; store.h; builds of several batches
+ *                     before 2026-11-30 recorded a bound of it for the
+ *                     blocks they joined across batches, from the least
  *                     length per frequency level, imp_levels in
  *                     indexer/build.c: readers take q as a bound only);
  *                     then four streams (BLOCK

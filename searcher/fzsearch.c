@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,12 @@ int main(int argc, char **argv)
         {"no-pager", no_argument, 0, O_NOPAGER}, {"help", no_argument, 0, 'h'},
         {"serve", optional_argument, 0, O_SERVE}, {"time-limit", required_argument, 0, O_TIMELIMIT},
         {"version", no_argument, 0, 'V'},        {0, 0, 0, 0}};
+    /* a query mallocs and frees arrays of up to a few MB (a frequent
+     * term's blocks); above 128 KB glibc maps them apart and unmaps them at
+     * free, so each query faulted them in afresh: kept in the heap instead,
+     * and freed memory kept for the next query (HACKING.md, h22) */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
     const char *db = NULL, *batch = NULL, *show = NULL;
     app a = {0};
     a.so.fold = TOK_FOLD_VARIANTS;

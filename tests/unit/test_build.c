@@ -514,6 +514,55 @@ static long uni_tfs(const char *db, const char *term, uint64_t *tt, uint64_t *tb
     return n;
 }
 
+/* The blocks of the term (field, term) in the index at db that record an
+ * impact (more than STORE_IMPACT_DOCS documents): into *n how many, and
+ * the number of them whose impact q is not the exact one, the largest of
+ * their documents' impacts at the block's a0 from their frequencies and
+ * lengths ("dlen") rounded up; -1 when a block does not decode. */
+static long inexact_impacts(const char *db, int field, const char *term, long *n)
+{
+    char msg[256];
+    store *s;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    *n = 0;
+    if (store_open(db, 0, &s, msg, sizeof msg))
+        return -1;
+    long bad = -1;
+    if (!store_begin(s, 0, &txn, msg, sizeof msg)) {
+        if (!mdb_cursor_open(txn, store_dbi(s, STORE_DB_POST), &cur)) {
+            MDB_val k, v;
+            store_tpack_iter it;
+            static store_block blk;
+            store_dlen_cache dc = {0};
+            uint8_t key[STORE_KEY_MAX];
+            size_t kl = store_post_key(key, field, term, strlen(term), 0) - 4;
+            int rc = store_term_find(cur, field, term, strlen(term), &k, &v, &it);
+            bad = rc == STORE_TERM_BLOCKS ? 0 : -1;
+            for (rc = 0; bad >= 0 && !rc && k.mv_size == kl + 4 && !memcmp(k.mv_data, key, kl);
+                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                if (store_block_open(&blk, fz_be32_get((uint8_t *)k.mv_data + kl), v.mv_data, v.mv_size)) {
+                    bad = -1;
+                    break;
+                }
+                if (!blk.q)
+                    continue;
+                double best = 0;
+                do {
+                    double im = store_impact(blk.tf_title, blk.tf_body, store_dlen_get(s, txn, &dc, blk.doc), blk.a0);
+                    best = im > best ? im : best;
+                } while (store_block_next(&blk) == FZ_OK);
+                ++*n;
+                bad += store_impact_q(best) != blk.q;
+            }
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
+    }
+    store_close(s);
+    return bad;
+}
+
 /* A CJK unigram's title and body frequencies: a worker counts its tokens
  * by the field they came in (the router marks the body's), without
  * positions.  Every entry has 甲 twice in its title and three times in
@@ -638,7 +687,9 @@ static int build_bigrams(const char *db, int threads, size_t mem, uint64_t input
  * an entry are taken in one go or in two (an entry read across a drain),
  * in one batch or in several (the later batches' postings in the slabs
  * the earlier ones used, release_slabs), with the tables on huge pages or
- * not (an input of several batches, build_opts.input_bytes, or of one). */
+ * not (an input of several batches, build_opts.input_bytes, or of one);
+ * and the impacts of blocks joined from several batches exact, as those
+ * of one batch's are, not only a bound (build.c, keep_lengths). */
 TEST(test_sorted_bigrams)
 {
     char dir[] = "/tmp/fz-test-build-XXXXXX", db[8][300];
@@ -676,6 +727,12 @@ TEST(test_sorted_bigrams)
             CHECK_EQ_INT(uni_tfs(db[i], cs[c], &tt, &tb), n0);
             CHECK(tt == tt0 && tb == tb0);
         }
+    }
+    for (int i = 0; i < 8; i++) {
+        long nq[2];
+        CHECK_EQ_INT(inexact_impacts(db[i], STORE_F_UNI, "甲", &nq[0]), 0);
+        CHECK_EQ_INT(inexact_impacts(db[i], STORE_F_TEXT, "甲乙", &nq[1]), 0);
+        CHECK(nq[0] >= 3 && nq[1] >= 3); /* the test covers blocks with impacts */
     }
     remove_dir(dir);
 }
