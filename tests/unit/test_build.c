@@ -462,17 +462,17 @@ TEST(test_terms_alike_in_prefix)
     remove_dir(dir);
 }
 
-/* The title and body frequencies of a CJK unigram's documents (field
- * STORE_F_UNI, counted by the workers without positions) in the index at
- * db: the sums over its documents into *tt and *tb, and how many
- * documents; -1 when the term is missing or does not decode. */
-static long uni_tfs(const char *db, const char *term, uint64_t *tt, uint64_t *tb)
+/* Calls fn(ctx, s, txn, b) for each block b of the term (field, term) in
+ * the index at db (a term pack's one block too), opened on its first
+ * document.  The number of blocks, or -1 when the index does not open,
+ * the term is missing, a block does not decode or fn returns nonzero. */
+typedef int (*block_fn)(void *ctx, store *s, MDB_txn *txn, store_block *b);
+static long term_blocks(const char *db, int field, const char *term, block_fn fn, void *ctx)
 {
     char msg[256];
     store *s;
     MDB_txn *txn;
     MDB_cursor *cur;
-    *tt = *tb = 0;
     if (store_open(db, 0, &s, msg, sizeof msg))
         return -1;
     long n = -1;
@@ -482,28 +482,18 @@ static long uni_tfs(const char *db, const char *term, uint64_t *tt, uint64_t *tb
             store_tpack_iter it;
             static store_block blk;
             uint8_t key[STORE_KEY_MAX];
-            size_t kl = store_post_key(key, STORE_F_UNI, term, strlen(term), 0) - 4;
-            int rc = store_term_find(cur, STORE_F_UNI, term, strlen(term), &k, &v, &it);
+            size_t kl = store_post_key(key, field, term, strlen(term), 0) - 4;
+            int rc = store_term_find(cur, field, term, strlen(term), &k, &v, &it);
             if (rc == STORE_TERM_PACKED && !store_block_open_tpack(&blk, &it)) {
-                n = 0;
-                do { /* an opened block is on its first document */
-                    *tt += blk.tf_title;
-                    *tb += blk.tf_body;
-                    n++;
-                } while (store_block_next(&blk) == FZ_OK);
+                n = fn(ctx, s, txn, &blk) ? -1 : 1;
             } else if (rc == STORE_TERM_BLOCKS) {
-                n = 0;
-                for (rc = 0; !rc && k.mv_size == kl + 4 && !memcmp(k.mv_data, key, kl);
-                     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-                    if (store_block_open(&blk, fz_be32_get((uint8_t *)k.mv_data + kl), v.mv_data, v.mv_size)) {
+                for (n = 0, rc = 0; !rc && k.mv_size == kl + 4 && !memcmp(k.mv_data, key, kl);
+                     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+                    if (store_block_open(&blk, fz_be32_get((uint8_t *)k.mv_data + kl), v.mv_data, v.mv_size) ||
+                        fn(ctx, s, txn, &blk)) {
                         n = -1;
                         break;
                     }
-                    do {
-                        *tt += blk.tf_title;
-                        *tb += blk.tf_body;
-                        n++;
-                    } while (store_block_next(&blk) == FZ_OK);
                 }
             }
             mdb_cursor_close(cur);
@@ -514,6 +504,56 @@ static long uni_tfs(const char *db, const char *term, uint64_t *tt, uint64_t *tb
     return n;
 }
 
+typedef struct {
+    uint64_t tt, tb, ndocs;
+} tf_sums;
+
+static int add_tfs(void *ctx, store *s, MDB_txn *txn, store_block *b)
+{
+    (void)s;
+    (void)txn;
+    tf_sums *t = ctx;
+    do {
+        t->tt += b->tf_title;
+        t->tb += b->tf_body;
+        t->ndocs++;
+    } while (store_block_next(b) == FZ_OK);
+    return 0;
+}
+
+/* The title and body frequencies of a CJK unigram's documents (field
+ * STORE_F_UNI, counted by the workers without positions) in the index at
+ * db: the sums over its documents into *tt and *tb, and how many
+ * documents; -1 when the term is missing or does not decode. */
+static long uni_tfs(const char *db, const char *term, uint64_t *tt, uint64_t *tb)
+{
+    tf_sums t = {0, 0, 0};
+    long nb = term_blocks(db, STORE_F_UNI, term, add_tfs, &t);
+    *tt = t.tt;
+    *tb = t.tb;
+    return nb < 0 ? -1 : (long)t.ndocs;
+}
+
+typedef struct {
+    long n, bad;
+} impact_count;
+
+static int check_impact(void *ctx, store *s, MDB_txn *txn, store_block *b)
+{
+    impact_count *c = ctx;
+    store_dlen_cache dc = {0};
+    if (!b->q)
+        return 0;
+    double best = 0;
+    do {
+        double im = store_impact(b->tf_title, b->tf_body, store_dlen_get(s, txn, &dc, b->doc), b->a0);
+        best = im > best ? im : best;
+    } while (store_block_next(b) == FZ_OK);
+    c->n++;
+    c->bad += store_impact_q(best) != b->q;
+    return 0;
+}
+
 /* The blocks of the term (field, term) in the index at db that record an
  * impact (more than STORE_IMPACT_DOCS documents): into *n how many, and
  * the number of them whose impact q is not the exact one, the largest of
@@ -521,46 +561,10 @@ static long uni_tfs(const char *db, const char *term, uint64_t *tt, uint64_t *tb
  * lengths ("dlen") rounded up; -1 when a block does not decode. */
 static long inexact_impacts(const char *db, int field, const char *term, long *n)
 {
-    char msg[256];
-    store *s;
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    *n = 0;
-    if (store_open(db, 0, &s, msg, sizeof msg))
-        return -1;
-    long bad = -1;
-    if (!store_begin(s, 0, &txn, msg, sizeof msg)) {
-        if (!mdb_cursor_open(txn, store_dbi(s, STORE_DB_POST), &cur)) {
-            MDB_val k, v;
-            store_tpack_iter it;
-            static store_block blk;
-            store_dlen_cache dc = {0};
-            uint8_t key[STORE_KEY_MAX];
-            size_t kl = store_post_key(key, field, term, strlen(term), 0) - 4;
-            int rc = store_term_find(cur, field, term, strlen(term), &k, &v, &it);
-            bad = rc == STORE_TERM_BLOCKS ? 0 : -1;
-            for (rc = 0; bad >= 0 && !rc && k.mv_size == kl + 4 && !memcmp(k.mv_data, key, kl);
-                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-                if (store_block_open(&blk, fz_be32_get((uint8_t *)k.mv_data + kl), v.mv_data, v.mv_size)) {
-                    bad = -1;
-                    break;
-                }
-                if (!blk.q)
-                    continue;
-                double best = 0;
-                do {
-                    double im = store_impact(blk.tf_title, blk.tf_body, store_dlen_get(s, txn, &dc, blk.doc), blk.a0);
-                    best = im > best ? im : best;
-                } while (store_block_next(&blk) == FZ_OK);
-                ++*n;
-                bad += store_impact_q(best) != blk.q;
-            }
-            mdb_cursor_close(cur);
-        }
-        mdb_txn_abort(txn);
-    }
-    store_close(s);
-    return bad;
+    impact_count c = {0, 0};
+    long nb = term_blocks(db, field, term, check_impact, &c);
+    *n = c.n;
+    return nb < 0 ? -1 : c.bad;
 }
 
 /* A CJK unigram's title and body frequencies: a worker counts its tokens
