@@ -477,7 +477,8 @@ struct build {
                               * it wrote, ids lens_base .. lens_base + nlens - 1, for
                               * the exact impacts of the blocks its last batch joins
                               * across batches (batch_lengths) */
-    uint32_t lens_base, nlens, lens_cap;
+    uint32_t lens_base, nlens;
+    size_t lens_cap;
 
     worker *w;               /* nw threads, then the main thread's own worker */
     int nw;
@@ -2555,7 +2556,7 @@ static size_t mem_used(build *b)
     for (int i = 0; i <= b->nw; i++)
         n += __atomic_load_n(&b->w[i].post_bytes, __ATOMIC_RELAXED) +
              __atomic_load_n(&b->w[i].dict_bytes, __ATOMIC_RELAXED);
-    return n + (size_t)b->lens_cap * sizeof *b->lens;
+    return n + b->lens_cap * sizeof *b->lens;
 }
 
 /* ---------------------------------------------------------------- flush */
@@ -3686,16 +3687,14 @@ static int keep_lengths(build *b, const worker *w)
         b->lens_base = w->base;
     if (w->base != b->lens_base + b->nlens || w->nent > UINT32_MAX - b->nlens)
         return FZ_ELIMIT; /* not next: cannot be, ids only grow */
-    if (b->nlens + w->nent > b->lens_cap) {
-        size_t cap = (size_t)b->lens_cap * 2 > (size_t)b->nlens + w->nent ? (size_t)b->lens_cap * 2
-                                                                           : (size_t)b->nlens + w->nent;
-        if (cap > UINT32_MAX)
-            cap = UINT32_MAX;
+    size_t need = (size_t)b->nlens + w->nent;
+    if (need > b->lens_cap) {
+        size_t cap = b->lens_cap * 2 > need ? b->lens_cap * 2 : need;
         uint32_t *nl = realloc(b->lens, cap * sizeof *nl);
         if (!nl)
             return FZ_ENOMEM;
         b->lens = nl;
-        b->lens_cap = (uint32_t)cap;
+        b->lens_cap = cap;
     }
     memcpy(b->lens + b->nlens, w->dlen, (size_t)w->nent * sizeof *w->dlen);
     b->nlens += w->nent;
