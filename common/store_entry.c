@@ -269,6 +269,10 @@ static int entry_meta_step(store_entry_block *b, store_entry *e)
     for (int i = 0; i < 5; i++)
         if (!(p = fz_varint_get(p, b->end, &x[i])))
             return -1;
+    /* a delta whose zigzag is 2^33 or more cannot land within 32 bits (and its sum
+     * with the line could overflow) */
+    if (x[0] >> 33)
+        return -1;
     int64_t line = (int64_t)b->line + store_unzz(x[0]);
     if (line < 0 || line > (int64_t)UINT32_MAX || x[4] > 1 || (x[4] && !b->lists))
         return -1;
