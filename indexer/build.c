@@ -209,7 +209,6 @@ typedef struct {
     imp_levels imp;
 } term_acc;
 _Static_assert(sizeof(term_acc) == 64, "term_acc is a cache line");
-#define TERM_ALIGN 64
 
 /* 24 bytes a term (40 with a pointer to the first chunk and one to the
  * last full block: 18 MB a worker on the poetry bench) */
@@ -372,9 +371,8 @@ typedef struct worker {
     tok_analyzer *tok;
     parse_ctx *parse;
     /* term dictionary, cleared at every flush */
-    term_acc *terms;         /* in terms_mem, on a cache line */
-    char *terms_mem;
-    term_cold *cold;         /* as many as terms_cap */
+    term_acc *terms;         /* terms_cap of them (page_grow) */
+    term_cold *cold;         /* as many, alike */
     uint32_t nterms, terms_cap;
     uint64_t *slots;         /* hash << 32 | (tid + 1), 0 = empty */
     uint32_t nslots;
@@ -531,14 +529,18 @@ struct build {
 
 /* Huge pages (transparent, MADV_HUGEPAGE: they are often in madvise
  * mode) for the big tables read and written at random -- the slots, the
- * term arrays, the postings' slabs -- save TLB misses, but a fresh one
- * costs more to fault in than its small pages: on a virtual machine that
- * hands free memory back to its host (free page reporting), 2-6 times as
- * much.  They pay where the memory is used again and again, in a build of
- * several batches (the slabs go from one batch to the next, release_slabs),
- * not in a build of one: build_create decides (b->huge) from the size of
- * the input against the budget (HACKING.md, h21a and h21b). */
+ * term arrays, the postings' slabs, the sort's keys -- save TLB misses,
+ * but on a KVM guest that hands free memory back to its host (free page
+ * reporting) a fresh one cost 2-6 times its small pages to fault in.
+ * They pay there where the memory is used again and again, in a build of
+ * several batches (the slabs go from one batch to the next,
+ * release_slabs), not in a build of one.  Under PVM's shadow paging each
+ * small page's fault costs some 12 us, and huge pages pay in any build.
+ * build_create decides (b->huge) from the size of the input against the
+ * budget and from what a fault costs (faults_dear; HACKING.md, h21a, h21b
+ * and h23). */
 #define HUGE_PAGE ((size_t)2 << 20)
+#define PAGE_BYTES ((size_t)4 << 10)
 /* Bytes of gathered postings and dictionary a byte of input text makes,
  * about (9.4 on the poetry bench, 11 on bench/gen text): an input larger
  * than the postings' budget over this takes several batches. */
@@ -583,10 +585,34 @@ static void advise_huge(int huge, void *p, size_t len)
 #endif
 }
 
+/* Memory p of page_map (was bytes; NULL, 0 for none) grown to len bytes
+ * (was and len multiples of the page size), its contents kept: the kernel
+ * moves its pages (mremap) where realloc copied them into new ones, and
+ * a page of new memory is faulted in only when first written.  The term
+ * arrays' doublings copied by realloc were 57 % of the page faults of a
+ * one-batch build on huge pages (the poetry bench, perf record -e
+ * page-faults; HACKING.md h23).  NULL when out of memory, p then
+ * unchanged. */
+static void *page_grow(void *p, size_t was, size_t len, int huge)
+{
+    if (!p)
+        return page_map(len, huge);
+    void *m = mremap(p, was, len, MREMAP_MAYMOVE);
+    if (m == MAP_FAILED)
+        return NULL;
+    advise_huge(huge, m, len);
+    return m;
+}
+
+/* n bytes rounded up to whole pages. */
+static size_t page_round(size_t n)
+{
+    return (n + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
+}
+
 /* The bytes of a slab (more for a larger request): what the budget counts
  * at once when a worker's postings need more room. */
 #define SLAB_BYTES ((size_t)2 << 20)
-#define PAGE_BYTES ((size_t)4 << 10)
 
 /* ------------------------------------------------------------ dictionary */
 
@@ -646,7 +672,29 @@ static void count_dict(worker *w)
 /* Bytes mapped for a slot table of n slots. */
 static size_t slots_len(uint32_t n)
 {
-    return ((size_t)n * sizeof(uint64_t) + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
+    return page_round((size_t)n * sizeof(uint64_t));
+}
+
+/* Bytes mapped for the term arrays of cap terms. */
+static size_t terms_len(uint32_t cap)
+{
+    return page_round((size_t)cap * sizeof(term_acc));
+}
+
+static size_t cold_len(uint32_t cap)
+{
+    return page_round((size_t)cap * sizeof(term_cold));
+}
+
+static void free_terms(worker *w)
+{
+    if (w->terms)
+        munmap(w->terms, terms_len(w->terms_cap));
+    if (w->cold)
+        munmap(w->cold, cold_len(w->terms_cap));
+    w->terms = NULL;
+    w->cold = NULL;
+    w->terms_cap = 0;
 }
 
 static void free_slots(worker *w)
@@ -708,26 +756,26 @@ static uint32_t intern(worker *w, int field, const char *t, size_t n, uint32_t h
         i = (i + 1) & (w->nslots - 1);
     }
     if (w->nterms == w->terms_cap) {
-        uint32_t cap = w->terms_cap ? w->terms_cap * 2 : 1u << 15;
-        /* realloc (which moves large blocks without copying them), and
-         * the terms moved onto a cache line when the block's offset from
-         * one changed */
-        size_t was = w->terms ? (size_t)((char *)w->terms - w->terms_mem) : 0;
-        term_cold *nc = realloc(w->cold, (size_t)cap * sizeof *nc);
+        /* page-aligned, so each term is on a cache line of its own */
+        uint32_t was = w->terms_cap, cap = was ? was * 2 : 1u << 15;
+        term_cold *nc = page_grow(w->cold, cold_len(was), cold_len(cap), w->b->huge);
         if (!nc)
             return UINT32_MAX;
         w->cold = nc;
-        char *nm = realloc(w->terms_mem, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
-        if (!nm)
+        term_acc *nt = page_grow(w->terms, terms_len(was), terms_len(cap), w->b->huge);
+        if (!nt) {
+            /* cold is already grown: back to was terms, the two alike */
+            if (was) {
+                void *back = mremap(w->cold, cold_len(cap), cold_len(was), 0); /* shrinks in place */
+                (void)back;
+            } else {
+                munmap(w->cold, cold_len(cap));
+                w->cold = NULL;
+            }
             return UINT32_MAX;
-        size_t off = (TERM_ALIGN - (uintptr_t)nm % TERM_ALIGN) % TERM_ALIGN;
-        if (w->nterms && off != was)
-            memmove(nm + off, nm + was, (size_t)w->nterms * sizeof(term_acc));
-        w->terms_mem = nm;
-        w->terms = (term_acc *)(nm + off);
+        }
+        w->terms = nt;
         w->terms_cap = cap;
-        advise_huge(w->b->huge, nm, (size_t)cap * sizeof(term_acc) + TERM_ALIGN);
-        advise_huge(w->b->huge, nc, (size_t)cap * sizeof *nc);
         count_dict(w);
     }
     uint32_t tid = w->nterms++;
@@ -2351,10 +2399,12 @@ static int sort_worker_terms(worker *w)
 {
     free(w->order);
     w->order = malloc((w->nterms + 1) * sizeof *w->order);
-    keyed *kv = malloc((w->nterms + 1) * sizeof *kv), *tmp = malloc((w->nterms + 1) * sizeof *tmp);
-    if (!w->order || !kv || !tmp) {
-        free(kv);
-        free(tmp);
+    /* the keys and the sort's room, mapped alike (page_map) */
+    size_t klen = page_round(((size_t)w->nterms + 1) * sizeof(keyed));
+    keyed *kv = page_map(2 * klen, w->b->huge), *tmp = kv ? (keyed *)((char *)kv + klen) : NULL;
+    if (!w->order || !kv) {
+        if (kv)
+            munmap(kv, 2 * klen);
         w->norder = 0;
         return FZ_ENOMEM;
     }
@@ -2367,8 +2417,7 @@ static int sort_worker_terms(worker *w)
     sort_keyed(w, kv, tmp, n);
     for (uint32_t i = 0; i < n; i++)
         w->order[i] = kv[i].tid;
-    free(kv);
-    free(tmp);
+    munmap(kv, 2 * klen);
     w->norder = n;
     w->cursor = 0;
     return FZ_OK;
@@ -2388,6 +2437,35 @@ static double clock_s(clockid_t id)
 }
 static double mono(void) { return clock_s(CLOCK_MONOTONIC); }
 static double thread_cpu(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
+
+/* Whether a page of fresh memory costs more to fault in than FAULT_DEAR
+ * seconds here: the least of three tries of FAULT_PROBE pages each (a
+ * millisecond where they are dear).  Where they are, a build's tables go
+ * on huge pages even in one batch: a guest under PVM's shadow paging takes
+ * some 12 us a small page however warm the memory, and 7 us a small
+ * page's share of a cold huge page, 0.3 us of a warm one (HACKING.md h23);
+ * a KVM guest with free page reporting took 0.35 us a small page and 2-6
+ * times more for cold huge pages (h21a), so there small pages stay. */
+#define FAULT_DEAR 3e-6
+#define FAULT_PROBE 32
+static int faults_dear(void)
+{
+    double best = 1;
+    for (int r = 0; r < 3; r++) {
+        volatile char *m = mmap(NULL, FAULT_PROBE * PAGE_BYTES, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return 0;
+        double t = mono();
+        for (size_t i = 0; i < FAULT_PROBE; i++)
+            m[i * PAGE_BYTES] = 1;
+        t = mono() - t;
+        munmap((void *)m, FAULT_PROBE * PAGE_BYTES);
+        if (t < best)
+            best = t;
+    }
+    return best / FAULT_PROBE > FAULT_DEAR;
+}
 
 /* Whether a worker with no chunk to read drains a slice of its records
  * now (under the mutex): when they are past the last BG_IDLE of
@@ -3574,12 +3652,7 @@ static int flush_prepared(build *b)
  * last batch: intern must not be called again). */
 static void release_dict(worker *w)
 {
-    free(w->terms_mem);
-    w->terms_mem = NULL;
-    w->terms = NULL;
-    free(w->cold);
-    w->cold = NULL;
-    w->terms_cap = 0;
+    free_terms(w);
     free_slots(w);
     fz_buf_free(&w->names);
     __atomic_store_n(&w->dict_bytes, 0, __ATOMIC_RELAXED);
@@ -3894,8 +3967,7 @@ static int worker_init(build *b, worker *w, char *msg, size_t msglen)
 static void worker_free(worker *w)
 {
     clear_terms(w, 0);
-    free(w->terms_mem);
-    free(w->cold);
+    free_terms(w);
     free_slots(w);
     fz_buf_free(&w->names);
     free(w->et);
@@ -3948,7 +4020,10 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
      * gave 370 and 195) */
     b->budget = opts && opts->mem_limit ? opts->mem_limit : default_mem();
     b->mem_limit = b->budget / 8 * 5;
-    b->huge = opts && opts->input_bytes > b->mem_limit / GATHER_PER_BYTE;
+    if (opts && opts->huge_pages)
+        b->huge = opts->huge_pages > 0;
+    else
+        b->huge = (opts && opts->input_bytes > b->mem_limit / GATHER_PER_BYTE) || faults_dear();
     b->batch_lag = b->mem_limit / 128 < BATCH_LAG ? b->mem_limit / 128 : BATCH_LAG;
     b->layout = opts ? opts->layout : PARSE_AUTO;
     if (opts) {

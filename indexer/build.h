@@ -58,6 +58,10 @@ typedef struct {
                             * taken as small): whether the build takes one
                             * batch or several, which decides how its tables
                             * are mapped (page_map in build.c) */
+    int huge_pages;        /* the workers' tables on huge pages: 0 when it
+                            * pays (several batches, or page faults dear on
+                            * this machine: build.c, faults_dear), 1
+                            * always, -1 never */
     /* Called (may be NULL) on the thread calling build_add_file and
      * build_commit when the entries of a file given to build_add_file are
      * written to the index: at the end of each batch (see --mem) and in

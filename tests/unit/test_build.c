@@ -22,6 +22,7 @@
 #include "t.h"
 #include "t_build.h"
 #include "build.h"
+#include "../common/fold.h"
 #include "../common/fz.h"
 #include "../common/store.h"
 
@@ -62,8 +63,8 @@ static char *file_text(const char *sample, size_t slen, int i, size_t *len)
 
 /* Builds nfiles files into a new index at db with threads workers (1:
  * none) and a budget of mem bytes (0: the default), file i's text made by
- * gen(ctx, i, &len) (malloc'd); input_bytes is build_opts'. */
-static int build_gen_sized(const char *db, int threads, size_t mem, uint64_t input_bytes, int nfiles,
+ * gen(ctx, i, &len) (malloc'd); huge_pages is build_opts'. */
+static int build_gen_paged(const char *db, int threads, size_t mem, int huge_pages, int nfiles,
                            char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
 {
     char msg[512] = "";
@@ -72,7 +73,7 @@ static int build_gen_sized(const char *db, int threads, size_t mem, uint64_t inp
     build_opts o = {0};
     o.threads = threads;
     o.mem_limit = mem;
-    o.input_bytes = input_bytes;
+    o.huge_pages = huge_pages;
     int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
     if (rc)
         return t_build_end(rc, db, s, b, msg, sizeof msg);
@@ -90,7 +91,7 @@ static int build_gen_sized(const char *db, int threads, size_t mem, uint64_t inp
 static int build_gen(const char *db, int threads, size_t mem, int nfiles,
                      char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
 {
-    return build_gen_sized(db, threads, mem, 0, nfiles, gen, ctx);
+    return build_gen_paged(db, threads, mem, 0, nfiles, gen, ctx);
 }
 
 typedef struct {
@@ -677,10 +678,10 @@ static char *bigram_gen(const void *ctx, int i, size_t *len)
 }
 
 /* Builds the files of test_sorted_bigrams (4) into a new index at db
- * (input_bytes: build_opts'). */
-static int build_bigrams(const char *db, int threads, size_t mem, uint64_t input_bytes)
+ * (huge_pages: build_opts'). */
+static int build_bigrams(const char *db, int threads, size_t mem, int huge_pages)
 {
-    return build_gen_sized(db, threads, mem, input_bytes, 4, bigram_gen, NULL);
+    return build_gen_paged(db, threads, mem, huge_pages, 4, bigram_gen, NULL);
 }
 
 /* The worker threads gather the CJK bigrams of the text as records sorted
@@ -691,7 +692,7 @@ static int build_bigrams(const char *db, int threads, size_t mem, uint64_t input
  * an entry are taken in one go or in two (an entry read across a drain),
  * in one batch or in several (the later batches' postings in the slabs
  * the earlier ones used, release_slabs), with the tables on huge pages or
- * not (an input of several batches, build_opts.input_bytes, or of one);
+ * not (build_opts.huge_pages);
  * and the impacts of blocks joined from several batches exact, as those
  * of one batch's are, not only a bound (build.c, keep_lengths). */
 TEST(test_sorted_bigrams)
@@ -701,15 +702,14 @@ TEST(test_sorted_bigrams)
     for (int i = 0; i < 8; i++)
         snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
     size_t small = (size_t)1 << 20; /* batches of two files; drains at every chunk's end */
-    uint64_t large = (uint64_t)1 << 30;
-    CHECK_EQ_INT(build_bigrams(db[0], 1, 0, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[1], 2, 0, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[2], 4, 0, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[3], 1, small, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[4], 2, small, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[5], 4, small, 0), 0);
-    CHECK_EQ_INT(build_bigrams(db[6], 2, small, large), 0);
-    CHECK_EQ_INT(build_bigrams(db[7], 2, 0, large), 0);
+    CHECK_EQ_INT(build_bigrams(db[0], 1, 0, -1), 0);
+    CHECK_EQ_INT(build_bigrams(db[1], 2, 0, -1), 0);
+    CHECK_EQ_INT(build_bigrams(db[2], 4, 0, -1), 0);
+    CHECK_EQ_INT(build_bigrams(db[3], 1, small, -1), 0);
+    CHECK_EQ_INT(build_bigrams(db[4], 2, small, -1), 0);
+    CHECK_EQ_INT(build_bigrams(db[5], 4, small, -1), 0);
+    CHECK_EQ_INT(build_bigrams(db[6], 2, small, 1), 0);
+    CHECK_EQ_INT(build_bigrams(db[7], 2, 0, 1), 0);
     /* the test covers what it says: bigrams in more than STORE_BLOCK_DOCS
      * documents */
     CHECK(post_keys(db[0], "甲乙") >= 4);
@@ -738,6 +738,81 @@ TEST(test_sorted_bigrams)
         CHECK_EQ_INT(inexact_impacts(db[i], STORE_F_TEXT, "甲乙", &nq[1]), 0);
         CHECK(nq[0] >= 3 && nq[1] >= 3); /* the test covers blocks with impacts */
     }
+    remove_dir(dir);
+}
+
+/* MANY_CHARS characters from U+4E00 on that the index keeps as they are
+ * (no folding, no phrase rule), each as its three UTF-8 bytes. */
+#define MANY_CHARS 400
+static void many_chars(char cs[MANY_CHARS][4])
+{
+    int n = 0;
+    for (uint32_t cp = 0x4E00; n < MANY_CHARS; cp++) {
+        size_t first;
+        if (fold_ts(cp) != cp || fold_variant(cp) != cp || fold_phrases(cp, &first))
+            continue;
+        cs[n][0] = (char)(0xE0 | cp >> 12);
+        cs[n][1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        cs[n][2] = (char)(0x80 | (cp & 0x3F));
+        cs[n++][3] = 0;
+    }
+}
+
+/* File i (of 4) of test_many_terms: 400 entries of 100 bigrams each,
+ * apart (a comma between them): pair k of entry e is p = (i x 400 + e) x
+ * 100 + k, the characters p / 400 and p % 400, so that the 160,000 pairs
+ * each stand in one entry once. */
+static char *many_terms_gen(const void *ctx, int i, size_t *len)
+{
+    const char(*cs)[4] = ctx;
+    fz_buf t = {0};
+    int oom = 0;
+    for (int e = 0; e < 400; e++) {
+        oom |= fz_buf_append(&t, "【条目】", strlen("【条目】"));
+        for (int k = 0; k < 100; k++) {
+            int p = (i * 400 + e) * 100 + k;
+            oom |= fz_buf_append(&t, cs[p / MANY_CHARS], 3);
+            oom |= fz_buf_append(&t, cs[p % MANY_CHARS], 3);
+            oom |= fz_buf_append(&t, "，", strlen("，"));
+        }
+        oom |= fz_buf_append(&t, "\n", 1);
+    }
+    CHECK_EQ_INT(oom, 0);
+    *len = t.len;
+    return t.p;
+}
+
+/* A worker's dictionary grows in place (page_grow: its term arrays
+ * doubled by mremap, from 32,768 terms to 262,144 for the 160,000 bigrams
+ * of one worker) and keeps every term: each bigram is found in its one
+ * document, on small pages and on huge ones, by one worker and by two,
+ * and the indexes are the same. */
+TEST(test_many_terms)
+{
+    static char cs[MANY_CHARS][4];
+    many_chars(cs);
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[3][300];
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < 3; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    CHECK_EQ_INT(build_gen_paged(db[0], 1, 0, -1, 4, many_terms_gen, cs), 0);
+    CHECK_EQ_INT(build_gen_paged(db[1], 1, 0, 1, 4, many_terms_gen, cs), 0);
+    CHECK_EQ_INT(build_gen_paged(db[2], 2, 0, -1, 4, many_terms_gen, cs), 0);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    CHECK(compare_dbs(db[0], db[1], all, 7) > 1000);
+    CHECK(compare_dbs(db[0], db[2], all, 7) > 1000);
+    int bad = 0;
+    for (int p = 0; p < MANY_CHARS * MANY_CHARS; p += 313) {
+        char t[8];
+        snprintf(t, sizeof t, "%s%s", cs[p / MANY_CHARS], cs[p % MANY_CHARS]);
+        for (int i = 0; i < 2; i++) {
+            tf_sums ts = {0, 0, 0};
+            long nb = term_blocks(db[i], STORE_F_TEXT, t, add_tfs, &ts);
+            if (nb < 0 || ts.ndocs != 1 || ts.tb != 1 || ts.tt != 0)
+                bad++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
     remove_dir(dir);
 }
 
@@ -800,6 +875,7 @@ int main(void)
     t_run(test_terms_alike_in_prefix);
     t_run(test_unigram_title_body);
     t_run(test_sorted_bigrams);
+    t_run(test_many_terms);
     t_run(test_sorted_long_runs);
     return t_done("build");
 }
