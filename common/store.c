@@ -2560,6 +2560,25 @@ uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id
     return x;
 }
 
+void store_dlen_prefetch(const store_dlen_cache *c, uint32_t id)
+{
+    uint32_t chunk = id / STORE_DLEN_CHUNK, i = id % STORE_DLEN_CHUNK;
+    const uint32_t *lens = NULL;
+    size_t n = 0;
+    if (c->lens && c->chunk == chunk) {
+        lens = c->lens;
+        n = c->n;
+    } else if (c->slots) {
+        const store_dlen_slot *sl = &c->slots[chunk & (c->nslots - 1)];
+        if (sl->lens && sl->chunk == chunk) {
+            lens = sl->lens;
+            n = sl->n;
+        }
+    }
+    if (lens && i < n)
+        __builtin_prefetch(lens + i);
+}
+
 int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens, size_t n,
                    char *msg, size_t msglen)
 {

@@ -544,6 +544,11 @@ typedef struct {
     size_t nslots;
 } store_dlen_cache;
 uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id);
+/* Asks the processor to fetch the length of id when c holds its chunk
+ * (the last one read, or one of its slots), so that a store_dlen_get of
+ * it soon after does not wait on memory; else does nothing.  Reads no
+ * LMDB and changes nothing. */
+void store_dlen_prefetch(const store_dlen_cache *c, uint32_t id);
 /* Sets the lengths of ids first .. first+n-1 (0 marks a deleted entry;
  * a chunk left with zeros only is deleted). */
 int store_dlen_put(store *s, MDB_txn *txn, uint32_t first, const uint32_t *lens, size_t n,
