@@ -1152,8 +1152,6 @@ static uint32_t kids_agree(ctx *x, node *n, uint32_t d, int parts)
 }
 
 
-/* Whether document d surely scores at most thr by bound(x, n, d, dl): the
- * cheap bound first, then with d's length, looked up only if needed. */
 /* Prefetches the lengths of the next DLEN_AHEAD documents of the
  * scoring terms' open blocks (their ids decoded): the next match is
  * likely among them, and its length, a load from a table larger than the
@@ -1168,7 +1166,7 @@ static void dlen_ahead(ctx *x)
         const leaf *l = n->parts[0];
         for (size_t j = 0; j < l->nk; j++) {
             const store_block *b = &l->k[j].blk;
-            if (!l->k[j].valid || b->packed || b->ids_done != 1)
+            if (!l->k[j].valid || b->packed || b->ids_done != 1 || b->i >= b->ndocs)
                 continue;
             for (uint32_t a = b->i + 1; a <= b->i + DLEN_AHEAD && a < b->ndocs; a++)
                 store_dlen_prefetch(&x->dc, b->id[a]);
@@ -1176,6 +1174,8 @@ static void dlen_ahead(ctx *x)
     }
 }
 
+/* Whether document d surely scores at most thr by bound(x, n, d, dl): the
+ * cheap bound first, then with d's length, looked up only if needed. */
 static int below(ctx *x, node *n, uint32_t d, double thr,
                  double (*bound)(ctx *, node *, uint32_t, const uint32_t *))
 {
