@@ -2529,15 +2529,32 @@ int store_volume_get(store *s, MDB_txn *txn, uint32_t file_id, store_volume *v)
 
 /* ---- dlen ---- */
 
+/* The lengths of chunk when c holds them (its last chunk or one of its
+ * slots): the array, its count in *n; else NULL. */
+static const uint32_t *dlen_held(const store_dlen_cache *c, uint32_t chunk, size_t *n)
+{
+    if (c->lens && c->chunk == chunk) {
+        *n = c->n;
+        return c->lens;
+    }
+    const store_dlen_slot *sl = c->slots ? &c->slots[chunk & (c->nslots - 1)] : NULL;
+    if (sl && sl->lens && sl->chunk == chunk) {
+        *n = sl->n;
+        return sl->lens;
+    }
+    return NULL;
+}
+
 uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id)
 {
     uint32_t chunk = id / STORE_DLEN_CHUNK;
     if (!c->lens || c->chunk != chunk) {
-        store_dlen_slot *sl = c->slots ? &c->slots[chunk & (c->nslots - 1)] : NULL;
+        size_t n;
+        const uint32_t *held = dlen_held(c, chunk, &n);
         c->chunk = chunk;
-        if (sl && sl->lens && sl->chunk == chunk) {
-            c->lens = sl->lens;
-            c->n = sl->n;
+        if (held) {
+            c->lens = held;
+            c->n = n;
         } else {
             uint8_t kb[4];
             fz_be32_put(kb, chunk);
@@ -2549,8 +2566,8 @@ uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id
             }
             c->lens = v.mv_data;
             c->n = v.mv_size / 4;
-            if (sl)
-                *sl = (store_dlen_slot){c->lens, chunk, (uint32_t)c->n};
+            if (c->slots)
+                c->slots[chunk & (c->nslots - 1)] = (store_dlen_slot){c->lens, chunk, (uint32_t)c->n};
         }
     }
     uint32_t i = id % STORE_DLEN_CHUNK, x;
@@ -2562,19 +2579,8 @@ uint32_t store_dlen_get(store *s, MDB_txn *txn, store_dlen_cache *c, uint32_t id
 
 void store_dlen_prefetch(const store_dlen_cache *c, uint32_t id)
 {
-    uint32_t chunk = id / STORE_DLEN_CHUNK, i = id % STORE_DLEN_CHUNK;
-    const uint32_t *lens = NULL;
-    size_t n = 0;
-    if (c->lens && c->chunk == chunk) {
-        lens = c->lens;
-        n = c->n;
-    } else if (c->slots) {
-        const store_dlen_slot *sl = &c->slots[chunk & (c->nslots - 1)];
-        if (sl->lens && sl->chunk == chunk) {
-            lens = sl->lens;
-            n = sl->n;
-        }
-    }
+    size_t n, i = id % STORE_DLEN_CHUNK;
+    const uint32_t *lens = dlen_held(c, id / STORE_DLEN_CHUNK, &n);
     if (lens && i < n)
         __builtin_prefetch(lens + i);
 }

@@ -3760,15 +3760,8 @@ static int keep_lengths(build *b, const worker *w)
         b->lens_base = w->base;
     if (w->base != b->lens_base + b->nlens || w->nent > UINT32_MAX - b->nlens)
         return FZ_ELIMIT; /* not next: cannot be, ids only grow */
-    size_t need = (size_t)b->nlens + w->nent;
-    if (need > b->lens_cap) {
-        size_t cap = b->lens_cap * 2 > need ? b->lens_cap * 2 : need;
-        uint32_t *nl = realloc(b->lens, cap * sizeof *nl);
-        if (!nl)
-            return FZ_ENOMEM;
-        b->lens = nl;
-        b->lens_cap = cap;
-    }
+    if (fz_grow(&b->lens, &b->lens_cap, (size_t)b->nlens + w->nent, sizeof *b->lens, 1u << 16))
+        return FZ_ENOMEM;
     memcpy(b->lens + b->nlens, w->dlen, (size_t)w->nent * sizeof *w->dlen);
     b->nlens += w->nent;
     return FZ_OK;
