@@ -1089,6 +1089,10 @@ void store_close(store *s)
 {
     if (!s)
         return;
+    if (s->warm_on) {
+        __atomic_store_n(&s->warm_stop, 1, __ATOMIC_RELAXED);
+        pthread_join(s->warm_th, NULL);
+    }
     off_t used = -1;
     MDB_envinfo info;
     MDB_stat est;
@@ -1180,6 +1184,76 @@ void store_dir(const store *s, char *buf, size_t n)
 }
 
 void store_release_map(store *s) { map_ranges(s, release_range, NULL); }
+
+/* The pages a warm maps with one madvise: store_close waits for one at
+ * most (about 0.1 ms). */
+#define WARM_STEP ((size_t)2 << 20)
+
+static void *warm_main(void *arg)
+{
+    store *s = arg;
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), npages = s->warm_len / pg, held = 0;
+    unsigned char *vec = malloc(npages);
+    if (!vec || mincore(s->warm_lo, npages * pg, vec) != 0) {
+        free(vec);
+        return NULL;
+    }
+    for (size_t i = 0; i < npages; i++)
+        held += vec[i] & 1;
+    for (size_t i = 0; held * pg <= s->warm_cap && i < npages;) {
+        if (!(vec[i] & 1)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < npages && (vec[j] & 1) && (j - i) * pg < WARM_STEP)
+            j++;
+        if (__atomic_load_n(&s->warm_stop, __ATOMIC_RELAXED))
+            break;
+        if (madvise(s->warm_lo + i * pg, (j - i) * pg, MADV_POPULATE_READ) == 0)
+            __atomic_add_fetch(&s->warm_done, (j - i) * pg, __ATOMIC_RELAXED);
+        else if (errno == EINVAL)
+            break; /* not known to this kernel */
+        i = j;
+    }
+    free(vec);
+    return NULL;
+}
+
+int store_map_warm(store *s, size_t cap)
+{
+    struct { char *lo; size_t len; } r = {NULL, 0};
+    struct stat fs;
+    if (s->warm_on || !s->readonly)
+        return 0;
+    map_ranges(s, find_range, &r);
+    if (!r.lo || stat(s->datafile, &fs) != 0 || fs.st_size <= 0)
+        return 0;
+    /* no further than the pages in use (a writer may cut the file back to
+     * them when it closes: WRITERS above) */
+    MDB_envinfo info;
+    MDB_stat est;
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &est))
+        return 0;
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t len = (size_t)fs.st_size < r.len ? (size_t)fs.st_size : r.len;
+    if ((uint64_t)(info.me_last_pgno + 1) * est.ms_psize < len)
+        len = (size_t)(info.me_last_pgno + 1) * est.ms_psize;
+    len = len / pg * pg;
+    /* mincore's vector is a byte a page: a file far larger than cap is
+     * not looked at */
+    if (!len || len / 4 > cap)
+        return 0;
+    s->warm_lo = r.lo;
+    s->warm_len = len;
+    s->warm_cap = cap;
+    if (pthread_create(&s->warm_th, NULL, warm_main, s) != 0)
+        return 0;
+    s->warm_on = 1;
+    return 1;
+}
+
+size_t store_map_warmed(store *s) { return __atomic_load_n(&s->warm_done, __ATOMIC_RELAXED); }
 
 /* The packed archive's trailer (PACKED ARCHIVES above). */
 #define PACK_MAGIC "fzpack1\n"

@@ -22,6 +22,8 @@
 
 #include "store.h"
 
+#include <pthread.h>
+
 #define ZSTD_STATIC_LINKING_ONLY /* frames without magic number: ZSTD_c_format, ZSTD_d_format */
 #include <zstd.h>
 
@@ -47,6 +49,12 @@ struct store {
     ZSTD_CDict *tcd;           /* writer: the dictionary for compressing (made on first use) */
     size_t tcd_len;            /* the length of the dictionary it was made from */
     ZSTD_CCtx *tzc;            /* writer: compresses groups with tcd */
+    pthread_t warm_th;         /* store_map_warm's thread, when warm_on */
+    int warm_on;
+    int warm_stop;             /* atomic: store_close asks the thread to stop */
+    char *warm_lo;             /* the range it maps: the data file's whole pages */
+    size_t warm_len, warm_cap;
+    size_t warm_done;          /* atomic: the bytes mapped so far */
 };
 
 struct store_tdict {

@@ -409,6 +409,7 @@ static int serve_main(const char *db, const char *spec, int nargs, char **args, 
         fprintf(stderr, PROG ": %s\n", msg[0] ? msg : fz_strerror(rc));
         return 2;
     }
+    search_warm(s); /* many queries: map the held pages meanwhile */
     rc = serve_run(s, db, &so, msg, sizeof msg);
     search_close(s);
     if (rc) {
@@ -704,6 +705,7 @@ int main(int argc, char **argv)
              * time is taken, and a slow reader must not count in it (the
              * buffer is flushed after each query) */
             static char outbuf[(size_t)1 << 22]; /* stdout's, until exit */
+            search_warm(a.s); /* many queries: map the held pages meanwhile */
             if (!isatty(STDOUT_FILENO))
                 setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
             FILE *f = strcmp(batch, "-") ? fopen(batch, "r") : stdin;

@@ -3249,6 +3249,8 @@ int search_clone(search *s, search **out)
     return FZ_OK;
 }
 
+int search_warm(search *s) { return s->clone ? 0 : store_map_warm(s->st, SEARCH_WARM_CAP); }
+
 uint64_t search_now_ns(void)
 {
     struct timespec ts;

@@ -139,6 +139,15 @@ int search_show(search *s, uint32_t id, search_hit_fn fn, void *ctx, char *msg, 
  * clone with search_close before s.  FZ_ENOMEM. */
 int search_clone(search *s, search **out);
 
+/* Maps the pages of the index that the page cache holds into the process
+ * on a thread of its own (store_map_warm, up to SEARCH_WARM_CAP bytes),
+ * for a caller that will run many queries: --batch, the server.  The
+ * queries run meanwhile; search_close stops the thread.  Returns 1 when
+ * the thread started, else 0 (nothing to do, or not possible here: the
+ * queries run as they would have). */
+#define SEARCH_WARM_CAP ((size_t)256 << 20)
+int search_warm(search *s);
+
 /* The clock of opts.deadline_ns: CLOCK_MONOTONIC in nanoseconds. */
 uint64_t search_now_ns(void);
 

@@ -4,6 +4,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #define ZDICT_STATIC_LINKING_ONLY
@@ -2249,6 +2251,89 @@ TEST(test_tpack_nopos)
     tp_done(s, txn, &pb, &bb, dir);
 }
 
+/* The Rss of the mapping of the data file at path in this process, in kB
+ * (from /proc/self/smaps), or -1. */
+static long map_rss_kb(const char *path)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[4096 + 64];
+    long rss = -1;
+    int on = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, path))
+            on = 1;
+        else if (on && sscanf(line, "Rss: %ld kB", &rss) == 1)
+            break;
+    }
+    fclose(f);
+    return rss;
+}
+
+TEST(test_map_warm)
+{
+    char dir[] = "/tmp/fz-test-warm-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[256], dp[300], real[4096];
+    snprintf(db, sizeof db, "%s/idx", dir);
+    snprintf(dp, sizeof dp, "%s/data.mdb", db);
+    char msg[256] = "";
+    store *s = NULL;
+    CHECK_EQ_INT(store_open(db, STORE_WRITE, &s, msg, sizeof msg), 0);
+    /* a writer's map is not warmed */
+    CHECK_EQ_INT(store_map_warm(s, (size_t)1 << 30), 0);
+    MDB_txn *txn;
+    CHECK_EQ_INT(store_begin(s, 1, &txn, msg, sizeof msg), 0);
+    /* 2 MB of lengths: 512 chunks of 4 KB, a chunk an overflow page or two */
+    static uint32_t lens[1024 * 512];
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
+        lens[i] = 1 + (uint32_t)(i % 97);
+    CHECK_EQ_INT(store_dlen_put(s, txn, 0, lens, sizeof lens / sizeof *lens, msg, sizeof msg), 0);
+    CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+    store_close(s);
+    /* the whole file in the page cache: what a warm maps */
+    struct stat st;
+    CHECK(stat(dp, &st) == 0 && st.st_size >= ((off_t)2 << 20));
+    FILE *f = fopen(dp, "rb");
+    CHECK(f != NULL);
+    static char buf[1 << 16];
+    while (f && fread(buf, 1, sizeof buf, f) > 0) {
+    }
+    if (f)
+        fclose(f);
+    CHECK(realpath(dp, real) != NULL);
+
+    CHECK_EQ_INT(store_open(db, STORE_READ, &s, msg, sizeof msg), 0);
+    /* a cap a quarter of the file or less: not looked at */
+    CHECK_EQ_INT(store_map_warm(s, (size_t)st.st_size / 8), 0);
+    long before = map_rss_kb(real);
+    CHECK(before >= 0 && before < st.st_size / 1024 / 2);
+    CHECK_EQ_INT(store_map_warm(s, (size_t)1 << 30), 1);
+    CHECK_EQ_INT(store_map_warm(s, (size_t)1 << 30), 0); /* one thread */
+    /* the thread maps every page of the file (all held), without this
+     * process reading them */
+    for (int i = 0; i < 1000 && store_map_warmed(s) < (size_t)st.st_size; i++)
+        usleep(10000);
+    CHECK_EQ_INT(store_map_warmed(s), (size_t)st.st_size);
+    CHECK(map_rss_kb(real) >= st.st_size / 1024);
+    /* and the index reads as before */
+    CHECK_EQ_INT(store_begin(s, 0, &txn, msg, sizeof msg), 0);
+    store_dlen_cache dc = {0};
+    CHECK_EQ_INT(store_dlen_get(s, txn, &dc, 1024 * 300 + 5), 1 + (1024 * 300 + 5) % 97);
+    mdb_txn_abort(txn);
+    store_close(s);
+
+    /* store_close stops a thread still at work and waits for it */
+    CHECK_EQ_INT(store_open(db, STORE_READ, &s, msg, sizeof msg), 0);
+    CHECK_EQ_INT(store_map_warm(s, (size_t)1 << 30), 1);
+    store_close(s);
+
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     t_run(test_varint);
@@ -2266,6 +2351,7 @@ int main(void)
     t_run(test_block_damaged_streams);
     t_run(test_keys_sort_by_term_then_id);
     t_run(test_open_write_read);
+    t_run(test_map_warm);
     t_run(test_pack_checksum_mode_size);
     t_run(test_default_path);
     t_run(test_update_pages);
