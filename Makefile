@@ -14,7 +14,10 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := icu-uc icu-i18n lmdb libxxhash libzstd libmicrohttpd
+PKGS     := icu-uc icu-i18n lmdb libxxhash libzstd
+# libmicrohttpd's header only: the reading room opens the library when it
+# starts (searcher/httpd.h), so that a one-shot query does not load it
+HTTPD_PKG := libmicrohttpd
 SANITIZE ?=
 BUILD    ?= build
 OPT      ?= -O2
@@ -22,8 +25,8 @@ FUZZ_SECONDS ?= 60
 UNIHAN_DIR ?= /usr/share/unicode
 OPENCC_DIR ?= /usr/share/opencc
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(HTTPD_PKG) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(PKG_CFLAGS) -Icommon -I$(BUILD)

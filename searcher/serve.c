@@ -1,11 +1,11 @@
 /*
- * serve.c -- the reading room's routes over libmicrohttpd (see serve.h).
+ * serve.c -- the reading room's routes over libmicrohttpd (see serve.h),
+ * which it calls through the table httpd.h opens.
  */
 #include "serve.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -18,6 +18,7 @@
 
 #include "group.h"
 #include "html.h"
+#include "httpd.h"
 #include "kwic.h"
 #include "out.h"
 #include "query.h"
@@ -29,6 +30,7 @@
 
 /* The server: a pool of search handles, one per pool thread. */
 typedef struct {
+    const httpd *h; /* libmicrohttpd */
     search *base;
     search **pool;
     size_t npool, nfree;
@@ -59,32 +61,32 @@ static void give(server *sv, search *s)
 /* ------------------------------------------------------------- responses */
 
 /* Sends body (taken: freed by libmicrohttpd) with status and type. */
-static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const char *type, fz_buf *body,
-                                const char *disposition)
+static enum MHD_Result send_buf(struct MHD_Connection *c, const server *sv, unsigned status, const char *type,
+                                fz_buf *body, const char *disposition)
 {
     if (!body->p && fz_buf_reserve(body, 1))
         return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(body->len, body->p, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = sv->h->create_response_from_buffer(body->len, body->p, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         fz_buf_free(body);
         return MHD_NO;
     }
     body->p = NULL;
     body->len = body->cap = 0;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Content-Security-Policy",
+    sv->h->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    sv->h->add_response_header(r, "X-Content-Type-Options", "nosniff");
+    sv->h->add_response_header(r, "Referrer-Policy", "no-referrer");
+    sv->h->add_response_header(r, "Content-Security-Policy",
                             "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
                             "base-uri 'none'");
     if (disposition)
-        MHD_add_response_header(r, "Content-Disposition", disposition);
+        sv->h->add_response_header(r, "Content-Disposition", disposition);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        sv->h->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     if (!strcmp(type, "text/css; charset=utf-8"))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=86400");
-    enum MHD_Result rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+        sv->h->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=86400");
+    enum MHD_Result rc = sv->h->queue_response(c, status, r);
+    sv->h->destroy_response(r);
     return rc;
 }
 
@@ -104,7 +106,7 @@ static enum MHD_Result send_page(struct MHD_Connection *c, server *sv, unsigned 
         fz_buf_free(&p.b);
         return MHD_NO; /* out of memory: drop the connection */
     }
-    return send_buf(c, status, HTML_TYPE, &p.b, NULL);
+    return send_buf(c, sv, status, HTML_TYPE, &p.b, NULL);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, server *sv, unsigned status, const char *msg,
@@ -437,7 +439,7 @@ static enum MHD_Result page_export(job *j, out_format fmt, int api)
     const char *disp = api ? NULL
                        : fmt == OUT_CSV ? "attachment; filename=\"fangzhi.csv\""
                                         : "attachment; filename=\"fangzhi.jsonl\"";
-    return send_buf(j->c, MHD_HTTP_OK, type, &b, disp);
+    return send_buf(j->c, j->sv, MHD_HTTP_OK, type, &b, disp);
 }
 
 /* ---------------------------------------------------------------- router */
@@ -488,7 +490,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     j.f = none;
     req_init(&j.r, url);
     args_ctx a = {&j.r, 0, strlen(url), j.msg, sizeof j.msg};
-    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_arg, &a);
+    sv->h->get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_arg, &a);
     j.f.q = j.r.q;
     j.f.qlen = j.r.qlen;
     j.f.fold = j.r.fold;
@@ -507,7 +509,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         fz_buf b = {0};
         if (fz_buf_puts(&b, html_css()))
             return MHD_NO;
-        return send_buf(c, MHD_HTTP_OK, "text/css; charset=utf-8", &b, NULL);
+        return send_buf(c, sv, MHD_HTTP_OK, "text/css; charset=utf-8", &b, NULL);
     }
     if (j.r.route == REQ_HOME || j.r.route == REQ_HELP) {
         html body = {{0}, 0};
@@ -601,7 +603,14 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
         fz_msg(msg, msglen, "--serve: address '%s': %s", o->host, gai ? gai_strerror(gai) : "not found");
         return FZ_EINVAL;
     }
+    httpd *h;
+    int rc = httpd_open(NULL, &h, msg, msglen);
+    if (rc) {
+        freeaddrinfo(ai);
+        return rc;
+    }
     server sv = {0};
+    sv.h = h;
     sv.base = s;
     sv.time_limit_ns = (uint64_t)(o->time_limit_ms ? o->time_limit_ms : SERVE_TIME_LIMIT_MS) * 1000000u;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -611,7 +620,7 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
     sv.npool = threads;
     sv.pool = calloc(threads, sizeof *sv.pool);
     sv.free_list = calloc(threads, sizeof *sv.free_list);
-    int rc = sv.pool && sv.free_list ? 0 : FZ_ENOMEM;
+    rc = sv.pool && sv.free_list ? 0 : FZ_ENOMEM;
     for (size_t i = 0; i < threads && !rc; i++)
         if (!(rc = search_clone(s, &sv.pool[i])))
             sv.free_list[sv.nfree++] = sv.pool[i];
@@ -626,11 +635,11 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
     struct MHD_Daemon *d = NULL;
     if (!rc) {
         unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-        d = MHD_start_daemon(flags, o->port, NULL, NULL, handle, &sv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                             MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-                             (unsigned)SERVE_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-                             (unsigned)SERVE_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        d = sv.h->start_daemon(flags, o->port, NULL, NULL, handle, &sv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                               MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+                               (unsigned)SERVE_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                               (unsigned)SERVE_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                               MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
         if (!d) {
             fz_msg(msg, msglen, "--serve: cannot listen on %s port %u: %s", o->host, o->port,
                    errno ? strerror(errno) : "address in use or not available");
@@ -638,7 +647,7 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
         }
     }
     if (!rc) {
-        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        const union MHD_DaemonInfo *info = sv.h->get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
         unsigned port = info ? info->port : o->port;
         int v6 = ai->ai_family == AF_INET6;
         char shown[INET6_ADDRSTRLEN] = "";
@@ -652,7 +661,7 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
         fflush(stdout);
         int sig = 0;
         sigwait(&stop, &sig);
-        MHD_stop_daemon(d);
+        sv.h->stop_daemon(d);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     for (size_t i = 0; i < sv.npool; i++)
@@ -661,6 +670,7 @@ int serve_run(search *s, const char *db, const serve_opts *o, char *msg, size_t 
     free(sv.free_list);
     pthread_mutex_destroy(&sv.mu);
     pthread_cond_destroy(&sv.cv);
+    httpd_close(h);
     freeaddrinfo(ai);
     return rc;
 }

@@ -27,6 +27,13 @@ printf 'file,title,place,year\nxiacheng-2017-annual-focus.txt,下城年鉴,杭�
 
 Q=$(enc 井长制)
 
+# the programs do not load libmicrohttpd (and GnuTLS's nine libraries) for
+# a query: --serve opens it when it starts (searcher/httpd.h)
+if command -v ldd >/dev/null; then
+    check "fzsearch is not linked with libmicrohttpd" sh -c "! ldd '$FZS' | grep -q microhttpd"
+    check "fzindex is not linked with libmicrohttpd" sh -c "! ldd '$FZI' | grep -q microhttpd"
+fi
+
 check "serve starts on a free loopback port" serve --serve 127.0.0.1:0
 check "it prints its URL" grep -q '^serving .* at http://127\.0\.0\.1:[0-9]*/ ' "$T/serve.out"
 check "no warning on loopback" test ! -s "$T/serve.err"
