@@ -1200,7 +1200,9 @@ static void *warm_main(void *arg)
     }
     for (size_t i = 0; i < npages; i++)
         held += vec[i] & 1;
-    for (size_t i = 0; held * pg <= s->warm_cap && i < npages;) {
+    if (held * pg > s->warm_cap)
+        npages = 0; /* more held than the cap: left as it is */
+    for (size_t i = 0; i < npages;) {
         if (!(vec[i] & 1)) {
             i++;
             continue;

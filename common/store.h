@@ -121,9 +121,11 @@ void store_release_map(store *s);
  * a page, on the other core.  Reads nothing from disk (mincore picks the
  * pages held); the thread only calls mincore and madvise.  A kernel
  * without MADV_POPULATE_READ (before Linux 5.14), more than cap bytes held
- * or a failure to start the thread leave the map as it was.  store_close
- * stops the thread (between 2 MB steps) and waits for it.  Returns 1 when
- * the thread started, else 0; a second call does nothing. */
+ * or a failure to start the thread leave the map as it was.  The queries
+ * that run beside it pay for it: the first of a bench batch took 8-12 ms
+ * instead of 3.5 (HACKING.md, h25).  store_close stops the thread (between
+ * 2 MB steps) and waits for it.  Returns 1 when the thread started, else
+ * 0; a second call does nothing. */
 int store_map_warm(store *s, size_t cap);
 /* The bytes store_map_warm's thread has mapped so far (0 when none). */
 size_t store_map_warmed(store *s);

@@ -3,9 +3,9 @@
  *
  * Callers: serve.c (fzsearch --serve).
  *
- * fzsearch is mostly run once a query.  Linked in, libmicrohttpd and the
- * nine libraries of GnuTLS that come with it (p11-kit, nettle, gmp, ...)
- * cost every run of the program about 5 ms of loading and initialisers,
+ * fzsearch is mostly run once a query.  Linked in, libmicrohttpd, GnuTLS
+ * and the eight libraries GnuTLS needs (p11-kit, nettle, gmp, ...) cost
+ * every run of the programs about 5 ms of loading and initialisers,
  * a third of a one-shot query here (HACKING.md, h27).  So the programs are
  * not linked with it: httpd_open opens it (dlopen of the soname of the ABI
  * its header describes) when --serve starts, and serve.c calls it through
