@@ -914,10 +914,16 @@ static void release_range(void *ctx, char *lo, size_t len)
     madvise(lo, len, MADV_DONTNEED);
 }
 
-/* The writer's map (the largest range: there is one). */
+/* A range of the data file's map (find_range's ctx). */
+typedef struct {
+    char *lo;
+    size_t len;
+} map_range;
+
+/* The map of the data file (the largest range: there is one). */
 static void find_range(void *ctx, char *lo, size_t len)
 {
-    struct { char *lo; size_t len; } *r = ctx;
+    map_range *r = ctx;
     if (len > r->len) {
         r->lo = lo;
         r->len = len;
@@ -1041,7 +1047,7 @@ static int open_impl(const char *path, int mode, uint64_t grow, unsigned perm, s
         /* a writer's file is cut back to its committed pages on a fault or
          * a stop (also what a killed run left beyond them) */
         if (ok && s->lockfd >= 0) {
-            struct { char *lo; size_t len; } r = {NULL, 0};
+            map_range r = {NULL, 0};
             if (s->writemap)
                 map_ranges(s, find_range, &r);
             guard_writer_set(s->lockfd, (off_t)(((uint64_t)info.me_last_pgno + 1) * est.ms_psize), r.lo, r.len);
@@ -1224,7 +1230,7 @@ static void *warm_main(void *arg)
 
 int store_map_warm(store *s, size_t cap)
 {
-    struct { char *lo; size_t len; } r = {NULL, 0};
+    map_range r = {NULL, 0};
     struct stat fs;
     if (s->warm_on || !s->readonly)
         return 0;
@@ -1233,14 +1239,11 @@ int store_map_warm(store *s, size_t cap)
         return 0;
     /* no further than the pages in use (a writer may cut the file back to
      * them when it closes: WRITERS above) */
-    MDB_envinfo info;
-    MDB_stat est;
-    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &est))
-        return 0;
+    uint64_t used = store_size(s);
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     size_t len = (size_t)fs.st_size < r.len ? (size_t)fs.st_size : r.len;
-    if ((uint64_t)(info.me_last_pgno + 1) * est.ms_psize < len)
-        len = (size_t)(info.me_last_pgno + 1) * est.ms_psize;
+    if (used < len)
+        len = (size_t)used;
     len = len / pg * pg;
     /* mincore's vector is a byte a page: a file far larger than cap is
      * not looked at */
