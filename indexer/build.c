@@ -463,6 +463,9 @@ struct build {
     size_t epoch_text_cap;
     size_t batch_lag;        /* bytes of text batch_full lets the workers lag behind */
     int huge;                /* huge pages for the workers' tables (page_map) */
+    int idle_ok;             /* the input is small enough for one batch: the workers may
+                              * drain while idle (idle_drain; batch_full says why not else) */
+    unsigned pause_us;       /* build_opts': route_push sleeps this long after each chunk */
     size_t mem_limit;        /* the postings' share of it */
     void (*on_file)(void *ctx, const char *path, const char *encoding, uint32_t nentries);
     void *on_file_ctx;
@@ -546,6 +549,10 @@ struct build {
  * about (9.4 on the poetry bench, 11 on bench/gen text): an input larger
  * than the postings' budget over this takes several batches. */
 #define GATHER_PER_BYTE 8
+/* More than any text gathers a byte, about (the poetry bench 9.4, bench/gen
+ * text 11): an input of at most the postings' budget over this takes one
+ * batch. */
+#define GATHER_MAX 16
 
 /* Memory of len bytes (a multiple of the page size) mapped on its own:
  * only what is touched is memory, and unmapped it goes back to the system
@@ -1514,6 +1521,8 @@ static void route_push(build *b, int part)
     }
     pthread_cond_broadcast(&b->cv_job);
     pthread_mutex_unlock(&b->mu);
+    if (b->pause_us)
+        usleep(b->pause_us);
 }
 
 /* route_room when the chunk being filled has no room for n bytes: that
@@ -2485,7 +2494,7 @@ static int faults_dear(void)
 static int idle_drain(const worker *w)
 {
     const build *b = w->b;
-    return w->bg && w->bg_idle && w->bg_blocks && !b->hold && !b->sort_req &&
+    return b->idle_ok && w->bg && w->bg_idle && w->bg_blocks && !b->hold && !b->sort_req &&
            !__atomic_load_n(&w->err, __ATOMIC_ACQUIRE) && w->bg_blocks * BG_BLOCK >= b->bg_drain - b->bg_drain / BG_IDLE;
 }
 
@@ -4033,6 +4042,11 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
     else
         b->huge = (opts && opts->input_bytes > b->mem_limit / GATHER_PER_BYTE) || faults_dear();
     b->batch_lag = b->mem_limit / 128 < BATCH_LAG ? b->mem_limit / 128 : BATCH_LAG;
+    /* a build that may take several batches drains its buckets only at
+     * the ends of the router's chunks, which the input decides: see
+     * batch_full */
+    b->idle_ok = opts && opts->input_bytes && opts->input_bytes <= b->mem_limit / GATHER_MAX;
+    b->pause_us = opts ? opts->pause_us : 0;
     b->layout = opts ? opts->layout : PARSE_AUTO;
     if (opts) {
         b->on_file = opts->on_file;
@@ -4171,10 +4185,14 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
  * the budget.  That file's, not the memory now: the workers read on
  * behind the main thread, so what they hold now depends on timing, and
  * where batches end (hence the blocks written) would differ from run to
- * run.  The memory at a file's end depends on the input alone but for
- * the buckets a worker drained while idle (idle_drain), which a build of
- * several batches does see: its blocks, not its answers, may differ from
- * run to run (HACKING.md, h21a).  Which file m is depends on the input
+ * run.  The memory at a file's end depends on the input alone: a worker
+ * drains its buckets at the end of a chunk of the router's (whose ends
+ * the input decides), and while it waits for the next one
+ * (idle_drain) only in a build whose input is small enough for one batch
+ * (build.idle_ok), as such a drain moves where the dictionary and the
+ * postings grow, and with them the memory at the next files' ends: with
+ * them, the same input cut into batches at other files from run to run,
+ * hence other blocks (HACKING.md, h28).  Which file m is depends on the input
  * alone: the newest but one or older, the newest whose
  * successors before the next file hold at least batch_lag bytes of text
  * (none yet: the batch goes on).  The main thread waits for it only when

@@ -54,14 +54,22 @@ typedef struct {
                             * eighth of RAM, within 256 MB .. 2 GB */
     int threads;           /* worker threads; 0 = one per core (at most 4) */
     parse_layout layout;   /* how every file is read; PARSE_AUTO: each decides */
-    uint64_t input_bytes;  /* the size of the files to come, about (0: unknown,
-                            * taken as small): whether the build takes one
-                            * batch or several, which decides how its tables
-                            * are mapped (page_map in build.c) */
+    uint64_t input_bytes;  /* the size of the files to come, about (0: unknown):
+                            * whether the build takes one batch or several,
+                            * which decides how its tables are mapped
+                            * (page_map in build.c; unknown is taken as
+                            * one batch) and whether the workers may use
+                            * their idle time (known and small enough for
+                            * one batch even at 16 bytes gathered a byte of
+                            * text: where batches end must not depend on
+                            * timing) */
     int huge_pages;        /* the workers' tables on huge pages: 0 when it
                             * pays (several batches, or page faults dear on
                             * this machine: build.c, faults_dear), 1
                             * always, -1 never */
+    unsigned pause_us;     /* for the tests: the calling thread sleeps this
+                            * long after each chunk of analysed text it
+                            * hands to a worker, so that they wait for work */
     /* Called (may be NULL) on the thread calling build_add_file and
      * build_commit when the entries of a file given to build_add_file are
      * written to the index: at the end of each batch (see --mem) and in

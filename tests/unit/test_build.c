@@ -741,22 +741,26 @@ TEST(test_sorted_bigrams)
     remove_dir(dir);
 }
 
-/* MANY_CHARS characters from U+4E00 on that the index keeps as they are
+/* The first n characters from U+4E00 on that the index keeps as they are
  * (no folding, no phrase rule), each as its three UTF-8 bytes. */
-#define MANY_CHARS 400
-static void many_chars(char cs[MANY_CHARS][4])
+static void kept_chars(char (*cs)[4], int n)
 {
-    int n = 0;
-    for (uint32_t cp = 0x4E00; n < MANY_CHARS; cp++) {
+    int k = 0;
+    for (uint32_t cp = 0x4E00; k < n; cp++) {
         size_t first;
         if (fold_ts(cp) != cp || fold_variant(cp) != cp || fold_phrases(cp, &first))
             continue;
-        cs[n][0] = (char)(0xE0 | cp >> 12);
-        cs[n][1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        cs[n][2] = (char)(0x80 | (cp & 0x3F));
-        cs[n++][3] = 0;
+        cs[k][0] = (char)(0xE0 | cp >> 12);
+        cs[k][1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        cs[k][2] = (char)(0x80 | (cp & 0x3F));
+        cs[k++][3] = 0;
     }
 }
+
+/* MANY_CHARS characters from U+4E00 on that the index keeps as they are
+ * (kept_chars). */
+#define MANY_CHARS 400
+static void many_chars(char cs[MANY_CHARS][4]) { kept_chars(cs, MANY_CHARS); }
 
 /* File i (of 4) of test_many_terms: 400 entries of 100 bigrams each,
  * apart (a comma between them): pair k of entry e is p = (i x 400 + e) x
@@ -780,6 +784,106 @@ static char *many_terms_gen(const void *ctx, int i, size_t *len)
     CHECK_EQ_INT(oom, 0);
     *len = t.len;
     return t.p;
+}
+
+/* File i of test_batches_repeat: 400 entries of 20 to 400 of REPEAT_CHARS
+ * characters, the first ones more often (the product of two uniform
+ * draws), so that every file brings new bigrams, as text does, and the
+ * dictionary keeps growing. */
+#define REPEAT_CHARS 3000
+static char *repeat_text(const char (*cs)[4], int i, size_t *len)
+{
+    fz_buf t = {0};
+    uint32_t r = 2654435761u * (uint32_t)(i + 1);
+    int oom = 0;
+    for (int e = 0; e < 400; e++) {
+        oom |= fz_buf_append(&t, "【条目】", strlen("【条目】"));
+        r = r * 1103515245u + 12345u;
+        for (int k = 0, n = 20 + (int)((r >> 16) % 381); k < n; k++) {
+            r = r * 1103515245u + 12345u;
+            uint32_t a = (r >> 4) % REPEAT_CHARS, c = (r >> 18) % REPEAT_CHARS;
+            oom |= fz_buf_append(&t, cs[a * c / REPEAT_CHARS], 3);
+        }
+        oom |= fz_buf_append(&t, "\n", 1);
+    }
+    CHECK_EQ_INT(oom, 0);
+    *len = t.len;
+    return t.p;
+}
+
+/* on_file of build_repeat: counts the files written before the commit
+ * (those of batches before the last). */
+typedef struct {
+    int committing, early;
+} batch_count;
+
+static void count_batch_file(void *ctx, const char *path, const char *encoding, uint32_t nentries)
+{
+    (void)path, (void)encoding, (void)nentries;
+    batch_count *c = ctx;
+    c->early += !c->committing;
+}
+
+/* Builds 24 of repeat_text's files into a new index at db with two
+ * workers and a budget of mem bytes, the calling thread pausing pause_us
+ * after each chunk it hands to a worker (build_opts.pause_us); *early:
+ * the files written before the commit. */
+static int build_repeat(const char *db, size_t mem, unsigned pause_us, int *early)
+{
+    static char cs[REPEAT_CHARS][4];
+    kept_chars(cs, REPEAT_CHARS);
+    char msg[512] = "";
+    store *s;
+    build *b;
+    batch_count bc = {0, 0};
+    build_opts o = {0};
+    o.threads = 2;
+    o.mem_limit = mem;
+    o.pause_us = pause_us;
+    o.on_file = count_batch_file;
+    o.on_file_ctx = &bc;
+    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
+    if (rc)
+        return t_build_end(rc, db, s, b, msg, sizeof msg);
+    for (int i = 0; i < 24 && !rc; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/fz-test/vol-%02d.txt", i);
+        size_t len;
+        char *text = repeat_text(cs, i, &len);
+        rc = build_add_file(b, path, text, len, len, 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
+        free(text);
+    }
+    bc.committing = 1;
+    rc = t_build_end(rc, db, s, b, msg, sizeof msg);
+    *early = bc.early;
+    return rc;
+}
+
+/* A build of several batches writes the same index however its threads
+ * are timed.  Where its batches end depends on the memory the workers had
+ * gathered when earlier files ended; they drain their buckets at the ends
+ * of the router's chunks, and not while they wait for the next one
+ * (idle_drain: only in a build small enough for one batch).  One build
+ * runs straight on; in the other the router pauses after every chunk, so
+ * that the workers wait with records in their buckets.  With idle drains
+ * in builds of several batches too, the two ended their first batch at
+ * other files (22 files were written before the commit against 21) and
+ * their indexes differed, in each of three runs. */
+TEST(test_batches_repeat)
+{
+    char dir[] = "/tmp/fz-test-build-XXXXXX", db[2][300];
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < 2; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    size_t mem = (size_t)96 << 20;
+    int early[2];
+    CHECK_EQ_INT(build_repeat(db[0], mem, 0, &early[0]), 0);
+    CHECK_EQ_INT(build_repeat(db[1], mem, 2000, &early[1]), 0);
+    CHECK(early[0] >= 12); /* several batches */
+    CHECK_EQ_INT(early[1], early[0]);
+    const char *all[] = {"meta", "entry", "file", "fileid", "post", "dlen", "catalog"};
+    CHECK(compare_dbs(db[0], db[1], all, 7) > 300);
+    remove_dir(dir);
 }
 
 /* A worker's dictionary grows in place (page_grow: its term arrays
@@ -875,6 +979,7 @@ int main(void)
     t_run(test_terms_alike_in_prefix);
     t_run(test_unigram_title_body);
     t_run(test_sorted_bigrams);
+    t_run(test_batches_repeat);
     t_run(test_many_terms);
     t_run(test_sorted_long_runs);
     return t_done("build");
