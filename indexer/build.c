@@ -4185,15 +4185,14 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
  * the budget.  That file's, not the memory now: the workers read on
  * behind the main thread, so what they hold now depends on timing, and
  * where batches end (hence the blocks written) would differ from run to
- * run.  The memory at a file's end depends on the input alone: a worker
- * drains its buckets at the end of a chunk of the router's (whose ends
- * the input decides), and while it waits for the next one
- * (idle_drain) only in a build whose input is small enough for one batch
- * (build.idle_ok), as such a drain moves where the dictionary and the
- * postings grow, and with them the memory at the next files' ends: with
- * them, the same input cut into batches at other files from run to run,
- * hence other blocks (HACKING.md, h28).  Which file m is depends on the input
- * alone: the newest but one or older, the newest whose
+ * run.  The memory at a file's end depends on the input alone too: a
+ * worker drains its buckets at the ends of the router's chunks, which the
+ * input decides, and while it waits for the next chunk (idle_drain) only
+ * in a build whose input is small enough for one batch (build.idle_ok).
+ * An idle drain interns terms and grows their postings before a chunk's
+ * end would, so the memory at later files' ends, and with it where
+ * batches end and the blocks written, would depend on timing (HACKING.md,
+ * h28).  Which file m is depends on the input alone: the newest but one or older, the newest whose
  * successors before the next file hold at least batch_lag bytes of text
  * (none yet: the batch goes on).  The main thread waits for it only when
  * the workers are that far behind; with m the last file but one it waited

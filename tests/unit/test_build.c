@@ -61,20 +61,16 @@ static char *file_text(const char *sample, size_t slen, int i, size_t *len)
     return t.p;
 }
 
-/* Builds nfiles files into a new index at db with threads workers (1:
- * none) and a budget of mem bytes (0: the default), file i's text made by
- * gen(ctx, i, &len) (malloc'd); huge_pages is build_opts'. */
-static int build_gen_paged(const char *db, int threads, size_t mem, int huge_pages, int nfiles,
-                           char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
+/* Builds nfiles files into a new index at db with the options o, file
+ * i's text made by gen(ctx, i, &len) (malloc'd); *committing (when not
+ * NULL) is set once the files are added, before the commit. */
+static int build_gen_with(const char *db, const build_opts *o, int nfiles,
+                          char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx, int *committing)
 {
     char msg[512] = "";
     store *s;
     build *b;
-    build_opts o = {0};
-    o.threads = threads;
-    o.mem_limit = mem;
-    o.huge_pages = huge_pages;
-    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
+    int rc = t_build_begin(db, o, &s, &b, msg, sizeof msg);
     if (rc)
         return t_build_end(rc, db, s, b, msg, sizeof msg);
     for (int i = 0; i < nfiles && !rc; i++) {
@@ -85,7 +81,21 @@ static int build_gen_paged(const char *db, int threads, size_t mem, int huge_pag
         rc = build_add_file(b, path, text, len, len, 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
         free(text);
     }
+    if (committing)
+        *committing = 1;
     return t_build_end(rc, db, s, b, msg, sizeof msg);
+}
+
+/* build_gen_with threads workers (1: none), a budget of mem bytes (0: the
+ * default) and huge_pages as build_opts has it. */
+static int build_gen_paged(const char *db, int threads, size_t mem, int huge_pages, int nfiles,
+                           char *(*gen)(const void *ctx, int i, size_t *len), const void *ctx)
+{
+    build_opts o = {0};
+    o.threads = threads;
+    o.mem_limit = mem;
+    o.huge_pages = huge_pages;
+    return build_gen_with(db, &o, nfiles, gen, ctx, NULL);
 }
 
 static int build_gen(const char *db, int threads, size_t mem, int nfiles,
@@ -117,6 +127,15 @@ static int build_index(const char *db, int threads, size_t mem, const char *samp
     return build_files(db, threads, mem, sample, slen, NFILES);
 }
 
+/* Makes the temporary directory dir (a mkdtemp template) and names n
+ * indexes in it, db[i] = dir/i. */
+static void temp_dbs(char *dir, char (*db)[300], int n)
+{
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < n; i++)
+        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+}
+
 /* The sample chapter (read_sample; NULL when it does not read), and the
  * temporary directory dir (a mkdtemp template) made, with the names of n
  * indexes in it. */
@@ -126,9 +145,7 @@ static char *sample_and_dirs(size_t *slen, char *dir, char (*db)[300], int n)
     CHECK(sample != NULL);
     if (!sample)
         return NULL;
-    CHECK(mkdtemp(dir) != NULL);
-    for (int i = 0; i < n; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    temp_dbs(dir, db, n);
     return sample;
 }
 
@@ -698,9 +715,7 @@ static int build_bigrams(const char *db, int threads, size_t mem, int huge_pages
 TEST(test_sorted_bigrams)
 {
     char dir[] = "/tmp/fz-test-build-XXXXXX", db[8][300];
-    CHECK(mkdtemp(dir) != NULL);
-    for (int i = 0; i < 8; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    temp_dbs(dir, db, 8);
     size_t small = (size_t)1 << 20; /* batches of two files; drains at every chunk's end */
     CHECK_EQ_INT(build_bigrams(db[0], 1, 0, -1), 0);
     CHECK_EQ_INT(build_bigrams(db[1], 2, 0, -1), 0);
@@ -791,8 +806,9 @@ static char *many_terms_gen(const void *ctx, int i, size_t *len)
  * draws), so that every file brings new bigrams, as text does, and the
  * dictionary keeps growing. */
 #define REPEAT_CHARS 3000
-static char *repeat_text(const char (*cs)[4], int i, size_t *len)
+static char *repeat_gen(const void *ctx, int i, size_t *len)
 {
+    const char(*cs)[4] = ctx;
     fz_buf t = {0};
     uint32_t r = 2654435761u * (uint32_t)(i + 1);
     int oom = 0;
@@ -832,9 +848,6 @@ static int build_repeat(const char *db, size_t mem, unsigned pause_us, int *earl
 {
     static char cs[REPEAT_CHARS][4];
     kept_chars(cs, REPEAT_CHARS);
-    char msg[512] = "";
-    store *s;
-    build *b;
     batch_count bc = {0, 0};
     build_opts o = {0};
     o.threads = 2;
@@ -842,19 +855,7 @@ static int build_repeat(const char *db, size_t mem, unsigned pause_us, int *earl
     o.pause_us = pause_us;
     o.on_file = count_batch_file;
     o.on_file_ctx = &bc;
-    int rc = t_build_begin(db, &o, &s, &b, msg, sizeof msg);
-    if (rc)
-        return t_build_end(rc, db, s, b, msg, sizeof msg);
-    for (int i = 0; i < 24 && !rc; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "/fz-test/vol-%02d.txt", i);
-        size_t len;
-        char *text = repeat_text(cs, i, &len);
-        rc = build_add_file(b, path, text, len, len, 1500000000 + i, "UTF-8", NULL, msg, sizeof msg);
-        free(text);
-    }
-    bc.committing = 1;
-    rc = t_build_end(rc, db, s, b, msg, sizeof msg);
+    int rc = build_gen_with(db, &o, 24, repeat_gen, cs, &bc.committing);
     *early = bc.early;
     return rc;
 }
@@ -872,9 +873,7 @@ static int build_repeat(const char *db, size_t mem, unsigned pause_us, int *earl
 TEST(test_batches_repeat)
 {
     char dir[] = "/tmp/fz-test-build-XXXXXX", db[2][300];
-    CHECK(mkdtemp(dir) != NULL);
-    for (int i = 0; i < 2; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    temp_dbs(dir, db, 2);
     size_t mem = (size_t)96 << 20;
     int early[2];
     CHECK_EQ_INT(build_repeat(db[0], mem, 0, &early[0]), 0);
@@ -896,9 +895,7 @@ TEST(test_many_terms)
     static char cs[MANY_CHARS][4];
     many_chars(cs);
     char dir[] = "/tmp/fz-test-build-XXXXXX", db[3][300];
-    CHECK(mkdtemp(dir) != NULL);
-    for (int i = 0; i < 3; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    temp_dbs(dir, db, 3);
     CHECK_EQ_INT(build_gen_paged(db[0], 1, 0, -1, 4, many_terms_gen, cs), 0);
     CHECK_EQ_INT(build_gen_paged(db[1], 1, 0, 1, 4, many_terms_gen, cs), 0);
     CHECK_EQ_INT(build_gen_paged(db[2], 2, 0, -1, 4, many_terms_gen, cs), 0);
@@ -953,9 +950,7 @@ static char *long_run_text(const void *ctx, int i, size_t *len)
 TEST(test_sorted_long_runs)
 {
     char dir[] = "/tmp/fz-test-build-XXXXXX", db[4][300];
-    CHECK(mkdtemp(dir) != NULL);
-    for (int i = 0; i < 4; i++)
-        snprintf(db[i], sizeof db[i], "%s/%d", dir, i);
+    temp_dbs(dir, db, 4);
     size_t small = (size_t)1 << 20;
     CHECK_EQ_INT(build_gen(db[0], 1, 0, 2, long_run_text, NULL), 0);
     CHECK_EQ_INT(build_gen(db[1], 2, 0, 2, long_run_text, NULL), 0);
