@@ -549,10 +549,9 @@ struct build {
  * about (9.4 on the poetry bench, 11 on bench/gen text): an input larger
  * than the postings' budget over this takes several batches. */
 #define GATHER_PER_BYTE 8
-/* More than any text gathers a byte, about (the poetry bench 9.4, bench/gen
- * text 11): an input of at most the postings' budget over this takes one
- * batch. */
-#define GATHER_MAX 16
+/* Twice that, more than any text measured gathers: an input of at most
+ * the postings' budget over this takes one batch. */
+#define GATHER_MAX (2 * GATHER_PER_BYTE)
 
 /* Memory of len bytes (a multiple of the page size) mapped on its own:
  * only what is touched is memory, and unmapped it goes back to the system
@@ -4192,15 +4191,15 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
  * An idle drain interns terms and grows their postings before a chunk's
  * end would, so the memory at later files' ends, and with it where
  * batches end and the blocks written, would depend on timing (HACKING.md,
- * h28).  Which file m is depends on the input alone: the newest but one or older, the newest whose
- * successors before the next file hold at least batch_lag bytes of text
- * (none yet: the batch goes on).  The main thread waits for it only when
- * the workers are that far behind; with m the last file but one it waited
- * for the workers at some files in three (0.4-0.8 s of a 2.8-3.4 s build
- * of the poetry bench, the second core idle meanwhile).  Each batch thus
- * holds at least two files, and its memory may pass the budget by what
- * batch_lag bytes of text gather (the budget's 3/8 not for postings).
- * 0 or 1, or a worker's error. */
+ * h28).  Which file m is depends on the input alone: the newest but one
+ * or older, the newest whose successors before the next file hold at
+ * least batch_lag bytes of text (none yet: the batch goes on).  The main
+ * thread waits for it only when the workers are that far behind; with m
+ * the last file but one it waited for the workers at some files in three
+ * (0.4-0.8 s of a 2.8-3.4 s build of the poetry bench, the second core
+ * idle meanwhile).  Each batch thus holds at least two files, and its
+ * memory may pass the budget by what batch_lag bytes of text gather (the
+ * budget's 3/8 not for postings).  0 or 1, or a worker's error. */
 static int batch_full(build *b)
 {
     size_t n = b->epoch_files;
