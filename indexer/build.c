@@ -41,7 +41,8 @@
  * an open-addressing hash table; its postings accumulate as block records
  * (the on-disk record format, with local ids) in chunks carved from large
  * slabs, with a small descriptor per block of STORE_BLOCK_DOCS documents.
- * A record never straddles two chunks; a block may.
+ * A record never straddles two chunks; a block may.  The CJK bigrams of
+ * the text are kept apart, as pieces (below).
  *
  * Sorted bigrams.  A CJK bigram of the text (two three-byte characters:
  * half of all tokens, nearly all of them distinct within their entry, a
@@ -56,15 +57,17 @@
  * dictionary.  Past BG_DRAIN
  * bytes of records at a chunk's end, and at the batch's end before the
  * terms are sorted, flush_bigrams sorts each bucket by key (a radix sort in
- * cache, stable: a term's records stay in entry and position order),
- * interns each term once and appends its documents' records of the drain
- * together (put_docs: the bytes put_doc, flush_entry_tokens' writer, would
- * append a document at a time); the records of the entry still being read
- * wait for the next drain.  Whether a term takes this path is
- * decided by its bytes alone, so the dictionary holds the same postings
- * as if every token had been interned, and the index is the same.  The
- * main thread's own worker (a build without threads, merges) interns
- * every token.
+ * cache, stable: a term's records stay in entry and position order); it
+ * interns each unigram once and appends its documents' records of the
+ * drain together (put_docs: the bytes put_doc, flush_entry_tokens'
+ * writer, would append a document at a time), and writes each bigram's
+ * records of the drain as a piece (put_piece), which the bigram's blocks
+ * are cut from when the batch ends (bg_terms, next_desc: "Pieces"); the
+ * records of the entry still being read wait for the next drain.  Whether
+ * a term takes this path is decided by its bytes alone, so the postings
+ * are the same as if every token had been interned, and the index is the
+ * same.  The main thread's own worker (a build without threads, merges)
+ * interns every token.
  */
 #include "build.h"
 
@@ -110,9 +113,10 @@ static size_t default_mem(void)
 /* Bytes of text the workers may lag behind the main thread before it
  * waits for them to learn whether a batch is full (batch_full), or a
  * 128th of the postings' budget when that is less: each byte of text
- * gathers some 10 bytes of postings.  Builds of the poetry bench (files
- * of 215 KB on average) waiting for the file 1, 3, 7 and 15 files before
- * the last: 3.34-3.38, 2.92-3.32, 2.87-3.12 and 2.90-3.03 s wall. */
+ * gathers some 4 bytes of postings (GATHER_PER_BYTE).  Builds of the
+ * poetry bench (files of 215 KB on average) waiting for the file 1, 3, 7
+ * and 15 files before the last: 3.34-3.38, 2.92-3.32, 2.87-3.12 and
+ * 2.90-3.03 s wall. */
 #define BATCH_LAG ((size_t)2 << 20)
 
 /* Postings gather in chunks carved from large slabs; a document record
@@ -122,6 +126,13 @@ typedef struct chunk {
     uint32_t used, size;
     uint8_t data[];
 } chunk;
+
+/* Bytes of pieces a worker may write in a batch (bgpiece.at counts 4);
+ * build_create keeps the postings' budget below it. */
+#define PIECES_MAX ((size_t)1 << 34)
+/* In w->order: the bigram o & ~ORD_BIGRAM of bgt (see "Pieces"), not a
+ * term of the dictionary. */
+#define ORD_BIGRAM 0x80000000u
 
 typedef struct slab {
     struct slab *next;
@@ -416,6 +427,25 @@ typedef struct worker {
     struct bgrec *bg_tmp, *bg_rec; /* flush_bigrams: a bucket's records, sorting and sorted */
     uint32_t *bg_first, *bg_hash; /* flush_bigrams: a bucket's terms' first records, hashes */
     struct bgdoc *bg_doc;    /* put_docs: a term's documents in a drain */
+    /* this batch's CJK bigrams out of the buckets ("Pieces" below) */
+    uint8_t *bgr;            /* the pieces (page_map, page_grow) */
+    size_t bgr_len, bgr_cap;
+    struct bgpiece *bgp;     /* where each begins, in the order they were written;
+                              * after bg_terms, by key */
+    size_t bgp_n, bgp_cap;
+    size_t bg_counted;       /* bytes of both counted in post_bytes */
+    uint32_t *bgt;           /* after bg_terms: each bigram's first piece in bgp,
+                              * in key order, nbgt + 1 of them */
+    uint32_t nbgt;
+    struct {
+        uint32_t e, ee, left, doc;
+        const uint8_t *p;
+        int err;
+    } bgi;                   /* next_desc: the next piece of the bigram being read,
+                              * the end of its pieces, the documents left in
+                              * the one at p, the last one's id; FZ_ENOMEM when it
+                              * stopped for want of memory */
+    chunk *bgc;              /* next_desc: a bigram's block, assembled */
     /* this epoch's output */
     uint32_t nent;           /* entries, local ids 0 .. nent-1 */
     size_t files_done;       /* files whose records are complete (under the build's mutex) */
@@ -546,9 +576,10 @@ struct build {
 #define HUGE_PAGE ((size_t)2 << 20)
 #define PAGE_BYTES ((size_t)4 << 10)
 /* Bytes of gathered postings and dictionary a byte of input text makes,
- * about (9.4 on the poetry bench, 11 on bench/gen text): an input larger
- * than the postings' budget over this takes several batches. */
-#define GATHER_PER_BYTE 8
+ * about (3.7 on the poetry bench, 4.1 on bench/gen text; 9.4 and 11 when
+ * the dictionary held the bigrams, before "Pieces"): an input larger than
+ * the postings' budget over this takes several batches. */
+#define GATHER_PER_BYTE 4
 /* Twice that, more than any text measured gathers: an input of at most
  * the postings' budget over this takes one batch. */
 #define GATHER_MAX (2 * GATHER_PER_BYTE)
@@ -1072,11 +1103,17 @@ static void open_desc(const worker *w, uint32_t tid, blkdesc *bd)
     bd->imp = ta->imp;
 }
 
-/* The gathered blocks of term tid in order, the full ones, then the open
- * one when it has documents (made in *cur): the first with bd NULL, else
- * the one after bd; NULL after the last. */
-static const blkdesc *next_desc(const worker *w, uint32_t tid, const blkdesc *bd, blkdesc *cur)
+static const blkdesc *bg_desc(worker *w, uint32_t t, int start, blkdesc *cur);
+
+/* The gathered blocks of term tid (an entry of w->order) in order, the
+ * full ones, then the open one when it has documents (made in *cur): the
+ * first with bd NULL, else the one after bd; NULL after the last.  A
+ * bigram's (ORD_BIGRAM) are made one by one in *cur (bg_desc), and NULL
+ * also comes when memory ran out (w->bgi.err). */
+static const blkdesc *next_desc(worker *w, uint32_t tid, const blkdesc *bd, blkdesc *cur)
 {
+    if (tid & ORD_BIGRAM)
+        return bg_desc(w, tid & ~ORD_BIGRAM, !bd, cur);
     if (bd == cur)
         return NULL;
     bd = bd ? bd->next : w->cold[tid].done;
@@ -1111,6 +1148,7 @@ static size_t release_slabs(worker *w, slab **l, int keep)
 }
 
 static void drop_bigrams(worker *w, int keep);
+static void drop_pieces(worker *w, int keep);
 
 /* Forgets every term and frees the postings (after a flush).  With keep
  * (a batch follows) the postings' slabs stay mapped as spare ones for the
@@ -1124,6 +1162,7 @@ static void clear_terms(worker *w, int keep)
     if (!keep)
         release_slabs(w, &w->spare, 0);
     drop_bigrams(w, keep);
+    drop_pieces(w, keep);
     __atomic_store_n(&w->post_bytes, 0, __ATOMIC_RELAXED);
     w->nterms = 0;
     w->nslot = 0;
@@ -1165,6 +1204,21 @@ static inline void open_block(worker *w, uint32_t tid, chunk *c, uint32_t off, u
     imp_reset(&ta->imp);
 }
 
+/* Takes into a block's bounds (its largest frequencies in title and body,
+ * least length, impact levels) a document of tf_title tt, tf_body tb and
+ * length dl: a term's open block (note_doc) or a bigram's (bg_desc). */
+static inline void note_bounds(uint32_t *max_tt, uint32_t *max_tb, uint32_t *min_dl, imp_levels *imp, uint32_t tt,
+                               uint32_t tb, uint32_t dl)
+{
+    if (tt > *max_tt)
+        *max_tt = tt;
+    if (tb > *max_tb)
+        *max_tb = tb;
+    if (dl < *min_dl)
+        *min_dl = dl;
+    imp_add(imp, (uint32_t)STORE_TITLE_WEIGHT * tt + tb, dl);
+}
+
 /* Counts in term ta's open block document doc's record of n bytes:
  * tf_title tt, tf_body tb, length dl. */
 static inline void note_doc(term_acc *ta, uint32_t doc, uint32_t n, uint32_t tt, uint32_t tb, uint32_t dl)
@@ -1172,13 +1226,7 @@ static inline void note_doc(term_acc *ta, uint32_t doc, uint32_t n, uint32_t tt,
     ta->nbytes += n;
     ta->last = doc;
     ta->ndocs++;
-    if (tt > ta->max_tt)
-        ta->max_tt = tt;
-    if (tb > ta->max_tb)
-        ta->max_tb = tb;
-    if (dl < ta->min_dl)
-        ta->min_dl = dl;
-    imp_add(&ta->imp, (uint32_t)STORE_TITLE_WEIGHT * tt + tb, dl);
+    note_bounds(&ta->max_tt, &ta->max_tb, &ta->min_dl, &ta->imp, tt, tb, dl);
 }
 
 /* Appends document doc's record to term tid's postings: tf_title and
@@ -2026,45 +2074,37 @@ typedef struct bgdoc {
     uint32_t end, tt, len, dl;
 } bgdoc;
 
-/* flush_bigrams' writer: appends to term tid's postings the records of
- * its documents in rec[i..e) (sorted by entry and position, entries
- * before w->nent's end; uni: a CJK unigram, no positions), the bytes
- * put_doc would write a document at a time.  But the records of a drain
- * are known together: their sizes are counted first (into w->bg_doc,
- * room for e - i), and they are written in place (no call, no copy from
- * the stack, no acc_reserve a document), into the room left in the
- * term's last chunk, then into a new one of twice the last one's size
- * (32 bytes the first) or the bytes left to write if more, up to
- * CHUNK_MAX (or one record's).  Chunks of the bytes of each drain alone
- * took 86 MB a worker on the poetry bench instead of 113, but 1.9 M of
- * them instead of 1.34 M, each a miss more where prep_terms joins a block
- * (joiner_take's samples 86 -> 425).  Records rec[..n) of entries before
- * limit have their entries' lengths fetched RAHEAD records ahead.
+/* flush_bigrams' writer of a CJK unigram: appends to term tid's postings
+ * the records of its documents in rec[i..e) (sorted by entry, entries
+ * before w->nent's end; a record's position is its body bit: a unigram
+ * keeps no positions), the bytes put_doc would write a document at a
+ * time.  But the records of a drain are known together: their sizes are
+ * counted first (into w->bg_doc, room for e - i), and they are written in
+ * place (no call, no copy from the stack, no acc_reserve a document),
+ * into the room left in the term's last chunk, then into a new one of
+ * twice the last one's size (32 bytes the first) or the bytes left to
+ * write if more, up to CHUNK_MAX (or one record's).  Chunks of the bytes
+ * of each drain alone took 86 MB a worker on the poetry bench instead of
+ * 113, but 1.9 M of them instead of 1.34 M, each a miss more where
+ * prep_terms joins a block (joiner_take's samples 86 -> 425; measured
+ * when the bigrams were written so too).  Records rec[..n) of entries
+ * before limit have their entries' lengths fetched RAHEAD records ahead.
  * FZ_ENOMEM. */
 enum { RAHEAD = 16 };
-static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint32_t e, int uni, uint32_t n,
-                    uint32_t limit)
+static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint32_t e, uint32_t n, uint32_t limit)
 {
     term_acc *ta = &w->terms[tid];
     bgdoc *dd = w->bg_doc;
     uint32_t nd = 0, blk = ta->ndocs, last = ta->last;
     size_t total = 0;
     for (uint32_t j = i; j < e; nd++) {
-        uint32_t doc = rec[j].doc, t = 0, pb = 0;
+        uint32_t doc = rec[j].doc, t = 0;
         if (j + RAHEAD < n && rec[j + RAHEAD].doc < limit)
             __builtin_prefetch(&w->dt[rec[j + RAHEAD].doc]);
         const uint32_t *dt = w->dt[doc];
         uint32_t j0 = j;
-        if (uni) {
-            for (; j < e && rec[j].doc == doc; j++)
-                t += !rec[j].pos; /* a unigram's record has its body bit for a position */
-        } else {
-            for (uint32_t prev = 0; j < e && rec[j].doc == doc; j++) {
-                t += rec[j].pos < dt[1];
-                pb += fz_varint_len32(rec[j].pos - prev);
-                prev = rec[j].pos;
-            }
-        }
+        for (; j < e && rec[j].doc == doc; j++)
+            t += !rec[j].pos; /* 0: the title's */
         /* its id's delta: 0 where a block opens (put_doc's) */
         uint32_t delta = 0;
         if (blk == STORE_BLOCK_DOCS)
@@ -2074,7 +2114,7 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
         last = doc;
         dd[nd].end = j;
         dd[nd].tt = t;
-        dd[nd].len = fz_varint_len32(delta) + store_tf_len(t, j - j0 - t) + pb;
+        dd[nd].len = fz_varint_len32(delta) + store_tf_len(t, j - j0 - t);
         dd[nd].dl = dt[0];
         total += dd[nd].len;
     }
@@ -2104,11 +2144,6 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
             open_block(w, tid, c, (uint32_t)(p - c->data), doc);
         p = fz_varint_put32(p, opens ? 0 : doc - ta->last);
         p += store_tf_put(p, tt, tb);
-        if (!uni)
-            for (uint32_t prev = 0; i < j; i++) {
-                p = fz_varint_put32(p, rec[i].pos - prev);
-                prev = rec[i].pos;
-            }
         i = j;
         room -= r;
         total -= r;
@@ -2117,6 +2152,282 @@ static int put_docs(worker *w, uint32_t tid, const bgrec *rec, uint32_t i, uint3
     if (c)
         c->used = c->size - room;
     return FZ_OK;
+}
+
+/* Pieces.  A CJK bigram (two three-byte characters: nearly all of a
+ * worker's terms, 1.16 M of them on the poetry bench, half seen in one
+ * entry) is not interned: a drain writes the records a bigram has in it
+ * as a piece, where the worker's pieces end, and notes its key and place
+ * in bgp.  At the batch's end bg_terms sorts bgp by key (stably: a
+ * bigram's pieces stay in the order of its entries) and the bigrams join
+ * the dictionary's sorted terms (ORD_BIGRAM in w->order); next_desc then
+ * cuts a bigram's documents into blocks of STORE_BLOCK_DOCS as put_docs
+ * would have, the same bytes.  A dictionary's term cost 88 bytes, a slot,
+ * a chunk of 48 bytes at least and a lookup of each in every drain that
+ * saw it; a piece is its records and 8 bytes.  A piece, 4-aligned: the
+ * number of its documents, then a document's id (its delta from the one
+ * before in the piece, the first's from 0) and length (which put_piece
+ * reads beside its title's end, where next_desc would miss), varints,
+ * then its frequencies and positions as its record has them (store_tf_put
+ * and the positions' deltas from 0), which next_desc copies. */
+typedef struct bgpiece {
+    uint32_t key;        /* the bigram's code points, as bigram_key gives them */
+    uint32_t at;         /* where it begins in w->bgr, in units of 4 bytes */
+} bgpiece;
+
+/* Counts in the worker's post_bytes its pieces' memory up to used bytes,
+ * in steps of a slab, as slab_carve counts its slabs. */
+static void count_pieces(worker *w, size_t used)
+{
+    if (used <= w->bg_counted)
+        return;
+    size_t add = (used - w->bg_counted + SLAB_BYTES - 1) & ~(SLAB_BYTES - 1);
+    w->bg_counted += add;
+    __atomic_add_fetch(&w->post_bytes, add, __ATOMIC_RELAXED);
+}
+
+/* Room for need more bytes of pieces and one more piece.  FZ_ENOMEM,
+ * also past PIECES_MAX. */
+static int grow_pieces(worker *w, size_t need)
+{
+    if (w->bgr_len + need > w->bgr_cap) {
+        size_t cap = w->bgr_cap ? w->bgr_cap : (size_t)4 << 20;
+        while (cap < w->bgr_len + need)
+            cap *= 2;
+        if (cap > PIECES_MAX)
+            return FZ_ENOMEM;
+        uint8_t *p = page_grow(w->bgr, w->bgr_cap, cap, w->b->huge);
+        if (!p)
+            return FZ_ENOMEM;
+        w->bgr = p;
+        w->bgr_cap = cap;
+    }
+    if (w->bgp_n == w->bgp_cap) {
+        size_t cap = w->bgp_cap ? w->bgp_cap * 2 : (size_t)1 << 18;
+        bgpiece *p = page_grow(w->bgp, w->bgp_cap * sizeof *p, cap * sizeof *p, w->b->huge);
+        if (!p)
+            return FZ_ENOMEM;
+        w->bgp = p;
+        w->bgp_cap = cap;
+    }
+    return FZ_OK;
+}
+
+/* Writes the piece of bigram key: its records rec[i..e) (sorted by entry
+ * and position; rec[..n) the bucket's, those of entries before limit
+ * have their entries' title ends fetched RAHEAD records ahead, as in
+ * put_docs).  FZ_ENOMEM. */
+static int put_piece(worker *w, uint32_t key, const bgrec *rec, uint32_t i, uint32_t e, uint32_t n,
+                     uint32_t limit)
+{
+    uint32_t nd = 1;
+    for (uint32_t j = i + 1; j < e; j++)
+        nd += rec[j].doc != rec[j - 1].doc;
+    size_t at = (w->bgr_len + 3) & ~(size_t)3;
+    size_t need = at - w->bgr_len + FZ_VARINT_MAX + (size_t)nd * 20 + (size_t)(e - i) * 5;
+    if ((w->bgr_len + need > w->bgr_cap || w->bgp_n == w->bgp_cap) && grow_pieces(w, need))
+        return FZ_ENOMEM;
+    count_pieces(w, w->bgr_len + need + (w->bgp_n + 1) * sizeof(bgpiece));
+    uint8_t *p = fz_varint_put32(w->bgr + at, nd);
+    for (uint32_t j = i, before = 0; j < e;) {
+        uint32_t doc = rec[j].doc, k = j, tt = 0;
+        if (j + RAHEAD < n && rec[j + RAHEAD].doc < limit)
+            __builtin_prefetch(&w->dt[rec[j + RAHEAD].doc]);
+        uint32_t dl = w->dt[doc][0], title_end = w->dt[doc][1];
+        for (; k < e && rec[k].doc == doc; k++)
+            tt += rec[k].pos < title_end;
+        p = fz_varint_put32(p, doc - before);
+        p = fz_varint_put32(p, dl);
+        p += store_tf_put(p, tt, k - j - tt);
+        for (uint32_t prev = 0; j < k; j++) {
+            p = fz_varint_put32(p, rec[j].pos - prev);
+            prev = rec[j].pos;
+        }
+        before = doc;
+    }
+    w->bgp[w->bgp_n].key = key;
+    w->bgp[w->bgp_n++].at = (uint32_t)(at >> 2);
+    w->bgr_len = (size_t)(p - w->bgr);
+    return FZ_OK;
+}
+
+/* Sorts the batch's pieces by key, stably (a radix sort, least
+ * significant digit first), and lists the bigrams: bgt, nbgt.
+ * FZ_ENOMEM. */
+static int bg_terms(worker *w)
+{
+    size_t n = w->bgp_n;
+    free(w->bgt);
+    w->bgt = NULL;
+    w->nbgt = 0;
+    if (!n)
+        return FZ_OK;
+    enum { BITS = 11, R = 1u << BITS };
+    size_t len = page_round(n * sizeof(bgpiece));
+    bgpiece *tmp = page_map(len, w->b->huge), *src = w->bgp, *dst = tmp;
+    if (!tmp)
+        return FZ_ENOMEM;
+    uint32_t cnt[3][R];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 3; d++)
+            cnt[d][(w->bgp[i].key >> (d * BITS)) & (R - 1)]++;
+    for (int d = 0; d < 3; d++) {
+        uint32_t *c = cnt[d], sum = 0;
+        if (c[(src[0].key >> (d * BITS)) & (R - 1)] == n)
+            continue; /* a digit all share */
+        for (uint32_t x = 0; x < R; x++) {
+            uint32_t k = c[x];
+            c[x] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[c[(src[i].key >> (d * BITS)) & (R - 1)]++] = src[i];
+        bgpiece *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != w->bgp)
+        memcpy(w->bgp, src, n * sizeof *src);
+    munmap(tmp, len);
+    uint32_t nt = 1;
+    for (size_t i = 1; i < n; i++)
+        nt += w->bgp[i].key != w->bgp[i - 1].key;
+    if (!(w->bgt = malloc(((size_t)nt + 1) * sizeof *w->bgt)))
+        return FZ_ENOMEM;
+    nt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!i || w->bgp[i].key != w->bgp[i - 1].key)
+            w->bgt[nt++] = (uint32_t)i;
+    w->bgt[nt] = (uint32_t)n;
+    w->nbgt = nt;
+    return FZ_OK;
+}
+
+/* Forgets the batch's pieces; without keep (no batch follows) their
+ * memory goes too. */
+static void drop_pieces(worker *w, int keep)
+{
+    free(w->bgt);
+    w->bgt = NULL;
+    w->nbgt = 0;
+    free(w->bgc);
+    w->bgc = NULL;
+    w->bgr_len = 0;
+    w->bgp_n = 0;
+    w->bg_counted = 0;
+    if (keep)
+        return;
+    if (w->bgr)
+        munmap(w->bgr, w->bgr_cap);
+    if (w->bgp)
+        munmap(w->bgp, w->bgp_cap * sizeof *w->bgp);
+    w->bgr = NULL;
+    w->bgp = NULL;
+    w->bgr_cap = w->bgp_cap = 0;
+}
+
+/* A varint of a piece (written by put_piece: well formed). */
+static inline const uint8_t *piece_get(const uint8_t *p, uint32_t *v)
+{
+    uint32_t x = 0;
+    int s = 0;
+    uint8_t c;
+    do {
+        c = *p++;
+        x |= (uint32_t)(c & 0x7f) << s;
+        s += 7;
+    } while (c & 0x80);
+    *v = x;
+    return p;
+}
+
+/* The bytes of bigram key (6). */
+static void bg_bytes(uint32_t key, char *t)
+{
+    fz_utf8_encode(key >> 16, t);
+    fz_utf8_encode(key & 0xFFFF, t + 3);
+}
+
+/* next_desc for bigram t (start: its first block): its next block of
+ * STORE_BLOCK_DOCS documents (or the rest), assembled from its pieces
+ * into w->bgc with the header put_docs would have given it, in *cur;
+ * NULL after its last, or when out of memory (w->bgi.err set then). */
+static const blkdesc *bg_desc(worker *w, uint32_t t, int start, blkdesc *cur)
+{
+    enum { PF_PIECE = 4 }; /* the pieces of a bigram fetched ahead */
+    if (start) {
+        w->bgi.e = w->bgt[t];
+        w->bgi.ee = w->bgt[t + 1];
+        w->bgi.left = 0;
+        w->bgi.err = FZ_OK;
+        for (uint32_t e = w->bgi.e + 1; e < w->bgi.ee && e <= w->bgi.e + PF_PIECE; e++)
+            __builtin_prefetch(w->bgr + (size_t)w->bgp[e].at * 4);
+    }
+    chunk *c = w->bgc;
+    uint32_t nd = 0, nb = 0, last = 0;
+    memset(cur, 0, sizeof *cur);
+    cur->min_dl = UINT32_MAX;
+    while (nd < STORE_BLOCK_DOCS) {
+        if (!w->bgi.left) {
+            if (w->bgi.e == w->bgi.ee)
+                break;
+            const uint8_t *q = w->bgr + (size_t)w->bgp[w->bgi.e++].at * 4;
+            if (w->bgi.e + PF_PIECE < w->bgi.ee)
+                __builtin_prefetch(w->bgr + (size_t)w->bgp[w->bgi.e + PF_PIECE].at * 4);
+            w->bgi.p = piece_get(q, &w->bgi.left);
+            w->bgi.doc = 0;
+        }
+        uint32_t delta, dl, code, tt = 1, tb = 0;
+        const uint8_t *q = piece_get(w->bgi.p, &delta);
+        q = piece_get(q, &dl);
+        const uint8_t *rest = q; /* the record's frequencies and positions */
+        q = piece_get(q, &code);
+        if (code) { /* else the lone title occurrence (store_tf_put) */
+            tb = code >> 1;
+            tt = 0;
+            if (code & 1)
+                q = piece_get(q, &tt);
+        }
+        for (uint32_t k = tt + tb; k; q++)
+            k -= !(*q & 0x80);
+        uint32_t doc = w->bgi.doc + delta, pl = (uint32_t)(q - rest);
+        w->bgi.doc = doc;
+        w->bgi.p = q;
+        w->bgi.left--;
+        if (!c || c->size - nb < FZ_VARINT_MAX + pl) {
+            size_t size = c ? 2 * (size_t)c->size : (size_t)64 << 10;
+            while (size - nb < FZ_VARINT_MAX + pl)
+                size *= 2;
+            chunk *nc = size > UINT32_MAX ? NULL : realloc(c, sizeof *nc + size);
+            if (!nc) {
+                w->bgi.err = FZ_ENOMEM;
+                return NULL;
+            }
+            w->bgc = c = nc;
+            c->size = (uint32_t)size;
+        }
+        uint8_t *o = c->data + nb, *o0 = o;
+        o = fz_varint_put32(o, nd ? doc - last : 0);
+        memcpy(o, rest, pl);
+        o += pl;
+        nb += (uint32_t)(o - o0);
+        if (!nd)
+            cur->first = doc;
+        last = doc;
+        nd++;
+        note_bounds(&cur->max_tt, &cur->max_tb, &cur->min_dl, &cur->imp, tt, tb, dl);
+    }
+    if (!nd)
+        return NULL;
+    c->next = NULL;
+    c->used = nb;
+    cur->c = c;
+    cur->off = 0;
+    cur->nbytes = nb;
+    cur->last = last;
+    cur->ndocs = nd;
+    return cur;
 }
 
 /* Interns the terms of the records in buckets from .. from + count - 1
@@ -2175,10 +2486,10 @@ static int flush_bigrams(worker *w, uint32_t limit, uint32_t from, uint32_t coun
         uint32_t nt = 0;
         for (uint32_t i = 0; i < n; i++)
             if (!i || rec[i].m != rec[i - 1].m) {
+                /* a unigram's hash (a bigram's 0: it is not interned) */
                 char t[6];
-                size_t tn = bigram_bytes(rec[i].m, t);
                 first[nt] = i;
-                hash[nt++] = hash_term(tn == 6 ? STORE_F_TEXT : STORE_F_UNI, t, tn);
+                hash[nt++] = (rec[i].m * BG_UNMIX) >> 16 ? 0 : hash_term(STORE_F_UNI, t, bigram_bytes(rec[i].m, t));
             }
         first[nt] = n;
         /* a term's slot is fetched while the ones before it are interned,
@@ -2186,7 +2497,8 @@ static int flush_bigrams(worker *w, uint32_t limit, uint32_t from, uint32_t coun
          * are written */
         enum { AHEAD = 12 };
         for (uint32_t q = 0; q < nt && q < AHEAD; q++)
-            __builtin_prefetch(&w->slots[hash[q] & (w->nslots - 1)]);
+            if (hash[q])
+                __builtin_prefetch(&w->slots[hash[q] & (w->nslots - 1)]);
         for (uint32_t i = 0; i < n && i < RAHEAD; i++)
             if (rec[i].doc < limit) {
                 __builtin_prefetch(&w->dt[rec[i].doc]);
@@ -2195,25 +2507,27 @@ static int flush_bigrams(worker *w, uint32_t limit, uint32_t from, uint32_t coun
             /* a term seen in an earlier drain: its slot, then its line,
              * then its last chunk, then where that is written, each
              * fetched some terms before it is needed */
-            if (q + AHEAD < nt)
+            if (q + AHEAD < nt && hash[q + AHEAD])
                 __builtin_prefetch(&w->slots[hash[q + AHEAD] & (w->nslots - 1)]);
-            if (q + AHEAD * 2 / 3 < nt)
+            if (q + AHEAD * 2 / 3 < nt && hash[q + AHEAD * 2 / 3])
                 bg_fetch(w, hash[q + AHEAD * 2 / 3], 1);
-            if (q + AHEAD / 3 < nt)
+            if (q + AHEAD / 3 < nt && hash[q + AHEAD / 3])
                 bg_fetch(w, hash[q + AHEAD / 3], 2);
-            if (q + 1 < nt)
+            if (q + 1 < nt && hash[q + 1])
                 bg_fetch(w, hash[q + 1], 3);
             /* a term's records in entry order: those of the entry being
              * read (from limit on), the last, wait for a later drain */
             uint32_t i = first[q], e = first[q + 1], d = e;
             while (d > i && rec[d - 1].doc >= limit)
                 d--;
-            if (d > i) {
+            if (d > i && (rec[i].m * BG_UNMIX) >> 16) {
+                rc = put_piece(w, rec[i].m * BG_UNMIX, rec, i, d, n, limit);
+            } else if (d > i) {
+                /* a CJK unigram: interned, without positions (STORE_F_UNI) */
                 char t[TERM_INLINE] = {0}; /* intern: zero-padded */
                 size_t tn = bigram_bytes(rec[i].m, t);
-                int uni = tn != 6; /* a CJK unigram keeps no positions (STORE_F_UNI) */
-                uint32_t tid = intern(w, uni ? STORE_F_UNI : STORE_F_TEXT, t, tn, hash[q]);
-                rc = tid == UINT32_MAX ? FZ_ENOMEM : put_docs(w, tid, rec, i, d, uni, n, limit);
+                uint32_t tid = intern(w, STORE_F_UNI, t, tn, hash[q]);
+                rc = tid == UINT32_MAX ? FZ_ENOMEM : put_docs(w, tid, rec, i, d, n, limit);
             }
             for (uint32_t j = d; j < e && !rc; j++)
                 rc = put_rec(w, rec[j].m, rec[j].doc, rec[j].pos);
@@ -2330,6 +2644,50 @@ static int cmp_tail(const worker *wa, const term_acc *a, const worker *wc, const
     return a->len < c->len ? -1 : a->len > c->len;
 }
 
+/* The term of w->order's entry o: its field, bytes (a bigram's in buf, of
+ * 6 bytes at least) and length. */
+static const char *ord_term(const worker *w, uint32_t o, int *field, size_t *len, char *buf)
+{
+    if (o & ORD_BIGRAM) {
+        bg_bytes(w->bgp[w->bgt[o & ~ORD_BIGRAM]].key, buf);
+        *field = STORE_F_TEXT;
+        *len = 6;
+        return buf;
+    }
+    const term_acc *ta = &w->terms[o];
+    *field = ta->field;
+    *len = ta->len;
+    return term_bytes(w, ta);
+}
+
+/* term_key of w->order's entry o. */
+static uint64_t ord_key(const worker *w, uint32_t o)
+{
+    if (!(o & ORD_BIGRAM))
+        return term_key(w, &w->terms[o]);
+    char t[6];
+    bg_bytes(w->bgp[w->bgt[o & ~ORD_BIGRAM]].key, t);
+    uint64_t key = (uint64_t)STORE_F_TEXT << 56;
+    for (int q = 0; q < 6; q++)
+        key |= (uint64_t)(uint8_t)t[q] << (48 - 8 * q);
+    return key;
+}
+
+/* The order of entries a of wa's w->order and c of wc's: their keys,
+ * then their bytes (term_cmp). */
+static int cmp_ord(const worker *wa, uint32_t a, const worker *wc, uint32_t c)
+{
+    uint64_t ka = ord_key(wa, a), kc = ord_key(wc, c);
+    if (ka != kc)
+        return ka < kc ? -1 : 1;
+    int fa, fc;
+    size_t la, lc;
+    char ba[6], bc[6];
+    const char *ta = ord_term(wa, a, &fa, &la, ba), *tc = ord_term(wc, c, &fc, &lc, bc);
+    int r = memcmp(ta, tc, la < lc ? la : lc);
+    return r ? r : la < lc ? -1 : la > lc;
+}
+
 typedef struct {
     uint64_t key;
     uint32_t tid;
@@ -2402,11 +2760,17 @@ static void sort_keyed(const worker *w, keyed *v, keyed *tmp, uint32_t n)
     }
 }
 
-/* Lists the worker's terms with postings, sorted by key (this runs in
- * parallel in every worker). */
+/* Lists the worker's terms with postings, sorted by key, its bigrams'
+ * (ORD_BIGRAM, bg_terms) among them (this runs in parallel in every
+ * worker). */
 static int sort_worker_terms(worker *w)
 {
+    int rc = bg_terms(w);
     free(w->order);
+    w->order = NULL;
+    w->norder = 0;
+    if (rc)
+        return rc;
     w->order = malloc((w->nterms + 1) * sizeof *w->order);
     /* the keys and the sort's room, mapped alike (page_map) */
     size_t klen = page_round(((size_t)w->nterms + 1) * sizeof(keyed));
@@ -2429,6 +2793,22 @@ static int sort_worker_terms(worker *w)
     munmap(kv, 2 * klen);
     w->norder = n;
     w->cursor = 0;
+    if (!w->nbgt)
+        return FZ_OK;
+    /* the bigrams in: no term is both (a bigram's bytes always take
+     * bigram_key's path), and the two lists are each in order */
+    uint32_t *o = malloc(((size_t)n + w->nbgt + 1) * sizeof *o), k = 0, i = 0, t = 0;
+    if (!o)
+        return FZ_ENOMEM;
+    while (i < n && t < w->nbgt)
+        o[k++] = cmp_ord(w, w->order[i], w, ORD_BIGRAM | t) < 0 ? w->order[i++] : ORD_BIGRAM | t++;
+    while (i < n)
+        o[k++] = w->order[i++];
+    while (t < w->nbgt)
+        o[k++] = ORD_BIGRAM | t++;
+    free(w->order);
+    w->order = o;
+    w->norder = k;
     return FZ_OK;
 }
 static int prep_terms(build *b, worker *w);
@@ -2659,29 +3039,22 @@ static int same_term(const MDB_val *k, int field, const char *term, size_t len)
 static int next_worker_term(build *b, int *field, char *term, size_t *len)
 {
     worker *best = NULL;
-    const term_acc *bt = NULL;
+    uint32_t bo = 0;
     for (int i = 0; i <= b->nw; i++) {
         worker *w = &b->w[i];
         if (w->cursor >= w->norder)
             continue;
-        const term_acc *ta = &w->terms[w->order[w->cursor]];
-        if (!best) {
+        uint32_t o = w->order[w->cursor];
+        if (!best || cmp_ord(w, o, best, bo) < 0) {
             best = w;
-            bt = ta;
-            continue;
-        }
-        uint64_t ka = term_key(w, ta), kb = term_key(best, bt);
-        int c = ka != kb ? (ka < kb ? -1 : 1) : cmp_tail(w, ta, best, bt);
-        if (c < 0) {
-            best = w;
-            bt = ta;
+            bo = o;
         }
     }
     if (!best)
         return 0;
-    *field = bt->field;
-    *len = bt->len;
-    memcpy(term, term_bytes(best, bt), bt->len);
+    char tb[6];
+    const char *t = ord_term(best, bo, field, len, tb);
+    memcpy(term, t, *len);
     return 1;
 }
 
@@ -3233,12 +3606,17 @@ static int prep_terms(build *b, worker *w)
          * block's descriptor, or the chunk where its open block begins
          * (the header, which joiner_take reads, and the records); PF_DONE
          * ahead the chunk of that first full block */
-        if (o + PF_TERM < w->norder) {
-            __builtin_prefetch(&w->terms[w->order[o + PF_TERM]]);
-            __builtin_prefetch(&w->cold[w->order[o + PF_TERM]]);
+        /* a bigram's (ORD_BIGRAM): PF_DESC ahead its first piece */
+        uint32_t ahead = o + PF_TERM < w->norder ? w->order[o + PF_TERM] : ORD_BIGRAM;
+        if (!(ahead & ORD_BIGRAM)) {
+            __builtin_prefetch(&w->terms[ahead]);
+            __builtin_prefetch(&w->cold[ahead]);
         }
-        if (o + PF_DESC < w->norder) {
-            const term_cold *nc = &w->cold[w->order[o + PF_DESC]];
+        ahead = o + PF_DESC < w->norder ? w->order[o + PF_DESC] : 0;
+        if (ahead & ORD_BIGRAM) {
+            __builtin_prefetch(w->bgr + (size_t)w->bgp[w->bgt[ahead & ~ORD_BIGRAM]].at * 4);
+        } else if (o + PF_DESC < w->norder) {
+            const term_cold *nc = &w->cold[ahead];
             if (nc->done)
                 __builtin_prefetch(nc->done);
             else if (nc->c) {
@@ -3246,25 +3624,28 @@ static int prep_terms(build *b, worker *w)
                 __builtin_prefetch(nc->c->data + nc->off);
             }
         }
-        if (o + PF_DONE < w->norder) {
-            const term_cold *nc = &w->cold[w->order[o + PF_DONE]];
+        ahead = o + PF_DONE < w->norder ? w->order[o + PF_DONE] : ORD_BIGRAM;
+        if (!(ahead & ORD_BIGRAM)) {
+            const term_cold *nc = &w->cold[ahead];
             if (nc->done && nc->done->c) {
                 __builtin_prefetch(nc->done->c);
                 __builtin_prefetch(nc->done->c->data + nc->done->off);
             }
         }
-        uint32_t tid = w->order[o];
-        const term_acc *ta = &w->terms[tid];
-        uint32_t nblocks = 0;
-        w->pj.positions = store_field_positions(ta->field);
-        uint8_t *p = ps_room(b, w, 3 + ta->len, &rc);
+        uint32_t tid = w->order[o], nblocks = 0;
+        int field;
+        size_t len;
+        char tb[6];
+        const char *term = ord_term(w, tid, &field, &len, tb);
+        w->pj.positions = store_field_positions(field);
+        uint8_t *p = ps_room(b, w, 3 + len, &rc);
         if (!p)
             break;
         p[0] = PI_TERM;
-        p[1] = ta->field;
-        p[2] = ta->len;
-        memcpy(p + 3, term_bytes(w, ta), ta->len);
-        w->ps.tail->len += 3 + (size_t)ta->len;
+        p[1] = (uint8_t)field;
+        p[2] = (uint8_t)len;
+        memcpy(p + 3, term, len);
+        w->ps.tail->len += 3 + len;
         blkdesc cur;
         for (const blkdesc *bd = next_desc(w, tid, NULL, &cur); bd && !rc; bd = next_desc(w, tid, bd, &cur)) {
             /* the block's records straight from its chunks (what
@@ -3276,6 +3657,8 @@ static int prep_terms(build *b, worker *w)
             }
             rc = joiner_take(&w->pj, w->base + bd->first, bd);
         }
+        if (!rc && (tid & ORD_BIGRAM))
+            rc = w->bgi.err;
         if (!rc && w->pj.active)
             rc = prep_block(b, w, PI_LAST, to_fresh_pack(b, nblocks, w->pj.ndocs, w->pj.rec.len));
     }
@@ -3369,7 +3752,7 @@ static void prep_stop(build *b)
     b->prep = b->prep_abort = b->run_prep = 0;
 }
 
-static int run_term_blocks(const worker *w, uint32_t tid, FILE *run, fz_buf *blk);
+static int run_term_blocks(worker *w, uint32_t tid, FILE *run, fz_buf *blk);
 
 /* Feeds every block the workers hold for this term (in worker = id order)
  * to the joiner, or (run != NULL) writes them to a run file. */
@@ -3381,8 +3764,11 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
         if (w->cursor >= w->norder)
             continue;
         uint32_t tid = w->order[w->cursor];
-        const term_acc *ta = &w->terms[tid];
-        if (ta->field != field || ta->len != len || memcmp(term_bytes(w, ta), term, len))
+        int tf;
+        size_t tl;
+        char tb[6];
+        const char *tt = ord_term(w, tid, &tf, &tl, tb);
+        if (tf != field || tl != len || memcmp(tt, term, len))
             continue;
         blkdesc oc;
         for (const blkdesc *bd = run ? NULL : next_desc(w, tid, NULL, &oc); bd && !rc; bd = next_desc(w, tid, bd, &oc)) {
@@ -3390,6 +3776,8 @@ static int worker_blocks(build *b, MDB_cursor *cur, FILE *run, int field, const 
                 break;
             rc = join_add(b, cur, field, term, len, w->base + bd->first, (const uint8_t *)b->blk.p, b->blk.len);
         }
+        if (!rc && !run && (tid & ORD_BIGRAM))
+            rc = w->bgi.err;
         if (run)
             rc = run_term_blocks(w, tid, run, &b->blk);
         w->cursor++;
@@ -3433,7 +3821,7 @@ static int open_run(build *b, int owner)
 
 /* Writes the blocks of a term gathered by w (serialized in blk) to a run
  * file: each block's length, first id and bytes, then a zero length. */
-static int run_term_blocks(const worker *w, uint32_t tid, FILE *run, fz_buf *blk)
+static int run_term_blocks(worker *w, uint32_t tid, FILE *run, fz_buf *blk)
 {
     int rc = 0;
     blkdesc cur;
@@ -3447,7 +3835,7 @@ static int run_term_blocks(const worker *w, uint32_t tid, FILE *run, fz_buf *blk
             fwrite_unlocked(blk->p, 1, blk->len, run) != blk->len)
             rc = FZ_EIO;
     }
-    return rc;
+    return !rc && (tid & ORD_BIGRAM) ? w->bgi.err : rc;
 }
 
 /* On a worker thread, after its terms are sorted: writes them to its run
@@ -3456,11 +3844,14 @@ static int worker_run(worker *w)
 {
     int rc = 0;
     for (uint32_t o = 0; o < w->norder && !rc; o++) {
-        if (o + 8 < w->norder)
+        if (o + 8 < w->norder && !(w->order[o + 8] & ORD_BIGRAM))
             __builtin_prefetch(&w->terms[w->order[o + 8]]);
-        const term_acc *ta = &w->terms[w->order[o]];
-        uint8_t h[2] = {ta->field, ta->len};
-        if (fwrite_unlocked(h, 1, 2, w->run) != 2 || fwrite_unlocked(term_bytes(w, ta), 1, ta->len, w->run) != ta->len)
+        int field;
+        size_t len;
+        char tb[6];
+        const char *term = ord_term(w, w->order[o], &field, &len, tb);
+        uint8_t h[2] = {(uint8_t)field, (uint8_t)len};
+        if (fwrite_unlocked(h, 1, 2, w->run) != 2 || fwrite_unlocked(term, 1, len, w->run) != len)
             rc = FZ_EIO;
         if (!rc)
             rc = run_term_blocks(w, w->order[o], w->run, &w->pblk);
@@ -4008,6 +4399,7 @@ static void worker_free(worker *w)
     free(w->bg_first);
     free(w->bg_hash);
     free(w->bg_doc);
+    drop_pieces(w, 0);
     for (size_t f = 0; f < w->nfiles; f++) {
         free(w->files[f].path);
         free(w->files[f].volume);
@@ -4057,6 +4449,10 @@ int build_create(store *s, const build_opts *opts, build **out, char *msg, size_
         nw = BUILD_MAX_WORKERS;
     if (nw == 1)
         nw = 0; /* one core: the main thread does the work itself */
+    /* a worker's pieces of a batch stay under PIECES_MAX: its share of the
+     * postings' budget at most half of it (--mem of some 100 GB) */
+    if (nw && b->mem_limit / (size_t)nw > PIECES_MAX / 2)
+        b->mem_limit = (size_t)nw * (PIECES_MAX / 2);
     int rc;
     b->w = calloc((size_t)nw + 1, sizeof *b->w);
     if (!b->w) {

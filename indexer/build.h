@@ -60,7 +60,7 @@ typedef struct {
                             * (page_map in build.c; unknown is taken as
                             * one batch) and whether the workers may use
                             * their idle time (known and small enough for
-                            * one batch even at 16 bytes gathered a byte of
+                            * one batch even at 8 bytes gathered a byte of
                             * text: where batches end must not depend on
                             * timing) */
     int huge_pages;        /* the workers' tables on huge pages: 0 when it
