@@ -1781,12 +1781,13 @@ static int route_file(build *b, const char *path, const char *text, size_t len, 
  * 0 the title's) to one of BG_NB buckets.  When the records
  * pass BG_DRAIN bytes at the end of a chunk, and at the batch's end,
  * flush_bigrams sorts each bucket by term, stably, interns each of its
- * terms once and appends its documents' records in order (put_docs, the
- * bytes put_doc writes for the other tokens); the records of the entry
- * still being read stay for the next time.  The decision is the term's
- * bytes alone, so a term takes one path or the other, never both, and
- * the dictionary ends up with the same postings as if every token had
- * been interned: the index is the same.  The term is kept as key = cp1 <<
+ * unigrams once and appends its documents' records in order (put_docs,
+ * the bytes put_doc writes for the other tokens), and writes each
+ * bigram's records as a piece ("Pieces"); the records of the entry still
+ * being read stay for the next time.  The decision is the term's bytes
+ * alone, so a term takes one path or the other, never both, and the
+ * postings end up the same as if every token had been interned: the
+ * index is the same.  The term is kept as key = cp1 <<
  * 16 | cp2 (a unigram's: its cp, less than 1 << 16), mixed by a multiply by an odd constant (a bijection of 32
  * bits): the mix's top BG_BITS bits choose the bucket (so the buckets
  * fill evenly), its low 32 - BG_BITS bits are what a bucket is sorted by
@@ -2430,10 +2431,11 @@ static const blkdesc *bg_desc(worker *w, uint32_t t, int start, blkdesc *cur)
     return cur;
 }
 
-/* Interns the terms of the records in buckets from .. from + count - 1
- * of the entries before local id limit (those entries are done: their
- * lengths are known) and appends their documents' records in the order of
- * the ids and positions; the records of later entries stay.  At a chunk's
+/* Takes the terms of the records in buckets from .. from + count - 1 of
+ * the entries before local id limit (those entries are done: their
+ * lengths are known): a unigram is interned and its documents' records
+ * appended in the order of the ids (put_docs), a bigram's records written
+ * as a piece (put_piece); the records of later entries stay.  At a chunk's
  * end (drain_some: limit the entry being read) and for every bucket at the
  * batch's end, before the terms are sorted (UINT32_MAX).  A term lives in
  * one bucket, so buckets drain apart.  FZ_ENOMEM. */
@@ -4584,10 +4586,10 @@ static int remove_file(build *b, const char *path, int keep_catalog, uint32_t *n
  * worker drains its buckets at the ends of the router's chunks, which the
  * input decides, and while it waits for the next chunk (idle_drain) only
  * in a build whose input is small enough for one batch (build.idle_ok).
- * An idle drain interns terms and grows their postings before a chunk's
- * end would, so the memory at later files' ends, and with it where
- * batches end and the blocks written, would depend on timing (HACKING.md,
- * h28).  Which file m is depends on the input alone: the newest but one
+ * An idle drain interns unigrams, grows their postings and splits
+ * bigrams into more pieces than a chunk's end would, so the memory at
+ * later files' ends, and with it where batches end and the blocks
+ * written, could depend on timing (HACKING.md, h28 and h29).  Which file m is depends on the input alone: the newest but one
  * or older, the newest whose successors before the next file hold at
  * least batch_lag bytes of text (none yet: the batch goes on).  The main
  * thread waits for it only when the workers are that far behind; with m
